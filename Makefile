@@ -1,0 +1,39 @@
+# tracelab: two commands on a fresh machine with Python 3.11+
+#   make demo   create .venv, install, build a warehouse, print a summary, write the weekly report
+#   make test   create .venv, install .[dev], run the whole suite
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP_CORE := $(VENV)/.installed-core
+STAMP_DEV  := $(VENV)/.installed-dev
+DEMO_DIR ?= demo
+
+.PHONY: demo test bench venv dev clean lint
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_CORE): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(STAMP_CORE)
+
+venv: $(STAMP_CORE)
+dev: $(STAMP_DEV)
+
+demo: $(STAMP_CORE)
+	$(BIN)/tracelab demo --dir $(DEMO_DIR)
+
+test: $(STAMP_DEV)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+bench: $(STAMP_DEV)
+	$(BIN)/python -m benchmarks run
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) build dist *.egg-info .pytest_cache
