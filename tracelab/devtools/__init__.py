@@ -1,0 +1,7 @@
+"""Developer tooling that is not part of tracelab's runtime: peer-tool harnesses used by
+tests and benchmarks to check tracelab's numbers against other implementations.
+
+Nothing here is imported by the ingest/store/query code paths; modules in this package may
+shell out to external programs (npm, node) and must degrade to "unavailable, because …"
+rather than fail when those programs are missing.
+"""
