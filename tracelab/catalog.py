@@ -1,0 +1,51 @@
+"""Open a warehouse as a DuckDB connection with one view per table.
+
+Views read exactly the Parquet files of the committed snapshot, so a concurrent ingest never
+shows a half-written state. Every connection runs with ``TimeZone = 'UTC'``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from tracelab import schema as S
+from tracelab.store.warehouse import Warehouse
+
+
+class CatalogError(Exception):
+    pass
+
+
+def default_warehouse() -> Path:
+    return Path(os.environ.get("TRACELAB_WAREHOUSE", "warehouse"))
+
+
+def connect(warehouse: str | os.PathLike | None = None, *, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with views ``sessions``, ``events``, ``llm_calls``, ``tool_calls``,
+    ``rejects``, ``files`` (and any extra tables the snapshot lists) over ``warehouse``."""
+    wh = Warehouse(warehouse if warehouse is not None else default_warehouse())
+    if not wh.exists:
+        raise CatalogError(f"no tracelab warehouse at {wh.root} (run `tracelab ingest --warehouse {wh.root}` first)")
+    con = duckdb.connect(database)
+    con.execute("SET TimeZone = 'UTC'")
+    register_views(con, wh)
+    return con
+
+
+def register_views(con: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
+    snap = wh.snapshot()
+    names = list(S.TABLES) + [t for t in snap.tables if t not in S.TABLES]
+    for name in names:
+        files = [str(p) for p in wh.files_of(name, snap)]
+        if files:
+            # file lists are data, but CREATE VIEW cannot take parameters: quote each path
+            lst = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            con.execute(
+                f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet([{lst}], hive_partitioning = false, union_by_name = true)'
+            )
+        elif name in S.TABLES:
+            con.register(f"_empty_{name}", S.TABLES[name].empty_table())
+            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "_empty_{name}"')

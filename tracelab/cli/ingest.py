@@ -1,0 +1,78 @@
+"""``tracelab ingest``."""
+
+from __future__ import annotations
+
+import click
+
+from tracelab.cli._common import fail, to_json, warehouse_option
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1)
+@warehouse_option
+@click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Treat every input as this agent's format (default: detect by content).")
+@click.option("--jobs", "-j", type=int, default=None, help="Parser processes (default: CPU count).")
+@click.option("--redact", is_flag=True, help="Redact secrets and private data before anything is written.")
+@click.option("--redact-key", envvar="TRACELAB_REDACT_KEY", help="HMAC key for stable pseudonyms with --redact.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
+    """Ingest session files into the warehouse (incremental, deduplicated, atomic).
+
+    PATHS may be files, directories or globs. With none, reads the default locations:
+    $CLAUDE_CONFIG_DIR/projects or ~/.claude/projects, $CODEX_HOME/sessions or ~/.codex,
+    $PI_AGENT_DIR/sessions or ~/.pi/agent/sessions.
+    """
+    from tracelab.ingest.engine import IngestError, ingest
+    from tracelab.store.warehouse import WarehouseBusy
+
+    redactor = None
+    if redact:
+        try:
+            from tracelab.redact.ingest import IngestRedactor
+        except ImportError as exc:  # pragma: no cover - redaction ships with tracelab
+            fail(f"redaction is unavailable: {exc}")
+        redactor = IngestRedactor(key=redact_key)
+    progress_cb = None
+    bar = None
+    if not quiet and not as_json:
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+        bar = Progress(TextColumn("[bold]ingest"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(), transient=True)
+        task = None
+
+        def progress_cb(done: int, total: int, path: str) -> None:
+            nonlocal task
+            if task is None:
+                task = bar.add_task("ingest", total=total)
+            bar.update(task, completed=done)
+
+        bar.start()
+    try:
+        summary = ingest(paths, warehouse, agent=agent, jobs=jobs, progress=progress_cb, redactor=redactor)
+    except WarehouseBusy as exc:
+        fail(str(exc))
+    except IngestError as exc:
+        fail(str(exc))
+    finally:
+        if bar is not None:
+            bar.stop()
+    if as_json:
+        click.echo(to_json(summary.to_dict()))
+        return
+    _print_summary(summary)
+
+
+def _print_summary(s) -> None:
+    mb = s.bytes_parsed / 1e6
+    click.echo(f"warehouse  {s.warehouse}")
+    found = ", ".join(f"{k}: {v}" for k, v in sorted(s.agents.items())) or "none parsed"
+    click.echo(f"files      {s.files_seen} found; {s.files_parsed} parsed ({found}), {s.files_appended} appended, {s.files_unchanged} unchanged, {s.files_failed} failed")
+    click.echo(f"lines      {s.lines_total} read: {s.lines_ingested} ingested, {s.lines_duplicate} duplicate, {s.lines_rejected} rejected")
+    click.echo(f"parsed     {mb:.1f} MB in {s.seconds:.2f}s" + (f" ({mb / s.seconds:.1f} MB/s)" if s.seconds > 0 and mb else ""))
+    if s.rows:
+        click.echo("rows       " + ", ".join(f"{k} {v}" for k, v in s.rows.items()))
+    if s.rejects_by_reason:
+        click.echo("rejects    " + ", ".join(f"{k}: {v}" for k, v in sorted(s.rejects_by_reason.items(), key=lambda kv: -kv[1])))
+    for e in s.errors:
+        click.echo(f"error      {e}", err=True)

@@ -1,0 +1,205 @@
+"""What every agent adapter shares: line reading, rejects, the columnar event buffer.
+
+An adapter turns one session file (or the appended tail of one) into canonical ``events`` rows
+plus ``rejects``. Everything downstream (``llm_calls``, ``tool_calls``, ``sessions``) is derived
+from ``events`` by the SQL in ``tracelab/sql/derive_*.sql``, so an adapter's whole job is to put
+each agent's meaning into the event columns declared in :mod:`tracelab.schema`.
+
+Line accounting contract: every non-blank physical line of the file ends up in exactly one of
+``lines_ingested`` (it produced at least one event row), ``lines_duplicate`` (all its rows were
+copies of rows already in the warehouse, decided by the caller from ``line_keys``) or
+``lines_rejected`` (a ``rejects`` row says why).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+import pyarrow as pa
+
+from tracelab import schema as S
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+#: Event columns an adapter fills (everything in ``events`` except the derived date/month/seq).
+_EVENT_COLS = [f.name for f in S.EVENTS if f.name not in ("date", "month", "seq")]
+
+
+def parse_ts(value: Any) -> int | None:
+    """ISO-8601 string (or epoch seconds/ms number) to epoch milliseconds, UTC. None if unusable."""
+    if isinstance(value, str):
+        if not value:
+            return None
+        try:
+            dt = _dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=_dt.timezone.utc)
+        return int(dt.timestamp() * 1000)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        # heuristics: > 1e11 means milliseconds
+        return int(value if value > 1e11 else value * 1000)
+    return None
+
+
+def cap_text(text: str | None, cap: int = S.TEXT_CAP) -> tuple[str | None, int | None]:
+    """Return (text capped to ``cap`` UTF-8 bytes, full byte length)."""
+    if text is None:
+        return None, None
+    n = len(text)
+    if n * 4 <= cap:  # certainly under the cap, skip the encode
+        return text, len(text.encode("utf-8", "surrogatepass")) if not text.isascii() else n
+    raw = text.encode("utf-8", "surrogatepass")
+    if len(raw) <= cap:
+        return text, len(raw)
+    return raw[:cap].decode("utf-8", "ignore"), len(raw)
+
+
+def dumps(obj: Any) -> str:
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+class EventBuffer:
+    """Column lists for ``events`` rows; cheap to append, turned into one Arrow table at the end."""
+
+    __slots__ = ("cols", "n")
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list] = {c: [] for c in _EVENT_COLS}
+        self.n = 0
+
+    def add(self, _base: dict[str, Any] | None = None, /, **values: Any) -> None:
+        """Append a row: ``_base`` (shared line fields) overridden by ``values``."""
+        if _base is not None:
+            values = {**_base, **values}
+        get = values.get
+        for name, lst in self.cols.items():
+            lst.append(get(name))
+        self.n += 1
+
+    def set_last(self, name: str, value: Any) -> None:
+        self.cols[name][-1] = value
+
+    def to_table(self) -> pa.Table:
+        arrays = []
+        for f in S.EVENTS:
+            if f.name in ("date", "month", "seq"):
+                continue
+            data = self.cols[f.name]
+            if f.name == "ts" or f.name == "request_ts":
+                arrays.append(pa.array(data, type=pa.int64()).cast(S.TS))
+            else:
+                arrays.append(pa.array(data, type=f.type))
+        names = [c for c in _EVENT_COLS]
+        return pa.Table.from_arrays(arrays, names=names)
+
+
+@dataclass
+class Reject:
+    source_file: str
+    line_no: int
+    byte_offset: int
+    agent: str
+    reason: str
+    raw_text: str
+    raw_bytes: int
+
+
+@dataclass
+class ParseResult:
+    """What an adapter returns for one file (or one appended tail)."""
+
+    path: str
+    agent: str
+    events: pa.Table
+    rejects: list[Reject]
+    #: line_no -> dedup key for lines that may be copies of lines in other files (Claude uuid,
+    #: Pi entry id); the caller drops every event of a line whose key it has already seen.
+    line_keys: dict[int, str]
+    lines_total: int
+    lines_rejected: int
+    #: lines the adapter itself recognised as replayed copies (Codex fork/subagent prefixes)
+    lines_skipped_duplicate: int
+    bytes_ingested: int
+    end_line_no: int
+    state: dict[str, Any]
+    first_ts: int | None
+    parser_version: str
+    session_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RawLine:
+    line_no: int
+    offset: int
+    raw: bytes
+    complete: bool  # ended with a newline
+
+
+def iter_lines(path: str | os.PathLike, start_offset: int = 0, start_line: int = 0) -> Iterator[RawLine]:
+    """Yield the non-blank physical lines of ``path`` from ``start_offset``.
+
+    Line numbers are 1-based physical line numbers (blank lines count toward numbering but are
+    not yielded). ``start_line`` is the number of physical lines before ``start_offset``.
+    """
+    line_no = start_line
+    offset = start_offset
+    with open(path, "rb") as fh:
+        if start_offset:
+            fh.seek(start_offset)
+        for raw in fh:
+            line_no += 1
+            n = len(raw)
+            complete = raw.endswith(b"\n")
+            if raw.strip():
+                yield RawLine(line_no, offset, raw, complete)
+            offset += n
+
+
+def make_reject(path: str, agent: str, line: RawLine, reason: str) -> Reject:
+    raw = line.raw.rstrip(b"\r\n")
+    text = raw[: S.RAW_REJECT_CAP].decode("utf-8", "replace")
+    return Reject(str(path), line.line_no, line.offset, agent, reason, text, len(raw))
+
+
+def decode_line(line: RawLine) -> tuple[Any, str | None]:
+    """Decode one line. Returns (object, None) or (None, reason)."""
+    try:
+        obj = orjson.loads(line.raw)
+    except orjson.JSONDecodeError as exc:
+        msg = str(exc)
+        try:
+            line.raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, "invalid UTF-8"
+        if not line.complete:
+            return None, f"truncated last line (no newline, invalid JSON: {msg})"
+        return None, f"invalid JSON: {msg}"
+    if not isinstance(obj, dict):
+        return None, f"not a JSON object (got {type(obj).__name__})"
+    return obj, None
+
+
+class AdapterError(Exception):
+    """A file could not be read at all (I/O error); carries the path."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+def file_identity(path: str | os.PathLike) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
+def home_path(*parts: str) -> Path:
+    return Path(os.path.expanduser("~")).joinpath(*parts)

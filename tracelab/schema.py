@@ -1,0 +1,306 @@
+"""The canonical warehouse schema, declared once.
+
+Every table tracelab writes is cast to the pyarrow schema declared here (never inferred), and
+``data/README.md`` documents every column; ``tests/test_schema_doc.py`` fails when the two disagree.
+
+Bump :data:`SCHEMA_VERSION` whenever a column is added, removed, renamed or changes meaning; the
+manifest records the version each file was parsed with, and an ingest into a warehouse written
+with another version re-parses everything.
+
+Conventions shared by all tables:
+
+* timestamps are ``timestamp[ms, tz=UTC]``; ``date`` is the UTC calendar day of ``ts``;
+  ``month`` (``YYYY-MM``) is the Hive partition key of the partitioned tables;
+* token columns follow one meaning for every agent: ``input_tokens`` is *uncached* input,
+  ``cache_read_tokens`` / ``cache_write_tokens`` are separate, ``output_tokens`` includes
+  reasoning, with ``reasoning_tokens`` beside it (a subset of output);
+* ``*_key`` columns are tracelab surrogate keys (strings, unique in their table); native ids
+  keep their native names (``uuid``, ``message_id``, ``tool_call_id`` …).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+TS = pa.timestamp("ms", tz="UTC")
+STR = pa.string()
+I64 = pa.int64()
+I32 = pa.int32()
+F64 = pa.float64()
+BOOL = pa.bool_()
+
+#: Event kinds, the canonical vocabulary of ``events.kind``.
+EVENT_KINDS = (
+    "session_start",  # header / session_meta / first line identity
+    "user_prompt",  # a message typed by the human
+    "user_context",  # injected user-role content: meta caveats, command output, env context, skills
+    "assistant_text",  # model text output
+    "thinking",  # model reasoning / thinking block (possibly redacted/encrypted)
+    "tool_call",  # model requests a tool
+    "tool_result",  # the result of a tool call
+    "tool_event",  # runtime record about a tool call (exec end, patch apply, progress)
+    "compaction",  # the context was summarised (compact boundary, compacted, compaction entry)
+    "microcompaction",  # old tool results were cleared from context
+    "compaction_summary",  # the summary text injected after a compaction
+    "api_error",  # the model API failed (error stand-in message, retry line, error event)
+    "interrupt",  # the user interrupted the agent
+    "model_change",  # the model or thinking level changed
+    "turn_start",  # a turn started (Codex task_started)
+    "turn_end",  # a turn ended (turn_duration, task_complete, turn_aborted)
+    "token_usage",  # a usage report that is not attached to content (Codex token_count)
+    "hook",  # hook execution records and hook summaries
+    "summary",  # session title / branch summary
+    "image",  # an image block (kept by size, data not stored)
+    "system",  # other system/informational lines
+    "bookkeeping",  # snapshots, queue operations, mode/state records, titles, links
+    "unknown",  # a line of a type tracelab does not know; raw fields kept in ``extra``
+)
+
+#: ``tool_calls.status`` vocabulary.
+TOOL_STATUSES = ("ok", "error", "user_rejected", "interrupted", "no_result")
+
+
+def _schema(fields: list[tuple[str, pa.DataType]], table: str) -> pa.Schema:
+    return pa.schema([pa.field(n, t) for n, t in fields], metadata={"tracelab_table": table, "tracelab_schema_version": str(SCHEMA_VERSION)})
+
+
+EVENTS = _schema(
+    [
+        ("event_key", STR),
+        ("session_key", STR),
+        ("agent", STR),
+        ("ts", TS),
+        ("date", pa.date32()),
+        ("month", STR),
+        ("source_file", STR),
+        ("line_no", I32),
+        ("block_index", I32),
+        ("seq", I64),
+        ("kind", STR),
+        ("native_type", STR),
+        ("role", STR),
+        ("uuid", STR),
+        ("parent_uuid", STR),
+        ("line_key", STR),
+        ("session_id", STR),
+        ("subagent_id", STR),
+        ("is_sidechain", BOOL),
+        ("is_meta", BOOL),
+        ("is_synthetic", BOOL),
+        ("is_duplicate_source", BOOL),
+        ("branch", STR),
+        ("agent_version", STR),
+        ("cwd", STR),
+        ("git_branch", STR),
+        ("model", STR),
+        ("provider", STR),
+        ("message_id", STR),
+        ("request_id", STR),
+        ("llm_call_key", STR),
+        ("tool_call_id", STR),
+        ("tool_name", STR),
+        ("tool_input", STR),
+        ("text", STR),
+        ("text_bytes", I64),
+        ("is_error", BOOL),
+        ("status", STR),
+        ("exit_code", I32),
+        ("duration_ms", F64),
+        ("input_tokens", I64),
+        ("output_tokens", I64),
+        ("cache_read_tokens", I64),
+        ("cache_write_tokens", I64),
+        ("reasoning_tokens", I64),
+        ("stop_reason", STR),
+        ("cost_usd", F64),
+        ("request_ts", TS),
+        ("parent_tool_call_id", STR),
+        ("parent_session_key", STR),
+        ("spawned_session_key", STR),
+        ("forked_from", STR),
+        ("title", STR),
+        ("extra", STR),
+        ("line_bytes", I64),
+    ],
+    "events",
+)
+
+LLM_CALLS = _schema(
+    [
+        ("llm_call_key", STR),
+        ("session_key", STR),
+        ("agent", STR),
+        ("model", STR),
+        ("provider", STR),
+        ("ts", TS),
+        ("date", pa.date32()),
+        ("month", STR),
+        ("started_at", TS),
+        ("ended_at", TS),
+        ("latency_ms", F64),
+        ("message_id", STR),
+        ("request_id", STR),
+        ("input_tokens", I64),
+        ("output_tokens", I64),
+        ("cache_read_tokens", I64),
+        ("cache_write_tokens", I64),
+        ("reasoning_tokens", I64),
+        ("total_tokens", I64),
+        ("stop_reason", STR),
+        ("n_blocks", I32),
+        ("n_tool_calls", I32),
+        ("is_synthetic", BOOL),
+        ("is_error", BOOL),
+        ("is_sidechain", BOOL),
+        ("cost_usd_reported", F64),
+        ("source_file", STR),
+        ("line_no", I32),
+    ],
+    "llm_calls",
+)
+
+TOOL_CALLS = _schema(
+    [
+        ("tool_call_key", STR),
+        ("session_key", STR),
+        ("agent", STR),
+        ("model", STR),
+        ("llm_call_key", STR),
+        ("tool_call_id", STR),
+        ("tool_name", STR),
+        ("tool_kind", STR),
+        ("mcp_server", STR),
+        ("input_json", STR),
+        ("input_bytes", I64),
+        ("output_text", STR),
+        ("output_bytes", I64),
+        ("status", STR),
+        ("is_error", BOOL),
+        ("error_text", STR),
+        ("exit_code", I32),
+        ("started_at", TS),
+        ("ended_at", TS),
+        ("latency_ms", F64),
+        ("duration_ms_reported", F64),
+        ("date", pa.date32()),
+        ("month", STR),
+        ("is_sidechain", BOOL),
+        ("subagent_session_key", STR),
+        ("source_file", STR),
+        ("call_line_no", I32),
+        ("result_line_no", I32),
+    ],
+    "tool_calls",
+)
+
+SESSIONS = _schema(
+    [
+        ("session_key", STR),
+        ("agent", STR),
+        ("session_id", STR),
+        ("subagent_id", STR),
+        ("is_subagent", BOOL),
+        ("is_warmup", BOOL),
+        ("parent_session_key", STR),
+        ("parent_tool_call_id", STR),
+        ("forked_from", STR),
+        ("agent_version", STR),
+        ("cwd", STR),
+        ("project", STR),
+        ("git_branch", STR),
+        ("title", STR),
+        ("started_at", TS),
+        ("ended_at", TS),
+        ("duration_s", F64),
+        ("date", pa.date32()),
+        ("models", pa.list_(STR)),
+        ("primary_model", STR),
+        ("n_events", I64),
+        ("n_user_prompts", I64),
+        ("n_llm_calls", I64),
+        ("n_tool_calls", I64),
+        ("n_tool_errors", I64),
+        ("n_user_rejections", I64),
+        ("n_interrupts", I64),
+        ("n_api_errors", I64),
+        ("n_compactions", I64),
+        ("n_subagents", I64),
+        ("input_tokens", I64),
+        ("output_tokens", I64),
+        ("cache_read_tokens", I64),
+        ("cache_write_tokens", I64),
+        ("reasoning_tokens", I64),
+        ("source_files", pa.list_(STR)),
+    ],
+    "sessions",
+)
+
+REJECTS = _schema(
+    [
+        ("source_file", STR),
+        ("line_no", I32),
+        ("byte_offset", I64),
+        ("agent", STR),
+        ("reason", STR),
+        ("raw_text", STR),
+        ("raw_bytes", I64),
+    ],
+    "rejects",
+)
+
+FILES = _schema(
+    [
+        ("path", STR),
+        ("agent", STR),
+        ("size_bytes", I64),
+        ("mtime_ns", I64),
+        ("fingerprint", STR),
+        ("bytes_ingested", I64),
+        ("lines_total", I64),
+        ("lines_ingested", I64),
+        ("lines_duplicate", I64),
+        ("lines_rejected", I64),
+        ("parser_version", STR),
+        ("schema_version", I32),
+        ("redaction_policy", STR),
+        ("parser_state", STR),
+        ("ingested_at", TS),
+        ("session_keys", pa.list_(STR)),
+    ],
+    "files",
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "sessions": SESSIONS,
+    "events": EVENTS,
+    "llm_calls": LLM_CALLS,
+    "tool_calls": TOOL_CALLS,
+    "rejects": REJECTS,
+    "files": FILES,
+}
+
+#: Tables written as Hive partitions ``month=YYYY-MM`` so date-bounded queries prune files.
+PARTITIONED = ("events", "llm_calls", "tool_calls")
+
+#: Caps applied at ingest. Full byte counts are kept beside every capped field.
+TEXT_CAP = 32 * 1024
+TOOL_INPUT_CAP = 32 * 1024
+RAW_REJECT_CAP = 4 * 1024
+
+
+def cast_table(table: pa.Table, name: str) -> pa.Table:
+    """Cast ``table`` to the declared schema of ``name`` (column order and types), adding
+    missing columns as nulls. Raises if a column cannot be cast."""
+    schema = TABLES[name]
+    cols = []
+    for field in schema:
+        if field.name in table.column_names:
+            col = table.column(field.name)
+            if col.type != field.type:
+                col = col.cast(field.type)
+            cols.append(col)
+        else:
+            cols.append(pa.nulls(table.num_rows, field.type))
+    return pa.Table.from_arrays(cols, schema=schema)

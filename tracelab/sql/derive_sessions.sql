@@ -1,0 +1,138 @@
+-- name: derive_sessions
+-- description: One row per session (subagent sessions included), from `events`, `llm_calls`
+--   and `tool_calls`. Token totals exclude synthetic / API-error stand-in responses.
+--   title: a user-set title, else the agent's generated title, else a `summary` line whose
+--   leaf uuid belongs to this session (Claude writes other sessions' summaries into a file),
+--   else the first 120 characters of the first user prompt.
+WITH ev AS (
+    SELECT
+        session_key,
+        any_value(agent) AS agent,
+        arg_min(session_id, seq) FILTER (WHERE session_id IS NOT NULL) AS session_id,
+        arg_min(subagent_id, seq) FILTER (WHERE subagent_id IS NOT NULL) AS subagent_id,
+        arg_min(parent_session_key, seq) FILTER (WHERE parent_session_key IS NOT NULL) AS parent_session_key,
+        arg_min(parent_tool_call_id, seq) FILTER (WHERE parent_tool_call_id IS NOT NULL) AS parent_tool_call_id_ev,
+        arg_min(forked_from, seq) FILTER (WHERE forked_from IS NOT NULL) AS forked_from,
+        arg_min(agent_version, seq) FILTER (WHERE agent_version IS NOT NULL) AS agent_version,
+        arg_min(cwd, seq) FILTER (WHERE cwd IS NOT NULL) AS cwd,
+        arg_min(git_branch, seq) FILTER (WHERE git_branch IS NOT NULL) AS git_branch,
+        arg_max(title, seq) FILTER (WHERE title IS NOT NULL AND native_type = 'custom-title') AS custom_title,
+        arg_max(title, seq) FILTER (WHERE title IS NOT NULL AND kind IN ('bookkeeping') AND native_type <> 'custom-title') AS ai_title,
+        arg_min(left(text, 120), seq) FILTER (WHERE kind = 'user_prompt' AND text IS NOT NULL) AS first_prompt,
+        min(ts) AS started_at,
+        max(ts) AS ended_at,
+        count(*) AS n_events,
+        count(*) FILTER (WHERE kind = 'user_prompt') AS n_user_prompts,
+        count(*) FILTER (WHERE kind = 'interrupt') AS n_interrupts_ev,
+        count(*) FILTER (WHERE kind = 'api_error') AS n_api_errors,
+        count(*) FILTER (WHERE kind = 'compaction') AS n_compactions,
+        list(DISTINCT source_file ORDER BY source_file) AS source_files,
+        bool_or(coalesce(is_sidechain, false)) AS any_sidechain
+    FROM events
+    GROUP BY session_key
+),
+summaries AS (
+    SELECT s.session_key, arg_max(s.title, s.seq) AS summary_title
+    FROM events s
+    JOIN events leaf ON leaf.uuid = s.parent_uuid AND leaf.session_key = s.session_key
+    WHERE s.kind = 'summary' AND s.title IS NOT NULL
+    GROUP BY s.session_key
+),
+warm AS (
+    SELECT session_key, arg_min(text, seq) AS first_user_text
+    FROM events
+    WHERE role = 'user' AND kind IN ('user_prompt', 'user_context')
+    GROUP BY session_key
+),
+llm AS (
+    SELECT
+        session_key,
+        count(*) FILTER (WHERE NOT is_synthetic) AS n_llm_calls,
+        sum(input_tokens) FILTER (WHERE NOT is_synthetic) AS input_tokens,
+        sum(output_tokens) FILTER (WHERE NOT is_synthetic) AS output_tokens,
+        sum(cache_read_tokens) FILTER (WHERE NOT is_synthetic) AS cache_read_tokens,
+        sum(cache_write_tokens) FILTER (WHERE NOT is_synthetic) AS cache_write_tokens,
+        sum(reasoning_tokens) FILTER (WHERE NOT is_synthetic) AS reasoning_tokens,
+        list(DISTINCT model ORDER BY model) FILTER (WHERE NOT is_synthetic AND model IS NOT NULL) AS models,
+        mode(model) FILTER (WHERE NOT is_synthetic AND model IS NOT NULL) AS primary_model
+    FROM llm_calls
+    GROUP BY session_key
+),
+tools AS (
+    SELECT
+        session_key,
+        count(*) AS n_tool_calls,
+        count(*) FILTER (WHERE status = 'error') AS n_tool_errors,
+        count(*) FILTER (WHERE status = 'user_rejected') AS n_user_rejections,
+        count(*) FILTER (WHERE status = 'interrupted') AS n_interrupted_tools
+    FROM tool_calls
+    GROUP BY session_key
+),
+spawn AS (
+    SELECT subagent_session_key AS session_key, arg_min(tool_call_id, started_at) AS parent_tool_call_id
+    FROM tool_calls
+    WHERE subagent_session_key IS NOT NULL
+    GROUP BY 1
+),
+base AS (
+    SELECT
+        ev.*,
+        ev.subagent_id IS NOT NULL OR ev.parent_session_key IS NOT NULL AND ev.forked_from IS NULL AS is_subagent,
+        coalesce(trim(w.first_user_text) = 'Warmup', false) AS warmup_text,
+        s.summary_title,
+        llm.* EXCLUDE (session_key),
+        tools.* EXCLUDE (session_key),
+        spawn.parent_tool_call_id AS parent_tool_call_id_spawn
+    FROM ev
+    LEFT JOIN warm w USING (session_key)
+    LEFT JOIN summaries s USING (session_key)
+    LEFT JOIN llm USING (session_key)
+    LEFT JOIN tools USING (session_key)
+    LEFT JOIN spawn USING (session_key)
+),
+children AS (
+    SELECT parent_session_key AS session_key, count(*) AS n_subagents
+    FROM base
+    WHERE is_subagent AND NOT (is_subagent AND warmup_text)
+    GROUP BY 1
+)
+SELECT
+    b.session_key,
+    b.agent,
+    b.session_id,
+    b.subagent_id,
+    b.is_subagent,
+    b.is_subagent AND b.warmup_text AS is_warmup,
+    b.parent_session_key,
+    coalesce(b.parent_tool_call_id_spawn, b.parent_tool_call_id_ev) AS parent_tool_call_id,
+    b.forked_from,
+    b.agent_version,
+    b.cwd,
+    regexp_extract(b.cwd, '([^/\\]+)[/\\]*$', 1) AS project,
+    b.git_branch,
+    coalesce(b.custom_title, b.ai_title, b.summary_title, b.first_prompt) AS title,
+    b.started_at,
+    b.ended_at,
+    (epoch_ms(b.ended_at) - epoch_ms(b.started_at)) / 1000.0 AS duration_s,
+    CAST(b.started_at AS DATE) AS date,
+    coalesce(b.models, []) AS models,
+    b.primary_model,
+    b.n_events,
+    b.n_user_prompts,
+    coalesce(b.n_llm_calls, 0) AS n_llm_calls,
+    coalesce(b.n_tool_calls, 0) AS n_tool_calls,
+    coalesce(b.n_tool_errors, 0) AS n_tool_errors,
+    coalesce(b.n_user_rejections, 0) AS n_user_rejections,
+    b.n_interrupts_ev AS n_interrupts,
+    b.n_api_errors,
+    b.n_compactions,
+    coalesce(c.n_subagents, 0) AS n_subagents,
+    coalesce(b.input_tokens, 0) AS input_tokens,
+    coalesce(b.output_tokens, 0) AS output_tokens,
+    coalesce(b.cache_read_tokens, 0) AS cache_read_tokens,
+    coalesce(b.cache_write_tokens, 0) AS cache_write_tokens,
+    coalesce(b.reasoning_tokens, 0) AS reasoning_tokens,
+    b.source_files
+FROM base b
+LEFT JOIN children c USING (session_key)
+ORDER BY started_at NULLS LAST, session_key

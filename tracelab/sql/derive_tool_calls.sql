@@ -1,0 +1,103 @@
+-- name: derive_tool_calls
+-- description: One row per tool call joined to its result (same session, same tool_call_id).
+--   status: the adapter's classification of the result (ok / error / user_rejected /
+--   interrupted); a result marked ok whose exit code is non-zero is an error; no result at
+--   all is `no_result`. Exit code and reported duration come from the result row, else from
+--   runtime tool events (Codex exec_command_end, later write_stdin polls).
+--   latency_ms = result row ts - call row ts.
+WITH calls AS (
+    SELECT * EXCLUDE (rn) FROM (
+        SELECT e.*, row_number() OVER (PARTITION BY session_key, tool_call_id ORDER BY seq, source_file) AS rn
+        FROM events e
+        WHERE kind = 'tool_call' AND tool_call_id IS NOT NULL
+    ) WHERE rn = 1
+),
+results AS (
+    SELECT * EXCLUDE (rn) FROM (
+        SELECT e.*, row_number() OVER (PARTITION BY session_key, tool_call_id ORDER BY seq, source_file) AS rn
+        FROM events e
+        WHERE kind = 'tool_result' AND tool_call_id IS NOT NULL
+    ) WHERE rn = 1
+),
+meta AS (
+    SELECT
+        session_key,
+        tool_call_id,
+        arg_max(exit_code, seq) FILTER (WHERE exit_code IS NOT NULL) AS exit_code,
+        max(duration_ms) AS duration_ms,
+        arg_max(status, seq) FILTER (WHERE status IS NOT NULL) AS status,
+        max(ts) AS last_ts
+    FROM events
+    WHERE kind = 'tool_event' AND tool_call_id IS NOT NULL
+    GROUP BY ALL
+),
+joined AS (
+    SELECT
+        c.*,
+        r.ts AS r_ts,
+        r.text AS r_text,
+        r.text_bytes AS r_bytes,
+        r.status AS r_status,
+        r.is_error AS r_is_error,
+        r.exit_code AS r_exit,
+        r.duration_ms AS r_duration,
+        r.line_no AS r_line,
+        r.spawned_session_key AS r_spawned,
+        m.exit_code AS m_exit,
+        m.duration_ms AS m_duration,
+        m.status AS m_status,
+        coalesce(r.exit_code, m.exit_code) AS exit_code_final
+    FROM calls c
+    LEFT JOIN results r USING (session_key, tool_call_id)
+    LEFT JOIN meta m USING (session_key, tool_call_id)
+),
+classified AS (
+    SELECT
+        *,
+        CASE
+            WHEN r_status IS NULL AND r_ts IS NULL THEN coalesce(m_status, 'no_result')
+            WHEN coalesce(r_status, 'ok') = 'ok' AND coalesce(exit_code_final, 0) <> 0 THEN 'error'
+            ELSE coalesce(r_status, CASE WHEN r_is_error THEN 'error' ELSE 'ok' END)
+        END AS status_final
+    FROM joined
+)
+SELECT
+    agent || ':' || session_key || ':' || tool_call_id AS tool_call_key,
+    session_key,
+    agent,
+    model,
+    llm_call_key,
+    tool_call_id,
+    tool_name,
+    CASE
+        WHEN tool_name LIKE 'mcp\_\_%' ESCAPE '\' THEN 'mcp'
+        WHEN tool_name IN ('Task', 'Agent', 'spawn_agent') THEN 'subagent'
+        WHEN native_type LIKE '%server_tool_use%' OR native_type LIKE '%web_search%' THEN 'server'
+        ELSE 'builtin'
+    END AS tool_kind,
+    CASE WHEN tool_name LIKE 'mcp\_\_%' ESCAPE '\' THEN split_part(tool_name, '__', 2) END AS mcp_server,
+    tool_input AS input_json,
+    text_bytes AS input_bytes,
+    r_text AS output_text,
+    r_bytes AS output_bytes,
+    status_final AS status,
+    status_final IN ('error', 'user_rejected', 'interrupted') AS is_error,
+    CASE WHEN status_final IN ('error', 'user_rejected', 'interrupted') THEN left(r_text, 4096) END AS error_text,
+    exit_code_final::INTEGER AS exit_code,
+    ts AS started_at,
+    coalesce(r_ts, m.last_ts) AS ended_at,
+    CASE
+        WHEN coalesce(r_ts, m.last_ts) IS NULL OR ts IS NULL OR coalesce(r_ts, m.last_ts) < ts THEN NULL
+        ELSE epoch_ms(coalesce(r_ts, m.last_ts)) - epoch_ms(ts)
+    END::DOUBLE AS latency_ms,
+    coalesce(r_duration, m_duration) AS duration_ms_reported,
+    CAST(ts AS DATE) AS date,
+    strftime(ts, '%Y-%m') AS month,
+    coalesce(is_sidechain, false) AS is_sidechain,
+    r_spawned AS subagent_session_key,
+    source_file,
+    line_no AS call_line_no,
+    r_line::INTEGER AS result_line_no
+FROM classified
+LEFT JOIN meta m USING (session_key, tool_call_id)
+ORDER BY started_at, tool_call_key

@@ -1,0 +1,200 @@
+"""A warehouse directory: Parquet tables plus one atomically replaced snapshot file.
+
+Layout::
+
+    WAREHOUSE/
+      _snapshot.json                 the committed state: which Parquet files make up each table
+      .lock                          held (flock) by the one ingest allowed at a time
+      events/month=2025-11/part-<batch>-<n>.parquet
+      llm_calls/month=…/…  tool_calls/month=…/…
+      sessions/part-<batch>.parquet  rejects/…  files/…
+
+Readers (the DuckDB catalog) only look at the files listed in ``_snapshot.json``. A writer puts
+new files beside the old ones under fresh names, then replaces the snapshot with one
+``os.replace`` (atomic on POSIX), then deletes files no snapshot references. A killed ingest
+therefore leaves the previous snapshot and all of its files intact; its orphans are removed by
+the next successful commit.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import errno
+import fcntl
+import json
+import os
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tracelab import schema as S
+
+SNAPSHOT = "_snapshot.json"
+
+
+class WarehouseBusy(Exception):
+    """Another process holds the warehouse lock."""
+
+
+class WarehouseError(Exception):
+    pass
+
+
+@dataclass
+class Snapshot:
+    version: int = 0
+    schema_version: int = S.SCHEMA_VERSION
+    tables: dict[str, list[str]] = field(default_factory=lambda: {t: [] for t in S.TABLES})
+    committed_at: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "version": self.version,
+            "schema_version": self.schema_version,
+            "committed_at": self.committed_at,
+            "tables": self.tables,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Snapshot":
+        tables = {t: list(d.get("tables", {}).get(t, [])) for t in S.TABLES}
+        for t, files in d.get("tables", {}).items():
+            tables.setdefault(t, list(files))
+        return cls(d.get("version", 0), d.get("schema_version", S.SCHEMA_VERSION), tables, d.get("committed_at"), d.get("extra", {}))
+
+
+class Warehouse:
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root).expanduser().resolve()
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def exists(self) -> bool:
+        return (self.root / SNAPSHOT).exists()
+
+    def snapshot(self) -> Snapshot:
+        p = self.root / SNAPSHOT
+        if not p.exists():
+            return Snapshot()
+        with open(p, "rb") as fh:
+            return Snapshot.from_json(json.load(fh))
+
+    def files_of(self, table: str, snap: Snapshot | None = None) -> list[Path]:
+        snap = snap or self.snapshot()
+        return [self.root / rel for rel in snap.tables.get(table, [])]
+
+    def read_table(self, table: str, snap: Snapshot | None = None, columns: list[str] | None = None) -> pa.Table:
+        files = self.files_of(table, snap)
+        schema = S.TABLES.get(table)
+        if not files:
+            if schema is None:
+                raise WarehouseError(f"table {table!r} is not in the warehouse")
+            empty = schema.empty_table()
+            return empty.select(columns) if columns else empty
+        tables = [pq.read_table(f, columns=columns) for f in files]
+        out = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+        if schema is not None and columns is None:
+            out = S.cast_table(out, table)
+        return out
+
+    # ------------------------------------------------------------------ writing
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / ".lock"
+        fh = open(path, "a+")
+        try:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    fh.seek(0)
+                    holder = fh.read().strip() or "unknown"
+                    raise WarehouseBusy(
+                        f"warehouse {self.root} is locked by another tracelab ingest ({holder}); "
+                        "wait for it to finish, or stop it, then run again"
+                    ) from None
+                raise
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()} since {_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')}")
+            fh.flush()
+            yield
+        finally:
+            try:
+                fh.seek(0)
+                fh.truncate()
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            finally:
+                fh.close()
+
+    def new_batch_id(self) -> str:
+        now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        return f"{now}-{uuid.uuid4().hex[:8]}"
+
+    def write_part(self, table: str, data: pa.Table, batch: str, partition: str | None = None, n: int = 0) -> str:
+        """Write one Parquet file for ``table`` (already cast) and return its relative path."""
+        sub = Path(table) / f"month={partition}" if partition is not None else Path(table)
+        rel = sub / f"part-{batch}-{n:04d}.parquet"
+        dest = self.root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".tmp")
+        pq.write_table(data, tmp, compression="zstd", row_group_size=256 * 1024, write_statistics=True)
+        os.replace(tmp, dest)
+        return rel.as_posix()
+
+    def write_partitioned(self, table: str, data: pa.Table, batch: str) -> list[str]:
+        """Write ``data`` split by its ``month`` column; returns relative paths."""
+        if data.num_rows == 0:
+            return []
+        months = data.column("month")
+        uniq = sorted(m for m in months.unique().to_pylist() if m is not None)
+        out: list[str] = []
+        import pyarrow.compute as pc
+
+        for i, m in enumerate(uniq):
+            part = data.filter(pc.equal(months, m))
+            out.append(self.write_part(table, part, batch, partition=m, n=i))
+        nulls = data.filter(pc.is_null(months))
+        if nulls.num_rows:
+            out.append(self.write_part(table, nulls, batch, partition="unknown", n=len(uniq)))
+        return out
+
+    def commit(self, snap: Snapshot) -> None:
+        """Atomically publish ``snap`` and remove files no longer referenced."""
+        snap.version += 1
+        snap.schema_version = S.SCHEMA_VERSION
+        snap.committed_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+        tmp = self.root / f"{SNAPSHOT}.{os.getpid()}.tmp"
+        with open(tmp, "w") as fh:
+            json.dump(snap.to_json(), fh, indent=1, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.root / SNAPSHOT)
+        self.gc(snap)
+
+    def gc(self, snap: Snapshot) -> int:
+        """Delete Parquet files (and stale temp files) that ``snap`` does not reference."""
+        live = {rel for files in snap.tables.values() for rel in files}
+        removed = 0
+        for table in set(S.TABLES) | set(snap.tables):
+            d = self.root / table
+            if not d.exists():
+                continue
+            for p in d.rglob("*"):
+                if p.is_file() and (p.suffix in (".parquet", ".tmp")) and p.relative_to(self.root).as_posix() not in live:
+                    p.unlink()
+                    removed += 1
+            for sub in sorted((x for x in d.rglob("*") if x.is_dir()), reverse=True):
+                try:
+                    sub.rmdir()
+                except OSError:
+                    pass
+        return removed
