@@ -72,6 +72,7 @@ SELECT
     coalesce(l.reasoning_tokens, 0) AS reasoning_tokens,
     coalesce(l.input_tokens, 0) + coalesce(l.output_tokens, 0) + coalesce(l.cache_read_tokens, 0) + coalesce(l.cache_write_tokens, 0) AS total_tokens,
     l.stop_reason,
+    l.speed,
     g.n_blocks::INTEGER AS n_blocks,
     g.n_tool_calls::INTEGER AS n_tool_calls,
     g.is_synthetic,

@@ -93,7 +93,8 @@ base AS (
 children AS (
     SELECT parent_session_key AS session_key, count(*) AS n_subagents
     FROM base
-    WHERE is_subagent AND NOT (is_subagent AND warmup_text)
+    WHERE is_subagent AND NOT warmup_text
+      AND NOT (subagent_id NOT LIKE 'sidechain-%' AND n_user_prompts = 0 AND coalesce(n_tool_calls, 0) = 0 AND coalesce(n_llm_calls, 0) <= 1 AND n_events <= 2)
     GROUP BY 1
 )
 SELECT
@@ -102,7 +103,11 @@ SELECT
     b.session_id,
     b.subagent_id,
     b.is_subagent,
-    b.is_subagent AND b.warmup_text AS is_warmup,
+    b.is_subagent AND (
+        b.warmup_text
+        -- 2.0.x startup warm-ups also appear as a lone assistant greeting with no prompt and no tools
+        OR (b.subagent_id NOT LIKE 'sidechain-%' AND b.n_user_prompts = 0 AND coalesce(b.n_tool_calls, 0) = 0 AND coalesce(b.n_llm_calls, 0) <= 1 AND b.n_events <= 2)
+    ) AS is_warmup,
     b.parent_session_key,
     coalesce(b.parent_tool_call_id_spawn, b.parent_tool_call_id_ev) AS parent_tool_call_id,
     b.forked_from,

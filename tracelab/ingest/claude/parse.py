@@ -40,7 +40,7 @@ _ENVELOPE = {
     "isApiErrorMessage", "toolUseResult", "slug", "entrypoint", "permissionMode", "promptId",
     "sourceToolAssistantUUID", "isCompactSummary", "isVisibleInTranscriptOnly", "content", "level",
     "summary", "leafUuid", "data", "toolUseID", "parentToolUseID", "durationMs", "error",
-    "thinkingMetadata", "todos", "attachment",
+    "thinkingMetadata", "todos", "attachment", "costUSD",
 }
 
 #: Tool results that mean the user (or the permission system) declined the call.
@@ -49,6 +49,7 @@ _REJECT_MARKERS = (
     "The user doesn't want to take this action right now",
     "This command requires approval",
     "Permission to use",
+    "Permission for this tool use was denied",
 )
 _PERMISSION_RE = re.compile(r"^Claude requested permissions to .* but you haven't granted it yet")
 #: Harness/guard errors that look like prose but are tool failures, not user feedback.
@@ -303,6 +304,9 @@ class ClaudeParser:
         t = d.get("type")
         if t is not None and not isinstance(t, str):
             return f"field 'type' has wrong type {type(t).__name__}"
+        if t is None and isinstance(d.get("message"), dict) and d["message"].get("role") in ("user", "assistant"):
+            # very old / exported lines carry no `type`: the message role says what they are
+            t = d["message"]["role"]
         raw_ts = d.get("timestamp")
         if raw_ts is not None and not isinstance(raw_ts, str):
             return f"field 'timestamp' has wrong type {type(raw_ts).__name__}"
@@ -419,7 +423,9 @@ class ClaudeParser:
             call_key = f"claude:req:{rid}"
         else:
             call_key = f"claude:line:{ek}"
-        inp, out, cr, cw = _tokens(msg.get("usage"))
+        usage = msg.get("usage")
+        inp, out, cr, cw = _tokens(usage)
+        speed = usage.get("speed") if isinstance(usage, dict) and isinstance(usage.get("speed"), str) else None
         stop = msg.get("stop_reason") if isinstance(msg.get("stop_reason"), str) else None
         common = {
             **base,
@@ -435,6 +441,8 @@ class ClaudeParser:
             "cache_read_tokens": cr,
             "cache_write_tokens": cw,
             "stop_reason": stop,
+            "speed": speed,
+            "cost_usd": d.get("costUSD") if isinstance(d.get("costUSD"), (int, float)) and not isinstance(d.get("costUSD"), bool) else None,
         }
         content = msg.get("content")
         if isinstance(content, str):

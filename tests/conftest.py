@@ -1,0 +1,55 @@
+"""Shared fixtures: where ../shared is, and warehouses built once per test session (per worker)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path:
+    env = os.environ.get("TRACELAB_SHARED")
+    return Path(env) if env else REPO.parent / "shared"
+
+
+SHARED = shared_dir()
+SAMPLES = SHARED / "samples"
+
+
+def require_samples(agent: str = "claude-code") -> Path:
+    d = SAMPLES / agent
+    if not d.is_dir():
+        pytest.skip(f"shared samples not found at {d} (set TRACELAB_SHARED)")
+    return d
+
+
+def nonblank_lines(path: Path) -> int:
+    with open(path, "rb") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+@pytest.fixture(scope="session")
+def claude_samples() -> Path:
+    return require_samples("claude-code")
+
+
+@pytest.fixture(scope="session")
+def claude_wh(tmp_path_factory, claude_samples) -> Path:
+    """A warehouse holding every Claude Code sample."""
+    from tracelab.ingest.engine import ingest
+
+    wh = tmp_path_factory.mktemp("claude_wh")
+    summary = ingest([str(claude_samples)], wh, jobs=1)
+    assert summary.files_failed == 0, summary.errors
+    return wh
+
+
+@pytest.fixture(autouse=True)
+def _isolate_home(tmp_path, monkeypatch):
+    """Never read the real machine's agent logs from tests."""
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "no-claude"))
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "no-codex"))
+    monkeypatch.setenv("PI_AGENT_DIR", str(tmp_path / "no-pi"))
