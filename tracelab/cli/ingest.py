@@ -74,5 +74,7 @@ def _print_summary(s) -> None:
         click.echo("rows       " + ", ".join(f"{k} {v}" for k, v in s.rows.items()))
     if s.rejects_by_reason:
         click.echo("rejects    " + ", ".join(f"{k}: {v}" for k, v in sorted(s.rejects_by_reason.items(), key=lambda kv: -kv[1])))
+    for e in s.skipped:
+        click.echo(f"skipped    {e}", err=True)
     for e in s.errors:
         click.echo(f"error      {e}", err=True)

@@ -76,15 +76,18 @@ class IngestSummary:
     agents: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
 
 
 # ---------------------------------------------------------------------------------- discovery
-def resolve_inputs(paths: Iterable[str], agent: str | None = None) -> list[tuple[Path, registry.Adapter]]:
+def resolve_inputs(paths: Iterable[str], agent: str | None = None, skipped: list[str] | None = None) -> list[tuple[Path, registry.Adapter]]:
     """Expand files, directories and globs into (file, adapter) pairs; with no paths, every
-    adapter's default locations. Content decides the agent unless ``agent`` is given."""
+    adapter's default locations. Content decides the agent unless ``agent`` is given.
+    ``*.jsonl`` files inside a directory whose content matches no adapter are listed in
+    ``skipped`` (a file named explicitly is always ingested)."""
     ads = registry.adapters()
     forced = registry.get(agent) if agent else None
     out: dict[Path, registry.Adapter] = {}
@@ -108,6 +111,8 @@ def resolve_inputs(paths: Iterable[str], agent: str | None = None) -> list[tuple
                     ad = forced or registry.detect(f)
                     if ad is not None:
                         out.setdefault(f.resolve(), ad)
+                    elif skipped is not None and f.stat().st_size > 0:
+                        skipped.append(f"{f}: content matches no known agent format")
             elif p.is_file():
                 ad = forced or registry.detect(p)
                 if ad is None:
@@ -177,7 +182,7 @@ def ingest(
     wh = Warehouse(warehouse)
     summary = IngestSummary(warehouse=str(wh.root))
     with wh.lock():
-        inputs = resolve_inputs(paths, agent)
+        inputs = resolve_inputs(paths, agent, summary.skipped)
         summary.files_seen = len(inputs)
         snap = wh.snapshot()
         files_tbl = wh.read_table("files", snap)
@@ -334,12 +339,6 @@ def _commit(wh, snap, manifest, files_tbl, tasks, results, removed_paths, summar
         }
         if prev and row["session_keys"] != prev["session_keys"]:
             row["session_keys"] = sorted(set(row["session_keys"]) | set(prev["session_keys"] or []))
-        # a half-written last line rejected last time is re-read now: do not count it twice
-        if prev is not None and prev.get("__pending_partial"):
-            pass
-        if task.mode == "append":
-            # the previous run's rejects for lines now re-read are replaced below
-            pass
         manifest_rows[task.path] = row
         new_rejects.extend(res.rejects)
         summary.lines_total += res.lines_total
@@ -384,8 +383,6 @@ def _commit(wh, snap, manifest, files_tbl, tasks, results, removed_paths, summar
     snap.tables["rejects"] = [wh.write_part("rejects", rejects, batch)]
     # 5. manifest
     rows = sorted(manifest_rows.values(), key=lambda r: r["path"])
-    for r in rows:
-        r.pop("__pending_partial", None)
     files = pa.Table.from_pylist(rows, schema=S.FILES)
     snap.tables["files"] = [wh.write_part("files", files, batch)]
     # 6. derived tables

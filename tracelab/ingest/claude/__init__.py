@@ -36,7 +36,10 @@ def sniff(objs: list[dict[str, Any]]) -> int:
     score = 0
     for d in objs:
         t = d.get("type")
+        msg = d.get("message")
         if "sessionId" in d and ("parentUuid" in d or "uuid" in d):
+            score += 3
+        elif isinstance(msg, dict) and msg.get("role") in ("user", "assistant") and ("sessionId" in d or "requestId" in d or "costUSD" in d):
             score += 3
         elif t in ("summary", "file-history-snapshot", "queue-operation") and "payload" not in d:
             score += 2

@@ -1,0 +1,230 @@
+"""Ingest contract: line accounting, malformed input, incremental runs, atomicity, locking."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tracelab.catalog import connect
+from tracelab.ingest.engine import ingest
+from tracelab.store.warehouse import Warehouse, WarehouseBusy
+
+from conftest import nonblank_lines
+
+
+def _files(wh):
+    con = connect(wh)
+    try:
+        return {r[0]: r[1:] for r in con.execute(
+            "SELECT path, lines_total, lines_ingested, lines_duplicate, lines_rejected FROM files").fetchall()}
+    finally:
+        con.close()
+
+
+def test_every_claude_sample_accounted(claude_wh, claude_samples):
+    rows = _files(claude_wh)
+    jsonl = [p for p in claude_samples.rglob("*.jsonl")]
+    assert len(rows) == len(jsonl)
+    for p in jsonl:
+        total, ing, dup, rej = rows[str(p.resolve())]
+        assert total == nonblank_lines(p), p
+        assert total == ing + dup + rej, p
+
+
+def test_rejects_only_for_really_malformed_lines(claude_wh):
+    con = connect(claude_wh)
+    rej = con.execute("SELECT source_file, line_no, reason FROM rejects").fetchall()
+    # the only malformed sample is the hand-made edge-case file of claude-code-log
+    assert {Path(r[0]).name for r in rej} == {"claude-code-log__daaain-2025-06__edge_cases.jsonl"}
+    reasons = sorted(r[2] for r in rej)
+    assert reasons == [
+        "field 'message' of a user line has wrong type str",
+        "not a JSON object (got int)",
+        "not a JSON object (got list)",
+        "not a JSON object (got str)",
+    ]
+
+
+def _line(uuid, ts, text="hi", typ="user", **kw):
+    d = {"type": typ, "uuid": uuid, "parentUuid": None, "sessionId": "s-1", "timestamp": ts, "cwd": "/w", "version": "2.1.0",
+         "message": {"role": typ, "content": text}}
+    d.update(kw)
+    return json.dumps(d)
+
+
+def _asst(uuid, ts, mid, out=5, tool=None):
+    content = [{"type": "text", "text": "ok"}] if tool is None else [{"type": "tool_use", "id": tool, "name": "Bash", "input": {"command": "ls"}}]
+    return json.dumps({"type": "assistant", "uuid": uuid, "parentUuid": None, "sessionId": "s-1", "timestamp": ts, "version": "2.1.0",
+                       "requestId": "req_" + mid, "message": {"id": mid, "role": "assistant", "model": "claude-sonnet-4-5", "content": content,
+                                                            "usage": {"input_tokens": 3, "output_tokens": out, "cache_read_input_tokens": 10, "cache_creation_input_tokens": 2}}})
+
+
+def test_malformed_inputs_lose_nothing(tmp_path):
+    d = tmp_path / "projects" / "-w"
+    d.mkdir(parents=True)
+    big = "x" * (50 * 1024 * 1024)
+    good1 = _line("u1", "2026-01-01T00:00:00.000Z", "first")
+    good2 = _asst("u2", "2026-01-01T00:00:01.000Z", "msg_1")
+    lines = [
+        good1,
+        "{not json",
+        "[1, 2]",
+        '{"type": 5, "uuid": "u9"}',
+        '{"type": "user", "uuid": "u10", "message": "a string"}',
+        '{"type": "brand-new-type", "uuid": "u11", "timestamp": "2026-01-01T00:00:02.000Z", "sessionId": "s-1", "novel": {"a": 1}}',
+        _line("u12", "2026-01-01T00:00:03.000Z", big),
+        good2,
+    ]
+    f = d / "s-1.jsonl"
+    with open(f, "wb") as fh:
+        for ln in lines:
+            fh.write(ln.encode() + b"\n")
+        fh.write(b'{"type": "user", "uuid": "bad-utf8", "message": {"role": "user", "content": "\xff\xfe"}}\n')
+        fh.write(b"   \n\n")
+        fh.write(b'{"type": "user", "uuid": "u13", "message": {"role": "us')  # half-written last line
+    (d / "empty.jsonl").write_bytes(b"")
+    (d / "blank.jsonl").write_bytes(b"  \n\t\n")
+    wh = tmp_path / "wh"
+    s = ingest([str(d)], wh, jobs=1, agent="claude")
+    assert s.files_failed == 0
+    con = connect(wh)
+    rej = {r[0]: r[1] for r in con.execute("SELECT line_no, reason FROM rejects ORDER BY line_no").fetchall()}
+    assert rej[2].startswith("invalid JSON")
+    assert rej[3] == "not a JSON object (got list)"
+    assert rej[4] == "field 'type' has wrong type int"
+    assert rej[5] == "field 'message' of a user line has wrong type str"
+    assert rej[9] == "invalid UTF-8"
+    assert rej[12].startswith("truncated last line")
+    assert set(rej) == {2, 3, 4, 5, 9, 12}
+    raw = con.execute("SELECT raw_text FROM rejects WHERE line_no = 2").fetchone()[0]
+    assert raw == "{not json"
+    # the good lines around them are ingested
+    kinds = dict(con.execute("SELECT line_no, kind FROM events WHERE source_file LIKE '%s-1.jsonl'").fetchall())
+    assert kinds[1] == "user_prompt" and kinds[6] == "unknown" and kinds[7] == "user_prompt" and kinds[8] == "assistant_text"
+    extra = con.execute("SELECT extra FROM events WHERE line_no = 6").fetchone()[0]
+    assert json.loads(extra)["novel"] == {"a": 1}
+    size, tb = con.execute("SELECT length(text), text_bytes FROM events WHERE line_no = 7").fetchone()
+    assert tb == 50 * 1024 * 1024 and size <= 32 * 1024
+    acc = con.execute("SELECT path, lines_total, lines_ingested, lines_duplicate, lines_rejected FROM files ORDER BY path").fetchall()
+    by = {Path(p).name: r for p, *r in acc}
+    assert by["s-1.jsonl"] == [10, 4, 0, 6]  # 10 non-blank lines: 4 ingested, 6 rejected
+    assert by["empty.jsonl"] == [0, 0, 0, 0]
+    assert by["blank.jsonl"] == [0, 0, 0, 0]
+
+
+def test_incremental_unchanged_and_append(tmp_path):
+    d = tmp_path / "projects" / "-w"
+    d.mkdir(parents=True)
+    f = d / "s-1.jsonl"
+    other = d / "s-2.jsonl"
+    f.write_text(_line("u1", "2026-01-01T00:00:00.000Z") + "\n" + _asst("u2", "2026-01-01T00:00:01.000Z", "m1", tool="t1") + "\n")
+    other.write_text(_line("v1", "2026-01-02T00:00:00.000Z", sessionId="s-2") + "\n")
+    wh = tmp_path / "wh"
+    s1 = ingest([str(d)], wh, jobs=1)
+    assert s1.files_parsed == 2
+    snap1 = json.loads((wh / "_snapshot.json").read_text())
+    s2 = ingest([str(d)], wh, jobs=1)
+    assert s2.files_parsed == 0 and s2.files_unchanged == 2
+    assert json.loads((wh / "_snapshot.json").read_text())["version"] == snap1["version"]
+    # append: the tool result and a second response
+    with open(f, "a") as fh:
+        fh.write(json.dumps({"type": "user", "uuid": "u3", "sessionId": "s-1", "timestamp": "2026-01-01T00:00:04.000Z",
+                             "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "Exit code 2\nboom", "is_error": True}]}}) + "\n")
+        fh.write(_asst("u4", "2026-01-01T00:00:05.000Z", "m2", out=7) + "\n")
+    s3 = ingest([str(d)], wh, jobs=1)
+    assert s3.files_parsed == 1 and s3.files_appended == 1 and s3.lines_total == 2
+    con = connect(wh)
+    assert con.execute("SELECT count(*), sum(output_tokens) FROM llm_calls").fetchone() == (2, 12)
+    st, code, name = con.execute("SELECT status, exit_code, tool_name FROM tool_calls").fetchone()
+    assert (st, code, name) == ("error", 2, "Bash")  # paired across the append boundary
+    total, ing = con.execute("SELECT lines_total, lines_ingested FROM files WHERE path LIKE '%s-1.jsonl'").fetchone()
+    assert (total, ing) == (4, 4)
+
+
+def test_truncated_last_line_is_reread_when_completed(tmp_path):
+    d = tmp_path / "p"
+    d.mkdir()
+    f = d / "s-1.jsonl"
+    full = _asst("u2", "2026-01-01T00:00:01.000Z", "m1")
+    f.write_text(_line("u1", "2026-01-01T00:00:00.000Z") + "\n" + full[:40])
+    wh = tmp_path / "wh"
+    ingest([str(d)], wh, jobs=1)
+    con = connect(wh)
+    assert con.execute("SELECT lines_total, lines_rejected FROM files").fetchone() == (2, 1)
+    con.close()
+    f.write_text(_line("u1", "2026-01-01T00:00:00.000Z") + "\n" + full + "\n")
+    s = ingest([str(d)], wh, jobs=1)
+    assert s.files_appended == 1
+    con = connect(wh)
+    assert con.execute("SELECT lines_total, lines_ingested, lines_rejected FROM files").fetchone() == (2, 2, 0)
+    assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM llm_calls").fetchone()[0] == 1
+
+
+def _table_dump(wh):
+    con = connect(wh)
+    out = {}
+    for t in ("events", "llm_calls", "tool_calls", "sessions", "rejects"):
+        cols = [c[0] for c in con.execute(f"DESCRIBE {t}").fetchall()]
+        order = ", ".join(f'"{c}"' for c in cols if c not in ("ingested_at",))
+        out[t] = con.execute(f"SELECT {order} FROM {t} ORDER BY ALL").fetchall()
+    con.close()
+    return out
+
+
+def test_ingesting_twice_yields_identical_tables(tmp_path, claude_samples):
+    src = claude_samples / "claude-code-log__Users-dain-workspace-JSSoundRecorder__7acd37a8-2745-4b58-a8a9-46164b22ad9e.jsonl"
+    a, b = tmp_path / "a", tmp_path / "b"
+    ingest([str(src)], a, jobs=1)
+    ingest([str(src)], b, jobs=1)
+    ingest([str(src)], b, jobs=1)  # unchanged second run on b
+    assert _table_dump(a) == _table_dump(b)
+
+
+def test_killed_ingest_leaves_previous_warehouse_readable(tmp_path, monkeypatch):
+    d = tmp_path / "p"
+    d.mkdir()
+    (d / "s-1.jsonl").write_text(_line("u1", "2026-01-01T00:00:00.000Z") + "\n")
+    wh = tmp_path / "wh"
+    ingest([str(d)], wh, jobs=1)
+    before = _table_dump(wh)
+    (d / "s-2.jsonl").write_text(_line("v1", "2026-01-02T00:00:00.000Z", sessionId="s-2") + "\n")
+    from tracelab.store import derive
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt("killed mid-ingest")
+
+    monkeypatch.setattr(derive, "rebuild", boom)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([str(d)], wh, jobs=1)
+    assert _table_dump(wh) == before  # new event parts exist on disk but are not published
+    monkeypatch.undo()
+    s = ingest([str(d)], wh, jobs=1)
+    assert s.files_parsed == 1
+    con = connect(wh)
+    assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] == 2
+    # orphans of the killed run were garbage-collected
+    live = {p for files in json.loads((wh / "_snapshot.json").read_text())["tables"].values() for p in files}
+    on_disk = {p.relative_to(wh).as_posix() for p in wh.rglob("*.parquet")}
+    assert on_disk == live
+
+
+def test_concurrent_ingest_is_refused(tmp_path):
+    wh = Warehouse(tmp_path / "wh")
+    with wh.lock():
+        with pytest.raises(WarehouseBusy, match="locked by another tracelab ingest"):
+            ingest([], wh.root, jobs=1)
+
+
+def test_date_partitions_prune(claude_wh):
+    events_dirs = sorted(p.name for p in (claude_wh / "events").iterdir())
+    assert len(events_dirs) > 5 and all(n.startswith("month=") for n in events_dirs)
+    for f in (claude_wh / "events").rglob("*.parquet"):
+        months = set(pq.read_table(f, columns=["month"]).column("month").to_pylist())
+        assert months == {f.parent.name.split("=", 1)[1]}
