@@ -89,7 +89,6 @@ EVENTS = _schema(
         ("is_sidechain", BOOL),
         ("is_meta", BOOL),
         ("is_synthetic", BOOL),
-        ("is_duplicate_source", BOOL),
         ("branch", STR),
         ("agent_version", STR),
         ("cwd", STR),

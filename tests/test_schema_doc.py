@@ -1,0 +1,45 @@
+"""data/README.md documents every table and column with the declared type."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tracelab import schema as S
+
+DOC = Path(__file__).resolve().parents[1] / "data" / "README.md"
+
+
+def _doc_tables() -> dict[str, dict[str, str]]:
+    tables: dict[str, dict[str, str]] = {}
+    current = None
+    for line in DOC.read_text().splitlines():
+        m = re.match(r"^### `([a-z_]+)`", line)
+        if m:
+            current = tables.setdefault(m.group(1), {})
+            continue
+        if current is None or not line.startswith("| "):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 3 or cells[0] in ("column", "---"):
+            continue
+        current[cells[0]] = cells[1]
+    return tables
+
+
+def test_every_table_and_column_documented_with_its_type():
+    doc = _doc_tables()
+    assert set(doc) == set(S.TABLES), "tables in data/README.md differ from tracelab/schema.py"
+    for name, schema in S.TABLES.items():
+        declared = {f.name: str(f.type) for f in schema}
+        assert doc[name] == declared, f"{name}: doc and schema disagree"
+
+
+def test_kinds_documented():
+    text = DOC.read_text()
+    for kind in S.EVENT_KINDS:
+        assert f"`{kind}`" in text, kind
+
+
+def test_schema_version_documented():
+    assert f"`SCHEMA_VERSION` = {S.SCHEMA_VERSION}" in DOC.read_text()
