@@ -1,0 +1,67 @@
+"""The demo job: ingest the user's own sessions if any, else a generated corpus; summarise;
+write the weekly report."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+from tracelab.catalog import connect
+from tracelab.ingest import registry
+from tracelab.ingest.engine import ingest
+
+
+def _own_sessions_exist() -> bool:
+    for ad in registry.adapters().values():
+        for root in ad.default_roots():
+            if root.is_dir() and any(True for _ in ad.discover(root)):
+                return True
+    return False
+
+
+def _summary_sql(name: str) -> str:
+    return resources.files("tracelab.sql").joinpath(f"{name}.sql").read_text()
+
+
+def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 40, seed: int = 7, echo: Callable[[str], Any] = print) -> dict:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wh = out_dir / "warehouse"
+    if not synthetic and _own_sessions_exist():
+        source = "your own agent sessions (default locations)"
+        echo("ingesting your own sessions from the default locations …")
+        summary = ingest([], wh)
+    else:
+        from tracelab.synth import generate
+
+        corpus = out_dir / "corpus"
+        if not (corpus / "truth.json").exists():
+            echo(f"no agent logs on this machine: generating a synthetic corpus in {corpus} …")
+            generate(corpus, sessions=sessions, seed=seed)
+        source = f"generated corpus {corpus} (seed {seed})"
+        summary = ingest([str(corpus / "claude"), str(corpus / "codex"), str(corpus / "pi")], wh)
+    echo(
+        f"ingested {summary.files_parsed} files ({summary.files_unchanged} unchanged), "
+        f"{summary.lines_total} lines: {summary.lines_ingested} ingested, {summary.lines_duplicate} duplicate, {summary.lines_rejected} rejected"
+    )
+    con = connect(wh)
+    try:
+        tables = {}
+        for title, name in (
+            ("sessions by agent", "demo_sessions"),
+            ("tool-error rate by tool (top 12 by calls)", "demo_tool_errors"),
+            ("tokens by model", "demo_tokens"),
+        ):
+            cur = con.execute(_summary_sql(name))
+            tables[title] = ([d[0] for d in cur.description], cur.fetchall())
+    finally:
+        con.close()
+    report = None
+    try:
+        from tracelab.reports.weekly import write_weekly_report
+    except ImportError:
+        write_weekly_report = None
+    if write_weekly_report is not None:
+        paths = write_weekly_report(wh, out_dir / "report")
+        report = str(paths.get("html") or next(iter(paths.values())))
+    return {"source": source, "warehouse": str(wh), "tables": tables, "report": report, "summary": summary.to_dict()}
