@@ -198,6 +198,16 @@ class _FileLock:
         self._fd = None
 
 
+def _npm_error_summary(text: str, limit: int = 6) -> str:
+    """The informative lines of npm's error output (error code, message), without stack frames."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(("npm error     at", "at "))]
+    lines = [ln for ln in lines if "complete log of this run" not in ln]
+    return " | ".join(lines[:limit])[:800] or "(no output)"
+
+
+_install_failure: str | None = None
+
+
 def ensure_ccusage() -> Path | None:
     """Install ``ccusage@20.0.24`` and its native package if needed, then return the executable.
 
@@ -210,13 +220,22 @@ def ensure_ccusage() -> Path | None:
     dir next to the target while holding a ``flock``, checks ``--version``, then renames the
     temp dir into place. Other callers wait on the lock and then find the stamp file.
     """
-    global _last_unavailable_reason
+    global _last_unavailable_reason, _install_failure
     _last_unavailable_reason = None
     base = peers_cache_dir()
     prefix = base / CCUSAGE_VERSION
     if _is_installed(prefix):
         return _wrapper_path(prefix)
+    if _install_failure is not None:  # don't re-run a failed npm install in the same process
+        return _fail(_install_failure)
+    result = _install(base, prefix)
+    if result is None:
+        _install_failure = _last_unavailable_reason
+    return result
 
+
+def _install(base: Path, prefix: Path) -> Path | None:
+    """npm-install into a staging dir under ``base`` and rename it to ``prefix`` (under the lock)."""
     node = shutil.which("node")
     npm = shutil.which("npm")
     if node is None or npm is None:
@@ -246,6 +265,7 @@ def ensure_ccusage() -> Path | None:
                     "--no-save",
                     "--ignore-scripts",
                     "--loglevel=error",
+                    "--prefer-offline",
                     f"ccusage@{CCUSAGE_VERSION}",
                     f"{native}@{CCUSAGE_VERSION}",
                 ]
@@ -253,8 +273,10 @@ def ensure_ccusage() -> Path | None:
                     argv, capture_output=True, text=True, timeout=_INSTALL_TIMEOUT_S, cwd=staging, check=False
                 )
                 if proc.returncode != 0:
-                    tail = (proc.stderr or proc.stdout).strip()[-800:]
-                    return _fail(f"`npm install ccusage@{CCUSAGE_VERSION}` exited {proc.returncode}: {tail}")
+                    return _fail(
+                        f"`npm install ccusage@{CCUSAGE_VERSION}` exited {proc.returncode}: "
+                        + _npm_error_summary(proc.stderr or proc.stdout)
+                    )
                 binary = native_binary_path(_wrapper_path(staging))
                 if not binary.is_file():
                     return _fail(f"npm install finished but {binary} is missing")
