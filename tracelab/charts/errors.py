@@ -1,0 +1,66 @@
+"""Tool error rates with their 95 % Wilson intervals, per tool and model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+
+from tracelab.charts import _frame
+from tracelab.charts.theme import ALERT
+
+
+def tool_error_rates(
+    df: Any,
+    *,
+    tool: str = "tool_name",
+    group: str | None = "model",
+    rate: str = "error_rate",
+    low: str = "ci_low",
+    high: str = "ci_high",
+    calls: str = "calls",
+    errors: str | None = "errors",
+    flag: str | None = None,
+    title: str = "Tool error rate (95% Wilson interval)",
+    subtitle: str | None = None,
+) -> alt.LayerChart:
+    """Error rate per ``tool`` (rows) and ``group`` (e.g. model; offset within a row), drawn as a
+    point at ``rate`` with a bar from ``low`` to ``high``.
+
+    One input row per (tool, group) with the rate and interval already computed (see
+    ``tracelab.metrics`` / the ``tool_error_rates`` query). Tools are ordered by total ``calls``.
+    When ``flag`` names a boolean column, flagged rows get a red ring (regressions in the report).
+    """
+    frame = _frame.select(df, [tool, rate, low, high, calls], [group, errors, flag], chart="tool_error_rates")
+    tools = _frame.ordered(frame, tool, calls)
+    y = alt.Y(f"{tool}:N", sort=tools, title=None)
+    tooltip = [alt.Tooltip(f"{tool}:N", title="tool")]
+    colour: dict[str, Any] = {}
+    if group is not None:
+        groups = sorted(frame.get_column(group).drop_nulls().unique().to_list())
+        colour = {"color": alt.Color(f"{group}:N", sort=groups, title=group), "yOffset": alt.YOffset(f"{group}:N", sort=groups)}
+        tooltip.append(alt.Tooltip(f"{group}:N"))
+    tooltip += [
+        alt.Tooltip(f"{rate}:Q", format=".1%", title="error rate"),
+        alt.Tooltip(f"{low}:Q", format=".1%", title="95% low"),
+        alt.Tooltip(f"{high}:Q", format=".1%", title="95% high"),
+        alt.Tooltip(f"{calls}:Q", format=",", title="calls"),
+    ]
+    if errors is not None and errors in frame.columns:
+        tooltip.append(alt.Tooltip(f"{errors}:Q", format=",", title="errors"))
+    x_title = "error rate"
+    base = alt.Chart(frame, title=alt.Title(title, subtitle=subtitle or alt.Undefined)).encode(y=y, tooltip=tooltip, **colour)
+    interval = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X(f"{low}:Q", title=x_title, axis=alt.Axis(format="%")), x2=alt.X2(f"{high}:Q")
+    )
+    point = base.mark_point(filled=True, size=45).encode(x=alt.X(f"{rate}:Q", title=x_title))
+    layers: list[alt.Chart] = [interval, point]
+    if flag is not None and flag in frame.columns:
+        layers.append(
+            base.transform_filter(alt.datum[flag] == True)  # noqa: E712 - a Vega expression, not Python truthiness
+            .mark_point(filled=False, size=260, strokeWidth=2.5, color=ALERT)
+            .encode(x=alt.X(f"{rate}:Q"), color=alt.value(ALERT))
+        )
+    n_groups = frame.get_column(group).n_unique() if group is not None else 1
+    return alt.layer(*layers).properties(width=460, height=alt.Step(max(16, 9 * n_groups)))
+
