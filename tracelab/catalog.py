@@ -32,6 +32,9 @@ def connect(warehouse: str | os.PathLike | None = None, *, database: str = ":mem
     con = duckdb.connect(database)
     con.execute("SET TimeZone = 'UTC'")
     register_views(con, wh)
+    from tracelab.query import install  # shared macros + price table (queries/_macros.sql)
+
+    install(con)
     return con
 
 

@@ -1,0 +1,257 @@
+-- Shared macros for the named queries. Installed on every catalog connection by
+-- tracelab.query.install() (called at the end of tracelab.catalog.connect), after the table
+-- views and the price table `tl_prices` exist. Everything is CREATE OR REPLACE, so installing
+-- twice is harmless. Names start with `tl_`; macro parameters start with `p_` so they never
+-- shadow a column.
+--
+-- Filters every query understands (NULL = no filter):
+--   p_since / p_until    time window [since, until) on the row's own time (UTC)
+--   p_agent, p_model     exact match (sessions: the model is in the session's model list)
+--   p_project            sessions.project (last path component of the session's cwd)
+--   p_tool               exact tool name (tool-call based queries only)
+--   p_include_subagents  FALSE drops rows of subagent sessions (NULL counts as TRUE)
+--
+-- tl_prices (from tracelab/pricing/prices.toml): match_key, price_model, provider,
+-- effective_from, input_per_mtok, output_per_mtok, cache_read_per_mtok, cache_write_per_mtok,
+-- source, table_version.
+
+-- ------------------------------------------------------------------------ scalar helpers
+
+CREATE OR REPLACE MACRO tl_in_window(t, p_since, p_until) AS
+    (p_since IS NULL OR t >= CAST(p_since AS TIMESTAMPTZ))
+    AND (p_until IS NULL OR t < CAST(p_until AS TIMESTAMPTZ));
+
+CREATE OR REPLACE MACRO tl_match(v, p_wanted) AS (p_wanted IS NULL OR v = p_wanted);
+
+CREATE OR REPLACE MACRO tl_keep_subagent(is_sub, p_include_subagents) AS
+    (coalesce(p_include_subagents, true) OR NOT coalesce(is_sub, false));
+
+-- First day of the bucket holding t; weeks start on Monday (ISO). 'all' = one bucket (NULL).
+CREATE OR REPLACE MACRO tl_period_start(t, p_period) AS CAST(CASE p_period
+    WHEN 'day' THEN date_trunc('day', t)
+    WHEN 'week' THEN date_trunc('week', t)
+    WHEN 'month' THEN date_trunc('month', t)
+    WHEN 'all' THEN NULL
+    ELSE error('period must be one of day, week, month, all; got ' || coalesce('''' || p_period || '''', 'NULL'))
+END AS DATE);
+
+-- The dimension a query is grouped by, chosen by value (never by SQL text).
+CREATE OR REPLACE MACRO tl_group_key(p_by, agent_v, model_v, tool_v, project_v) AS CASE p_by
+    WHEN 'agent' THEN agent_v
+    WHEN 'model' THEN model_v
+    WHEN 'tool' THEN tool_v
+    WHEN 'project' THEN project_v
+    WHEN 'none' THEN NULL
+    ELSE error('by must be one of agent, model, tool, project, none; got ' || coalesce('''' || p_by || '''', 'NULL'))
+END;
+
+-- Shell-like tools, whose results carry an exit code.
+CREATE OR REPLACE MACRO tl_is_shell(tool) AS
+    tool IN ('Bash', 'BashOutput', 'bash', 'shell', 'exec_command', 'local_shell', 'shell_command', 'container.exec');
+
+-- Error text reduced to a message template: first non-blank line, tool-use wrapper tags
+-- removed, numbers -> N, long hex ids -> H, quoted strings -> '…', at most 160 characters.
+CREATE OR REPLACE MACRO tl_error_template(txt) AS left(trim(
+    regexp_replace(
+    regexp_replace(
+    regexp_replace(
+    regexp_replace(
+        coalesce(regexp_extract(regexp_replace(txt, '</?tool_use_error>', '', 'g'), '^\s*([^\n]*\S)', 1), ''),
+        '''[^'']*''|"[^"]*"|`[^`]*`', '''…''', 'g'),
+        '\b[0-9a-f]{8,}\b', 'H', 'gi'),
+        '[0-9]+', 'N', 'g'),
+        '\s+', ' ', 'g')), 160);
+
+-- Wilson score interval for k successes out of n (z = 1.96 gives 95 %). NULL when n = 0.
+CREATE OR REPLACE MACRO tl_wilson_lo(k, n, z := 1.959963984540054) AS CASE WHEN n > 0 THEN greatest(0.0,
+    ((k::DOUBLE / n) + z * z / (2.0 * n)
+     - z * sqrt(greatest((k::DOUBLE / n) * (1 - k::DOUBLE / n) / n + z * z / (4.0 * n * n), 0))) / (1 + z * z / n))
+END;
+CREATE OR REPLACE MACRO tl_wilson_hi(k, n, z := 1.959963984540054) AS CASE WHEN n > 0 THEN least(1.0,
+    ((k::DOUBLE / n) + z * z / (2.0 * n)
+     + z * sqrt(greatest((k::DOUBLE / n) * (1 - k::DOUBLE / n) / n + z * z / (4.0 * n * n), 0))) / (1 + z * z / n))
+END;
+
+-- Complementary error function (Numerical Recipes `erfcc`, Chebyshev fit, relative error
+-- < 1.2e-7 everywhere) and the two-sided normal p-value of a z statistic.
+CREATE OR REPLACE MACRO tl_erfc(x) AS (
+    WITH c AS (SELECT 1.0 / (1.0 + 0.5 * abs(x)) AS t)
+    SELECT CASE WHEN x >= 0 THEN r ELSE 2.0 - r END FROM (
+        SELECT t * exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
+            + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
+            + t * (-0.82215223 + t * 0.17087277))))))))) AS r
+        FROM c)
+);
+CREATE OR REPLACE MACRO tl_p_two_sided(z) AS CASE WHEN z IS NOT NULL AND isfinite(z) THEN least(1.0, tl_erfc(abs(z) / sqrt(2.0))) WHEN z IS NOT NULL THEN 0.0 END;
+
+-- The caveat every comparison carries.
+CREATE OR REPLACE MACRO tl_sample_note() AS
+    'Descriptive only: community or public trace corpora are not representative samples of any '
+    || 'model''s or agent''s behaviour (self-selected users, tasks, versions and settings); '
+    || 'p-values assume independent calls, which calls within a session are not.';
+
+-- Normalised model name used to find a price (Python twin: tracelab.pricing.match_key).
+CREATE OR REPLACE MACRO tl_price_key(model) AS
+    nullif(lower(regexp_replace(trim(model), '^.*/', '')), '');
+
+-- Cost of one call in USD; NULL when unpriced or when a used component has no price.
+CREATE OR REPLACE MACRO tl_cost(price_model, inp, outp, cr, cw, p_in, p_out, p_cr, p_cw) AS CASE
+    WHEN price_model IS NULL THEN NULL
+    WHEN (coalesce(inp, 0) > 0 AND p_in IS NULL) OR (coalesce(outp, 0) > 0 AND p_out IS NULL)
+      OR (coalesce(cr, 0) > 0 AND p_cr IS NULL) OR (coalesce(cw, 0) > 0 AND p_cw IS NULL) THEN NULL
+    ELSE (coalesce(inp, 0) * coalesce(p_in, 0) + coalesce(outp, 0) * coalesce(p_out, 0)
+          + coalesce(cr, 0) * coalesce(p_cr, 0) + coalesce(cw, 0) * coalesce(p_cw, 0)) / 1e6
+END;
+
+-- ------------------------------------------------------------------------ filtered tables
+
+-- Per-session dimensions joined onto calls: project, subagent flag, and the root session a
+-- subagent rolls up to (two levels of nesting are followed).
+CREATE OR REPLACE MACRO tl_session_dims() AS TABLE
+    SELECT
+        s.session_key,
+        coalesce(s.project, p.project, g.project) AS project,
+        coalesce(s.is_subagent, false) AS is_subagent,
+        coalesce(s.is_warmup, false) AS is_warmup,
+        CASE WHEN s.is_subagent THEN coalesce(CASE WHEN p.is_subagent THEN p.parent_session_key END, s.parent_session_key, s.session_key)
+             ELSE s.session_key END AS root_session_key
+    FROM sessions s
+    LEFT JOIN sessions p ON p.session_key = s.parent_session_key
+    LEFT JOIN sessions g ON g.session_key = p.parent_session_key;
+
+CREATE OR REPLACE MACRO tl_tool_calls(p_since, p_until, p_agent, p_model, p_project, p_tool, p_include_subagents) AS TABLE
+    SELECT t.*, d.project, coalesce(d.is_subagent, false) AS is_subagent, tl_is_shell(t.tool_name) AS is_shell
+    FROM tool_calls t
+    LEFT JOIN tl_session_dims() d ON d.session_key = t.session_key
+    WHERE tl_in_window(t.started_at, p_since, p_until)
+      AND tl_match(t.agent, p_agent) AND tl_match(t.model, p_model) AND tl_match(t.tool_name, p_tool)
+      AND tl_match(d.project, p_project) AND tl_keep_subagent(d.is_subagent, p_include_subagents);
+
+-- LLM calls with their price row (ASOF: latest effective_from <= ts) and cost_usd.
+-- Synthetic stand-in responses (is_synthetic) are kept; token queries drop them.
+CREATE OR REPLACE MACRO tl_llm_calls(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
+    WITH base AS (
+        SELECT l.*, d.project, coalesce(d.is_subagent, false) AS is_subagent,
+               coalesce(d.root_session_key, l.session_key) AS root_session_key,
+               tl_price_key(l.model) AS price_key
+        FROM llm_calls l
+        LEFT JOIN tl_session_dims() d ON d.session_key = l.session_key
+        WHERE tl_in_window(l.ts, p_since, p_until)
+          AND tl_match(l.agent, p_agent) AND tl_match(l.model, p_model)
+          AND tl_match(d.project, p_project) AND tl_keep_subagent(d.is_subagent, p_include_subagents)
+    )
+    SELECT b.*, p.price_model, p.effective_from AS price_effective_from,
+           tl_cost(p.price_model, b.input_tokens, b.output_tokens, b.cache_read_tokens, b.cache_write_tokens,
+                   p.input_per_mtok, p.output_per_mtok, p.cache_read_per_mtok, p.cache_write_per_mtok) AS cost_usd
+    FROM base b
+    ASOF LEFT JOIN tl_prices p ON p.match_key = b.price_key AND b.ts >= p.effective_from;
+
+CREATE OR REPLACE MACRO tl_sessions(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
+    SELECT s.*
+    FROM sessions s
+    WHERE tl_in_window(s.started_at, p_since, p_until)
+      AND tl_match(s.agent, p_agent)
+      AND (p_model IS NULL OR list_contains(s.models, p_model))
+      AND tl_match(s.project, p_project) AND tl_keep_subagent(s.is_subagent, p_include_subagents);
+
+-- Turns: a turn starts at a human prompt (events.kind = 'user_prompt') and holds every agent
+-- event (text, thinking, tool call/result/event, API error, interrupt) up to the next prompt.
+--   duration_ms   = last agent event - prompt (NULL when the turn has no agent event)
+--   human_wait_ms = prompt - last agent event of the previous turn of the same session
+-- The window applies to the prompt time; model = model of the turn's last model response.
+CREATE OR REPLACE MACRO tl_turns(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
+    WITH ev AS (
+        SELECT session_key, agent, ts, seq, kind, model, llm_call_key
+        FROM events
+        WHERE ts IS NOT NULL AND tl_match(agent, p_agent)
+          AND kind IN ('user_prompt', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'tool_event', 'api_error', 'interrupt')
+    ),
+    numbered AS (
+        SELECT *, count(*) FILTER (WHERE kind = 'user_prompt') OVER (PARTITION BY session_key ORDER BY ts, seq ROWS UNBOUNDED PRECEDING) AS turn_no
+        FROM ev
+    ),
+    t AS (
+        SELECT
+            session_key,
+            turn_no,
+            any_value(agent) AS agent,
+            min(ts) FILTER (WHERE kind = 'user_prompt') AS started_at,
+            max(ts) FILTER (WHERE kind <> 'user_prompt') AS ended_at,
+            arg_max(model, ts) FILTER (WHERE model IS NOT NULL AND kind <> 'user_prompt') AS model,
+            count(DISTINCT llm_call_key) AS n_llm_calls,
+            count(*) FILTER (WHERE kind = 'tool_call') AS n_tool_calls,
+            bool_or(kind = 'interrupt') AS interrupted
+        FROM numbered
+        WHERE turn_no > 0
+        GROUP BY session_key, turn_no
+    ),
+    w AS (
+        SELECT t.*,
+               lag(ended_at) OVER (PARTITION BY session_key ORDER BY turn_no) AS prev_ended_at
+        FROM t
+    )
+    SELECT
+        w.session_key, w.turn_no, w.agent, w.model, d.project, coalesce(d.is_subagent, false) AS is_subagent,
+        w.started_at, w.ended_at,
+        CASE WHEN w.ended_at >= w.started_at THEN (epoch_ms(w.ended_at) - epoch_ms(w.started_at))::DOUBLE END AS duration_ms,
+        CASE WHEN w.started_at >= w.prev_ended_at THEN (epoch_ms(w.started_at) - epoch_ms(w.prev_ended_at))::DOUBLE END AS human_wait_ms,
+        w.n_llm_calls, w.n_tool_calls, w.interrupted
+    FROM w
+    LEFT JOIN tl_session_dims() d ON d.session_key = w.session_key
+    WHERE tl_in_window(w.started_at, p_since, p_until) AND tl_match(w.model, p_model)
+      AND tl_match(d.project, p_project) AND tl_keep_subagent(d.is_subagent, p_include_subagents);
+
+-- One row per latency observation of the chosen metric, in milliseconds:
+--   llm        llm_calls.latency_ms (request start or last input -> last response line), not synthetic
+--   tool       tool_calls.latency_ms (call -> result)
+--   turn       tl_turns.duration_ms
+--   human_wait tl_turns.human_wait_ms
+-- An unknown metric yields no rows (tracelab.query validates the declared choices first).
+CREATE OR REPLACE MACRO tl_latency_samples(p_metric, p_since, p_until, p_agent, p_model, p_project, p_tool, p_include_subagents) AS TABLE
+    SELECT * FROM (
+        SELECT 'llm' AS metric, agent, model, NULL::VARCHAR AS tool_name, project, session_key, ts, latency_ms AS value_ms
+        FROM tl_llm_calls(p_since, p_until, p_agent, p_model, p_project, p_include_subagents)
+        WHERE p_metric = 'llm' AND latency_ms IS NOT NULL AND NOT is_synthetic
+        UNION ALL
+        SELECT 'tool', agent, model, tool_name, project, session_key, started_at, latency_ms
+        FROM tl_tool_calls(p_since, p_until, p_agent, p_model, p_project, p_tool, p_include_subagents)
+        WHERE p_metric = 'tool' AND latency_ms IS NOT NULL
+        UNION ALL
+        SELECT 'turn', agent, model, NULL, project, session_key, started_at, duration_ms
+        FROM tl_turns(p_since, p_until, p_agent, p_model, p_project, p_include_subagents)
+        WHERE p_metric = 'turn' AND duration_ms IS NOT NULL
+        UNION ALL
+        SELECT 'human_wait', agent, model, NULL, project, session_key, started_at, human_wait_ms
+        FROM tl_turns(p_since, p_until, p_agent, p_model, p_project, p_include_subagents)
+        WHERE p_metric = 'human_wait' AND human_wait_ms IS NOT NULL
+    );
+
+-- Runs of consecutive tool calls of one session (ordered by start time, then call line, then
+-- call id) with the same tool and byte-identical input. A run of >= 3 is a loop.
+CREATE OR REPLACE MACRO tl_tool_runs(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
+    WITH c AS (
+        SELECT session_key, agent, model, tool_name, input_json, status, started_at,
+               CASE WHEN tool_name = lag(tool_name) OVER w AND input_json IS NOT DISTINCT FROM lag(input_json) OVER w
+                    THEN 0 ELSE 1 END AS brk,
+               call_line_no, tool_call_id
+        FROM tl_tool_calls(p_since, p_until, p_agent, p_model, p_project, NULL, p_include_subagents)
+        WINDOW w AS (PARTITION BY session_key ORDER BY started_at, call_line_no, tool_call_id)
+    ),
+    r AS (
+        SELECT *, sum(brk) OVER (PARTITION BY session_key ORDER BY started_at, call_line_no, tool_call_id ROWS UNBOUNDED PRECEDING) AS run_id
+        FROM c
+    )
+    SELECT
+        session_key,
+        run_id,
+        any_value(agent) AS agent,
+        arg_min(model, started_at) AS model,
+        any_value(tool_name) AS tool_name,
+        any_value(input_json) AS input_json,
+        count(*) AS repeats,
+        count(*) FILTER (WHERE status = 'error') AS errors,
+        bool_or(status = 'interrupted') AS any_interrupted,
+        min(started_at) AS first_at,
+        max(started_at) AS last_at
+    FROM r
+    GROUP BY session_key, run_id;

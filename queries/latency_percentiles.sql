@@ -1,0 +1,37 @@
+-- name: latency_percentiles
+-- description: Latency percentiles (p50/p90/p95/p99, exact, linearly interpolated) per
+--   agent x the chosen dimension, for one latency metric.
+-- param since TIMESTAMP = NULL: window start, inclusive (UTC; on the call time, or the prompt time for turn metrics)
+-- param until TIMESTAMP = NULL: window end, exclusive
+-- param agent VARCHAR = NULL: only this agent
+-- param model VARCHAR = NULL: only this model
+-- param project VARCHAR = NULL: only sessions of this project
+-- param tool VARCHAR = NULL: only this tool (metric tool only; ignored by the others)
+-- param include_subagents BOOLEAN = TRUE: FALSE drops observations from subagent sessions
+-- param metric VARCHAR = 'llm' {llm|tool|turn|human_wait}: llm = model response latency, tool = tool call latency,
+--   turn = turn duration, human_wait = human wait between turns (docs/metrics.md)
+-- param by VARCHAR = 'model' {agent|model|tool|project|none}: grouping dimension inside each agent
+-- returns metric VARCHAR: the metric
+-- returns agent VARCHAR: agent
+-- returns group_key VARCHAR: value of the by dimension (NULL for by none or when missing)
+-- returns n BIGINT: observations
+-- returns mean_ms DOUBLE: mean
+-- returns p50_ms DOUBLE: median
+-- returns p90_ms DOUBLE: 90th percentile
+-- returns p95_ms DOUBLE: 95th percentile
+-- returns p99_ms DOUBLE: 99th percentile
+-- returns max_ms DOUBLE: maximum
+SELECT
+    metric,
+    agent,
+    tl_group_key($by, agent, model, tool_name, project) AS group_key,
+    count(*) AS n,
+    avg(value_ms) AS mean_ms,
+    quantile_cont(value_ms, 0.5) AS p50_ms,
+    quantile_cont(value_ms, 0.9) AS p90_ms,
+    quantile_cont(value_ms, 0.95) AS p95_ms,
+    quantile_cont(value_ms, 0.99) AS p99_ms,
+    max(value_ms) AS max_ms
+FROM tl_latency_samples($metric, $since, $until, $agent, $model, $project, $tool, $include_subagents)
+GROUP BY ALL
+ORDER BY agent, n DESC, group_key NULLS LAST

@@ -1,0 +1,40 @@
+-- name: token_usage_by_project
+-- description: Token totals and cost by project x agent x model (synthetic responses
+--   excluded; unpriced calls counted, never costed as zero).
+-- param since TIMESTAMP = NULL: window start on the response time, inclusive (UTC)
+-- param until TIMESTAMP = NULL: window end, exclusive
+-- param agent VARCHAR = NULL: only this agent
+-- param model VARCHAR = NULL: only this model
+-- param project VARCHAR = NULL: only this project
+-- param include_subagents BOOLEAN = TRUE: FALSE drops calls made in subagent sessions
+-- returns project VARCHAR: project (last component of the session cwd)
+-- returns agent VARCHAR: agent
+-- returns model VARCHAR: model
+-- returns sessions BIGINT: distinct sessions
+-- returns llm_calls BIGINT: model responses
+-- returns input_tokens BIGINT: uncached input tokens
+-- returns output_tokens BIGINT: output tokens
+-- returns cache_read_tokens BIGINT: cache read tokens
+-- returns cache_write_tokens BIGINT: cache write tokens
+-- returns total_tokens BIGINT: all four
+-- returns cache_hit_ratio DOUBLE: cache_read / (input + cache_read + cache_write)
+-- returns cost_usd DOUBLE: cost of the priced calls (USD)
+-- returns unpriced_calls BIGINT: calls without a price
+SELECT
+    project,
+    agent,
+    model,
+    count(DISTINCT session_key) AS sessions,
+    count(*) AS llm_calls,
+    sum(input_tokens)::BIGINT AS input_tokens,
+    sum(output_tokens)::BIGINT AS output_tokens,
+    sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
+    sum(cache_write_tokens)::BIGINT AS cache_write_tokens,
+    sum(total_tokens)::BIGINT AS total_tokens,
+    sum(cache_read_tokens) / nullif(sum(input_tokens) + sum(cache_read_tokens) + sum(cache_write_tokens), 0) AS cache_hit_ratio,
+    sum(cost_usd) AS cost_usd,
+    count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_calls
+FROM tl_llm_calls($since, $until, $agent, $model, $project, $include_subagents)
+WHERE NOT is_synthetic
+GROUP BY ALL
+ORDER BY total_tokens DESC, project NULLS LAST, agent, model NULLS LAST
