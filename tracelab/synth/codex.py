@@ -25,7 +25,7 @@ from . import config
 from . import text as T
 from .behaviour import Call, Session, Window
 from .families import FAMILIES
-from .ids import day_str, hex_id, iso, iso_compact, openai_call_id, uuid7
+from .ids import DAY_MS, day_str, hex_id, iso, iso_compact, openai_call_id, uuid7
 from .shell import failing_run, ok_run
 from .stats import TaskStats
 from .writer import JsonlFile
@@ -153,7 +153,7 @@ class CodexTask:
         payload: dict[str, Any] = {"id": ro.thread_id}
         if forked_from:
             payload["forked_from_id"] = forked_from
-        payload.update({"timestamp": iso(ms - 5), "cwd": s.project.cwd, "originator": "codex_cli_rs", "cli_version": version,
+        payload.update({"timestamp": iso(ms - min(5, ms % DAY_MS)), "cwd": s.project.cwd, "originator": "codex_cli_rs", "cli_version": version,
                         "source": "cli", "model_provider": "openai"})
         if _vt(version) >= (0, 90):
             payload["base_instructions"] = _BASE_FRAGMENT
