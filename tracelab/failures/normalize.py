@@ -1,0 +1,340 @@
+"""Error text → one informative *key line* → a masked *fingerprint*.
+
+This is the first, purely per-message stage of failure clustering. Nothing here looks at
+any other message, so a message's fingerprint can never change because other data arrived
+or arrived in another order; only a change to the rules (and :data:`RULES_VERSION`) does.
+
+Three steps, all Polars expressions so a million messages run in Rust regex, in parallel:
+
+1. **clean**: drop ANSI escapes, ``<tool_use_error>`` tags and carriage returns; cap the text
+   to its head and tail (:data:`HEAD_CHARS` / :data:`TAIL_CHARS`: the informative parts of a
+   long output are where a command starts failing and the summary / traceback at the end);
+   strip harness wrappers that every agent puts around shell output (Claude ``Exit code N``,
+   Codex ``Chunk ID / Wall time / Process exited with code N / Output:``, Pi's trailing
+   ``Command exited with code N``).
+2. **key line**: pick the one line that says what went wrong. Program output (shell tools)
+   goes through a priority list (Python exception at the end of a traceback, an
+   ``ERROR:``/``fatal:`` label, a test-runner summary, Go ``--- FAIL``, compiler diagnostics
+   ``…error[…]:``, a line with a failure keyword, else the first line); the tools' own
+   messages (Read/Edit/WebFetch/MCP …) use their first line; API errors are rebuilt from
+   their JSON fields (``status``, error ``type``, ``message``); hook records from theirs.
+   The extractor that fired is the *sub-kind*, which keeps e.g. a Python exception from
+   being merged with a compiler diagnostic later on.
+3. **mask**: timestamps, UUIDs, URLs, e-mails, quoted strings, paths, file names, temp names,
+   ``line:col``, hex, versions and numbers, identifiers containing digits → placeholders
+   (``<TS> <UUID> <URL> <EMAIL> <Q> <PATH> <FILE> <TMP> <LC> <HEX> <N> <ID>``); whitespace is
+   collapsed and the line cut to :data:`MAX_TOKENS` tokens.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+#: Bump when any rule below changes meaning: it is part of every cluster id.
+RULES_VERSION = "1"
+
+HEAD_CHARS = 6000
+TAIL_CHARS = 2500
+KEY_CHARS = 400
+MAX_TOKENS = 30
+
+# ------------------------------------------------------------------------------ tool families
+#: Tool name → tool family. Families are coarse on purpose: the same failure (a missing file,
+#: a failing test run) reads the same whichever agent's tool hit it, so Claude ``Bash``, Codex
+#: ``exec_command`` and Pi ``bash`` share one family and can share a cluster.
+TOOL_FAMILIES: dict[str, str] = {
+    # shell
+    "Bash": "shell", "bash": "shell", "shell": "shell", "shell_command": "shell", "exec_command": "shell",
+    "local_shell": "shell", "local_shell_call": "shell", "container.exec": "shell", "BashOutput": "shell",
+    "KillShell": "shell", "KillBash": "shell", "write_stdin": "shell", "unified_exec": "shell",
+    # files: read / write / edit / search
+    "Read": "file", "read": "file", "read_file": "file", "view_image": "file", "NotebookRead": "file",
+    "Write": "file", "write": "file", "write_file": "file",
+    "Edit": "file", "MultiEdit": "file", "edit": "file", "NotebookEdit": "file", "apply_patch": "file",
+    "Grep": "file", "grep": "file", "Glob": "file", "glob": "file", "LS": "file", "ls": "file", "find": "file",
+    # web
+    "WebFetch": "web", "WebSearch": "web", "web_search": "web", "web_fetch": "web", "fetch": "web",
+    # subagents / skills
+    "Task": "agent", "Agent": "agent", "spawn_agent": "agent", "Skill": "agent", "SlashCommand": "agent",
+    # planning / interaction
+    "TodoWrite": "plan", "TodoRead": "plan", "update_plan": "plan", "ExitPlanMode": "plan",
+    "EnterPlanMode": "plan", "AskUserQuestion": "plan",
+}
+
+
+def tool_family(tool_name: str | None) -> str:
+    """The family of one tool name (``mcp`` for ``mcp__server__tool``, ``other`` if unknown)."""
+    if not tool_name:
+        return "none"
+    fam = TOOL_FAMILIES.get(tool_name)
+    if fam is not None:
+        return fam
+    if tool_name.startswith("mcp__") or tool_name.startswith("mcp:"):
+        return "mcp"
+    low = tool_name.lower()
+    for needle, fam in (("shell", "shell"), ("exec", "shell"), ("bash", "shell"), ("read", "file"), ("write", "file"),
+                        ("edit", "file"), ("patch", "file"), ("grep", "file"), ("glob", "file"), ("web", "web"),
+                        ("fetch", "web"), ("search", "web"), ("todo", "plan"), ("plan", "plan"), ("agent", "agent")):
+        if needle in low:
+            return fam
+    return "other"
+
+
+def tool_family_expr(col: str = "tool_name") -> pl.Expr:
+    """:func:`tool_family` as an expression (computed once per distinct tool name)."""
+    return pl.col(col).map_elements(tool_family, return_dtype=pl.String, skip_nulls=False)
+
+
+# ------------------------------------------------------------------------------ 1. clean
+_ANSI = r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[@-Z\\-_]"
+_TAGS = r"</?(?:tool_use_error|error|stderr|stdout|system-reminder)>"
+# harness wrappers around shell output
+_HDR_EXIT = r"\A\s*(?:Error: )?Exit code:? -?\d+[ \t]*\n?"
+_HDR_CODEX = (
+    r"\A\s*(?:Chunk ID: \S+\s*\n)?(?:Wall time: [\d.]+ \w+\s*\n)?(?:Process exited with code -?\d+\s*\n)?"
+    r"(?:Process running with session ID \S+\s*\n)?(?:Original token count: \d+\s*\n)?Output:[ \t]*\n?"
+)
+_TRL_PI = r"(?:\n|\A)\s*(?:\(no output\)\s*)?Command exited with code -?\d+\s*\z"
+_NO_OUTPUT = r"\A\s*\(no output\)\s*\z"
+
+
+def clean_expr(text: pl.Expr) -> pl.Expr:
+    """Text without escapes/tags, capped to head + tail."""
+    t = text.fill_null("").str.replace_all(_ANSI, "").str.replace_all(_TAGS, "").str.replace_all("\r\n?", "\n")
+    n = t.str.len_chars()
+    return pl.when(n > HEAD_CHARS + TAIL_CHARS).then(
+        pl.concat_str([t.str.slice(0, HEAD_CHARS), pl.lit("\n"), t.str.slice(-TAIL_CHARS)])
+    ).otherwise(t)
+
+
+def strip_harness_expr(t: pl.Expr) -> pl.Expr:
+    return t.str.replace(_HDR_CODEX, "").str.replace(_HDR_EXIT, "").str.replace(_TRL_PI, "").str.replace(_NO_OUTPUT, "")
+
+
+# ------------------------------------------------------------------------------ 2. key line
+_LINE = r"[^\n]*"
+#: Python: the exception line that ends a traceback (the last one wins).
+_PY_EXC = r"(?m)^[ \t]*((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Warning|Failure|Fault)\b(?::[^\n]*)?)[ \t]*$"
+#: A line that starts with an error label: ``ERROR: …``, ``fatal: …``, ``Error: …``, ``panic: …``.
+_LABEL = r"(?m)^[ \t]*((?:ERROR|Error|error|FATAL|Fatal|fatal|panic|PANIC|npm ERR!|E)(?:\[[\w-]+\])?:[ \t]*\S[^\n]*)$"
+#: pytest's closing summary line ``==== 1 failed, 2 passed in 0.5s ====``.
+_PYTEST_SUMMARY = r"(?m)^=+ ([^\n=]*?\b(?:failed|passed|error|errors|no tests ran|deselected|skipped)\b[^\n=]*) =+[ \t]*$"
+#: Go: ``--- FAIL: TestName (0.00s)``.
+_GO_FAIL = r"(?m)^[ \t]*(--- FAIL: \S+)"
+#: Compiler / linter diagnostics: ``file.ts(3,4): error TS2304: …``, ``x.rs:1:2: error[E0425]: …``, ``- error: …``.
+_DIAG = r"(?m)^([^\n]*?\b(?:error|Error|ERROR)(?:\[[\w-]+\]| TS\d+| [A-Z]+\d+)?:[ \t]+\S[^\n]*)$"
+#: Any line with a failure keyword.
+_KEYWORD = (
+    r"(?mi)^([^\n]*\b(?:not found|no such file|no such|permission denied|access denied|denied|cannot|can't|could not|"
+    r"couldn't|unable to|failed|failure|fails|invalid|unknown|undefined|not permitted|refused|timed out|timeout|"
+    r"exception|does not exist|doesn't exist|not a git repository|missing|unexpected|unrecognized|not supported|"
+    r"errors?|abort(?:ed)?|killed|segmentation fault|out of memory)\b[^\n]*)$"
+)
+_FIRST = r"\A\s*([^\n]*\S)"
+
+#: JSON error payloads (API errors, MCP results): fields worth keeping.
+_J_STATUS = r"\"(?:status|status_code|statusCode|code)\"\s*:\s*\"?(\d{3})\b"
+_J_TYPE = r"\"type\"\s*:\s*\"(\w*(?:error|Error|_exceeded|overloaded)\w*)\""
+_J_MSG = r"\"(?:message|error_message|errorMessage|detail|reason)\"\s*:\s*\"((?:[^\"\\]|\\.)*)\""
+_J_ERRSTR = r"\"error\"\s*:\s*\"((?:[^\"\\]|\\.)*)\""
+_API_PREFIX = r"\A\s*(?:API Error:?\s*)?(\d{3})\b"
+
+_HOOK_NAME = r"\"hookName\"\s*:\s*\"([^\"]*)\""
+_HOOK_EVENT = r"\"hookEvent\"\s*:\s*\"([^\"]*)\""
+_HOOK_MSG = r"\"(?:blockingError|stderr|stopReason|message)\"\s*:\s*\"((?:[^\"\\]|\\.)+)\""
+_HOOK_TYPE = r"\"type\"\s*:\s*\"(hook_\w+)\""
+_HOOK_ERRORS = r"\"hookErrors\"\s*:\s*\[\s*\"((?:[^\"\\]|\\.)*)\""
+
+
+def _x(t: pl.Expr, pattern: str) -> pl.Expr:
+    return t.str.extract(pattern, 1)
+
+
+def _shell_key(body: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(key line, sub-kind) of program output, by priority."""
+    has_tb = body.str.contains("Traceback (most recent call last)", literal=True)
+    py = body.str.extract_all(_PY_EXC).list.last().str.strip_chars()
+    pytest_sum = body.str.extract_all(_PYTEST_SUMMARY).list.last()
+    is_pytest = body.str.contains("test session starts", literal=True)
+    pytest_key = (
+        pl.when(pytest_sum.str.contains(r"\bfailed\b")).then(pl.lit("pytest: tests failed"))
+        .when(pytest_sum.str.contains(r"\berrors?\b")).then(pl.lit("pytest: errors"))
+        .when(pytest_sum.str.contains(r"no tests ran|no tests collected|deselected")).then(pl.lit("pytest: no tests ran"))
+        .otherwise(pl.lit("pytest: run failed"))
+    )
+    label = _x(body, _LABEL)
+    go = _x(body, _GO_FAIL)
+    diag = _x(body, _DIAG)
+    kw = _x(body, _KEYWORD)
+    first = _x(body, _FIRST)
+    cases = [
+        (has_tb & py.is_not_null(), py, "py_exception"),
+        (label.is_not_null(), label, "labelled"),
+        (is_pytest, pytest_key, "pytest"),
+        (go.is_not_null(), go, "go_test"),
+        (diag.is_not_null(), diag, "diagnostic"),
+        (py.is_not_null(), py, "py_exception"),
+        (kw.is_not_null(), kw, "keyword"),
+        (first.is_not_null(), first, "first_line"),
+    ]
+    key = pl.when(cases[0][0]).then(cases[0][1])
+    kind = pl.when(cases[0][0]).then(pl.lit(cases[0][2]))
+    for cond, val, name in cases[1:]:
+        key = key.when(cond).then(val)
+        kind = kind.when(cond).then(pl.lit(name))
+    return key.otherwise(pl.lit("")), kind.otherwise(pl.lit("empty"))
+
+
+def _json_msg(t: pl.Expr) -> pl.Expr:
+    return pl.coalesce(_x(t, _J_MSG), _x(t, _J_ERRSTR))
+
+
+def _api_key(raw: pl.Expr) -> pl.Expr:
+    """``API error [status] [error type]: message`` from an API error payload; plain-text
+    notices (no JSON, no status) keep their first line."""
+    status = pl.coalesce(_x(raw, _API_PREFIX), _x(raw, _J_STATUS))
+    etype = raw.str.extract_all(_J_TYPE).list.last().str.extract(_J_TYPE, 1)
+    msg = _json_msg(raw)
+    first = _x(raw, _FIRST)
+    looks_json = raw.str.contains(r"[{\[]\s*\"")
+    body = pl.when(looks_json & msg.is_not_null()).then(msg).when(looks_json).then(pl.lit("")).otherwise(first.str.replace(_API_PREFIX, ""))
+    structured = pl.concat_str(
+        [
+            pl.lit("API error"),
+            pl.when(status.is_not_null()).then(pl.concat_str([pl.lit(" "), status])).otherwise(pl.lit("")),
+            pl.when(etype.is_not_null()).then(pl.concat_str([pl.lit(" "), etype])).otherwise(pl.lit("")),
+            pl.lit(": "),
+            body.fill_null("").str.replace_all(r"\\n", " ").str.strip_chars(),
+        ]
+    )
+    plain = ~looks_json & status.is_null() & ~raw.str.contains(r"(?i)\AAPI Error")
+    return pl.when(plain).then(first).otherwise(structured)
+
+
+def _hook_key(raw: pl.Expr) -> pl.Expr:
+    """``<record type> <hook name>: <first line of its error>`` from a hook record; stop-hook
+    summaries (no name) are ``Stop`` hooks."""
+    is_summary = raw.str.contains(r"\"hookInfos\"")
+    name = pl.coalesce(_x(raw, _HOOK_NAME), _x(raw, _HOOK_EVENT), pl.when(is_summary).then(pl.lit("Stop")), pl.lit("hook"))
+    htype = pl.coalesce(
+        _x(raw, _HOOK_TYPE),
+        pl.when(raw.str.contains(r"\"preventedContinuation\"\s*:\s*true")).then(pl.lit("prevented_continuation")),
+        pl.when(is_summary).then(pl.lit("stop_hook_error")),
+    )
+    msg = pl.coalesce(_x(raw, _HOOK_ERRORS), _x(raw, _HOOK_MSG)).str.replace_all(r"\\n", "\n").str.extract(_FIRST, 1)
+    first = _x(raw, _FIRST)
+    looks_json = raw.str.contains(r"\A\s*\{")
+    return pl.when(looks_json).then(
+        pl.concat_str([htype.fill_null("hook"), pl.lit(" "), name, pl.lit(": "), msg.fill_null("")])
+    ).otherwise(first)
+
+
+def key_line_expr(text: pl.Expr, family: pl.Expr, tool_fam: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(key line, sub-kind) for one failure, by family and tool family."""
+    cleaned = clean_expr(text)
+    body = strip_harness_expr(cleaned)
+    exit_hdr = pl.coalesce(
+        _x(cleaned, r"\A\s*(?:Error: )?(Exit code:? -?\d+)"),
+        _x(cleaned, r"(Process exited with code -?\d+)"),
+        _x(cleaned, r"(Command exited with code -?\d+)\s*\z"),
+    )
+    shell_key, shell_kind = _shell_key(body)
+    body_empty = body.str.strip_chars().str.len_chars() == 0
+    first = _x(body, _FIRST)
+    jmsg = _json_msg(body)
+    msg_first = pl.when(body.str.contains(r"\A\s*[{\[]\s*\"") & jmsg.is_not_null()).then(jmsg).otherwise(first)
+    is_api = family.is_in(["api_error", "rate_limit"])
+    is_hook = family.is_in(["hook_block", "hook_error"])
+    is_shell = tool_fam == "shell"
+    key = (
+        pl.when(is_api).then(_api_key(cleaned))
+        .when(is_hook).then(_hook_key(cleaned))
+        .when(body_empty & exit_hdr.is_not_null()).then(pl.concat_str([exit_hdr, pl.lit(" (no output)")]))
+        .when(body_empty).then(pl.lit("(empty error)"))
+        .when(is_shell & family.is_in(["tool_error"])).then(shell_key)
+        .otherwise(msg_first)
+    )
+    kind = (
+        pl.when(is_api).then(pl.lit("api"))
+        .when(is_hook).then(pl.lit("hook"))
+        .when(body_empty).then(pl.lit("no_output"))
+        .when(is_shell & family.is_in(["tool_error"])).then(shell_kind)
+        .otherwise(pl.lit("message"))
+    )
+    return key.fill_null("").str.slice(0, KEY_CHARS), kind
+
+
+# ------------------------------------------------------------------------------ 3. mask
+#: (pattern, replacement), applied in order. Rust regex syntax (no look-around), so the
+#: "preceded by" conditions are capture groups put back with ``${1}``.
+MASKS: tuple[tuple[str, str], ...] = (
+    (r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?", "<TS>"),
+    (r"\b\d{4}/\d{2}/\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?", "<TS>"),
+    (r"\b\d{4}-\d{2}-\d{2}\b", "<TS>"),
+    (r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b", "<TS>"),
+    (r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", "<UUID>"),
+    (r"(?i)\b(?:https?|ftp|file|wss?|git|ssh|unix)://[^\s'\"<>)\]]+", "<URL>"),
+    (r"\b[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b", "<EMAIL>"),
+    (r"\"[^\"\n]{0,300}\"", "<Q>"),
+    (r"`[^`\n]{0,300}`", "<Q>"),
+    (r"“[^”\n]{0,300}”", "<Q>"),
+    (r"‘[^’\n]{0,300}’", "<Q>"),
+    (r"(^|[\s(\[{=:,])'[^'\n]{0,300}'($|[\s)\]},.:;!?])", "${1}<Q>${2}"),
+    (r"(^|[\s(\[{=:,])'[^'\n]{0,300}'($|[\s)\]},.:;!?])", "${1}<Q>${2}"),
+    (r"\b[A-Za-z]:\\[^\s'\"]+", "<PATH>"),
+    (r"(^|[\s'\"(=:,\[{<>])(?:~|\.{1,2})?/[^\s'\"(),\[\]{}<>:;]+", "${1}<PATH>"),
+    (r"(?:~|\.{1,2})/[^\s'\"(),\[\]{}<>:;]+", "<PATH>"),
+    (r"[\w@.+-]*[\w@+-]/[\w@.+-]+(?:/[\w@.+-]+)*/?", "<PATH>"),
+    (
+        r"\b[\w.-]+\.(?:py|pyi|pyc|go|rs|ts|tsx|mts|cts|js|jsx|mjs|cjs|json|jsonl|ya?ml|toml|md|txt|sh|bash|zsh|c|h|cc|cpp|hpp|"
+        r"java|kt|rb|php|cs|swift|lock|html?|css|scss|sql|ini|cfg|conf|xml|csv|log|ipynb|vue|svelte|env|tf|proto|gradle)\b",
+        "<FILE>",
+    ),
+    (r"(?i)\btmp[\w.-]*", "<TMP>"),
+    (r"\(\d+,\s*\d+\)", "(<LC>)"),
+    (r"\b\d+:\d+(?::\d+)?\b", "<LC>"),
+    (r"\b0x[0-9a-fA-F]+\b", "<HEX>"),
+    (r"\b[0-9a-f]*(?:[0-9][a-f]|[a-f][0-9])[0-9a-f]*\b", "<HEX>"),
+    (r"\bv?\d+(?:\.\d+)+(?:[-+.][\w.]+)?\b", "<N>"),
+    (r"\b\d+(?:\.\d+)?(?:ms|s|m|h|d|kb|mb|gb|KB|MB|GB|k|K|M|B|%|x)?\b", "<N>"),
+    (r"\b\w*\d\w*\b", "<ID>"),
+    (r"(<[A-Z]+>)(?:[ \t]*[,;]?[ \t]*<[A-Z]+>)+", "${1}"),
+    (r"\s+", " "),
+)
+
+
+def mask_expr(key: pl.Expr) -> pl.Expr:
+    out = key
+    for pat, rep in MASKS:
+        out = out.str.replace_all(pat, rep)
+    out = out.str.strip_chars()
+    # keep the first MAX_TOKENS whitespace-separated tokens
+    return out.str.split(" ").list.head(MAX_TOKENS).list.join(" ")
+
+
+# ------------------------------------------------------------------------------ frames
+def normalize_frame(df: pl.DataFrame | pl.LazyFrame, *, text: str = "text", family: str = "family", tool_family: str = "tool_family") -> pl.DataFrame:
+    """Add ``key`` (the informative line, unmasked), ``subkind`` and ``fingerprint`` (masked).
+
+    Work is done once per distinct (text, family, tool family), so repeated identical error
+    texts cost nothing extra.
+    """
+    lf = df.lazy()
+    distinct = lf.select(text, family, tool_family).unique()
+    key, kind = key_line_expr(pl.col(text), pl.col(family), pl.col(tool_family))
+    norm = distinct.with_columns(key.alias("key"), kind.alias("subkind")).with_columns(mask_expr(pl.col("key")).alias("fingerprint"))
+    return lf.join(norm, on=[text, family, tool_family], how="left", nulls_equal=True).collect()
+
+
+def normalize(text: str, *, family: str = "tool_error", tool: str | None = None, tool_fam: str | None = None) -> str:
+    """The fingerprint of one message (convenience wrapper over :func:`normalize_frame`)."""
+    fam = tool_fam if tool_fam is not None else tool_family(tool)
+    df = normalize_frame(pl.DataFrame({"text": [text], "family": [family], "tool_family": [fam]}))
+    return df["fingerprint"][0]
+
+
+def key_line(text: str, *, family: str = "tool_error", tool: str | None = None, tool_fam: str | None = None) -> tuple[str, str]:
+    """(key line, sub-kind) of one message."""
+    fam = tool_fam if tool_fam is not None else tool_family(tool)
+    df = normalize_frame(pl.DataFrame({"text": [text], "family": [family], "tool_family": [fam]}))
+    return df["key"][0], df["subkind"][0]
