@@ -74,14 +74,14 @@ END;
 
 -- Complementary error function (Numerical Recipes `erfcc`, Chebyshev fit, relative error
 -- < 1.2e-7 everywhere) and the two-sided normal p-value of a z statistic.
-CREATE OR REPLACE MACRO tl_erfc(x) AS (
-    WITH c AS (SELECT 1.0 / (1.0 + 0.5 * abs(x)) AS t)
-    SELECT CASE WHEN x >= 0 THEN r ELSE 2.0 - r END FROM (
-        SELECT t * exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
-            + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
-            + t * (-0.82215223 + t * 0.17087277))))))))) AS r
-        FROM c)
-);
+CREATE OR REPLACE MACRO tl_erfc_core(t, ax) AS
+    t * exp(-ax * ax - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
+        + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
+        + t * (-0.82215223 + t * 0.17087277)))))))));
+CREATE OR REPLACE MACRO tl_erfc(x) AS CASE
+    WHEN x >= 0 THEN tl_erfc_core(1.0 / (1.0 + 0.5 * abs(x)), abs(x))
+    ELSE 2.0 - tl_erfc_core(1.0 / (1.0 + 0.5 * abs(x)), abs(x))
+END;
 CREATE OR REPLACE MACRO tl_p_two_sided(z) AS CASE WHEN z IS NOT NULL AND isfinite(z) THEN least(1.0, tl_erfc(abs(z) / sqrt(2.0))) WHEN z IS NOT NULL THEN 0.0 END;
 
 -- The caveat every comparison carries.
@@ -255,3 +255,54 @@ CREATE OR REPLACE MACRO tl_tool_runs(p_since, p_until, p_agent, p_model, p_proje
         max(started_at) AS last_at
     FROM r
     GROUP BY session_key, run_id;
+
+-- Per-session outcomes that need more than the sessions table:
+--   loops             runs of >= 3 identical consecutive tool calls (tl_tool_runs)
+--   interrupted       an interrupt event, or a tool call with status interrupted
+--   abandoned         the last conversational event (prompt, text, thinking, tool call or
+--                     result, API error, interrupt) is an error: an API error, or a tool
+--                     result that failed (status error, or status ok with a non-zero exit code)
+--   last_event_kind   kind of that last conversational event
+--   cost_usd          cost of the session's priced, non-synthetic responses; unpriced_calls
+CREATE OR REPLACE MACRO tl_session_outcomes(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
+    WITH s AS (
+        SELECT session_key, n_interrupts
+        FROM tl_sessions(p_since, p_until, p_agent, p_model, p_project, p_include_subagents)
+    ),
+    loops AS (
+        SELECT r.session_key, count(*) FILTER (WHERE r.repeats >= 3) AS loops, bool_or(r.any_interrupted) AS tool_interrupted
+        FROM tl_tool_runs(NULL, NULL, p_agent, NULL, NULL, NULL) r SEMI JOIN s ON s.session_key = r.session_key
+        GROUP BY r.session_key
+    ),
+    last_ev AS (
+        SELECT e.session_key,
+               arg_max(e.kind, (e.ts, e.seq)) AS last_event_kind,
+               arg_max(e.kind = 'api_error'
+                       OR (e.kind = 'tool_result'
+                           AND (e.status = 'error'
+                                OR (coalesce(e.status, 'ok') = 'ok' AND coalesce(e.exit_code, 0) <> 0)
+                                OR (e.status IS NULL AND coalesce(e.is_error, false)))),
+                       (e.ts, e.seq)) AS ends_in_error
+        FROM events e SEMI JOIN s ON s.session_key = e.session_key
+        WHERE e.ts IS NOT NULL
+          AND e.kind IN ('user_prompt', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'api_error', 'interrupt')
+        GROUP BY e.session_key
+    ),
+    cost AS (
+        SELECT l.session_key, sum(l.cost_usd) AS cost_usd, count(*) FILTER (WHERE l.cost_usd IS NULL) AS unpriced_calls
+        FROM tl_llm_calls(NULL, NULL, p_agent, NULL, NULL, NULL) l SEMI JOIN s ON s.session_key = l.session_key
+        WHERE NOT l.is_synthetic
+        GROUP BY l.session_key
+    )
+    SELECT
+        s.session_key,
+        coalesce(lp.loops, 0) AS loops,
+        s.n_interrupts > 0 OR coalesce(lp.tool_interrupted, false) AS interrupted,
+        coalesce(le.ends_in_error, false) AS abandoned,
+        le.last_event_kind,
+        c.cost_usd,
+        coalesce(c.unpriced_calls, 0) AS unpriced_calls
+    FROM s
+    LEFT JOIN loops lp USING (session_key)
+    LEFT JOIN last_ev le USING (session_key)
+    LEFT JOIN cost c USING (session_key);
