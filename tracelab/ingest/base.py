@@ -68,13 +68,20 @@ def dumps(obj: Any) -> str:
 
 
 class EventBuffer:
-    """Column lists for ``events`` rows; cheap to append, turned into one Arrow table at the end."""
+    """Column lists for ``events`` rows; cheap to append, turned into one Arrow table at the end.
 
-    __slots__ = ("cols", "n")
+    Besides the columns an adapter fills, it tracks for every row the timestamp used for
+    partitioning (the row's own ``ts``, else the previous timestamped row's), so ``to_table``
+    returns the complete ``events`` schema including ``date``, ``month`` and ``seq``.
+    """
+
+    __slots__ = ("cols", "n", "_fill", "_last_ts")
 
     def __init__(self) -> None:
         self.cols: dict[str, list] = {c: [] for c in _EVENT_COLS}
         self.n = 0
+        self._fill: list[int | None] = []
+        self._last_ts: int | None = None
 
     def add(self, _base: dict[str, Any] | None = None, /, **values: Any) -> None:
         """Append a row: ``_base`` (shared line fields) overridden by ``values``."""
@@ -83,23 +90,49 @@ class EventBuffer:
         get = values.get
         for name, lst in self.cols.items():
             lst.append(get(name))
+        ts = get("ts")
+        if ts is not None:
+            self._last_ts = ts
+        self._fill.append(self._last_ts)
         self.n += 1
+
+    def extend(self, other: "EventBuffer", fallback_ts: int | None = None) -> None:
+        """Append all rows of ``other``; its rows before any timestamp take its first timestamp
+        (or ``fallback_ts``) for partitioning."""
+        for name, lst in self.cols.items():
+            lst.extend(other.cols[name])
+        fill = other._fill
+        if fill and fill[0] is None:
+            first = next((x for x in fill if x is not None), fallback_ts)
+            fill = [first if x is None else x for x in fill]
+        self._fill.extend(fill)
+        self.n += other.n
 
     def set_last(self, name: str, value: Any) -> None:
         self.cols[name][-1] = value
 
     def to_table(self) -> pa.Table:
-        arrays = []
+        """The rows as a table with exactly the ``events`` schema (no cast needed later)."""
+        import pyarrow.compute as pc
+
+        by_name: dict[str, pa.Array] = {}
         for f in S.EVENTS:
             if f.name in ("date", "month", "seq"):
                 continue
             data = self.cols[f.name]
-            if f.name == "ts" or f.name == "request_ts":
-                arrays.append(pa.array(data, type=pa.int64()).cast(S.TS))
+            if f.type == S.TS:
+                by_name[f.name] = pa.array(data, type=pa.int64()).cast(S.TS)
             else:
-                arrays.append(pa.array(data, type=f.type))
-        names = [c for c in _EVENT_COLS]
-        return pa.Table.from_arrays(arrays, names=names)
+                by_name[f.name] = pa.array(data, type=f.type)
+        fill = pa.array(self._fill, type=pa.int64())
+        if fill.null_count and len(fill):
+            fill = pc.fill_null_backward(fill)  # leading rows without any timestamp
+        fill_ts = fill.cast(S.TS)
+        by_name["date"] = pc.cast(fill_ts, pa.date32())
+        by_name["month"] = pc.strftime(fill_ts, format="%Y-%m") if len(fill) else pa.array([], pa.string())
+        ln = by_name["line_no"].cast(pa.int64())
+        by_name["seq"] = pc.add(pc.multiply(ln, 1024), by_name["block_index"].cast(pa.int64()))
+        return pa.Table.from_arrays([by_name[f.name] for f in S.EVENTS], schema=S.EVENTS)
 
 
 @dataclass
@@ -134,14 +167,22 @@ class ParseResult:
     first_ts: int | None
     parser_version: str
     session_keys: list[str] = field(default_factory=list)
+    #: adapters may hand back their EventBuffer instead of a table (``events`` is then None):
+    #: the engine merges the buffers of a whole batch and builds one table, which is much
+    #: cheaper than one table per small file
+    buffer: "EventBuffer | None" = None
 
 
-@dataclass
 class RawLine:
-    line_no: int
-    offset: int
-    raw: bytes
-    complete: bool  # ended with a newline
+    """One non-blank physical line: 1-based number, byte offset, bytes, newline-terminated?"""
+
+    __slots__ = ("line_no", "offset", "raw", "complete")
+
+    def __init__(self, line_no: int, offset: int, raw: bytes, complete: bool):
+        self.line_no = line_no
+        self.offset = offset
+        self.raw = raw
+        self.complete = complete
 
 
 def iter_lines(path: str | os.PathLike, start_offset: int = 0, start_line: int = 0) -> Iterator[RawLine]:
@@ -152,16 +193,14 @@ def iter_lines(path: str | os.PathLike, start_offset: int = 0, start_line: int =
     """
     line_no = start_line
     offset = start_offset
-    with open(path, "rb") as fh:
+    with open(path, "rb", buffering=1 << 20) as fh:
         if start_offset:
             fh.seek(start_offset)
         for raw in fh:
             line_no += 1
-            n = len(raw)
-            complete = raw.endswith(b"\n")
-            if raw.strip():
-                yield RawLine(line_no, offset, raw, complete)
-            offset += n
+            if not raw.isspace():
+                yield RawLine(line_no, offset, raw, raw[-1:] == b"\n")
+            offset += len(raw)
 
 
 def make_reject(path: str, agent: str, line: RawLine, reason: str) -> Reject:

@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 
 from tracelab import schema as S
 from tracelab.ingest import registry
-from tracelab.ingest.base import ParseResult
+from tracelab.ingest.base import EventBuffer, ParseResult
 from tracelab.store.warehouse import Snapshot, Warehouse
 
 FINGERPRINT_BYTES = 1 << 16
@@ -140,31 +140,116 @@ def fingerprint(path: str, nbytes: int) -> str:
 
 
 # ---------------------------------------------------------------------------------- worker
-def _parse_task(task: FileTask) -> tuple[FileTask, ParseResult | None, str | None]:
-    ad = registry.get(task.agent)
-    try:
-        res = ad.parse(task.path, task.start_offset, task.start_line, task.state)
-    except Exception as exc:  # an adapter bug must not lose the other files
-        return task, None, f"{task.path}: {type(exc).__name__}: {exc}"
-    res.events = finalize_events(res.events, task.mtime_ns)
-    return task, res, None
+@dataclass
+class FileOutcome:
+    """Everything the main process needs about one parsed file (its rows are already on disk)."""
+
+    task: FileTask
+    result: ParseResult  # with ``events`` emptied
+    lines_with_rows: int
+    line_nos_with_rows: set[int]
+    session_keys: list[str]
+    fingerprint: str
 
 
-def finalize_events(t: pa.Table, mtime_ns: int) -> pa.Table:
-    """Add ``date``, ``month``, ``seq``; rows without a timestamp take the previous row's date
-    (or the file's mtime) for partitioning, but keep ``ts`` null."""
+@dataclass
+class BatchOutcome:
+    files: list[FileOutcome]
+    parts: list[str]
+    errors: list[str]
+    nbytes: int
+
+
+def finalize_events(t: pa.Table, mtime_ns: int, line_keys: dict[int, str]) -> pa.Table:
+    """Complete an adapter's events table: rows with no timestamp at all take the file's mtime
+    for partitioning; the dedup ``line_key`` is filled from the adapter's ``line_keys``."""
+    if t.schema != S.EVENTS:
+        t = S.cast_table(t, "events")
     n = t.num_rows
-    ts = t.column("ts")
-    filled = pc.fill_null_forward(ts) if n else ts
-    if n and filled.null_count:
+    if not n:
+        return t
+    month = t.column("month")
+    if month.null_count:
         fallback = pa.scalar(int(mtime_ns // 1_000_000), type=pa.int64()).cast(S.TS)
-        filled = pc.fill_null_backward(filled)
-        filled = pc.fill_null(filled, fallback)
-    date = pc.cast(filled, pa.date32()) if n else pa.array([], pa.date32())
-    month = pc.strftime(filled, format="%Y-%m") if n else pa.array([], pa.string())
-    seq = pc.add(pc.multiply(pc.cast(t.column("line_no"), pa.int64()), 1024), pc.cast(t.column("block_index"), pa.int64())) if n else pa.array([], pa.int64())
-    t = t.append_column("date", date).append_column("month", month).append_column("seq", seq)
-    return S.cast_table(t, "events")
+        d = pc.cast(fallback, pa.date32())
+        m = pc.strftime(fallback, format="%Y-%m")
+        t = t.set_column(t.schema.get_field_index("date"), "date", pc.fill_null(t.column("date"), d))
+        t = t.set_column(t.schema.get_field_index("month"), "month", pc.fill_null(month, m))
+    if line_keys:
+        ln = t.column("line_no").to_pylist()
+        keys = [line_keys.get(x) for x in ln]
+        t = t.set_column(t.schema.get_field_index("line_key"), "line_key", pa.array(keys, pa.string()))
+    return t
+
+
+def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcome:
+    """Worker: parse a batch of files, write their events as Parquet parts, return metadata."""
+    tasks, root, batch_id, idx, redactor = args
+    wh = Warehouse(root)
+    tables: list[pa.Table] = []
+    merged = EventBuffer()
+    outs: list[FileOutcome] = []
+    errors: list[str] = []
+    nbytes = 0
+    for task in tasks:
+        nbytes += task.size - task.start_offset
+        ad = registry.get(task.agent)
+        try:
+            res = ad.parse(task.path, task.start_offset, task.start_line, task.state)
+            if res.buffer is not None:
+                buf = res.buffer
+                line_nos = buf.cols["line_no"]
+                if res.line_keys:
+                    keys = res.line_keys
+                    buf.cols["line_key"] = [keys.get(x) for x in line_nos]
+                line_set = set(line_nos)
+                sks = sorted(set(buf.cols["session_key"]))
+                merged.extend(buf, int(task.mtime_ns // 1_000_000))
+                res.buffer = None
+            else:
+                ev = finalize_events(res.events, task.mtime_ns, res.line_keys)
+                line_set = set(ev.column("line_no").to_pylist()) if ev.num_rows else set()
+                sks = sorted(set(ev.column("session_key").to_pylist())) if ev.num_rows else []
+                if ev.num_rows:
+                    tables.append(ev)
+            res.events = None
+            fp = fingerprint(task.path, res.bytes_ingested)
+        except Exception as exc:  # an adapter bug must not lose the other files
+            errors.append(f"{task.path}: {type(exc).__name__}: {exc}")
+            continue
+        outs.append(FileOutcome(task, res, len(line_set), line_set, sks, fp))
+    if merged.n:
+        tables.append(merged.to_table())
+    parts: list[str] = []
+    if tables:
+        batch_tbl = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        if redactor is not None:
+            batch_tbl = redactor.redact_events(batch_tbl)
+            for o in outs:
+                for rj in o.result.rejects:
+                    rj.raw_text = redactor.redact_text(rj.raw_text)
+        parts = wh.write_partitioned("events", batch_tbl, f"{batch_id}-w{idx:05d}")
+    return BatchOutcome(outs, parts, errors, nbytes)
+
+
+def _batches(tasks: list[FileTask], jobs: int, target_bytes: int = 24 << 20, max_files: int = 400) -> list[list[FileTask]]:
+    """Group tasks into batches of roughly ``target_bytes`` (big files alone), largest first,
+    small enough that every worker gets several."""
+    total = sum(t.size - t.start_offset for t in tasks)
+    target = max(1 << 20, min(target_bytes, total // max(1, jobs * 4) or (1 << 20)))
+    out: list[list[FileTask]] = []
+    cur: list[FileTask] = []
+    cur_bytes = 0
+    for t in sorted(tasks, key=lambda t: (-(t.size - t.start_offset), t.path)):
+        b = t.size - t.start_offset
+        if cur and (cur_bytes + b > target or len(cur) >= max_files):
+            out.append(cur)
+            cur, cur_bytes = [], 0
+        cur.append(t)
+        cur_bytes += b
+    if cur:
+        out.append(cur)
+    return out
 
 
 # ---------------------------------------------------------------------------------- main
@@ -217,50 +302,45 @@ def ingest(
             summary.seconds = time.perf_counter() - t0
             summary.rows = _row_counts(wh, snap)
             return summary
-
-        results = _run_parsers(tasks, jobs, progress, summary)
-        if redactor is not None:
-            for _, res in results:
-                res.events = redactor.redact_events(res.events)
-                for rj in res.rejects:
-                    rj.raw_text = redactor.redact_text(rj.raw_text)
-        _commit(wh, snap, manifest, files_tbl, tasks, results, removed_paths, summary, policy)
+        batch_id = wh.new_batch_id()
+        outcomes, parts = _run_parsers(wh, batch_id, tasks, jobs, progress, summary, redactor)
+        _commit(wh, snap, manifest, batch_id, outcomes, parts, removed_paths, summary, policy)
     summary.seconds = time.perf_counter() - t0
     return summary
 
 
-def _run_parsers(tasks: list[FileTask], jobs: int | None, progress, summary: IngestSummary) -> list[tuple[FileTask, ParseResult]]:
+def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int | None, progress, summary: IngestSummary, redactor) -> tuple[list[FileOutcome], list[str]]:
     jobs = jobs or min(os.cpu_count() or 1, 8)
     total_bytes = sum(t.size - t.start_offset for t in tasks)
-    done_bytes = 0
-    out: list[tuple[FileTask, ParseResult]] = []
-    order = sorted(tasks, key=lambda t: -(t.size - t.start_offset))
+    batches = _batches(tasks, jobs)
+    args = [(b, str(wh.root), batch_id, i, redactor) for i, b in enumerate(batches)]
+    done = 0
+    outcomes: list[FileOutcome] = []
+    parts: list[str] = []
 
-    def handle(task: FileTask, res: ParseResult | None, err: str | None) -> None:
-        nonlocal done_bytes
-        done_bytes += task.size - task.start_offset
+    def handle(bo: BatchOutcome) -> None:
+        nonlocal done
+        done += bo.nbytes
         if progress:
-            progress(done_bytes, total_bytes, task.path)
-        if err is not None:
-            summary.files_failed += 1
-            summary.errors.append(err)
-            return
-        assert res is not None
-        out.append((task, res))
+            progress(done, total_bytes, "")
+        outcomes.extend(bo.files)
+        parts.extend(bo.parts)
+        summary.errors.extend(bo.errors)
+        summary.files_failed += len(bo.errors)
 
-    if jobs <= 1 or len(tasks) == 1 or total_bytes < (4 << 20):
-        for task in order:
-            handle(*_parse_task(task))
+    if jobs <= 1 or len(batches) == 1:
+        for a in args:
+            handle(_parse_batch(a))
     else:
         import multiprocessing as mp
 
         ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            for task, res, err in pool.map(_parse_task, order, chunksize=1):
-                handle(task, res, err)
-    summary.files_parsed = len(out)
+            for bo in pool.map(_parse_batch, args, chunksize=1):
+                handle(bo)
+    summary.files_parsed = len(outcomes)
     summary.bytes_parsed = total_bytes
-    return out
+    return outcomes, parts
 
 
 def _existing_keys(wh: Warehouse, snap: Snapshot) -> set[str]:
@@ -280,66 +360,59 @@ def _existing_keys(wh: Warehouse, snap: Snapshot) -> set[str]:
     return set(rel.column(0).to_pylist())
 
 
-def _commit(wh, snap, manifest, files_tbl, tasks, results, removed_paths, summary, policy) -> None:
-    batch = wh.new_batch_id()
+def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], parts: list[str], removed_paths, summary, policy) -> None:
     now_ms = int(time.time() * 1000)
     # 1. remove rows of files being fully re-parsed
     if removed_paths:
         snap = _drop_files(wh, snap, removed_paths, batch)
     seen = _existing_keys(wh, snap)
     # 2. dedup in a deterministic order: earliest session first
-    results.sort(key=lambda tr: (tr[1].first_ts if tr[1].first_ts is not None else 1 << 62, tr[1].path))
-    event_tables: list[pa.Table] = []
-    manifest_rows: dict[str, dict] = {k: v for k, v in manifest.items()}
+    outcomes.sort(key=lambda o: (o.result.first_ts if o.result.first_ts is not None else 1 << 62, o.result.path))
+    manifest_rows: dict[str, dict] = dict(manifest)
+    dups: dict[str, list[int]] = {}
     new_rejects: list = []
     append_starts: dict[str, int] = {}
-    for task, res in results:
+    for o in outcomes:
+        task, res = o.task, o.result
         dup_lines: list[int] = []
-        line_dup_keys = res.line_keys
-        for line_no in sorted(line_dup_keys):
-            key = line_dup_keys[line_no]
+        for line_no, key in sorted(res.line_keys.items()):
             if key in seen:
-                dup_lines.append(line_no)
+                if line_no in o.line_nos_with_rows:
+                    dup_lines.append(line_no)
             else:
                 seen.add(key)
-        events = res.events
         if dup_lines:
-            mask = pc.is_in(events.column("line_no"), value_set=pa.array(dup_lines, pa.int32()))
-            events = events.filter(pc.invert(mask))
-        # fill line_key (the dedup key) for rows that have one
-        if line_dup_keys and events.num_rows:
-            ln = events.column("line_no").to_pylist()
-            keys = [line_dup_keys.get(x) for x in ln]
-            events = events.set_column(events.schema.get_field_index("line_key"), "line_key", pa.array(keys, pa.string()))
-        event_tables.append(events)
-        ingested_lines = len(set(events.column("line_no").to_pylist())) if events.num_rows else 0
+            dups[task.path] = dup_lines
+        ingested_lines = o.lines_with_rows - len(dup_lines)
         lines_dup = len(dup_lines) + res.lines_skipped_duplicate
         prev = manifest_rows.get(task.path) if task.mode == "append" else None
         if task.mode == "append":
             append_starts[task.path] = task.start_line
         state = dict(res.state)
         state["__end_line"] = res.end_line_no
-        row = {
+        state["__pending"] = sum(1 for rj in res.rejects if rj.reason.startswith("truncated last line"))
+        pending_before = (task.state or {}).get("__pending", 0) if task.mode == "append" else 0
+        sks = o.session_keys if ingested_lines or not prev else prev["session_keys"]
+        if prev and prev["session_keys"]:
+            sks = sorted(set(sks) | set(prev["session_keys"]))
+        manifest_rows[task.path] = {
             "path": task.path,
             "agent": res.agent,
             "size_bytes": task.size,
             "mtime_ns": task.mtime_ns,
-            "fingerprint": fingerprint(task.path, res.bytes_ingested),
+            "fingerprint": o.fingerprint,
             "bytes_ingested": res.bytes_ingested,
-            "lines_total": res.lines_total + (prev["lines_total"] if prev else 0),
+            "lines_total": res.lines_total + (prev["lines_total"] - pending_before if prev else 0),
             "lines_ingested": ingested_lines + (prev["lines_ingested"] if prev else 0),
             "lines_duplicate": lines_dup + (prev["lines_duplicate"] if prev else 0),
-            "lines_rejected": res.lines_rejected + (prev["lines_rejected"] if prev else 0),
+            "lines_rejected": res.lines_rejected + (prev["lines_rejected"] - pending_before if prev else 0),
             "parser_version": res.parser_version,
             "schema_version": S.SCHEMA_VERSION,
             "redaction_policy": policy,
             "parser_state": orjson.dumps(state).decode(),
             "ingested_at": now_ms,
-            "session_keys": sorted(set(events.column("session_key").to_pylist())) if events.num_rows else (prev["session_keys"] if prev else []),
+            "session_keys": sks,
         }
-        if prev and row["session_keys"] != prev["session_keys"]:
-            row["session_keys"] = sorted(set(row["session_keys"]) | set(prev["session_keys"] or []))
-        manifest_rows[task.path] = row
         new_rejects.extend(res.rejects)
         summary.lines_total += res.lines_total
         summary.lines_ingested += ingested_lines
@@ -349,23 +422,10 @@ def _commit(wh, snap, manifest, files_tbl, tasks, results, removed_paths, summar
         for rj in res.rejects:
             key = rj.reason.split(":")[0].split(" (")[0]
             summary.rejects_by_reason[key] = summary.rejects_by_reason.get(key, 0) + 1
-    # A truncated last line is rejected but not consumed (bytes_ingested stops before it): the
-    # next run re-reads it, so its reject row and its count in lines_total/lines_rejected are
-    # provisional and get replaced.
-    for task, res in results:
-        row = manifest_rows[task.path]
-        pend = sum(1 for rj in res.rejects if rj.reason.startswith("truncated last line"))
-        state = orjson.loads(row["parser_state"])
-        state["__pending"] = pend
-        row["parser_state"] = orjson.dumps(state).decode()
-        if task.mode == "append" and task.state and task.state.get("__pending"):
-            p = task.state["__pending"]
-            row["lines_total"] -= p
-            row["lines_rejected"] -= p
-    # 3. write events
-    new_events = pa.concat_tables(event_tables) if event_tables else S.EVENTS.empty_table()
-    new_parts = wh.write_partitioned("events", new_events, batch)
-    snap.tables["events"] = list(snap.tables.get("events", [])) + new_parts
+    # 3. events: the workers' parts, minus rows of duplicate lines
+    if dups:
+        parts = _drop_duplicate_rows(wh, parts, dups, batch)
+    snap.tables["events"] = list(snap.tables.get("events", [])) + sorted(parts)
     # 4. rejects: drop provisional rows of re-read lines and rows of fully re-parsed files
     old_rej = wh.read_table("rejects", snap)
     if old_rej.num_rows:
@@ -383,14 +443,45 @@ def _commit(wh, snap, manifest, files_tbl, tasks, results, removed_paths, summar
     snap.tables["rejects"] = [wh.write_part("rejects", rejects, batch)]
     # 5. manifest
     rows = sorted(manifest_rows.values(), key=lambda r: r["path"])
-    files = pa.Table.from_pylist(rows, schema=S.FILES)
-    snap.tables["files"] = [wh.write_part("files", files, batch)]
-    # 6. derived tables
+    snap.tables["files"] = [wh.write_part("files", pa.Table.from_pylist(rows, schema=S.FILES), batch)]
+    # 6. derived tables, then publish
     from tracelab.store import derive
 
     derive.rebuild(wh, snap, batch)
+    for hook in POST_DERIVE_HOOKS:
+        hook(wh, snap, batch)
     wh.commit(snap)
     summary.rows = _row_counts(wh, snap)
+
+
+#: Callables ``hook(warehouse, snapshot, batch)`` run after the derived tables are rebuilt and
+#: before the snapshot is committed (failure clustering registers one).
+POST_DERIVE_HOOKS: list[Callable[[Warehouse, Snapshot, str], None]] = []
+
+
+def _drop_duplicate_rows(wh: Warehouse, parts: list[str], dups: dict[str, list[int]], batch: str) -> list[str]:
+    """Rewrite the parts that hold rows of duplicate lines without those rows."""
+    import pyarrow.parquet as pq
+
+    out: list[str] = []
+    for i, rel in enumerate(parts):
+        path = wh.root / rel
+        t = pq.read_table(path)
+        files = set(pc.unique(t.column("source_file")).to_pylist())
+        hit = files & set(dups)
+        if not hit:
+            out.append(rel)
+            continue
+        keep = pa.array([True] * t.num_rows)
+        for f in hit:
+            m = pc.and_(pc.equal(t.column("source_file"), f), pc.is_in(t.column("line_no"), value_set=pa.array(dups[f], pa.int32())))
+            keep = pc.and_(keep, pc.invert(m))
+        t = t.filter(keep)
+        os.unlink(path)
+        if t.num_rows:
+            month = rel.split("month=")[1].split("/")[0] if "month=" in rel else None
+            out.append(wh.write_part("events", t, f"{batch}-dd{i:05d}", partition=month))
+    return out
 
 
 def _drop_files(wh: Warehouse, snap: Snapshot, paths: set[str], batch: str) -> Snapshot:

@@ -38,7 +38,9 @@ def adapters() -> dict[str, Adapter]:
                 if exc.name and exc.name.startswith(f"tracelab.ingest.{name}"):
                     continue
                 raise
-            _CACHE[name] = mod.ADAPTER
+            adapter = getattr(mod, "ADAPTER", None)
+            if adapter is not None:
+                _CACHE[name] = adapter
     return dict(_CACHE)
 
 

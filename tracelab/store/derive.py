@@ -1,48 +1,104 @@
 """Rebuild the derived tables (``llm_calls``, ``tool_calls``, ``sessions``) from ``events``.
 
-The derivation is SQL (``tracelab/sql/derive_*.sql``) run by DuckDB over the snapshot's
-event files; results are cast to the declared schema and written as new Parquet parts.
+The derivation is SQL (``tracelab/sql/derive_*.sql``) run by DuckDB over the snapshot's event
+files (a view, so DuckDB reads only the columns each query needs and spills to disk under its
+memory limit). Results are streamed in record batches, cast to the declared schema and written
+as new Parquet parts, one writer per month partition, so memory stays bounded at any size.
 """
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from tracelab import schema as S
 from tracelab.store.warehouse import Snapshot, Warehouse
+
+#: DuckDB memory limit while deriving (env TRACELAB_DUCKDB_MEMORY overrides).
+MEMORY_LIMIT = os.environ.get("TRACELAB_DUCKDB_MEMORY", "1GB")
 
 
 def sql_text(name: str) -> str:
     return resources.files("tracelab.sql").joinpath(f"{name}.sql").read_text()
 
 
-def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
-    return con.sql(sql).to_arrow_table()
+def _files_list(files: list[str]) -> str:
+    # CREATE VIEW cannot take parameters; paths are quoted as SQL string literals
+    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+
+
+def derive_connection(wh: Warehouse, snap: Snapshot) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order = false")
+    tmp = wh.root / ".duckdb_tmp"
+    con.execute(f"SET temp_directory = '{str(tmp).replace(chr(39), chr(39) * 2)}'")
+    files = [str(p) for p in wh.files_of("events", snap)]
+    if files:
+        con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet({_files_list(files)}, hive_partitioning = false)")
+    else:
+        con.register("_empty_events", S.EVENTS.empty_table())
+        con.execute("CREATE VIEW events AS SELECT * FROM _empty_events")
+    return con
+
+
+def _stream_partitioned(wh: Warehouse, con: duckdb.DuckDBPyConnection, sql: str, table: str, batch: str) -> list[str]:
+    """Run ``sql`` and write its rows as ``table`` parts, one Parquet writer per month."""
+    reader = con.sql(sql).to_arrow_reader(batch_size=64 * 1024)
+    schema = S.TABLES[table]
+    writers: dict[str, tuple[pq.ParquetWriter, str, str]] = {}
+    try:
+        for rb in reader:
+            t = S.cast_table(pa.Table.from_batches([rb]), table)
+            months = t.column("month")
+            for m in pc.unique(months).to_pylist():
+                part = t.filter(pc.equal(months, m)) if m is not None else t.filter(pc.is_null(months))
+                key = m or "unknown"
+                if key not in writers:
+                    rel = f"{table}/month={key}/part-{batch}-{len(writers):04d}.parquet"
+                    dest = wh.root / rel
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = str(dest) + ".tmp"
+                    writers[key] = (pq.ParquetWriter(tmp, schema, compression="zstd"), tmp, rel)
+                writers[key][0].write_table(part)
+    finally:
+        for w, _, _ in writers.values():
+            w.close()
+    out = []
+    for _, tmp, rel in writers.values():
+        os.replace(tmp, wh.root / rel)
+        out.append(rel)
+    return sorted(out)
 
 
 def rebuild(wh: Warehouse, snap: Snapshot, batch: str) -> None:
-    con = duckdb.connect()
+    con = derive_connection(wh, snap)
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        files = [str(p) for p in wh.files_of("events", snap)]
-        if files:
-            con.execute(
-                "CREATE TEMP TABLE events AS SELECT * FROM read_parquet($files, hive_partitioning = false, union_by_name = true)",
-                {"files": files},
-            )
+        llm_rel = _stream_partitioned(wh, con, sql_text("derive_llm_calls"), "llm_calls", batch)
+        if llm_rel:
+            con.execute(f"CREATE VIEW llm_calls AS SELECT * FROM read_parquet({_files_list([str(wh.root / r) for r in llm_rel])})")
         else:
-            con.register("_empty_events", S.EVENTS.empty_table())
-            con.execute("CREATE TEMP TABLE events AS SELECT * FROM _empty_events")
-        llm = S.cast_table(_arrow(con, sql_text("derive_llm_calls")), "llm_calls")
-        con.register("llm_calls", llm)
-        tools = S.cast_table(_arrow(con, sql_text("derive_tool_calls")), "tool_calls")
-        con.register("tool_calls", tools)
-        sessions = S.cast_table(_arrow(con, sql_text("derive_sessions")), "sessions")
+            _register_empty(con, "_empty_llm", "llm_calls")
+            con.execute("CREATE VIEW llm_calls AS SELECT * FROM _empty_llm")
+        tool_rel = _stream_partitioned(wh, con, sql_text("derive_tool_calls"), "tool_calls", batch)
+        if tool_rel:
+            con.execute(f"CREATE VIEW tool_calls AS SELECT * FROM read_parquet({_files_list([str(wh.root / r) for r in tool_rel])})")
+        else:
+            _register_empty(con, "_empty_tools", "tool_calls")
+            con.execute("CREATE VIEW tool_calls AS SELECT * FROM _empty_tools")
+        sessions = S.cast_table(con.sql(sql_text("derive_sessions")).to_arrow_table(), "sessions")
     finally:
         con.close()
-    snap.tables["llm_calls"] = wh.write_partitioned("llm_calls", llm, batch)
-    snap.tables["tool_calls"] = wh.write_partitioned("tool_calls", tools, batch)
+    snap.tables["llm_calls"] = llm_rel
+    snap.tables["tool_calls"] = tool_rel
     snap.tables["sessions"] = [wh.write_part("sessions", sessions, batch)]
+
+
+def _register_empty(con: duckdb.DuckDBPyConnection, name: str, table: str) -> None:
+    con.register(name, S.TABLES[table].empty_table())

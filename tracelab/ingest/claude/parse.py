@@ -263,11 +263,11 @@ class ClaudeParser:
             "open_task": self.open_task,
             "version": self.version,
         }
-        table = self.buf.to_table()
         return ParseResult(
             path=self.path,
             agent=AGENT,
-            events=table,
+            events=None,
+            buffer=self.buf,
             rejects=self.rejects,
             line_keys=self.line_keys,
             lines_total=lines_total,

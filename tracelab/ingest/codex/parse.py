@@ -36,6 +36,7 @@ from tracelab.ingest.base import (
     parse_ts,
 )
 from tracelab.ingest.codex import tool_output as TO
+from tracelab.ingest.codex.replay import ParentPrefix, find_parent_file, line_key
 from tracelab.ingest.codex.usage import TokenLedger, canonical
 
 AGENT = "codex"
@@ -204,6 +205,7 @@ class CodexParser:
         self.pending_req_ts: int | None = None
         self.call_rows: dict[str, int] = {}
         self.result_rows: dict[str, int] = {}
+        self._prefix: ParentPrefix | None = None
         if not self.ident:
             self.ident = self._identity_from_head()
 
@@ -445,16 +447,23 @@ class CodexParser:
     def _in_replay(self, t: Any, p: Any, d: dict, ts: int | None, ordinal: int) -> bool:
         """Is this line part of the parent history a forked/subagent file opens with?
 
-        ``subagent_history_start_ordinal`` on the file's own meta is authoritative (lines with
-        ordinals 1 … start-1 are copies). Without it, a fork/subagent file whose second line is
-        another thread's ``session_meta`` replays a burst written at the fork instant: every
-        line within one second of that copied meta is a copy."""
+        See :mod:`tracelab.ingest.codex.replay`. In order: ``subagent_history_start_ordinal``
+        on the file's own meta; the parent's rollout next to this one (the copy is the run of
+        lines equal to the parent's, in order); else time, when the line after the own meta is
+        another thread's ``session_meta`` (the copy's first line):
+
+        * Codex re-stamps copied lines when it writes them, so they form a burst at the fork
+          instant: every line up to one second after the copy's first line is a copy;
+        * a verbatim copy (original timestamps, older than the fork) lasts while lines are older
+          than the own meta.
+        """
         ident = self.ident
         rp = self.replay
         if "meta_ordinal" not in rp:
             # lines before the file's own session_meta are never copies
             if t == "session_meta" and isinstance(p, dict) and (_s(p.get("id")) or _s(p.get("session_id"))) == ident.get("thread"):
                 rp["meta_ordinal"] = ordinal
+                rp["meta_ts"] = ts
             return False
         if not ident.get("copies_parent"):
             return False
@@ -468,18 +477,36 @@ class CodexParser:
             return 1 <= o < start
         if rp.get("done"):
             return False
+        meta_ts = rp.get("meta_ts")
         if rel == 1:
-            other_meta = t == "session_meta" and isinstance(p, dict) and _s(p.get("id")) not in (None, ident.get("thread"))
-            if not other_meta:
-                rp["done"] = True
-                return False
-            rp["burst_start"] = ts
+            src = ident.get("forked_from") or ident.get("parent") or ""
+            parent_file = find_parent_file(self.path, src.split(":", 1)[1]) if src.startswith("codex:") else None
+            if parent_file is not None:
+                rp["mode"] = "parent"
+                rp["parent_file"] = str(parent_file)
+                rp["pos"] = 0
+            else:
+                other_meta = t == "session_meta" and isinstance(p, dict) and _s(p.get("id")) not in (None, ident.get("thread"))
+                if not other_meta:
+                    rp["done"] = True
+                    return False
+                rp["mode"] = "verbatim" if ts is not None and meta_ts is not None and ts < meta_ts else "burst"
+                rp["anchor"] = max(x for x in (ts, meta_ts, 0) if x is not None)
+                return True
+        if rp.get("mode") == "parent":
+            if self._prefix is None:
+                self._prefix = ParentPrefix(rp["parent_file"], meta_ts, rp.get("pos", 0))
+            inside = self._prefix.match(line_key(t, p, d))
+            rp["pos"] = self._prefix.pos
+        elif ts is None:
             return True
-        start_ts = rp.get("burst_start")
-        if ts is None or start_ts is None or ts <= start_ts + 1000:
-            return True
-        rp["done"] = True
-        return False
+        elif rp.get("mode") == "verbatim":
+            inside = meta_ts is None or ts < meta_ts
+        else:
+            inside = ts <= rp["anchor"] + 1000
+        if not inside:
+            rp["done"] = True
+        return inside
 
     def _replayed(self, t: Any, p: Any) -> None:
         """A skipped copy still moves the model and the token baseline forward."""

@@ -418,6 +418,9 @@ class PiParser:
         extra_obj = {k: v for k, v in d.items() if k not in known} if t in _TYPE_KEYS else {}
         if bad:
             extra_obj["$invalid"] = bad
+        if self.fork_ts is not None and ts is not None and ts < self.fork_ts:
+            # a fork copies its parent's entries; they are older than the fork's header
+            extra_obj["$fork_copy"] = True
         base = {
             "session_key": self.session_key,
             "agent": AGENT,
@@ -430,8 +433,6 @@ class PiParser:
             "cwd": self.cwd,
             "line_bytes": len(line.raw),
             "native_type": t,
-            # a fork copies its parent's entries; they are older than the fork's header
-            "is_duplicate_source": self.fork_ts is not None and ts is not None and ts < self.fork_ts,
         }
         ek = f"pi:{self.file_tag}:{line.line_no}"
         if t == "message":
@@ -634,7 +635,7 @@ class PiParser:
                 self._add(common, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="user_prompt", text=text, text_bytes=nbytes)
             elif bt == "image":
                 data = _str(b.get("data")) or ""
-                meta = {"mimeType": b.get("mimeType")}
+                meta = {**(orjson.loads(base["extra"]) if base.get("extra") else {}), "mimeType": b.get("mimeType")}
                 self._add({**common, "extra": dumps(meta)}, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="image", text_bytes=len(data))
             else:
                 self._add({**common, "extra": dumps(_shrink(b, 1024))}, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="unknown", native_type=f"message/user/{bt}")
@@ -744,7 +745,7 @@ class PiParser:
             event_key=f"{ek}:0",
             block_index=0,
             kind="tool_result",
-            role="user",
+            role="tool",
             tool_call_id=tid,
             tool_name=name,
             text=text,

@@ -1,0 +1,1 @@
+"""tracelab benchmarks: rerunnable scripts; results land in benchmarks/RESULTS.md."""
