@@ -21,6 +21,11 @@ from .stats import CANONICAL_FIELDS, NATIVE_FIELDS, STATUSES, TaskStats
 
 GENERATOR_VERSION = "1.0"
 PERCENTILES = (50, 90, 95, 99)
+#: Session files by origin; every agent reports every key (0 where the agent has no such thing).
+SESSION_KINDS = ("main", "resumed", "forked", "subagent", "warmup")
+#: Event counters reported for every agent.
+EVENT_KINDS = ("compactions", "interrupts", "user_rejections", "api_errors", "api_error_retries", "model_switches",
+               "resumes", "forks", "branches", "repeated_token_counts", "no_result_sessions")
 
 
 class Truth(dict):
@@ -73,6 +78,9 @@ class _AgentAcc:
         self.loops: list[dict[str, Any]] = []
 
     def add(self, st: TaskStats) -> None:
+        unknown = (set(st.events) - set(EVENT_KINDS)) | (set(st.sessions) - set(SESSION_KINDS))
+        if unknown:
+            raise ValueError(f"generator recorded counters truth.json does not report: {sorted(unknown)}")
         self.files.extend(st.files)
         self.meta_files += len(st.meta_files)
         self.meta_bytes += sum(b for _, b in st.meta_files)
@@ -162,7 +170,7 @@ class TruthBuilder:
             "meta_files": acc.meta_files,
             "lines": lines,
             "bytes": nbytes,
-            "sessions": {**{k: acc.sessions[k] for k in sorted(acc.sessions)}, "total": sum(acc.sessions.values())},
+            "sessions": {**{k: acc.sessions[k] for k in SESSION_KINDS}, "total": sum(acc.sessions.values())},
             "malformed": {
                 "count": len(acc.malformed),
                 "by_kind": {k: kinds[k] for k in sorted(kinds)},
@@ -175,7 +183,7 @@ class TruthBuilder:
             "llm_calls": sum(acc.llm_calls.values()),
             "llm_calls_by_model": dict(sorted(acc.llm_calls.items())),
             "tool_calls": {"total": sum(by_status.values()), "by_status": {s: by_status[s] for s in STATUSES}},
-            "events": {k: acc.events[k] for k in sorted(acc.events)},
+            "events": {k: acc.events[k] for k in EVENT_KINDS},
             "loops": {"count": len(acc.loops), "calls": sum(lp["length"] for lp in acc.loops), "list": acc.loops},
             "tools": self._tools(acc),
             "llm_latency": self._llm_latency(acc),
