@@ -69,8 +69,7 @@ REJECTION_PHRASE_RE = r"(?i)(?:user (?:doesn't|does not|did not|didn't) want|rej
 #: The harness quoting the user's reason inside its own rejection sentence.
 FEEDBACK_RE = r"(?i)(?:following reason for the rejection|the user said:|user feedback:|with feedback:)"
 RATE_LIMIT_RE = (
-    r"(?i)(?:\b429\b|rate[ _-]?limit|too many requests|usage limit|quota|limit reached|limit exceeded|"
-    r"\boverloaded_error\b.*\b529\b|\b529\b.*overloaded)"
+    r"(?i)(?:\b429\b|rate[ _-]?limit|too many requests|usage limit|quota|limit reached|limit exceeded)"
 )
 #: System lines that are usage-limit notices (e.g. "Claude Opus 4 limit reached, now using Sonnet 4").
 LIMIT_NOTICE_RE = r"(?i)(?:limit reached|rate limit|usage limit|quota exceeded|limit will reset)"

@@ -12,13 +12,15 @@ into batches, any number of repetitions.
 
 Merging is deliberately conservative, because a merge is the only way new data can change an
 existing cluster's template (and so its id): lines are only compared within one group (family,
-tool family, sub-kind), with equal token count and equal first token; placeholders produced by
+tool family, sub-kind), with equal token count and equal first token (except ``prog:``
+prefixes, see :func:`_bucket`); placeholders produced by
 normalization (``<PATH>``, ``<N>`` …) must line up exactly; and the share of equal literal
 tokens must reach :data:`SIMILARITY` with at most :data:`MAX_WILDCARDS` differing positions.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Hashable, Iterable, Sequence
@@ -32,6 +34,19 @@ MIN_TOKENS = 3
 
 def is_placeholder(tok: str) -> bool:
     return len(tok) > 2 and tok[0] == "<" and tok[-1] == ">" and tok[1:-1].isupper()
+
+
+_PROG_PREFIX = re.compile(r"^[\w.+@/<>-]+:$")
+
+
+def _bucket(first: str) -> str:
+    """Tree branch for a line's first token. A ``prog:`` prefix (the Unix ``name: message``
+    convention: ``cat:``, ``tee:``, ``<PATH>:``) and a placeholder go to one shared branch,
+    so lines that differ only in the program that printed them can still meet; any other
+    first token is its own branch, as in Drain."""
+    if is_placeholder(first) or _PROG_PREFIX.match(first):
+        return WILDCARD
+    return first
 
 
 @dataclass
@@ -76,7 +91,7 @@ def mine(lines: Iterable[tuple[Hashable, str]], *, similarity: float = SIMILARIT
     for item in distinct:
         group, line = item
         tokens = line.split(" ") if line else [""]
-        leaf_key = (repr(group), len(tokens), tokens[0])
+        leaf_key = (repr(group), len(tokens), _bucket(tokens[0]))
         clusters = leaves[leaf_key]
         best: _Cluster | None = None
         best_score: tuple[float, int] = (-1.0, 0)

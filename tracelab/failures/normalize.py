@@ -20,10 +20,11 @@ Three steps, all Polars expressions so a million messages run in Rust regex, in 
    their JSON fields (``status``, error ``type``, ``message``); hook records from theirs.
    The extractor that fired is the *sub-kind*, which keeps e.g. a Python exception from
    being merged with a compiler diagnostic later on.
-3. **mask**: timestamps, UUIDs, URLs, e-mails, quoted strings, paths, file names, temp names,
-   ``line:col``, hex, versions and numbers, identifiers containing digits → placeholders
-   (``<TS> <UUID> <URL> <EMAIL> <Q> <PATH> <FILE> <TMP> <LC> <HEX> <N> <ID>``); whitespace is
-   collapsed and the line cut to :data:`MAX_TOKENS` tokens.
+3. **mask**: timestamps, UUIDs, URLs, e-mails, quoted strings, pytest node ids and assertion
+   details, paths, file names, temp names, ``line:col``, hex, versions and numbers,
+   identifiers containing digits → placeholders (``<TS> <UUID> <URL> <EMAIL> <Q> <TEST> <MSG>
+   <PATH> <FILE> <TMP> <LC> <HEX> <N> <ID>``); whitespace is collapsed and the line cut to
+   :data:`MAX_TOKENS` tokens.
 """
 
 from __future__ import annotations
@@ -281,6 +282,8 @@ MASKS: tuple[tuple[str, str], ...] = (
     (r"‘[^’\n]{0,300}’", "<Q>"),
     (r"(^|[\s(\[{=:,])'[^'\n]{0,300}'($|[\s)\]},.:;!?])", "${1}<Q>${2}"),
     (r"(^|[\s(\[{=:,])'[^'\n]{0,300}'($|[\s)\]},.:;!?])", "${1}<Q>${2}"),
+    (r"\b[\w./-]+\.py::[\w:.\[\]-]+", "<TEST>"),
+    (r"\b(AssertionError:?)[ \t]+\S.*$", "${1} <MSG>"),
     (r"\b[A-Za-z]:\\[^\s'\"]+", "<PATH>"),
     (r"(^|[\s'\"(=:,\[{<>])(?:~|\.{1,2})?/[^\s'\"(),\[\]{}<>:;]+", "${1}<PATH>"),
     (r"(?:~|\.{1,2})/[^\s'\"(),\[\]{}<>:;]+", "<PATH>"),

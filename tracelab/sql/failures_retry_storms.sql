@@ -5,13 +5,26 @@
 --   rate_limit from `failure_events`) with no successful model output between them.
 --   One row per storm, located at its first failure; `run_length` failures.
 --   Parameters: $min_run.
-WITH calls AS (
+WITH call_seq AS (
+    SELECT * EXCLUDE (rn) FROM (
+        SELECT e.session_key, e.tool_call_id, e.event_key AS call_event_key, e.seq AS call_seq,
+               row_number() OVER (PARTITION BY e.session_key, e.tool_call_id ORDER BY e.seq, e.source_file) AS rn
+        FROM events e
+        WHERE e.kind = 'tool_call' AND e.tool_call_id IS NOT NULL
+    ) WHERE rn = 1
+),
+calls AS (
     SELECT
         t.*,
+        cs.call_event_key,
         t.status = 'error' AS failed,
         coalesce(t.tool_name, '') || chr(31) || CAST(t.status = 'error' AS VARCHAR) AS sig,
-        row_number() OVER (PARTITION BY t.session_key, t.is_sidechain ORDER BY t.started_at NULLS LAST, t.call_line_no, t.tool_call_key) AS rn
+        row_number() OVER (
+            PARTITION BY t.session_key, t.is_sidechain
+            ORDER BY t.started_at NULLS LAST, t.source_file, cs.call_seq NULLS LAST, t.call_line_no, t.tool_call_key
+        ) AS rn
     FROM tool_calls t
+    LEFT JOIN call_seq cs USING (session_key, tool_call_id)
 ),
 tool_runs AS (
     SELECT *, rn - row_number() OVER (PARTITION BY session_key, is_sidechain, sig ORDER BY rn) AS grp

@@ -1,0 +1,176 @@
+"""``tracelab failures``: failure clusters, their trends, and exemplars in context."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tracelab.cli._common import emit_rows, fail, to_json, warehouse_option
+
+_LIST_COLUMNS = ("cluster_id", "family", "tool", "events", "sessions", "share", "trend", "now/prev", "last_seen", "name")
+
+
+def _fmt_share(v: float | None) -> str:
+    return "" if v is None else f"{100.0 * v:.1f}%"
+
+
+def _load(warehouse: str):
+    from tracelab.failures import api
+
+    try:
+        return api.load(warehouse)
+    except api.FailuresError as exc:
+        fail(str(exc))
+
+
+@click.group("failures", invoke_without_command=True)
+@warehouse_option
+@click.option("--since", help="Count failures at or after this date/time (ISO, UTC).")
+@click.option("--until", help="Count failures before this date/time (ISO, UTC).")
+@click.option("--agent", multiple=True, help="Only these agents (repeatable or comma list).")
+@click.option("--model", multiple=True, help="Only these models (repeatable or comma list).")
+@click.option("--tool", multiple=True, help="Only these tool names or tool families (shell, file, web, mcp, …).")
+@click.option("--family", multiple=True, help="Only these failure families (tool_error, loop, …; see the README).")
+@click.option("--limit", "-n", type=int, default=30, show_default=True, help="Rows in the table (0 = all; JSON is never cut).")
+@click.option("--merge", is_flag=True, help="Collapse near-duplicate templates (TF-IDF cosine, offline).")
+@click.option("--json", "as_json", is_flag=True, help="Print clusters as a JSON array.")
+@click.pass_context
+def command(ctx, warehouse, since, until, agent, model, tool, family, limit, merge, as_json):
+    """Failure clusters: deterministic templates of tool errors plus behaviour failures
+    (loops, retry storms, API errors, rate limits, interrupts, rejections, permission
+    denials, hook blocks, context exhaustion, abandoned sessions).
+
+    \b
+    Each row is one cluster with a stable id, its family, counts over --since/--until,
+    the share of sessions it touched and its trend (new / growing / steady / shrinking /
+    gone) against the window of the same length just before (the last 7 days when no
+    --since is given).
+
+    \b
+      tracelab failures --since 2026-01-01 --agent claude
+      tracelab failures show te-1a2b3c4d5e6f
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["warehouse"] = warehouse
+    if ctx.invoked_subcommand is not None:
+        return
+    from tracelab.failures import api
+
+    def flat(v):
+        return [x for item in v for x in item.split(",") if x.strip()] or None
+
+    f = _load(warehouse)
+    try:
+        df = api.clusters(f, since=since, until=until, agent=flat(agent), model=flat(model), tool=flat(tool), family=flat(family), merge=merge)
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        sys.stdout.write(to_json(df.to_dicts()))
+        sys.stdout.write("\n")
+        return
+    rows = []
+    shown = df if not limit else df.head(limit)
+    for r in shown.iter_rows(named=True):
+        rows.append(
+            (
+                r["cluster_id"],
+                r["family"],
+                r["tool_family"],
+                r["n_events"],
+                r["n_sessions"],
+                _fmt_share(r["share_sessions"]),
+                r["trend"],
+                f"{r['n_current']}/{r['n_previous']}",
+                r["last_seen"].strftime("%Y-%m-%d") if r.get("last_seen") is not None else "",
+                r["name"],
+            )
+        )
+    emit_rows(_LIST_COLUMNS, rows, "table")
+    if limit and df.height > limit:
+        click.echo(f"… {df.height - limit} more clusters (use --limit 0 or --json)")
+    if df.height:
+        first = df.row(0, named=True)
+        click.echo(f"trend window {first['trend_since']:%Y-%m-%d %H:%M} → {first['trend_until']:%Y-%m-%d %H:%M} UTC vs the same span before it")
+    if not f.persisted:
+        click.echo("(computed on the fly: the warehouse has no up-to-date failure tables; `tracelab failures build` stores them)", err=True)
+
+
+@command.command("show")
+@click.argument("cluster_id")
+@click.option("--warehouse", "-w", type=click.Path(file_okay=False), default=None, help="Warehouse directory (default: the group's).")
+@click.option("--exemplars", "-n", type=int, default=3, show_default=True, help="Exemplars to print (one per session).")
+@click.option("--before", type=int, default=3, show_default=True, help="Events shown before each exemplar.")
+@click.option("--after", type=int, default=3, show_default=True, help="Events shown after each exemplar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the cluster and exemplars as JSON.")
+@click.pass_context
+def show_command(ctx, cluster_id, warehouse, exemplars, before, after, as_json):
+    """One cluster: its template and spread, and exemplars with the events around them."""
+    from tracelab.failures import api
+
+    wh = warehouse or (ctx.obj or {}).get("warehouse") or "warehouse"
+    f = _load(wh)
+    try:
+        res = api.show(f, cluster_id, exemplars=exemplars, before=before, after=after)
+    except api.FailuresError as exc:
+        fail(str(exc))
+    c = res["cluster"]
+    if as_json:
+        out = {"cluster": c, "exemplars": [{"member": e["member"], "context": e["context"].to_dicts()} for e in res["exemplars"]]}
+        sys.stdout.write(to_json(out))
+        sys.stdout.write("\n")
+        return
+    click.echo(f"cluster   {c['cluster_id']}   ({c['family']}, {c['role']}, tool family {c['tool_family']})")
+    click.echo(f"template  {c['template']}")
+    click.echo(
+        f"events    {c['n_events']} in {c['n_sessions']} sessions ({_fmt_share(c['share_sessions'])} of sessions), "
+        f"{c['n_fingerprints']} distinct fingerprint(s)"
+    )
+    click.echo(f"seen      {c['first_seen']:%Y-%m-%d %H:%M} → {c['last_seen']:%Y-%m-%d %H:%M} UTC")
+    click.echo(f"agents    {', '.join(c['agents'] or [])}")
+    click.echo(f"models    {', '.join(c['models'] or [])}")
+    click.echo(f"tools     {', '.join(c['tools'] or [])}")
+    weekly = c.get("weekly") or []
+    if weekly:
+        click.echo("weekly    " + "  ".join(f"{w['week']:%Y-%m-%d}:{w['n']}" for w in weekly))
+    for i, e in enumerate(res["exemplars"], 1):
+        m = e["member"]
+        click.echo("")
+        click.echo(f"── exemplar {i}: session {m['session_id'] or m['session_key']}  {m['source_file']}:{m['line_no']}")
+        if m.get("excerpt"):
+            click.echo(f"   key line: {m['excerpt']}")
+        rows = []
+        for r in e["context"].iter_rows(named=True):
+            text = (r["text"] or "").strip().replace("\n", " ⏎ ")
+            rows.append(
+                (
+                    (">> " if r["offset"] == 0 else "   ") + str(r["offset"]),
+                    r["ts"].strftime("%H:%M:%S") if r["ts"] is not None else "",
+                    r["kind"],
+                    r["tool_name"] or "",
+                    r["status"] or "",
+                    r["line_no"],
+                    text[:140] + ("…" if len(text) > 140 else ""),
+                )
+            )
+        emit_rows(("offset", "time", "kind", "tool", "status", "line", "text"), rows, "table")
+
+
+@command.command("build")
+@click.option("--warehouse", "-w", type=click.Path(file_okay=False), default=None, help="Warehouse directory (default: the group's).")
+@click.option("--json", "as_json", is_flag=True, help="Print the row counts as JSON.")
+@click.pass_context
+def build_command(ctx, warehouse, as_json):
+    """Recompute the failure tables and commit them into the warehouse snapshot."""
+    from tracelab.failures import api
+    from tracelab.store.warehouse import WarehouseBusy
+
+    wh = warehouse or (ctx.obj or {}).get("warehouse") or "warehouse"
+    try:
+        res = api.build(wh)
+    except (api.FailuresError, WarehouseBusy) as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(to_json(res))
+    else:
+        click.echo(f"failure tables written: {res['members']} members, {res['clusters']} clusters (rules {res['rules_version']})")
