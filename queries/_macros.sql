@@ -62,12 +62,13 @@ CREATE OR REPLACE MACRO tl_error_template(txt) AS left(trim(
         '[0-9]+', 'N', 'g'),
         '\s+', ' ', 'g')), 160);
 
--- Wilson score interval for k successes out of n (z = 1.96 gives 95 %). NULL when n = 0.
-CREATE OR REPLACE MACRO tl_wilson_lo(k, n, z := 1.959963984540054) AS CASE WHEN n > 0 THEN greatest(0.0,
+-- Wilson score interval for k successes out of n (z = 1.96 gives 95 %). NULL when n = 0;
+-- exactly 0 / 1 at k = 0 / k = n (the formula leaves rounding dust there).
+CREATE OR REPLACE MACRO tl_wilson_lo(k, n, z := 1.959963984540054) AS CASE WHEN n > 0 AND k = 0 THEN 0.0 WHEN n > 0 THEN greatest(0.0,
     ((k::DOUBLE / n) + z * z / (2.0 * n)
      - z * sqrt(greatest((k::DOUBLE / n) * (1 - k::DOUBLE / n) / n + z * z / (4.0 * n * n), 0))) / (1 + z * z / n))
 END;
-CREATE OR REPLACE MACRO tl_wilson_hi(k, n, z := 1.959963984540054) AS CASE WHEN n > 0 THEN least(1.0,
+CREATE OR REPLACE MACRO tl_wilson_hi(k, n, z := 1.959963984540054) AS CASE WHEN n > 0 AND k = n THEN 1.0 WHEN n > 0 THEN least(1.0,
     ((k::DOUBLE / n) + z * z / (2.0 * n)
      + z * sqrt(greatest((k::DOUBLE / n) * (1 - k::DOUBLE / n) / n + z * z / (4.0 * n * n), 0))) / (1 + z * z / n))
 END;

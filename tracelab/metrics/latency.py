@@ -1,0 +1,150 @@
+"""Latency metrics on Polars frames (twins of ``latency_percentiles``, ``latency_histogram``,
+``latency_ecdf`` and the ``tl_turns`` macro).
+
+The four latencies and how each is derived are documented in ``docs/metrics.md``:
+
+* model response latency: ``llm_calls.latency_ms``
+* tool latency: ``tool_calls.latency_ms``
+* turn duration and human wait: :func:`turns` on the ``events`` table
+
+Percentiles are exact and linearly interpolated between closest ranks (Polars
+``interpolation='linear'``, DuckDB ``quantile_cont``, NumPy's default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from tracelab.metrics._frames import frame
+
+__all__ = ["AGENT_EVENT_KINDS", "ecdf", "histogram", "percentiles", "turns"]
+
+#: Event kinds that belong to a turn (a human prompt plus the agent's work that follows).
+AGENT_EVENT_KINDS = ("assistant_text", "thinking", "tool_call", "tool_result", "tool_event", "api_error", "interrupt")
+
+QUANTILES = (0.5, 0.9, 0.95, 0.99)
+
+
+def percentiles(
+    samples: pl.DataFrame | pl.LazyFrame,
+    value: str = "latency_ms",
+    by: Sequence[str] = ("agent", "model"),
+    quantiles: Sequence[float] = QUANTILES,
+) -> pl.DataFrame:
+    """n, mean, p50/p90/p95/p99 (or ``quantiles``) and max of ``value`` per ``by``; nulls dropped."""
+    v = pl.col(value)
+    aggs = [pl.len().cast(pl.Int64).alias("n"), v.mean().alias("mean_ms")]
+    aggs += [v.quantile(q, interpolation="linear").alias(f"p{round(q * 100):d}_ms") for q in quantiles]
+    aggs.append(v.max().cast(pl.Float64).alias("max_ms"))
+    lf = frame(samples).filter(v.is_not_null())
+    return lf.group_by(list(by)).agg(aggs).sort(["n", *by], descending=[True] + [False] * len(by), nulls_last=True).collect()
+
+
+def histogram(
+    samples: pl.DataFrame | pl.LazyFrame,
+    value: str = "latency_ms",
+    by: Sequence[str] = ("agent", "model"),
+    bins: int = 30,
+    log_scale: bool = True,
+) -> pl.DataFrame:
+    """Counts in ``bins`` bins shared by all groups (log10(ms) bins by default; values under
+    1 ms fall in the first). Columns: ``by``, bin, bin_lo_ms, bin_hi_ms, n, share. Empty bins
+    are not returned."""
+    if bins < 1:
+        raise ValueError("bins must be >= 1")
+    v = pl.col(value).cast(pl.Float64)
+    x = v.clip(lower_bound=1.0).log10() if log_scale else v
+    df = frame(samples).filter(pl.col(value).is_not_null()).with_columns(x.alias("_x")).collect()
+    if df.height == 0:
+        return pl.DataFrame(schema={**{b: df.schema[b] for b in by}, "bin": pl.Int32, "bin_lo_ms": pl.Float64,
+                                    "bin_hi_ms": pl.Float64, "n": pl.Int64, "share": pl.Float64})
+    lo, hi = float(df["_x"].min()), float(df["_x"].max())
+    width = hi - lo
+    if width == 0:
+        binexpr = pl.lit(0, dtype=pl.Int32)
+    else:
+        binexpr = (((pl.col("_x") - lo) / width * bins).floor().cast(pl.Int32)).clip(upper_bound=bins - 1)
+    out = df.with_columns(binexpr.alias("bin")).group_by([*by, "bin"]).agg(pl.len().cast(pl.Int64).alias("n"))
+    edge_lo = lo + width * pl.col("bin") / bins
+    edge_hi = lo + width * (pl.col("bin") + 1) / bins
+    out = out.with_columns(
+        (10**edge_lo if log_scale else edge_lo).alias("bin_lo_ms"),
+        (10**edge_hi if log_scale else edge_hi).alias("bin_hi_ms"),
+        (pl.col("n") / pl.col("n").sum().over(list(by))).alias("share"),
+    )
+    return out.select([*by, "bin", "bin_lo_ms", "bin_hi_ms", "n", "share"]).sort([*by, "bin"], nulls_last=True)
+
+
+def ecdf(
+    samples: pl.DataFrame | pl.LazyFrame,
+    value: str = "latency_ms",
+    by: Sequence[str] = ("agent", "model"),
+    points: int = 100,
+) -> pl.DataFrame:
+    """ECDF points per group: the distinct values whose step crosses a multiple of 1/points
+    (always including the maximum). Columns: ``by``, value_ms, ecdf, n."""
+    keys = list(by)
+    d = (
+        frame(samples)
+        .filter(pl.col(value).is_not_null())
+        .group_by([*keys, value])
+        .agg(pl.len().cast(pl.Int64).alias("_c"))
+        .sort([*keys, value], nulls_last=True)
+        .with_columns(
+            pl.col("_c").cum_sum().over(keys).alias("_cum"),
+            pl.col("_c").sum().over(keys).alias("n"),
+        )
+    )
+    keep = (pl.col("_cum") == pl.col("n")) | (
+        (pl.col("_cum") * points / pl.col("n")).floor() > ((pl.col("_cum") - pl.col("_c")) * points / pl.col("n")).floor()
+    )
+    return (
+        d.filter(keep)
+        .select(*keys, pl.col(value).cast(pl.Float64).alias("value_ms"), (pl.col("_cum") / pl.col("n")).alias("ecdf"), "n")
+        .collect()
+    )
+
+
+def turns(events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """One row per turn (a ``user_prompt`` and the agent events up to the next prompt).
+
+    Columns: session_key, turn_no (1-based), agent, model (of the turn's last model event),
+    started_at (prompt), ended_at (last agent event), duration_ms, human_wait_ms (prompt minus
+    the previous turn's last agent event), n_llm_calls, n_tool_calls, interrupted. Durations
+    are null when the turn has no agent event or the clock ran backwards.
+    """
+    kinds = ("user_prompt", *AGENT_EVENT_KINDS)
+    ev = (
+        frame(events)
+        .select("session_key", "agent", "ts", "seq", "kind", "model", "llm_call_key")
+        .filter(pl.col("ts").is_not_null() & pl.col("kind").is_in(kinds))
+        .sort(["session_key", "ts", "seq"])
+        .with_columns((pl.col("kind") == "user_prompt").cast(pl.Int64).cum_sum().over("session_key").alias("turn_no"))
+        .filter(pl.col("turn_no") > 0)
+    )
+    agent_ev = pl.col("kind") != "user_prompt"
+    t = ev.group_by("session_key", "turn_no").agg(
+        pl.col("agent").first(),
+        pl.col("ts").filter(pl.col("kind") == "user_prompt").min().alias("started_at"),
+        pl.col("ts").filter(agent_ev).max().alias("ended_at"),
+        pl.col("model").filter(agent_ev & pl.col("model").is_not_null()).sort_by(
+            pl.col("ts").filter(agent_ev & pl.col("model").is_not_null())).last().alias("model"),
+        pl.col("llm_call_key").drop_nulls().n_unique().cast(pl.Int64).alias("n_llm_calls"),
+        (pl.col("kind") == "tool_call").sum().cast(pl.Int64).alias("n_tool_calls"),
+        (pl.col("kind") == "interrupt").any().alias("interrupted"),
+    )
+    ms = pl.Duration("ms")
+    t = t.sort("session_key", "turn_no").with_columns(pl.col("ended_at").shift(1).over("session_key").alias("_prev_end"))
+    dur = (pl.col("ended_at") - pl.col("started_at")).cast(ms).dt.total_milliseconds().cast(pl.Float64)
+    wait = (pl.col("started_at") - pl.col("_prev_end")).cast(ms).dt.total_milliseconds().cast(pl.Float64)
+    return (
+        t.with_columns(
+            pl.when(pl.col("ended_at") >= pl.col("started_at")).then(dur).alias("duration_ms"),
+            pl.when(pl.col("started_at") >= pl.col("_prev_end")).then(wait).alias("human_wait_ms"),
+        )
+        .select("session_key", "turn_no", "agent", "model", "started_at", "ended_at", "duration_ms", "human_wait_ms",
+                "n_llm_calls", "n_tool_calls", "interrupted")
+        .collect()
+    )
