@@ -457,6 +457,11 @@ PROBES = {
         pi_header(f"{_D}T09:00:00.000Z", "s"),
         {**pi_assistant("a1", None, _T0, pi_usage(3, 4)), "message": {"role": "assistant", "usage": pi_usage(3, 4)}}]},
         {(_D, None): (3, 4, 0, 0)}),
+    "pi: same time but different split or cost counts twice": ("pi", {_PI_FILE: [
+        pi_header(f"{_D}T09:00:00.000Z", "s"),
+        pi_assistant("a1", None, _T0, pi_usage(10, 20)), pi_assistant("a2", "a1", _T0, pi_usage(20, 10)),
+        pi_assistant("a3", "a2", _T1, pi_usage(1, 1, cost=0.1)), pi_assistant("a4", "a3", _T1, pi_usage(1, 1, cost=0.2))]},
+        {(_D, "[pi] claude-opus-4-5"): (32, 32, 0, 0)}),
     "pi: compaction usage is not counted": ("pi", {_PI_FILE: [
         pi_header(f"{_D}T09:00:00.000Z", "s"), pi_assistant("a1", None, _T0, pi_usage(3, 4)),
         {"type": "compaction", "id": "c1", "parentId": "a1", "timestamp": _T1, "summary": "s", "firstKeptEntryId": "a1",
