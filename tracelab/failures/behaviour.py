@@ -54,6 +54,8 @@ MIN_RUN = 3
 CONTEXT_WINDOW = 12
 
 INTERRUPT_RE = r"(?i)\A\s*(?:\[Request interrupted by user|Request was aborted|Request aborted|The operation was aborted|Command aborted|aborted by user|interrupted by user|Turn aborted|turn_aborted)"
+#: An interrupt that stopped a tool call (rather than the model's turn).
+TOOL_INTERRUPT_RE = r"(?i)(?:\[Request interrupted by user for tool use\]|\bCommand aborted\b|\btool (?:call |use )?(?:was )?(?:interrupted|aborted))"
 HOOK_RE = (
     r"(?i)(?:\b(?:Pre|Post)ToolUse(?::\w+)? hook (?:error|blocked|failed)|\bblocked by (?:a |the )?\w*\s*hook|"
     r"\bhook (?:returned|reported) (?:a )?blocking error|\bhook_blocking_error\b|\bBlocked by hook\b|\bStop hook (?:error|feedback))"
@@ -103,22 +105,27 @@ def family_expr() -> pl.Expr:
     )
 
 
-def rejection_text_expr() -> pl.Expr:
-    """For ``user_rejection`` rows, one canonical line per kind of rejection.
+def canonical_text_expr() -> pl.Expr:
+    """For rejections and interrupts, one canonical line per *kind* of event.
 
-    What the harness says around a rejection changes with its version ("doesn't want to
-    proceed" / "doesn't want to take this action right now" …) and typed feedback is free
-    text, one-off by nature; neither tells failures apart. So a rejection is either "with
-    typed feedback" (a reason the user wrote, alone or after the harness's sentence) or not.
+    What a harness says around a rejection or an interrupt changes with the agent and its
+    version ("doesn't want to proceed" / "doesn't want to take this action right now",
+    "[Request interrupted by user]" / "Request was aborted." / ``turn_aborted``), and typed
+    rejection feedback is free text, one-off by nature; none of it tells failures apart.
+    What does: a rejection came with typed feedback or not; an interrupt stopped a running
+    tool call or the model's turn. Other families keep their text.
     """
     text = pl.col("text").fill_null("")
     head = text.str.slice(0, 1200)
+    status = pl.col("status").fill_null("")
+    family = pl.col("family")
     feedback = ~head.str.contains(REJECTION_PHRASE_RE) | head.str.contains(FEEDBACK_RE)
+    tool_interrupt = (status == "interrupted") | text.str.contains(TOOL_INTERRUPT_RE)
     return (
-        pl.when((pl.col("family") == "user_rejection") & feedback)
-        .then(pl.lit("The user rejected the call with typed feedback"))
-        .when(pl.col("family") == "user_rejection")
-        .then(pl.lit("The user rejected the call"))
+        pl.when((family == "user_rejection") & feedback).then(pl.lit("The user rejected the call with typed feedback"))
+        .when(family == "user_rejection").then(pl.lit("The user rejected the call"))
+        .when((family == "interrupt") & tool_interrupt).then(pl.lit("The user interrupted a running tool call"))
+        .when(family == "interrupt").then(pl.lit("The user interrupted the model's turn"))
         .otherwise(text)
     )
 

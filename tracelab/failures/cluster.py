@@ -31,8 +31,8 @@ EXCERPT_CHARS = 300
 #: Sub-kinds whose key lines are canned by the normalizer (never mined: they are already
 #: canonical, and two canned lines that happen to look alike must stay apart).
 FIXED_SUBKINDS = ("pytest", "no_output", "empty")
-#: Families whose lines are canonical already (see behaviour.rejection_text_expr).
-FIXED_FAMILIES = ("user_rejection",)
+#: Families whose lines are canonical already (see behaviour.canonical_text_expr).
+FIXED_FAMILIES = ("user_rejection", "interrupt")
 EXEMPLARS = 3
 
 
@@ -55,13 +55,17 @@ def assign(df: pl.DataFrame) -> pl.DataFrame:
     """
     if "tool_family" not in df.columns:
         df = _with_tool_family(df)
+    if "status" not in df.columns:
+        df = df.with_columns(pl.lit(None, pl.String).alias("status"))
+    # interrupts are about the session, whichever tool was running; model/hook failures
+    # with no tool belong to the session too
     df = df.with_columns(
-        pl.when(pl.col("family").is_in(["api_error", "rate_limit", "interrupt", "hook_block", "hook_error"]) & pl.col("tool_family").is_in(["none"]))
+        pl.when((pl.col("family") == "interrupt") | (pl.col("family").is_in(["api_error", "rate_limit", "hook_block", "hook_error"]) & (pl.col("tool_family") == "none")))
         .then(pl.lit("session"))
         .otherwise(pl.col("tool_family"))
         .alias("tool_family")
     )
-    df = df.with_columns(B.rejection_text_expr().alias("_ntext"))
+    df = df.with_columns(B.canonical_text_expr().alias("_ntext"))
     df = normalize_frame(df, text="_ntext").drop("_ntext")
     groups = df.select("family", "tool_family", "subkind", "fingerprint").unique()
     mined = groups.filter(~pl.col("subkind").is_in(FIXED_SUBKINDS) & ~pl.col("family").is_in(FIXED_FAMILIES))

@@ -13,9 +13,11 @@ Three steps, all Polars expressions so a million messages run in Rust regex, in 
    Codex ``Chunk ID / Wall time / Process exited with code N / Output:``, Pi's trailing
    ``Command exited with code N``).
 2. **key line**: pick the one line that says what went wrong. Program output (shell tools)
-   goes through a priority list (Python exception at the end of a traceback, an
-   ``ERROR:``/``fatal:`` label, a test-runner summary, Go ``--- FAIL``, compiler diagnostics
-   ``…error[…]:``, a line with a failure keyword, else the first line); the tools' own
+   goes through a priority list after source excerpts (``12 │ code``) are dropped: Python
+   exception at the end of a traceback, Go ``--- FAIL``, an ``ERROR:``/``fatal:`` label, a
+   pytest summary, compiler/linter diagnostics (``…error[…]:``, ``× …``,
+   ``file.go:12:3: …``), a line with a failure keyword, else the first line; an output
+   that is empty once the harness wrapper is gone becomes ``exit code N (no output)``. The tools' own
    messages (Read/Edit/WebFetch/MCP …) use their first line; API errors are rebuilt from
    their JSON fields (``status``, error ``type``, ``message``); hook records from theirs.
    The extractor that fired is the *sub-kind*, which keeps e.g. a Python exception from
@@ -124,6 +126,12 @@ _PYTEST_SUMMARY = r"(?m)^=+ ([^\n=]*?\b(?:failed|passed|error|errors|no tests ra
 _GO_FAIL = r"(?m)^[ \t]*(--- FAIL: \S+)"
 #: Compiler / linter diagnostics: ``file.ts(3,4): error TS2304: …``, ``x.rs:1:2: error[E0425]: …``, ``- error: …``.
 _DIAG = r"(?m)^([^\n]*?\b(?:error|Error|ERROR)(?:\[[\w-]+\]| TS\d+| [A-Z]+\d+)?:[ \t]+\S[^\n]*)$"
+#: Modern diagnostic renderers (biome, uv, miette) mark errors with a cross.
+_CROSS = r"(?m)^[ \t]*[×✖✗✘][ \t]+(\S[^\n]*)$"
+#: ``path/file.ext:line[:col]: message`` (Go, gcc, many linters).
+_LOCATED = r"(?m)^[ \t]*(\S+\.(?:go|rs|c|cc|cpp|h|hpp|py|ts|tsx|js|jsx|java|kt|swift|rb|php|cs):\d+(?::\d+)?:?[ \t]+\S[^\n]*)$"
+#: Source excerpts in diagnostics (``  > 16 │ import …``, ``190 |     try:``): never the key line.
+_CODE_FRAME = r"(?m)^[ \t]*(?:>[ \t]*)?\d*[ \t]*[│|┃][^\n]*(?:\n|\z)"
 #: Any line with a failure keyword.
 _KEYWORD = (
     r"(?mi)^([^\n]*\b(?:not found|no such file|no such|permission denied|access denied|denied|cannot|can't|could not|"
@@ -143,7 +151,6 @@ _API_PREFIX = r"\A\s*(?:API Error:?\s*)?(\d{3})\b"
 _HOOK_NAME = r"\"hookName\"\s*:\s*\"([^\"]*)\""
 _HOOK_EVENT = r"\"hookEvent\"\s*:\s*\"([^\"]*)\""
 _HOOK_MSG = r"\"(?:blockingError|stderr|stopReason|message)\"\s*:\s*\"((?:[^\"\\]|\\.)+)\""
-_HOOK_TYPE = r"\"type\"\s*:\s*\"(hook_\w+)\""
 _HOOK_ERRORS = r"\"hookErrors\"\s*:\s*\[\s*\"((?:[^\"\\]|\\.)*)\""
 
 
@@ -153,6 +160,7 @@ def _x(t: pl.Expr, pattern: str) -> pl.Expr:
 
 def _shell_key(body: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(key line, sub-kind) of program output, by priority."""
+    body = body.str.replace_all(_CODE_FRAME, "")
     has_tb = body.str.contains("Traceback (most recent call last)", literal=True)
     py = body.str.extract_all(_PY_EXC).list.last().str.strip_chars()
     pytest_sum = body.str.extract_all(_PYTEST_SUMMARY).list.last()
@@ -166,14 +174,18 @@ def _shell_key(body: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     label = _x(body, _LABEL)
     go = _x(body, _GO_FAIL)
     diag = _x(body, _DIAG)
+    cross = _x(body, _CROSS)
+    located = _x(body, _LOCATED)
     kw = _x(body, _KEYWORD)
     first = _x(body, _FIRST)
     cases = [
         (has_tb & py.is_not_null(), py, "py_exception"),
+        (go.is_not_null(), go, "go_test"),
         (label.is_not_null(), label, "labelled"),
         (is_pytest, pytest_key, "pytest"),
-        (go.is_not_null(), go, "go_test"),
         (diag.is_not_null(), diag, "diagnostic"),
+        (cross.is_not_null(), cross, "diagnostic"),
+        (located.is_not_null(), located, "diagnostic"),
         (py.is_not_null(), py, "py_exception"),
         (kw.is_not_null(), kw, "keyword"),
         (first.is_not_null(), first, "first_line"),
@@ -213,20 +225,17 @@ def _api_key(raw: pl.Expr) -> pl.Expr:
 
 
 def _hook_key(raw: pl.Expr) -> pl.Expr:
-    """``<record type> <hook name>: <first line of its error>`` from a hook record; stop-hook
-    summaries (no name) are ``Stop`` hooks."""
+    """``<hook name>: <what the harness says about it>`` from a hook record (blocking or
+    not is the family's business); stop-hook summaries (no name) are ``Stop`` hooks."""
     is_summary = raw.str.contains(r"\"hookInfos\"")
     name = pl.coalesce(_x(raw, _HOOK_NAME), _x(raw, _HOOK_EVENT), pl.when(is_summary).then(pl.lit("Stop")), pl.lit("hook"))
-    htype = pl.coalesce(
-        _x(raw, _HOOK_TYPE),
-        pl.when(raw.str.contains(r"\"preventedContinuation\"\s*:\s*true")).then(pl.lit("prevented_continuation")),
-        pl.when(is_summary).then(pl.lit("stop_hook_error")),
-    )
     msg = pl.coalesce(_x(raw, _HOOK_ERRORS), _x(raw, _HOOK_MSG)).str.replace_all(r"\\n", "\n").str.extract(_FIRST, 1)
     first = _x(raw, _FIRST)
     looks_json = raw.str.contains(r"\A\s*\{")
+    # the harness's framing sentence ends at the first ": "; what follows is the hook's own output
+    framing = msg.str.replace(r":\s.*$", "")
     return pl.when(looks_json).then(
-        pl.concat_str([htype.fill_null("hook"), pl.lit(" "), name, pl.lit(": "), msg.fill_null("")])
+        pl.concat_str([name, pl.lit(": "), framing.fill_null("")])
     ).otherwise(first)
 
 
@@ -250,7 +259,7 @@ def key_line_expr(text: pl.Expr, family: pl.Expr, tool_fam: pl.Expr) -> tuple[pl
     key = (
         pl.when(is_api).then(_api_key(cleaned))
         .when(is_hook).then(_hook_key(cleaned))
-        .when(body_empty & exit_hdr.is_not_null()).then(pl.concat_str([exit_hdr, pl.lit(" (no output)")]))
+        .when(body_empty & exit_hdr.is_not_null()).then(pl.concat_str([pl.lit("exit code "), exit_hdr.str.extract(r"(-?\d+)", 1), pl.lit(" (no output)")]))
         .when(body_empty).then(pl.lit("(empty error)"))
         .when(is_shell & family.is_in(["tool_error"])).then(shell_key)
         .otherwise(msg_first)
@@ -303,6 +312,7 @@ MASKS: tuple[tuple[str, str], ...] = (
     (r"\b\w*\d\w*\b", "<ID>"),
     (r"(<[A-Z]+>)(?:[ \t]*[,;]?[ \t]*<[A-Z]+>)+", "${1}"),
     (r"\s+", " "),
+    (r"[\s.,;:!]+$", ""),
 )
 
 
