@@ -418,7 +418,9 @@ class ClaudeParser:
         is_api_error = d.get("isApiErrorMessage") is True
         synthetic = model == "<synthetic>" or is_api_error
         if mid:
-            call_key = f"claude:{mid}"
+            # message ids are unique per API response; the request id is part of the key so that
+            # re-used placeholder ids in hand-made fixtures do not merge distinct responses
+            call_key = f"claude:{mid}:{rid}" if rid else f"claude:{mid}"
         elif rid:
             call_key = f"claude:req:{rid}"
         else:
