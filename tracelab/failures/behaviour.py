@@ -85,7 +85,8 @@ HOOK_BLOCKING_RE = r"(?:hook_blocking_error|\"preventedContinuation\"\s*:\s*true
 def family_expr() -> pl.Expr:
     """The event family of a row of ``failures_candidates`` (columns source, status, text)."""
     text = pl.col("text").fill_null("")
-    head = text.str.slice(0, 2000)
+    # JSON keys ("rateLimits": null) are structure, not content: drop them before matching
+    head = text.str.slice(0, 2000).str.replace_all(r"\"[A-Za-z_]+\"\s*:", " ")
     src = pl.col("source")
     status = pl.col("status").fill_null("")
     return (

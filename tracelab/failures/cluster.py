@@ -28,9 +28,10 @@ from tracelab.failures import drain
 from tracelab.failures.normalize import RULES_VERSION, normalize_frame, tool_family
 
 EXCERPT_CHARS = 300
-#: Sub-kinds whose key lines are canned by the normalizer (never mined: they are already
-#: canonical, and two canned lines that happen to look alike must stay apart).
-FIXED_SUBKINDS = ("pytest", "no_output", "empty")
+#: Sub-kinds whose key lines the normalizer builds itself — canned (pytest, no output) or
+#: assembled from structured fields (API errors: status / type / message; hooks: name /
+#: framing). They are never mined: a slot like the API error type must not become ``<*>``.
+FIXED_SUBKINDS = ("pytest", "no_output", "empty", "api", "hook")
 #: Families whose lines are canonical already (see behaviour.canonical_text_expr).
 FIXED_FAMILIES = ("user_rejection", "interrupt")
 EXEMPLARS = 3

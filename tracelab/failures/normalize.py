@@ -146,6 +146,8 @@ _J_STATUS = r"\"(?:status|status_code|statusCode|code)\"\s*:\s*\"?(\d{3})\b"
 _J_TYPE = r"\"type\"\s*:\s*\"(\w*(?:error|Error|_exceeded|overloaded)\w*)\""
 _J_MSG = r"\"(?:message|error_message|errorMessage|detail|reason)\"\s*:\s*\"((?:[^\"\\]|\\.)*)\""
 _J_ERRSTR = r"\"error\"\s*:\s*\"((?:[^\"\\]|\\.)*)\""
+#: A non-null connection object: the request failed at the network level.
+_J_CONN = r"\"connection\"\s*:\s*\{"
 _API_PREFIX = r"\A\s*(?:API Error:?\s*)?(\d{3})\b"
 
 _HOOK_NAME = r"\"hookName\"\s*:\s*\"([^\"]*)\""
@@ -203,7 +205,7 @@ def _json_msg(t: pl.Expr) -> pl.Expr:
 
 
 def _api_key(raw: pl.Expr) -> pl.Expr:
-    """``API error [status] [error type]: message`` from an API error payload; plain-text
+    """``API error [connection] [status] [error type]: message`` from an API error payload; plain-text
     notices (no JSON, no status) keep their first line."""
     status = pl.coalesce(_x(raw, _API_PREFIX), _x(raw, _J_STATUS))
     etype = raw.str.extract_all(_J_TYPE).list.last().str.extract(_J_TYPE, 1)
@@ -211,9 +213,11 @@ def _api_key(raw: pl.Expr) -> pl.Expr:
     first = _x(raw, _FIRST)
     looks_json = raw.str.contains(r"[{\[]\s*\"")
     body = pl.when(looks_json & msg.is_not_null()).then(msg).when(looks_json).then(pl.lit("")).otherwise(first.str.replace(_API_PREFIX, ""))
+    connection = raw.str.contains(_J_CONN)
     structured = pl.concat_str(
         [
             pl.lit("API error"),
+            pl.when(connection).then(pl.lit(" connection")).otherwise(pl.lit("")),
             pl.when(status.is_not_null()).then(pl.concat_str([pl.lit(" "), status])).otherwise(pl.lit("")),
             pl.when(etype.is_not_null()).then(pl.concat_str([pl.lit(" "), etype])).otherwise(pl.lit("")),
             pl.lit(": "),
