@@ -623,20 +623,49 @@ def test_ccusage_parity_on_shared_samples(pi_con, pi_samples):
 def test_ccusage_parity_rules(tmp_path):
     """Each documented difference (README, 'Token parity'), checked against ccusage itself."""
     C, exe = _ccusage_or_skip()
-    parent, fork = _parent_and_fork(tmp_path / "src")
-    # rule 4: a compaction reporting its summarisation usage; rule 5: two entries, same time and total
-    _append(parent, [ent("compaction", "c0000001", "a0000003", 12, summary="s", firstKeptEntryId="a0000003", tokensBefore=1,
-                         usage=usage(inp=1000, out=100, cr=0, cw=0)),
-                     asst("d0000001", "c0000001", 13, u=usage(inp=7, out=1, cr=0, cw=0)),
-                     asst("d0000002", "d0000001", 13, content=[{"type": "text", "text": "other"}], u=usage(inp=7, out=1, cr=0, cw=0))])
+    src = tmp_path / "src"
+    parent, _ = _parent_and_fork(src)
+    # a v3 fork naming its parent by a path that resolves in the corpus: both sides count the
+    # copies once
+    lines = [json.loads(x) for x in parent.read_text().splitlines()]
+    fork3 = _write(pi_file(src, FORK, 20), [header(FORK, 20, parentSession=parent.name), *lines[1:5],
+                                            asst("f0000002", "a0000002", 23, u=usage(inp=400, out=40, cr=0, cw=0))])
+    # rule 3: a v1 fork (`branchedFrom`): ccusage counts its copies again
+    v1 = "0190aaaa-0000-7000-8000-00000000000c"
+    fork1 = _write(pi_file(src, v1, 30), [
+        {"type": "session", "id": v1, "timestamp": _ts(30), "cwd": "/work/proj", "provider": "anthropic", "modelId": "claude-sonnet-4-5",
+         "thinkingLevel": "off", "branchedFrom": str(parent)},
+        *[{k: v for k, v in d.items() if k not in ("id", "parentId")} for d in lines[1:5]],
+        {"type": "message", "timestamp": _ts(31), "message": {**asst("x", None, 31, u=usage(inp=50, out=5, cr=0, cw=0))["message"]}},
+    ])
+    _append(parent, [
+        # rule 4: a compaction reporting the usage of its summarisation call
+        ent("compaction", "c0000001", "a0000003", 12, summary="s", firstKeptEntryId="a0000003", tokensBefore=1,
+            usage=usage(inp=1000, out=100, cr=0, cw=0)),
+        # rule 5: two different entries with the same time and total
+        asst("d0000001", "c0000001", 13, u=usage(inp=7, out=1, cr=0, cw=0)),
+        asst("d0000002", "d0000001", 13, content=[{"type": "text", "text": "other"}], u=usage(inp=7, out=1, cr=0, cw=0)),
+        # rule 6: a usage with nothing but totalTokens
+        asst("e0000001", "d0000002", 14, u={"totalTokens": 50}),
+    ])
     wh = tmp_path / "wh"
-    ingest([str(parent), str(fork)], wh, jobs=1)
+    s = ingest([str(parent), str(fork3), str(fork1)], wh, jobs=1)
+    assert s.lines_duplicate == 8
     ours = _tracelab_daily(wh)
     with tempfile.TemporaryDirectory(prefix="tracelab-pi-ccusage-") as tmp:
-        theirs = _ccusage_daily(C, exe, [parent, fork], Path(tmp) / "home")
-    key = ("2026-03-01", "claude-sonnet-4-5")
-    parent_calls = 100 + 200 + 300
-    fork_own, fork_copies, compaction, same_ts = 400, 100 + 200, 1000, 7
-    assert ours[key][0] == parent_calls + fork_own + compaction + 2 * same_ts
-    assert theirs[key][0] == parent_calls + fork_own + fork_copies + same_ts
-    assert ours[key][1] == 60 + 40 + 100 + 2 and theirs[key][1] == 60 + 40 + 30 + 1
+        theirs = _ccusage_daily(C, exe, [parent, fork3, fork1], Path(tmp) / "home")
+    assert set(ours) == set(theirs) == {("2026-03-01", "claude-sonnet-4-5")}
+    (inp, out, cr, cw), (tinp, tout, tcr, tcw) = ours[("2026-03-01", "claude-sonnet-4-5")], theirs[("2026-03-01", "claude-sonnet-4-5")]
+    common_in, common_out = 100 + 200 + 300 + 400 + 50 + 7, 10 + 20 + 30 + 40 + 5 + 1
+    assert (inp, out) == (common_in + 1000 + 7, common_out + 100 + 1)  # rules 4 and 5
+    assert (tinp, tout) == (common_in + 100 + 200, common_out + 10 + 20 + 50)  # rules 3 and 6
+    assert (cr, cw) == (tcr, tcw) == (0, 0)
+
+
+def test_total_only_usage_is_kept_not_split(tmp_path):
+    """README parity rule 6: a usage without a breakdown gives no token counts; the total stays in extra."""
+    f = _write(pi_file(tmp_path), [header(), user("u0000001", None, 1), asst("a0000001", "u0000001", 2, u={"totalTokens": 50})])
+    wh = tmp_path / "wh"
+    ingest([str(f)], wh, jobs=1)
+    assert _rows(wh, "SELECT total_tokens, is_synthetic FROM llm_calls") == [(0, False)]
+    assert json.loads(_one(wh, "SELECT extra FROM events WHERE uuid = 'a0000001'"))["usage"] == {"totalTokens": 50}

@@ -654,6 +654,8 @@ class PiParser:
             if bad:
                 extra_obj.setdefault("$invalid", {}).update({f"usage.{k}": v for k, v in bad.items()})
             more = {k: v for k, v in usage.items() if k not in _USAGE_KEYS and k != "totalTokens"}
+            if "totalTokens" in usage and "input" not in usage and "output" not in usage:
+                more["totalTokens"] = usage["totalTokens"]  # a total with no breakdown: kept, not guessed
             if more:
                 extra_obj["usage"] = more  # e.g. cacheWrite1h: kept, not added to cache_write
         stop = _str(msg.get("stopReason"))
