@@ -524,13 +524,13 @@ class ClaudeTask:
             if call.input is None:
                 call.input = {"file_path": path}
             if not fam:
-                x["content"] = T.numbered(f.content)
+                x["content"] = f.numbered
                 x["result"] = {"type": "text", "file": {"filePath": path, "content": f.content, "numLines": f.lines,
                                                        "startLine": 1, "totalLines": f.lines}}
         elif kind == "edit":
             f = rng.choice(proj.files)
-            old = T.snippet(rng, f.content)
-            new = old.replace(rng.choice(T.WORDS), rng.choice(T.WORDS)) if rng.random() < 0.5 else old + "\n" + T.snippet(rng, f.content, 1)
+            old = T.snippet(rng, f)
+            new = old.replace(rng.choice(T.WORDS), rng.choice(T.WORDS)) if rng.random() < 0.5 else old + "\n" + T.snippet(rng, f, 1)
             path = T.missing_path(rng, proj) if fam and fam.family == "file_not_found" else f"{proj.cwd}/{f.path}"
             if call.input is None:
                 call.input = {"file_path": path, "old_string": old, "new_string": new}
@@ -539,7 +539,7 @@ class ClaudeTask:
             if not fam:
                 line_no = max(1, f.content[: max(0, f.content.find(old))].count("\n") + 1)
                 x["content"] = (f"The file {path} has been updated. Here's the result of running `cat -n` on a snippet of the "
-                                "edited file:\n" + T.numbered("\n".join(f.content.split("\n")[line_no - 1:line_no + 8])))
+                                "edited file:\n" + T.numbered("\n".join(f.line_list[line_no - 1:line_no + 8])))
                 x["result"] = {"filePath": path, "oldString": old, "newString": new, "originalFile": f.content,
                                "structuredPatch": [{"oldStart": line_no, "oldLines": old.count("\n") + 1, "newStart": line_no,
                                                     "newLines": new.count("\n") + 1,
@@ -573,10 +573,10 @@ class ClaudeTask:
                 mode = rng.choice(("content", "files_with_matches"))
                 if call.input is None:
                     call.input = {"pattern": word, "output_mode": mode, "-n": True} if mode == "content" else {"pattern": word}
-                hits = [(f, i, ln) for f in proj.files for i, ln in enumerate(f.content.split("\n"), 1) if word in ln][:80]
-                names = sorted({f"{proj.cwd}/{f.path}" for f, _, _ in hits})
+                hits = T.word_hits(proj.name, word)
+                names = sorted({f"{proj.cwd}/{path}" for path, _, _ in hits})
                 if mode == "content":
-                    body = "\n".join(f"{proj.cwd}/{f.path}:{i}:{ln}" for f, i, ln in hits)
+                    body = "\n".join(f"{proj.cwd}/{path}:{i}:{ln}" for path, i, ln in hits)
                     x["content"] = body or "No matches found"
                     x["result"] = {"mode": "content", "numFiles": len(names), "filenames": [], "content": body,
                                    "numLines": len(hits)}

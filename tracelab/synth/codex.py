@@ -386,7 +386,7 @@ class CodexTask:
             call.extra["exit"] = run.exit_code
         elif kind == "patch":
             f = rng.choice(proj.files)
-            old = T.snippet(rng, f.content, 2)
+            old = T.snippet(rng, f, 2)
             new = old.replace(rng.choice(T.WORDS), rng.choice(T.WORDS))
             minus = "\n".join("-" + ln for ln in old.split("\n"))
             plus = "\n".join("+" + ln for ln in new.split("\n"))

@@ -84,7 +84,7 @@ def uuid7(rng: random.Random, ms: int) -> str:
 
 
 def hex_id(rng: random.Random, n: int) -> str:
-    return "".join(rng.choices(_HEX, k=n))
+    return f"{rng.getrandbits(4 * n):0{n}x}"
 
 
 def base62(rng: random.Random, n: int) -> str:

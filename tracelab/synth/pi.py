@@ -340,7 +340,7 @@ class PiTask:
                 x["text"] = f.content
         elif kind == "edit":
             f = rng.choice(proj.files)
-            old = T.snippet(rng, f.content)
+            old = T.snippet(rng, f)
             new = old.replace(rng.choice(T.WORDS), rng.choice(T.WORDS))
             path = T.missing_path(rng, proj) if fam and fam.family == "enoent" else f"{proj.cwd}/{f.path}"
             call.input = {"path": path, "oldText": old, "newText": new}

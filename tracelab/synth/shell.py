@@ -55,15 +55,7 @@ def _listing(rng: random.Random, proj: T.Project) -> str:
 
 def _grep(rng: random.Random, proj: T.Project) -> tuple[str, str]:
     word = rng.choice(T.WORDS)
-    out = []
-    for f in proj.files:
-        if len(out) > 60:
-            break
-        for i, ln in enumerate(f.content.split("\n"), 1):
-            if word in ln:
-                out.append(f"{f.path}:{i}:{ln.strip()}")
-                if len(out) > 60:
-                    break
+    out = [f"{path}:{i}:{ln.strip()}" for path, i, ln in T.word_hits(proj.name, word)[:60]]
     return f"rg -n '{word}' .", "\n".join(out) + ("\n" if out else "")
 
 
@@ -89,7 +81,7 @@ def ok_run(rng: random.Random, proj: T.Project) -> ShellRun:
     if r < 0.22:
         f = rng.choice(proj.files)
         if rng.random() < 0.5:
-            return ShellRun(f"sed -n '1,200p' {f.path}", "\n".join(f.content.split("\n")[:200]) + "\n", "", 0)
+            return ShellRun(f"sed -n '1,200p' {f.path}", "\n".join(f.line_list[:200]) + "\n", "", 0)
         return ShellRun(f"cat {f.path}", f.content, "", 0)
     if r < 0.40:
         cmd, out = _tests_ok(rng, proj)

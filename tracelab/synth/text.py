@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 WORDS = (
     "cache config parser client session report metrics loader index schema token render export "
@@ -64,6 +64,19 @@ class SourceFile:
     path: str  #: relative to the project root
     content: str
     lines: int
+
+    @cached_property
+    def line_list(self) -> list[str]:
+        return self.content.split("\n")
+
+    @cached_property
+    def nonblank(self) -> list[str]:
+        return [ln for ln in self.line_list if ln.strip()]
+
+    @cached_property
+    def numbered(self) -> str:
+        """The content as Claude's Read tool shows it (cached: files are re-read a lot)."""
+        return numbered(self.content)
 
 
 @dataclass(frozen=True)
@@ -240,10 +253,24 @@ def numbered(content: str, arrow: bool = True) -> str:
     return "\n".join(f"{i:>6}{sep}{line}" for i, line in enumerate(content.split("\n"), 1))
 
 
-def snippet(rng: random.Random, content: str, max_lines: int = 3) -> str:
-    lines = [ln for ln in content.split("\n") if ln.strip()]
+def snippet(rng: random.Random, content: str | SourceFile, max_lines: int = 3) -> str:
+    lines = content.nonblank if isinstance(content, SourceFile) else [ln for ln in content.split("\n") if ln.strip()]
     i = rng.randrange(len(lines))
     return "\n".join(lines[i:i + rng.randint(1, max_lines)])
+
+
+@lru_cache(maxsize=None)
+def word_hits(project: str, word: str, limit: int = 80) -> tuple[tuple[str, int, str], ...]:
+    """(path, line number, line) of the first ``limit`` lines of a project containing ``word``."""
+    proj = next(p for p in projects() if p.name == project)
+    out: list[tuple[str, int, str]] = []
+    for f in proj.files:
+        for i, ln in enumerate(f.line_list, 1):
+            if word in ln:
+                out.append((f.path, i, ln))
+                if len(out) >= limit:
+                    return tuple(out)
+    return tuple(out)
 
 
 def missing_path(rng: random.Random, proj: Project) -> str:
