@@ -669,3 +669,27 @@ def test_total_only_usage_is_kept_not_split(tmp_path):
     ingest([str(f)], wh, jobs=1)
     assert _rows(wh, "SELECT total_tokens, is_synthetic FROM llm_calls") == [(0, False)]
     assert json.loads(_one(wh, "SELECT extra FROM events WHERE uuid = 'a0000001'"))["usage"] == {"totalTokens": 50}
+
+
+def test_extension_entries(tmp_path):
+    """custom (extension state, not in context) → bookkeeping; custom_message (in context) →
+    user_context; v3 role `custom` → user_context; none of them is a user prompt."""
+    f = _write(pi_file(tmp_path), [
+        header(),
+        user("u0000001", None, 1),
+        ent("custom", "e0000001", "u0000001", 2, customType="todo-state", data={"todos": ["a", "b"]}),
+        ent("custom_message", "e0000002", "e0000001", 3, customType="reminder", content="remember the tests", display=True,
+            details={"n": 1}),
+        ent("message", "e0000003", "e0000002", 4, message={"role": "custom", "customType": "hook", "content": [{"type": "text", "text": "from a hook"}],
+                                                          "display": False, "timestamp": _ms(4)}),
+    ])
+    wh = tmp_path / "wh"
+    ingest([str(f)], wh, jobs=1)
+    got = _rows(wh, "SELECT uuid, kind, native_type, text FROM events WHERE uuid LIKE 'e%' ORDER BY line_no")
+    assert got == [
+        ("e0000001", "bookkeeping", "custom/todo-state", '{"todos":["a","b"]}'),
+        ("e0000002", "user_context", "custom_message/reminder", "remember the tests"),
+        ("e0000003", "user_context", "message/custom/hook", "from a hook"),
+    ]
+    assert json.loads(_one(wh, "SELECT extra FROM events WHERE uuid = 'e0000002'")) == {"display": True, "details": {"n": 1}}
+    assert _one(wh, "SELECT n_user_prompts FROM sessions") == 1
