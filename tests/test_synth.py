@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from tracelab.synth import FAMILIES, Truth, generate, parse_size
 
-SESSIONS = 10
+SESSIONS = 16
 RATE = 0.01  # high enough that every malformed kind shows up in a small corpus
 
 

@@ -92,6 +92,11 @@ class Session:
         r = self.rates
         return int(min(2 * 3_600_000, max(3_000, self.rng.lognormvariate(math.log(r.think_median_ms), r.think_sigma))))
 
+    def continues(self) -> bool:
+        """Whether this task's conversation gets a resume/fork (see ``Rates.continuation_every``)."""
+        n = self.rates.continuation_every
+        return self.index % n == n // 2
+
     def n_turns(self) -> int:
         r = self.rates
         return int(min(r.turns_max, max(1, round(self.rng.lognormvariate(math.log(r.turns_median), r.turns_sigma)))))

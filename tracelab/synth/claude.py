@@ -190,7 +190,7 @@ class ClaudeTask:
         now, model, died = self._turns(main, model, n_turns, now, tokens, allow_no_result=True)
         main.f.close()
 
-        if not died and rng.random() < s.rates.continuation_prob:
+        if not died and s.continues():
             resume_at = now + s.think_time() + rng.randint(60_000, 6 * 3_600_000)
             if resume_at < s.window.end_ms - 3_600_000:
                 self._resume(main, model, resume_at, tokens)

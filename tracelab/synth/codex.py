@@ -189,7 +189,7 @@ class CodexTask:
         now, model, died = self._turns(ro, version, model, s.n_turns(), now + rng.randint(500, 60_000), usage,
                                        allow_no_result=True)
         ro.f.close()
-        if not died and rng.random() < s.rates.continuation_prob:
+        if not died and s.continues():
             fork_at = now + s.think_time() + rng.randint(60_000, 6 * 3_600_000)
             if fork_at < s.window.end_ms - 3_600_000:
                 self._fork(ro, version, model, fork_at, usage)

@@ -228,7 +228,10 @@ class Rates:
     compaction_ctx: int = 150_000
     manual_compact_per_turn: float = 0.01
     loop_per_round: float = 0.015
-    continuation_prob: float = 0.12  #: Claude resume / Codex fork / Pi fork
+    #: Every n-th conversation (index % n == n // 2) is continued later: Claude resume, Codex
+    #: fork, Pi fork. A fixed schedule rather than a coin flip, so every corpus of a few
+    #: sessions has some (a resume/fork needs an hour of window left, so a few are skipped).
+    continuation_every: int = 8
     model_switch_per_turn: float = 0.03
     no_result_per_session: float = 0.03
     branch_per_turn: float = 0.0  #: Pi only
@@ -238,9 +241,9 @@ class Rates:
 RATES: dict[str, Rates] = {
     "claude": Rates(),
     "codex": Rates(api_error_per_request=0.006, gen_interrupt_per_request=0.004, compaction_ctx=220_000,
-                   continuation_prob=0.10, turns_median=4.0),
+                   continuation_every=10, turns_median=4.0),
     "pi": Rates(api_error_per_request=0.006, gen_interrupt_per_request=0.01, compaction_ctx=140_000,
-                continuation_prob=0.10, branch_per_turn=0.05),
+                continuation_every=10, branch_per_turn=0.05),
 }
 
 #: Median tokens of the system prompt + tool definitions sent with every request.

@@ -149,7 +149,7 @@ class PiTask:
         now, model, died, turn_ends = self._turns(pf, model, level, s.n_turns(), now + rng.randint(500, 20_000), tokens,
                                                    allow_no_result=True)
         pf.f.close()
-        if not died and turn_ends and rng.random() < s.rates.continuation_prob:
+        if not died and turn_ends and s.continues():
             fork_at = now + s.think_time() + rng.randint(60_000, 6 * 3_600_000)
             if fork_at < s.window.end_ms - 3_600_000:
                 self._fork(pf, sid, rng.choice(turn_ends), model, level, fork_at, tokens)
