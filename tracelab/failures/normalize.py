@@ -329,6 +329,19 @@ def mask_expr(key: pl.Expr) -> pl.Expr:
     return out.str.split(" ").list.head(MAX_TOKENS).list.join(" ")
 
 
+def _fingerprint_expr(key: pl.Expr, subkind: pl.Expr) -> pl.Expr:
+    """Masked key line. The structured head of an API error key (``API error 529
+    overloaded_error:``) is kept as is — its status code is a category, not a variable —
+    and only the message after it is masked."""
+    head = key.str.extract(r"\A(API error[^:]*:)", 1)
+    rest = key.str.replace(r"\AAPI error[^:]*:", "")
+    return (
+        pl.when((subkind == "api") & head.is_not_null())
+        .then(pl.concat_str([head, pl.lit(" "), mask_expr(rest)]).str.strip_chars())
+        .otherwise(mask_expr(key))
+    )
+
+
 # ------------------------------------------------------------------------------ frames
 def normalize_frame(df: pl.DataFrame | pl.LazyFrame, *, text: str = "text", family: str = "family", tool_family: str = "tool_family") -> pl.DataFrame:
     """Add ``key`` (the informative line, unmasked), ``subkind`` and ``fingerprint`` (masked).
@@ -339,7 +352,7 @@ def normalize_frame(df: pl.DataFrame | pl.LazyFrame, *, text: str = "text", fami
     lf = df.lazy()
     distinct = lf.select(text, family, tool_family).unique()
     key, kind = key_line_expr(pl.col(text), pl.col(family), pl.col(tool_family))
-    norm = distinct.with_columns(key.alias("key"), kind.alias("subkind")).with_columns(mask_expr(pl.col("key")).alias("fingerprint"))
+    norm = distinct.with_columns(key.alias("key"), kind.alias("subkind")).with_columns(_fingerprint_expr(pl.col("key"), pl.col("subkind")).alias("fingerprint"))
     return lf.join(norm, on=[text, family, tool_family], how="left", nulls_equal=True).collect()
 
 
