@@ -8,9 +8,10 @@ into at most one usage per line:
 
 * a line counts only when ``total_token_usage`` *advanced*: every counter >= the previous total
   and at least one strictly greater. Its usage is ``last_token_usage`` (non-zero), else the
-  difference of the two totals;
-* an identical total is a repeat (nothing); a total that went *down* is a new baseline
-  (nothing counted, later lines compare against it);
+  difference of the two totals; an all-zero usage counts nothing;
+* an identical total is a repeat (nothing); a total that went *down* means the counter
+  restarted (a new process resumed the thread): the line counts (``last_token_usage``, else
+  the new total) and becomes the baseline;
 * a line with ``last_token_usage`` but no total (third-party writers) counts unless it repeats
   the previous such line exactly (same usage, same timestamp);
 * anything else (``info: null``, shapes without these fields) counts nothing.
@@ -89,18 +90,21 @@ class TokenLedger:
         if tot is not None:
             prev = self.prev_total
             self.prev_total = tot
-            if prev is not None:
-                if tot == prev:
-                    return None, "repeated total"
-                if any(a < b for a, b in zip(tot, prev)):
-                    return None, "total went down (new baseline)"
-                delta = [a - b for a, b in zip(tot, prev)]
-            else:
+            why = "total advanced"
+            if prev is None:
                 delta = tot
+            elif tot == prev:
+                return None, "repeated total"
+            elif any(a < b for a, b in zip(tot, prev)):
+                # the counter restarted (a new process resuming the thread): count from zero
+                delta = tot
+                why = "total restarted"
+            else:
+                delta = [a - b for a, b in zip(tot, prev)]
             use = last if last is not None and any(last) else delta
             if not any(use):
                 return None, "zero usage"
-            return use, "total advanced"
+            return use, why
         if last is not None:
             key = [*last, raw_ts if isinstance(raw_ts, (str, int, float)) else None]
             if key == self.prev_last:
