@@ -40,8 +40,6 @@ _dumps = orjson.dumps
 _REJECT_LONG = ("The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file "
                 "edit, the new_string was NOT written to the file). The user provided the following reason for the "
                 "rejection:  ")
-_INTERRUPT_RESULT = ("The user doesn't want to take this action right now. STOP what you are doing and wait for the "
-                     "user to tell you how to proceed.")
 _TODO_OK = ("Todos have been modified successfully. Ensure that you continue to use the todo list to track your "
             "progress. Please proceed with the current tasks if applicable")
 _API_ERRORS = (
@@ -696,10 +694,11 @@ class ClaudeTask:
                 block["is_error"] = True
                 tur = "Error: " + content
                 self.stats.events["user_rejections"] += 1
-            else:  # interrupted
-                block["content"] = _INTERRUPT_RESULT
+            else:  # interrupted: Esc while a Bash command runs (only shell calls are interrupted)
+                block["content"] = "[Request interrupted by user for tool use]"
                 block["is_error"] = True
-                tur = _INTERRUPT_RESULT
+                partial = "\n".join(call.extra.get("content", "").split("\n")[: rng.randint(0, 6)])
+                tur = {"stdout": partial, "stderr": "", "interrupted": True, "isImage": False}
                 interrupted = True
             line = tr.env("user")
             line["message"] = {"role": "user", "content": [block]}

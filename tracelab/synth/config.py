@@ -130,7 +130,7 @@ CLAUDE_TOOLS = (
     ToolSpec("claude", "Bash", "shell", 0.27, 0.13, 1600, 1.1, 0.02, 0.03, 0.012, _SHELL_FAMILIES),
     ToolSpec("claude", "Read", "read", 0.24, 0.035, 45, 0.6, 0.0, 0.0, 0.0,
              (("file_not_found", 3.0), ("read_too_large", 1.0))),
-    ToolSpec("claude", "Edit", "edit", 0.13, 0.07, 110, 0.5, 0.0, 0.04, 0.004,
+    ToolSpec("claude", "Edit", "edit", 0.13, 0.07, 110, 0.5, 0.0, 0.04, 0.0,
              (("edit_string_not_found", 3.0), ("file_not_read_yet", 1.2), ("edit_multiple_matches", 1.0),
               ("file_not_found", 0.5))),
     ToolSpec("claude", "Write", "write", 0.05, 0.03, 80, 0.5, 0.0, 0.03, 0.0, (("file_not_read_yet", 1.0),)),
