@@ -271,6 +271,10 @@ def test_token_count_rules(tmp_path):
         tc(T(8), U(60, 10, 6, 1), U(60, 10, 6, 1)),  # repeat of the new baseline
         ev(T(9), "token_count", info={"prompt": 1420, "completion": 910}),  # 0.50 fixture shape
         tc(T(10), U(0, 0, 0, 0), U(0, 0, 0, 0)),  # all zero (regression to 0, zero usage)
+        tc(T(11), U(500, 40, 50), None),  # advanced from the zero baseline, no last: the total
+        tc(T(12), U(70, 0, 7), None),  # fell, no last: a restarted counter, its total counts
+        tc(T(13), U(170, 0, 17), U(100, 0, 10)),  # two requests ending in the same millisecond with
+        tc(T(13), U(270, 0, 27), U(100, 0, 10)),  # the same usage: the totals show two calls
     ])
     con = run(tmp_path, f)
     rows = q(con, "SELECT line_no, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, model, provider "
@@ -280,10 +284,15 @@ def test_token_count_rules(tmp_path):
         (6, 80, 100, 20, 20, 2, "gpt-5.4", "openai"),
         (8, 50, 0, 0, 5, 0, "gpt-5.4", "openai"),
         (9, 50, 10, 0, 6, 1, "gpt-5.4", "openai"),
+        (13, 460, 40, 0, 50, 0, "gpt-5.4", "openai"),
+        (14, 70, 0, 0, 7, 0, "gpt-5.4", "openai"),
+        (15, 100, 0, 0, 10, 0, "gpt-5.4", "openai"),
+        (16, 100, 0, 0, 10, 0, "gpt-5.4", "openai"),
     ]
     rules = dict(q(con, "SELECT line_no, json_extract_string(extra, '$.\"$usage_rule\"') FROM events WHERE kind = 'token_usage'"))
     assert rules == {3: "info null", 4: "total advanced", 5: "repeated total", 6: "total advanced", 7: "repeated total",
-                     8: "total advanced", 9: "total restarted", 10: "repeated total", 11: "no usage fields", 12: "zero usage"}
+                     8: "total advanced", 9: "total restarted", 10: "repeated total", 11: "no usage fields", 12: "zero usage",
+                     13: "total advanced", 14: "total restarted", 15: "total advanced", 16: "total advanced"}
     assert one(con, "SELECT total_tokens FROM llm_calls WHERE line_no = 6") == 220  # = logged input + output
 
 
@@ -718,24 +727,41 @@ def test_ccusage_parity_on_shared_samples(tmp_path, con, codex_samples):
 
 @pytest.mark.peer
 def test_ccusage_documented_differences(tmp_path):
-    """Each deliberate difference in the adapter README, observed on ccusage itself."""
+    """Each deliberate difference listed in the adapter README, observed on ccusage itself."""
     cc, exe = _ccusage()
     home = tmp_path / "h"
-    a, b, s = tid(50), tid(51), tid(52)
+    a, b, s, d, e, p, c = (tid(n) for n in range(50, 57))
     rollout(home, a, [meta(a, T(0)), tc(T(2), U(70, 0, 7), U(70, 0, 7))])  # 1. no model
     rollout(home, b, [meta(b, T(0)), ctx(T(1), "gpt-5.4"), tc(T(2), U(10, 0, 1), U(10, 0, 1)),  # 2. auto-review
                       ctx(T(3), "codex-auto-review"), tc(T(4), U(30, 0, 3), U(20, 0, 2))])
     spaced = [json.loads(x) for x in (meta(s, T(0)), ctx(T(1), "gpt-5.5"), tc(T(2), U(20, 0, 2), U(20, 0, 2)))]
     rollout(home, s, [json.dumps(x, separators=(", ", ": ")) for x in spaced])  # 3. non-compact JSON
+    rollout(home, d, [meta(d, T(0)), ctx(T(1), "m-fall"), tc(T(2), U(500, 0, 50), None),  # 4. falling total, no last
+                      tc(T(3), U(70, 0, 7), None)])
+    rollout(home, e, [meta(e, T(0)), ctx(T(1), "m-same"), tc(T(2), U(100, 0, 10), U(100, 0, 10)),  # 5. same instant
+                      tc(T(2), U(200, 0, 20), U(100, 0, 10))])
+    parent = [meta(p, T(0, minute=5)), ctx(T(1, minute=5), "m-orphan"), tc(T(2, minute=5), U(300, 0, 30), U(300, 0, 30))]
+    rollout(home, c, [meta(c, T(0, minute=40), forked_from_id=p), *parent,  # 6. orphan verbatim copy, parent absent
+                      tc(T(9, minute=40), U(340, 0, 34), U(40, 0, 4))])
     con = run(tmp_path, home)
-    ours = _ours(con)
+    ours = {k: v[:2] for k, v in _ours(con).items()}
     raw = cc.daily_model_totals(cc.run_ccusage("codex", home, exe=exe))
     theirs = {(r["day"], r["model"], r["is_fallback_model"]): (r["input_tokens"], r["output_tokens"]) for r in raw}
     day = "2026-01-02"
-    assert ours[(day, None)][:2] == (70, 7) and theirs[(day, "gpt-5", True)] == (70, 7)  # 1
-    assert ours[(day, "codex-auto-review")][:2] == (20, 2)  # 2: ccusage renames it to a dated fallback model
-    renamed = [k for k in theirs if k[2] and k[1] != "gpt-5"]
-    assert len(renamed) == 1 and theirs[renamed[0]] == (20, 2)
-    assert ours[(day, "gpt-5.4")][:2] == (10, 1) and theirs[(day, "gpt-5.4", False)] == (10, 1)
-    assert ours[(day, "gpt-5.5")][:2] == (20, 2)  # 3: ccusage does not see the spaced file
-    assert not any(k[1] == "gpt-5.5" for k in theirs)
+    assert ours[(day, None)] == (70, 7) and theirs[(day, "gpt-5", True)] == (70, 7)  # 1: same tokens, ccusage guesses gpt-5
+    assert ours[(day, "codex-auto-review")] == (20, 2)  # 2: ccusage relabels it with a dated fallback model
+    relabelled = [k for k in theirs if k[2] and k[1] != "gpt-5"]
+    assert len(relabelled) == 1 and theirs[relabelled[0]] == (20, 2)
+    assert ours[(day, "gpt-5.4")] == theirs[(day, "gpt-5.4", False)] == (10, 1)
+    assert ours[(day, "gpt-5.5")] == (20, 2) and not any(k[1] == "gpt-5.5" for k in theirs)  # 3: ccusage skips spaced JSON
+    assert ours[(day, "m-fall")] == (570, 57) and theirs[(day, "m-fall", False)] == (500, 50)  # 4
+    assert ours[(day, "m-same")] == (200, 20) and theirs[(day, "m-same", False)] == (100, 10)  # 5
+    assert ours[(day, "m-orphan")] == (40, 4) and theirs[(day, "m-orphan", False)] == (340, 34)  # 6
+    assert len(theirs) == len(ours) - 1  # nothing else differs (the spaced file is missing from theirs)
+    # 7. a fraction of other than 0 or 3 digits on a counted line aborts ccusage's whole run
+    home7 = tmp_path / "h7"
+    rollout(home7, a, [meta(a, T(0)), ctx(T(1)), tc("2026-01-02T10:00:02.123456Z", U(10, 0, 1), U(10, 0, 1))])
+    with pytest.raises(cc.CcusageError, match="Invalid Codex timestamp"):
+        cc.run_ccusage("codex", home7, exe=exe)
+    con7 = run(tmp_path, home7, name="wh7")
+    assert q(con7, "SELECT strftime(ts, '%H:%M:%S.%g'), input_tokens FROM llm_calls") == [("10:00:02.123", 10)]

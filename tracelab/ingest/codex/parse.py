@@ -478,16 +478,16 @@ class CodexParser:
         if rp.get("done"):
             return False
         meta_ts = rp.get("meta_ts")
+        other_meta = t == "session_meta" and isinstance(p, dict) and _s(p.get("id")) not in (None, ident.get("thread"))
         if rel == 1:
             src = ident.get("forked_from") or ident.get("parent") or ""
             parent_file = find_parent_file(self.path, src.split(":", 1)[1]) if src.startswith("codex:") else None
             if parent_file is not None:
                 self._prefix = ParentPrefix(parent_file, meta_ts)
-                if self._prefix.match(line_key(t, p, d)):
+                if other_meta or self._prefix.match(line_key(t, p, d)):
                     rp.update(mode="parent", parent_file=str(parent_file), pos=self._prefix.pos)
                     return True
                 self._prefix = None  # not a copy of that file: fall back to time
-            other_meta = t == "session_meta" and isinstance(p, dict) and _s(p.get("id")) not in (None, ident.get("thread"))
             if not other_meta:
                 rp["done"] = True
                 return False
@@ -495,6 +495,8 @@ class CodexParser:
             rp["anchor"] = max(x for x in (ts, meta_ts, 0) if x is not None)
             return True
         if rp.get("mode") == "parent":
+            if other_meta:
+                return True  # a copied ancestor meta
             if self._prefix is None:
                 self._prefix = ParentPrefix(rp["parent_file"], meta_ts, rp.get("pos", 0))
             inside = self._prefix.match(line_key(t, p, d))

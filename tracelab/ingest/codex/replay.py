@@ -10,10 +10,11 @@ Three ways to find where the copy ends, best first:
 
 1. ``subagent_history_start_ordinal`` on the child's meta (recent builds): lines before that
    ordinal are copies (handled in ``parse.py``);
-2. the parent's rollout, when it can be found next to the child (same ``CODEX_HOME``, by the
-   thread id in its file name): the copy is the longest run of child lines, from the line
-   after the child's meta, whose ``(type, payload)`` equals the parent's lines in order
-   (:class:`ParentPrefix`);
+2. the parent's rollout, when it can be found next to the child (same ``CODEX_HOME``, by its
+   first-line ``session_meta.id`` or the thread id in its file name): the copy is the longest
+   run of child lines, from the line after the child's meta, whose content signature
+   (:func:`line_key`) equals the parent's lines in order, ``session_meta`` lines of other
+   threads (copied ancestor metas) skipped wherever they sit (:class:`ParentPrefix`);
 3. otherwise time (see ``CodexParser._in_replay``).
 """
 
@@ -33,10 +34,51 @@ _SLACK_MS = 1000
 _INDEX: dict[str, dict[str, str]] = {}
 
 
+def _text_hash(obj: Any) -> str:
+    return hashlib.blake2b(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS), digest_size=8).hexdigest()
+
+
 def line_key(t: Any, payload: Any, obj: dict) -> str:
-    """Identity of a rollout line's content, timestamp and envelope extras excluded."""
-    body = {"type": t, "payload": payload} if payload is not None else {k: v for k, v in obj.items() if k not in ("timestamp", "ordinal")}
-    return hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS), digest_size=12).hexdigest()
+    """A signature of a rollout line's content that survives Codex re-serialising the copy.
+
+    Timestamps, ``ordinal`` and fields a newer build adds on the way are left out: the
+    signature keeps the line type, the item/event type and the fields that identify the item
+    (ids, texts, token totals, model)."""
+    if payload is None:  # bare era item
+        payload = {k: v for k, v in obj.items() if k not in ("timestamp", "ordinal")}
+        t = "response_item"
+    if not isinstance(payload, dict):
+        return _text_hash([t, payload])
+    pt = payload.get("type")
+    if t == "session_meta":
+        sig: list[Any] = [t, payload.get("id")]
+    elif t == "turn_context":
+        sig = [t, payload.get("turn_id"), payload.get("model"), payload.get("cwd")]
+    elif t == "compacted":
+        sig = [t, payload.get("message")]
+    elif pt == "token_count":
+        info = payload.get("info") if isinstance(payload.get("info"), dict) else {}
+        sig = [t, pt, info.get("total_token_usage"), info.get("last_token_usage")]
+    else:
+        keep = ("call_id", "id", "turn_id", "role", "name", "content", "summary", "encrypted_content", "arguments",
+                "input", "output", "action", "message", "text", "status", "reason", "exit_code", "last_agent_message")
+        sig = [t, pt, {k: payload.get(k) for k in keep if k in payload}]
+    return _text_hash(sig)
+
+
+def session_meta_id(path: str | Path) -> str | None:
+    """The ``id`` of a rollout's first-line ``session_meta`` (bare header ``id``), if any."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(1 << 20)
+        d = orjson.loads(first)
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(d, dict):
+        return None
+    p = d.get("payload") if d.get("type") == "session_meta" else d if "instructions" in d else None
+    tid = p.get("id") if isinstance(p, dict) else None
+    return tid if isinstance(tid, str) and tid else None
 
 
 def _roots(child: Path) -> list[Path]:
@@ -48,12 +90,15 @@ def _roots(child: Path) -> list[Path]:
 
 
 def _build_index(root: Path) -> dict[str, str]:
+    """thread id -> rollout path under ``root``, by first-line meta id and by file name."""
     from tracelab.ingest.codex.parse import thread_id_from_path
 
     idx: dict[str, str] = {}
     if root.is_dir():
         for f in sorted(root.rglob("*.jsonl")):
-            idx.setdefault(thread_id_from_path(f), str(f))
+            for key in (session_meta_id(f), thread_id_from_path(f)):
+                if key:
+                    idx.setdefault(key, str(f))
     _INDEX[str(root)] = idx
     return idx
 
@@ -98,6 +143,8 @@ class ParentPrefix:
                 ts = parse_ts(d.get("timestamp")) if isinstance(d.get("timestamp"), (str, int, float)) else None
                 if fork_ts is not None and ts is not None and ts > fork_ts + _SLACK_MS:
                     break
+                if d.get("type") == "session_meta" or "instructions" in d and "type" not in d:
+                    continue  # metas are matched by id, not position (see CodexParser._in_replay)
                 payload = d.get("payload") if "payload" in d else None
                 keys.append(line_key(d.get("type"), payload, d))
         return keys
