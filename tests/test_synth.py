@@ -103,7 +103,7 @@ def corpus(tmp_path_factory) -> tuple[Path, Truth]:
 
 
 def test_same_seed_is_byte_identical_for_any_jobs_and_other_seed_differs(corpus, tmp_path):
-    out, truth = corpus
+    out, _truth = corpus
     again = tmp_path / "again"
     generate(again, sessions=SESSIONS, seed=7, malformed_rate=RATE, jobs=2)
     assert tree_digest(again) == tree_digest(out)
@@ -424,8 +424,8 @@ def test_truth_is_internally_consistent(corpus):
         a = truth.agent(agent)
         assert sum(a["tool_calls"]["by_status"].values()) == a["tool_calls"]["total"]
         per_tool = Counter()
-        for model, tools in a["tools"].items():
-            for name, t in tools.items():
+        for tools in a["tools"].values():
+            for t in tools.values():
                 assert t["calls"] == t["ok"] + t["error"] + t["user_rejected"] + t["interrupted"] + t["no_result"]
                 per_tool["error"] += t["error"]
                 per_tool["total"] += t["calls"]

@@ -158,7 +158,6 @@ class TruthBuilder:
         })
 
     def _agent(self, acc: _AgentAcc) -> dict[str, Any]:
-        agent = acc.agent
         lines = sum(n for _, n, _ in acc.files)
         nbytes = sum(b for _, _, b in acc.files) + acc.meta_bytes
         by_status = Counter()
