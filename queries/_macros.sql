@@ -45,6 +45,15 @@ CREATE OR REPLACE MACRO tl_group_key(p_by, agent_v, model_v, tool_v, project_v) 
     ELSE error('by must be one of agent, model, tool, project, none; got ' || coalesce('''' || p_by || '''', 'NULL'))
 END;
 
+-- Multi-dimension grouping chosen by value: p_by is a comma-separated subset of
+-- model, tool, project ('' or 'none' = none). tl_by(p_by, 'model', model) is the model when
+-- 'model' is in p_by, else NULL; an unknown name raises an error.
+CREATE OR REPLACE MACRO tl_by(p_by, dim, v) AS CASE
+    WHEN NOT regexp_full_match(coalesce(p_by, ''), '\s*((model|tool|project|none)\s*(,\s*(model|tool|project|none)\s*)*)?')
+        THEN error('by must be a comma-separated subset of model, tool, project; got ''' || p_by || '''')
+    WHEN list_contains(string_split(regexp_replace(coalesce(p_by, ''), '\s', '', 'g'), ','), dim) THEN v
+END;
+
 -- Shell-like tools, whose results carry an exit code.
 CREATE OR REPLACE MACRO tl_is_shell(tool) AS
     tool IN ('Bash', 'BashOutput', 'bash', 'shell', 'exec_command', 'local_shell', 'shell_command', 'container.exec');
@@ -204,7 +213,8 @@ CREATE OR REPLACE MACRO tl_turns(p_since, p_until, p_agent, p_model, p_project, 
 
 -- One row per latency observation of the chosen metric, in milliseconds:
 --   llm        llm_calls.latency_ms (request start or last input -> last response line), not synthetic
---   tool       tool_calls.latency_ms (call -> result)
+--   tool       tool_calls.latency_ms (call -> result) of completed calls (status ok or error):
+--              a rejected or interrupted call's "latency" is the human's reaction time
 --   turn       tl_turns.duration_ms
 --   human_wait tl_turns.human_wait_ms
 -- An unknown metric yields no rows (tracelab.query validates the declared choices first).
@@ -216,7 +226,7 @@ CREATE OR REPLACE MACRO tl_latency_samples(p_metric, p_since, p_until, p_agent, 
         UNION ALL
         SELECT 'tool', agent, model, tool_name, project, session_key, started_at, latency_ms
         FROM tl_tool_calls(p_since, p_until, p_agent, p_model, p_project, p_tool, p_include_subagents)
-        WHERE p_metric = 'tool' AND latency_ms IS NOT NULL
+        WHERE p_metric = 'tool' AND latency_ms IS NOT NULL AND status IN ('ok', 'error')
         UNION ALL
         SELECT 'turn', agent, model, NULL, project, session_key, started_at, duration_ms
         FROM tl_turns(p_since, p_until, p_agent, p_model, p_project, p_include_subagents)

@@ -1,6 +1,6 @@
 -- name: latency_percentiles
 -- description: Latency percentiles (p50/p90/p95/p99, exact, linearly interpolated) per
---   agent x the chosen dimension, for one latency metric.
+--   agent x the chosen dimensions, for one latency metric.
 -- param since TIMESTAMP = NULL: window start, inclusive (UTC; on the call time, or the prompt time for turn metrics)
 -- param until TIMESTAMP = NULL: window end, exclusive
 -- param agent VARCHAR = NULL: only this agent
@@ -8,12 +8,14 @@
 -- param project VARCHAR = NULL: only sessions of this project
 -- param tool VARCHAR = NULL: only this tool (metric tool only; ignored by the others)
 -- param include_subagents BOOLEAN = TRUE: FALSE drops observations from subagent sessions
--- param metric VARCHAR = 'llm' {llm|tool|turn|human_wait}: llm = model response latency, tool = tool call latency,
+-- param metric VARCHAR = 'llm' {llm|tool|turn|human_wait}: llm = model response latency, tool = latency of completed tool calls,
 --   turn = turn duration, human_wait = human wait between turns (docs/metrics.md)
--- param by VARCHAR = 'model' {agent|model|tool|project|none}: grouping dimension inside each agent
+-- param by VARCHAR = 'model': comma-separated subset of model, tool, project to group by within each agent ('none' = per agent)
 -- returns metric VARCHAR: the metric
 -- returns agent VARCHAR: agent
--- returns group_key VARCHAR: value of the by dimension (NULL for by none or when missing)
+-- returns model VARCHAR: model (NULL unless grouped by model)
+-- returns tool_name VARCHAR: tool (NULL unless grouped by tool)
+-- returns project VARCHAR: project (NULL unless grouped by project)
 -- returns n BIGINT: observations
 -- returns mean_ms DOUBLE: mean
 -- returns p50_ms DOUBLE: median
@@ -24,7 +26,7 @@
 SELECT
     metric,
     agent,
-    tl_group_key($by, agent, model, tool_name, project) AS group_key,
+    tl_by($by, 'model', model) AS model, tl_by($by, 'tool', tool_name) AS tool_name, tl_by($by, 'project', project) AS project,
     count(*) AS n,
     avg(value_ms) AS mean_ms,
     quantile_cont(value_ms, 0.5) AS p50_ms,
@@ -34,4 +36,4 @@ SELECT
     max(value_ms) AS max_ms
 FROM tl_latency_samples($metric, $since, $until, $agent, $model, $project, $tool, $include_subagents)
 GROUP BY ALL
-ORDER BY agent, n DESC, group_key NULLS LAST
+ORDER BY agent, n DESC, model NULLS LAST, tool_name NULLS LAST, project NULLS LAST

@@ -6,6 +6,7 @@
 --   Synthetic stand-in responses are kept with model NULL (ccusage counts them in totals but
 --   in no model breakdown). cost_mode: calculate = price table; display = the cost the agent
 --   logged; auto = logged cost where present, else calculated. Unknown cost stays NULL.
+--   Responses without a timestamp belong to no bucket and are left out (as in ccusage).
 -- param since TIMESTAMP = NULL: window start on the response time, inclusive (UTC)
 -- param until TIMESTAMP = NULL: window end, exclusive
 -- param agent VARCHAR = NULL: only this agent
@@ -39,6 +40,7 @@ WITH c AS (
             ELSE coalesce(l.cost_usd_reported, l.cost_usd)
         END AS cost_m
     FROM tl_llm_calls($since, $until, $agent, $model, $project, $include_subagents) l
+    WHERE l.ts IS NOT NULL
 ),
 b AS (
     SELECT

@@ -110,6 +110,12 @@ class Query:
     source: str  #: file name inside the queries package
 
     @property
+    def summary(self) -> str:
+        """The first sentence of the description."""
+        m = re.match(r"(.+?\.)(\s|$)", self.description)
+        return m.group(1) if m else self.description
+
+    @property
     def param_names(self) -> list[str]:
         return [p.name for p in self.params]
 
@@ -389,8 +395,9 @@ def _fetch(q: Query | str, fn):
 
     try:
         return fn()
-    except duckdb.InvalidInputException as exc:
-        # error() raised inside a macro, e.g. an unknown `period`: the value was bad, not the SQL
+    except duckdb.Error as exc:
+        # mostly a bad value met at run time: error() in a macro (unknown `period`, `by`), an
+        # unknown time zone; the SQL text itself never contains the value
         name = q if isinstance(q, str) else q.name
         raise QueryError(f"query {name!r}: {exc}") from exc
 

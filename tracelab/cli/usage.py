@@ -1,0 +1,94 @@
+"""``tracelab usage``: ccusage-compatible daily / weekly / monthly / session usage reports."""
+
+from __future__ import annotations
+
+import click
+
+from tracelab.cli._common import emit_rows, fail, to_json, warehouse_option
+
+_DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+
+def _options(f):
+    f = click.option("--json", "as_json", is_flag=True, help="Print ccusage's JSON shape.")(f)
+    f = warehouse_option(f)
+    f = click.option("--mode", "cost_mode", type=click.Choice(["auto", "calculate", "display"]), default="auto",
+                     show_default=True, help="Cost: logged cost if present (auto), price table (calculate), or logged only.")(f)
+    f = click.option("--start-of-week", type=click.Choice(_DAYS), default="sunday", show_default=True)(f)
+    f = click.option("--timezone", "-z", default="UTC", show_default=True, help="IANA time zone for dates.")(f)
+    f = click.option("--no-subagents", is_flag=True, help="Leave out calls made in subagent sessions.")(f)
+    f = click.option("--project", help="Only this project.")(f)
+    f = click.option("--model", help="Only this model.")(f)
+    f = click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Only this agent.")(f)
+    f = click.option("--until", help="End (exclusive), e.g. 2025-07-01.")(f)
+    f = click.option("--since", help="Start (inclusive), e.g. 2025-06-01.")(f)
+    return f
+
+
+def _run(report: str, kw: dict) -> None:
+    from tracelab import query as q
+    from tracelab.catalog import CatalogError
+    from tracelab.metrics.usage import PERIOD_KEY, REPORTS, usage_report
+
+    as_json = kw.pop("as_json")
+    warehouse = kw.pop("warehouse")
+    filters = {k: v for k, v in kw.items() if v is not None and k != "no_subagents"}
+    filters["include_subagents"] = not kw["no_subagents"]
+    try:
+        data = usage_report(report, warehouse=warehouse, **filters)
+    except (q.QueryError, CatalogError, ValueError) as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(to_json(data))
+        return
+    key = PERIOD_KEY[report]
+    cols = [key.replace("sessionId", "session"), "models", "input", "output", "cache_create", "cache_read", "total_tokens", "cost_usd"]
+
+    def cost(c):
+        return "unknown" if c is None else f"{c:.2f}"
+
+    rows = [
+        (e[key], ", ".join(e["modelsUsed"]), e["inputTokens"], e["outputTokens"], e["cacheCreationTokens"],
+         e["cacheReadTokens"], e["totalTokens"], cost(e["totalCost"]))
+        for e in data[REPORTS[report][2]]
+    ]
+    t = data["totals"]
+    rows.append(("total", "", t["inputTokens"], t["outputTokens"], t["cacheCreationTokens"], t["cacheReadTokens"],
+                 t["totalTokens"], cost(t["totalCost"])))
+    emit_rows(cols, rows, "table")
+
+
+@click.group("usage")
+def command() -> None:
+    """Token usage and cost, shaped like ccusage (`--json` prints ccusage's JSON shape).
+
+    Unknown costs (models missing from the price table) are shown as unknown / null, never 0.
+    """
+
+
+@command.command("daily")
+@_options
+def daily(**kw) -> None:
+    """Usage per day."""
+    _run("daily", kw)
+
+
+@command.command("weekly")
+@_options
+def weekly(**kw) -> None:
+    """Usage per week (weeks start on --start-of-week)."""
+    _run("weekly", kw)
+
+
+@command.command("monthly")
+@_options
+def monthly(**kw) -> None:
+    """Usage per month."""
+    _run("monthly", kw)
+
+
+@command.command("session")
+@_options
+def session(**kw) -> None:
+    """Usage per session (subagents roll up into the session that spawned them)."""
+    _run("session", kw)

@@ -1,0 +1,114 @@
+"""ccusage-compatible usage reports (daily, weekly, monthly, session).
+
+:func:`usage_report` runs the named query ``usage_report`` and shapes its rows exactly like
+``ccusage <agent> daily|weekly|monthly|session --json``: the same keys (``date`` / ``week``
+/ ``month`` / ``sessionId``, ``inputTokens``, ``outputTokens``, ``cacheCreationTokens``,
+``cacheReadTokens``, ``totalTokens``, ``totalCost``, ``modelsUsed``, ``modelBreakdowns`` with
+``modelName`` and ``cost``, and a ``totals`` object), with keys sorted as ccusage prints them.
+
+Differences from ccusage, on purpose:
+
+* a cost tracelab cannot know is ``null``, never ``0``: a model missing from the price table
+  (``tracelab query run pricing_coverage``) has ``"cost": null``, and any total that includes
+  it is ``null`` too;
+* one shape for every agent (ccusage's Codex report uses a ``models`` object instead of
+  ``modelBreakdowns``); ``agent`` filters to one agent, the default reports all of them;
+* subagent sessions are rolled up into the session that spawned them in the session report.
+
+Responses without a model (Claude's ``<synthetic>`` stand-ins) count in the day totals but in
+no breakdown, as in ccusage.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+__all__ = ["PERIOD_KEY", "REPORTS", "usage_report"]
+
+#: report name -> (query period, key naming the bucket, top-level list key)
+REPORTS = {
+    "daily": ("daily", "date", "daily"),
+    "weekly": ("weekly", "week", "weekly"),
+    "monthly": ("monthly", "month", "monthly"),
+    "session": ("session", "sessionId", "sessions"),
+}
+PERIOD_KEY = {k: v[1] for k, v in REPORTS.items()}
+
+_TOKEN_KEYS = (
+    ("input_tokens", "inputTokens"),
+    ("output_tokens", "outputTokens"),
+    ("cache_creation_tokens", "cacheCreationTokens"),
+    ("cache_read_tokens", "cacheReadTokens"),
+)
+
+
+def _iso(ts: _dt.datetime) -> str:
+    return ts.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def _cost(x: float | None) -> float | None:
+    # sums of float prices carry binary dust (0.34 + 0.12 = 0.45999999999999996)
+    return None if x is None else round(x, 9)
+
+
+def _sum_cost(values: list[float | None]) -> float | None:
+    return None if any(v is None for v in values) else _cost(sum(values))
+
+
+def _tokens(rows: list[dict[str, Any]]) -> dict[str, int]:
+    out = {ck: int(sum(r[k] for r in rows)) for k, ck in _TOKEN_KEYS}
+    out["totalTokens"] = sum(out.values())
+    return out
+
+
+def _row_cost(r: dict[str, Any]) -> float | None:
+    """Cost of one bucket x model row: unknown if any call with tokens had no cost."""
+    if r["unpriced_calls"] > 0:
+        return None
+    return r["cost_usd"] if r["cost_usd"] is not None else 0.0 if r["total_tokens"] == 0 else None
+
+
+def usage_report(report: str = "daily", *, warehouse: Any = None, con: Any = None, **filters: Any) -> dict[str, Any]:
+    """The ccusage-shaped JSON object of ``report`` (daily, weekly, monthly or session).
+
+    ``filters``: since, until, agent, model, project, include_subagents, timezone,
+    start_of_week, cost_mode (auto | calculate | display), as in the ``usage_report`` query.
+    """
+    from tracelab import query as q
+
+    if report not in REPORTS:
+        raise ValueError(f"report must be one of {', '.join(REPORTS)}; got {report!r}")
+    period, key, list_key = REPORTS[report]
+    df = q.run("usage_report", con, warehouse=warehouse, period=period, **filters)
+    buckets: dict[str, list[dict[str, Any]]] = {}
+    for r in df.iter_rows(named=True):
+        buckets.setdefault(r["bucket"], []).append(r)
+    entries = []
+    for bucket, rows in buckets.items():
+        models = sorted((r for r in rows if r["model"] is not None), key=lambda r: (r["first_activity"], r["model"]))
+        breakdowns = [
+            dict(sorted({"modelName": r["model"], **{ck: int(r[k]) for k, ck in _TOKEN_KEYS}, "cost": _cost(_row_cost(r))}.items()))
+            for r in models
+        ]
+        breakdowns.sort(key=lambda b: (b["cost"] is None, -(b["cost"] or 0.0), b["modelName"]))
+        entry: dict[str, Any] = {
+            key: bucket,
+            **_tokens(rows),
+            "totalCost": _sum_cost([_row_cost(r) for r in rows]),
+            "modelsUsed": [r["model"] for r in models],
+            "modelBreakdowns": breakdowns,
+        }
+        if report == "session":
+            entry["projectPath"] = rows[0]["project"]
+            entry["firstActivity"] = _iso(min(r["first_activity"] for r in rows))
+            entry["lastActivity"] = _iso(max(r["last_activity"] for r in rows))
+        entries.append(dict(sorted(entry.items())))
+    if report == "session":
+        entries.sort(key=lambda e: (e["lastActivity"], e["sessionId"]), reverse=True)
+    else:
+        entries.sort(key=lambda e: e[key])
+    all_rows = [r for rows in buckets.values() for r in rows]
+    totals = {**_tokens(all_rows), "totalCost": _sum_cost([_row_cost(r) for r in all_rows])} if all_rows else {
+        "cacheCreationTokens": 0, "cacheReadTokens": 0, "inputTokens": 0, "outputTokens": 0, "totalCost": 0.0, "totalTokens": 0}
+    return {list_key: entries, "totals": dict(sorted(totals.items()))}
