@@ -21,25 +21,25 @@ def tool_error_rates(
     calls: str = "calls",
     errors: str | None = "errors",
     flag: str | None = None,
+    group_title: str | None = None,
     title: str = "Tool error rate (95% Wilson interval)",
     subtitle: str | None = None,
-) -> alt.LayerChart:
-    """Error rate per ``tool`` (rows) and ``group`` (e.g. model; offset within a row), drawn as a
-    point at ``rate`` with a bar from ``low`` to ``high``.
+) -> alt.LayerChart | alt.FacetChart:
+    """Error rate per ``tool`` and ``group`` (e.g. model), drawn as a point at ``rate`` with a
+    bar from ``low`` to ``high``.
 
     One input row per (tool, group) with the rate and interval already computed (see
-    ``tracelab.metrics`` / the ``tool_error_rates`` query). Tools are ordered by total ``calls``.
-    When ``flag`` names a boolean column, flagged rows get a red ring (regressions in the report).
+    ``tracelab.metrics`` / the ``tool_error_rates`` query). With a ``group``, the chart has one
+    row panel per tool (ordered by total ``calls``) listing only the groups that used it; with
+    ``group=None``, one line per tool. When ``flag`` names a boolean column, flagged rows get a
+    red ring (regressions in the report). The x axis is shared, so rates compare across panels.
+    ``group_title`` names the group in tooltips (default: the column name).
     """
     frame = _frame.select(df, [tool, rate, low, high, calls], [group, errors, flag], chart="tool_error_rates")
     tools = _frame.ordered(frame, tool, calls)
-    y = alt.Y(f"{tool}:N", sort=tools, title=None)
     tooltip = [alt.Tooltip(f"{tool}:N", title="tool")]
-    colour: dict[str, Any] = {}
     if group is not None:
-        groups = sorted(frame.get_column(group).drop_nulls().unique().to_list())
-        colour = {"color": alt.Color(f"{group}:N", sort=groups, title=group), "yOffset": alt.YOffset(f"{group}:N", sort=groups)}
-        tooltip.append(alt.Tooltip(f"{group}:N"))
+        tooltip.append(alt.Tooltip(f"{group}:N", title=group_title or group))
     tooltip += [
         alt.Tooltip(f"{rate}:Q", format=".1%", title="error rate"),
         alt.Tooltip(f"{low}:Q", format=".1%", title="95% low"),
@@ -48,8 +48,14 @@ def tool_error_rates(
     ]
     if errors is not None and errors in frame.columns:
         tooltip.append(alt.Tooltip(f"{errors}:Q", format=",", title="errors"))
+    if group is not None:
+        groups = sorted(frame.get_column(group).drop_nulls().unique().to_list())
+        # the y labels name the group, so the colour needs no legend
+        enc: dict[str, Any] = {"y": alt.Y(f"{group}:N", sort=groups, title=None), "color": alt.Color(f"{group}:N", sort=groups, legend=None)}
+    else:
+        enc = {"y": alt.Y(f"{tool}:N", sort=tools, title=None)}
     x_title = "error rate"
-    base = alt.Chart(frame, title=alt.Title(title, subtitle=subtitle or alt.Undefined)).encode(y=y, tooltip=tooltip, **colour)
+    base = alt.Chart().encode(tooltip=tooltip, **enc)
     interval = base.mark_rule(strokeWidth=2).encode(
         x=alt.X(f"{low}:Q", title=x_title, axis=alt.Axis(format="%")), x2=alt.X2(f"{high}:Q")
     )
@@ -61,6 +67,11 @@ def tool_error_rates(
             .mark_point(filled=False, size=260, strokeWidth=2.5, color=ALERT)
             .encode(x=alt.X(f"{rate}:Q"), color=alt.value(ALERT))
         )
-    n_groups = frame.get_column(group).n_unique() if group is not None else 1
-    return alt.layer(*layers).properties(width=460, height=alt.Step(max(16, 9 * n_groups)))
-
+    chart_title = alt.Title(title, subtitle=subtitle or alt.Undefined)
+    layer = alt.layer(*layers, data=frame).properties(width=460, height=alt.Step(16))
+    if group is None:
+        return layer.properties(title=chart_title)
+    return (
+        layer.facet(row=alt.Row(f"{tool}:N", sort=tools, title=None, header=alt.Header(labelAngle=0, labelOrient="top", labelAnchor="start", labelFontWeight=600, labelPadding=2)), title=chart_title, spacing=4)
+        .resolve_scale(y="independent")
+    )

@@ -26,6 +26,7 @@ def latency_ecdf(
     fraction: str = "fraction",
     n: str | None = "n",
     log: bool = True,
+    model_title: str = "model",
     title: str = "Latency ECDF by model",
     subtitle: str | None = None,
 ) -> alt.Chart:
@@ -36,7 +37,7 @@ def latency_ecdf(
     if log:
         frame = frame.filter(frame.get_column(value) > 0)
     models = sorted(frame.get_column(model).drop_nulls().unique().to_list())
-    tooltip = [alt.Tooltip(f"{model}:N"), alt.Tooltip(f"{fraction}:Q", format=".0%", title="fraction"), alt.Tooltip(f"{value}:Q", format=",.0f", title="ms")]
+    tooltip = [alt.Tooltip(f"{model}:N", title=model_title), alt.Tooltip(f"{fraction}:Q", format=".0%", title="fraction"), alt.Tooltip(f"{value}:Q", format=",.0f", title="ms")]
     if n is not None and n in frame.columns:
         tooltip.append(alt.Tooltip(f"{n}:Q", format=",", title="calls"))
     return (
@@ -45,7 +46,7 @@ def latency_ecdf(
         .encode(
             x=alt.X(f"{value}:Q", title="latency (ms)", scale=alt.Scale(type="log") if log else alt.Undefined, axis=_MS_AXIS),
             y=alt.Y(f"{fraction}:Q", title="fraction of calls", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color(f"{model}:N", sort=models, title="model"),
+            color=alt.Color(f"{model}:N", sort=models, title=model_title),
             order=alt.Order(f"{fraction}:Q"),
             tooltip=tooltip,
         )
@@ -71,7 +72,7 @@ def latency_boxplot(
     box ``q1``-``q3``, tick at ``median``). Models are ordered by median, fastest on top."""
     frame = _frame.select(df, [model, low, q1, median, q3, high], [n], chart="latency_boxplot")
     order = frame.sort(median).get_column(model).to_list()
-    tooltip = [alt.Tooltip(f"{model}:N")] + [alt.Tooltip(f"{c}:Q", format=",.0f", title=c) for c in (low, q1, median, q3, high)]
+    tooltip = [alt.Tooltip(f"{model}:N", title="model")] + [alt.Tooltip(f"{c}:Q", format=",.0f", title=c) for c in (low, q1, median, q3, high)]
     if n is not None and n in frame.columns:
         tooltip.append(alt.Tooltip(f"{n}:Q", format=",", title="calls"))
     scale = alt.Scale(type="log") if log else alt.Undefined

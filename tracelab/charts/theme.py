@@ -5,8 +5,8 @@ one, so the report, the CLI and notebooks look alike. Importing :mod:`tracelab.c
 and enables it (Altair themes are process-global; call ``alt.theme.enable("default")`` to go back).
 
 Design choices: a colour-blind-safe categorical palette (Okabe-Ito order, extended) so the same
-model keeps its colour in every chart of a report when the domains match; system sans-serif
-fonts only (the HTML report must render offline, so no web fonts); light grid, no chart border.
+model keeps its colour in every chart of a report when the domains match; metric-compatible fonts only (the HTML report must render offline, so no web fonts, and the
+static SVG's text must fit where a browser draws it); light grid, no chart border.
 """
 
 from __future__ import annotations
@@ -32,9 +32,13 @@ PALETTE = (
 )
 #: Colour of regression flags and other alarms.
 ALERT = "#C0392B"
-#: Sequential scheme for "how good is this cell" (scorecard): red (worst) → green (best).
-GOOD_BAD = ("#d73027", "#fee08b", "#1a9850")
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+#: Sequential scheme for "how good is this cell" (scorecard): light red (worst) → light green
+#: (best), light enough for black text on every cell.
+GOOD_BAD = ("#f4a6a0", "#fbefc4", "#a8dcb5")
+#: Arial and Liberation Sans share glyph metrics, so labels measured by vl-convert (which finds
+#: Liberation Sans on Linux) fit when a browser draws them with Arial (macOS, Windows) or with
+#: Liberation Sans (Linux fontconfig maps Arial to it).
+FONT = "Arial, 'Liberation Sans', Helvetica, sans-serif"
 
 
 @alt.theme.register(NAME, enable=True)

@@ -1,0 +1,213 @@
+"""Data of the weekly report: every number the report shows, as Polars frames.
+
+:func:`assemble` runs the named queries of :mod:`tracelab.query` (``queries/*.sql``) where one
+fits, the report's own queries (``tracelab/reports/sql/*.sql``, same header format) for the
+week-over-week comparisons and data-quality tables, and :mod:`tracelab.failures` for failure
+clusters. Nothing here formats or renders; :mod:`tracelab.reports.sections` turns a
+:class:`WeeklyData` into report sections. Keeping the two apart lets tests check the numbers
+against a corpus whose truth is known, and the rendered components separately.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from tracelab import query as Q
+from tracelab.reports.config import Thresholds, load_thresholds
+from tracelab.reports.weeks import IsoWeek, last_complete_week
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+
+#: Weeks of history the trend charts (tokens, cost, failure clusters) show, report week included.
+TREND_WEEKS = 8
+
+
+class ReportDataError(Exception):
+    """The warehouse cannot produce the requested report (no data, bad week)."""
+
+
+@lru_cache(maxsize=None)
+def report_query(name: str) -> Q.Query:
+    """One of the report's own queries (``tracelab/reports/sql/<name>.sql``)."""
+    text = resources.files("tracelab.reports").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    q = Q.parse(text, f"{name}.sql")
+    if q.name != name:
+        raise Q.QueryError(f"{name}.sql: header name {q.name!r} differs from the file name")
+    return q
+
+
+def report_query_names() -> list[str]:
+    d = resources.files("tracelab.reports").joinpath("sql")
+    return sorted(e.name[:-4] for e in d.iterdir() if e.name.endswith(".sql"))
+
+
+def run(con: "duckdb.DuckDBPyConnection", name: str, **params: Any) -> pl.DataFrame:
+    """Run a report query (if ``name`` is one) or a library query, as Polars."""
+    q = report_query(name) if name in report_query_names() else name
+    return Q.run(q, con, **params)
+
+
+@dataclass
+class WeeklyData:
+    """Everything the weekly report shows, for ``week`` against ``week.previous``."""
+
+    week: IsoWeek
+    warehouse: str
+    thresholds: Thresholds
+    first_day: _dt.date
+    last_day: _dt.date
+    kpis: pl.DataFrame  #: report_kpis: rows current / previous
+    overall_error: pl.DataFrame  #: report_error_rate_changes level all (one row)
+    error_changes: pl.DataFrame  #: report_error_rate_changes level tool
+    llm_latency: pl.DataFrame  #: report_latency_changes metric llm (group_key = model)
+    tool_latency: pl.DataFrame  #: report_latency_changes metric tool (group_key = tool)
+    llm_ecdf: pl.DataFrame  #: latency_ecdf of the report week (group_key = model)
+    tokens_by_model: pl.DataFrame  #: token_usage by week, report week and previous
+    tokens_daily: pl.DataFrame  #: token_usage by day over the trend window
+    clusters: pl.DataFrame  #: failure clusters with events in the report or previous week (+ first_seen_ever)
+    cluster_weekly: pl.DataFrame  #: cluster_id x week counts over the trend window
+    exemplars: pl.DataFrame  #: up to N members per listed cluster, from the report week
+    comparison: pl.DataFrame  #: report_model_comparison of the report week
+    rejects: pl.DataFrame
+    unknown_types: pl.DataFrame
+    parser_versions: pl.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def previous(self) -> IsoWeek:
+        return self.week.previous
+
+    @property
+    def trend_since(self) -> _dt.datetime:
+        return self.week.shift(-(TREND_WEEKS - 1)).since
+
+    def kpi(self, week: str) -> dict[str, Any]:
+        rows = self.kpis.filter(pl.col("week") == week).to_dicts()
+        return rows[0] if rows else {}
+
+    @property
+    def regressions(self) -> dict[str, pl.DataFrame]:
+        """Every flagged row, by section."""
+        return {
+            "overall tool error rate": self.overall_error.filter(pl.col("regression")),
+            "tool error rate": self.error_changes.filter(pl.col("regression")),
+            "LLM latency": self.llm_latency.filter(pl.col("regression")),
+            "tool latency": self.tool_latency.filter(pl.col("regression")),
+        }
+
+
+def resolve_week(con: "duckdb.DuckDBPyConnection", week: str | IsoWeek | None, today: _dt.date | None = None) -> tuple[IsoWeek, _dt.date, _dt.date]:
+    """The report week (given, or the last complete week in the data as of ``today``) and the
+    data span."""
+    span = run(con, "report_data_span")
+    first, last = span.row(0) if span.height else (None, None)
+    if last is None:
+        raise ReportDataError("the warehouse holds no timestamped events: nothing to report")
+    if week is None:
+        w = last_complete_week(last, today)
+        if w.until.date() <= first:
+            raise ReportDataError(f"the data ({first} to {last}) holds no complete ISO week; pass --week")
+        return w, first, last
+    try:
+        w = week if isinstance(week, IsoWeek) else IsoWeek.parse(str(week))
+    except ValueError as exc:
+        raise ReportDataError(str(exc)) from None
+    return w, first, last
+
+
+def _failures(warehouse: str | os.PathLike, week: IsoWeek, trend_since: _dt.datetime, th: Thresholds) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Clusters active in the report or previous week (with configurable 'growing'), weekly
+    counts over the trend window, and exemplar members from the report week."""
+    from tracelab.failures import api as F
+
+    f = F.load(warehouse)
+    cl = F.clusters(f, since=week.since, until=week.until)
+    if cl.height:
+        # clusters() summarises the window; the all-time first sighting comes from the cluster table
+        first = f.clusters.select("cluster_id", pl.col("first_seen").alias("first_seen_ever"))
+        cl = cl.join(first, on="cluster_id", how="left")
+        ft = th.failures
+        nc, np_ = pl.col("n_current"), pl.col("n_previous")
+        cl = cl.with_columns(
+            (pl.col("trend") == "new").alias("is_new"),
+            ((nc >= ft.min_events) & (np_ > 0) & (nc >= ft.growth * np_)).alias("is_growing"),
+        ).filter((nc > 0) | (np_ > 0))
+    m = F.members(f, since=trend_since, until=week.until)
+    weekly = (
+        m.with_columns(pl.col("ts").dt.convert_time_zone("UTC").dt.truncate("1w").dt.date().alias("period"))
+        .group_by("period", "cluster_id")
+        .agg(pl.len().alias("count"))
+        .sort("period", "cluster_id")
+    )
+    in_week = m.filter(pl.col("ts") >= week.since).sort("ts", "member_key")
+    cols = [c for c in ("cluster_id", "ts", "agent", "model", "tool_name", "session_id", "source_file", "line_no", "excerpt") if c in in_week.columns]
+    exemplars = in_week.select(cols).group_by("cluster_id", maintain_order=True).head(th.failures.exemplars)
+    return cl, weekly, exemplars
+
+
+def assemble(
+    warehouse: str | os.PathLike,
+    week: str | IsoWeek | None = None,
+    thresholds: Thresholds | None = None,
+    *,
+    con: "duckdb.DuckDBPyConnection | None" = None,
+) -> WeeklyData:
+    """Compute the weekly report's data for ``week`` (default: last complete week in the data)."""
+    from tracelab.catalog import connect
+
+    th = thresholds or load_thresholds()
+    own = con is None
+    con = con or connect(warehouse)
+    try:
+        w, first, last = resolve_week(con, week)
+        prev = w.previous
+        window = {"previous_since": prev.since, "since": w.since, "until": w.until}
+        te = th.tool_error_rate
+        err = {"min_increase_pp": te.min_increase_pp, "alpha": te.alpha, "correction": te.correction, "min_calls": te.min_calls, "min_calls_previous": te.min_calls_previous}
+        tl = th.latency
+        lat = {"min_increase_pct": tl.min_increase_pct, "alpha": tl.alpha, "correction": tl.correction, "min_samples": tl.min_samples}
+        trend_since = w.shift(-(TREND_WEEKS - 1)).since
+        data = dict(
+            kpis=run(con, "report_kpis", **window),
+            overall_error=run(con, "report_error_rate_changes", level="all", **window, **err),
+            error_changes=run(con, "report_error_rate_changes", level="tool", **window, **err),
+            llm_latency=run(con, "report_latency_changes", metric="llm", **window, **lat),
+            tool_latency=run(con, "report_latency_changes", metric="tool", **window, **lat),
+            llm_ecdf=run(con, "latency_ecdf", since=w.since, until=w.until, metric="llm", by="model", points=50),
+            tokens_by_model=run(con, "token_usage", since=prev.since, until=w.until, period="week"),
+            tokens_daily=run(con, "token_usage", since=trend_since, until=w.until, period="day"),
+            comparison=run(con, "report_model_comparison", since=w.since, until=w.until),
+            rejects=run(con, "report_rejects"),
+            unknown_types=run(con, "report_unknown_types", since=w.since, until=w.until),
+            parser_versions=run(con, "report_parser_versions"),
+        )
+    finally:
+        if own:
+            con.close()
+    notes: list[str] = []
+    try:
+        clusters, cluster_weekly, exemplars = _failures(warehouse, w, trend_since, th)
+    except ImportError as exc:  # pragma: no cover - failures ship with tracelab
+        clusters = cluster_weekly = exemplars = pl.DataFrame()
+        notes.append(f"failure clustering unavailable: {exc}")
+    return WeeklyData(
+        week=w,
+        warehouse=str(Path(warehouse)),
+        thresholds=th,
+        first_day=first,
+        last_day=last,
+        clusters=clusters,
+        cluster_weekly=cluster_weekly,
+        exemplars=exemplars,
+        notes=notes,
+        **data,
+    )

@@ -1,0 +1,92 @@
+"""Render a :class:`~tracelab.reports.sections.Report` as one self-contained HTML file and as
+Markdown with image files.
+
+HTML: CSS inlined, every chart inlined as static SVG (vl-convert, no JavaScript), and a
+Content-Security-Policy that forbids loading anything, so the file renders identically offline
+and cannot phone home. Markdown: GitHub-flavoured tables plus one image file per chart (PNG by
+default, for chat tools that do not show SVG; SVG on request) in a ``<stem>_files`` directory
+next to it, referenced by relative path.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import vl_convert as vlc
+from markupsafe import Markup
+
+import tracelab
+from tracelab.charts.export import to_svg
+from tracelab.reports.sections import Report
+
+IMAGE_FORMATS = ("png", "svg")
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("tracelab.reports", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = md_escape
+    return env
+
+
+def md_escape(text: object) -> str:
+    """Make ``text`` safe inside a Markdown table cell or paragraph: one line, no pipes or
+    HTML, no accidental emphasis or code."""
+    s = " ".join(str(text).split())
+    for ch, rep in (("\\", "\\\\"), ("|", "\\|"), ("<", "&lt;"), (">", "&gt;"), ("*", "\\*"), ("_", "\\_"), ("`", "\\`"), ("[", "\\["), ("]", "\\]")):
+        s = s.replace(ch, rep)
+    return s
+
+
+def github_anchor(title: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to dashes."""
+    return re.sub(r"[^\w\- ]", "", title.lower()).strip().replace(" ", "-")
+
+
+def chart_svgs(report: Report) -> dict[str, str]:
+    """SVG text of every figure, by figure id."""
+    return {f.id: to_svg(f.chart) for s in report.sections for f in s.figures}
+
+
+def render_html(report: Report, svgs: dict[str, str] | None = None) -> str:
+    svgs = svgs if svgs is not None else chart_svgs(report)
+    css = resources.files("tracelab.reports").joinpath("templates", "weekly.css").read_text(encoding="utf-8")
+    tpl = _env().get_template("weekly.html.j2")
+    return tpl.render(report=report, svgs={k: Markup(_strip_xml_decl(v)) for k, v in svgs.items()}, css=Markup(css), version=tracelab.__version__)
+
+
+def _strip_xml_decl(svg: str) -> str:
+    return re.sub(r"^\s*<\?xml[^>]*\?>\s*", "", svg)
+
+
+def write_images(report: Report, directory: Path, fmt: str = "png", svgs: dict[str, str] | None = None, *, scale: float = 1.5) -> dict[str, Path]:
+    """Write one image per figure into ``directory``; returns paths by figure id."""
+    if fmt not in IMAGE_FORMATS:
+        raise ValueError(f"image format must be one of {IMAGE_FORMATS}, got {fmt!r}")
+    svgs = svgs if svgs is not None else chart_svgs(report)
+    directory.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for fid, svg in svgs.items():
+        path = directory / f"{fid}.{fmt}"
+        if fmt == "svg":
+            path.write_text(svg, encoding="utf-8")
+        else:
+            path.write_bytes(vlc.svg_to_png(svg, scale=scale))
+        out[fid] = path
+    return out
+
+
+def render_markdown(report: Report, images: dict[str, str]) -> str:
+    """Markdown text; ``images`` maps figure ids to the (relative) paths to link."""
+    anchors = {s.id: github_anchor(s.title) for s in report.sections}
+    anchors["summary"] = anchors.get("summary", "headline")
+    tpl = _env().get_template("weekly.md.j2")
+    text = tpl.render(report=report, images=images, anchors=anchors, version=tracelab.__version__)
+    return re.sub(r"\n{3,}", "\n\n", text)
