@@ -13,9 +13,8 @@ into batches, any number of repetitions.
 Merging is deliberately conservative, because a merge is the only way new data can change an
 existing cluster's template (and so its id): lines are only compared within one group (family,
 tool family, sub-kind), with equal token count and equal first token (except ``prog:``
-prefixes, see :func:`_bucket`); placeholders produced by
-normalization (``<PATH>``, ``<N>`` …) must line up exactly; and the share of equal literal
-tokens must reach :data:`SIMILARITY` with at most :data:`MAX_WILDCARDS` differing positions.
+prefixes, see :func:`_bucket`); and the share of equal tokens must reach :data:`SIMILARITY`
+with at most :data:`MAX_WILDCARDS` differing positions in the resulting template.
 """
 
 from __future__ import annotations
@@ -60,22 +59,21 @@ class _Cluster:
 
 
 def _similarity(template: Sequence[str], tokens: Sequence[str]) -> tuple[float, int]:
-    """(share of equal literal positions, positions that would become wildcards); -1 share when
-    placeholders do not line up."""
+    """(share of the template's literal positions the line repeats, positions that would
+    become wildcards). A placeholder is a literal like any other token here: ``<HEX>`` and
+    ``<N>`` (an id that happened to be all digits) may meet in a ``<*>``, but only under the
+    same similarity bar as two words."""
     equal = 0
     differ = 0
+    literal = 0
     for a, b in zip(template, tokens):
+        if a == WILDCARD:
+            continue
+        literal += 1
         if a == b:
             equal += 1
-        elif a == WILDCARD:
-            if is_placeholder(b):
-                return -1.0, 0
-            continue
-        elif is_placeholder(a) or is_placeholder(b):
-            return -1.0, 0
         else:
             differ += 1
-    literal = sum(1 for a in template if a != WILDCARD)
     return (equal / literal if literal else 0.0), differ
 
 

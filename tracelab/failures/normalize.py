@@ -23,9 +23,10 @@ Three steps, all Polars expressions so a million messages run in Rust regex, in 
    The extractor that fired is the *sub-kind*, which keeps e.g. a Python exception from
    being merged with a compiler diagnostic later on.
 3. **mask**: timestamps, UUIDs, URLs, e-mails, quoted strings, pytest node ids and assertion
-   details, paths, file names, temp names, ``line:col``, hex, versions and numbers,
-   identifiers containing digits → placeholders (``<TS> <UUID> <URL> <EMAIL> <Q> <TEST> <MSG>
-   <PATH> <FILE> <TMP> <LC> <HEX> <N> <ID>``); whitespace is collapsed and the line cut to
+   details, paths and bare file names (both ``<PATH>``: one segment or five, it is the same
+   slot), temp names, ``line:col``, hex, versions and numbers, identifiers containing digits
+   → placeholders (``<TS> <UUID> <URL> <EMAIL> <Q> <TEST> <MSG> <PATH> <TMP> <LC> <HEX> <N>
+   <ID>``); whitespace is collapsed, trailing punctuation dropped, and the line cut to
    :data:`MAX_TOKENS` tokens.
 """
 
@@ -304,7 +305,7 @@ MASKS: tuple[tuple[str, str], ...] = (
     (
         r"\b[\w.-]+\.(?:py|pyi|pyc|go|rs|ts|tsx|mts|cts|js|jsx|mjs|cjs|json|jsonl|ya?ml|toml|md|txt|sh|bash|zsh|c|h|cc|cpp|hpp|"
         r"java|kt|rb|php|cs|swift|lock|html?|css|scss|sql|ini|cfg|conf|xml|csv|log|ipynb|vue|svelte|env|tf|proto|gradle)\b",
-        "<FILE>",
+        "<PATH>",
     ),
     (r"(?i)\btmp[\w.-]*", "<TMP>"),
     (r"\(\d+,\s*\d+\)", "(<LC>)"),
