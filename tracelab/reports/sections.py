@@ -104,7 +104,7 @@ def _tone(delta: float | None, *, up_is_bad: bool | None) -> str:
     return "bad" if (delta > 0) == up_is_bad else "good"
 
 
-def _model_labels(df: pl.DataFrame, model: str = "model", agent: str = "agent") -> pl.DataFrame:
+def model_labels(df: pl.DataFrame, model: str = "model", agent: str = "agent") -> pl.DataFrame:
     """Add ``series``: the model name, suffixed with the agent when the same model name is
     used by more than one agent (Codex and Pi both log ``gpt-5.1-codex``)."""
     if df.height == 0:
@@ -203,7 +203,7 @@ def tool_errors_section(d: WeeklyData) -> Section:
     figures = []
     if cur.height:
         tools = cur.group_by("tool_name").agg(pl.col("completed").sum()).sort(["completed", "tool_name"], descending=[True, False]).head(CHART_TOOLS)
-        chart_df = _model_labels(cur.filter(pl.col("tool_name").is_in(tools.get_column("tool_name").to_list()))).with_columns(
+        chart_df = model_labels(cur.filter(pl.col("tool_name").is_in(tools.get_column("tool_name").to_list()))).with_columns(
             (pl.col("tool_name") + " (" + pl.col("agent") + ")").alias("tool")
         )
         chart = tc.tool_error_rates(
@@ -281,7 +281,7 @@ def latency_section(d: WeeklyData) -> Section:
     th = d.thresholds.latency
     figures = []
     if d.llm_ecdf.height:
-        e = _model_labels(d.llm_ecdf)
+        e = model_labels(d.llm_ecdf)
         figures.append(
             Figure(
                 "llm-latency-ecdf",
@@ -291,7 +291,7 @@ def latency_section(d: WeeklyData) -> Section:
             )
         )
     if d.llm_latency.height:
-        b = _model_labels(d.llm_latency.rename({"group_key": "model"}))
+        b = model_labels(d.llm_latency.rename({"group_key": "model"}))
         figures.append(
             Figure(
                 "llm-latency-box",
@@ -345,7 +345,7 @@ def usage_section(d: WeeklyData) -> Section:
     figures = []
     daily = d.tokens_daily
     if daily.height:
-        daily = _model_labels(daily).rename({"period_start": "period"})
+        daily = model_labels(daily).rename({"period_start": "period"})
         figures.append(
             Figure(
                 "tokens-over-time",
@@ -453,36 +453,42 @@ def failures_section(d: WeeklyData) -> Section:
     return Section("failures", "Failure clusters", lead=lead, figures=figures, tables=tables, notes=list(d.notes))
 
 
+def scorecard_frame(comparison: pl.DataFrame) -> pl.DataFrame:
+    """Long (model, metric, value, better, label, n) rows for :func:`tracelab.charts.model_scorecard`
+    from ``report_model_comparison`` rows (models labelled with :func:`model_labels`)."""
+    c = model_labels(comparison)
+    metrics = [
+        ("tool error rate", "error_rate", "completed", "lower", lambda r: fmt.rate_ci(r["error_rate"], r["ci_low"], r["ci_high"])),
+        ("LLM latency p50", "p50_ms", "latency_n", "lower", lambda r: fmt.ms(r["p50_ms"])),
+        ("LLM latency p95", "p95_ms", "latency_n", "lower", lambda r: fmt.ms(r["p95_ms"])),
+        ("tokens per call", "tokens_per_call", "llm_calls", "lower", lambda r: fmt.si(r["tokens_per_call"])),
+        ("cost per call", "cost_per_call", "llm_calls", "lower", lambda r: fmt.usd(r["cost_per_call"])),
+    ]
+    return pl.DataFrame(
+        [
+            {"model": r["series"], "metric": name, "value": r[col], "better": better, "label": show(r), "n": r[ncol]}
+            for r in c.iter_rows(named=True)
+            for name, col, ncol, better, show in metrics
+            if r[col] is not None
+        ],
+        schema={"model": pl.String, "metric": pl.String, "value": pl.Float64, "better": pl.String, "label": pl.String, "n": pl.Int64},
+    )
+
+
 def models_section(d: WeeklyData) -> Section:
-    c = _model_labels(d.comparison)
+    c = model_labels(d.comparison)
     note = c.get_column("note")[0] if c.height else ""
     figures = []
-    if c.height:
-        metrics = [
-            ("tool error rate", "error_rate", "completed", "lower", lambda r: fmt.rate_ci(r["error_rate"], r["ci_low"], r["ci_high"])),
-            ("LLM latency p50", "p50_ms", "latency_n", "lower", lambda r: fmt.ms(r["p50_ms"])),
-            ("LLM latency p95", "p95_ms", "latency_n", "lower", lambda r: fmt.ms(r["p95_ms"])),
-            ("tokens per call", "tokens_per_call", "llm_calls", "lower", lambda r: fmt.si(r["tokens_per_call"])),
-            ("cost per call", "cost_per_call", "llm_calls", "lower", lambda r: fmt.usd(r["cost_per_call"])),
-        ]
-        long = pl.DataFrame(
-            [
-                {"model": r["series"], "metric": name, "value": r[col], "better": better, "label": show(r), "n": r[ncol]}
-                for r in c.iter_rows(named=True)
-                for name, col, ncol, better, show in metrics
-                if r[col] is not None
-            ],
-            schema={"model": pl.String, "metric": pl.String, "value": pl.Float64, "better": pl.String, "label": pl.String, "n": pl.Int64},
-        )
-        if long.height:
-            figures.append(
-                Figure(
-                    "model-scorecard",
-                    "Model scorecard",
-                    tc.model_scorecard(long, title=f"Model comparison, {d.week}", subtitle="colour: best (green) to worst (red) per row among these models; n = sample size"),
-                    f"Scorecard of tool error rate, latency, tokens and cost per call for each model in {d.week}.",
-                )
+    long = scorecard_frame(d.comparison)
+    if long.height:
+        figures.append(
+            Figure(
+                "model-scorecard",
+                "Model scorecard",
+                tc.model_scorecard(long, title=f"Model comparison, {d.week}", subtitle="colour: best (green) to worst (red) per row among these models; n = sample size"),
+                f"Scorecard of tool error rate, latency, tokens and cost per call for each model in {d.week}.",
             )
+        )
     table = Table(
         "model-table",
         f"Models in {d.week}",

@@ -4,6 +4,8 @@
 --   only: traces are not a representative sample of any model's behaviour (see `note`).
 -- param since TIMESTAMP: window start (inclusive, UTC)
 -- param until TIMESTAMP: window end (exclusive, UTC)
+-- param agent VARCHAR = NULL: only this agent
+-- param model VARCHAR = NULL: only this model
 -- returns agent VARCHAR: agent
 -- returns model VARCHAR: model
 -- returns sessions BIGINT: sessions with at least one call of this model
@@ -33,7 +35,7 @@ WITH l AS (
            avg(output_tokens) AS output_tokens_per_call,
            sum(cost_usd) AS cost_usd,
            sum(cost_usd) / nullif(count(cost_usd), 0) AS cost_per_call
-    FROM tl_llm_calls($since, $until, NULL, NULL, NULL, TRUE)
+    FROM tl_llm_calls($since, $until, $agent, $model, NULL, TRUE)
     WHERE NOT coalesce(is_synthetic, false) AND model IS NOT NULL
     GROUP BY ALL
 ),
@@ -42,7 +44,7 @@ t AS (
            count(*) AS tool_calls,
            count(*) FILTER (WHERE status IN ('ok', 'error')) AS completed,
            count(*) FILTER (WHERE status = 'error') AS errors
-    FROM tl_tool_calls($since, $until, NULL, NULL, NULL, NULL, TRUE)
+    FROM tl_tool_calls($since, $until, $agent, $model, NULL, NULL, TRUE)
     WHERE model IS NOT NULL
     GROUP BY ALL
 )

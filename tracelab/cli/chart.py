@@ -1,0 +1,89 @@
+"""``tracelab chart``: draw one named chart to an HTML, SVG, PNG or JSON file."""
+
+from __future__ import annotations
+
+import click
+
+from tracelab.cli._common import fail, to_json, warehouse_option
+
+
+def _names() -> list[str]:
+    from tracelab.reports.named_charts import NAMED_CHARTS
+
+    return list(NAMED_CHARTS)
+
+
+class _ChartName(click.ParamType):
+    """A chart name, validated lazily so ``--help`` does not import the chart stack."""
+
+    name = "NAME"
+
+    def convert(self, value, param, ctx):
+        names = _names()
+        if value not in names:
+            self.fail(f"{value!r} is not a chart; choose one of: {', '.join(names)}", param, ctx)
+        return value
+
+
+@click.command("chart")
+@click.argument("name", type=_ChartName(), required=False)
+@click.option("--out", "-o", "out", type=click.Path(dir_okay=False), help="Output file; the format comes from the suffix: .html .svg .png .json")
+@warehouse_option
+@click.option("--since", help="Window start, inclusive (ISO date or date-time, UTC).")
+@click.option("--until", help="Window end, exclusive (ISO date or date-time, UTC).")
+@click.option("--agent", help="Only this agent (claude, codex, pi).")
+@click.option("--model", help="Only this model (exact name as logged).")
+@click.option("--tool", help="Only this tool (charts of tool calls and failures).")
+@click.option("--scale", type=float, default=2.0, show_default=True, help="PNG pixel scale.")
+@click.option("--list", "list_", is_flag=True, help="List the chart names and exit.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result (or --list) as JSON.")
+def command(name, out, warehouse, since, until, agent, model, tool, scale, list_, as_json):
+    """Draw the chart NAME over the warehouse (optionally filtered) into --out.
+
+    \b
+    Charts: tool-error-rates, latency-ecdf, tool-latency-ecdf, latency-box, tool-latency-box,
+    tokens, tokens-weekly, cost, cost-weekly, failure-trends, model-scorecard.
+    Example:
+      tracelab chart tool-error-rates --since 2026-11-01 --agent claude --out errors.svg
+    Rendering is offline (vl-convert): .html embeds the Vega runtime, .svg/.png are static.
+    """
+    from tracelab.reports.named_charts import NAMED_CHARTS
+
+    if list_:
+        rows = [{"name": c.name, "description": c.description} for c in NAMED_CHARTS.values()]
+        if as_json:
+            click.echo(to_json(rows))
+        else:
+            for r in rows:
+                click.echo(f"{r['name']:<20} {r['description']}")
+        return
+    if not name:
+        fail("give a chart NAME (see --list)")
+    if not out:
+        fail("give --out FILE (.html, .svg, .png or .json)")
+
+    from pathlib import Path
+
+    from tracelab import query as Q
+    from tracelab.catalog import CatalogError
+    from tracelab.charts.export import FORMATS, save
+    from tracelab.reports.named_charts import Filters, NoDataError, build_chart
+
+    suffix = Path(out).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        fail(f"cannot tell the format of {out!r}: use one of {', '.join('.' + f for f in FORMATS)}")
+    try:
+        filters = Filters(
+            since=Q.coerce(since, "TIMESTAMP"), until=Q.coerce(until, "TIMESTAMP"), agent=agent, model=model, tool=tool
+        )
+    except ValueError as exc:
+        fail(f"bad --since/--until: {exc}")
+    try:
+        chart = build_chart(name, warehouse, filters)
+    except (CatalogError, NoDataError, Q.QueryError) as exc:
+        fail(str(exc))
+    path = save(chart, out, scale=scale)
+    if as_json:
+        click.echo(to_json({"chart": name, "path": str(path), "format": suffix, "filters": filters.describe()}))
+    else:
+        click.echo(f"wrote {path} ({name}; {filters.describe()})")
