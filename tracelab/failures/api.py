@@ -18,7 +18,7 @@ import datetime as _dt
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import duckdb
 import polars as pl
@@ -379,5 +379,3 @@ def failure_events(warehouse: str | os.PathLike | Warehouse | Failures) -> pl.Da
     return f.members.filter(pl.col("role") == "event")
 
 
-def iter_families() -> Iterable[str]:
-    return iter(B.FAMILIES)
