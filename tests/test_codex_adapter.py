@@ -553,7 +553,10 @@ def test_mcp_and_server_tools(tmp_path):
         call(T(1), "m1", "docs__search", {"q": "x"}),
         L(T(1), "response_item", {"type": "function_call", "namespace": "mcp__github", "name": "get_me", "arguments": "{}", "call_id": "m2"}),
         L(T(1), "response_item", {"type": "web_search_call", "id": "ws_1", "status": "completed", "action": {"type": "search", "query": "x"}}),
+        L(T(1), "response_item", {"type": "local_shell_call", "call_id": "ls1", "status": "completed",
+                                  "action": {"type": "exec", "command": ["ls", "/nope"], "timeout_ms": 1000}}),
         tc(T(1.5), U(100, 0, 10), U(100, 0, 10)),
+        out(T(2.4), "ls1", json.dumps({"output": "ls: /nope: No such file", "metadata": {"exit_code": 2, "duration_seconds": 0.01}})),
         ev(T(2), "mcp_tool_call_end", call_id="m1", invocation={"server": "docs", "tool": "search", "arguments": {"q": "x"}},
            duration={"secs": 0, "nanos": 250000000}, result={"Err": "connection refused"}),
         out(T(2.1), "m1", "err: connection refused"),
@@ -568,7 +571,9 @@ def test_mcp_and_server_tools(tmp_path):
         "m1": ("mcp__docs__search", "mcp", "docs", "error", 250.0),
         "m2": ("mcp__github__get_me", "mcp", "github", "ok", 1000.0),
         "ws_1": ("web_search", "server", None, "ok", None),
+        "ls1": ("local_shell", "builtin", None, "error", 10.0),
     }
+    assert q(con, "SELECT n_tool_calls, n_blocks FROM llm_calls") == [(4, 5)]
 
 
 def test_same_rollout_in_sessions_and_archive_counts_once(tmp_path):
@@ -658,29 +663,32 @@ def test_append_parses_only_the_tail(tmp_path):
         out(T(2), "a1", "Chunk ID: z\nWall time: 1.0 seconds\nProcess running with session ID 5\nOutput:\n"),
         call(T(3), "a2", "write_stdin", {"session_id": 5, "chars": ""}),
     ]
-    f = rollout(home, t, head)
-    wh = tmp_path / "wh"
-    s1 = ingest([str(f)], wh, jobs=1)
-    assert s1.files_parsed == 1
-    con = connect(wh)
-    assert q(con, "SELECT count(*), sum(input_tokens) FROM llm_calls") == [(1, 60)]
-    assert q(con, "SELECT tool_call_id, status FROM tool_calls ORDER BY 1") == [("a1", "ok"), ("a2", "no_result")]
-    con.close()
     tail = [
         tc(T(3.1), U(100, 40, 10, 2), U(100, 40, 10, 2)),  # repeat across the boundary: not a call
         tc(T(3.2), U(250, 140, 30, 4), U(150, 100, 20, 2)),
         out(T(4), "a2", "Chunk ID: y\nWall time: 1.0 seconds\nProcess exited with code 3\nOutput:\nfail\n"),
         msg(T(5), "assistant", "It failed."), tc(T(5.1), U(400, 240, 40, 4), U(150, 100, 10, 0)),
     ]
+    f = rollout(home, t, head)
     with open(f, "a") as fh:
-        fh.write("\n".join(tail) + "\n")
+        fh.write(tail[0][:30])  # the writer is mid-line
+    wh = tmp_path / "wh"
+    s1 = ingest([str(f)], wh, jobs=1)
+    assert (s1.files_parsed, s1.lines_total, s1.lines_rejected) == (1, len(head) + 1, 1)
+    con = connect(wh)
+    assert q(con, "SELECT count(*), sum(input_tokens) FROM llm_calls") == [(1, 60)]
+    assert q(con, "SELECT tool_call_id, status FROM tool_calls ORDER BY 1") == [("a1", "ok"), ("a2", "no_result")]
+    con.close()
+    with open(f, "a") as fh:
+        fh.write(tail[0][30:] + "\n" + "\n".join(tail[1:]) + "\n")
     s2 = ingest([str(f)], wh, jobs=1)
-    assert (s2.files_appended, s2.lines_total, s2.lines_ingested) == (1, len(tail), len(tail))
+    assert (s2.files_appended, s2.lines_total, s2.lines_ingested) == (1, len(tail), len(tail))  # the half line is re-read
     con = connect(wh)
     assert q(con, "SELECT count(*), sum(input_tokens), sum(cache_read_tokens), sum(output_tokens) FROM llm_calls") == [(3, 160, 240, 40)]
     got = {r[0]: r[1:] for r in q(con, "SELECT tool_call_id, status, exit_code FROM tool_calls")}
     assert got == {"a1": ("error", 3), "a2": ("ok", None)}  # exit code reached the original call across the append
     assert q(con, "SELECT lines_total, lines_ingested, lines_duplicate, lines_rejected FROM files") == [(len(head) + len(tail), len(head) + len(tail), 0, 0)]
+    assert one(con, "SELECT count(*) FROM rejects") == 0
     # an unchanged file is not reopened
     s3 = ingest([str(f)], wh, jobs=1)
     assert (s3.files_parsed, s3.files_unchanged) == (0, 1)

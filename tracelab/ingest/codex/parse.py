@@ -109,6 +109,15 @@ def _s(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
+#: Timestamps outside these bounds (epoch ms, years 1970–2200) are treated as unparseable.
+_TS_MAX = 7_258_118_400_000
+
+
+def _ts(raw: Any) -> int | None:
+    ts = parse_ts(raw) if raw is not None else None
+    return ts if ts is not None and 0 <= ts < _TS_MAX else None
+
+
 def _id(v: Any) -> str | None:
     """A native call id, or None for a missing or placeholder value."""
     return v if isinstance(v, str) and _ID_RE.match(v) else None
@@ -319,7 +328,8 @@ class CodexParser:
         return ParseResult(
             path=self.path,
             agent=AGENT,
-            events=self.buf.to_table(),
+            events=None,
+            buffer=self.buf,
             rejects=self.rejects,
             line_keys=self.line_keys,
             lines_total=lines_total,
@@ -390,7 +400,9 @@ class CodexParser:
         p = d.get("payload") if wrapped else None
         if wrapped and not isinstance(p, dict):
             return f"field 'payload' of a {t} line has wrong type {type(p).__name__}"
-        ts = parse_ts(raw_ts) if raw_ts is not None else None
+        if wrapped and p.get("type") is not None and not isinstance(p["type"], str):
+            return f"field 'payload.type' of a {t} line has wrong type {type(p['type']).__name__}"
+        ts = _ts(raw_ts)
         if self._in_replay(t, p, d, ts, ordinal):
             self._replayed(t, p)
             return _SKIP
@@ -479,7 +491,7 @@ class CodexParser:
             return False
         meta_ts = rp.get("meta_ts")
         other_meta = t == "session_meta" and isinstance(p, dict) and _s(p.get("id")) not in (None, ident.get("thread"))
-        if rel == 1:
+        if "mode" not in rp:  # the first line after the meta (that could be read) decides
             src = ident.get("forked_from") or ident.get("parent") or ""
             parent_file = find_parent_file(self.path, src.split(":", 1)[1]) if src.startswith("codex:") else None
             if parent_file is not None:
@@ -1015,8 +1027,7 @@ class CodexParser:
     def _tool_event(self, et: str, p: dict, base: dict, extra: dict) -> str | None:
         call_id = _id(p.get("call_id")) or _id(p.get("callId"))
         status = TO.event_status(p.get("status"))
-        exit_code = p.get("exit_code")
-        exit_code = exit_code if isinstance(exit_code, int) and not isinstance(exit_code, bool) else None
+        exit_code = TO.exit_code(p.get("exit_code"))
         duration = TO.duration_ms(p.get("duration"))
         name = None
         spawned = None
@@ -1081,8 +1092,7 @@ class CodexParser:
         base["native_type"] = f"event_msg/item_completed/{itype}"
         if itype in _TOOL_ITEMS:
             status = TO.event_status(item.get("status"))
-            code = item.get("exit_code", item.get("exitCode"))
-            code = code if isinstance(code, int) and not isinstance(code, bool) else None
+            code = TO.exit_code(item.get("exit_code", item.get("exitCode")))
             res = item.get("result")
             if isinstance(res, dict) and res.get("isError") is True:
                 status = "error"

@@ -21,6 +21,8 @@ Three ways to find where the copy ends, best first:
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +32,6 @@ from tracelab.ingest.base import parse_ts
 
 #: Parent lines written more than this long after the child's meta cannot be in the copy.
 _SLACK_MS = 1000
-
-_INDEX: dict[str, dict[str, str]] = {}
-
 
 def _text_hash(obj: Any) -> str:
     return hashlib.blake2b(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS), digest_size=8).hexdigest()
@@ -81,36 +80,77 @@ def session_meta_id(path: str | Path) -> str | None:
     return tid if isinstance(tid, str) and tid else None
 
 
-def _roots(child: Path) -> list[Path]:
+def _roots(child: Path) -> list[tuple[Path, bool]]:
+    """Where a parent rollout may sit: (directory, recursive?). Inside a Codex home, its
+    ``sessions/`` and ``archived_sessions/`` trees; always the child's own directory."""
     for anc in child.parents:
         if anc.name in ("sessions", "archived_sessions"):
             home = anc.parent
-            return [home / "sessions", home / "archived_sessions", child.parent]
-    return [child.parent]
+            return [(home / "sessions", True), (home / "archived_sessions", True), (child.parent, False)]
+    return [(child.parent, False)]
 
 
-def _build_index(root: Path) -> dict[str, str]:
-    """thread id -> rollout path under ``root``, by first-line meta id and by file name."""
-    from tracelab.ingest.codex.parse import thread_id_from_path
+class _Index:
+    """thread id -> rollout path under one directory, by first-line meta id and by file name.
 
-    idx: dict[str, str] = {}
-    if root.is_dir():
-        for f in sorted(root.rglob("*.jsonl")):
+    Kept per process; a lookup that misses rescans the directory for new files, at most once
+    every :data:`_RESCAN_S` seconds (so many orphan children do not rescan a large home each)."""
+
+    def __init__(self, root: Path, recursive: bool):
+        self.root = root
+        self.recursive = recursive
+        self.by_id: dict[str, str] = {}
+        self.seen: set[str] = set()
+        self.scanned_at = float("-inf")
+
+    def _files(self) -> list[str]:
+        out: list[str] = []
+        if self.recursive:
+            for dirpath, _dirs, names in os.walk(self.root, onerror=lambda _e: None):
+                out.extend(os.path.join(dirpath, n) for n in names if n.endswith(".jsonl"))
+        else:
+            try:
+                out = [e.path for e in os.scandir(self.root) if e.name.endswith(".jsonl") and e.is_file()]
+            except OSError:
+                return []
+        return sorted(out)
+
+    def scan(self) -> None:
+        from tracelab.ingest.codex.parse import thread_id_from_path
+
+        self.scanned_at = time.monotonic()
+        for f in self._files():
+            if f in self.seen:
+                continue
+            self.seen.add(f)
             for key in (session_meta_id(f), thread_id_from_path(f)):
                 if key:
-                    idx.setdefault(key, str(f))
-    _INDEX[str(root)] = idx
-    return idx
+                    self.by_id.setdefault(key, f)
+
+    def lookup(self, thread_id: str) -> str | None:
+        hit = self.by_id.get(thread_id)
+        if (hit is None or not os.path.isfile(hit)) and time.monotonic() - self.scanned_at > _RESCAN_S:
+            if hit is not None:
+                del self.by_id[thread_id]
+            self.scan()
+            hit = self.by_id.get(thread_id)
+        return hit
+
+
+_RESCAN_S = 5.0
+_INDEXES: dict[tuple[str, bool], _Index] = {}
 
 
 def find_parent_file(child: str | Path, thread_id: str) -> Path | None:
-    """The rollout of thread ``thread_id`` in the Codex home holding ``child`` (None if absent)."""
+    """The rollout of thread ``thread_id`` next to ``child`` (same Codex home), None if absent."""
     child_p = Path(child).resolve()
-    for root in _roots(child_p):
-        idx = _INDEX.get(str(root))
-        hit = idx.get(thread_id) if idx is not None else None
-        if hit is None or not Path(hit).is_file():
-            hit = _build_index(root).get(thread_id)
+    for root, recursive in _roots(child_p):
+        if not root.is_dir():
+            continue
+        idx = _INDEXES.get((str(root), recursive))
+        if idx is None:
+            idx = _INDEXES[(str(root), recursive)] = _Index(root, recursive)
+        hit = idx.lookup(thread_id)
         if hit is not None and Path(hit).resolve() != child_p:
             return Path(hit)
     return None

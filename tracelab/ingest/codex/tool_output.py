@@ -45,6 +45,13 @@ _ERROR_PREFIXES = (
 )
 
 
+def exit_code(value: Any) -> int | None:
+    """An exit code that fits the ``int32`` column (anything else is not an exit code)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if -(2**31) <= value < 2**31 else None
+
+
 @dataclass
 class Output:
     """What one tool output says."""
@@ -127,9 +134,7 @@ def _from_text(text: str, images: int) -> Output:
             obj = None
         if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict):
             meta = obj["metadata"]
-            code = meta.get("exit_code")
-            if isinstance(code, int) and not isinstance(code, bool):
-                out.exit_code = code
+            out.exit_code = exit_code(meta.get("exit_code"))
             dur = meta.get("duration_seconds")
             if isinstance(dur, (int, float)) and not isinstance(dur, bool):
                 out.duration_ms = float(dur) * 1000.0
@@ -140,7 +145,7 @@ def _from_text(text: str, images: int) -> Output:
     head = _header(text)
     m = _EXIT_RE.search(head)
     if m:
-        out.exit_code = int(m.group(1))
+        out.exit_code = exit_code(int(m.group(1)))
     m = _WALL_RE.search(head)
     if m:
         out.duration_ms = float(m.group(1)) * 1000.0

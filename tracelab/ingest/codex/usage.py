@@ -25,6 +25,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: Larger counts are garbage; capping keeps sums inside int64.
+_MAX = 2**53
+
 #: Counter names in a Codex usage object, in the order kept in state.
 FIELDS = ("input_tokens", "cached_input_tokens", "cache_write_input_tokens", "output_tokens", "reasoning_output_tokens")
 
@@ -41,7 +44,7 @@ def read_usage(obj: Any) -> list[int] | None:
             vals.append(0)
             continue
         found = True
-        vals.append(max(int(v), 0))
+        vals.append(min(max(int(v), 0), _MAX))
     return vals if found else None
 
 
