@@ -70,15 +70,15 @@ def _stamp(snap: Snapshot) -> str:
     return h.hexdigest()
 
 
-def _members_frame(events: pl.DataFrame, episode_frames: list[pl.DataFrame]) -> pl.DataFrame:
-    """Event rows and episode rows, in the ``failure_members`` column set."""
+def _members_frame(events: pl.DataFrame, episode_frames: list[pl.DataFrame], sess: pl.DataFrame) -> pl.DataFrame:
+    """Event rows and episode rows, in the ``failure_members`` column set (``sess``: session_key
+    → session_id, for episodes in sessions without failure events)."""
     ev = events.with_columns(
         pl.concat_str([pl.col("family"), pl.col("event_key")], separator=":").alias("member_key"),
         pl.lit("event").alias("role"),
         pl.lit(None, pl.Int32).alias("run_length"),
         pl.lit(None, pl.String).alias("related_event_key"),
     )
-    sess = events.select("session_key", "session_id").unique(subset=["session_key"])
     wanted = [c for c in T.MEMBERS.names if c not in ("week", "excerpt")] + ["key"]
     frames = []
     for f in [ev] + [e for e in episode_frames if e.height]:
@@ -109,7 +109,8 @@ def compute(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]
         "source_file", "line_no", "ord", "status", "text", "family", "is_warmup",
     ).to_arrow())
     eps = C.episodes(B.loops(con), B.retry_storms(con), B.context_exhaustion(con), B.abandoned(con))
-    members = _members_frame(events, eps)
+    sess = pl.from_arrow(con.sql("SELECT session_key, any_value(session_id) AS session_id FROM sessions GROUP BY 1").to_arrow_table())
+    members = _members_frame(events, eps, sess)
     if members.height == 0:
         members = pl.from_arrow(T.MEMBERS.empty_table())
     n_sessions = con.execute("SELECT count(*) FROM sessions WHERE NOT coalesce(is_warmup, false)").fetchone()[0]

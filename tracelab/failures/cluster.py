@@ -66,7 +66,15 @@ def assign(df: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("tool_family"))
         .alias("tool_family")
     )
-    df = df.with_columns(B.canonical_text_expr().alias("_ntext"))
+    special = pl.col("family").is_in(["user_rejection", "interrupt"])
+    if df.select(special.any()).item():
+        # canonical lines for rejections/interrupts; the regexes run on those rows only
+        df = df.with_row_index("_i")
+        df = pl.concat(
+            [df.filter(special).with_columns(B.canonical_text_expr().alias("_ntext")), df.filter(~special).with_columns(pl.col("text").alias("_ntext"))]
+        ).sort("_i").drop("_i")
+    else:
+        df = df.with_columns(pl.col("text").alias("_ntext"))
     df = normalize_frame(df, text="_ntext").drop("_ntext")
     groups = df.select("family", "tool_family", "subkind", "fingerprint").unique()
     mined = groups.filter(~pl.col("subkind").is_in(FIXED_SUBKINDS) & ~pl.col("family").is_in(FIXED_FAMILIES))

@@ -161,44 +161,54 @@ def _x(t: pl.Expr, pattern: str) -> pl.Expr:
     return t.str.extract(pattern, 1)
 
 
-def _shell_key(body: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(key line, sub-kind) of program output, by priority."""
-    body = body.str.replace_all(_CODE_FRAME, "")
-    has_tb = body.str.contains("Traceback (most recent call last)", literal=True)
-    py = body.str.extract_all(_PY_EXC).list.last().str.strip_chars()
-    pytest_sum = body.str.extract_all(_PYTEST_SUMMARY).list.last()
-    is_pytest = body.str.contains("test session starts", literal=True)
+def _shell_keys(df: pl.DataFrame, body: str) -> pl.DataFrame:
+    """Add ``key``/``subkind`` for program output in column ``body``, by priority.
+
+    Every rule's match is materialised once as a column and the priority is applied over
+    those columns: one regex pass per rule, however many times a rule is consulted.
+    """
+    df = df.with_columns(pl.col(body).str.replace_all(_CODE_FRAME, "").alias("_b"))
+    b = pl.col("_b")
+    df = df.with_columns(
+        b.str.contains("Traceback (most recent call last)", literal=True).alias("_tb"),
+        b.str.extract_all(_PY_EXC).list.last().str.strip_chars().alias("_py"),
+        b.str.extract_all(_PYTEST_SUMMARY).list.last().alias("_pys"),
+        b.str.contains("test session starts", literal=True).alias("_ispy"),
+        _x(b, _LABEL).alias("_label"),
+        _x(b, _GO_FAIL).alias("_go"),
+        _x(b, _DIAG).alias("_diag"),
+        _x(b, _CROSS).alias("_cross"),
+        _x(b, _LOCATED).alias("_loc"),
+        _x(b, _KEYWORD).alias("_kw"),
+        _x(b, _FIRST).alias("_first"),
+    )
+    pys = pl.col("_pys")
     pytest_key = (
-        pl.when(pytest_sum.str.contains(r"\bfailed\b")).then(pl.lit("pytest: tests failed"))
-        .when(pytest_sum.str.contains(r"\berrors?\b")).then(pl.lit("pytest: errors"))
-        .when(pytest_sum.str.contains(r"no tests ran|no tests collected|deselected")).then(pl.lit("pytest: no tests ran"))
+        pl.when(pys.str.contains(r"\bfailed\b")).then(pl.lit("pytest: tests failed"))
+        .when(pys.str.contains(r"\berrors?\b")).then(pl.lit("pytest: errors"))
+        .when(pys.str.contains(r"no tests ran|no tests collected|deselected")).then(pl.lit("pytest: no tests ran"))
         .otherwise(pl.lit("pytest: run failed"))
     )
-    label = _x(body, _LABEL)
-    go = _x(body, _GO_FAIL)
-    diag = _x(body, _DIAG)
-    cross = _x(body, _CROSS)
-    located = _x(body, _LOCATED)
-    kw = _x(body, _KEYWORD)
-    first = _x(body, _FIRST)
+    py = pl.col("_py")
     cases = [
-        (has_tb & py.is_not_null(), py, "py_exception"),
-        (go.is_not_null(), go, "go_test"),
-        (label.is_not_null(), label, "labelled"),
-        (is_pytest, pytest_key, "pytest"),
-        (diag.is_not_null(), diag, "diagnostic"),
-        (cross.is_not_null(), cross, "diagnostic"),
-        (located.is_not_null(), located, "diagnostic"),
+        (pl.col("_tb") & py.is_not_null(), py, "py_exception"),
+        (pl.col("_go").is_not_null(), pl.col("_go"), "go_test"),
+        (pl.col("_label").is_not_null(), pl.col("_label"), "labelled"),
+        (pl.col("_ispy"), pytest_key, "pytest"),
+        (pl.col("_diag").is_not_null(), pl.col("_diag"), "diagnostic"),
+        (pl.col("_cross").is_not_null(), pl.col("_cross"), "diagnostic"),
+        (pl.col("_loc").is_not_null(), pl.col("_loc"), "diagnostic"),
         (py.is_not_null(), py, "py_exception"),
-        (kw.is_not_null(), kw, "keyword"),
-        (first.is_not_null(), first, "first_line"),
+        (pl.col("_kw").is_not_null(), pl.col("_kw"), "keyword"),
+        (pl.col("_first").is_not_null(), pl.col("_first"), "first_line"),
     ]
     key = pl.when(cases[0][0]).then(cases[0][1])
     kind = pl.when(cases[0][0]).then(pl.lit(cases[0][2]))
     for cond, val, name in cases[1:]:
         key = key.when(cond).then(val)
         kind = kind.when(cond).then(pl.lit(name))
-    return key.otherwise(pl.lit("")), kind.otherwise(pl.lit("empty"))
+    df = df.with_columns(key.otherwise(pl.lit("")).alias("key"), kind.otherwise(pl.lit("empty")).alias("subkind"))
+    return df.drop("_b", "_tb", "_py", "_pys", "_ispy", "_label", "_go", "_diag", "_cross", "_loc", "_kw", "_first")
 
 
 def _json_msg(t: pl.Expr) -> pl.Expr:
@@ -244,39 +254,57 @@ def _hook_key(raw: pl.Expr) -> pl.Expr:
     ).otherwise(first)
 
 
-def key_line_expr(text: pl.Expr, family: pl.Expr, tool_fam: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(key line, sub-kind) for one failure, by family and tool family."""
-    cleaned = clean_expr(text)
-    body = strip_harness_expr(cleaned)
-    exit_hdr = pl.coalesce(
-        _x(cleaned, r"\A\s*(?:Error: )?(Exit code:? -?\d+)"),
-        _x(cleaned, r"(Process exited with code -?\d+)"),
-        _x(cleaned, r"(Command exited with code -?\d+)\s*\z"),
-    )
-    shell_key, shell_kind = _shell_key(body)
-    body_empty = body.str.strip_chars().str.len_chars() == 0
-    first = _x(body, _FIRST)
-    jmsg = _json_msg(body)
-    msg_first = pl.when(body.str.contains(r"\A\s*[{\[]\s*\"") & jmsg.is_not_null()).then(jmsg).otherwise(first)
-    is_api = family.is_in(["api_error", "rate_limit"])
-    is_hook = family.is_in(["hook_block", "hook_error"])
-    is_shell = tool_fam == "shell"
-    key = (
-        pl.when(is_api).then(_api_key(cleaned))
-        .when(is_hook).then(_hook_key(cleaned))
-        .when(body_empty & exit_hdr.is_not_null()).then(pl.concat_str([pl.lit("exit code "), exit_hdr.str.extract(r"(-?\d+)", 1), pl.lit(" (no output)")]))
-        .when(body_empty).then(pl.lit("(empty error)"))
-        .when(is_shell & family.is_in(["tool_error"])).then(shell_key)
-        .otherwise(msg_first)
-    )
-    kind = (
-        pl.when(is_api).then(pl.lit("api"))
-        .when(is_hook).then(pl.lit("hook"))
-        .when(body_empty).then(pl.lit("no_output"))
-        .when(is_shell & family.is_in(["tool_error"])).then(shell_kind)
+#: Which extractor a failure goes through: API payloads, hook records, program output of a
+#: shell tool, or a tool's own message.
+ROUTES = ("api", "hook", "shell", "message")
+
+
+def route_expr(family: pl.Expr, tool_fam: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(family.is_in(["api_error", "rate_limit"])).then(pl.lit("api"))
+        .when(family.is_in(["hook_block", "hook_error"])).then(pl.lit("hook"))
+        .when((tool_fam == "shell") & (family == "tool_error")).then(pl.lit("shell"))
         .otherwise(pl.lit("message"))
     )
-    return key.fill_null("").str.slice(0, KEY_CHARS), kind
+
+
+def route_keys(df: pl.DataFrame, text: str, route: str) -> pl.DataFrame:
+    """Add ``key`` (the informative line) and ``subkind`` to rows that all take ``route``
+    (see :data:`ROUTES`). Routes are evaluated separately (:func:`normalize_frame` splits the
+    rows), so the program-output rules only ever run on program output."""
+    df = df.with_columns(clean_expr(pl.col(text)).alias("_clean"))
+    cleaned = pl.col("_clean")
+    if route == "api":
+        df = df.with_columns(_api_key(cleaned).alias("key"), pl.lit("api").alias("subkind"))
+    elif route == "hook":
+        df = df.with_columns(_hook_key(cleaned).alias("key"), pl.lit("hook").alias("subkind"))
+    else:
+        df = df.with_columns(
+            strip_harness_expr(cleaned).alias("_body"),
+            pl.coalesce(
+                _x(cleaned, r"\A\s*(?:Error: )?(Exit code:? -?\d+)"),
+                _x(cleaned, r"(Process exited with code -?\d+)"),
+                _x(cleaned, r"(Command exited with code -?\d+)\s*\z"),
+            ).str.extract(r"(-?\d+)", 1).alias("_exit"),
+        )
+        body = pl.col("_body")
+        if route == "shell":
+            df = _shell_keys(df, "_body")
+        else:
+            df = df.with_columns(_json_msg(body).alias("_jmsg"))
+            df = df.with_columns(
+                pl.when(body.str.contains(r"\A\s*[{\[]\s*\"") & pl.col("_jmsg").is_not_null()).then(pl.col("_jmsg")).otherwise(_x(body, _FIRST)).alias("key"),
+                pl.lit("message").alias("subkind"),
+            ).drop("_jmsg")
+        empty = body.str.strip_chars().str.len_chars() == 0
+        df = df.with_columns(
+            pl.when(empty & pl.col("_exit").is_not_null()).then(pl.concat_str([pl.lit("exit code "), pl.col("_exit"), pl.lit(" (no output)")]))
+            .when(empty).then(pl.lit("(empty error)"))
+            .otherwise(pl.col("key"))
+            .alias("key"),
+            pl.when(empty).then(pl.lit("no_output")).otherwise(pl.col("subkind")).alias("subkind"),
+        ).drop("_body", "_exit")
+    return df.with_columns(pl.col("key").fill_null("").str.slice(0, KEY_CHARS)).drop("_clean")
 
 
 # ------------------------------------------------------------------------------ 3. mask
@@ -348,13 +376,22 @@ def normalize_frame(df: pl.DataFrame | pl.LazyFrame, *, text: str = "text", fami
     """Add ``key`` (the informative line, unmasked), ``subkind`` and ``fingerprint`` (masked).
 
     Work is done once per distinct (text, family, tool family), so repeated identical error
-    texts cost nothing extra.
+    texts cost nothing extra, and each route's rules run only on that route's rows.
     """
     lf = df.lazy()
-    distinct = lf.select(text, family, tool_family).unique()
-    key, kind = key_line_expr(pl.col(text), pl.col(family), pl.col(tool_family))
-    norm = distinct.with_columns(key.alias("key"), kind.alias("subkind")).with_columns(_fingerprint_expr(pl.col("key"), pl.col("subkind")).alias("fingerprint"))
-    return lf.join(norm, on=[text, family, tool_family], how="left", nulls_equal=True).collect()
+    distinct = lf.select(text, family, tool_family).unique().with_columns(route_expr(pl.col(family), pl.col(tool_family)).alias("_route")).collect()
+    parts = []
+    for route in ROUTES:
+        sub = distinct.filter(pl.col("_route") == route)
+        if sub.height == 0:
+            continue
+        parts.append(route_keys(sub, text, route))
+    if parts:
+        norm = pl.concat(parts).drop("_route")
+    else:
+        norm = distinct.drop("_route").with_columns(pl.lit(None, pl.String).alias("key"), pl.lit(None, pl.String).alias("subkind"))
+    norm = norm.with_columns(_fingerprint_expr(pl.col("key"), pl.col("subkind")).alias("fingerprint"))
+    return lf.join(norm.lazy(), on=[text, family, tool_family], how="left", nulls_equal=True).collect()
 
 
 def normalize(text: str, *, family: str = "tool_error", tool: str | None = None, tool_fam: str | None = None) -> str:

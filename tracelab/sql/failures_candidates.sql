@@ -5,19 +5,22 @@
 --   `source` says where the row came from (tool | api | interrupt | hook | system); `ord` is
 --   the event's position in its session (ts, then file, then line order).
 --   Parameters: $limit_re (regex for usage/rate-limit notices in system lines).
-WITH ordered AS (
+WITH positions AS (
     SELECT
-        e.*,
-        row_number() OVER (PARTITION BY e.session_key ORDER BY e.ts NULLS LAST, e.source_file, e.seq) AS ord
-    FROM events e
+        session_key,
+        event_key,
+        row_number() OVER (PARTITION BY session_key ORDER BY ts NULLS LAST, source_file, seq) AS ord
+    FROM events
 ),
 results AS (
     SELECT * EXCLUDE (rn) FROM (
         SELECT
-            o.*,
-            row_number() OVER (PARTITION BY o.session_key, o.tool_call_id ORDER BY o.seq, o.source_file) AS rn
-        FROM ordered o
-        WHERE o.kind = 'tool_result' AND o.tool_call_id IS NOT NULL
+            e.event_key, e.session_key, e.tool_call_id, e.ts, e.source_file, e.line_no, e.text, e.native_type,
+            row_number() OVER (PARTITION BY e.session_key, e.tool_call_id ORDER BY e.seq, e.source_file) AS rn
+        FROM events e
+        WHERE e.kind = 'tool_result' AND e.tool_call_id IS NOT NULL
+          AND (e.session_key, e.tool_call_id) IN (
+              SELECT (session_key, tool_call_id) FROM tool_calls WHERE status IN ('error', 'user_rejected', 'interrupted'))
     ) WHERE rn = 1
 ),
 tool_fail AS (
@@ -33,7 +36,6 @@ tool_fail AS (
         coalesce(r.ts, t.ended_at, t.started_at) AS ts,
         coalesce(r.source_file, t.source_file) AS source_file,
         coalesce(r.line_no, t.result_line_no, t.call_line_no) AS line_no,
-        r.ord,
         t.status,
         coalesce(r.text, t.output_text, t.error_text, '') AS text,
         r.native_type
@@ -54,11 +56,10 @@ event_fail AS (
         o.ts,
         o.source_file,
         o.line_no,
-        o.ord,
         coalesce(o.status, o.stop_reason) AS status,
         coalesce(o.text, o.extra, '') AS text,
         o.native_type
-    FROM ordered o
+    FROM events o
     WHERE o.kind IN ('api_error', 'interrupt')
        OR (o.kind = 'hook' AND (
               o.native_type IN ('attachment/hook_blocking_error', 'attachment/hook_non_blocking_error')
@@ -73,10 +74,12 @@ fails AS (
     SELECT * FROM event_fail
 )
 SELECT
-    f.* EXCLUDE (model),
+    f.source, f.event_key, f.tool_call_key, f.tool_call_id, f.session_key, f.agent, f.tool_name, f.ts,
+    f.source_file, f.line_no, p.ord, f.status, f.text, f.native_type,
     coalesce(f.model, s.primary_model) AS model,
     s.session_id,
     coalesce(s.is_warmup, false) AS is_warmup
 FROM fails f
+LEFT JOIN positions p USING (session_key, event_key)
 LEFT JOIN sessions s USING (session_key)
-ORDER BY f.session_key, f.ord NULLS LAST, f.event_key
+ORDER BY f.session_key, p.ord NULLS LAST, f.event_key
