@@ -228,3 +228,27 @@ def test_date_partitions_prune(claude_wh):
     for f in (claude_wh / "events").rglob("*.parquet"):
         months = set(pq.read_table(f, columns=["month"]).column("month").to_pylist())
         assert months == {f.parent.name.split("=", 1)[1]}
+
+
+def test_touched_but_unchanged_file_reparses_cleanly(tmp_path):
+    """mtime changed, content not: a full re-parse that replaces the file's rows exactly."""
+    d = tmp_path / "p"
+    d.mkdir()
+    f = d / "s-1.jsonl"
+    f.write_text(_line("u1", "2026-01-01T00:00:00.000Z") + "\n" + _asst("u2", "2026-01-01T00:00:01.000Z", "m1") + "\n")
+    wh = tmp_path / "wh"
+    ingest([str(d)], wh, jobs=1)
+    before = _table_dump(wh)
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    s = ingest([str(d)], wh, jobs=1)
+    assert s.files_parsed == 1 and s.lines_duplicate == 0
+    assert _table_dump(wh) == before
+
+
+def test_whole_json_document_is_refused_with_a_reason(tmp_path):
+    f = tmp_path / "message.json"
+    f.write_text(json.dumps({"role": "assistant", "content": []}, indent=2))
+    s = ingest([str(f)], tmp_path / "wh", jobs=1)
+    assert s.files_parsed == 0
+    assert len(s.skipped) == 1 and "single JSON dict document, not a JSONL session file" in s.skipped[0]

@@ -50,7 +50,7 @@ class IngestError(Exception):
 class FileTask:
     path: str
     agent: str
-    mode: str  # full | append
+    mode: str  # full | append | reparse (an append the adapter turned into a full parse)
     start_offset: int = 0
     start_line: int = 0
     state: dict | None = None
@@ -116,12 +116,29 @@ def resolve_inputs(paths: Iterable[str], agent: str | None = None, skipped: list
             elif p.is_file():
                 ad = forced or registry.detect(p)
                 if ad is None:
-                    # unknown content: ingest with the first adapter so every line is accounted for
-                    ad = next(iter(ads.values()))
+                    if p.stat().st_size == 0:
+                        ad = next(iter(ads.values()))  # an empty file: recorded with 0 lines
+                    else:
+                        if skipped is not None:
+                            skipped.append(f"{p}: {_why_unrecognised(p)}; pass --agent to force an adapter")
+                        continue
                 out.setdefault(p.resolve(), ad)
             else:
                 raise IngestError(f"{p}: no such file or directory")
     return sorted(out.items(), key=lambda kv: str(kv[0]))
+
+
+def _why_unrecognised(p: Path) -> str:
+    """A short reason a file matched no adapter (e.g. a whole JSON document, not JSONL)."""
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(1 << 20)
+        if len(head) < (1 << 20):
+            obj = orjson.loads(head)
+            return f"a single JSON {type(obj).__name__} document, not a JSONL session file"
+    except (orjson.JSONDecodeError, OSError):
+        pass
+    return "content matches no known agent format (Claude Code, Codex, Pi)"
 
 
 def fingerprint(path: str, nbytes: int) -> str:
@@ -196,6 +213,10 @@ def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcom
         ad = registry.get(task.agent)
         try:
             res = ad.parse(task.path, task.start_offset, task.start_line, task.state)
+            if task.mode == "append" and res.state.get("needs_full_reparse"):
+                # the appended lines change the meaning of rows already written: parse it all
+                task.mode, task.start_offset, task.start_line, task.state = "reparse", 0, 0, None
+                res = ad.parse(task.path, 0, 0, None)
             if res.buffer is not None:
                 buf = res.buffer
                 line_nos = buf.cols["line_no"]
@@ -362,7 +383,8 @@ def _existing_keys(wh: Warehouse, snap: Snapshot) -> set[str]:
 
 def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], parts: list[str], removed_paths, summary, policy) -> None:
     now_ms = int(time.time() * 1000)
-    # 1. remove rows of files being fully re-parsed
+    # 1. remove rows of files being fully re-parsed (including appends an adapter asked to re-parse)
+    removed_paths = set(removed_paths) | {o.task.path for o in outcomes if o.task.mode == "reparse"}
     if removed_paths:
         snap = _drop_files(wh, snap, removed_paths, batch)
     seen = _existing_keys(wh, snap)
@@ -486,34 +508,23 @@ def _drop_duplicate_rows(wh: Warehouse, parts: list[str], dups: dict[str, list[i
 
 def _drop_files(wh: Warehouse, snap: Snapshot, paths: set[str], batch: str) -> Snapshot:
     """Rewrite the events partitions that hold rows of ``paths`` without those rows."""
-    import duckdb
+    import pyarrow.parquet as pq
 
-    files = wh.files_of("events", snap)
-    if not files:
-        return snap
-    con = duckdb.connect()
-    try:
-        con.register("dropped", pa.table({"p": sorted(paths)}))
-        keep_parts: list[str] = []
-        rewrite: list[str] = []
-        for rel, f in zip(snap.tables["events"], files):
-            hit = con.execute(
-                "SELECT count(*) FROM read_parquet($f) WHERE source_file IN (SELECT p FROM dropped)", {"f": str(f)}
-            ).fetchone()[0]
-            (rewrite if hit else keep_parts).append(rel)
-        parts: list[str] = []
-        for i, rel in enumerate(rewrite):
-            t = con.sql(
-                "SELECT * FROM read_parquet($f, hive_partitioning = false) WHERE source_file NOT IN (SELECT p FROM dropped)",
-                params={"f": str(wh.root / rel)},
-            ).to_arrow_table()
-            if t.num_rows:
-                t = S.cast_table(t, "events")
-                month = rel.split("month=")[1].split("/")[0] if "month=" in rel else None
-                parts.append(wh.write_part("events", t, f"{batch}-d{i}", partition=month))
-        snap.tables["events"] = keep_parts + parts
-    finally:
-        con.close()
+    value_set = pa.array(sorted(paths), pa.string())
+    keep_parts: list[str] = []
+    for i, rel in enumerate(snap.tables.get("events", [])):
+        path = wh.root / rel
+        src = pq.read_table(path, columns=["source_file"]).column("source_file")
+        hit = pc.is_in(src, value_set=value_set)
+        if not pc.any(hit).as_py():
+            keep_parts.append(rel)
+            continue
+        t = pq.read_table(path)
+        t = t.filter(pc.invert(pc.is_in(t.column("source_file"), value_set=value_set)))
+        if t.num_rows:
+            month = rel.split("month=")[1].split("/")[0] if "month=" in rel else None
+            keep_parts.append(wh.write_part("events", S.cast_table(t, "events"), f"{batch}-d{i:05d}", partition=month))
+    snap.tables["events"] = keep_parts
     return snap
 
 

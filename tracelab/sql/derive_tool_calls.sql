@@ -1,8 +1,8 @@
 -- name: derive_tool_calls
 -- description: One row per tool call joined to its result (same session, same tool_call_id).
 --   status: the adapter's classification of the result (ok / error / user_rejected /
---   interrupted); a result marked ok whose exit code is non-zero is an error; no result at
---   all is `no_result`. Exit code and reported duration come from the result row, else from
+--   interrupted); a result marked ok whose exit code is non-zero is an error, and so is one a
+--   later runtime event reports as failed; no result at all is `no_result`. Exit code and reported duration come from the result row, else from
 --   runtime tool events (Codex exec_command_end, later write_stdin polls).
 --   latency_ms = result row ts - call row ts.
 WITH calls AS (
@@ -26,6 +26,7 @@ meta AS (
         arg_max(exit_code, seq) FILTER (WHERE exit_code IS NOT NULL) AS exit_code,
         max(duration_ms) AS duration_ms,
         arg_max(status, seq) FILTER (WHERE status IS NOT NULL) AS status,
+        arg_max(spawned_session_key, seq) FILTER (WHERE spawned_session_key IS NOT NULL) AS spawned_session_key,
         max(ts) AS last_ts
     FROM events
     WHERE kind = 'tool_event' AND tool_call_id IS NOT NULL
@@ -46,6 +47,7 @@ joined AS (
         m.exit_code AS m_exit,
         m.duration_ms AS m_duration,
         m.status AS m_status,
+        m.spawned_session_key AS m_spawned,
         coalesce(r.exit_code, m.exit_code) AS exit_code_final
     FROM calls c
     LEFT JOIN results r USING (session_key, tool_call_id)
@@ -56,6 +58,8 @@ classified AS (
         *,
         CASE
             WHEN r_status IS NULL AND r_ts IS NULL THEN coalesce(m_status, 'no_result')
+            -- a runtime event may report a failure after the result said ok (failed patch apply)
+            WHEN coalesce(r_status, 'ok') = 'ok' AND m_status IN ('error', 'user_rejected', 'interrupted') THEN m_status
             WHEN coalesce(r_status, 'ok') = 'ok' AND coalesce(exit_code_final, 0) <> 0 THEN 'error'
             ELSE coalesce(r_status, CASE WHEN r_is_error THEN 'error' ELSE 'ok' END)
         END AS status_final
@@ -94,7 +98,7 @@ SELECT
     CAST(ts AS DATE) AS date,
     strftime(ts, '%Y-%m') AS month,
     coalesce(is_sidechain, false) AS is_sidechain,
-    r_spawned AS subagent_session_key,
+    coalesce(r_spawned, m_spawned, classified.spawned_session_key) AS subagent_session_key,
     source_file,
     line_no AS call_line_no,
     r_line::INTEGER AS result_line_no
