@@ -191,6 +191,16 @@ def test_cli_show_prints_exemplars_with_context(wh_path):
         assert (anchor["source_file"], anchor["line_no"]) == (ex["member"]["source_file"], ex["member"]["line_no"])
 
 
+def test_merge_view_only_regroups(wh_path):
+    plain = api.clusters(wh_path)
+    merged = api.clusters(wh_path, merge=True, merge_threshold=0.5)
+    assert merged.height <= plain.height
+    assert merged.get_column("n_events").sum() == plain.get_column("n_events").sum()
+    assert set(merged.get_column("cluster_id")) <= set(plain.get_column("cluster_id"))
+    res = CliRunner().invoke(cli, ["failures", "-w", wh_path, "--merge", "--json"])
+    assert res.exit_code == 0 and len(json.loads(res.output)) == api.clusters(wh_path, merge=True).height
+
+
 def test_cli_show_unknown_cluster_fails_cleanly(wh_path):
     res = CliRunner().invoke(cli, ["failures", "-w", wh_path, "show", "zz-nope"])
     assert res.exit_code != 0 and "no failure cluster" in res.output
