@@ -40,6 +40,8 @@ from tracelab.ingest.base import EventBuffer, ParseResult
 from tracelab.store.warehouse import Snapshot, Warehouse
 
 FINGERPRINT_BYTES = 1 << 16
+#: below this much input, parsing in worker processes costs more than it saves
+PARALLEL_MIN_BYTES = 24 << 20
 
 
 class IngestError(Exception):
@@ -349,13 +351,18 @@ def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int 
         summary.errors.extend(bo.errors)
         summary.files_failed += len(bo.errors)
 
-    if jobs <= 1 or len(batches) == 1:
+    if jobs <= 1 or len(batches) == 1 or total_bytes < PARALLEL_MIN_BYTES:
         for a in args:
             handle(_parse_batch(a))
     else:
         import multiprocessing as mp
 
-        ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
+        # forkserver, not fork: the caller may hold threads (DuckDB, notebooks, test runners)
+        # and a forked child of a threaded process can deadlock
+        methods = mp.get_all_start_methods()
+        ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if "forkserver" in methods:
+            ctx.set_forkserver_preload(["tracelab.ingest.engine", "tracelab.ingest.claude", "pyarrow.parquet"])
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
             for bo in pool.map(_parse_batch, args, chunksize=1):
                 handle(bo)

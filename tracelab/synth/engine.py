@@ -173,7 +173,9 @@ def generate(
                 if consume(_run_task(t)):
                     break
         else:
-            method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+            # never plain fork: the caller may hold threads (DuckDB, a test runner), and a forked
+            # child of a threaded process can deadlock on a lock some other thread held
+            method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
             with mp.get_context(method).Pool(jobs) as pool:
                 pending: deque[Any] = deque()
                 it = tasks()
