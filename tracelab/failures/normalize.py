@@ -84,11 +84,6 @@ def tool_family(tool_name: str | None) -> str:
     return "other"
 
 
-def tool_family_expr(col: str = "tool_name") -> pl.Expr:
-    """:func:`tool_family` as an expression (computed once per distinct tool name)."""
-    return pl.col(col).map_elements(tool_family, return_dtype=pl.String, skip_nulls=False)
-
-
 # ------------------------------------------------------------------------------ 1. clean
 _ANSI = r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[@-Z\\-_]"
 _TAGS = r"</?(?:tool_use_error|error|stderr|stdout|system-reminder)>"
@@ -116,7 +111,6 @@ def strip_harness_expr(t: pl.Expr) -> pl.Expr:
 
 
 # ------------------------------------------------------------------------------ 2. key line
-_LINE = r"[^\n]*"
 #: Python: the exception line that ends a traceback (the last one wins).
 _PY_EXC = r"(?m)^[ \t]*((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Warning|Failure|Fault)\b(?::[^\n]*)?)[ \t]*$"
 #: A line that starts with an error label: ``ERROR: …``, ``fatal: …``, ``Error: …``, ``panic: …``.
