@@ -16,7 +16,7 @@ from tracelab.charts import theme
 from tracelab.charts._frame import ChartInputError
 from tracelab.charts.compare import model_scorecard
 from tracelab.charts.errors import tool_error_rates
-from tracelab.charts.export import save, to_html, to_png, to_svg
+from tracelab.charts.export import render_offline, save, to_html, to_png, to_svg
 from tracelab.charts.failures import failure_cluster_trends
 from tracelab.charts.latency import latency_boxplot, latency_ecdf
 from tracelab.charts.usage import cost_over_time, tokens_over_time
@@ -28,6 +28,7 @@ __all__ = [
     "latency_boxplot",
     "latency_ecdf",
     "model_scorecard",
+    "render_offline",
     "save",
     "theme",
     "to_html",

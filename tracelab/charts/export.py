@@ -41,6 +41,18 @@ def to_html(chart: alt.TopLevelMixin | dict) -> str:
     return vlc.vegalite_to_html(spec(chart), vl_version=_vl_version(), bundle=True)
 
 
+def render_offline(fmt: str = "svg") -> None:
+    """Show charts in notebooks as static images rendered by vl-convert (``svg`` or ``png``).
+
+    Altair's default notebook output is HTML that loads the Vega runtime from a CDN, which
+    shows nothing offline or in a viewer without JavaScript (GitHub, nbviewer, CI logs); a
+    static image renders everywhere. Tooltips are lost; use ``alt.renderers.enable("default")``
+    to get them back."""
+    if fmt not in ("svg", "png"):
+        raise ValueError(f"fmt must be 'svg' or 'png', got {fmt!r}")
+    alt.renderers.enable(fmt)
+
+
 def save(chart: alt.TopLevelMixin | dict, path: str | Path, *, scale: float = 2.0) -> Path:
     """Write ``chart`` to ``path``; the format comes from the suffix (.svg .png .html .json)."""
     path = Path(path)
