@@ -75,32 +75,58 @@ class EventBuffer:
     returns the complete ``events`` schema including ``date``, ``month`` and ``seq``.
     """
 
-    __slots__ = ("cols", "n", "_fill", "_last_ts")
+    __slots__ = ("_cols", "n", "_fill", "_last_ts")
 
     def __init__(self) -> None:
-        self.cols: dict[str, list] = {c: [] for c in _EVENT_COLS}
+        self._cols: dict[str, list] = {c: [] for c in _EVENT_COLS}
         self.n = 0
         self._fill: list[int | None] = []
         self._last_ts: int | None = None
 
     def add(self, _base: dict[str, Any] | None = None, /, **values: Any) -> None:
-        """Append a row: ``_base`` (shared line fields) overridden by ``values``."""
+        """Append a row: ``_base`` (shared line fields) overridden by ``values``.
+
+        Only the columns given are touched; the others are padded with nulls lazily (a row
+        sets ~20 of ~60 columns, so this is several times cheaper than filling every column).
+        """
         if _base is not None:
             values = {**_base, **values}
-        get = values.get
-        for name, lst in self.cols.items():
-            lst.append(get(name))
-        ts = get("ts")
+        n = self.n
+        cols = self._cols
+        for name, v in values.items():
+            if v is None:
+                continue
+            lst = cols.get(name)
+            if lst is None:
+                continue
+            if len(lst) < n:
+                lst.extend([None] * (n - len(lst)))
+            lst.append(v)
+        ts = values.get("ts")
         if ts is not None:
             self._last_ts = ts
         self._fill.append(self._last_ts)
-        self.n += 1
+        self.n = n + 1
+
+    def _pad(self) -> None:
+        n = self.n
+        for lst in self._cols.values():
+            if len(lst) < n:
+                lst.extend([None] * (n - len(lst)))
+
+    @property
+    def cols(self) -> dict[str, list]:
+        """All columns as full-length lists (safe for random access and assignment)."""
+        self._pad()
+        return self._cols
 
     def extend(self, other: "EventBuffer", fallback_ts: int | None = None) -> None:
         """Append all rows of ``other``; its rows before any timestamp take its first timestamp
         (or ``fallback_ts``) for partitioning."""
-        for name, lst in self.cols.items():
-            lst.extend(other.cols[name])
+        self._pad()
+        ocols = other.cols
+        for name, lst in self._cols.items():
+            lst.extend(ocols[name])
         fill = other._fill
         if fill and fill[0] is None:
             first = next((x for x in fill if x is not None), fallback_ts)
@@ -109,17 +135,24 @@ class EventBuffer:
         self.n += other.n
 
     def set_last(self, name: str, value: Any) -> None:
+        self._pad()
         self.cols[name][-1] = value
+
+    def column(self, name: str) -> list:
+        """A column as a full-length list (pads first)."""
+        self._pad()
+        return self.cols[name]
 
     def to_table(self) -> pa.Table:
         """The rows as a table with exactly the ``events`` schema (no cast needed later)."""
         import pyarrow.compute as pc
 
+        self._pad()
         by_name: dict[str, pa.Array] = {}
         for f in S.EVENTS:
             if f.name in ("date", "month", "seq"):
                 continue
-            data = self.cols[f.name]
+            data = self._cols[f.name]
             if f.type == S.TS:
                 by_name[f.name] = pa.array(data, type=pa.int64()).cast(S.TS)
             else:

@@ -59,7 +59,7 @@ classified AS (
         CASE
             WHEN r_status IS NULL AND r_ts IS NULL THEN coalesce(m_status, 'no_result')
             -- a runtime event may report a failure after the result said ok (failed patch apply)
-            WHEN coalesce(r_status, 'ok') = 'ok' AND m_status IN ('error', 'user_rejected', 'interrupted') THEN m_status
+            WHEN coalesce(r_status, 'ok') = 'ok' AND m_status IN ('error', 'user_rejected') THEN m_status
             WHEN coalesce(r_status, 'ok') = 'ok' AND coalesce(exit_code_final, 0) <> 0 THEN 'error'
             ELSE coalesce(r_status, CASE WHEN r_is_error THEN 'error' ELSE 'ok' END)
         END AS status_final
