@@ -115,8 +115,10 @@ def strip_harness_expr(t: pl.Expr) -> pl.Expr:
 _PY_EXC = r"(?m)^[ \t]*((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Warning|Failure|Fault)\b(?::[^\n]*)?)[ \t]*$"
 #: A line that starts with an error label: ``ERROR: …``, ``fatal: …``, ``Error: …``, ``panic: …``.
 _LABEL = r"(?m)^[ \t]*((?:ERROR|Error|error|FATAL|Fatal|fatal|panic|PANIC|npm ERR!|E)(?:\[[\w-]+\])?:[ \t]*\S[^\n]*)$"
-#: pytest's closing summary line ``==== 1 failed, 2 passed in 0.5s ====``.
-_PYTEST_SUMMARY = r"(?m)^=+ ([^\n=]*?\b(?:failed|passed|error|errors|no tests ran|deselected|skipped)\b[^\n=]*) =+[ \t]*$"
+#: pytest's closing summary line ``==== 1 failed, 2 passed in 0.5s ====`` (``-q`` drops the ``=``).
+_PYTEST_SUMMARY = r"(?m)^=*[ \t]*([^\n=]*?\b(?:failed|passed|error|errors|no tests ran|deselected|skipped)\b[^\n=]*? in [\d.]+s[^\n=]*?)[ \t]*=*[ \t]*$"
+#: Output that is a pytest run: its header, its section rules, or a short-summary ``FAILED node::id`` line.
+_PYTEST_RUN = r"(?m)test session starts|^=+ (?:FAILURES|ERRORS|short test summary info) =+[ \t]*$|^(?:FAILED|ERROR) \S+::\S+"
 #: Go: ``--- FAIL: TestName (0.00s)``.
 _GO_FAIL = r"(?m)^[ \t]*(--- FAIL: \S+)"
 #: Compiler / linter diagnostics: ``file.ts(3,4): error TS2304: …``, ``x.rs:1:2: error[E0425]: …``, ``- error: …``.
@@ -167,7 +169,7 @@ def _shell_keys(df: pl.DataFrame, body: str) -> pl.DataFrame:
         b.str.contains("Traceback (most recent call last)", literal=True).alias("_tb"),
         b.str.extract_all(_PY_EXC).list.last().str.strip_chars().alias("_py"),
         b.str.extract_all(_PYTEST_SUMMARY).list.last().alias("_pys"),
-        b.str.contains("test session starts", literal=True).alias("_ispy"),
+        b.str.contains(_PYTEST_RUN).alias("_ispy"),
         _x(b, _LABEL).alias("_label"),
         _x(b, _GO_FAIL).alias("_go"),
         _x(b, _DIAG).alias("_diag"),
