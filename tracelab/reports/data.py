@@ -45,14 +45,20 @@ def report_query(name: str) -> Q.Query:
     return q
 
 
-def report_query_names() -> list[str]:
+@lru_cache(maxsize=1)
+def _report_query_names() -> tuple[str, ...]:
     d = resources.files("tracelab.reports").joinpath("sql")
-    return sorted(e.name[:-4] for e in d.iterdir() if e.name.endswith(".sql"))
+    return tuple(sorted(e.name[:-4] for e in d.iterdir() if e.name.endswith(".sql")))
+
+
+def report_query_names() -> list[str]:
+    """Names of the report's own queries (``tracelab/reports/sql/*.sql``)."""
+    return list(_report_query_names())
 
 
 def run(con: "duckdb.DuckDBPyConnection", name: str, **params: Any) -> pl.DataFrame:
     """Run a report query (if ``name`` is one) or a library query, as Polars."""
-    q = report_query(name) if name in report_query_names() else name
+    q = report_query(name) if name in _report_query_names() else name
     return Q.run(q, con, **params)
 
 

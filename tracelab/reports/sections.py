@@ -214,9 +214,9 @@ def tool_errors_section(d: WeeklyData) -> Section:
             calls="completed",
             flag="regression",
             title=f"Tool error rate, {d.week} (95% Wilson interval)",
-            subtitle=f"{CHART_TOOLS} most used tools; red ring = regression against {d.previous}",
+            subtitle=f"{tools.height} most used tools; red ring = regression against {d.previous}",
         )
-        figures.append(Figure("tool-error-rates", "Tool error rates by model and tool", chart, f"Tool error rates with 95% intervals for the {CHART_TOOLS} most used tools in {d.week}, by model."))
+        figures.append(Figure("tool-error-rates", "Tool error rates by model and tool", chart, f"Tool error rates with 95% intervals for the {tools.height} most used tools in {d.week}, by model."))
     shown = _top_with_flags(ec, TOP_ROWS)
     table = Table(
         "tool-error-table",
