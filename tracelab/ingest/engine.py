@@ -477,14 +477,17 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], parts: list[
     from tracelab.store import derive
 
     derive.rebuild(wh, snap, batch)
+    from tracelab.failures.api import rebuild_in_snapshot as rebuild_failures
+
+    rebuild_failures(wh, snap, batch)
     for hook in POST_DERIVE_HOOKS:
         hook(wh, snap, batch)
     wh.commit(snap)
     summary.rows = _row_counts(wh, snap)
 
 
-#: Callables ``hook(warehouse, snapshot, batch)`` run after the derived tables are rebuilt and
-#: before the snapshot is committed (failure clustering registers one).
+#: Extra callables ``hook(warehouse, snapshot, batch)`` run after the derived and failure tables
+#: are rebuilt and before the snapshot is committed.
 POST_DERIVE_HOOKS: list[Callable[[Warehouse, Snapshot, str], None]] = []
 
 
