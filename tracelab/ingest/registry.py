@@ -32,15 +32,8 @@ _CACHE: dict[str, Adapter] = {}
 def adapters() -> dict[str, Adapter]:
     if not _CACHE:
         for name in ADAPTER_MODULES:
-            try:
-                mod = importlib.import_module(f"tracelab.ingest.{name}")
-            except ModuleNotFoundError as exc:  # adapter not written yet
-                if exc.name and exc.name.startswith(f"tracelab.ingest.{name}"):
-                    continue
-                raise
-            adapter = getattr(mod, "ADAPTER", None)
-            if adapter is not None:
-                _CACHE[name] = adapter
+            mod = importlib.import_module(f"tracelab.ingest.{name}")
+            _CACHE[name] = mod.ADAPTER
     return dict(_CACHE)
 
 
