@@ -29,7 +29,7 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
     redactor = None
     if redact:
         try:
-            from tracelab.redact.ingest import IngestRedactor
+            from tracelab.ingest.redaction import IngestRedactor
         except ImportError as exc:  # pragma: no cover - redaction ships with tracelab
             fail(f"redaction is unavailable: {exc}")
         redactor = IngestRedactor(key=redact_key)
