@@ -1,4 +1,28 @@
-"""tracelab: coding-agent session traces as a lossless, deduplicated Parquet warehouse."""
+"""tracelab: coding-agent session traces as a lossless, deduplicated Parquet warehouse.
+
+    import tracelab
+    con = tracelab.connect("warehouse")            # DuckDB connection with the table views
+    df = tracelab.query("tool_error_rates", warehouse="warehouse", agent="claude")   # Polars
+    tracelab.ingest(["~/.claude/projects"], "warehouse")
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
 from tracelab import query  # noqa: E402,F401  callable module (stdlib-only import): tracelab.query(name, warehouse=None, **params)
+
+_LAZY = {
+    "connect": ("tracelab.catalog", "connect"),
+    "ingest": ("tracelab.ingest.engine", "ingest"),
+}
+
+
+def __getattr__(name: str) -> Any:  # lazy: `import tracelab` stays cheap for the CLI
+    if name in _LAZY:
+        import importlib
+
+        mod, attr = _LAZY[name]
+        return getattr(importlib.import_module(mod), attr)
+    raise AttributeError(f"module 'tracelab' has no attribute {name!r}")
