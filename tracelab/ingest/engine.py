@@ -351,7 +351,7 @@ def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int 
         summary.errors.extend(bo.errors)
         summary.files_failed += len(bo.errors)
 
-    if jobs <= 1 or len(batches) == 1 or total_bytes < PARALLEL_MIN_BYTES:
+    if jobs <= 1 or len(batches) == 1 or total_bytes < PARALLEL_MIN_BYTES or not _main_importable():
         for a in args:
             handle(_parse_batch(a))
     else:
@@ -369,6 +369,15 @@ def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int 
     summary.files_parsed = len(outcomes)
     summary.bytes_parsed = total_bytes
     return outcomes, parts
+
+
+def _main_importable() -> bool:
+    """forkserver/spawn workers re-import ``__main__`` from its file; a program read from stdin
+    or ``-c`` has none on disk, so it parses in-process instead."""
+    import sys
+
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main_file is None or os.path.exists(main_file)
 
 
 def _existing_keys(wh: Warehouse, snap: Snapshot) -> set[str]:

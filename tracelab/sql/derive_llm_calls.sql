@@ -24,7 +24,9 @@ WITH grp AS (
 last_row AS (
     SELECT * EXCLUDE (rn) FROM (
         SELECT
-            e.*,
+            llm_call_key, session_key, agent, model, provider, message_id, request_id, input_tokens,
+            output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, stop_reason, speed,
+            is_sidechain, cost_usd, source_file, line_no,
             row_number() OVER (
                 PARTITION BY llm_call_key
                 ORDER BY (native_type LIKE 'progress/agent_progress%') ASC, ts DESC NULLS LAST, seq DESC, source_file DESC

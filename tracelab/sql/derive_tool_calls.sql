@@ -7,15 +7,21 @@
 --   latency_ms = result row ts - call row ts.
 WITH calls AS (
     SELECT * EXCLUDE (rn) FROM (
-        SELECT e.*, row_number() OVER (PARTITION BY session_key, tool_call_id ORDER BY seq, source_file) AS rn
-        FROM events e
+        SELECT
+            session_key, tool_call_id, agent, model, llm_call_key, tool_name, native_type, tool_input,
+            text_bytes, ts, is_sidechain, spawned_session_key, source_file, line_no,
+            row_number() OVER (PARTITION BY session_key, tool_call_id ORDER BY seq, source_file) AS rn
+        FROM events
         WHERE kind = 'tool_call' AND tool_call_id IS NOT NULL
     ) WHERE rn = 1
 ),
 results AS (
     SELECT * EXCLUDE (rn) FROM (
-        SELECT e.*, row_number() OVER (PARTITION BY session_key, tool_call_id ORDER BY seq, source_file) AS rn
-        FROM events e
+        SELECT
+            session_key, tool_call_id, ts, text, text_bytes, status, is_error, exit_code, duration_ms,
+            line_no, spawned_session_key,
+            row_number() OVER (PARTITION BY session_key, tool_call_id ORDER BY seq, source_file) AS rn
+        FROM events
         WHERE kind = 'tool_result' AND tool_call_id IS NOT NULL
     ) WHERE rn = 1
 ),
