@@ -252,3 +252,22 @@ def test_whole_json_document_is_refused_with_a_reason(tmp_path):
     s = ingest([str(f)], tmp_path / "wh", jobs=1)
     assert s.files_parsed == 0
     assert len(s.skipped) == 1 and "single JSON dict document, not a JSONL session file" in s.skipped[0]
+
+
+def test_no_paths_discovers_all_three_default_locations(tmp_path, monkeypatch, claude_samples):
+    from conftest import SAMPLES
+
+    cl = tmp_path / "claude" / "projects" / "-p"
+    cx = tmp_path / "codex" / "sessions" / "2026" / "03" / "21"
+    pi = tmp_path / "pi" / "sessions" / "--p--"
+    for d in (cl, cx, pi):
+        d.mkdir(parents=True)
+    os.symlink(claude_samples / "claude-code-log__Users-dain-workspace-JSSoundRecorder__7acd37a8-2745-4b58-a8a9-46164b22ad9e.jsonl", cl / "7acd37a8.jsonl")
+    os.symlink(SAMPLES / "codex" / "tracelab-uwsyfi__codex_trace.jsonl", cx / "rollout-2026-03-21T10-06-00-abc.jsonl")
+    os.symlink(SAMPLES / "pi" / "agent-sessions__pi_small.jsonl", pi / "2026_x.jsonl")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
+    monkeypatch.setenv("PI_AGENT_DIR", str(tmp_path / "pi"))
+    s = ingest([], tmp_path / "wh", jobs=1)
+    assert s.agents == {"claude": 1, "codex": 1, "pi": 1}
+    assert {(x["agent"], x["files"]) for x in s.sources} >= {("claude", 1), ("codex", 1), ("pi", 1)}

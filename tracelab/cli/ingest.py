@@ -66,6 +66,9 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
 def _print_summary(s) -> None:
     mb = s.bytes_parsed / 1e6
     click.echo(f"warehouse  {s.warehouse}")
+    for src in s.sources:
+        state = f"{src['files']} files" if src["exists"] else "not found"
+        click.echo(f"looked in  {src['agent']:<6} {src['root']}: {state}")
     found = ", ".join(f"{k}: {v}" for k, v in sorted(s.agents.items())) or "none parsed"
     click.echo(f"files      {s.files_seen} found; {s.files_parsed} parsed ({found}), {s.files_appended} appended, {s.files_unchanged} unchanged, {s.files_failed} failed")
     click.echo(f"lines      {s.lines_total} read: {s.lines_ingested} ingested, {s.lines_duplicate} duplicate, {s.lines_rejected} rejected")

@@ -79,13 +79,17 @@ class IngestSummary:
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: with no paths: the default locations looked at (agent, root, exists, files)
+    sources: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
 
 
 # ---------------------------------------------------------------------------------- discovery
-def resolve_inputs(paths: Iterable[str], agent: str | None = None, skipped: list[str] | None = None) -> list[tuple[Path, registry.Adapter]]:
+def resolve_inputs(
+    paths: Iterable[str], agent: str | None = None, skipped: list[str] | None = None, sources: list[dict] | None = None
+) -> list[tuple[Path, registry.Adapter]]:
     """Expand files, directories and globs into (file, adapter) pairs; with no paths, every
     adapter's default locations. Content decides the agent unless ``agent`` is given.
     ``*.jsonl`` files inside a directory whose content matches no adapter are listed in
@@ -97,9 +101,13 @@ def resolve_inputs(paths: Iterable[str], agent: str | None = None, skipped: list
     if not paths:
         for ad in ([forced] if forced else ads.values()):
             for root in ad.default_roots():
+                n = 0
                 if root.is_dir():
                     for p in ad.discover(root):
                         out.setdefault(p.resolve(), ad)
+                        n += 1
+                if sources is not None:
+                    sources.append({"agent": ad.name, "root": str(root), "exists": root.is_dir(), "files": n})
         return sorted(out.items(), key=lambda kv: str(kv[0]))
     for raw in paths:
         expanded = [Path(p) for p in glob.glob(os.path.expanduser(raw), recursive=True)] if any(c in raw for c in "*?[") else [Path(os.path.expanduser(raw))]
@@ -290,7 +298,7 @@ def ingest(
     wh = Warehouse(warehouse)
     summary = IngestSummary(warehouse=str(wh.root))
     with wh.lock():
-        inputs = resolve_inputs(paths, agent, summary.skipped)
+        inputs = resolve_inputs(paths, agent, summary.skipped, summary.sources)
         summary.files_seen = len(inputs)
         snap = wh.snapshot()
         files_tbl = wh.read_table("files", snap)
