@@ -79,6 +79,17 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def git_state() -> dict:
+    """HEAD and the tracked files under ``tracelab/`` that differ from it: other engineers
+    edit the tree while benchmarks run, so the code measured is HEAD plus these edits."""
+    def git(*args: str) -> str:
+        p = subprocess.run(["git", *args], capture_output=True, text=True, cwd=REPO)
+        return p.stdout.rstrip("\n") if p.returncode == 0 else ""
+
+    return {"head": git("rev-parse", "--short", "HEAD"),
+            "modified": [ln[3:] for ln in git("status", "--porcelain", "--untracked-files=no", "--", "tracelab").splitlines()]}
+
+
 # --------------------------------------------------------------------------------------
 # options
 # --------------------------------------------------------------------------------------
@@ -179,7 +190,8 @@ def replicate(base: Path, dest: Path, copies: int) -> dict:
     into its month partition, so the file layout is what ingesting ``copies`` times the corpus
     in batches of the same size would give. ``rejects`` and ``files`` are copied once. Then
     ``tracelab.store.derive.rebuild`` derives ``llm_calls``, ``tool_calls`` and ``sessions``
-    from the events, as ingest does, and one snapshot is committed.
+    from the events and :func:`post_derive_steps` run, as ingest does, and one snapshot is
+    committed.
     """
     import pyarrow.parquet as pq
 
@@ -210,6 +222,11 @@ def replicate(base: Path, dest: Path, copies: int) -> dict:
     t1 = time.perf_counter()
     derive.rebuild(dst, snap, batch)
     derive_s = time.perf_counter() - t1
+    post = post_derive_steps()
+    t2 = time.perf_counter()
+    for step in post:
+        step(dst, snap, batch)
+    post_s = time.perf_counter() - t2
     dst.commit(snap)
     shutil.rmtree(dst.root / ".duckdb_tmp", ignore_errors=True)
     counts = {t: sum(pq.ParquetFile(f).metadata.num_rows for f in dst.files_of(t)) for t in ("events", "llm_calls", "tool_calls", "sessions")}
@@ -221,8 +238,26 @@ def replicate(base: Path, dest: Path, copies: int) -> dict:
         "parquet_bytes": sum(p.stat().st_size for p in dst.root.rglob("*.parquet")),
         "copy_s": copy_s,
         "derive_s": derive_s,
-        "skipped_tables": sorted(set(ssnap.tables) - {"events", "llm_calls", "tool_calls", "sessions", "rejects", "files"}),
+        "post_derive": [f"{f.__module__}.{f.__name__}" for f in post],
+        "post_derive_s": post_s,
+        "skipped_tables": sorted(set(ssnap.tables) - set(snap.tables)),
     }
+
+
+def post_derive_steps() -> list[Callable]:
+    """What ingest runs after ``derive.rebuild`` and before the commit, when this tree has
+    it: the failure tables (``tracelab.failures.api.rebuild_in_snapshot``, called by the
+    engine) and any ``engine.POST_DERIVE_HOOKS``."""
+    import inspect
+
+    from tracelab.ingest import engine
+
+    steps: list[Callable] = []
+    if "rebuild_in_snapshot" in inspect.getsource(engine._commit):
+        from tracelab.failures.api import rebuild_in_snapshot
+
+        steps.append(rebuild_in_snapshot)
+    return steps + list(getattr(engine, "POST_DERIVE_HOOKS", []))
 
 
 def warehouse_info(path: Path) -> dict:
@@ -234,7 +269,7 @@ def warehouse_info(path: Path) -> dict:
     counts = {t: sum(pq.ParquetFile(f).metadata.num_rows for f in wh.files_of(t)) for t in ("events", "llm_calls", "tool_calls", "sessions")}
     return {"path": str(wh.root), "copies": 1, "counts": counts, "event_files": len(wh.files_of("events")),
             "parquet_bytes": sum(p.stat().st_size for p in wh.root.rglob("*.parquet")), "copy_s": 0.0, "derive_s": None,
-            "skipped_tables": []}
+            "post_derive": [], "post_derive_s": None, "skipped_tables": []}
 
 
 def query_names() -> list[str]:
@@ -321,6 +356,7 @@ def run(o: Options) -> dict:
         "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": IB.machine(),
         "load_start": _load(),
+        "git": git_state(),
         "options": {"size": o.size, "agents": o.agents, "real_size": o.real_size, "query_events": o.query_events,
                     "repeat": o.repeat, "pandas": o.pandas, "quick": o.quick, "seed": o.seed},
     }
@@ -369,7 +405,8 @@ def run(o: Options) -> dict:
         else:
             log(f"replicating {base_events:,} events ×{copies} for ~{target:,} events …")
             info = replicate(base, o.work / f"wh_q{target}", copies)
-            log(f"  {info['counts']['events']:,} events, copy {info['copy_s']:.0f} s, derive {info['derive_s']:.0f} s")
+            log(f"  {info['counts']['events']:,} events, copy {info['copy_s']:.0f} s, derive {info['derive_s']:.0f} s, "
+                f"then {info['post_derive']} {info['post_derive_s']:.0f} s")
         info["target"] = target
         res["query_warehouses"].append(info)
 
@@ -539,6 +576,9 @@ def render_harness_md(res: dict) -> str:
         f"- date: {res['started']} → {res['finished']} ({res['total_s'] / 60:.0f} min)",
         f"- machine: {m['cores']} cores ({m['cpu']}), {m['memory']} RAM; {m['os']}; Python {m['python']}",
         f"- command: `{res['command']}`",
+        f"- code: commit `{res['git']['head']}`"
+        + (f" plus uncommitted edits to {', '.join(f'`{x}`' for x in res['git']['modified'])} (other engineers work in the same tree)"
+           if res["git"]["modified"] else " (no uncommitted edits under `tracelab/`)"),
         f"- load average (1/5/15 min) at start: {', '.join(map(str, res['load_start']))}; at end: {', '.join(map(str, res['load_end']))}",
         f"- the cold ingests got {min(cold_share):.2f}–{max(cold_share):.2f} cores on average (CPU-s ÷ wall-s) of the 2; other "
         "engineers' test suites and benchmarks ran on the same 2 cores during this run, so wall times (and every "
@@ -567,7 +607,7 @@ def render_harness_md(res: dict) -> str:
         "was replicated: its events Parquet parts written once per replica into a new warehouse, replica *i* > 0 with `~r<i>` "
         "appended to every id column (event/session/line/llm-call/tool-call keys, uuids, message/request ids, source file), same "
         "timestamps; `rejects`/`files` copied once; then `tracelab.store.derive.rebuild` derived `llm_calls`, `tool_calls`, "
-        "`sessions` from the events, as ingest does. A 10M-event warehouse by real ingest would need ~20 GB of synthetic input, "
+        "`sessions` from the events, and the steps ingest runs after it (failure tables) ran. A 10M-event warehouse by real ingest would need ~20 GB of synthetic input, "
         "about an hour of ingest on this loaded box.",
     ]
     for w in whs:
@@ -576,6 +616,8 @@ def render_harness_md(res: dict) -> str:
             f"  - ~{_events(w['target'])}: ×{w['copies']} → {c['events']:,} events, {c['llm_calls']:,} LLM calls, {c['tool_calls']:,} tool calls, "
             f"{c['sessions']:,} sessions; {w['event_files']:,} events files, {w['parquet_bytes'] / 1e9:.2f} GB Parquet"
             + (f"; replicate {w['copy_s']:.0f} s, derive {w['derive_s']:.0f} s" if w["copies"] > 1 else " (the ingested warehouse itself)")
+            + (f", then {', '.join(f'`{x}`' for x in w['post_derive'])} {w['post_derive_s']:.0f} s" if w["post_derive"] else "")
+            + (f"; tables not carried over: {', '.join(w['skipped_tables'])}" if w["skipped_tables"] else "")
         )
     lines += [
         f"- Queries: `tracelab.query(name, warehouse)` with default parameters, each call opening its own catalog connection; "
