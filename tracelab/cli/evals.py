@@ -1,0 +1,93 @@
+"""``tracelab evals export``: failure clusters (or any selection) as Promptfoo / Inspect / OpenAI evals."""
+
+from __future__ import annotations
+
+import click
+
+from tracelab.cli._common import fail, to_json, warehouse_option
+
+
+@click.group(name="evals")
+def command() -> None:
+    """Turn trace failures into runnable eval suites.
+
+    \b
+      tracelab evals export --top 5 --out evals/
+      tracelab evals export --cluster te-fdd5 --cluster lp-715e --format promptfoo --out evals/
+      tracelab evals export --query tool_loops --param agent=codex --out evals/
+      tracelab evals export --sql "SELECT event_key FROM failure_members WHERE family = 'hook_block'" --out evals/
+    """
+
+
+def _params(pairs: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for p in pairs:
+        key, sep, value = p.partition("=")
+        if not sep or not key.strip():
+            fail(f"--param {p!r}: expected NAME=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+@command.command(name="export")
+@click.option("--cluster", "-c", "clusters", multiple=True, help="Failure cluster id (or unique prefix); repeatable.")
+@click.option("--top", type=click.IntRange(min=1), default=None, help="The K failure clusters with the most events.")
+@click.option("--query", "-q", "query", default=None, help="A named query (tracelab query list) whose rows select the cases.")
+@click.option("--param", "-p", "params", multiple=True, help="NAME=VALUE parameter of --query; repeatable.")
+@click.option("--sql", default=None, help="SQL over the warehouse views whose rows select the cases.")
+@click.option(
+    "--format", "-f", "formats", multiple=True, type=click.Choice(["promptfoo", "inspect", "openai"]),
+    help="Output format; repeatable (default: all three).",
+)
+@click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False), help="Output directory (created).")
+@click.option("--per-cluster", type=click.IntRange(min=1), default=5, show_default=True, help="Cases per cluster (one per session first).")
+@click.option("--context-calls", type=click.IntRange(min=0), default=8, show_default=True, help="Preceding tool calls shown in each prompt.")
+@click.option("--provider", "providers", multiple=True, help="Promptfoo provider id for the config; repeatable (default: echo).")
+@click.option("--no-redact", is_flag=True, help="Do not redact (exports then may contain secrets from the traces).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@warehouse_option
+def export_cmd(clusters, top, query, params, sql, formats, out, per_cluster, context_calls, providers, no_redact, as_json, warehouse) -> None:
+    """Export eval cases: choose --cluster IDs, --top K, --query NAME or --sql TEXT."""
+    from tracelab.evals import FORMATS, ExportError, export
+
+    if params and not query:
+        fail("--param needs --query")
+    try:
+        result = export(
+            warehouse,
+            out,
+            clusters=list(clusters) or None,
+            top=top,
+            query=query,
+            params=_params(params),
+            sql=sql,
+            formats=list(formats) or list(FORMATS),
+            redact=not no_redact,
+            per_cluster=per_cluster,
+            context_calls=context_calls,
+            providers=list(providers) or None,
+        )
+    except ExportError as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(to_json(result.to_dict()))
+        return
+    click.echo(f"Exported {result.cases} case(s) from {result.selection} to {result.out_dir}")
+    if result.by_cluster:
+        click.echo("Cases per cluster:")
+        for cid, n in sorted(result.by_cluster.items(), key=lambda kv: (-kv[1], kv[0])):
+            click.echo(f"  {cid:<20} {n}")
+    click.echo("Files (cases per format):")
+    for fmt in result.formats:
+        for path in result.files.get(fmt, []):
+            n = result.cases if not path.endswith(".py") else "-"
+            click.echo(f"  {fmt:<10} {n:>4}  {path}")
+    click.echo(f"  {'summary':<10} {'':>4}  {result.files['manifest'][0]}")
+    if result.skipped:
+        click.echo(f"Skipped {len(result.skipped)} selected row(s) that locate no failure, e.g. {result.skipped[0]}")
+    click.echo(f"Expected behaviour from feedback labels: {result.expected_from_feedback} of {result.cases} case(s)")
+    if result.redacted:
+        found = ", ".join(f"{k} {v}" for k, v in result.redaction_findings.items()) or "nothing found"
+        click.echo(f"Redaction: on ({found})")
+    else:
+        click.echo("Redaction: OFF (--no-redact): the files may contain secrets from the traces")

@@ -1,0 +1,5 @@
+-- Session facts a case needs: ids, where it ran, which model.
+SELECT session_key, session_id, agent, cwd, project, git_branch, primary_model, title,
+       is_subagent, parent_session_key, started_at
+FROM sessions
+WHERE session_key IN (SELECT unnest($session_keys::VARCHAR[]))
