@@ -39,14 +39,19 @@ def shannon_entropy(value: str) -> float:
 
 def longest_repeat_run(value: str) -> int:
     """Length of the longest run of one repeated character ("xxxx" → 4)."""
+    return _repeat(value)[0]
+
+
+def _repeat(value: str) -> tuple[int, str]:
     best = run = 0
+    best_ch = ""
     prev = None
     for ch in value:
         run = run + 1 if ch == prev else 1
         prev = ch
         if run > best:
-            best = run
-    return best
+            best, best_ch = run, ch
+    return best, best_ch
 
 
 _SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "9876543210")
@@ -181,8 +186,9 @@ def is_placeholder(value: str, *, words: bool = True, sequential: bool = True) -
             return True  # {SumoAccessKey} / {api-key} template slot
     if v.endswith(("...", "…")):
         return True
-    if longest_repeat_run(v) >= 6:
-        return True
+    run, ch = _repeat(v)
+    if run >= 6 and (ch in "xX*#0._-" or run * 10 >= len(v) * 3):
+        return True  # "xxxxxx", "******", "000000…" (a random token may hold "666666")
     if sequential and has_sequential_run(v):
         return True
     if len(set(v)) <= 2:

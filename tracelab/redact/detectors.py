@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
 import re2
@@ -476,7 +477,9 @@ def _assignment_extract(text: bytes, m) -> Iterator[tuple]:
     op = m.group("op").decode()
     op_start, op_end = gspan(m, "op")
     if op == "=" and op_end < len(text) and text[op_end : op_end + 1] in (b"=", b"~"):
-        return  # == comparison / =~ match
+        spaced_cmp = text[op_start - 1 : op_start] in (b" ", b"\t") or text[op_end + 1 : op_end + 2] in (b" ", b"\t", b'"', b"'")
+        if spaced_cmp or text[op_end : op_end + 1] == b"~":
+            return  # `a == b` comparison / `=~` match; `X==+abc` (unspaced) assigns "=+abc"
     if op == "=" and op_start > 0 and text[op_start - 1 : op_start] in (b"!", b"<", b">", b"="):
         return
     spaced = text[op_start - 1 : op_start] in (b" ", b"\t") or text[op_end : op_end + 1] in (b" ", b"\t")
@@ -492,6 +495,13 @@ def _assignment_extract(text: bytes, m) -> Iterator[tuple]:
             if _value_ok(level, _strip_scheme(value), quoted=True, spaced=spaced, op=op):
                 yield (*_skip_scheme(text, s, e), _kind_for(level))
         return
+    if (not spaced and op == "=") or op == ":":
+        # shell/env/YAML literal: the value runs to whitespace (commas and semicolons included)
+        n = len(text)
+        while vend < n and text[vend] in b",;" and vend + 1 < n and text[vend + 1] not in b" \t\r\n\"'`&":
+            vend += 1
+            while vend < n and text[vend] not in b" \t\r\n\"'`,;&)}]>":
+                vend += 1
     value = text[vstart:vend].decode("utf-8", "replace")
     if _value_ok(level, value, quoted=False, spaced=spaced, op=op):
         yield vstart, vend, _kind_for(level)
@@ -527,8 +537,8 @@ def _flag_extract(text: bytes, m) -> Iterator[tuple[int, int]]:
     if quoted:
         vstart, vend = vstart + 1, vend - 1
     value = text[vstart:vend].decode("utf-8", "replace")
-    if value.startswith("-"):
-        return
+    if value.startswith("-") and value.lstrip("-")[:1].isalpha() and value.lstrip("-").replace("-", "").replace("_", "").isalnum():
+        return  # the next option (--verbose), not a value
     if _value_ok(level, value, quoted=True, spaced=False, op="="):
         yield vstart, vend, _kind_for(level)
 
@@ -677,6 +687,12 @@ _CONTEXT_WORD = re2.compile(r"(?i)(?:passw(?:or)?d|passphrase|secret|token|api[_
 _TOKEN = re2.compile(r"[A-Za-z0-9+/_~.=-]{20,}", RE2_OPTIONS)
 
 
+_FILE_EXTENSIONS = frozenset(
+    "html htm js mjs cjs ts tsx jsx py rb go rs java kt swift c h cpp hpp cs php sh json jsonl yaml yml toml ini cfg "
+    "md txt csv log png jpg jpeg gif svg webp pdf zip gz tgz tar whl lock xml css scss map wasm so dylib dll exe".split()
+)
+
+
 def _wordy(seg: str) -> bool:
     """A path segment like ``Users``, ``user_3f2a9c``, ``tokenizer.js`` (not ``K7MDENG``)."""
     body = seg[1:] if seg[:1].isupper() else seg
@@ -709,8 +725,11 @@ def _looks_random(v: str, *, min_len: int = 20) -> bool:
         return False
     if v.startswith(("sha1-", "sha256-", "sha384-", "sha512-")) or "://" in v or v.startswith(("/", "~/", "./")):
         return False
-    if _is_pathish(v):
+    if _is_pathish(v) or _is_compound_identifier(v):
         return False
+    ext = v.rsplit(".", 1)[-1] if "." in v else ""
+    if ext.lower() in _FILE_EXTENSIONS:
+        return False  # a file name (pi-session-2025-12-08T23-22-21-320Z_0db2eb3b….html)
     import math
 
     return checks.shannon_entropy(v) >= min(4.3, 0.85 * math.log2(len(v)))
@@ -831,7 +850,7 @@ def _contextual_detectors() -> list[Detector]:
         Detector(
             id="secret-assignment",
             kind="secret",
-            pattern=r"(?i)(?P<name>" + _SECRET_WORDS + r"[A-Za-z0-9_.-]*)\\?[\"']?[ \t]*(?P<op>:=|=>|\?=|=|:)[ \t]*(?:!{1,2}[A-Za-z0-9_:/.-]+[ \t]+)?(?P<v>\\?\"[^\"\n]*|\\?'[^'\n]*|`[^`\n]*`|[^\s,;&'\"`)}\]<>]+)",
+            pattern=r"(?i)(?P<name>" + _SECRET_WORDS + r"[A-Za-z0-9_.-]*)\\?[\"']?[ \t]*(?P<op>:=|=>|\?=|=|:)[ \t]*(?:!{1,2}[A-Za-z0-9_:/.-]+[ \t]+)?(?P<v>\\?\"[^\"\n]*|\\?'[^'\n]*|`[^`\n]*`|[^\s'\"`][^\s,;&'\"`)}\]<>]*)",
             keywords=_NAME_KEYWORDS,
             prefilter=r"(?i)" + _SECRET_WORDS + r"[A-Za-z0-9_.-]*\\?[\"']?[ \t]*(?::=|=>|\?=|=|:)[ \t]*[^\s]",
             extract=_assignment_extract,
@@ -843,7 +862,7 @@ def _contextual_detectors() -> list[Detector]:
             kind="secret",
             pattern=r"(?i)(?:^|[\s\"'`])--?(?P<name>[a-z0-9_-]*" + _SECRET_WORDS + r"[a-z0-9_-]*)(?:=|[ \t]+)(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s\"'`|;&)]+)",
             keywords=_NAME_KEYWORDS,
-            prefilter=r"(?i)--?[a-z0-9_-]*" + _SECRET_WORDS + r"[a-z0-9_-]*(?:=|[ \t]+)[^\s-]",
+            prefilter=r"(?i)--?[a-z0-9_-]*" + _SECRET_WORDS + r"[a-z0-9_-]*(?:=|[ \t]+)[^\s]",
             extract=_flag_extract,
             priority=30,
             description="--token VALUE / --password=VALUE command-line options",
@@ -1034,6 +1053,11 @@ def _host_accept(c: Candidate) -> bool:
 
 def identity_detectors(*, emails: bool, ip_addresses: bool, hostnames: bool, home_paths: bool) -> list[Detector]:
     """Detectors for personal data; each family can be switched off by the policy."""
+    return list(_identity_compiled(emails, ip_addresses, hostnames, home_paths))
+
+
+@lru_cache(maxsize=16)
+def _identity_compiled(emails: bool, ip_addresses: bool, hostnames: bool, home_paths: bool) -> tuple[Detector, ...]:
     out: list[Detector] = []
     if emails:
         out.append(
@@ -1103,9 +1127,18 @@ def identity_detectors(*, emails: bool, ip_addresses: bool, hostnames: bool, hom
                 description="host names outside a public allowlist (off by default)",
             )
         )
-    return out
+    return tuple(d.compile() for d in out)
+
+
+@lru_cache(maxsize=1)
+def _builtin_compiled() -> tuple[Detector, ...]:
+    return tuple(d.compile() for d in _format_detectors() + _contextual_detectors())
 
 
 def builtin_detectors() -> list[Detector]:
-    """The built-in secret detectors (formats first, then contextual)."""
-    return _format_detectors() + _contextual_detectors()
+    """The built-in secret detectors (formats first, then contextual), compiled once per process.
+
+    The returned objects are shared between :class:`~tracelab.redact.engine.Redactor` instances
+    (never mutated after compilation), so RE2's lazily built DFAs stay warm across instances.
+    """
+    return list(_builtin_compiled())

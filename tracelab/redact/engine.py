@@ -20,12 +20,14 @@ conversion or offset remapping happens inside the regex library.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Iterable
 
 import re2
 
 from tracelab.redact import checks, jsonwalk, names
 from tracelab.redact.detectors import (
+    _UNANCHORED,
     RE2_OPTIONS,
     Detector,
     _skip_scheme,
@@ -44,6 +46,15 @@ __all__ = ["Redactor", "MAX_NESTING"]
 MAX_NESTING = 4
 _MIN_STRING = 3
 _RAW_PREFILTER_MAX = 16384
+_PENDING_MAX = 32
+_RECENT_MAX = 512
+
+
+def _propagatable(value: bytes) -> bool:
+    """Worth propagating: long enough, no spaces, not a bare lowercase word, not a marker."""
+    if len(value) < 10 or b" " in value or b"[REDACTED:" in value:
+        return False
+    return not (value.isalpha() and value.islower())
 # Provider-generated opaque payloads (thinking signatures, encrypted reasoning): ciphertext that
 # cannot hold readable user text; scanning random base64 only costs time and risks corrupting it.
 _OPAQUE_KEYS = frozenset({"signature", "thinkingSignature", "textSignature", "thoughtSignature", "encrypted_content"})
@@ -85,10 +96,12 @@ class _Scanner:
 
     __slots__ = ("match", "owner", "literals")
 
-    def __init__(self, match, owner: list[int], literals: bool) -> None:
+    def __init__(self, match, owner: list[int], literals: bool | tuple) -> None:
         self.match = match
         self.owner = owner
-        self.literals = literals  # False: the raw line held no literal (known secret/username/deny)
+        # True: probe every literal group; a tuple: only these groups (-1 = pending secrets)
+        # occur in the raw line; empty/False: none do
+        self.literals = literals
 
 
 class _Ctx:
@@ -139,6 +152,19 @@ class Redactor:
         self._build_set()
         self._usernames: set[str] = set()
         self._propagate: set[str] = set()
+        self._users_committed: list[str] = []
+        self._users_recent: list[str] = []
+        # secrets already redacted once: their other occurrences are redacted too (value
+        # propagation). New values wait in a short list checked with bytes.find and are
+        # compiled into the literal regex in batches.
+        self._seen_secrets: set[bytes] = set()
+        self._committed_secrets: list[bytes] = []
+        self._recent_secrets: list[bytes] = []
+        self._pending_secrets: list[bytes] = []
+        self._repeat_det = Detector(id="repeated-secret", kind="repeated_secret", pattern="", priority=15, source="propagation")
+        self._known_det = Detector(id="known-secret", kind="known_secret", pattern="", priority=60, source="policy")
+        self._deny_det = Detector(id="deny-list", kind="deny", pattern="", priority=55, source="policy")
+        self._user_det = Detector(id="known-username", kind="username", pattern="", category="path", priority=11, replacement="user", source="policy")
         for u in self.policy.usernames:
             self._learn_username(u, rebuild=False)
         self._build_literals()
@@ -149,13 +175,7 @@ class Redactor:
     # ------------------------------------------------------------------ construction
 
     def _compile_set(self, patterns: list[tuple[str, int]]) -> tuple[Any, list[int]]:
-        s = re2.Set.SearchSet(RE2_OPTIONS)
-        owner: list[int] = []
-        for pattern, who in patterns:
-            s.Add(pattern)
-            owner.append(who)
-        s.Compile()
-        return s._set.Match, owner
+        return _compiled_set(tuple(patterns))
 
     def _build_set(self) -> None:
         # decoded strings: each detector's (possibly structural) prefilter
@@ -181,45 +201,67 @@ class Redactor:
         the Set includes those escapes, so a line without hits is returned untouched, unparsed.
         Long lines skip that pass: almost all of their bytes are in a few strings that the
         string-level prefilter reads anyway, so a raw pass would read everything twice.
+        The scanner also records which literal groups (known secrets, deny words, usernames,
+        repeated secrets) occur in the line, so strings are only probed for those.
         """
         if len(body) > _RAW_PREFILTER_MAX or self._always_decode:
             return self._full
         hits = self._set_match(body)
-        lits = self._literal_any is not None and self._literal_any.search(body) is not None
+        lits = self._literal_groups(body)
         if not hits and not lits:
             return None
-        if lits:
-            return self._full
-        return self._full_nolit
+        if not lits:
+            return self._full_nolit
+        return _Scanner(self._full.match, self._owner, lits)
+
+    def _literal_groups(self, b: bytes) -> tuple:
+        """Indices of the literal regexes that occur in ``b`` (+ ``-1`` for a pending secret)."""
+        n = len(b)
+        found = tuple(i for i, probe in enumerate(self._lit_probes) if probe(_UNANCHORED, b, 0, n)[0][0] >= 0)
+        if any(p in b for p in self._pending_secrets):
+            found += (-1,)
+        return found
+
+    def _literal_regex(self, group: str, items: tuple, build) -> Any:
+        """Compiled regex for one literal group, recompiled only when its items change."""
+        hit = self._lit_cache.get(group)
+        if hit is not None and hit[0] == items:
+            return hit[1]
+        rx = build(items)
+        self._lit_cache[group] = (items, rx)
+        return rx
 
     def _build_literals(self) -> None:
-        """(Re)compile the literal detectors: known secrets, deny words, learned usernames."""
+        """(Re)assemble the literal detectors: known secrets, deny words, repeated secrets,
+        learned usernames. Each group's regex is only recompiled when that group changed."""
+        if not hasattr(self, "_lit_cache"):
+            self._lit_cache: dict[str, tuple] = {}
         lits: list[tuple[Any, Detector]] = []
-        known = sorted(self.policy.known_secrets, key=len, reverse=True)
+        known = tuple(sorted(self.policy.known_secrets, key=len, reverse=True))
         if known:
-            det = Detector(id="known-secret", kind="known_secret", pattern="", priority=60, source="policy")
-            lits.append((re2.compile("|".join(re2.escape(k) for k in known), RE2_OPTIONS), det))
+            rx = self._literal_regex("known", known, lambda k: re2.compile("|".join(re2.escape(x) for x in k), RE2_OPTIONS))
+            lits.append((rx, self._known_det))
         if self.policy.deny:
-            alts = []
-            for w in sorted(self.policy.deny, key=len, reverse=True):
-                esc = re2.escape(w)
-                left = r"\b" if (w[0].isalnum() or w[0] == "_") else ""
-                right = r"\b" if (w[-1].isalnum() or w[-1] == "_") else ""
-                alts.append(left + esc + right)
-            det = Detector(id="deny-list", kind="deny", pattern="", priority=55, source="policy")
-            lits.append((re2.compile("(?i)(?:" + "|".join(alts) + ")", RE2_OPTIONS), det))
-        if self._propagate:
-            alts = [re2.escape(u) for u in sorted(self._propagate, key=len, reverse=True)]
-            det = Detector(id="known-username", kind="username", pattern="", category="path", priority=11, replacement="user", source="policy")
-            lits.append((re2.compile(r"\b(?:" + "|".join(alts) + r")\b", RE2_OPTIONS), det))
+            rx = self._literal_regex("deny", tuple(self.policy.deny), _deny_regex)
+            lits.append((rx, self._deny_det))
+        for name in ("committed", "recent"):
+            level = tuple(getattr(self, f"_{name}_secrets", ()) or ())
+            if level:
+                rx = self._literal_regex(name, level, lambda v: re2.compile(b"|".join(re2.escape(x) for x in sorted(v, key=len, reverse=True)), RE2_OPTIONS))
+                lits.append((rx, self._repeat_det))
+        # usernames in two levels as well: most runs learn one or two, a shared multi-user
+        # corpus can learn hundreds (the large level is rebuilt once per _PENDING_MAX names)
+        for name, users in (("users", self._users_committed), ("users-recent", self._users_recent)):
+            if users:
+                items = tuple(sorted(users, key=len, reverse=True))
+                rx = self._literal_regex(name, items, lambda u: re2.compile(r"\b(?:" + "|".join(re2.escape(x) for x in u) + r")\b", RE2_OPTIONS))
+                lits.append((rx, self._user_det))
         self._literals = lits
+        self._lit_probes = [rx._regexp.Match for rx, _ in lits]
         self._lit_gen = getattr(self, "_lit_gen", 0) + 1
         self._line_gen = self._lit_gen
         if hasattr(self, "_key_cache"):
             self._key_cache.clear()
-        self._literal_any = (
-            re2.compile("|".join("(?:" + rx.pattern + ")" for rx, _ in lits), RE2_OPTIONS) if lits else None
-        )
         hiding = any(any(ch in k for ch in '"\\') or any(ord(ch) < 0x20 for ch in k) for k in self.policy.known_secrets)
         self._always_decode = hiding
 
@@ -229,8 +271,45 @@ class Redactor:
         self._usernames.add(name)
         if self.policy.propagate_usernames and len(name) >= 4 and name.lower() not in _COMMON_WORDS:
             self._propagate.add(name)
+            self._users_recent.append(name)
+            if len(self._users_recent) >= _PENDING_MAX:
+                self._users_committed.extend(self._users_recent)
+                self._users_recent = []
             if rebuild:
                 self._build_literals()
+
+    def _note_secret(self, value: bytes) -> None:
+        """Remember a redacted secret so later occurrences elsewhere are redacted as well.
+
+        New values are probed with ``bytes.find`` until there are enough to recompile a small
+        regex; those batches are merged into a large one rarely, so a corpus with thousands of
+        distinct secrets costs few large recompilations.
+        """
+        if value in self._seen_secrets or not _propagatable(value):
+            return
+        self._seen_secrets.add(value)
+        self._pending_secrets.append(value)
+        if len(self._pending_secrets) >= _PENDING_MAX:
+            # three levels, like a log-structured merge: pending (bytes.find) -> recent (small
+            # regex, rebuilt every _PENDING_MAX values) -> committed (rebuilt every _RECENT_MAX)
+            self._recent_secrets.extend(self._pending_secrets)
+            self._pending_secrets = []
+            if len(self._recent_secrets) >= _RECENT_MAX:
+                self._committed_secrets.extend(self._recent_secrets)
+                self._recent_secrets = []
+            self._build_literals()
+        else:
+            self._lit_gen += 1  # cached "clean" strings must be re-checked
+
+    def _literal_hit(self, b: bytes) -> bool:
+        n = len(b)
+        for probe in self._lit_probes:
+            if probe(_UNANCHORED, b, 0, n)[0][0] >= 0:
+                return True
+        for p in self._pending_secrets:
+            if p in b:
+                return True
+        return False
 
     @property
     def usernames(self) -> frozenset[str]:
@@ -259,7 +338,7 @@ class Redactor:
         sc = scanner or self._full
         if self._always_decode or sc.match(raw):
             return True
-        return sc.literals and self._literal_any is not None and self._literal_any.search(raw) is not None
+        return bool(sc.literals or self._lit_gen != self._line_gen) and self._literal_hit(raw)
 
     def _candidates(self, b: bytes, scanner: _Scanner) -> list[tuple]:
         out: list[tuple] = []
@@ -273,12 +352,23 @@ class Redactor:
                 det = dets[di]
                 for span in det.find(b):
                     out.append((span[0], span[1], det, span[2] if len(span) > 2 else det.kind))
-        if self._literals and (scanner.literals or self._lit_gen != self._line_gen) and self._literal_any.search(b) is not None:
-            for rx, det in self._literals:
+        lits = scanner.literals
+        if self._lit_gen != self._line_gen:
+            lits = True  # literal words changed during this line: probe everything
+        if lits and (self._literals or self._pending_secrets):
+            groups = range(len(self._literals)) if lits is True else [i for i in lits if i >= 0]
+            for gi in groups:
+                rx, det = self._literals[gi]
                 for m in iter_matches(rx, b):
                     s, e = m.spans[0]
                     if e > s:
                         out.append((s, e, det, det.kind))
+            if lits is True or -1 in lits:
+                for p in self._pending_secrets:
+                    i = b.find(p)
+                    while i >= 0:
+                        out.append((i, i + len(p), self._repeat_det, self._repeat_det.kind))
+                        i = b.find(p, i + len(p))
         return out
 
     @staticmethod
@@ -319,6 +409,25 @@ class Redactor:
         accepted.sort(key=lambda a: a[0])
         return [tuple(a) for a in accepted]
 
+    def _propagate_within(self, spans: list[tuple], b: bytes) -> list[tuple]:
+        """Other occurrences, in the same text, of a secret just found (``line 32: secret = X``,
+        ``line 33: foreign_key_id = X``) get the same marker; the value is also remembered."""
+        extra: list[tuple] = []
+        for s, e, det, kind in spans:
+            if det.category != "secret":
+                continue
+            value = b[s:e]
+            if not _propagatable(value):
+                continue
+            self._note_secret(value)
+            i = b.find(value)
+            while i >= 0:
+                j = i + len(value)
+                if not any(i < ae and as_ < j for as_, ae, _, _ in spans) and not any(i < ae and as_ < j for as_, ae, _, _ in extra):
+                    extra.append((i, j, self._repeat_det, kind))
+                i = b.find(value, j)
+        return sorted(spans + extra, key=lambda sp: sp[0]) if extra else spans
+
     def _replacement(self, det: Detector, kind: str, original: str) -> str:
         if det.replacement == "user":
             self._learn_username(original)
@@ -336,6 +445,8 @@ class Redactor:
         spans = self._resolve(cands, b)
         if not spans:
             return None
+        if self.policy.propagate_secrets:
+            spans = self._propagate_within(spans, b)
         parts: list[bytes] = []
         pos = 0
         rendered = None
@@ -513,7 +624,7 @@ class Redactor:
             hit = self._str_cache.get(s)
             if hit is not None and hit[2] != self._lit_gen:
                 # cached before the literal words last changed: still clean unless a literal occurs
-                if hit[0] is None and (self._literal_any is None or self._literal_any.search(s.encode("utf-8", "surrogatepass")) is None):
+                if hit[0] is None and not self._literal_hit(s.encode("utf-8", "surrogatepass")):
                     hit = self._str_cache[s] = (None, (), self._lit_gen)
                 else:
                     hit = None
@@ -617,6 +728,35 @@ class Redactor:
         return (data if res is None else res), findings, True
 
 
+@lru_cache(maxsize=32)
+def _deny_regex(words: tuple) -> Any:
+    alts = []
+    for w in sorted(words, key=len, reverse=True):
+        left = r"\b" if (w[0].isalnum() or w[0] == "_") else ""
+        right = r"\b" if (w[-1].isalnum() or w[-1] == "_") else ""
+        alts.append(left + re2.escape(w) + right)
+    return re2.compile("(?i)(?:" + "|".join(alts) + ")", RE2_OPTIONS)
+
+
+def _compiled_set(patterns: tuple[tuple[str, int], ...]) -> tuple[Any, list[int]]:
+    """One RE2 Set per distinct pattern list, shared by Redactor instances (warm DFA)."""
+    s = re2.Set.SearchSet(RE2_OPTIONS)
+    owner: list[int] = []
+    for pattern, who in patterns:
+        s.Add(pattern)
+        owner.append(who)
+    s.Compile()
+    return s._set.Match, owner
+
+
 def _probably_json(body: bytes) -> bool:
+    """Was an untouched line JSON? Object/array lines are taken on their shape (they were not
+    parsed: nothing in them could match); anything else is parsed, which is rare and cheap."""
     b = body.strip()
-    return b[:1] in (b"{", b"[") and b[-1:] in (b"}", b"]")
+    if b[:1] in (b"{", b"[") and b[-1:] in (b"}", b"]"):
+        return True
+    try:
+        jsonwalk.parse(b)
+    except (ValueError, RecursionError):
+        return False
+    return True

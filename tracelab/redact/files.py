@@ -187,13 +187,18 @@ def redact_paths(
                         redactor.learn_usernames(chunk)
     results: list[FileResult] = []
     for item in items:
-        if item.kind == "skip":
-            results.append(FileResult(source=str(item.source), output=None, skipped="not a JSON/JSONL trace file"))
-            continue
+        # In redact mode the report names files by their (redacted) output-relative path only,
+        # so it can be published with the data; check mode reports the input paths as given.
         rel, name_findings = (item.rel, []) if keep_names else _redact_rel(redactor, item.rel)
+        display = str(item.source) if check else rel.as_posix()
+        if item.kind == "skip":
+            results.append(FileResult(source=display, output=None, skipped="not a JSON/JSONL trace file"))
+            continue
         dst = None if out is None else out / rel
-        display = str(item.source) if check else str(rel)
         res = redact_file(redactor, item.source, dst, kind=item.kind, display=display)
+        if not check:
+            res.source = display
+            res.output = display
         if name_findings:
             res.findings = [f.at(file=display) for f in name_findings] + res.findings
         results.append(res)

@@ -71,6 +71,7 @@ class Policy:
     hostnames: bool = False
     home_paths: bool = True
     propagate_usernames: bool = True
+    propagate_secrets: bool = True
     high_entropy: bool = True
     skip_images: bool = True
     skip_opaque: bool = True
@@ -113,6 +114,7 @@ class Policy:
             "hostnames": self.hostnames,
             "home_paths": self.home_paths,
             "propagate_usernames": self.propagate_usernames,
+            "propagate_secrets": self.propagate_secrets,
             "high_entropy": self.high_entropy,
             "skip_images": self.skip_images,
             "skip_opaque": self.skip_opaque,
@@ -146,6 +148,7 @@ class Policy:
             "hostnames": self.hostnames,
             "home_paths": self.home_paths,
             "propagate_usernames": self.propagate_usernames,
+            "propagate_secrets": self.propagate_secrets,
             "high_entropy": self.high_entropy,
             "skip_images": self.skip_images,
             "skip_opaque": self.skip_opaque,
