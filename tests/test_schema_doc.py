@@ -33,11 +33,9 @@ def _all_schemas() -> dict:
 
     out = dict(S.TABLES)
     out.update(FAILURES)
-    try:
-        from tracelab.feedback import SCHEMAS as FEEDBACK  # type: ignore[attr-defined]
-    except ImportError:
-        FEEDBACK = {}
-    out.update(FEEDBACK)
+    from tracelab.feedback.table import FEEDBACK, TABLE
+
+    out[TABLE] = FEEDBACK
     return out
 
 
