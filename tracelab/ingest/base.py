@@ -63,6 +63,38 @@ def cap_text(text: str | None, cap: int = S.TEXT_CAP) -> tuple[str | None, int |
     return raw[:cap].decode("utf-8", "ignore"), len(raw)
 
 
+def shrink(obj: Any, limit: int = 256) -> Any:
+    """Copy of ``obj`` with long strings replaced by a size marker and long lists cut to their
+    head (for ``extra``: unknown fields are kept without keeping megabytes of payload)."""
+    if isinstance(obj, str):
+        if len(obj) > limit:
+            return {"$truncated_bytes": len(obj.encode("utf-8", "surrogatepass"))}
+        return obj
+    if isinstance(obj, dict):
+        return {k: shrink(v, limit) for k, v in obj.items()}
+    if isinstance(obj, list):
+        if len(obj) > 50:
+            return {"$list_len": len(obj), "head": [shrink(v, limit) for v in obj[:5]]}
+        return [shrink(v, limit) for v in obj]
+    return obj
+
+
+def file_end(path: str | os.PathLike, end_offset: int, end_line: int) -> tuple[int, int]:
+    """Where the next append starts after a complete parse that consumed up to ``end_offset``
+    (line ``end_line``): trailing blank lines are consumed too, but only up to the last newline,
+    so whitespace still being written is read again."""
+    size = os.path.getsize(path)
+    if size <= end_offset:
+        return end_offset, end_line
+    with open(path, "rb") as fh:
+        fh.seek(end_offset)
+        tail = fh.read()
+    if not tail.isspace():  # a non-blank tail was yielded (and rejected) by the caller
+        return end_offset, end_line
+    cut = tail.rfind(b"\n") + 1
+    return end_offset + cut, end_line + tail.count(b"\n")
+
+
 def dumps(obj: Any) -> str:
     return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
 

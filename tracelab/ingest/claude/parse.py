@@ -12,6 +12,8 @@ from typing import Any
 
 from tracelab import schema as S
 from tracelab.ingest.base import (
+    file_end,
+    shrink,
     EventBuffer,
     ParseResult,
     RawLine,
@@ -139,21 +141,6 @@ def _block_text(content: Any) -> tuple[str, int]:
     return "\n".join(parts), images
 
 
-def _shrink(obj: Any, limit: int = 256) -> Any:
-    """Copy of ``obj`` with long strings replaced by a size marker (for ``extra``)."""
-    if isinstance(obj, str):
-        if len(obj) > limit:
-            return {"$truncated_bytes": len(obj.encode("utf-8", "surrogatepass"))}
-        return obj
-    if isinstance(obj, dict):
-        return {k: _shrink(v, limit) for k, v in obj.items()}
-    if isinstance(obj, list):
-        if len(obj) > 50:
-            return {"$list_len": len(obj), "head": [_shrink(v, limit) for v in obj[:5]]}
-        return [_shrink(v, limit) for v in obj]
-    return obj
-
-
 def _tokens(usage: Any) -> tuple[Any, Any, Any, Any]:
     if not isinstance(usage, dict):
         return None, None, None, None
@@ -252,7 +239,7 @@ class ClaudeParser:
                 self.rejects.append(make_reject(self.path, AGENT, line, reason))
                 lines_rejected += 1
         else:
-            end_offset, end_line = self._file_end(end_offset, end_line)
+            end_offset, end_line = file_end(self.path, end_offset, end_line)
         state = {
             "file_agent_id": self.file_agent_id,
             "file_session_id": self.file_session_id,
@@ -279,25 +266,6 @@ class ClaudeParser:
             first_ts=self.first_ts,
             parser_version=PARSER_VERSION,
         )
-
-    def _file_end(self, end_offset: int, end_line: int) -> tuple[int, int]:
-        """Account for trailing blank lines so the next append starts after them."""
-        import os
-
-        size = os.path.getsize(self.path)
-        if size <= end_offset:
-            return end_offset, end_line
-        with open(self.path, "rb") as fh:
-            fh.seek(end_offset)
-            tail = fh.read()
-        if tail.strip():  # should not happen: a non-blank tail was yielded above
-            return end_offset, end_line
-        if not tail.endswith(b"\n"):
-            # trailing whitespace without newline: count complete lines only
-            nl = tail.count(b"\n")
-            cut = tail.rfind(b"\n") + 1
-            return end_offset + cut, end_line + nl
-        return size, end_line + tail.count(b"\n")
 
     # ------------------------------------------------------------------ dispatch
     def _handle(self, d: dict, line: RawLine) -> str | None:
@@ -334,7 +302,7 @@ class ClaudeParser:
         extra_obj = {k: d[k] for k in extra_keys}
         if bad_ts is not None:
             extra_obj["$unparsed_timestamp"] = bad_ts
-        extra = dumps(_shrink(extra_obj)) if extra_obj else None
+        extra = dumps(shrink(extra_obj)) if extra_obj else None
         base = {
             "session_key": key,
             "agent": AGENT,
@@ -384,7 +352,7 @@ class ClaudeParser:
             att = d.get("attachment") if isinstance(d.get("attachment"), dict) else {}
             at = att.get("type") if isinstance(att.get("type"), str) else None
             kind = "hook" if at and at.startswith("hook_") else "user_context"
-            text, nbytes = cap_text(dumps(_shrink(att, 1024)))
+            text, nbytes = cap_text(dumps(shrink(att, 1024)))
             self.buf.add(**{**base, "native_type": f"attachment/{at}"}, event_key=f"{ek}:0", block_index=0, kind=kind, text=text, text_bytes=nbytes)
             return None
         if t in _TITLE_TYPES:
@@ -404,7 +372,7 @@ class ClaudeParser:
             self.buf.add(base, event_key=f"{ek}:0", block_index=0, kind="bookkeeping", text=text, text_bytes=nbytes)
             return None
         # a type tracelab does not know (or none at all): keep everything in extra
-        raw_extra = dumps(_shrink({k: v for k, v in d.items()}, 1024))
+        raw_extra = dumps(shrink({k: v for k, v in d.items()}, 1024))
         base["extra"] = raw_extra
         self.buf.add(base, event_key=f"{ek}:0", block_index=0, kind="unknown")
         return None
@@ -479,11 +447,11 @@ class ClaudeParser:
                         self.open_task = tid
             elif isinstance(bt, str) and bt.endswith("_tool_result"):
                 tid = b.get("tool_use_id") if isinstance(b.get("tool_use_id"), str) else None
-                text, nbytes = cap_text(dumps(_shrink(b.get("content"), 2048)))
+                text, nbytes = cap_text(dumps(shrink(b.get("content"), 2048)))
                 name = self.pending_tools.pop(tid, [None])[0] if tid else None
                 self.buf.add(common, event_key=f"{ek}:{i}", block_index=i, kind="tool_result", tool_call_id=tid, tool_name=name, text=text, text_bytes=nbytes, status="ok", native_type=f"assistant/{bt}")
             else:
-                self.buf.add({**common, "extra": dumps(_shrink(b, 1024))}, event_key=f"{ek}:{i}", block_index=i, kind="unknown", native_type=f"assistant/{bt}")
+                self.buf.add({**common, "extra": dumps(shrink(b, 1024))}, event_key=f"{ek}:{i}", block_index=i, kind="unknown", native_type=f"assistant/{bt}")
         return None
 
     def _classify_user_text(self, text: str, d: dict) -> str:
@@ -534,7 +502,7 @@ class ClaudeParser:
                 meta = {"media_type": src.get("media_type"), "source_type": src.get("type")}
                 self.buf.add({**common, "extra": dumps(meta)}, event_key=f"{ek}:{i}", block_index=i, kind="image", text_bytes=len(data))
             else:
-                self.buf.add({**common, "extra": dumps(_shrink(b, 1024))}, event_key=f"{ek}:{i}", block_index=i, kind="unknown", native_type=f"user/{bt}")
+                self.buf.add({**common, "extra": dumps(shrink(b, 1024))}, event_key=f"{ek}:{i}", block_index=i, kind="unknown", native_type=f"user/{bt}")
         return None
 
     def _tool_result(self, b: dict, tur: Any, common: dict, ek: str, i: int) -> None:
@@ -567,7 +535,7 @@ class ClaudeParser:
                     duration = float(v) * 1000.0
             if isinstance(tur.get("agentId"), str):
                 sub_id = tur["agentId"]
-            extra = dumps({"toolUseResult": _shrink(tur)})
+            extra = dumps({"toolUseResult": shrink(tur)})
         elif isinstance(tur, str) and is_error:
             pass
         text, nbytes = cap_text(raw_text)
@@ -619,7 +587,7 @@ class ClaudeParser:
                 duration = float(v)
         elif st == "stop_hook_summary":
             kind = "hook"
-            text_raw = dumps(_shrink({k: d.get(k) for k in ("hookCount", "hookInfos", "hookErrors", "preventedContinuation", "stopReason")}, 1024))
+            text_raw = dumps(shrink({k: d.get(k) for k in ("hookCount", "hookInfos", "hookErrors", "preventedContinuation", "stopReason")}, 1024))
         elif st is None and isinstance(content, str) and ("Hook" in content or "hook" in content[:80]):
             kind = "hook"
         elif st == "local_command":
@@ -644,7 +612,7 @@ class ClaudeParser:
         kind = "hook" if dt == "hook_progress" else "tool_event"
         tid = d.get("toolUseID") if isinstance(d.get("toolUseID"), str) else None
         ptid = d.get("parentToolUseID") if isinstance(d.get("parentToolUseID"), str) else None
-        text, nbytes = cap_text(dumps(_shrink(data, 512)))
+        text, nbytes = cap_text(dumps(shrink(data, 512)))
         self.buf.add(**{**base, "native_type": f"progress/{dt}"}, event_key=f"{ek}:0", block_index=0, kind=kind, text=text, text_bytes=nbytes, tool_call_id=ptid or tid)
         return None
 
@@ -658,7 +626,7 @@ class ClaudeParser:
         sid = d.get("sessionId") if isinstance(d.get("sessionId"), str) else self.file_session_id
         if not isinstance(rec, dict) or not agent_id or not sid:
             key, sid2, aid, side = self._session_key(d, d.get("uuid"))
-            text, nbytes = cap_text(dumps(_shrink(data, 512)))
+            text, nbytes = cap_text(dumps(shrink(data, 512)))
             uuid = d.get("uuid") if isinstance(d.get("uuid"), str) and _ID_RE.match(d["uuid"]) else None
             if uuid:
                 self.line_keys[line.line_no] = f"{uuid}|{d.get('timestamp') or ''}"

@@ -25,6 +25,8 @@ import orjson
 
 from tracelab import schema as S
 from tracelab.ingest.base import (
+    file_end,
+    shrink,
     EventBuffer,
     ParseResult,
     RawLine,
@@ -123,23 +125,8 @@ def _id(v: Any) -> str | None:
     return v if isinstance(v, str) and _ID_RE.match(v) else None
 
 
-def _shrink(obj: Any, limit: int = 256) -> Any:
-    """Copy of ``obj`` with long strings replaced by a size marker (for ``extra``)."""
-    if isinstance(obj, str):
-        if len(obj) > limit:
-            return {"$truncated_bytes": len(obj.encode("utf-8", "surrogatepass"))}
-        return obj
-    if isinstance(obj, dict):
-        return {k: _shrink(v, limit) for k, v in obj.items()}
-    if isinstance(obj, list):
-        if len(obj) > 50:
-            return {"$list_len": len(obj), "head": [_shrink(v, limit) for v in obj[:5]]}
-        return [_shrink(v, limit) for v in obj]
-    return obj
-
-
 def _rest(d: dict, used: frozenset[str] | set[str] | tuple, limit: int = 256) -> dict:
-    return {k: _shrink(v, limit) for k, v in d.items() if k not in used}
+    return {k: shrink(v, limit) for k, v in d.items() if k not in used}
 
 
 def _json_input(value: Any) -> str | None:
@@ -309,7 +296,7 @@ class CodexParser:
                 self.rejects.append(make_reject(self.path, AGENT, line, reason))
                 lines_rejected += 1
         else:
-            end_offset, end_line = self._file_end(end_offset, end_line)
+            end_offset, end_line = file_end(self.path, end_offset, end_line)
         state = {
             "ident": self.ident,
             "model": self.model,
@@ -342,21 +329,6 @@ class CodexParser:
             parser_version=PARSER_VERSION,
             session_keys=[self.session_key],
         )
-
-    def _file_end(self, end_offset: int, end_line: int) -> tuple[int, int]:
-        """Account for trailing blank lines so the next append starts after them."""
-        size = os.path.getsize(self.path)
-        if size <= end_offset:
-            return end_offset, end_line
-        with open(self.path, "rb") as fh:
-            fh.seek(end_offset)
-            tail = fh.read()
-        if tail.strip():
-            return end_offset, end_line
-        if not tail.endswith(b"\n"):
-            cut = tail.rfind(b"\n") + 1
-            return end_offset + cut, end_line + tail.count(b"\n")
-        return size, end_line + tail.count(b"\n")
 
     # ------------------------------------------------------------------ rows
     def _add(self, base: dict, block: int, **vals: Any) -> int:
@@ -451,7 +423,7 @@ class CodexParser:
             self._add(base, 0, kind="bookkeeping")
             return None
         # a line type tracelab does not know: keep everything in extra
-        base["extra"] = dumps({**extra, **_shrink(d, 1024)})
+        base["extra"] = dumps({**extra, **shrink(d, 1024)})
         self._add(base, 0, kind="unknown")
         return None
 
@@ -545,10 +517,10 @@ class CodexParser:
         if t == "compacted":
             return self._compacted(p, base, extra)
         if t in ("world_state", "inter_agent_communication"):
-            base["extra"] = dumps({**extra, **_shrink(p, 256)})
+            base["extra"] = dumps({**extra, **shrink(p, 256)})
             self._add(base, 0, kind="user_context", text_bytes=len(dumps(p)))
             return None
-        base["extra"] = dumps({**extra, **_shrink(p, 256)})
+        base["extra"] = dumps({**extra, **shrink(p, 256)})
         self._add(base, 0, kind="bookkeeping")
         return None
 
@@ -586,7 +558,7 @@ class CodexParser:
             self.model = model
         base["cwd"] = _s(p.get("cwd"))
         keep = {k: p[k] for k in ("turn_id", "model", "effort", "approval_policy", "sandbox_policy", "summary", "personality", "current_date", "timezone") if k in p}
-        base["extra"] = dumps({**extra, **_shrink(keep, 256), "$payload_bytes": len(dumps(p))})
+        base["extra"] = dumps({**extra, **shrink(keep, 256), "$payload_bytes": len(dumps(p))})
         self._add(base, 0, kind=kind, model=self.model, text=model)
         return None
 
@@ -663,7 +635,7 @@ class CodexParser:
             base["extra"] = dumps({**extra, **_rest(p, ())})
             self._add(base, 0, kind="bookkeeping")
             return None
-        base["extra"] = dumps({**extra, **_shrink(p, 1024)})
+        base["extra"] = dumps({**extra, **shrink(p, 1024)})
         self._add(base, 0, kind="unknown")
         return None
 
@@ -725,7 +697,7 @@ class CodexParser:
             self._add({**base, "extra": dumps({"detail": b.get("detail"), "has_url": isinstance(url, str)})}, i, kind="image",
                       text_bytes=len(url) if isinstance(url, str) else None)
         else:
-            self._add({**base, "extra": dumps(_shrink(b, 1024))}, i, kind="unknown", native_type=f"{base['native_type']}/{bt}")
+            self._add({**base, "extra": dumps(shrink(b, 1024))}, i, kind="unknown", native_type=f"{base['native_type']}/{bt}")
 
     def _turn_output_rows(self, content: list, base: dict) -> None:
         base = {**base, "model": self.model}
@@ -743,7 +715,7 @@ class CodexParser:
                 url = b.get("image_url")
                 self._model_output(self._add(base, i, kind="image", text_bytes=len(url) if isinstance(url, str) else None))
             else:
-                self._model_output(self._add({**base, "extra": dumps(_shrink(b, 1024))}, i, kind="unknown"))
+                self._model_output(self._add({**base, "extra": dumps(shrink(b, 1024))}, i, kind="unknown"))
 
     # ------------------------------------------------------------------ tools
     def _call_item(self, it: str, p: dict, base: dict, extra: dict) -> str | None:
@@ -796,7 +768,7 @@ class CodexParser:
         call_id = _id(call_id)
         self._content_seen()
         if it == "tool_search_output" and "output" not in p:
-            out = TO.Output(text=dumps(_shrink(p.get("tools"), 256)) if p.get("tools") is not None else "")
+            out = TO.Output(text=dumps(shrink(p.get("tools"), 256)) if p.get("tools") is not None else "")
         else:
             out = TO.parse_output(p.get("output"))
         name = self.open_calls.pop(call_id, [None])[0] if call_id else None
@@ -950,7 +922,7 @@ class CodexParser:
             base["extra"] = dumps({**extra, **_rest(p, ())})
             self._add(base, 0, kind="system", text=text, text_bytes=nbytes)
             return None
-        base["extra"] = dumps({**extra, **_shrink(p, 1024)})
+        base["extra"] = dumps({**extra, **shrink(p, 1024)})
         self._add(base, 0, kind="unknown")
         return None
 
@@ -965,13 +937,13 @@ class CodexParser:
         model = model or _s(p.get("model")) or self.model
         keep = {k: v for k, v in (info or {}).items() if k not in ("total_token_usage", "last_token_usage")}
         rl = p.get("rate_limits")
-        ex = {**extra, "$usage_rule": why, **_shrink(keep, 256)}
+        ex = {**extra, "$usage_rule": why, **shrink(keep, 256)}
         if rl is not None:
-            ex["rate_limits"] = _shrink(rl, 256)
+            ex["rate_limits"] = shrink(rl, 256)
         if isinstance(info, dict):
             for k in ("total_token_usage", "last_token_usage"):
                 if k in info:
-                    ex[k] = _shrink(info[k], 64)
+                    ex[k] = shrink(info[k], 64)
         base["extra"] = dumps(ex)
         if usage is None:
             self._add(base, 0, kind="token_usage", model=model)
@@ -998,7 +970,7 @@ class CodexParser:
             info["$last_agent_message_bytes"] = len(lam.encode("utf-8", "surrogatepass"))
         text = None
         if err is not None:
-            info["error"] = _shrink(err, 1024)
+            info["error"] = shrink(err, 1024)
             text = _s(err.get("message")) if isinstance(err, dict) else _s(err)
         base["extra"] = dumps({**extra, **info})
         capped, nbytes = cap_text(text)
@@ -1096,7 +1068,7 @@ class CodexParser:
             res = item.get("result")
             if isinstance(res, dict) and res.get("isError") is True:
                 status = "error"
-            base["extra"] = dumps({**extra, **_rest(p, {"type", "item"}), "item": _shrink(item, 256)})
+            base["extra"] = dumps({**extra, **_rest(p, {"type", "item"}), "item": shrink(item, 256)})
             self._add(base, 0, kind="tool_event", tool_call_id=_id(item.get("id")), status=status, exit_code=code,
                       duration_ms=TO.duration_ms(item.get("duration")))
             return None
@@ -1110,7 +1082,7 @@ class CodexParser:
         if isinstance(item.get("text"), str):
             parts.append(item["text"])
         text, nbytes = cap_text("\n".join(parts) if parts else None)
-        base["extra"] = dumps({**extra, **_rest(p, {"type", "item"}), "item": _shrink(item, 128)})
+        base["extra"] = dumps({**extra, **_rest(p, {"type", "item"}), "item": shrink(item, 128)})
         self._add(base, 0, kind="bookkeeping", text=text, text_bytes=nbytes)
         return None
 

@@ -25,6 +25,8 @@ import orjson
 
 from tracelab import schema as S
 from tracelab.ingest.base import (
+    file_end,
+    shrink,
     EventBuffer,
     ParseResult,
     RawLine,
@@ -77,21 +79,6 @@ _USAGE_KEYS = {"input", "output", "cacheRead", "cacheWrite", "reasoning", "cost"
 _DIGEST_SKIP = {"id", "parentId", "firstKeptEntryId", "firstKeptEntryIndex"}
 
 
-def _shrink(obj: Any, limit: int = 256) -> Any:
-    """Copy of ``obj`` with long strings replaced by a size marker (for ``extra``)."""
-    if isinstance(obj, str):
-        if len(obj) > limit:
-            return {"$truncated_bytes": len(obj.encode("utf-8", "surrogatepass"))}
-        return obj
-    if isinstance(obj, dict):
-        return {k: _shrink(v, limit) for k, v in obj.items()}
-    if isinstance(obj, list):
-        if len(obj) > 50:
-            return {"$list_len": len(obj), "head": [_shrink(v, limit) for v in obj[:5]]}
-        return [_shrink(v, limit) for v in obj]
-    return obj
-
-
 def _int(v: Any) -> int | None:
     """A token count: ints (and integral floats) only; bools and strings are not counts."""
     if isinstance(v, bool):
@@ -120,7 +107,7 @@ def content_text(content: Any) -> tuple[str, int]:
     if isinstance(content, str):
         return content, 0
     if not isinstance(content, list):
-        return dumps(_shrink(content, 2048)), 0
+        return dumps(shrink(content, 2048)), 0
     parts: list[str] = []
     images = 0
     for b in content:
@@ -264,7 +251,7 @@ class PiParser:
                 self.rejects.append(make_reject(self.path, AGENT, line, reason))
                 lines_rejected += 1
         else:
-            end_offset, end_line = self._file_end(end_offset, end_line)
+            end_offset, end_line = file_end(self.path, end_offset, end_line)
         self._label_branches()
         state = {
             "session_id": self.session_id,
@@ -302,19 +289,6 @@ class PiParser:
             parser_version=PARSER_VERSION,
             session_keys=[self.session_key],
         )
-
-    def _file_end(self, end_offset: int, end_line: int) -> tuple[int, int]:
-        """Account for trailing blank lines so the next append starts after them."""
-        size = os.path.getsize(self.path)
-        if size <= end_offset:
-            return end_offset, end_line
-        with open(self.path, "rb") as fh:
-            fh.seek(end_offset)
-            tail = fh.read()
-        if tail.strip():
-            return end_offset, end_line
-        cut = tail.rfind(b"\n") + 1
-        return end_offset + cut, end_line + tail.count(b"\n")
 
     def _as_document(self, line: RawLine) -> tuple[str, str] | None:
         """If the file is one multi-line JSON document (not JSONL), the reject reasons for its
@@ -438,7 +412,7 @@ class PiParser:
         if t == "message":
             return self._message(d, d["message"], base, extra_obj, ek, eid_tree, line)
         if extra_obj:
-            base["extra"] = dumps(_shrink(extra_obj))
+            base["extra"] = dumps(shrink(extra_obj))
         if t == "model_change":
             provider, model = _str(d.get("provider")), _str(d.get("modelId"))
             if model:
@@ -453,10 +427,10 @@ class PiParser:
             text, nbytes = cap_text(_str(d.get("summary")))
             meta = {"fromId": d.get("fromId"), **extra_obj}
             llm = self._side_call(d.get("usage"), eid or f"L{line.line_no}")
-            self._add({**base, "extra": dumps(_shrink(meta))}, eid_tree, event_key=f"{ek}:0", block_index=0, kind="summary", text=text, text_bytes=nbytes, **llm)
+            self._add({**base, "extra": dumps(shrink(meta))}, eid_tree, event_key=f"{ek}:0", block_index=0, kind="summary", text=text, text_bytes=nbytes, **llm)
         elif t == "custom":
             ctype = _str(d.get("customType"))
-            text, nbytes = cap_text(dumps(_shrink(d.get("data"), 1024)) if d.get("data") is not None else None)
+            text, nbytes = cap_text(dumps(shrink(d.get("data"), 1024)) if d.get("data") is not None else None)
             self._add({**base, "native_type": f"custom/{ctype}" if ctype else "custom"}, eid_tree, event_key=f"{ek}:0", block_index=0, kind="bookkeeping", text=text, text_bytes=nbytes)
         elif t == "custom_message":
             ctype = _str(d.get("customType"))
@@ -464,18 +438,18 @@ class PiParser:
             text, nbytes = cap_text(raw)
             if images:
                 extra_obj["images"] = images
-            self._add({**base, "native_type": f"custom_message/{ctype}" if ctype else "custom_message", "extra": dumps(_shrink(extra_obj)) if extra_obj else None}, eid_tree, event_key=f"{ek}:0", block_index=0, kind="user_context", role="user", text=text, text_bytes=nbytes)
+            self._add({**base, "native_type": f"custom_message/{ctype}" if ctype else "custom_message", "extra": dumps(shrink(extra_obj)) if extra_obj else None}, eid_tree, event_key=f"{ek}:0", block_index=0, kind="user_context", role="user", text=text, text_bytes=nbytes)
         elif t == "label":
             label = _str(d.get("label"))
             meta = {"targetId": d.get("targetId"), **extra_obj}
-            self._add({**base, "extra": dumps(_shrink(meta))}, eid_tree, event_key=f"{ek}:0", block_index=0, kind="bookkeeping", text=label)
+            self._add({**base, "extra": dumps(shrink(meta))}, eid_tree, event_key=f"{ek}:0", block_index=0, kind="bookkeeping", text=label)
         elif t == "session_info":
             name = _str(d.get("name"))
             title = name.strip() or None if name is not None else None
             self._add(base, eid_tree, event_key=f"{ek}:0", block_index=0, kind="bookkeeping", title=title, text=name)
         else:
             # an entry type tracelab does not know: keep all of it
-            base["extra"] = dumps(_shrink(d, 1024))
+            base["extra"] = dumps(shrink(d, 1024))
             self._add(base, eid_tree, event_key=f"{ek}:0", block_index=0, kind="unknown")
         return None
 
@@ -526,7 +500,7 @@ class PiParser:
             provider=_str(d.get("provider")),
             forked_from=self.forked_from if first else None,
             text=parent_ref,
-            extra=dumps(_shrink(extra_obj)),
+            extra=dumps(shrink(extra_obj)),
             line_bytes=len(line.raw),
         )
         self.row_entry.append("")
@@ -597,7 +571,7 @@ class PiParser:
         if role == "assistant":
             return self._assistant(msg, base, extra_obj, ek, eid_tree, call_id)
         if extra_obj:
-            base["extra"] = dumps(_shrink(extra_obj))
+            base["extra"] = dumps(shrink(extra_obj))
         if role == "user":
             return self._user(msg, base, ek, eid_tree)
         if role == "toolResult":
@@ -612,7 +586,7 @@ class PiParser:
                 base["native_type"] = f"message/{role}/{msg.get('customType')}"
             self._add(base, eid_tree, event_key=f"{ek}:0", block_index=0, kind=kind, role="user", text=text, text_bytes=nbytes)
             return None
-        base["extra"] = dumps(_shrink(d, 1024))
+        base["extra"] = dumps(shrink(d, 1024))
         self._add(base, eid_tree, event_key=f"{ek}:0", block_index=0, kind="unknown", role=role)
         return None
 
@@ -638,7 +612,7 @@ class PiParser:
                 meta = {**(orjson.loads(base["extra"]) if base.get("extra") else {}), "mimeType": b.get("mimeType")}
                 self._add({**common, "extra": dumps(meta)}, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="image", text_bytes=len(data))
             else:
-                self._add({**common, "extra": dumps(_shrink(b, 1024))}, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="unknown", native_type=f"message/user/{bt}")
+                self._add({**common, "extra": dumps(shrink(b, 1024))}, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="unknown", native_type=f"message/user/{bt}")
         return None
 
     def _assistant(self, msg: dict, base: dict, extra_obj: dict, ek: str, eid_tree: str | None, call_id: str) -> str | None:
@@ -648,7 +622,7 @@ class PiParser:
         usage = msg.get("usage")
         tok = self._tokens(usage)
         if usage is not None and not isinstance(usage, dict):
-            extra_obj.setdefault("$invalid", {})["message.usage"] = _shrink(usage)
+            extra_obj.setdefault("$invalid", {})["message.usage"] = shrink(usage)
         elif isinstance(usage, dict):
             bad = {k: usage[k] for k in ("input", "output", "cacheRead", "cacheWrite", "reasoning") if k in usage and _int(usage[k]) is None}
             if bad:
@@ -679,7 +653,7 @@ class PiParser:
             "is_synthetic": failed and used == 0,
             "stop_reason": stop,
             "request_ts": parse_ts(req_ts) if _int(req_ts) is not None else None,
-            "extra": dumps(_shrink(extra_obj)) if extra_obj else None,
+            "extra": dumps(shrink(extra_obj)) if extra_obj else None,
             **tok,
         }
         blocks = [{"type": "text", "text": content}] if isinstance(content, str) else (content or [])
@@ -693,7 +667,7 @@ class PiParser:
             row = {**common, "native_type": f"message/assistant/{bt}"}
             if bextra:
                 merged = {**extra_obj, "block": bextra}
-                row["extra"] = dumps(_shrink(merged))
+                row["extra"] = dumps(shrink(merged))
             if bt == "text":
                 text, nbytes = cap_text(_str(b.get("text")))
                 self._add(row, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="assistant_text", text=text, text_bytes=nbytes)
@@ -708,7 +682,7 @@ class PiParser:
                 data = _str(b.get("data")) or ""
                 self._add(row, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="image", text_bytes=len(data))
             else:
-                self._add({**row, "extra": dumps(_shrink({**extra_obj, "block": b}, 1024))}, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="unknown")
+                self._add({**row, "extra": dumps(shrink({**extra_obj, "block": b}, 1024))}, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="unknown")
         if failed or not blocks:
             # the failure itself is one row after the content: an aborted stream is the user
             # interrupting; an error stop is the API (or the connection) failing
@@ -742,7 +716,7 @@ class PiParser:
             meta["images"] = images
         text, nbytes = cap_text(raw)
         self._add(
-            {**base, "extra": dumps(_shrink(meta)) if meta else None},
+            {**base, "extra": dumps(shrink(meta)) if meta else None},
             eid_tree,
             event_key=f"{ek}:0",
             block_index=0,
@@ -777,7 +751,7 @@ class PiParser:
         meta = {**extra_obj, "cancelled": cancelled}
         text, nbytes = cap_text(_str(msg.get("output")))
         self._add(
-            {**common, "extra": dumps(_shrink(meta))},
+            {**common, "extra": dumps(shrink(meta))},
             eid_tree,
             event_key=f"{ek}:1",
             block_index=1,
