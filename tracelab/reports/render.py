@@ -56,6 +56,22 @@ def chart_svgs(report: Report) -> dict[str, str]:
     return {f.id: to_svg(f.chart) for s in report.sections for f in s.figures}
 
 
+def chart_images(report: Report, png_scale: float | None = 1.5) -> tuple[dict[str, str], dict[str, bytes]]:
+    """SVG of every figure and, when ``png_scale`` is given, its PNG, pipelined: Vega renders
+    one chart at a time (one V8 runtime), so each finished SVG is rasterised on a worker thread
+    (resvg releases the GIL) while the next chart renders."""
+    if png_scale is None:
+        return chart_svgs(report), {}
+    svgs: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {}
+        for s in report.sections:
+            for f in s.figures:
+                svgs[f.id] = to_svg(f.chart)
+                futures[f.id] = pool.submit(vlc.svg_to_png, svgs[f.id], scale=png_scale)
+        return svgs, {fid: fut.result() for fid, fut in futures.items()}
+
+
 def render_html(report: Report, svgs: dict[str, str] | None = None) -> str:
     svgs = svgs if svgs is not None else chart_svgs(report)
     css = resources.files("tracelab.reports").joinpath("templates", "weekly.css").read_text(encoding="utf-8")
@@ -67,21 +83,28 @@ def _strip_xml_decl(svg: str) -> str:
     return re.sub(r"^\s*<\?xml[^>]*\?>\s*", "", svg)
 
 
-def write_images(report: Report, directory: Path, fmt: str = "png", svgs: dict[str, str] | None = None, *, scale: float = 1.5) -> dict[str, Path]:
-    """Write one image per figure into ``directory``; returns paths by figure id."""
+def write_images(
+    report: Report,
+    directory: Path,
+    fmt: str = "png",
+    svgs: dict[str, str] | None = None,
+    *,
+    scale: float = 1.5,
+    pngs: dict[str, bytes] | None = None,
+) -> dict[str, Path]:
+    """Write one image per figure into ``directory``; returns paths by figure id. ``svgs`` and
+    ``pngs`` (from :func:`chart_images`) are used when given instead of rendering again."""
     if fmt not in IMAGE_FORMATS:
         raise ValueError(f"image format must be one of {IMAGE_FORMATS}, got {fmt!r}")
-    svgs = svgs if svgs is not None else chart_svgs(report)
+    if svgs is None or (fmt == "png" and pngs is None):
+        svgs, pngs = chart_images(report, scale if fmt == "png" else None)
     directory.mkdir(parents=True, exist_ok=True)
     out = {fid: directory / f"{fid}.{fmt}" for fid in svgs}
-    if fmt == "svg":
-        for fid, svg in svgs.items():
-            out[fid].write_text(svg, encoding="utf-8")
-        return out
-    # rasterising (resvg) releases the GIL: two threads use both cores
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for path, png in zip(out.values(), pool.map(lambda svg: vlc.svg_to_png(svg, scale=scale), svgs.values())):
-            path.write_bytes(png)
+    for fid, path in out.items():
+        if fmt == "svg":
+            path.write_text(svgs[fid], encoding="utf-8")
+        else:
+            path.write_bytes(pngs[fid])
     return out
 
 

@@ -46,7 +46,7 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     report = sections.build(data, generated_at=generated_at)
-    svgs = render.chart_svgs(report)
+    svgs, pngs = render.chart_images(report, 1.5 if ("md" in fmts and md_images == "png") else None)
     stem = f"weekly-{data.week}"
     paths: dict[str, Path] = {}
     if "html" in fmts:
@@ -55,7 +55,7 @@ def write_report(
         paths["html"] = p
     if "md" in fmts:
         img_dir = out / f"{stem}_files"
-        images = render.write_images(report, img_dir, md_images, svgs)
+        images = render.write_images(report, img_dir, md_images, svgs, pngs=pngs)
         p = out / f"{stem}.md"
         p.write_text(render.render_markdown(report, {k: f"{img_dir.name}/{v.name}" for k, v in images.items()}), encoding="utf-8")
         paths["md"] = p
