@@ -32,7 +32,7 @@ _FAR = _dt.datetime.max.replace(tzinfo=_dt.timezone.utc)
 
 
 def sql_text(name: str) -> str:
-    return resources.files("tracelab.evals").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    return resources.files("tracelab.evals.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
 
 
 def _rows(con, name: str, **params) -> list[dict]:
@@ -53,7 +53,7 @@ def _pos(ts, source_file, seq) -> tuple:
 
 
 def _call_pos(c: dict) -> tuple:
-    return _pos(c["started_at"], c["source_file"], (c["call_line_no"] or 0) * 1024)
+    return _pos(c["started_at"], c["source_file"], c["call_seq"])
 
 
 def _call(c: dict, *, outcome: bool = True) -> Call:

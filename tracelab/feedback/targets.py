@@ -39,7 +39,7 @@ class Target:
 
 
 def sql_text(name: str) -> str:
-    return resources.files("tracelab.feedback").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    return resources.files("tracelab.feedback.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
 
 
 def parse(text: str, target_type: str | None = None) -> tuple[str | None, str]:

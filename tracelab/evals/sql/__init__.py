@@ -1,0 +1,1 @@
+"""SQL of the eval export (read with importlib.resources)."""

@@ -1,0 +1,1 @@
+"""SQL of the feedback package (read with importlib.resources)."""
