@@ -25,7 +25,7 @@ from tracelab import feedback as FB
 from tracelab.cli import cli
 from tracelab.evals import assertions as A
 from tracelab.evals import promptfoo as PF
-from tracelab.evals.case import Call, Case, Check
+from tracelab.evals.case import Call, Case
 from tracelab.ingest.engine import ingest
 from tracelab.redact import Policy, Redactor
 from tracelab.redact import bench
@@ -251,7 +251,11 @@ def test_cases_link_back_to_the_failing_line_and_match_truth(corpus_wh, raw_case
     for c in raw_cases:
         assert c.source_file and c.line_no and c.session_id
         raw_line = Path(c.source_file).read_text(encoding="utf-8").split("\n")[c.line_no - 1]
-        assert c.session_id in raw_line or c.agent == "pi" or c.failing_call is None or c.failing_call.tool_call_id in raw_line
+        if c.failing_call is not None:  # the failure line is the call's result line
+            assert c.failing_call.tool_call_id in raw_line
+            assert c.failing_call.tool_call_id in Path(c.source_file).read_text(encoding="utf-8").split("\n")[c.call_line_no - 1]
+        else:
+            assert c.event_key and c.observed
         if c.family == "tool_error":
             t = truth[(c.source_file, c.line_no)]
             assert c.failing_call.tool_call_id == t["tool_call_id"] and c.failing_call.tool_name == t["tool"]
@@ -586,6 +590,9 @@ def test_cli_export_summary_and_errors(corpus_wh, tmp_path):
     assert re.search(r"openai\s+4\s+.*openai_evals.jsonl", r.output) and re.search(r"promptfoo\s+4\s+.*promptfooconfig.yaml", r.output)
     assert not (tmp_path / "o" / "inspect_dataset.jsonl").exists()
     assert "Redaction: on" in r.output
+    r = runner.invoke(cli, ["evals", "export", "--cluster", ",".join(top2), "--per-cluster", "1", "-f", "inspect", "--out", str(tmp_path / "c"), "-w", str(wh), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["cases_by_cluster"] == {cid: 1 for cid in top2}
     r = runner.invoke(cli, ["evals", "export", "--query", "tool_loops", "--param", "min_repeats=4", "--out", str(tmp_path / "q"), "-w", str(wh), "--json", "--no-redact"])
     assert r.exit_code == 0, r.output
     js = json.loads(r.output)

@@ -30,7 +30,7 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 @command.command(name="export")
-@click.option("--cluster", "-c", "clusters", multiple=True, help="Failure cluster id (or unique prefix); repeatable.")
+@click.option("--cluster", "-c", "clusters", multiple=True, help="Failure cluster id or unique prefix; repeatable, or comma-separated.")
 @click.option("--top", type=click.IntRange(min=1), default=None, help="The K failure clusters with the most events.")
 @click.option("--query", "-q", "query", default=None, help="A named query (tracelab query list) whose rows select the cases.")
 @click.option("--param", "-p", "params", multiple=True, help="NAME=VALUE parameter of --query; repeatable.")
@@ -56,7 +56,7 @@ def export_cmd(clusters, top, query, params, sql, formats, out, per_cluster, con
         result = export(
             warehouse,
             out,
-            clusters=list(clusters) or None,
+            clusters=[c.strip() for v in clusters for c in v.split(",") if c.strip()] or None,
             top=top,
             query=query,
             params=_params(params),
