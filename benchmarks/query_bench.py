@@ -11,10 +11,11 @@ Building the warehouse
        the real ingest turns it into ``WORK/base_wh``;
     2. the base warehouse is replicated until it holds ``--target-events`` events: replica ``i``
        gets ``~r<i>`` appended to every key (session, event, llm call, tool call, session id)
-       and every timestamp moved ``4 * i`` weeks later, so replicas are distinct sessions on
-       distinct days (the shape of the data per session is the generator's). The copies are
-       written through ``tracelab.store.warehouse.Warehouse`` (same schema, same month
-       partitions, one committed snapshot) to ``WORK/big_wh``.
+       and every timestamp moved ``i mod 13`` weeks later, so replicas are distinct sessions
+       (many users over ~4 months; the shape of each session is the generator's). The copies
+       go to ``WORK/big_wh`` in the warehouse layout (declared schema, ``month=`` partitions,
+       one committed ``_snapshot.json``), one file per table and month as a single bulk
+       ingest would write them.
 
 Measuring
     Each query runs with its default parameters on one catalog connection (``catalog.connect``,
@@ -77,9 +78,10 @@ def build_base(work: Path, sessions: int, seed: int) -> Path:
     return base
 
 
-def _replica_sql(con, table: str, files: list[str], i: int) -> pa.Table:
+def _replica_sql(con, table: str, files: list[str], i: int, shift_days: int) -> pa.Table:
     cols = [f.name for f in S.TABLES[table]]
-    shift = f"INTERVAL {28 * i} DAY"
+    shift = f"INTERVAL {shift_days} DAY"
+    anchor = "ts" if "ts" in cols else "started_at"
     exprs = []
     for c in cols:
         if c in KEY_COLS:
@@ -87,13 +89,9 @@ def _replica_sql(con, table: str, files: list[str], i: int) -> pa.Table:
         elif c in TS_COLS:
             exprs.append(f"{c} + {shift} AS {c}")
         elif c == "date":
-            anchor = "ts" if "ts" in cols else "started_at"
             exprs.append(f"CAST({anchor} + {shift} AS DATE) AS date")
         elif c == "month":
-            anchor = "ts" if "ts" in cols else "started_at"
             exprs.append(f"strftime({anchor} + {shift}, '%Y-%m') AS month")
-        elif c == "models" or c == "source_files":
-            exprs.append(c)
         else:
             exprs.append(c)
     lst = ", ".join("'" + f.replace("'", "''") + "'" for f in files)  # benchmark-local paths
@@ -102,7 +100,10 @@ def _replica_sql(con, table: str, files: list[str], i: int) -> pa.Table:
 
 
 def build_big(work: Path, base: Path, target_events: int) -> Path:
+    """Replicate ``base`` into one bulk-ingest-like warehouse: one Parquet file per table and
+    month (many row groups), as a single ingest of the whole corpus would write."""
     import duckdb
+    import pyarrow.compute as pc
 
     big = Warehouse(work / "big_wh")
     if big.exists:
@@ -119,15 +120,29 @@ def build_big(work: Path, base: Path, target_events: int) -> Path:
     t = time.perf_counter()
     for table in ("events", "llm_calls", "tool_calls", "sessions"):
         files = [str(p) for p in src.files_of(table)]
-        out: list[str] = []
+        writers: dict[str, pq.ParquetWriter] = {}
+        rels: dict[str, str] = {}
         for i in range(replicas):
-            data = _replica_sql(con, table, files, i)
+            # replica i: fresh keys, moved (i mod 13) weeks later -> many users over ~4 months
+            data = _replica_sql(con, table, files, i, 7 * (i % 13))
+            parts = [(None, data)]
             if table in S.PARTITIONED:
-                out += big.write_partitioned(table, data, f"{batch}-r{i:04d}")
-            else:
-                out.append(big.write_part(table, data, f"{batch}-r{i:04d}"))
-        snap.tables[table] = out
-        print(f"  {table}: {len(out)} files ({time.perf_counter() - t:.0f}s)", flush=True)
+                months = data.column("month")
+                parts = [(m or "unknown", data.filter(pc.equal(months, m) if m else pc.is_null(months)))
+                         for m in months.unique().to_pylist()]
+            for m, part in parts:
+                key = m or "_"
+                if key not in writers:
+                    sub = Path(table) / f"month={m}" if m else Path(table)
+                    rel = (sub / f"part-{batch}-{len(writers):04d}.parquet").as_posix()
+                    (big.root / rel).parent.mkdir(parents=True, exist_ok=True)
+                    writers[key] = pq.ParquetWriter(big.root / rel, S.TABLES[table], compression="zstd")
+                    rels[key] = rel
+                writers[key].write_table(part, row_group_size=256 * 1024)
+        for w in writers.values():
+            w.close()
+        snap.tables[table] = sorted(rels.values())
+        print(f"  {table}: {len(rels)} files ({time.perf_counter() - t:.0f}s)", flush=True)
     for table in ("rejects", "files"):
         files = src.files_of(table)
         snap.tables[table] = [big.write_part(table, S.cast_table(pq.read_table(files[0]), table), batch)] if files else []
@@ -417,13 +432,22 @@ PANDAS = {name[3:]: fn for name, fn in globals().items() if name.startswith("pd_
 # --------------------------------------------------------------------------------------
 
 
-def timed(fn, repeat: int) -> tuple[float, object]:
-    times, out = [], None
+def _cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)  # DuckDB's threads run in this process
+    return r.ru_utime + r.ru_stime
+
+
+def timed(fn, repeat: int) -> tuple[float, float, object]:
+    """(median wall seconds, median CPU seconds of this process, last result)."""
+    walls, cpus, out = [], [], None
     for _ in range(repeat):
-        t = time.perf_counter()
+        c, t = _cpu(), time.perf_counter()
         out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
+        walls.append(time.perf_counter() - t)
+        cpus.append(_cpu() - c)
+    return statistics.median(walls), statistics.median(cpus), out
 
 
 def main() -> None:
@@ -457,14 +481,15 @@ def main() -> None:
     for name, params in [(n, {}) for n in names] + extra:
         label = name + (f" ({', '.join(f'{k}={v}' for k, v in params.items())})" if params else "")
         Q.run(name, con, **params)  # warm-up (OS cache, DuckDB metadata)
-        secs, df = timed(lambda: Q.run(name, con, **params), args.repeat)
-        pandas_s = pandas_rows = None
+        secs, cpu, df = timed(lambda: Q.run(name, con, **params), args.repeat)
+        pandas_s = pandas_cpu = pandas_rows = None
         if not args.no_pandas and not params and name in PANDAS:
-            pandas_s, pdf = timed(lambda: PANDAS[name](pw), 1)
+            pandas_s, pandas_cpu, pdf = timed(lambda: PANDAS[name](pw), 1)
             pandas_rows = len(pdf)
-        results.append((label, df.height, secs, pandas_s, pandas_rows))
+        results.append((label, df.height, secs, cpu, pandas_s, pandas_cpu, pandas_rows))
         ratio = f"{pandas_s / secs:.1f}x" if pandas_s else "-"
-        print(f"{label:55s} {df.height:8d} rows  duckdb {secs:6.3f}s  pandas {pandas_s or float('nan'):7.2f}s  {ratio}", flush=True)
+        print(f"{label:50s} {df.height:8d} rows  duckdb {secs:6.3f}s (cpu {cpu:6.2f}s)  "
+              f"pandas {pandas_s or float('nan'):7.2f}s (cpu {pandas_cpu or float('nan'):6.2f}s)  {ratio}", flush=True)
     con.close()
     write_report(args, counts, size, results)
 
@@ -485,17 +510,19 @@ def write_report(args, counts, size, results) -> None:
         f"* warehouse: {counts['events']:,} events, {counts['llm_calls']:,} LLM calls, {counts['tool_calls']:,} tool calls, "
         f"{counts['sessions']:,} sessions; {size / 1e9:.2f} GB of Parquet (a generated corpus ingested by tracelab, "
         "replicated with fresh keys and shifted dates, see the script's docstring)",
-        "* duckdb: median of the timed runs after one warm-up, default parameters, one catalog connection, result "
+        "* DuckDB: median of the timed runs after one warm-up, default parameters, one catalog connection, result "
         "fetched into Polars; pandas: one run of the pandas implementation in the script, including reading the "
-        "needed Parquet columns",
+        "needed Parquet columns. Wall = elapsed seconds; CPU = CPU seconds of the process (all DuckDB threads; "
+        "pandas is single-threaded). On a shared machine wall time includes waiting for a core, CPU time does not.",
         "",
-        "| query | rows | DuckDB (s) | <= 1 s | pandas over Parquet (s) | pandas / DuckDB | pandas rows |",
-        "|---|---:|---:|:---:|---:|---:|---:|",
+        "| query | rows | DuckDB wall (s) | DuckDB CPU (s) | wall <= 1 s | pandas wall (s) | pandas CPU (s) | pandas / DuckDB (wall) | pandas rows |",
+        "|---|---:|---:|---:|:---:|---:|---:|---:|---:|",
     ]
-    for label, rows, secs, pandas_s, pandas_rows in results:
+    for label, rows, secs, cpu, pandas_s, pandas_cpu, pandas_rows in results:
         lines.append(
-            f"| {label} | {rows:,} | {secs:.3f} | {'yes' if secs <= 1.0 else '**no**'} | "
-            f"{'' if pandas_s is None else f'{pandas_s:.2f}'} | {'' if pandas_s is None else f'{pandas_s / secs:.1f}x'} | "
+            f"| {label} | {rows:,} | {secs:.3f} | {cpu:.2f} | {'yes' if secs <= 1.0 else '**no**'} | "
+            f"{'' if pandas_s is None else f'{pandas_s:.2f}'} | {'' if pandas_cpu is None else f'{pandas_cpu:.2f}'} | "
+            f"{'' if pandas_s is None else f'{pandas_s / secs:.1f}x'} | "
             f"{'' if pandas_rows is None else f'{pandas_rows:,}'} |"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)

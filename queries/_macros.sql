@@ -26,11 +26,16 @@ CREATE OR REPLACE MACRO tl_match(v, p_wanted) AS (p_wanted IS NULL OR v = p_want
 CREATE OR REPLACE MACRO tl_keep_subagent(is_sub, p_include_subagents) AS
     (coalesce(p_include_subagents, true) OR NOT coalesce(is_sub, false));
 
--- First day of the bucket holding t; weeks start on Monday (ISO). 'all' = one bucket (NULL).
-CREATE OR REPLACE MACRO tl_period_start(t, p_period) AS CAST(CASE p_period
-    WHEN 'day' THEN date_trunc('day', t)
-    WHEN 'week' THEN date_trunc('week', t)
-    WHEN 'month' THEN date_trunc('month', t)
+-- UTC calendar day of a TIMESTAMPTZ by arithmetic on epoch milliseconds: the same value as
+-- CAST(t AS DATE) under TimeZone 'UTC', several times cheaper (no calendar library per row).
+CREATE OR REPLACE MACRO tl_utc_date(t) AS CAST(DATE '1970-01-01' + CAST(floor(epoch_ms(t) / 86400000) AS INTEGER) AS DATE);
+
+-- First day of the bucket holding the DATE d (pass the table's `date` column, the UTC day);
+-- weeks start on Monday (ISO). 'all' = one bucket (NULL).
+CREATE OR REPLACE MACRO tl_period_start(d, p_period) AS CAST(CASE p_period
+    WHEN 'day' THEN d
+    WHEN 'week' THEN date_trunc('week', d)
+    WHEN 'month' THEN date_trunc('month', d)
     WHEN 'all' THEN NULL
     ELSE error('period must be one of day, week, month, all; got ' || coalesce('''' || p_period || '''', 'NULL'))
 END AS DATE);
@@ -137,24 +142,29 @@ CREATE OR REPLACE MACRO tl_tool_calls(p_since, p_until, p_agent, p_model, p_proj
       AND tl_match(t.agent, p_agent) AND tl_match(t.model, p_model) AND tl_match(t.tool_name, p_tool)
       AND tl_match(d.project, p_project) AND tl_keep_subagent(d.is_subagent, p_include_subagents);
 
--- LLM calls with their price row (ASOF: latest effective_from <= ts) and cost_usd.
--- Synthetic stand-in responses (is_synthetic) are kept; token queries drop them.
+-- Price rows as ranges [effective_from, effective_to) per match key (effective_to NULL = open).
+CREATE OR REPLACE TEMP TABLE tl_price_ranges AS
+    SELECT *, lead(effective_from) OVER (PARTITION BY match_key ORDER BY effective_from) AS effective_to
+    FROM tl_prices;
+
+-- LLM calls with the price row in effect at their time and cost_usd. The price key is
+-- computed once per distinct model, and the price lookup is an equi-join on the key with a
+-- range condition (at most a few rows per key): much cheaper than an ASOF join, which sorts
+-- every call. Synthetic stand-in responses (is_synthetic) are kept; token queries drop them.
 CREATE OR REPLACE MACRO tl_llm_calls(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
-    WITH base AS (
-        SELECT l.*, d.project, coalesce(d.is_subagent, false) AS is_subagent,
-               coalesce(d.root_session_key, l.session_key) AS root_session_key,
-               tl_price_key(l.model) AS price_key
-        FROM llm_calls l
-        LEFT JOIN tl_session_dims() d ON d.session_key = l.session_key
-        WHERE tl_in_window(l.ts, p_since, p_until)
-          AND tl_match(l.agent, p_agent) AND tl_match(l.model, p_model)
-          AND tl_match(d.project, p_project) AND tl_keep_subagent(d.is_subagent, p_include_subagents)
-    )
-    SELECT b.*, p.price_model, p.effective_from AS price_effective_from,
-           tl_cost(p.price_model, b.input_tokens, b.output_tokens, b.cache_read_tokens, b.cache_write_tokens,
+    SELECT l.*, d.project, coalesce(d.is_subagent, false) AS is_subagent,
+           coalesce(d.root_session_key, l.session_key) AS root_session_key,
+           k.price_key, p.price_model, p.effective_from AS price_effective_from,
+           tl_cost(p.price_model, l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
                    p.input_per_mtok, p.output_per_mtok, p.cache_read_per_mtok, p.cache_write_per_mtok) AS cost_usd
-    FROM base b
-    ASOF LEFT JOIN tl_prices p ON p.match_key = b.price_key AND b.ts >= p.effective_from;
+    FROM llm_calls l
+    LEFT JOIN tl_session_dims() d ON d.session_key = l.session_key
+    LEFT JOIN (SELECT model, tl_price_key(model) AS price_key FROM (SELECT DISTINCT model FROM llm_calls)) k ON k.model = l.model
+    LEFT JOIN tl_price_ranges p
+        ON p.match_key = k.price_key AND l.ts >= p.effective_from AND (p.effective_to IS NULL OR l.ts < p.effective_to)
+    WHERE tl_in_window(l.ts, p_since, p_until)
+      AND tl_match(l.agent, p_agent) AND tl_match(l.model, p_model)
+      AND tl_match(d.project, p_project) AND tl_keep_subagent(d.is_subagent, p_include_subagents);
 
 CREATE OR REPLACE MACRO tl_sessions(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
     SELECT s.*
@@ -164,40 +174,47 @@ CREATE OR REPLACE MACRO tl_sessions(p_since, p_until, p_agent, p_model, p_projec
       AND (p_model IS NULL OR list_contains(s.models, p_model))
       AND tl_match(s.project, p_project) AND tl_keep_subagent(s.is_subagent, p_include_subagents);
 
--- Turns: a turn starts at a human prompt (events.kind = 'user_prompt') and holds every agent
--- event (text, thinking, tool call/result/event, API error, interrupt) up to the next prompt.
---   duration_ms   = last agent event - prompt (NULL when the turn has no agent event)
---   human_wait_ms = prompt - last agent event of the previous turn of the same session
+-- Turns. A turn starts at a human prompt (events.kind = 'user_prompt') and runs until the next
+-- prompt of the same session (prompts ordered by time, then line). Its agent activity is
+-- every model response (llm_calls, at the time of its last line), tool call (tool_calls, at
+-- its result, or its start when it has none), API error and interrupt (events) whose time
+-- lies in [prompt, next prompt). Reading the derived tables plus a few event kinds, then a
+-- range join against the (few) prompts, is far cheaper than ordering every event.
+--   duration_ms   = last agent activity - prompt (NULL when the turn has none)
+--   human_wait_ms = prompt - last agent activity of the previous turn of the same session
 -- The window applies to the prompt time; model = model of the turn's last model response.
 CREATE OR REPLACE MACRO tl_turns(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
-    WITH ev AS (
-        SELECT session_key, agent, ts, seq, kind, model, llm_call_key
+    WITH prompts AS (
+        SELECT session_key, agent, ts AS started_at,
+               row_number() OVER w AS turn_no,
+               lead(ts) OVER w AS next_at
         FROM events
-        WHERE ts IS NOT NULL AND tl_match(agent, p_agent)
-          AND kind IN ('user_prompt', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'tool_event', 'api_error', 'interrupt')
+        WHERE kind = 'user_prompt' AND ts IS NOT NULL AND tl_match(agent, p_agent)
+        WINDOW w AS (PARTITION BY session_key ORDER BY ts, seq)
     ),
-    numbered AS (
-        SELECT *, count(*) FILTER (WHERE kind = 'user_prompt') OVER (PARTITION BY session_key ORDER BY ts, seq ROWS UNBOUNDED PRECEDING) AS turn_no
-        FROM ev
+    acts AS (
+        SELECT session_key, ts, model, 0 AS n_tool, false AS intr
+        FROM llm_calls WHERE ts IS NOT NULL AND tl_match(agent, p_agent)
+        UNION ALL
+        SELECT session_key, coalesce(ended_at, started_at), NULL, 1, status = 'interrupted'
+        FROM tool_calls WHERE started_at IS NOT NULL AND tl_match(agent, p_agent)
+        UNION ALL
+        SELECT session_key, ts, NULL, 0, kind = 'interrupt'
+        FROM events WHERE kind IN ('api_error', 'interrupt') AND ts IS NOT NULL AND tl_match(agent, p_agent)
     ),
     t AS (
-        SELECT
-            session_key,
-            turn_no,
-            any_value(agent) AS agent,
-            min(ts) FILTER (WHERE kind = 'user_prompt') AS started_at,
-            max(ts) FILTER (WHERE kind <> 'user_prompt') AS ended_at,
-            arg_max(model, ts) FILTER (WHERE model IS NOT NULL AND kind <> 'user_prompt') AS model,
-            count(DISTINCT llm_call_key) AS n_llm_calls,
-            count(*) FILTER (WHERE kind = 'tool_call') AS n_tool_calls,
-            bool_or(kind = 'interrupt') AS interrupted
-        FROM numbered
-        WHERE turn_no > 0
-        GROUP BY session_key, turn_no
+        SELECT p.session_key, p.turn_no, any_value(p.agent) AS agent, p.started_at,
+               max(a.ts) AS ended_at,
+               arg_max(a.model, a.ts) FILTER (WHERE a.model IS NOT NULL) AS model,
+               coalesce(sum(a.n_tool), 0)::BIGINT AS n_tool_calls,
+               coalesce(bool_or(a.intr), false) AS interrupted
+        FROM prompts p
+        LEFT JOIN acts a
+            ON a.session_key = p.session_key AND a.ts >= p.started_at AND (p.next_at IS NULL OR a.ts < p.next_at)
+        GROUP BY p.session_key, p.turn_no, p.started_at
     ),
     w AS (
-        SELECT t.*,
-               lag(ended_at) OVER (PARTITION BY session_key ORDER BY turn_no) AS prev_ended_at
+        SELECT t.*, lag(ended_at) OVER (PARTITION BY session_key ORDER BY turn_no) AS prev_ended_at
         FROM t
     )
     SELECT
@@ -205,7 +222,7 @@ CREATE OR REPLACE MACRO tl_turns(p_since, p_until, p_agent, p_model, p_project, 
         w.started_at, w.ended_at,
         CASE WHEN w.ended_at >= w.started_at THEN (epoch_ms(w.ended_at) - epoch_ms(w.started_at))::DOUBLE END AS duration_ms,
         CASE WHEN w.started_at >= w.prev_ended_at THEN (epoch_ms(w.started_at) - epoch_ms(w.prev_ended_at))::DOUBLE END AS human_wait_ms,
-        w.n_llm_calls, w.n_tool_calls, w.interrupted
+        w.n_tool_calls, w.interrupted
     FROM w
     LEFT JOIN tl_session_dims() d ON d.session_key = w.session_key
     WHERE tl_in_window(w.started_at, p_since, p_until) AND tl_match(w.model, p_model)
@@ -237,20 +254,29 @@ CREATE OR REPLACE MACRO tl_latency_samples(p_metric, p_since, p_until, p_agent, 
         WHERE p_metric = 'human_wait' AND human_wait_ms IS NOT NULL
     );
 
--- Runs of consecutive tool calls of one session (ordered by start time, then call line, then
--- call id) with the same tool and byte-identical input. A run of >= 3 is a loop.
+-- Runs of >= 2 consecutive tool calls of one session (ordered by start time, then call line,
+-- then call id) with the same tool and identical input (compared by 64-bit hash; the inputs
+-- can be 32 KB each). A run of >= 3 is a loop. One window (lag and lead over a narrow
+-- projection) marks the calls that repeat a neighbour; run ids are numbered on those few.
 CREATE OR REPLACE MACRO tl_tool_runs(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
     WITH c AS (
-        SELECT session_key, agent, model, tool_name, input_json, status, started_at,
-               CASE WHEN tool_name = lag(tool_name) OVER w AND input_json IS NOT DISTINCT FROM lag(input_json) OVER w
-                    THEN 0 ELSE 1 END AS brk,
-               call_line_no, tool_call_id
+        SELECT session_key, agent, model, tool_name, hash(input_json) AS h, status, started_at,
+               call_line_no, tool_call_id, tool_call_key
         FROM tl_tool_calls(p_since, p_until, p_agent, p_model, p_project, NULL, p_include_subagents)
+    ),
+    marked AS (
+        SELECT *,
+               coalesce(tool_name = lag(tool_name) OVER w AND h = lag(h) OVER w, false) AS same_prev,
+               coalesce(tool_name = lead(tool_name) OVER w AND h = lead(h) OVER w, false) AS same_next
+        FROM c
         WINDOW w AS (PARTITION BY session_key ORDER BY started_at, call_line_no, tool_call_id)
     ),
-    r AS (
-        SELECT *, sum(brk) OVER (PARTITION BY session_key ORDER BY started_at, call_line_no, tool_call_id ROWS UNBOUNDED PRECEDING) AS run_id
-        FROM c
+    cand AS (
+        SELECT *,
+               sum(CASE WHEN same_prev THEN 0 ELSE 1 END)
+                   OVER (PARTITION BY session_key ORDER BY started_at, call_line_no, tool_call_id ROWS UNBOUNDED PRECEDING) AS run_id
+        FROM marked
+        WHERE same_prev OR same_next
     )
     SELECT
         session_key,
@@ -258,13 +284,12 @@ CREATE OR REPLACE MACRO tl_tool_runs(p_since, p_until, p_agent, p_model, p_proje
         any_value(agent) AS agent,
         arg_min(model, started_at) AS model,
         any_value(tool_name) AS tool_name,
-        any_value(input_json) AS input_json,
+        arg_min(tool_call_key, started_at) AS first_call_key,
         count(*) AS repeats,
         count(*) FILTER (WHERE status = 'error') AS errors,
-        bool_or(status = 'interrupted') AS any_interrupted,
         min(started_at) AS first_at,
         max(started_at) AS last_at
-    FROM r
+    FROM cand
     GROUP BY session_key, run_id;
 
 -- Per-session outcomes that need more than the sessions table:
@@ -281,9 +306,14 @@ CREATE OR REPLACE MACRO tl_session_outcomes(p_since, p_until, p_agent, p_model, 
         FROM tl_sessions(p_since, p_until, p_agent, p_model, p_project, p_include_subagents)
     ),
     loops AS (
-        SELECT r.session_key, count(*) FILTER (WHERE r.repeats >= 3) AS loops, bool_or(r.any_interrupted) AS tool_interrupted
+        SELECT r.session_key, count(*) FILTER (WHERE r.repeats >= 3) AS loops
         FROM tl_tool_runs(NULL, NULL, p_agent, NULL, NULL, NULL) r SEMI JOIN s ON s.session_key = r.session_key
         GROUP BY r.session_key
+    ),
+    tool_int AS (
+        SELECT DISTINCT t.session_key
+        FROM tool_calls t SEMI JOIN s ON s.session_key = t.session_key
+        WHERE t.status = 'interrupted'
     ),
     last_ev AS (
         SELECT e.session_key,
@@ -308,12 +338,13 @@ CREATE OR REPLACE MACRO tl_session_outcomes(p_since, p_until, p_agent, p_model, 
     SELECT
         s.session_key,
         coalesce(lp.loops, 0) AS loops,
-        s.n_interrupts > 0 OR coalesce(lp.tool_interrupted, false) AS interrupted,
+        s.n_interrupts > 0 OR ti.session_key IS NOT NULL AS interrupted,
         coalesce(le.ends_in_error, false) AS abandoned,
         le.last_event_kind,
         c.cost_usd,
         coalesce(c.unpriced_calls, 0) AS unpriced_calls
     FROM s
     LEFT JOIN loops lp USING (session_key)
+    LEFT JOIN tool_int ti USING (session_key)
     LEFT JOIN last_ev le USING (session_key)
     LEFT JOIN cost c USING (session_key);

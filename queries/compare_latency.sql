@@ -29,59 +29,67 @@
 -- returns test VARCHAR: name of the test
 -- returns note VARCHAR: sampling caveat
 WITH s AS (
-    SELECT tl_group_key($by, agent, model, tool_name, project) AS stratum, model, value_ms
+    -- '' stands for "no stratum" so every join below is a plain equi-join
+    SELECT coalesce(tl_group_key($by, agent, model, tool_name, project), '') AS skey, model, value_ms
     FROM tl_latency_samples($metric, $since, $until, $agent, NULL, $project, $tool, $include_subagents)
     WHERE model IS NOT NULL AND (CAST($models AS VARCHAR[]) IS NULL OR list_contains(CAST($models AS VARCHAR[]), model))
 ),
 g AS (
-    SELECT stratum, model, count(*) AS n,
+    SELECT skey, model, count(*) AS n,
            quantile_cont(value_ms, 0.5) AS median_ms, quantile_cont(value_ms, 0.9) AS p90_ms
     FROM s
     GROUP BY ALL
     HAVING count(*) >= greatest($min_n, 1)
 ),
 p AS (
-    SELECT a.stratum, a.model AS model_a, b.model AS model_b,
+    SELECT a.skey, a.model AS model_a, b.model AS model_b,
            a.n AS n_a, a.median_ms AS median_a_ms, a.p90_ms AS p90_a_ms,
            b.n AS n_b, b.median_ms AS median_b_ms, b.p90_ms AS p90_b_ms
     FROM g a
-    JOIN g b ON a.stratum IS NOT DISTINCT FROM b.stratum AND a.model <> b.model
+    JOIN g b ON a.skey = b.skey AND a.model <> b.model
     WHERE CASE WHEN CAST($models AS VARCHAR[]) IS NULL THEN a.model < b.model
                ELSE list_position(CAST($models AS VARCHAR[]), a.model) < list_position(CAST($models AS VARCHAR[]), b.model) END
 ),
+-- distinct values with their counts: ranks only need counts per value
+d AS (
+    SELECT skey, model, value_ms, count(*) AS c
+    FROM s
+    GROUP BY ALL
+),
 pooled AS (
-    SELECT p.stratum, p.model_a, p.model_b, s.model = p.model_a AS in_a, s.value_ms
-    FROM p
-    JOIN s ON s.stratum IS NOT DISTINCT FROM p.stratum AND s.model IN (p.model_a, p.model_b)
+    SELECT skey, model_a, model_b, value_ms, sum(ca) AS ca, sum(c) AS t
+    FROM (
+        SELECT p.skey, p.model_a, p.model_b, d.value_ms, d.c AS ca, d.c
+        FROM p JOIN d ON d.skey = p.skey AND d.model = p.model_a
+        UNION ALL
+        SELECT p.skey, p.model_a, p.model_b, d.value_ms, 0, d.c
+        FROM p JOIN d ON d.skey = p.skey AND d.model = p.model_b
+    )
+    GROUP BY ALL
 ),
 ranked AS (
-    -- average rank of tied values: first rank + (ties - 1) / 2
-    SELECT stratum, model_a, model_b, in_a, value_ms,
-           rank() OVER (PARTITION BY stratum, model_a, model_b ORDER BY value_ms)
-             + (count(*) OVER (PARTITION BY stratum, model_a, model_b, value_ms) - 1) / 2.0 AS r
+    -- average rank of a value = observations below it + (ties + 1) / 2
+    SELECT *,
+           sum(t) OVER (PARTITION BY skey, model_a, model_b ORDER BY value_ms ROWS UNBOUNDED PRECEDING) - t AS below
     FROM pooled
 ),
 u AS (
-    SELECT stratum, model_a, model_b, sum(r) FILTER (WHERE in_a) AS rank_sum_a
+    SELECT skey, model_a, model_b,
+           sum(ca * (below + (t + 1) / 2.0)) AS rank_sum_a,
+           sum(t * t * t - t) AS tie_term
     FROM ranked
-    GROUP BY ALL
-),
-ties AS (
-    SELECT stratum, model_a, model_b, sum(t * t * t - t) AS tie_term
-    FROM (SELECT stratum, model_a, model_b, value_ms, count(*)::DOUBLE AS t FROM pooled GROUP BY ALL)
     GROUP BY ALL
 ),
 z AS (
     SELECT p.*,
            u.rank_sum_a - p.n_a * (p.n_a + 1) / 2.0 AS u_a,
            p.n_a * p.n_b / 2.0 AS mu,
-           sqrt(p.n_a * p.n_b / 12.0 * ((p.n_a + p.n_b + 1) - ties.tie_term / ((p.n_a + p.n_b) * (p.n_a + p.n_b - 1.0)))) AS sigma
+           sqrt(p.n_a * p.n_b / 12.0 * ((p.n_a + p.n_b + 1) - u.tie_term / ((p.n_a + p.n_b) * (p.n_a + p.n_b - 1.0)))) AS sigma
     FROM p
-    JOIN u ON u.stratum IS NOT DISTINCT FROM p.stratum AND u.model_a = p.model_a AND u.model_b = p.model_b
-    JOIN ties ON ties.stratum IS NOT DISTINCT FROM p.stratum AND ties.model_a = p.model_a AND ties.model_b = p.model_b
+    JOIN u ON u.skey = p.skey AND u.model_a = p.model_a AND u.model_b = p.model_b
 )
 SELECT
-    stratum, model_a, model_b, n_a, median_a_ms, p90_a_ms, n_b, median_b_ms, p90_b_ms,
+    nullif(skey, '') AS stratum, model_a, model_b, n_a, median_a_ms, p90_a_ms, n_b, median_b_ms, p90_b_ms,
     median_a_ms / nullif(median_b_ms, 0) AS median_ratio,
     u_a AS u_statistic,
     CASE WHEN sigma > 0 THEN (u_a - mu - 0.5 * sign(u_a - mu)) / sigma END AS z,

@@ -32,7 +32,8 @@
 -- returns note VARCHAR: sampling caveat
 WITH c AS (
     SELECT
-        tl_group_key($by, agent, model, tool_name, project) AS stratum,
+        -- '' stands for "no stratum" so the pair join is a plain equi-join
+        coalesce(tl_group_key($by, agent, model, tool_name, project), '') AS skey,
         model,
         count(*) FILTER (WHERE status IN ('ok', 'error')) AS n,
         count(*) FILTER (WHERE status = 'error') AS k
@@ -42,9 +43,9 @@ WITH c AS (
     HAVING count(*) FILTER (WHERE status IN ('ok', 'error')) >= greatest($min_completed, 1)
 ),
 p AS (
-    SELECT a.stratum, a.model AS model_a, b.model AS model_b, a.n AS n_a, a.k AS k_a, b.n AS n_b, b.k AS k_b
+    SELECT a.skey, a.model AS model_a, b.model AS model_b, a.n AS n_a, a.k AS k_a, b.n AS n_b, b.k AS k_b
     FROM c a
-    JOIN c b ON a.stratum IS NOT DISTINCT FROM b.stratum AND a.model <> b.model
+    JOIN c b ON a.skey = b.skey AND a.model <> b.model
     WHERE CASE WHEN CAST($models AS VARCHAR[]) IS NULL THEN a.model < b.model
                ELSE list_position(CAST($models AS VARCHAR[]), a.model) < list_position(CAST($models AS VARCHAR[]), b.model) END
 ),
@@ -56,7 +57,7 @@ t AS (
     FROM p
 )
 SELECT
-    stratum, model_a, model_b,
+    nullif(skey, '') AS stratum, model_a, model_b,
     n_a AS completed_a, k_a AS errors_a, rate_a, tl_wilson_lo(k_a, n_a) AS rate_a_lo, tl_wilson_hi(k_a, n_a) AS rate_a_hi,
     n_b AS completed_b, k_b AS errors_b, rate_b, tl_wilson_lo(k_b, n_b) AS rate_b_lo, tl_wilson_hi(k_b, n_b) AS rate_b_hi,
     rate_a - rate_b AS diff,

@@ -43,7 +43,7 @@ WITH x AS (
 ),
 g AS (
     SELECT
-        tl_period_start(started_at, $period) AS period_start,
+        tl_period_start(date, $period) AS period_start,
         agent,
         primary_model,
         count(*) AS sessions,

@@ -25,12 +25,34 @@
 -- returns cost_usd DOUBLE: cost of the priced calls (USD)
 -- returns cost_usd_reported DOUBLE: cost the agent itself logged, where it did
 -- returns unpriced_calls BIGINT: calls the price table could not price (cost unknown)
+
+-- two-stage aggregation: per session first, so `sessions` needs no COUNT(DISTINCT)
+WITH per_session AS (
+    SELECT
+        tl_period_start(date, $period) AS period_start,
+        agent,
+        model,
+        session_key,
+        count(*) AS llm_calls,
+        sum(input_tokens) AS input_tokens,
+        sum(output_tokens) AS output_tokens,
+        sum(cache_read_tokens) AS cache_read_tokens,
+        sum(cache_write_tokens) AS cache_write_tokens,
+        sum(reasoning_tokens) AS reasoning_tokens,
+        sum(total_tokens) AS total_tokens,
+        sum(cost_usd) AS cost_usd,
+        sum(cost_usd_reported) AS cost_usd_reported,
+        count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_calls
+    FROM tl_llm_calls($since, $until, $agent, $model, $project, $include_subagents)
+    WHERE NOT is_synthetic
+    GROUP BY ALL
+)
 SELECT
-    tl_period_start(ts, $period) AS period_start,
+    period_start,
     agent,
     model,
-    count(*) AS llm_calls,
-    count(DISTINCT session_key) AS sessions,
+    sum(llm_calls)::BIGINT AS llm_calls,
+    count(*) AS sessions,
     sum(input_tokens)::BIGINT AS input_tokens,
     sum(output_tokens)::BIGINT AS output_tokens,
     sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
@@ -40,8 +62,7 @@ SELECT
     sum(cache_read_tokens) / nullif(sum(input_tokens) + sum(cache_read_tokens) + sum(cache_write_tokens), 0) AS cache_hit_ratio,
     sum(cost_usd) AS cost_usd,
     sum(cost_usd_reported) AS cost_usd_reported,
-    count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_calls
-FROM tl_llm_calls($since, $until, $agent, $model, $project, $include_subagents)
-WHERE NOT is_synthetic
-GROUP BY ALL
+    sum(unpriced_calls)::BIGINT AS unpriced_calls
+FROM per_session
+GROUP BY period_start, agent, model
 ORDER BY period_start NULLS FIRST, agent, total_tokens DESC, model NULLS LAST

@@ -20,12 +20,30 @@
 -- returns cache_hit_ratio DOUBLE: cache_read / (input + cache_read + cache_write)
 -- returns cost_usd DOUBLE: cost of the priced calls (USD)
 -- returns unpriced_calls BIGINT: calls without a price
+WITH per_session AS (
+    SELECT
+        project,
+        agent,
+        model,
+        session_key,
+        count(*) AS llm_calls,
+        sum(input_tokens) AS input_tokens,
+        sum(output_tokens) AS output_tokens,
+        sum(cache_read_tokens) AS cache_read_tokens,
+        sum(cache_write_tokens) AS cache_write_tokens,
+        sum(total_tokens) AS total_tokens,
+        sum(cost_usd) AS cost_usd,
+        count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_calls
+    FROM tl_llm_calls($since, $until, $agent, $model, $project, $include_subagents)
+    WHERE NOT is_synthetic
+    GROUP BY ALL
+)
 SELECT
     project,
     agent,
     model,
-    count(DISTINCT session_key) AS sessions,
-    count(*) AS llm_calls,
+    count(*) AS sessions,
+    sum(llm_calls)::BIGINT AS llm_calls,
     sum(input_tokens)::BIGINT AS input_tokens,
     sum(output_tokens)::BIGINT AS output_tokens,
     sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
@@ -33,8 +51,7 @@ SELECT
     sum(total_tokens)::BIGINT AS total_tokens,
     sum(cache_read_tokens) / nullif(sum(input_tokens) + sum(cache_read_tokens) + sum(cache_write_tokens), 0) AS cache_hit_ratio,
     sum(cost_usd) AS cost_usd,
-    count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_calls
-FROM tl_llm_calls($since, $until, $agent, $model, $project, $include_subagents)
-WHERE NOT is_synthetic
-GROUP BY ALL
+    sum(unpriced_calls)::BIGINT AS unpriced_calls
+FROM per_session
+GROUP BY project, agent, model
 ORDER BY total_tokens DESC, project NULLS LAST, agent, model NULLS LAST

@@ -31,7 +31,7 @@
 -- returns failure_rate_hi DOUBLE: Wilson 95% upper bound of failure_rate
 WITH g AS (
     SELECT
-        tl_period_start(started_at, $period) AS period_start,
+        tl_period_start(date, $period) AS period_start,
         agent,
         model,
         tool_name,

@@ -1,6 +1,6 @@
 -- name: tool_loops
 -- description: Loops: runs of consecutive tool calls in one session (by start time) with the
---   same tool and byte-identical input, at least min_repeats long. One row per run.
+--   same tool and identical input (compared by hash), at least min_repeats long. One row per run.
 -- param since TIMESTAMP = NULL: window start on the call time, inclusive (UTC)
 -- param until TIMESTAMP = NULL: window end, exclusive
 -- param agent VARCHAR = NULL: only this agent
@@ -18,7 +18,9 @@
 -- returns errors BIGINT: calls of the run with status error
 -- returns first_at TIMESTAMP WITH TIME ZONE: start of the first call
 -- returns last_at TIMESTAMP WITH TIME ZONE: start of the last call
-SELECT session_key, agent, model, tool_name, left(input_json, 200) AS input_preview, repeats, errors, first_at, last_at
-FROM tl_tool_runs($since, $until, $agent, $model, $project, $include_subagents)
-WHERE repeats >= $min_repeats AND tl_match(tool_name, $tool)
-ORDER BY repeats DESC, first_at, session_key
+SELECT r.session_key, r.agent, r.model, r.tool_name, left(t.input_json, 200) AS input_preview,
+       r.repeats, r.errors, r.first_at, r.last_at
+FROM tl_tool_runs($since, $until, $agent, $model, $project, $include_subagents) r
+LEFT JOIN tool_calls t ON t.tool_call_key = r.first_call_key
+WHERE r.repeats >= $min_repeats AND tl_match(r.tool_name, $tool)
+ORDER BY r.repeats DESC, r.first_at, r.session_key

@@ -22,9 +22,10 @@
 -- returns retry_ok BIGINT: retries with status ok
 -- returns retry_success_rate DOUBLE: retry_ok / retried
 WITH c AS (
-    SELECT agent, model, tool_name, status, input_json,
+    SELECT agent, model, tool_name, status,
            lead(status) OVER w AS next_status,
-           lead(input_json) OVER w AS next_input,
+           hash(input_json) AS input_hash,
+           lead(hash(input_json)) OVER w AS next_input_hash,
            lead(tool_call_key) OVER w AS next_key
     FROM tl_tool_calls($since, $until, $agent, NULL, $project, $tool, $include_subagents)
     WINDOW w AS (PARTITION BY session_key, tool_name ORDER BY started_at, call_line_no, tool_call_id)
@@ -33,7 +34,7 @@ g AS (
     SELECT agent, model, tool_name,
            count(*) AS errors,
            count(next_key) AS retried,
-           count(*) FILTER (WHERE next_key IS NOT NULL AND next_input IS NOT DISTINCT FROM input_json) AS same_input_retries,
+           count(*) FILTER (WHERE next_key IS NOT NULL AND next_input_hash = input_hash) AS same_input_retries,
            count(*) FILTER (WHERE next_status = 'ok') AS retry_ok
     FROM c
     WHERE status = 'error' AND tl_match(model, $model)

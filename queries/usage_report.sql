@@ -33,7 +33,8 @@
 WITH c AS (
     SELECT
         l.*,
-        CAST(timezone($timezone, l.ts) AS DATE) AS local_day,
+        -- the stored `date` is the UTC day; other zones convert (slower: a calendar per row)
+        CASE WHEN $timezone = 'UTC' THEN l.date ELSE CAST(timezone($timezone, l.ts) AS DATE) END AS local_day,
         CASE $cost_mode
             WHEN 'calculate' THEN l.cost_usd
             WHEN 'display' THEN l.cost_usd_reported

@@ -143,7 +143,7 @@ def test_latency_percentiles_polars_equal_sql(synth, samples):
     for con, wh in ((synth[0], synth[1]), samples):
         llm = scan("llm_calls", wh).filter(~pl.col("is_synthetic"))
         tool = scan("tool_calls", wh).filter(pl.col("status").is_in(["ok", "error"]))
-        turns = latency.turns(scan("events", wh))
+        turns = latency.turns(scan("events", wh), scan("llm_calls", wh), scan("tool_calls", wh))
         cases = [
             ("llm", "model", llm, "latency_ms", ["agent", "model"]),
             ("tool", "model,tool", tool, "latency_ms", ["agent", "model", "tool_name"]),
@@ -174,7 +174,7 @@ def test_histogram_and_ecdf_polars_equal_sql(synth):
 def test_turns_polars_equal_sql(synth, samples):
     for con, wh in ((synth[0], synth[1]), samples):
         sql = con.sql("SELECT * FROM tl_turns(NULL, NULL, NULL, NULL, NULL, NULL)").pl()
-        py = latency.turns(scan("events", wh))
+        py = latency.turns(scan("events", wh), scan("llm_calls", wh), scan("tool_calls", wh))
         assert_frames_equal(sql.drop("project", "is_subagent"), py, ["session_key", "turn_no"])
     # every generated turn has a prompt and an answer
     assert py.height > 0

@@ -214,6 +214,19 @@ def test_model_filter_and_period_buckets(synth):
     assert all(d.weekday() == 0 for d in weeks["period_start"])  # Monday
 
 
+def test_tracelab_query_is_callable_from_the_package(synth):
+    import tracelab
+
+    _, _, wh = synth
+    df = tracelab.query("token_usage", warehouse=wh, period="all", agent="pi")
+    assert isinstance(df, pl.DataFrame) and df["agent"].unique().to_list() == ["pi"]
+    from polars.testing import assert_frame_equal
+
+    # float sums may differ in the last bits between runs (parallel aggregation order)
+    assert_frame_equal(df, Q.run("token_usage", warehouse=wh, period="all", agent="pi"), check_exact=False, rel_tol=1e-12)
+    assert tracelab.query is Q  # the module itself is the callable
+
+
 def test_bad_parameter_values_are_refused_before_running(synth):
     con, _, _ = synth
     with pytest.raises(Q.QueryParamError, match="not one of"):

@@ -5,7 +5,8 @@ The four latencies and how each is derived are documented in ``docs/metrics.md``
 
 * model response latency: ``llm_calls.latency_ms``
 * tool latency: ``tool_calls.latency_ms``
-* turn duration and human wait: :func:`turns` on the ``events`` table
+* turn duration and human wait: :func:`turns` (prompts from ``events``, activity from
+  ``llm_calls``, ``tool_calls`` and a few event kinds)
 
 Percentiles are exact and linearly interpolated between closest ranks (Polars
 ``interpolation='linear'``, DuckDB ``quantile_cont``, NumPy's default).
@@ -19,10 +20,7 @@ import polars as pl
 
 from tracelab.metrics._frames import frame
 
-__all__ = ["AGENT_EVENT_KINDS", "ecdf", "histogram", "percentiles", "turns"]
-
-#: Event kinds that belong to a turn (a human prompt plus the agent's work that follows).
-AGENT_EVENT_KINDS = ("assistant_text", "thinking", "tool_call", "tool_result", "tool_event", "api_error", "interrupt")
+__all__ = ["ecdf", "histogram", "percentiles", "turns"]
 
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
 
@@ -107,36 +105,64 @@ def ecdf(
     )
 
 
-def turns(events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """One row per turn (a ``user_prompt`` and the agent events up to the next prompt).
+def turns(
+    events: pl.DataFrame | pl.LazyFrame,
+    llm_calls: pl.DataFrame | pl.LazyFrame,
+    tool_calls: pl.DataFrame | pl.LazyFrame,
+) -> pl.DataFrame:
+    """One row per turn: a human prompt (``events.kind == 'user_prompt'``) up to the next prompt
+    of the same session; the same definition as the SQL macro ``tl_turns``.
 
-    Columns: session_key, turn_no (1-based), agent, model (of the turn's last model event),
-    started_at (prompt), ended_at (last agent event), duration_ms, human_wait_ms (prompt minus
-    the previous turn's last agent event), n_llm_calls, n_tool_calls, interrupted. Durations
-    are null when the turn has no agent event or the clock ran backwards.
+    Agent activity in a turn: model responses (``llm_calls.ts``), tool calls (result time, or
+    start when there is none) and API errors / interrupts (``events``) with a time in
+    [prompt, next prompt). Columns: session_key, turn_no (1-based), agent, model (of the last
+    response), started_at, ended_at, duration_ms, human_wait_ms (prompt minus the previous
+    turn's last activity), n_tool_calls, interrupted. Durations are null when the turn has no
+    activity or the clock ran backwards.
     """
-    kinds = ("user_prompt", *AGENT_EVENT_KINDS)
-    ev = (
-        frame(events)
-        .select("session_key", "agent", "ts", "seq", "kind", "model", "llm_call_key")
-        .filter(pl.col("ts").is_not_null() & pl.col("kind").is_in(kinds))
-        .sort(["session_key", "ts", "seq"])
-        .with_columns((pl.col("kind") == "user_prompt").cast(pl.Int64).cum_sum().over("session_key").alias("turn_no"))
-        .filter(pl.col("turn_no") > 0)
+    ev = frame(events)
+    prompts = (
+        ev.filter((pl.col("kind") == "user_prompt") & pl.col("ts").is_not_null())
+        .sort("session_key", "ts", "seq")
+        .select(
+            "session_key",
+            "agent",
+            pl.col("ts").alias("started_at"),
+            (pl.int_range(pl.len()).over("session_key") + 1).cast(pl.Int64).alias("turn_no"),
+            pl.col("ts").shift(-1).over("session_key").alias("next_at"),
+        )
     )
-    agent_ev = pl.col("kind") != "user_prompt"
-    t = ev.group_by("session_key", "turn_no").agg(
-        pl.col("agent").first(),
-        pl.col("ts").filter(pl.col("kind") == "user_prompt").min().alias("started_at"),
-        pl.col("ts").filter(agent_ev).max().alias("ended_at"),
-        pl.col("model").filter(agent_ev & pl.col("model").is_not_null()).sort_by(
-            pl.col("ts").filter(agent_ev & pl.col("model").is_not_null())).last().alias("model"),
-        pl.col("llm_call_key").drop_nulls().n_unique().cast(pl.Int64).alias("n_llm_calls"),
-        (pl.col("kind") == "tool_call").sum().cast(pl.Int64).alias("n_tool_calls"),
-        (pl.col("kind") == "interrupt").any().alias("interrupted"),
+    ts_type = ev.collect_schema()["ts"]
+    acts = pl.concat(
+        [
+            frame(llm_calls).filter(pl.col("ts").is_not_null()).select(
+                "session_key", pl.col("ts").cast(ts_type), "model",
+                pl.lit(0, dtype=pl.Int64).alias("n_tool"), pl.lit(False).alias("intr")),
+            frame(tool_calls).filter(pl.col("started_at").is_not_null()).select(
+                "session_key", pl.coalesce("ended_at", "started_at").cast(ts_type).alias("ts"),
+                pl.lit(None, dtype=pl.String).alias("model"), pl.lit(1, dtype=pl.Int64).alias("n_tool"),
+                (pl.col("status") == "interrupted").alias("intr")),
+            ev.filter(pl.col("kind").is_in(["api_error", "interrupt"]) & pl.col("ts").is_not_null()).select(
+                "session_key", "ts", pl.lit(None, dtype=pl.String).alias("model"),
+                pl.lit(0, dtype=pl.Int64).alias("n_tool"), (pl.col("kind") == "interrupt").alias("intr")),
+        ]
+    )
+    inside = (pl.col("ts") >= pl.col("started_at")) & (pl.col("next_at").is_null() | (pl.col("ts") < pl.col("next_at")))
+    matched = prompts.join(acts, on="session_key", how="inner").filter(inside)
+    per_turn = matched.group_by("session_key", "turn_no").agg(
+        pl.col("ts").max().alias("ended_at"),
+        pl.col("model").filter(pl.col("model").is_not_null()).sort_by(
+            pl.col("ts").filter(pl.col("model").is_not_null())).last().alias("model"),
+        pl.col("n_tool").sum().alias("n_tool_calls"),
+        pl.col("intr").any().alias("interrupted"),
+    )
+    t = (
+        prompts.join(per_turn, on=["session_key", "turn_no"], how="left")
+        .with_columns(pl.col("n_tool_calls").fill_null(0), pl.col("interrupted").fill_null(False))
+        .sort("session_key", "turn_no")
+        .with_columns(pl.col("ended_at").shift(1).over("session_key").alias("_prev_end"))
     )
     ms = pl.Duration("ms")
-    t = t.sort("session_key", "turn_no").with_columns(pl.col("ended_at").shift(1).over("session_key").alias("_prev_end"))
     dur = (pl.col("ended_at") - pl.col("started_at")).cast(ms).dt.total_milliseconds().cast(pl.Float64)
     wait = (pl.col("started_at") - pl.col("_prev_end")).cast(ms).dt.total_milliseconds().cast(pl.Float64)
     return (
@@ -145,6 +171,6 @@ def turns(events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
             pl.when(pl.col("started_at") >= pl.col("_prev_end")).then(wait).alias("human_wait_ms"),
         )
         .select("session_key", "turn_no", "agent", "model", "started_at", "ended_at", "duration_ms", "human_wait_ms",
-                "n_llm_calls", "n_tool_calls", "interrupted")
+                "n_tool_calls", "interrupted")
         .collect()
     )
