@@ -118,7 +118,8 @@ def apply(case: Case) -> Case:
     fc = case.failing_call
     sig = call_signature(fc.tool_name, fc.input) if fc else None
     if sig:
-        what = f"identical {fc.tool_name} call" if case.family == "loop" else f"failed {fc.tool_name} call"
+        how = "identical" if case.family == "loop" else {"user_rejected": "rejected", "interrupted": "interrupted"}.get(fc.status or "", "failed")
+        what = f"{how} {fc.tool_name} call"
         checks.append(Check("not_contains", "no_repeat_call", sig, f"must not repeat the {what}"))
         parts.append(f"does not repeat the {what} `{sig}`")
     if case.template and (case.family in TEXT_FAMILIES or case.family is None):
