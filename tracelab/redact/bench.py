@@ -56,7 +56,8 @@ class Planted:
 class Corpus:
     lines: list[bytes]
     planted: list[Planted]
-    negative: list[int] = field(default_factory=list)
+    negative: list[int] = field(default_factory=list)  # hard-negative and ordinary lines
+    ordinary: list[int] = field(default_factory=list)  # the ordinary subset of ``negative``
 
     @property
     def bytes(self) -> int:
@@ -396,12 +397,80 @@ def _negative_line(g: _Gen, cwd: str) -> dict:
     return _carry(g, agent, g.r.choice(_CARRIERS), _negative_text(g), cwd)
 
 
+_CODE_LINES = (
+    "import {w}",
+    "from {w}.{w2} import {W}",
+    "def {w}_{w2}(self, items: list[{W}]) -> dict[str, int]:",
+    "    result = {{}}",
+    "    for item in items:",
+    "        if item.{w} is None:",
+    "            continue",
+    "        result[item.name] = result.get(item.name, 0) + 1",
+    "    return result",
+    "class {W}{W2}:",
+    '    """Keeps the {w} state between {w2} calls."""',
+    "    def __init__(self, {w}: int = 0) -> None:",
+    "        self.{w} = {w}",
+    "export function {w}{W2}(props: {W}Props) {{",
+    "  const [{w}, set{W}] = useState<{W2} | null>(null);",
+    "  useEffect(() => {{ load{W}().then(set{W}); }}, []);",
+    "  return <div className=\"{w}-{w2}\">{{{w}?.title}}</div>;",
+    "}}",
+    "SELECT {w}_id, count(*) FROM {w2} WHERE created_at > now() - interval '7 days' GROUP BY 1;",
+    "    assert {w}.{w2}() == expected",
+)
+
+
+def _code_block(g: _Gen, n: int, numbered: bool) -> str:
+    out = []
+    for i in range(n):
+        w, w2 = g.word(), g.word()
+        line = g.r.choice(_CODE_LINES).format(w=w, w2=w2, W=w.title(), W2=w2.title())
+        out.append(f"{i + 1:>6}\u2192{line}" if numbered else line)
+    return "\n".join(out)
+
+
+def _ordinary_text(g: _Gen, cwd: str) -> str:
+    """Everyday trace content: prose, file reads, test runs, listings, diffs (few keywords)."""
+    k = g.r.choices(range(6), weights=(15, 35, 12, 8, 15, 15))[0]
+    w = g.word()
+    if k == 0:
+        return (
+            f"I'll update the {w} module so that {g.word()} handles empty inputs, then run the tests. "
+            f"The {g.word()} function currently returns early when the list is empty, which skips the "
+            f"{g.word()} step. Let me read the file first and check how the {g.word()} helper is used."
+        )
+    if k == 1:  # a Read of a source file (the bulk of real trace bytes)
+        return _code_block(g, int(g.r.lognormvariate(4.6, 0.8)) + 5, numbered=True)
+    if k == 2:
+        tests = "\n".join(f"tests/test_{g.word()}.py::test_{g.word()}_{g.word()} PASSED [{min(100, 5 * i)}%]" for i in range(g.r.randint(5, 20)))
+        return f"============================= test session starts ==============================\n{tests}\n======================== {g.r.randint(5, 90)} passed in {g.r.random() * 9:.2f}s ========================"
+    if k == 3:
+        return "\n".join(f"-rw-r--r--  1 dev  staff  {g.r.randint(100, 99999):>6} Jan {g.r.randint(1, 28):>2} 10:{g.r.randint(10, 59)} {g.word()}_{g.word()}.py" for _ in range(g.r.randint(5, 25)))
+    if k == 4:
+        body = "\n".join(("+" if g.r.random() < 0.5 else "-") + ln for ln in _code_block(g, g.r.randint(4, 12), numbered=False).splitlines())
+        return f"diff --git a/src/{w}.py b/src/{w}.py\nindex 3c1a2b4..8d9e0f1 100644\n--- a/src/{w}.py\n+++ b/src/{w}.py\n@@ -10,7 +10,8 @@\n{body}"
+    return f"Done. I changed `{cwd}/src/{w}.py`: the `{g.word()}` loop now skips empty entries, and the {g.word()} tests cover it. All {g.r.randint(5, 90)} tests pass."
+
+
+def _ordinary_line(g: _Gen, cwd: str) -> dict:
+    agent = g.r.choice(_AGENTS)
+    if agent == "codex" and g.r.random() < 0.25:
+        return {"timestamp": _ts(g), "type": "turn_context", "payload": {"turn_id": g.uuid(), "cwd": cwd, "approval_policy": "on-request", "sandbox_policy": {"type": "workspace-write"}, "model": "gpt-5.2-codex", "effort": "medium", "summary": "auto"}}
+    if agent == "pi" and g.r.random() < 0.2:
+        return {"type": "message", "id": g.s(HEX, 8), "parentId": g.s(HEX, 8), "timestamp": _ts(g), "message": {"role": "assistant", "content": [{"type": "text", "text": _ordinary_text(g, cwd)}], "api": "anthropic-messages", "provider": "anthropic", "model": "claude-opus-4-5", "usage": {"input": g.r.randint(1, 9000), "output": g.r.randint(1, 900), "cacheRead": 0, "cacheWrite": 0, "totalTokens": 9900, "cost": {"input": 0.01, "output": 0.02, "cacheRead": 0, "cacheWrite": 0, "total": 0.03}}, "stopReason": "stop", "timestamp": 1765233665294}}
+    return _carry(g, agent, g.r.choice(_CARRIERS), _ordinary_text(g, cwd), cwd)
+
+
 # ---------------------------------------------------------------------------------------------
 
 
-def generate(n_secrets: int = 1200, *, negatives_per_secret: float = 2.0, identities: int = 150, seed: int = 7) -> Corpus:
+def generate(n_secrets: int = 1200, *, negatives_per_secret: float = 2.0, ordinary_per_secret: float = 0.0, identities: int = 150, seed: int = 7) -> Corpus:
     """Build a corpus with ``n_secrets`` planted secrets (cycling through all kinds and
-    contexts), ``identities`` planted emails/usernames/IPs and hard-negative lines."""
+    contexts), ``identities`` planted emails/usernames/IPs, hard-negative lines and ordinary
+    lines (everyday trace content with few credential words). Negative and ordinary lines both
+    count as secret-free text for the false-redaction rate; :attr:`Corpus.ordinary` tells them
+    apart."""
     g = _Gen(random.Random(seed))
     lines: list[bytes] = []
     planted: list[Planted] = []
@@ -414,13 +483,20 @@ def generate(n_secrets: int = 1200, *, negatives_per_secret: float = 2.0, identi
     order = [(k, c) for k in SECRET_KINDS for c in k.contexts]
     g.r.shuffle(order)
     n_neg = int(n_secrets * negatives_per_secret)
-    slots = ["s"] * n_secrets + ["n"] * n_neg + ["i"] * identities
+    n_ord = int(n_secrets * ordinary_per_secret)
+    slots = ["s"] * n_secrets + ["n"] * n_neg + ["o"] * n_ord + ["i"] * identities
     g.r.shuffle(slots)
     si = 0
+    ordinary: list[int] = []
     for slot in slots:
         if slot == "n":
             negative.append(len(lines))
             lines.append(_dump(g, _negative_line(g, cwd())))
+            continue
+        if slot == "o":
+            negative.append(len(lines))
+            ordinary.append(len(lines))
+            lines.append(_dump(g, _ordinary_line(g, cwd())))
             continue
         agent = g.r.choice(_AGENTS)
         carrier = g.r.choice(_CARRIERS)
@@ -447,7 +523,7 @@ def generate(n_secrets: int = 1200, *, negatives_per_secret: float = 2.0, identi
             value = secret.split("/services/", 1)[1]  # the URL prefix is public; the path is the secret
         planted.append(Planted(kind.name, value, len(lines), agent, carrier, ctx))
         lines.append(_dump(g, _carry(g, agent, carrier, text, cwd())))
-    return Corpus(lines=lines, planted=planted, negative=negative)
+    return Corpus(lines=lines, planted=planted, negative=negative, ordinary=ordinary)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -502,6 +578,8 @@ class BenchResult:
     false_per_mb: float
     false_by_detector: dict[str, int]
     negative_identity_findings: int
+    ordinary_mb: float
+    false_ordinary: int
     mb: float
     cpu_seconds: float
     mb_per_s: float
@@ -516,6 +594,8 @@ class BenchResult:
             "negative_mb": round(self.negative_mb, 2),
             "false_redactions": self.false_redactions,
             "false_per_mb": round(self.false_per_mb, 3),
+            "ordinary_mb": round(self.ordinary_mb, 2),
+            "false_on_ordinary": self.false_ordinary,
             "mb": round(self.mb, 2),
             "mb_per_s": round(self.mb_per_s, 1),
         }
@@ -552,13 +632,17 @@ def evaluate(corpus: Corpus, redactor: Redactor) -> BenchResult:
             missed.append(p)
     false_by: Counter = Counter()
     ident_neg = 0
+    ordinary = set(corpus.ordinary)
+    false_ordinary = 0
     for i in corpus.negative:
         for f in findings_per_line[i]:
             if f.category == "secret":
                 false_by[f.detector] += 1
+                false_ordinary += i in ordinary
             else:
                 ident_neg += 1
     neg_mb = corpus.negative_bytes() / 1e6
+    ord_mb = sum(len(corpus.lines[i]) for i in ordinary) / 1e6
     mb = corpus.bytes / 1e6
     return BenchResult(
         secrets=len(secrets),
@@ -573,6 +657,8 @@ def evaluate(corpus: Corpus, redactor: Redactor) -> BenchResult:
         false_per_mb=sum(false_by.values()) / neg_mb if neg_mb else 0.0,
         false_by_detector=dict(false_by),
         negative_identity_findings=ident_neg,
+        ordinary_mb=ord_mb,
+        false_ordinary=false_ordinary,
         mb=mb,
         cpu_seconds=cpu,
         mb_per_s=mb / cpu if cpu > 0 else float("inf"),

@@ -29,12 +29,22 @@ __all__ = [
 MARKER_PREFIX = "[REDACTED:"
 
 
+_CLOG2C = [0.0] + [c * math.log2(c) for c in range(1, 4096)]
+
+
 def shannon_entropy(value: str) -> float:
-    """Shannon entropy in bits per character (0 for the empty string)."""
-    if not value:
-        return 0.0
+    """Shannon entropy in bits per character (0 for the empty string).
+
+    Computed as ``log2(n) - sum(c*log2(c))/n`` over the character counts, with ``c*log2(c)``
+    from a table (this runs once per candidate token).
+    """
     n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+    if not n:
+        return 0.0
+    counts = Counter(value).values()
+    if n < 4096:
+        return max(0.0, math.log2(n) - sum(map(_CLOG2C.__getitem__, counts)) / n)
+    return -sum(c / n * math.log2(c / n) for c in counts)
 
 
 def longest_repeat_run(value: str) -> int:
@@ -55,6 +65,7 @@ def _repeat(value: str) -> tuple[int, str]:
 
 
 _SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "9876543210")
+_SEQ_WINDOWS = {n: frozenset(seq[i : i + n] for seq in _SEQUENCES for i in range(len(seq) - n + 1)) for n in range(4, 11)}
 
 
 def has_sequential_run(value: str, length: int = 8) -> bool:
@@ -64,11 +75,8 @@ def has_sequential_run(value: str, length: int = 8) -> bool:
     a few dozen characters essentially never does (probability ~1e-12 per position).
     """
     low = value.lower()
-    for seq in _SEQUENCES:
-        for i in range(len(seq) - length + 1):
-            if seq[i : i + length] in low:
-                return True
-    return False
+    windows = _SEQ_WINDOWS[length]
+    return any(low[i : i + length] in windows for i in range(len(low) - length + 1))
 
 
 # Words that only ever appear in documentation values, never in issued credentials.

@@ -40,6 +40,18 @@ RE2_OPTIONS.max_mem = 64 << 20  # large alternations (gitleaks generic rules) ne
 _UNANCHORED = re2._Anchor.UNANCHORED
 
 
+def keyword_pattern(keyword: str) -> str:
+    """Case-insensitive prefilter pattern for a keyword.
+
+    ``token`` does not count in ``tokens``: usage counters (``input_tokens``, ``max_tokens``) sit
+    on nearly every assistant line and a plural never names a single secret, so counting them
+    would send almost every line through the full decode for nothing.
+    """
+    if keyword == "token":
+        return r"(?i)token(?:[^s]|$)"
+    return "(?i)" + re2.escape(keyword)
+
+
 class M:
     """A light match over bytes: spans of all groups plus the pattern's group-name index.
 
@@ -159,7 +171,7 @@ class Detector:
         """Patterns for the prefilter Set over *decoded* strings (any one must occur)."""
         if self.prefilter is not None:
             return [self.prefilter]
-        return ["(?i)" + re2.escape(k) for k in self.keywords]
+        return [keyword_pattern(k) for k in self.keywords]
 
     def raw_prefilters(self) -> list[str]:
         """Patterns for the prefilter Set over *raw JSON lines*.
@@ -169,7 +181,7 @@ class Detector:
         mentions quotes, colons or line starts is only used on decoded strings.
         """
         if self.keywords:
-            return ["(?i)" + re2.escape(k) for k in self.keywords]
+            return [keyword_pattern(k) for k in self.keywords]
         if self.raw_prefilter is not None:
             return [self.raw_prefilter]
         return [self.prefilter] if self.prefilter is not None else []

@@ -35,6 +35,7 @@ from tracelab.redact.detectors import (
     builtin_detectors,
     identity_detectors,
     iter_matches,
+    keyword_pattern,
     username_ok,
 )
 from tracelab.redact.policy import POLICY_VERSION, Policy
@@ -47,7 +48,7 @@ MAX_NESTING = 4
 _MIN_STRING = 3
 _RAW_PREFILTER_MAX = 16384
 _PENDING_MAX = 32
-_RECENT_MAX = 512
+_RECENT_SECRETS = 16
 
 
 def _propagatable(value: bytes) -> bool:
@@ -155,11 +156,9 @@ class Redactor:
         self._users_committed: list[str] = []
         self._users_recent: list[str] = []
         # secrets already redacted once: their other occurrences are redacted too (value
-        # propagation). New values wait in a short list checked with bytes.find and are
-        # compiled into the literal regex in batches.
-        self._seen_secrets: set[bytes] = set()
-        self._committed_secrets: list[bytes] = []
-        self._recent_secrets: list[bytes] = []
+        # propagation) while they are among the most recent _RECENT_SECRETS distinct ones
+        # (probed with bytes.find; a bounded window keeps the cost flat however many secrets
+        # a corpus holds)
         self._pending_secrets: list[bytes] = []
         self._repeat_det = Detector(id="repeated-secret", kind="repeated_secret", pattern="", priority=15, source="propagation")
         self._known_det = Detector(id="known-secret", kind="known_secret", pattern="", priority=60, source="policy")
@@ -189,7 +188,7 @@ class Redactor:
         # raw lines: escape-safe keywords only, plus secret-name words (JSON keys) and the
         # escapes that could hide a keyword
         raw = [(p, i) for i, det in enumerate(self.detectors) for p in det.raw_prefilters()]
-        raw += [("(?i)" + re2.escape(w), _FORCE) for w in names.NAME_KEYWORDS]
+        raw += [(keyword_pattern(w), _FORCE) for w in names.NAME_KEYWORDS]
         raw.append((_HIDING_ESCAPE, _FORCE))
         self._set_match, _ = self._compile_set(raw)
 
@@ -244,13 +243,8 @@ class Redactor:
         if self.policy.deny:
             rx = self._literal_regex("deny", tuple(self.policy.deny), _deny_regex)
             lits.append((rx, self._deny_det))
-        for name in ("committed", "recent"):
-            level = tuple(getattr(self, f"_{name}_secrets", ()) or ())
-            if level:
-                rx = self._literal_regex(name, level, lambda v: re2.compile(b"|".join(re2.escape(x) for x in sorted(v, key=len, reverse=True)), RE2_OPTIONS))
-                lits.append((rx, self._repeat_det))
-        # usernames in two levels as well: most runs learn one or two, a shared multi-user
-        # corpus can learn hundreds (the large level is rebuilt once per _PENDING_MAX names)
+        # usernames in two levels: most runs learn one or two, a shared multi-user corpus can
+        # learn hundreds (the large level is rebuilt once per _PENDING_MAX names)
         for name, users in (("users", self._users_committed), ("users-recent", self._users_recent)):
             if users:
                 items = tuple(sorted(users, key=len, reverse=True))
@@ -259,7 +253,8 @@ class Redactor:
         self._literals = lits
         self._lit_probes = [rx._regexp.Match for rx, _ in lits]
         self._lit_gen = getattr(self, "_lit_gen", 0) + 1
-        self._line_gen = self._lit_gen
+        if not hasattr(self, "_line_gen"):
+            self._line_gen = self._lit_gen
         if hasattr(self, "_key_cache"):
             self._key_cache.clear()
         hiding = any(any(ch in k for ch in '"\\') or any(ord(ch) < 0x20 for ch in k) for k in self.policy.known_secrets)
@@ -279,27 +274,13 @@ class Redactor:
                 self._build_literals()
 
     def _note_secret(self, value: bytes) -> None:
-        """Remember a redacted secret so later occurrences elsewhere are redacted as well.
-
-        New values are probed with ``bytes.find`` until there are enough to recompile a small
-        regex; those batches are merged into a large one rarely, so a corpus with thousands of
-        distinct secrets costs few large recompilations.
-        """
-        if value in self._seen_secrets or not _propagatable(value):
+        """Remember a redacted secret so later occurrences elsewhere are redacted as well."""
+        if not _propagatable(value) or value in self._pending_secrets:
             return
-        self._seen_secrets.add(value)
         self._pending_secrets.append(value)
-        if len(self._pending_secrets) >= _PENDING_MAX:
-            # three levels, like a log-structured merge: pending (bytes.find) -> recent (small
-            # regex, rebuilt every _PENDING_MAX values) -> committed (rebuilt every _RECENT_MAX)
-            self._recent_secrets.extend(self._pending_secrets)
-            self._pending_secrets = []
-            if len(self._recent_secrets) >= _RECENT_MAX:
-                self._committed_secrets.extend(self._recent_secrets)
-                self._recent_secrets = []
-            self._build_literals()
-        else:
-            self._lit_gen += 1  # cached "clean" strings must be re-checked
+        if len(self._pending_secrets) > _RECENT_SECRETS:
+            del self._pending_secrets[0]
+        self._lit_gen += 1  # cached "clean" strings must be re-checked
 
     def _literal_hit(self, b: bytes) -> bool:
         n = len(b)
@@ -420,6 +401,8 @@ class Redactor:
             if not _propagatable(value):
                 continue
             self._note_secret(value)
+            if b.count(value) < 2:
+                continue
             i = b.find(value)
             while i >= 0:
                 j = i + len(value)

@@ -194,6 +194,17 @@ class _RuleDetector(Detector):
     def compile(self) -> "Detector":
         return self
 
+    def prefilters(self) -> list[str]:
+        # gitleaks semantics: a keyword anywhere, case-insensitively (no built-in refinements)
+        if self.keywords:
+            return ["(?i)" + re2.escape(k) for k in self.keywords]
+        return [self.prefilter] if self.prefilter is not None else []
+
+    def raw_prefilters(self) -> list[str]:
+        # a rule's own regex is not escape-safe on raw JSON text: without keywords every line
+        # has to be decoded and scanned
+        return ["(?i)" + re2.escape(k) for k in self.keywords] if self.keywords else [r"(?s:.)"]
+
     def _matches(self, text: bytes) -> Iterator[tuple[tuple[int, int], list[tuple[int, int]]]]:
         if self.engine == "re2":
             for m in self.regex.finditer(text):
