@@ -218,6 +218,16 @@ def main(argv: list[str] | None = None) -> None:
         *[f"| {label} | {secs:.3f} |" for label, secs in stages],
         f"| **sum** (without 'SVG rendering alone') | **{sum(s for label, s in stages if 'alone' not in label):.2f}** |",
         "",
+        "## Notes",
+        "",
+        "* The fresh-process time is mostly interpreter start and imports (Altair pulls in jsonschema and its format",
+        "  checkers, Polars, DuckDB, vl-convert's runtime); the report itself is the in-process number.",
+        "* Chart rendering is the largest stage: Vega runs in one V8 runtime, so charts render one after another;",
+        "  PNGs for the Markdown version are rasterised on a worker thread meanwhile.",
+        "* The warehouse is replicated rather than ingested in one go: generating and ingesting a ~2 GB corpus",
+        "  (about 1.07M events) in a single ingest ran out of memory in the ingest's derive step (DuckDB capped",
+        "  near 1 GB) on this box.",
+        "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; load average before/after "
         f"{load_before[0]:.2f} / {load_after[0]:.2f} (the box is shared with other jobs, so wall times depend on the share of "
         "the cores the run got).",
