@@ -460,8 +460,13 @@ def _chromium() -> str | None:
         if path:
             return path
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], capture_output=True, timeout=600)
-        return shutil.which("chromium")
+        for step in (["apt-get", "install", "-y", "-q", "chromium"], ["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
+            try:
+                subprocess.run(step, capture_output=True, timeout=600)
+            except subprocess.TimeoutExpired:
+                return None
+            if shutil.which("chromium"):
+                return shutil.which("chromium")
     return None
 
 
