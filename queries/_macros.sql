@@ -147,24 +147,28 @@ CREATE OR REPLACE TEMP TABLE tl_price_ranges AS
     SELECT *, lead(effective_from) OVER (PARTITION BY match_key ORDER BY effective_from) AS effective_to
     FROM tl_prices;
 
+-- LLM calls with their session dimensions, filtered; no prices (cheaper when cost is not needed).
+CREATE OR REPLACE MACRO tl_llm_calls_nocost(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
+    SELECT l.*, d.project, coalesce(d.is_subagent, false) AS is_subagent,
+           coalesce(d.root_session_key, l.session_key) AS root_session_key
+    FROM llm_calls l
+    LEFT JOIN tl_session_dims() d ON d.session_key = l.session_key
+    WHERE tl_in_window(l.ts, p_since, p_until)
+      AND tl_match(l.agent, p_agent) AND tl_match(l.model, p_model)
+      AND tl_match(d.project, p_project) AND tl_keep_subagent(d.is_subagent, p_include_subagents);
+
 -- LLM calls with the price row in effect at their time and cost_usd. The price key is
 -- computed once per distinct model, and the price lookup is an equi-join on the key with a
 -- range condition (at most a few rows per key): much cheaper than an ASOF join, which sorts
 -- every call. Synthetic stand-in responses (is_synthetic) are kept; token queries drop them.
 CREATE OR REPLACE MACRO tl_llm_calls(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
-    SELECT l.*, d.project, coalesce(d.is_subagent, false) AS is_subagent,
-           coalesce(d.root_session_key, l.session_key) AS root_session_key,
-           k.price_key, p.price_model, p.effective_from AS price_effective_from,
+    SELECT l.*, k.price_key, p.price_model, p.effective_from AS price_effective_from,
            tl_cost(p.price_model, l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
                    p.input_per_mtok, p.output_per_mtok, p.cache_read_per_mtok, p.cache_write_per_mtok) AS cost_usd
-    FROM llm_calls l
-    LEFT JOIN tl_session_dims() d ON d.session_key = l.session_key
+    FROM tl_llm_calls_nocost(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) l
     LEFT JOIN (SELECT model, tl_price_key(model) AS price_key FROM (SELECT DISTINCT model FROM llm_calls)) k ON k.model = l.model
     LEFT JOIN tl_price_ranges p
-        ON p.match_key = k.price_key AND l.ts >= p.effective_from AND (p.effective_to IS NULL OR l.ts < p.effective_to)
-    WHERE tl_in_window(l.ts, p_since, p_until)
-      AND tl_match(l.agent, p_agent) AND tl_match(l.model, p_model)
-      AND tl_match(d.project, p_project) AND tl_keep_subagent(d.is_subagent, p_include_subagents);
+        ON p.match_key = k.price_key AND l.ts >= p.effective_from AND (p.effective_to IS NULL OR l.ts < p.effective_to);
 
 CREATE OR REPLACE MACRO tl_sessions(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
     SELECT s.*
@@ -238,7 +242,7 @@ CREATE OR REPLACE MACRO tl_turns(p_since, p_until, p_agent, p_model, p_project, 
 CREATE OR REPLACE MACRO tl_latency_samples(p_metric, p_since, p_until, p_agent, p_model, p_project, p_tool, p_include_subagents) AS TABLE
     SELECT * FROM (
         SELECT 'llm' AS metric, agent, model, NULL::VARCHAR AS tool_name, project, session_key, ts, latency_ms AS value_ms
-        FROM tl_llm_calls(p_since, p_until, p_agent, p_model, p_project, p_include_subagents)
+        FROM tl_llm_calls_nocost(p_since, p_until, p_agent, p_model, p_project, p_include_subagents)
         WHERE p_metric = 'llm' AND latency_ms IS NOT NULL AND NOT is_synthetic
         UNION ALL
         SELECT 'tool', agent, model, tool_name, project, session_key, started_at, latency_ms

@@ -35,11 +35,9 @@ WITH s AS (
     WHERE model IS NOT NULL AND (CAST($models AS VARCHAR[]) IS NULL OR list_contains(CAST($models AS VARCHAR[]), model))
 ),
 g AS (
-    SELECT skey, model, count(*) AS n,
-           quantile_cont(value_ms, 0.5) AS median_ms, quantile_cont(value_ms, 0.9) AS p90_ms
-    FROM s
-    GROUP BY ALL
-    HAVING count(*) >= greatest($min_n, 1)
+    SELECT skey, model, n, q[1] AS median_ms, q[2] AS p90_ms
+    FROM (SELECT skey, model, count(*) AS n, quantile_cont(value_ms, [0.5, 0.9]) AS q FROM s GROUP BY ALL)
+    WHERE n >= greatest($min_n, 1)
 ),
 p AS (
     SELECT a.skey, a.model AS model_a, b.model AS model_b,

@@ -23,17 +23,22 @@
 -- returns p95_ms DOUBLE: 95th percentile
 -- returns p99_ms DOUBLE: 99th percentile
 -- returns max_ms DOUBLE: maximum
-SELECT
-    metric,
-    agent,
-    tl_by($by, 'model', model) AS model, tl_by($by, 'tool', tool_name) AS tool_name, tl_by($by, 'project', project) AS project,
-    count(*) AS n,
-    avg(value_ms) AS mean_ms,
-    quantile_cont(value_ms, 0.5) AS p50_ms,
-    quantile_cont(value_ms, 0.9) AS p90_ms,
-    quantile_cont(value_ms, 0.95) AS p95_ms,
-    quantile_cont(value_ms, 0.99) AS p99_ms,
-    max(value_ms) AS max_ms
-FROM tl_latency_samples($metric, $since, $until, $agent, $model, $project, $tool, $include_subagents)
-GROUP BY ALL
+WITH g AS (
+    SELECT
+        metric,
+        agent,
+        tl_by($by, 'model', model) AS model,
+        tl_by($by, 'tool', tool_name) AS tool_name,
+        tl_by($by, 'project', project) AS project,
+        count(*) AS n,
+        avg(value_ms) AS mean_ms,
+        -- one aggregate, one sort per group, for all four percentiles
+        quantile_cont(value_ms, [0.5, 0.9, 0.95, 0.99]) AS q,
+        max(value_ms) AS max_ms
+    FROM tl_latency_samples($metric, $since, $until, $agent, $model, $project, $tool, $include_subagents)
+    GROUP BY ALL
+)
+SELECT metric, agent, model, tool_name, project, n, mean_ms,
+       q[1] AS p50_ms, q[2] AS p90_ms, q[3] AS p95_ms, q[4] AS p99_ms, max_ms
+FROM g
 ORDER BY agent, n DESC, model NULLS LAST, tool_name NULLS LAST, project NULLS LAST

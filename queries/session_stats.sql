@@ -48,8 +48,7 @@ g AS (
         primary_model,
         count(*) AS sessions,
         count(*) FILTER (WHERE is_subagent) AS subagent_sessions,
-        quantile_cont(duration_s, 0.5) AS median_duration_s,
-        quantile_cont(duration_s, 0.9) AS p90_duration_s,
+        quantile_cont(duration_s, [0.5, 0.9]) AS dq,
         avg(n_user_prompts) AS mean_turns,
         quantile_cont(n_user_prompts, 0.5) AS median_turns,
         sum(n_tool_calls)::BIGINT AS tool_calls,
@@ -67,7 +66,7 @@ g AS (
     GROUP BY ALL
 )
 SELECT
-    period_start, agent, primary_model, sessions, subagent_sessions, median_duration_s, p90_duration_s,
+    period_start, agent, primary_model, sessions, subagent_sessions, dq[1] AS median_duration_s, dq[2] AS p90_duration_s,
     mean_turns, median_turns, tool_calls, tool_errors, loops, sessions_with_loops,
     interrupted_sessions,
     interrupted_sessions / sessions AS interrupted_rate,
