@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--shared", type=Path, default=H.Options.shared, help="shared samples root (env TRACELAB_SHARED)")
     r.add_argument("--no-demo", action="store_true", help="skip the `make demo` timing")
     r.add_argument("--keep", action="store_true", help="keep corpora and warehouses in --work")
+    r.add_argument("--resume", action="store_true", help="skip the steps recorded in WORK/partial.json by an interrupted run")
     sub.add_parser("assemble", help="rebuild benchmarks/RESULTS.md from benchmarks/results/*.md without measuring")
     a = ap.parse_args(argv)
     if a.cmd == "assemble":
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(o.agents) - set(H.IB.AGENTS)
     if unknown or not o.agents:
         ap.error(f"--agents: unknown {sorted(unknown)}; choose from {', '.join(H.IB.AGENTS)}")
-    o.work, o.shared, o.demo, o.keep = a.work, a.shared, not a.no_demo, a.keep
+    o.work, o.shared, o.demo, o.keep, o.resume = a.work, a.shared, not a.no_demo, a.keep, a.resume
     res = H.run(o)
     print(H.write_outputs(res))
     print(f"\nwrote {H.RESULTS_MD}", file=sys.stderr)

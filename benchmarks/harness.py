@@ -52,12 +52,17 @@ HARNESS_MD = RESULTS_DIR / "harness.md"
 HARNESS_JSON = RESULTS_DIR / "harness.json"
 PY = sys.executable
 
-#: events columns that identify something; a replica gets a suffix on every non-null value
-ID_COLUMNS = (
-    "event_key", "session_key", "line_key", "uuid", "parent_uuid", "session_id", "subagent_id",
-    "message_id", "request_id", "llm_call_key", "tool_call_id", "parent_tool_call_id",
-    "parent_session_key", "spawned_session_key", "forked_from", "source_file",
-)
+#: per table, the columns that identify something; a replica gets a suffix on every non-null value
+ID_COLUMNS = {
+    "events": ("event_key", "session_key", "line_key", "uuid", "parent_uuid", "session_id", "subagent_id",
+               "message_id", "request_id", "llm_call_key", "tool_call_id", "parent_tool_call_id",
+               "parent_session_key", "spawned_session_key", "forked_from", "source_file"),
+    "llm_calls": ("llm_call_key", "session_key", "message_id", "request_id", "source_file"),
+    "tool_calls": ("tool_call_key", "session_key", "llm_call_key", "tool_call_id", "subagent_session_key", "source_file"),
+    "sessions": ("session_key", "session_id", "subagent_id", "parent_session_key", "parent_tool_call_id", "forked_from"),
+}
+#: DuckDB memory limits tried, in order, when the derive step runs out of memory
+DERIVE_LIMITS = ("4GB", "8GB")
 #: queries whose pandas twin always runs (the acceptance asks for these at least)
 CORE_PANDAS = ("tool_error_rates", "latency_percentiles", "token_usage")
 
@@ -108,6 +113,7 @@ class Options:
     seed: int = 0
     demo: bool = True
     keep: bool = False
+    resume: bool = False
     quick: bool = False
     command: str = "python -m benchmarks run"
 
@@ -165,22 +171,23 @@ def synth_refresh(o: Options, corpus: Path, total_bytes: int, info: dict) -> Cal
     return for_agents
 
 
-def _suffix_ids(table, suffix: str):
+def _suffix_ids(table, suffix: str, name_of_table: str = "events"):
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    ids = ID_COLUMNS[name_of_table]
     cols = []
     for name in table.column_names:
         col = table.column(name)
-        if name in ID_COLUMNS:
+        if name in ids:
             if not pa.types.is_string(col.type):
-                raise TypeError(f"events.{name} is {col.type}, expected string")
+                raise TypeError(f"{name_of_table}.{name} is {col.type}, expected string")
             col = pc.binary_join_element_wise(col, suffix, "")  # nulls stay null
         cols.append(col)
     return pa.Table.from_arrays(cols, schema=table.schema)
 
 
-def replicate(base: Path, dest: Path, copies: int) -> dict:
+def replicate(base: Path, dest: Path, copies: int, limits: Sequence[str | None] = (None, *DERIVE_LIMITS)) -> dict:
     """A warehouse holding ``copies`` replicas of ``base``'s events, derived tables rebuilt.
 
     Replica 0 is the base's events unchanged; replica ``i`` has ``~r<i>`` appended to every
@@ -192,7 +199,13 @@ def replicate(base: Path, dest: Path, copies: int) -> dict:
     ``tracelab.store.derive.rebuild`` derives ``llm_calls``, ``tool_calls`` and ``sessions``
     from the events and :func:`post_derive_steps` run, as ingest does, and one snapshot is
     committed.
+
+    When the derive step runs out of memory it is retried under the next of ``limits``
+    (``None``: tracelab's own limit); every attempt is recorded. If every limit fails, the
+    base's derived tables are replicated instead, with the same key rewriting (recorded as
+    ``derived_by = "replicated"``).
     """
+    import duckdb
     import pyarrow.parquet as pq
 
     from tracelab.store import derive
@@ -206,42 +219,72 @@ def replicate(base: Path, dest: Path, copies: int) -> dict:
     snap = Snapshot()
     batch = dst.new_batch_id()
     t0 = time.perf_counter()
-    parts: list[str] = []
     n = 0
-    for rel in ssnap.tables["events"]:
-        table = pq.read_table(src.root / rel)
-        month = rel.split("month=", 1)[1].split("/", 1)[0] if "month=" in rel else None
-        for i in range(copies):
-            t = table if i == 0 else _suffix_ids(table, f"~r{i}")
-            parts.append(dst.write_part("events", t, batch, partition=month, n=n))
-            n += 1
-    snap.tables["events"] = parts
+
+    def copy_table(table: str) -> list[str]:
+        nonlocal n
+        out = []
+        for rel in ssnap.tables[table]:
+            data = pq.read_table(src.root / rel)
+            month = rel.split("month=", 1)[1].split("/", 1)[0] if "month=" in rel else None
+            for i in range(copies):
+                t = data if i == 0 else _suffix_ids(data, f"~r{i}", table)
+                out.append(dst.write_part(table, t, batch, partition=month, n=n))
+                n += 1
+        return out
+
+    snap.tables["events"] = copy_table("events")
     for table in ("rejects", "files"):
         snap.tables[table] = [dst.write_part(table, src.read_table(table, ssnap), batch)]
     copy_s = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    derive.rebuild(dst, snap, batch)
-    derive_s = time.perf_counter() - t1
-    post = post_derive_steps()
-    t2 = time.perf_counter()
-    for step in post:
-        step(dst, snap, batch)
-    post_s = time.perf_counter() - t2
+    attempts: list[dict] = []
+    default = derive.MEMORY_LIMIT
+    derived_by = None
+    try:
+        for limit in limits:
+            derive.MEMORY_LIMIT = limit or default
+            t1 = time.perf_counter()
+            try:
+                derive.rebuild(dst, snap, batch)
+            except duckdb.OutOfMemoryException as exc:
+                attempts.append({"memory_limit": derive.MEMORY_LIMIT, "ok": False, "s": time.perf_counter() - t1,
+                                 "error": str(exc).splitlines()[0][:200]})
+                log(f"  derive.rebuild out of memory at memory_limit={derive.MEMORY_LIMIT} after {attempts[-1]['s']:.0f} s")
+                continue
+            attempts.append({"memory_limit": derive.MEMORY_LIMIT, "ok": True, "s": time.perf_counter() - t1})
+            derived_by = "derive.rebuild"
+            break
+    finally:
+        derive.MEMORY_LIMIT = default
+    if derived_by is None:
+        t1 = time.perf_counter()
+        for table in ("llm_calls", "tool_calls", "sessions"):
+            snap.tables[table] = copy_table(table)
+        attempts.append({"memory_limit": None, "ok": True, "s": time.perf_counter() - t1, "replicated": True})
+        derived_by = "replicated"
+    post_steps: list[dict] = []
+    for step in post_derive_steps() if derived_by == "derive.rebuild" else []:
+        t2 = time.perf_counter()
+        name = f"{step.__module__}.{step.__name__}"
+        try:
+            step(dst, snap, batch)
+            post_steps.append({"step": name, "ok": True, "s": time.perf_counter() - t2})
+        except Exception as exc:  # recorded; the warehouse is still usable for the queries
+            post_steps.append({"step": name, "ok": False, "s": time.perf_counter() - t2, "error": f"{type(exc).__name__}: {exc}"[:200]})
+            log(f"  {name} failed: {post_steps[-1]['error']}")
     dst.commit(snap)
     shutil.rmtree(dst.root / ".duckdb_tmp", ignore_errors=True)
-    counts = {t: sum(pq.ParquetFile(f).metadata.num_rows for f in dst.files_of(t)) for t in ("events", "llm_calls", "tool_calls", "sessions")}
-    return {
-        "path": str(dst.root),
+    info = warehouse_info(dst.root)
+    info.update({
         "copies": copies,
-        "counts": counts,
-        "event_files": len(parts),
-        "parquet_bytes": sum(p.stat().st_size for p in dst.root.rglob("*.parquet")),
         "copy_s": copy_s,
-        "derive_s": derive_s,
-        "post_derive": [f"{f.__module__}.{f.__name__}" for f in post],
-        "post_derive_s": post_s,
+        "derive_attempts": attempts,
+        "derived_by": derived_by,
+        "derive_s": next((a["s"] for a in attempts if a["ok"] and not a.get("replicated")), None),
+        "post_derive": post_steps,
         "skipped_tables": sorted(set(ssnap.tables) - set(snap.tables)),
-    }
+    })
+    return info
 
 
 def post_derive_steps() -> list[Callable]:
@@ -269,7 +312,7 @@ def warehouse_info(path: Path) -> dict:
     counts = {t: sum(pq.ParquetFile(f).metadata.num_rows for f in wh.files_of(t)) for t in ("events", "llm_calls", "tool_calls", "sessions")}
     return {"path": str(wh.root), "copies": 1, "counts": counts, "event_files": len(wh.files_of("events")),
             "parquet_bytes": sum(p.stat().st_size for p in wh.root.rglob("*.parquet")), "copy_s": 0.0, "derive_s": None,
-            "post_derive": [], "post_derive_s": None, "skipped_tables": []}
+            "derive_attempts": [], "derived_by": "ingest", "post_derive": [], "skipped_tables": []}
 
 
 def query_names() -> list[str]:
@@ -349,28 +392,47 @@ def step_demo() -> dict:
 
 
 def run(o: Options) -> dict:
+    """Run every step; after each, the results so far go to ``WORK/partial.json``, and with
+    ``o.resume`` the steps recorded there (whose files are still in ``WORK``) are not re-run."""
     from tracelab.synth import parse_size
 
-    res: dict = {
-        "command": o.command,
-        "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": IB.machine(),
-        "load_start": _load(),
-        "git": git_state(),
-        "options": {"size": o.size, "agents": o.agents, "real_size": o.real_size, "query_events": o.query_events,
-                    "repeat": o.repeat, "pandas": o.pandas, "quick": o.quick, "seed": o.seed},
-    }
-    t_run = time.perf_counter()
+    partial = o.work / "partial.json"
+    res: dict = {}
+    if o.resume and partial.exists():
+        res = json.loads(partial.read_text())
+        if res.get("options", {}).get("size") != o.size or res["options"].get("agents") != o.agents:
+            raise SystemExit(f"{partial} was written with other --size/--agents; run without --resume")
+        log(f"resuming: {', '.join(k for k in STEPS if k in res)} already done")
+    else:
+        res = {
+            "command": o.command,
+            "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": IB.machine(),
+            "load_start": _load(),
+            "git": git_state(),
+            "options": {"size": o.size, "agents": o.agents, "real_size": o.real_size, "query_events": o.query_events,
+                        "repeat": o.repeat, "pandas": o.pandas, "quick": o.quick, "seed": o.seed},
+            "elapsed_s": 0.0,
+        }
+    t_run = time.perf_counter() - res.get("elapsed_s", 0.0)
     o.work.mkdir(parents=True, exist_ok=True)
 
-    # 1. synthetic corpus
+    def checkpoint() -> None:
+        res["elapsed_s"] = time.perf_counter() - t_run
+        partial.write_text(json.dumps(res, default=str))
+
     synth_dir = o.work / "synth"
-    log(f"tracelab synth --size {o.size} …")
-    m, summary = step_synth(o, synth_dir, o.size, o.seed)
-    res["synth"] = {"measured": m.brief(), "bytes": summary["totals"]["bytes"], "files": summary["totals"]["files"],
-                    "lines": summary["totals"]["lines"], "agents": {a: v["bytes"] for a, v in summary["agents"].items()},
-                    "size_bytes": parse_size(o.size)}
-    log(f"  {summary['totals']['bytes'] / 1e6:.0f} MB in {m.wall_s:.1f} s ({m.cpu_s:.1f} CPU-s)")
+    keep = "all" if len(o.agents) > 1 else o.agents[0]
+
+    # 1. synthetic corpus
+    if "synth" not in res:
+        log(f"tracelab synth --size {o.size} …")
+        m, summary = step_synth(o, synth_dir, o.size, o.seed)
+        res["synth"] = {"measured": m.brief(), "bytes": summary["totals"]["bytes"], "files": summary["totals"]["files"],
+                        "lines": summary["totals"]["lines"], "agents": {a: v["bytes"] for a, v in summary["agents"].items()},
+                        "size_bytes": parse_size(o.size)}
+        log(f"  {summary['totals']['bytes'] / 1e6:.0f} MB in {m.wall_s:.1f} s ({m.cpu_s:.1f} CPU-s)")
+        checkpoint()
 
     exe, why = IB.ccusage_exe()
     res["ccusage"] = {"available": exe is not None, "why_not": why}
@@ -378,58 +440,74 @@ def run(o: Options) -> dict:
         log(f"ccusage unavailable: {why}")
 
     # 2. ingest of the synthetic corpus
-    roots = {a: synth_dir / a for a in o.agents}
-    keep = "all" if len(o.agents) > 1 else o.agents[0]
-    rows = IB.run_corpus("synthetic", roots, o.work, synth_refresh(o, synth_dir, summary["totals"]["bytes"], res["synth"]),
-                         exe, keep_scope=keep, log=log)
+    if "ingest_synthetic" not in res:
+        roots = {a: synth_dir / a for a in o.agents}
+        res["ingest_synthetic"] = IB.run_corpus(
+            "synthetic", roots, o.work, synth_refresh(o, synth_dir, res["synth"]["bytes"], res["synth"]), exe, keep_scope=keep, log=log)
+        checkpoint()
 
     # 3. ingest of the real-sample corpus
-    shares = {a: summary["agents"][a]["bytes"] for a in o.agents}
-    sizes = IB.split_sizes(parse_size(o.real_size), o.agents, shares)
-    real_info = IB.build_real(o.shared, o.work / "real", sizes, log=log)
-    real_roots = {a: Path(real_info[a]["root"]) for a in o.agents}
-    rows += IB.run_corpus("real", real_roots, o.work, lambda ags: IB.real_refresh(o.shared, real_info, ags), exe, log=log)
-    res["ingest"] = rows
-    IB.write_results(rows, o.command, extra_notes=[f"measured by `{o.command}` (see `benchmarks/RESULTS.md`)"])
-    if not o.keep:
-        shutil.rmtree(o.work / "real", ignore_errors=True)
+    if "ingest_real" not in res:
+        sizes = IB.split_sizes(parse_size(o.real_size), o.agents, res["synth"]["agents"])
+        real_info = IB.build_real(o.shared, o.work / "real", sizes, log=log)
+        real_roots = {a: Path(real_info[a]["root"]) for a in o.agents}
+        res["ingest_real"] = IB.run_corpus("real", real_roots, o.work, lambda ags: IB.real_refresh(o.shared, real_info, ags), exe, log=log)
+        if not o.keep:
+            shutil.rmtree(o.work / "real", ignore_errors=True)
+        checkpoint()
+    res["ingest"] = res["ingest_synthetic"] + res["ingest_real"]
+    IB.write_results(res["ingest"], o.command, extra_notes=[f"measured by `{o.command}` (see `benchmarks/RESULTS.md`)"])
 
     # 4. query warehouses
-    base = Path(next(r["warehouse"] for r in rows if r["corpus"] == "synthetic" and r["scope"] == keep))
+    base = Path(next(r["warehouse"] for r in res["ingest_synthetic"] if r["scope"] == keep))
     base_events = warehouse_info(base)["counts"]["events"]
-    res["query_warehouses"] = []
+    res.setdefault("query_warehouses", [])
+    done = {w["target"] for w in res["query_warehouses"]}
+    limits: tuple[str | None, ...] = (None, *DERIVE_LIMITS)
     for target in o.query_events:
+        if target in done:
+            continue
         copies = max(1, round(target / base_events))
         if copies == 1:
             info = warehouse_info(base)
         else:
             log(f"replicating {base_events:,} events ×{copies} for ~{target:,} events …")
-            info = replicate(base, o.work / f"wh_q{target}", copies)
-            log(f"  {info['counts']['events']:,} events, copy {info['copy_s']:.0f} s, derive {info['derive_s']:.0f} s, "
-                f"then {info['post_derive']} {info['post_derive_s']:.0f} s")
+            info = replicate(base, o.work / f"wh_q{target}", copies, limits)
+            log(f"  {info['counts']['events']:,} events by {info['derived_by']}: copy {info['copy_s']:.0f} s, attempts {info['derive_attempts']}, "
+                f"post-derive {info['post_derive']}")
+            # a bigger warehouse starts at the limit that sufficed here (none if none did)
+            limits = limits[len(info["derive_attempts"]) - 1:] if info["derived_by"] == "derive.rebuild" else ()
         info["target"] = target
         res["query_warehouses"].append(info)
+        checkpoint()
+    res["query_warehouses"].sort(key=lambda w: o.query_events.index(w["target"]) if w["target"] in o.query_events else 99)
 
     # 5. named queries
     names = query_names()
-    res["queries"] = {}
+    res.setdefault("queries", {})
     for info in res["query_warehouses"]:
+        if str(info["target"]) in res["queries"]:
+            continue
         pandas_names = set() if o.pandas == "none" else (set(names) if o.pandas == "all" else set(CORE_PANDAS))
         log(f"named queries on {info['counts']['events']:,} events …")
         res["queries"][str(info["target"])] = time_queries(names, Path(info["path"]), o.repeat, pandas_names)
+        checkpoint()
 
     # 6. weekly report at the smaller warehouse
-    small = res["query_warehouses"][0]
-    log(f"tracelab report weekly on {small['counts']['events']:,} events …")
-    rep = step_report(Path(small["path"]), o.work)
-    res["report"] = {"measured": rep.brief(), "events": small["counts"]["events"]}
-    log(f"  {rep.wall_s:.1f} s")
+    if "report" not in res:
+        small = res["query_warehouses"][0]
+        log(f"tracelab report weekly on {small['counts']['events']:,} events …")
+        rep = step_report(Path(small["path"]), o.work)
+        res["report"] = {"measured": rep.brief(), "events": small["counts"]["events"]}
+        log(f"  {rep.wall_s:.1f} s")
+        checkpoint()
 
     # 7. make demo
-    if o.demo:
+    if o.demo and "demo" not in res:
         log("make demo …")
         res["demo"] = step_demo()
         log(f"  {res['demo']['measured']['wall_s']:.1f} s")
+        checkpoint()
 
     res["load_end"] = _load()
     res["finished"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -437,7 +515,11 @@ def run(o: Options) -> dict:
     if not o.keep:
         for p in [synth_dir, o.work / "synth_refresh", base, *[Path(i["path"]) for i in res["query_warehouses"] if i["copies"] > 1]]:
             shutil.rmtree(p, ignore_errors=True)
+        partial.unlink(missing_ok=True)
     return res
+
+
+STEPS = ("synth", "ingest_synthetic", "ingest_real", "query_warehouses", "queries", "report", "demo")
 
 
 # --------------------------------------------------------------------------------------
@@ -566,6 +648,28 @@ def _targets_summary(res: dict) -> list[str]:
     return lines
 
 
+def _warehouse_line(w: dict) -> str:
+    c = w["counts"]
+    text = (f"~{_events(w['target'])}: ×{w['copies']} → {c['events']:,} events, {c['llm_calls']:,} LLM calls, {c['tool_calls']:,} tool calls, "
+            f"{c['sessions']:,} sessions; {w['event_files']:,} events files, {w['parquet_bytes'] / 1e9:.2f} GB Parquet")
+    if w["copies"] == 1:
+        return text + " (the ingested warehouse itself)"
+    text += f"; events written in {w['copy_s']:.0f} s"
+    for a in w["derive_attempts"]:
+        if a.get("replicated"):
+            text += (f"; **the derive step failed at every memory limit tried, so the base's derived tables were replicated "
+                     f"with the same key rewriting instead** ({a['s']:.0f} s)")
+        elif a["ok"]:
+            text += f"; `derive.rebuild` with DuckDB memory_limit={a['memory_limit']}: {a['s']:.0f} s"
+        else:
+            text += f"; `derive.rebuild` with DuckDB memory_limit={a['memory_limit']}: **out of memory** after {a['s']:.0f} s"
+    for p in w["post_derive"]:
+        text += f"; `{p['step']}` " + (f"{p['s']:.0f} s" if p["ok"] else f"**failed** after {p['s']:.0f} s ({p['error']})")
+    if w["skipped_tables"]:
+        text += f"; tables not carried over: {', '.join(w['skipped_tables'])}"
+    return text
+
+
 def render_harness_md(res: dict) -> str:
     m = res["machine"]
     whs = res["query_warehouses"]
@@ -611,14 +715,7 @@ def render_harness_md(res: dict) -> str:
         "about an hour of ingest on this loaded box.",
     ]
     for w in whs:
-        c = w["counts"]
-        lines.append(
-            f"  - ~{_events(w['target'])}: ×{w['copies']} → {c['events']:,} events, {c['llm_calls']:,} LLM calls, {c['tool_calls']:,} tool calls, "
-            f"{c['sessions']:,} sessions; {w['event_files']:,} events files, {w['parquet_bytes'] / 1e9:.2f} GB Parquet"
-            + (f"; replicate {w['copy_s']:.0f} s, derive {w['derive_s']:.0f} s" if w["copies"] > 1 else " (the ingested warehouse itself)")
-            + (f", then {', '.join(f'`{x}`' for x in w['post_derive'])} {w['post_derive_s']:.0f} s" if w["post_derive"] else "")
-            + (f"; tables not carried over: {', '.join(w['skipped_tables'])}" if w["skipped_tables"] else "")
-        )
+        lines.append(f"  - {_warehouse_line(w)}")
     lines += [
         f"- Queries: `tracelab.query(name, warehouse)` with default parameters, each call opening its own catalog connection; "
         f"one first call, then the median of {res['options']['repeat']} calls. pandas: the pandas implementation of the same "
