@@ -86,4 +86,3 @@ SELECT
 FROM grp g
 JOIN last_row l USING (llm_call_key)
 LEFT JOIN with_input w USING (llm_call_key)
-ORDER BY ts, llm_call_key

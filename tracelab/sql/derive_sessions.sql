@@ -140,4 +140,3 @@ SELECT
     b.source_files
 FROM base b
 LEFT JOIN children c USING (session_key)
-ORDER BY started_at NULLS LAST, session_key
