@@ -730,10 +730,12 @@ def _is_pathish(v: str) -> bool:
 def _looks_random(v: str, *, min_len: int = 20) -> bool:
     """Random-looking: upper+lower+digit, enough entropy for its length, not a uuid/path/version."""
     v = v.strip(".=-_~")
-    if len(v) < min_len or checks.is_placeholder(v, words=True):
-        return False
+    if len(v) < min_len or v.isalpha() or v.islower() or v.isupper():
+        return False  # cheap tests first: needs upper, lower and digits
     digits = sum(ch.isdigit() for ch in v)
     if digits < 2 or not any(ch.isupper() for ch in v) or not any(ch.islower() for ch in v):
+        return False
+    if checks.is_placeholder(v, words=True):
         return False
     if v.startswith(("sha1-", "sha256-", "sha384-", "sha512-")) or "://" in v or v.startswith(("/", "~/", "./")):
         return False
@@ -911,9 +913,9 @@ def _contextual_detectors() -> list[Detector]:
         Detector(
             id="high-entropy-context",
             kind="high_entropy",
-            pattern="(?i)(?P<kw>" + _CONTEXT_WORD.pattern[4:] + r")(?:[^A-Za-z\n][^\n]{0,60}?)?[A-Za-z0-9+/_~.=-]{20}",
+            pattern="(?i)(?P<kw>" + _CONTEXT_WORD.pattern[4:] + r")(?:[^A-Za-z\n][^\n]*?)?[A-Za-z0-9+/_~.=-]{20}",
             keywords=("passw", "passphrase", "secret", "token", "key", "credential", "auth"),
-            prefilter="(?i)" + _CONTEXT_WORD.pattern[4:] + r"(?:[^A-Za-z\n][^\n]{0,60}?)?[A-Za-z0-9+/_~.=-]{20}",
+            prefilter="(?i)" + _CONTEXT_WORD.pattern[4:] + r"[^A-Za-z\n][^\n]*?[A-Za-z0-9+/_~.=-]{20}",
             extract=_context_entropy_extract,
             priority=20,
             description="random-looking token shortly after a secret word on the same line",

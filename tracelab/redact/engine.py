@@ -92,14 +92,50 @@ _COMMON_WORDS = frozenset(
 )
 
 
+class _Prefilter:
+    """Two-stage prefilter over decoded strings: which detectors could match a string?
+
+    Stage one is one ``re2.Set`` of cheap patterns: keywords (or a small regex for detectors
+    without keywords). Detectors that also have a *structural* prefilter (a secret word
+    followed by an assignment operator, an XML tag, …) are confirmed by a second small Set that
+    only runs when one of their keywords occurred. Putting the structural patterns into the
+    first Set would multiply RE2's DFA states and slow every string down.
+    """
+
+    __slots__ = ("kw_match", "kw_owner", "struct_match", "struct_owner", "structural")
+
+    def __init__(self, kw: tuple[Any, list[int]], struct: tuple[Any, list[int]] | None) -> None:
+        self.kw_match, self.kw_owner = kw
+        if struct is None:
+            self.struct_match, self.struct_owner, self.structural = None, [], frozenset()
+        else:
+            self.struct_match, self.struct_owner = struct
+            self.structural = frozenset(o for o in self.struct_owner if o >= 0)
+
+    def any(self, b: bytes) -> bool:
+        return bool(self.kw_match(b))
+
+    def detectors(self, b: bytes) -> list[int]:
+        hits = self.kw_match(b)
+        if not hits:
+            return []
+        owner = self.kw_owner
+        dets = {owner[h] for h in hits}
+        if self.structural and not self.structural.isdisjoint(dets):
+            sh = self.struct_match(b)
+            ok = {self.struct_owner[h] for h in sh} if sh else set()
+            dets = {d for d in dets if d not in self.structural or d in ok}
+        dets.discard(_FORCE)
+        return sorted(dets)
+
+
 class _Scanner:
-    """The prefilter Set and whether literal detectors need to run for the current line."""
+    """The prefilter and whether literal detectors need to run for the current line."""
 
-    __slots__ = ("match", "owner", "literals")
+    __slots__ = ("pre", "literals")
 
-    def __init__(self, match, owner: list[int], literals: bool | tuple) -> None:
-        self.match = match
-        self.owner = owner
+    def __init__(self, pre: _Prefilter, literals: bool | tuple) -> None:
+        self.pre = pre
         # True: probe every literal group; a tuple: only these groups (-1 = pending secrets)
         # occur in the raw line; empty/False: none do
         self.literals = literals
@@ -160,6 +196,9 @@ class Redactor:
         # (probed with bytes.find; a bounded window keeps the cost flat however many secrets
         # a corpus holds)
         self._pending_secrets: list[bytes] = []
+        self._noted = 0  # secrets noted so far (the window holds the last _RECENT_SECRETS)
+        self._noted_at: list[int] = []  # the counter value at which each window entry was noted
+        self._line_noted = 0
         self._repeat_det = Detector(id="repeated-secret", kind="repeated_secret", pattern="", priority=15, source="propagation")
         self._known_det = Detector(id="known-secret", kind="known_secret", pattern="", priority=60, source="policy")
         self._deny_det = Detector(id="deny-list", kind="deny", pattern="", priority=55, source="policy")
@@ -177,14 +216,14 @@ class Redactor:
         return _compiled_set(tuple(patterns))
 
     def _build_set(self) -> None:
-        # decoded strings: each detector's (possibly structural) prefilter
-        pats = [(p, i) for i, det in enumerate(self.detectors) for p in det.prefilters()]
-        pats.append((_HIDING_ESCAPE, _FORCE))
-        match, owner = self._compile_set(pats)
-        self._full = _Scanner(match, owner, True)
-        # same Set, literal detectors skipped (the raw line held none of their words)
-        self._full_nolit = _Scanner(match, owner, False)
-        self._owner = owner
+        # decoded strings: keywords (or a small regex) per detector, then structural prefilters
+        kw = [(p, i) for i, det in enumerate(self.detectors) for p in (det.raw_prefilters() if det.keywords else det.prefilters())]
+        kw.append((_HIDING_ESCAPE, _FORCE))
+        struct = [(det.prefilter, i) for i, det in enumerate(self.detectors) if det.keywords and det.prefilter is not None]
+        pre = _Prefilter(self._compile_set(kw), self._compile_set(struct) if struct else None)
+        self._full = _Scanner(pre, True)
+        # same prefilter, literal detectors skipped (the raw line held none of their words)
+        self._full_nolit = _Scanner(pre, False)
         # raw lines: escape-safe keywords only, plus secret-name words (JSON keys) and the
         # escapes that could hide a keyword
         raw = [(p, i) for i, det in enumerate(self.detectors) for p in det.raw_prefilters()]
@@ -211,7 +250,7 @@ class Redactor:
             return None
         if not lits:
             return self._full_nolit
-        return _Scanner(self._full.match, self._owner, lits)
+        return _Scanner(self._full.pre, lits)
 
     def _literal_groups(self, b: bytes) -> tuple:
         """Indices of the literal regexes that occur in ``b`` (+ ``-1`` for a pending secret)."""
@@ -278,9 +317,18 @@ class Redactor:
         if not _propagatable(value) or value in self._pending_secrets:
             return
         self._pending_secrets.append(value)
+        self._noted_at.append(self._noted)
+        self._noted += 1
         if len(self._pending_secrets) > _RECENT_SECRETS:
             del self._pending_secrets[0]
-        self._lit_gen += 1  # cached "clean" strings must be re-checked
+            del self._noted_at[0]
+
+    def _noted_since(self, mark: int, b: bytes) -> bool:
+        """Does ``b`` contain a secret noted after counter value ``mark``?"""
+        for at, p in zip(self._noted_at, self._pending_secrets):
+            if at >= mark and p in b:
+                return True
+        return False
 
     def _literal_hit(self, b: bytes) -> bool:
         n = len(b)
@@ -317,14 +365,13 @@ class Redactor:
 
     def _may_match(self, raw: bytes, scanner: _Scanner | None = None) -> bool:
         sc = scanner or self._full
-        if self._always_decode or sc.match(raw):
+        if self._always_decode or sc.pre.any(raw):
             return True
-        return bool(sc.literals or self._lit_gen != self._line_gen) and self._literal_hit(raw)
+        return bool(sc.literals or self._lit_gen != self._line_gen or self._noted != self._line_noted) and self._literal_hit(raw)
 
     def _candidates(self, b: bytes, scanner: _Scanner) -> list[tuple]:
         out: list[tuple] = []
-        hits = scanner.match(b)
-        run = sorted({scanner.owner[h] for h in hits}) if hits else ()
+        run = scanner.pre.detectors(b)
         if run:
             dets = self.detectors
             for di in run:
@@ -336,7 +383,7 @@ class Redactor:
         lits = scanner.literals
         if self._lit_gen != self._line_gen:
             lits = True  # literal words changed during this line: probe everything
-        if lits and (self._literals or self._pending_secrets):
+        if lits and self._literals:
             groups = range(len(self._literals)) if lits is True else [i for i in lits if i >= 0]
             for gi in groups:
                 rx, det = self._literals[gi]
@@ -344,12 +391,12 @@ class Redactor:
                     s, e = m.spans[0]
                     if e > s:
                         out.append((s, e, det, det.kind))
-            if lits is True or -1 in lits:
-                for p in self._pending_secrets:
-                    i = b.find(p)
-                    while i >= 0:
-                        out.append((i, i + len(p), self._repeat_det, self._repeat_det.kind))
-                        i = b.find(p, i + len(p))
+        if self._pending_secrets and (lits is True or (lits and -1 in lits) or self._noted != self._line_noted):
+            for p in self._pending_secrets:
+                i = b.find(p)
+                while i >= 0:
+                    out.append((i, i + len(p), self._repeat_det, self._repeat_det.kind))
+                    i = b.find(p, i + len(p))
         return out
 
     @staticmethod
@@ -560,7 +607,7 @@ class Redactor:
                 ln = len(val)
                 if ln < _MIN_STRING or (skip_data and k == "data") or (k in _OPAQUE_KEYS and skip_opaque):
                     nval = val
-                elif level is None and ln <= _CACHE_MAX and (hit := cache.get(val)) is not None and hit[0] is None and hit[2] == self._lit_gen:
+                elif level is None and ln <= _CACHE_MAX and (hit := cache.get(val)) is not None and hit[0] is None and hit[2] == self._lit_gen and hit[3] == self._noted:
                     nval = val
                 else:
                     ctx.n = n
@@ -605,14 +652,17 @@ class Redactor:
         n = len(s)
         if n <= _CACHE_MAX:
             hit = self._str_cache.get(s)
-            if hit is not None and hit[2] != self._lit_gen:
-                # cached before the literal words last changed: still clean unless a literal occurs
-                if hit[0] is None and not self._literal_hit(s.encode("utf-8", "surrogatepass")):
-                    hit = self._str_cache[s] = (None, (), self._lit_gen)
+            if hit is not None and (hit[2] != self._lit_gen or hit[3] != self._noted):
+                # cached before literal words or propagated secrets changed: still clean unless
+                # one of the new ones occurs in it
+                if hit[0] is None and not (
+                    self._literal_hit(s.encode("utf-8", "surrogatepass")) if hit[2] != self._lit_gen else self._noted_since(hit[3], s.encode("utf-8", "surrogatepass"))
+                ):
+                    hit = self._str_cache[s] = (None, (), self._lit_gen, self._noted)
                 else:
                     hit = None
             if hit is not None:
-                new, found, _ = hit
+                new, found = hit[0], hit[1]
                 if new is None:
                     return s
                 rendered = jsonwalk.render_path(path) if path is not None else None
@@ -632,14 +682,14 @@ class Redactor:
         if s.startswith("data:image/") and self.policy.skip_images and ";base64," in s[:80]:
             return s
         mark = len(ctx.findings)
-        gen = self._lit_gen
+        gen, noted = self._lit_gen, self._noted
         out = self._redact_bytes(b, path, ctx.findings, scanner)
         new = None if out is None else out.decode("utf-8", "surrogatepass")
         if n <= _CACHE_MAX and gen == self._lit_gen:
             cache = self._str_cache
             if len(cache) >= _CACHE_CAP:
                 cache.clear()
-            cache[s] = (new, tuple((f.detector, f.kind, f.category, f.offset, f.length) for f in ctx.findings[mark:]), gen)
+            cache[s] = (new, tuple((f.detector, f.kind, f.category, f.offset, f.length) for f in ctx.findings[mark:]), gen, noted)
         return s if new is None else new
 
     # ------------------------------------------------------------------ raw JSON text
@@ -685,6 +735,7 @@ class Redactor:
         if scanner is None:
             return raw, [], _probably_json(body)
         self._line_gen = self._lit_gen
+        self._line_noted = self._noted
         findings: list[Finding] = []
         res = self._redact_json_bytes(body, None, 0, findings, scanner)
         if res is jsonwalk.NOT_JSON:
@@ -704,6 +755,7 @@ class Redactor:
         if scanner is None:
             return data, findings, _probably_json(data)
         self._line_gen = self._lit_gen
+        self._line_noted = self._noted
         res = self._redact_json_bytes(data, None, 0, findings, scanner)
         if res is jsonwalk.NOT_JSON:
             out = self._redact_bytes(data, None, findings, scanner)
