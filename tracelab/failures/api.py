@@ -130,7 +130,10 @@ def rebuild_in_snapshot(wh: Warehouse, snap: Snapshot, batch: str) -> None:
     Same shape as :func:`tracelab.store.derive.rebuild`: call it with the lock held, after the
     derived tables were rebuilt, before ``wh.commit(snap)``.
     """
+    from tracelab.store.derive import MEMORY_LIMIT
+
     con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
         _register(con, wh, snap)
         members, clusters = compute(con)
@@ -177,7 +180,10 @@ def load(warehouse: str | os.PathLike | Warehouse) -> Failures:
         members = pl.from_arrow(wh.read_table(MEMBERS_TABLE, snap))
         clusters = pl.from_arrow(wh.read_table(CLUSTERS_TABLE, snap))
         return Failures(members, clusters, sess, True, wh, snap)
+    from tracelab.store.derive import MEMORY_LIMIT
+
     con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
         _register(con, wh, snap)
         members, clusters = compute(con)

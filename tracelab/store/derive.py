@@ -20,7 +20,7 @@ from tracelab import schema as S
 from tracelab.store.warehouse import Snapshot, Warehouse
 
 #: DuckDB memory limit while deriving (env TRACELAB_DUCKDB_MEMORY overrides).
-MEMORY_LIMIT = os.environ.get("TRACELAB_DUCKDB_MEMORY", "1GB")
+MEMORY_LIMIT = os.environ.get("TRACELAB_DUCKDB_MEMORY", "768MB")
 
 
 def sql_text(name: str) -> str:
