@@ -219,8 +219,8 @@ def pd_tool_error_messages(w):
 
 def pd_shell_exit_codes(w):
     t = w.read("tool_calls", ["agent", "tool_name", "exit_code", "status"])
-    t = t[t["tool_name"].isin(SHELL)]
-    g = t.groupby(["agent", "tool_name", "exit_code"], dropna=False).agg(calls=("status", "size"), err=("status", lambda s: (s == "error").sum())).reset_index()
+    t = t[t["tool_name"].isin(SHELL)].assign(err=lambda d: d["status"] == "error")
+    g = t.groupby(["agent", "tool_name", "exit_code"], dropna=False).agg(calls=("status", "size"), err=("err", "sum")).reset_index()
     g["share"] = g["calls"] / g.groupby(["agent", "tool_name"])["calls"].transform("sum")
     return g
 
@@ -302,9 +302,10 @@ TOK = ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens
 def pd_token_usage(w):
     t = _with_cost(_llm(w, ["ts", "agent", "model", "session_key", *TOK, "cost_usd_reported"]))
     t["period_start"] = t["ts"].dt.date
+    t["unpriced"] = t["cost_usd"].isna()
     g = t.groupby(["period_start", "agent", "model"], dropna=False).agg(
         llm_calls=("agent", "size"), sessions=("session_key", "nunique"), **{c: (c, "sum") for c in TOK},
-        cost_usd=("cost_usd", "sum"), unpriced=("cost_usd", lambda s: s.isna().sum())).reset_index()
+        cost_usd=("cost_usd", "sum"), unpriced=("unpriced", "sum")).reset_index()
     g["cache_hit_ratio"] = g["cache_read_tokens"] / (g["input_tokens"] + g["cache_read_tokens"] + g["cache_write_tokens"]).replace(0, np.nan)
     return g
 
@@ -341,10 +342,12 @@ def _runs(w) -> pd.DataFrame:
     g = t.groupby("session_key", sort=False)
     same = (t["tool_name"] == g["tool_name"].shift(1)) & ((t["input_json"] == g["input_json"].shift(1)) | (t["input_json"].isna() & g["input_json"].shift(1).isna()))
     t["run_id"] = (~same).astype(int).groupby(t["session_key"]).cumsum()
+    t["err"] = t["status"] == "error"
+    t["intr"] = t["status"] == "interrupted"
     return t.groupby(["session_key", "run_id"], sort=False).agg(
         agent=("agent", "first"), model=("model", "first"), tool_name=("tool_name", "first"), input_json=("input_json", "first"),
-        repeats=("agent", "size"), errors=("status", lambda s: (s == "error").sum()),
-        interrupted=("status", lambda s: (s == "interrupted").any()), first_at=("started_at", "min"), last_at=("started_at", "max")).reset_index()
+        repeats=("agent", "size"), errors=("err", "sum"), interrupted=("intr", "max"),
+        first_at=("started_at", "min"), last_at=("started_at", "max")).reset_index()
 
 
 def pd_tool_loops(w):
@@ -364,7 +367,8 @@ def _session_outcomes(w):
     st = e["status"]
     e["abandoned"] = (e["kind"] == "api_error") | ((e["kind"] == "tool_result") & ((st == "error") | ((st.fillna("ok") == "ok") & (e["exit_code"].fillna(0) != 0))
                                                                                       | (st.isna() & e["is_error"].fillna(False))))
-    c = _with_cost(_llm(w, ["ts", "model", "session_key", *TOK])).groupby("session_key").agg(cost=("cost_usd", "sum"), unpriced=("cost_usd", lambda x: x.isna().sum())).reset_index()
+    c = _with_cost(_llm(w, ["ts", "model", "session_key", *TOK])).assign(unpriced=lambda d: d["cost_usd"].isna())
+    c = c.groupby("session_key").agg(cost=("cost_usd", "sum"), unpriced=("unpriced", "sum")).reset_index()
     out = s.merge(loops, on="session_key", how="left").merge(e[["session_key", "kind", "abandoned"]], on="session_key", how="left").merge(c, on="session_key", how="left")
     out["interrupted"] = (out["n_interrupts"] > 0) | out["tint"].fillna(False).astype(bool)
     return out
@@ -377,10 +381,12 @@ def pd_session_summary(w):
 def pd_session_stats(w):
     o = _session_outcomes(w)
     o["period_start"] = week_start(o["started_at"])
-    return o.groupby(["period_start", "agent", "primary_model"], dropna=False).agg(
-        sessions=("session_key", "size"), med=("duration_s", "median"), p90=("duration_s", lambda x: x.quantile(0.9)),
+    g = o.groupby(["period_start", "agent", "primary_model"], dropna=False)
+    p90 = g["duration_s"].quantile(0.9).rename("p90")
+    return g.agg(
+        sessions=("session_key", "size"), med=("duration_s", "median"),
         turns=("n_user_prompts", "mean"), loops=("loops", "sum"), interrupted=("interrupted", "sum"), abandoned=("abandoned", "sum"),
-        subagents=("n_subagents", "sum")).reset_index()
+        subagents=("n_subagents", "sum")).join(p90).reset_index()
 
 
 def pd_compare_tool_errors(w):

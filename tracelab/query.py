@@ -12,6 +12,8 @@ the columns the query actually produces)::
     -- param period VARCHAR = 'week': day | week | month | all
     -- returns period_start DATE: first day of the bucket
     -- returns calls BIGINT: tool calls in the group
+
+    -- a blank line ends the header; comments after it belong to the SQL
     SELECT ...  WHERE tl_in_window(started_at, $since, $until) ...
 
 Values always travel as DuckDB named parameters (``$name``), never as SQL text: the caller's
@@ -391,6 +393,7 @@ def relation(con: "duckdb.DuckDBPyConnection", q: Query | str, **params: Any) ->
 
 
 def _fetch(q: Query | str, fn):
+    """Run ``fn`` (bind + fetch), turning DuckDB errors into :class:`QueryError`."""
     import duckdb
 
     try:
@@ -419,15 +422,15 @@ def run(
 
         con = connect(warehouse)
         try:
-            return _fetch(name, relation(con, name, **params).pl)
+            return _fetch(name, lambda: relation(con, name, **params).pl())
         finally:
             con.close()
-    return _fetch(name, relation(con, name, **params).pl)
+    return _fetch(name, lambda: relation(con, name, **params).pl())
 
 
 def run_arrow(name: str | Query, con: "duckdb.DuckDBPyConnection", **params: Any):
     """Like :func:`run` on an open connection, as a pyarrow Table."""
-    return _fetch(name, relation(con, name, **params).to_arrow_table)
+    return _fetch(name, lambda: relation(con, name, **params).to_arrow_table())
 
 
 def query(name: str, warehouse: Any = None, **params: Any) -> "pl.DataFrame":
