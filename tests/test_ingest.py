@@ -271,3 +271,14 @@ def test_no_paths_discovers_all_three_default_locations(tmp_path, monkeypatch, c
     s = ingest([], tmp_path / "wh", jobs=1)
     assert s.agents == {"claude": 1, "codex": 1, "pi": 1}
     assert {(x["agent"], x["files"]) for x in s.sources} >= {("claude", 1), ("codex", 1), ("pi", 1)}
+
+
+def test_every_declared_table_has_a_view_even_when_empty(claude_wh):
+    from tracelab.catalog import known_schemas
+
+    con = connect(claude_wh)
+    for name, schema in known_schemas().items():
+        cols = [r[0] for r in con.execute(f'DESCRIBE "{name}"').fetchall()]
+        assert cols == schema.names, name
+    assert con.execute("SELECT count(*) FROM feedback").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM failure_clusters").fetchone()[0] > 0

@@ -29,14 +29,9 @@ def _doc_tables() -> dict[str, dict[str, str]]:
 
 def _all_schemas() -> dict:
     """Core tables plus the tables other packages declare (failure clustering, feedback)."""
-    from tracelab.failures.tables import SCHEMAS as FAILURES
+    from tracelab.catalog import known_schemas
 
-    out = dict(S.TABLES)
-    out.update(FAILURES)
-    from tracelab.feedback.table import FEEDBACK, TABLE
-
-    out[TABLE] = FEEDBACK
-    return out
+    return known_schemas()
 
 
 def test_every_table_and_column_documented_with_its_type():

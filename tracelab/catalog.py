@@ -38,9 +38,22 @@ def connect(warehouse: str | os.PathLike | None = None, *, database: str = ":mem
     return con
 
 
+def known_schemas() -> dict:
+    """Every table tracelab declares: the core tables plus failure clustering and feedback, so
+    their views exist (empty) before anything wrote them."""
+    from tracelab.failures.tables import SCHEMAS as FAILURES
+    from tracelab.feedback.table import FEEDBACK, TABLE
+
+    out = dict(S.TABLES)
+    out.update(FAILURES)
+    out[TABLE] = FEEDBACK
+    return out
+
+
 def register_views(con: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
     snap = wh.snapshot()
-    names = list(S.TABLES) + [t for t in snap.tables if t not in S.TABLES]
+    schemas = known_schemas()
+    names = list(schemas) + [t for t in snap.tables if t not in schemas]
     for name in names:
         files = [str(p) for p in wh.files_of(name, snap)]
         if files:
@@ -49,6 +62,6 @@ def register_views(con: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
             con.execute(
                 f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet([{lst}], hive_partitioning = false, union_by_name = true)'
             )
-        elif name in S.TABLES:
-            con.register(f"_empty_{name}", S.TABLES[name].empty_table())
+        elif name in schemas:
+            con.register(f"_empty_{name}", schemas[name].empty_table())
             con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "_empty_{name}"')
