@@ -17,7 +17,7 @@ MAX_FALSE_PER_MB = 1.0
 
 @pytest.fixture(scope="module")
 def corpus():
-    return generate(1000, negatives_per_secret=2.0, identities=120, seed=2026)
+    return generate(1000, negatives_per_secret=1.5, identities=120, seed=2026)
 
 
 @pytest.fixture(scope="module")

@@ -96,6 +96,12 @@ def test_emails_are_pseudonymised_with_a_stable_keyed_pseudonym():
         assert a.redact_text(keep)[0] == keep
 
 
+def test_a_known_username_inside_an_email_does_not_split_the_address():
+    r = _redactor(usernames=("report24",))
+    out, _ = r.redact_text("Author: R <cache.report24@backend-metrics.com>")
+    assert "backend-metrics" not in out and "cache." not in out and out.endswith("@example.invalid>")
+
+
 def test_home_directory_usernames_are_pseudonymised_and_propagated():
     r = _redactor()
     out, f = r.redact_text("cd /Users/alicew/src/app && ls /home/alicew/.ssh")

@@ -70,7 +70,7 @@ def _all_text(line: bytes) -> str:
     return "\n".join(parts)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(base=json_values, seed=st.integers(0, 2**32 - 1), n=st.integers(1, 3))
 def test_planted_secrets_never_survive_and_output_is_valid_json(base, seed, n):
     rng = random.Random(seed)
@@ -94,7 +94,7 @@ def test_planted_secrets_never_survive_and_output_is_valid_json(base, seed, n):
     assert findings
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(obj=json_values, seed=st.integers(0, 2**32 - 1))
 def test_arbitrary_json_stays_valid_and_redaction_is_idempotent(obj, seed):
     rng = random.Random(seed)
@@ -106,7 +106,7 @@ def test_arbitrary_json_stays_valid_and_redaction_is_idempotent(obj, seed):
     assert twice == once and findings == []
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), junk=st.text(max_size=60))
 def test_redacted_planted_lines_are_idempotent(seed, junk):
     rng = random.Random(seed)

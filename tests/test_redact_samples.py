@@ -102,5 +102,4 @@ def test_publishing_gate_passes_on_the_redacted_output(redacted):
     out, _, _ = redacted
     check = redact_paths(Redactor(Policy(key=b"samples-test")), [str(out)], None, check=True)
     assert check.clean, check.counts("detector")
-    gate_on_input = redact_paths(Redactor(Policy(key=b"samples-test")), [str(SAMPLES)], None, check=True)
-    assert not gate_on_input.clean
+    assert not redacted[1].clean  # the same gate fails on the input (the redaction found things)

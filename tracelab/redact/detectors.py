@@ -1082,7 +1082,7 @@ def _identity_compiled(emails: bool, ip_addresses: bool, hostnames: bool, home_p
                 pattern=r"@(?P<dom>[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24})\b",
                 keywords=("@",),
                 extract=_email_extract,
-                priority=10,
+                priority=13,  # above usernames: a known name inside an address must not split it
                 replacement="email",
                 description="email addresses (keyed pseudonym user_<h>@example.invalid)",
             )
