@@ -5,35 +5,40 @@
 --   later runtime event reports as failed; no result at all is `no_result`. Exit code and reported duration come from the result row, else from
 --   runtime tool events (Codex exec_command_end, later write_stdin polls).
 --   latency_ms = result row ts - call row ts.
--- Memory: pairing runs on keys only (aggregates, which DuckDB spills to disk); the wide
--- columns (tool input, result text) are fetched by event_key at the end.
-WITH call_keys AS (
-    SELECT session_key, tool_call_id, arg_min(event_key, seq) AS event_key
-    FROM events
-    WHERE kind = 'tool_call' AND tool_call_id IS NOT NULL
-    GROUP BY ALL
-),
-result_keys AS (
-    SELECT session_key, tool_call_id, arg_min(event_key, seq) AS event_key
-    FROM events
-    WHERE kind = 'tool_result' AND tool_call_id IS NOT NULL
-    GROUP BY ALL
-),
-calls AS (
-    SELECT
-        e.session_key, e.tool_call_id, e.agent, e.model, e.llm_call_key, e.tool_name, e.native_type,
-        e.text_bytes, e.ts, e.is_sidechain, e.spawned_session_key, e.source_file, e.line_no, e.event_key
-    FROM events e
-    SEMI JOIN call_keys k ON e.event_key = k.event_key
-    WHERE e.kind = 'tool_call'
+-- Memory: the first call / result row per (session, tool_call_id) is picked with arg_min
+-- aggregates (DuckDB spills aggregate state to disk), never with a window over wide rows.
+WITH calls AS (
+    SELECT session_key, tool_call_id, c.*
+    FROM (
+        SELECT
+            session_key,
+            tool_call_id,
+            arg_min({
+                'agent': agent, 'model': model, 'llm_call_key': llm_call_key, 'tool_name': tool_name,
+                'native_type': native_type, 'tool_input': tool_input, 'text_bytes': text_bytes, 'ts': ts,
+                'is_sidechain': is_sidechain, 'spawned_session_key': spawned_session_key,
+                'source_file': source_file, 'line_no': line_no, 'event_key': event_key
+            }, seq) AS c
+        FROM events
+        WHERE kind = 'tool_call' AND tool_call_id IS NOT NULL
+        GROUP BY ALL
+    )
 ),
 results AS (
-    SELECT
-        e.session_key, e.tool_call_id, e.ts, e.text_bytes, e.status, e.is_error, e.exit_code, e.duration_ms,
-        e.line_no, e.spawned_session_key, e.event_key
-    FROM events e
-    SEMI JOIN result_keys k ON e.event_key = k.event_key
-    WHERE e.kind = 'tool_result'
+    SELECT session_key, tool_call_id, r.*
+    FROM (
+        SELECT
+            session_key,
+            tool_call_id,
+            arg_min({
+                'ts': ts, 'text': text, 'text_bytes': text_bytes, 'status': status, 'is_error': is_error,
+                'exit_code': exit_code, 'duration_ms': duration_ms, 'line_no': line_no,
+                'spawned_session_key': spawned_session_key
+            }, seq) AS r
+        FROM events
+        WHERE kind = 'tool_result' AND tool_call_id IS NOT NULL
+        GROUP BY ALL
+    )
 ),
 meta AS (
     SELECT
@@ -52,7 +57,7 @@ joined AS (
     SELECT
         c.*,
         r.ts AS r_ts,
-        r.event_key AS r_event_key,
+        r.text AS r_text,
         r.text_bytes AS r_bytes,
         r.status AS r_status,
         r.is_error AS r_is_error,
@@ -96,13 +101,13 @@ SELECT
         ELSE 'builtin'
     END AS tool_kind,
     CASE WHEN tool_name LIKE 'mcp\_\_%' ESCAPE '\' THEN split_part(tool_name, '__', 2) END AS mcp_server,
-    ci.tool_input AS input_json,
+    tool_input AS input_json,
     text_bytes AS input_bytes,
-    rt.text AS output_text,
+    r_text AS output_text,
     r_bytes AS output_bytes,
     status_final AS status,
     status_final IN ('error', 'user_rejected', 'interrupted') AS is_error,
-    CASE WHEN status_final IN ('error', 'user_rejected', 'interrupted') THEN left(rt.text, 4096) END AS error_text,
+    CASE WHEN status_final IN ('error', 'user_rejected', 'interrupted') THEN left(r_text, 4096) END AS error_text,
     exit_code_final::INTEGER AS exit_code,
     ts AS started_at,
     coalesce(r_ts, m.last_ts) AS ended_at,
@@ -120,5 +125,3 @@ SELECT
     r_line::INTEGER AS result_line_no
 FROM classified
 LEFT JOIN meta m USING (session_key, tool_call_id)
-LEFT JOIN (SELECT event_key, tool_input FROM events WHERE kind = 'tool_call') ci ON ci.event_key = classified.event_key
-LEFT JOIN (SELECT event_key, text FROM events WHERE kind = 'tool_result') rt ON rt.event_key = classified.r_event_key
