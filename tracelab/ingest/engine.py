@@ -88,7 +88,11 @@ class IngestSummary:
 
 # ---------------------------------------------------------------------------------- discovery
 def resolve_inputs(
-    paths: Iterable[str], agent: str | None = None, skipped: list[str] | None = None, sources: list[dict] | None = None
+    paths: Iterable[str],
+    agent: str | None = None,
+    skipped: list[str] | None = None,
+    sources: list[dict] | None = None,
+    known: dict[str, str] | None = None,
 ) -> list[tuple[Path, registry.Adapter]]:
     """Expand files, directories and globs into (file, adapter) pairs; with no paths, every
     adapter's default locations. Content decides the agent unless ``agent`` is given.
@@ -118,7 +122,9 @@ def resolve_inputs(
                 for f in sorted(p.rglob("*.jsonl")):
                     if f.name in ("journal.jsonl", "history.jsonl"):
                         continue
-                    ad = forced or registry.detect(f)
+                    rf = f.resolve()
+                    # a file already in the manifest keeps its agent: no need to read its head
+                    ad = forced or (ads.get(known[str(rf)]) if known and str(rf) in known else None) or registry.detect(f)
                     if ad is not None:
                         out.setdefault(f.resolve(), ad)
                     elif skipped is not None and f.stat().st_size > 0:
@@ -298,11 +304,12 @@ def ingest(
     wh = Warehouse(warehouse)
     summary = IngestSummary(warehouse=str(wh.root))
     with wh.lock():
-        inputs = resolve_inputs(paths, agent, summary.skipped, summary.sources)
-        summary.files_seen = len(inputs)
         snap = wh.snapshot()
         files_tbl = wh.read_table("files", snap)
         manifest = {r["path"]: r for r in files_tbl.to_pylist()}
+        known = {p: r["agent"] for p, r in manifest.items()}
+        inputs = resolve_inputs(paths, agent, summary.skipped, summary.sources, known)
+        summary.files_seen = len(inputs)
         policy = getattr(redactor, "policy_id", None) if redactor is not None else None
         tasks: list[FileTask] = []
         removed_paths: set[str] = set()
