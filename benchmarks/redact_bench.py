@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         a.secrets, a.repeat = 1000, 1
     res: dict = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "python benchmarks/redact_bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": " ".join(["python benchmarks/redact_bench.py", *(argv if argv is not None else sys.argv[1:])]),
         "machine": _machine(),
         "repeat": a.repeat,
         "secrets": a.secrets,

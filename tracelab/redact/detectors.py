@@ -158,6 +158,7 @@ class Detector:
     replacement: str = "marker"  # marker | user | email | host
     description: str = ""
     source: str = "builtin"
+    late: bool = False  # heuristic: runs after the others and skips spans they already found
     lead_boundary: bool = False  # the span must not follow a word character (a ``\\b`` checked in
     # Python: a leading ``\\b`` in the pattern would disable RE2's literal-prefix acceleration)
     regex: object = field(default=None, repr=False)
@@ -186,8 +187,12 @@ class Detector:
             return [self.raw_prefilter]
         return [self.prefilter] if self.prefilter is not None else []
 
-    def find(self, text: bytes) -> list[tuple]:
-        """Accepted spans in ``text``: ``(start, end)`` or ``(start, end, kind)``."""
+    def find(self, text: bytes, covered: list[tuple] | tuple = ()) -> list[tuple]:
+        """Accepted spans in ``text``: ``(start, end)`` or ``(start, end, kind)``.
+
+        ``covered`` holds spans other detectors already found; heuristic ("late") detectors skip
+        candidates inside them instead of paying for their randomness checks.
+        """
         regex = self.regex if self.regex is not None else self.compile().regex
         match = regex._regexp.Match
         gi = _group_index(regex)
@@ -203,10 +208,12 @@ class Detector:
             pos = e0 if e0 > s0 else e0 + 1
             m = M(text, spans, gi)
             if extract is not None:
-                out.extend(extract(text, m))
+                out.extend(extract(text, m, covered) if self.late else extract(text, m))
                 continue
             start, end_ = _span(m)
             if end_ <= start:
+                continue
+            if covered and _inside(start, end_, covered):
                 continue
             if self.lead_boundary and start > 0 and _is_word(text[start - 1]):
                 continue
@@ -217,6 +224,13 @@ class Detector:
                 continue
             out.append((start, end_))
         return out
+
+
+def _inside(start: int, end: int, spans) -> bool:
+    for sp in spans:
+        if sp[0] <= start and end <= sp[1]:
+            return True
+    return False
 
 
 def _is_word(byte: int) -> bool:
@@ -478,7 +492,10 @@ def _kind_for(level: str) -> str:
     return "password" if level == names.PASSWORD else "secret"
 
 
-def _assignment_extract(text: bytes, m) -> Iterator[tuple]:
+def _assignment_extract(text: bytes, m, covered=()) -> Iterator[tuple]:
+    vs, ve = m.span("v")
+    if covered and _inside(vs + (1 if text[vs : vs + 1] in (b'"', b"'") else 0), ve, covered):
+        return  # the value is already a finding (a format detector saw it)
     ns, ne = m.span("name")
     name = text[_name_start(text, ns) : ne].decode("utf-8", "replace")
     if ne - ns > 60:
@@ -749,7 +766,7 @@ def _looks_random(v: str, *, min_len: int = 20) -> bool:
     return checks.shannon_entropy(v) >= min(4.3, 0.85 * math.log2(len(v)))
 
 
-def _context_entropy_extract(text: bytes, m) -> Iterator[tuple[int, int]]:
+def _context_entropy_extract(text: bytes, m, covered=()) -> Iterator[tuple[int, int]]:
     """High-entropy tokens within 60 bytes after a secret word on the same line (prose, logs)."""
     s = m.span("kw")[1]
     if s < len(text) and (65 <= text[s] <= 90 or 97 <= text[s] <= 122):
@@ -766,6 +783,8 @@ def _context_entropy_extract(text: bytes, m) -> Iterator[tuple[int, int]]:
             te -= 1
         if text[te : te + 3] == b"..." or text[te : te + 3] == "…".encode():
             continue  # elided by a human: "ops_eyJzaWdu..."
+        if covered and _inside(ts, te, covered):
+            continue
         if _looks_random(text[ts:te].decode("utf-8", "replace")):
             yield ts, te
 
@@ -869,6 +888,7 @@ def _contextual_detectors() -> list[Detector]:
             prefilter=r"(?i)" + _SECRET_WORDS + r"[A-Za-z0-9_.-]*\\?[\"']?[ \t]*(?::=|=>|\?=|=|:)[ \t]*[^\s]",
             extract=_assignment_extract,
             priority=30,
+            late=True,
             description="NAME=value / name: value / \"name\": \"value\" with a secret-like name",
         ),
         Detector(
@@ -918,6 +938,7 @@ def _contextual_detectors() -> list[Detector]:
             prefilter="(?i)" + _CONTEXT_WORD.pattern[4:] + r"[^A-Za-z\n][^\n]*?[A-Za-z0-9+/_~.=-]{20}",
             extract=_context_entropy_extract,
             priority=20,
+            late=True,
             description="random-looking token shortly after a secret word on the same line",
         ),
         Detector(
@@ -928,6 +949,7 @@ def _contextual_detectors() -> list[Detector]:
             raw_prefilter=r"[A-Za-z_][A-Za-z0-9_.]*[ \t]*[:=][ \t]*(?:\\*[\"'])?[A-Za-z0-9+=_.~-]{20}",
             accept=_assign_entropy_accept,
             priority=20,
+            late=True,
             description="line-level NAME=<random base64/alnum> (env files, config dumps)",
         ),
     ]

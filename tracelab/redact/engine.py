@@ -374,11 +374,16 @@ class Redactor:
         run = scanner.pre.detectors(b)
         if run:
             dets = self.detectors
+            late = []
             for di in run:
-                if di < 0:
-                    continue
                 det = dets[di]
+                if det.late:
+                    late.append(det)
+                    continue
                 for span in det.find(b):
+                    out.append((span[0], span[1], det, span[2] if len(span) > 2 else det.kind))
+            for det in late:
+                for span in det.find(b, out):
                     out.append((span[0], span[1], det, span[2] if len(span) > 2 else det.kind))
         lits = scanner.literals
         if self._lit_gen != self._line_gen:
