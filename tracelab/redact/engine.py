@@ -1,17 +1,19 @@
 """The redaction engine: :class:`Redactor` (text, parsed JSON values, raw JSONL lines).
 
-Work per input, cheapest first:
+Work per line, cheapest first:
 
-1. **Prefilter.** Every detector contributes keywords (or a tiny regex) to one ``re2.Set``. A raw
-   line is matched against the Set once; a line with no hit (and no escape that could hide one)
-   is returned untouched without being parsed.
-2. **Decode.** Otherwise the line is parsed and walked. Each string value is matched against the
-   Set again and only the detectors whose prefilter fired run their full RE2 pattern.
-   JSON object keys with a secret-like name (``"password": …``) redact their string value as a
-   whole. Strings holding JSON are parsed and walked recursively.
+1. **Raw prefilter.** One ``re2.Set`` of escape-safe keywords (plus secret-name words and the
+   escapes that could hide a keyword) runs over the raw line; a line without a hit, and without a
+   known literal (username, known secret, recent secret), is returned untouched and unparsed.
+2. **Decode.** Otherwise the line is parsed and walked. Each string goes through a two-stage
+   prefilter (:class:`_Prefilter`) and only the detectors that pass run their full RE2 pattern;
+   heuristic detectors run last and skip what the others found. A string under a secret-named JSON
+   key (``"password": …``) is redacted as a whole; strings holding JSON are parsed and walked
+   recursively.
 3. **Resolve.** Candidate spans are resolved by priority: overlapping secret spans merge into one,
    identity/path spans never override a secret, spans touching an existing ``[REDACTED:…]``
-   marker are dropped (so redaction is idempotent).
+   marker are dropped (so redaction is idempotent). Secrets found are also redacted where they
+   recur (value propagation).
 4. **Write.** Only changed string tokens are re-encoded (:mod:`tracelab.redact.jsonwalk`).
 
 Everything matches on UTF-8 bytes: RE2 works on bytes natively, so no per-call str→bytes
@@ -46,27 +48,28 @@ __all__ = ["Redactor", "MAX_NESTING"]
 #: How many levels of JSON-inside-a-string are followed.
 MAX_NESTING = 4
 _MIN_STRING = 3
+# Lines longer than this skip the raw-line prefilter (their bytes sit in a few big strings that
+# the string prefilter reads anyway).
 _RAW_PREFILTER_MAX = 16384
+# Learned usernames are compiled into a small regex per _PENDING_MAX names, then merged.
 _PENDING_MAX = 32
+# Redacted secrets are searched for in later strings while among this many most recent ones.
 _RECENT_SECRETS = 16
-
-
-def _propagatable(value: bytes) -> bool:
-    """Worth propagating: long enough, no spaces, not a bare lowercase word, not a marker."""
-    if len(value) < 10 or b" " in value or b"[REDACTED:" in value:
-        return False
-    return not (value.isalpha() and value.islower())
+# Results for short strings are remembered (trace values repeat a lot: roles, types, model and
+# tool names, the session's cwd). Valid because detection inside a string is context-free and a
+# line's prefilter always includes every detector whose keyword occurs in the string; entries
+# record the literal generation and propagated-secret count they were computed under.
+_CACHE_MAX = 256
+_CACHE_CAP = 200_000
 # Provider-generated opaque payloads (thinking signatures, encrypted reasoning): ciphertext that
 # cannot hold readable user text; scanning random base64 only costs time and risks corrupting it.
 _OPAQUE_KEYS = frozenset({"signature", "thinkingSignature", "textSignature", "thoughtSignature", "encrypted_content"})
-# Results for short strings are remembered (trace values repeat a lot: roles, types, model and
-# tool names, the session's cwd). Valid because detection inside a string is context-free and a
-# line's scanner always includes every detector whose keyword occurs in the string; the cache
-# is cleared whenever the literal detectors (known secrets, deny words, usernames) change.
-_CACHE_MAX = 256
-_CACHE_CAP = 200_000
-_HEX = frozenset("0123456789abcdefABCDEF")
+_MARKER = re2.compile(rb"\[REDACTED:[A-Za-z0-9_.\-]+\]", RE2_OPTIONS)
+# escapes that could spell out prefilter keywords in raw JSON: \u0020-\u007f and \/
+_HIDING_ESCAPE = r"\\u00[2-7][0-9A-Fa-f]|\\/"
+_FORCE = -1
 _MISS = object()
+_HEX = frozenset("0123456789abcdefABCDEF")
 _TS_CHARS = frozenset("0123456789-:.TZ+")
 
 
@@ -76,10 +79,14 @@ def _is_uuid(s: str) -> bool:
 
 def _is_timestamp(s: str) -> bool:
     return s[4] == "-" and s[10] == "T" and _TS_CHARS.issuperset(s)
-_MARKER = re2.compile(rb"\[REDACTED:[A-Za-z0-9_.\-]+\]", RE2_OPTIONS)
-# escapes that could spell out prefilter keywords in raw JSON: \u0020-\u007f and \/
-_HIDING_ESCAPE = r"\\u00[2-7][0-9A-Fa-f]|\\/"
-_FORCE = -1
+
+
+def _propagatable(value: bytes) -> bool:
+    """Worth propagating: long enough, no spaces, not a bare lowercase word, not a marker."""
+    if len(value) < 10 or b" " in value or b"[REDACTED:" in value:
+        return False
+    return not (value.isalpha() and value.islower())
+
 
 # Words that are also plausible usernames; learned usernames equal to one of these are not
 # propagated to bare-word occurrences (they still get pseudonymised inside home paths).
@@ -207,7 +214,7 @@ class Redactor:
             self._learn_username(u, rebuild=False)
         self._build_literals()
         self._key_cache: dict[str, tuple[str | None, tuple]] = {}
-        self._str_cache: dict[str, tuple[str | None, tuple, int]] = {}
+        self._str_cache: dict[str, tuple[str | None, tuple, int, int]] = {}
         self._level_cache: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ construction
@@ -270,8 +277,9 @@ class Redactor:
         return rx
 
     def _build_literals(self) -> None:
-        """(Re)assemble the literal detectors: known secrets, deny words, repeated secrets,
-        learned usernames. Each group's regex is only recompiled when that group changed."""
+        """(Re)assemble the literal detectors: known secrets, deny words, learned usernames.
+        Each group's regex is only recompiled when that group changed. (Recently redacted
+        secrets are probed with ``bytes.find``; see :meth:`_note_secret`.)"""
         if not hasattr(self, "_lit_cache"):
             self._lit_cache: dict[str, tuple] = {}
         lits: list[tuple[Any, Detector]] = []
