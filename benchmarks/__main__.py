@@ -1,7 +1,8 @@
 """``python -m benchmarks run|assemble``: the one-command benchmark and the RESULTS.md assembler.
 
     python -m benchmarks run [--size 1GB] [--agents claude,codex,pi] [--quick]
-    python -m benchmarks assemble
+    python -m benchmarks assemble      # RESULTS.md from benchmarks/results/*.md, no measuring
+    python -m benchmarks render        # re-render the last run's tables from results/harness.json
 
 See ``benchmarks/harness.py`` for what ``run`` measures and how.
 """
@@ -9,6 +10,7 @@ See ``benchmarks/harness.py`` for what ``run`` measures and how.
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -34,9 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--keep", action="store_true", help="keep corpora and warehouses in --work")
     r.add_argument("--resume", action="store_true", help="skip the steps recorded in WORK/partial.json by an interrupted run")
     sub.add_parser("assemble", help="rebuild benchmarks/RESULTS.md from benchmarks/results/*.md without measuring")
+    sub.add_parser("render", help="re-render the last run (benchmarks/results/harness.json) and assemble RESULTS.md")
     a = ap.parse_args(argv)
     if a.cmd == "assemble":
         print(H.assemble())
+        return 0
+    if a.cmd == "render":
+        print(H.write_outputs(json.loads(H.HARNESS_JSON.read_text())))
         return 0
     o = H.Options(**(H.Options.quick_defaults() if a.quick else {}))
     o.quick = a.quick

@@ -92,7 +92,15 @@ def git_state() -> dict:
         return p.stdout.rstrip("\n") if p.returncode == 0 else ""
 
     return {"head": git("rev-parse", "--short", "HEAD"),
-            "modified": [ln[3:] for ln in git("status", "--porcelain", "--untracked-files=no", "--", "tracelab").splitlines()]}
+            "modified": [ln[3:] for ln in git("status", "--porcelain", "--untracked-files=no", "--", "tracelab", "queries").splitlines()]}
+
+
+def commits_between(start: str, end: str) -> list[str]:
+    """Commits touching ``tracelab/`` or ``queries/`` made between two ``git_state`` heads, as
+    ``hash HH:MM:SS subject`` (the code under test changed at those times)."""
+    p = subprocess.run(["git", "log", "--reverse", "--format=%h %cd %s", "--date=format-local:%H:%M:%S", f"{start}..{end}",
+                        "--", "tracelab", "queries"], capture_output=True, text=True, cwd=REPO, env={**os.environ, "TZ": "UTC"})
+    return p.stdout.splitlines() if p.returncode == 0 else []
 
 
 # --------------------------------------------------------------------------------------
@@ -510,6 +518,8 @@ def run(o: Options) -> dict:
         checkpoint()
 
     res["load_end"] = _load()
+    res["git_end"] = git_state()
+    res["commits_during_run"] = commits_between(res["git"]["head"], res["git_end"]["head"])
     res["finished"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     res["total_s"] = time.perf_counter() - t_run
     if not o.keep:
@@ -648,6 +658,22 @@ def _targets_summary(res: dict) -> list[str]:
     return lines
 
 
+def _code_changes(res: dict) -> list[str]:
+    """The commits to the code under test that landed while the run went on, with their times
+    (each measured step records its own start time in ``harness.json``)."""
+    commits = res.get("commits_during_run")
+    if commits is None:  # a run recorded before the end state was kept: go by commit time
+        p = subprocess.run(["git", "log", "--reverse", "--format=%h %cd %s", "--date=format-local:%H:%M:%S",
+                            f"--since={res['started'].replace(' UTC', '')}Z", f"--until={res['finished'].replace(' UTC', '')}Z",
+                            "--", "tracelab", "queries"], capture_output=True, text=True, cwd=REPO, env={**os.environ, "TZ": "UTC"})
+        commits = p.stdout.splitlines()
+    if not commits:
+        return ["- no commits to `tracelab/` or `queries/` landed during the run"]
+    return [f"- **the code under test changed during the run**: {len(commits)} commits to `tracelab/` or `queries/` landed "
+            "(time UTC, hash, subject); a step measured the code as it was at its start time:",
+            *[f"  - {c.split(' ', 2)[1]} `{c.split(' ', 2)[0]}` {c.split(' ', 2)[2][:140]}" for c in commits]]
+
+
 def _warehouse_line(w: dict) -> str:
     c = w["counts"]
     text = (f"~{_events(w['target'])}: ×{w['copies']} → {c['events']:,} events, {c['llm_calls']:,} LLM calls, {c['tool_calls']:,} tool calls, "
@@ -683,6 +709,7 @@ def render_harness_md(res: dict) -> str:
         f"- code: commit `{res['git']['head']}`"
         + (f" plus uncommitted edits to {', '.join(f'`{x}`' for x in res['git']['modified'])} (other engineers work in the same tree)"
            if res["git"]["modified"] else " (no uncommitted edits under `tracelab/`)"),
+        *_code_changes(res),
         f"- load average (1/5/15 min) at start: {', '.join(map(str, res['load_start']))}; at end: {', '.join(map(str, res['load_end']))}",
         f"- the cold ingests got {min(cold_share):.2f}–{max(cold_share):.2f} cores on average (CPU-s ÷ wall-s) of the 2; other "
         "engineers' test suites and benchmarks ran on the same 2 cores during this run, so wall times (and every "

@@ -111,6 +111,7 @@ class Measured:
     processes: int
     returncode: int
     load_before: float
+    started: str = ""  # UTC, ISO seconds
     stdout: str = field(repr=False, default="")
     stderr: str = field(repr=False, default="")
 
@@ -170,6 +171,7 @@ def measure(
     it with ``replace_env``."""
     full_env = dict(env or {}) if replace_env else {**os.environ, **(env or {})}
     load = os.getloadavg()[0]
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env, cwd=cwd)
     sampler = _TreeSampler(proc.pid, interval, pss_every=max(1, round(0.2 / interval)))
@@ -190,6 +192,7 @@ def measure(
         processes=len(sampler.cpu),
         returncode=proc.returncode,
         load_before=load,
+        started=started,
         stdout=stdout,
         stderr=stderr,
     )
@@ -438,8 +441,8 @@ def _f(x: float | None, fmt: str = ".2f", none: str = "n/a") -> str:
 def ingest_table(rows: list[dict]) -> list[str]:
     lines = [
         "| corpus | scope | input MB | files | lines | events | cold s | MB/s | CPU s | MB per CPU-s | peak RSS MB (tree sum) | peak PSS MB | largest process MB "
-        "| unchanged re-run s (% of cold) | refresh: +MB, s (% of cold) | ccusage s (ratio) | ccusage peak RSS MB | DuckDB scan s (ratio) | load at cold start |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| unchanged re-run s (% of cold) | refresh: +MB, s (% of cold) | ccusage s (ratio) | ccusage peak RSS MB | DuckDB scan s (ratio) | load at cold start | cold started (UTC) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         d = derived(r)
@@ -449,7 +452,8 @@ def ingest_table(rows: list[dict]) -> list[str]:
             f"| {r['corpus']} | {r['scope']} | {r['mb']:.0f} | {r['files']:,} | {r['lines']:,} | {r['events']:,} | {c['wall_s']:.1f} | {d['mb_s']:.1f} "
             f"| {c['cpu_s']:.1f} | {_f(d['mb_cpu_s'], '.1f')} | {c['peak_rss_mb']:.0f} | {c['peak_pss_mb']:.0f} | {c['largest_process_mb']:.0f} "
             f"| {r['rerun']['wall_s']:.2f} ({d['rerun_pct']:.1f}%) | +{r['refresh_mb']:.1f}, {r['refresh']['wall_s']:.1f} ({d['refresh_pct']:.0f}%) "
-            f"| {cc} | {_f(r['ccusage_rss_mb'], '.0f')} | {r['duckdb']['wall_s']:.2f} ({d['vs_duckdb']:.3f}×) | {c['load_before']:.1f} |"
+            f"| {cc} | {_f(r['ccusage_rss_mb'], '.0f')} | {r['duckdb']['wall_s']:.2f} ({d['vs_duckdb']:.3f}×) | {c['load_before']:.1f} "
+            f"| {c.get('started', '')[11:19] or 'n/a'} |"
         )
     return lines
 
