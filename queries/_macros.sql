@@ -120,11 +120,13 @@ END;
 
 -- ------------------------------------------------------------------------ filtered tables
 
--- Per-session dimensions joined onto calls: project, subagent flag, and the root session a
--- subagent rolls up to (two levels of nesting are followed).
+-- Per-session dimensions joined onto calls: a session number (valid within one query), project,
+-- subagent flag, and the root session a subagent rolls up to (two levels of nesting followed).
 CREATE OR REPLACE MACRO tl_session_dims() AS TABLE
     SELECT
         s.session_key,
+        -- a small integer per session: windows partitioned by it sort much faster than by the key
+        CAST(row_number() OVER () AS BIGINT) AS session_num,
         coalesce(s.project, p.project, g.project) AS project,
         coalesce(s.is_subagent, false) AS is_subagent,
         coalesce(s.is_warmup, false) AS is_warmup,
@@ -135,7 +137,8 @@ CREATE OR REPLACE MACRO tl_session_dims() AS TABLE
     LEFT JOIN sessions g ON g.session_key = p.parent_session_key;
 
 CREATE OR REPLACE MACRO tl_tool_calls(p_since, p_until, p_agent, p_model, p_project, p_tool, p_include_subagents) AS TABLE
-    SELECT t.*, d.project, coalesce(d.is_subagent, false) AS is_subagent, tl_is_shell(t.tool_name) AS is_shell
+    SELECT t.*, d.project, coalesce(d.is_subagent, false) AS is_subagent, tl_is_shell(t.tool_name) AS is_shell,
+           coalesce(d.session_num, hash(t.session_key)) AS session_num
     FROM tool_calls t
     LEFT JOIN tl_session_dims() d ON d.session_key = t.session_key
     WHERE tl_in_window(t.started_at, p_since, p_until)
@@ -259,42 +262,43 @@ CREATE OR REPLACE MACRO tl_latency_samples(p_metric, p_since, p_until, p_agent, 
     );
 
 -- Runs of >= 2 consecutive tool calls of one session (ordered by start time, then call line,
--- then call id) with the same tool and identical input (compared by 64-bit hash; the inputs
--- can be 32 KB each). A run of >= 3 is a loop. One window (lag and lead over a narrow
+-- then call id) with the same tool and identical input (compared by a 64-bit hash of tool
+-- name and input; the inputs can be 32 KB each). A run of >= 3 is a loop. One window (lag and lead over a narrow
 -- projection) marks the calls that repeat a neighbour; run ids are numbered on those few.
 CREATE OR REPLACE MACRO tl_tool_runs(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
     WITH c AS (
-        SELECT session_key, agent, model, tool_name, hash(input_json) AS h, status, started_at,
-               call_line_no, tool_call_id, tool_call_key
+        -- keep the window's rows narrow: it materialises every column it carries
+        SELECT session_num, tool_name, hash(tool_name, input_json) AS h, started_at, call_line_no, tool_call_id, tool_call_key
         FROM tl_tool_calls(p_since, p_until, p_agent, p_model, p_project, NULL, p_include_subagents)
     ),
     marked AS (
         SELECT *,
-               coalesce(tool_name = lag(tool_name) OVER w AND h = lag(h) OVER w, false) AS same_prev,
-               coalesce(tool_name = lead(tool_name) OVER w AND h = lead(h) OVER w, false) AS same_next
+               coalesce(h = lag(h) OVER w, false) AS same_prev,
+               coalesce(h = lead(h) OVER w, false) AS same_next
         FROM c
-        WINDOW w AS (PARTITION BY session_key ORDER BY started_at, call_line_no, tool_call_id)
+        WINDOW w AS (PARTITION BY session_num ORDER BY started_at, call_line_no, tool_call_id)
     ),
     cand AS (
         SELECT *,
                sum(CASE WHEN same_prev THEN 0 ELSE 1 END)
-                   OVER (PARTITION BY session_key ORDER BY started_at, call_line_no, tool_call_id ROWS UNBOUNDED PRECEDING) AS run_id
+                   OVER (PARTITION BY session_num ORDER BY started_at, call_line_no, tool_call_id ROWS UNBOUNDED PRECEDING) AS run_id
         FROM marked
         WHERE same_prev OR same_next
     )
     SELECT
-        session_key,
-        run_id,
-        any_value(agent) AS agent,
-        arg_min(model, started_at) AS model,
-        any_value(tool_name) AS tool_name,
-        arg_min(tool_call_key, started_at) AS first_call_key,
+        t.session_key,
+        c.run_id,
+        any_value(t.agent) AS agent,
+        arg_min(t.model, c.started_at) AS model,
+        any_value(c.tool_name) AS tool_name,
+        arg_min(c.tool_call_key, c.started_at) AS first_call_key,
         count(*) AS repeats,
-        count(*) FILTER (WHERE status = 'error') AS errors,
-        min(started_at) AS first_at,
-        max(started_at) AS last_at
-    FROM cand
-    GROUP BY session_key, run_id;
+        count(*) FILTER (WHERE t.status = 'error') AS errors,
+        min(c.started_at) AS first_at,
+        max(c.started_at) AS last_at
+    FROM cand c
+    JOIN tool_calls t ON t.tool_call_key = c.tool_call_key
+    GROUP BY t.session_key, c.run_id;
 
 -- Per-session outcomes that need more than the sessions table:
 --   loops             runs of >= 3 identical consecutive tool calls (tl_tool_runs)

@@ -1,6 +1,6 @@
 -- name: tool_retries
 -- description: Retry after error. For every failed call (status error), the next call of the
---   same tool in the same session (by start time) is its retry, if there is one. Reports how
+--   same tool in the same session (by start time, call line, call id) is its retry, if there is one. Reports how
 --   often a failure is retried, how often the retry has the identical input, and how often
 --   the retry succeeds, by agent x model x tool.
 -- param since TIMESTAMP = NULL: window start on started_at, inclusive (UTC)
@@ -28,7 +28,7 @@ WITH c AS (
            lead(hash(input_json)) OVER w AS next_input_hash,
            lead(tool_call_key) OVER w AS next_key
     FROM tl_tool_calls($since, $until, $agent, NULL, $project, $tool, $include_subagents)
-    WINDOW w AS (PARTITION BY session_key, tool_name ORDER BY started_at, call_line_no, tool_call_id)
+    WINDOW w AS (PARTITION BY session_num, tool_name ORDER BY started_at, call_line_no, tool_call_id)
 ),
 g AS (
     SELECT agent, model, tool_name,
