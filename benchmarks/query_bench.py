@@ -179,7 +179,7 @@ def wilson(k, n):
 
 def week_start(ts: pd.Series) -> pd.Series:
     day = ts.dt.floor("D")
-    return (day - pd.to_timedelta(day.dt.weekday, unit="D")).dt.date
+    return (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).dt.date
 
 
 def pd_tool_error_rates(w: PandasWarehouse) -> pd.DataFrame:
