@@ -470,6 +470,7 @@ def main() -> None:
     args = ap.parse_args()
 
     args.work.mkdir(parents=True, exist_ok=True)
+    args.load_at_start = os.getloadavg()[0]
     if not args.skip_build:
         base = build_base(args.work, args.sessions, args.seed)
         build_big(args.work, base, args.target_events)
@@ -507,12 +508,12 @@ def write_report(args, counts, size, results) -> None:
     lines = [
         "# Named query benchmark",
         "",
-        f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `benchmarks/query_bench.py` "
+        f"Run finished {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, by `benchmarks/query_bench.py` "
         f"(`--sessions {args.sessions} --seed {args.seed} --target-events {args.target_events} --repeat {args.repeat}`).",
         "",
         f"* machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"DuckDB {duckdb.__version__}, pandas {pd.__version__}, Polars {polars.__version__}, load average at start "
-        f"{os.getloadavg()[0]:.1f}",
+        f"DuckDB {duckdb.__version__}, pandas {pd.__version__}, Polars {polars.__version__}; 1-minute load average "
+        f"{args.load_at_start:.1f} when the run started and {os.getloadavg()[0]:.1f} when it ended (other jobs share the machine)",
         f"* warehouse: {counts['events']:,} events, {counts['llm_calls']:,} LLM calls, {counts['tool_calls']:,} tool calls, "
         f"{counts['sessions']:,} sessions; {size / 1e9:.2f} GB of Parquet (a generated corpus ingested by tracelab, "
         "replicated with fresh keys and shifted dates, see the script's docstring)",
