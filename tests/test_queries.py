@@ -295,6 +295,16 @@ def test_error_rates_match_truth(synth, agent):
 
 
 @pytest.mark.parametrize("agent", AGENTS)
+def test_outcome_split_matches_truth(synth, agent):
+    con, truth, _ = synth
+    got = Q.run("tool_error_rates", con, agent=agent, period="all")
+    expected = truth["agents"][agent]["tool_calls"]["by_status"]
+    actual = {"ok": got["ok"].sum(), "error": got["errors"].sum(), "user_rejected": got["user_rejections"].sum(),
+              "interrupted": got["interruptions"].sum(), "no_result": got["no_result"].sum()}
+    assert actual == {k: expected[k] for k in actual}
+
+
+@pytest.mark.parametrize("agent", AGENTS)
 def test_weekly_error_counts_match_truth(synth, agent):
     con, truth, _ = synth
     got = Q.run("tool_error_rates", con, agent=agent, period="week")
