@@ -26,7 +26,7 @@ from tracelab.ingest.base import (
 )
 
 AGENT = "claude"
-PARSER_VERSION = "claude/1"
+PARSER_VERSION = "claude/2"
 
 _EXIT_RE = re.compile(r"^(?:Error: )?Exit code (\d+)")
 _AGENT_FILE_RE = re.compile(r"^agent-([0-9a-zA-Z]+)$")
@@ -59,8 +59,10 @@ _TOOL_ERROR_PREFIXES = (
     "Exit code", "<tool_use_error>", "Error:", "Found ", "File has not been read", "String to replace",
     "EISDIR", "ENOENT", "EACCES", "File does not exist", "Shell ", "This Bash command", "Traceback",
     "Command timed out", "Tool execution failed", "InputValidationError", "No such tool",
+    "Request failed", "File content", "Invalid URL", "Failed to fetch", "Unable to", "Redirect",
 )
-_EDITLIKE_TOOLS = {"Bash", "Edit", "Write", "MultiEdit", "NotebookEdit"}
+#: Tools that ask for the user's approval, so a refusal can come back as the user's own words.
+_EDITLIKE_TOOLS = {"Bash", "Edit", "Write", "MultiEdit", "NotebookEdit", "WebFetch"}
 
 #: Bookkeeping line types (no conversation content).
 _BOOKKEEPING = {
