@@ -254,7 +254,10 @@ def replicate(base: Path, dest: Path, copies: int, limits: Sequence[str | None] 
             t1 = time.perf_counter()
             try:
                 derive.rebuild(dst, snap, batch)
-            except duckdb.OutOfMemoryException as exc:
+            except (duckdb.OutOfMemoryException, OSError) as exc:
+                # streamed through a pyarrow reader, DuckDB's out-of-memory error arrives as OSError
+                if "Out of Memory" not in str(exc):
+                    raise
                 attempts.append({"memory_limit": derive.MEMORY_LIMIT, "ok": False, "s": time.perf_counter() - t1,
                                  "error": str(exc).splitlines()[0][:200]})
                 log(f"  derive.rebuild out of memory at memory_limit={derive.MEMORY_LIMIT} after {attempts[-1]['s']:.0f} s")
@@ -299,12 +302,12 @@ def post_derive_steps() -> list[Callable]:
     """What ingest runs after ``derive.rebuild`` and before the commit, when this tree has
     it: the failure tables (``tracelab.failures.api.rebuild_in_snapshot``, called by the
     engine) and any ``engine.POST_DERIVE_HOOKS``."""
-    import inspect
-
     from tracelab.ingest import engine
 
     steps: list[Callable] = []
-    if "rebuild_in_snapshot" in inspect.getsource(engine._commit):
+    # the module's file, not inspect.getsource of a function: others edit the tree during a
+    # run, and getsource maps a loaded function's old line numbers onto the edited file
+    if "rebuild_in_snapshot" in Path(engine.__file__).read_text():
         from tracelab.failures.api import rebuild_in_snapshot
 
         steps.append(rebuild_in_snapshot)
@@ -411,6 +414,8 @@ def run(o: Options) -> dict:
         if res.get("options", {}).get("size") != o.size or res["options"].get("agents") != o.agents:
             raise SystemExit(f"{partial} was written with other --size/--agents; run without --resume")
         log(f"resuming: {', '.join(k for k in STEPS if k in res)} already done")
+        res.setdefault("resumed", []).append({"at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                                              "done": [k for k in STEPS if k in res]})
     else:
         res = {
             "command": o.command,
@@ -703,7 +708,8 @@ def render_harness_md(res: dict) -> str:
     lines = [
         "## One-command run (`python -m benchmarks run`)",
         "",
-        f"- date: {res['started']} → {res['finished']} ({res['total_s'] / 60:.0f} min)",
+        f"- date: {res['started']} → {res['finished']} ({res['total_s'] / 60:.0f} min of measuring)"
+        + "".join(f"; interrupted and resumed with `--resume` at {r['at']} (steps kept: {', '.join(r['done'])})" for r in res.get("resumed", [])),
         f"- machine: {m['cores']} cores ({m['cpu']}), {m['memory']} RAM; {m['os']}; Python {m['python']}",
         f"- command: `{res['command']}`",
         f"- code: commit `{res['git']['head']}`"
