@@ -17,7 +17,7 @@ import datetime as _dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import orjson
 import pyarrow as pa
@@ -266,6 +266,45 @@ def iter_lines(path: str | os.PathLike, start_offset: int = 0, start_line: int =
             if not raw.isspace():
                 yield RawLine(line_no, offset, raw, raw[-1:] == b"\n")
             offset += len(raw)
+
+
+#: returned by a line handler for a line that is a replayed copy (counted as duplicate, no rows)
+SKIP = "\x00skip"
+
+
+def scan(
+    path: str,
+    agent: str,
+    start_offset: int,
+    start_line: int,
+    rejects: list,
+    handle: Callable[[Any, "str | None", RawLine], "str | None"],
+) -> tuple[int, int, int, int, int]:
+    """The line loop every adapter shares.
+
+    ``handle(obj, decode_error, line)`` is called for every complete non-blank line (``obj`` is
+    None when the line did not decode) and returns None (ingested), :data:`SKIP` (a replayed
+    copy) or a reject reason. A half-written last line is rejected but not consumed, so the
+    next ingest re-reads it. Returns (lines_total, lines_rejected, lines_skipped, end_offset,
+    end_line).
+    """
+    total = rejected = skipped = 0
+    end_offset, end_line = start_offset, start_line
+    for line in iter_lines(path, start_offset, start_line):
+        obj, reason = decode_line(line)
+        total += 1
+        if reason is not None and not line.complete:
+            rejects.append(make_reject(path, agent, line, reason))
+            return total, rejected + 1, skipped, end_offset, end_line
+        end_offset, end_line = line.offset + len(line.raw), line.line_no
+        reason = handle(obj, reason, line)
+        if reason == SKIP:
+            skipped += 1
+        elif reason is not None:
+            rejects.append(make_reject(path, agent, line, reason))
+            rejected += 1
+    end_offset, end_line = file_end(path, end_offset, end_line)
+    return total, rejected, skipped, end_offset, end_line
 
 
 def make_reject(path: str, agent: str, line: RawLine, reason: str) -> Reject:

@@ -12,16 +12,13 @@ from typing import Any
 
 from tracelab import schema as S
 from tracelab.ingest.base import (
-    file_end,
+    scan,
     shrink,
     EventBuffer,
     ParseResult,
     RawLine,
     cap_text,
-    decode_line,
     dumps,
-    iter_lines,
-    make_reject,
     parse_ts,
 )
 
@@ -220,28 +217,10 @@ class ClaudeParser:
 
     # ------------------------------------------------------------------ main loop
     def parse(self, start_offset: int = 0, start_line: int = 0) -> ParseResult:
-        lines_total = 0
-        lines_rejected = 0
-        end_offset = start_offset
-        end_line = start_line
-        for line in iter_lines(self.path, start_offset, start_line):
-            obj, reason = decode_line(line)
-            if reason is not None and not line.complete:
-                # a half-written last line: leave it for the next ingest to re-read
-                self.rejects.append(make_reject(self.path, AGENT, line, reason))
-                lines_total += 1
-                lines_rejected += 1
-                break
-            lines_total += 1
-            end_offset = line.offset + len(line.raw)
-            end_line = line.line_no
-            if reason is None:
-                reason = self._handle(obj, line)
-            if reason is not None:
-                self.rejects.append(make_reject(self.path, AGENT, line, reason))
-                lines_rejected += 1
-        else:
-            end_offset, end_line = file_end(self.path, end_offset, end_line)
+        lines_total, lines_rejected, _, end_offset, end_line = scan(
+            self.path, AGENT, start_offset, start_line, self.rejects,
+            lambda obj, err, line: err if err is not None else self._handle(obj, line),
+        )
         state = {
             "file_agent_id": self.file_agent_id,
             "file_session_id": self.file_session_id,

@@ -25,16 +25,14 @@ import orjson
 
 from tracelab import schema as S
 from tracelab.ingest.base import (
-    file_end,
+    SKIP,
+    scan,
     shrink,
     EventBuffer,
     ParseResult,
     RawLine,
     cap_text,
-    decode_line,
     dumps,
-    iter_lines,
-    make_reject,
     parse_ts,
 )
 from tracelab.ingest.codex import tool_output as TO
@@ -264,39 +262,29 @@ class CodexParser:
         out["copies_parent"] = bool(parent or forked or spawn)
         return out
 
+    def _step(self, obj: Any, err: str | None, line: RawLine) -> str | None:
+        """One line for :func:`scan`: every complete line takes an ordinal (rejected ones too)."""
+        ordinal = self.n_lines
+        self.n_lines += 1
+        if err is not None:
+            return err
+        reason = self._handle(obj, line, ordinal)
+        if reason == _SKIP:
+            return SKIP
+        if reason is not None:
+            self.line_keys.pop(line.line_no, None)
+        return reason
+
     @property
     def session_key(self) -> str:
         return f"codex:{self.ident['thread']}"
 
     # ------------------------------------------------------------------ main loop
     def parse(self, start_offset: int = 0, start_line: int = 0) -> ParseResult:
-        lines_total = 0
-        lines_rejected = 0
-        end_offset = start_offset
-        end_line = start_line
-        for line in iter_lines(self.path, start_offset, start_line):
-            obj, reason = decode_line(line)
-            if reason is not None and not line.complete:
-                # a half-written last line: leave it for the next ingest to re-read
-                self.rejects.append(make_reject(self.path, AGENT, line, reason))
-                lines_total += 1
-                lines_rejected += 1
-                break
-            lines_total += 1
-            end_offset = line.offset + len(line.raw)
-            end_line = line.line_no
-            ordinal = self.n_lines
-            self.n_lines += 1
-            if reason is None:
-                reason = self._handle(obj, line, ordinal)
-            if reason == _SKIP:
-                self.skipped += 1
-            elif reason is not None:
-                self.line_keys.pop(line.line_no, None)
-                self.rejects.append(make_reject(self.path, AGENT, line, reason))
-                lines_rejected += 1
-        else:
-            end_offset, end_line = file_end(self.path, end_offset, end_line)
+        lines_total, lines_rejected, skipped, end_offset, end_line = scan(
+            self.path, AGENT, start_offset, start_line, self.rejects, self._step
+        )
+        self.skipped += skipped
         state = {
             "ident": self.ident,
             "model": self.model,
