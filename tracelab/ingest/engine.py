@@ -119,14 +119,16 @@ def resolve_inputs(
             raise IngestError(f"{raw}: no such file or directory")
         for p in expanded:
             if p.is_dir():
+                root = p.resolve()
                 for f in sorted(p.rglob("*.jsonl")):
                     if f.name in ("journal.jsonl", "history.jsonl"):
                         continue
-                    rf = f.resolve()
+                    # resolve() stats every path component; only links need it
+                    rf = f.resolve() if f.is_symlink() else root / f.relative_to(p)
                     # a file already in the manifest keeps its agent: no need to read its head
                     ad = forced or (ads.get(known[str(rf)]) if known and str(rf) in known else None) or registry.detect(f)
                     if ad is not None:
-                        out.setdefault(f.resolve(), ad)
+                        out.setdefault(rf, ad)
                     elif skipped is not None and f.stat().st_size > 0:
                         skipped.append(f"{f}: content matches no known agent format")
             elif p.is_file():
