@@ -36,13 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--keep", action="store_true", help="keep corpora and warehouses in --work")
     r.add_argument("--resume", action="store_true", help="skip the steps recorded in WORK/partial.json by an interrupted run")
     sub.add_parser("assemble", help="rebuild benchmarks/RESULTS.md from benchmarks/results/*.md without measuring")
-    sub.add_parser("render", help="re-render the last run (benchmarks/results/harness.json) and assemble RESULTS.md")
+    rn = sub.add_parser("render", help="re-render the last run (benchmarks/results/harness.json) and assemble RESULTS.md")
+    rn.add_argument("--note", action="append", default=[], help="add a note about the run (kept in harness.json, shown under it)")
     a = ap.parse_args(argv)
     if a.cmd == "assemble":
         print(H.assemble())
         return 0
     if a.cmd == "render":
-        print(H.write_outputs(json.loads(H.HARNESS_JSON.read_text())))
+        res = json.loads(H.HARNESS_JSON.read_text())
+        res.setdefault("notes", []).extend(a.note)
+        print(H.write_outputs(res))
         return 0
     o = H.Options(**(H.Options.quick_defaults() if a.quick else {}))
     o.quick = a.quick

@@ -679,6 +679,18 @@ def _code_changes(res: dict) -> list[str]:
             *[f"  - {c.split(' ', 2)[1]} `{c.split(' ', 2)[0]}` {c.split(' ', 2)[2][:140]}" for c in commits]]
 
 
+def _real_ingest_estimate(res: dict) -> str:
+    """What ingesting a corpus of the biggest warehouse's size would take, at this run's rate."""
+    row = next((r for r in res["ingest"] if r["corpus"] == "synthetic" and r["scope"] == "all"), None)
+    if row is None:
+        return ""
+    big = res["query_warehouses"][-1]["counts"]["events"]
+    gb = big * row["mb"] / row["events"] / 1e3
+    minutes = gb * 1e3 / IB.derived(row)["mb_s"] / 60
+    return (f"Ingesting {big / 1e6:.0f}M events directly would take ~{gb:.0f} GB of synthetic input (this corpus's events per byte), "
+            f"~{minutes:.0f} min at this run's all-agent cold-ingest rate, before the per-ingest derive over the whole warehouse.")
+
+
 def _warehouse_line(w: dict) -> str:
     c = w["counts"]
     text = (f"~{_events(w['target'])}: ×{w['copies']} → {c['events']:,} events, {c['llm_calls']:,} LLM calls, {c['tool_calls']:,} tool calls, "
@@ -705,6 +717,7 @@ def render_harness_md(res: dict) -> str:
     m = res["machine"]
     whs = res["query_warehouses"]
     cold_share = [r["cold"]["cpu_s"] / r["cold"]["wall_s"] for r in res["ingest"]]
+    loads = [r["cold"]["load_before"] for r in res["ingest"]]
     lines = [
         "## One-command run (`python -m benchmarks run`)",
         "",
@@ -717,9 +730,11 @@ def render_harness_md(res: dict) -> str:
            if res["git"]["modified"] else " (no uncommitted edits under `tracelab/`)"),
         *_code_changes(res),
         f"- load average (1/5/15 min) at start: {', '.join(map(str, res['load_start']))}; at end: {', '.join(map(str, res['load_end']))}",
-        f"- the cold ingests got {min(cold_share):.2f}–{max(cold_share):.2f} cores on average (CPU-s ÷ wall-s) of the 2; other "
-        "engineers' test suites and benchmarks ran on the same 2 cores during this run, so wall times (and every "
-        "ratio built from them) are inflated by the load; CPU seconds are given beside them.",
+        f"- the machine was shared: the 1-minute load average was {min(loads):.1f}–{max(loads):.1f} when the cold ingests started "
+        "(other engineers' test suites and benchmarks on the same 2 cores); the cold ingests used "
+        f"{min(cold_share):.2f}–{max(cold_share):.2f} cores on average (CPU-s ÷ wall-s). Wall times, and the ratios built from "
+        "them, include that contention; CPU seconds are given beside them.",
+        *[f"- note: {n}" for n in res.get("notes", [])],
         "- ratios: baseline time ÷ tracelab time (above 1: tracelab is faster). Query cells: smaller / larger warehouse.",
         "",
         *render_table(table_rows(res)),
@@ -744,8 +759,7 @@ def render_harness_md(res: dict) -> str:
         "was replicated: its events Parquet parts written once per replica into a new warehouse, replica *i* > 0 with `~r<i>` "
         "appended to every id column (event/session/line/llm-call/tool-call keys, uuids, message/request ids, source file), same "
         "timestamps; `rejects`/`files` copied once; then `tracelab.store.derive.rebuild` derived `llm_calls`, `tool_calls`, "
-        "`sessions` from the events, and the steps ingest runs after it (failure tables) ran. A 10M-event warehouse by real ingest would need ~20 GB of synthetic input, "
-        "about an hour of ingest on this loaded box.",
+        "`sessions` from the events, and the steps ingest runs after it (failure tables) ran. " + _real_ingest_estimate(res),
     ]
     for w in whs:
         lines.append(f"  - {_warehouse_line(w)}")
