@@ -730,10 +730,10 @@ def render_harness_md(res: dict) -> str:
            if res["git"]["modified"] else " (no uncommitted edits under `tracelab/`)"),
         *_code_changes(res),
         f"- load average (1/5/15 min) at start: {', '.join(map(str, res['load_start']))}; at end: {', '.join(map(str, res['load_end']))}",
-        f"- the machine was shared: the 1-minute load average was {min(loads):.1f}–{max(loads):.1f} when the cold ingests started "
-        "(other engineers' test suites and benchmarks on the same 2 cores); the cold ingests used "
+        f"- the 1-minute load average was {min(loads):.1f}–{max(loads):.1f} when the cold ingests started (it counts this run's "
+        "own previous steps as well as other engineers' jobs on the same 2 cores); the cold ingests used "
         f"{min(cold_share):.2f}–{max(cold_share):.2f} cores on average (CPU-s ÷ wall-s). Wall times, and the ratios built from "
-        "them, include that contention; CPU seconds are given beside them.",
+        "them, include any contention; CPU seconds are given beside them.",
         *[f"- note: {n}" for n in res.get("notes", [])],
         "- ratios: baseline time ÷ tracelab time (above 1: tracelab is faster). Query cells: smaller / larger warehouse.",
         "",
