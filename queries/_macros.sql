@@ -173,6 +173,29 @@ CREATE OR REPLACE MACRO tl_llm_calls(p_since, p_until, p_agent, p_model, p_proje
     LEFT JOIN tl_price_ranges p
         ON p.match_key = k.price_key AND l.ts >= p.effective_from AND (p.effective_to IS NULL OR l.ts < p.effective_to);
 
+-- Token usage per session (and period): the first stage of every token report, so `sessions`
+-- needs no COUNT(DISTINCT). A session has one project, so grouping by it splits nothing.
+CREATE OR REPLACE MACRO tl_session_usage(p_period, p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
+    SELECT
+        tl_period_start(date, p_period) AS period_start,
+        project,
+        agent,
+        model,
+        session_key,
+        count(*) AS llm_calls,
+        sum(input_tokens) AS input_tokens,
+        sum(output_tokens) AS output_tokens,
+        sum(cache_read_tokens) AS cache_read_tokens,
+        sum(cache_write_tokens) AS cache_write_tokens,
+        sum(reasoning_tokens) AS reasoning_tokens,
+        sum(total_tokens) AS total_tokens,
+        sum(cost_usd) AS cost_usd,
+        sum(cost_usd_reported) AS cost_usd_reported,
+        count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_calls
+    FROM tl_llm_calls(p_since, p_until, p_agent, p_model, p_project, p_include_subagents)
+    WHERE NOT is_synthetic
+    GROUP BY ALL;
+
 CREATE OR REPLACE MACRO tl_sessions(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
     SELECT s.*
     FROM sessions s

@@ -26,26 +26,8 @@
 -- returns cost_usd_reported DOUBLE: cost the agent itself logged, where it did
 -- returns unpriced_calls BIGINT: calls the price table could not price (cost unknown)
 
--- two-stage aggregation: per session first, so `sessions` needs no COUNT(DISTINCT)
 WITH per_session AS (
-    SELECT
-        tl_period_start(date, $period) AS period_start,
-        agent,
-        model,
-        session_key,
-        count(*) AS llm_calls,
-        sum(input_tokens) AS input_tokens,
-        sum(output_tokens) AS output_tokens,
-        sum(cache_read_tokens) AS cache_read_tokens,
-        sum(cache_write_tokens) AS cache_write_tokens,
-        sum(reasoning_tokens) AS reasoning_tokens,
-        sum(total_tokens) AS total_tokens,
-        sum(cost_usd) AS cost_usd,
-        sum(cost_usd_reported) AS cost_usd_reported,
-        count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_calls
-    FROM tl_llm_calls($since, $until, $agent, $model, $project, $include_subagents)
-    WHERE NOT is_synthetic
-    GROUP BY ALL
+    SELECT * FROM tl_session_usage($period, $since, $until, $agent, $model, $project, $include_subagents)
 )
 SELECT
     period_start,

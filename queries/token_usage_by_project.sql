@@ -21,22 +21,7 @@
 -- returns cost_usd DOUBLE: cost of the priced calls (USD)
 -- returns unpriced_calls BIGINT: calls without a price
 WITH per_session AS (
-    SELECT
-        project,
-        agent,
-        model,
-        session_key,
-        count(*) AS llm_calls,
-        sum(input_tokens) AS input_tokens,
-        sum(output_tokens) AS output_tokens,
-        sum(cache_read_tokens) AS cache_read_tokens,
-        sum(cache_write_tokens) AS cache_write_tokens,
-        sum(total_tokens) AS total_tokens,
-        sum(cost_usd) AS cost_usd,
-        count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_calls
-    FROM tl_llm_calls($since, $until, $agent, $model, $project, $include_subagents)
-    WHERE NOT is_synthetic
-    GROUP BY ALL
+    SELECT * FROM tl_session_usage('all', $since, $until, $agent, $model, $project, $include_subagents)
 )
 SELECT
     project,
