@@ -53,9 +53,19 @@ llm AS (
         sum(cache_read_tokens) FILTER (WHERE NOT is_synthetic) AS cache_read_tokens,
         sum(cache_write_tokens) FILTER (WHERE NOT is_synthetic) AS cache_write_tokens,
         sum(reasoning_tokens) FILTER (WHERE NOT is_synthetic) AS reasoning_tokens,
-        list(DISTINCT model ORDER BY model) FILTER (WHERE NOT is_synthetic AND model IS NOT NULL) AS models,
-        mode(model) FILTER (WHERE NOT is_synthetic AND model IS NOT NULL) AS primary_model
+        list(DISTINCT model ORDER BY model) FILTER (WHERE NOT is_synthetic AND model IS NOT NULL) AS models
     FROM llm_calls
+    GROUP BY session_key
+),
+-- the model with the most calls; ties go to the first name, so the result never depends on row order
+primary_models AS (
+    SELECT session_key, first(model ORDER BY n DESC, model) AS primary_model
+    FROM (
+        SELECT session_key, model, count(*) AS n
+        FROM llm_calls
+        WHERE NOT is_synthetic AND model IS NOT NULL
+        GROUP BY ALL
+    )
     GROUP BY session_key
 ),
 tools AS (
@@ -81,12 +91,14 @@ base AS (
         coalesce(trim(w.first_user_text) = 'Warmup', false) AS warmup_text,
         s.summary_title,
         llm.* EXCLUDE (session_key),
+        primary_models.primary_model,
         tools.* EXCLUDE (session_key),
         spawn.parent_tool_call_id AS parent_tool_call_id_spawn
     FROM ev
     LEFT JOIN warm w USING (session_key)
     LEFT JOIN summaries s USING (session_key)
     LEFT JOIN llm USING (session_key)
+    LEFT JOIN primary_models USING (session_key)
     LEFT JOIN tools USING (session_key)
     LEFT JOIN spawn USING (session_key)
 ),
