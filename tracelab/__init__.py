@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-from tracelab import query  # noqa: E402,F401  callable module (stdlib-only import): tracelab.query(name, warehouse=None, **params)
-
 _LAZY = {
+    # a callable module: tracelab.query(name, warehouse=None, **params)
+    "query": ("tracelab.query", None),
     "connect": ("tracelab.catalog", "connect"),
     "ingest": ("tracelab.ingest.engine", "ingest"),
 }
@@ -24,5 +24,6 @@ def __getattr__(name: str) -> Any:  # lazy: `import tracelab` stays cheap for th
         import importlib
 
         mod, attr = _LAZY[name]
-        return getattr(importlib.import_module(mod), attr)
+        module = importlib.import_module(mod)
+        return module if attr is None else getattr(module, attr)
     raise AttributeError(f"module 'tracelab' has no attribute {name!r}")

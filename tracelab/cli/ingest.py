@@ -23,6 +23,14 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
     $CLAUDE_CONFIG_DIR/projects or ~/.claude/projects, $CODEX_HOME/sessions or ~/.codex,
     $PI_AGENT_DIR/sessions or ~/.pi/agent/sessions.
     """
+    if not redact:
+        # the common no-op re-run, answered from the stat cache before pyarrow is even imported
+        from tracelab.ingest.unchanged import check
+
+        cached = check(paths, warehouse, agent)
+        if cached is not None:
+            click.echo(to_json(cached.to_dict())) if as_json else _print_summary(cached)
+            return
     from tracelab.ingest.engine import IngestError, ingest
     from tracelab.store.warehouse import WarehouseBusy
 
@@ -49,7 +57,7 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
 
         bar.start()
     try:
-        summary = ingest(paths, warehouse, agent=agent, jobs=jobs, progress=progress_cb, redactor=redactor)
+        summary = ingest(paths, warehouse, agent=agent, jobs=jobs, progress=progress_cb, redactor=redactor, use_cache=False)
     except WarehouseBusy as exc:
         fail(str(exc))
     except IngestError as exc:

@@ -35,8 +35,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelab import schema as S
-from tracelab.ingest import registry
+from tracelab.ingest import registry, unchanged
 from tracelab.ingest.base import EventBuffer, ParseResult
+from tracelab.ingest.summary import IngestSummary
 from tracelab.store.warehouse import Snapshot, Warehouse
 
 FINGERPRINT_BYTES = 1 << 16
@@ -60,32 +61,6 @@ class FileTask:
     mtime_ns: int = 0
 
 
-@dataclass
-class IngestSummary:
-    warehouse: str
-    files_seen: int = 0
-    files_parsed: int = 0
-    files_unchanged: int = 0
-    files_appended: int = 0
-    files_failed: int = 0
-    bytes_parsed: int = 0
-    lines_total: int = 0
-    lines_ingested: int = 0
-    lines_duplicate: int = 0
-    lines_rejected: int = 0
-    rows: dict[str, int] = field(default_factory=dict)
-    rejects_by_reason: dict[str, int] = field(default_factory=dict)
-    agents: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    #: with no paths: the default locations looked at (agent, root, exists, files)
-    sources: list[dict] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
 # ---------------------------------------------------------------------------------- discovery
 def resolve_inputs(
     paths: Iterable[str],
@@ -93,6 +68,7 @@ def resolve_inputs(
     skipped: list[str] | None = None,
     sources: list[dict] | None = None,
     known: dict[str, str] | None = None,
+    skipped_paths: list[str] | None = None,
 ) -> list[tuple[Path, registry.Adapter]]:
     """Expand files, directories and globs into (file, adapter) pairs; with no paths, every
     adapter's default locations. Content decides the agent unless ``agent`` is given.
@@ -131,6 +107,8 @@ def resolve_inputs(
                         out.setdefault(rf, ad)
                     elif skipped is not None and f.stat().st_size > 0:
                         skipped.append(f"{f}: content matches no known agent format")
+                        if skipped_paths is not None:
+                            skipped_paths.append(str(f))
             elif p.is_file():
                 ad = forced or registry.detect(p)
                 if ad is None:
@@ -139,6 +117,8 @@ def resolve_inputs(
                     else:
                         if skipped is not None:
                             skipped.append(f"{p}: {_why_unrecognised(p)}; pass --agent to force an adapter")
+                        if skipped_paths is not None:
+                            skipped_paths.append(str(p))
                         continue
                 out.setdefault(p.resolve(), ad)
             else:
@@ -300,24 +280,41 @@ def ingest(
     jobs: int | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     redactor: Any = None,
+    use_cache: bool = True,
 ) -> IngestSummary:
-    """Ingest session files into ``warehouse``; see the module docstring for the rules."""
+    """Ingest session files into ``warehouse``; see the module docstring for the rules.
+
+    A call that would change nothing is answered from the stat cache of
+    :mod:`tracelab.ingest.unchanged` when it is valid (``use_cache=False`` skips the lookup,
+    e.g. when the caller has just made it)."""
+    paths = list(paths)
+    if use_cache and redactor is None:
+        cached = unchanged.check(paths, warehouse, agent)
+        if cached is not None:
+            return cached
     t0 = time.perf_counter()
     wh = Warehouse(warehouse)
     summary = IngestSummary(warehouse=str(wh.root))
     with wh.lock():
         snap = wh.snapshot()
+        # what the next no-op call needs to see unchanged: taken before listing, so anything
+        # created while this ingest runs invalidates the cache rather than hiding in it
+        req = unchanged.request(paths, agent) if redactor is None else None
+        dirs = unchanged.walk_dirs(_input_roots(paths, agent)) if req is not None else None
         files_tbl = wh.read_table("files", snap)
         manifest = {r["path"]: r for r in files_tbl.to_pylist()}
         known = {p: r["agent"] for p, r in manifest.items()}
-        inputs = resolve_inputs(paths, agent, summary.skipped, summary.sources, known)
+        skipped_paths: list[str] = []
+        inputs = resolve_inputs(paths, agent, summary.skipped, summary.sources, known, skipped_paths)
         summary.files_seen = len(inputs)
+        stats: dict[str, tuple[int, int]] = {}
         policy = getattr(redactor, "policy_id", None) if redactor is not None else None
         tasks: list[FileTask] = []
         removed_paths: set[str] = set()
         for path, ad in inputs:
             sp = str(path)
             st = os.stat(sp)
+            stats[sp] = (st.st_size, st.st_mtime_ns)
             prev = manifest.get(sp)
             same_version = prev is not None and prev["parser_version"] == ad.parser_version and prev["schema_version"] == S.SCHEMA_VERSION and prev.get("redaction_policy") == policy
             if prev is not None and same_version and prev["size_bytes"] == st.st_size and prev["mtime_ns"] == st.st_mtime_ns:
@@ -338,15 +335,24 @@ def ingest(
             if prev is not None:
                 removed_paths.add(sp)
             tasks.append(FileTask(sp, ad.name, "full", 0, 0, None, st.st_size, st.st_mtime_ns))
-        if not tasks:
-            summary.seconds = time.perf_counter() - t0
+        if tasks:
+            batch_id = wh.new_batch_id()
+            outcomes, parts = _run_parsers(wh, batch_id, tasks, jobs, progress, summary, redactor)
+            _commit(wh, snap, manifest, batch_id, outcomes, parts, removed_paths, summary, policy)
+        else:
             summary.rows = _row_counts(wh, snap)
-            return summary
-        batch_id = wh.new_batch_id()
-        outcomes, parts = _run_parsers(wh, batch_id, tasks, jobs, progress, summary, redactor)
-        _commit(wh, snap, manifest, batch_id, outcomes, parts, removed_paths, summary, policy)
+        unchanged.record(wh.root, req, dirs, stats, skipped_paths, summary, snap.version)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _input_roots(paths: list[str], agent: str | None) -> list[str]:
+    """The directories whose listing decides the inputs: the given directories, or with no
+    paths the default locations of every (or the forced) adapter."""
+    if paths:
+        return [os.path.abspath(os.path.expanduser(p)) for p in paths if os.path.isdir(os.path.expanduser(p))]
+    ads = [registry.get(agent)] if agent else list(registry.adapters().values())
+    return [str(root) for ad in ads for root in ad.default_roots()]
 
 
 def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int | None, progress, summary: IngestSummary, redactor) -> tuple[list[FileOutcome], list[str]]:
