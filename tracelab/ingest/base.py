@@ -28,6 +28,11 @@ _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
 #: Event columns an adapter fills (everything in ``events`` except the derived date/month/seq).
 _EVENT_COLS = [f.name for f in S.EVENTS if f.name not in ("date", "month", "seq")]
+_EVENT_COL_SET = frozenset(_EVENT_COLS)
+#: One ``events`` row as an Arrow struct (timestamps convert from epoch-ms ints directly).
+_ROW_TYPE = pa.struct([f for f in S.EVENTS if f.name in _EVENT_COL_SET])
+#: The non-string columns, for :meth:`EventBuffer.check_types`.
+_CHECK_TYPE = pa.struct([f for f in _ROW_TYPE if f.type != S.STR])
 
 
 def parse_ts(value: Any) -> int | None:
@@ -99,102 +104,144 @@ def dumps(obj: Any) -> str:
     return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+class _Columns(dict):
+    """Column view of an :class:`EventBuffer` handed out by ``EventBuffer.cols``.
+
+    A column is built from the rows the first time it is looked up; the lists handed out (and
+    lists assigned to a name) are authoritative until the buffer next adds, extends or builds
+    a table, when they are written back into the rows."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: list[dict[str, Any]]):
+        super().__init__()
+        self._rows = rows
+
+    def __missing__(self, name: str) -> list:
+        if name not in _EVENT_COL_SET:
+            raise KeyError(name)
+        col = self[name] = [r.get(name) for r in self._rows]
+        return col
+
+
 class EventBuffer:
-    """Column lists for ``events`` rows; cheap to append, turned into one Arrow table at the end.
+    """``events`` rows as one dict per row; cheap to append, turned into one Arrow table at the end.
+
+    Fast path: :meth:`add` stores ``{**base, **values}`` as the row (one C-level dict merge, no
+    per-column Python work), and :meth:`to_table` converts all rows at once in C++ through a
+    struct array (``pa.array(rows, type=struct)`` looks up each column's key in each dict;
+    absent keys and ``None`` are nulls, keys that are not ``events`` columns are ignored).
+
+    Parsers that change a row after adding it use :meth:`row` (the row's dict). Column access
+    (:attr:`cols`, :meth:`column`) is for callers that work on whole columns at the end (the
+    engine reads ``line_no`` / ``session_key`` and assigns ``line_key``).
 
     Besides the columns an adapter fills, it tracks for every row the timestamp used for
     partitioning (the row's own ``ts``, else the previous timestamped row's), so ``to_table``
     returns the complete ``events`` schema including ``date``, ``month`` and ``seq``.
     """
 
-    __slots__ = ("_cols", "n", "_fill", "_last_ts")
+    __slots__ = ("rows", "_fill", "_last_ts", "_cols")
 
     def __init__(self) -> None:
-        self._cols: dict[str, list] = {c: [] for c in _EVENT_COLS}
-        self.n = 0
+        self.rows: list[dict[str, Any]] = []
         self._fill: list[int | None] = []
         self._last_ts: int | None = None
+        self._cols: _Columns | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
 
     def add(self, _base: dict[str, Any] | None = None, /, **values: Any) -> None:
         """Append a row: ``_base`` (shared line fields) overridden by ``values``.
 
-        Only the columns given are touched; the others are padded with nulls lazily (a row
-        sets ~20 of ~60 columns, so this is several times cheaper than filling every column).
-        """
+        The merged dict is the row (the keyword dict itself when there is no base), so a
+        caller's ``base`` is never aliased by a row."""
         if _base is not None:
             values = {**_base, **values}
-        n = self.n
-        cols = self._cols
-        for name, v in values.items():
-            if v is None:
-                continue
-            lst = cols.get(name)
-            if lst is None:
-                continue
-            if len(lst) < n:
-                lst.extend([None] * (n - len(lst)))
-            lst.append(v)
+        if self._cols is not None:
+            self._sync()
+        self.rows.append(values)
         ts = values.get("ts")
         if ts is not None:
             self._last_ts = ts
         self._fill.append(self._last_ts)
-        self.n = n + 1
 
-    def _pad(self) -> None:
-        n = self.n
-        for lst in self._cols.values():
-            if len(lst) < n:
-                lst.extend([None] * (n - len(lst)))
+    def row(self, idx: int) -> dict[str, Any]:
+        """Row ``idx`` as its dict (read a column with ``.get(name)``, change it by assignment)."""
+        if self._cols is not None:
+            self._sync()
+        return self.rows[idx]
+
+    def _sync(self) -> None:
+        """Write column lists handed out by :attr:`cols` back into the rows."""
+        cols, self._cols = self._cols, None
+        if not cols:
+            return
+        rows = self.rows
+        for name, col in cols.items():
+            for r, v in zip(rows, col):
+                r[name] = v
 
     @property
     def cols(self) -> dict[str, list]:
-        """All columns as full-length lists (safe for random access and assignment)."""
-        self._pad()
+        """Columns as full-length lists (safe for random access and assignment), built on
+        first lookup of each name."""
+        if self._cols is None:
+            self._cols = _Columns(self.rows)
         return self._cols
 
     def extend(self, other: "EventBuffer", fallback_ts: int | None = None) -> None:
         """Append all rows of ``other``; its rows before any timestamp take its first timestamp
         (or ``fallback_ts``) for partitioning."""
-        self._pad()
-        ocols = other.cols
-        for name, lst in self._cols.items():
-            lst.extend(ocols[name])
+        if self._cols is not None:
+            self._sync()
+        if other._cols is not None:
+            other._sync()
+        self.rows.extend(other.rows)
         fill = other._fill
         if fill and fill[0] is None:
             first = next((x for x in fill if x is not None), fallback_ts)
             fill = [first if x is None else x for x in fill]
         self._fill.extend(fill)
-        self.n += other.n
 
     def set_last(self, name: str, value: Any) -> None:
-        self._pad()
-        self.cols[name][-1] = value
+        self.row(-1)[name] = value
 
     def column(self, name: str) -> list:
-        """A column as a full-length list (pads first)."""
-        self._pad()
+        """A column as a full-length list."""
         return self.cols[name]
+
+    def check_types(self) -> None:
+        """Raise as :meth:`to_table` would if a non-string column holds a value its type cannot
+        take (an int beyond int32/int64, a string in a number column). Adapters whose files
+        may carry such values call it before handing the buffer over, so the failure stays
+        with that file instead of the engine's merged batch."""
+        if self.rows:
+            pa.array(self.rows, type=_CHECK_TYPE)
 
     def to_table(self) -> pa.Table:
         """The rows as a table with exactly the ``events`` schema (no cast needed later)."""
         import pyarrow.compute as pc
 
-        self._pad()
-        by_name: dict[str, pa.Array] = {}
-        for f in S.EVENTS:
-            if f.name in ("date", "month", "seq"):
-                continue
-            data = self._cols[f.name]
-            if f.type == S.TS:
-                by_name[f.name] = pa.array(data, type=pa.int64()).cast(S.TS)
-            else:
-                by_name[f.name] = pa.array(data, type=f.type)
+        if self._cols is not None:
+            self._sync()
+        arrays = pa.array(self.rows, type=_ROW_TYPE).flatten()
+        by_name: dict[str, pa.Array] = dict(zip(_EVENT_COLS, arrays))
         fill = pa.array(self._fill, type=pa.int64())
         if fill.null_count and len(fill):
             fill = pc.fill_null_backward(fill)  # leading rows without any timestamp
         fill_ts = fill.cast(S.TS)
-        by_name["date"] = pc.cast(fill_ts, pa.date32())
-        by_name["month"] = pc.strftime(fill_ts, format="%Y-%m") if len(fill) else pa.array([], pa.string())
+        date = pc.cast(fill_ts, pa.date32())
+        by_name["date"] = date
+        if len(fill):
+            # a batch spans few days: format each distinct day once, then take
+            days = pc.unique(date)
+            months = pc.strftime(days.cast(S.TS), format="%Y-%m")
+            by_name["month"] = pc.take(months, pc.index_in(date, days))
+        else:
+            by_name["month"] = pa.array([], pa.string())
         ln = by_name["line_no"].cast(pa.int64())
         by_name["seq"] = pc.add(pc.multiply(ln, 1024), by_name["block_index"].cast(pa.int64()))
         return pa.Table.from_arrays([by_name[f.name] for f in S.EVENTS], schema=S.EVENTS)

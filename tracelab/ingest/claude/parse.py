@@ -635,11 +635,11 @@ class ClaudeParser:
         if reason is None:
             ptid = d.get("parentToolUseID") if isinstance(d.get("parentToolUseID"), str) else None
             # mark the rows of this line as coming from inline progress
-            cols = self.buf.cols
             for j in range(self.buf.n - 1, -1, -1):
-                if cols["line_no"][j] != line.line_no or cols["source_file"][j] != self.path:
+                row = self.buf.row(j)
+                if row.get("line_no") != line.line_no or row.get("source_file") != self.path:
                     break
-                cols["native_type"][j] = f"progress/agent_progress/{cols['native_type'][j]}"
-                cols["parent_tool_call_id"][j] = cols["parent_tool_call_id"][j] or ptid
-                cols["line_bytes"][j] = len(line.raw)
+                row["native_type"] = f"progress/agent_progress/{row.get('native_type')}"
+                row["parent_tool_call_id"] = row.get("parent_tool_call_id") or ptid
+                row["line_bytes"] = len(line.raw)
         return reason

@@ -324,11 +324,10 @@ class CodexParser:
         return self.buf.n - 1
 
     def _set(self, idx: int, **vals: Any) -> None:
-        for k, v in vals.items():
-            self.buf.cols[k][idx] = v
+        self.buf.row(idx).update(vals)
 
     def _get(self, idx: int, name: str) -> Any:
-        return self.buf.cols[name][idx]
+        return self.buf.row(idx).get(name)
 
     def _model_output(self, idx: int) -> None:
         """A row of model output: joins the response that the next advancing token_count closes."""

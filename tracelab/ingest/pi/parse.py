@@ -274,7 +274,8 @@ class PiParser:
         return ParseResult(
             path=self.path,
             agent=AGENT,
-            events=self.buf.to_table(),
+            events=None,
+            buffer=self._checked_buffer(),
             rejects=self.rejects,
             line_keys=self.line_keys,
             lines_total=lines_total,
@@ -289,6 +290,13 @@ class PiParser:
             parser_version=PARSER_VERSION,
             session_keys=[self.session_key],
         )
+
+    def _checked_buffer(self) -> EventBuffer:
+        """The rows, handed to the engine as a buffer (it builds one table per batch). Pi
+        numbers (token counts, exit codes, epoch timestamps) are unbounded ints, so a value
+        the column type cannot hold fails this file here, not the engine's whole batch."""
+        self.buf.check_types()
+        return self.buf
 
     def _as_document(self, line: RawLine) -> tuple[str, str] | None:
         """If the file is one multi-line JSON document (not JSONL), the reject reasons for its
@@ -330,14 +338,14 @@ class PiParser:
     def _label_branches(self) -> None:
         """Fill ``branch``: header rows and the path from the last entry to the root are
         'active', every other entry is 'abandoned'. Files without entry ids (v1) are linear."""
-        col = self.buf.cols["branch"]
+        rows = self.buf.rows
         if not self.has_ids:
-            for i in range(len(col)):
-                col[i] = "active"
+            for r in rows:
+                r["branch"] = "active"
             return
         active = self._active_set()
-        for i, eid in enumerate(self.row_entry):
-            col[i] = "active" if eid == "" or (eid is not None and eid in active) else "abandoned"
+        for r, eid in zip(rows, self.row_entry):
+            r["branch"] = "active" if eid == "" or (eid is not None and eid in active) else "abandoned"
 
     def _stale_labels(self) -> bool:
         if not self.has_ids or self.prev_leaf is None or self.prev_leaf == self.leaf:
