@@ -515,7 +515,7 @@ class CodexParser:
         own = _s(p.get("id")) or _s(p.get("session_id"))
         big = {"instructions", "base_instructions", "dynamic_tools"}
         info = _rest(p, big)
-        for k in big & set(p):
+        for k in [k for k in p if k in big]:  # payload order: a set would vary with the hash seed
             info[f"${k}_bytes"] = len(dumps(p[k]))
         base["extra"] = dumps({**extra, **info})
         base["cwd"] = _s(p.get("cwd"))
@@ -1023,7 +1023,7 @@ class CodexParser:
             self._hint(call_id, status=status if status != "ok" else None, exit_code=exit_code, duration_ms=duration, spawned=spawned)
         big = {"stdout", "stderr", "aggregated_output", "formatted_output", "result", "results", "changes", "content_items"}
         info = _rest(p, big)
-        for k in big & set(p):
+        for k in [k for k in p if k in big]:  # payload order: a set would vary with the hash seed
             info[f"${k}_bytes"] = len(dumps(p[k]))
         base["extra"] = dumps({**extra, **info})
         capped, nbytes = cap_text(text)
