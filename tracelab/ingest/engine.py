@@ -24,6 +24,7 @@ import datetime as _dt
 import glob
 import hashlib
 import os
+import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -165,6 +166,8 @@ class FileOutcome:
     line_nos_with_rows: set[int]
     session_keys: list[str]
     fingerprint: str
+    #: the staged batch file holding its rows (None when it has none)
+    stage: str | None = None
 
 
 @dataclass
@@ -247,8 +250,54 @@ def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcom
             for o in outs:
                 for rj in o.result.rejects:
                     rj.raw_text = redactor.redact_text(rj.raw_text)
-        parts = wh.write_partitioned("events", batch_tbl, f"{batch_id}-w{idx:05d}")
+        parts = [_stage(wh, batch_tbl, f"{batch_id}-w{idx:05d}")]
+        for o in outs:
+            o.stage = parts[0]
     return BatchOutcome(outs, parts, errors, nbytes)
+
+
+# ---------------------------------------------------------------------------------- staging
+#: Workers write their rows here as uncompressed Arrow IPC; the final Parquet parts are written
+#: only once the main process knows which rows are duplicates of rows in other batches.
+STAGING = ".staging"
+
+
+def _stage(wh: Warehouse, table: pa.Table, name: str) -> str:
+    d = wh.root / STAGING
+    d.mkdir(parents=True, exist_ok=True)
+    rel = f"{STAGING}/{name}.arrow"
+    tmp = wh.root / f"{rel}.tmp"
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=64 * 1024)
+    os.replace(tmp, wh.root / rel)
+    return rel
+
+
+def _write_staged(args: tuple[str, str, dict[str, list[int]]]) -> list[str]:
+    """Worker: turn one staged batch into ``events`` Parquet parts without the rows of the
+    duplicate lines listed in ``dups`` (source file -> line numbers); remove the staged file."""
+    root, rel, dups = args
+    wh = Warehouse(root)
+    path = wh.root / rel
+    with pa.memory_map(str(path)) as src:
+        t = pa.ipc.open_file(src).read_all()
+        if dups:
+            t = t.filter(pc.invert(_dup_mask(t, dups)))
+        name = rel[len(STAGING) + 1 : -len(".arrow")]
+        parts = wh.write_partitioned("events", t, name) if t.num_rows else []
+        del t
+    os.unlink(path)
+    return parts
+
+
+def _dup_mask(t: pa.Table, dups: dict[str, list[int]]) -> pa.Array:
+    """True for rows whose (source_file, line_no) is listed in ``dups``: one int64 key per row
+    (file index << 32 | line), so the test is a single ``is_in`` whatever the number of files."""
+    enc = pc.dictionary_encode(t.column("source_file")).combine_chunks()
+    index = {f: i for i, f in enumerate(enc.dictionary.to_pylist())}
+    keys = pc.add(pc.shift_left(enc.indices.cast(pa.int64()), 32), t.column("line_no").cast(pa.int64()))
+    wanted = [(index[f] << 32) + ln for f, lines in dups.items() if f in index for ln in lines]
+    return pc.is_in(keys, value_set=pa.array(wanted, pa.int64()))
 
 
 def _batches(tasks: list[FileTask], jobs: int, target_bytes: int = 24 << 20, max_files: int = 400) -> list[list[FileTask]]:
@@ -337,8 +386,13 @@ def ingest(
             tasks.append(FileTask(sp, ad.name, "full", 0, 0, None, st.st_size, st.st_mtime_ns))
         if tasks:
             batch_id = wh.new_batch_id()
-            outcomes, parts = _run_parsers(wh, batch_id, tasks, jobs, progress, summary, redactor)
-            _commit(wh, snap, manifest, batch_id, outcomes, parts, removed_paths, summary, policy)
+            shutil.rmtree(wh.root / STAGING, ignore_errors=True)  # left by a killed ingest
+            outcomes, staged, workers = _run_parsers(wh, batch_id, tasks, jobs, progress, summary, redactor)
+            try:
+                _commit(wh, snap, manifest, batch_id, outcomes, staged, removed_paths, summary, policy, workers)
+            finally:
+                workers.close()
+                shutil.rmtree(wh.root / STAGING, ignore_errors=True)
         else:
             summary.rows = _row_counts(wh, snap)
         unchanged.record(wh.root, req, dirs, stats, skipped_paths, summary, snap.version)
@@ -355,11 +409,42 @@ def _input_roots(paths: list[str], agent: str | None) -> list[str]:
     return [str(root) for ad in ads for root in ad.default_roots()]
 
 
-def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int | None, progress, summary: IngestSummary, redactor) -> tuple[list[FileOutcome], list[str]]:
+class _Workers:
+    """The parser processes, kept for both phases (parse and stage; then write the final parts),
+    or the calling process itself when parallelism would not pay."""
+
+    def __init__(self, jobs: int, parallel: bool):
+        self.pool = None
+        if parallel:
+            import multiprocessing as mp
+
+            # forkserver, not fork: the caller may hold threads (DuckDB, notebooks, test runners)
+            # and a forked child of a threaded process can deadlock
+            methods = mp.get_all_start_methods()
+            ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+            if "forkserver" in methods:
+                # pandas: pyarrow imports it on the first Parquet write when it is installed
+                ctx.set_forkserver_preload(["tracelab.ingest.engine", "tracelab.ingest.claude", "pyarrow.parquet", "pandas"])
+            self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+
+    def map(self, fn, args: list) -> Iterable:
+        if self.pool is None:
+            return map(fn, args)
+        return self.pool.map(fn, args, chunksize=1)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+
+
+def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int | None, progress, summary: IngestSummary, redactor) -> tuple[list[FileOutcome], list[str], _Workers]:
     jobs = jobs or min(os.cpu_count() or 1, 8)
     total_bytes = sum(t.size - t.start_offset for t in tasks)
     batches = _batches(tasks, jobs)
     args = [(b, str(wh.root), batch_id, i, redactor) for i, b in enumerate(batches)]
+    parallel = not (jobs <= 1 or len(batches) == 1 or total_bytes < PARALLEL_MIN_BYTES or not _main_importable())
+    workers = _Workers(jobs, parallel)
     done = 0
     outcomes: list[FileOutcome] = []
     parts: list[str] = []
@@ -374,24 +459,15 @@ def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int 
         summary.errors.extend(bo.errors)
         summary.files_failed += len(bo.errors)
 
-    if jobs <= 1 or len(batches) == 1 or total_bytes < PARALLEL_MIN_BYTES or not _main_importable():
-        for a in args:
-            handle(_parse_batch(a))
-    else:
-        import multiprocessing as mp
-
-        # forkserver, not fork: the caller may hold threads (DuckDB, notebooks, test runners)
-        # and a forked child of a threaded process can deadlock
-        methods = mp.get_all_start_methods()
-        ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if "forkserver" in methods:
-            ctx.set_forkserver_preload(["tracelab.ingest.engine", "tracelab.ingest.claude", "pyarrow.parquet"])
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            for bo in pool.map(_parse_batch, args, chunksize=1):
-                handle(bo)
+    try:
+        for bo in workers.map(_parse_batch, args):
+            handle(bo)
+    except BaseException:
+        workers.close()
+        raise
     summary.files_parsed = len(outcomes)
     summary.bytes_parsed = total_bytes
-    return outcomes, parts
+    return outcomes, parts, workers
 
 
 def _main_importable() -> bool:
@@ -420,7 +496,7 @@ def _existing_keys(wh: Warehouse, snap: Snapshot) -> set[str]:
     return set(rel.column(0).to_pylist())
 
 
-def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], parts: list[str], removed_paths, summary, policy) -> None:
+def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list[str], removed_paths, summary, policy, workers: _Workers) -> None:
     now_ms = int(time.time() * 1000)
     # 1. remove rows of files being fully re-parsed (including appends an adapter asked to re-parse)
     removed_paths = set(removed_paths) | {o.task.path for o in outcomes if o.task.mode == "reparse"}
@@ -483,9 +559,14 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], parts: list[
         for rj in res.rejects:
             key = rj.reason.split(":")[0].split(" (")[0]
             summary.rejects_by_reason[key] = summary.rejects_by_reason.get(key, 0) + 1
-    # 3. events: the workers' parts, minus rows of duplicate lines
-    if dups:
-        parts = _drop_duplicate_rows(wh, parts, dups, batch)
+    # 3. events: the staged batches as Parquet parts, minus rows of duplicate lines (in the
+    #    workers, in parallel), then the workers go before the derive step needs the memory
+    files_of_stage: dict[str, list[str]] = {}
+    for o in outcomes:
+        files_of_stage.setdefault(o.stage, []).append(o.task.path)
+    work = [(str(wh.root), rel, {f: dups[f] for f in files_of_stage.get(rel, ()) if f in dups}) for rel in staged]
+    parts = [p for out in workers.map(_write_staged, work) for p in out]
+    workers.close()
     snap.tables["events"] = list(snap.tables.get("events", [])) + sorted(parts)
     # 4. rejects: drop provisional rows of re-read lines and rows of fully re-parsed files
     old_rej = wh.read_table("rejects", snap)
@@ -521,31 +602,6 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], parts: list[
 #: Extra callables ``hook(warehouse, snapshot, batch)`` run after the derived and failure tables
 #: are rebuilt and before the snapshot is committed.
 POST_DERIVE_HOOKS: list[Callable[[Warehouse, Snapshot, str], None]] = []
-
-
-def _drop_duplicate_rows(wh: Warehouse, parts: list[str], dups: dict[str, list[int]], batch: str) -> list[str]:
-    """Rewrite the parts that hold rows of duplicate lines without those rows."""
-    import pyarrow.parquet as pq
-
-    out: list[str] = []
-    for i, rel in enumerate(parts):
-        path = wh.root / rel
-        t = pq.read_table(path)
-        files = set(pc.unique(t.column("source_file")).to_pylist())
-        hit = files & set(dups)
-        if not hit:
-            out.append(rel)
-            continue
-        keep = pa.array([True] * t.num_rows)
-        for f in hit:
-            m = pc.and_(pc.equal(t.column("source_file"), f), pc.is_in(t.column("line_no"), value_set=pa.array(dups[f], pa.int32())))
-            keep = pc.and_(keep, pc.invert(m))
-        t = t.filter(keep)
-        os.unlink(path)
-        if t.num_rows:
-            month = rel.split("month=")[1].split("/")[0] if "month=" in rel else None
-            out.append(wh.write_part("events", t, f"{batch}-dd{i:05d}", partition=month))
-    return out
 
 
 def _drop_files(wh: Warehouse, snap: Snapshot, paths: set[str], batch: str) -> Snapshot:
