@@ -160,18 +160,39 @@ CREATE OR REPLACE MACRO tl_llm_calls_nocost(p_since, p_until, p_agent, p_model, 
       AND tl_match(l.agent, p_agent) AND tl_match(l.model, p_model)
       AND tl_match(d.project, p_project) AND tl_keep_subagent(d.is_subagent, p_include_subagents);
 
--- LLM calls with the price row in effect at their time and cost_usd. The price key is
--- computed once per distinct model, and the price lookup is an equi-join on the key with a
--- range condition (at most a few rows per key): much cheaper than an ASOF join, which sorts
--- every call. Synthetic stand-in responses (is_synthetic) are kept; token queries drop them.
+-- Price key of every model in the warehouse, computed once per connection (a few rows): joins
+-- against it build their hash table on this small side instead of on the calls.
+CREATE OR REPLACE TEMP TABLE tl_model_keys AS
+    SELECT model, tl_price_key(model) AS price_key FROM (SELECT DISTINCT model FROM llm_calls) WHERE model IS NOT NULL;
+
+-- LLM calls with the price row in effect at their time and cost_usd. The price lookup is an
+-- equi-join on the key (from tl_model_keys) with a range condition (at most a few rows per
+-- key): much cheaper than an ASOF join, which sorts every call. Synthetic stand-in responses
+-- (is_synthetic) are kept; token queries drop them.
 CREATE OR REPLACE MACRO tl_llm_calls(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
     SELECT l.*, k.price_key, p.price_model, p.effective_from AS price_effective_from,
            tl_cost(p.price_model, l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
                    p.input_per_mtok, p.output_per_mtok, p.cache_read_per_mtok, p.cache_write_per_mtok) AS cost_usd
     FROM tl_llm_calls_nocost(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) l
-    LEFT JOIN (SELECT model, tl_price_key(model) AS price_key FROM (SELECT DISTINCT model FROM llm_calls)) k ON k.model = l.model
+    LEFT JOIN tl_model_keys k ON k.model = l.model
     LEFT JOIN tl_price_ranges p
         ON p.match_key = k.price_key AND l.ts >= p.effective_from AND (p.effective_to IS NULL OR l.ts < p.effective_to);
+
+-- Cost per session of its non-synthetic responses (cost_usd: sum over the priced ones;
+-- unpriced_calls: responses without a price): the price join of tl_llm_calls, without the
+-- session dimensions it does not need.
+CREATE OR REPLACE MACRO tl_session_costs(p_agent) AS TABLE
+    SELECT l.session_key,
+           sum(tl_cost(p.price_model, l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
+                       p.input_per_mtok, p.output_per_mtok, p.cache_read_per_mtok, p.cache_write_per_mtok)) AS cost_usd,
+           count(*) FILTER (WHERE tl_cost(p.price_model, l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
+                       p.input_per_mtok, p.output_per_mtok, p.cache_read_per_mtok, p.cache_write_per_mtok) IS NULL) AS unpriced_calls
+    FROM llm_calls l
+    LEFT JOIN tl_model_keys k ON k.model = l.model
+    LEFT JOIN tl_price_ranges p
+        ON p.match_key = k.price_key AND l.ts >= p.effective_from AND (p.effective_to IS NULL OR l.ts < p.effective_to)
+    WHERE NOT l.is_synthetic AND tl_match(l.agent, p_agent)
+    GROUP BY l.session_key;
 
 -- Token usage per session (and period): the first stage of every token report, so `sessions`
 -- needs no COUNT(DISTINCT). A session has one project, so grouping by it splits nothing.
@@ -208,54 +229,18 @@ CREATE OR REPLACE MACRO tl_sessions(p_since, p_until, p_agent, p_model, p_projec
 -- prompt of the same session (prompts ordered by time, then line). Its agent activity is
 -- every model response (llm_calls, at the time of its last line), tool call (tool_calls, at
 -- its result, or its start when it has none), API error and interrupt (events) whose time
--- lies in [prompt, next prompt). Reading the derived tables plus a few event kinds, then a
--- range join against the (few) prompts, is far cheaper than ordering every event.
+-- lies in [prompt, next prompt). The derive step stores them per session (sessions.turns,
+-- tracelab/sql/derive_sessions.sql), so this only unnests them.
 --   duration_ms   = last agent activity - prompt (NULL when the turn has none)
 --   human_wait_ms = prompt - last agent activity of the previous turn of the same session
 -- The window applies to the prompt time; model = model of the turn's last model response.
 CREATE OR REPLACE MACRO tl_turns(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
-    WITH prompts AS (
-        SELECT session_key, agent, ts AS started_at,
-               row_number() OVER w AS turn_no,
-               lead(ts) OVER w AS next_at
-        FROM events
-        WHERE kind = 'user_prompt' AND ts IS NOT NULL AND tl_match(agent, p_agent)
-        WINDOW w AS (PARTITION BY session_key ORDER BY ts, seq)
-    ),
-    acts AS (
-        SELECT session_key, ts, model, 0 AS n_tool, false AS intr
-        FROM llm_calls WHERE ts IS NOT NULL AND tl_match(agent, p_agent)
-        UNION ALL
-        SELECT session_key, coalesce(ended_at, started_at), NULL, 1, status = 'interrupted'
-        FROM tool_calls WHERE started_at IS NOT NULL AND tl_match(agent, p_agent)
-        UNION ALL
-        SELECT session_key, ts, NULL, 0, kind = 'interrupt'
-        FROM events WHERE kind IN ('api_error', 'interrupt') AND ts IS NOT NULL AND tl_match(agent, p_agent)
-    ),
-    t AS (
-        SELECT p.session_key, p.turn_no, any_value(p.agent) AS agent, p.started_at,
-               max(a.ts) AS ended_at,
-               arg_max(a.model, a.ts) FILTER (WHERE a.model IS NOT NULL) AS model,
-               coalesce(sum(a.n_tool), 0)::BIGINT AS n_tool_calls,
-               coalesce(bool_or(a.intr), false) AS interrupted
-        FROM prompts p
-        LEFT JOIN acts a
-            ON a.session_key = p.session_key AND a.ts >= p.started_at AND (p.next_at IS NULL OR a.ts < p.next_at)
-        GROUP BY p.session_key, p.turn_no, p.started_at
-    ),
-    w AS (
-        SELECT t.*, lag(ended_at) OVER (PARTITION BY session_key ORDER BY turn_no) AS prev_ended_at
-        FROM t
-    )
     SELECT
-        w.session_key, w.turn_no, w.agent, w.model, d.project, coalesce(d.is_subagent, false) AS is_subagent,
-        w.started_at, w.ended_at,
-        CASE WHEN w.ended_at >= w.started_at THEN (epoch_ms(w.ended_at) - epoch_ms(w.started_at))::DOUBLE END AS duration_ms,
-        CASE WHEN w.started_at >= w.prev_ended_at THEN (epoch_ms(w.started_at) - epoch_ms(w.prev_ended_at))::DOUBLE END AS human_wait_ms,
-        w.n_tool_calls, w.interrupted
-    FROM w
-    LEFT JOIN tl_session_dims() d ON d.session_key = w.session_key
-    WHERE tl_in_window(w.started_at, p_since, p_until) AND tl_match(w.model, p_model)
+        s.session_key, u.t.turn_no, s.agent, u.t.model, d.project, coalesce(d.is_subagent, false) AS is_subagent,
+        u.t.started_at, u.t.ended_at, u.t.duration_ms, u.t.human_wait_ms, u.t.n_tool_calls, u.t.interrupted
+    FROM sessions s, unnest(s.turns) AS u(t)
+    LEFT JOIN tl_session_dims() d ON d.session_key = s.session_key
+    WHERE tl_match(s.agent, p_agent) AND tl_in_window(u.t.started_at, p_since, p_until) AND tl_match(u.t.model, p_model)
       AND tl_match(d.project, p_project) AND tl_keep_subagent(d.is_subagent, p_include_subagents);
 
 -- One row per latency observation of the chosen metric, in milliseconds:
@@ -286,13 +271,38 @@ CREATE OR REPLACE MACRO tl_latency_samples(p_metric, p_since, p_until, p_agent, 
 
 -- Runs of >= 2 consecutive tool calls of one session (ordered by start time, then call line,
 -- then call id) with the same tool and identical input (compared by a 64-bit hash of tool
--- name and input; the inputs can be 32 KB each). A run of >= 3 is a loop. One window (lag and lead over a narrow
--- projection) marks the calls that repeat a neighbour; run ids are numbered on those few.
+-- name and input; the inputs can be 32 KB each). A run of >= 3 is a loop.
+-- The derive step stores each call's run (tool_calls.repeat_run_no = call_no of the run's first
+-- call), and the stored runs stay exact under every filter but the model: the time window
+-- keeps a contiguous stretch of a session's calls (NULL times sort last), the other filters
+-- keep or drop whole sessions, so a filtered run is a stored run cut to the window (kept
+-- when >= 2 calls remain). A model filter drops calls from inside a session, which can make
+-- two runs adjacent, so with a model the runs are recomputed: one window (lag and lead over a
+-- narrow projection) marks the calls that repeat a neighbour, run ids are numbered on those.
+-- run_id identifies a run within its session.
 CREATE OR REPLACE MACRO tl_tool_runs(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
-    WITH c AS (
+    WITH stored AS (
+        SELECT
+            session_key,
+            repeat_run_no::BIGINT AS run_id,
+            any_value(agent) AS agent,
+            arg_min(model, call_no) AS model,
+            any_value(tool_name) AS tool_name,
+            arg_min(tool_call_key, call_no) AS first_call_key,
+            count(*) AS repeats,
+            count(*) FILTER (WHERE status = 'error') AS errors,
+            min(started_at) AS first_at,
+            max(started_at) AS last_at
+        FROM tl_tool_calls(p_since, p_until, p_agent, NULL, p_project, NULL, p_include_subagents)
+        WHERE p_model IS NULL AND repeat_run_no IS NOT NULL
+        GROUP BY session_key, repeat_run_no
+        HAVING count(*) >= 2
+    ),
+    c AS (
         -- keep the window's rows narrow: it materialises every column it carries
-        SELECT session_num, tool_name, hash(tool_name, input_json) AS h, started_at, call_line_no, tool_call_id, tool_call_key
+        SELECT session_num, tool_name, input_hash AS h, started_at, call_line_no, call_no, tool_call_id, tool_call_key
         FROM tl_tool_calls(p_since, p_until, p_agent, p_model, p_project, NULL, p_include_subagents)
+        WHERE p_model IS NOT NULL
     ),
     marked AS (
         SELECT *,
@@ -307,75 +317,44 @@ CREATE OR REPLACE MACRO tl_tool_runs(p_since, p_until, p_agent, p_model, p_proje
                    OVER (PARTITION BY session_num ORDER BY started_at, call_line_no, tool_call_id ROWS UNBOUNDED PRECEDING) AS run_id
         FROM marked
         WHERE same_prev OR same_next
+    ),
+    recomputed AS (
+        SELECT
+            t.session_key,
+            c.run_id,
+            any_value(t.agent) AS agent,
+            arg_min(t.model, c.call_no) AS model,
+            any_value(c.tool_name) AS tool_name,
+            arg_min(c.tool_call_key, c.call_no) AS first_call_key,
+            count(*) AS repeats,
+            count(*) FILTER (WHERE t.status = 'error') AS errors,
+            min(c.started_at) AS first_at,
+            max(c.started_at) AS last_at
+        FROM cand c
+        JOIN tool_calls t ON t.tool_call_key = c.tool_call_key
+        GROUP BY t.session_key, c.run_id
     )
-    SELECT
-        t.session_key,
-        c.run_id,
-        any_value(t.agent) AS agent,
-        arg_min(t.model, c.started_at) AS model,
-        any_value(c.tool_name) AS tool_name,
-        arg_min(c.tool_call_key, c.started_at) AS first_call_key,
-        count(*) AS repeats,
-        count(*) FILTER (WHERE t.status = 'error') AS errors,
-        min(c.started_at) AS first_at,
-        max(c.started_at) AS last_at
-    FROM cand c
-    JOIN tool_calls t ON t.tool_call_key = c.tool_call_key
-    GROUP BY t.session_key, c.run_id;
+    SELECT * FROM stored
+    UNION ALL
+    SELECT * FROM recomputed;
 
--- Per-session outcomes that need more than the sessions table:
---   loops             runs of >= 3 identical consecutive tool calls (tl_tool_runs)
+-- Per-session outcomes (stored by the derive step in `sessions`) and cost:
+--   loops             runs of >= 3 identical consecutive tool calls (sessions.n_loops)
 --   interrupted       an interrupt event, or a tool call with status interrupted
 --   abandoned         the last conversational event (prompt, text, thinking, tool call or
 --                     result, API error, interrupt) is an error: an API error, or a tool
 --                     result that failed (status error, or status ok with a non-zero exit code)
+--                     (sessions.is_abandoned)
 --   last_event_kind   kind of that last conversational event
 --   cost_usd          cost of the session's priced, non-synthetic responses; unpriced_calls
 CREATE OR REPLACE MACRO tl_session_outcomes(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
-    WITH s AS (
-        SELECT session_key, n_interrupts
-        FROM tl_sessions(p_since, p_until, p_agent, p_model, p_project, p_include_subagents)
-    ),
-    loops AS (
-        SELECT r.session_key, count(*) FILTER (WHERE r.repeats >= 3) AS loops
-        FROM tl_tool_runs(NULL, NULL, p_agent, NULL, NULL, NULL) r SEMI JOIN s ON s.session_key = r.session_key
-        GROUP BY r.session_key
-    ),
-    tool_int AS (
-        SELECT DISTINCT t.session_key
-        FROM tool_calls t SEMI JOIN s ON s.session_key = t.session_key
-        WHERE t.status = 'interrupted'
-    ),
-    last_ev AS (
-        SELECT e.session_key,
-               arg_max(e.kind, (e.ts, e.seq)) AS last_event_kind,
-               arg_max(e.kind = 'api_error'
-                       OR (e.kind = 'tool_result'
-                           AND (e.status = 'error'
-                                OR (coalesce(e.status, 'ok') = 'ok' AND coalesce(e.exit_code, 0) <> 0)
-                                OR (e.status IS NULL AND coalesce(e.is_error, false)))),
-                       (e.ts, e.seq)) AS ends_in_error
-        FROM events e SEMI JOIN s ON s.session_key = e.session_key
-        WHERE e.ts IS NOT NULL
-          AND e.kind IN ('user_prompt', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'api_error', 'interrupt')
-        GROUP BY e.session_key
-    ),
-    cost AS (
-        SELECT l.session_key, sum(l.cost_usd) AS cost_usd, count(*) FILTER (WHERE l.cost_usd IS NULL) AS unpriced_calls
-        FROM tl_llm_calls(NULL, NULL, p_agent, NULL, NULL, NULL) l SEMI JOIN s ON s.session_key = l.session_key
-        WHERE NOT l.is_synthetic
-        GROUP BY l.session_key
-    )
     SELECT
         s.session_key,
-        coalesce(lp.loops, 0) AS loops,
-        s.n_interrupts > 0 OR ti.session_key IS NOT NULL AS interrupted,
-        coalesce(le.ends_in_error, false) AS abandoned,
-        le.last_event_kind,
+        s.n_loops AS loops,
+        s.n_interrupts > 0 OR s.n_interrupted_tools > 0 AS interrupted,
+        s.is_abandoned AS abandoned,
+        s.last_event_kind,
         c.cost_usd,
         coalesce(c.unpriced_calls, 0) AS unpriced_calls
-    FROM s
-    LEFT JOIN loops lp USING (session_key)
-    LEFT JOIN tool_int ti USING (session_key)
-    LEFT JOIN last_ev le USING (session_key)
-    LEFT JOIN cost c USING (session_key);
+    FROM tl_sessions(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) s
+    LEFT JOIN tl_session_costs(p_agent) c USING (session_key);

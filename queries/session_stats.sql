@@ -37,9 +37,9 @@
 -- returns mean_fanout DOUBLE: subagents per spawning session
 -- returns max_fanout BIGINT: most subagents spawned by one session
 WITH x AS (
-    SELECT s.*, o.loops, o.interrupted, o.abandoned
-    FROM tl_sessions($since, $until, $agent, $model, $project, $include_subagents) s
-    JOIN tl_session_outcomes($since, $until, $agent, $model, $project, $include_subagents) o USING (session_key)
+    -- the outcomes of tl_session_outcomes, read straight from the stored columns (no cost needed)
+    SELECT *, n_loops AS loops, n_interrupts > 0 OR n_interrupted_tools > 0 AS interrupted, is_abandoned AS abandoned
+    FROM tl_sessions($since, $until, $agent, $model, $project, $include_subagents)
 ),
 g AS (
     SELECT

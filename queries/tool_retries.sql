@@ -21,23 +21,23 @@
 -- returns same_input_retries BIGINT: retries whose input is identical to the failed call's
 -- returns retry_ok BIGINT: retries with status ok
 -- returns retry_success_rate DOUBLE: retry_ok / retried
+
+-- the next call of the same tool is stored per call (tool_calls.next_same_tool_*); with a
+-- time window it counts only when it lies in the window too (it is the next call of the
+-- filtered set exactly then: calls are ordered by start time first)
 WITH c AS (
-    SELECT agent, model, tool_name, status,
-           lead(status) OVER w AS next_status,
-           hash(input_json) AS input_hash,
-           lead(hash(input_json)) OVER w AS next_input_hash,
-           lead(tool_call_key) OVER w AS next_key
+    SELECT agent, model, tool_name, status, next_same_tool_status, next_same_tool_same_input,
+           next_same_tool_status IS NOT NULL AND tl_in_window(next_same_tool_at, $since, $until) AS is_retried
     FROM tl_tool_calls($since, $until, $agent, NULL, $project, $tool, $include_subagents)
-    WINDOW w AS (PARTITION BY session_num, tool_name ORDER BY started_at, call_line_no, tool_call_id)
+    WHERE status = 'error' AND tl_match(model, $model)
 ),
 g AS (
     SELECT agent, model, tool_name,
            count(*) AS errors,
-           count(next_key) AS retried,
-           count(*) FILTER (WHERE next_key IS NOT NULL AND next_input_hash = input_hash) AS same_input_retries,
-           count(*) FILTER (WHERE next_status = 'ok') AS retry_ok
+           count(*) FILTER (WHERE is_retried) AS retried,
+           count(*) FILTER (WHERE is_retried AND next_same_tool_same_input) AS same_input_retries,
+           count(*) FILTER (WHERE is_retried AND next_same_tool_status = 'ok') AS retry_ok
     FROM c
-    WHERE status = 'error' AND tl_match(model, $model)
     GROUP BY ALL
 )
 SELECT agent, model, tool_name, errors, retried,

@@ -192,9 +192,28 @@ TOOL_CALLS = _schema(
         ("source_file", STR),
         ("call_line_no", I32),
         ("result_line_no", I32),
+        # per-call sequence facts (session call order: started_at, call_line_no, tool_call_id)
+        ("input_hash", pa.uint64()),
+        ("call_no", I32),
+        ("next_same_tool_at", TS),
+        ("next_same_tool_status", STR),
+        ("next_same_tool_same_input", BOOL),
+        ("repeat_run_no", I32),
     ],
     "tool_calls",
 )
+
+#: One human turn of a session (``sessions.turns``): a prompt and the agent activity until the next.
+TURN = pa.struct([
+    ("turn_no", I64),
+    ("started_at", TS),
+    ("ended_at", TS),
+    ("model", STR),
+    ("n_tool_calls", I64),
+    ("interrupted", BOOL),
+    ("duration_ms", F64),
+    ("human_wait_ms", F64),
+])
 
 SESSIONS = _schema(
     [
@@ -234,6 +253,12 @@ SESSIONS = _schema(
         ("cache_write_tokens", I64),
         ("reasoning_tokens", I64),
         ("source_files", pa.list_(STR)),
+        # outcomes and turns, computed once at derive time
+        ("n_interrupted_tools", I64),
+        ("n_loops", I64),
+        ("last_event_kind", STR),
+        ("is_abandoned", BOOL),
+        ("turns", pa.list_(TURN)),
     ],
     "sessions",
 )

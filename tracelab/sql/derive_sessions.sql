@@ -4,6 +4,10 @@
 --   title: a user-set title, else the agent's generated title, else a `summary` line whose
 --   leaf uuid belongs to this session (Claude writes other sessions' summaries into a file),
 --   else the first 120 characters of the first user prompt.
+--   Outcomes computed once here so the session queries read them instead of re-deriving them
+--   from events on every call: last_event_kind / is_abandoned (the last conversational event,
+--   by time then seq, and whether it is an error), n_interrupted_tools, n_loops (runs of >= 3
+--   identical consecutive tool calls, from tool_calls.repeat_run_no) and turns (see `turns`).
 WITH ev AS (
     SELECT
         session_key,
@@ -27,7 +31,14 @@ WITH ev AS (
         count(*) FILTER (WHERE kind = 'api_error') AS n_api_errors,
         count(*) FILTER (WHERE kind = 'compaction') AS n_compactions,
         list(DISTINCT source_file ORDER BY source_file) AS source_files,
-        bool_or(coalesce(is_sidechain, false)) AS any_sidechain
+        bool_or(coalesce(is_sidechain, false)) AS any_sidechain,
+        arg_max(kind, (ts, seq)) FILTER (WHERE ts IS NOT NULL AND kind IN ('user_prompt', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'api_error', 'interrupt')) AS last_event_kind,
+        arg_max(kind = 'api_error'
+                OR (kind = 'tool_result'
+                    AND (status = 'error'
+                         OR (coalesce(status, 'ok') = 'ok' AND coalesce(exit_code, 0) <> 0)
+                         OR (status IS NULL AND coalesce(is_error, false)))),
+                (ts, seq)) FILTER (WHERE ts IS NOT NULL AND kind IN ('user_prompt', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'api_error', 'interrupt')) AS ends_in_error
     FROM events
     GROUP BY session_key
 ),
@@ -78,6 +89,61 @@ tools AS (
     FROM tool_calls
     GROUP BY session_key
 ),
+loops AS (
+    SELECT session_key, count(*) AS n_loops
+    FROM (
+        SELECT session_key, repeat_run_no
+        FROM tool_calls
+        WHERE repeat_run_no IS NOT NULL
+        GROUP BY ALL
+        HAVING count(*) >= 3
+    )
+    GROUP BY session_key
+),
+-- Turns: a turn starts at a human prompt (kind user_prompt, ordered by time then seq) and runs
+-- until the next prompt of the session. Its activity is every model response (at its last
+-- line), tool call (at its result, else its start), API error and interrupt in
+-- [prompt, next prompt). Same definition as the Polars twin tracelab.metrics.latency.turns.
+prompts AS (
+    SELECT session_key, ts AS started_at,
+           row_number() OVER w AS turn_no,
+           lead(ts) OVER w AS next_at
+    FROM events
+    WHERE kind = 'user_prompt' AND ts IS NOT NULL
+    WINDOW w AS (PARTITION BY session_key ORDER BY ts, seq)
+),
+acts AS (
+    SELECT session_key, ts, model, 0 AS n_tool, false AS intr
+    FROM llm_calls WHERE ts IS NOT NULL
+    UNION ALL
+    SELECT session_key, coalesce(ended_at, started_at), NULL, 1, status = 'interrupted'
+    FROM tool_calls WHERE started_at IS NOT NULL
+    UNION ALL
+    SELECT session_key, ts, NULL, 0, kind = 'interrupt'
+    FROM events WHERE kind IN ('api_error', 'interrupt') AND ts IS NOT NULL
+),
+turn_rows AS (
+    SELECT p.session_key, p.turn_no, p.started_at,
+           max(a.ts) AS ended_at,
+           arg_max(a.model, a.ts) FILTER (WHERE a.model IS NOT NULL) AS model,
+           coalesce(sum(a.n_tool), 0)::BIGINT AS n_tool_calls,
+           coalesce(bool_or(a.intr), false) AS interrupted
+    FROM prompts p
+    LEFT JOIN acts a
+        ON a.session_key = p.session_key AND a.ts >= p.started_at AND (p.next_at IS NULL OR a.ts < p.next_at)
+    GROUP BY p.session_key, p.turn_no, p.started_at
+),
+turns AS (
+    SELECT session_key,
+           list({
+               'turn_no': turn_no, 'started_at': started_at, 'ended_at': ended_at, 'model': model,
+               'n_tool_calls': n_tool_calls, 'interrupted': interrupted,
+               'duration_ms': CASE WHEN ended_at >= started_at THEN (epoch_ms(ended_at) - epoch_ms(started_at))::DOUBLE END,
+               'human_wait_ms': CASE WHEN started_at >= prev_ended_at THEN (epoch_ms(started_at) - epoch_ms(prev_ended_at))::DOUBLE END
+           } ORDER BY turn_no) AS turns
+    FROM (SELECT *, lag(ended_at) OVER (PARTITION BY session_key ORDER BY turn_no) AS prev_ended_at FROM turn_rows)
+    GROUP BY session_key
+),
 spawn AS (
     SELECT subagent_session_key AS session_key, arg_min(tool_call_id, started_at) AS parent_tool_call_id
     FROM tool_calls
@@ -93,6 +159,8 @@ base AS (
         llm.* EXCLUDE (session_key),
         primary_models.primary_model,
         tools.* EXCLUDE (session_key),
+        loops.n_loops,
+        turns.turns,
         spawn.parent_tool_call_id AS parent_tool_call_id_spawn
     FROM ev
     LEFT JOIN warm w USING (session_key)
@@ -100,6 +168,8 @@ base AS (
     LEFT JOIN llm USING (session_key)
     LEFT JOIN primary_models USING (session_key)
     LEFT JOIN tools USING (session_key)
+    LEFT JOIN loops USING (session_key)
+    LEFT JOIN turns USING (session_key)
     LEFT JOIN spawn USING (session_key)
 ),
 children AS (
@@ -149,6 +219,11 @@ SELECT
     coalesce(b.cache_read_tokens, 0) AS cache_read_tokens,
     coalesce(b.cache_write_tokens, 0) AS cache_write_tokens,
     coalesce(b.reasoning_tokens, 0) AS reasoning_tokens,
-    b.source_files
+    b.source_files,
+    coalesce(b.n_interrupted_tools, 0) AS n_interrupted_tools,
+    coalesce(b.n_loops, 0) AS n_loops,
+    b.last_event_kind,
+    coalesce(b.ends_in_error, false) AS is_abandoned,
+    coalesce(b.turns, []) AS turns
 FROM base b
 LEFT JOIN children c USING (session_key)
