@@ -3,16 +3,11 @@
 --   status is error / user_rejected / interrupted (one row per call, located at its result
 --   line), model API errors, user interrupts, hook errors and blocks, and usage-limit notices.
 --   `source` says where the row came from (tool | api | interrupt | hook | system); `ord` is
---   the event's position in its session (ts, then file, then line order).
+--   the failure's position among its session's failures in event order (the event's ts, then
+--   file, then line order; rows with no event of their own last, by key). Only the failure
+--   events are ranked, never the whole events table.
 --   Parameters: $limit_re (regex for usage/rate-limit notices in system lines).
-WITH positions AS (
-    SELECT
-        session_key,
-        event_key,
-        row_number() OVER (PARTITION BY session_key ORDER BY ts NULLS LAST, source_file, seq) AS ord
-    FROM events
-),
-results AS (
+WITH results AS (
     SELECT * EXCLUDE (rn) FROM (
         SELECT
             e.event_key, e.session_key, e.tool_call_id, e.ts, e.source_file, e.line_no, e.text, e.native_type,
@@ -72,14 +67,29 @@ fails AS (
     SELECT * FROM tool_fail
     UNION ALL
     SELECT * FROM event_fail
+),
+-- where each failure's own event sits (a tool failure without a result event has none)
+located AS (
+    SELECT f.*, e.ts AS e_ts, e.source_file AS e_file, e.seq AS e_seq, e.event_key IS NOT NULL AS has_event
+    FROM fails f
+    LEFT JOIN (
+        SELECT session_key, event_key, ts, source_file, seq FROM events
+        WHERE event_key IN (SELECT event_key FROM fails)
+    ) e USING (session_key, event_key)
+),
+ranked AS (
+    SELECT *, row_number() OVER (
+        PARTITION BY session_key
+        ORDER BY has_event DESC, e_ts NULLS LAST, e_file, e_seq, event_key
+    ) AS ord
+    FROM located
 )
 SELECT
     f.source, f.event_key, f.tool_call_key, f.tool_call_id, f.session_key, f.agent, f.tool_name, f.ts,
-    f.source_file, f.line_no, p.ord, f.status, f.text, f.native_type,
+    f.source_file, f.line_no, f.ord, f.status, f.text, f.native_type,
     coalesce(f.model, s.primary_model) AS model,
     s.session_id,
     coalesce(s.is_warmup, false) AS is_warmup
-FROM fails f
-LEFT JOIN positions p USING (session_key, event_key)
+FROM ranked f
 LEFT JOIN sessions s USING (session_key)
-ORDER BY f.session_key, p.ord NULLS LAST, f.event_key
+ORDER BY f.session_key, f.ord, f.event_key
