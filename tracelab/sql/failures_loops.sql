@@ -4,18 +4,21 @@
 --   at the run's first call; `run_length` calls, `n_failed` of them not ok.
 --   Parameters: $min_run.
 WITH call_seq AS (
-    SELECT * EXCLUDE (rn) FROM (
-        SELECT e.session_key, e.tool_call_id, e.event_key AS call_event_key, e.seq AS call_seq,
-               row_number() OVER (PARTITION BY e.session_key, e.tool_call_id ORDER BY e.seq, e.source_file) AS rn
-        FROM events e
-        WHERE e.kind = 'tool_call' AND e.tool_call_id IS NOT NULL
-    ) WHERE rn = 1
+    -- the first call row of each (session, tool_call_id): an aggregate, not a window
+    SELECT
+        e.session_key, e.tool_call_id,
+        arg_min(e.event_key, {'seq': e.seq, 'file': e.source_file}) AS call_event_key,
+        min(e.seq) AS call_seq
+    FROM events e
+    WHERE e.kind = 'tool_call' AND e.tool_call_id IS NOT NULL
+    GROUP BY ALL
 ),
 calls AS (
     SELECT
-        t.*,
+        t.tool_call_key, t.tool_call_id, t.session_key, t.agent, t.model, t.tool_name, t.started_at, t.source_file,
+        t.call_line_no, t.status, t.is_sidechain,
         cs.call_event_key,
-        md5(coalesce(t.tool_name, '') || chr(31) || coalesce(t.input_json, '')) AS sig,
+        t.input_hash AS sig,  -- hash of (tool name, input), stored by the derive step
         row_number() OVER (
             PARTITION BY t.session_key, t.is_sidechain
             ORDER BY t.started_at NULLS LAST, t.source_file, cs.call_seq NULLS LAST, t.call_line_no, t.tool_call_key

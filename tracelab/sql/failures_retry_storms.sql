@@ -6,16 +6,18 @@
 --   One row per storm, located at its first failure; `run_length` failures.
 --   Parameters: $min_run.
 WITH call_seq AS (
-    SELECT * EXCLUDE (rn) FROM (
-        SELECT e.session_key, e.tool_call_id, e.event_key AS call_event_key, e.seq AS call_seq,
-               row_number() OVER (PARTITION BY e.session_key, e.tool_call_id ORDER BY e.seq, e.source_file) AS rn
-        FROM events e
-        WHERE e.kind = 'tool_call' AND e.tool_call_id IS NOT NULL
-    ) WHERE rn = 1
+    -- the first call row of each (session, tool_call_id): an aggregate, not a window
+    SELECT
+        e.session_key, e.tool_call_id,
+        arg_min(e.event_key, {'seq': e.seq, 'file': e.source_file}) AS call_event_key,
+        min(e.seq) AS call_seq
+    FROM events e
+    WHERE e.kind = 'tool_call' AND e.tool_call_id IS NOT NULL
+    GROUP BY ALL
 ),
 calls AS (
     SELECT
-        t.*,
+        t.tool_call_key, t.tool_call_id, t.session_key, t.tool_name, t.status, t.is_sidechain,
         cs.call_event_key,
         t.status = 'error' AS failed,
         coalesce(t.tool_name, '') || chr(31) || CAST(t.status = 'error' AS VARCHAR) AS sig,
