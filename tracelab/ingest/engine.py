@@ -500,7 +500,7 @@ def _existing_keys(wh: Warehouse, snap: Snapshot) -> set[str]:
         return set()
     import duckdb
 
-    con = duckdb.connect()
+    con = duckdb.connect(config={"enable_progress_bar": False})
     try:
         rel = con.sql(
             "SELECT DISTINCT line_key FROM read_parquet($files) WHERE line_key IS NOT NULL",
