@@ -132,7 +132,8 @@ def rebuild_in_snapshot(wh: Warehouse, snap: Snapshot, batch: str) -> None:
     """
     from tracelab.store.derive import MEMORY_LIMIT
 
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
         _register(con, wh, snap)
@@ -182,7 +183,8 @@ def load(warehouse: str | os.PathLike | Warehouse) -> Failures:
         return Failures(members, clusters, sess, True, wh, snap)
     from tracelab.store.derive import MEMORY_LIMIT
 
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
         _register(con, wh, snap)
@@ -366,7 +368,8 @@ def show(warehouse: str | os.PathLike | Warehouse | Failures, cluster_id: str, *
     mem = f.members.filter(pl.col("cluster_id") == cid).sort("ts", "source_file", "line_no", "event_key", nulls_last=True)
     picks = mem.unique(subset=["session_key"], keep="first", maintain_order=True).head(exemplars)
     out = []
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         _register(con, f.warehouse, f.snapshot)
         q = sql_text("failures_context_window")

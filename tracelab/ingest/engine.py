@@ -500,7 +500,8 @@ def _existing_keys(wh: Warehouse, snap: Snapshot) -> set[str]:
         return set()
     import duckdb
 
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         rel = con.sql(
             "SELECT DISTINCT line_key FROM read_parquet($files) WHERE line_key IS NOT NULL",
