@@ -55,7 +55,7 @@ from tracelab.store.warehouse import Snapshot, Warehouse  # noqa: E402
 
 KEY_COLS = ("session_key", "event_key", "llm_call_key", "tool_call_key", "parent_session_key", "spawned_session_key",
             "subagent_session_key", "forked_from", "session_id")
-TS_COLS = ("ts", "request_ts", "started_at", "ended_at")
+TS_COLS = ("ts", "request_ts", "started_at", "ended_at", "next_same_tool_at")
 
 
 # --------------------------------------------------------------------------------------
@@ -88,6 +88,9 @@ def _replica_sql(con, table: str, files: list[str], i: int, shift_days: int) -> 
             exprs.append(f"CASE WHEN {c} IS NULL THEN NULL ELSE {c} || '~r{i}' END AS {c}")
         elif c in TS_COLS:
             exprs.append(f"{c} + {shift} AS {c}")
+        elif c == "turns":  # sessions.turns: list of structs with two timestamps
+            exprs.append(f"list_transform(turns, lambda t: struct_update(t, started_at := t.started_at + {shift}, "
+                         f"ended_at := t.ended_at + {shift})) AS turns")
         elif c == "date":
             exprs.append(f"CAST({anchor} + {shift} AS DATE) AS date")
         elif c == "month":

@@ -63,18 +63,9 @@ END;
 CREATE OR REPLACE MACRO tl_is_shell(tool) AS
     tool IN ('Bash', 'BashOutput', 'bash', 'shell', 'exec_command', 'local_shell', 'shell_command', 'container.exec');
 
--- Error text reduced to a message template: first non-blank line, tool-use wrapper tags
--- removed, numbers -> N, long hex ids -> H, quoted strings -> '…', at most 160 characters.
-CREATE OR REPLACE MACRO tl_error_template(txt) AS left(trim(
-    regexp_replace(
-    regexp_replace(
-    regexp_replace(
-    regexp_replace(
-        coalesce(regexp_extract(regexp_replace(txt, '</?tool_use_error>', '', 'g'), '^\s*([^\n]*\S)', 1), ''),
-        '''[^'']*''|"[^"]*"|`[^`]*`', '''…''', 'g'),
-        '\b[0-9a-f]{8,}\b', 'H', 'gi'),
-        '[0-9]+', 'N', 'g'),
-        '\s+', ' ', 'g')), 160);
+-- tl_error_template(txt) (error text -> message template) is defined in
+-- tracelab/sql/derive_macros.sql: the derive step stores it per failed call
+-- (tool_calls.error_message), and tracelab.query.install installs the same file here.
 
 -- Wilson score interval for k successes out of n (z = 1.96 gives 95 %). NULL when n = 0;
 -- exactly 0 / 1 at k = 0 / k = n (the formula leaves rounding dust there).

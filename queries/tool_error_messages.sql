@@ -1,7 +1,8 @@
 -- name: tool_error_messages
 -- description: The most frequent error messages per tool. Each failed, rejected or
---   interrupted call's error text is reduced to a template (tl_error_template: first line,
---   numbers -> N, long hex ids -> H, quoted strings -> '…'), then counted per agent x tool.
+--   interrupted call's error text is reduced to a template (tool_calls.error_message, stored
+--   by the derive step with tl_error_template: first line, numbers -> N, long hex ids -> H,
+--   quoted strings -> '…'), then counted per agent x tool.
 -- param since TIMESTAMP = NULL: window start on started_at, inclusive (UTC)
 -- param until TIMESTAMP = NULL: window end, exclusive
 -- param agent VARCHAR = NULL: only this agent
@@ -21,7 +22,7 @@
 -- returns example VARCHAR: one raw message (first 300 characters)
 WITH e AS (
     SELECT agent, tool_name, status, session_key, started_at, error_text,
-           tl_error_template(error_text) AS message
+           error_message AS message
     FROM tl_tool_calls($since, $until, $agent, $model, $project, $tool, $include_subagents)
     WHERE status IN ('error', 'user_rejected', 'interrupted')
 ),

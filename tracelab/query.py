@@ -372,12 +372,15 @@ def install(con: "duckdb.DuckDBPyConnection") -> None:
     """Install the shared macros and the price table on a catalog connection.
 
     Called at the end of :func:`tracelab.catalog.connect`. Idempotent (``CREATE OR REPLACE``).
+    The macros the derive step shares (``tracelab/sql/derive_macros.sql``) go in first.
     """
     from tracelab.pricing import price_table
+    from tracelab.store.derive import install_macros
 
     con.register("_tl_prices_arrow", price_table())
     con.execute("CREATE OR REPLACE TEMP TABLE tl_prices AS SELECT * FROM _tl_prices_arrow")
     con.unregister("_tl_prices_arrow")
+    install_macros(con)
     con.execute(sql_text(MACROS_FILE))
 
 

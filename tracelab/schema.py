@@ -180,6 +180,7 @@ TOOL_CALLS = _schema(
         ("status", STR),
         ("is_error", BOOL),
         ("error_text", STR),
+        ("error_message", STR),
         ("exit_code", I32),
         ("started_at", TS),
         ("ended_at", TS),

@@ -11,6 +11,8 @@
 --   next_same_tool_* = the next call of the same tool in the session (tool_retries);
 --   repeat_run_no = call_no of the first call of the run of identical consecutive calls
 --   (same tool and input hash) the call belongs to, NULL when it repeats neither neighbour.
+--   error_message = tl_error_template(error_text) (tracelab/sql/derive_macros.sql) of a call
+--   that is not ok.
 -- Memory and speed: the first call / result row per (session, tool_call_id) is picked by its
 -- event_key in one narrow aggregate over the tool rows; everything the windows and the
 -- status need is joined in by that key from narrow projections; the wide texts (input JSON,
@@ -114,6 +116,7 @@ SELECT
     n.status_final AS status,
     n.status_final IN ('error', 'user_rejected', 'interrupted') AS is_error,
     CASE WHEN n.status_final IN ('error', 'user_rejected', 'interrupted') THEN left(r.text, 4096) END AS error_text,
+    CASE WHEN n.status_final IN ('error', 'user_rejected', 'interrupted') THEN tl_error_template(left(r.text, 4096)) END AS error_message,
     n.exit_code_final::INTEGER AS exit_code,
     n.ts AS started_at,
     coalesce(n.r_ts, n.m_last_ts) AS ended_at,

@@ -27,6 +27,12 @@ def sql_text(name: str) -> str:
     return resources.files("tracelab.sql").joinpath(f"{name}.sql").read_text()
 
 
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The macros the derived columns are computed with (``derive_macros.sql``); the query
+    library installs them too, so a stored value and the same value computed by a query agree."""
+    con.execute(sql_text("derive_macros"))
+
+
 def _files_list(files: list[str]) -> str:
     # CREATE VIEW cannot take parameters; paths are quoted as SQL string literals
     return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
@@ -37,6 +43,7 @@ def derive_connection(wh: Warehouse, snap: Snapshot) -> duckdb.DuckDBPyConnectio
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = false")
+    install_macros(con)
     tmp = wh.root / ".duckdb_tmp"
     con.execute(f"SET temp_directory = '{str(tmp).replace(chr(39), chr(39) * 2)}'")
     files = [str(p) for p in wh.files_of("events", snap)]
