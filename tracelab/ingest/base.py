@@ -35,11 +35,61 @@ _ROW_TYPE = pa.struct([f for f in S.EVENTS if f.name in _EVENT_COL_SET])
 _CHECK_TYPE = pa.struct([f for f in _ROW_TYPE if f.type != S.STR])
 
 
+#: epoch seconds of "YYYY-MM-DDTHH:MM" prefixes already seen (False: not a valid prefix)
+_MINUTES: dict[str, int | bool] = {}
+
+
+def _minute_base(prefix: str) -> int | bool:
+    try:
+        dt = _dt.datetime.fromisoformat(prefix)
+    except ValueError:
+        base: int | bool = False
+    else:
+        if dt.tzinfo is not None:  # cannot happen for this shape; keep the slow path honest
+            base = False
+        else:
+            delta = dt.replace(tzinfo=_dt.timezone.utc) - _EPOCH
+            base = delta.days * 86400 + delta.seconds
+    if len(_MINUTES) > 200_000:
+        _MINUTES.clear()
+    _MINUTES[prefix] = base
+    return base
+
+
+def _fast_ts(s: str) -> int | None:
+    """``YYYY-MM-DDTHH:MM:SS.mmmZ`` (what Claude Code, Codex and pi write) to epoch ms, or
+    None when ``s`` has any other shape (the caller then takes the general path).
+
+    The minute prefix is parsed once by ``fromisoformat`` and cached; seconds and
+    milliseconds are added as integers. The result is computed with the same float steps as
+    ``int(datetime.timestamp() * 1000)`` (exact microseconds / 10**6, then * 1000,
+    truncated), so it is identical to the general path for every input it accepts."""
+    if len(s) != 24 or s[23] != "Z" or s[19] != "." or s[16] != ":" or s[13] != ":" or s[10] != "T" or not s.isascii():
+        return None
+    prefix = s[:16]
+    base = _MINUTES.get(prefix)
+    if base is None:
+        base = _minute_base(prefix)
+    if base is False:
+        return None
+    sec, ms = s[17:19], s[20:23]
+    if not (sec.isdigit() and ms.isdigit()):
+        return None
+    secs = int(sec)
+    if secs > 59:
+        return None
+    us = (base + secs) * 1_000_000 + int(ms) * 1000
+    return int(us / 1_000_000 * 1000)
+
+
 def parse_ts(value: Any) -> int | None:
     """ISO-8601 string (or epoch seconds/ms number) to epoch milliseconds, UTC. None if unusable."""
     if isinstance(value, str):
         if not value:
             return None
+        fast = _fast_ts(value)
+        if fast is not None:
+            return fast
         try:
             dt = _dt.datetime.fromisoformat(value)
         except ValueError:
@@ -76,12 +126,29 @@ def shrink(obj: Any, limit: int = 256) -> Any:
             return {"$truncated_bytes": len(obj.encode("utf-8", "surrogatepass"))}
         return obj
     if isinstance(obj, dict):
-        return {k: shrink(v, limit) for k, v in obj.items()}
+        return _shrink_dict(obj, limit)
     if isinstance(obj, list):
         if len(obj) > 50:
             return {"$list_len": len(obj), "head": [shrink(v, limit) for v in obj[:5]]}
         return [shrink(v, limit) for v in obj]
     return obj
+
+
+_SCALARS = (int, float, bool, type(None))
+
+
+def _shrink_dict(obj: dict, limit: int) -> dict:
+    """:func:`shrink` of a dict; short strings and numbers (most values) are copied without
+    a call per value."""
+    out = {}
+    for k, v in obj.items():
+        if isinstance(v, str):
+            out[k] = v if len(v) <= limit else {"$truncated_bytes": len(v.encode("utf-8", "surrogatepass"))}
+        elif isinstance(v, _SCALARS):
+            out[k] = v
+        else:
+            out[k] = shrink(v, limit)
+    return out
 
 
 def file_end(path: str | os.PathLike, end_offset: int, end_line: int) -> tuple[int, int]:

@@ -33,14 +33,14 @@ _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 INTERRUPT_PREFIX = "[Request interrupted by user"
 
 #: Envelope fields consumed into columns; anything else on a line goes to ``extra``.
-_ENVELOPE = {
+_ENVELOPE = frozenset({
     "type", "subtype", "uuid", "parentUuid", "logicalParentUuid", "isSidechain", "userType", "cwd",
     "gitBranch", "sessionId", "version", "timestamp", "agentId", "message", "requestId", "isMeta",
     "isApiErrorMessage", "toolUseResult", "slug", "entrypoint", "permissionMode", "promptId",
     "sourceToolAssistantUUID", "isCompactSummary", "isVisibleInTranscriptOnly", "content", "level",
     "summary", "leafUuid", "data", "toolUseID", "parentToolUseID", "durationMs", "error",
     "thinkingMetadata", "todos", "attachment", "costUSD",
-}
+})
 
 #: Tool results that mean the user (or the permission system) declined the call.
 _REJECT_MARKERS = (
@@ -68,6 +68,10 @@ _BOOKKEEPING = {
     "atis-latch",
 }
 _TITLE_TYPES = {"ai-title": "aiTitle", "custom-title": "customTitle"}
+
+
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
 
 
 def _version_tuple(v: str | None) -> tuple[int, ...]:
@@ -140,19 +144,19 @@ def _block_text(content: Any) -> tuple[str, int]:
     return "\n".join(parts), images
 
 
+def _count(v: Any) -> int | None:
+    return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
 def _tokens(usage: Any) -> tuple[Any, Any, Any, Any]:
     if not isinstance(usage, dict):
         return None, None, None, None
-
-    def num(key: str) -> int | None:
-        v = usage.get(key)
-        return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
+    get = usage.get
     return (
-        num("input_tokens"),
-        num("output_tokens"),
-        num("cache_read_input_tokens"),
-        num("cache_creation_input_tokens"),
+        _count(get("input_tokens")),
+        _count(get("output_tokens")),
+        _count(get("cache_read_input_tokens")),
+        _count(get("cache_creation_input_tokens")),
     )
 
 
@@ -250,40 +254,54 @@ class ClaudeParser:
 
     # ------------------------------------------------------------------ dispatch
     def _handle(self, d: dict, line: RawLine) -> str | None:
-        t = d.get("type")
+        # every envelope field is read once into a local (this runs for every line)
+        get = d.get
+        t = get("type")
         if t is not None and not isinstance(t, str):
             return f"field 'type' has wrong type {type(t).__name__}"
-        if t is None and isinstance(d.get("message"), dict) and d["message"].get("role") in ("user", "assistant"):
+        msg = get("message")
+        if t is None and isinstance(msg, dict) and msg.get("role") in ("user", "assistant"):
             # very old / exported lines carry no `type`: the message role says what they are
-            t = d["message"]["role"]
-        raw_ts = d.get("timestamp")
+            t = msg["role"]
+        raw_ts = get("timestamp")
         if raw_ts is not None and not isinstance(raw_ts, str):
             return f"field 'timestamp' has wrong type {type(raw_ts).__name__}"
         ts = parse_ts(raw_ts) if raw_ts else None
         bad_ts = raw_ts if raw_ts and ts is None else None  # kept in extra, the line stays
-        uuid = d.get("uuid")
+        uuid = get("uuid")
         if uuid is not None and not isinstance(uuid, str):
             return f"field 'uuid' has wrong type {type(uuid).__name__}"
-        if t in ("user", "assistant") and not isinstance(d.get("message"), dict):
-            return f"field 'message' of a {t} line has wrong type {type(d.get('message')).__name__}"
+        if t in ("user", "assistant") and not isinstance(msg, dict):
+            return f"field 'message' of a {t} line has wrong type {type(msg).__name__}"
         if ts is not None:
             self.last_ts = ts
             if self.first_ts is None or ts < self.first_ts:
                 self.first_ts = ts
-        version = d.get("version") if isinstance(d.get("version"), str) else None
+        version = get("version")
+        if not isinstance(version, str):
+            version = None
         if version:
             self.version = version
-        if t == "progress" and isinstance(d.get("data"), dict) and d["data"].get("type") == "agent_progress":
-            return self._agent_progress(d, line, ts)
+        if t == "progress":
+            data = get("data")
+            if isinstance(data, dict) and data.get("type") == "agent_progress":
+                return self._agent_progress(d, line, ts)
         key, sid, agent_id, side = self._session_key(d, uuid)
-        parent_uuid = d.get("parentUuid") if isinstance(d.get("parentUuid"), str) else None
-        if t == "system" and d.get("subtype") == "compact_boundary" and isinstance(d.get("logicalParentUuid"), str):
+        parent_uuid = get("parentUuid")
+        if not isinstance(parent_uuid, str):
+            parent_uuid = None
+        subtype = get("subtype")
+        if t == "system" and subtype == "compact_boundary" and isinstance(get("logicalParentUuid"), str):
             parent_uuid = d["logicalParentUuid"]
-        extra_keys = [k for k in d if k not in _ENVELOPE]
-        extra_obj = {k: d[k] for k in extra_keys}
-        if bad_ts is not None:
-            extra_obj["$unparsed_timestamp"] = bad_ts
-        extra = dumps(shrink(extra_obj)) if extra_obj else None
+        if bad_ts is None and d.keys() <= _ENVELOPE:  # the usual line: nothing for extra
+            extra = None
+        else:
+            extra_obj = {k: v for k, v in d.items() if k not in _ENVELOPE}
+            if bad_ts is not None:
+                extra_obj["$unparsed_timestamp"] = bad_ts
+            extra = dumps(shrink(extra_obj)) if extra_obj else None
+        cwd = get("cwd")
+        git_branch = get("gitBranch")
         base = {
             "session_key": key,
             "agent": AGENT,
@@ -295,13 +313,13 @@ class ClaudeParser:
             "session_id": sid,
             "subagent_id": agent_id,
             "is_sidechain": side,
-            "is_meta": d.get("isMeta") is True,
+            "is_meta": get("isMeta") is True,
             "agent_version": version or self.version,
-            "cwd": d.get("cwd") if isinstance(d.get("cwd"), str) else None,
-            "git_branch": d.get("gitBranch") if isinstance(d.get("gitBranch"), str) else None,
+            "cwd": cwd if isinstance(cwd, str) else None,
+            "git_branch": git_branch if isinstance(git_branch, str) else None,
             "line_bytes": len(line.raw),
             "extra": extra,
-            "native_type": t if not d.get("subtype") else f"{t}/{d.get('subtype')}",
+            "native_type": t if not subtype else f"{t}/{subtype}",
         }
         if agent_id and sid:
             base["parent_session_key"] = f"claude:{sid}"
@@ -361,9 +379,10 @@ class ClaudeParser:
     # ------------------------------------------------------------------ line types
     def _assistant(self, d: dict, base: dict, ek: str) -> str | None:
         msg = d["message"]
-        model = msg.get("model") if isinstance(msg.get("model"), str) else None
-        mid = msg.get("id") if isinstance(msg.get("id"), str) else None
-        rid = d.get("requestId") if isinstance(d.get("requestId"), str) else None
+        mget = msg.get
+        model = _str(mget("model"))
+        mid = _str(mget("id"))
+        rid = _str(d.get("requestId"))
         is_api_error = d.get("isApiErrorMessage") is True
         synthetic = model == "<synthetic>" or is_api_error
         if mid:
@@ -374,10 +393,11 @@ class ClaudeParser:
             call_key = f"claude:req:{rid}"
         else:
             call_key = f"claude:line:{ek}"
-        usage = msg.get("usage")
+        usage = mget("usage")
         inp, out, cr, cw = _tokens(usage)
-        speed = usage.get("speed") if isinstance(usage, dict) and isinstance(usage.get("speed"), str) else None
-        stop = msg.get("stop_reason") if isinstance(msg.get("stop_reason"), str) else None
+        speed = _str(usage.get("speed")) if isinstance(usage, dict) else None
+        stop = _str(mget("stop_reason"))
+        cost = d.get("costUSD")
         common = {
             **base,
             "role": "assistant",
@@ -393,9 +413,9 @@ class ClaudeParser:
             "cache_write_tokens": cw,
             "stop_reason": stop,
             "speed": speed,
-            "cost_usd": d.get("costUSD") if isinstance(d.get("costUSD"), (int, float)) and not isinstance(d.get("costUSD"), bool) else None,
+            "cost_usd": cost if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
         }
-        content = msg.get("content")
+        content = mget("content")
         if isinstance(content, str):
             content = [{"type": "text", "text": content}]
         if not isinstance(content, list) or not content:
