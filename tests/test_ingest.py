@@ -254,6 +254,28 @@ def test_whole_json_document_is_refused_with_a_reason(tmp_path):
     assert len(s.skipped) == 1 and "single JSON dict document, not a JSONL session file" in s.skipped[0]
 
 
+def test_directory_files_of_no_agent_are_skipped_not_counted(tmp_path, claude_samples):
+    """Agents are detected by the parser processes; a file that matches none is reported as
+    skipped (an empty one silently), is not an input, and alone never causes a commit."""
+    d = tmp_path / "mixed"
+    d.mkdir()
+    src = sorted(claude_samples.rglob("*.jsonl"))[0]
+    shutil.copyfile(src, d / "a.jsonl")
+    (d / "notes.jsonl").write_text('{"hello": "world"}\n')
+    (d / "empty.jsonl").write_text("")
+    wh = tmp_path / "wh"
+    s = ingest([str(d)], wh, jobs=1)
+    assert s.files_seen == 1 and s.files_parsed == 1 and s.agents == {"claude": 1}
+    assert s.bytes_parsed == src.stat().st_size
+    assert s.skipped == [f"{d / 'notes.jsonl'}: content matches no known agent format"]
+    version = json.loads((wh / "_snapshot.json").read_text())["version"]
+    (d / "more.jsonl").write_text('{"still": "not a session"}\n')
+    s = ingest([str(d)], wh, jobs=1, use_cache=False)
+    assert s.files_parsed == 0 and s.files_unchanged == 1 and s.files_seen == 1 and len(s.skipped) == 2
+    assert json.loads((wh / "_snapshot.json").read_text())["version"] == version  # nothing committed
+    assert s.rows["events"] > 0
+
+
 def test_no_paths_discovers_all_three_default_locations(tmp_path, monkeypatch, claude_samples):
     from conftest import SAMPLES
 

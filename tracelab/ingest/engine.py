@@ -53,7 +53,7 @@ class IngestError(Exception):
 @dataclass
 class FileTask:
     path: str
-    agent: str
+    agent: str | None  # None: detect in the worker
     mode: str  # full | append | reparse (an append the adapter turned into a full parse)
     start_offset: int = 0
     start_line: int = 0
@@ -70,11 +70,14 @@ def resolve_inputs(
     sources: list[dict] | None = None,
     known: dict[str, str] | None = None,
     skipped_paths: list[str] | None = None,
-) -> list[tuple[Path, registry.Adapter]]:
+    defer_detection: bool = False,
+) -> list[tuple[Path, registry.Adapter | None]]:
     """Expand files, directories and globs into (file, adapter) pairs; with no paths, every
     adapter's default locations. Content decides the agent unless ``agent`` is given.
     ``*.jsonl`` files inside a directory whose content matches no adapter are listed in
-    ``skipped`` (a file named explicitly is always ingested)."""
+    ``skipped`` (a file named explicitly is always ingested). With ``defer_detection`` a new
+    file found in a directory comes back with adapter None: the parser process reads its head
+    (in parallel) and skips it there if it matches no adapter."""
     ads = registry.adapters()
     forced = registry.get(agent) if agent else None
     out: dict[Path, registry.Adapter] = {}
@@ -103,7 +106,11 @@ def resolve_inputs(
                     # resolve() stats every path component; only links need it
                     rf = f.resolve() if f.is_symlink() else root / f.relative_to(p)
                     # a file already in the manifest keeps its agent: no need to read its head
-                    ad = forced or (ads.get(known[str(rf)]) if known and str(rf) in known else None) or registry.detect(f)
+                    ad = forced or (ads.get(known[str(rf)]) if known and str(rf) in known else None)
+                    if ad is None and defer_detection:
+                        out.setdefault(rf, None)
+                        continue
+                    ad = ad or registry.detect(f)
                     if ad is not None:
                         out.setdefault(rf, ad)
                     elif skipped is not None and f.stat().st_size > 0:
@@ -176,6 +183,8 @@ class BatchOutcome:
     parts: list[str]
     errors: list[str]
     nbytes: int
+    #: files whose content matched no adapter: (path, message); an empty one has no message
+    skipped: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 def finalize_events(t: pa.Table, mtime_ns: int, line_keys: dict[int, str]) -> pa.Table:
@@ -209,8 +218,15 @@ def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcom
     outs: list[FileOutcome] = []
     errors: list[str] = []
     nbytes = 0
+    skipped: list[tuple[str, str | None]] = []
     for task in tasks:
         nbytes += task.size - task.start_offset
+        if task.agent is None:
+            det = registry.detect(task.path)
+            if det is None:
+                skipped.append((task.path, f"{task.path}: content matches no known agent format" if task.size > 0 else None))
+                continue
+            task.agent = det.name
         ad = registry.get(task.agent)
         try:
             res = ad.parse(task.path, task.start_offset, task.start_line, task.state)
@@ -253,7 +269,7 @@ def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcom
         parts = [_stage(wh, batch_tbl, f"{batch_id}-w{idx:05d}")]
         for o in outs:
             o.stage = parts[0]
-    return BatchOutcome(outs, parts, errors, nbytes)
+    return BatchOutcome(outs, parts, errors, nbytes, skipped)
 
 
 # ---------------------------------------------------------------------------------- staging
@@ -354,7 +370,7 @@ def ingest(
         manifest = {r["path"]: r for r in files_tbl.to_pylist()}
         known = {p: r["agent"] for p, r in manifest.items()}
         skipped_paths: list[str] = []
-        inputs = resolve_inputs(paths, agent, summary.skipped, summary.sources, known, skipped_paths)
+        inputs = resolve_inputs(paths, agent, summary.skipped, summary.sources, known, skipped_paths, defer_detection=True)
         summary.files_seen = len(inputs)
         stats: dict[str, tuple[int, int]] = {}
         policy = getattr(redactor, "policy_id", None) if redactor is not None else None
@@ -365,6 +381,9 @@ def ingest(
             st = os.stat(sp)
             stats[sp] = (st.st_size, st.st_mtime_ns)
             prev = manifest.get(sp)
+            if ad is None:  # new file, agent detected by the worker that parses it
+                tasks.append(FileTask(sp, None, "full", 0, 0, None, st.st_size, st.st_mtime_ns))
+                continue
             same_version = prev is not None and prev["parser_version"] == ad.parser_version and prev["schema_version"] == S.SCHEMA_VERSION and prev.get("redaction_policy") == policy
             if prev is not None and same_version and prev["size_bytes"] == st.st_size and prev["mtime_ns"] == st.st_mtime_ns:
                 summary.files_unchanged += 1
@@ -387,13 +406,21 @@ def ingest(
         if tasks:
             batch_id = wh.new_batch_id()
             shutil.rmtree(wh.root / STAGING, ignore_errors=True)  # left by a killed ingest
-            outcomes, staged, workers = _run_parsers(wh, batch_id, tasks, jobs, progress, summary, redactor)
+            outcomes, staged, workers, not_sessions = _run_parsers(wh, batch_id, tasks, jobs, progress, summary, redactor)
+            # files the workers found to match no adapter are not inputs (as if detected here)
+            summary.files_seen -= len(not_sessions)
+            for path, message in sorted(not_sessions):
+                stats.pop(path, None)
+                skipped_paths.append(path)
+                if message:
+                    summary.skipped.append(message)
             try:
-                _commit(wh, snap, manifest, batch_id, outcomes, staged, removed_paths, summary, policy, workers)
+                if outcomes or removed_paths:
+                    _commit(wh, snap, manifest, batch_id, outcomes, staged, removed_paths, summary, policy, workers)
             finally:
                 workers.close()
                 shutil.rmtree(wh.root / STAGING, ignore_errors=True)
-        else:
+        if not summary.rows:
             summary.rows = _row_counts(wh, snap)
         unchanged.record(wh.root, req, dirs, stats, skipped_paths, summary, snap.version)
     summary.seconds = time.perf_counter() - t0
@@ -453,7 +480,7 @@ def _stop_forkserver() -> None:
         pass
 
 
-def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int | None, progress, summary: IngestSummary, redactor) -> tuple[list[FileOutcome], list[str], _Workers]:
+def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int | None, progress, summary: IngestSummary, redactor) -> tuple[list[FileOutcome], list[str], _Workers, list[tuple[str, str | None]]]:
     jobs = jobs or min(os.cpu_count() or 1, 8)
     total_bytes = sum(t.size - t.start_offset for t in tasks)
     batches = _batches(tasks, jobs)
@@ -463,6 +490,7 @@ def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int 
     done = 0
     outcomes: list[FileOutcome] = []
     parts: list[str] = []
+    not_sessions: list[tuple[str, str | None]] = []
 
     def handle(bo: BatchOutcome) -> None:
         nonlocal done
@@ -473,6 +501,7 @@ def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int 
         parts.extend(bo.parts)
         summary.errors.extend(bo.errors)
         summary.files_failed += len(bo.errors)
+        not_sessions.extend(bo.skipped)
 
     try:
         for bo in workers.map(_parse_batch, args):
@@ -481,8 +510,9 @@ def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int 
         workers.close()
         raise
     summary.files_parsed = len(outcomes)
-    summary.bytes_parsed = total_bytes
-    return outcomes, parts, workers
+    size_of = {t.path: t.size - t.start_offset for t in tasks}
+    summary.bytes_parsed = total_bytes - sum(size_of.get(p, 0) for p, _ in not_sessions)
+    return outcomes, parts, workers, not_sessions
 
 
 def _main_importable() -> bool:
