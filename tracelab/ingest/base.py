@@ -35,61 +35,11 @@ _ROW_TYPE = pa.struct([f for f in S.EVENTS if f.name in _EVENT_COL_SET])
 _CHECK_TYPE = pa.struct([f for f in _ROW_TYPE if f.type != S.STR])
 
 
-#: epoch seconds of "YYYY-MM-DDTHH:MM" prefixes already seen (False: not a valid prefix)
-_MINUTES: dict[str, int | bool] = {}
-
-
-def _minute_base(prefix: str) -> int | bool:
-    try:
-        dt = _dt.datetime.fromisoformat(prefix)
-    except ValueError:
-        base: int | bool = False
-    else:
-        if dt.tzinfo is not None:  # cannot happen for this shape; keep the slow path honest
-            base = False
-        else:
-            delta = dt.replace(tzinfo=_dt.timezone.utc) - _EPOCH
-            base = delta.days * 86400 + delta.seconds
-    if len(_MINUTES) > 200_000:
-        _MINUTES.clear()
-    _MINUTES[prefix] = base
-    return base
-
-
-def _fast_ts(s: str) -> int | None:
-    """``YYYY-MM-DDTHH:MM:SS.mmmZ`` (what Claude Code, Codex and pi write) to epoch ms, or
-    None when ``s`` has any other shape (the caller then takes the general path).
-
-    The minute prefix is parsed once by ``fromisoformat`` and cached; seconds and
-    milliseconds are added as integers. The result is computed with the same float steps as
-    ``int(datetime.timestamp() * 1000)`` (exact microseconds / 10**6, then * 1000,
-    truncated), so it is identical to the general path for every input it accepts."""
-    if len(s) != 24 or s[23] != "Z" or s[19] != "." or s[16] != ":" or s[13] != ":" or s[10] != "T" or not s.isascii():
-        return None
-    prefix = s[:16]
-    base = _MINUTES.get(prefix)
-    if base is None:
-        base = _minute_base(prefix)
-    if base is False:
-        return None
-    sec, ms = s[17:19], s[20:23]
-    if not (sec.isdigit() and ms.isdigit()):
-        return None
-    secs = int(sec)
-    if secs > 59:
-        return None
-    us = (base + secs) * 1_000_000 + int(ms) * 1000
-    return int(us / 1_000_000 * 1000)
-
-
 def parse_ts(value: Any) -> int | None:
     """ISO-8601 string (or epoch seconds/ms number) to epoch milliseconds, UTC. None if unusable."""
     if isinstance(value, str):
         if not value:
             return None
-        fast = _fast_ts(value)
-        if fast is not None:
-            return fast
         try:
             dt = _dt.datetime.fromisoformat(value)
         except ValueError:
@@ -110,12 +60,19 @@ def cap_text(text: str | None, cap: int = S.TEXT_CAP) -> tuple[str | None, int |
     if text is None:
         return None, None
     n = len(text)
+    if text.isascii():  # O(1) flag check: bytes are chars, so no encode (of maybe megabytes)
+        return (text, n) if n <= cap else (text[:cap], n)
     if n * 4 <= cap:  # certainly under the cap, skip the encode
-        return text, len(text.encode("utf-8", "surrogatepass")) if not text.isascii() else n
+        return text, len(text.encode("utf-8", "surrogatepass"))
     raw = text.encode("utf-8", "surrogatepass")
     if len(raw) <= cap:
         return text, len(raw)
     return raw[:cap].decode("utf-8", "ignore"), len(raw)
+
+
+def utf8_len(text: str) -> int:
+    """UTF-8 byte length of ``text`` (lone surrogates count as 3 bytes); no encode for ASCII."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def shrink(obj: Any, limit: int = 256) -> Any:
@@ -123,7 +80,7 @@ def shrink(obj: Any, limit: int = 256) -> Any:
     head (for ``extra``: unknown fields are kept without keeping megabytes of payload)."""
     if isinstance(obj, str):
         if len(obj) > limit:
-            return {"$truncated_bytes": len(obj.encode("utf-8", "surrogatepass"))}
+            return {"$truncated_bytes": utf8_len(obj)}
         return obj
     if isinstance(obj, dict):
         return _shrink_dict(obj, limit)
@@ -134,7 +91,8 @@ def shrink(obj: Any, limit: int = 256) -> Any:
     return obj
 
 
-_SCALARS = (int, float, bool, type(None))
+#: JSON values that :func:`shrink` returns unchanged (besides short strings).
+JSON_SCALARS = (int, float, bool, type(None))
 
 
 def _shrink_dict(obj: dict, limit: int) -> dict:
@@ -143,8 +101,8 @@ def _shrink_dict(obj: dict, limit: int) -> dict:
     out = {}
     for k, v in obj.items():
         if isinstance(v, str):
-            out[k] = v if len(v) <= limit else {"$truncated_bytes": len(v.encode("utf-8", "surrogatepass"))}
-        elif isinstance(v, _SCALARS):
+            out[k] = v if len(v) <= limit else {"$truncated_bytes": utf8_len(v)}
+        elif isinstance(v, JSON_SCALARS):
             out[k] = v
         else:
             out[k] = shrink(v, limit)
@@ -404,19 +362,41 @@ def scan(
     """
     total = rejected = skipped = 0
     end_offset, end_line = start_offset, start_line
-    for line in iter_lines(path, start_offset, start_line):
-        obj, reason = decode_line(line)
-        total += 1
-        if reason is not None and not line.complete:
-            rejects.append(make_reject(path, agent, line, reason))
-            return total, rejected + 1, skipped, end_offset, end_line
-        end_offset, end_line = line.offset + len(line.raw), line.line_no
-        reason = handle(obj, reason, line)
-        if reason == SKIP:
-            skipped += 1
-        elif reason is not None:
-            rejects.append(make_reject(path, agent, line, reason))
-            rejected += 1
+    # iter_lines and decode_line inlined: this loop runs once per line of every file
+    loads = orjson.loads
+    line_no, offset = start_line, start_offset
+    with open(path, "rb", buffering=1 << 20) as fh:
+        if start_offset:
+            fh.seek(start_offset)
+        for raw in fh:
+            line_no += 1
+            size = len(raw)
+            if raw.isspace():
+                offset += size
+                continue
+            line = RawLine(line_no, offset, raw, raw[-1:] == b"\n")
+            offset += size
+            total += 1
+            try:
+                obj = loads(raw)
+            except orjson.JSONDecodeError:
+                obj, reason = decode_line(line)  # the reason, worded by the general path
+            else:
+                reason = None if isinstance(obj, dict) else f"not a JSON object (got {type(obj).__name__})"
+                if reason is not None:
+                    obj = None
+            if reason is not None and not line.complete:
+                rejects.append(make_reject(path, agent, line, reason))
+                return total, rejected + 1, skipped, end_offset, end_line
+            end_offset, end_line = offset, line_no
+            reason = handle(obj, reason, line)
+            if reason is None:
+                continue
+            if reason == SKIP:
+                skipped += 1
+            else:
+                rejects.append(make_reject(path, agent, line, reason))
+                rejected += 1
     end_offset, end_line = file_end(path, end_offset, end_line)
     return total, rejected, skipped, end_offset, end_line
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,10 @@ import orjson
 from tracelab import schema as S
 from tracelab.ingest.base import (
     SKIP,
+    JSON_SCALARS,
     scan,
     shrink,
+    utf8_len,
     EventBuffer,
     ParseResult,
     RawLine,
@@ -123,8 +126,24 @@ def _id(v: Any) -> str | None:
     return v if isinstance(v, str) and _ID_RE.match(v) else None
 
 
+#: Keys of a wrapped-era line envelope consumed into columns.
+_ENVELOPE_KEYS = frozenset({"timestamp", "type", "payload"})
+
+
 def _rest(d: dict, used: frozenset[str] | set[str] | tuple, limit: int = 256) -> dict:
-    return {k: shrink(v, limit) for k, v in d.items() if k not in used}
+    """The fields of ``d`` not in ``used``, shrunk (see :func:`shrink`); short strings and
+    numbers are copied without a call per value."""
+    out = {}
+    for k, v in d.items():
+        if k in used:
+            continue
+        if isinstance(v, str):
+            out[k] = v if len(v) <= limit else shrink(v, limit)
+        elif isinstance(v, JSON_SCALARS):
+            out[k] = v
+        else:
+            out[k] = shrink(v, limit)
+    return out
 
 
 def _json_input(value: Any) -> str | None:
@@ -202,6 +221,22 @@ class CodexParser:
         self._prefix: ParentPrefix | None = None
         if not self.ident:
             self.ident = self._identity_from_head()
+        ident = self.ident
+        #: the row columns that come from the file's identity, fixed for the whole parse
+        #: (identity is settled above: a later session_meta never changes it)
+        self._ident_base: dict[str, Any] = {
+            "session_key": self.session_key,
+            "agent": AGENT,
+            "source_file": self.path,
+            "session_id": ident.get("thread"),
+            "subagent_id": ident.get("subagent_id"),
+            "parent_session_key": ident.get("parent"),
+            "forked_from": ident.get("forked_from"),
+            "is_sidechain": bool(ident.get("subagent_id")),
+            "agent_version": ident.get("version"),
+            "git_branch": ident.get("git_branch"),
+        }
+        self._line_key_prefix = f"codex:{ident.get('thread')}:"
 
     # ------------------------------------------------------------------ identity
     def _identity_from_head(self) -> dict[str, Any]:
@@ -372,31 +407,23 @@ class CodexParser:
         extra: dict[str, Any] = {}
         if raw_ts is not None and ts is None:
             extra["$unparsed_timestamp"] = raw_ts
-        env_rest = _rest(d, ("timestamp", "type", "payload")) if wrapped else {}
-        if env_rest:
-            extra.update(env_rest)
+        if wrapped and not d.keys() <= _ENVELOPE_KEYS:  # envelope fields beyond the usual three
+            env_rest = _rest(d, _ENVELOPE_KEYS)
+            if env_rest:
+                extra.update(env_rest)
         pt = p.get("type") if isinstance(p, dict) and isinstance(p.get("type"), str) else None
-        ident = self.ident
+        line_no = line.line_no
         base: dict[str, Any] = {
-            "session_key": self.session_key,
-            "agent": AGENT,
+            **self._ident_base,
             "ts": ts,
-            "source_file": self.path,
-            "line_no": line.line_no,
-            "session_id": ident.get("thread"),
-            "subagent_id": ident.get("subagent_id"),
-            "parent_session_key": ident.get("parent"),
-            "forked_from": ident.get("forked_from"),
-            "is_sidechain": bool(ident.get("subagent_id")),
-            "agent_version": ident.get("version"),
-            "git_branch": ident.get("git_branch"),
+            "line_no": line_no,
             "line_bytes": len(line.raw),
             "native_type": f"{t}/{pt}" if pt and t in ("response_item", "event_msg") else (t or None),
             "extra": dumps(extra) if extra else None,
         }
         # a copy of the same rollout at another path (sessions/ and archived_sessions/) is the
         # same thread, line and bytes: the engine counts it once
-        self.line_keys[line.line_no] = f"codex:{ident.get('thread')}:{line.line_no}:{hashlib.blake2b(line.raw.rstrip(), digest_size=8).hexdigest()}"
+        self.line_keys[line_no] = f"{self._line_key_prefix}{line_no}:{blake2b(line.raw.rstrip(), digest_size=8).hexdigest()}"
         if wrapped:
             return self._wrapped(t, p, base, extra, ordinal)
         if t in RESPONSE_ITEM_TYPES and "payload" not in d:  # bare era
@@ -867,7 +894,7 @@ class CodexParser:
             if et == "user_message":
                 self._content_seen()
             base["extra"] = dumps({**extra, **info}) if (extra or info) else None
-            self._add(base, 0, kind="bookkeeping", text_bytes=len(msg.encode("utf-8", "surrogatepass")) if msg else None)
+            self._add(base, 0, kind="bookkeeping", text_bytes=utf8_len(msg) if msg else None)
             return None
         if et in ("task_started", "turn_started"):
             self._content_seen()
@@ -954,7 +981,7 @@ class CodexParser:
         info = _rest(p, {"type", "last_agent_message", "error"})
         lam = p.get("last_agent_message")
         if isinstance(lam, str):
-            info["$last_agent_message_bytes"] = len(lam.encode("utf-8", "surrogatepass"))
+            info["$last_agent_message_bytes"] = utf8_len(lam)
         text = None
         if err is not None:
             info["error"] = shrink(err, 1024)
