@@ -53,7 +53,7 @@ from tracelab import schema as S  # noqa: E402
 from tracelab.catalog import connect  # noqa: E402
 from tracelab.store.warehouse import Snapshot, Warehouse  # noqa: E402
 
-KEY_COLS = ("session_key", "event_key", "llm_call_key", "tool_call_key", "parent_session_key", "spawned_session_key",
+KEY_COLS = ("session_key", "event_key", "llm_call_key", "tool_call_key", "parent_session_key", "spawned_session_key", "root_session_key",
             "subagent_session_key", "forked_from", "session_id")
 TS_COLS = ("ts", "request_ts", "started_at", "ended_at", "next_same_tool_at")
 

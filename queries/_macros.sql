@@ -127,29 +127,28 @@ CREATE OR REPLACE MACRO tl_session_dims() AS TABLE
     LEFT JOIN sessions p ON p.session_key = s.parent_session_key
     LEFT JOIN sessions g ON g.session_key = p.parent_session_key;
 
+-- Tool calls with filters. project / is_subagent are stored on every call (the session's), so
+-- no join to sessions; session_num is a per-session number for windows (a hash of the key).
 CREATE OR REPLACE MACRO tl_tool_calls(p_since, p_until, p_agent, p_model, p_project, p_tool, p_include_subagents) AS TABLE
-    SELECT t.*, d.project, coalesce(d.is_subagent, false) AS is_subagent, tl_is_shell(t.tool_name) AS is_shell,
-           coalesce(d.session_num, hash(t.session_key)) AS session_num
+    SELECT t.*, tl_is_shell(t.tool_name) AS is_shell, hash(t.session_key) AS session_num
     FROM tool_calls t
-    LEFT JOIN tl_session_dims() d ON d.session_key = t.session_key
     WHERE tl_in_window(t.started_at, p_since, p_until)
       AND tl_match(t.agent, p_agent) AND tl_match(t.model, p_model) AND tl_match(t.tool_name, p_tool)
-      AND tl_match(d.project, p_project) AND tl_keep_subagent(d.is_subagent, p_include_subagents);
+      AND tl_match(t.project, p_project) AND tl_keep_subagent(t.is_subagent, p_include_subagents);
 
 -- Price rows as ranges [effective_from, effective_to) per match key (effective_to NULL = open).
 CREATE OR REPLACE TEMP TABLE tl_price_ranges AS
     SELECT *, lead(effective_from) OVER (PARTITION BY match_key ORDER BY effective_from) AS effective_to
     FROM tl_prices;
 
--- LLM calls with their session dimensions, filtered; no prices (cheaper when cost is not needed).
+-- LLM calls, filtered; no prices (cheaper when cost is not needed). The session dimensions
+-- (project, is_subagent, root_session_key) are stored on every call.
 CREATE OR REPLACE MACRO tl_llm_calls_nocost(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
-    SELECT l.*, d.project, coalesce(d.is_subagent, false) AS is_subagent,
-           coalesce(d.root_session_key, l.session_key) AS root_session_key
+    SELECT l.*
     FROM llm_calls l
-    LEFT JOIN tl_session_dims() d ON d.session_key = l.session_key
     WHERE tl_in_window(l.ts, p_since, p_until)
       AND tl_match(l.agent, p_agent) AND tl_match(l.model, p_model)
-      AND tl_match(d.project, p_project) AND tl_keep_subagent(d.is_subagent, p_include_subagents);
+      AND tl_match(l.project, p_project) AND tl_keep_subagent(l.is_subagent, p_include_subagents);
 
 -- Price key of every model in the warehouse, computed once per connection (a few rows): joins
 -- against it build their hash table on this small side instead of on the calls.
@@ -227,11 +226,11 @@ CREATE OR REPLACE MACRO tl_sessions(p_since, p_until, p_agent, p_model, p_projec
 -- The window applies to the prompt time; model = model of the turn's last model response.
 CREATE OR REPLACE MACRO tl_turns(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
     SELECT
-        s.session_key, u.t.turn_no, s.agent, u.t.model, d.project, coalesce(d.is_subagent, false) AS is_subagent,
+        u.session_key, u.t.turn_no, u.agent, u.t.model, d.project, coalesce(d.is_subagent, false) AS is_subagent,
         u.t.started_at, u.t.ended_at, u.t.duration_ms, u.t.human_wait_ms, u.t.n_tool_calls, u.t.interrupted
-    FROM sessions s, unnest(s.turns) AS u(t)
-    LEFT JOIN tl_session_dims() d ON d.session_key = s.session_key
-    WHERE tl_match(s.agent, p_agent) AND tl_in_window(u.t.started_at, p_since, p_until) AND tl_match(u.t.model, p_model)
+    FROM (SELECT session_key, agent, unnest(turns) AS t FROM sessions WHERE tl_match(agent, p_agent)) u
+    LEFT JOIN tl_session_dims() d ON d.session_key = u.session_key
+    WHERE tl_in_window(u.t.started_at, p_since, p_until) AND tl_match(u.t.model, p_model)
       AND tl_match(d.project, p_project) AND tl_keep_subagent(d.is_subagent, p_include_subagents);
 
 -- One row per latency observation of the chosen metric, in milliseconds:
@@ -270,7 +269,7 @@ CREATE OR REPLACE MACRO tl_latency_samples(p_metric, p_since, p_until, p_agent, 
 -- when >= 2 calls remain). A model filter drops calls from inside a session, which can make
 -- two runs adjacent, so with a model the runs are recomputed: one window (lag and lead over a
 -- narrow projection) marks the calls that repeat a neighbour, run ids are numbered on those.
--- run_id identifies a run within its session.
+-- run_id identifies a run within its session; input_preview = first 200 characters of the input.
 CREATE OR REPLACE MACRO tl_tool_runs(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) AS TABLE
     WITH stored AS (
         SELECT
@@ -280,6 +279,7 @@ CREATE OR REPLACE MACRO tl_tool_runs(p_since, p_until, p_agent, p_model, p_proje
             arg_min(model, call_no) AS model,
             any_value(tool_name) AS tool_name,
             arg_min(tool_call_key, call_no) AS first_call_key,
+            arg_min(run_input_preview, call_no) AS input_preview,
             count(*) AS repeats,
             count(*) FILTER (WHERE status = 'error') AS errors,
             min(started_at) AS first_at,
@@ -317,6 +317,7 @@ CREATE OR REPLACE MACRO tl_tool_runs(p_since, p_until, p_agent, p_model, p_proje
             arg_min(t.model, c.call_no) AS model,
             any_value(c.tool_name) AS tool_name,
             arg_min(c.tool_call_key, c.call_no) AS first_call_key,
+            arg_min(left(t.input_json, 200), c.call_no) AS input_preview,
             count(*) AS repeats,
             count(*) FILTER (WHERE t.status = 'error') AS errors,
             min(c.started_at) AS first_at,

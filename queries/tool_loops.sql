@@ -18,9 +18,8 @@
 -- returns errors BIGINT: calls of the run with status error
 -- returns first_at TIMESTAMP WITH TIME ZONE: start of the first call
 -- returns last_at TIMESTAMP WITH TIME ZONE: start of the last call
-SELECT r.session_key, r.agent, r.model, r.tool_name, left(t.input_json, 200) AS input_preview,
+SELECT r.session_key, r.agent, r.model, r.tool_name, r.input_preview,
        r.repeats, r.errors, r.first_at, r.last_at
 FROM tl_tool_runs($since, $until, $agent, $model, $project, $include_subagents) r
-LEFT JOIN tool_calls t ON t.tool_call_key = r.first_call_key
 WHERE r.repeats >= $min_repeats AND tl_match(r.tool_name, $tool)
 ORDER BY r.repeats DESC, r.first_at, r.session_key

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from test_queries import build_samples_wh, build_synth
 
-from tests.test_queries import build_samples_wh, build_synth
 from tracelab.catalog import connect
 from tracelab.metrics import scan
 from tracelab.metrics.latency import turns as polars_turns

@@ -158,6 +158,10 @@ LLM_CALLS = _schema(
         ("cost_usd_reported", F64),
         ("source_file", STR),
         ("line_no", I32),
+        # the session's dimensions, so call queries filter without joining sessions
+        ("project", STR),
+        ("is_subagent", BOOL),
+        ("root_session_key", STR),
     ],
     "llm_calls",
 )
@@ -200,6 +204,10 @@ TOOL_CALLS = _schema(
         ("next_same_tool_status", STR),
         ("next_same_tool_same_input", BOOL),
         ("repeat_run_no", I32),
+        ("run_input_preview", STR),
+        # the session's dimensions, so call queries filter without joining sessions
+        ("project", STR),
+        ("is_subagent", BOOL),
     ],
     "tool_calls",
 )

@@ -7,6 +7,7 @@
 --   started_at = the agent-reported request start (Pi message.timestamp, Codex turn start for
 --   the first request) or else the last input event (user prompt, tool result, injected
 --   context) of the same session before the response; ended_at = the last row of the group.
+--   project / is_subagent / root_session_key: the session's (session_dims, derive_session_dims.sql).
 WITH grp AS (
     SELECT
         llm_call_key,
@@ -82,7 +83,11 @@ SELECT
     coalesce(l.is_sidechain, false) AS is_sidechain,
     l.cost_usd AS cost_usd_reported,
     l.source_file,
-    l.line_no
+    l.line_no,
+    d.project,
+    coalesce(d.is_subagent, false) AS is_subagent,
+    coalesce(d.root_session_key, l.session_key) AS root_session_key
 FROM grp g
 JOIN last_row l USING (llm_call_key)
 LEFT JOIN with_input w USING (llm_call_key)
+LEFT JOIN session_dims d ON d.session_key = l.session_key

@@ -1,6 +1,6 @@
 -- name: derive_sessions
--- description: One row per session (subagent sessions included), from `events`, `llm_calls`
---   and `tool_calls`. Token totals exclude synthetic / API-error stand-in responses.
+-- description: One row per session (subagent sessions included), from `events`, `llm_calls`,
+--   `tool_calls` and `session_dims` (derive_session_dims.sql: ids, cwd, project, is_subagent). Token totals exclude synthetic / API-error stand-in responses.
 --   title: a user-set title, else the agent's generated title, else a `summary` line whose
 --   leaf uuid belongs to this session (Claude writes other sessions' summaries into a file),
 --   else the first 120 characters of the first user prompt.
@@ -13,12 +13,8 @@ WITH ev AS (
         session_key,
         any_value(agent) AS agent,
         arg_min(session_id, seq) FILTER (WHERE session_id IS NOT NULL) AS session_id,
-        arg_min(subagent_id, seq) FILTER (WHERE subagent_id IS NOT NULL) AS subagent_id,
-        arg_min(parent_session_key, seq) FILTER (WHERE parent_session_key IS NOT NULL) AS parent_session_key,
         arg_min(parent_tool_call_id, seq) FILTER (WHERE parent_tool_call_id IS NOT NULL) AS parent_tool_call_id_ev,
-        arg_min(forked_from, seq) FILTER (WHERE forked_from IS NOT NULL) AS forked_from,
         arg_min(agent_version, seq) FILTER (WHERE agent_version IS NOT NULL) AS agent_version,
-        arg_min(cwd, seq) FILTER (WHERE cwd IS NOT NULL) AS cwd,
         arg_min(git_branch, seq) FILTER (WHERE git_branch IS NOT NULL) AS git_branch,
         arg_max(title, seq) FILTER (WHERE title IS NOT NULL AND native_type = 'custom-title') AS custom_title,
         arg_max(title, seq) FILTER (WHERE title IS NOT NULL AND kind IN ('bookkeeping') AND native_type <> 'custom-title') AS ai_title,
@@ -153,7 +149,7 @@ spawn AS (
 base AS (
     SELECT
         ev.*,
-        ev.subagent_id IS NOT NULL OR ev.parent_session_key IS NOT NULL AND ev.forked_from IS NULL AS is_subagent,
+        dims.subagent_id, dims.parent_session_key, dims.forked_from, dims.cwd, dims.is_subagent, dims.own_project,
         coalesce(trim(w.first_user_text) = 'Warmup', false) AS warmup_text,
         s.summary_title,
         llm.* EXCLUDE (session_key),
@@ -163,6 +159,7 @@ base AS (
         turns.turns,
         spawn.parent_tool_call_id AS parent_tool_call_id_spawn
     FROM ev
+    JOIN session_dims dims USING (session_key)
     LEFT JOIN warm w USING (session_key)
     LEFT JOIN summaries s USING (session_key)
     LEFT JOIN llm USING (session_key)
@@ -195,7 +192,7 @@ SELECT
     b.forked_from,
     b.agent_version,
     b.cwd,
-    regexp_extract(b.cwd, '([^/\\]+)[/\\]*$', 1) AS project,
+    b.own_project AS project,
     b.git_branch,
     coalesce(b.custom_title, b.ai_title, b.summary_title, b.first_prompt) AS title,
     b.started_at,

@@ -10,7 +10,9 @@
 --   input_hash = hash(tool_name, input_json); call_no = position in that order;
 --   next_same_tool_* = the next call of the same tool in the session (tool_retries);
 --   repeat_run_no = call_no of the first call of the run of identical consecutive calls
---   (same tool and input hash) the call belongs to, NULL when it repeats neither neighbour.
+--   (same tool and input hash) the call belongs to, NULL when it repeats neither neighbour;
+--   run_input_preview = the first 200 characters of the input of such a call (so listing loops
+--   never reads input_json). project / is_subagent: the session's (session_dims).
 --   error_message = tl_error_template(error_text) (tracelab/sql/derive_macros.sql) of a call
 --   that is not ok.
 -- Memory and speed: the first call / result row per (session, tool_call_id) is picked by its
@@ -137,7 +139,10 @@ SELECT
     n.next_same_tool_at,
     n.next_same_tool_status,
     n.next_same_tool_same_input,
-    n.repeat_run_no::INTEGER AS repeat_run_no
+    n.repeat_run_no::INTEGER AS repeat_run_no,
+    CASE WHEN n.repeat_run_no IS NOT NULL THEN left(c.tool_input, 200) END AS run_input_preview,
+    d.project,
+    coalesce(d.is_subagent, false) AS is_subagent
 FROM runs n
 JOIN (
     SELECT event_key, session_key, tool_input, text_bytes FROM events WHERE kind = 'tool_call' AND tool_call_id IS NOT NULL
@@ -145,3 +150,4 @@ JOIN (
 LEFT JOIN (
     SELECT event_key, session_key, text, text_bytes FROM events WHERE kind = 'tool_result' AND tool_call_id IS NOT NULL
 ) r ON r.event_key = n.result_key AND r.session_key = n.session_key
+LEFT JOIN session_dims d ON d.session_key = n.session_key

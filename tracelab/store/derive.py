@@ -87,6 +87,9 @@ def _stream_partitioned(wh: Warehouse, con: duckdb.DuckDBPyConnection, sql: str,
 def rebuild(wh: Warehouse, snap: Snapshot, batch: str) -> None:
     con = derive_connection(wh, snap)
     try:
+        # per-session dimensions first (one row per session): the call tables carry them and
+        # derive_sessions reads them, so all three agree
+        con.execute(f"CREATE TEMP TABLE session_dims AS {sql_text('derive_session_dims')}")
         llm_rel = _stream_partitioned(wh, con, sql_text("derive_llm_calls"), "llm_calls", batch)
         if llm_rel:
             con.execute(f"CREATE VIEW llm_calls AS SELECT * FROM read_parquet({_files_list([str(wh.root / r) for r in llm_rel])})")
