@@ -207,3 +207,47 @@ def test_turns_equal_the_polars_definition(wh):
     a = stored.select(cols).sort("session_key", "turn_no")
     b = py.select(cols).sort("session_key", "turn_no")
     assert a.equals(b)
+
+
+# --------------------------------------------------------------------------------------
+# session dimensions stored on the call tables
+# --------------------------------------------------------------------------------------
+
+
+def _dims_from_sessions(wh) -> pl.DataFrame:
+    """project (own, else parent's, else grandparent's), is_subagent and root session from the
+    sessions table, computed here independently of derive_session_dims.sql."""
+    s = scan("sessions", wh).select("session_key", "parent_session_key", "project", "is_subagent").collect()
+    p = s.rename({c: f"p_{c}" for c in s.columns})
+    g = s.select(pl.col("session_key").alias("g_session_key"), pl.col("project").alias("g_project"))
+    d = s.join(p, left_on="parent_session_key", right_on="p_session_key", how="left").join(
+        g, left_on="p_parent_session_key", right_on="g_session_key", how="left"
+    )
+    return d.select(
+        "session_key",
+        pl.coalesce("project", "p_project", "g_project").alias("w_project"),
+        pl.col("is_subagent").alias("w_is_subagent"),
+        pl.when(pl.col("is_subagent"))
+        .then(pl.coalesce(pl.when(pl.col("p_is_subagent")).then(pl.col("p_parent_session_key")), "parent_session_key", "session_key"))
+        .otherwise(pl.col("session_key"))
+        .alias("w_root"),
+    )
+
+
+@pytest.mark.parametrize("table", ["llm_calls", "tool_calls"])
+def test_call_tables_carry_their_sessions_dimensions(wh, table):
+    calls = scan(table, wh).collect().join(_dims_from_sessions(wh), on="session_key", how="left")
+    assert calls.height > 0 and calls["is_subagent"].any() and not calls["is_subagent"].all()
+    assert calls.filter(~pl.col("project").eq_missing(pl.col("w_project"))).height == 0
+    assert calls.filter(pl.col("is_subagent") != pl.col("w_is_subagent")).height == 0
+    if table == "llm_calls":
+        assert calls.filter(pl.col("root_session_key") != pl.col("w_root")).height == 0
+        assert (calls["root_session_key"] != calls["session_key"]).any()
+
+
+def test_run_input_preview_only_on_repeated_calls(wh):
+    tc = _tool_calls(wh)
+    rep = tc.filter(pl.col("repeat_run_no").is_not_null())
+    assert rep.height > 0
+    assert rep.filter(~pl.col("run_input_preview").eq_missing(pl.col("input_json").str.slice(0, 200))).height == 0
+    assert tc.filter(pl.col("repeat_run_no").is_null())["run_input_preview"].null_count() == tc.height - rep.height
