@@ -31,8 +31,6 @@ _EVENT_COLS = [f.name for f in S.EVENTS if f.name not in ("date", "month", "seq"
 _EVENT_COL_SET = frozenset(_EVENT_COLS)
 #: One ``events`` row as an Arrow struct (timestamps convert from epoch-ms ints directly).
 _ROW_TYPE = pa.struct([f for f in S.EVENTS if f.name in _EVENT_COL_SET])
-#: The non-string columns, for :meth:`EventBuffer.check_types`.
-_CHECK_TYPE = pa.struct([f for f in _ROW_TYPE if f.type != S.STR])
 
 
 def parse_ts(value: Any) -> int | None:
@@ -238,13 +236,13 @@ class EventBuffer:
         """A column as a full-length list."""
         return self.cols[name]
 
-    def check_types(self) -> None:
-        """Raise as :meth:`to_table` would if a non-string column holds a value its type cannot
-        take (an int beyond int32/int64, a string in a number column). Adapters whose files
-        may carry such values call it before handing the buffer over, so the failure stays
-        with that file instead of the engine's merged batch."""
+    def check_types(self, names: tuple[str, ...]) -> None:
+        """Raise as :meth:`to_table` would if column ``names`` hold a value their type cannot
+        take (an int beyond int32/int64). Adapters that put unbounded numbers from the input
+        into columns call it before handing the buffer over, so the failure stays with that
+        file instead of the engine's merged batch."""
         if self.rows:
-            pa.array(self.rows, type=_CHECK_TYPE)
+            pa.array(self.rows, type=pa.struct([_ROW_TYPE.field(n) for n in names]))
 
     def to_table(self) -> pa.Table:
         """The rows as a table with exactly the ``events`` schema (no cast needed later)."""

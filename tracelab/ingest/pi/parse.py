@@ -73,10 +73,21 @@ _MSG_KEYS: dict[str, set[str]] = {
     "branchSummary": {"role", "summary", "timestamp"},
     "compactionSummary": {"role", "summary", "timestamp"},
 }
+#: Per entry type: every key consumed into columns (entry keys and the type's own).
+_KNOWN_KEYS: dict[str, frozenset[str]] = {t: frozenset(_ENTRY_KEYS | keys) for t, keys in _TYPE_KEYS.items()}
+#: Assistant content-block keys consumed into columns; others go to ``extra`` as ``block``.
+_BLOCK_KEYS = frozenset({"type", "text", "thinking", "id", "name", "arguments"})
 _USAGE_KEYS = {"input", "output", "cacheRead", "cacheWrite", "reasoning", "cost"}
 #: Keys left out of the dedup digest: pi's v1→v2 migration adds random ids and rewrites the
 #: compaction pointer, so copies of one entry in two independently migrated files differ there.
 _DIGEST_SKIP = {"id", "parentId", "firstKeptEntryId", "firstKeptEntryIndex"}
+
+
+#: Columns that take ints from the file as they are (any size): checked per file.
+_UNBOUNDED_COLUMNS = (
+    "ts", "request_ts", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+    "reasoning_tokens", "exit_code",
+)
 
 
 def _int(v: Any) -> int | None:
@@ -295,7 +306,7 @@ class PiParser:
         """The rows, handed to the engine as a buffer (it builds one table per batch). Pi
         numbers (token counts, exit codes, epoch timestamps) are unbounded ints, so a value
         the column type cannot hold fails this file here, not the engine's whole batch."""
-        self.buf.check_types()
+        self.buf.check_types(_UNBOUNDED_COLUMNS)
         return self.buf
 
     def _as_document(self, line: RawLine) -> tuple[str, str] | None:
@@ -396,8 +407,8 @@ class PiParser:
         else:
             eid_tree = None
         self.line_keys[line.line_no] = dedup_key(d)
-        known = _ENTRY_KEYS | _TYPE_KEYS.get(t, set())
-        extra_obj = {k: v for k, v in d.items() if k not in known} if t in _TYPE_KEYS else {}
+        known = _KNOWN_KEYS.get(t)
+        extra_obj = {k: v for k, v in d.items() if k not in known} if known is not None and not d.keys() <= known else {}
         if bad:
             extra_obj["$invalid"] = bad
         if self.fork_ts is not None and ts is not None and ts < self.fork_ts:
@@ -573,7 +584,7 @@ class PiParser:
             unknown = {k: v for k, v in msg.items() if k not in known}
             if unknown:
                 extra_obj["message"] = unknown
-        base = {**base, "native_type": f"message/{role}"}
+        base["native_type"] = f"message/{role}"  # `base` is this line's own dict
         eid = d.get("id")
         call_id = eid if eid_tree is not None else f"L{line.line_no}"
         if role == "assistant":
@@ -671,26 +682,27 @@ class PiParser:
                 self._add(common, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="unknown", text=text, text_bytes=nbytes)
                 continue
             bt = b.get("type")
-            bextra = {k: v for k, v in b.items() if k not in ("type", "text", "thinking", "id", "name", "arguments")}
-            row = {**common, "native_type": f"message/assistant/{bt}"}
-            if bextra:
-                merged = {**extra_obj, "block": bextra}
-                row["extra"] = dumps(shrink(merged))
+            # per-block columns go in as overrides of `common` (no second merged copy per block)
+            over: dict[str, Any] = {"native_type": f"message/assistant/{bt}"}
+            if not b.keys() <= _BLOCK_KEYS:
+                bextra = {k: v for k, v in b.items() if k not in _BLOCK_KEYS}
+                over["extra"] = dumps(shrink({**extra_obj, "block": bextra}))
             if bt == "text":
                 text, nbytes = cap_text(_str(b.get("text")))
-                self._add(row, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="assistant_text", text=text, text_bytes=nbytes)
+                self._add(common, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="assistant_text", text=text, text_bytes=nbytes, **over)
             elif bt == "thinking":
                 text, nbytes = cap_text(_str(b.get("thinking")))
-                self._add(row, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="thinking", text=text, text_bytes=nbytes)
+                self._add(common, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="thinking", text=text, text_bytes=nbytes, **over)
             elif bt == "toolCall":
                 args = b.get("arguments")
                 capped, nbytes = cap_text(dumps(args) if args is not None else None, S.TOOL_INPUT_CAP)
-                self._add(row, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="tool_call", tool_call_id=_str(b.get("id")), tool_name=_str(b.get("name")), tool_input=capped, text_bytes=nbytes)
+                self._add(common, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="tool_call", tool_call_id=_str(b.get("id")), tool_name=_str(b.get("name")), tool_input=capped, text_bytes=nbytes, **over)
             elif bt == "image":
                 data = _str(b.get("data")) or ""
-                self._add(row, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="image", text_bytes=len(data))
+                self._add(common, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="image", text_bytes=len(data), **over)
             else:
-                self._add({**row, "extra": dumps(shrink({**extra_obj, "block": b}, 1024))}, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="unknown")
+                over["extra"] = dumps(shrink({**extra_obj, "block": b}, 1024))
+                self._add(common, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="unknown", **over)
         if failed or not blocks:
             # the failure itself is one row after the content: an aborted stream is the user
             # interrupting; an error stop is the API (or the connection) failing
@@ -723,8 +735,9 @@ class PiParser:
         if images:
             meta["images"] = images
         text, nbytes = cap_text(raw)
+        base["extra"] = dumps(shrink(meta)) if meta else None
         self._add(
-            {**base, "extra": dumps(shrink(meta)) if meta else None},
+            base,
             eid_tree,
             event_key=f"{ek}:0",
             block_index=0,
