@@ -8,6 +8,10 @@
 --   the first request) or else the last input event (user prompt, tool result, injected
 --   context) of the same session before the response; ended_at = the last row of the group.
 --   project / is_subagent / root_session_key: the session's (session_dims, derive_session_dims.sql).
+-- The last row is picked by its event_key inside the one aggregate over the response rows (an
+-- arg_max over a sort key equal to the old window order: non-progress rows first, then ts
+-- descending with NULLs last, seq descending, source_file descending); only the winning rows
+-- are then read with their usage columns. No window sorts the (many) response rows.
 WITH grp AS (
     SELECT
         llm_call_key,
@@ -17,24 +21,25 @@ WITH grp AS (
         count(*) FILTER (WHERE kind = 'tool_call') AS n_tool_calls,
         bool_or(coalesce(is_synthetic, false)) AS is_synthetic,
         bool_or(kind = 'api_error' OR coalesce(is_error, false)) AS is_error,
-        min(request_ts) AS request_ts
+        min(request_ts) AS request_ts,
+        arg_max(event_key, {
+            'not_progress': CASE WHEN native_type LIKE 'progress/agent_progress%' THEN 1 WHEN native_type IS NULL THEN 0 ELSE 2 END,
+            'ts': coalesce(ts, '-infinity'::TIMESTAMPTZ),
+            'seq': coalesce(seq, -9223372036854775808),
+            'source_file': coalesce(source_file, '')
+        }) AS last_key
     FROM events
     WHERE llm_call_key IS NOT NULL
     GROUP BY llm_call_key
 ),
 last_row AS (
-    SELECT * EXCLUDE (rn) FROM (
-        SELECT
-            llm_call_key, session_key, agent, model, provider, message_id, request_id, input_tokens,
-            output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, stop_reason, speed,
-            is_sidechain, cost_usd, source_file, line_no,
-            row_number() OVER (
-                PARTITION BY llm_call_key
-                ORDER BY (native_type LIKE 'progress/agent_progress%') ASC, ts DESC NULLS LAST, seq DESC, source_file DESC
-            ) AS rn
-        FROM events e
-        WHERE llm_call_key IS NOT NULL
-    ) WHERE rn = 1
+    SELECT
+        e.llm_call_key, e.session_key, e.agent, e.model, e.provider, e.message_id, e.request_id, e.input_tokens,
+        e.output_tokens, e.cache_read_tokens, e.cache_write_tokens, e.reasoning_tokens, e.stop_reason, e.speed,
+        e.is_sidechain, e.cost_usd, e.source_file, e.line_no
+    FROM events e
+    JOIN grp g ON g.last_key = e.event_key AND g.llm_call_key = e.llm_call_key
+    WHERE e.llm_call_key IS NOT NULL
 ),
 inputs AS (
     SELECT session_key, ts

@@ -28,13 +28,15 @@ WITH ev AS (
         count(*) FILTER (WHERE kind = 'compaction') AS n_compactions,
         list(DISTINCT source_file ORDER BY source_file) AS source_files,
         bool_or(coalesce(is_sidechain, false)) AS any_sidechain,
-        arg_max(kind, (ts, seq)) FILTER (WHERE ts IS NOT NULL AND kind IN ('user_prompt', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'api_error', 'interrupt')) AS last_event_kind,
-        arg_max(kind = 'api_error'
+        -- the last conversational event (by time, then seq): its kind and whether it failed
+        arg_max({
+            'kind': kind,
+            'failed': kind = 'api_error'
                 OR (kind = 'tool_result'
                     AND (status = 'error'
                          OR (coalesce(status, 'ok') = 'ok' AND coalesce(exit_code, 0) <> 0)
-                         OR (status IS NULL AND coalesce(is_error, false)))),
-                (ts, seq)) FILTER (WHERE ts IS NOT NULL AND kind IN ('user_prompt', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'api_error', 'interrupt')) AS ends_in_error
+                         OR (status IS NULL AND coalesce(is_error, false))))
+        }, (ts, seq)) FILTER (WHERE ts IS NOT NULL AND kind IN ('user_prompt', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'api_error', 'interrupt')) AS last_event
     FROM events
     GROUP BY session_key
 ),
@@ -219,8 +221,8 @@ SELECT
     b.source_files,
     coalesce(b.n_interrupted_tools, 0) AS n_interrupted_tools,
     coalesce(b.n_loops, 0) AS n_loops,
-    b.last_event_kind,
-    coalesce(b.ends_in_error, false) AS is_abandoned,
+    b.last_event.kind AS last_event_kind,
+    coalesce(b.last_event.failed, false) AS is_abandoned,
     coalesce(b.turns, []) AS turns
 FROM base b
 LEFT JOIN children c USING (session_key)
