@@ -128,9 +128,10 @@ CREATE OR REPLACE MACRO tl_session_dims() AS TABLE
     LEFT JOIN sessions g ON g.session_key = p.parent_session_key;
 
 -- Tool calls with filters. project / is_subagent are stored on every call (the session's), so
--- no join to sessions; session_num is a per-session number for windows (a hash of the key).
+-- no join to sessions. Nothing is added to the stored columns: an added column that a query
+-- does not use can still cost (an IN-list test becomes a join over every call).
 CREATE OR REPLACE MACRO tl_tool_calls(p_since, p_until, p_agent, p_model, p_project, p_tool, p_include_subagents) AS TABLE
-    SELECT t.*, tl_is_shell(t.tool_name) AS is_shell, hash(t.session_key) AS session_num
+    SELECT t.*
     FROM tool_calls t
     WHERE tl_in_window(t.started_at, p_since, p_until)
       AND tl_match(t.agent, p_agent) AND tl_match(t.model, p_model) AND tl_match(t.tool_name, p_tool)
@@ -291,7 +292,7 @@ CREATE OR REPLACE MACRO tl_tool_runs(p_since, p_until, p_agent, p_model, p_proje
     ),
     c AS (
         -- keep the window's rows narrow: it materialises every column it carries
-        SELECT session_num, tool_name, input_hash AS h, started_at, call_line_no, call_no, tool_call_id, tool_call_key
+        SELECT hash(session_key) AS session_num, tool_name, input_hash AS h, started_at, call_line_no, call_no, tool_call_id, tool_call_key
         FROM tl_tool_calls(p_since, p_until, p_agent, p_model, p_project, NULL, p_include_subagents)
         WHERE p_model IS NOT NULL
     ),

@@ -18,7 +18,7 @@ WITH g AS (
     SELECT agent, tool_name, exit_code, count(*) AS calls,
            count(*) FILTER (WHERE status = 'error') AS error_status_calls
     FROM tl_tool_calls($since, $until, $agent, $model, $project, $tool, $include_subagents)
-    WHERE is_shell
+    WHERE tl_is_shell(tool_name)
     GROUP BY ALL
 )
 SELECT agent, tool_name, exit_code, calls,
