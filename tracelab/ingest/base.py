@@ -191,6 +191,19 @@ class EventBuffer:
             self._last_ts = ts
         self._fill.append(self._last_ts)
 
+    def append(self, row: dict[str, Any]) -> int:
+        """Append ``row`` itself (a dict built for this row only, which the buffer now owns);
+        returns its index. Saves :meth:`add`'s merge for callers that build the dict anyway."""
+        if self._cols is not None:
+            self._sync()
+        rows = self.rows
+        rows.append(row)
+        ts = row.get("ts")
+        if ts is not None:
+            self._last_ts = ts
+        self._fill.append(self._last_ts)
+        return len(rows) - 1
+
     def row(self, idx: int) -> dict[str, Any]:
         """Row ``idx`` as its dict (read a column with ``.get(name)``, change it by assignment)."""
         if self._cols is not None:

@@ -398,8 +398,8 @@ class ClaudeParser:
         speed = _str(usage.get("speed")) if isinstance(usage, dict) else None
         stop = _str(mget("stop_reason"))
         cost = d.get("costUSD")
-        common = {
-            **base,
+        common = base  # this line's own dict: no copy
+        common.update({
             "role": "assistant",
             "model": model,
             "provider": "anthropic" if model and model != "<synthetic>" else None,
@@ -414,7 +414,7 @@ class ClaudeParser:
             "stop_reason": stop,
             "speed": speed,
             "cost_usd": cost if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
-        }
+        })
         content = mget("content")
         if isinstance(content, str):
             content = [{"type": "text", "text": content}]
@@ -470,7 +470,8 @@ class ClaudeParser:
     def _user(self, d: dict, base: dict, ek: str) -> str | None:
         msg = d["message"]
         content = msg.get("content")
-        common = {**base, "role": "user"}
+        common = base  # this line's own dict: no copy
+        common["role"] = "user"
         if isinstance(content, str) or content is None:
             text_full = content or ""
             kind = self._classify_user_text(text_full, d)
@@ -541,7 +542,8 @@ class ClaudeParser:
             pass
         text, nbytes = cap_text(raw_text)
         self.buf.add(
-            **{**common, "extra": extra},
+            common,
+            extra=extra,
             event_key=f"{ek}:{i}",
             block_index=i,
             kind="tool_result",

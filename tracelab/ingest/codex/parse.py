@@ -237,6 +237,7 @@ class CodexParser:
             "git_branch": ident.get("git_branch"),
         }
         self._line_key_prefix = f"codex:{ident.get('thread')}:"
+        self._copies_parent = bool(ident.get("copies_parent"))
 
     # ------------------------------------------------------------------ identity
     def _identity_from_head(self) -> dict[str, Any]:
@@ -355,8 +356,8 @@ class CodexParser:
 
     # ------------------------------------------------------------------ rows
     def _add(self, base: dict, block: int, **vals: Any) -> int:
-        self.buf.add(base, event_key=f"{self.file_tag}:{base['line_no']}:{block}", block_index=block, **vals)
-        return self.buf.n - 1
+        """Add a row (``base`` overridden by ``vals``); returns its index."""
+        return self.buf.append({**base, "event_key": f"{self.file_tag}:{base['line_no']}:{block}", "block_index": block, **vals})
 
     def _set(self, idx: int, **vals: Any) -> None:
         self.buf.row(idx).update(vals)
@@ -397,7 +398,8 @@ class CodexParser:
         if wrapped and p.get("type") is not None and not isinstance(p["type"], str):
             return f"field 'payload.type' of a {t} line has wrong type {type(p['type']).__name__}"
         ts = _ts(raw_ts)
-        if self._in_replay(t, p, d, ts, ordinal):
+        # files that copy no parent history skip the replay test once their own meta is seen
+        if (self._copies_parent or "meta_ordinal" not in self.replay) and self._in_replay(t, p, d, ts, ordinal):
             self._replayed(t, p)
             return _SKIP
         if ts is not None:

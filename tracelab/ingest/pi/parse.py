@@ -230,6 +230,7 @@ class PiParser:
         end_offset = start_offset
         end_line = start_line
         document: tuple[str, str] | None = None
+        loads = orjson.loads
         for line in iter_lines(self.path, start_offset, start_line):
             if document is not None:
                 lines_total += 1
@@ -237,7 +238,14 @@ class PiParser:
                 end_offset, end_line = line.offset + len(line.raw), line.line_no
                 self.rejects.append(make_reject(self.path, AGENT, line, document[1]))
                 continue
-            obj, reason = decode_line(line)
+            try:  # decode_line's usual case inlined; its wording for every failure
+                obj = loads(line.raw)
+            except orjson.JSONDecodeError:
+                obj, reason = decode_line(line)
+            else:
+                reason = None
+                if not isinstance(obj, dict):
+                    obj, reason = decode_line(line)
             if reason is not None and start_offset == 0 and lines_total == 0 and reason.startswith(("invalid JSON", "truncated")):
                 document = self._as_document(line)
                 if document is not None:
