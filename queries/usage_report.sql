@@ -30,7 +30,11 @@
 -- returns total_tokens BIGINT: sum of the four (ccusage totalTokens)
 -- returns cost_usd DOUBLE: cost under cost_mode; NULL when no call of the row has a cost
 -- returns unpriced_calls BIGINT: calls whose cost is unknown under cost_mode
-WITH c AS (
+
+-- c is read by two branches (NOT MATERIALIZED: each streams it). The calendar reports group
+-- by the first day of the bucket (a DATE) and format it once per group; only the session report
+-- joins sessions, so the others never read root_session_key.
+WITH c AS NOT MATERIALIZED (
     SELECT
         l.*,
         -- the stored `date` is the UTC day; other zones convert (slower: a calendar per row)
@@ -43,36 +47,64 @@ WITH c AS (
     FROM tl_llm_calls($since, $until, $agent, $model, $project, $include_subagents) l
     WHERE l.ts IS NOT NULL
 ),
-b AS (
+calendar AS (
     SELECT
         CASE $period
-            WHEN 'daily' THEN strftime(local_day, '%Y-%m-%d')
-            WHEN 'weekly' THEN strftime(local_day - CAST((dayofweek(local_day) - (list_position(
-                ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'], $start_of_week) - 1) + 7) % 7 AS INTEGER), '%Y-%m-%d')
-            WHEN 'monthly' THEN strftime(local_day, '%Y-%m')
-            WHEN 'session' THEN coalesce(r.session_id, c.root_session_key)
+            WHEN 'daily' THEN local_day
+            WHEN 'weekly' THEN local_day - CAST((dayofweek(local_day) - (list_position(
+                ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'], $start_of_week) - 1) + 7) % 7 AS INTEGER)
+            WHEN 'monthly' THEN CAST(date_trunc('month', local_day) AS DATE)
             ELSE error('period must be one of daily, weekly, monthly, session; got ' || coalesce('''' || $period || '''', 'NULL'))
-        END AS bucket,
-        CASE WHEN $period = 'session' THEN coalesce(r.project, c.project) END AS project,
+        END AS bucket_day,
+        CASE WHEN is_synthetic THEN NULL ELSE model END AS model,
+        ts, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, total_tokens, cost_m
+    FROM c
+    WHERE $period IS DISTINCT FROM 'session'
+),
+sessions_b AS (
+    SELECT
+        coalesce(r.session_id, c.root_session_key) AS bucket,
+        coalesce(r.project, c.project) AS project,
         CASE WHEN c.is_synthetic THEN NULL ELSE c.model END AS model,
-        c.*  EXCLUDE (model, project)
+        c.ts, c.input_tokens, c.output_tokens, c.cache_write_tokens, c.cache_read_tokens, c.total_tokens, c.cost_m
     FROM c
     LEFT JOIN sessions r ON r.session_key = c.root_session_key
+    WHERE $period = 'session'
+),
+g AS (
+    SELECT
+        CASE $period WHEN 'monthly' THEN strftime(bucket_day, '%Y-%m') ELSE strftime(bucket_day, '%Y-%m-%d') END AS bucket,
+        NULL::VARCHAR AS project,
+        model,
+        min(ts) AS first_activity,
+        max(ts) AS last_activity,
+        count(*) AS llm_calls,
+        sum(input_tokens)::BIGINT AS input_tokens,
+        sum(output_tokens)::BIGINT AS output_tokens,
+        sum(cache_write_tokens)::BIGINT AS cache_creation_tokens,
+        sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
+        sum(total_tokens)::BIGINT AS total_tokens,
+        sum(cost_m) AS cost_usd,
+        count(*) FILTER (WHERE cost_m IS NULL AND total_tokens > 0) AS unpriced_calls
+    FROM calendar
+    GROUP BY bucket_day, model
+    UNION ALL
+    SELECT
+        bucket,
+        project,
+        model,
+        min(ts) AS first_activity,
+        max(ts) AS last_activity,
+        count(*) AS llm_calls,
+        sum(input_tokens)::BIGINT AS input_tokens,
+        sum(output_tokens)::BIGINT AS output_tokens,
+        sum(cache_write_tokens)::BIGINT AS cache_creation_tokens,
+        sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
+        sum(total_tokens)::BIGINT AS total_tokens,
+        sum(cost_m) AS cost_usd,
+        count(*) FILTER (WHERE cost_m IS NULL AND total_tokens > 0) AS unpriced_calls
+    FROM sessions_b
+    GROUP BY bucket, project, model
 )
-SELECT
-    bucket,
-    project,
-    model,
-    min(ts) AS first_activity,
-    max(ts) AS last_activity,
-    count(*) AS llm_calls,
-    sum(input_tokens)::BIGINT AS input_tokens,
-    sum(output_tokens)::BIGINT AS output_tokens,
-    sum(cache_write_tokens)::BIGINT AS cache_creation_tokens,
-    sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
-    sum(total_tokens)::BIGINT AS total_tokens,
-    sum(cost_m) AS cost_usd,
-    count(*) FILTER (WHERE cost_m IS NULL AND total_tokens > 0) AS unpriced_calls
-FROM b
-GROUP BY bucket, project, model
+SELECT * FROM g
 ORDER BY bucket, first_activity, model NULLS LAST
