@@ -276,6 +276,26 @@ def test_directory_files_of_no_agent_are_skipped_not_counted(tmp_path, claude_sa
     assert s.rows["events"] > 0
 
 
+def test_summary_times_each_step_and_the_cli_shows_them(tmp_path, claude_samples):
+    from click.testing import CliRunner
+
+    from tracelab.cli import cli
+
+    d = tmp_path / "in"
+    d.mkdir()
+    for f in sorted(claude_samples.rglob("*.jsonl"))[:3]:
+        shutil.copyfile(f, d / f.name)
+    steps = []
+    s = ingest([str(d)], tmp_path / "wh", jobs=1, progress=lambda done, total, step: steps.append(step))
+    assert list(s.phases) == ["list", "parse", "write", "commit", "derive", "failures"]
+    assert all(v >= 0 for v in s.phases.values()) and sum(s.phases.values()) <= s.seconds + 0.01
+    assert [x for x in steps if x] == ["writing Parquet parts", "deriving llm_calls, tool_calls, sessions", "clustering failures", "committing"]
+    (d / "more.jsonl").write_bytes(sorted(claude_samples.rglob("*.jsonl"))[3].read_bytes())
+    out = CliRunner().invoke(cli, ["ingest", str(d), "-w", str(tmp_path / "wh"), "-q"])
+    assert out.exit_code == 0, out.output
+    assert "steps      list " in out.output and " derive " in out.output and "files      4 found; 1 parsed" in out.output
+
+
 def test_no_paths_discovers_all_three_default_locations(tmp_path, monkeypatch, claude_samples):
     from conftest import SAMPLES
 

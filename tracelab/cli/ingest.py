@@ -46,14 +46,18 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
     if not quiet and not as_json:
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-        bar = Progress(TextColumn("[bold]ingest"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(), transient=True)
+        bar = Progress(
+            TextColumn("[bold]ingest"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+            TextColumn("{task.description}"), transient=True,
+        )
         task = None
 
-        def progress_cb(done: int, total: int, path: str) -> None:
+        def progress_cb(done: int, total: int, step: str) -> None:
+            # step: "" while parsing, then the name of each step after it (derive, failures, ...)
             nonlocal task
             if task is None:
-                task = bar.add_task("ingest", total=total)
-            bar.update(task, completed=done)
+                task = bar.add_task("", total=total)
+            bar.update(task, completed=done, description=step)
 
         bar.start()
     try:
@@ -81,6 +85,8 @@ def _print_summary(s) -> None:
     click.echo(f"files      {s.files_seen} found; {s.files_parsed} parsed ({found}), {s.files_appended} appended, {s.files_unchanged} unchanged, {s.files_failed} failed")
     click.echo(f"lines      {s.lines_total} read: {s.lines_ingested} ingested, {s.lines_duplicate} duplicate, {s.lines_rejected} rejected")
     click.echo(f"parsed     {mb:.1f} MB in {s.seconds:.2f}s" + (f" ({mb / s.seconds:.1f} MB/s)" if s.seconds > 0 and mb else ""))
+    if s.phases:
+        click.echo("steps      " + ", ".join(f"{k} {v:.2f}s" for k, v in s.phases.items()))
     if s.rows:
         click.echo("rows       " + ", ".join(f"{k} {v}" for k, v in s.rows.items()))
     if s.rejects_by_reason:

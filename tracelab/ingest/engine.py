@@ -370,6 +370,7 @@ def ingest(
         manifest = {r["path"]: r for r in files_tbl.to_pylist()}
         known = {p: r["agent"] for p, r in manifest.items()}
         skipped_paths: list[str] = []
+        clock = _Clock(summary, progress)
         inputs = resolve_inputs(paths, agent, summary.skipped, summary.sources, known, skipped_paths, defer_detection=True)
         summary.files_seen = len(inputs)
         stats: dict[str, tuple[int, int]] = {}
@@ -406,7 +407,9 @@ def ingest(
         if tasks:
             batch_id = wh.new_batch_id()
             shutil.rmtree(wh.root / STAGING, ignore_errors=True)  # left by a killed ingest
+            clock.lap("list")
             outcomes, staged, workers, not_sessions = _run_parsers(wh, batch_id, tasks, jobs, progress, summary, redactor)
+            clock.lap("parse", "writing Parquet parts")
             # files the workers found to match no adapter are not inputs (as if detected here)
             summary.files_seen -= len(not_sessions)
             for path, message in sorted(not_sessions):
@@ -416,7 +419,7 @@ def ingest(
                     summary.skipped.append(message)
             try:
                 if outcomes or removed_paths:
-                    _commit(wh, snap, manifest, batch_id, outcomes, staged, removed_paths, summary, policy, workers)
+                    _commit(wh, snap, manifest, batch_id, outcomes, staged, removed_paths, summary, policy, workers, clock)
             finally:
                 workers.close()
                 shutil.rmtree(wh.root / STAGING, ignore_errors=True)
@@ -425,6 +428,23 @@ def ingest(
         unchanged.record(wh.root, req, dirs, stats, skipped_paths, summary, snap.version)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+class _Clock:
+    """Wall seconds per ingest step into ``summary.phases``; tells the progress callback which
+    step runs once parsing is done (``progress(total, total, step)``)."""
+
+    def __init__(self, summary: IngestSummary, progress: Callable[[int, int, str], None] | None):
+        self.summary, self.progress = summary, progress
+        self.t = time.perf_counter()
+
+    def lap(self, finished: str, next_step: str | None = None) -> None:
+        now = time.perf_counter()
+        self.summary.phases[finished] = round(self.summary.phases.get(finished, 0.0) + now - self.t, 3)
+        self.t = now
+        if next_step and self.progress:
+            total = max(self.summary.bytes_parsed, 1)
+            self.progress(total, total, next_step)
 
 
 def _input_roots(paths: list[str], agent: str | None) -> list[str]:
@@ -542,7 +562,7 @@ def _existing_keys(wh: Warehouse, snap: Snapshot) -> set[str]:
     return set(rel.column(0).to_pylist())
 
 
-def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list[str], removed_paths, summary, policy, workers: _Workers) -> None:
+def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list[str], removed_paths, summary, policy, workers: _Workers, clock: _Clock) -> None:
     now_ms = int(time.time() * 1000)
     # 1. remove rows of files being fully re-parsed (including appends an adapter asked to re-parse)
     removed_paths = set(removed_paths) | {o.task.path for o in outcomes if o.task.mode == "reparse"}
@@ -613,6 +633,7 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list
     work = [(str(wh.root), rel, {f: dups[f] for f in files_of_stage.get(rel, ()) if f in dups}) for rel in staged]
     parts = [p for out in workers.map(_write_staged, work) for p in out]
     workers.close()
+    clock.lap("write")
     snap.tables["events"] = list(snap.tables.get("events", [])) + sorted(parts)
     # 4. rejects: drop provisional rows of re-read lines and rows of fully re-parsed files
     old_rej = wh.read_table("rejects", snap)
@@ -635,14 +656,18 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list
     # 6. derived tables, then publish
     from tracelab.store import derive
 
+    clock.lap("commit", "deriving llm_calls, tool_calls, sessions")
     derive.rebuild(wh, snap, batch)
+    clock.lap("derive", "clustering failures")
     from tracelab.failures.api import rebuild_in_snapshot as rebuild_failures
 
     rebuild_failures(wh, snap, batch)
+    clock.lap("failures", "committing")
     for hook in POST_DERIVE_HOOKS:
         hook(wh, snap, batch)
     wh.commit(snap)
     summary.rows = _row_counts(wh, snap)
+    clock.lap("commit")
 
 
 #: Extra callables ``hook(warehouse, snapshot, batch)`` run after the derived and failure tables

@@ -26,6 +26,11 @@ class IngestSummary:
     skipped: list[str] = field(default_factory=list)
     #: with no paths: the default locations looked at (agent, root, exists, files)
     sources: list[dict] = field(default_factory=list)
+    #: wall seconds per step of a run that parsed something: list (find inputs, read the
+    #: manifest), parse (workers: detect, parse, stage), write (dedup, final Parquet parts),
+    #: derive (llm_calls, tool_calls, sessions), failures (clusters), commit (manifest, rejects,
+    #: snapshot)
+    phases: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
