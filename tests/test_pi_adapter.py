@@ -693,3 +693,27 @@ def test_extension_entries(tmp_path):
     ]
     assert json.loads(_one(wh, "SELECT extra FROM events WHERE uuid = 'e0000002'")) == {"display": True, "details": {"n": 1}}
     assert _one(wh, "SELECT n_user_prompts FROM sessions") == 1
+
+
+def test_number_too_large_for_its_column_fails_only_its_file(tmp_path):
+    """pi rows reach the engine as a buffer merged with other files' rows; a number from the
+    file that its column cannot hold (exit code beyond int32, token count beyond int64) must
+    fail that file alone, while counts above int32 that fit int64 are kept as they are."""
+    good = _write(pi_file(tmp_path, sid="0190aaaa-0000-7000-8000-00000000000a"), [
+        header(sid="0190aaaa-0000-7000-8000-00000000000a"), user("u0000001", None, 1),
+        asst("a0000001", "u0000001", 2, u=usage(inp=2**40)),
+    ])
+    bad_exit = _write(pi_file(tmp_path, sid="0190aaaa-0000-7000-8000-00000000000b", sec=1), [
+        header(sid="0190aaaa-0000-7000-8000-00000000000b", sec=1),
+        ent("message", "b0000001", None, 2, message={"role": "bashExecution", "command": "ls", "output": "x",
+                                                    "exitCode": 2**40, "timestamp": _ms(2)}),
+    ])
+    bad_tokens = _write(pi_file(tmp_path, sid="0190aaaa-0000-7000-8000-00000000000c", sec=2), [
+        header(sid="0190aaaa-0000-7000-8000-00000000000c", sec=2), user("u0000001", None, 1),
+        asst("a0000001", "u0000001", 2, u=usage(out=2**64)),
+    ])
+    wh = tmp_path / "wh"
+    s = ingest([str(good), str(bad_exit), str(bad_tokens)], wh, jobs=1)
+    assert s.files_failed == 2 and sorted(Path(e.split(":")[0]).name for e in s.errors) == sorted([bad_exit.name, bad_tokens.name])
+    assert _rows(wh, "SELECT DISTINCT session_id FROM events") == [("0190aaaa-0000-7000-8000-00000000000a",)]
+    assert _one(wh, "SELECT input_tokens FROM llm_calls") == 2**40

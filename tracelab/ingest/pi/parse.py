@@ -83,7 +83,9 @@ _USAGE_KEYS = {"input", "output", "cacheRead", "cacheWrite", "reasoning", "cost"
 _DIGEST_SKIP = {"id", "parentId", "firstKeptEntryId", "firstKeptEntryIndex"}
 
 
-#: Columns that take ints from the file as they are (any size): checked per file.
+_I32 = 2**31
+#: Columns that take ints from the file as they are (any size): checked per file when a
+#: value outside int32 was seen (:meth:`PiParser._note`).
 _UNBOUNDED_COLUMNS = (
     "ts", "request_ts", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
     "reasoning_tokens", "exit_code",
@@ -218,6 +220,8 @@ class PiParser:
         self.first_ts: int | None = None
         self.header_ts: int | None = st.get("header_ts")
         self.prev_leaf = self.leaf
+        #: a number from the file outside int32 was put in a row (see _note)
+        self._check = False
 
     @property
     def session_key(self) -> str:
@@ -314,8 +318,16 @@ class PiParser:
         """The rows, handed to the engine as a buffer (it builds one table per batch). Pi
         numbers (token counts, exit codes, epoch timestamps) are unbounded ints, so a value
         the column type cannot hold fails this file here, not the engine's whole batch."""
-        self.buf.check_types(_UNBOUNDED_COLUMNS)
+        if self._check:
+            self.buf.check_types(_UNBOUNDED_COLUMNS)
         return self.buf
+
+    def _note(self, *values: Any) -> None:
+        """Remember that a number read from the file may not fit its column (beyond int32,
+        the narrowest such column): :meth:`_checked_buffer` then type-checks the rows."""
+        for v in values:
+            if v is not None and not -_I32 <= v < _I32:
+                self._check = True
 
     def _as_document(self, line: RawLine) -> tuple[str, str] | None:
         """If the file is one multi-line JSON document (not JSONL), the reject reasons for its
@@ -399,6 +411,7 @@ class PiParser:
             bad["timestamp"] = raw_ts
         if ts is None and t == "message":
             ts = parse_ts(d["message"].get("timestamp")) if _int(d["message"].get("timestamp")) is not None else None
+            self._note(ts)
         if ts is not None and (self.first_ts is None or ts < self.first_ts):
             self.first_ts = ts
         eid = d.get("id")
@@ -559,6 +572,7 @@ class PiParser:
         if not isinstance(usage, dict):
             return {}
         tok = self._tokens(usage)
+        self._note(*tok.values())
         return {
             "llm_call_key": f"pi:{self.session_id}:{eid}",
             "model": self.model,
@@ -648,6 +662,7 @@ class PiParser:
             return f"field 'message.content' of an assistant message has wrong type {type(content).__name__}"
         usage = msg.get("usage")
         tok = self._tokens(usage)
+        self._note(*tok.values())
         if usage is not None and not isinstance(usage, dict):
             extra_obj.setdefault("$invalid", {})["message.usage"] = shrink(usage)
         elif isinstance(usage, dict):
@@ -670,6 +685,8 @@ class PiParser:
             if k in msg:
                 extra_obj[k] = msg[k]
         req_ts = msg.get("timestamp")
+        req_ms = parse_ts(req_ts) if _int(req_ts) is not None else None
+        self._note(req_ms)
         common = {
             **base,
             "role": "assistant",
@@ -679,7 +696,7 @@ class PiParser:
             "llm_call_key": f"pi:{self.session_id}:{call_id}",
             "is_synthetic": failed and used == 0,
             "stop_reason": stop,
-            "request_ts": parse_ts(req_ts) if _int(req_ts) is not None else None,
+            "request_ts": req_ms,
             "extra": dumps(shrink(extra_obj)) if extra_obj else None,
             **tok,
         }
@@ -736,6 +753,7 @@ class PiParser:
         raw, images = content_text(msg.get("content"))
         is_error = msg.get("isError") is True
         status, exit_code = classify_tool_result(name, raw, is_error)
+        self._note(exit_code)
         details = msg.get("details")
         meta = dict(extra_obj)
         if details not in (None, {}):
@@ -766,6 +784,7 @@ class PiParser:
         synthetic tool_call_id (pi gives these none)."""
         command = _str(msg.get("command"))
         exit_code = _int(msg.get("exitCode"))
+        self._note(exit_code)
         cancelled = msg.get("cancelled") is True
         if cancelled:
             status = "interrupted"
