@@ -132,19 +132,29 @@ class _Columns(dict):
 
     A column is built from the rows the first time it is looked up; the lists handed out (and
     lists assigned to a name) are authoritative until the buffer next adds, extends or builds
-    a table, when they are written back into the rows."""
+    a table, when they are written back into the rows. A copy of each built column is kept so
+    that columns only read (the usual case) are not written back."""
 
-    __slots__ = ("_rows",)
+    __slots__ = ("_rows", "_built")
 
     def __init__(self, rows: list[dict[str, Any]]):
         super().__init__()
         self._rows = rows
+        self._built: dict[str, list] = {}
 
     def __missing__(self, name: str) -> list:
         if name not in _EVENT_COL_SET:
             raise KeyError(name)
         col = self[name] = [r.get(name) for r in self._rows]
+        self._built[name] = col.copy()
         return col
+
+    def changed(self) -> Iterator[tuple[str, list]]:
+        """(name, column) for every column assigned or changed since it was built."""
+        built = self._built
+        for name, col in self.items():
+            if built.get(name) != col:
+                yield name, col
 
 
 class EventBuffer:
@@ -216,7 +226,7 @@ class EventBuffer:
         if not cols:
             return
         rows = self.rows
-        for name, col in cols.items():
+        for name, col in cols.changed():
             for r, v in zip(rows, col):
                 r[name] = v
 
