@@ -4,6 +4,13 @@ The derivation is SQL (``tracelab/sql/derive_*.sql``) run by DuckDB over the sna
 files (a view, so DuckDB reads only the columns each query needs and spills to disk under its
 memory limit). Results are streamed in record batches, cast to the declared schema and written
 as new Parquet parts, one writer per month partition, so memory stays bounded at any size.
+
+Order: ``session_dims`` (one row per session, a temp table) → ``llm_calls`` → ``tool_calls`` →
+``sessions``. What the named queries would otherwise recompute on every call is computed here
+once: each call carries its session's project / subagent flag, each tool call its position in
+the session, its next call of the same tool and its run of identical calls, and each session
+its outcomes and turns. The SQL never aggregates or windows over wide rows: rows are picked by
+``event_key`` in narrow aggregates and their wide texts joined in at the end.
 """
 
 from __future__ import annotations
