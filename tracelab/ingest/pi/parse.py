@@ -83,9 +83,8 @@ _USAGE_KEYS = {"input", "output", "cacheRead", "cacheWrite", "reasoning", "cost"
 _DIGEST_SKIP = {"id", "parentId", "firstKeptEntryId", "firstKeptEntryIndex"}
 
 
-_I32 = 2**31
 #: Columns that take ints from the file as they are (any size): checked per file when a
-#: value outside int32 was seen (:meth:`PiParser._note`).
+#: value outside its column's range was seen (:meth:`PiParser._note`).
 _UNBOUNDED_COLUMNS = (
     "ts", "request_ts", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
     "reasoning_tokens", "exit_code",
@@ -220,7 +219,7 @@ class PiParser:
         self.first_ts: int | None = None
         self.header_ts: int | None = st.get("header_ts")
         self.prev_leaf = self.leaf
-        #: a number from the file outside int32 was put in a row (see _note)
+        #: a number from the file outside its column's range was put in a row (see _note)
         self._check = False
 
     @property
@@ -322,11 +321,12 @@ class PiParser:
             self.buf.check_types(_UNBOUNDED_COLUMNS)
         return self.buf
 
-    def _note(self, *values: Any) -> None:
-        """Remember that a number read from the file may not fit its column (beyond int32,
-        the narrowest such column): :meth:`_checked_buffer` then type-checks the rows."""
+    def _note(self, *values: Any, bound: int = 2**63) -> None:
+        """Remember that a number read from the file may not fit its column (``bound``: 2**63
+        for int64 columns, 2**31 for ``exit_code``): :meth:`_checked_buffer` then type-checks
+        the rows."""
         for v in values:
-            if v is not None and not -_I32 <= v < _I32:
+            if v is not None and not -bound <= v < bound:
                 self._check = True
 
     def _as_document(self, line: RawLine) -> tuple[str, str] | None:
@@ -753,7 +753,7 @@ class PiParser:
         raw, images = content_text(msg.get("content"))
         is_error = msg.get("isError") is True
         status, exit_code = classify_tool_result(name, raw, is_error)
-        self._note(exit_code)
+        self._note(exit_code, bound=2**31)
         details = msg.get("details")
         meta = dict(extra_obj)
         if details not in (None, {}):
@@ -784,7 +784,7 @@ class PiParser:
         synthetic tool_call_id (pi gives these none)."""
         command = _str(msg.get("command"))
         exit_code = _int(msg.get("exitCode"))
-        self._note(exit_code)
+        self._note(exit_code, bound=2**31)
         cancelled = msg.get("cancelled") is True
         if cancelled:
             status = "interrupted"
