@@ -296,6 +296,21 @@ def test_summary_times_each_step_and_the_cli_shows_them(tmp_path, claude_samples
     assert "steps      list " in out.output and " derive " in out.output and "files      4 found; 1 parsed" in out.output
 
 
+def test_prefix_fingerprints_new_and_legacy(tmp_path):
+    from tracelab.ingest.engine import _legacy_fingerprint, fingerprint, prefix_unchanged
+
+    f = tmp_path / "s.jsonl"
+    f.write_bytes(b"".join(b'{"n": %d}\n' % i for i in range(50_000)))
+    n = f.stat().st_size - 100
+    new, old = fingerprint(str(f), n), _legacy_fingerprint(str(f), n)
+    assert new.startswith("sha256:") and new != fingerprint(str(f), n - 1)
+    assert prefix_unchanged(str(f), n, new) and prefix_unchanged(str(f), n, old)
+    data = bytearray(f.read_bytes())
+    data[len(data) // 2] ^= 1  # one bit flipped in the middle of the ingested part
+    f.write_bytes(bytes(data))
+    assert not prefix_unchanged(str(f), n, new) and not prefix_unchanged(str(f), n, old)
+
+
 def test_no_paths_discovers_all_three_default_locations(tmp_path, monkeypatch, claude_samples):
     from conftest import SAMPLES
 
