@@ -311,6 +311,26 @@ def test_prefix_fingerprints_new_and_legacy(tmp_path):
     assert not prefix_unchanged(str(f), n, new) and not prefix_unchanged(str(f), n, old)
 
 
+def test_a_value_too_large_for_its_column_fails_only_its_file(tmp_path, claude_samples):
+    """Rows of a whole batch are converted at once; one file whose token count does not fit
+    int64 must not take the other files of its batch (or the ingest) down with it."""
+    d = tmp_path / "in"
+    d.mkdir()
+    good = sorted(claude_samples.rglob("*.jsonl"))[:2]
+    for f in good:
+        shutil.copyfile(f, d / f.name)
+    huge = json.loads(_asst("u2", "2026-01-01T00:00:01.000Z", "m1"))
+    huge["message"]["usage"] = {"input_tokens": 2**70, "output_tokens": 1}
+    (d / "big.jsonl").write_text(_line("u1", "2026-01-01T00:00:00.000Z") + "\n" + json.dumps(huge) + "\n")
+    s = ingest([str(d)], tmp_path / "wh", jobs=1)
+    assert s.files_parsed == 2 and s.files_failed == 1
+    assert len(s.errors) == 1 and s.errors[0].startswith(f"{d / 'big.jsonl'}: OverflowError")
+    con = connect(tmp_path / "wh")
+    got = dict(con.execute("SELECT source_file, count(*) FROM events GROUP BY 1").fetchall())
+    assert set(got) == {str((d / f.name).resolve()) for f in good}
+    con.close()
+
+
 def test_no_paths_discovers_all_three_default_locations(tmp_path, monkeypatch, claude_samples):
     from conftest import SAMPLES
 

@@ -244,6 +244,7 @@ def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcom
     errors: list[str] = []
     nbytes = 0
     skipped: list[tuple[str, str | None]] = []
+    buffered: list[FileOutcome] = []  # files whose rows went into ``merged``
     for task in tasks:
         nbytes += task.size - task.start_offset
         if task.agent is None:
@@ -259,13 +260,10 @@ def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcom
                 # the appended lines change the meaning of rows already written: parse it all
                 task.mode, task.start_offset, task.start_line, task.state = "reparse", 0, 0, None
                 res = ad.parse(task.path, 0, 0, None)
-            if res.buffer is not None:
-                buf = res.buffer
-                line_nos = buf.cols["line_no"]
-                if res.line_keys:
-                    keys = res.line_keys
-                    buf.cols["line_key"] = [keys.get(x) for x in line_nos]
-                line_set = set(line_nos)
+            in_buffer = res.buffer is not None
+            if in_buffer:
+                buf = _keyed_buffer(res)
+                line_set = set(buf.cols["line_no"])
                 sks = sorted(set(buf.cols["session_key"]))
                 merged.extend(buf, int(task.mtime_ns // 1_000_000))
                 res.buffer = None
@@ -281,8 +279,21 @@ def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcom
             errors.append(f"{task.path}: {type(exc).__name__}: {exc}")
             continue
         outs.append(FileOutcome(task, res, len(line_set), line_set, sks, fp))
+        if in_buffer:
+            buffered.append(outs[-1])
     if merged.n:
-        tables.append(merged.to_table())
+        try:
+            tables.append(merged.to_table())
+        except (OverflowError, TypeError, ValueError, pa.ArrowException):
+            # a value of some file does not fit its column (an exit code beyond int32, say):
+            # convert file by file so only that file fails
+            del merged
+            for o in buffered:
+                try:
+                    tables.append(_file_table(o.task))
+                except Exception as exc:
+                    errors.append(f"{o.task.path}: {type(exc).__name__}: {exc}")
+                    outs.remove(o)
     parts: list[str] = []
     if tables:
         batch_tbl = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
@@ -295,6 +306,25 @@ def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcom
         for o in outs:
             o.stage = parts[0]
     return BatchOutcome(outs, parts, errors, nbytes, skipped)
+
+
+def _keyed_buffer(res: ParseResult) -> EventBuffer:
+    """The adapter's buffer with each row's dedup ``line_key`` filled in."""
+    buf = res.buffer
+    if res.line_keys:
+        keys = res.line_keys
+        buf.cols["line_key"] = [keys.get(x) for x in buf.cols["line_no"]]
+    return buf
+
+
+def _file_table(task: FileTask) -> pa.Table:
+    """One file's rows as a table, parsed again (the slow path after a batch failed to convert)."""
+    res = registry.get(task.agent).parse(task.path, task.start_offset, task.start_line, task.state)
+    if res.buffer is None:
+        return finalize_events(res.events, task.mtime_ns, res.line_keys)
+    one = EventBuffer()
+    one.extend(_keyed_buffer(res), int(task.mtime_ns // 1_000_000))
+    return one.to_table()
 
 
 # ---------------------------------------------------------------------------------- staging
