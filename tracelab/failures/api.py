@@ -130,10 +130,10 @@ def rebuild_in_snapshot(wh: Warehouse, snap: Snapshot, batch: str) -> None:
     Same shape as :func:`tracelab.store.derive.rebuild`: call it with the lock held, after the
     derived tables were rebuilt, before ``wh.commit(snap)``.
     """
-    from tracelab.store.derive import MEMORY_LIMIT
+    from tracelab.store.derive import MEMORY_LIMIT, no_progress_bar
 
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    no_progress_bar(con)
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
         _register(con, wh, snap)
@@ -184,7 +184,6 @@ def load(warehouse: str | os.PathLike | Warehouse) -> Failures:
     from tracelab.store.derive import MEMORY_LIMIT
 
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
         _register(con, wh, snap)
@@ -369,7 +368,6 @@ def show(warehouse: str | os.PathLike | Warehouse | Failures, cluster_id: str, *
     picks = mem.unique(subset=["session_key"], keep="first", maintain_order=True).head(exemplars)
     out = []
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
     try:
         _register(con, f.warehouse, f.snapshot)
         q = sql_text("failures_context_window")

@@ -606,7 +606,6 @@ def _existing_keys(wh: Warehouse, snap: Snapshot) -> set[str]:
     import duckdb
 
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
     try:
         rel = con.sql(
             "SELECT DISTINCT line_key FROM read_parquet($files) WHERE line_key IS NOT NULL",

@@ -45,8 +45,18 @@ def _files_list(files: list[str]) -> str:
     return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
 
 
+def no_progress_bar(con: duckdb.DuckDBPyConnection) -> None:
+    """No DuckDB progress bar on stderr during an ingest (the CLI draws its own). Inside Jupyter
+    DuckDB refuses to change the setting unless ipywidgets is installed; leave it alone there."""
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:
+        pass
+
+
 def derive_connection(wh: Warehouse, snap: Snapshot) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
+    no_progress_bar(con)
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = false")
