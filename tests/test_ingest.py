@@ -331,6 +331,32 @@ def test_a_value_too_large_for_its_column_fails_only_its_file(tmp_path, claude_s
     con.close()
 
 
+def test_new_derivation_rebuilds_derived_tables_without_reparsing(tmp_path, claude_samples):
+    """A warehouse derived by an older tracelab (another derive stamp, here one without the
+    stamp at all) gets its derived tables rebuilt by the next ingest, even with no new data."""
+    d = tmp_path / "in"
+    d.mkdir()
+    for f in sorted(claude_samples.rglob("*.jsonl"))[:3]:
+        shutil.copyfile(f, d / f.name)
+    wh = tmp_path / "wh"
+    ingest([str(d)], wh, jobs=1)
+    before = _table_dump(wh)
+    snap_path = wh / "_snapshot.json"
+    doc = json.loads(snap_path.read_text())
+    assert doc["extra"]["derive"]["stamp"]
+    del doc["extra"]["derive"]
+    old_sessions = doc["tables"]["sessions"]
+    snap_path.write_text(json.dumps(doc))
+    s = ingest([str(d)], wh, jobs=1)
+    assert s.rederived and s.files_parsed == 0 and s.files_unchanged == 3
+    doc2 = json.loads(snap_path.read_text())
+    assert doc2["version"] == doc["version"] + 1 and doc2["extra"]["derive"]["stamp"]
+    assert doc2["tables"]["sessions"] != old_sessions and doc2["tables"]["events"] == doc["tables"]["events"]
+    assert _table_dump(wh) == before
+    again = ingest([str(d)], wh, jobs=1, use_cache=False)
+    assert not again.rederived and json.loads(snap_path.read_text())["version"] == doc2["version"]
+
+
 def test_no_paths_discovers_all_three_default_locations(tmp_path, monkeypatch, claude_samples):
     from conftest import SAMPLES
 

@@ -85,6 +85,8 @@ def _print_summary(s) -> None:
     click.echo(f"files      {s.files_seen} found; {s.files_parsed} parsed ({found}), {s.files_appended} appended, {s.files_unchanged} unchanged, {s.files_failed} failed")
     click.echo(f"lines      {s.lines_total} read: {s.lines_ingested} ingested, {s.lines_duplicate} duplicate, {s.lines_rejected} rejected")
     click.echo(f"parsed     {mb:.1f} MB in {s.seconds:.2f}s" + (f" ({mb / s.seconds:.1f} MB/s)" if s.seconds > 0 and mb else ""))
+    if s.rederived:
+        click.echo("derived    no file changed; derived tables rebuilt for this tracelab version")
     if s.phases:
         click.echo("steps      " + ", ".join(f"{k} {v:.2f}s" for k, v in s.phases.items()))
     if s.rows:

@@ -478,6 +478,12 @@ def ingest(
             finally:
                 workers.close()
                 shutil.rmtree(wh.root / STAGING, ignore_errors=True)
+        elif snap.tables.get("events") and _derived_stale(snap):
+            # the same data, but tracelab's derived tables changed shape or meaning: rebuild them
+            batch_id = wh.new_batch_id()
+            clock.lap("list")
+            _publish_derived(wh, snap, batch_id, summary, clock)
+            summary.rederived = True
         if not summary.rows:
             summary.rows = _row_counts(wh, snap)
         unchanged.record(wh.root, req, dirs, stats, skipped_paths, summary, snap.version)
@@ -708,6 +714,18 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list
     rows = sorted(manifest_rows.values(), key=lambda r: r["path"])
     snap.tables["files"] = [wh.write_part("files", pa.Table.from_pylist(rows, schema=S.FILES), batch)]
     # 6. derived tables, then publish
+    clock.lap("commit")
+    _publish_derived(wh, snap, batch, summary, clock)
+
+
+def _derived_stale(snap: Snapshot) -> bool:
+    from tracelab.store import derive
+
+    return snap.extra.get("derive", {}).get("stamp") != derive.stamp()
+
+
+def _publish_derived(wh: Warehouse, snap: Snapshot, batch: str, summary: IngestSummary, clock: "_Clock") -> None:
+    """Rebuild the derived and failure tables of ``snap`` and commit it."""
     from tracelab.store import derive
 
     clock.lap("commit", "deriving llm_calls, tool_calls, sessions")

@@ -31,6 +31,8 @@ class IngestSummary:
     #: derive (llm_calls, tool_calls, sessions), failures (clusters), commit (manifest, rejects,
     #: snapshot)
     phases: dict[str, float] = field(default_factory=dict)
+    #: no file changed, but the derived tables were rebuilt for a new tracelab version
+    rederived: bool = False
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)

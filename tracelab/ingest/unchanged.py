@@ -10,8 +10,8 @@ After every ingest the engine writes ``_unchanged.json`` beside the snapshot. It
 * the request: the input paths as given (made absolute), ``--agent`` and, when no paths were
   given, the environment that decides the default locations;
 * the snapshot version it describes and a stamp of the ingest code (size and mtime of every
-  module under ``tracelab/ingest`` and of ``tracelab/schema.py``), so a new parser or schema
-  version never takes the shortcut;
+  module under ``tracelab/ingest``, of ``tracelab/schema.py``, the derive step and its SQL), so
+  a new parser, schema or derivation never takes the shortcut;
 * every directory under every input directory with its mtime (a file created, deleted or
   renamed in a directory changes that directory's mtime), every input file with the size and
   mtime the manifest holds for it, and every skipped file with its stat;
@@ -49,7 +49,7 @@ def code_stamp() -> list[list[Any]]:
     """(relative path, size, mtime_ns) of the ingest code and the schema module."""
     pkg = Path(__file__).resolve().parents[1]
     out: list[list[Any]] = []
-    for p in sorted([pkg / "schema.py", *(pkg / "ingest").rglob("*.py")]):
+    for p in sorted([pkg / "schema.py", pkg / "store" / "derive.py", *(pkg / "ingest").rglob("*.py"), *(pkg / "sql").glob("*.sql")]):
         st = p.stat()
         out.append([p.relative_to(pkg).as_posix(), st.st_size, st.st_mtime_ns])
     return out

@@ -125,6 +125,26 @@ def rebuild(wh: Warehouse, snap: Snapshot, batch: str) -> None:
     snap.tables["llm_calls"] = llm_rel
     snap.tables["tool_calls"] = tool_rel
     snap.tables["sessions"] = [wh.write_part("sessions", sessions, batch)]
+    snap.extra["derive"] = {"stamp": stamp()}
+
+
+DERIVED = ("llm_calls", "tool_calls", "sessions")
+
+
+def stamp() -> str:
+    """What the derived and failure tables were built with: the text of every derive and
+    failures SQL file and the declared schemas of the derived tables. ``rebuild`` stores it in
+    the snapshot; an ingest that finds a different one re-derives even when no file changed,
+    so upgrading tracelab never leaves tables without the columns its queries read."""
+    import hashlib
+
+    h = hashlib.sha256()
+    root = resources.files("tracelab.sql")
+    for name in sorted(r.name for r in root.iterdir() if r.name.endswith(".sql") and r.name.startswith(("derive_", "failures_"))):
+        h.update(name.encode() + b"\0" + root.joinpath(name).read_bytes() + b"\0")
+    for t in DERIVED:
+        h.update(str(S.TABLES[t]).encode())
+    return h.hexdigest()[:16]
 
 
 def _register_empty(con: duckdb.DuckDBPyConnection, name: str, table: str) -> None:
