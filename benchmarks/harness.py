@@ -57,7 +57,7 @@ ID_COLUMNS = {
     "events": ("event_key", "session_key", "line_key", "uuid", "parent_uuid", "session_id", "subagent_id",
                "message_id", "request_id", "llm_call_key", "tool_call_id", "parent_tool_call_id",
                "parent_session_key", "spawned_session_key", "forked_from", "source_file"),
-    "llm_calls": ("llm_call_key", "session_key", "message_id", "request_id", "source_file"),
+    "llm_calls": ("llm_call_key", "session_key", "message_id", "request_id", "root_session_key", "source_file"),
     "tool_calls": ("tool_call_key", "session_key", "llm_call_key", "tool_call_id", "subagent_session_key", "source_file"),
     "sessions": ("session_key", "session_id", "subagent_id", "parent_session_key", "parent_tool_call_id", "forked_from"),
 }
