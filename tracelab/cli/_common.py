@@ -23,6 +23,15 @@ warehouse_option = click.option(
 )
 
 
+def skip_unused_schema_checkers() -> None:
+    """Call before a command imports altair. altair imports jsonschema, which loads the
+    optional ``rfc3987_syntax`` URI checker whenever it is installed (jupyterlab pulls it in);
+    that package compiles a grammar at import, ~1.5 s of every chart or report process, for a
+    format altair never validates. A command process marks it absent; library users and
+    notebooks are left alone."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def _default(o: Any) -> Any:
     if isinstance(o, (_dt.datetime, _dt.date, _dt.time)):
         return o.isoformat()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import fail, to_json, warehouse_option
+from tracelab.cli._common import fail, skip_unused_schema_checkers, to_json, warehouse_option
 
 
 def _names() -> list[str]:
@@ -47,6 +47,7 @@ def command(name, out, warehouse, since, until, agent, model, tool, scale, list_
       tracelab chart tool-error-rates --since 2026-11-01 --agent claude --out errors.svg
     Rendering is offline (vl-convert): .html embeds the Vega runtime, .svg/.png are static.
     """
+    skip_unused_schema_checkers()
     from tracelab.reports.named_charts import NAMED_CHARTS
 
     if list_:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tracelab.cli._common import emit_rows
+from tracelab.cli._common import emit_rows, skip_unused_schema_checkers
 
 
 @click.command("demo")
@@ -17,6 +17,7 @@ from tracelab.cli._common import emit_rows
 def command(out_dir, synthetic, sessions, seed):
     """Build a warehouse (your own sessions, else a generated corpus), print a summary and
     write the weekly quality report."""
+    skip_unused_schema_checkers()
     from tracelab.demo import run_demo
 
     result = run_demo(Path(out_dir), synthetic=synthetic, sessions=sessions, seed=seed, echo=click.echo)

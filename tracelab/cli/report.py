@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import fail, to_json, warehouse_option
+from tracelab.cli._common import fail, skip_unused_schema_checkers, to_json, warehouse_option
 
 
 @click.group("report")
@@ -36,6 +36,7 @@ def weekly(week, out_dir, formats, warehouse, thresholds_file, min_increase_pp, 
     Files: OUT/weekly-<week>.html (self-contained, renders offline),
            OUT/weekly-<week>.md + OUT/weekly-<week>_files/ (chart images).
     """
+    skip_unused_schema_checkers()
     from tracelab.catalog import CatalogError
     from tracelab.query import QueryError
     from tracelab.reports import sections
