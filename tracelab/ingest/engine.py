@@ -147,12 +147,8 @@ def _why_unrecognised(p: Path) -> str:
     return "content matches no known agent format (Claude Code, Codex, Pi)"
 
 
-def fingerprint(path: str, nbytes: int) -> str:
-    """``sha256:<hex>`` of the first ``nbytes`` bytes (the part already ingested) and their
-    count. A full hash, not a sample: a file edited anywhere in the ingested part (a secret
-    removed by hand, say) must be re-parsed, never treated as an append. SHA-256 runs on the
-    CPU's SHA instructions, about twice as fast as BLAKE2b here."""
-    h = hashlib.sha256()
+def _hash_prefix(h: Any, path: str, nbytes: int) -> Any:
+    """Feed the first ``nbytes`` bytes of ``path`` to the hash object ``h``."""
     with open(path, "rb") as fh:
         remaining = nbytes
         while remaining > 0:
@@ -161,6 +157,15 @@ def fingerprint(path: str, nbytes: int) -> str:
                 break
             h.update(chunk)
             remaining -= len(chunk)
+    return h
+
+
+def fingerprint(path: str, nbytes: int) -> str:
+    """``sha256:<hex>`` of the first ``nbytes`` bytes (the part already ingested) and their
+    count. A full hash, not a sample: a file edited anywhere in the ingested part (a secret
+    removed by hand, say) must be re-parsed, never treated as an append. SHA-256 runs on the
+    CPU's SHA instructions, about twice as fast as BLAKE2b here."""
+    h = _hash_prefix(hashlib.sha256(), path, nbytes)
     h.update(b"|" + str(nbytes).encode())
     return "sha256:" + h.hexdigest()
 
@@ -169,15 +174,7 @@ def _legacy_fingerprint(path: str, nbytes: int) -> str:
     """The fingerprint manifests written before ``sha256:`` (BLAKE2b-128, length first)."""
     h = hashlib.blake2b(digest_size=16)
     h.update(str(nbytes).encode())
-    with open(path, "rb") as fh:
-        remaining = nbytes
-        while remaining > 0:
-            chunk = fh.read(min(remaining, 1 << 20))
-            if not chunk:
-                break
-            h.update(chunk)
-            remaining -= len(chunk)
-    return h.hexdigest()
+    return _hash_prefix(h, path, nbytes).hexdigest()
 
 
 def prefix_unchanged(path: str, nbytes: int, stored: str) -> bool:
