@@ -47,7 +47,8 @@ class FailuresError(Exception):
 
 # ------------------------------------------------------------------------------ compute
 def _register(con: duckdb.DuckDBPyConnection, wh: Warehouse, snap: Snapshot) -> None:
-    """Views ``events``, ``tool_calls``, ``sessions``, ``llm_calls`` over ``snap``'s files."""
+    """Views ``events``, ``tool_calls``, ``sessions``, ``llm_calls`` over ``snap``'s files, and
+    ``first_calls`` over them."""
     con.execute("SET TimeZone = 'UTC'")
     for name in ("events", "tool_calls", "sessions", "llm_calls"):
         files = [str(p) for p in wh.files_of(name, snap)]
@@ -58,6 +59,8 @@ def _register(con: duckdb.DuckDBPyConnection, wh: Warehouse, snap: Snapshot) -> 
         else:
             con.register(f"_empty_{name}", S.TABLES[name].empty_table())
             con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM "_empty_{name}"')
+    # shared by the loop and retry-storm queries (tracelab/sql/failures_first_calls.sql)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW first_calls AS {sql_text('failures_first_calls')}")
 
 
 def _stamp(snap: Snapshot) -> str:

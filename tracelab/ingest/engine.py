@@ -41,7 +41,6 @@ from tracelab.ingest.base import EventBuffer, ParseResult
 from tracelab.ingest.summary import IngestSummary
 from tracelab.store.warehouse import Snapshot, Warehouse
 
-FINGERPRINT_BYTES = 1 << 16
 #: below this much input, parsing in worker processes costs more than it saves
 PARALLEL_MIN_BYTES = 24 << 20
 

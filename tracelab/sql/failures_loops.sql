@@ -3,17 +3,7 @@
 --   row (consecutive tool calls of one session, sidechains apart). One row per run, located
 --   at the run's first call; `run_length` calls, `n_failed` of them not ok.
 --   Parameters: $min_run.
-WITH call_seq AS (
-    -- the first call row of each (session, tool_call_id): an aggregate, not a window
-    SELECT
-        e.session_key, e.tool_call_id,
-        arg_min(e.event_key, {'seq': e.seq, 'file': e.source_file}) AS call_event_key,
-        min(e.seq) AS call_seq
-    FROM events e
-    WHERE e.kind = 'tool_call' AND e.tool_call_id IS NOT NULL
-    GROUP BY ALL
-),
-calls AS (
+WITH calls AS (
     SELECT
         t.tool_call_key, t.tool_call_id, t.session_key, t.agent, t.model, t.tool_name, t.started_at, t.source_file,
         t.call_line_no, t.status, t.is_sidechain,
@@ -24,7 +14,7 @@ calls AS (
             ORDER BY t.started_at NULLS LAST, t.source_file, cs.call_seq NULLS LAST, t.call_line_no, t.tool_call_key
         ) AS rn
     FROM tool_calls t
-    LEFT JOIN call_seq cs USING (session_key, tool_call_id)
+    LEFT JOIN first_calls cs USING (session_key, tool_call_id)
 ),
 runs AS (
     SELECT *, rn - row_number() OVER (PARTITION BY session_key, is_sidechain, sig ORDER BY rn) AS grp

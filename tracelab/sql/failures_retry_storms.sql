@@ -5,17 +5,7 @@
 --   rate_limit from `failure_events`) with no successful model output between them.
 --   One row per storm, located at its first failure; `run_length` failures.
 --   Parameters: $min_run.
-WITH call_seq AS (
-    -- the first call row of each (session, tool_call_id): an aggregate, not a window
-    SELECT
-        e.session_key, e.tool_call_id,
-        arg_min(e.event_key, {'seq': e.seq, 'file': e.source_file}) AS call_event_key,
-        min(e.seq) AS call_seq
-    FROM events e
-    WHERE e.kind = 'tool_call' AND e.tool_call_id IS NOT NULL
-    GROUP BY ALL
-),
-calls AS (
+WITH calls AS (
     SELECT
         t.tool_call_key, t.tool_call_id, t.session_key, t.tool_name, t.status, t.is_sidechain,
         cs.call_event_key,
@@ -26,7 +16,7 @@ calls AS (
             ORDER BY t.started_at NULLS LAST, t.source_file, cs.call_seq NULLS LAST, t.call_line_no, t.tool_call_key
         ) AS rn
     FROM tool_calls t
-    LEFT JOIN call_seq cs USING (session_key, tool_call_id)
+    LEFT JOIN first_calls cs USING (session_key, tool_call_id)
 ),
 tool_runs AS (
     SELECT *, rn - row_number() OVER (PARTITION BY session_key, is_sidechain, sig ORDER BY rn) AS grp
