@@ -174,3 +174,63 @@ def test_cli_no_op_run_does_not_import_pyarrow(corpus, tmp_path):
     assert out.stderr.strip().splitlines()[-1] == "NO-PYARROW"
     summary = json.loads(out.stdout)
     assert summary["files_unchanged"] == 9 and summary["files_parsed"] == 0 and summary["rows"]["events"] > 0
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["a", "b", "-w", "W"], (["a", "b"], "W", None, False)),
+        (["--warehouse=W", "--agent", "pi", "--json", "-q", "-j", "2", "a"], (["a"], "W", "pi", True)),
+        (["--agent=codex", "--jobs=4", "--quiet", "-"], (["-"], "warehouse", "codex", False)),
+    ],
+)
+def test_plain_command_lines_are_read_before_click(args, expected, monkeypatch):
+    monkeypatch.delenv("TRACELAB_WAREHOUSE", raising=False)
+    assert unchanged._ingest_args(args) == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--redact", "a"], ["--help"], ["a", "--", "-b"], ["-qj2"], ["--agent", "gemini"], ["--jobs", "x"],
+        ["-w"], ["-w", "--json"], ["--warehouse="], ["--json=1"], ["--unknown"], ["--redact-key", "k"],
+    ],
+)
+def test_anything_else_goes_to_click(args):
+    assert unchanged._ingest_args(args) is None
+
+
+def test_entry_point_answers_before_importing_click(corpus, tmp_path):
+    """``tracelab ingest`` (the console script and ``python -m tracelab``) answers an unchanged
+    corpus without importing click, printing exactly what the click command prints."""
+    from click.testing import CliRunner
+
+    from tracelab.cli import cli
+
+    wh = tmp_path / "wh"
+    ingest([str(corpus)], wh, jobs=1)
+    code = (
+        "import sys\n"
+        f"sys.argv = ['tracelab', 'ingest', {str(corpus)!r}, '--warehouse', {str(wh)!r}] + sys.argv[1:]\n"
+        "from tracelab.__main__ import main\n"
+        "try:\n    main()\n"
+        "finally:\n    print('CLICK' if 'click' in sys.modules else 'NO-CLICK', file=sys.stderr)\n"
+    )
+    for extra in ([], ["--json", "-q"]):
+        fast = subprocess.run([sys.executable, "-c", code, *extra], capture_output=True, text=True, check=True)
+        assert fast.stderr.strip().splitlines()[-1] == "NO-CLICK"
+        slow = CliRunner().invoke(cli, ["ingest", str(corpus), "-w", str(wh), *extra])
+        assert slow.exit_code == 0, slow.output
+        if extra:
+            a, b = json.loads(fast.stdout), json.loads(slow.stdout)
+            assert a.pop("seconds") >= 0 and b.pop("seconds") >= 0
+            assert a == b and a["files_unchanged"] == 9
+        else:
+            # the same lines but the timing one
+            drop = lambda text: [ln for ln in text.splitlines() if not ln.startswith("parsed ")]  # noqa: E731
+            assert drop(fast.stdout) == drop(slow.stdout) and "9 unchanged" in fast.stdout
+    # a changed corpus is not answered there: the click command runs and parses the new file
+    (corpus / "claude-code" / "d0" / "extra.jsonl").write_bytes(next((corpus / "claude-code" / "d0").glob("*.jsonl")).read_bytes())
+    ran = subprocess.run([sys.executable, "-c", code, "--json"], capture_output=True, text=True, check=True)
+    assert ran.stderr.strip().splitlines()[-1] == "CLICK"
+    assert json.loads(ran.stdout)["files_parsed"] == 1

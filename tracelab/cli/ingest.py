@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import fail, to_json, warehouse_option
+from tracelab.cli._common import fail, warehouse_option
 
 
 @click.command("ingest")
@@ -29,7 +29,7 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
 
         cached = check(paths, warehouse, agent)
         if cached is not None:
-            click.echo(to_json(cached.to_dict())) if as_json else _print_summary(cached)
+            click.echo(cached.to_json()) if as_json else _print_summary(cached)
             return
     from tracelab.ingest.engine import IngestError, ingest
     from tracelab.store.warehouse import WarehouseBusy
@@ -70,30 +70,14 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
         if bar is not None:
             bar.stop()
     if as_json:
-        click.echo(to_json(summary.to_dict()))
+        click.echo(summary.to_json())
         return
     _print_summary(summary)
 
 
 def _print_summary(s) -> None:
-    mb = s.bytes_parsed / 1e6
-    click.echo(f"warehouse  {s.warehouse}")
-    for src in s.sources:
-        state = f"{src['files']} files" if src["exists"] else "not found"
-        click.echo(f"looked in  {src['agent']:<6} {src['root']}: {state}")
-    found = ", ".join(f"{k}: {v}" for k, v in sorted(s.agents.items())) or "none parsed"
-    click.echo(f"files      {s.files_seen} found; {s.files_parsed} parsed ({found}), {s.files_appended} appended, {s.files_unchanged} unchanged, {s.files_failed} failed")
-    click.echo(f"lines      {s.lines_total} read: {s.lines_ingested} ingested, {s.lines_duplicate} duplicate, {s.lines_rejected} rejected")
-    click.echo(f"parsed     {mb:.1f} MB in {s.seconds:.2f}s" + (f" ({mb / s.seconds:.1f} MB/s)" if s.seconds > 0 and mb else ""))
-    if s.rederived:
-        click.echo("derived    no file changed; derived tables rebuilt for this tracelab version")
-    if s.phases:
-        click.echo("steps      " + ", ".join(f"{k} {v:.2f}s" for k, v in s.phases.items()))
-    if s.rows:
-        click.echo("rows       " + ", ".join(f"{k} {v}" for k, v in s.rows.items()))
-    if s.rejects_by_reason:
-        click.echo("rejects    " + ", ".join(f"{k}: {v}" for k, v in sorted(s.rejects_by_reason.items(), key=lambda kv: -kv[1])))
-    for e in s.skipped:
-        click.echo(f"skipped    {e}", err=True)
-    for e in s.errors:
-        click.echo(f"error      {e}", err=True)
+    out, err = s.text_lines()
+    for line in out:
+        click.echo(line)
+    for line in err:
+        click.echo(line, err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 
@@ -36,3 +37,37 @@ class IngestSummary:
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
+
+    def to_json(self) -> str:
+        """The ``--json`` output: one JSON object (every value is a plain JSON type)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    def text_lines(self) -> tuple[list[str], list[str]]:
+        """The human summary ``tracelab ingest`` prints: (stdout lines, stderr lines)."""
+        out: list[str] = [f"warehouse  {self.warehouse}"]
+        for src in self.sources:
+            state = f"{src['files']} files" if src["exists"] else "not found"
+            out.append(f"looked in  {src['agent']:<6} {src['root']}: {state}")
+        found = ", ".join(f"{k}: {v}" for k, v in sorted(self.agents.items())) or "none parsed"
+        out.append(
+            f"files      {self.files_seen} found; {self.files_parsed} parsed ({found}), {self.files_appended} appended, "
+            f"{self.files_unchanged} unchanged, {self.files_failed} failed"
+        )
+        out.append(
+            f"lines      {self.lines_total} read: {self.lines_ingested} ingested, {self.lines_duplicate} duplicate, "
+            f"{self.lines_rejected} rejected"
+        )
+        mb = self.bytes_parsed / 1e6
+        rate = f" ({mb / self.seconds:.1f} MB/s)" if self.seconds > 0 and mb else ""
+        out.append(f"parsed     {mb:.1f} MB in {self.seconds:.2f}s" + rate)
+        if self.rederived:
+            out.append("derived    no file changed; derived tables rebuilt for this tracelab version")
+        if self.phases:
+            out.append("steps      " + ", ".join(f"{k} {v:.2f}s" for k, v in self.phases.items()))
+        if self.rows:
+            out.append("rows       " + ", ".join(f"{k} {v}" for k, v in self.rows.items()))
+        if self.rejects_by_reason:
+            by_count = sorted(self.rejects_by_reason.items(), key=lambda kv: -kv[1])
+            out.append("rejects    " + ", ".join(f"{k}: {v}" for k, v in by_count))
+        err = [f"skipped    {e}" for e in self.skipped] + [f"error      {e}" for e in self.errors]
+        return out, err

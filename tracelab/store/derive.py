@@ -20,11 +20,10 @@ from importlib import resources
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tracelab import schema as S
-from tracelab.store.warehouse import Snapshot, Warehouse
+from tracelab.store.warehouse import Snapshot, Warehouse, month_parts
 
 #: DuckDB memory limit while deriving (env TRACELAB_DUCKDB_MEMORY overrides).
 MEMORY_LIMIT = os.environ.get("TRACELAB_DUCKDB_MEMORY", "768MB")
@@ -77,20 +76,20 @@ def _stream_partitioned(wh: Warehouse, con: duckdb.DuckDBPyConnection, sql: str,
     reader = con.sql(sql).to_arrow_reader(batch_size=64 * 1024)
     schema = S.TABLES[table]
     writers: dict[str, tuple[pq.ParquetWriter, str, str]] = {}
+
+    def write(t: pa.Table) -> None:
+        for key, part in month_parts(t):
+            if key not in writers:
+                rel = f"{table}/month={key}/part-{batch}-{len(writers):04d}.parquet"
+                dest = wh.root / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                tmp = str(dest) + ".tmp"
+                writers[key] = (pq.ParquetWriter(tmp, schema, compression="zstd"), tmp, rel)
+            writers[key][0].write_table(part)
+
     try:
         for rb in reader:
-            t = S.cast_table(pa.Table.from_batches([rb]), table)
-            months = t.column("month")
-            for m in pc.unique(months).to_pylist():
-                part = t.filter(pc.equal(months, m)) if m is not None else t.filter(pc.is_null(months))
-                key = m or "unknown"
-                if key not in writers:
-                    rel = f"{table}/month={key}/part-{batch}-{len(writers):04d}.parquet"
-                    dest = wh.root / rel
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = str(dest) + ".tmp"
-                    writers[key] = (pq.ParquetWriter(tmp, schema, compression="zstd"), tmp, rel)
-                writers[key][0].write_table(part)
+            write(S.cast_table(pa.Table.from_batches([rb]), table))
     finally:
         for w, _, _ in writers.values():
             w.close()

@@ -37,6 +37,24 @@ from tracelab import schema as S
 SNAPSHOT = "_snapshot.json"
 
 
+def month_parts(data: pa.Table) -> list[tuple[str, pa.Table]]:
+    """``data`` split by its ``month`` column: (month, rows) in month order, rows without a
+    month last under ``unknown``. A table of one month comes back whole (filtering copies
+    every value, ~0.5 s for 400 MB of tool output), as it usually is."""
+    if data.num_rows == 0:
+        return []
+    import pyarrow.compute as pc
+
+    months = data.column("month")
+    uniq = months.unique()
+    if len(uniq) == 1:
+        return [(uniq[0].as_py() or "unknown", data)]
+    out = [(m, data.filter(pc.equal(months, m))) for m in sorted(m for m in uniq.to_pylist() if m is not None)]
+    if uniq.null_count:
+        out.append(("unknown", data.filter(pc.is_null(months))))
+    return out
+
+
 class WarehouseBusy(Exception):
     """Another process holds the warehouse lock."""
 
@@ -153,20 +171,7 @@ class Warehouse:
 
     def write_partitioned(self, table: str, data: pa.Table, batch: str) -> list[str]:
         """Write ``data`` split by its ``month`` column; returns relative paths."""
-        if data.num_rows == 0:
-            return []
-        months = data.column("month")
-        uniq = sorted(m for m in months.unique().to_pylist() if m is not None)
-        out: list[str] = []
-        import pyarrow.compute as pc
-
-        for i, m in enumerate(uniq):
-            part = data.filter(pc.equal(months, m))
-            out.append(self.write_part(table, part, batch, partition=m, n=i))
-        nulls = data.filter(pc.is_null(months))
-        if nulls.num_rows:
-            out.append(self.write_part(table, nulls, batch, partition="unknown", n=len(uniq)))
-        return out
+        return [self.write_part(table, part, batch, partition=m, n=i) for i, (m, part) in enumerate(month_parts(data))]
 
     def commit(self, snap: Snapshot) -> None:
         """Atomically publish ``snap`` and remove files no longer referenced."""
