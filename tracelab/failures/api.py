@@ -127,6 +127,11 @@ def _to_arrow(df: pl.DataFrame, name: str) -> pa.Table:
     return T.cast(df.to_arrow(), name)
 
 
+def failures_current(snap: Snapshot) -> bool:
+    """Do ``snap``'s failure tables describe its current events, tool calls and sessions?"""
+    return bool(snap.tables.get(MEMBERS_TABLE)) and snap.extra.get("failures", {}).get("stamp") == _stamp(snap)
+
+
 def rebuild_in_snapshot(wh: Warehouse, snap: Snapshot, batch: str) -> None:
     """Recompute the failure tables from ``snap``'s files and point ``snap`` at new parts.
 

@@ -711,7 +711,7 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list
     snap.tables["files"] = [wh.write_part("files", pa.Table.from_pylist(rows, schema=S.FILES), batch)]
     # 6. derived tables, then publish
     clock.lap("commit")
-    _publish_derived(wh, snap, batch, summary, clock)
+    _publish_derived(wh, snap, batch, summary, clock, new_events=None if removed_paths else sorted(parts))
 
 
 def _derived_stale(snap: Snapshot) -> bool:
@@ -720,16 +720,24 @@ def _derived_stale(snap: Snapshot) -> bool:
     return snap.extra.get("derive", {}).get("stamp") != derive.stamp()
 
 
-def _publish_derived(wh: Warehouse, snap: Snapshot, batch: str, summary: IngestSummary, clock: "_Clock") -> None:
-    """Rebuild the derived and failure tables of ``snap`` and commit it."""
+def _publish_derived(wh: Warehouse, snap: Snapshot, batch: str, summary: IngestSummary, clock: "_Clock", new_events: list[str] | None = None) -> None:
+    """Bring the derived and failure tables of ``snap`` up to date and commit it: with
+    ``new_events`` (the event parts this ingest added, none removed) only the sessions they
+    touch are re-derived when that is possible (``derive.refresh``), else everything is."""
     from tracelab.store import derive
 
     clock.lap("commit", "deriving llm_calls, tool_calls, sessions")
-    derive.rebuild(wh, snap, batch)
+    n = derive.refresh(wh, snap, batch, new_events) if new_events is not None else None
+    if n is None:
+        derive.rebuild(wh, snap, batch)
+        summary.derived = "full"
+    else:
+        summary.derived = f"incremental: {n} sessions"
     clock.lap("derive", "clustering failures")
-    from tracelab.failures.api import rebuild_in_snapshot as rebuild_failures
+    from tracelab.failures.api import failures_current, rebuild_in_snapshot as rebuild_failures
 
-    rebuild_failures(wh, snap, batch)
+    if not failures_current(snap):
+        rebuild_failures(wh, snap, batch)
     clock.lap("failures", "committing")
     for hook in POST_DERIVE_HOOKS:
         hook(wh, snap, batch)

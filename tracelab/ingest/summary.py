@@ -34,6 +34,10 @@ class IngestSummary:
     phases: dict[str, float] = field(default_factory=dict)
     #: no file changed, but the derived tables were rebuilt for a new tracelab version
     rederived: bool = False
+    #: how the derived tables were brought up to date: "full" (from all events) or
+    #: "incremental: N sessions" (only the sessions this ingest touched and those linked to
+    #: them); empty when nothing was derived
+    derived: str = ""
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -62,6 +66,8 @@ class IngestSummary:
         out.append(f"parsed     {mb:.1f} MB in {self.seconds:.2f}s" + rate)
         if self.rederived:
             out.append("derived    no file changed; derived tables rebuilt for this tracelab version")
+        if self.derived and not self.rederived:
+            out.append(f"derived    {self.derived}")
         if self.phases:
             out.append("steps      " + ", ".join(f"{k} {v:.2f}s" for k, v in self.phases.items()))
         if self.rows:

@@ -16,10 +16,12 @@ its outcomes and turns. The SQL never aggregates or windows over wide rows: rows
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from importlib import resources
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tracelab import schema as S
@@ -100,31 +102,127 @@ def _stream_partitioned(wh: Warehouse, con: duckdb.DuckDBPyConnection, sql: str,
     return sorted(out)
 
 
+def _derive(wh: Warehouse, con: duckdb.DuckDBPyConnection, batch: str) -> tuple[list[str], list[str], pa.Table]:
+    """The derived tables of the events ``con``'s ``events`` view holds: (llm_calls parts,
+    tool_calls parts, sessions rows)."""
+    # per-session dimensions first (one row per session): the call tables carry them and
+    # derive_sessions reads them, so all three agree
+    con.execute(f"CREATE TEMP TABLE session_dims AS {sql_text('derive_session_dims')}")
+    llm_rel = _stream_partitioned(wh, con, sql_text("derive_llm_calls"), "llm_calls", batch)
+    _view_of_parts(wh, con, "llm_calls", llm_rel)
+    tool_rel = _stream_partitioned(wh, con, sql_text("derive_tool_calls"), "tool_calls", batch)
+    _view_of_parts(wh, con, "tool_calls", tool_rel)
+    sessions = S.cast_table(con.sql(sql_text("derive_sessions")).to_arrow_table(), "sessions")
+    return llm_rel, tool_rel, sessions
+
+
+def _view_of_parts(wh: Warehouse, con: duckdb.DuckDBPyConnection, table: str, rel: list[str]) -> None:
+    if rel:
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_files_list([str(wh.root / r) for r in rel])})")
+    else:
+        _register_empty(con, f"_empty_{table}", table)
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM _empty_{table}")
+
+
 def rebuild(wh: Warehouse, snap: Snapshot, batch: str) -> None:
+    """Derive ``llm_calls``, ``tool_calls`` and ``sessions`` from all of ``snap``'s events."""
     con = derive_connection(wh, snap)
     try:
-        # per-session dimensions first (one row per session): the call tables carry them and
-        # derive_sessions reads them, so all three agree
-        con.execute(f"CREATE TEMP TABLE session_dims AS {sql_text('derive_session_dims')}")
-        llm_rel = _stream_partitioned(wh, con, sql_text("derive_llm_calls"), "llm_calls", batch)
-        if llm_rel:
-            con.execute(f"CREATE VIEW llm_calls AS SELECT * FROM read_parquet({_files_list([str(wh.root / r) for r in llm_rel])})")
-        else:
-            _register_empty(con, "_empty_llm", "llm_calls")
-            con.execute("CREATE VIEW llm_calls AS SELECT * FROM _empty_llm")
-        tool_rel = _stream_partitioned(wh, con, sql_text("derive_tool_calls"), "tool_calls", batch)
-        if tool_rel:
-            con.execute(f"CREATE VIEW tool_calls AS SELECT * FROM read_parquet({_files_list([str(wh.root / r) for r in tool_rel])})")
-        else:
-            _register_empty(con, "_empty_tools", "tool_calls")
-            con.execute("CREATE VIEW tool_calls AS SELECT * FROM _empty_tools")
-        sessions = S.cast_table(con.sql(sql_text("derive_sessions")).to_arrow_table(), "sessions")
+        llm_rel, tool_rel, sessions = _derive(wh, con, batch)
     finally:
         con.close()
     snap.tables["llm_calls"] = llm_rel
     snap.tables["tool_calls"] = tool_rel
     snap.tables["sessions"] = [wh.write_part("sessions", sessions, batch)]
     snap.extra["derive"] = {"stamp": stamp()}
+
+
+#: A refresh whose affected sessions exceed this share of all sessions rebuilds instead.
+REFRESH_MAX_SHARE = 0.5
+
+
+def refresh(wh: Warehouse, snap: Snapshot, batch: str, new_events: list[str]) -> int | None:
+    """Bring the derived tables up to date after ``new_events`` (relative paths of event parts
+    this ingest added to ``snap``; no event row was removed) by re-deriving only the sessions
+    they touch. Returns how many sessions were re-derived, or None, changing nothing, when a
+    full :func:`rebuild` is needed instead:
+    the derived tables were built by another tracelab (stamp) or the affected sessions are
+    more than ``REFRESH_MAX_SHARE`` of all.
+
+    Affected sessions: those with rows in ``new_events``, closed under the links of
+    ``derive_links.sql`` (parent/child, fork, spawn, a shared llm_call_key), so every derived
+    row that reads an event of a touched session is re-derived from all the events it reads.
+    Their rows are derived from the event parts that hold them; the old derived parts that
+    hold any of their rows are rewritten without them; the rest stays as it was. The result
+    equals a rebuild's (``tests/test_derive_refresh.py``)."""
+    if snap.extra.get("derive", {}).get("stamp") != stamp() or not snap.tables.get("sessions"):
+        return None
+    if not new_events:
+        return 0
+    con = derive_connection(wh, snap)
+    try:
+        touched = {r[0] for r in con.execute(
+            "SELECT DISTINCT session_key FROM read_parquet($files)", {"files": [str(wh.root / r) for r in new_events]}
+        ).fetchall()}
+        affected = _connected(touched, con.execute(sql_text("derive_links")).fetchall())
+        n_sessions = sum(pq.ParquetFile(wh.root / r).metadata.num_rows for r in snap.tables["sessions"])
+        if len(affected) > REFRESH_MAX_SHARE * max(n_sessions, 1):
+            return None
+        keys = pa.table({"session_key": pa.array(sorted(affected), pa.string())})
+        con.register("_affected", keys)
+        ev_files = [r[0] for r in con.execute(
+            "SELECT DISTINCT filename FROM read_parquet($files, filename = true) WHERE session_key IN (SELECT session_key FROM _affected)",
+            {"files": [str(p) for p in wh.files_of("events", snap)]},
+        ).fetchall()]
+        con.execute("DROP VIEW events")
+        con.execute(
+            f"CREATE VIEW events AS SELECT * FROM read_parquet({_files_list(sorted(ev_files))}, hive_partitioning = false) "
+            "WHERE session_key IN (SELECT session_key FROM _affected)"
+        )
+        llm_rel, tool_rel, sessions = _derive(wh, con, batch)
+    finally:
+        con.close()
+    drop = keys.column("session_key")
+    snap.tables["llm_calls"] = sorted(_without(wh, snap, "llm_calls", drop, batch) + llm_rel)
+    snap.tables["tool_calls"] = sorted(_without(wh, snap, "tool_calls", drop, batch) + tool_rel)
+    old = wh.read_table("sessions", snap)
+    kept = S.cast_table(old.filter(pc.invert(pc.is_in(old.column("session_key"), value_set=drop))), "sessions")
+    snap.tables["sessions"] = [wh.write_part("sessions", pa.concat_tables([kept, sessions]), batch)]
+    return len(affected)
+
+
+def _connected(start: set[str], pairs: list[tuple[str, str]]) -> set[str]:
+    """Every key reachable from ``start`` over the undirected ``pairs``."""
+    adj: dict[str, list[str]] = {}
+    for a, b in pairs:
+        adj.setdefault(a, []).append(b)
+        adj.setdefault(b, []).append(a)
+    seen = set(start)
+    todo = list(start)
+    while todo:
+        for nxt in adj.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _without(wh: Warehouse, snap: Snapshot, table: str, drop: pa.Array, batch: str) -> list[str]:
+    """``snap``'s parts of ``table`` with the rows of sessions in ``drop`` left out: parts
+    without such rows are kept as they are, the others rewritten (or dropped when emptied)."""
+    out: list[str] = []
+    for i, rel in enumerate(snap.tables.get(table, [])):
+        path = wh.root / rel
+        hit = pc.is_in(pq.read_table(path, columns=["session_key"]).column("session_key"), value_set=drop)
+        if not pc.any(hit).as_py():
+            out.append(rel)
+            continue
+        t = pq.read_table(path, schema=S.TABLES[table])
+        t = t.filter(pc.invert(pc.is_in(t.column("session_key"), value_set=drop)))
+        if t.num_rows:
+            month = Path(rel).parent.name.partition("=")[2] or None
+            out.append(wh.write_part(table, t, f"{batch}-kept", partition=month, n=i))
+    return out
 
 
 DERIVED = ("llm_calls", "tool_calls", "sessions")
