@@ -338,6 +338,8 @@ def bench_scope(
         "refresh_mb": added_bytes / 1e6,
         "refresh_files": len(added),
         "refresh_events": refresh_summ["rows"]["events"],
+        "refresh_derived": refresh_summ.get("derived", ""),
+        "refresh_phases": refresh_summ.get("phases", {}),
         "ccusage": {a: m.brief() for a, m in ccusage.items()},
         "ccusage_s": sum(m.wall_s for m in ccusage.values()) if ccusage else None,
         "ccusage_cpu_s": sum(m.cpu_s for m in ccusage.values()) if ccusage else None,
