@@ -1,7 +1,8 @@
-"""Incremental derive (tracelab.store.derive.refresh): after an ingest that only adds events,
-re-deriving the touched sessions and the sessions linked to them gives exactly the tables a
-full rebuild over the same events gives: on every real sample, fed in increments that split
-parents from their subagents and forks, and grow files by appends."""
+"""Incremental derive (tracelab.store.derive.refresh, tracelab.failures.api.refresh_in_snapshot):
+after an ingest that only adds events, re-deriving the touched sessions and the sessions linked
+to them, and their failure members, gives exactly the tables a full rebuild over the same events
+gives: on every real sample, fed in increments that split parents from their subagents and
+forks, and grow files by appends."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from conftest import SAMPLES
 
 AGENTS = ("claude-code", "codex", "pi")
 KEYS = {"llm_calls": "llm_call_key", "tool_calls": "tool_call_key", "sessions": "session_key"}
+FAILURE_KEYS = {failures_api.MEMBERS_TABLE: "member_key", failures_api.CLUSTERS_TABLE: "cluster_id"}
 
 
 def _sorted(t: pa.Table, key: str) -> pa.Table:
@@ -28,14 +30,16 @@ def _sorted(t: pa.Table, key: str) -> pa.Table:
 
 
 def _assert_equals_rebuild(wh_dir: Path, scratch: Path) -> None:
-    """The derived tables of ``wh_dir``'s snapshot equal a full rebuild of the same snapshot."""
+    """The derived and failure tables of ``wh_dir``'s snapshot equal a full rebuild of the same
+    snapshot."""
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(wh_dir, scratch)
     wh = Warehouse(scratch)
     snap = wh.snapshot()
     full = copy.deepcopy(snap)
     derive.rebuild(wh, full, "zz-full")
-    for table, key in KEYS.items():
+    failures_api.rebuild_in_snapshot(wh, full, "zz-full")
+    for table, key in {**KEYS, **FAILURE_KEYS}.items():
         got, want = _sorted(wh.read_table(table, snap), key), _sorted(wh.read_table(table, full), key)
         assert got.num_rows == want.num_rows, table
         for name in want.column_names:

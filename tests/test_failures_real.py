@@ -79,6 +79,15 @@ def test_families_of_labelled_events(labelled):
     assert fam["edit_string_not_found"] == fam["pytest_failures"] == "tool_error"
 
 
+def test_member_keys_are_unique(real):
+    """One row per member: a failure after several compactions in a row is one episode (the
+    Codex sample has three compactions before one failure), so the table has a stable order."""
+    m = real.members
+    assert m.height > 0 and m.get_column("member_key").n_unique() == m.height
+    cx = m.filter(pl.col("family") == "context_exhaustion", pl.col("related_event_key").is_not_null())
+    assert cx.height > 0 and cx.get_column("event_key").n_unique() == cx.height
+
+
 def test_build_is_idempotent(real):
     before = real.members.select("member_key", "cluster_id").sort("member_key")
     api.build(real.warehouse.root)

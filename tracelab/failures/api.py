@@ -4,8 +4,10 @@ Writing: :func:`rebuild_in_snapshot` (called by ingest inside its commit, after
 ``derive.rebuild``) and :func:`build` (standalone: lock, rebuild, commit). Both read the
 snapshot being committed, recompute everything from its ``events`` / ``tool_calls`` /
 ``sessions`` files, and replace the ``failure_members`` and ``failure_clusters`` parts.
-A full recompute is what makes ids independent of ingest order and batching; it takes a
-few seconds per million failure events.
+After an incremental derive, ingest calls :func:`refresh_in_snapshot` instead: members are
+recomputed for the re-derived sessions only, and templates and cluster ids are mined again
+over all fingerprints, which gives the same tables as a full recompute (ids depend on the set
+of fingerprints, never on ingest order or batching).
 
 Reading: :func:`clusters`, :func:`members`, :func:`show`. They use the persisted tables when
 the snapshot's ``extra["failures"]`` stamp matches its current event files and rules
@@ -46,16 +48,26 @@ class FailuresError(Exception):
 
 
 # ------------------------------------------------------------------------------ compute
-def _register(con: duckdb.DuckDBPyConnection, wh: Warehouse, snap: Snapshot) -> None:
+def _register(con: duckdb.DuckDBPyConnection, wh: Warehouse, snap: Snapshot, only: pa.Table | None = None) -> None:
     """Views ``events``, ``tool_calls``, ``sessions``, ``llm_calls`` over ``snap``'s files, and
-    ``first_calls`` over them."""
+    ``first_calls`` over them; with ``only`` (a ``session_key`` column), the views hold just
+    those sessions' rows."""
     con.execute("SET TimeZone = 'UTC'")
+    if only is not None:
+        con.register("_only_sessions", only)
+    where = " WHERE session_key IN (SELECT session_key FROM _only_sessions)" if only is not None else ""
     for name in ("events", "tool_calls", "sessions", "llm_calls"):
         files = [str(p) for p in wh.files_of(name, snap)]
+        if files and only is not None:
+            # only the parts holding rows of those sessions (a scan of one narrow column), so
+            # the queries never read the wide columns of the rest of the warehouse
+            files = sorted(r[0] for r in con.execute(
+                f"SELECT DISTINCT filename FROM read_parquet($files, filename = true){where}", {"files": files}
+            ).fetchall())
         if files:
             # CREATE VIEW cannot take parameters: the file list is quoted literally
             lst = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-            con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM read_parquet([{lst}], hive_partitioning = false, union_by_name = true)')
+            con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM read_parquet([{lst}], hive_partitioning = false, union_by_name = true){where}')
         else:
             con.register(f"_empty_{name}", S.TABLES[name].empty_table())
             con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM "_empty_{name}"')
@@ -63,13 +75,15 @@ def _register(con: duckdb.DuckDBPyConnection, wh: Warehouse, snap: Snapshot) -> 
     con.execute(f"CREATE OR REPLACE TEMP VIEW first_calls AS {sql_text('failures_first_calls')}")
 
 
-def _stamp(snap: Snapshot) -> str:
+def _stamp(snap: Snapshot, without_events: Sequence[str] = ()) -> str:
     h = hashlib.blake2b(digest_size=12)
     h.update(RULES_VERSION.encode())
+    skip = set(without_events)
     for t in ("events", "tool_calls", "sessions"):
         h.update(b"\x1e" + t.encode())
         for f in sorted(snap.tables.get(t, [])):
-            h.update(b"\x1f" + f.encode())
+            if f not in skip:
+                h.update(b"\x1f" + f.encode())
     return h.hexdigest()
 
 
@@ -100,6 +114,12 @@ def _members_frame(events: pl.DataFrame, episode_frames: list[pl.DataFrame], ses
 
 def compute(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(members, clusters) from the ``events``/``tool_calls``/``sessions`` views on ``con``."""
+    members = compute_members(con)
+    return members, _clusters(members, _n_sessions(con))
+
+
+def compute_members(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The ``failure_members`` rows of the sessions the views on ``con`` hold."""
     cand = B.candidates(con)
     if cand.height:
         events = C.assign(cand)
@@ -116,9 +136,15 @@ def compute(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]
     members = _members_frame(events, eps, sess)
     if members.height == 0:
         members = pl.from_arrow(T.MEMBERS.empty_table())
-    n_sessions = con.execute("SELECT count(*) FROM sessions WHERE NOT coalesce(is_warmup, false)").fetchone()[0]
-    clusters = C.summarize(members, n_sessions) if members.height else pl.from_arrow(T.CLUSTERS.empty_table())
-    return members, clusters
+    return members
+
+
+def _n_sessions(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT count(*) FROM sessions WHERE NOT coalesce(is_warmup, false)").fetchone()[0]
+
+
+def _clusters(members: pl.DataFrame, n_sessions: int) -> pl.DataFrame:
+    return C.summarize(members, n_sessions) if members.height else pl.from_arrow(T.CLUSTERS.empty_table())
 
 
 def _to_arrow(df: pl.DataFrame, name: str) -> pa.Table:
@@ -127,9 +153,19 @@ def _to_arrow(df: pl.DataFrame, name: str) -> pa.Table:
     return T.cast(df.to_arrow(), name)
 
 
-def failures_current(snap: Snapshot) -> bool:
-    """Do ``snap``'s failure tables describe its current events, tool calls and sessions?"""
-    return bool(snap.tables.get(MEMBERS_TABLE)) and snap.extra.get("failures", {}).get("stamp") == _stamp(snap)
+def failures_current(snap: Snapshot, without_events: Sequence[str] = ()) -> bool:
+    """Do ``snap``'s failure tables describe its current events, tool calls and sessions (its
+    events but ``without_events``, when given)?"""
+    return bool(snap.tables.get(MEMBERS_TABLE)) and snap.extra.get("failures", {}).get("stamp") == _stamp(snap, without_events)
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    from tracelab.store.derive import MEMORY_LIMIT, no_progress_bar
+
+    con = duckdb.connect()
+    no_progress_bar(con)
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    return con
 
 
 def rebuild_in_snapshot(wh: Warehouse, snap: Snapshot, batch: str) -> None:
@@ -138,16 +174,38 @@ def rebuild_in_snapshot(wh: Warehouse, snap: Snapshot, batch: str) -> None:
     Same shape as :func:`tracelab.store.derive.rebuild`: call it with the lock held, after the
     derived tables were rebuilt, before ``wh.commit(snap)``.
     """
-    from tracelab.store.derive import MEMORY_LIMIT, no_progress_bar
-
-    con = duckdb.connect()
-    no_progress_bar(con)
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con = _connect()
     try:
         _register(con, wh, snap)
         members, clusters = compute(con)
     finally:
         con.close()
+    _publish(wh, snap, batch, members, clusters)
+
+
+def refresh_in_snapshot(wh: Warehouse, snap: Snapshot, batch: str, sessions: set[str]) -> None:
+    """Update failure tables that described ``snap`` before its derived rows of ``sessions``
+    were re-derived (``tracelab.store.derive.refresh``): the members of those sessions are
+    computed again from their rows, the other sessions' members are kept, and every event
+    member's template and cluster id is mined again over all fingerprints, so the tables equal
+    :func:`rebuild_in_snapshot`'s (the Drain step depends on the set of fingerprints only)."""
+    only = pa.table({"session_key": pa.array(sorted(sessions), pa.string())})
+    con = _connect()
+    try:
+        _register(con, wh, snap, only=only)
+        new = compute_members(con)
+        _register(con, wh, snap)
+        n_sessions = _n_sessions(con)
+    finally:
+        con.close()
+    old = pl.from_arrow(wh.read_table(MEMBERS_TABLE, snap))
+    kept = old.filter(~pl.col("session_key").is_in(only.column("session_key").to_pylist()))
+    members = pl.concat([kept, new.select(kept.columns).cast(kept.schema)])
+    members = C.retemplate(members).sort("ts", "source_file", "line_no", "member_key", nulls_last=True)
+    _publish(wh, snap, batch, members, _clusters(members, n_sessions))
+
+
+def _publish(wh: Warehouse, snap: Snapshot, batch: str, members: pl.DataFrame, clusters: pl.DataFrame) -> None:
     snap.tables[MEMBERS_TABLE] = [wh.write_part(MEMBERS_TABLE, _to_arrow(members, MEMBERS_TABLE), batch)]
     snap.tables[CLUSTERS_TABLE] = [wh.write_part(CLUSTERS_TABLE, _to_arrow(clusters, CLUSTERS_TABLE), batch)]
     snap.extra["failures"] = {"stamp": _stamp(snap), "rules_version": RULES_VERSION, "members": members.height, "clusters": clusters.height}

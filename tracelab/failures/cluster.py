@@ -76,10 +76,20 @@ def assign(df: pl.DataFrame) -> pl.DataFrame:
     else:
         df = df.with_columns(pl.col("text").alias("_ntext"))
     df = normalize_frame(df, text="_ntext").drop("_ntext")
-    groups = df.select("family", "tool_family", "subkind", "fingerprint").unique()
+    tmpl = templates(df.select(*_GROUP).unique())
+    return df.join(tmpl, on=_GROUP, how="left", nulls_equal=True)
+
+
+_GROUP = ["family", "tool_family", "subkind", "fingerprint"]
+
+
+def templates(groups: pl.DataFrame) -> pl.DataFrame:
+    """``template`` and ``cluster_id`` for each distinct (family, tool family, subkind,
+    fingerprint) of failure events: Drain over the set of fingerprints of each (family, tool
+    family, subkind), except the fixed ones, whose fingerprint is the template."""
     mined = groups.filter(~pl.col("subkind").is_in(FIXED_SUBKINDS) & ~pl.col("family").is_in(FIXED_FAMILIES))
     mapping = drain.mine((((f, tf, sk), fp) for f, tf, sk, fp in mined.iter_rows()))
-    fixed = groups.join(mined, on=["family", "tool_family", "subkind", "fingerprint"], how="anti", nulls_equal=True)
+    fixed = groups.join(mined, on=_GROUP, how="anti", nulls_equal=True)
     mapping.update({((f, tf, sk), fp): fp for f, tf, sk, fp in fixed.iter_rows()})
     tmpl = pl.DataFrame(
         [(g[0], g[1], g[2], fp, t) for (g, fp), t in mapping.items()],
@@ -92,8 +102,21 @@ def assign(df: pl.DataFrame) -> pl.DataFrame:
         .map_elements(lambda s: cluster_id(s["family"], s["tool_family"], s["template"]), return_dtype=pl.String)
         .alias("cluster_id")
     )
-    tmpl = tmpl.join(ids, on=["family", "tool_family", "template"], how="left")
-    return df.join(tmpl, on=["family", "tool_family", "subkind", "fingerprint"], how="left", nulls_equal=True)
+    return tmpl.join(ids, on=["family", "tool_family", "template"], how="left")
+
+
+def retemplate(members: pl.DataFrame) -> pl.DataFrame:
+    """``members`` (rows of ``failure_members``) with the template and cluster id of every
+    event row mined again over all their fingerprints: what :func:`assign` gives when it sees
+    all of them at once (Drain depends on the set of fingerprints only). Episode rows keep
+    theirs (fixed descriptions)."""
+    is_event = pl.col("role") == "event"
+    events = members.filter(is_event)
+    if events.height == 0:
+        return members
+    tmpl = templates(events.select(*_GROUP).unique())
+    events = events.drop("template", "cluster_id").join(tmpl, on=_GROUP, how="left", nulls_equal=True)
+    return pl.concat([events.select(members.columns), members.filter(~is_event)])
 
 
 # ------------------------------------------------------------------------------ episodes

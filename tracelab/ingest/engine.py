@@ -726,18 +726,23 @@ def _publish_derived(wh: Warehouse, snap: Snapshot, batch: str, summary: IngestS
     touch are re-derived when that is possible (``derive.refresh``), else everything is."""
     from tracelab.store import derive
 
+    from tracelab.failures import api as failures
+
     clock.lap("commit", "deriving llm_calls, tool_calls, sessions")
-    n = derive.refresh(wh, snap, batch, new_events) if new_events is not None else None
-    if n is None:
+    failures_were_current = new_events is not None and failures.failures_current(snap, without_events=new_events)
+    affected = derive.refresh(wh, snap, batch, new_events) if new_events is not None else None
+    if affected is None:
         derive.rebuild(wh, snap, batch)
         summary.derived = "full"
     else:
-        summary.derived = f"incremental: {n} sessions"
+        summary.derived = f"incremental: {len(affected)} sessions"
     clock.lap("derive", "clustering failures")
-    from tracelab.failures.api import failures_current, rebuild_in_snapshot as rebuild_failures
-
-    if not failures_current(snap):
-        rebuild_failures(wh, snap, batch)
+    if failures.failures_current(snap):
+        pass  # nothing the failure tables read changed
+    elif affected is not None and failures_were_current:
+        failures.refresh_in_snapshot(wh, snap, batch, affected)
+    else:
+        failures.rebuild_in_snapshot(wh, snap, batch)
     clock.lap("failures", "committing")
     for hook in POST_DERIVE_HOOKS:
         hook(wh, snap, batch)

@@ -2,7 +2,8 @@
 -- description: Context exhaustion. (a) after_compaction: the first failure (families
 --   tool_error, api_error, rate_limit, interrupt, hook_block) within the next $window
 --   conversational events after a compaction, before the next user prompt; located at the
---   failure, `related_event_key` = the compaction. (b) overflow: a model API error saying the
+--   failure, `related_event_key` = the compaction (the nearest one when the failure follows
+--   several: one episode per failure event, so member keys stay unique). (b) overflow: a model API error saying the
 --   prompt no longer fits the context window ($overflow_re).
 --   Parameters: $window, $overflow_re.
 WITH conv AS (
@@ -32,13 +33,20 @@ fail_pos AS (
     JOIN marked m USING (session_key, event_key)
     WHERE f.family IN ('tool_error', 'api_error', 'rate_limit', 'interrupt', 'hook_block')
 ),
-after_comp AS (
+first_after AS (
     SELECT
         c.compaction_key,
+        c.c_rn,
         arg_min(fp.event_key, fp.rn) AS event_key
     FROM comp c
     JOIN fail_pos fp ON fp.session_key = c.session_key AND fp.rn > c.c_rn AND fp.rn < c.stop_rn AND fp.rn <= c.c_rn + $window
-    GROUP BY c.compaction_key
+    GROUP BY c.compaction_key, c.c_rn
+),
+-- a failure that follows several compactions in a row is one episode, tied to the nearest
+after_comp AS (
+    SELECT event_key, arg_max(compaction_key, c_rn) AS compaction_key
+    FROM first_after
+    GROUP BY event_key
 )
 SELECT
     'after_compaction' AS trigger,

@@ -141,10 +141,10 @@ def rebuild(wh: Warehouse, snap: Snapshot, batch: str) -> None:
 REFRESH_MAX_SHARE = 0.5
 
 
-def refresh(wh: Warehouse, snap: Snapshot, batch: str, new_events: list[str]) -> int | None:
+def refresh(wh: Warehouse, snap: Snapshot, batch: str, new_events: list[str]) -> set[str] | None:
     """Bring the derived tables up to date after ``new_events`` (relative paths of event parts
     this ingest added to ``snap``; no event row was removed) by re-deriving only the sessions
-    they touch. Returns how many sessions were re-derived, or None, changing nothing, when a
+    they touch. Returns the sessions that were re-derived, or None, changing nothing, when a
     full :func:`rebuild` is needed instead:
     the derived tables were built by another tracelab (stamp) or the affected sessions are
     more than ``REFRESH_MAX_SHARE`` of all.
@@ -158,7 +158,7 @@ def refresh(wh: Warehouse, snap: Snapshot, batch: str, new_events: list[str]) ->
     if snap.extra.get("derive", {}).get("stamp") != stamp() or not snap.tables.get("sessions"):
         return None
     if not new_events:
-        return 0
+        return set()
     con = derive_connection(wh, snap)
     try:
         touched = {r[0] for r in con.execute(
@@ -188,7 +188,7 @@ def refresh(wh: Warehouse, snap: Snapshot, batch: str, new_events: list[str]) ->
     old = wh.read_table("sessions", snap)
     kept = S.cast_table(old.filter(pc.invert(pc.is_in(old.column("session_key"), value_set=drop))), "sessions")
     snap.tables["sessions"] = [wh.write_part("sessions", pa.concat_tables([kept, sessions]), batch)]
-    return len(affected)
+    return affected
 
 
 def _connected(start: set[str], pairs: list[tuple[str, str]]) -> set[str]:
