@@ -724,9 +724,8 @@ def _publish_derived(wh: Warehouse, snap: Snapshot, batch: str, summary: IngestS
     """Bring the derived and failure tables of ``snap`` up to date and commit it: with
     ``new_events`` (the event parts this ingest added, none removed) only the sessions they
     touch are re-derived when that is possible (``derive.refresh``), else everything is."""
-    from tracelab.store import derive
-
     from tracelab.failures import api as failures
+    from tracelab.store import derive
 
     clock.lap("commit", "deriving llm_calls, tool_calls, sessions")
     failures_were_current = new_events is not None and failures.failures_current(snap, without_events=new_events)

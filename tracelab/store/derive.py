@@ -16,8 +16,9 @@ its outcomes and turns. The SQL never aggregates or windows over wide rows: rows
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from importlib import resources
+from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pyarrow as pa
@@ -145,9 +146,8 @@ def refresh(wh: Warehouse, snap: Snapshot, batch: str, new_events: list[str]) ->
     """Bring the derived tables up to date after ``new_events`` (relative paths of event parts
     this ingest added to ``snap``; no event row was removed) by re-deriving only the sessions
     they touch. Returns the sessions that were re-derived, or None, changing nothing, when a
-    full :func:`rebuild` is needed instead:
-    the derived tables were built by another tracelab (stamp) or the affected sessions are
-    more than ``REFRESH_MAX_SHARE`` of all.
+    full :func:`rebuild` is needed instead: the derived tables were built by another tracelab
+    (stamp) or the affected sessions are more than ``REFRESH_MAX_SHARE`` of all.
 
     Affected sessions: those with rows in ``new_events``, closed under the links of
     ``derive_links.sql`` (parent/child, fork, spawn, a shared llm_call_key), so every derived
@@ -209,7 +209,8 @@ def _connected(start: set[str], pairs: list[tuple[str, str]]) -> set[str]:
 
 def _without(wh: Warehouse, snap: Snapshot, table: str, drop: pa.Array, batch: str) -> list[str]:
     """``snap``'s parts of ``table`` with the rows of sessions in ``drop`` left out: parts
-    without such rows are kept as they are, the others rewritten (or dropped when emptied)."""
+    without such rows are kept as they are, the others rewritten batch by batch (a month part
+    of a large warehouse may not fit in memory) or dropped when emptied."""
     out: list[str] = []
     for i, rel in enumerate(snap.tables.get(table, [])):
         path = wh.root / rel
@@ -217,12 +218,20 @@ def _without(wh: Warehouse, snap: Snapshot, table: str, drop: pa.Array, batch: s
         if not pc.any(hit).as_py():
             out.append(rel)
             continue
-        t = pq.read_table(path, schema=S.TABLES[table])
+        month = Path(rel).parent.name.partition("=")[2] or None
+        new = wh.write_part_stream(table, _kept_rows(path, table, drop), f"{batch}-kept", partition=month, n=i)
+        if new is not None:
+            out.append(new)
+    return out
+
+
+def _kept_rows(path: Path, table: str, drop: pa.Array) -> Iterator[pa.Table]:
+    """The rows of one Parquet part whose session is not in ``drop``, batch by batch."""
+    for rb in pq.ParquetFile(path).iter_batches(batch_size=64 * 1024):
+        t = pa.Table.from_batches([rb])
         t = t.filter(pc.invert(pc.is_in(t.column("session_key"), value_set=drop)))
         if t.num_rows:
-            month = Path(rel).parent.name.partition("=")[2] or None
-            out.append(wh.write_part(table, t, f"{batch}-kept", partition=month, n=i))
-    return out
+            yield S.cast_table(t, table)
 
 
 DERIVED = ("llm_calls", "tool_calls", "sessions")

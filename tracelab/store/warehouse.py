@@ -27,7 +27,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -166,6 +166,28 @@ class Warehouse:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(dest.name + ".tmp")
         pq.write_table(data, tmp, compression="zstd", row_group_size=256 * 1024, write_statistics=True)
+        os.replace(tmp, dest)
+        return rel.as_posix()
+
+    def write_part_stream(self, table: str, parts: Iterable[pa.Table], batch: str, partition: str | None = None, n: int = 0) -> str | None:
+        """:meth:`write_part` for rows arriving in pieces (each already cast), written as they
+        come; None, and no file, when no rows arrive."""
+        sub = Path(table) / f"month={partition}" if partition is not None else Path(table)
+        rel = sub / f"part-{batch}-{n:04d}.parquet"
+        dest = self.root / rel
+        tmp = dest.with_name(dest.name + ".tmp")
+        writer = None
+        try:
+            for t in parts:
+                if writer is None:
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    writer = pq.ParquetWriter(tmp, S.TABLES[table], compression="zstd", write_statistics=True)
+                writer.write_table(t, row_group_size=256 * 1024)
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            return None
         os.replace(tmp, dest)
         return rel.as_posix()
 
