@@ -601,16 +601,23 @@ def _main_importable() -> bool:
     return main_file is None or os.path.exists(main_file)
 
 
-def _existing_keys(wh: Warehouse, snap: Snapshot) -> set[str]:
+def _existing_keys(wh: Warehouse, snap: Snapshot, candidates: set[str]) -> set[str]:
+    """The ``candidates`` (line keys of the lines just parsed) that the warehouse already holds.
+    DuckDB matches them against the stored keys, so a refresh never loads every key of a large
+    warehouse into Python."""
     files = wh.files_of("events", snap)
-    if not files:
+    if not files or not candidates:
         return set()
     import duckdb
 
+    from tracelab.store.derive import no_progress_bar
+
     con = duckdb.connect()
     try:
+        no_progress_bar(con)
+        con.register("_candidates", pa.table({"line_key": pa.array(sorted(candidates), pa.string())}))
         rel = con.sql(
-            "SELECT DISTINCT line_key FROM read_parquet($files) WHERE line_key IS NOT NULL",
+            "SELECT DISTINCT line_key FROM read_parquet($files) WHERE line_key IN (SELECT line_key FROM _candidates)",
             params={"files": [str(f) for f in files]},
         ).to_arrow_table()
     finally:
@@ -624,7 +631,7 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list
     removed_paths = set(removed_paths) | {o.task.path for o in outcomes if o.task.mode == "reparse"}
     if removed_paths:
         snap = _drop_files(wh, snap, removed_paths, batch)
-    seen = _existing_keys(wh, snap)
+    seen = _existing_keys(wh, snap, {k for o in outcomes for k in o.result.line_keys.values()})
     # 2. dedup in a deterministic order: earliest session first
     outcomes.sort(key=lambda o: (o.result.first_ts if o.result.first_ts is not None else 1 << 62, o.result.path))
     manifest_rows: dict[str, dict] = dict(manifest)
