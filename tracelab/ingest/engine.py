@@ -189,9 +189,10 @@ class FileOutcome:
     """Everything the main process needs about one parsed file (its rows are already on disk)."""
 
     task: FileTask
-    result: ParseResult  # with ``events`` emptied
+    result: ParseResult  # with ``events`` emptied and ``line_keys`` moved into ``keys``
     lines_with_rows: int
-    line_nos_with_rows: set[int]
+    #: the dedup keys of its lines, compact: line_no (int64), line_key (string), has_rows (bool)
+    keys: pa.Table
     session_keys: list[str]
     fingerprint: str
     #: the staged batch file holding its rows (None when it has none)
@@ -274,7 +275,9 @@ def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcom
         except Exception as exc:  # an adapter bug must not lose the other files
             errors.append(f"{task.path}: {type(exc).__name__}: {exc}")
             continue
-        outs.append(FileOutcome(task, res, len(line_set), line_set, sks, fp))
+        keys = _key_table(res.line_keys, line_set)
+        res.line_keys = {}
+        outs.append(FileOutcome(task, res, len(line_set), keys, sks, fp))
         if in_buffer:
             buffered.append(outs[-1])
     if merged.n:
@@ -302,6 +305,17 @@ def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcom
         for o in outs:
             o.stage = parts[0]
     return BatchOutcome(outs, parts, errors, nbytes, skipped)
+
+
+def _key_table(line_keys: dict[int, str], with_rows: set[int]) -> pa.Table:
+    """A file's line keys as Arrow columns (~80 bytes a line in the main process instead of
+    ~300 as a dict and a set of Python objects)."""
+    lines = sorted(line_keys)
+    return pa.table({
+        "line_no": pa.array(lines, pa.int64()),
+        "line_key": pa.array([line_keys[n] for n in lines], pa.string()),
+        "has_rows": pa.array([n in with_rows for n in lines], pa.bool_()),
+    })
 
 
 def _keyed_buffer(res: ParseResult) -> EventBuffer:
@@ -601,28 +615,34 @@ def _main_importable() -> bool:
     return main_file is None or os.path.exists(main_file)
 
 
-def _existing_keys(wh: Warehouse, snap: Snapshot, candidates: set[str]) -> set[str]:
-    """The ``candidates`` (line keys of the lines just parsed) that the warehouse already holds.
-    DuckDB matches them against the stored keys, so a refresh never loads every key of a large
-    warehouse into Python."""
-    files = wh.files_of("events", snap)
-    if not files or not candidates:
-        return set()
+def _duplicate_lines(wh: Warehouse, snap: Snapshot, outcomes: list[FileOutcome]) -> dict[str, list[int]]:
+    """path -> line numbers (ascending) of lines with rows that repeat a line already ingested
+    or an earlier line of this ingest (``outcomes`` in dedup order); DuckDB matches the keys,
+    so neither the stored keys nor the new ones become Python objects."""
+    tables = [o.keys.append_column("o", pa.array([i] * o.keys.num_rows, pa.int64())) for i, o in enumerate(outcomes) if o.keys.num_rows]
+    if not tables:
+        return {}
     import duckdb
 
-    from tracelab.store.derive import no_progress_bar
+    from tracelab.store.derive import MEMORY_LIMIT, _files_list, no_progress_bar, sql_text
 
     con = duckdb.connect()
     try:
         no_progress_bar(con)
-        con.register("_candidates", pa.table({"line_key": pa.array(sorted(candidates), pa.string())}))
-        rel = con.sql(
-            "SELECT DISTINCT line_key FROM read_parquet($files) WHERE line_key IN (SELECT line_key FROM _candidates)",
-            params={"files": [str(f) for f in files]},
-        ).to_arrow_table()
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.register("new_lines", pa.concat_tables(tables))
+        files = [str(f) for f in wh.files_of("events", snap)]
+        if files:
+            con.execute(f"CREATE VIEW stored_keys AS SELECT line_key FROM read_parquet({_files_list(files)}) WHERE line_key IS NOT NULL")
+        else:
+            con.execute("CREATE VIEW stored_keys AS SELECT NULL::VARCHAR AS line_key WHERE false")
+        rows = con.sql(sql_text("ingest_duplicate_lines")).fetchall()
     finally:
         con.close()
-    return set(rel.column(0).to_pylist())
+    out: dict[str, list[int]] = {}
+    for i, line_no in rows:
+        out.setdefault(outcomes[i].task.path, []).append(line_no)
+    return out
 
 
 def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list[str], removed_paths, summary, policy, workers: _Workers, clock: _Clock) -> None:
@@ -631,24 +651,15 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list
     removed_paths = set(removed_paths) | {o.task.path for o in outcomes if o.task.mode == "reparse"}
     if removed_paths:
         snap = _drop_files(wh, snap, removed_paths, batch)
-    seen = _existing_keys(wh, snap, {k for o in outcomes for k in o.result.line_keys.values()})
     # 2. dedup in a deterministic order: earliest session first
     outcomes.sort(key=lambda o: (o.result.first_ts if o.result.first_ts is not None else 1 << 62, o.result.path))
     manifest_rows: dict[str, dict] = dict(manifest)
-    dups: dict[str, list[int]] = {}
+    dups = _duplicate_lines(wh, snap, outcomes)
     new_rejects: list = []
     append_starts: dict[str, int] = {}
     for o in outcomes:
         task, res = o.task, o.result
-        dup_lines: list[int] = []
-        for line_no, key in sorted(res.line_keys.items()):
-            if key in seen:
-                if line_no in o.line_nos_with_rows:
-                    dup_lines.append(line_no)
-            else:
-                seen.add(key)
-        if dup_lines:
-            dups[task.path] = dup_lines
+        dup_lines = dups.get(task.path, ())
         ingested_lines = o.lines_with_rows - len(dup_lines)
         lines_dup = len(dup_lines) + res.lines_skipped_duplicate
         prev = manifest_rows.get(task.path) if task.mode == "append" else None
@@ -688,6 +699,7 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list
         for rj in res.rejects:
             key = rj.reason.split(":")[0].split(" (")[0]
             summary.rejects_by_reason[key] = summary.rejects_by_reason.get(key, 0) + 1
+        o.keys = o.keys.slice(0, 0)  # done with: the memory is the derive step's
     # 3. events: the staged batches as Parquet parts, minus rows of duplicate lines (in the
     #    workers, in parallel), then the workers go before the derive step needs the memory
     files_of_stage: dict[str, list[str]] = {}
