@@ -74,9 +74,14 @@ def derive_connection(wh: Warehouse, snap: Snapshot) -> duckdb.DuckDBPyConnectio
     return con
 
 
+#: Rows per streamed batch (and Parquet row group) of each derived table: ~20-60 MB of Arrow
+#: memory each (a tool call row carries up to 32 KiB of output and averages ~3 KB).
+BATCH_ROWS = {"llm_calls": 64 * 1024, "tool_calls": 16 * 1024}
+
+
 def _stream_partitioned(wh: Warehouse, con: duckdb.DuckDBPyConnection, sql: str, table: str, batch: str) -> list[str]:
     """Run ``sql`` and write its rows as ``table`` parts, one Parquet writer per month."""
-    reader = con.sql(sql).to_arrow_reader(batch_size=64 * 1024)
+    reader = con.sql(sql).to_arrow_reader(batch_size=BATCH_ROWS[table])
     schema = S.TABLES[table]
     writers: dict[str, tuple[pq.ParquetWriter, str, str]] = {}
 
