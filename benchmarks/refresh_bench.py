@@ -20,6 +20,7 @@ import argparse
 import datetime as dt
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -46,6 +47,12 @@ for p in wh.root.rglob("*zz-bench-full*"):
     p.unlink()
 print(t1 - t, t2 - t1)
 """
+
+
+def _commit() -> str:
+    out = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "tracelab"], capture_output=True, text=True).stdout.strip()
+    return (out.stdout.strip() or "unknown") + (" (with uncommitted edits under tracelab/)" if dirty else "")
 
 
 def _synth(out: Path, size: str, seed: int) -> dict:
@@ -81,6 +88,7 @@ def run(size: str, refresh_size: str, work: Path) -> dict:
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": IB.machine(),
         "command": " ".join(["python -m benchmarks.refresh_bench", "--size", size, "--refresh-size", refresh_size]),
+        "commit": _commit(),
         "corpus_mb": nbytes / 1e6,
         "refresh_mb": add_bytes / 1e6,
         "events": cold_summary["rows"]["events"],
@@ -108,7 +116,7 @@ def write(r: dict, path: Path = RESULTS) -> Path:
         "# Refresh of a large warehouse (`benchmarks/refresh_bench.py`)",
         "",
         f"- date: {r['date']}; machine: {m['cores']} cores ({m['cpu']}), {m['memory']} RAM; {m['os']}; Python {m['python']}",
-        f"- command: `{r['command']}`",
+        f"- command: `{r['command']}`; code: commit `{r.get('commit', 'unknown')}`",
         f"- corpus: `tracelab synth` {r['corpus_mb']:.0f} MB (seed 0), {r['events']:,} events, {r['sessions']:,} sessions; "
         f"refresh: +{r['refresh_mb']:.1f} MB of new sessions (seed 1, {r['refresh_files']} files)",
         "- every step one fresh process; wall time, CPU of the whole process tree, peak RSS summed over it "
