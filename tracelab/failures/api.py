@@ -159,6 +159,12 @@ def failures_current(snap: Snapshot, without_events: Sequence[str] = ()) -> bool
     return bool(snap.tables.get(MEMBERS_TABLE)) and snap.extra.get("failures", {}).get("stamp") == _stamp(snap, without_events)
 
 
+def restamp(snap: Snapshot) -> None:
+    """Mark the failure tables current for ``snap``'s files after a change that moved rows
+    between files without changing any (compaction)."""
+    snap.extra.setdefault("failures", {})["stamp"] = _stamp(snap)
+
+
 def _connect() -> duckdb.DuckDBPyConnection:
     from tracelab.store.derive import MEMORY_LIMIT, no_progress_bar
 

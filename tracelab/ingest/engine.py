@@ -39,7 +39,7 @@ from tracelab import schema as S
 from tracelab.ingest import registry, unchanged
 from tracelab.ingest.base import EventBuffer, ParseResult
 from tracelab.ingest.summary import IngestSummary
-from tracelab.store.warehouse import Snapshot, Warehouse
+from tracelab.store.warehouse import Snapshot, Warehouse, month_parts
 
 #: below this much input, parsing in worker processes costs more than it saves
 PARALLEL_MIN_BYTES = 24 << 20
@@ -354,21 +354,55 @@ def _stage(wh: Warehouse, table: pa.Table, name: str) -> str:
     return rel
 
 
-def _write_staged(args: tuple[str, str, dict[str, list[int]]]) -> list[str]:
-    """Worker: turn one staged batch into ``events`` Parquet parts without the rows of the
-    duplicate lines listed in ``dups`` (source file -> line numbers); remove the staged file."""
-    root, rel, dups = args
+def _write_staged(args: tuple[str, list[str], dict[str, list[int]]]) -> list[str]:
+    """Worker: turn a group of staged batches into ``events`` Parquet parts, one per month (the
+    group's rows streamed into one writer per month), without the rows of the duplicate lines
+    listed in ``dups`` (source file -> line numbers); remove the staged files."""
+    import pyarrow.parquet as pq
+
+    root, rels, dups = args
     wh = Warehouse(root)
-    path = wh.root / rel
-    with pa.memory_map(str(path)) as src:
-        t = pa.ipc.open_file(src).read_all()
-        if dups:
-            t = t.filter(pc.invert(_dup_mask(t, dups)))
-        name = rel[len(STAGING) + 1 : -len(".arrow")]
-        parts = wh.write_partitioned("events", t, name) if t.num_rows else []
-        del t
-    os.unlink(path)
-    return parts
+    name = rels[0][len(STAGING) + 1 : -len(".arrow")]
+    writers: dict[str, tuple[pq.ParquetWriter, Path, str]] = {}
+    try:
+        for rel in rels:
+            with pa.memory_map(str(wh.root / rel)) as src:
+                t = pa.ipc.open_file(src).read_all()
+                if dups:
+                    t = t.filter(pc.invert(_dup_mask(t, dups)))
+                for month, part in month_parts(t):
+                    if month not in writers:
+                        out = f"events/month={month}/part-{name}-{len(writers):04d}.parquet"
+                        dest = wh.root / out
+                        dest.parent.mkdir(parents=True, exist_ok=True)
+                        tmp = dest.with_name(dest.name + ".tmp")
+                        writers[month] = (pq.ParquetWriter(tmp, S.EVENTS, compression="zstd", write_statistics=True), tmp, out)
+                    writers[month][0].write_table(part, row_group_size=256 * 1024)
+                del t
+    finally:
+        for w, _, _ in writers.values():
+            w.close()
+    for _, tmp, out in writers.values():
+        os.replace(tmp, wh.root / out)
+    for rel in rels:
+        os.unlink(wh.root / rel)
+    return sorted(out for _, _, out in writers.values())
+
+
+def _stage_groups(wh: Warehouse, staged: list[str], jobs: int, target_bytes: int = 512 << 20) -> list[list[str]]:
+    """Staged batches grouped for the final write: at least one group per worker, none much
+    above ``target_bytes`` of staged Arrow (so a part stays a few hundred MB of Parquet at most),
+    sizes balanced (largest first onto the smallest group). Fewer, larger parts than one per
+    batch: a 1 GB ingest writes ~2 parts a month instead of ~25."""
+    sizes = {rel: (wh.root / rel).stat().st_size for rel in staged}
+    n = max(1, min(len(staged), max(jobs, -(-sum(sizes.values()) // target_bytes))))
+    groups: list[list[str]] = [[] for _ in range(n)]
+    load = [0] * n
+    for rel in sorted(staged, key=lambda r: (-sizes[r], r)):
+        i = load.index(min(load))
+        groups[i].append(rel)
+        load[i] += sizes[rel]
+    return [sorted(g) for g in groups if g]
 
 
 def _dup_mask(t: pa.Table, dups: dict[str, list[int]]) -> pa.Array:
@@ -533,6 +567,7 @@ class _Workers:
 
     def __init__(self, jobs: int, parallel: bool):
         self.pool = None
+        self.jobs = jobs if parallel else 1
         if parallel:
             import multiprocessing as mp
 
@@ -705,7 +740,10 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list
     files_of_stage: dict[str, list[str]] = {}
     for o in outcomes:
         files_of_stage.setdefault(o.stage, []).append(o.task.path)
-    work = [(str(wh.root), rel, {f: dups[f] for f in files_of_stage.get(rel, ()) if f in dups}) for rel in staged]
+    work = [
+        (str(wh.root), group, {f: dups[f] for rel in group for f in files_of_stage.get(rel, ()) if f in dups})
+        for group in _stage_groups(wh, staged, workers.jobs)
+    ]
     parts = [p for out in workers.map(_write_staged, work) for p in out]
     workers.close()
     clock.lap("write")
@@ -761,9 +799,15 @@ def _publish_derived(wh: Warehouse, snap: Snapshot, batch: str, summary: IngestS
         failures.refresh_in_snapshot(wh, snap, batch, affected)
     else:
         failures.rebuild_in_snapshot(wh, snap, batch)
-    clock.lap("failures", "committing")
+    clock.lap("failures", "merging small parts")
     for hook in POST_DERIVE_HOOKS:
         hook(wh, snap, batch)
+    from tracelab.store.compact import compact
+
+    failures_current = failures.failures_current(snap)
+    if compact(wh, snap, batch).changed and failures_current:
+        failures.restamp(snap)  # same rows in fewer files
+    clock.lap("compact", "committing")
     wh.commit(snap)
     summary.rows = _row_counts(wh, snap)
     clock.lap("commit")

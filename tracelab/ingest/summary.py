@@ -29,8 +29,8 @@ class IngestSummary:
     sources: list[dict] = field(default_factory=list)
     #: wall seconds per step of a run that parsed something: list (find inputs, read the
     #: manifest), parse (workers: detect, parse, stage), write (dedup, final Parquet parts),
-    #: derive (llm_calls, tool_calls, sessions), failures (clusters), commit (manifest, rejects,
-    #: snapshot)
+    #: derive (llm_calls, tool_calls, sessions), failures (clusters), compact (merge small
+    #: parts), commit (manifest, rejects, snapshot)
     phases: dict[str, float] = field(default_factory=dict)
     #: no file changed, but the derived tables were rebuilt for a new tracelab version
     rederived: bool = False
