@@ -29,7 +29,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import orjson
 import pyarrow as pa
@@ -39,7 +39,7 @@ from tracelab import schema as S
 from tracelab.ingest import registry, unchanged
 from tracelab.ingest.base import EventBuffer, ParseResult
 from tracelab.ingest.summary import IngestSummary
-from tracelab.store.warehouse import Snapshot, Warehouse, month_parts
+from tracelab.store.warehouse import Snapshot, Warehouse
 
 #: below this much input, parsing in worker processes costs more than it saves
 PARALLEL_MIN_BYTES = 24 << 20
@@ -358,35 +358,20 @@ def _write_staged(args: tuple[str, list[str], dict[str, list[int]]]) -> list[str
     """Worker: turn a group of staged batches into ``events`` Parquet parts, one per month (the
     group's rows streamed into one writer per month), without the rows of the duplicate lines
     listed in ``dups`` (source file -> line numbers); remove the staged files."""
-    import pyarrow.parquet as pq
-
     root, rels, dups = args
     wh = Warehouse(root)
-    name = rels[0][len(STAGING) + 1 : -len(".arrow")]
-    writers: dict[str, tuple[pq.ParquetWriter, Path, str]] = {}
-    try:
+
+    def rows() -> Iterator[pa.Table]:
         for rel in rels:
             with pa.memory_map(str(wh.root / rel)) as src:
                 t = pa.ipc.open_file(src).read_all()
-                if dups:
-                    t = t.filter(pc.invert(_dup_mask(t, dups)))
-                for month, part in month_parts(t):
-                    if month not in writers:
-                        out = f"events/month={month}/part-{name}-{len(writers):04d}.parquet"
-                        dest = wh.root / out
-                        dest.parent.mkdir(parents=True, exist_ok=True)
-                        tmp = dest.with_name(dest.name + ".tmp")
-                        writers[month] = (pq.ParquetWriter(tmp, S.EVENTS, compression="zstd", write_statistics=True), tmp, out)
-                    writers[month][0].write_table(part, row_group_size=256 * 1024)
+                yield t.filter(pc.invert(_dup_mask(t, dups))) if dups else t
                 del t
-    finally:
-        for w, _, _ in writers.values():
-            w.close()
-    for _, tmp, out in writers.values():
-        os.replace(tmp, wh.root / out)
+
+    parts = wh.write_stream("events", rows(), rels[0][len(STAGING) + 1 : -len(".arrow")])
     for rel in rels:
         os.unlink(wh.root / rel)
-    return sorted(out for _, _, out in writers.values())
+    return parts
 
 
 def _stage_groups(wh: Warehouse, staged: list[str], jobs: int, target_bytes: int = 512 << 20) -> list[list[str]]:

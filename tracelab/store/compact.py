@@ -66,10 +66,10 @@ def compact(wh: Warehouse, snap: Snapshot, batch: str, small_bytes: int | None =
     files) is the caller's to re-stamp."""
     res = Compaction(parts_before={t: len(snap.tables.get(t, [])) for t in TABLES})
     for i, ((table, month), rels) in enumerate(sorted(plan(wh, snap, small_bytes, min_parts).items())):
-        merged = wh.write_part_stream(table, _rows(wh, rels, table), f"{batch}-c", partition=month, n=i)
+        merged = wh.write_stream(table, _rows(wh, rels, table), f"{batch}-c{i:04d}")
         gone = set(rels)
-        snap.tables[table] = sorted([r for r in snap.tables[table] if r not in gone] + ([merged] if merged else []))
-        res.merged[table] = res.merged.get(table, 0) + len(rels) - (1 if merged else 0)
+        snap.tables[table] = sorted([r for r in snap.tables[table] if r not in gone] + merged)
+        res.merged[table] = res.merged.get(table, 0) + len(rels) - len(merged)
     res.parts_after = {t: len(snap.tables.get(t, [])) for t in TABLES}
     return res
 

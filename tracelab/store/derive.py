@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tracelab import schema as S
-from tracelab.store.warehouse import Snapshot, Warehouse, month_parts
+from tracelab.store.warehouse import Snapshot, Warehouse
 
 #: DuckDB memory limit while deriving (env TRACELAB_DUCKDB_MEMORY overrides).
 MEMORY_LIMIT = os.environ.get("TRACELAB_DUCKDB_MEMORY", "768MB")
@@ -80,32 +80,9 @@ BATCH_ROWS = {"llm_calls": 64 * 1024, "tool_calls": 16 * 1024}
 
 
 def _stream_partitioned(wh: Warehouse, con: duckdb.DuckDBPyConnection, sql: str, table: str, batch: str) -> list[str]:
-    """Run ``sql`` and write its rows as ``table`` parts, one Parquet writer per month."""
+    """Run ``sql`` and write its rows as ``table`` parts, one per month, batch by batch."""
     reader = con.sql(sql).to_arrow_reader(batch_size=BATCH_ROWS[table])
-    schema = S.TABLES[table]
-    writers: dict[str, tuple[pq.ParquetWriter, str, str]] = {}
-
-    def write(t: pa.Table) -> None:
-        for key, part in month_parts(t):
-            if key not in writers:
-                rel = f"{table}/month={key}/part-{batch}-{len(writers):04d}.parquet"
-                dest = wh.root / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                tmp = str(dest) + ".tmp"
-                writers[key] = (pq.ParquetWriter(tmp, schema, compression="zstd"), tmp, rel)
-            writers[key][0].write_table(part)
-
-    try:
-        for rb in reader:
-            write(S.cast_table(pa.Table.from_batches([rb]), table))
-    finally:
-        for w, _, _ in writers.values():
-            w.close()
-    out = []
-    for _, tmp, rel in writers.values():
-        os.replace(tmp, wh.root / rel)
-        out.append(rel)
-    return sorted(out)
+    return wh.write_stream(table, (S.cast_table(pa.Table.from_batches([rb]), table) for rb in reader), batch)
 
 
 def _derive(wh: Warehouse, con: duckdb.DuckDBPyConnection, batch: str) -> tuple[list[str], list[str], pa.Table]:
@@ -223,10 +200,7 @@ def _without(wh: Warehouse, snap: Snapshot, table: str, drop: pa.Array, batch: s
         if not pc.any(hit).as_py():
             out.append(rel)
             continue
-        month = Path(rel).parent.name.partition("=")[2] or None
-        new = wh.write_part_stream(table, _kept_rows(path, table, drop), f"{batch}-kept", partition=month, n=i)
-        if new is not None:
-            out.append(new)
+        out += wh.write_stream(table, _kept_rows(path, table, drop), f"{batch}-kept{i:04d}")
     return out
 
 

@@ -169,27 +169,27 @@ class Warehouse:
         os.replace(tmp, dest)
         return rel.as_posix()
 
-    def write_part_stream(self, table: str, parts: Iterable[pa.Table], batch: str, partition: str | None = None, n: int = 0) -> str | None:
-        """:meth:`write_part` for rows arriving in pieces (each already cast), written as they
-        come; None, and no file, when no rows arrive."""
-        sub = Path(table) / f"month={partition}" if partition is not None else Path(table)
-        rel = sub / f"part-{batch}-{n:04d}.parquet"
-        dest = self.root / rel
-        tmp = dest.with_name(dest.name + ".tmp")
-        writer = None
+    def write_stream(self, table: str, tables: Iterable[pa.Table], name: str) -> list[str]:
+        """Write ``tables`` (each already cast; arriving one at a time, never all in memory) as
+        ``table`` parts: one part per month they hold, ``TABLE/month=M/part-NAME-K.parquet``,
+        each written through while the rows arrive and renamed into place at the end. Returns
+        the relative paths (none when no rows arrive)."""
+        writers: dict[str, tuple[pq.ParquetWriter, Path, str]] = {}
         try:
-            for t in parts:
-                if writer is None:
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    writer = pq.ParquetWriter(tmp, S.TABLES[table], compression="zstd", write_statistics=True)
-                writer.write_table(t, row_group_size=256 * 1024)
+            for t in tables:
+                for month, part in month_parts(t):
+                    if month not in writers:
+                        rel = f"{table}/month={month}/part-{name}-{len(writers):04d}.parquet"
+                        tmp = self.root / f"{rel}.tmp"
+                        tmp.parent.mkdir(parents=True, exist_ok=True)
+                        writers[month] = (pq.ParquetWriter(tmp, S.TABLES[table], compression="zstd", write_statistics=True), tmp, rel)
+                    writers[month][0].write_table(part, row_group_size=256 * 1024)
         finally:
-            if writer is not None:
-                writer.close()
-        if writer is None:
-            return None
-        os.replace(tmp, dest)
-        return rel.as_posix()
+            for w, _, _ in writers.values():
+                w.close()
+        for _, tmp, rel in writers.values():
+            os.replace(tmp, self.root / rel)
+        return sorted(rel for _, _, rel in writers.values())
 
     def write_partitioned(self, table: str, data: pa.Table, batch: str) -> list[str]:
         """Write ``data`` split by its ``month`` column; returns relative paths."""
