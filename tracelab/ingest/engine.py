@@ -776,7 +776,7 @@ def _publish_derived(wh: Warehouse, snap: Snapshot, batch: str, summary: IngestS
         derive.rebuild(wh, snap, batch)
         summary.derived = "full"
     else:
-        summary.derived = f"incremental: {len(affected)} sessions"
+        summary.derived = f"incremental: {len(affected)} session{'' if len(affected) == 1 else 's'}"
     clock.lap("derive", "clustering failures")
     if failures.failures_current(snap):
         pass  # nothing the failure tables read changed
