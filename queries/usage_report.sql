@@ -31,9 +31,10 @@
 -- returns cost_usd DOUBLE: cost under cost_mode; NULL when no call of the row has a cost
 -- returns unpriced_calls BIGINT: calls whose cost is unknown under cost_mode
 
--- c is read by two branches (NOT MATERIALIZED: each streams it). The calendar reports group
--- by the first day of the bucket (a DATE) and format it once per group; only the session report
--- joins sessions, so the others never read root_session_key.
+-- c is read by two branches (NOT MATERIALIZED: each streams it), only one of which yields rows:
+-- the calendar reports key their rows by the first day of the bucket (a DATE, formatted once per
+-- group at the end), the session report by the session id; only the session report joins
+-- sessions, so the others never read root_session_key. One aggregate serves both.
 WITH c AS NOT MATERIALIZED (
     SELECT
         l.*,
@@ -56,6 +57,8 @@ calendar AS (
             WHEN 'monthly' THEN CAST(date_trunc('month', local_day) AS DATE)
             ELSE error('period must be one of daily, weekly, monthly, session; got ' || coalesce('''' || $period || '''', 'NULL'))
         END AS bucket_day,
+        NULL::VARCHAR AS session_bucket,
+        NULL::VARCHAR AS project,
         CASE WHEN is_synthetic THEN NULL ELSE model END AS model,
         ts, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, total_tokens, cost_m
     FROM c
@@ -63,7 +66,8 @@ calendar AS (
 ),
 sessions_b AS (
     SELECT
-        coalesce(r.session_id, c.root_session_key) AS bucket,
+        NULL::DATE AS bucket_day,
+        coalesce(r.session_id, c.root_session_key) AS session_bucket,
         coalesce(r.project, c.project) AS project,
         CASE WHEN c.is_synthetic THEN NULL ELSE c.model END AS model,
         c.ts, c.input_tokens, c.output_tokens, c.cache_write_tokens, c.cache_read_tokens, c.total_tokens, c.cost_m
@@ -73,24 +77,10 @@ sessions_b AS (
 ),
 g AS (
     SELECT
-        CASE $period WHEN 'monthly' THEN strftime(bucket_day, '%Y-%m') ELSE strftime(bucket_day, '%Y-%m-%d') END AS bucket,
-        NULL::VARCHAR AS project,
-        model,
-        min(ts) AS first_activity,
-        max(ts) AS last_activity,
-        count(*) AS llm_calls,
-        sum(input_tokens)::BIGINT AS input_tokens,
-        sum(output_tokens)::BIGINT AS output_tokens,
-        sum(cache_write_tokens)::BIGINT AS cache_creation_tokens,
-        sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
-        sum(total_tokens)::BIGINT AS total_tokens,
-        sum(cost_m) AS cost_usd,
-        count(*) FILTER (WHERE cost_m IS NULL AND total_tokens > 0) AS unpriced_calls
-    FROM calendar
-    GROUP BY bucket_day, model
-    UNION ALL
-    SELECT
-        bucket,
+        coalesce(
+            session_bucket,
+            CASE $period WHEN 'monthly' THEN strftime(bucket_day, '%Y-%m') ELSE strftime(bucket_day, '%Y-%m-%d') END
+        ) AS bucket,
         project,
         model,
         min(ts) AS first_activity,
@@ -103,8 +93,8 @@ g AS (
         sum(total_tokens)::BIGINT AS total_tokens,
         sum(cost_m) AS cost_usd,
         count(*) FILTER (WHERE cost_m IS NULL AND total_tokens > 0) AS unpriced_calls
-    FROM sessions_b
-    GROUP BY bucket, project, model
+    FROM (SELECT * FROM calendar UNION ALL SELECT * FROM sessions_b)
+    GROUP BY bucket_day, session_bucket, project, model
 )
 SELECT * FROM g
 ORDER BY bucket, first_activity, model NULLS LAST
