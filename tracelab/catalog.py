@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from tracelab import schema as S
-from tracelab.store.warehouse import Warehouse
+from tracelab.store.warehouse import Warehouse, sql_list
 
 
 class CatalogError(Exception):
@@ -57,10 +57,8 @@ def register_views(con: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
     for name in names:
         files = [str(p) for p in wh.files_of(name, snap)]
         if files:
-            # file lists are data, but CREATE VIEW cannot take parameters: quote each path
-            lst = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
             con.execute(
-                f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet([{lst}], hive_partitioning = false, union_by_name = true)'
+                f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({sql_list(files)}, hive_partitioning = false, union_by_name = true)'
             )
         elif name in schemas:
             con.register(f"_empty_{name}", schemas[name].empty_table())

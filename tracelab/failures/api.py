@@ -32,7 +32,7 @@ from tracelab.failures import cluster as C
 from tracelab.failures import tables as T
 from tracelab.failures.normalize import RULES_VERSION
 from tracelab.store.derive import sql_text
-from tracelab.store.warehouse import Snapshot, Warehouse
+from tracelab.store.warehouse import Snapshot, Warehouse, sql_list
 
 MEMBERS_TABLE = "failure_members"
 CLUSTERS_TABLE = "failure_clusters"
@@ -65,9 +65,7 @@ def _register(con: duckdb.DuckDBPyConnection, wh: Warehouse, snap: Snapshot, onl
                 f"SELECT DISTINCT filename FROM read_parquet($files, filename = true){where}", {"files": files}
             ).fetchall())
         if files:
-            # CREATE VIEW cannot take parameters: the file list is quoted literally
-            lst = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-            con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM read_parquet([{lst}], hive_partitioning = false, union_by_name = true){where}')
+            con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM read_parquet({sql_list(files)}, hive_partitioning = false, union_by_name = true){where}')
         else:
             con.register(f"_empty_{name}", S.TABLES[name].empty_table())
             con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM "_empty_{name}"')

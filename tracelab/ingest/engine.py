@@ -39,7 +39,7 @@ from tracelab import schema as S
 from tracelab.ingest import registry, unchanged
 from tracelab.ingest.base import EventBuffer, ParseResult
 from tracelab.ingest.summary import IngestSummary
-from tracelab.store.warehouse import Snapshot, Warehouse
+from tracelab.store.warehouse import Snapshot, Warehouse, sql_list
 
 #: below this much input, parsing in worker processes costs more than it saves
 PARALLEL_MIN_BYTES = 24 << 20
@@ -644,7 +644,7 @@ def _duplicate_lines(wh: Warehouse, snap: Snapshot, outcomes: list[FileOutcome])
         return {}
     import duckdb
 
-    from tracelab.store.derive import MEMORY_LIMIT, _files_list, no_progress_bar, sql_text
+    from tracelab.store.derive import MEMORY_LIMIT, no_progress_bar, sql_text
 
     con = duckdb.connect()
     try:
@@ -653,7 +653,7 @@ def _duplicate_lines(wh: Warehouse, snap: Snapshot, outcomes: list[FileOutcome])
         con.register("new_lines", pa.concat_tables(tables))
         files = [str(f) for f in wh.files_of("events", snap)]
         if files:
-            con.execute(f"CREATE VIEW stored_keys AS SELECT line_key FROM read_parquet({_files_list(files)}) WHERE line_key IS NOT NULL")
+            con.execute(f"CREATE VIEW stored_keys AS SELECT line_key FROM read_parquet({sql_list(files)}) WHERE line_key IS NOT NULL")
         else:
             con.execute("CREATE VIEW stored_keys AS SELECT NULL::VARCHAR AS line_key WHERE false")
         rows = con.sql(sql_text("ingest_duplicate_lines")).fetchall()
@@ -804,24 +804,8 @@ POST_DERIVE_HOOKS: list[Callable[[Warehouse, Snapshot, str], None]] = []
 
 
 def _drop_files(wh: Warehouse, snap: Snapshot, paths: set[str], batch: str) -> Snapshot:
-    """Rewrite the events partitions that hold rows of ``paths`` without those rows."""
-    import pyarrow.parquet as pq
-
-    value_set = pa.array(sorted(paths), pa.string())
-    keep_parts: list[str] = []
-    for i, rel in enumerate(snap.tables.get("events", [])):
-        path = wh.root / rel
-        src = pq.read_table(path, columns=["source_file"]).column("source_file")
-        hit = pc.is_in(src, value_set=value_set)
-        if not pc.any(hit).as_py():
-            keep_parts.append(rel)
-            continue
-        t = pq.read_table(path)
-        t = t.filter(pc.invert(pc.is_in(t.column("source_file"), value_set=value_set)))
-        if t.num_rows:
-            month = rel.split("month=")[1].split("/")[0] if "month=" in rel else None
-            keep_parts.append(wh.write_part("events", S.cast_table(t, "events"), f"{batch}-d{i:05d}", partition=month))
-    snap.tables["events"] = keep_parts
+    """Rewrite the events parts that hold rows of ``paths`` without those rows."""
+    snap.tables["events"] = wh.without_rows("events", snap, "source_file", pa.array(sorted(paths), pa.string()), f"{batch}-d")
     return snap
 
 

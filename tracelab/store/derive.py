@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import os
 from importlib import resources
-from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pyarrow as pa
@@ -26,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tracelab import schema as S
-from tracelab.store.warehouse import Snapshot, Warehouse
+from tracelab.store.warehouse import Snapshot, Warehouse, sql_list
 
 #: DuckDB memory limit while deriving (env TRACELAB_DUCKDB_MEMORY overrides).
 MEMORY_LIMIT = os.environ.get("TRACELAB_DUCKDB_MEMORY", "768MB")
@@ -40,11 +38,6 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     """The macros the derived columns are computed with (``derive_macros.sql``); the query
     library installs them too, so a stored value and the same value computed by a query agree."""
     con.execute(sql_text("derive_macros"))
-
-
-def _files_list(files: list[str]) -> str:
-    # CREATE VIEW cannot take parameters; paths are quoted as SQL string literals
-    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
 
 
 def no_progress_bar(con: duckdb.DuckDBPyConnection) -> None:
@@ -67,7 +60,7 @@ def derive_connection(wh: Warehouse, snap: Snapshot) -> duckdb.DuckDBPyConnectio
     con.execute(f"SET temp_directory = '{str(tmp).replace(chr(39), chr(39) * 2)}'")
     files = [str(p) for p in wh.files_of("events", snap)]
     if files:
-        con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet({_files_list(files)}, hive_partitioning = false)")
+        con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet({sql_list(files)}, hive_partitioning = false)")
     else:
         con.register("_empty_events", S.EVENTS.empty_table())
         con.execute("CREATE VIEW events AS SELECT * FROM _empty_events")
@@ -101,7 +94,7 @@ def _derive(wh: Warehouse, con: duckdb.DuckDBPyConnection, batch: str) -> tuple[
 
 def _view_of_parts(wh: Warehouse, con: duckdb.DuckDBPyConnection, table: str, rel: list[str]) -> None:
     if rel:
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_files_list([str(wh.root / r) for r in rel])})")
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({sql_list([str(wh.root / r) for r in rel])})")
     else:
         _register_empty(con, f"_empty_{table}", table)
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM _empty_{table}")
@@ -158,15 +151,15 @@ def refresh(wh: Warehouse, snap: Snapshot, batch: str, new_events: list[str]) ->
         ).fetchall()]
         con.execute("DROP VIEW events")
         con.execute(
-            f"CREATE VIEW events AS SELECT * FROM read_parquet({_files_list(sorted(ev_files))}, hive_partitioning = false) "
+            f"CREATE VIEW events AS SELECT * FROM read_parquet({sql_list(sorted(ev_files))}, hive_partitioning = false) "
             "WHERE session_key IN (SELECT session_key FROM _affected)"
         )
         llm_rel, tool_rel, sessions = _derive(wh, con, batch)
     finally:
         con.close()
     drop = keys.column("session_key")
-    snap.tables["llm_calls"] = sorted(_without(wh, snap, "llm_calls", drop, batch) + llm_rel)
-    snap.tables["tool_calls"] = sorted(_without(wh, snap, "tool_calls", drop, batch) + tool_rel)
+    snap.tables["llm_calls"] = sorted(wh.without_rows("llm_calls", snap, "session_key", drop, f"{batch}-kept") + llm_rel)
+    snap.tables["tool_calls"] = sorted(wh.without_rows("tool_calls", snap, "session_key", drop, f"{batch}-kept") + tool_rel)
     old = wh.read_table("sessions", snap)
     kept = S.cast_table(old.filter(pc.invert(pc.is_in(old.column("session_key"), value_set=drop))), "sessions")
     snap.tables["sessions"] = [wh.write_part("sessions", pa.concat_tables([kept, sessions]), batch)]
@@ -187,30 +180,6 @@ def _connected(start: set[str], pairs: list[tuple[str, str]]) -> set[str]:
                 seen.add(nxt)
                 todo.append(nxt)
     return seen
-
-
-def _without(wh: Warehouse, snap: Snapshot, table: str, drop: pa.Array, batch: str) -> list[str]:
-    """``snap``'s parts of ``table`` with the rows of sessions in ``drop`` left out: parts
-    without such rows are kept as they are, the others rewritten batch by batch (a month part
-    of a large warehouse may not fit in memory) or dropped when emptied."""
-    out: list[str] = []
-    for i, rel in enumerate(snap.tables.get(table, [])):
-        path = wh.root / rel
-        hit = pc.is_in(pq.read_table(path, columns=["session_key"]).column("session_key"), value_set=drop)
-        if not pc.any(hit).as_py():
-            out.append(rel)
-            continue
-        out += wh.write_stream(table, _kept_rows(path, table, drop), f"{batch}-kept{i:04d}")
-    return out
-
-
-def _kept_rows(path: Path, table: str, drop: pa.Array) -> Iterator[pa.Table]:
-    """The rows of one Parquet part whose session is not in ``drop``, batch by batch."""
-    for rb in pq.ParquetFile(path).iter_batches(batch_size=64 * 1024):
-        t = pa.Table.from_batches([rb])
-        t = t.filter(pc.invert(pc.is_in(t.column("session_key"), value_set=drop)))
-        if t.num_rows:
-            yield S.cast_table(t, table)
 
 
 DERIVED = ("llm_calls", "tool_calls", "sessions")

@@ -30,11 +30,18 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tracelab import schema as S
 
 SNAPSHOT = "_snapshot.json"
+
+
+def sql_list(paths: Iterable[str]) -> str:
+    """``paths`` as a DuckDB list literal of quoted strings, for ``read_parquet([...])`` inside
+    ``CREATE VIEW``, which cannot take parameters (file lists are data: always quoted here)."""
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
 def month_parts(data: pa.Table) -> list[tuple[str, pa.Table]]:
@@ -43,8 +50,6 @@ def month_parts(data: pa.Table) -> list[tuple[str, pa.Table]]:
     every value, ~0.5 s for 400 MB of tool output), as it usually is."""
     if data.num_rows == 0:
         return []
-    import pyarrow.compute as pc
-
     months = data.column("month")
     uniq = months.unique()
     if len(uniq) == 1:
@@ -191,9 +196,18 @@ class Warehouse:
             os.replace(tmp, self.root / rel)
         return sorted(rel for _, _, rel in writers.values())
 
-    def write_partitioned(self, table: str, data: pa.Table, batch: str) -> list[str]:
-        """Write ``data`` split by its ``month`` column; returns relative paths."""
-        return [self.write_part(table, part, batch, partition=m, n=i) for i, (m, part) in enumerate(month_parts(data))]
+    def without_rows(self, table: str, snap: Snapshot, column: str, values: pa.Array, name: str) -> list[str]:
+        """``snap``'s parts of ``table`` minus the rows whose ``column`` is in ``values``: parts
+        holding none are kept as they are (one narrow column read), the others rewritten batch
+        by batch as ``part-NAME<i>-…`` (a part need not fit in memory), or dropped when emptied."""
+        out: list[str] = []
+        for i, rel in enumerate(snap.tables.get(table, [])):
+            path = self.root / rel
+            if not pc.any(pc.is_in(pq.read_table(path, columns=[column]).column(column), value_set=values)).as_py():
+                out.append(rel)
+                continue
+            out += self.write_stream(table, _rows_without(path, table, column, values), f"{name}{i:05d}")
+        return out
 
     def commit(self, snap: Snapshot) -> None:
         """Atomically publish ``snap`` and remove files no longer referenced."""
@@ -226,3 +240,12 @@ class Warehouse:
                 except OSError:
                     pass
         return removed
+
+
+def _rows_without(path: Path, table: str, column: str, values: pa.Array) -> Iterator[pa.Table]:
+    """The rows of one Parquet part whose ``column`` is not in ``values``, batch by batch."""
+    for rb in pq.ParquetFile(path).iter_batches(batch_size=16 * 1024):
+        t = pa.Table.from_batches([rb])
+        t = t.filter(pc.invert(pc.is_in(t.column(column), value_set=values)))
+        if t.num_rows:
+            yield S.cast_table(t, table)
