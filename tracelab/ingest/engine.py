@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable, Iterator
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from tracelab import schema as S
 from tracelab.ingest import registry, unchanged
@@ -189,12 +190,13 @@ class FileOutcome:
     """Everything the main process needs about one parsed file (its rows are already on disk)."""
 
     task: FileTask
-    result: ParseResult  # with ``events`` emptied and ``line_keys`` moved into ``keys``
+    result: ParseResult  # with ``events``, ``line_keys`` (staged) and ``state`` (in ``parser_state``) emptied
     lines_with_rows: int
-    #: the dedup keys of its lines, compact: line_no (int64), line_key (string), has_rows (bool)
-    keys: pa.Table
     session_keys: list[str]
     fingerprint: str
+    #: the manifest's ``parser_state`` (JSON): the adapter's state plus the engine's
+    #: ``__end_line`` and ``__pending`` (truncated last lines, read again on the next append)
+    parser_state: str
     #: the staged batch file holding its rows (None when it has none)
     stage: str | None = None
 
@@ -205,6 +207,8 @@ class BatchOutcome:
     parts: list[str]
     errors: list[str]
     nbytes: int
+    #: the staged Parquet file of its files' line keys (see :func:`_stage_keys`), None if no lines
+    keys: str | None = None
     #: files whose content matched no adapter: (path, message); an empty one has no message
     skipped: list[tuple[str, str | None]] = field(default_factory=list)
 
@@ -242,6 +246,7 @@ def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcom
     nbytes = 0
     skipped: list[tuple[str, str | None]] = []
     buffered: list[FileOutcome] = []  # files whose rows went into ``merged``
+    keys_of: dict[str, pa.Table] = {}  # path -> its line keys
     for task in tasks:
         nbytes += task.size - task.start_offset
         if task.agent is None:
@@ -275,9 +280,11 @@ def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcom
         except Exception as exc:  # an adapter bug must not lose the other files
             errors.append(f"{task.path}: {type(exc).__name__}: {exc}")
             continue
-        keys = _key_table(res.line_keys, line_set)
+        keys_of[task.path] = _key_table(res.line_keys, line_set)
         res.line_keys = {}
-        outs.append(FileOutcome(task, res, len(line_set), keys, sks, fp))
+        state = {**res.state, "__end_line": res.end_line_no, "__pending": sum(1 for rj in res.rejects if rj.reason.startswith("truncated last line"))}
+        res.state = {}  # as JSON text: one object in the main process instead of hundreds
+        outs.append(FileOutcome(task, res, len(line_set), sks, fp, orjson.dumps(state).decode()))
         if in_buffer:
             buffered.append(outs[-1])
     if merged.n:
@@ -304,12 +311,12 @@ def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcom
         parts = [_stage(wh, batch_tbl, f"{batch_id}-w{idx:05d}")]
         for o in outs:
             o.stage = parts[0]
-    return BatchOutcome(outs, parts, errors, nbytes, skipped)
+    keys = _stage_keys(wh, [(o.task.path, keys_of[o.task.path]) for o in outs], f"{batch_id}-w{idx:05d}")
+    return BatchOutcome(outs, parts, errors, nbytes, keys=keys, skipped=skipped)
 
 
 def _key_table(line_keys: dict[int, str], with_rows: set[int]) -> pa.Table:
-    """A file's line keys as Arrow columns (~80 bytes a line in the main process instead of
-    ~300 as a dict and a set of Python objects)."""
+    """A file's line keys as Arrow columns: line_no (int64), line_key (string), has_rows (bool)."""
     lines = sorted(line_keys)
     return pa.table({
         "line_no": pa.array(lines, pa.int64()),
@@ -350,6 +357,22 @@ def _stage(wh: Warehouse, table: pa.Table, name: str) -> str:
     tmp = wh.root / f"{rel}.tmp"
     with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table, max_chunksize=64 * 1024)
+    os.replace(tmp, wh.root / rel)
+    return rel
+
+
+def _stage_keys(wh: Warehouse, keys: list[tuple[str, pa.Table]], name: str) -> str | None:
+    """Stage the line keys of a batch's files, (path, line_no, line_key, has_rows), as a Parquet
+    file that the duplicate-line query reads: the keys of a whole corpus (~70 bytes a line)
+    never pass through the main process."""
+    tables = [t.append_column("path", pa.array([path] * t.num_rows, pa.string())) for path, t in keys if t.num_rows]
+    if not tables:
+        return None
+    d = wh.root / STAGING
+    d.mkdir(parents=True, exist_ok=True)
+    rel = f"{STAGING}/{name}.keys.parquet"
+    tmp = wh.root / f"{rel}.tmp"
+    pq.write_table(pa.concat_tables(tables), tmp, compression="none")
     os.replace(tmp, wh.root / rel)
     return rel
 
@@ -492,7 +515,7 @@ def ingest(
             batch_id = wh.new_batch_id()
             shutil.rmtree(wh.root / STAGING, ignore_errors=True)  # left by a killed ingest
             clock.lap("list")
-            outcomes, staged, workers, not_sessions = _run_parsers(wh, batch_id, tasks, jobs, progress, summary, redactor)
+            outcomes, staged, key_parts, workers, not_sessions = _run_parsers(wh, batch_id, tasks, jobs, progress, summary, redactor)
             clock.lap("parse", "writing Parquet parts")
             # files the workers found to match no adapter are not inputs (as if detected here)
             summary.files_seen -= len(not_sessions)
@@ -503,7 +526,7 @@ def ingest(
                     summary.skipped.append(message)
             try:
                 if outcomes or removed_paths:
-                    _commit(wh, snap, manifest, batch_id, outcomes, staged, removed_paths, summary, policy, workers, clock)
+                    _commit(wh, snap, manifest, batch_id, outcomes, staged, key_parts, removed_paths, summary, policy, workers, clock)
             finally:
                 workers.close()
                 shutil.rmtree(wh.root / STAGING, ignore_errors=True)
@@ -591,7 +614,9 @@ def _stop_forkserver() -> None:
         pass
 
 
-def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int | None, progress, summary: IngestSummary, redactor) -> tuple[list[FileOutcome], list[str], _Workers, list[tuple[str, str | None]]]:
+def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int | None, progress, summary: IngestSummary, redactor) -> tuple[list[FileOutcome], list[str], list[str], _Workers, list[tuple[str, str | None]]]:
+    """Parse ``tasks`` in worker processes: (outcomes, staged event batches, staged key files,
+    the workers, files that matched no adapter)."""
     jobs = jobs or min(os.cpu_count() or 1, 8)
     total_bytes = sum(t.size - t.start_offset for t in tasks)
     batches = _batches(tasks, jobs)
@@ -601,6 +626,7 @@ def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int 
     done = 0
     outcomes: list[FileOutcome] = []
     parts: list[str] = []
+    key_parts: list[str] = []
     not_sessions: list[tuple[str, str | None]] = []
 
     def handle(bo: BatchOutcome) -> None:
@@ -610,6 +636,8 @@ def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int 
             progress(done, total_bytes, "")
         outcomes.extend(bo.files)
         parts.extend(bo.parts)
+        if bo.keys:
+            key_parts.append(bo.keys)
         summary.errors.extend(bo.errors)
         summary.files_failed += len(bo.errors)
         not_sessions.extend(bo.skipped)
@@ -623,7 +651,7 @@ def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int 
     summary.files_parsed = len(outcomes)
     size_of = {t.path: t.size - t.start_offset for t in tasks}
     summary.bytes_parsed = total_bytes - sum(size_of.get(p, 0) for p, _ in not_sessions)
-    return outcomes, parts, workers, not_sessions
+    return outcomes, parts, key_parts, workers, not_sessions
 
 
 def _main_importable() -> bool:
@@ -635,12 +663,12 @@ def _main_importable() -> bool:
     return main_file is None or os.path.exists(main_file)
 
 
-def _duplicate_lines(wh: Warehouse, snap: Snapshot, outcomes: list[FileOutcome]) -> dict[str, list[int]]:
+def _duplicate_lines(wh: Warehouse, snap: Snapshot, outcomes: list[FileOutcome], key_parts: list[str]) -> dict[str, list[int]]:
     """path -> line numbers (ascending) of lines with rows that repeat a line already ingested
-    or an earlier line of this ingest (``outcomes`` in dedup order); DuckDB matches the keys,
-    so neither the stored keys nor the new ones become Python objects."""
-    tables = [o.keys.append_column("o", pa.array([i] * o.keys.num_rows, pa.int64())) for i, o in enumerate(outcomes) if o.keys.num_rows]
-    if not tables:
+    or an earlier line of this ingest (``outcomes`` in dedup order); DuckDB matches the staged
+    keys against the stored ones, so no key becomes a Python object or passes through memory
+    here."""
+    if not key_parts:
         return {}
     import duckdb
 
@@ -650,7 +678,8 @@ def _duplicate_lines(wh: Warehouse, snap: Snapshot, outcomes: list[FileOutcome])
     try:
         no_progress_bar(con)
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-        con.register("new_lines", pa.concat_tables(tables))
+        con.register("file_order", pa.table({"path": [o.task.path for o in outcomes], "o": pa.array(range(len(outcomes)), pa.int64())}))
+        con.execute(f"CREATE VIEW new_keys AS SELECT * FROM read_parquet({sql_list([str(wh.root / k) for k in key_parts])})")
         files = [str(f) for f in wh.files_of("events", snap)]
         if files:
             con.execute(f"CREATE VIEW stored_keys AS SELECT line_key FROM read_parquet({sql_list(files)}) WHERE line_key IS NOT NULL")
@@ -665,7 +694,7 @@ def _duplicate_lines(wh: Warehouse, snap: Snapshot, outcomes: list[FileOutcome])
     return out
 
 
-def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list[str], removed_paths, summary, policy, workers: _Workers, clock: _Clock) -> None:
+def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list[str], key_parts: list[str], removed_paths, summary, policy, workers: _Workers, clock: _Clock) -> None:
     now_ms = int(time.time() * 1000)
     # 1. remove rows of files being fully re-parsed (including appends an adapter asked to re-parse)
     removed_paths = set(removed_paths) | {o.task.path for o in outcomes if o.task.mode == "reparse"}
@@ -674,7 +703,7 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list
     # 2. dedup in a deterministic order: earliest session first
     outcomes.sort(key=lambda o: (o.result.first_ts if o.result.first_ts is not None else 1 << 62, o.result.path))
     manifest_rows: dict[str, dict] = dict(manifest)
-    dups = _duplicate_lines(wh, snap, outcomes)
+    dups = _duplicate_lines(wh, snap, outcomes, key_parts)
     new_rejects: list = []
     append_starts: dict[str, int] = {}
     for o in outcomes:
@@ -685,9 +714,6 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list
         prev = manifest_rows.get(task.path) if task.mode == "append" else None
         if task.mode == "append":
             append_starts[task.path] = task.start_line
-        state = dict(res.state)
-        state["__end_line"] = res.end_line_no
-        state["__pending"] = sum(1 for rj in res.rejects if rj.reason.startswith("truncated last line"))
         pending_before = (task.state or {}).get("__pending", 0) if task.mode == "append" else 0
         sks = o.session_keys if ingested_lines or not prev else prev["session_keys"]
         if prev and prev["session_keys"]:
@@ -706,7 +732,7 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list
             "parser_version": res.parser_version,
             "schema_version": S.SCHEMA_VERSION,
             "redaction_policy": policy,
-            "parser_state": orjson.dumps(state).decode(),
+            "parser_state": o.parser_state,
             "ingested_at": now_ms,
             "session_keys": sks,
         }
@@ -719,7 +745,6 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list
         for rj in res.rejects:
             key = rj.reason.split(":")[0].split(" (")[0]
             summary.rejects_by_reason[key] = summary.rejects_by_reason.get(key, 0) + 1
-        o.keys = o.keys.slice(0, 0)  # done with: the memory is the derive step's
     # 3. events: the staged batches as Parquet parts, minus rows of duplicate lines (in the
     #    workers, in parallel), then the workers go before the derive step needs the memory
     files_of_stage: dict[str, list[str]] = {}
