@@ -387,3 +387,26 @@ def test_every_declared_table_has_a_view_even_when_empty(claude_wh):
         assert cols == schema.names, name
     assert con.execute("SELECT count(*) FROM feedback").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM failure_clusters").fetchone()[0] > 0
+
+
+def test_ingest_of_nothing_publishes_an_empty_warehouse_and_warns(tmp_path):
+    """No session files: the warehouse still exists (queries answer with no rows) and the
+    summary says on stderr that nothing was found; adding a file later ingests it as usual."""
+    from click.testing import CliRunner
+
+    from tracelab.cli import cli
+
+    d = tmp_path / "in"
+    d.mkdir()
+    wh = tmp_path / "wh"
+    runner = CliRunner()
+    out = runner.invoke(cli, ["ingest", str(d), "-w", str(wh), "-q"])
+    assert out.exit_code == 0, out.output
+    assert "no session files found in the given paths" in out.stderr
+    assert Warehouse(wh).exists
+    res = runner.invoke(cli, ["sql", "SELECT count(*) AS n FROM sessions", "-w", str(wh), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout) == [{"n": 0}]
+    (d / "one.jsonl").write_text('{"type":"user","uuid":"u1","sessionId":"s1","timestamp":"2026-01-02T03:04:05Z","message":{"role":"user","content":"hi"}}\n')
+    s = ingest([str(d)], wh, jobs=1)
+    assert s.files_parsed == 1 and s.rows["sessions"] == 1

@@ -536,6 +536,10 @@ def ingest(
             clock.lap("list")
             _publish_derived(wh, snap, batch_id, summary, clock)
             summary.rederived = True
+        elif not wh.exists:
+            # nothing to read into a new warehouse: publish it empty, so that queries answer
+            # (with no rows) instead of reporting a missing warehouse
+            wh.commit(snap)
         if not summary.rows:
             summary.rows = _row_counts(wh, snap)
         unchanged.record(wh.root, req, dirs, stats, skipped_paths, summary, snap.version)

@@ -76,4 +76,7 @@ class IngestSummary:
             by_count = sorted(self.rejects_by_reason.items(), key=lambda kv: -kv[1])
             out.append("rejects    " + ", ".join(f"{k}: {v}" for k, v in by_count))
         err = [f"skipped    {e}" for e in self.skipped] + [f"error      {e}" for e in self.errors]
+        if not self.files_seen:
+            where = "the default locations" if self.sources else "the given paths"
+            err.append(f"warning    no session files found in {where}; the warehouse has no rows")
         return out, err
