@@ -25,7 +25,7 @@
 -- returns llm_calls BIGINT: responses
 -- returns input_tokens BIGINT: uncached input tokens (ccusage inputTokens)
 -- returns output_tokens BIGINT: output tokens (ccusage outputTokens)
--- returns cache_creation_tokens BIGINT: cache write tokens (ccusage cacheCreationTokens)
+-- returns cache_write_tokens BIGINT: cache write tokens (ccusage cacheCreationTokens)
 -- returns cache_read_tokens BIGINT: cache read tokens (ccusage cacheReadTokens)
 -- returns total_tokens BIGINT: sum of the four (ccusage totalTokens)
 -- returns cost_usd DOUBLE: cost under cost_mode; NULL when no call of the row has a cost
@@ -88,7 +88,7 @@ g AS (
         count(*) AS llm_calls,
         sum(input_tokens)::BIGINT AS input_tokens,
         sum(output_tokens)::BIGINT AS output_tokens,
-        sum(cache_write_tokens)::BIGINT AS cache_creation_tokens,
+        sum(cache_write_tokens)::BIGINT AS cache_write_tokens,
         sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
         sum(total_tokens)::BIGINT AS total_tokens,
         sum(cost_m) AS cost_usd,

@@ -42,7 +42,7 @@ def _run(report: str, kw: dict) -> None:
         click.echo(to_json(data))
         return
     key = PERIOD_KEY[report]
-    cols = [key.replace("sessionId", "session"), "models", "input", "output", "cache_create", "cache_read", "total_tokens", "cost_usd"]
+    cols = [key.replace("sessionId", "session"), "models", "input", "output", "cache_write", "cache_read", "total_tokens", "cost_usd"]
 
     def cost(c):
         return "unknown" if c is None else f"{c:.2f}"

@@ -38,7 +38,7 @@ PERIOD_KEY = {k: v[1] for k, v in REPORTS.items()}
 _TOKEN_KEYS = (
     ("input_tokens", "inputTokens"),
     ("output_tokens", "outputTokens"),
-    ("cache_creation_tokens", "cacheCreationTokens"),
+    ("cache_write_tokens", "cacheCreationTokens"),
     ("cache_read_tokens", "cacheReadTokens"),
 )
 
