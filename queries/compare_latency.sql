@@ -12,7 +12,7 @@
 -- param metric VARCHAR = 'llm' {llm|tool|turn|human_wait}: latency metric (see latency_percentiles)
 -- param models VARCHAR[] = NULL: models to compare, in this order (NULL = every model)
 -- param by VARCHAR = 'none' {none|agent|tool|project}: stratify: compare within each value of this dimension
--- param min_n INTEGER = 1: drop (stratum, model) cells with fewer observations
+-- param min_n INTEGER = 1 (>= 0): drop (stratum, model) cells with fewer observations
 -- returns stratum VARCHAR: value of the by dimension (NULL for by none)
 -- returns model_a VARCHAR: first model of the pair
 -- returns model_b VARCHAR: second model of the pair

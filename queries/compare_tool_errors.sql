@@ -11,7 +11,7 @@
 -- param include_subagents BOOLEAN = TRUE: FALSE drops calls made in subagent sessions
 -- param models VARCHAR[] = NULL: models to compare, in this order (NULL = every model)
 -- param by VARCHAR = 'none' {none|agent|tool|project}: stratify: compare within each value of this dimension
--- param min_completed INTEGER = 1: drop (stratum, model) cells with fewer completed calls
+-- param min_completed INTEGER = 1 (>= 0): drop (stratum, model) cells with fewer completed calls
 -- returns stratum VARCHAR: value of the by dimension (NULL for by none)
 -- returns model_a VARCHAR: first model of the pair
 -- returns model_b VARCHAR: second model of the pair

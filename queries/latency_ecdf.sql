@@ -12,7 +12,7 @@
 -- param metric VARCHAR = 'llm' {llm|tool|turn|human_wait}: llm = model response latency, tool = latency of completed tool calls,
 --   turn = turn duration, human_wait = human wait between turns (docs/metrics.md)
 -- param by VARCHAR = 'model': comma-separated subset of model, tool, project to group by within each agent ('none' = per agent)
--- param points INTEGER = 100: points kept per group
+-- param points INTEGER = 100 (>= 1): points kept per group
 -- returns metric VARCHAR: the metric
 -- returns agent VARCHAR: agent
 -- returns model VARCHAR: model (NULL unless grouped by model)

@@ -13,7 +13,7 @@
 -- param metric VARCHAR = 'llm' {llm|tool|turn|human_wait}: llm = model response latency, tool = latency of completed tool calls,
 --   turn = turn duration, human_wait = human wait between turns (docs/metrics.md)
 -- param by VARCHAR = 'model': comma-separated subset of model, tool, project to group by within each agent ('none' = per agent)
--- param bins INTEGER = 30: number of bins
+-- param bins INTEGER = 30 (>= 1): number of bins
 -- param log_scale BOOLEAN = TRUE: bins even in log10(ms) instead of ms
 -- returns metric VARCHAR: the metric
 -- returns agent VARCHAR: agent

@@ -11,7 +11,7 @@
 -- param model VARCHAR = NULL: only sessions that used this model
 -- param project VARCHAR = NULL: only this project
 -- param include_subagents BOOLEAN = TRUE: FALSE drops subagent sessions
--- param limit INTEGER = NULL: at most this many sessions, newest first (NULL = all)
+-- param limit INTEGER = NULL (>= 1): at most this many sessions, newest first (NULL = all)
 -- returns session_key VARCHAR: session
 -- returns agent VARCHAR: agent
 -- returns session_id VARCHAR: the agent's own session id

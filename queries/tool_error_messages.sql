@@ -10,7 +10,7 @@
 -- param project VARCHAR = NULL: only sessions of this project
 -- param tool VARCHAR = NULL: only this tool
 -- param include_subagents BOOLEAN = TRUE: FALSE drops calls made in subagent sessions
--- param top INTEGER = 10: messages kept per agent x tool
+-- param top INTEGER = 10 (>= 1): messages kept per agent x tool
 -- returns agent VARCHAR: agent
 -- returns tool_name VARCHAR: tool
 -- returns rank BIGINT: 1 = most frequent message of this tool

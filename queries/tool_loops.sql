@@ -8,7 +8,7 @@
 -- param project VARCHAR = NULL: only sessions of this project
 -- param tool VARCHAR = NULL: only runs of this tool
 -- param include_subagents BOOLEAN = TRUE: FALSE drops calls made in subagent sessions
--- param min_repeats INTEGER = 3: shortest run that counts as a loop
+-- param min_repeats INTEGER = 3 (>= 2): shortest run that counts as a loop
 -- returns session_key VARCHAR: session
 -- returns agent VARCHAR: agent
 -- returns model VARCHAR: model of the run's first call

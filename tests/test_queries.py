@@ -144,6 +144,27 @@ def test_header_parser_rejects_malformed_headers():
                 "-- returns y INTEGER: y\nSELECT 1 AS y -- $notaparam\n", "x.sql")
     assert q.description == "d more" and q.params[0].default == ["a", "b'c"]
     assert Q.referenced_params(q.sql) == set()
+    with pytest.raises(Q.QueryError, match="below its lower bound"):
+        Q.parse("-- name: x\n-- param n INTEGER = 0 (>= 1): n\nSELECT $n", "x.sql")
+    with pytest.raises(Q.QueryError, match="not numeric"):
+        Q.parse("-- name: x\n-- param s VARCHAR = 'a' (>= 1): s\nSELECT $s", "x.sql")
+
+
+def test_numeric_parameters_below_their_bound_are_refused():
+    """Counts a query cannot use (0 bins, 0 points, a loop of 1 call) are an error naming the
+    parameter, not an empty or nonsensical result; the bound shows in the parsed header."""
+    q = Q.parse("-- name: x\n-- param n INTEGER = 3 (>= 2): n\n-- param d DOUBLE = NULL (>= -1.5): d\nSELECT $n, $d", "x.sql")
+    assert [p.minimum for p in q.params] == [2, -1.5]
+    assert Q.bind(q, {"n": "2", "d": "-1.5"}) == {"n": 2, "d": -1.5}
+    with pytest.raises(Q.QueryParamError, match="'n': 1 is below the lowest allowed value, 2"):
+        Q.bind(q, {"n": 1})
+    with pytest.raises(Q.QueryParamError, match="'d'"):
+        Q.bind(q, {"d": -2})
+    bounds = {(x.name, p.name): p.minimum for x in Q.load_all().values() for p in x.params if p.minimum is not None}
+    assert bounds[("latency_histogram", "bins")] == 1 and bounds[("tool_loops", "min_repeats")] == 2
+    for (name, param), low in bounds.items():
+        with pytest.raises(Q.QueryParamError, match=param):
+            Q.bind(Q.get(name), {param: low - 1})
 
 
 def _check_columns(con, name: str, **params) -> pl.DataFrame:

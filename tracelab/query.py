@@ -9,7 +9,8 @@ the columns the query actually produces)::
     -- description: Tool error rates by period x agent x model x tool, with Wilson intervals.
     --   Continuation lines are indented by two or more spaces.
     -- param since TIMESTAMP = NULL: window start, inclusive (UTC)
-    -- param period VARCHAR = 'week': day | week | month | all
+    -- param period VARCHAR = 'week' {day|week|month|all}: bucket size (choices in braces)
+    -- param bins INTEGER = 30 (>= 1): number of bins (a numeric parameter's lower bound)
     -- returns period_start DATE: first day of the bucket
     -- returns calls BIGINT: tool calls in the group
 
@@ -93,6 +94,7 @@ class Param:
     default: Any
     description: str
     choices: tuple[str, ...] = ()  #: allowed values (``{a|b|c}`` in the header); empty = any
+    minimum: int | float | None = None  #: lowest allowed value (``(>= N)`` in the header)
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,9 @@ def sql_text(filename: str) -> str:
 
 
 _HEADER_KEY = re.compile(r"^--\s?(name|description):\s*(.*)$")
-_PARAM = re.compile(r"^--\s?param\s+(\w+)\s+([A-Z]+(?:\[\])?)(?:\s*=\s*(.+?))?(?:\s*\{([^}]*)\})?:\s+(.*)$")
+_PARAM = re.compile(
+    r"^--\s?param\s+(\w+)\s+([A-Z]+(?:\[\])?)(?:\s*=\s*(.+?))?(?:\s*\{([^}]*)\})?(?:\s*\(>=\s*(-?[\d.]+)\))?:\s+(.*)$"
+)
 _RETURNS = re.compile(r"^--\s?returns\s+(\w+)\s+([A-Z][A-Z0-9_ ]*?(?:\[\])?(?:\(\d+,\s*\d+\))?):\s+(.*)$")
 _CONT = re.compile(r"^--\s{2,}(\S.*)$")
 _PARAM_REF = re.compile(r"\$([A-Za-z_]\w*)")
@@ -203,14 +207,21 @@ def parse(text: str, source: str) -> Query:
                 desc.append(value.strip())
             last = key
         elif m := _PARAM.match(line):
-            pname, ptype, pdefault, pchoices, pdesc = m.groups()
+            pname, ptype, pdefault, pchoices, pmin, pdesc = m.groups()
             if ptype not in PARAM_TYPES:
                 raise QueryError(f"{source}: parameter {pname} has unsupported type {ptype} (use one of {PARAM_TYPES})")
             choices = tuple(c.strip() for c in pchoices.split("|")) if pchoices else ()
             default = _parse_default(pdefault, ptype, f"{source}:{pname}")
             if choices and default is not None and default not in choices:
                 raise QueryError(f"{source}: default of {pname} is not one of its choices")
-            params.append(Param(pname, ptype, default, pdesc.strip(), choices))
+            minimum = None
+            if pmin is not None:
+                if ptype not in ("INTEGER", "BIGINT", "DOUBLE"):
+                    raise QueryError(f"{source}: parameter {pname} has a lower bound but type {ptype} is not numeric")
+                minimum = coerce(float(pmin) if ptype == "DOUBLE" else int(pmin), ptype)
+                if default is not None and default < minimum:
+                    raise QueryError(f"{source}: default of {pname} is below its lower bound {minimum}")
+            params.append(Param(pname, ptype, default, pdesc.strip(), choices, minimum))
             last = "param"
         elif m := _RETURNS.match(line):
             returns.append(Column(m.group(1), m.group(2), m.group(3).strip()))
@@ -220,7 +231,7 @@ def parse(text: str, source: str) -> Query:
                 desc.append(m.group(1).strip())
             elif last == "param":
                 p = params[-1]
-                params[-1] = Param(p.name, p.type, p.default, f"{p.description} {m.group(1).strip()}", p.choices)
+                params[-1] = Param(p.name, p.type, p.default, f"{p.description} {m.group(1).strip()}", p.choices, p.minimum)
             elif last == "returns":
                 c = returns[-1]
                 returns[-1] = Column(c.name, c.type, f"{c.description} {m.group(1).strip()}")
@@ -358,6 +369,8 @@ def bind(q: Query, params: Mapping[str, Any]) -> dict[str, Any]:
                 raise QueryParamError(q.name, p.name, f"{exc} (declared type {p.type})") from None
             if p.choices and out[p.name] is not None and out[p.name] not in p.choices:
                 raise QueryParamError(q.name, p.name, f"{out[p.name]!r} is not one of {', '.join(p.choices)}")
+            if p.minimum is not None and out[p.name] is not None and out[p.name] < p.minimum:
+                raise QueryParamError(q.name, p.name, f"{out[p.name]} is below the lowest allowed value, {p.minimum}")
         else:
             out[p.name] = p.default
     return out

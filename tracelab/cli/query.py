@@ -67,7 +67,7 @@ def _describe(x) -> dict:
         "name": x.name,
         "description": x.description,
         "params": [{"name": p.name, "type": p.type, "default": p.default, "choices": list(p.choices),
-                    "description": p.description} for p in x.params],
+                    "minimum": p.minimum, "description": p.description} for p in x.params],
         "returns": [{"name": c.name, "type": c.type, "description": c.description} for c in x.returns],
         "file": x.source,
     }
@@ -92,7 +92,8 @@ def show_cmd(name: str, as_json: bool) -> None:
     for p in x.params:
         default = "NULL" if p.default is None else repr(p.default)
         choices = f" {{{'|'.join(p.choices)}}}" if p.choices else ""
-        click.echo(f"  {p.name} {p.type} = {default}{choices}  {p.description}")
+        bound = f" (>= {p.minimum})" if p.minimum is not None else ""
+        click.echo(f"  {p.name} {p.type} = {default}{choices}{bound}  {p.description}")
     click.echo("returns:")
     for c in x.returns:
         click.echo(f"  {c.name} {c.type}  {c.description}")
