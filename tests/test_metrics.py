@@ -7,6 +7,7 @@ Where a metric exists both as SQL (queries/) and as a Python/Polars function
 
 from __future__ import annotations
 
+import json
 import datetime as dt
 import math
 
@@ -394,3 +395,21 @@ def test_usage_json_has_ccusage_shape(tmp_path):
         for a, b in zip(ours[key], theirs[key]):
             for k in ("inputTokens", "outputTokens", "cacheReadTokens", "cacheCreationTokens", "totalTokens", "modelsUsed"):
                 assert a[k] == b[k], (report, k)
+
+
+def test_usage_cli_errors_name_the_option(samples):
+    """A bad --since / --timezone is reported against the option the user typed (not the
+    internal query parameter), with what a valid value looks like, and no traceback."""
+    from click.testing import CliRunner
+
+    from tracelab.cli import cli
+
+    _, wh = samples
+    runner = CliRunner()
+    res = runner.invoke(cli, ["usage", "daily", "-w", str(wh), "--since", "2025-13-01"])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert "--since '2025-13-01': month must be in 1..12 (expected an ISO date" in res.stderr
+    res = runner.invoke(cli, ["usage", "daily", "-w", str(wh), "-z", "Mars/Phobos"])
+    assert res.exit_code == 1 and "--timezone 'Mars/Phobos': unknown time zone" in res.stderr
+    res = runner.invoke(cli, ["usage", "weekly", "-w", str(wh), "-z", "Europe/Berlin", "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["weekly"]

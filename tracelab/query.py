@@ -84,6 +84,7 @@ class QueryParamError(QueryError):
     def __init__(self, query: str, param: str, message: str):
         self.query = query
         self.param = param
+        self.detail = message
         super().__init__(f"query {query!r}, parameter {param!r}: {message}")
 
 
@@ -355,6 +356,16 @@ def coerce(value: Any, type_: str) -> Any:
     raise QueryError(f"unsupported parameter type {type_}")
 
 
+#: what a value of each declared type looks like, for error messages
+_EXPECTED = {
+    "TIMESTAMP": "expected an ISO date or time, e.g. 2025-06-01 or 2025-06-01T12:00:00Z",
+    "DATE": "expected an ISO date, e.g. 2025-06-01",
+    "INTEGER": "expected an integer",
+    "BIGINT": "expected an integer",
+    "DOUBLE": "expected a number",
+}
+
+
 def bind(q: Query, params: Mapping[str, Any]) -> dict[str, Any]:
     """The full parameter dict for ``q``: declared defaults overlaid with ``params`` (converted)."""
     unknown = sorted(set(params) - set(q.param_names))
@@ -366,7 +377,7 @@ def bind(q: Query, params: Mapping[str, Any]) -> dict[str, Any]:
             try:
                 out[p.name] = coerce(params[p.name], p.type)
             except (TypeError, ValueError) as exc:
-                raise QueryParamError(q.name, p.name, f"{exc} (declared type {p.type})") from None
+                raise QueryParamError(q.name, p.name, f"{exc} ({_EXPECTED.get(p.type, 'declared type ' + p.type)})") from None
             if p.choices and out[p.name] is not None and out[p.name] not in p.choices:
                 raise QueryParamError(q.name, p.name, f"{out[p.name]!r} is not one of {', '.join(p.choices)}")
             if p.minimum is not None and out[p.name] is not None and out[p.name] < p.minimum:

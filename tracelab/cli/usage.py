@@ -25,6 +25,11 @@ def _options(f):
     return f
 
 
+#: usage_report parameter -> the option that sets it (errors name the option, not the parameter)
+_OPTION = {"since": "--since", "until": "--until", "timezone": "--timezone", "start_of_week": "--start-of-week",
+           "cost_mode": "--mode", "agent": "--agent", "model": "--model", "project": "--project"}
+
+
 def _run(report: str, kw: dict) -> None:
     from tracelab import query as q
     from tracelab.catalog import CatalogError
@@ -36,7 +41,11 @@ def _run(report: str, kw: dict) -> None:
     filters["include_subagents"] = not kw["no_subagents"]
     try:
         data = usage_report(report, warehouse=warehouse, **filters)
+    except q.QueryParamError as exc:
+        fail(f"{_OPTION.get(exc.param, exc.param)} {filters.get(exc.param)!r}: {exc.detail}")
     except (q.QueryError, CatalogError, ValueError) as exc:
+        if "Unknown TimeZone" in str(exc):  # DuckDB's message lists the closest known zones
+            fail(f"--timezone {filters['timezone']!r}: unknown time zone (an IANA name: UTC, Europe/Berlin, ...)." + str(exc).split("!", 1)[-1].rstrip())
         fail(str(exc))
     if as_json:
         click.echo(to_json(data))
