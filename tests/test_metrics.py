@@ -7,8 +7,8 @@ Where a metric exists both as SQL (queries/) and as a Python/Polars function
 
 from __future__ import annotations
 
-import json
 import datetime as dt
+import json
 import math
 
 import numpy as np
