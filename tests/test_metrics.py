@@ -413,3 +413,25 @@ def test_usage_cli_errors_name_the_option(samples):
     assert res.exit_code == 1 and "--timezone 'Mars/Phobos': unknown time zone" in res.stderr
     res = runner.invoke(cli, ["usage", "weekly", "-w", str(wh), "-z", "Europe/Berlin", "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["weekly"]
+
+
+def test_ibis_core_results_come_back_ordered_and_a_missing_warehouse_is_named(samples, tmp_path):
+    """The ibis metrics (the Spark path, run here on DuckDB) return rows in key order, as the
+    named SQL does, so printing one gives a stable table; a wrong path is a CatalogError."""
+    pytest.importorskip("ibis")
+    from tracelab.catalog import CatalogError
+    from tracelab.metrics import ibis_core
+
+    _, wh = samples
+    t = ibis_core.duckdb_tables(str(wh))
+    for expr, keys in (
+        (ibis_core.token_totals(t["llm_calls"], period="week"), ["period_start", "agent", "model"]),
+        (ibis_core.tool_error_rates(t["tool_calls"]), ["agent", "model", "tool_name"]),
+        (ibis_core.latency_percentiles(t["llm_calls"]), ["agent", "model"]),
+        (ibis_core.compare_error_rates(t["tool_calls"], by="agent"), ["stratum", "model_a", "model_b"]),
+    ):
+        df = expr.to_polars()
+        assert df.height > 1
+        assert df.equals(df.sort(keys, nulls_last=True)), keys
+    with pytest.raises(CatalogError, match="no tracelab warehouse at"):
+        ibis_core.duckdb_tables(str(tmp_path / "nope"))

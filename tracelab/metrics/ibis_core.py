@@ -60,9 +60,14 @@ def snapshot_files(root: str, table: str) -> list[str]:
     """
     from pyarrow import fs as pafs
 
+    from tracelab.catalog import CatalogError
+
     filesystem, base = pafs.FileSystem.from_uri(root) if "://" in root else (pafs.LocalFileSystem(), root)
-    with filesystem.open_input_stream(f"{base.rstrip('/')}/_snapshot.json") as fh:
-        snap = json.loads(fh.read())
+    try:
+        with filesystem.open_input_stream(f"{base.rstrip('/')}/_snapshot.json") as fh:
+            snap = json.loads(fh.read())
+    except FileNotFoundError:
+        raise CatalogError(f"no tracelab warehouse at {root} (run `tracelab ingest --warehouse {root}` first)") from None
     rels = snap.get("tables", {}).get(table, [])
     return [f"{root.rstrip('/')}/{rel}" for rel in rels]
 
@@ -141,7 +146,7 @@ def tool_error_rates(tool_calls: ir.Table, by: Sequence[str] = ("agent", "model"
     )
     g = g.mutate(completed=g.ok + g.errors)
     lo, hi = _wilson(g.errors, g.completed)
-    return g.mutate(error_rate=_ratio(g.errors, g.completed), error_rate_lo=lo, error_rate_hi=hi)
+    return g.mutate(error_rate=_ratio(g.errors, g.completed), error_rate_lo=lo, error_rate_hi=hi).order_by(list(by))
 
 
 def latency_percentiles(
@@ -158,7 +163,7 @@ def latency_percentiles(
     for q in quantiles:
         aggs[f"p{round(q * 100):d}_ms"] = v.approx_quantile(q) if approx else v.quantile(q)
     aggs["max_ms"] = v.max().cast("float64")
-    return t.group_by(list(by)).aggregate(**aggs)
+    return t.group_by(list(by)).aggregate(**aggs).order_by(list(by))
 
 
 _UNITS = {"day": "D", "week": "W", "month": "M"}
@@ -176,7 +181,7 @@ def token_totals(llm_calls: ir.Table, by: Sequence[str] = ("agent", "model"), pe
         keys = ["period_start", *keys]
     cols = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens")
     g = t.group_by(keys).aggregate(llm_calls=t.count(), **{c: t[c].sum() for c in cols})
-    return g.mutate(cache_hit_ratio=_ratio(g.cache_read_tokens, g.input_tokens + g.cache_read_tokens + g.cache_write_tokens))
+    return g.mutate(cache_hit_ratio=_ratio(g.cache_read_tokens, g.input_tokens + g.cache_read_tokens + g.cache_write_tokens)).order_by(keys)
 
 
 def _erfcc_core(t: ir.FloatingValue, ax: ir.FloatingValue) -> ir.FloatingValue:
@@ -192,7 +197,8 @@ def compare_error_rates(
 ) -> ir.Table:
     """Tool error rate of every pair of models (within each value of ``by``, e.g. ``agent`` or
     ``tool_name``): sample sizes, rates, Wilson bounds, difference, pooled z and two-sided p,
-    plus the sampling note. Pairs are ordered alphabetically (model_a < model_b)."""
+    plus the sampling note. Pairs are ordered alphabetically (model_a < model_b); rows come
+    ordered by stratum, model_a, model_b."""
     t = tool_calls.filter(tool_calls.model.notnull())
     if models is not None:
         t = t.filter(t.model.isin(list(models)))
@@ -235,4 +241,4 @@ def compare_error_rates(
         z=p.z,
         p_value=ibis.ifelse(p.var > 0, ibis.least(p._r, 1.0), 1.0),
         note=ibis.literal(SAMPLE_NOTE),
-    )
+    ).order_by(["stratum", "model_a", "model_b"])
