@@ -125,20 +125,23 @@ def test_iso_weeks():
 
 
 def test_last_complete_week_rule():
-    friday, sunday = dt.date(2026, 10, 30), dt.date(2026, 11, 1)
-    assert str(last_complete_week(friday, today=friday)) == "2026-W43"  # read mid-week: last week
-    assert str(last_complete_week(sunday, today=sunday)) == "2026-W44"  # data reaches Sunday
-    assert str(last_complete_week(friday, today=dt.date(2026, 11, 2))) == "2026-W44"  # the week is over
+    # the last week the data covers completely: events continue past its Sunday
+    friday, sunday, monday = dt.date(2026, 10, 30), dt.date(2026, 11, 1), dt.date(2026, 11, 2)
+    assert str(last_complete_week(friday)) == "2026-W43"  # W44 ends on Sunday Nov 1: not reached
+    assert str(last_complete_week(sunday)) == "2026-W43"  # Sunday reached, but nothing after it
+    assert str(last_complete_week(monday)) == "2026-W44"  # Monday of W45: W44 is covered
+    # the samples' data ends on Monday 2026-08-03: W31 (Jul 27 - Aug 2), not the barely begun W32
+    assert str(last_complete_week(dt.date(2026, 8, 3))) == "2026-W31"
 
 
-def test_default_week_is_the_planted_week_once_it_is_over(wh, week):
+def test_default_week_is_the_week_before_the_last_day(wh, week):
     from tracelab.catalog import connect
 
     con = connect(wh)
     try:
-        w, first, last = resolve_week(con, None, today=week.end + dt.timedelta(days=1))
-        assert w == week and first <= week.start <= last
-        assert resolve_week(con, None, today=last)[0] in (week, week.previous)
+        w, first, last = resolve_week(con, None)
+        # the generated corpus ends inside the planted (last) week: it is not covered completely
+        assert IsoWeek.of(last) == week and w == week.previous and first <= w.start
         assert resolve_week(con, "2026-W40")[0] == IsoWeek(2026, 40)
         with pytest.raises(ReportDataError, match="ISO week"):
             resolve_week(con, "next week")
@@ -283,6 +286,8 @@ def test_failure_cluster_of_the_planted_errors_is_growing(data, wh, week, plante
     top_cluster = m.group_by("cluster_id").len().sort(["len", "cluster_id"], descending=[True, False]).row(0)[0]
     row = data.clusters.filter(pl.col("cluster_id") == top_cluster).row(0, named=True)
     assert row["is_growing"] and row["n_current"] >= data.thresholds.failures.growth * row["n_previous"]
+    assert row["trend"] == "growing" and not row["is_new"]
+    assert set(data.clusters.get_column("trend").to_list()) <= set(F.TRENDS)
     report = sections.build(data)
     failures = next(s for s in report.sections if s.id == "failures")
     growing = next(t for t in failures.tables if t.id == "growing-clusters")
@@ -446,7 +451,8 @@ def test_cli_chart(wh, week, tmp_path):
     res = runner.invoke(cli, ["chart", "tokens", "-w", str(wh), "--out", str(tmp_path / "x.gif")])
     assert res.exit_code != 0 and ".svg" in res.output
     res = runner.invoke(cli, ["chart", "tokens", "-w", str(wh), "--agent", "nobody", "--out", str(tmp_path / "x.svg")])
-    assert res.exit_code != 0 and "no LLM calls" in res.output
+    assert res.exit_code == 2 and "'nobody' is not one of 'claude', 'codex', 'pi'" in res.output
+    assert not (tmp_path / "x.svg").exists()
     listing = json.loads(runner.invoke(cli, ["chart", "--list", "--json"]).output)
     assert {c["name"] for c in listing} >= {"tool-error-rates", "latency-ecdf", "latency-box", "tokens", "cost", "failure-trends", "model-scorecard"}
 

@@ -5,12 +5,27 @@ from __future__ import annotations
 import click
 
 from tracelab.cli._common import fail, skip_unused_schema_checkers, to_json, warehouse_option
+from tracelab.ingest.registry import ADAPTER_MODULES
 
 
 def _names() -> list[str]:
     from tracelab.reports.named_charts import NAMED_CHARTS
 
     return list(NAMED_CHARTS)
+
+
+def _models_present(warehouse) -> list[str]:
+    """Model names of the warehouse's LLM calls and sessions, sorted."""
+    from tracelab.catalog import connect
+
+    con = connect(warehouse)
+    try:
+        rows = con.execute(
+            "SELECT model FROM llm_calls WHERE model IS NOT NULL UNION SELECT primary_model FROM sessions WHERE primary_model IS NOT NULL"
+        ).fetchall()
+    finally:
+        con.close()
+    return sorted(r[0] for r in rows)
 
 
 class _ChartName(click.ParamType):
@@ -31,8 +46,8 @@ class _ChartName(click.ParamType):
 @warehouse_option
 @click.option("--since", help="Window start, inclusive (ISO date or date-time, UTC).")
 @click.option("--until", help="Window end, exclusive (ISO date or date-time, UTC).")
-@click.option("--agent", help="Only this agent (claude, codex, pi).")
-@click.option("--model", help="Only this model (exact name as logged).")
+@click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Only this agent.")
+@click.option("--model", help="Only this model (exact name as logged; a name absent from the warehouse draws a warning listing the models present).")
 @click.option("--tool", help="Only this tool (charts of tool calls and failures).")
 @click.option("--scale", type=float, default=2.0, show_default=True, help="PNG pixel scale.")
 @click.option("--list", "list_", is_flag=True, help="List the chart names and exit.")
@@ -79,6 +94,15 @@ def command(name, out, warehouse, since, until, agent, model, tool, scale, list_
         )
     except ValueError as exc:
         fail(f"bad --since/--until: {exc}")
+    if model:
+        try:
+            present = _models_present(warehouse)
+        except CatalogError as exc:
+            fail(str(exc))
+        if model not in present:
+            from tracelab.cli.failures import warn_unknown_models
+
+            warn_unknown_models([model], present)
     try:
         chart = build_chart(name, warehouse, filters)
     except (CatalogError, NoDataError, Q.QueryError) as exc:

@@ -11,6 +11,57 @@ from tracelab.cli._common import emit_rows, fail, to_json, warehouse_option
 _LIST_COLUMNS = ("cluster_id", "family", "tool", "events", "sessions", "share", "trend", "now/prev", "last_seen", "name")
 
 
+class CommaChoice(click.ParamType):
+    """One or more values from a fixed set, given as a comma list (``claude,codex``); the
+    option may also be repeated. ``choices`` may be a callable, called only when a value is
+    checked, so ``--help`` does not import what defines the set."""
+
+    def __init__(self, choices, metavar: str | None = None, what: str = "value") -> None:
+        self._choices = choices
+        self._metavar = metavar
+        self.what = what
+        self.name = what
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        c = self._choices() if callable(self._choices) else self._choices
+        return tuple(c)
+
+    def get_metavar(self, param, ctx=None) -> str:  # click 8.2+ passes ctx
+        return self._metavar or "[" + "|".join(self.choices) + "]"
+
+    def convert(self, value, param, ctx):
+        items = [x.strip() for x in str(value).split(",") if x.strip()]
+        valid = self.choices
+        bad = [x for x in items if x not in valid]
+        if bad:
+            self.fail(f"unknown {self.what} {', '.join(map(repr, bad))}; choose from: {', '.join(valid)}", param, ctx)
+        return ",".join(items)
+
+
+def _agents() -> tuple[str, ...]:
+    from tracelab.ingest.registry import ADAPTER_MODULES
+
+    return ADAPTER_MODULES
+
+
+def _families() -> tuple[str, ...]:
+    from tracelab.failures.behaviour import FAMILIES
+
+    return FAMILIES
+
+
+def warn_unknown_models(models, present) -> None:
+    """Warn on stderr about ``models`` that name no model in the warehouse (``present``)."""
+    missing = [m for m in models or [] if m not in set(present)]
+    if missing:
+        known = ", ".join(present) if present else "none"
+        click.echo(
+            f"warning: no model {', '.join(map(repr, missing))} in the warehouse (names are exact, as logged); models present: {known}",
+            err=True,
+        )
+
+
 def _fmt_share(v: float | None) -> str:
     return "" if v is None else f"{100.0 * v:.1f}%"
 
@@ -28,10 +79,15 @@ def _load(warehouse: str):
 @warehouse_option
 @click.option("--since", help="Count failures at or after this date/time (ISO, UTC).")
 @click.option("--until", help="Count failures before this date/time (ISO, UTC).")
-@click.option("--agent", multiple=True, help="Only these agents (repeatable or comma list).")
-@click.option("--model", multiple=True, help="Only these models (repeatable or comma list).")
+@click.option("--agent", multiple=True, type=CommaChoice(_agents(), what="agent"), help="Only these agents (repeatable or comma list).")
+@click.option("--model", multiple=True, help="Only these models, exact names as logged (repeatable or comma list); a name no session uses draws a warning listing the models present.")
 @click.option("--tool", multiple=True, help="Only these tool names or tool families (shell, file, web, mcp, …).")
-@click.option("--family", multiple=True, help="Only these failure families (tool_error, loop, …; see the README).")
+@click.option(
+    "--family",
+    multiple=True,
+    type=CommaChoice(_families, metavar="FAMILY", what="failure family"),
+    help="Only these failure families (tool_error, user_rejection, loop, retry_storm, …; repeatable or comma list; an unknown name is an error that lists them all).",
+)
 @click.option("--limit", "-n", type=int, default=30, show_default=True, help="Rows in the table (0 = all; JSON is never cut).")
 @click.option("--merge", is_flag=True, help="Collapse near-duplicate templates (TF-IDF cosine, offline).")
 @click.option("--json", "as_json", is_flag=True, help="Print clusters as a JSON array.")
@@ -43,9 +99,20 @@ def command(ctx, warehouse, since, until, agent, model, tool, family, limit, mer
 
     \b
     Each row is one cluster with a stable id, its family, counts over --since/--until,
-    the share of sessions it touched and its trend (new / growing / steady / shrinking /
-    gone) against the window of the same length just before (the last 7 days when no
-    --since is given).
+    the share of sessions it touched, and its trend: events in the current window against
+    the window of the same length just before it (now/prev). The current window is
+    --since..--until; without --since it is the 7 days before --until, or before the
+    latest failure matching the filters (the data's last failure, not today's date).
+
+    \b
+    Trend labels (first match wins):
+      new        events now, none ever before the current window
+      returning  events now, none in the previous window, some earlier
+      growing    >= 2 events now and >= 1.5 x the previous window
+      shrinking  events now; the previous window had >= 1.5 x as many
+      gone       none now, some in the previous window
+      dormant    none in either window (last seen earlier)
+      steady     events in both windows, within a factor of 1.5
 
     \b
       tracelab failures --since 2026-01-01 --agent claude
@@ -61,9 +128,12 @@ def command(ctx, warehouse, since, until, agent, model, tool, family, limit, mer
         return [x for item in v for x in item.split(",") if x.strip()] or None
 
     f = _load(warehouse)
+    models = flat(model)
+    if models:
+        warn_unknown_models(models, api.models_present(f))
     try:
-        df = api.clusters(f, since=since, until=until, agent=flat(agent), model=flat(model), tool=flat(tool), family=flat(family), merge=merge)
-    except ValueError as exc:
+        df = api.clusters(f, since=since, until=until, agent=flat(agent), model=models, tool=flat(tool), family=flat(family), merge=merge)
+    except (ValueError, api.FailuresError) as exc:
         fail(str(exc))
     if as_json:
         sys.stdout.write(to_json(df.to_dicts()))
@@ -89,7 +159,9 @@ def command(ctx, warehouse, since, until, agent, model, tool, family, limit, mer
     emit_rows(_LIST_COLUMNS, rows, "table")
     if limit and df.height > limit:
         click.echo(f"… {df.height - limit} more clusters (use --limit 0 or --json)")
-    if df.height:
+    if df.height == 0:
+        click.echo("no failure clusters match these filters")
+    else:
         first = df.row(0, named=True)
         click.echo(f"trend window {first['trend_since']:%Y-%m-%d %H:%M} → {first['trend_until']:%Y-%m-%d %H:%M} UTC vs the same span before it")
     if not f.persisted:

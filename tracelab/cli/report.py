@@ -13,7 +13,11 @@ def command() -> None:
 
 
 @command.command("weekly")
-@click.option("--week", help="ISO week, e.g. 2026-W47 (default: the last complete ISO week in the data).")
+@click.option(
+    "--week",
+    help="ISO week, e.g. 2026-W47 (default: the last ISO week the data covers completely, i.e. with events after its Sunday: "
+    "the week before the last day with events, whatever today's date is).",
+)
 @click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False), default="reports", show_default=True, help="Output directory.")
 @click.option("--format", "-f", "formats", default="html,md", show_default=True, help="Comma-separated: html, md.")
 @warehouse_option
@@ -31,6 +35,13 @@ def weekly(week, out_dir, formats, warehouse, thresholds_file, min_increase_pp, 
     """Write the weekly quality report: headline KPIs with week-over-week deltas, tool error
     rates, latency percentiles, tokens and cost, failure clusters, model comparison and data
     quality, with regressions flagged.
+
+    \b
+    Week: --week, or by default the last ISO week (Monday-Sunday, UTC) that the data covers
+    completely, i.e. that has events on a later day than its Sunday. Data ending on Monday
+    2026-08-03 reports on 2026-W31. When every event falls inside one ISO week there is no
+    such week: pass --week. A week without events still gets a report, marked "No sessions
+    in this week", and a warning on stderr.
 
     \b
     Files: OUT/weekly-<week>.html (self-contained, renders offline),
@@ -67,6 +78,8 @@ def weekly(week, out_dir, formats, warehouse, thresholds_file, min_increase_pp, 
     except ValueError as exc:
         fail(str(exc))
     regressions = sections.regressions_of(data)
+    for w in data.warnings:
+        click.echo(f"warning: {w}", err=True)
     if as_json:
         click.echo(
             to_json(
@@ -75,6 +88,9 @@ def weekly(week, out_dir, formats, warehouse, thresholds_file, min_increase_pp, 
                     "since": data.week.since,
                     "until": data.week.until,
                     "files": {k: str(v) for k, v in paths.items()},
+                    "events": data.events,
+                    "previous_events": data.previous_events,
+                    "warnings": list(data.warnings),
                     "regressions": [{"section": r.section, "text": r.text} for r in regressions],
                     "thresholds": th.to_dict(),
                 }
@@ -88,6 +104,8 @@ def weekly(week, out_dir, formats, warehouse, thresholds_file, min_increase_pp, 
             click.echo(f"{len(regressions)} regression(s):")
             for r in regressions:
                 click.echo(f"  - {r.text}")
+        elif data.warnings:
+            click.echo("no regressions flagged (no sessions in this week)")
         else:
             click.echo("no regressions flagged")
     if fail_on_regression and regressions:

@@ -41,6 +41,8 @@ TREND_DAYS = 7
 #: "growing": at least this many events now, and at least GROWTH × the previous period.
 GROWTH = 1.5
 MIN_GROWING = 2
+#: The trend labels of :func:`clusters`, in the order they are tested (see its docstring).
+TRENDS = ("new", "returning", "growing", "shrinking", "gone", "dormant", "steady")
 
 
 class FailuresError(Exception):
@@ -284,7 +286,29 @@ def _ts(v: str | _dt.date | _dt.datetime | None) -> _dt.datetime | None:
     return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
 
 
+def check_families(family) -> list[str] | None:
+    """``family`` as a list (comma lists split), or ``None``; raises :class:`FailuresError`
+    naming the valid families when one is unknown."""
+    fams = _as_list(family)
+    bad = [x for x in fams or [] if x not in B.FAMILIES]
+    if bad:
+        raise FailuresError(f"unknown failure famil{'y' if len(bad) == 1 else 'ies'} {', '.join(map(repr, bad))}; valid: {', '.join(B.FAMILIES)}")
+    return fams
+
+
+def models_present(f: Failures) -> list[str]:
+    """Every model name the warehouse's sessions or failure members mention, sorted."""
+    names: set[str] = set()
+    if f.sessions.height:
+        names.update(x for x in f.sessions.get_column("primary_model").drop_nulls().to_list())
+        names.update(x for x in f.sessions.get_column("models").explode().drop_nulls().to_list())
+    if f.members.height:
+        names.update(x for x in f.members.get_column("model").drop_nulls().to_list())
+    return sorted(names)
+
+
 def _filter(m: pl.DataFrame, agent, model, tool, family) -> pl.DataFrame:
+    check_families(family)
     for col, vals in (("agent", agent), ("model", model), ("family", family)):
         vals = _as_list(vals)
         if vals:
@@ -333,11 +357,24 @@ def clusters(
 ) -> pl.DataFrame:
     """Clusters with counts over [since, until) (all time by default) and a trend.
 
-    Trend compares the current window — [since, until), or the last :data:`TREND_DAYS` days
-    up to ``until`` / the latest failure when no ``since`` is given — with the window of the
-    same length just before it: ``new`` (first seen inside the current window), ``growing``
-    (≥ :data:`MIN_GROWING` events and ≥ :data:`GROWTH` × the previous window), ``shrinking``
-    (previous ≥ GROWTH × current), ``gone`` (none now, some before), ``steady`` otherwise.
+    The trend compares a *current* window with the *previous* window of the same length just
+    before it. The current window is [since, until); without ``since`` it is the
+    :data:`TREND_DAYS` days before ``until``, or, without ``until`` either, the
+    :data:`TREND_DAYS` days up to the latest failure that matches the filters (the data's own
+    clock, not today's date, so an archived warehouse still has a trend). ``n_current`` and
+    ``n_previous`` count the cluster's events in the two windows; the ``trend`` label
+    (:data:`TRENDS`) is, first match wins:
+
+    * ``new`` — events now, none ever before the current window;
+    * ``returning`` — events now, none in the previous window, but some earlier;
+    * ``growing`` — ≥ :data:`MIN_GROWING` events now and ≥ :data:`GROWTH` × the previous window;
+    * ``shrinking`` — events now, and the previous window had ≥ GROWTH × as many;
+    * ``gone`` — none now, some in the previous window;
+    * ``dormant`` — none in either window (the cluster was last seen earlier; only listed when
+      the counted range reaches back further than the two windows, e.g. without ``since``);
+    * ``steady`` — otherwise (events in both windows, within a factor of GROWTH).
+
+    Every count, including "ever before", uses the same agent/model/tool/family filters.
 
     ``merge=True`` collapses near-duplicate templates (:mod:`tracelab.failures.merge`).
     """
@@ -379,13 +416,14 @@ def clusters(
         .join(before, on="cluster_id", how="left")
         .with_columns(pl.col("n_current").fill_null(0).cast(pl.Int64), pl.col("n_previous").fill_null(0).cast(pl.Int64), pl.col("_n_before").fill_null(0))
     )
-    nc, np_ = pl.col("n_current"), pl.col("n_previous")
+    nc, np_, before_ = pl.col("n_current"), pl.col("n_previous"), pl.col("_n_before")
     out = out.with_columns(
-        pl.when((nc > 0) & (pl.col("_n_before") == 0)).then(pl.lit("new"))
-        .when((nc >= MIN_GROWING) & (np_ > 0) & (nc >= GROWTH * np_)).then(pl.lit("growing"))
+        pl.when((nc > 0) & (before_ == 0)).then(pl.lit("new"))
+        .when((nc > 0) & (np_ == 0)).then(pl.lit("returning"))
+        .when((nc >= MIN_GROWING) & (nc >= GROWTH * np_)).then(pl.lit("growing"))
+        .when((nc > 0) & (np_ >= GROWTH * nc)).then(pl.lit("shrinking"))
         .when((nc == 0) & (np_ > 0)).then(pl.lit("gone"))
-        .when((np_ > 0) & (np_ >= GROWTH * nc)).then(pl.lit("shrinking"))
-        .when((nc == 0) & (np_ == 0)).then(pl.lit(""))
+        .when((nc == 0) & (np_ == 0)).then(pl.lit("dormant"))
         .otherwise(pl.lit("steady"))
         .alias("trend"),
         pl.lit(t_since).alias("trend_since"),

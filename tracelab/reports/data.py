@@ -87,6 +87,11 @@ class WeeklyData:
     unknown_types: pl.DataFrame
     parser_versions: pl.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: events with a timestamp in the report week and in the previous week
+    events: int | None = None
+    previous_events: int | None = None
+    #: problems the reader must see first (an empty report week); the CLI prints them on stderr
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def previous(self) -> IsoWeek:
@@ -111,23 +116,65 @@ class WeeklyData:
         }
 
 
-def resolve_week(con: "duckdb.DuckDBPyConnection", week: str | IsoWeek | None, today: _dt.date | None = None) -> tuple[IsoWeek, _dt.date, _dt.date]:
-    """The report week (given, or the last complete week in the data as of ``today``) and the
-    data span."""
+def resolve_week(con: "duckdb.DuckDBPyConnection", week: str | IsoWeek | None) -> tuple[IsoWeek, _dt.date, _dt.date]:
+    """The report week (given, or the last ISO week the data covers completely — see
+    :mod:`tracelab.reports.weeks`) and the data span (first and last day with events)."""
     span = run(con, "report_data_span")
     first, last = span.row(0) if span.height else (None, None)
     if last is None:
         raise ReportDataError("the warehouse holds no timestamped events: nothing to report")
     if week is None:
-        w = last_complete_week(last, today)
+        w = last_complete_week(last)
         if w.until.date() <= first:
-            raise ReportDataError(f"the data ({first} to {last}) holds no complete ISO week; pass --week")
+            raise ReportDataError(
+                f"the data ({first} to {last}) holds no complete ISO week (no events after the Sunday of any week); "
+                f"pass --week, e.g. --week {IsoWeek.of(last)} for the partial week it covers"
+            )
         return w, first, last
     try:
         w = week if isinstance(week, IsoWeek) else IsoWeek.parse(str(week))
     except ValueError as exc:
         raise ReportDataError(str(exc)) from None
     return w, first, last
+
+
+def _event_counts(con: "duckdb.DuckDBPyConnection", week: IsoWeek) -> tuple[int, int]:
+    """Timestamped events in ``week`` and in the week before it."""
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE ts >= $since), count(*) FILTER (WHERE ts < $since) "
+        "FROM events WHERE ts >= $previous_since AND ts < $until",
+        {"previous_since": week.previous.since, "since": week.since, "until": week.until},
+    ).fetchall()[0]
+    return int(row[0]), int(row[1])
+
+
+def _weeks_with_events_around(con: "duckdb.DuckDBPyConnection", week: IsoWeek) -> tuple[IsoWeek | None, IsoWeek | None]:
+    """The nearest weeks before and after ``week`` that hold events (``None`` when there is none)."""
+    row = con.execute(
+        "SELECT max(ts) FILTER (WHERE ts < $since), min(ts) FILTER (WHERE ts >= $until) FROM events WHERE ts IS NOT NULL",
+        {"since": week.since, "until": week.until},
+    ).fetchall()[0]
+
+    def of(ts):
+        return None if ts is None else IsoWeek.of(ts.astimezone(_dt.timezone.utc).date())
+
+    return of(row[0]), of(row[1])
+
+
+def week_warnings(
+    week: IsoWeek, events: int, first: _dt.date, last: _dt.date, around: tuple[IsoWeek | None, IsoWeek | None] = (None, None)
+) -> list[str]:
+    """Warnings about the report week: one when it holds no events (the report is all zeros),
+    naming the nearest weeks that have some (``around``: before, after)."""
+    if events:
+        return []
+    where = "before the data starts" if week.until.date() <= first else "after the data ends" if week.start > last else "a gap in the data"
+    near = " or ".join(f"--week {w}" + (" (incomplete)" if w == IsoWeek.of(last) else "") for w in around if w is not None)
+    return [
+        f"No sessions in this week: the warehouse has no events in {week} ({week.span}), {where} "
+        f"(data spans {first} to {last}). Every figure of this report is empty."
+        + (f" Nearest weeks with events: {near}." if near else "")
+    ]
 
 
 def _failures(warehouse: str | os.PathLike, week: IsoWeek, trend_since: _dt.datetime, th: Thresholds) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -175,6 +222,8 @@ def assemble(
     con = con or connect(warehouse)
     try:
         w, first, last = resolve_week(con, week)
+        n_events, n_previous = _event_counts(con, w)
+        around = _weeks_with_events_around(con, w) if n_events == 0 else (None, None)
         prev = w.previous
         window = {"previous_since": prev.since, "since": w.since, "until": w.until}
         te = th.tool_error_rate
@@ -199,6 +248,7 @@ def assemble(
     finally:
         if own:
             con.close()
+    warnings = week_warnings(w, n_events, first, last, around)
     notes: list[str] = []
     try:
         clusters, cluster_weekly, exemplars = _failures(warehouse, w, trend_since, th)
@@ -215,5 +265,8 @@ def assemble(
         cluster_weekly=cluster_weekly,
         exemplars=exemplars,
         notes=notes,
+        events=n_events,
+        previous_events=n_previous,
+        warnings=warnings,
         **data,
     )

@@ -93,6 +93,8 @@ class Report:
     regressions: list[Regression]
     sections: list[Section]
     notes: list[str] = field(default_factory=list)
+    #: shown above everything (e.g. "No sessions in this week: …")
+    warnings: list[str] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -165,8 +167,10 @@ def summary_section(d: WeeklyData, regressions: list[Regression]) -> Section:
         f"ISO week {d.week} ({d.week.span}, UTC) against {d.previous} ({d.previous.span}). "
         f"Sessions are main sessions started in the week; rates and percentiles cover tool and LLM calls made in it."
     )
-    notes = []
-    if not regressions:
+    notes = ["No sessions in this week: the warehouse has no events in it."] if d.events == 0 else []
+    if d.events and d.previous_events == 0:
+        notes.append(f"{d.previous} has no events: the changes against it compare with nothing.")
+    if not regressions and d.events != 0:
         notes.append("No regression met the thresholds this week.")
     return Section("summary", "Headline", lead=lead, kpis=kpis, notes=notes)
 
@@ -591,4 +595,5 @@ def build(d: WeeklyData, *, generated_at: _dt.datetime | None = None) -> Report:
             data_quality_section(d),
         ],
         notes=list(d.notes),
+        warnings=list(d.warnings),
     )

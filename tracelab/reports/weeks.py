@@ -1,10 +1,12 @@
 """ISO weeks: parsing ``2026-W47``, their UTC bounds, and the default report week.
 
 A report week is an ISO week in UTC: Monday 00:00 (inclusive) to the next Monday 00:00
-(exclusive). The default is the *last complete* week in the data: the week holding the last
-day with events when that week is over (by the calendar, or because the data reaches its
-Sunday), else the week before. A warehouse read mid-week thus reports on last week, and an
-archived corpus (no weekend activity at its end) reports on its own last week.
+(exclusive). The default is the *last complete* week in the data: the last ISO week that the
+data covers completely, i.e. that has events on a later day than its Sunday. That is always
+the week before the week of the last day with events, whatever today's date is: data ending
+on Monday 2026-08-03 reports on 2026-W31 (Jul 27 – Aug 2), not on the barely started W32, and
+a live warehouse read on a Thursday reports on last week. Data that never continues past a
+Sunday (all of it inside one ISO week) has no complete week; pass the week explicitly.
 """
 
 from __future__ import annotations
@@ -74,9 +76,7 @@ class IsoWeek:
         return f"{s:%b} {s.day} – {e:%b} {e.day}, {e.year}"
 
 
-def last_complete_week(last_day: _dt.date, today: _dt.date | None = None) -> IsoWeek:
-    """The last complete ISO week of data whose last event day is ``last_day``, as of ``today``
-    (default: the current UTC date)."""
-    today = today or _dt.datetime.now(_dt.timezone.utc).date()
-    week = IsoWeek.of(last_day)
-    return week if last_day.isoweekday() == 7 or today > week.end else week.previous
+def last_complete_week(last_day: _dt.date) -> IsoWeek:
+    """The last ISO week that data whose last event day is ``last_day`` covers completely
+    (events continue past its Sunday): the week before ``last_day``'s week."""
+    return IsoWeek.of(last_day).previous
