@@ -7,6 +7,9 @@ import datetime as _dt
 import decimal
 import io
 import json
+import math
+import os
+import shutil
 import sys
 from typing import Any, Sequence
 
@@ -49,7 +52,10 @@ def to_json(obj: Any) -> str:
 
 
 def emit_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, out=None) -> None:
-    """Write rows as table | csv | json (a JSON array of row objects)."""
+    """Write rows as table | csv | json (a JSON array of row objects).
+
+    csv and json carry every value in full precision; ``table`` is for reading (see
+    :func:`render_table`)."""
     out = out or sys.stdout
     if fmt == "json":
         out.write(to_json([dict(zip(columns, r)) for r in rows]))
@@ -60,15 +66,207 @@ def emit_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, o
         for r in rows:
             w.writerow(["" if v is None else (v.isoformat() if hasattr(v, "isoformat") else v) for v in r])
     else:
-        from rich.console import Console
-        from rich.table import Table
+        render_table(columns, rows, out)
 
-        t = Table(show_lines=False, header_style="bold")
-        for c in columns:
-            t.add_column(str(c), overflow="fold")
-        for r in rows:
-            t.add_row(*["" if v is None else str(v) for v in r])
-        Console(file=out, width=max(100, min(200, 24 * len(columns)))).print(t)
+
+# -- output options shared by `sql`, `query run` and `query compare` ------------------------
+
+OUTPUT_FORMATS = ("table", "csv", "json", "parquet")
+
+
+def output_options(fn):
+    """``--format/-f table|csv|json|parquet``, ``--out/-o FILE`` and ``--json`` (same as
+    ``--format json``), for commands that print one result set."""
+    fn = click.option("--json", "as_json", is_flag=True, help="Same as --format json.")(fn)
+    fn = click.option("--out", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")(fn)
+    return click.option(
+        "--format", "-f", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True,
+        help="table for reading; csv, json (array of row objects) and parquet (needs --out) keep full precision.",
+    )(fn)
+
+
+def output_format(fmt: str, as_json: bool, out: str | None) -> str:
+    """The format the output options ask for; fails (before any work) on parquet without a file."""
+    fmt = "json" if as_json else fmt
+    if fmt == "parquet" and not out:
+        fail("--format parquet needs --out FILE")
+    return fmt
+
+
+def write_result(columns: Sequence[str], rows: Sequence[Sequence[Any]] | None, fmt: str, out: str | None,
+                 arrow=None) -> None:
+    """Write a result set in ``fmt`` to the file ``out`` (default stdout). ``parquet`` writes
+    ``arrow`` (a pyarrow table, or a callable returning one); the other formats write
+    ``rows`` (or ``arrow``'s rows when ``rows`` is None)."""
+    if fmt == "parquet":
+        if not out:
+            fail("--format parquet needs --out FILE")
+        import pyarrow.parquet as pq
+
+        pq.write_table(arrow() if callable(arrow) else arrow, out)
+        return
+    if rows is None:
+        table = arrow() if callable(arrow) else arrow
+        columns = table.column_names
+        rows = list(zip(*[table.column(c).to_pylist() for c in columns])) if columns else []
+    if out:
+        with open(out, "w", encoding="utf-8", newline="") as fh:
+            emit_rows(columns, rows, fmt, fh)
+    else:
+        emit_rows(columns, rows, fmt)
+
+
+# -- the table renderer --------------------------------------------------------------------
+
+NULL_MARK = "∅"
+_WIDE_DEFAULT = 200  # width when the output is a pipe or file and COLUMNS is unset
+_MIN_TEXT_WIDTH = 10  # a text column is wrapped down to this many cells before going record-wise
+
+
+def output_width(out) -> int:
+    """Cells per line for ``out``: ``COLUMNS`` when set, else the terminal's width when ``out``
+    is a terminal, else a wide default (a pipe or a file)."""
+    env = os.environ.get("COLUMNS", "")
+    if env.strip().isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        tty = out.isatty()
+    except (AttributeError, ValueError, OSError):
+        tty = False
+    if tty:
+        return shutil.get_terminal_size((_WIDE_DEFAULT, 24)).columns
+    return _WIDE_DEFAULT
+
+
+def format_float(v: float) -> str:
+    """A float for reading: 4 significant digits below 1 (0.3684, 0.0001234), up to 2 decimals
+    (or 4 significant digits) from 1 on (1.235, 12.35, 1123.46), always with a decimal point;
+    exponent notation only below 1e-4 or from 1e15."""
+    if math.isnan(v) or math.isinf(v):
+        return str(v)
+    a = abs(v)
+    if a == 0:
+        return "0.0"
+    if a < 1 or a >= 1e15:
+        return f"{v:.4g}"
+    digits = int(math.log10(a)) + 1
+    text = f"{v:.{max(2, 4 - digits)}f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def _display(v: Any) -> tuple[str, str]:
+    """(text, kind) of one value for the table: kind is ``null``, ``num`` or ``text``."""
+    if v is None:
+        return NULL_MARK, "null"
+    if isinstance(v, bool):
+        return ("true" if v else "false"), "text"
+    if isinstance(v, int):
+        return str(v), "num"
+    if isinstance(v, float):
+        return format_float(v), "num"
+    if isinstance(v, decimal.Decimal):
+        return (format_float(float(v)) if v.is_finite() else str(v)), "num"
+    if isinstance(v, str):
+        text = v
+    elif isinstance(v, (bytes, bytearray)):
+        text = v.decode("utf-8", "replace")
+    elif isinstance(v, (list, tuple, dict)):
+        text = to_json(v)
+    else:
+        text = str(v)
+    return text.replace("\r\n", "↵").replace("\n", "↵").replace("\r", "↵"), "text"
+
+
+def _fit(natural: list[int], floor: list[int], room: int) -> list[int] | None:
+    """Column widths within ``room``: the widest columns cut first (to a common cap), none
+    below its ``floor``; None when the floors alone are too wide."""
+    if sum(floor) > room:
+        return None
+    lo, hi = 0, max(natural)
+    while lo < hi:
+        cap = (lo + hi + 1) // 2
+        if sum(min(n, max(f, cap)) for n, f in zip(natural, floor)) <= room:
+            lo = cap
+        else:
+            hi = cap - 1
+    return [min(n, max(f, lo)) for n, f in zip(natural, floor)]
+
+
+def _rows_label(n: int) -> str:
+    return "no rows" if n == 0 else "1 row" if n == 1 else f"{n} rows"
+
+
+def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], out, width: int | None = None) -> None:
+    """Print rows for a person to read, then a footer (``3 rows``, ``no rows``).
+
+    Floats are rounded (:func:`format_float`), NULL shows as a dim ``∅`` (an empty string stays
+    blank), numbers are right-aligned, and header names are never broken. A table that is
+    wider than the output (:func:`output_width`) first wraps its longest text columns (with a
+    line between rows); when even the header names do not fit side by side, rows are printed
+    one record at a time (psql's expanded mode) instead."""
+    from rich.cells import cell_len
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    width = max(20, width or output_width(out))
+    console = Console(file=out, width=width, highlight=False, emoji=False, markup=False, soft_wrap=False)
+    columns = [str(c) for c in columns]
+    cells = [[_display(v) for v in r] for r in rows]
+    numeric = [
+        any(row[i][1] == "num" for row in cells) and all(row[i][1] != "text" for row in cells)
+        for i in range(len(columns))
+    ]
+    natural = [max([cell_len(c)] + [cell_len(row[i][0]) for row in cells]) for i, c in enumerate(columns)]
+    # narrowest each column may get: its header, whole numbers, text wrapped to _MIN_TEXT_WIDTH
+    least = [
+        n if numeric[i] else max(cell_len(columns[i]), min(n, _MIN_TEXT_WIDTH)) for i, n in enumerate(natural)
+    ]
+    chrome = 3 * len(columns) + 1  # a border and two padding cells per column, one closing border
+    footer = _rows_label(len(rows))
+
+    def text(cell: tuple[str, str]) -> Text:
+        return Text(cell[0], style="dim" if cell[1] == "null" else "")
+
+    if columns and sum(least) + chrome > width:
+        # expanded: one block per record, "name │ value" per column
+        name_width = max(cell_len(c) for c in columns)
+        value_width = max(20, width - name_width - 3)  # a very long name pushes lines past the width
+        rule = "-" * max(0, min(width, name_width + 24))
+        for k, row in enumerate(cells, 1):
+            head = f"-[ RECORD {k} ]"
+            console.print(Text(head + rule[len(head):], style="dim"))
+            for name, cell in zip(columns, row):
+                lines = text(cell).wrap(console, value_width, overflow="fold") if cell[0] else [Text("")]
+                for j, line in enumerate(lines):
+                    line.rstrip()
+                    label = name + " " * (name_width - cell_len(name)) if j == 0 else " " * name_width
+                    console.print(Text.assemble((label, "bold"), (" │ ", "dim"), line), soft_wrap=True)
+        if not rows:
+            console.print(Text("columns: " + ", ".join(columns), style="dim"))
+            console.print(Text(footer, style="dim"))
+            return
+        console.print(Text(f"{footer}, shown as records: {len(columns)} columns do not fit in {width} characters",
+                           style="dim"))
+        return
+
+    widths = list(natural)
+    if sum(widths) + chrome > width:
+        # narrow prose (text with spaces, which wraps at words) first; identifiers, paths and
+        # dates fold only if that is not enough
+        prose = [not numeric[i] and any(" " in row[i][0] for row in cells) for i in range(len(columns))]
+        widths = (_fit(natural, [m if p else n for n, m, p in zip(natural, least, prose)], width - chrome)
+                  or _fit(natural, least, width - chrome) or least)
+    wrapped = any(cell_len(row[i][0]) > widths[i] for row in cells for i in range(len(columns)))
+    table = Table(show_lines=wrapped, header_style="bold")
+    for i, name in enumerate(columns):
+        table.add_column(Text(name), width=widths[i], no_wrap=numeric[i], overflow="fold",
+                         justify="right" if numeric[i] else "left")
+    for row in cells:
+        table.add_row(*[text(c) for c in row])
+    if columns:
+        console.print(table)
+    console.print(Text(footer, style="dim"))
 
 
 def fail(message: str) -> None:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import emit_rows, fail, to_json, warehouse_option
-
-FORMATS = ("table", "csv", "json", "parquet")
+from tracelab.cli._common import (
+    emit_rows,
+    fail,
+    output_format,
+    output_options,
+    to_json,
+    warehouse_option,
+    write_result,
+)
 
 
 def _params(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -21,20 +27,7 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 
 def _write(table, fmt: str, out: str | None) -> None:
     """Write a pyarrow table as table | csv | json | parquet to ``out`` (default stdout)."""
-    if fmt == "parquet":
-        if not out:
-            fail("--format parquet needs --out FILE")
-        import pyarrow.parquet as pq
-
-        pq.write_table(table, out)
-        return
-    cols = table.column_names
-    rows = list(zip(*[table.column(c).to_pylist() for c in cols])) if cols else []
-    if out:
-        with open(out, "w", encoding="utf-8", newline="") as fh:
-            emit_rows(cols, rows, fmt, fh)
-    else:
-        emit_rows(cols, rows, fmt)
+    write_result(table.column_names, None, fmt, out, arrow=table)
 
 
 @click.group("query")
@@ -104,14 +97,13 @@ def show_cmd(name: str, as_json: bool) -> None:
 @click.argument("name")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Query parameter (repeatable).")
 @warehouse_option
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--out", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@output_options
 def run_cmd(name: str, params: tuple[str, ...], warehouse: str, fmt: str, out: str | None, as_json: bool) -> None:
     """Run a named query. Values are bound as parameters, never pasted into SQL."""
     from tracelab import query as q
     from tracelab.catalog import CatalogError, connect
 
+    fmt = output_format(fmt, as_json, out)
     try:
         x = q.get(name)
         kwargs = _params(params)
@@ -125,7 +117,7 @@ def run_cmd(name: str, params: tuple[str, ...], warehouse: str, fmt: str, out: s
         fail(str(exc))
     finally:
         con.close()
-    _write(table, "json" if as_json else fmt, out)
+    _write(table, fmt, out)
 
 
 @command.command("compare")
@@ -139,9 +131,7 @@ def run_cmd(name: str, params: tuple[str, ...], warehouse: str, fmt: str, out: s
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="Filter: since, until, agent, model, project, tool, include_subagents.")
 @warehouse_option
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--out", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@output_options
 def compare_cmd(metric, models, by, test, min_n, params, warehouse, fmt, out, as_json) -> None:
     """Compare METRIC across models, pairwise, with intervals and a significance test.
 
@@ -152,6 +142,7 @@ def compare_cmd(metric, models, by, test, min_n, params, warehouse, fmt, out, as
     from tracelab.catalog import CatalogError, connect
     from tracelab.metrics.compare import METRIC_KINDS, compare_models
 
+    fmt = output_format(fmt, as_json, out)
     if metric not in METRIC_KINDS:
         fail(f"unknown metric {metric!r}; choose one of {', '.join(METRIC_KINDS)}")
     try:
@@ -165,7 +156,6 @@ def compare_cmd(metric, models, by, test, min_n, params, warehouse, fmt, out, as
         fail(str(exc))
     finally:
         con.close()
-    fmt = "json" if as_json else fmt
     if fmt == "table":
         from tracelab.metrics.stats import SAMPLE_NOTE
 
