@@ -4,6 +4,7 @@
     con = tracelab.connect("warehouse")            # DuckDB connection with the table views
     df = tracelab.query("tool_error_rates", warehouse="warehouse", agent="claude")   # Polars
     tracelab.ingest(["~/.claude/projects"], "warehouse")
+    hits = tracelab.search("permission denied", warehouse="warehouse")   # full-text, Polars
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ _LAZY = {
     "query": ("tracelab.query", None),
     "connect": ("tracelab.catalog", "connect"),
     "ingest": ("tracelab.ingest.engine", "ingest"),
+    "search": ("tracelab.fulltext", "search"),
 }
 
 

@@ -279,8 +279,9 @@ def get(name: str) -> Query:
 
 def referenced_params(sql: str) -> set[str]:
     """``$names`` used in ``sql``, ignoring ``--`` comments and single-quoted strings."""
-    stripped = re.sub(r"'(?:[^']|'')*'", "''", sql)
-    stripped = re.sub(r"--[^\n]*", "", stripped)
+    # one pass, leftmost first: a quote inside a comment (``-- the query's``) starts no string,
+    # and ``--`` inside a string starts no comment
+    stripped = re.sub(r"'(?:[^']|'')*'|--[^\n]*", " ", sql)
     return set(_PARAM_REF.findall(stripped))
 
 

@@ -1,0 +1,100 @@
+-- name: search_events
+-- description: Full-text search over every session's items: prompts, model text and
+--   thinking, tool inputs and outputs, errors, summaries. One row per matching event, newest
+--   first, with a snippet around the first match and the number of matches in total. The
+--   pattern is a plain substring unless `regex` is TRUE (then an RE2 regular expression);
+--   case-insensitive unless `case_sensitive` is TRUE. Text is searched as stored: each item's
+--   text is capped at 32 KiB (`text_bytes` is its full size) and tool inputs are their stored
+--   JSON. Warmup sessions are searched like any other.
+-- param pattern VARCHAR = NULL: what to find (required: NULL or '' matches nothing)
+-- param regex BOOLEAN = FALSE: read pattern as an RE2 regular expression
+-- param case_sensitive BOOLEAN = FALSE: match case exactly
+-- param since TIMESTAMP = NULL: window start on the event's time, inclusive (UTC)
+-- param until TIMESTAMP = NULL: window end, exclusive
+-- param agent VARCHAR = NULL: only this agent
+-- param project VARCHAR = NULL: only sessions of this project
+-- param session VARCHAR = NULL: only this session (its session_key or native session id)
+-- param kinds VARCHAR[] = NULL: only events of these kinds (e.g. user_prompt, tool_result)
+-- param tool VARCHAR = NULL: only tool calls and results of this tool
+-- param include_subagents BOOLEAN = TRUE: FALSE leaves out subagent sessions
+-- param context INTEGER = 60 (>= 0): characters of snippet before and after the match
+-- param limit INTEGER = 100 (>= 1): at most this many events (newest first)
+-- returns ts TIMESTAMP WITH TIME ZONE: the event's time (NULL when its line has none)
+-- returns agent VARCHAR: agent
+-- returns session_key VARCHAR: session
+-- returns session_id VARCHAR: native session id
+-- returns project VARCHAR: the session's project
+-- returns kind VARCHAR: event kind
+-- returns tool_name VARCHAR: tool of a tool call or result
+-- returns model VARCHAR: model of assistant rows
+-- returns field VARCHAR: where the first match is: text or tool_input
+-- returns match_at BIGINT: 1-based character position of the first match in that field
+-- returns match_len BIGINT: characters of the first match
+-- returns snippet VARCHAR: the match with `context` characters around it; line breaks shown as ⏎, cut ends marked …
+-- returns text_bytes BIGINT: full UTF-8 size of the event's text
+-- returns source_file VARCHAR: file of the line
+-- returns line_no INTEGER: line in the file
+-- returns event_key VARCHAR: the event's key (joins to events)
+-- returns total_matches BIGINT: events matching in all (this query returns at most `limit`)
+WITH s AS (
+    SELECT session_key, project, is_subagent FROM tl_session_dims()
+),
+e AS (
+    SELECT ev.ts, ev.agent, ev.session_key, ev.session_id, s.project, ev.kind, ev.tool_name, ev.model,
+           ev.text, ev.tool_input, ev.text_bytes, ev.source_file, ev.line_no, ev.seq, ev.event_key
+    FROM events ev
+    LEFT JOIN s USING (session_key)
+    WHERE coalesce($pattern, '') <> ''  -- no pattern matches nothing (tracelab search refuses it)
+      AND (ev.text IS NOT NULL OR ev.tool_input IS NOT NULL)
+      AND tl_in_window(ev.ts, $since, $until)
+      AND tl_match(ev.agent, $agent) AND tl_match(s.project, $project) AND tl_match(ev.tool_name, $tool)
+      AND ($session IS NULL OR ev.session_key = $session OR ev.session_id = $session)
+      AND ($kinds IS NULL OR list_contains($kinds, ev.kind))
+      AND tl_keep_subagent(s.is_subagent, $include_subagents)
+),
+-- position of the first match in each field (0 = none); a regex's position is the length of
+-- the shortest prefix after which it matches. Regex flags ride in the pattern: (?s) lets '.'
+-- match newlines, (?i) ignores case.
+m AS (
+    SELECT e.*,
+           CASE WHEN $regex THEN
+                    CASE WHEN regexp_matches(coalesce(text, ''), '(?s' || CASE WHEN $case_sensitive THEN '' ELSE 'i' END || ')' || $pattern)
+                         THEN length(regexp_extract(text, '(?s' || CASE WHEN $case_sensitive THEN '' ELSE 'i' END || ')^(.*?)(?:' || $pattern || ')', 1)) + 1 ELSE 0 END
+                WHEN $case_sensitive THEN instr(coalesce(text, ''), $pattern)
+                ELSE instr(lower(coalesce(text, '')), lower($pattern)) END AS at_text,
+           CASE WHEN $regex THEN
+                    CASE WHEN regexp_matches(coalesce(tool_input, ''), '(?s' || CASE WHEN $case_sensitive THEN '' ELSE 'i' END || ')' || $pattern)
+                         THEN length(regexp_extract(tool_input, '(?s' || CASE WHEN $case_sensitive THEN '' ELSE 'i' END || ')^(.*?)(?:' || $pattern || ')', 1)) + 1 ELSE 0 END
+                WHEN $case_sensitive THEN instr(coalesce(tool_input, ''), $pattern)
+                ELSE instr(lower(coalesce(tool_input, '')), lower($pattern)) END AS at_input
+    FROM e
+),
+hits AS (
+    SELECT *,
+           CASE WHEN at_text > 0 THEN 'text' ELSE 'tool_input' END AS field,
+           CASE WHEN at_text > 0 THEN at_text ELSE at_input END AS match_at,
+           CASE WHEN at_text > 0 THEN text ELSE tool_input END AS hay,
+           count(*) OVER () AS total_matches
+    FROM m
+    WHERE at_text > 0 OR at_input > 0
+),
+top AS (
+    SELECT * FROM hits
+    ORDER BY ts DESC NULLS LAST, source_file, seq
+    LIMIT $limit
+),
+cut AS (
+    SELECT *,
+           CASE WHEN $regex THEN length(regexp_extract(substr(hay, match_at), '(?s' || CASE WHEN $case_sensitive THEN '' ELSE 'i' END || ')^(?:' || $pattern || ')', 0))
+                ELSE length($pattern) END AS match_len,
+           greatest(match_at - $context, 1) AS lo
+    FROM top
+)
+SELECT ts, agent, session_key, session_id, project, kind, tool_name, model, field,
+       CAST(match_at AS BIGINT) AS match_at, CAST(match_len AS BIGINT) AS match_len,
+       (CASE WHEN lo > 1 THEN '…' ELSE '' END)
+       || regexp_replace(substr(hay, lo, match_at - lo + match_len + $context), '\r?\n', '⏎', 'g')
+       || (CASE WHEN match_at + match_len + $context <= length(hay) THEN '…' ELSE '' END) AS snippet,
+       text_bytes, source_file, line_no, event_key, total_matches
+FROM cut
+ORDER BY ts DESC NULLS LAST, source_file, seq

@@ -1,0 +1,96 @@
+"""``tracelab search``: full-text search over every session's prompts, outputs and tool calls."""
+
+from __future__ import annotations
+
+import click
+
+from tracelab.cli._common import fail, output_format, output_options, warehouse_option, write_result
+
+
+@click.command("search")
+@click.argument("pattern")
+@click.option("--regex", "-E", is_flag=True, help="PATTERN is an RE2 regular expression (default: a plain substring).")
+@click.option("--case-sensitive", "-s", is_flag=True, help="Match case exactly (default: ignore case).")
+@click.option("--since", help="Window start on the event's time, inclusive (ISO date or date-time, UTC).")
+@click.option("--until", help="Window end, exclusive.")
+@click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Only this agent.")
+@click.option("--project", help="Only sessions of this project.")
+@click.option("--session", help="Only this session (session_key or native session id).")
+@click.option("--kind", "kinds", multiple=True, help="Only events of this kind (repeatable): user_prompt, tool_result, ...")
+@click.option("--tool", help="Only tool calls and results of this tool.")
+@click.option("--no-subagents", is_flag=True, help="Leave out subagent sessions.")
+@click.option("--context", "-C", type=click.IntRange(min=0), default=60, show_default=True, help="Characters shown around each match.")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many events, newest first.")
+@warehouse_option
+@output_options
+def command(pattern, regex, case_sensitive, since, until, agent, project, session, kinds, tool, no_subagents, context, limit,
+            warehouse, fmt, out, as_json):
+    """Find PATTERN in prompts, model text and thinking, tool inputs and outputs, errors.
+
+    Newest matches first, one block per event: time, agent, kind (and tool), where it is
+    (file:line), then the text around the first match. --json / -f csv|json|parquet give every
+    column of the named query search_events (session keys, event key, match position, ...).
+    Text is searched as stored: each item's text is capped at 32 KiB.
+
+    \b
+      tracelab search "permission denied"
+      tracelab search -E "exit code [1-9][0-9]*" --kind tool_result --since 2026-11-01
+      tracelab search ENOSPC --agent codex --json
+    """
+    from tracelab import query as q
+    from tracelab.catalog import CatalogError
+    from tracelab.fulltext import SearchError, search
+
+    fmt = output_format(fmt, as_json, out)
+    try:
+        df = search(
+            pattern, warehouse, regex=regex, case_sensitive=case_sensitive, since=since, until=until, agent=agent,
+            project=project, session=session, kinds=kinds or None, tool=tool, include_subagents=not no_subagents,
+            context=context, limit=limit,
+        )
+    except (SearchError, CatalogError) as exc:
+        fail(str(exc))
+    except q.QueryParamError as exc:
+        fail(f"--{exc.param.replace('_', '-')}: {exc.detail}")
+    except q.QueryError as exc:
+        fail(str(exc))
+    if fmt != "table" or out:
+        write_result(df.columns, df.rows(), fmt, out, arrow=df.to_arrow)
+        return
+    _print_hits(df, context)
+
+
+def match_span(row: dict, context: int) -> tuple[int, int]:
+    """Where the first match sits in ``row["snippet"]`` (start, end character offsets): the
+    snippet is '…' (when cut) + the field's characters from lo = max(match_at - context, 1)."""
+    lo = max(row["match_at"] - context, 1)
+    start = (1 if lo > 1 else 0) + row["match_at"] - lo
+    return start, start + row["match_len"]
+
+
+def _print_hits(df, context: int) -> None:
+    """One block per matching event, the match highlighted (plain text when not a terminal)."""
+    import os
+
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False)
+    if df.height == 0:
+        err.print("no matches")
+        return
+    for r in df.iter_rows(named=True):
+        when = r["ts"].strftime("%Y-%m-%d %H:%M:%S") if r["ts"] is not None else "(no time)"
+        head = Text(f"{when}  {r['agent']:<6}  ")
+        head.append(r["kind"] + (f" {r['tool_name']}" if r["tool_name"] else ""), style="bold")
+        head.append(f"  {r['project'] or '-'}  {os.path.basename(r['source_file'])}:{r['line_no']}", style="dim")
+        if r["field"] == "tool_input":
+            head.append("  (tool input)", style="dim")
+        console.print(head)
+        start, end = match_span(r, context)
+        body = Text("    " + r["snippet"])
+        body.stylize("bold red", 4 + start, 4 + end)
+        console.print(body)
+    total, shown = df["total_matches"][0], df.height
+    err.print(f"{total} matching event{'s' if total != 1 else ''}" + (f"; showing the newest {shown} (--limit)" if shown < total else ""))

@@ -1,0 +1,66 @@
+"""Full-text search over a warehouse: :func:`search` (``tracelab search`` on the command line).
+
+The search is the named query ``search_events`` (``queries/search_events.sql``): every event's
+text (prompts, model text and thinking, tool output, errors, summaries) and tool input, with
+the filters every query has. This module checks the arguments and returns a Polars DataFrame.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
+
+__all__ = ["SearchError", "search"]
+
+
+class SearchError(ValueError):
+    """A search that cannot run (empty pattern, bad regular expression); the message is for the user."""
+
+
+def search(
+    pattern: str,
+    warehouse: str | os.PathLike | None = None,
+    *,
+    regex: bool = False,
+    case_sensitive: bool = False,
+    since: str | _dt.date | None = None,
+    until: str | _dt.date | None = None,
+    agent: str | None = None,
+    project: str | None = None,
+    session: str | None = None,
+    kinds: Sequence[str] | None = None,
+    tool: str | None = None,
+    include_subagents: bool = True,
+    context: int = 60,
+    limit: int = 100,
+    con: Any = None,
+) -> "pl.DataFrame":
+    """Events whose text or tool input contains ``pattern``, newest first (at most ``limit``).
+
+    ``pattern`` is a plain substring, or an RE2 regular expression with ``regex=True``;
+    matching ignores case unless ``case_sensitive``. Columns: see ``tracelab query show
+    search_events`` (``snippet`` holds the match with ``context`` characters around it;
+    ``total_matches`` counts every matching event, not only the rows returned).
+    """
+    from tracelab import query as q
+
+    if not isinstance(pattern, str) or not pattern:
+        raise SearchError("give a non-empty pattern")
+    if regex:
+        import duckdb
+
+        try:  # RE2 syntax errors are reported before the warehouse is read
+            duckdb.execute("SELECT regexp_matches('', $p)", {"p": pattern}).fetchall()
+        except duckdb.Error as exc:
+            raise SearchError(f"not a valid regular expression {pattern!r}: {str(exc).split(':', 1)[-1].strip()}") from None
+    params = dict(
+        pattern=pattern, regex=regex, case_sensitive=case_sensitive, since=since, until=until, agent=agent,
+        project=project, session=session, kinds=list(kinds) if kinds else None, tool=tool,
+        include_subagents=include_subagents, context=context, limit=limit,
+    )
+    return q.run("search_events", con, warehouse=warehouse, **params) if con is not None else q.run("search_events", warehouse=warehouse, **params)
