@@ -351,3 +351,14 @@ CREATE OR REPLACE MACRO tl_session_outcomes(p_since, p_until, p_agent, p_model, 
         coalesce(c.unpriced_calls, 0) AS unpriced_calls
     FROM tl_sessions(p_since, p_until, p_agent, p_model, p_project, p_include_subagents) s
     LEFT JOIN tl_session_costs(p_agent) c USING (session_key);
+
+-- ------------------------------------------------------------------------ full-text search
+
+-- The RE2 pattern search_events matches: p_before || (the pattern) || p_after, with (?s) ('.'
+-- matches newlines) and (?i) unless p_case_sensitive. A plain pattern (p_regex FALSE) is
+-- quoted with \Q...\E (a '\E' inside it is closed, escaped and reopened). Built from
+-- parameters only, so DuckDB folds it to a constant and compiles it once per query.
+CREATE OR REPLACE MACRO tl_search_rx(p_pattern, p_regex, p_case_sensitive, p_before, p_after) AS
+    '(?s' || CASE WHEN p_case_sensitive THEN '' ELSE 'i' END || ')' || p_before || '(?:'
+    || CASE WHEN p_regex THEN p_pattern ELSE '\Q' || replace(p_pattern, '\E', '\E\\E\Q') || '\E' END
+    || ')' || p_after;

@@ -41,54 +41,40 @@ WITH s AS (
 ),
 e AS (
     SELECT ev.ts, ev.agent, ev.session_key, ev.session_id, s.project, ev.kind, ev.tool_name, ev.model,
-           ev.text, ev.tool_input, ev.text_bytes, ev.source_file, ev.line_no, ev.seq, ev.event_key
+           ev.text, ev.tool_input, ev.text_bytes, ev.source_file, ev.line_no, ev.seq, ev.event_key,
+           regexp_matches(coalesce(ev.text, ''), tl_search_rx($pattern, $regex, $case_sensitive, '', '')) AS in_text
     FROM events ev
     LEFT JOIN s USING (session_key)
     WHERE coalesce($pattern, '') <> ''  -- no pattern matches nothing (tracelab search refuses it)
-      AND (ev.text IS NOT NULL OR ev.tool_input IS NOT NULL)
+      AND (regexp_matches(coalesce(ev.text, ''), tl_search_rx($pattern, $regex, $case_sensitive, '', ''))
+           OR regexp_matches(coalesce(ev.tool_input, ''), tl_search_rx($pattern, $regex, $case_sensitive, '', '')))
       AND tl_in_window(ev.ts, $since, $until)
       AND tl_match(ev.agent, $agent) AND tl_match(s.project, $project) AND tl_match(ev.tool_name, $tool)
       AND ($session IS NULL OR ev.session_key = $session OR ev.session_id = $session)
       AND ($kinds IS NULL OR list_contains($kinds, ev.kind))
       AND tl_keep_subagent(s.is_subagent, $include_subagents)
 ),
--- position of the first match in each field (0 = none); a regex's position is the length of
--- the shortest prefix after which it matches. Regex flags ride in the pattern: (?s) lets '.'
--- match newlines, (?i) ignores case.
-m AS (
-    SELECT e.*,
-           CASE WHEN $regex THEN
-                    CASE WHEN regexp_matches(coalesce(text, ''), '(?s' || CASE WHEN $case_sensitive THEN '' ELSE 'i' END || ')' || $pattern)
-                         THEN length(regexp_extract(text, '(?s' || CASE WHEN $case_sensitive THEN '' ELSE 'i' END || ')^(.*?)(?:' || $pattern || ')', 1)) + 1 ELSE 0 END
-                WHEN $case_sensitive THEN instr(coalesce(text, ''), $pattern)
-                ELSE instr(lower(coalesce(text, '')), lower($pattern)) END AS at_text,
-           CASE WHEN $regex THEN
-                    CASE WHEN regexp_matches(coalesce(tool_input, ''), '(?s' || CASE WHEN $case_sensitive THEN '' ELSE 'i' END || ')' || $pattern)
-                         THEN length(regexp_extract(tool_input, '(?s' || CASE WHEN $case_sensitive THEN '' ELSE 'i' END || ')^(.*?)(?:' || $pattern || ')', 1)) + 1 ELSE 0 END
-                WHEN $case_sensitive THEN instr(coalesce(tool_input, ''), $pattern)
-                ELSE instr(lower(coalesce(tool_input, '')), lower($pattern)) END AS at_input
-    FROM e
-),
-hits AS (
-    SELECT *,
-           CASE WHEN at_text > 0 THEN 'text' ELSE 'tool_input' END AS field,
-           CASE WHEN at_text > 0 THEN at_text ELSE at_input END AS match_at,
-           CASE WHEN at_text > 0 THEN text ELSE tool_input END AS hay,
-           count(*) OVER () AS total_matches
-    FROM m
-    WHERE at_text > 0 OR at_input > 0
-),
 top AS (
-    SELECT * FROM hits
+    SELECT *,
+           CASE WHEN in_text THEN 'text' ELSE 'tool_input' END AS field,
+           CASE WHEN in_text THEN text ELSE tool_input END AS hay,
+           count(*) OVER () AS total_matches
+    FROM e
     ORDER BY ts DESC NULLS LAST, source_file, seq
     LIMIT $limit
 ),
+-- the first match (tl_search_rx in _macros.sql builds the pattern): its position is the
+-- length of the shortest prefix after which the pattern matches, plus one
+pos AS (
+    SELECT top.*,
+           length(regexp_extract(hay, tl_search_rx($pattern, $regex, $case_sensitive, '^(.*?)', ''), 1)) + 1 AS match_at
+    FROM top
+),
 cut AS (
     SELECT *,
-           CASE WHEN $regex THEN length(regexp_extract(substr(hay, match_at), '(?s' || CASE WHEN $case_sensitive THEN '' ELSE 'i' END || ')^(?:' || $pattern || ')', 0))
-                ELSE length($pattern) END AS match_len,
+           length(regexp_extract(substr(hay, match_at), tl_search_rx($pattern, $regex, $case_sensitive, '^', ''), 0)) AS match_len,
            greatest(match_at - $context, 1) AS lo
-    FROM top
+    FROM pos
 )
 SELECT ts, agent, session_key, session_id, project, kind, tool_name, model, field,
        CAST(match_at AS BIGINT) AS match_at, CAST(match_len AS BIGINT) AS match_len,

@@ -48,6 +48,8 @@ def _truth(events: pl.DataFrame, pattern: str, *, regex: bool = False, case_sens
         (r"\bgit (push|commit)\b", True, False),
         ("warmup", False, False),
         ("ls", False, False),
+        ("$ go test ./...", False, False),  # regex metacharacters in a plain pattern are literal
+        ("(", False, False),
     ],
 )
 def test_every_matching_event_is_found_and_counted(wh, events, pattern, regex, case_sensitive):
@@ -105,6 +107,21 @@ def test_bad_patterns_are_refused(wh):
     with pytest.raises(SearchError, match="not a valid regular expression"):
         tracelab.search("(unclosed", wh, regex=True)
     assert tracelab.search("(unclosed", wh).height == 0  # a plain substring: nothing to compile
+
+
+def test_a_plain_pattern_with_quote_markers_is_still_literal(tmp_path):
+    """\\Q...\\E quoting must survive a pattern that itself holds '\\E' or '\\Q'."""
+    from tracelab.ingest.engine import ingest
+
+    prompt = r"open C:\Edge\Quirks(1).txt and C:\Edge\other"
+    line = {"type": "user", "uuid": "u1", "sessionId": "s1", "timestamp": "2026-01-02T03:04:05Z",
+            "message": {"role": "user", "content": prompt}}
+    (tmp_path / "s.jsonl").write_text(json.dumps(line) + "\n")
+    ingest([str(tmp_path / "s.jsonl")], tmp_path / "wh", jobs=1)
+    hit = tracelab.search(r"C:\Edge\Quirks(1)", tmp_path / "wh")
+    assert hit.height == 1 and hit["match_at"][0] == prompt.index("C:") + 1 and hit["match_len"][0] == len(r"C:\Edge\Quirks(1)")
+    assert tracelab.search(r"c:\edge\q", tmp_path / "wh")["match_at"].to_list() == [prompt.index("C:") + 1]
+    assert tracelab.search(r"c:\edge\q", tmp_path / "wh", case_sensitive=True).height == 0
 
 
 def test_cli_prints_hits_and_json(wh, events):
