@@ -3,6 +3,7 @@ write the weekly report."""
 
 from __future__ import annotations
 
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
@@ -27,6 +28,7 @@ def _summary_sql(name: str) -> str:
 def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 40, seed: int = 7, echo: Callable[[str], Any] = print) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     wh = out_dir / "warehouse"
+    week = None  # the report's default: the last complete week of the data
     if not synthetic and _own_sessions_exist():
         source = "your own agent sessions (default locations)"
         echo("ingesting your own sessions from the default locations …")
@@ -40,6 +42,14 @@ def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 40, seed
             generate(corpus, sessions=sessions, seed=seed)
         source = f"generated corpus {corpus} (seed {seed})"
         summary = ingest([str(corpus / "claude"), str(corpus / "codex"), str(corpus / "pi")], wh)
+        # the generated corpus ends with the week of its planted regression: report on that week
+        import json
+
+        from tracelab.reports.weeks import IsoWeek
+
+        planted = json.loads((corpus / "truth.json").read_text()).get("planted_regression") or {}
+        if planted.get("week_start"):
+            week = str(IsoWeek.of(date.fromisoformat(planted["week_start"])))
     echo(
         f"ingested {summary.files_parsed} files ({summary.files_unchanged} unchanged), "
         f"{summary.lines_total} lines: {summary.lines_ingested} ingested, {summary.lines_duplicate} duplicate, {summary.lines_rejected} rejected"
@@ -62,6 +72,6 @@ def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 40, seed
     except ImportError:
         write_weekly_report = None
     if write_weekly_report is not None:
-        paths = write_weekly_report(wh, out_dir / "report")
+        paths = write_weekly_report(wh, out_dir / "report", week)
         report = str(paths.get("html") or next(iter(paths.values())))
     return {"source": source, "warehouse": str(wh), "tables": tables, "report": report, "summary": summary.to_dict()}
