@@ -217,3 +217,22 @@ def test_sql_help_lists_every_catalog_view():
         assert re.search(rf"\b{name}\b", text), name
     for opt in ("--json", "--out", "parquet"):
         assert opt in text
+
+
+def test_an_empty_result_names_filter_values_the_warehouse_lacks(claude_wh):
+    """A typo in a filter is the usual reason for an empty result: say so, listing the values."""
+    runner = CliRunner()
+    res = runner.invoke(cli, ["query", "run", "tool_error_rates", "-w", str(claude_wh), "-p", "agent=cladue", "-p", "tool=Bash"])
+    assert res.exit_code == 0 and "no rows" in res.stdout
+    assert "warning: no agent 'cladue' in this warehouse (names are exact); agents present: claude" in res.stderr
+    assert "tool 'Bash'" not in res.stderr  # Bash is there: only the missing value is named
+    # empty for another reason (a window with no data): no warning
+    res = runner.invoke(cli, ["query", "run", "tool_error_rates", "-w", str(claude_wh), "-p", "agent=claude", "-p", "since=2099-01-01"])
+    assert res.exit_code == 0 and "no rows" in res.stdout and "warning" not in res.stderr
+
+
+@pytest.mark.parametrize("command", [["failures"], ["usage", "daily"], ["search", "x"], ["chart", "tokens", "-o", "x.svg"]])
+def test_a_bad_date_is_refused_naming_its_option(claude_wh, command):
+    res = CliRunner().invoke(cli, [*command, "-w", str(claude_wh), "--since", "2025-13-01"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "Invalid value for '--since': '2025-13-01' is not an ISO date or time" in res.stderr

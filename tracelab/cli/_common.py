@@ -26,6 +26,28 @@ warehouse_option = click.option(
 )
 
 
+class IsoTime(click.ParamType):
+    """An ISO date or date-time (``2026-11-01``, ``2026-11-01T12:00:00Z``; naive = UTC), checked
+    when the command line is read so a bad value names its option; the value stays the string
+    the user typed (the query layer converts it)."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or not isinstance(value, str):
+            return value
+        from tracelab.query import _to_datetime
+
+        try:
+            _to_datetime(value)
+        except (TypeError, ValueError) as exc:
+            self.fail(f"{value!r} is not an ISO date or time such as 2026-11-01 or 2026-11-01T12:00:00Z ({exc})", param, ctx)
+        return value
+
+
+ISO_TIME = IsoTime()
+
+
 def skip_unused_schema_checkers() -> None:
     """Call before a command imports altair. altair imports jsonschema, which loads the
     optional ``rfc3987_syntax`` URI checker whenever it is installed (jupyterlab pulls it in);
@@ -267,6 +289,24 @@ def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], out, wid
     if columns:
         console.print(table)
     console.print(Text(footer, style="dim"))
+
+
+def warn_unknown_filters(con, params: dict[str, Any]) -> None:
+    """After an empty result: warn on stderr about filter values (agent, model, tool, project)
+    that name nothing in the warehouse, listing what is there (a typo is the usual cause)."""
+    given = {k: v for k, v in params.items() if k in ("agent", "model", "tool", "project") and isinstance(v, str) and v}
+    if not given:
+        return
+    from tracelab.store.derive import sql_text
+
+    present: dict[str, list[str]] = {}
+    for dim, value in con.execute(sql_text("filter_values")).fetchall():
+        present.setdefault(dim, []).append(value)
+    for dim, value in given.items():
+        known = present.get(dim, [])
+        if value not in known:
+            shown = ", ".join(known[:12]) + (f", … ({len(known)} in all)" if len(known) > 12 else "")
+            click.echo(f"warning: no {dim} {value!r} in this warehouse (names are exact); {dim}s present: {shown or 'none'}", err=True)
 
 
 def fail(message: str) -> None:

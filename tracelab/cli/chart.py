@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import fail, skip_unused_schema_checkers, to_json, warehouse_option
+from tracelab.cli._common import ISO_TIME, fail, skip_unused_schema_checkers, to_json, warehouse_option
 from tracelab.ingest.registry import ADAPTER_MODULES
 
 
@@ -44,8 +44,8 @@ class _ChartName(click.ParamType):
 @click.argument("name", type=_ChartName(), required=False)
 @click.option("--out", "-o", "out", type=click.Path(dir_okay=False), help="Output file; the format comes from the suffix: .html .svg .png .json")
 @warehouse_option
-@click.option("--since", help="Window start, inclusive (ISO date or date-time, UTC).")
-@click.option("--until", help="Window end, exclusive (ISO date or date-time, UTC).")
+@click.option("--since", type=ISO_TIME, help="Window start, inclusive (ISO date or date-time, UTC).")
+@click.option("--until", type=ISO_TIME, help="Window end, exclusive (ISO date or date-time, UTC).")
 @click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Only this agent.")
 @click.option("--model", help="Only this model (exact name as logged; a name absent from the warehouse draws a warning listing the models present).")
 @click.option("--tool", help="Only this tool (charts of tool calls and failures).")

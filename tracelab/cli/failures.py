@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from tracelab.cli._common import emit_rows, fail, to_json, warehouse_option
+from tracelab.cli._common import ISO_TIME, emit_rows, fail, to_json, warehouse_option
 
 _LIST_COLUMNS = ("cluster_id", "family", "tool", "events", "sessions", "share", "trend", "now/prev", "last_seen", "name")
 
@@ -77,8 +77,8 @@ def _load(warehouse: str):
 
 @click.group("failures", invoke_without_command=True)
 @warehouse_option
-@click.option("--since", help="Count failures at or after this date/time (ISO, UTC).")
-@click.option("--until", help="Count failures before this date/time (ISO, UTC).")
+@click.option("--since", type=ISO_TIME, help="Count failures at or after this date/time (ISO, UTC).")
+@click.option("--until", type=ISO_TIME, help="Count failures before this date/time (ISO, UTC).")
 @click.option("--agent", multiple=True, type=CommaChoice(_agents(), what="agent"), help="Only these agents (repeatable or comma list).")
 @click.option("--model", multiple=True, help="Only these models, exact names as logged (repeatable or comma list); a name no session uses draws a warning listing the models present.")
 @click.option("--tool", multiple=True, help="Only these tool names or tool families (shell, file, web, mcp, …).")
@@ -170,7 +170,7 @@ def command(ctx, warehouse, since, until, agent, model, tool, family, limit, mer
 
 @command.command("show")
 @click.argument("cluster_id")
-@click.option("--warehouse", "-w", type=click.Path(file_okay=False), default=None, help="Warehouse directory (default: the group's).")
+@click.option("--warehouse", "-w", type=click.Path(file_okay=False), default=None, help="Warehouse directory (default: the -w given to `tracelab failures`, else TRACELAB_WAREHOUSE or ./warehouse).")
 @click.option("--exemplars", "-n", type=int, default=3, show_default=True, help="Exemplars to print (one per session).")
 @click.option("--before", type=int, default=3, show_default=True, help="Events shown before each exemplar.")
 @click.option("--after", type=int, default=3, show_default=True, help="Events shown after each exemplar.")
@@ -229,7 +229,7 @@ def show_command(ctx, cluster_id, warehouse, exemplars, before, after, as_json):
 
 
 @command.command("build")
-@click.option("--warehouse", "-w", type=click.Path(file_okay=False), default=None, help="Warehouse directory (default: the group's).")
+@click.option("--warehouse", "-w", type=click.Path(file_okay=False), default=None, help="Warehouse directory (default: the -w given to `tracelab failures`, else TRACELAB_WAREHOUSE or ./warehouse).")
 @click.option("--json", "as_json", is_flag=True, help="Print the row counts as JSON.")
 @click.pass_context
 def build_command(ctx, warehouse, as_json):

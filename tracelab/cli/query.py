@@ -11,6 +11,7 @@ from tracelab.cli._common import (
     output_options,
     to_json,
     warehouse_option,
+    warn_unknown_filters,
     write_result,
 )
 
@@ -113,6 +114,8 @@ def run_cmd(name: str, params: tuple[str, ...], warehouse: str, fmt: str, out: s
         fail(str(exc))
     try:
         table = q.run_arrow(x, con, **kwargs)
+        if table.num_rows == 0:
+            warn_unknown_filters(con, kwargs)
     except q.QueryError as exc:
         fail(str(exc))
     finally:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import fail, output_format, output_options, warehouse_option, write_result
+from tracelab.cli._common import ISO_TIME, fail, output_format, output_options, warehouse_option, write_result
 
 
 @click.command("search")
 @click.argument("pattern")
 @click.option("--regex", "-E", is_flag=True, help="PATTERN is an RE2 regular expression (default: a plain substring).")
 @click.option("--case-sensitive", "-s", is_flag=True, help="Match case exactly (default: ignore case).")
-@click.option("--since", help="Window start on the event's time, inclusive (ISO date or date-time, UTC).")
-@click.option("--until", help="Window end, exclusive.")
+@click.option("--since", type=ISO_TIME, help="Window start on the event's time, inclusive (ISO date or date-time, UTC).")
+@click.option("--until", type=ISO_TIME, help="Window end, exclusive.")
 @click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Only this agent.")
 @click.option("--project", help="Only sessions of this project.")
 @click.option("--session", help="Only this session (session_key or native session id).")
