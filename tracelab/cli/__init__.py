@@ -61,6 +61,8 @@ def cli() -> None:
       tracelab ingest                      # read ~/.claude, ~/.codex, ~/.pi into ./warehouse
       tracelab sql "SELECT agent, count(*) FROM sessions GROUP BY 1"
       tracelab query list                  # named, parameterized SQL
+      tracelab search "permission denied"  # full-text over every session
+      tracelab failures                    # failure clusters with trends
     """
 
 
