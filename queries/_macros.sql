@@ -354,7 +354,7 @@ CREATE OR REPLACE MACRO tl_session_outcomes(p_since, p_until, p_agent, p_model, 
 
 -- ------------------------------------------------------------------------ full-text search
 
--- The RE2 pattern search_events matches: p_before || (the pattern) || p_after, with (?s) ('.'
+-- The RE2 pattern `tracelab search` matches (tracelab/sql/search_events.sql): p_before || (the pattern) || p_after, with (?s) ('.'
 -- matches newlines) and (?i) unless p_case_sensitive. A plain pattern (p_regex FALSE) is
 -- quoted with \Q...\E (a '\E' inside it is closed, escaped and reopened). Built from
 -- parameters only, so DuckDB folds it to a constant and compiles it once per query.

@@ -1,5 +1,5 @@
-"""Full-text search (``tracelab.search``, ``tracelab search``, query ``search_events``) on the
-real samples, checked against an independent Polars scan of the same events."""
+"""Full-text search (``tracelab.search``, ``tracelab search``, ``tracelab/sql/search_events.sql``)
+on the real samples, checked against an independent Polars scan of the same events."""
 
 from __future__ import annotations
 
@@ -99,6 +99,15 @@ def test_filters_narrow_the_same_search(wh, events):
     one = tracelab.search("error", wh, session=sid, limit=100_000)
     assert one.height == allhits.filter(pl.col("session_id") == sid).height
     assert set(one["session_key"]) == set(allhits.filter(pl.col("session_id") == sid)["session_key"])
+
+
+def test_the_search_header_declares_exactly_the_parameters_it_uses():
+    import tracelab.query as Q
+    from tracelab.fulltext import search_query
+
+    q = search_query()
+    assert set(q.param_names) == Q.referenced_params(q.sql) and q.returns
+    assert "search_events" not in Q.load_all()  # not a named (aggregate) query
 
 
 def test_bad_patterns_are_refused(wh):

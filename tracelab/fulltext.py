@@ -1,8 +1,12 @@
 """Full-text search over a warehouse: :func:`search` (``tracelab search`` on the command line).
 
-The search is the named query ``search_events`` (``queries/search_events.sql``): every event's
-text (prompts, model text and thinking, tool output, errors, summaries) and tool input, with
-the filters every query has. This module checks the arguments and returns a Polars DataFrame.
+The search is the SQL of ``tracelab/sql/search_events.sql`` (a header like the named queries',
+run the same way, on a catalog connection with the query macros): every event's text (prompts,
+model text and thinking, tool output, errors, summaries) and tool input, with the filters
+every query has. It is not one of the named queries of ``queries/``: those are aggregates over
+the warehouse, while a search reads every stored text (a full scan, ~0.5 s per 500k events
+here; see benchmarks/RESULTS.md). This module checks the arguments and returns a Polars
+DataFrame.
 """
 
 from __future__ import annotations
@@ -43,9 +47,9 @@ def search(
     """Events whose text or tool input contains ``pattern``, newest first (at most ``limit``).
 
     ``pattern`` is a plain substring, or an RE2 regular expression with ``regex=True``;
-    matching ignores case unless ``case_sensitive``. Columns: see ``tracelab query show
-    search_events`` (``snippet`` holds the match with ``context`` characters around it;
-    ``total_matches`` counts every matching event, not only the rows returned).
+    matching ignores case unless ``case_sensitive``. Columns: the ``returns`` lines of
+    ``tracelab/sql/search_events.sql`` (``snippet`` holds the match with ``context`` characters
+    around it; ``total_matches`` counts every matching event, not only the rows returned).
     """
     from tracelab import query as q
 
@@ -63,4 +67,12 @@ def search(
         project=project, session=session, kinds=list(kinds) if kinds else None, tool=tool,
         include_subagents=include_subagents, context=context, limit=limit,
     )
-    return q.run("search_events", con, warehouse=warehouse, **params) if con is not None else q.run("search_events", warehouse=warehouse, **params)
+    return q.run(search_query(), con, warehouse=warehouse, **params)
+
+
+def search_query() -> "Any":
+    """The search as a :class:`tracelab.query.Query` (parsed from its SQL file's header)."""
+    from tracelab import query as q
+    from tracelab.store.derive import sql_text
+
+    return q.parse(sql_text("search_events"), "tracelab/sql/search_events.sql")

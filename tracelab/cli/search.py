@@ -29,7 +29,7 @@ def command(pattern, regex, case_sensitive, since, until, agent, project, sessio
 
     Newest matches first, one block per event: time, agent, kind (and tool), where it is
     (file:line), then the text around the first match. --json / -f csv|json|parquet give every
-    column of the named query search_events (session keys, event key, match position, ...).
+    column (session keys, event key, match position, ...: `tracelab/sql/search_events.sql`).
     Text is searched as stored: each item's text is capped at 32 KiB.
 
     \b
