@@ -12,32 +12,22 @@ Public API::
     normalize(text, …) / key_line(text, …)    one message's fingerprint / informative line
 """
 
-from __future__ import annotations
-
-from typing import Any
-
-#: public name -> the module that defines it; imported on first use, so that reading the
-#: table schemas (``tracelab.failures.tables``, which every catalog connection does) does not
-#: import the clustering stack (polars, the Drain miner)
-_EXPORTS = {
-    **{n: "tracelab.failures.api" for n in (
-        "CLUSTERS_TABLE", "MEMBERS_TABLE", "Failures", "FailuresError", "build", "clusters", "failure_events",
-        "load", "members", "rebuild_in_snapshot", "show")},
-    **{n: "tracelab.failures.behaviour" for n in ("EPISODE_FAMILIES", "EVENT_FAMILIES", "FAMILIES")},
-    **{n: "tracelab.failures.cluster" for n in ("assign", "cluster_id")},
-    **{n: "tracelab.failures.normalize" for n in ("RULES_VERSION", "key_line", "normalize", "tool_family")},
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        import importlib
-
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'tracelab.failures' has no attribute {name!r}")
-
+from tracelab.failures.api import (
+    CLUSTERS_TABLE,
+    MEMBERS_TABLE,
+    Failures,
+    FailuresError,
+    build,
+    clusters,
+    failure_events,
+    load,
+    members,
+    rebuild_in_snapshot,
+    show,
+)
+from tracelab.failures.behaviour import EPISODE_FAMILIES, EVENT_FAMILIES, FAMILIES
+from tracelab.failures.cluster import assign, cluster_id
+from tracelab.failures.normalize import RULES_VERSION, key_line, normalize, tool_family
 
 __all__ = [
     "CLUSTERS_TABLE",
