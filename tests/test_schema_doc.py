@@ -51,3 +51,19 @@ def test_kinds_documented():
 
 def test_schema_version_documented():
     assert f"`SCHEMA_VERSION` = {S.SCHEMA_VERSION}" in DOC.read_text()
+
+
+def test_analysis_tables_are_declared_once_and_cheap_to_read():
+    """Failure and feedback schemas live in tracelab.schema (the packages re-export the same
+    objects), so a catalog connection reads every schema without importing polars."""
+    import subprocess
+    import sys
+
+    from tracelab.failures import tables as T
+    from tracelab.feedback import table as F
+
+    assert T.SCHEMAS == {"failure_members": S.FAILURE_MEMBERS, "failure_clusters": S.FAILURE_CLUSTERS}
+    assert T.MEMBERS is S.FAILURE_MEMBERS and F.FEEDBACK is S.FEEDBACK and set(S.ANALYSIS_TABLES) == {*T.SCHEMAS, F.TABLE}
+    code = "import sys; from tracelab.catalog import known_schemas; known_schemas(); print('polars' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

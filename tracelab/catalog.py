@@ -41,13 +41,7 @@ def connect(warehouse: str | os.PathLike | None = None, *, database: str = ":mem
 def known_schemas() -> dict:
     """Every table tracelab declares: the core tables plus failure clustering and feedback, so
     their views exist (empty) before anything wrote them."""
-    from tracelab.failures.tables import SCHEMAS as FAILURES
-    from tracelab.feedback.table import FEEDBACK, TABLE
-
-    out = dict(S.TABLES)
-    out.update(FAILURES)
-    out[TABLE] = FEEDBACK
-    return out
+    return {**S.TABLES, **S.ANALYSIS_TABLES}
 
 
 def register_views(con: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:

@@ -316,6 +316,96 @@ TABLES: dict[str, pa.Schema] = {
     "files": FILES,
 }
 
+# ---------------------------------------------------------------- analysis tables
+# Written by failure clustering (``tracelab.failures``) and labelling (``tracelab.feedback``);
+# declared here, beside the core tables, so that a catalog connection can create their views
+# without importing those packages (and the polars stack behind them).
+
+FAILURE_MEMBERS = pa.schema(
+    [
+        ("member_key", STR),
+        ("role", STR),
+        ("family", STR),
+        ("cluster_id", STR),
+        ("event_key", STR),
+        ("tool_call_key", STR),
+        ("tool_call_id", STR),
+        ("session_key", STR),
+        ("session_id", STR),
+        ("agent", STR),
+        ("model", STR),
+        ("tool_name", STR),
+        ("tool_family", STR),
+        ("ts", TS),
+        ("week", pa.date32()),
+        ("source_file", STR),
+        ("line_no", pa.int32()),
+        ("subkind", STR),
+        ("fingerprint", STR),
+        ("template", STR),
+        ("excerpt", STR),
+        ("run_length", pa.int32()),
+        ("related_event_key", STR),
+    ],
+    metadata={"tracelab_table": "failure_members"},
+)
+
+FAILURE_EXEMPLAR = pa.struct(
+    [
+        ("session_id", STR),
+        ("session_key", STR),
+        ("source_file", STR),
+        ("line_no", pa.int32()),
+        ("event_key", STR),
+        ("tool_call_id", STR),
+    ]
+)
+
+FAILURE_CLUSTERS = pa.schema(
+    [
+        ("cluster_id", STR),
+        ("family", STR),
+        ("role", STR),
+        ("tool_family", STR),
+        ("name", STR),
+        ("template", STR),
+        ("n_events", pa.int64()),
+        ("n_sessions", pa.int64()),
+        ("share_sessions", pa.float64()),
+        ("agents", pa.list_(STR)),
+        ("models", pa.list_(STR)),
+        ("tools", pa.list_(STR)),
+        ("first_seen", TS),
+        ("last_seen", TS),
+        ("weekly", pa.list_(pa.struct([("week", pa.date32()), ("n", pa.int64())]))),
+        ("exemplars", pa.list_(FAILURE_EXEMPLAR)),
+        ("n_fingerprints", pa.int32()),
+        ("rules_version", STR),
+    ],
+    metadata={"tracelab_table": "failure_clusters"},
+)
+
+FEEDBACK = pa.schema(
+    [
+        ("feedback_id", STR),
+        ("target_type", STR),
+        ("target_key", STR),
+        ("label", STR),
+        ("score", pa.float64()),
+        ("note", STR),
+        ("author", STR),
+        ("source", STR),
+        ("created_at", TS),
+    ],
+    metadata={"tracelab_table": "feedback"},
+)
+
+ANALYSIS_TABLES: dict[str, pa.Schema] = {
+    "failure_members": FAILURE_MEMBERS,
+    "failure_clusters": FAILURE_CLUSTERS,
+    "feedback": FEEDBACK,
+}
+
 #: Tables written as Hive partitions ``month=YYYY-MM`` so date-bounded queries prune files.
 PARTITIONED = ("events", "llm_calls", "tool_calls")
 

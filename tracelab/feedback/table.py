@@ -22,6 +22,8 @@ from typing import Any, Mapping
 
 import pyarrow as pa
 
+from tracelab import schema as S
+
 TABLE = "feedback"
 
 #: What a label can be attached to, and the warehouse key it names.
@@ -33,22 +35,8 @@ TARGET_TYPES: dict[str, str] = {
 }
 SOURCES = ("human", "model")
 
-TS = pa.timestamp("ms", tz="UTC")
-
-FEEDBACK = pa.schema(
-    [
-        ("feedback_id", pa.string()),
-        ("target_type", pa.string()),
-        ("target_key", pa.string()),
-        ("label", pa.string()),
-        ("score", pa.float64()),
-        ("note", pa.string()),
-        ("author", pa.string()),
-        ("source", pa.string()),
-        ("created_at", TS),
-    ],
-    metadata={"tracelab_table": TABLE},
-)
+#: The table's schema is declared with the others in :mod:`tracelab.schema`.
+FEEDBACK = S.FEEDBACK
 
 #: Longest label / author accepted; notes are free text and uncapped.
 MAX_LABEL = 200
