@@ -18,15 +18,34 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
+    import pyarrow as pa
 
-__all__ = ["SearchError", "search"]
+__all__ = ["SearchError", "search", "search_table"]
 
 
 class SearchError(ValueError):
     """A search that cannot run (empty pattern, bad regular expression); the message is for the user."""
 
 
-def search(
+def search(pattern: str, warehouse: str | os.PathLike | None = None, **options: Any) -> "pl.DataFrame":
+    """Events whose text or tool input contains ``pattern``, newest first (at most ``limit``),
+    as a Polars DataFrame.
+
+    ``pattern`` is a plain substring, or an RE2 regular expression with ``regex=True``;
+    matching ignores case unless ``case_sensitive``. Options (all keyword): ``regex``,
+    ``case_sensitive``, ``since``, ``until``, ``agent``, ``project``, ``session`` (key or
+    native id), ``kinds`` (list of event kinds), ``tool``, ``include_subagents`` (True),
+    ``context`` (60 characters), ``limit`` (100), ``con`` (an open catalog connection instead of
+    ``warehouse``). Columns: the ``returns`` lines of ``tracelab/sql/search_events.sql``
+    (``snippet`` holds the match with ``context`` characters around it; ``total_matches``
+    counts every matching event, not only the rows returned).
+    """
+    import polars as pl
+
+    return pl.from_arrow(search_table(pattern, warehouse, **options))
+
+
+def search_table(
     pattern: str,
     warehouse: str | os.PathLike | None = None,
     *,
@@ -43,14 +62,8 @@ def search(
     context: int = 60,
     limit: int = 100,
     con: Any = None,
-) -> "pl.DataFrame":
-    """Events whose text or tool input contains ``pattern``, newest first (at most ``limit``).
-
-    ``pattern`` is a plain substring, or an RE2 regular expression with ``regex=True``;
-    matching ignores case unless ``case_sensitive``. Columns: the ``returns`` lines of
-    ``tracelab/sql/search_events.sql`` (``snippet`` holds the match with ``context`` characters
-    around it; ``total_matches`` counts every matching event, not only the rows returned).
-    """
+) -> "pa.Table":
+    """:func:`search` as a pyarrow Table (what the command line uses: no Polars import)."""
     from tracelab import query as q
 
     if not isinstance(pattern, str) or not pattern:
@@ -67,7 +80,15 @@ def search(
         project=project, session=session, kinds=list(kinds) if kinds else None, tool=tool,
         include_subagents=include_subagents, context=context, limit=limit,
     )
-    return q.run(search_query(), con, warehouse=warehouse, **params)
+    if con is not None:
+        return q.run_arrow(search_query(), con, **params)
+    from tracelab.catalog import connect
+
+    con = connect(warehouse)
+    try:
+        return q.run_arrow(search_query(), con, **params)
+    finally:
+        con.close()
 
 
 def search_query() -> "Any":

@@ -39,11 +39,11 @@ def command(pattern, regex, case_sensitive, since, until, agent, project, sessio
     """
     from tracelab import query as q
     from tracelab.catalog import CatalogError
-    from tracelab.fulltext import SearchError, search
+    from tracelab.fulltext import SearchError, search_table
 
     fmt = output_format(fmt, as_json, out)
     try:
-        df = search(
+        table = search_table(
             pattern, warehouse, regex=regex, case_sensitive=case_sensitive, since=since, until=until, agent=agent,
             project=project, session=session, kinds=kinds or None, tool=tool, include_subagents=not no_subagents,
             context=context, limit=limit,
@@ -55,9 +55,9 @@ def command(pattern, regex, case_sensitive, since, until, agent, project, sessio
     except q.QueryError as exc:
         fail(str(exc))
     if fmt != "table" or out:
-        write_result(df.columns, df.rows(), fmt, out, arrow=df.to_arrow)
+        write_result(table.column_names, None, fmt, out, arrow=table)
         return
-    _print_hits(df, context)
+    _print_hits(table.to_pylist(), context)
 
 
 def match_span(row: dict, context: int) -> tuple[int, int]:
@@ -68,7 +68,7 @@ def match_span(row: dict, context: int) -> tuple[int, int]:
     return start, start + row["match_len"]
 
 
-def _print_hits(df, context: int) -> None:
+def _print_hits(rows: list[dict], context: int) -> None:
     """One block per matching event, the match highlighted (plain text when not a terminal)."""
     import os
 
@@ -77,10 +77,10 @@ def _print_hits(df, context: int) -> None:
 
     console = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False)
-    if df.height == 0:
+    if not rows:
         err.print("no matches")
         return
-    for r in df.iter_rows(named=True):
+    for r in rows:
         when = r["ts"].strftime("%Y-%m-%d %H:%M:%S") if r["ts"] is not None else "(no time)"
         head = Text(f"{when}  {r['agent']:<6}  ")
         head.append(r["kind"] + (f" {r['tool_name']}" if r["tool_name"] else ""), style="bold")
@@ -92,5 +92,5 @@ def _print_hits(df, context: int) -> None:
         body = Text("    " + r["snippet"])
         body.stylize("bold red", 4 + start, 4 + end)
         console.print(body)
-    total, shown = df["total_matches"][0], df.height
+    total, shown = rows[0]["total_matches"], len(rows)
     err.print(f"{total} matching event{'s' if total != 1 else ''}" + (f"; showing the newest {shown} (--limit)" if shown < total else ""))
