@@ -410,3 +410,32 @@ def test_ingest_of_nothing_publishes_an_empty_warehouse_and_warns(tmp_path):
     (d / "one.jsonl").write_text('{"type":"user","uuid":"u1","sessionId":"s1","timestamp":"2026-01-02T03:04:05Z","message":{"role":"user","content":"hi"}}\n')
     s = ingest([str(d)], wh, jobs=1)
     assert s.files_parsed == 1 and s.rows["sessions"] == 1
+
+
+def test_summary_names_the_line_types_kept_as_unknown(tmp_path, claude_samples):
+    """Format drift shows at ingest: the summary counts the lines kept as kind 'unknown' by
+    agent and native type (what the events table holds), and an append reports only its own."""
+    from tracelab.ingest.summary import IngestSummary
+
+    d = tmp_path / "in"
+    d.mkdir()
+    for f in sorted(claude_samples.rglob("*.jsonl"))[:20]:
+        shutil.copyfile(f, d / f.name)
+    line = {"type": "brand_new_type", "uuid": "n1", "sessionId": "s-new", "timestamp": "2026-01-02T03:04:05Z", "payload": {"x": 1}}
+    (d / "drift.jsonl").write_text(json.dumps({**line, "type": "user", "uuid": "u0", "message": {"role": "user", "content": "hi"}}) + "\n" + json.dumps(line) + "\n")
+    wh = tmp_path / "wh"
+    s = ingest([str(d)], wh, jobs=1)
+    con = connect(wh)
+    try:
+        held = con.execute("SELECT agent, coalesce(native_type, '(no type)'), count(*) FROM events WHERE kind = 'unknown' GROUP BY ALL").fetchall()
+    finally:
+        con.close()
+    assert s.unknown_types == {a: {t: n for a2, t, n in held if a2 == a} for a in {a for a, _, _ in held}}
+    assert s.unknown_types["claude"]["brand_new_type"] == 1
+    assert "lines of types tracelab does not know yet, kept as kind 'unknown'" in "\n".join(s.text_lines()[0])
+    with open(d / "drift.jsonl", "a") as fh:
+        fh.write(json.dumps({**line, "uuid": "n2", "type": "another_new_type"}) + "\n")
+    s2 = ingest([str(d)], wh, jobs=1)
+    assert s2.unknown_types == {"claude": {"another_new_type": 1}}
+    assert IngestSummary(warehouse="x").text_lines()[0] == ["warehouse  x", "files      0 found; 0 parsed (none parsed), 0 appended, 0 unchanged, 0 failed",
+                                                          "lines      0 read: 0 ingested, 0 duplicate, 0 rejected", "parsed     0.0 MB in 0.00s"]

@@ -698,6 +698,27 @@ def _duplicate_lines(wh: Warehouse, snap: Snapshot, outcomes: list[FileOutcome],
     return out
 
 
+def _unknown_types(wh: Warehouse, parts: list[str]) -> dict[str, dict[str, int]]:
+    """agent -> native type -> lines of that type the new ``parts`` hold as kind 'unknown'."""
+    if not parts:
+        return {}
+    import duckdb
+
+    from tracelab.store.derive import no_progress_bar, sql_text
+
+    con = duckdb.connect()
+    try:
+        no_progress_bar(con)
+        con.execute(f"CREATE VIEW new_events AS SELECT agent, native_type, kind FROM read_parquet({sql_list([str(wh.root / p) for p in parts])})")
+        rows = con.sql(sql_text("ingest_unknown_types")).fetchall()
+    finally:
+        con.close()
+    out: dict[str, dict[str, int]] = {}
+    for agent, native_type, n in rows:
+        out.setdefault(agent, {})[native_type] = n
+    return out
+
+
 def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list[str], key_parts: list[str], removed_paths, summary, policy, workers: _Workers, clock: _Clock) -> None:
     now_ms = int(time.time() * 1000)
     # 1. remove rows of files being fully re-parsed (including appends an adapter asked to re-parse)
@@ -760,6 +781,7 @@ def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list
     ]
     parts = [p for out in workers.map(_write_staged, work) for p in out]
     workers.close()
+    summary.unknown_types = _unknown_types(wh, parts)
     clock.lap("write")
     snap.tables["events"] = list(snap.tables.get("events", [])) + sorted(parts)
     # 4. rejects: drop provisional rows of re-read lines and rows of fully re-parsed files

@@ -38,6 +38,9 @@ class IngestSummary:
     #: "incremental: N sessions" (only the sessions this ingest touched and those linked to
     #: them); empty when nothing was derived
     derived: str = ""
+    #: agent -> native line type -> lines kept as kind 'unknown' by this ingest (types the
+    #: adapter does not know yet: format drift to look at)
+    unknown_types: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -72,6 +75,10 @@ class IngestSummary:
             out.append("steps      " + ", ".join(f"{k} {v:.2f}s" for k, v in self.phases.items()))
         if self.rows:
             out.append("rows       " + ", ".join(f"{k} {v}" for k, v in self.rows.items()))
+        if self.unknown_types:
+            flat = sorted(((n, a, t) for a, types in self.unknown_types.items() for t, n in types.items()), key=lambda x: (-x[0], x[1], x[2]))
+            shown = ", ".join(f"{a} {t} {n}" for n, a, t in flat[:6]) + (f", … ({len(flat)} types)" if len(flat) > 6 else "")
+            out.append(f"unknown    {sum(n for n, _, _ in flat)} lines of types tracelab does not know yet, kept as kind 'unknown': {shown}")
         if self.rejects_by_reason:
             by_count = sorted(self.rejects_by_reason.items(), key=lambda kv: -kv[1])
             out.append("rejects    " + ", ".join(f"{k}: {v}" for k, v in by_count))
