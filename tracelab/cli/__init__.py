@@ -59,6 +59,7 @@ def cli() -> None:
     \b
     Quick start:
       tracelab ingest                      # read ~/.claude, ~/.codex, ~/.pi into ./warehouse
+      tracelab info                        # what the warehouse holds
       tracelab sql "SELECT agent, count(*) FROM sessions GROUP BY 1"
       tracelab query list                  # named, parameterized SQL
       tracelab search "permission denied"  # full-text over every session

@@ -709,8 +709,8 @@ def _unknown_types(wh: Warehouse, parts: list[str]) -> dict[str, dict[str, int]]
     con = duckdb.connect()
     try:
         no_progress_bar(con)
-        con.execute(f"CREATE VIEW new_events AS SELECT agent, native_type, kind FROM read_parquet({sql_list([str(wh.root / p) for p in parts])})")
-        rows = con.sql(sql_text("ingest_unknown_types")).fetchall()
+        con.execute(f"CREATE VIEW events_in_scope AS SELECT agent, native_type, kind FROM read_parquet({sql_list([str(wh.root / p) for p in parts])})")
+        rows = con.sql(sql_text("unknown_types")).fetchall()
     finally:
         con.close()
     out: dict[str, dict[str, int]] = {}

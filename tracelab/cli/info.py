@@ -1,0 +1,64 @@
+"""``tracelab info``: what a warehouse holds, at a glance."""
+
+from __future__ import annotations
+
+import click
+
+from tracelab.cli._common import emit_rows, fail, to_json, warehouse_option
+
+
+@click.command("info")
+@warehouse_option
+@click.option("--json", "as_json", is_flag=True, help="Print everything as one JSON object.")
+def command(warehouse, as_json):
+    """What the warehouse holds: snapshot, storage, per-agent counts and time span, rejected
+    lines by reason, and line types kept as 'unknown' (format drift to look at)."""
+    from tracelab.catalog import CatalogError
+    from tracelab.info import warehouse_info
+
+    try:
+        info = warehouse_info(warehouse)
+    except CatalogError as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(to_json(info))
+        return
+    snap = info["snapshot"]
+    committed = (snap["committed_at"] or "never")[:16].replace("T", " ")
+    click.echo(f"warehouse  {info['warehouse']}")
+    click.echo(f"snapshot   version {snap['version']}, committed {committed} UTC, schema {snap['schema_version']}")
+    st = sorted(info["storage"].items(), key=lambda kv: -kv[1]["bytes"])
+    total = sum(v["bytes"] for _, v in st)
+    parts = sum(v["parts"] for _, v in st)
+    listed = ", ".join(f"{t} {_mb(v['bytes'])} ({v['parts']})" for t, v in st if v["parts"])
+    click.echo(f"storage    {_mb(total)} in {parts} Parquet parts" + (f": {listed}" if listed else ""))
+    agents = info["agents"]
+    if not agents:
+        click.echo("agents     none: nothing ingested yet")
+    else:
+        # one column per agent (few), one row per measure (many): fits any terminal
+        measures = [
+            ("files", lambda a: a["files"]), ("input", lambda a: _mb(a["bytes"])), ("lines read", lambda a: a["lines_total"]),
+            ("  ingested", lambda a: a["lines_ingested"]), ("  duplicate", lambda a: a["lines_duplicate"]),
+            ("  rejected", lambda a: a["lines_rejected"]), ("sessions", lambda a: a["sessions"]),
+            ("subagent sessions", lambda a: a["subagent_sessions"]), ("events", lambda a: a["events"]),
+            ("llm_calls", lambda a: a["llm_calls"]), ("tool_calls", lambda a: a["tool_calls"]),
+            ("first event", lambda a: _day(a["first_ts"])), ("last event", lambda a: _day(a["last_ts"])),
+        ]
+        emit_rows(["", *(a["agent"] for a in agents)], [(name, *(get(a) for a in agents)) for name, get in measures], "table")
+    rejects = info["rejects"]
+    if rejects:
+        click.echo(f"rejects    {sum(r['lines'] for r in rejects)} lines: " + ", ".join(f"{r['agent']} {r['reason']} {r['lines']}" for r in rejects[:8])
+                   + (f", … ({len(rejects)} reasons)" if len(rejects) > 8 else ""))
+    unknown = sorted(((n, a, t) for a, ts in info["unknown_types"].items() for t, n in ts.items()), key=lambda x: (-x[0], x[1], x[2]))
+    if unknown:
+        click.echo(f"unknown    {sum(n for n, _, _ in unknown)} lines of types tracelab does not know yet, kept as kind 'unknown': "
+                   + ", ".join(f"{a} {t} {n}" for n, a, t in unknown[:8]) + (f", … ({len(unknown)} types)" if len(unknown) > 8 else ""))
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB"
+
+
+def _day(ts) -> str | None:
+    return ts.strftime("%Y-%m-%d") if ts is not None else None
