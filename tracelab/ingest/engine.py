@@ -27,6 +27,7 @@ import os
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -667,6 +668,23 @@ def _main_importable() -> bool:
     return main_file is None or os.path.exists(main_file)
 
 
+@contextmanager
+def _scratch_duckdb() -> Iterator[Any]:
+    """A throwaway in-memory DuckDB connection for one engine query (no progress bar, the
+    derive step's memory limit), closed on exit."""
+    import duckdb
+
+    from tracelab.store.derive import MEMORY_LIMIT, no_progress_bar
+
+    con = duckdb.connect()
+    try:
+        no_progress_bar(con)
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        yield con
+    finally:
+        con.close()
+
+
 def _duplicate_lines(wh: Warehouse, snap: Snapshot, outcomes: list[FileOutcome], key_parts: list[str]) -> dict[str, list[int]]:
     """path -> line numbers (ascending) of lines with rows that repeat a line already ingested
     or an earlier line of this ingest (``outcomes`` in dedup order); DuckDB matches the staged
@@ -674,14 +692,9 @@ def _duplicate_lines(wh: Warehouse, snap: Snapshot, outcomes: list[FileOutcome],
     here."""
     if not key_parts:
         return {}
-    import duckdb
+    from tracelab.store.derive import sql_text
 
-    from tracelab.store.derive import MEMORY_LIMIT, no_progress_bar, sql_text
-
-    con = duckdb.connect()
-    try:
-        no_progress_bar(con)
-        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    with _scratch_duckdb() as con:
         con.register("file_order", pa.table({"path": [o.task.path for o in outcomes], "o": pa.array(range(len(outcomes)), pa.int64())}))
         con.execute(f"CREATE VIEW new_keys AS SELECT * FROM read_parquet({sql_list([str(wh.root / k) for k in key_parts])})")
         files = [str(f) for f in wh.files_of("events", snap)]
@@ -690,8 +703,6 @@ def _duplicate_lines(wh: Warehouse, snap: Snapshot, outcomes: list[FileOutcome],
         else:
             con.execute("CREATE VIEW stored_keys AS SELECT NULL::VARCHAR AS line_key WHERE false")
         rows = con.sql(sql_text("ingest_duplicate_lines")).fetchall()
-    finally:
-        con.close()
     out: dict[str, list[int]] = {}
     for i, line_no in rows:
         out.setdefault(outcomes[i].task.path, []).append(line_no)
@@ -702,17 +713,11 @@ def _unknown_types(wh: Warehouse, parts: list[str]) -> dict[str, dict[str, int]]
     """agent -> native type -> lines of that type the new ``parts`` hold as kind 'unknown'."""
     if not parts:
         return {}
-    import duckdb
+    from tracelab.store.derive import sql_text
 
-    from tracelab.store.derive import no_progress_bar, sql_text
-
-    con = duckdb.connect()
-    try:
-        no_progress_bar(con)
+    with _scratch_duckdb() as con:
         con.execute(f"CREATE VIEW events_in_scope AS SELECT agent, native_type, kind FROM read_parquet({sql_list([str(wh.root / p) for p in parts])})")
         rows = con.sql(sql_text("unknown_types")).fetchall()
-    finally:
-        con.close()
     out: dict[str, dict[str, int]] = {}
     for agent, native_type, n in rows:
         out.setdefault(agent, {})[native_type] = n
