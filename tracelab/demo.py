@@ -25,7 +25,7 @@ def _summary_sql(name: str) -> str:
     return resources.files("tracelab.sql").joinpath(f"{name}.sql").read_text()
 
 
-def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 40, seed: int = 7, echo: Callable[[str], Any] = print) -> dict:
+def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 80, seed: int = 7, echo: Callable[[str], Any] = print) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     wh = out_dir / "warehouse"
     week = None  # the report's default: the last complete week of the data
