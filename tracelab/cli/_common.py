@@ -303,10 +303,16 @@ def warn_unknown_filters(con, params: dict[str, Any]) -> None:
     for dim, value in con.execute(sql_text("filter_values")).fetchall():
         present.setdefault(dim, []).append(value)
     for dim, value in given.items():
-        known = present.get(dim, [])
-        if value not in known:
-            shown = ", ".join(known[:12]) + (f", … ({len(known)} in all)" if len(known) > 12 else "")
-            click.echo(f"warning: no {dim} {value!r} in this warehouse (names are exact); {dim}s present: {shown or 'none'}", err=True)
+        warn_absent(dim, [value], present.get(dim, []))
+
+
+def warn_absent(dim: str, values: Sequence[str], present: Sequence[str]) -> None:
+    """Warn on stderr about filter ``values`` of ``dim`` (agent, model, ...) that are not among
+    the ``present`` ones, listing those (names are matched exactly)."""
+    missing = [v for v in values if v not in set(present)]
+    if missing:
+        click.echo(f"warning: no {dim} {', '.join(map(repr, missing))} in this warehouse (names are exact); "
+                   f"{dim}s present: {', '.join(present) or 'none'}", err=True)
 
 
 def fail(message: str) -> None:

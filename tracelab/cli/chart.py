@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import ISO_TIME, fail, skip_unused_schema_checkers, to_json, warehouse_option
+from tracelab.cli._common import ISO_TIME, fail, skip_unused_schema_checkers, to_json, warehouse_option, warn_absent
 from tracelab.ingest.registry import ADAPTER_MODULES
 
 
@@ -99,10 +99,7 @@ def command(name, out, warehouse, since, until, agent, model, tool, scale, list_
             present = _models_present(warehouse)
         except CatalogError as exc:
             fail(str(exc))
-        if model not in present:
-            from tracelab.cli.failures import warn_unknown_models
-
-            warn_unknown_models([model], present)
+        warn_absent("model", [model], present)
     try:
         chart = build_chart(name, warehouse, filters)
     except (CatalogError, NoDataError, Q.QueryError) as exc:

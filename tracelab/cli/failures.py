@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from tracelab.cli._common import ISO_TIME, emit_rows, fail, to_json, warehouse_option
+from tracelab.cli._common import ISO_TIME, emit_rows, fail, to_json, warehouse_option, warn_absent
 
 _LIST_COLUMNS = ("cluster_id", "family", "tool", "events", "sessions", "share", "trend", "now/prev", "last_seen", "name")
 
@@ -49,17 +49,6 @@ def _families() -> tuple[str, ...]:
     from tracelab.failures.behaviour import FAMILIES
 
     return FAMILIES
-
-
-def warn_unknown_models(models, present) -> None:
-    """Warn on stderr about ``models`` that name no model in the warehouse (``present``)."""
-    missing = [m for m in models or [] if m not in set(present)]
-    if missing:
-        known = ", ".join(present) if present else "none"
-        click.echo(
-            f"warning: no model {', '.join(map(repr, missing))} in the warehouse (names are exact, as logged); models present: {known}",
-            err=True,
-        )
 
 
 def _fmt_share(v: float | None) -> str:
@@ -130,7 +119,7 @@ def command(ctx, warehouse, since, until, agent, model, tool, family, limit, mer
     f = _load(warehouse)
     models = flat(model)
     if models:
-        warn_unknown_models(models, api.models_present(f))
+        warn_absent("model", models, api.models_present(f))
     try:
         df = api.clusters(f, since=since, until=until, agent=flat(agent), model=models, tool=flat(tool), family=flat(family), merge=merge)
     except (ValueError, api.FailuresError) as exc:

@@ -50,10 +50,10 @@ def command(warehouse, as_json):
     if rejects:
         click.echo(f"rejects    {sum(r['lines'] for r in rejects)} lines: " + ", ".join(f"{r['agent']} {r['reason']} {r['lines']}" for r in rejects[:8])
                    + (f", … ({len(rejects)} reasons)" if len(rejects) > 8 else ""))
-    unknown = sorted(((n, a, t) for a, ts in info["unknown_types"].items() for t, n in ts.items()), key=lambda x: (-x[0], x[1], x[2]))
-    if unknown:
-        click.echo(f"unknown    {sum(n for n, _, _ in unknown)} lines of types tracelab does not know yet, kept as kind 'unknown': "
-                   + ", ".join(f"{a} {t} {n}" for n, a, t in unknown[:8]) + (f", … ({len(unknown)} types)" if len(unknown) > 8 else ""))
+    if info["unknown_types"]:
+        from tracelab.ingest.summary import unknown_types_line
+
+        click.echo(unknown_types_line(info["unknown_types"], most=8))
 
 
 def _mb(n: int) -> str:

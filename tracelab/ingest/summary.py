@@ -76,9 +76,7 @@ class IngestSummary:
         if self.rows:
             out.append("rows       " + ", ".join(f"{k} {v}" for k, v in self.rows.items()))
         if self.unknown_types:
-            flat = sorted(((n, a, t) for a, types in self.unknown_types.items() for t, n in types.items()), key=lambda x: (-x[0], x[1], x[2]))
-            shown = ", ".join(f"{a} {t} {n}" for n, a, t in flat[:6]) + (f", … ({len(flat)} types)" if len(flat) > 6 else "")
-            out.append(f"unknown    {sum(n for n, _, _ in flat)} lines of types tracelab does not know yet, kept as kind 'unknown': {shown}")
+            out.append(unknown_types_line(self.unknown_types))
         if self.rejects_by_reason:
             by_count = sorted(self.rejects_by_reason.items(), key=lambda kv: -kv[1])
             out.append("rejects    " + ", ".join(f"{k}: {v}" for k, v in by_count))
@@ -87,3 +85,11 @@ class IngestSummary:
             where = "the default locations" if self.sources else "the given paths"
             err.append(f"warning    no session files found in {where}; the warehouse has no rows")
         return out, err
+
+
+def unknown_types_line(unknown: dict[str, dict[str, int]], most: int = 6) -> str:
+    """The ``unknown    …`` summary line for agent -> native type -> lines kept as kind
+    'unknown' (the most frequent ``most`` types named); ``tracelab info`` prints it too."""
+    flat = sorted(((n, a, t) for a, types in unknown.items() for t, n in types.items()), key=lambda x: (-x[0], x[1], x[2]))
+    shown = ", ".join(f"{a} {t} {n}" for n, a, t in flat[:most]) + (f", … ({len(flat)} types)" if len(flat) > most else "")
+    return f"unknown    {sum(n for n, _, _ in flat)} lines of types tracelab does not know yet, kept as kind 'unknown': {shown}"
