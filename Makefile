@@ -29,7 +29,11 @@ dev: $(STAMP_DEV)
 demo: $(STAMP_CORE)
 	$(BIN)/tracelab demo --dir $(DEMO_DIR)
 
-test: $(STAMP_DEV)
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check tracelab tests benchmarks queries
+	$(BIN)/ruff format --check tracelab tests benchmarks queries
+
+test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: $(STAMP_DEV)

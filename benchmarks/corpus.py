@@ -31,7 +31,7 @@ def _rewrite(data: bytes, k: int) -> bytes:
 
 
 def _copy_name(rel: Path, k: int) -> Path:
-    tag = "%06x" % k
+    tag = "{:06x}".format(k)  # noqa: UP032
     name = rel.name
     m = _UUID.search(name.encode())
     if m:

@@ -42,7 +42,11 @@ HTTP = ["400", "401", "403", "404", "409", "429", "500", "502", "503", "504"]
 
 
 def _path(r: random.Random) -> str:
-    return "/" + "/".join(r.choice(("home", "Users", "srv", "work", "tmp")) if i == 0 else r.choice(WORDS) for i in range(r.randint(2, 5))) + r.choice((".py", ".ts", ".go", ".json", "", ".md"))
+    return (
+        "/"
+        + "/".join(r.choice(("home", "Users", "srv", "work", "tmp")) if i == 0 else r.choice(WORDS) for i in range(r.randint(2, 5)))
+        + r.choice((".py", ".ts", ".go", ".json", "", ".md"))
+    )
 
 
 def _rel(r: random.Random) -> str:
@@ -71,7 +75,13 @@ TEMPLATES = [
     ("py_module", "tool_error", "Bash", 1, lambda r: f"ModuleNotFoundError: No module named '{r.choice(MODS)}'"),
     ("py_keyerror", "tool_error", "Bash", 1, lambda r: f"KeyError: '{_ident(r)}'"),
     ("py_attr", "tool_error", "Bash", 1, lambda r: f"AttributeError: 'NoneType' object has no attribute '{_ident(r)}'"),
-    ("py_typeerror", "tool_error", "Bash", 1, lambda r: f"TypeError: {_ident(r)}() takes {r.randint(1, 4)} positional arguments but {r.randint(5, 9)} were given"),
+    (
+        "py_typeerror",
+        "tool_error",
+        "Bash",
+        1,
+        lambda r: f"TypeError: {_ident(r)}() takes {r.randint(1, 4)} positional arguments but {r.randint(5, 9)} were given",
+    ),
     ("py_conn", "tool_error", "Bash", 1, lambda r: f"ConnectionRefusedError: [Errno 111] Connection refused: 'localhost:{r.randint(1000, 9999)}'"),
     ("cmd_not_found", "tool_error", "Bash", 127, lambda r: f"bash: {r.choice(CMDS)}: command not found"),
     ("perm_denied", "tool_error", "Bash", 126, lambda r: f"{r.choice(PROGS)}: {_path(r)}: Permission denied"),
@@ -79,52 +89,151 @@ TEMPLATES = [
     ("git_not_repo", "tool_error", "Bash", 128, lambda r: "fatal: not a git repository (or any of the parent directories): .git"),
     ("git_pathspec", "tool_error", "Bash", 128, lambda r: f"error: pathspec '{_rel(r)}' did not match any file(s) known to git"),
     ("git_push", "tool_error", "Bash", 1, lambda r: f"error: failed to push some refs to 'git@github.com:{r.choice(WORDS)}/{r.choice(WORDS)}.git'"),
-    ("npm_404", "tool_error", "Bash", 1, lambda r: f"npm ERR! 404 Not Found - GET https://registry.npmjs.org/@{r.choice(WORDS)}%2f{r.choice(WORDS)} - Not found"),
+    (
+        "npm_404",
+        "tool_error",
+        "Bash",
+        1,
+        lambda r: f"npm ERR! 404 Not Found - GET https://registry.npmjs.org/@{r.choice(WORDS)}%2f{r.choice(WORDS)} - Not found",
+    ),
     ("npm_eresolve", "tool_error", "Bash", 1, lambda r: "npm ERR! code ERESOLVE"),
     ("ts_name", "tool_error", "Bash", 2, lambda r: f"{_rel(r)}({r.randint(1, 400)},{r.randint(1, 80)}): error TS2304: Cannot find name '{_ident(r)}'."),
-    ("ts_assign", "tool_error", "Bash", 2, lambda r: f"{_rel(r)}({r.randint(1, 400)},{r.randint(1, 80)}): error TS2322: Type '{r.choice(('string', 'number', 'boolean'))}' is not assignable to type '{r.choice(('Date', 'null', 'never'))}'."),
+    (
+        "ts_assign",
+        "tool_error",
+        "Bash",
+        2,
+        lambda r: (
+            f"{_rel(r)}({r.randint(1, 400)},{r.randint(1, 80)}): error TS2322: Type '{r.choice(('string', 'number', 'boolean'))}' is not assignable to type '{r.choice(('Date', 'null', 'never'))}'."
+        ),
+    ),
     ("rust_value", "tool_error", "Bash", 101, lambda r: f"error[E0425]: cannot find value `{_ident(r)}` in this scope"),
     ("rust_borrow", "tool_error", "Bash", 101, lambda r: f"error[E0502]: cannot borrow `{_ident(r)}` as mutable because it is also borrowed as immutable"),
     ("go_undefined", "tool_error", "Bash", 1, lambda r: f"{_rel(r)}:{r.randint(1, 500)}:{r.randint(1, 60)}: undefined: {_ident(r)}"),
     ("timeout", "tool_error", "Bash", 124, lambda r: f"Command timed out after {r.choice((30, 60, 120, 600))}s"),
     ("docker", "tool_error", "Bash", 1, lambda r: f"Error response from daemon: No such container: {_hex(r)}"),
     ("port", "tool_error", "Bash", 1, lambda r: f"Error: listen EADDRINUSE: address already in use :::{r.randint(3000, 9000)}"),
-    ("pg", "tool_error", "Bash", 2, lambda r: f"psql: error: connection to server at \"{r.choice(WORDS)}.internal\" ({r.randint(10, 250)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}), port 5432 failed: Connection refused"),
+    (
+        "pg",
+        "tool_error",
+        "Bash",
+        2,
+        lambda r: (
+            f'psql: error: connection to server at "{r.choice(WORDS)}.internal" ({r.randint(10, 250)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}), port 5432 failed: Connection refused'
+        ),
+    ),
     ("oom", "tool_error", "Bash", 137, lambda r: "Killed"),
     ("pytest_failed", "tool_error", "Bash", 1, None),  # rendered as a whole pytest run
     ("traceback", "tool_error", "Bash", 1, None),  # rendered as a traceback ending in a ValueError
     ("read_missing", "tool_error", "Read", None, lambda r: "<tool_use_error>File does not exist.</tool_use_error>"),
-    ("read_large", "tool_error", "Read", None, lambda r: f"File content ({r.randint(257, 4000)}KB) exceeds maximum allowed size (256KB). Please use offset and limit parameters to read specific portions of the file, or use the GrepTool to search for specific content."),
-    ("edit_nomatch", "tool_error", "Edit", None, lambda r: f"<tool_use_error>String to replace not found in file.\nString: {_ident(r)} = {r.randint(0, 99)}</tool_use_error>"),
-    ("edit_multi", "tool_error", "Edit", None, lambda r: f"<tool_use_error>Found {r.randint(2, 9)} matches of the string to replace, but replace_all is false. To replace all occurrences, set replace_all to true.\nString: {_ident(r)}</tool_use_error>"),
+    (
+        "read_large",
+        "tool_error",
+        "Read",
+        None,
+        lambda r: (
+            f"File content ({r.randint(257, 4000)}KB) exceeds maximum allowed size (256KB). Please use offset and limit parameters to read specific portions of the file, or use the GrepTool to search for specific content."
+        ),
+    ),
+    (
+        "edit_nomatch",
+        "tool_error",
+        "Edit",
+        None,
+        lambda r: f"<tool_use_error>String to replace not found in file.\nString: {_ident(r)} = {r.randint(0, 99)}</tool_use_error>",
+    ),
+    (
+        "edit_multi",
+        "tool_error",
+        "Edit",
+        None,
+        lambda r: (
+            f"<tool_use_error>Found {r.randint(2, 9)} matches of the string to replace, but replace_all is false. To replace all occurrences, set replace_all to true.\nString: {_ident(r)}</tool_use_error>"
+        ),
+    ),
     ("edit_unread", "tool_error", "Edit", None, lambda r: "<tool_use_error>File has not been read yet. Read it first before writing to it.</tool_use_error>"),
-    ("pi_edit", "tool_error", "edit", None, lambda r: f"Could not find the exact text in {_path(r)}. The old text must match exactly including all whitespace and newlines."),
+    (
+        "pi_edit",
+        "tool_error",
+        "edit",
+        None,
+        lambda r: f"Could not find the exact text in {_path(r)}. The old text must match exactly including all whitespace and newlines.",
+    ),
     ("enoent", "tool_error", "read", None, lambda r: f"ENOENT: no such file or directory, open '{_path(r)}'"),
     ("patch", "tool_error", "apply_patch", None, lambda r: f"apply_patch verification failed: Failed to find expected lines in {_path(r)}:\n    {_ident(r)}()"),
     ("grep_path", "tool_error", "Grep", None, lambda r: f"<tool_use_error>Path does not exist: {_path(r)}</tool_use_error>"),
     ("http", "tool_error", "WebFetch", None, lambda r: f"Request failed with status code {r.choice(HTTP)}"),
     ("mcp", "tool_error", "mcp__github__get_pull_request", None, lambda r: f"MCP error -32603: Not Found: pull request #{r.randint(1, 9999)} does not exist"),
-    ("stdin", "tool_error", "write_stdin", None, lambda r: f"write_stdin failed: stdin is closed for session {r.randint(1, 99)}; rerun exec_command with tty=true to keep stdin open"),
+    (
+        "stdin",
+        "tool_error",
+        "write_stdin",
+        None,
+        lambda r: f"write_stdin failed: stdin is closed for session {r.randint(1, 99)}; rerun exec_command with tty=true to keep stdin open",
+    ),
     ("approval", "permission_denied", "Bash", None, lambda r: "This command requires approval"),
-    ("reject", "user_rejection", "Edit", None, lambda r: "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed."),
-    ("api_529", "api_error", None, None, lambda r: f'API Error: 529 {{"type":"error","error":{{"type":"overloaded_error","message":"Overloaded"}},"request_id":"req_{_hex(r, 24)}"}}'),
-    ("api_500", "api_error", None, None, lambda r: f'API Error: 500 {{"type":"error","error":{{"type":"api_error","message":"Internal server error"}},"request_id":"req_{_hex(r, 24)}"}}'),
-    ("rate", "rate_limit", None, None, lambda r: f'{{"status":429,"error":{{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}},"retryAfter":{r.randint(5, 60)}}}'),
-    ("hook", "hook_block", None, None, lambda r: f'{{"type":"hook_blocking_error","hookName":"PreToolUse:Bash","blockingError":{{"blockingError":"blocked: {r.choice(CMDS)} is not allowed in {_path(r)}"}}}}'),
+    (
+        "reject",
+        "user_rejection",
+        "Edit",
+        None,
+        lambda r: (
+            "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed."
+        ),
+    ),
+    (
+        "api_529",
+        "api_error",
+        None,
+        None,
+        lambda r: f'API Error: 529 {{"type":"error","error":{{"type":"overloaded_error","message":"Overloaded"}},"request_id":"req_{_hex(r, 24)}"}}',
+    ),
+    (
+        "api_500",
+        "api_error",
+        None,
+        None,
+        lambda r: f'API Error: 500 {{"type":"error","error":{{"type":"api_error","message":"Internal server error"}},"request_id":"req_{_hex(r, 24)}"}}',
+    ),
+    (
+        "rate",
+        "rate_limit",
+        None,
+        None,
+        lambda r: (
+            f'{{"status":429,"error":{{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}},"retryAfter":{r.randint(5, 60)}}}'
+        ),
+    ),
+    (
+        "hook",
+        "hook_block",
+        None,
+        None,
+        lambda r: (
+            f'{{"type":"hook_blocking_error","hookName":"PreToolUse:Bash","blockingError":{{"blockingError":"blocked: {r.choice(CMDS)} is not allowed in {_path(r)}"}}}}'
+        ),
+    ),
 ]
 
 
 def _pytest(r: random.Random) -> str:
     n = r.randint(3, 40)
-    lines = ["============================= test session starts ==============================",
-             f"platform linux -- Python 3.12.{r.randint(0, 9)}, pytest-8.{r.randint(0, 4)}.{r.randint(0, 3)}, pluggy-1.6.0",
-             f"rootdir: /srv/{r.choice(WORDS)}", f"collected {n} items", ""]
+    lines = [
+        "============================= test session starts ==============================",
+        f"platform linux -- Python 3.12.{r.randint(0, 9)}, pytest-8.{r.randint(0, 4)}.{r.randint(0, 3)}, pluggy-1.6.0",
+        f"rootdir: /srv/{r.choice(WORDS)}",
+        f"collected {n} items",
+        "",
+    ]
     lines += [f"tests/test_{r.choice(WORDS)}.py {'.' * r.randint(1, 9)}F{'.' * r.randint(0, 5)}  [{r.randint(1, 99)}%]" for _ in range(r.randint(1, 4))]
-    lines += ["", "=================================== FAILURES ===================================",
-              f"E       AssertionError: assert {r.randint(0, 99)} == {r.randint(100, 199)}",
-              "=========================== short test summary info ============================",
-              f"FAILED tests/test_{r.choice(WORDS)}.py::test_{_ident(r)} - AssertionError",
-              f"========================= {r.randint(1, 5)} failed, {r.randint(1, 40)} passed in {r.random() * 9:.2f}s ========================="]
+    lines += [
+        "",
+        "=================================== FAILURES ===================================",
+        f"E       AssertionError: assert {r.randint(0, 99)} == {r.randint(100, 199)}",
+        "=========================== short test summary info ============================",
+        f"FAILED tests/test_{r.choice(WORDS)}.py::test_{_ident(r)} - AssertionError",
+        f"========================= {r.randint(1, 5)} failed, {r.randint(1, 40)} passed in {r.random() * 9:.2f}s =========================",
+    ]
     return "\n".join(lines)
 
 
@@ -235,7 +344,9 @@ def real_numbers(samples: Path) -> dict:
     from tracelab.failures.metrics import adjusted_rand_index, inverse_purity, purity
     from tracelab.ingest.engine import ingest
 
-    labels = pl.read_csv(REPO / "tests" / "fixtures" / "failure_labels.csv", comment_prefix="#", schema_overrides={"line_no": pl.Int32, "tool_call_id": pl.String}).with_columns(pl.col("tool_call_id").fill_null(""))
+    labels = pl.read_csv(
+        REPO / "tests" / "fixtures" / "failure_labels.csv", comment_prefix="#", schema_overrides={"line_no": pl.Int32, "tool_call_id": pl.String}
+    ).with_columns(pl.col("tool_call_id").fill_null(""))
     with tempfile.TemporaryDirectory() as tmp:
         wh = Path(tmp) / "wh"
         ingest([str(samples / d) for d in ("claude-code", "codex", "pi")], wh, jobs=1)
@@ -243,7 +354,9 @@ def real_numbers(samples: Path) -> dict:
         api.build(wh)
         build_s = time.perf_counter() - t
         f = api.load(wh)
-        ev = api.failure_events(f).with_columns(pl.col("source_file").str.replace(str(samples.resolve()) + "/", "", literal=True), pl.col("tool_call_id").fill_null(""))
+        ev = api.failure_events(f).with_columns(
+            pl.col("source_file").str.replace(str(samples.resolve()) + "/", "", literal=True), pl.col("tool_call_id").fill_null("")
+        )
         j = labels.join(ev, on=["source_file", "line_no", "tool_call_id"], how="left")
         ref, pred = j.get_column("label").to_list(), j.get_column("cluster_id").to_list()
         splits = j.group_by("label").agg(pl.col("cluster_id").n_unique().alias("k"), pl.len()).filter(pl.col("k") > 1).sort("len", descending=True)
@@ -300,15 +413,30 @@ def synth_numbers(sessions: int, seed: int) -> dict:
             part = C.assign(cand.filter(pl.col("ts") < cut)).select("event_key", pl.col("cluster_id").alias("early"))
             jj = part.join(full.select("event_key", "cluster_id"), on="event_key")
             changed = jj.filter(pl.col("early") != pl.col("cluster_id"))
-            weeks.append({"weeks": k, "events": part.height, "kept": float((jj.get_column("early") == jj.get_column("cluster_id")).mean()),
-                          "clusters": part.get_column("early").n_unique(), "clusters_changed": changed.get_column("early").n_unique()})
-        return {"sessions_per_agent": sessions, "failure_events": full.height, "truth_events": j.height, "truth_families": len(set(ref)),
-                "clusters": full.get_column("cluster_id").n_unique(), "ari": adjusted_rand_index(ref, pred), "purity": purity(ref, pred),
-                "assign_s": assign_s, "growth": weeks}
+            weeks.append(
+                {
+                    "weeks": k,
+                    "events": part.height,
+                    "kept": float((jj.get_column("early") == jj.get_column("cluster_id")).mean()),
+                    "clusters": part.get_column("early").n_unique(),
+                    "clusters_changed": changed.get_column("early").n_unique(),
+                }
+            )
+        return {
+            "sessions_per_agent": sessions,
+            "failure_events": full.height,
+            "truth_events": j.height,
+            "truth_families": len(set(ref)),
+            "clusters": full.get_column("cluster_id").n_unique(),
+            "ari": adjusted_rand_index(ref, pred),
+            "purity": purity(ref, pred),
+            "assign_s": assign_s,
+            "growth": weeks,
+        }
 
 
 def write(res: dict, real: dict | None, syn: dict | None = None) -> None:
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     m = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     lines = [
         "# Failure clustering benchmark",

@@ -54,9 +54,24 @@ PY = sys.executable
 
 #: per table, the columns that identify something; a replica gets a suffix on every non-null value
 ID_COLUMNS = {
-    "events": ("event_key", "session_key", "line_key", "uuid", "parent_uuid", "session_id", "subagent_id",
-               "message_id", "request_id", "llm_call_key", "tool_call_id", "parent_tool_call_id",
-               "parent_session_key", "spawned_session_key", "forked_from", "source_file"),
+    "events": (
+        "event_key",
+        "session_key",
+        "line_key",
+        "uuid",
+        "parent_uuid",
+        "session_id",
+        "subagent_id",
+        "message_id",
+        "request_id",
+        "llm_call_key",
+        "tool_call_id",
+        "parent_tool_call_id",
+        "parent_session_key",
+        "spawned_session_key",
+        "forked_from",
+        "source_file",
+    ),
     "llm_calls": ("llm_call_key", "session_key", "message_id", "request_id", "root_session_key", "source_file"),
     "tool_calls": ("tool_call_key", "session_key", "llm_call_key", "tool_call_id", "subagent_session_key", "source_file"),
     "sessions": ("session_key", "session_id", "subagent_id", "parent_session_key", "parent_tool_call_id", "forked_from"),
@@ -87,19 +102,27 @@ def _load() -> list[float]:
 def git_state() -> dict:
     """HEAD and the tracked files under ``tracelab/`` that differ from it: other engineers
     edit the tree while benchmarks run, so the code measured is HEAD plus these edits."""
+
     def git(*args: str) -> str:
         p = subprocess.run(["git", *args], capture_output=True, text=True, cwd=REPO)
         return p.stdout.rstrip("\n") if p.returncode == 0 else ""
 
-    return {"head": git("rev-parse", "--short", "HEAD"),
-            "modified": [ln[3:] for ln in git("status", "--porcelain", "--untracked-files=no", "--", "tracelab", "queries").splitlines()]}
+    return {
+        "head": git("rev-parse", "--short", "HEAD"),
+        "modified": [ln[3:] for ln in git("status", "--porcelain", "--untracked-files=no", "--", "tracelab", "queries").splitlines()],
+    }
 
 
 def commits_between(start: str, end: str) -> list[str]:
     """Commits touching ``tracelab/`` or ``queries/`` made between two ``git_state`` heads, as
     ``hash HH:MM:SS subject`` (the code under test changed at those times)."""
-    p = subprocess.run(["git", "log", "--reverse", "--format=%h %cd %s", "--date=format-local:%H:%M:%S", f"{start}..{end}",
-                        "--", "tracelab", "queries"], capture_output=True, text=True, cwd=REPO, env={**os.environ, "TZ": "UTC"})
+    p = subprocess.run(
+        ["git", "log", "--reverse", "--format=%h %cd %s", "--date=format-local:%H:%M:%S", f"{start}..{end}", "--", "tracelab", "queries"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "TZ": "UTC"},
+    )
     return p.stdout.splitlines() if p.returncode == 0 else []
 
 
@@ -145,8 +168,7 @@ def parse_count(text: str) -> int:
 
 def step_synth(o: Options, out: Path, size: str, seed: int) -> tuple[IB.Measured, dict]:
     shutil.rmtree(out, ignore_errors=True)
-    argv = [PY, "-m", "tracelab", "synth", "--out", str(out), "--size", size, "--jobs", "2", "--seed", str(seed),
-            "--agents", ",".join(o.agents), "--json"]
+    argv = [PY, "-m", "tracelab", "synth", "--out", str(out), "--size", size, "--jobs", "2", "--seed", str(seed), "--agents", ",".join(o.agents), "--json"]
     m = IB.measure(argv, cwd=REPO)
     return m, json.loads(m.stdout)
 
@@ -263,8 +285,7 @@ def replicate(base: Path, dest: Path, copies: int, limits: Sequence[str | None] 
                 # streamed through a pyarrow reader, DuckDB's out-of-memory error arrives as OSError
                 if "Out of Memory" not in str(exc):
                     raise
-                attempts.append({"memory_limit": derive.MEMORY_LIMIT, "ok": False, "s": time.perf_counter() - t1,
-                                 "error": str(exc).splitlines()[0][:200]})
+                attempts.append({"memory_limit": derive.MEMORY_LIMIT, "ok": False, "s": time.perf_counter() - t1, "error": str(exc).splitlines()[0][:200]})
                 log(f"  derive.rebuild out of memory at memory_limit={derive.MEMORY_LIMIT} after {attempts[-1]['s']:.0f} s")
                 continue
             attempts.append({"memory_limit": derive.MEMORY_LIMIT, "ok": True, "s": time.perf_counter() - t1})
@@ -291,15 +312,17 @@ def replicate(base: Path, dest: Path, copies: int, limits: Sequence[str | None] 
     dst.commit(snap)
     shutil.rmtree(dst.root / ".duckdb_tmp", ignore_errors=True)
     info = warehouse_info(dst.root)
-    info.update({
-        "copies": copies,
-        "copy_s": copy_s,
-        "derive_attempts": attempts,
-        "derived_by": derived_by,
-        "derive_s": next((a["s"] for a in attempts if a["ok"] and not a.get("replicated")), None),
-        "post_derive": post_steps,
-        "skipped_tables": sorted(set(ssnap.tables) - set(snap.tables)),
-    })
+    info.update(
+        {
+            "copies": copies,
+            "copy_s": copy_s,
+            "derive_attempts": attempts,
+            "derived_by": derived_by,
+            "derive_s": next((a["s"] for a in attempts if a["ok"] and not a.get("replicated")), None),
+            "post_derive": post_steps,
+            "skipped_tables": sorted(set(ssnap.tables) - set(snap.tables)),
+        }
+    )
     return info
 
 
@@ -326,9 +349,19 @@ def warehouse_info(path: Path) -> dict:
 
     wh = Warehouse(path)
     counts = {t: sum(pq.ParquetFile(f).metadata.num_rows for f in wh.files_of(t)) for t in ("events", "llm_calls", "tool_calls", "sessions")}
-    return {"path": str(wh.root), "copies": 1, "counts": counts, "event_files": len(wh.files_of("events")),
-            "parquet_bytes": sum(p.stat().st_size for p in wh.root.rglob("*.parquet")), "copy_s": 0.0, "derive_s": None,
-            "derive_attempts": [], "derived_by": "ingest", "post_derive": [], "skipped_tables": []}
+    return {
+        "path": str(wh.root),
+        "copies": 1,
+        "counts": counts,
+        "event_files": len(wh.files_of("events")),
+        "parquet_bytes": sum(p.stat().st_size for p in wh.root.rglob("*.parquet")),
+        "copy_s": 0.0,
+        "derive_s": None,
+        "derive_attempts": [],
+        "derived_by": "ingest",
+        "post_derive": [],
+        "skipped_tables": [],
+    }
 
 
 def query_names() -> list[str]:
@@ -342,7 +375,6 @@ def time_queries(names: Sequence[str], wh: Path, repeat: int, pandas_names: set[
     ``tracelab.query(name, warehouse)`` (each opens its own catalog connection), result rows,
     and one run of the pandas twin (reading the needed Parquet columns + computing)."""
     import tracelab
-
     from benchmarks import query_bench as QB
 
     pw = QB.PandasWarehouse(wh)
@@ -372,8 +404,11 @@ def time_queries(names: Sequence[str], wh: Path, repeat: int, pandas_names: set[
                 r["pandas_rows"] = len(pdf)
             except Exception as exc:
                 r["pandas_error"] = f"{type(exc).__name__}: {exc}"[:300]
-        log(f"  {name}: {r.get('median_s', float('nan')):.3f} s (first {r.get('first_s', float('nan')):.3f} s)"
-            + (f", pandas {r['pandas_s']:.2f} s" if "pandas_s" in r else "") + (f" ERROR {r['error']}" if "error" in r else ""))
+        log(
+            f"  {name}: {r.get('median_s', float('nan')):.3f} s (first {r.get('first_s', float('nan')):.3f} s)"
+            + (f", pandas {r['pandas_s']:.2f} s" if "pandas_s" in r else "")
+            + (f" ERROR {r['error']}" if "error" in r else "")
+        )
         out[name] = r
     return out
 
@@ -398,8 +433,12 @@ def step_demo() -> dict:
         argv = ["make", "-C", str(REPO), *([] if stamp.exists() else ["-o", str(stamp.relative_to(REPO))]), "demo", f"DEMO_DIR={tmp}/demo"]
         m = IB.measure(argv, env=homes)
         report = list((Path(tmp) / "demo" / "report").glob("*.html"))
-    return {"measured": m.brief(), "install_skipped": not stamp.exists(), "report_written": bool(report),
-            "tail": m.stdout.strip().splitlines()[-1:] if m.stdout.strip() else []}
+    return {
+        "measured": m.brief(),
+        "install_skipped": not stamp.exists(),
+        "report_written": bool(report),
+        "tail": m.stdout.strip().splitlines()[-1:] if m.stdout.strip() else [],
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -419,17 +458,24 @@ def run(o: Options) -> dict:
         if res.get("options", {}).get("size") != o.size or res["options"].get("agents") != o.agents:
             raise SystemExit(f"{partial} was written with other --size/--agents; run without --resume")
         log(f"resuming: {', '.join(k for k in STEPS if k in res)} already done")
-        res.setdefault("resumed", []).append({"at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                                              "done": [k for k in STEPS if k in res]})
+        res.setdefault("resumed", []).append({"at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "done": [k for k in STEPS if k in res]})
     else:
         res = {
             "command": o.command,
-            "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": IB.machine(),
             "load_start": _load(),
             "git": git_state(),
-            "options": {"size": o.size, "agents": o.agents, "real_size": o.real_size, "query_events": o.query_events,
-                        "repeat": o.repeat, "pandas": o.pandas, "quick": o.quick, "seed": o.seed},
+            "options": {
+                "size": o.size,
+                "agents": o.agents,
+                "real_size": o.real_size,
+                "query_events": o.query_events,
+                "repeat": o.repeat,
+                "pandas": o.pandas,
+                "quick": o.quick,
+                "seed": o.seed,
+            },
             "elapsed_s": 0.0,
         }
     t_run = time.perf_counter() - res.get("elapsed_s", 0.0)
@@ -446,9 +492,14 @@ def run(o: Options) -> dict:
     if "synth" not in res:
         log(f"tracelab synth --size {o.size} …")
         m, summary = step_synth(o, synth_dir, o.size, o.seed)
-        res["synth"] = {"measured": m.brief(), "bytes": summary["totals"]["bytes"], "files": summary["totals"]["files"],
-                        "lines": summary["totals"]["lines"], "agents": {a: v["bytes"] for a, v in summary["agents"].items()},
-                        "size_bytes": parse_size(o.size)}
+        res["synth"] = {
+            "measured": m.brief(),
+            "bytes": summary["totals"]["bytes"],
+            "files": summary["totals"]["files"],
+            "lines": summary["totals"]["lines"],
+            "agents": {a: v["bytes"] for a, v in summary["agents"].items()},
+            "size_bytes": parse_size(o.size),
+        }
         log(f"  {summary['totals']['bytes'] / 1e6:.0f} MB in {m.wall_s:.1f} s ({m.cpu_s:.1f} CPU-s)")
         checkpoint()
 
@@ -461,7 +512,8 @@ def run(o: Options) -> dict:
     if "ingest_synthetic" not in res:
         roots = {a: synth_dir / a for a in o.agents}
         res["ingest_synthetic"] = IB.run_corpus(
-            "synthetic", roots, o.work, synth_refresh(o, synth_dir, res["synth"]["bytes"], res["synth"]), exe, keep_scope=keep, log=log)
+            "synthetic", roots, o.work, synth_refresh(o, synth_dir, res["synth"]["bytes"], res["synth"]), exe, keep_scope=keep, log=log
+        )
         checkpoint()
 
     # 3. ingest of the real-sample corpus
@@ -491,10 +543,12 @@ def run(o: Options) -> dict:
         else:
             log(f"replicating {base_events:,} events ×{copies} for ~{target:,} events …")
             info = replicate(base, o.work / f"wh_q{target}", copies, limits)
-            log(f"  {info['counts']['events']:,} events by {info['derived_by']}: copy {info['copy_s']:.0f} s, attempts {info['derive_attempts']}, "
-                f"post-derive {info['post_derive']}")
+            log(
+                f"  {info['counts']['events']:,} events by {info['derived_by']}: copy {info['copy_s']:.0f} s, attempts {info['derive_attempts']}, "
+                f"post-derive {info['post_derive']}"
+            )
             # a bigger warehouse starts at the limit that sufficed here (none if none did)
-            limits = limits[len(info["derive_attempts"]) - 1:] if info["derived_by"] == "derive.rebuild" else ()
+            limits = limits[len(info["derive_attempts"]) - 1 :] if info["derived_by"] == "derive.rebuild" else ()
         info["target"] = target
         res["query_warehouses"].append(info)
         checkpoint()
@@ -530,7 +584,7 @@ def run(o: Options) -> dict:
     res["load_end"] = _load()
     res["git_end"] = git_state()
     res["commits_during_run"] = commits_between(res["git"]["head"], res["git_end"]["head"])
-    res["finished"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    res["finished"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     res["total_s"] = time.perf_counter() - t_run
     if not o.keep:
         for p in [synth_dir, o.work / "synth_refresh", base, *[Path(i["path"]) for i in res["query_warehouses"] if i["copies"] > 1]]:
@@ -565,11 +619,17 @@ def table_rows(res: dict) -> list[list[str]]:
     s = res["synth"]
     sm = s["measured"]
     is_1gb = s["size_bytes"] >= 1e9
-    rows.append([
-        "`tracelab synth --size`", _mb(s["bytes"]),
-        f"{sm['wall_s']:.1f} s wall ({sm['cpu_s']:.1f} CPU-s), peak RSS {sm['peak_rss_mb']:.0f} MB", "", "",
-        f"1 GB ≤ {TARGETS['synth_1gb_s']:.0f} s", _met(sm["wall_s"] <= TARGETS["synth_1gb_s"] if is_1gb else None),
-    ])
+    rows.append(
+        [
+            "`tracelab synth --size`",
+            _mb(s["bytes"]),
+            f"{sm['wall_s']:.1f} s wall ({sm['cpu_s']:.1f} CPU-s), peak RSS {sm['peak_rss_mb']:.0f} MB",
+            "",
+            "",
+            f"1 GB ≤ {TARGETS['synth_1gb_s']:.0f} s",
+            _met(sm["wall_s"] <= TARGETS["synth_1gb_s"] if is_1gb else None),
+        ]
+    )
     for r in res["ingest"]:
         d = IB.derived(r)
         c = r["cold"]
@@ -579,27 +639,41 @@ def table_rows(res: dict) -> list[list[str]]:
         if r["ccusage_s"]:
             base.insert(0, f"ccusage {r['ccusage_s']:.2f} s")
             ratio.insert(0, f"ccusage {d['vs_ccusage']:.3f}×")
-        rows.append([
-            "cold ingest", f"{label}: {r['mb']:,.0f} MB, {r['events']:,} events",
-            f"{c['wall_s']:.1f} s = **{d['mb_s']:.1f} MB/s** ({c['cpu_s']:.0f} CPU-s, {d['mb_cpu_s']:.1f} MB/CPU-s); "
-            f"peak RSS {c['peak_rss_mb']:,.0f} MB (PSS {c['peak_pss_mb']:,.0f})",
-            "; ".join(base), "; ".join(ratio),
-            f"≥ {TARGETS['ingest_mb_s']:.0f} MB/s; ≤ {TARGETS['peak_rss_gb']} GB",
-            f"{_met(d['mb_s'] >= TARGETS['ingest_mb_s'])}; {_met(c['peak_rss_mb'] <= TARGETS['peak_rss_gb'] * 1e3)}",
-        ])
-        rows.append([
-            "unchanged re-run", label, f"{r['rerun']['wall_s']:.2f} s = **{d['rerun_pct']:.1f}%** of cold",
-            f"ccusage {r['ccusage_s']:.2f} s (no state: full re-read)" if r["ccusage_s"] else "",
-            f"ccusage {d['rerun_vs_ccusage']:.2f}×" if r["ccusage_s"] else "",
-            f"≤ {TARGETS['rerun_pct']:.0f}% of cold", _met(d["rerun_pct"] <= TARGETS["rerun_pct"]),
-        ])
-        rows.append([
-            "refresh, +1% new sessions", f"{label}: +{r['refresh_mb']:.1f} MB ({r['refresh_files']} files)",
-            f"{r['refresh']['wall_s']:.1f} s = {d['refresh_pct']:.0f}% of cold"
-            + (f" (derive {r['refresh_derived']}{_steps(r.get('refresh_phases'))})" if r.get("refresh_derived") else ""),
-            f"ccusage {r['ccusage_s']:.2f} s (full re-read)" if r["ccusage_s"] else "",
-            f"ccusage {d['refresh_vs_ccusage']:.2f}×" if r["ccusage_s"] else "", "", "",
-        ])
+        rows.append(
+            [
+                "cold ingest",
+                f"{label}: {r['mb']:,.0f} MB, {r['events']:,} events",
+                f"{c['wall_s']:.1f} s = **{d['mb_s']:.1f} MB/s** ({c['cpu_s']:.0f} CPU-s, {d['mb_cpu_s']:.1f} MB/CPU-s); "
+                f"peak RSS {c['peak_rss_mb']:,.0f} MB (PSS {c['peak_pss_mb']:,.0f})",
+                "; ".join(base),
+                "; ".join(ratio),
+                f"≥ {TARGETS['ingest_mb_s']:.0f} MB/s; ≤ {TARGETS['peak_rss_gb']} GB",
+                f"{_met(d['mb_s'] >= TARGETS['ingest_mb_s'])}; {_met(c['peak_rss_mb'] <= TARGETS['peak_rss_gb'] * 1e3)}",
+            ]
+        )
+        rows.append(
+            [
+                "unchanged re-run",
+                label,
+                f"{r['rerun']['wall_s']:.2f} s = **{d['rerun_pct']:.1f}%** of cold",
+                f"ccusage {r['ccusage_s']:.2f} s (no state: full re-read)" if r["ccusage_s"] else "",
+                f"ccusage {d['rerun_vs_ccusage']:.2f}×" if r["ccusage_s"] else "",
+                f"≤ {TARGETS['rerun_pct']:.0f}% of cold",
+                _met(d["rerun_pct"] <= TARGETS["rerun_pct"]),
+            ]
+        )
+        rows.append(
+            [
+                "refresh, +1% new sessions",
+                f"{label}: +{r['refresh_mb']:.1f} MB ({r['refresh_files']} files)",
+                f"{r['refresh']['wall_s']:.1f} s = {d['refresh_pct']:.0f}% of cold"
+                + (f" (derive {r['refresh_derived']}{_steps(r.get('refresh_phases'))})" if r.get("refresh_derived") else ""),
+                f"ccusage {r['ccusage_s']:.2f} s (full re-read)" if r["ccusage_s"] else "",
+                f"ccusage {d['refresh_vs_ccusage']:.2f}×" if r["ccusage_s"] else "",
+                "",
+                "",
+            ]
+        )
     whs = res["query_warehouses"]
     qs = res["queries"]
     big = str(whs[-1]["target"])
@@ -612,22 +686,42 @@ def table_rows(res: dict) -> list[list[str]]:
         last = qs[big][name]
         ok = last["median_s"] <= TARGETS["query_s_10m"] if "median_s" in last else False
         judged = whs[-1]["counts"]["events"] >= 9e6
-        rows.append([
-            f"query `{name}`", f"{sizes} events", tl, f"pandas {pd_}" if any("pandas_s" in p for p in per) else "",
-            f"pandas {ratio}" if any("pandas_s" in p for p in per) else "",
-            f"≤ {TARGETS['query_s_10m']:.0f} s at 10M", _met(ok if judged else None),
-        ])
+        rows.append(
+            [
+                f"query `{name}`",
+                f"{sizes} events",
+                tl,
+                f"pandas {pd_}" if any("pandas_s" in p for p in per) else "",
+                f"pandas {ratio}" if any("pandas_s" in p for p in per) else "",
+                f"≤ {TARGETS['query_s_10m']:.0f} s at 10M",
+                _met(ok if judged else None),
+            ]
+        )
     rep = res["report"]
-    rows.append([
-        "`tracelab report weekly`", f"{_events(rep['events'])} events", f"{rep['measured']['wall_s']:.1f} s ({rep['measured']['cpu_s']:.1f} CPU-s)", "", "",
-        f"≤ {TARGETS['report_s_1m']:.0f} s at 1M", _met(rep["measured"]["wall_s"] <= TARGETS["report_s_1m"] if rep["events"] >= 0.9e6 else None),
-    ])
+    rows.append(
+        [
+            "`tracelab report weekly`",
+            f"{_events(rep['events'])} events",
+            f"{rep['measured']['wall_s']:.1f} s ({rep['measured']['cpu_s']:.1f} CPU-s)",
+            "",
+            "",
+            f"≤ {TARGETS['report_s_1m']:.0f} s at 1M",
+            _met(rep["measured"]["wall_s"] <= TARGETS["report_s_1m"] if rep["events"] >= 0.9e6 else None),
+        ]
+    )
     if "demo" in res:
         dm = res["demo"]["measured"]
-        rows.append([
-            "`make demo`", "empty agent homes → generated corpus", f"{dm['wall_s']:.1f} s ({dm['cpu_s']:.1f} CPU-s), peak RSS {dm['peak_rss_mb']:.0f} MB",
-            "", "", "", "",
-        ])
+        rows.append(
+            [
+                "`make demo`",
+                "empty agent homes → generated corpus",
+                f"{dm['wall_s']:.1f} s ({dm['cpu_s']:.1f} CPU-s), peak RSS {dm['peak_rss_mb']:.0f} MB",
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
     return rows
 
 
@@ -674,15 +768,32 @@ def _code_changes(res: dict) -> list[str]:
     (each measured step records its own start time in ``harness.json``)."""
     commits = res.get("commits_during_run")
     if commits is None:  # a run recorded before the end state was kept: go by commit time
-        p = subprocess.run(["git", "log", "--reverse", "--format=%h %cd %s", "--date=format-local:%H:%M:%S",
-                            f"--since={res['started'].replace(' UTC', '')}Z", f"--until={res['finished'].replace(' UTC', '')}Z",
-                            "--", "tracelab", "queries"], capture_output=True, text=True, cwd=REPO, env={**os.environ, "TZ": "UTC"})
+        p = subprocess.run(
+            [
+                "git",
+                "log",
+                "--reverse",
+                "--format=%h %cd %s",
+                "--date=format-local:%H:%M:%S",
+                f"--since={res['started'].replace(' UTC', '')}Z",
+                f"--until={res['finished'].replace(' UTC', '')}Z",
+                "--",
+                "tracelab",
+                "queries",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, "TZ": "UTC"},
+        )
         commits = p.stdout.splitlines()
     if not commits:
         return ["- no commits to `tracelab/` or `queries/` landed during the run"]
-    return [f"- **the code under test changed during the run**: {len(commits)} commits to `tracelab/` or `queries/` landed "
-            "(time UTC, hash, subject); a step measured the code as it was at its start time:",
-            *[f"  - {c.split(' ', 2)[1]} `{c.split(' ', 2)[0]}` {c.split(' ', 2)[2][:140]}" for c in commits]]
+    return [
+        f"- **the code under test changed during the run**: {len(commits)} commits to `tracelab/` or `queries/` landed "
+        "(time UTC, hash, subject); a step measured the code as it was at its start time:",
+        *[f"  - {c.split(' ', 2)[1]} `{c.split(' ', 2)[0]}` {c.split(' ', 2)[2][:140]}" for c in commits],
+    ]
 
 
 def _real_ingest_estimate(res: dict) -> str:
@@ -693,21 +804,27 @@ def _real_ingest_estimate(res: dict) -> str:
     big = res["query_warehouses"][-1]["counts"]["events"]
     gb = big * row["mb"] / row["events"] / 1e3
     minutes = gb * 1e3 / IB.derived(row)["mb_s"] / 60
-    return (f"Ingesting {big / 1e6:.0f}M events directly would take ~{gb:.0f} GB of synthetic input (this corpus's events per byte), "
-            f"~{minutes:.0f} min at this run's all-agent cold-ingest rate, before the per-ingest derive over the whole warehouse.")
+    return (
+        f"Ingesting {big / 1e6:.0f}M events directly would take ~{gb:.0f} GB of synthetic input (this corpus's events per byte), "
+        f"~{minutes:.0f} min at this run's all-agent cold-ingest rate, before the per-ingest derive over the whole warehouse."
+    )
 
 
 def _warehouse_line(w: dict) -> str:
     c = w["counts"]
-    text = (f"~{_events(w['target'])}: ×{w['copies']} → {c['events']:,} events, {c['llm_calls']:,} LLM calls, {c['tool_calls']:,} tool calls, "
-            f"{c['sessions']:,} sessions; {w['event_files']:,} events files, {w['parquet_bytes'] / 1e9:.2f} GB Parquet")
+    text = (
+        f"~{_events(w['target'])}: ×{w['copies']} → {c['events']:,} events, {c['llm_calls']:,} LLM calls, {c['tool_calls']:,} tool calls, "
+        f"{c['sessions']:,} sessions; {w['event_files']:,} events files, {w['parquet_bytes'] / 1e9:.2f} GB Parquet"
+    )
     if w["copies"] == 1:
         return text + " (the ingested warehouse itself)"
     text += f"; events written in {w['copy_s']:.0f} s"
     for a in w["derive_attempts"]:
         if a.get("replicated"):
-            text += (f"; **the derive step failed at every memory limit tried, so the base's derived tables were replicated "
-                     f"with the same key rewriting instead** ({a['s']:.0f} s)")
+            text += (
+                f"; **the derive step failed at every memory limit tried, so the base's derived tables were replicated "
+                f"with the same key rewriting instead** ({a['s']:.0f} s)"
+            )
         elif a["ok"]:
             text += f"; `derive.rebuild` with DuckDB memory_limit={a['memory_limit']}: {a['s']:.0f} s"
         else:
@@ -732,8 +849,11 @@ def render_harness_md(res: dict) -> str:
         f"- machine: {m['cores']} cores ({m['cpu']}), {m['memory']} RAM; {m['os']}; Python {m['python']}",
         f"- command: `{res['command']}`",
         f"- code: commit `{res['git']['head']}`"
-        + (f" plus uncommitted edits to {', '.join(f'`{x}`' for x in res['git']['modified'])} (other engineers work in the same tree)"
-           if res["git"]["modified"] else " (no uncommitted edits under `tracelab/`)"),
+        + (
+            f" plus uncommitted edits to {', '.join(f'`{x}`' for x in res['git']['modified'])} (other engineers work in the same tree)"
+            if res["git"]["modified"]
+            else " (no uncommitted edits under `tracelab/`)"
+        ),
         *_code_changes(res),
         f"- load average (1/5/15 min) at start: {', '.join(map(str, res['load_start']))}; at end: {', '.join(map(str, res['load_end']))}",
         f"- the 1-minute load average was {min(loads):.1f}–{max(loads):.1f} when the cold ingests started (it counts this run's "
@@ -773,10 +893,13 @@ def render_harness_md(res: dict) -> str:
         f"- Queries: `tracelab.query(name, warehouse)` with default parameters, each call opening its own catalog connection; "
         f"one first call, then the median of {res['options']['repeat']} calls. pandas: the pandas implementation of the same "
         "result in `benchmarks/query_bench.py`, run once, reading only the needed Parquet columns (the read is included).",
-        "- `make demo`: " + (
+        "- `make demo`: "
+        + (
             f"{'`make -o .venv/.installed-core demo` (the venv install step skipped, not timed)' if res['demo']['install_skipped'] else '`make demo` (venv already installed)'}"
             f" with `DEMO_DIR` and the three agent homes in a temp dir; weekly report written: {'yes' if res['demo']['report_written'] else 'no'}."
-            if "demo" in res else "not run."),
+            if "demo" in res
+            else "not run."
+        ),
         "",
         "### Query detail",
         "",
@@ -818,6 +941,7 @@ def _demote(text: str) -> str:
 def assemble(results_dir: Path = RESULTS_DIR, out: Path = RESULTS_MD) -> Path:
     """RESULTS.md = the harness section + every other ``results/*.md`` (headings one level
     down, a line under the first naming the file and when it was last written)."""
+
     def order(p: Path) -> tuple[int, str]:
         return (_ORDER.index(p.stem) if p.stem in _ORDER else len(_ORDER), p.stem)
 
@@ -837,7 +961,7 @@ def assemble(results_dir: Path = RESULTS_DIR, out: Path = RESULTS_MD) -> Path:
     else:
         parts.append("_No harness run recorded yet: run `python -m benchmarks run`._\n")
     for p in others:
-        stamp = dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        stamp = dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         body = _demote(p.read_text().strip()).splitlines()
         source = f"_Section from `benchmarks/results/{p.name}` (file written {stamp})._"
         if body and body[0].startswith("#"):

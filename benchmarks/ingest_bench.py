@@ -171,7 +171,7 @@ def measure(
     it with ``replace_env``."""
     full_env = dict(env or {}) if replace_env else {**os.environ, **(env or {})}
     load = os.getloadavg()[0]
-    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env, cwd=cwd)
     sampler = _TreeSampler(proc.pid, interval, pss_every=max(1, round(0.2 / interval)))
@@ -465,7 +465,7 @@ def write_results(rows: list[dict], cmd: str, extra_notes: Sequence[str] = (), p
     lines = [
         "# Ingest",
         "",
-        f"- date: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- machine: {m['os']}, {m['cores']} cores ({m['cpu']}), {m['memory']} RAM, Python {m['python']}",
         f"- command: `{cmd}`",
         "- corpora: `real` = the shared real samples copied with fresh ids until the size is reached "
@@ -511,13 +511,19 @@ def run_corpus(
     The warehouse of scope ``keep_scope`` is kept (its path is the row's ``warehouse``)."""
     rows = []
     for agent, root in roots.items():
-        rows.append(bench_scope(corpus, agent, {agent: root}, work, refresh_for([agent]), exe=exe,
-                                keep_warehouse=agent == keep_scope, log=log))
+        rows.append(bench_scope(corpus, agent, {agent: root}, work, refresh_for([agent]), exe=exe, keep_warehouse=agent == keep_scope, log=log))
     if len(roots) > 1:
         per_agent = {r["scope"]: Measured(**r["ccusage"][r["scope"]]) for r in rows if r["ccusage"]}
         all_row = bench_scope(
-            corpus, "all", dict(roots), work, refresh_for(list(roots)), exe=exe,
-            ccusage=per_agent if exe is not None else {}, keep_warehouse=keep_scope == "all", log=log,
+            corpus,
+            "all",
+            dict(roots),
+            work,
+            refresh_for(list(roots)),
+            exe=exe,
+            ccusage=per_agent if exe is not None else {},
+            keep_warehouse=keep_scope == "all",
+            log=log,
         )
         rows.append(all_row)
     return rows

@@ -53,8 +53,18 @@ from tracelab import schema as S  # noqa: E402
 from tracelab.catalog import connect  # noqa: E402
 from tracelab.store.warehouse import Snapshot, Warehouse  # noqa: E402
 
-KEY_COLS = ("session_key", "event_key", "llm_call_key", "tool_call_key", "parent_session_key", "spawned_session_key", "root_session_key",
-            "subagent_session_key", "forked_from", "session_id")
+KEY_COLS = (
+    "session_key",
+    "event_key",
+    "llm_call_key",
+    "tool_call_key",
+    "parent_session_key",
+    "spawned_session_key",
+    "root_session_key",
+    "subagent_session_key",
+    "forked_from",
+    "session_id",
+)
 TS_COLS = ("ts", "request_ts", "started_at", "ended_at", "next_same_tool_at")
 
 
@@ -89,8 +99,7 @@ def _replica_sql(con, table: str, files: list[str], i: int, shift_days: int) -> 
         elif c in TS_COLS:
             exprs.append(f"{c} + {shift} AS {c}")
         elif c == "turns":  # sessions.turns: list of structs with two timestamps
-            exprs.append(f"list_transform(turns, lambda t: struct_update(t, started_at := t.started_at + {shift}, "
-                         f"ended_at := t.ended_at + {shift})) AS turns")
+            exprs.append(f"list_transform(turns, lambda t: struct_update(t, started_at := t.started_at + {shift}, ended_at := t.ended_at + {shift})) AS turns")
         elif c == "date":
             exprs.append(f"CAST({anchor} + {shift} AS DATE) AS date")
         elif c == "month":
@@ -131,8 +140,7 @@ def build_big(work: Path, base: Path, target_events: int) -> Path:
             parts = [(None, data)]
             if table in S.PARTITIONED:
                 months = data.column("month")
-                parts = [(m or "unknown", data.filter(pc.equal(months, m) if m else pc.is_null(months)))
-                         for m in months.unique().to_pylist()]
+                parts = [(m or "unknown", data.filter(pc.equal(months, m) if m else pc.is_null(months))) for m in months.unique().to_pylist()]
             for m, part in parts:
                 key = m or "_"
                 if key not in writers:
@@ -229,16 +237,20 @@ def pd_shell_exit_codes(w):
 
 
 def pd_tool_retries(w):
-    t = w.read("tool_calls", ["session_key", "agent", "model", "tool_name", "status", "input_json", "started_at", "call_line_no", "tool_call_id", "tool_call_key"])
+    t = w.read(
+        "tool_calls", ["session_key", "agent", "model", "tool_name", "status", "input_json", "started_at", "call_line_no", "tool_call_id", "tool_call_key"]
+    )
     t = t.sort_values(["session_key", "tool_name", "started_at", "call_line_no", "tool_call_id"])
     g = t.groupby(["session_key", "tool_name"], sort=False)
     t["next_key"], t["next_status"], t["next_input"] = g["tool_call_key"].shift(-1), g["status"].shift(-1), g["input_json"].shift(-1)
     e = t[t["status"] == "error"].copy()
     e["same"] = e["next_key"].notna() & ((e["next_input"] == e["input_json"]) | (e["next_input"].isna() & e["input_json"].isna()))
     e["next_ok"] = e["next_status"] == "ok"
-    out = e.groupby(["agent", "model", "tool_name"], dropna=False).agg(
-        errors=("status", "size"), retried=("next_key", "count"), same_input_retries=("same", "sum"),
-        retry_ok=("next_ok", "sum")).reset_index()
+    out = (
+        e.groupby(["agent", "model", "tool_name"], dropna=False)
+        .agg(errors=("status", "size"), retried=("next_key", "count"), same_input_retries=("same", "sum"), retry_ok=("next_ok", "sum"))
+        .reset_index()
+    )
     out["retry_rate"] = out["retried"] / out["errors"]
     out["lo"], out["hi"] = wilson(out["retried"], out["errors"])
     return out
@@ -293,8 +305,12 @@ def _with_cost(t: pd.DataFrame) -> pd.DataFrame:
     t["_row"] = np.arange(len(t))
     has = t["ts"].notna()
     m = pd.merge_asof(t[has].sort_values("ts"), p, left_on="ts", right_on="effective_from", left_by="key", right_by="match_key")
-    cost = (m["input_tokens"] * m["input_per_mtok"] + m["output_tokens"] * m["output_per_mtok"]
-            + m["cache_read_tokens"] * m["cache_read_per_mtok"].fillna(0) + m["cache_write_tokens"] * m["cache_write_per_mtok"].fillna(0)) / 1e6
+    cost = (
+        m["input_tokens"] * m["input_per_mtok"]
+        + m["output_tokens"] * m["output_per_mtok"]
+        + m["cache_read_tokens"] * m["cache_read_per_mtok"].fillna(0)
+        + m["cache_write_tokens"] * m["cache_write_per_mtok"].fillna(0)
+    ) / 1e6
     m["cost_usd"] = cost.where(m["price_model"].notna())
     return pd.concat([m, t[~has]]).sort_values("_row")
 
@@ -306,9 +322,17 @@ def pd_token_usage(w):
     t = _with_cost(_llm(w, ["ts", "agent", "model", "session_key", *TOK, "cost_usd_reported"]))
     t["period_start"] = t["ts"].dt.date
     t["unpriced"] = t["cost_usd"].isna()
-    g = t.groupby(["period_start", "agent", "model"], dropna=False).agg(
-        llm_calls=("agent", "size"), sessions=("session_key", "nunique"), **{c: (c, "sum") for c in TOK},
-        cost_usd=("cost_usd", "sum"), unpriced=("unpriced", "sum")).reset_index()
+    g = (
+        t.groupby(["period_start", "agent", "model"], dropna=False)
+        .agg(
+            llm_calls=("agent", "size"),
+            sessions=("session_key", "nunique"),
+            **{c: (c, "sum") for c in TOK},
+            cost_usd=("cost_usd", "sum"),
+            unpriced=("unpriced", "sum"),
+        )
+        .reset_index()
+    )
     g["cache_hit_ratio"] = g["cache_read_tokens"] / (g["input_tokens"] + g["cache_read_tokens"] + g["cache_write_tokens"]).replace(0, np.nan)
     return g
 
@@ -317,15 +341,20 @@ def pd_token_usage_by_project(w):
     t = _with_cost(_llm(w, ["ts", "agent", "model", "session_key", *TOK]))
     s = w.read("sessions", ["session_key", "project"])
     t = t.merge(s, on="session_key", how="left")
-    return t.groupby(["project", "agent", "model"], dropna=False).agg(
-        sessions=("session_key", "nunique"), llm_calls=("agent", "size"), **{c: (c, "sum") for c in TOK},
-        cost_usd=("cost_usd", "sum")).reset_index()
+    return (
+        t.groupby(["project", "agent", "model"], dropna=False)
+        .agg(sessions=("session_key", "nunique"), llm_calls=("agent", "size"), **{c: (c, "sum") for c in TOK}, cost_usd=("cost_usd", "sum"))
+        .reset_index()
+    )
 
 
 def pd_pricing_coverage(w):
     t = _with_cost(_llm(w, ["ts", "agent", "model", *TOK]))
-    return t.groupby(["agent", "model"], dropna=False).agg(
-        calls=("agent", "size"), priced=("cost_usd", "count"), tokens=("total_tokens", "sum"), cost=("cost_usd", "sum")).reset_index()
+    return (
+        t.groupby(["agent", "model"], dropna=False)
+        .agg(calls=("agent", "size"), priced=("cost_usd", "count"), tokens=("total_tokens", "sum"), cost=("cost_usd", "sum"))
+        .reset_index()
+    )
 
 
 def pd_usage_report(w):
@@ -334,23 +363,38 @@ def pd_usage_report(w):
     t["model"] = t["model"].where(~t["is_synthetic"].fillna(False))
     t["bucket"] = t["ts"].dt.strftime("%Y-%m-%d")
     t["cost"] = t["cost_usd_reported"].fillna(t["cost_usd"])
-    return t.groupby(["bucket", "model"], dropna=False).agg(
-        first=("ts", "min"), last=("ts", "max"), calls=("ts", "size"), **{c: (c, "sum") for c in TOK[:4] + ["total_tokens"]},
-        cost=("cost", "sum")).reset_index()
+    return (
+        t.groupby(["bucket", "model"], dropna=False)
+        .agg(first=("ts", "min"), last=("ts", "max"), calls=("ts", "size"), **{c: (c, "sum") for c in TOK[:4] + ["total_tokens"]}, cost=("cost", "sum"))
+        .reset_index()
+    )
 
 
 def _runs(w) -> pd.DataFrame:
     t = w.read("tool_calls", ["session_key", "agent", "model", "tool_name", "input_json", "status", "started_at", "call_line_no", "tool_call_id"])
     t = t.sort_values(["session_key", "started_at", "call_line_no", "tool_call_id"])
     g = t.groupby("session_key", sort=False)
-    same = (t["tool_name"] == g["tool_name"].shift(1)) & ((t["input_json"] == g["input_json"].shift(1)) | (t["input_json"].isna() & g["input_json"].shift(1).isna()))
+    same = (t["tool_name"] == g["tool_name"].shift(1)) & (
+        (t["input_json"] == g["input_json"].shift(1)) | (t["input_json"].isna() & g["input_json"].shift(1).isna())
+    )
     t["run_id"] = (~same).astype(int).groupby(t["session_key"]).cumsum()
     t["err"] = t["status"] == "error"
     t["intr"] = t["status"] == "interrupted"
-    return t.groupby(["session_key", "run_id"], sort=False).agg(
-        agent=("agent", "first"), model=("model", "first"), tool_name=("tool_name", "first"), input_json=("input_json", "first"),
-        repeats=("agent", "size"), errors=("err", "sum"), interrupted=("intr", "max"),
-        first_at=("started_at", "min"), last_at=("started_at", "max")).reset_index()
+    return (
+        t.groupby(["session_key", "run_id"], sort=False)
+        .agg(
+            agent=("agent", "first"),
+            model=("model", "first"),
+            tool_name=("tool_name", "first"),
+            input_json=("input_json", "first"),
+            repeats=("agent", "size"),
+            errors=("err", "sum"),
+            interrupted=("intr", "max"),
+            first_at=("started_at", "min"),
+            last_at=("started_at", "max"),
+        )
+        .reset_index()
+    )
 
 
 def pd_tool_loops(w):
@@ -359,20 +403,49 @@ def pd_tool_loops(w):
 
 
 def _session_outcomes(w):
-    s = w.read("sessions", ["session_key", "agent", "session_id", "project", "primary_model", "is_subagent", "started_at", "duration_s",
-                            "n_user_prompts", "n_llm_calls", "n_tool_calls", "n_tool_errors", "n_user_rejections", "n_interrupts",
-                            "n_api_errors", "n_compactions", "n_subagents", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"])
+    s = w.read(
+        "sessions",
+        [
+            "session_key",
+            "agent",
+            "session_id",
+            "project",
+            "primary_model",
+            "is_subagent",
+            "started_at",
+            "duration_s",
+            "n_user_prompts",
+            "n_llm_calls",
+            "n_tool_calls",
+            "n_tool_errors",
+            "n_user_rejections",
+            "n_interrupts",
+            "n_api_errors",
+            "n_compactions",
+            "n_subagents",
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+        ],
+    )
     r = _runs(w)
     loops = r.assign(loop=r["repeats"] >= 3).groupby("session_key").agg(loops=("loop", "sum"), tint=("interrupted", "any")).reset_index()
     e = w.read("events", ["session_key", "ts", "seq", "kind", "status", "exit_code", "is_error"])
     e = e[e["ts"].notna() & e["kind"].isin(["user_prompt", "assistant_text", "thinking", "tool_call", "tool_result", "api_error", "interrupt"])]
     e = e.sort_values(["session_key", "ts", "seq"]).groupby("session_key").tail(1)
     st = e["status"]
-    e["abandoned"] = (e["kind"] == "api_error") | ((e["kind"] == "tool_result") & ((st == "error") | ((st.fillna("ok") == "ok") & (e["exit_code"].fillna(0) != 0))
-                                                                                      | (st.isna() & e["is_error"].fillna(False))))
+    e["abandoned"] = (e["kind"] == "api_error") | (
+        (e["kind"] == "tool_result")
+        & ((st == "error") | ((st.fillna("ok") == "ok") & (e["exit_code"].fillna(0) != 0)) | (st.isna() & e["is_error"].fillna(False)))
+    )
     c = _with_cost(_llm(w, ["ts", "model", "session_key", *TOK])).assign(unpriced=lambda d: d["cost_usd"].isna())
     c = c.groupby("session_key").agg(cost=("cost_usd", "sum"), unpriced=("unpriced", "sum")).reset_index()
-    out = s.merge(loops, on="session_key", how="left").merge(e[["session_key", "kind", "abandoned"]], on="session_key", how="left").merge(c, on="session_key", how="left")
+    out = (
+        s.merge(loops, on="session_key", how="left")
+        .merge(e[["session_key", "kind", "abandoned"]], on="session_key", how="left")
+        .merge(c, on="session_key", how="left")
+    )
     out["interrupted"] = (out["n_interrupts"] > 0) | out["tint"].fillna(False).astype(bool)
     return out
 
@@ -386,10 +459,19 @@ def pd_session_stats(w):
     o["period_start"] = week_start(o["started_at"])
     g = o.groupby(["period_start", "agent", "primary_model"], dropna=False)
     p90 = g["duration_s"].quantile(0.9).rename("p90")
-    return g.agg(
-        sessions=("session_key", "size"), med=("duration_s", "median"),
-        turns=("n_user_prompts", "mean"), loops=("loops", "sum"), interrupted=("interrupted", "sum"), abandoned=("abandoned", "sum"),
-        subagents=("n_subagents", "sum")).join(p90).reset_index()
+    return (
+        g.agg(
+            sessions=("session_key", "size"),
+            med=("duration_s", "median"),
+            turns=("n_user_prompts", "mean"),
+            loops=("loops", "sum"),
+            interrupted=("interrupted", "sum"),
+            abandoned=("abandoned", "sum"),
+            subagents=("n_subagents", "sum"),
+        )
+        .join(p90)
+        .reset_index()
+    )
 
 
 def pd_compare_tool_errors(w):
@@ -411,7 +493,7 @@ def pd_compare_latency(w):
     models = sorted(t["model"].unique())
     rows = []
     for i, a in enumerate(models):
-        for b in models[i + 1:]:
+        for b in models[i + 1 :]:
             x, y = t.loc[t["model"] == a, "latency_ms"], t.loc[t["model"] == b, "latency_ms"]
             pooled = pd.concat([x, y])
             ranks = pooled.rank(method="average")
@@ -484,22 +566,32 @@ def main() -> None:
     print(f"warehouse {big}: {counts}, {size / 1e9:.2f} GB parquet", flush=True)
 
     names = sorted(Q.load_all()) if not args.only else args.only.split(",")
-    extra = [("latency_percentiles", {"metric": "turn"}), ("latency_percentiles", {"metric": "human_wait"}),
-             ("latency_percentiles", {"metric": "tool", "by": "model,tool"})] if not args.only else []
+    extra = (
+        [
+            ("latency_percentiles", {"metric": "turn"}),
+            ("latency_percentiles", {"metric": "human_wait"}),
+            ("latency_percentiles", {"metric": "tool", "by": "model,tool"}),
+        ]
+        if not args.only
+        else []
+    )
     results = []
     pw = PandasWarehouse(big)
     for name, params in [(n, {}) for n in names] + extra:
         label = name + (f" ({', '.join(f'{k}={v}' for k, v in params.items())})" if params else "")
         Q.run(name, con, **params)  # warm-up (OS cache, DuckDB metadata)
-        secs, cpu, df = timed(lambda: Q.run(name, con, **params), args.repeat)
+        secs, cpu, df = timed(lambda: Q.run(name, con, **params), args.repeat)  # noqa: B023
         pandas_s = pandas_cpu = pandas_rows = None
         if not args.no_pandas and not params and name in PANDAS:
-            pandas_s, pandas_cpu, pdf = timed(lambda: PANDAS[name](pw), 1)
+            pandas_s, pandas_cpu, pdf = timed(lambda: PANDAS[name](pw), 1)  # noqa: B023
             pandas_rows = len(pdf)
         results.append((label, df.height, secs, cpu, pandas_s, pandas_cpu, pandas_rows))
         ratio = f"{pandas_s / secs:.1f}x" if pandas_s else "-"
-        print(f"{label:50s} {df.height:8d} rows  duckdb {secs:6.3f}s (cpu {cpu:6.2f}s)  "
-              f"pandas {pandas_s or float('nan'):7.2f}s (cpu {pandas_cpu or float('nan'):6.2f}s)  {ratio}", flush=True)
+        print(
+            f"{label:50s} {df.height:8d} rows  duckdb {secs:6.3f}s (cpu {cpu:6.2f}s)  "
+            f"pandas {pandas_s or float('nan'):7.2f}s (cpu {pandas_cpu or float('nan'):6.2f}s)  {ratio}",
+            flush=True,
+        )
     con.close()
     write_report(args, counts, size, results)
 
@@ -511,7 +603,7 @@ def write_report(args, counts, size, results) -> None:
     lines = [
         "# Named query benchmark",
         "",
-        f"Run finished {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, by `benchmarks/query_bench.py` "
+        f"Run finished {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, by `benchmarks/query_bench.py` "
         f"(`--sessions {args.sessions} --seed {args.seed} --target-events {args.target_events} --repeat {args.repeat}`).",
         "",
         f"* machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "

@@ -70,7 +70,9 @@ def worker(task: str, args: dict) -> dict:
         from tracelab.redact import Policy, Redactor
         from tracelab.redact.bench import evaluate, generate
 
-        corpus = generate(args["secrets"], negatives_per_secret=args["negatives"], ordinary_per_secret=args["ordinary"], identities=args["identities"], seed=args["seed"])
+        corpus = generate(
+            args["secrets"], negatives_per_secret=args["negatives"], ordinary_per_secret=args["ordinary"], identities=args["identities"], seed=args["seed"]
+        )
         res = evaluate(corpus, Redactor(Policy(key=b"bench")))
         out = res.summary()
         out.update(
@@ -85,10 +87,10 @@ def worker(task: str, args: dict) -> dict:
         )
         return out
     if task == "review":
+        import tempfile
+
         from tracelab.redact import Policy, Redactor
         from tracelab.redact.files import redact_paths
-
-        import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
             rep = redact_paths(Redactor(Policy(key=b"bench")), [str(SHARED / "samples")], tmp)
@@ -121,7 +123,16 @@ def worker(task: str, args: dict) -> dict:
             out, _ = r2.redact_text(text)
             toks = {hashlib.sha256(t.encode()).hexdigest() for t in split.split(out) if t}
             removed += all(d not in toks for d in lab["secret_sha256"])
-        return {"tp": len(tp), "tp_redacted": tp_hit, "fragments": len(frag), "fp": len(fp), "fp_touched": len(fp_hit), "fp_touched_rules": fp_hit, "ds_labels": len(labels["redacted"]), "ds_removed": removed}
+        return {
+            "tp": len(tp),
+            "tp_redacted": tp_hit,
+            "fragments": len(frag),
+            "fp": len(fp),
+            "fp_touched": len(fp_hit),
+            "fp_touched_rules": fp_hit,
+            "ds_labels": len(labels["redacted"]),
+            "ds_removed": removed,
+        }
     raise ValueError(task)
 
 
@@ -215,7 +226,8 @@ def render(res: dict) -> str:
         "## Real samples: what fires",
         "",
         f"{rv['files']} files, {rv['mb']:.1f} MB. Findings by detector: "
-        + ", ".join(f"{k} {v:,}" for k, v in sorted(rv["by_detector"].items(), key=lambda kv: -kv[1])) + ".",
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(rv["by_detector"].items(), key=lambda kv: -kv[1]))
+        + ".",
         "",
         f"- **secret-category findings: {len(secret)}** → false redactions per MB on real trace text: **{len(secret) / rv['mb']:.3f}**. "
         "The samples hold no live credentials, so every secret finding here would be false; the ones that fired during development "
@@ -261,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.quick:
         a.secrets, a.repeat = 1000, 1
     res: dict = {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join(["python benchmarks/redact_bench.py", *(argv if argv is not None else sys.argv[1:])]),
         "machine": _machine(),
         "repeat": a.repeat,

@@ -85,7 +85,7 @@ def run(size: str, refresh_size: str, work: Path) -> dict:
     full = IB.measure([PY, "-c", _FULL, str(wh)])
     derive_s, failures_s = map(float, full.stdout.split())
     out = {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": IB.machine(),
         "command": " ".join(["python -m benchmarks.refresh_bench", "--size", size, "--refresh-size", refresh_size]),
         "commit": _commit(),
@@ -119,8 +119,7 @@ def write(r: dict, path: Path = RESULTS) -> Path:
         f"- command: `{r['command']}`; code: commit `{r.get('commit', 'unknown')}`",
         f"- corpus: `tracelab synth` {r['corpus_mb']:.0f} MB (seed 0), {r['events']:,} events, {r['sessions']:,} sessions; "
         f"refresh: +{r['refresh_mb']:.1f} MB of new sessions (seed 1, {r['refresh_files']} files)",
-        "- every step one fresh process; wall time, CPU of the whole process tree, peak RSS summed over it "
-        "(`benchmarks/ingest_bench.py::measure`)",
+        "- every step one fresh process; wall time, CPU of the whole process tree, peak RSS summed over it (`benchmarks/ingest_bench.py::measure`)",
         "",
         "| step | wall s | CPU s | peak RSS MB | detail |",
         "|---|---:|---:|---:|---|",

@@ -24,7 +24,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import statistics
 import sys
 from pathlib import Path
 
@@ -62,8 +61,7 @@ def _measure_corpus(name: str, roots: list[Path], wh: Path, repeat: int) -> dict
         theirs = [IB.measure(grep, check=False) for _ in range(repeat)]
         lines = sum(int(x.rsplit(":", 1)[1]) for x in theirs[0].stdout.splitlines() if ":" in x)
         o, g = _median(ours), _median(theirs)
-        rows.append({"label": label, "pattern": pattern, "regex": regex, "events": total, "ours": o.brief(),
-                     "grep_lines": lines, "grep": g.brief()})
+        rows.append({"label": label, "pattern": pattern, "regex": regex, "events": total, "ours": o.brief(), "grep_lines": lines, "grep": g.brief()})
         print(f"  {label}: tracelab {o.wall_s:.2f} s ({total} events), grep {g.wall_s:.2f} s ({lines} lines)", flush=True)
     return {"name": name, "mb": nbytes / 1e6, "events": events, "rows": rows}
 
@@ -75,7 +73,7 @@ def run(size: str, work: Path, repeat: int, shared: Path) -> dict:
     print(f"synth {size} …", flush=True)
     _synth(corpus, size, 0)
     out = {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": IB.machine(),
         "command": f"python -m benchmarks.search_bench --size {size} --repeat {repeat}",
         "commit": _commit(),

@@ -68,8 +68,7 @@ def table_digests(warehouse: Path) -> dict[str, dict[str, object]]:
         cols = [c[0] for c in con.execute(f'DESCRIBE "{table}"').fetchall() if c[0] not in VOLATILE.get(table, set())]
         rows = con.execute(f'SELECT {", ".join(chr(34) + c + chr(34) for c in cols)} FROM "{table}"').fetchall()
         hashes = sorted(
-            hashlib.sha256(orjson.dumps(dict(zip(cols, r)), default=_default, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)).hexdigest()
-            for r in rows
+            hashlib.sha256(orjson.dumps(dict(zip(cols, r)), default=_default, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)).hexdigest() for r in rows
         )
         out[table] = {"rows": len(rows), "sha256": hashlib.sha256("\n".join(hashes).encode()).hexdigest()}
     con.close()

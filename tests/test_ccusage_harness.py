@@ -61,8 +61,7 @@ def _rows(exe: Path, tmp_path: Path, agent: str, files: dict[str, list[object]])
     """{(day, model): (input, output, cache_read, cache_write)} as ccusage reports it."""
     result = cc.run_ccusage(agent, _stage(tmp_path, agent, files), exe=exe)
     return {
-        (r["day"], r["model"]): (r["input_tokens"], r["output_tokens"], r["cache_read_tokens"], r["cache_write_tokens"])
-        for r in cc.daily_model_totals(result)
+        (r["day"], r["model"]): (r["input_tokens"], r["output_tokens"], r["cache_read_tokens"], r["cache_write_tokens"]) for r in cc.daily_model_totals(result)
     }
 
 
@@ -193,11 +192,24 @@ def test_claude_agent_progress_counts_nested_message_once(exe, tmp_path):
         "timestamp": "2026-01-14T00:00:05.000Z",  # nested timestamp sets the day
         "requestId": "req_P",
         "uuid": "nested-1",
-        "message": {"id": "msg_P", "type": "message", "role": "assistant", "model": HAIKU, "content": [],
-                    "usage": {"input_tokens": 2, "output_tokens": 1, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 3000}},
+        "message": {
+            "id": "msg_P",
+            "type": "message",
+            "role": "assistant",
+            "model": HAIKU,
+            "content": [],
+            "usage": {"input_tokens": 2, "output_tokens": 1, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 3000},
+        },
     }
-    progress = {"type": "progress", "sessionId": "s1", "version": "2.1.19", "uuid": "p-1", "timestamp": "2026-01-13T23:59:59.000Z",
-                "parentToolUseID": "toolu_1", "data": {"type": "agent_progress", "agentId": "a1", "message": nested}}
+    progress = {
+        "type": "progress",
+        "sessionId": "s1",
+        "version": "2.1.19",
+        "uuid": "p-1",
+        "timestamp": "2026-01-13T23:59:59.000Z",
+        "parentToolUseID": "toolu_1",
+        "data": {"type": "agent_progress", "agentId": "a1", "message": nested},
+    }
     subagent_copy = {**nested, "sessionId": "s1", "isSidechain": True, "agentId": "a1", "version": "2.1.19"}
     files = {
         "projects/p/s1.jsonl": [claude_line("msg_Q", "req_Q", "2026-01-13T10:00:00.000Z"), progress],
@@ -215,8 +227,7 @@ def test_claude_agent_progress_counts_nested_message_once(exe, tmp_path):
 
 
 def tok(inp, cached, out, reasoning) -> dict:
-    return {"input_tokens": inp, "cached_input_tokens": cached, "output_tokens": out,
-            "reasoning_output_tokens": reasoning, "total_tokens": inp + out}
+    return {"input_tokens": inp, "cached_input_tokens": cached, "output_tokens": out, "reasoning_output_tokens": reasoning, "total_tokens": inp + out}
 
 
 def token_count(ts, last=None, total=None, null_info=False) -> dict:
@@ -267,6 +278,7 @@ def test_codex_copies_and_forks(exe, tmp_path):
         token_count("2026-02-03T10:00:10.000Z", tok(100, 0, 10, 0), tok(100, 0, 10, 0)),
         token_count("2026-02-03T10:05:10.000Z", tok(200, 100, 20, 0), tok(300, 100, 30, 0)),
     ]
+
     def replay(hour: str) -> list[dict]:  # the parent's history as a fork copies it: timestamps rewritten, spread out
         return [
             turn_context(f"2026-02-03T{hour}:00:00.000Z", "gpt-5.4"),
@@ -274,17 +286,21 @@ def test_codex_copies_and_forks(exe, tmp_path):
             token_count(f"2026-02-03T{hour}:00:06.000Z", tok(200, 100, 20, 0), tok(300, 100, 30, 0)),
         ]
 
-    own = [turn_context("2026-02-03T11:00:30.000Z", "gpt-5.4-mini"),
-           token_count("2026-02-03T11:00:40.000Z", tok(1000, 0, 1, 0), tok(1300, 100, 31, 0))]
+    own = [turn_context("2026-02-03T11:00:30.000Z", "gpt-5.4-mini"), token_count("2026-02-03T11:00:40.000Z", tok(1000, 0, 1, 0), tok(1300, 100, 31, 0))]
     fork = [session_meta("2026-02-03T11:00:00.000Z", "child-1", forked_from_id="parent-1"), *replay("11"), *own]
     no_link = [session_meta("2026-02-03T13:00:00.000Z", "child-2"), *replay("13")]
     verbatim = [session_meta("2026-02-03T12:00:00.000Z", "copy-1"), *parent[1:]]  # same timestamps as the parent
-    rows = _rows(exe, tmp_path, "codex", {
-        "sessions/2026/02/03/rollout-parent-1.jsonl": parent,
-        "sessions/2026/02/03/rollout-child-1.jsonl": fork,  # prefix matched against the parent: dropped
-        "sessions/2026/02/03/rollout-copy-1.jsonl": verbatim,  # same (timestamp, model, usage): dropped
-        "archived_sessions/rollout-child-2.jsonl": no_link,  # no fork metadata: replay counted again
-    })
+    rows = _rows(
+        exe,
+        tmp_path,
+        "codex",
+        {
+            "sessions/2026/02/03/rollout-parent-1.jsonl": parent,
+            "sessions/2026/02/03/rollout-child-1.jsonl": fork,  # prefix matched against the parent: dropped
+            "sessions/2026/02/03/rollout-copy-1.jsonl": verbatim,  # same (timestamp, model, usage): dropped
+            "archived_sessions/rollout-child-2.jsonl": no_link,  # no fork metadata: replay counted again
+        },
+    )
     assert rows == {
         ("2026-02-03", "gpt-5.4"): (200 + 200, 30 + 30, 100 + 100, 0),
         ("2026-02-03", "gpt-5.4-mini"): (1000, 1, 0, 0),
@@ -297,13 +313,27 @@ def test_codex_copies_and_forks(exe, tmp_path):
 
 
 def pi_usage(inp, out, cr=0, cw=0, cost=0.01) -> dict:
-    return {"input": inp, "output": out, "cacheRead": cr, "cacheWrite": cw, "totalTokens": inp + out + cr + cw,
-            "cost": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "total": cost}}
+    return {
+        "input": inp,
+        "output": out,
+        "cacheRead": cr,
+        "cacheWrite": cw,
+        "totalTokens": inp + out + cr + cw,
+        "cost": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "total": cost},
+    }
 
 
 def pi_assistant(entry_id, parent_id, ts, usage, model="claude-opus-4-5", stop="stop") -> dict:
-    message = {"role": "assistant", "content": [], "api": "anthropic-messages", "provider": "anthropic", "model": model,
-               "usage": usage, "stopReason": stop, "timestamp": 1}
+    message = {
+        "role": "assistant",
+        "content": [],
+        "api": "anthropic-messages",
+        "provider": "anthropic",
+        "model": model,
+        "usage": usage,
+        "stopReason": stop,
+        "timestamp": 1,
+    }
     return {"type": "message", "id": entry_id, "parentId": parent_id, "timestamp": ts, "message": message}
 
 
@@ -322,8 +352,13 @@ def test_pi_usage_mapping_and_filters(exe, tmp_path):
         pi_assistant("a4", "a3", "2026-03-01T10:00:04.000Z", pi_usage(5, 5)),
         pi_assistant("a5", "a4", "2026-03-01T10:00:04.000Z", pi_usage(5, 5)),
         # only assistant messages count
-        {"type": "message", "id": "r1", "parentId": "a5", "timestamp": "2026-03-01T10:00:05.000Z",
-         "message": {"role": "toolResult", "toolCallId": "t", "content": [], "isError": False, "usage": pi_usage(99, 99)}},
+        {
+            "type": "message",
+            "id": "r1",
+            "parentId": "a5",
+            "timestamp": "2026-03-01T10:00:05.000Z",
+            "message": {"role": "toolResult", "toolCallId": "t", "content": [], "isError": False, "usage": pi_usage(99, 99)},
+        },
         # entry timestamp (not message.timestamp) sets the day
         pi_assistant("a6", "r1", "2026-03-02T00:00:01.000Z", pi_usage(7, 8)),
     ]
@@ -344,11 +379,12 @@ def test_pi_fork_copies(exe, tmp_path):
     files = {
         f"sessions/--w-proj--/{parent_name}": [pi_header("2026-03-03T10:00:00.000Z", "p"), *history],
         # parentSession resolves (relative to the child's dir): the copied prefix is dropped
-        "sessions/--w-proj--/2026-03-03T11-00-00-000Z_c.jsonl":
-            [pi_header("2026-03-03T11:00:00.000Z", "c", parentSession=parent_name), *history, *own],
+        "sessions/--w-proj--/2026-03-03T11-00-00-000Z_c.jsonl": [pi_header("2026-03-03T11:00:00.000Z", "c", parentSession=parent_name), *history, *own],
         # no resolvable parent link: the copies count again
-        "sessions/--w-proj--/2026-03-03T12-00-00-000Z_d.jsonl":
-            [pi_header("2026-03-03T12:00:00.000Z", "d", parentSession="/elsewhere/" + parent_name), *history],
+        "sessions/--w-proj--/2026-03-03T12-00-00-000Z_d.jsonl": [
+            pi_header("2026-03-03T12:00:00.000Z", "d", parentSession="/elsewhere/" + parent_name),
+            *history,
+        ],
     }
     assert _rows(exe, tmp_path, "pi", files) == {("2026-03-03", "[pi] claude-opus-4-5"): (110 + 1000 + 110, 220 + 2000 + 220, 0, 0)}
 
@@ -374,104 +410,249 @@ _CODEX_CTX = turn_context(f"{_D}T09:00:00.000Z", "gpt-5.4")
 _PI_FILE = "sessions/--w-proj--/2026-04-01T09-00-00-000Z_s.jsonl"
 
 PROBES = {
-    "claude: no message.id means no dedup": ("claude", {"projects/p/s.jsonl": [
-        claude_line(None, "req_1", _T0), claude_line(None, "req_1", _T1)]}, {(_D, SONNET): (20, 10, 0, 0)}),
-    "claude: requestless copies in two sessions both count": ("claude", {
-        "projects/p/a.jsonl": [claude_line("msg_1", None, _T0, sid="a")],
-        "projects/p/b.jsonl": [claude_line("msg_1", None, _T0, sid="b")]}, {(_D, SONNET): (20, 10, 0, 0)}),
-    "claude: sidechain replay from another session counts": ("claude", {"projects/p/s.jsonl": [
-        claude_line("msg_1", "req_1", _T0, sid="a"), claude_line("msg_1", "req_2", _T1, sid="b", isSidechain=True)]},
-        {(_D, SONNET): (20, 10, 0, 0)}),
-    "claude: same message.id under two requestIds, no sidechain, both count": ("claude", {"projects/p/s.jsonl": [
-        claude_line("msg_1", "req_1", _T0), claude_line("msg_1", "req_2", _T1)]}, {(_D, SONNET): (20, 10, 0, 0)}),
-    "claude: line type is not checked": ("claude", {"projects/p/s.jsonl": [
-        {**claude_line("msg_1", "req_1", _T0), "type": "user"}]}, {(_D, SONNET): (10, 5, 0, 0)}),
-    "claude: partial cache_creation object still wins": ("claude", {"projects/p/s.jsonl": [
-        _with_usage(claude_line("msg_1", "req_1", _T0, cw=100), cache_creation={"ephemeral_5m_input_tokens": 30})]},
-        {(_D, SONNET): (10, 5, 0, 30)}),
-    "claude: null token field drops the line": ("claude", {"projects/p/s.jsonl": [
-        claude_line("msg_1", "req_1", _T0),
-        {**claude_line("msg_2", "req_2", _T1), "message": {**claude_line("msg_2", "req_2", _T1)["message"],
-         "usage": {"input_tokens": 1, "output_tokens": 1, "cache_read_input_tokens": None}}}]}, {(_D, SONNET): (10, 5, 0, 0)}),
-    "claude: empty model, requestId or message.id, or a naive timestamp, drop the line": ("claude", {"projects/p/s.jsonl": [
-        claude_line("msg_1", "req_1", _T0, model=""), claude_line("msg_2", "", _T1),
-        claude_line("msg_3", "req_3", f"{_D}T10:00:03"), claude_line("", "req_5", _T1),
-        claude_line("msg_4", "req_4", _T2, inp=1, out=1)]},
-        {(_D, SONNET): (1, 1, 0, 0)}),
-    "claude: explicit null id/requestId/model/sessionId/version/costUSD drops the line": ("claude", {"projects/p/s.jsonl": [
-        {**claude_line("msg_1", "req_1", _T0), "message": {**claude_line("msg_1", "req_1", _T0)["message"], "id": None}},
-        {**claude_line("msg_2", "req_2", _T0), "requestId": None},
-        {**claude_line("msg_3", "req_3", _T0), "message": {**claude_line("msg_3", "req_3", _T0)["message"], "model": None}},
-        {**claude_line("msg_4", "req_4", _T0), "sessionId": None},
-        {**claude_line("msg_5", "req_5", _T0), "version": None},
-        {**claude_line("msg_6", "req_6", _T0), "costUSD": None},
-        {**claude_line("msg_7", "req_7", _T0, inp=1, out=1), "isSidechain": None}]}, {(_D, SONNET): (1, 1, 0, 0)}),
-    "claude: zero-usage line still lists its model": ("claude", {"projects/p/s.jsonl": [
-        claude_line("msg_1", "req_1", _T0, inp=0, out=0)]}, {(_D, SONNET): (0, 0, 0, 0)}),
-    "claude: advisor iterations count under their own model": ("claude", {"projects/p/s.jsonl": [
-        _with_usage(claude_line("msg_1", "req_1", _T0), iterations=[
-            {"type": "advisor_message", "model": HAIKU, "input_tokens": 100, "output_tokens": 20,
-             "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0},
-            {"type": "message", "input_tokens": 10, "output_tokens": 5}])]},
-        {(_D, SONNET): (10, 5, 0, 0), (_D, HAIKU): (100, 20, 0, 0)}),
-    "codex: a falling total still takes last_token_usage": ("codex", {"sessions/r.jsonl": [_CODEX_CTX,
-        token_count(_T0, tok(100, 40, 10, 0), tok(500, 40, 50, 0)), token_count(_T1, tok(70, 0, 7, 0), tok(70, 0, 7, 0))]},
-        {(_D, "gpt-5.4"): (60 + 70, 10 + 7, 40, 0)}),
-    "codex: a falling total without last_token_usage adds nothing": ("codex", {"sessions/r.jsonl": [_CODEX_CTX,
-        token_count(_T0, None, tok(500, 40, 50, 0)), token_count(_T1, None, tok(70, 0, 7, 0))]},
-        {(_D, "gpt-5.4"): (460, 50, 40, 0)}),
-    "codex: last_token_usage without totals counts every repeat": ("codex", {"sessions/r.jsonl": [_CODEX_CTX,
-        token_count(_T0, tok(100, 40, 10, 0)), token_count(_T1, tok(100, 40, 10, 0))]},
-        {(_D, "gpt-5.4"): (120, 20, 80, 0)}),
-    "codex: equal timestamp, model and usage count once even in one file": ("codex", {"sessions/r.jsonl": [_CODEX_CTX,
-        token_count(_T0, tok(100, 0, 10, 0), tok(100, 0, 10, 0)), token_count(_T0, tok(100, 0, 10, 0), tok(200, 0, 20, 0))]},
-        {(_D, "gpt-5.4"): (100, 10, 0, 0)}),
-    "codex: cached is clamped to input": ("codex", {"sessions/r.jsonl": [_CODEX_CTX,
-        token_count(_T0, tok(100, 400, 10, 3), tok(100, 400, 10, 3))]}, {(_D, "gpt-5.4"): (0, 10, 100, 0)}),
-    "codex: cache_write_input_tokens is cache write, carved out of input": ("codex", {"sessions/r.jsonl": [_CODEX_CTX,
-        token_count(_T0, tok(100, 40, 10, 3) | {"cache_write_input_tokens": 25}, tok(100, 40, 10, 3) | {"cache_write_input_tokens": 25})]},
-        {(_D, "gpt-5.4"): (35, 10, 40, 25)}),
-    "codex: token_count.info.model beats turn_context": ("codex", {"sessions/r.jsonl": [_CODEX_CTX,
-        {**token_count(_T0, tok(100, 0, 10, 0), tok(100, 0, 10, 0)),
-         "payload": {"type": "token_count", "info": {"model": "o3", "last_token_usage": tok(100, 0, 10, 0),
-                                                      "total_token_usage": tok(100, 0, 10, 0)}}}]},
-        {(_D, "o3"): (100, 10, 0, 0)}),
-    "codex: orphan subagent counts its prefix despite markers": ("codex", {"sessions/child.jsonl": [
-        session_meta(f"{_D}T11:00:00.000Z", "child", source={"subagent": {"thread_spawn": {"parent_thread_id": "absent"}}}),
-        turn_context(f"{_D}T11:00:00.000Z", "gpt-5.4"),
-        token_count(f"{_D}T11:00:03.000Z", tok(100, 0, 10, 0), tok(100, 0, 10, 0)),  # copied parent usage
-        {"timestamp": f"{_D}T11:00:07.000Z", "type": "event_msg", "payload": {"type": "task_started", "turn_id": "t"}},
-        {"timestamp": f"{_D}T11:00:07.100Z", "type": "inter_agent_communication_metadata", "payload": {"trigger_turn": True}},
-        token_count(f"{_D}T11:00:40.000Z", tok(1000, 0, 1, 0), tok(1100, 0, 11, 0))]},
-        {(_D, "gpt-5.4"): (1100, 11, 0, 0)}),
-    "codex: codex-auto-review is relabelled by date": ("codex", {"sessions/r.jsonl": [
-        turn_context(f"{_D}T09:00:00.000Z", "codex-auto-review"), token_count(_T0, tok(100, 0, 10, 0), tok(100, 0, 10, 0))]},
-        {(_D, "gpt-5.4"): (100, 10, 0, 0)}),
-    "codex: legacy info {prompt, completion} is ignored": ("codex", {"sessions/r.jsonl": [_CODEX_CTX,
-        {"timestamp": _T0, "type": "event_msg", "payload": {"type": "token_count", "info": {"prompt": 1420, "completion": 910}}}]},
-        {}),
-    "pi: totalTokens without a breakdown is reported as output": ("pi", {_PI_FILE: [
-        pi_header(f"{_D}T09:00:00.000Z", "s"), pi_assistant("a1", None, _T0, {"totalTokens": 500})]},
-        {(_D, "[pi] claude-opus-4-5"): (0, 500, 0, 0)}),
-    "pi: missing model counts with no model": ("pi", {_PI_FILE: [
-        pi_header(f"{_D}T09:00:00.000Z", "s"),
-        {**pi_assistant("a1", None, _T0, pi_usage(3, 4)), "message": {"role": "assistant", "usage": pi_usage(3, 4)}}]},
-        {(_D, None): (3, 4, 0, 0)}),
-    "pi: same time but different split or cost counts twice": ("pi", {_PI_FILE: [
-        pi_header(f"{_D}T09:00:00.000Z", "s"),
-        pi_assistant("a1", None, _T0, pi_usage(10, 20)), pi_assistant("a2", "a1", _T0, pi_usage(20, 10)),
-        pi_assistant("a3", "a2", _T1, pi_usage(1, 1, cost=0.1)), pi_assistant("a4", "a3", _T1, pi_usage(1, 1, cost=0.2))]},
-        {(_D, "[pi] claude-opus-4-5"): (32, 32, 0, 0)}),
-    "pi: compaction usage is not counted": ("pi", {_PI_FILE: [
-        pi_header(f"{_D}T09:00:00.000Z", "s"), pi_assistant("a1", None, _T0, pi_usage(3, 4)),
-        {"type": "compaction", "id": "c1", "parentId": "a1", "timestamp": _T1, "summary": "s", "firstKeptEntryId": "a1",
-         "tokensBefore": 7, "usage": pi_usage(1000, 100)}]}, {(_D, "[pi] claude-opus-4-5"): (3, 4, 0, 0)}),
-    "pi: v1 branchedFrom does not dedupe the copied entries": ("pi", {
-        "sessions/--w--/p.jsonl": [{"type": "session", "id": "p", "timestamp": f"{_D}T09:00:00.000Z", "cwd": "/w"},
-                                   {k: v for k, v in pi_assistant("x", None, _T0, pi_usage(3, 4)).items() if k not in ("id", "parentId")}],
-        "sessions/--w--/c.jsonl": [{"type": "session", "id": "c", "timestamp": f"{_D}T11:00:00.000Z", "cwd": "/w", "branchedFrom": "p.jsonl"},
-                                   {k: v for k, v in pi_assistant("x", None, _T0, pi_usage(3, 4)).items() if k not in ("id", "parentId")}]},
-        {(_D, "[pi] claude-opus-4-5"): (6, 8, 0, 0)}),
+    "claude: no message.id means no dedup": (
+        "claude",
+        {"projects/p/s.jsonl": [claude_line(None, "req_1", _T0), claude_line(None, "req_1", _T1)]},
+        {(_D, SONNET): (20, 10, 0, 0)},
+    ),
+    "claude: requestless copies in two sessions both count": (
+        "claude",
+        {"projects/p/a.jsonl": [claude_line("msg_1", None, _T0, sid="a")], "projects/p/b.jsonl": [claude_line("msg_1", None, _T0, sid="b")]},
+        {(_D, SONNET): (20, 10, 0, 0)},
+    ),
+    "claude: sidechain replay from another session counts": (
+        "claude",
+        {"projects/p/s.jsonl": [claude_line("msg_1", "req_1", _T0, sid="a"), claude_line("msg_1", "req_2", _T1, sid="b", isSidechain=True)]},
+        {(_D, SONNET): (20, 10, 0, 0)},
+    ),
+    "claude: same message.id under two requestIds, no sidechain, both count": (
+        "claude",
+        {"projects/p/s.jsonl": [claude_line("msg_1", "req_1", _T0), claude_line("msg_1", "req_2", _T1)]},
+        {(_D, SONNET): (20, 10, 0, 0)},
+    ),
+    "claude: line type is not checked": (
+        "claude",
+        {"projects/p/s.jsonl": [{**claude_line("msg_1", "req_1", _T0), "type": "user"}]},
+        {(_D, SONNET): (10, 5, 0, 0)},
+    ),
+    "claude: partial cache_creation object still wins": (
+        "claude",
+        {"projects/p/s.jsonl": [_with_usage(claude_line("msg_1", "req_1", _T0, cw=100), cache_creation={"ephemeral_5m_input_tokens": 30})]},
+        {(_D, SONNET): (10, 5, 0, 30)},
+    ),
+    "claude: null token field drops the line": (
+        "claude",
+        {
+            "projects/p/s.jsonl": [
+                claude_line("msg_1", "req_1", _T0),
+                {
+                    **claude_line("msg_2", "req_2", _T1),
+                    "message": {
+                        **claude_line("msg_2", "req_2", _T1)["message"],
+                        "usage": {"input_tokens": 1, "output_tokens": 1, "cache_read_input_tokens": None},
+                    },
+                },
+            ]
+        },
+        {(_D, SONNET): (10, 5, 0, 0)},
+    ),
+    "claude: empty model, requestId or message.id, or a naive timestamp, drop the line": (
+        "claude",
+        {
+            "projects/p/s.jsonl": [
+                claude_line("msg_1", "req_1", _T0, model=""),
+                claude_line("msg_2", "", _T1),
+                claude_line("msg_3", "req_3", f"{_D}T10:00:03"),
+                claude_line("", "req_5", _T1),
+                claude_line("msg_4", "req_4", _T2, inp=1, out=1),
+            ]
+        },
+        {(_D, SONNET): (1, 1, 0, 0)},
+    ),
+    "claude: explicit null id/requestId/model/sessionId/version/costUSD drops the line": (
+        "claude",
+        {
+            "projects/p/s.jsonl": [
+                {**claude_line("msg_1", "req_1", _T0), "message": {**claude_line("msg_1", "req_1", _T0)["message"], "id": None}},
+                {**claude_line("msg_2", "req_2", _T0), "requestId": None},
+                {**claude_line("msg_3", "req_3", _T0), "message": {**claude_line("msg_3", "req_3", _T0)["message"], "model": None}},
+                {**claude_line("msg_4", "req_4", _T0), "sessionId": None},
+                {**claude_line("msg_5", "req_5", _T0), "version": None},
+                {**claude_line("msg_6", "req_6", _T0), "costUSD": None},
+                {**claude_line("msg_7", "req_7", _T0, inp=1, out=1), "isSidechain": None},
+            ]
+        },
+        {(_D, SONNET): (1, 1, 0, 0)},
+    ),
+    "claude: zero-usage line still lists its model": (
+        "claude",
+        {"projects/p/s.jsonl": [claude_line("msg_1", "req_1", _T0, inp=0, out=0)]},
+        {(_D, SONNET): (0, 0, 0, 0)},
+    ),
+    "claude: advisor iterations count under their own model": (
+        "claude",
+        {
+            "projects/p/s.jsonl": [
+                _with_usage(
+                    claude_line("msg_1", "req_1", _T0),
+                    iterations=[
+                        {
+                            "type": "advisor_message",
+                            "model": HAIKU,
+                            "input_tokens": 100,
+                            "output_tokens": 20,
+                            "cache_read_input_tokens": 0,
+                            "cache_creation_input_tokens": 0,
+                        },
+                        {"type": "message", "input_tokens": 10, "output_tokens": 5},
+                    ],
+                )
+            ]
+        },
+        {(_D, SONNET): (10, 5, 0, 0), (_D, HAIKU): (100, 20, 0, 0)},
+    ),
+    "codex: a falling total still takes last_token_usage": (
+        "codex",
+        {"sessions/r.jsonl": [_CODEX_CTX, token_count(_T0, tok(100, 40, 10, 0), tok(500, 40, 50, 0)), token_count(_T1, tok(70, 0, 7, 0), tok(70, 0, 7, 0))]},
+        {(_D, "gpt-5.4"): (60 + 70, 10 + 7, 40, 0)},
+    ),
+    "codex: a falling total without last_token_usage adds nothing": (
+        "codex",
+        {"sessions/r.jsonl": [_CODEX_CTX, token_count(_T0, None, tok(500, 40, 50, 0)), token_count(_T1, None, tok(70, 0, 7, 0))]},
+        {(_D, "gpt-5.4"): (460, 50, 40, 0)},
+    ),
+    "codex: last_token_usage without totals counts every repeat": (
+        "codex",
+        {"sessions/r.jsonl": [_CODEX_CTX, token_count(_T0, tok(100, 40, 10, 0)), token_count(_T1, tok(100, 40, 10, 0))]},
+        {(_D, "gpt-5.4"): (120, 20, 80, 0)},
+    ),
+    "codex: equal timestamp, model and usage count once even in one file": (
+        "codex",
+        {"sessions/r.jsonl": [_CODEX_CTX, token_count(_T0, tok(100, 0, 10, 0), tok(100, 0, 10, 0)), token_count(_T0, tok(100, 0, 10, 0), tok(200, 0, 20, 0))]},
+        {(_D, "gpt-5.4"): (100, 10, 0, 0)},
+    ),
+    "codex: cached is clamped to input": (
+        "codex",
+        {"sessions/r.jsonl": [_CODEX_CTX, token_count(_T0, tok(100, 400, 10, 3), tok(100, 400, 10, 3))]},
+        {(_D, "gpt-5.4"): (0, 10, 100, 0)},
+    ),
+    "codex: cache_write_input_tokens is cache write, carved out of input": (
+        "codex",
+        {
+            "sessions/r.jsonl": [
+                _CODEX_CTX,
+                token_count(_T0, tok(100, 40, 10, 3) | {"cache_write_input_tokens": 25}, tok(100, 40, 10, 3) | {"cache_write_input_tokens": 25}),
+            ]
+        },
+        {(_D, "gpt-5.4"): (35, 10, 40, 25)},
+    ),
+    "codex: token_count.info.model beats turn_context": (
+        "codex",
+        {
+            "sessions/r.jsonl": [
+                _CODEX_CTX,
+                {
+                    **token_count(_T0, tok(100, 0, 10, 0), tok(100, 0, 10, 0)),
+                    "payload": {
+                        "type": "token_count",
+                        "info": {"model": "o3", "last_token_usage": tok(100, 0, 10, 0), "total_token_usage": tok(100, 0, 10, 0)},
+                    },
+                },
+            ]
+        },
+        {(_D, "o3"): (100, 10, 0, 0)},
+    ),
+    "codex: orphan subagent counts its prefix despite markers": (
+        "codex",
+        {
+            "sessions/child.jsonl": [
+                session_meta(f"{_D}T11:00:00.000Z", "child", source={"subagent": {"thread_spawn": {"parent_thread_id": "absent"}}}),
+                turn_context(f"{_D}T11:00:00.000Z", "gpt-5.4"),
+                token_count(f"{_D}T11:00:03.000Z", tok(100, 0, 10, 0), tok(100, 0, 10, 0)),  # copied parent usage
+                {"timestamp": f"{_D}T11:00:07.000Z", "type": "event_msg", "payload": {"type": "task_started", "turn_id": "t"}},
+                {"timestamp": f"{_D}T11:00:07.100Z", "type": "inter_agent_communication_metadata", "payload": {"trigger_turn": True}},
+                token_count(f"{_D}T11:00:40.000Z", tok(1000, 0, 1, 0), tok(1100, 0, 11, 0)),
+            ]
+        },
+        {(_D, "gpt-5.4"): (1100, 11, 0, 0)},
+    ),
+    "codex: codex-auto-review is relabelled by date": (
+        "codex",
+        {"sessions/r.jsonl": [turn_context(f"{_D}T09:00:00.000Z", "codex-auto-review"), token_count(_T0, tok(100, 0, 10, 0), tok(100, 0, 10, 0))]},
+        {(_D, "gpt-5.4"): (100, 10, 0, 0)},
+    ),
+    "codex: legacy info {prompt, completion} is ignored": (
+        "codex",
+        {
+            "sessions/r.jsonl": [
+                _CODEX_CTX,
+                {"timestamp": _T0, "type": "event_msg", "payload": {"type": "token_count", "info": {"prompt": 1420, "completion": 910}}},
+            ]
+        },
+        {},
+    ),
+    "pi: totalTokens without a breakdown is reported as output": (
+        "pi",
+        {_PI_FILE: [pi_header(f"{_D}T09:00:00.000Z", "s"), pi_assistant("a1", None, _T0, {"totalTokens": 500})]},
+        {(_D, "[pi] claude-opus-4-5"): (0, 500, 0, 0)},
+    ),
+    "pi: missing model counts with no model": (
+        "pi",
+        {
+            _PI_FILE: [
+                pi_header(f"{_D}T09:00:00.000Z", "s"),
+                {**pi_assistant("a1", None, _T0, pi_usage(3, 4)), "message": {"role": "assistant", "usage": pi_usage(3, 4)}},
+            ]
+        },
+        {(_D, None): (3, 4, 0, 0)},
+    ),
+    "pi: same time but different split or cost counts twice": (
+        "pi",
+        {
+            _PI_FILE: [
+                pi_header(f"{_D}T09:00:00.000Z", "s"),
+                pi_assistant("a1", None, _T0, pi_usage(10, 20)),
+                pi_assistant("a2", "a1", _T0, pi_usage(20, 10)),
+                pi_assistant("a3", "a2", _T1, pi_usage(1, 1, cost=0.1)),
+                pi_assistant("a4", "a3", _T1, pi_usage(1, 1, cost=0.2)),
+            ]
+        },
+        {(_D, "[pi] claude-opus-4-5"): (32, 32, 0, 0)},
+    ),
+    "pi: compaction usage is not counted": (
+        "pi",
+        {
+            _PI_FILE: [
+                pi_header(f"{_D}T09:00:00.000Z", "s"),
+                pi_assistant("a1", None, _T0, pi_usage(3, 4)),
+                {
+                    "type": "compaction",
+                    "id": "c1",
+                    "parentId": "a1",
+                    "timestamp": _T1,
+                    "summary": "s",
+                    "firstKeptEntryId": "a1",
+                    "tokensBefore": 7,
+                    "usage": pi_usage(1000, 100),
+                },
+            ]
+        },
+        {(_D, "[pi] claude-opus-4-5"): (3, 4, 0, 0)},
+    ),
+    "pi: v1 branchedFrom does not dedupe the copied entries": (
+        "pi",
+        {
+            "sessions/--w--/p.jsonl": [
+                {"type": "session", "id": "p", "timestamp": f"{_D}T09:00:00.000Z", "cwd": "/w"},
+                {k: v for k, v in pi_assistant("x", None, _T0, pi_usage(3, 4)).items() if k not in ("id", "parentId")},
+            ],
+            "sessions/--w--/c.jsonl": [
+                {"type": "session", "id": "c", "timestamp": f"{_D}T11:00:00.000Z", "cwd": "/w", "branchedFrom": "p.jsonl"},
+                {k: v for k, v in pi_assistant("x", None, _T0, pi_usage(3, 4)).items() if k not in ("id", "parentId")},
+            ],
+        },
+        {(_D, "[pi] claude-opus-4-5"): (6, 8, 0, 0)},
+    ),
 }
 
 
@@ -508,7 +689,9 @@ def test_stage_corpus_layouts(tmp_path):
 
     home = cc.stage_corpus("claude", [main, sub], tmp_path / "c")
     assert sorted(str(p.relative_to(home)) for p in home.rglob("*.jsonl")) == [
-        "projects/proj-a/sess-1.jsonl", "projects/proj-a/sess-1/subagents/agent-abc.jsonl"]
+        "projects/proj-a/sess-1.jsonl",
+        "projects/proj-a/sess-1/subagents/agent-abc.jsonl",
+    ]
     home = cc.stage_corpus("codex", [rollout], tmp_path / "x")
     assert [str(p.relative_to(home)) for p in home.rglob("*.jsonl")] == ["sessions/2025/09/11/r.jsonl"]
     home = cc.stage_corpus("pi", [pi], tmp_path / "p")
@@ -538,8 +721,7 @@ def test_run_is_isolated_from_the_real_home(wrapper, tmp_path, monkeypatch):
     fake_home = tmp_path / "realhome"
     leak = fake_home / ".codex" / "sessions" / "leak.jsonl"
     leak.parent.mkdir(parents=True)
-    leak.write_text(_jsonl([turn_context("2026-02-05T10:00:00.000Z", "gpt-5.4"),
-                            token_count("2026-02-05T10:00:01.000Z", tok(1, 0, 1, 0), tok(1, 0, 1, 0))]))
+    leak.write_text(_jsonl([turn_context("2026-02-05T10:00:00.000Z", "gpt-5.4"), token_count("2026-02-05T10:00:01.000Z", tok(1, 0, 1, 0), tok(1, 0, 1, 0))]))
     # If the child saw this HOME (or no CODEX_HOME of ours), ccusage would read ~/.codex/sessions.
     monkeypatch.setenv("HOME", str(fake_home))
     monkeypatch.delenv("CODEX_HOME", raising=False)
@@ -553,21 +735,55 @@ def test_run_is_isolated_from_the_real_home(wrapper, tmp_path, monkeypatch):
 
 
 def test_daily_model_totals_normalises_both_shapes():
-    claude_shape = {"daily": [{"date": "2026-01-01", "inputTokens": 17, "outputTokens": 8, "cacheReadTokens": 5,
-                               "cacheCreationTokens": 0, "modelBreakdowns": [
-                                   {"modelName": "m", "inputTokens": 10, "outputTokens": 5, "cacheReadTokens": 5,
-                                    "cacheCreationTokens": 0, "cost": 0.5}]}]}
+    claude_shape = {
+        "daily": [
+            {
+                "date": "2026-01-01",
+                "inputTokens": 17,
+                "outputTokens": 8,
+                "cacheReadTokens": 5,
+                "cacheCreationTokens": 0,
+                "modelBreakdowns": [{"modelName": "m", "inputTokens": 10, "outputTokens": 5, "cacheReadTokens": 5, "cacheCreationTokens": 0, "cost": 0.5}],
+            }
+        ]
+    }
     rows = cc.daily_model_totals(claude_shape)
-    assert [(r["model"], r["input_tokens"], r["output_tokens"], r["total_tokens"]) for r in rows] == [
-        ("m", 10, 5, 20), (None, 7, 3, 10)]
-    codex_shape = {"daily": [{"date": "2026-01-02", "inputTokens": 60, "cacheReadTokens": 40, "outputTokens": 10,
-                              "reasoningOutputTokens": 3, "cacheCreationTokens": 0, "models": {
-                                  "gpt-5": {"inputTokens": 60, "cacheReadTokens": 40, "outputTokens": 10,
-                                            "reasoningOutputTokens": 3, "cacheCreationTokens": 0, "isFallback": True}}}]}
+    assert [(r["model"], r["input_tokens"], r["output_tokens"], r["total_tokens"]) for r in rows] == [("m", 10, 5, 20), (None, 7, 3, 10)]
+    codex_shape = {
+        "daily": [
+            {
+                "date": "2026-01-02",
+                "inputTokens": 60,
+                "cacheReadTokens": 40,
+                "outputTokens": 10,
+                "reasoningOutputTokens": 3,
+                "cacheCreationTokens": 0,
+                "models": {
+                    "gpt-5": {
+                        "inputTokens": 60,
+                        "cacheReadTokens": 40,
+                        "outputTokens": 10,
+                        "reasoningOutputTokens": 3,
+                        "cacheCreationTokens": 0,
+                        "isFallback": True,
+                    }
+                },
+            }
+        ]
+    }
     (row,) = cc.daily_model_totals(codex_shape)
-    assert row == {"day": "2026-01-02", "model": "gpt-5", "input_tokens": 60, "output_tokens": 10,
-                   "cache_read_tokens": 40, "cache_write_tokens": 0, "reasoning_output_tokens": 3,
-                   "cost_usd": None, "is_fallback_model": True, "total_tokens": 110}
+    assert row == {
+        "day": "2026-01-02",
+        "model": "gpt-5",
+        "input_tokens": 60,
+        "output_tokens": 10,
+        "cache_read_tokens": 40,
+        "cache_write_tokens": 0,
+        "reasoning_output_tokens": 3,
+        "cost_usd": None,
+        "is_fallback_model": True,
+        "total_tokens": 110,
+    }
 
 
 def test_install_failure_reason_without_node(tmp_path, monkeypatch):

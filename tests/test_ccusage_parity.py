@@ -70,7 +70,7 @@ def _ccusage_view_of_tracelab(con) -> tuple[dict, dict]:
             continue
         by_call[r[0]].append(r)
     totals: dict = defaultdict(lambda: [0, 0, 0, 0])
-    for key, lines in by_call.items():
+    for _key, lines in by_call.items():
         lines.sort(key=lambda r: (r[3], r[2]))
         if lines[0][7] is None and len({r[3] for r in lines}) > 1:
             hits["D3"] += 1

@@ -116,7 +116,15 @@ def test_latency_ecdf_log_scale_drops_non_positive_values():
 
 def test_latency_boxplot_orders_by_median_and_maps_percentiles():
     df = pd.DataFrame(
-        {"model": ["slow", "fast"], "p05": [100.0, 10.0], "p25": [200.0, 20.0], "p50": [400.0, 30.0], "p75": [800.0, 40.0], "p95": [2000.0, 90.0], "n": [50, 60]}
+        {
+            "model": ["slow", "fast"],
+            "p05": [100.0, 10.0],
+            "p25": [200.0, 20.0],
+            "p50": [400.0, 30.0],
+            "p75": [800.0, 40.0],
+            "p95": [2000.0, 90.0],
+            "n": [50, 60],
+        }
     )
     spec = tc.latency_boxplot(df).to_dict()
     whisker, box, tick = layers(spec)

@@ -34,14 +34,17 @@ def test_golden_file_counts(con, claude_samples, name):
         "error": _one(con, f"SELECT count(*) FROM tool_calls WHERE source_file = $f AND status = 'error' AND {main}", f=f),
         "user_rejected": _one(con, f"SELECT count(*) FROM tool_calls WHERE source_file = $f AND status = 'user_rejected' AND {main}", f=f),
         "interrupts": _one(con, f"SELECT count(*) FROM events WHERE source_file = $f AND kind = 'interrupt' AND {main}", f=f),
-        "compactions": _one(con, f"SELECT count(*) FROM events WHERE source_file = $f AND kind = 'compaction'", f=f),
+        "compactions": _one(con, "SELECT count(*) FROM events WHERE source_file = $f AND kind = 'compaction'", f=f),
     }
     for k in got:
         assert got[k] == exp[k], f"{name}: {k} expected {exp[k]}, got {got[k]}"
     if "microcompactions" in exp:
         assert _one(con, "SELECT count(*) FROM events WHERE source_file = $f AND kind = 'microcompaction'", f=f) == exp["microcompactions"]
     if "models" in exp:
-        models = [r[0] for r in con.execute(f"SELECT DISTINCT model FROM llm_calls WHERE source_file = $f AND NOT is_synthetic AND {main} ORDER BY 1", {"f": f}).fetchall()]
+        models = [
+            r[0]
+            for r in con.execute(f"SELECT DISTINCT model FROM llm_calls WHERE source_file = $f AND NOT is_synthetic AND {main} ORDER BY 1", {"f": f}).fetchall()
+        ]
         assert models == exp["models"]
     if "inline_subagent" in exp:
         sub = exp["inline_subagent"]
@@ -55,9 +58,7 @@ def test_golden_file_counts(con, claude_samples, name):
 @pytest.mark.parametrize("parent", sorted(GOLDEN["subagent_groups"]))
 def test_subagent_linkage(con, parent):
     exp = GOLDEN["subagent_groups"][parent]
-    rows = con.execute(
-        "SELECT is_warmup, parent_tool_call_id FROM sessions WHERE parent_session_key = $p AND is_subagent", {"p": parent}
-    ).fetchall()
+    rows = con.execute("SELECT is_warmup, parent_tool_call_id FROM sessions WHERE parent_session_key = $p AND is_subagent", {"p": parent}).fetchall()
     assert sum(1 for w, _ in rows if not w) == exp["subagents"]
     assert sum(1 for w, _ in rows if w) == exp["warmups"]
     assert sum(1 for w, t in rows if not w and t) == exp["linked_to_task_call"]

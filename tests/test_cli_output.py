@@ -62,8 +62,7 @@ def test_table_rounds_floats_but_csv_and_json_keep_full_precision():
     emit_rows(cols, rows, "json", js)
     emit_rows(cols, rows, "csv", cs)
     assert json.loads(js.getvalue()) == [dict(zip(cols, r)) for r in rows]
-    assert list(csv.reader(io.StringIO(cs.getvalue()))) == [cols, ["a", "0.022417491450056667", "12345"],
-                                                             ["b", "1123.456789", "7"]]
+    assert list(csv.reader(io.StringIO(cs.getvalue()))) == [cols, ["a", "0.022417491450056667", "12345"], ["b", "1123.456789", "7"]]
 
 
 def test_null_is_visible_and_distinct_from_an_empty_string():
@@ -149,8 +148,9 @@ def test_session_stats_at_120_columns_is_legible(claude_wh):
 
 
 def test_a_narrow_result_is_a_table_at_the_terminal_width(claude_wh):
-    res = _run("sql", "SELECT tool_name, count(*) AS n, avg(latency_ms) AS mean_ms FROM tool_calls "
-                      "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3", "-w", claude_wh, columns=70)
+    res = _run(
+        "sql", "SELECT tool_name, count(*) AS n, avg(latency_ms) AS mean_ms FROM tool_calls GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3", "-w", claude_wh, columns=70
+    )
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
     assert lines[0].startswith("┏") and all(len(line) <= 70 for line in lines)
@@ -174,8 +174,7 @@ def test_sql_json_flag_is_format_json_and_matches_duckdb(claude_wh):
     finally:
         con.close()
     got = json.loads(a.stdout)
-    assert [{k: v for k, v in r.items() if k != "started_at"} for r in got] == \
-           [{k: v for k, v in r.items() if k != "started_at"} for r in want]
+    assert [{k: v for k, v in r.items() if k != "started_at"} for r in got] == [{k: v for k, v in r.items() if k != "started_at"} for r in want]
     assert [r["started_at"] for r in got] == [None if r["started_at"] is None else r["started_at"].isoformat() for r in want]
 
 

@@ -10,19 +10,21 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import SAMPLES
 
 from tracelab.cli import cli
 from tracelab.failures import api as failures_api
-from tracelab.ingest import engine
 from tracelab.ingest.engine import ingest
 from tracelab.store import compact as C
 from tracelab.store.warehouse import Warehouse
 
-from conftest import SAMPLES
-
 KEYS = {
-    "events": "event_key", "llm_calls": "llm_call_key", "tool_calls": "tool_call_key", "sessions": "session_key",
-    failures_api.MEMBERS_TABLE: "member_key", failures_api.CLUSTERS_TABLE: "cluster_id",
+    "events": "event_key",
+    "llm_calls": "llm_call_key",
+    "tool_calls": "tool_call_key",
+    "sessions": "session_key",
+    failures_api.MEMBERS_TABLE: "member_key",
+    failures_api.CLUSTERS_TABLE: "cluster_id",
 }
 
 
@@ -51,7 +53,7 @@ def _fragmented_once(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(C, "MIN_PARTS", 10**9)
         for i in range(0, len(files), 12):
-            for f in files[i:i + 12]:
+            for f in files[i : i + 12]:
                 dest = corpus / f.relative_to(SAMPLES)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(f, dest)
@@ -103,7 +105,7 @@ def test_ingest_compacts_on_its_own(tmp_path, monkeypatch):
     corpus, wh = tmp_path / "corpus", tmp_path / "wh"
     counts = []
     for i in range(0, 40, 8):
-        for f in files[i:i + 8]:
+        for f in files[i : i + 8]:
             dest = corpus / f.relative_to(SAMPLES)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(f, dest)

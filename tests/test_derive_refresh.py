@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from conftest import SAMPLES
 
 from tracelab.failures import api as failures_api
 from tracelab.ingest.engine import ingest
 from tracelab.store import derive
 from tracelab.store.warehouse import Warehouse
-
-from conftest import SAMPLES
 
 AGENTS = ("claude-code", "codex", "pi")
 KEYS = {"llm_calls": "llm_call_key", "tool_calls": "tool_call_key", "sessions": "session_key"}

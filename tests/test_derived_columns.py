@@ -47,9 +47,7 @@ def _tool_calls(wh) -> pl.DataFrame:
 def test_call_no_numbers_each_session_in_call_order(wh):
     tc = _tool_calls(wh)
     assert tc.height > 0 and tc["call_no"].null_count() == 0
-    want = tc.sort(["session_key", *ORDER], nulls_last=True).with_columns(
-        (pl.int_range(pl.len()).over("session_key") + 1).alias("want")
-    )
+    want = tc.sort(["session_key", *ORDER], nulls_last=True).with_columns((pl.int_range(pl.len()).over("session_key") + 1).alias("want"))
     bad = want.filter(pl.col("call_no") != pl.col("want"))
     assert bad.height == 0, bad.select("session_key", "tool_call_id", "call_no", "want").head()
 
@@ -87,13 +85,9 @@ def _runs(tc: pl.DataFrame) -> pl.DataFrame:
     same_prev = (pl.col("tool_name") == pl.col("tool_name").shift(1).over("session_key")) & pl.col("input_json").eq_missing(
         pl.col("input_json").shift(1).over("session_key")
     )
-    s = s.with_columns(same_prev.fill_null(False).alias("_same")).with_columns(
-        (~pl.col("_same")).cast(pl.Int64).cum_sum().over("session_key").alias("_run")
-    )
+    s = s.with_columns(same_prev.fill_null(False).alias("_same")).with_columns((~pl.col("_same")).cast(pl.Int64).cum_sum().over("session_key").alias("_run"))
     return (
-        s.group_by("session_key", "_run")
-        .agg(pl.col("call_no").min().alias("first_no"), pl.len().alias("n"), pl.col("tool_call_key"))
-        .filter(pl.col("n") >= 2)
+        s.group_by("session_key", "_run").agg(pl.col("call_no").min().alias("first_no"), pl.len().alias("n"), pl.col("tool_call_key")).filter(pl.col("n") >= 2)
     )
 
 
@@ -125,9 +119,7 @@ def test_stored_runs_are_the_planted_loops(synth, agent):
 def test_error_message_is_the_template_of_failed_calls(wh):
     con = connect(wh)
     try:
-        rows = con.sql(
-            "SELECT status, error_message, tl_error_template(error_text) AS want FROM tool_calls"
-        ).pl()
+        rows = con.sql("SELECT status, error_message, tl_error_template(error_text) AS want FROM tool_calls").pl()
     finally:
         con.close()
     failed = rows.filter(pl.col("status").is_in(NOT_OK))
@@ -170,9 +162,7 @@ def test_session_outcome_columns_match_their_events(wh):
             | (pl.col("status").is_null() & pl.col("is_error").fill_null(False))
         )
     )
-    last = ev.sort("session_key", "ts", "seq").group_by("session_key").agg(
-        pl.col("kind").last().alias("w_kind"), failed.last().alias("w_abandoned")
-    )
+    last = ev.sort("session_key", "ts", "seq").group_by("session_key").agg(pl.col("kind").last().alias("w_kind"), failed.last().alias("w_abandoned"))
     interrupted = tc.group_by("session_key").agg((pl.col("status") == "interrupted").sum().alias("w_int"))
     got = (
         sessions.join(last, on="session_key", how="left")
@@ -193,14 +183,7 @@ def test_interrupted_tool_counts_match_truth(synth, agent):
 
 
 def test_turns_equal_the_polars_definition(wh):
-    stored = (
-        scan("sessions", wh)
-        .select("session_key", "turns")
-        .explode("turns")
-        .drop_nulls("turns")
-        .unnest("turns")
-        .collect()
-    )
+    stored = scan("sessions", wh).select("session_key", "turns").explode("turns").drop_nulls("turns").unnest("turns").collect()
     py = polars_turns(scan("events", wh), scan("llm_calls", wh), scan("tool_calls", wh))
     assert stored.height == py.height > 0
     cols = ["session_key", "turn_no", "started_at", "ended_at", "model", "n_tool_calls", "interrupted", "duration_ms", "human_wait_ms"]

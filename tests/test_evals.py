@@ -27,8 +27,7 @@ from tracelab.evals import assertions as A
 from tracelab.evals import promptfoo as PF
 from tracelab.evals.case import Call, Case
 from tracelab.ingest.engine import ingest
-from tracelab.redact import Policy, Redactor
-from tracelab.redact import bench
+from tracelab.redact import Policy, Redactor, bench
 from tracelab.synth import generate
 
 AGENTS = ("claude", "codex", "pi")
@@ -285,16 +284,14 @@ def test_user_request_and_preceding_calls_follow_session_order(corpus_wh, raw_ca
             else:  # a failure event without a tool call (API error, interrupt): located at the event
                 at = con.execute("SELECT ts, source_file, seq FROM events WHERE event_key = ?", [c.event_key]).fetchone()
             kinds.add(c.failing_call is None)
-            prompts = con.execute(
-                "SELECT text, ts, source_file, seq FROM events WHERE session_key = ? AND kind = 'user_prompt'", [c.session_key]
-            ).fetchall()
+            prompts = con.execute("SELECT text, ts, source_file, seq FROM events WHERE session_key = ? AND kind = 'user_prompt'", [c.session_key]).fetchall()
             before = sorted((p for p in prompts if (p[1], p[2], p[3]) < at), key=lambda p: (p[1], p[2], p[3]))
             req = before[-1] if before else None
             assert c.user_request == (req[0] if req else None)
             low = (req[1], req[2], req[3]) if req else None
             keys = [r[0] for r in calls if (r[1], r[2], r[3]) < at and (low is None or (r[1], r[2], r[3]) > low)]
             assert len(c.preceding_calls) + c.omitted_calls == len(keys)
-            assert [p.tool_call_key for p in c.preceding_calls] == keys[len(keys) - len(c.preceding_calls):]
+            assert [p.tool_call_key for p in c.preceding_calls] == keys[len(keys) - len(c.preceding_calls) :]
             assert len(c.preceding_calls) <= 8
     finally:
         con.close()
@@ -348,7 +345,7 @@ def test_labels_round_trip_import_sql_reingest_export(corpus_wh, tmp_path):
     c1, c2 = top[0]["cluster_id"], top[1]["cluster_id"]
     member = f.members.filter(pl.col("cluster_id") == c2).sort("ts", "source_file", "line_no", "member_key").row(0, named=True)
     (tmp_path / "l.csv").write_text(
-        f"target,label,score,note\ncluster:{c1},verify-first,0,\"Verify the precondition (tool installed, path exists) before running the command\"\n",
+        f'target,label,score,note\ncluster:{c1},verify-first,0,"Verify the precondition (tool installed, path exists) before running the command"\n',
         encoding="utf-8",
     )
     (tmp_path / "l.jsonl").write_text(
@@ -482,11 +479,29 @@ def test_nunjucks_literal():
 # ---------------------------------------------------------------------------- peers
 def _case_with_braces() -> Case:
     c = Case(
-        case_id="tl-000000000001", origin="unit", cluster_id="te-000000000001", family="tool_error", cluster_name=None,
-        template="template: <Q> failed at {{ .Values }} (line <N>)", excerpt=None, status="error",
-        observed="helm: template: 'x' failed at {{ .Values }} (line 3)", agent="claude", model="m", session_key="claude:s",
-        session_id="s", project="p", cwd="/w", git_branch=None, event_key="e", tool_call_key="k", source_file="/f", line_no=2,
-        call_line_no=1, ts=None, user_request="deploy {{ env }} with {% if x %}",
+        case_id="tl-000000000001",
+        origin="unit",
+        cluster_id="te-000000000001",
+        family="tool_error",
+        cluster_name=None,
+        template="template: <Q> failed at {{ .Values }} (line <N>)",
+        excerpt=None,
+        status="error",
+        observed="helm: template: 'x' failed at {{ .Values }} (line 3)",
+        agent="claude",
+        model="m",
+        session_key="claude:s",
+        session_id="s",
+        project="p",
+        cwd="/w",
+        git_branch=None,
+        event_key="e",
+        tool_call_key="k",
+        source_file="/f",
+        line_no=2,
+        call_line_no=1,
+        ts=None,
+        user_request="deploy {{ env }} with {% if x %}",
         failing_call=Call("Bash", {"command": "helm install {{ .Release }} file://chart"}, "error", "boom"),
     )
     return A.apply(c)
@@ -570,7 +585,9 @@ def test_inspect_loads_and_runs_the_dataset(top5):
         outs.append(o)
         want[r["id"]] = "I" if failed_checks(text, r["metadata"]["checks"]) else "C"
     assert "I" in want.values() and "C" in want.values()
-    logs = inspect_eval(failure_replay(path), model=get_model("mockllm/model", custom_outputs=outs), display="none", max_samples=1, log_dir=str(Path(path).parent / "logs"))
+    logs = inspect_eval(
+        failure_replay(path), model=get_model("mockllm/model", custom_outputs=outs), display="none", max_samples=1, log_dir=str(Path(path).parent / "logs")
+    )
     log = logs[0]
     assert log.status == "success", log.error
     got = {s.id: next(iter(s.scores.values())).value for s in log.samples}
@@ -581,7 +598,9 @@ def test_inspect_loads_and_runs_the_dataset(top5):
 def test_cli_export_summary_and_errors(corpus_wh, tmp_path):
     _, wh, _ = corpus_wh
     runner = CliRunner()
-    r = runner.invoke(cli, ["evals", "export", "--top", "2", "--per-cluster", "2", "--format", "openai", "--format", "promptfoo", "--out", str(tmp_path / "o"), "-w", str(wh)])
+    r = runner.invoke(
+        cli, ["evals", "export", "--top", "2", "--per-cluster", "2", "--format", "openai", "--format", "promptfoo", "--out", str(tmp_path / "o"), "-w", str(wh)]
+    )
     assert r.exit_code == 0, r.output
     assert "Exported 4 case(s) from top 2 failure clusters" in r.output
     top2 = F.load(wh).clusters.sort(["n_events", "cluster_id"], descending=[True, False]).head(2)["cluster_id"].to_list()
@@ -590,10 +609,14 @@ def test_cli_export_summary_and_errors(corpus_wh, tmp_path):
     assert re.search(r"openai\s+4\s+.*openai_evals.jsonl", r.output) and re.search(r"promptfoo\s+4\s+.*promptfooconfig.yaml", r.output)
     assert not (tmp_path / "o" / "inspect_dataset.jsonl").exists()
     assert "Redaction: on" in r.output
-    r = runner.invoke(cli, ["evals", "export", "--cluster", ",".join(top2), "--per-cluster", "1", "-f", "inspect", "--out", str(tmp_path / "c"), "-w", str(wh), "--json"])
+    r = runner.invoke(
+        cli, ["evals", "export", "--cluster", ",".join(top2), "--per-cluster", "1", "-f", "inspect", "--out", str(tmp_path / "c"), "-w", str(wh), "--json"]
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["cases_by_cluster"] == {cid: 1 for cid in top2}
-    r = runner.invoke(cli, ["evals", "export", "--query", "tool_loops", "--param", "min_repeats=4", "--out", str(tmp_path / "q"), "-w", str(wh), "--json", "--no-redact"])
+    r = runner.invoke(
+        cli, ["evals", "export", "--query", "tool_loops", "--param", "min_repeats=4", "--out", str(tmp_path / "q"), "-w", str(wh), "--json", "--no-redact"]
+    )
     assert r.exit_code == 0, r.output
     js = json.loads(r.output)
     assert js["cases"] == tracelab.query("tool_loops", warehouse=wh, min_repeats=4).height and js["redacted"] is False

@@ -19,7 +19,7 @@ from tracelab.catalog import connect
 from tracelab.failures import api
 from tracelab.ingest.engine import ingest
 
-T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 
 class Session:
@@ -56,9 +56,13 @@ class Session:
                 "type": "assistant",
                 "requestId": f"req_{tid}",
                 "message": {
-                    "id": f"msg_{tid}", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
+                    "id": f"msg_{tid}",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-sonnet-4-5-20250929",
                     "content": [{"type": "tool_use", "id": tid, "name": name, "input": inp}],
-                    "stop_reason": "tool_use", "usage": {"input_tokens": 10, "output_tokens": 5},
+                    "stop_reason": "tool_use",
+                    "usage": {"input_tokens": 10, "output_tokens": 5},
                 },
             },
             label,
@@ -76,8 +80,12 @@ class Session:
                 "type": "assistant",
                 "requestId": f"req_{mid}",
                 "message": {
-                    "id": f"msg_{mid}", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
-                    "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                    "id": f"msg_{mid}",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-sonnet-4-5-20250929",
+                    "content": [{"type": "text", "text": text}],
+                    "stop_reason": "end_turn",
                     "usage": {"input_tokens": 10, "output_tokens": 5},
                 },
             }
@@ -109,8 +117,14 @@ def _sessions() -> tuple[Session, Session]:
     a.call("toolu_git", "Bash", {"command": "git status"})
     a.result("toolu_git", "Exit code 128\nfatal: not a git repository (or any of the parent directories): .git", True, "after_compaction")
     for i in range(3):  # API retry storm: three API errors without a response between them
-        a.system("api_error", "api_start" if i == 0 else None, error={"status": 529, "error": {"type": "overloaded_error", "message": "Overloaded"}},
-                 retryInMs=500.0 * (i + 1), retryAttempt=i + 1, maxRetries=10)
+        a.system(
+            "api_error",
+            "api_start" if i == 0 else None,
+            error={"status": 529, "error": {"type": "overloaded_error", "message": "Overloaded"}},
+            retryInMs=500.0 * (i + 1),
+            retryAttempt=i + 1,
+            maxRetries=10,
+        )
     a.say("The API recovered; the repository is not a git checkout.", "m1")
     a.prompt("fix the typo in README")
     a.call("toolu_edit", "Edit", {"file_path": "/work/proj/README.md", "old_string": "teh", "new_string": "the"})
@@ -121,12 +135,31 @@ def _sessions() -> tuple[Session, Session]:
     b.call("toolu_rm", "Bash", {"command": "rm -rf build"})
     b.result("toolu_rm", "This command requires approval", True, "permission")
     b.call("toolu_w", "Write", {"file_path": "/work/proj/x.txt", "content": "x"})
-    b.result("toolu_w", "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.", True, "rejection")
+    b.result(
+        "toolu_w",
+        "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.",
+        True,
+        "rejection",
+    )
     b._add({"type": "user", "message": {"role": "user", "content": [{"type": "text", "text": "[Request interrupted by user for tool use]"}]}}, "interrupt")
-    b.attachment({"type": "hook_blocking_error", "hookEvent": "PreToolUse", "hookName": "PreToolUse:Bash", "toolUseID": "toolu_rm",
-                  "blockingError": {"blockingError": "destructive command refused", "command": "guard.sh"}}, "hook")
-    b.system("api_error", "rate", error={"status": 429, "error": {"type": "rate_limit_error", "message": "Number of requests has exceeded your rate limit"}},
-             retryInMs=30000.0, retryAttempt=1, maxRetries=10)
+    b.attachment(
+        {
+            "type": "hook_blocking_error",
+            "hookEvent": "PreToolUse",
+            "hookName": "PreToolUse:Bash",
+            "toolUseID": "toolu_rm",
+            "blockingError": {"blockingError": "destructive command refused", "command": "guard.sh"},
+        },
+        "hook",
+    )
+    b.system(
+        "api_error",
+        "rate",
+        error={"status": 429, "error": {"type": "rate_limit_error", "message": "Number of requests has exceeded your rate limit"}},
+        retryInMs=30000.0,
+        retryAttempt=1,
+        maxRetries=10,
+    )
     b.prompt("ok, leave it")
     b.say("Leaving the build directory in place.", "m2")
     return a, b

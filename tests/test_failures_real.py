@@ -45,10 +45,14 @@ def real(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def labelled(real):
-    labels = pl.read_csv(LABELS, comment_prefix="#", schema_overrides={"line_no": pl.Int32, "tool_call_id": pl.String}).with_columns(pl.col("tool_call_id").fill_null(""))
+    labels = pl.read_csv(LABELS, comment_prefix="#", schema_overrides={"line_no": pl.Int32, "tool_call_id": pl.String}).with_columns(
+        pl.col("tool_call_id").fill_null("")
+    )
     root = str(SAMPLES.resolve()) + "/"
     ev = api.failure_events(real).with_columns(pl.col("source_file").str.replace(root, "", literal=True), pl.col("tool_call_id").fill_null(""))
-    return labels.join(ev.select("source_file", "line_no", "tool_call_id", "cluster_id", "family", "template"), on=["source_file", "line_no", "tool_call_id"], how="left"), ev
+    return labels.join(
+        ev.select("source_file", "line_no", "tool_call_id", "cluster_id", "family", "template"), on=["source_file", "line_no", "tool_call_id"], how="left"
+    ), ev
 
 
 def test_the_label_set_is_large_and_covers_every_failure_event(labelled):

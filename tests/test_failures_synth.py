@@ -77,7 +77,9 @@ def test_every_injected_family_is_found(corpus):
     family — a family may be split into several such clusters (the ARI prices splits)."""
     root, whs = corpus
     j = _joined(root, whs["whole"])
-    majority = j.group_by("cluster_id").agg(pl.col("family").mode().first().alias("majority"), (pl.col("family") == pl.col("family").mode().first()).mean().alias("share"))
+    majority = j.group_by("cluster_id").agg(
+        pl.col("family").mode().first().alias("majority"), (pl.col("family") == pl.col("family").mode().first()).mean().alias("share")
+    )
     assert majority.get_column("share").min() >= 0.9
     j = j.join(majority, on="cluster_id")
     for (fam,), sub in j.group_by("family"):

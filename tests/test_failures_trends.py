@@ -10,8 +10,8 @@ import json
 import polars as pl
 import pytest
 from click.testing import CliRunner
-
 from conftest import SAMPLES
+
 from tracelab.cli import cli
 from tracelab.failures import api
 from tracelab.failures.behaviour import FAMILIES
@@ -19,7 +19,7 @@ from tracelab.ingest.registry import ADAPTER_MODULES
 from tracelab.reports.data import ReportDataError, assemble
 from tracelab.reports.weeks import IsoWeek
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture(scope="module")

@@ -57,7 +57,10 @@ def test_shell_wrappers_of_every_agent_give_one_fingerprint():
 
 def test_output_that_is_only_a_wrapper_becomes_exit_code_without_output():
     assert normalize("Command exited with code 2", tool="bash") == "exit code <N> (no output)"
-    assert normalize("Chunk ID: 1\nWall time: 0.1 seconds\nProcess exited with code 1\nOriginal token count: 0\nOutput:\n", tool="exec_command") == "exit code <N> (no output)"
+    assert (
+        normalize("Chunk ID: 1\nWall time: 0.1 seconds\nProcess exited with code 1\nOriginal token count: 0\nOutput:\n", tool="exec_command")
+        == "exit code <N> (no output)"
+    )
     assert normalize("(no output)\n\nCommand exited with code 1", tool="bash") == "exit code <N> (no output)"
 
 
@@ -65,7 +68,7 @@ def test_output_that_is_only_a_wrapper_becomes_exit_code_without_output():
     "text, key, kind",
     [
         (
-            "Exit code 1\nTraceback (most recent call last):\n  File \"x.py\", line 3, in <module>\n    import foo\n  File \"foo.py\", line 1\nValueError: bad value\n",
+            'Exit code 1\nTraceback (most recent call last):\n  File "x.py", line 3, in <module>\n    import foo\n  File "foo.py", line 1\nValueError: bad value\n',
             "ValueError: bad value",
             "py_exception",
         ),
@@ -91,7 +94,10 @@ def test_shell_key_line_priority(text, key, kind):
 
 
 def test_tool_messages_use_their_first_line_and_json_message():
-    assert key_line("<tool_use_error>String to replace not found in file.\nString: x = 1</tool_use_error>", tool="Edit") == ("String to replace not found in file.", "message")
+    assert key_line("<tool_use_error>String to replace not found in file.\nString: x = 1</tool_use_error>", tool="Edit") == (
+        "String to replace not found in file.",
+        "message",
+    )
     assert key_line('{"error": "upstream timeout after 30s", "code": 504}', tool="mcp__gh__get_issue")[0] == "upstream timeout after 30s"
 
 
@@ -114,8 +120,21 @@ def test_fingerprint_is_a_function_of_the_message_alone():
 
 
 def test_tool_families():
-    assert [tool_family(n) for n in ("Bash", "exec_command", "bash", "Edit", "apply_patch", "mcp__github__get_pr", "WebFetch", "Task", "TodoWrite", "Frobnicate", None)] == [
-        "shell", "shell", "shell", "file", "file", "mcp", "web", "agent", "plan", "other", "none",
+    assert [
+        tool_family(n)
+        for n in ("Bash", "exec_command", "bash", "Edit", "apply_patch", "mcp__github__get_pr", "WebFetch", "Task", "TodoWrite", "Frobnicate", None)
+    ] == [
+        "shell",
+        "shell",
+        "shell",
+        "file",
+        "file",
+        "mcp",
+        "web",
+        "agent",
+        "plan",
+        "other",
+        "none",
     ]
 
 
@@ -147,7 +166,10 @@ _TOKENS = st.sampled_from(["error:", "cannot", "open", "<PATH>", "<N>", "file", 
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["g1", "g2"]), st.lists(_TOKENS, min_size=1, max_size=6).map(" ".join)), min_size=1, max_size=40), st.randoms(use_true_random=False))
+@given(
+    st.lists(st.tuples(st.sampled_from(["g1", "g2"]), st.lists(_TOKENS, min_size=1, max_size=6).map(" ".join)), min_size=1, max_size=40),
+    st.randoms(use_true_random=False),
+)
 def test_drain_is_independent_of_order_and_repetition(items, rnd):
     shuffled = list(items) * 2
     rnd.shuffle(shuffled)
@@ -162,14 +184,14 @@ def test_cluster_ids_are_pure_and_versioned_constants():
     assert a != C.cluster_id("tool_error", "file", "bash: <*> command not found")
     assert a != C.cluster_id("api_error", "shell", "bash: <*> command not found")
     # a golden value: ids are persisted week over week, so the scheme must not drift silently
-    assert a == "te-" + __import__("hashlib").blake2b("1\x1ftool_error\x1fshell\x1fbash: <*> command not found".encode(), digest_size=6).hexdigest()
+    assert a == "te-" + __import__("hashlib").blake2b(b"1\x1ftool_error\x1fshell\x1fbash: <*> command not found", digest_size=6).hexdigest()
 
 
 def test_assign_on_a_frame_is_order_independent():
     rng = random.Random(7)
-    rows = [("bash: %s: command not found" % c, "Bash") for c in ("rg", "fd", "jq", "bat")]
+    rows = [("bash: {}: command not found".format(c), "Bash") for c in ("rg", "fd", "jq", "bat")]  # noqa: UP032
     rows += [("<tool_use_error>File does not exist.</tool_use_error>", "Read")] * 3
-    rows += [("Request failed with status code %d" % c, "WebFetch") for c in (403, 404, 502)]
+    rows += [("Request failed with status code %d" % c, "WebFetch") for c in (403, 404, 502)]  # noqa: UP031
     df = pl.DataFrame(rows, schema=["text", "tool_name"], orient="row").with_columns(pl.lit("tool_error").alias("family"))
     a = C.assign(df)
     shuffled = df.sample(fraction=1.0, shuffle=True, seed=rng.randint(0, 1000))

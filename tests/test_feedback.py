@@ -119,14 +119,26 @@ def test_import_csv_and_jsonl_then_join_in_sql(wh, tmp_path):
     csv_path = tmp_path / "labels.csv"
     csv_path.write_text(
         "target,label,score,note,author,source,timestamp\n"
-        f"cluster:{t['cluster']},check-first,0,\"Check it exists, then act\",ana,human,2026-03-01T10:00:00Z\n"
-        f"{t['session'][1]},bad-session,,\"two\nlines\",ana,,2026-03-01T11:00:00+01:00\n",
+        f'cluster:{t["cluster"]},check-first,0,"Check it exists, then act",ana,human,2026-03-01T10:00:00Z\n'
+        f'{t["session"][1]},bad-session,,"two\nlines",ana,,2026-03-01T11:00:00+01:00\n',
         encoding="utf-8",
     )
     jsonl_path = tmp_path / "labels.jsonl"
     jsonl_path.write_text(
-        json.dumps({"target_type": "tool_call", "target_key": t["call"][1], "label": "wrong-tool", "score": 0.25, "author": "gpt-judge", "source": "model", "created_at": 1772400000}) + "\n\n"
-        + json.dumps({"target_type": "event", "target_key": t["event"][0], "label": "clear-request", "comment": "fine"}) + "\n",
+        json.dumps(
+            {
+                "target_type": "tool_call",
+                "target_key": t["call"][1],
+                "label": "wrong-tool",
+                "score": 0.25,
+                "author": "gpt-judge",
+                "source": "model",
+                "created_at": 1772400000,
+            }
+        )
+        + "\n\n"
+        + json.dumps({"target_type": "event", "target_key": t["event"][0], "label": "clear-request", "comment": "fine"})
+        + "\n",
         encoding="utf-8",
     )
     r1 = FB.import_file(wh, csv_path)
@@ -168,10 +180,7 @@ def test_import_is_all_or_nothing_and_names_the_bad_lines(wh, tmp_path):
     version = Warehouse(wh).snapshot().version
     bad = tmp_path / "bad.csv"
     bad.write_text(
-        "target,label,score\n"
-        f"cluster:{t['cluster']},fine,1\n"
-        "session:nope,missing,1\n"
-        f"cluster:{t['cluster']},scored,high\n",
+        f"target,label,score\ncluster:{t['cluster']},fine,1\nsession:nope,missing,1\ncluster:{t['cluster']},scored,high\n",
         encoding="utf-8",
     )
     with pytest.raises(FB.FeedbackError) as exc:
@@ -289,7 +298,9 @@ def test_parse_time_forms():
 def test_cli_label_add_import_list(wh, tmp_path):
     t = _sample_targets(wh)
     runner = CliRunner()
-    r = runner.invoke(cli, ["label", t["cluster"], "--label", "check-first", "--score", "0", "--note", "Check first", "--author", "ana", "-w", str(wh), "--json"])
+    r = runner.invoke(
+        cli, ["label", t["cluster"], "--label", "check-first", "--score", "0", "--note", "Check first", "--author", "ana", "-w", str(wh), "--json"]
+    )
     assert r.exit_code == 0, r.output
     row = json.loads(r.output)
     assert (row["target_type"], row["target_key"], row["added"]) == ("cluster", t["cluster"], True)

@@ -26,6 +26,7 @@ def test_info_counts_match_the_samples_and_the_tables(wh):
     assert set(by_agent) == {"claude", "codex", "pi"}
     con = connect(wh)
     try:
+
         def one(sql, *params):
             return con.execute(sql, list(params)).fetchone()[0]
 

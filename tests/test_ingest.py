@@ -5,24 +5,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import nonblank_lines
 
 from tracelab.catalog import connect
 from tracelab.ingest.engine import ingest
 from tracelab.store.warehouse import Warehouse, WarehouseBusy
 
-from conftest import nonblank_lines
-
 
 def _files(wh):
     con = connect(wh)
     try:
-        return {r[0]: r[1:] for r in con.execute(
-            "SELECT path, lines_total, lines_ingested, lines_duplicate, lines_rejected FROM files").fetchall()}
+        return {r[0]: r[1:] for r in con.execute("SELECT path, lines_total, lines_ingested, lines_duplicate, lines_rejected FROM files").fetchall()}
     finally:
         con.close()
 
@@ -52,17 +49,40 @@ def test_rejects_only_for_really_malformed_lines(claude_wh):
 
 
 def _line(uuid, ts, text="hi", typ="user", **kw):
-    d = {"type": typ, "uuid": uuid, "parentUuid": None, "sessionId": "s-1", "timestamp": ts, "cwd": "/w", "version": "2.1.0",
-         "message": {"role": typ, "content": text}}
+    d = {
+        "type": typ,
+        "uuid": uuid,
+        "parentUuid": None,
+        "sessionId": "s-1",
+        "timestamp": ts,
+        "cwd": "/w",
+        "version": "2.1.0",
+        "message": {"role": typ, "content": text},
+    }
     d.update(kw)
     return json.dumps(d)
 
 
 def _asst(uuid, ts, mid, out=5, tool=None):
     content = [{"type": "text", "text": "ok"}] if tool is None else [{"type": "tool_use", "id": tool, "name": "Bash", "input": {"command": "ls"}}]
-    return json.dumps({"type": "assistant", "uuid": uuid, "parentUuid": None, "sessionId": "s-1", "timestamp": ts, "version": "2.1.0",
-                       "requestId": "req_" + mid, "message": {"id": mid, "role": "assistant", "model": "claude-sonnet-4-5", "content": content,
-                                                            "usage": {"input_tokens": 3, "output_tokens": out, "cache_read_input_tokens": 10, "cache_creation_input_tokens": 2}}})
+    return json.dumps(
+        {
+            "type": "assistant",
+            "uuid": uuid,
+            "parentUuid": None,
+            "sessionId": "s-1",
+            "timestamp": ts,
+            "version": "2.1.0",
+            "requestId": "req_" + mid,
+            "message": {
+                "id": mid,
+                "role": "assistant",
+                "model": "claude-sonnet-4-5",
+                "content": content,
+                "usage": {"input_tokens": 3, "output_tokens": out, "cache_read_input_tokens": 10, "cache_creation_input_tokens": 2},
+            },
+        }
+    )
 
 
 def test_malformed_inputs_lose_nothing(tmp_path):
@@ -134,8 +154,18 @@ def test_incremental_unchanged_and_append(tmp_path):
     assert json.loads((wh / "_snapshot.json").read_text())["version"] == snap1["version"]
     # append: the tool result and a second response
     with open(f, "a") as fh:
-        fh.write(json.dumps({"type": "user", "uuid": "u3", "sessionId": "s-1", "timestamp": "2026-01-01T00:00:04.000Z",
-                             "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "Exit code 2\nboom", "is_error": True}]}}) + "\n")
+        fh.write(
+            json.dumps(
+                {
+                    "type": "user",
+                    "uuid": "u3",
+                    "sessionId": "s-1",
+                    "timestamp": "2026-01-01T00:00:04.000Z",
+                    "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "Exit code 2\nboom", "is_error": True}]},
+                }
+            )
+            + "\n"
+        )
         fh.write(_asst("u4", "2026-01-01T00:00:05.000Z", "m2", out=7) + "\n")
     s3 = ingest([str(d)], wh, jobs=1)
     assert s3.files_parsed == 1 and s3.files_appended == 1 and s3.lines_total == 2
@@ -290,7 +320,11 @@ def test_summary_times_each_step_and_the_cli_shows_them(tmp_path, claude_samples
     assert list(s.phases) == ["list", "parse", "write", "commit", "derive", "failures", "compact"]
     assert all(v >= 0 for v in s.phases.values()) and sum(s.phases.values()) <= s.seconds + 0.01
     assert [x for x in steps if x] == [
-        "writing Parquet parts", "deriving llm_calls, tool_calls, sessions", "clustering failures", "merging small parts", "committing",
+        "writing Parquet parts",
+        "deriving llm_calls, tool_calls, sessions",
+        "clustering failures",
+        "merging small parts",
+        "committing",
     ]
     (d / "more.jsonl").write_bytes(sorted(claude_samples.rglob("*.jsonl"))[3].read_bytes())
     out = CliRunner().invoke(cli, ["ingest", str(d), "-w", str(tmp_path / "wh"), "-q"])
@@ -422,7 +456,9 @@ def test_summary_names_the_line_types_kept_as_unknown(tmp_path, claude_samples):
     for f in sorted(claude_samples.rglob("*.jsonl"))[:20]:
         shutil.copyfile(f, d / f.name)
     line = {"type": "brand_new_type", "uuid": "n1", "sessionId": "s-new", "timestamp": "2026-01-02T03:04:05Z", "payload": {"x": 1}}
-    (d / "drift.jsonl").write_text(json.dumps({**line, "type": "user", "uuid": "u0", "message": {"role": "user", "content": "hi"}}) + "\n" + json.dumps(line) + "\n")
+    (d / "drift.jsonl").write_text(
+        json.dumps({**line, "type": "user", "uuid": "u0", "message": {"role": "user", "content": "hi"}}) + "\n" + json.dumps(line) + "\n"
+    )
     wh = tmp_path / "wh"
     s = ingest([str(d)], wh, jobs=1)
     con = connect(wh)
@@ -437,5 +473,9 @@ def test_summary_names_the_line_types_kept_as_unknown(tmp_path, claude_samples):
         fh.write(json.dumps({**line, "uuid": "n2", "type": "another_new_type"}) + "\n")
     s2 = ingest([str(d)], wh, jobs=1)
     assert s2.unknown_types == {"claude": {"another_new_type": 1}}
-    assert IngestSummary(warehouse="x").text_lines()[0] == ["warehouse  x", "files      0 found; 0 parsed (none parsed), 0 appended, 0 unchanged, 0 failed",
-                                                          "lines      0 read: 0 ingested, 0 duplicate, 0 rejected", "parsed     0.0 MB in 0.00s"]
+    assert IngestSummary(warehouse="x").text_lines()[0] == [
+        "warehouse  x",
+        "files      0 found; 0 parsed (none parsed), 0 appended, 0 unchanged, 0 failed",
+        "lines      0 read: 0 ingested, 0 duplicate, 0 rejected",
+        "parsed     0.0 MB in 0.00s",
+    ]

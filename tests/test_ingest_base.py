@@ -21,12 +21,11 @@ T0 = 1_772_359_200_000  # 2026-03-01T10:00:00Z
 
 
 def _row(line_no: int, ts: int | None, **kw) -> dict:
-    return {"event_key": f"k{line_no}", "session_key": "s", "agent": "claude", "source_file": "f",
-            "line_no": line_no, "block_index": 0, "ts": ts, **kw}
+    return {"event_key": f"k{line_no}", "session_key": "s", "agent": "claude", "source_file": "f", "line_no": line_no, "block_index": 0, "ts": ts, **kw}
 
 
 def _month(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime("%Y-%m")
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m")
 
 
 def test_rows_become_the_events_schema():
@@ -36,7 +35,7 @@ def test_rows_become_the_events_schema():
     t = b.to_table()
     assert t.schema == S.EVENTS and t.num_rows == 2
     r1, r2 = t.to_pylist()
-    assert r1["text"] == "hi" and r1["is_error"] is None and r1["ts"] == dt.datetime(2026, 3, 1, 10, tzinfo=dt.timezone.utc)
+    assert r1["text"] == "hi" and r1["is_error"] is None and r1["ts"] == dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
     assert r2["exit_code"] == -1 and r2["duration_ms"] == 5.0 and r2["cost_usd"] is None and r2["ts"] is None
     # partition day of a row without ts: the previous row's; seq = line_no * 1024 + block_index
     assert [r["date"] for r in (r1, r2)] == [dt.date(2026, 3, 1)] * 2
@@ -106,6 +105,10 @@ def test_cap_text_and_utf8_len(text):
 def test_shrink_keeps_structure_and_marks_what_it_cut():
     obj = {"a": "x" * 300, "b": 1, "c": None, "d": [1] * 51, "e": {"f": "é" * 300, "g": True}, "h": [{"i": "y" * 10}]}
     assert shrink(obj) == {
-        "a": {"$truncated_bytes": 300}, "b": 1, "c": None, "d": {"$list_len": 51, "head": [1] * 5},
-        "e": {"f": {"$truncated_bytes": 600}, "g": True}, "h": [{"i": "y" * 10}],
+        "a": {"$truncated_bytes": 300},
+        "b": 1,
+        "c": None,
+        "d": {"$list_len": 51, "head": [1] * 5},
+        "e": {"f": {"$truncated_bytes": 600}, "g": True},
+        "h": [{"i": "y" * 10}],
     }

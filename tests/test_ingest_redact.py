@@ -20,14 +20,40 @@ def _corpus(d: Path) -> Path:
     proj = d / "projects" / "-home-alice-proj"
     proj.mkdir(parents=True)
     lines = [
-        {"type": "user", "uuid": "u1", "sessionId": "s-1", "timestamp": "2026-01-01T00:00:00.000Z", "cwd": "/home/alice/proj",
-         "message": {"role": "user", "content": f"deploy with AWS_ACCESS_KEY_ID={AWS} please"}},
-        {"type": "assistant", "uuid": "u2", "sessionId": "s-1", "timestamp": "2026-01-01T00:00:01.000Z", "requestId": "req_1",
-         "message": {"id": "msg_1", "role": "assistant", "model": "claude-sonnet-4-5", "usage": {"input_tokens": 1, "output_tokens": 2},
-                     "content": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": f"git push https://bot:{GH}@github.com/o/r.git"}}]}},
-        {"type": "user", "uuid": "u3", "sessionId": "s-1", "timestamp": "2026-01-01T00:00:02.000Z",
-         "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "is_error": True,
-                                                   "content": f"Exit code 1\nerror: password={PASSWORD} rejected for {GH}"}]}},
+        {
+            "type": "user",
+            "uuid": "u1",
+            "sessionId": "s-1",
+            "timestamp": "2026-01-01T00:00:00.000Z",
+            "cwd": "/home/alice/proj",
+            "message": {"role": "user", "content": f"deploy with AWS_ACCESS_KEY_ID={AWS} please"},
+        },
+        {
+            "type": "assistant",
+            "uuid": "u2",
+            "sessionId": "s-1",
+            "timestamp": "2026-01-01T00:00:01.000Z",
+            "requestId": "req_1",
+            "message": {
+                "id": "msg_1",
+                "role": "assistant",
+                "model": "claude-sonnet-4-5",
+                "usage": {"input_tokens": 1, "output_tokens": 2},
+                "content": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": f"git push https://bot:{GH}@github.com/o/r.git"}}],
+            },
+        },
+        {
+            "type": "user",
+            "uuid": "u3",
+            "sessionId": "s-1",
+            "timestamp": "2026-01-01T00:00:02.000Z",
+            "message": {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": "t1", "is_error": True, "content": f"Exit code 1\nerror: password={PASSWORD} rejected for {GH}"}
+                ],
+            },
+        },
     ]
     f = proj / "s-1.jsonl"
     f.write_text("\n".join(json.dumps(x) for x in lines) + '\n{"type": "user", "broken": "' + AWS + "\n")

@@ -222,7 +222,10 @@ def test_compare_latency_sql_equals_python(synth):
     models = ["claude-opus-4-5", "claude-sonnet-4-5", "gpt-5.1-codex"]
     sql = Q.run("compare_latency", con, metric="llm", agent="pi", models=models)
     assert [(r["model_a"], r["model_b"]) for r in sql.iter_rows(named=True)] == [
-        (models[0], models[1]), (models[0], models[2]), (models[1], models[2])]  # caller's order
+        (models[0], models[1]),
+        (models[0], models[2]),
+        (models[1], models[2]),
+    ]  # caller's order
     samples_ = Q.run("metric_samples", con, metric="llm", agent="pi")
     for r in sql.iter_rows(named=True):
         a = samples_.filter(pl.col("model") == r["model_a"])["value"].to_numpy()
@@ -237,11 +240,13 @@ def test_compare_latency_sql_equals_python(synth):
 
 
 def test_compare_picks_fisher_for_small_counts_and_stratifies():
-    df = pl.DataFrame({
-        "model": ["a"] * 6 + ["b"] * 8 + ["a"] * 100 + ["b"] * 100,
-        "tool_name": ["T"] * 14 + ["U"] * 200,
-        "value": [1, 1, 1, 0, 0, 0] + [0] * 7 + [1] + [1] * 20 + [0] * 80 + [1] * 35 + [0] * 65,
-    }).with_columns(pl.col("value").cast(pl.Float64))
+    df = pl.DataFrame(
+        {
+            "model": ["a"] * 6 + ["b"] * 8 + ["a"] * 100 + ["b"] * 100,
+            "tool_name": ["T"] * 14 + ["U"] * 200,
+            "value": [1, 1, 1, 0, 0, 0] + [0] * 7 + [1] + [1] * 20 + [0] * 80 + [1] * 35 + [0] * 65,
+        }
+    ).with_columns(pl.col("value").cast(pl.Float64))
     out = compare.compare_samples(df, "proportion", stratum="tool_name", models=["b", "a"])
     t = out.filter(pl.col("stratum") == "T").row(0, named=True)
     assert (t["model_a"], t["model_b"], t["n_a"], t["n_b"]) == ("b", "a", 8, 6)
@@ -279,7 +284,7 @@ def test_cost_per_call_sql_equals_python(synth, samples):
             "FROM tl_llm_calls(NULL, NULL, NULL, NULL, NULL, NULL)"
         ).fetchall()
         assert rows
-        for model, ts, i, o, cr, cw, cost, price_model in rows:
+        for model, ts, i, o, cr, cw, cost, _price_model in rows:
             expected = pricing.cost_usd(model, ts, i, o, cr, cw) if ts is not None else None
             if expected is None:
                 assert cost is None
@@ -288,8 +293,8 @@ def test_cost_per_call_sql_equals_python(synth, samples):
 
 
 def test_prices_are_date_effective_and_unknown_is_none():
-    before = dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc)
-    after = dt.datetime(2025, 6, 11, tzinfo=dt.timezone.utc)
+    before = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+    after = dt.datetime(2025, 6, 11, tzinfo=dt.UTC)
     assert pricing.cost_usd("o3", before, 1_000_000, 0) == pytest.approx(10.0)
     assert pricing.cost_usd("o3-2025-04-16", after, 1_000_000, 0) == pytest.approx(2.0)
     assert pricing.cost_usd("o3", dt.datetime(2025, 1, 1), 1) is None  # before the first price
@@ -343,8 +348,7 @@ def test_usage_report_buckets_timezone_and_week_start(synth):
         weeks = usage_report("weekly", con=con, start_of_week=start)["weekly"]
         assert weeks and all(dt.date.fromisoformat(w["week"]).weekday() == weekday for w in weeks)
     day = utc["daily"][0]
-    assert day["totalTokens"] == sum(b["inputTokens"] + b["outputTokens"] + b["cacheReadTokens"] + b["cacheCreationTokens"]
-                                     for b in day["modelBreakdowns"])
+    assert day["totalTokens"] == sum(b["inputTokens"] + b["outputTokens"] + b["cacheReadTokens"] + b["cacheCreationTokens"] for b in day["modelBreakdowns"])
     costs = [b["cost"] for b in day["modelBreakdowns"]]
     assert costs == sorted(costs, reverse=True) and day["totalCost"] == pytest.approx(sum(costs))
 

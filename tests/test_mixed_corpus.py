@@ -7,11 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES
 
 from tracelab.catalog import connect
 from tracelab.ingest.engine import ingest
-
-from conftest import SAMPLES
 
 AGENTS = {"claude-code": "claude", "codex": "codex", "pi": "pi"}
 
@@ -22,9 +21,7 @@ def _dump(wh: Path) -> dict:
     for t in ("events", "llm_calls", "tool_calls", "sessions", "rejects"):
         cols = [c[0] for c in con.execute(f"DESCRIBE {t}").fetchall()]
         out[t] = con.execute("SELECT " + ", ".join(f'"{c}"' for c in cols) + f" FROM {t} ORDER BY ALL").fetchall()
-    out["files"] = con.execute(
-        "SELECT path, agent, lines_total, lines_ingested, lines_duplicate, lines_rejected FROM files ORDER BY path"
-    ).fetchall()
+    out["files"] = con.execute("SELECT path, agent, lines_total, lines_ingested, lines_duplicate, lines_rejected FROM files ORDER BY path").fetchall()
     con.close()
     return out
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from test_report import synth_warehouse
 
 pytestmark = pytest.mark.xdist_group("synth_report")

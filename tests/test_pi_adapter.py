@@ -13,14 +13,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES, nonblank_lines, require_samples
 
 from tracelab.catalog import connect
 from tracelab.ingest import registry
 from tracelab.ingest.engine import ingest
 from tracelab.ingest.pi import ADAPTER, default_roots, discover
 from tracelab.ingest.pi.parse import classify_tool_result
-
-from conftest import SAMPLES, nonblank_lines, require_samples
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "pi_samples.json").read_text())["files"]
 DOC_SAMPLE = "pi-mono__assistant-message-with-thinking-code.json"
@@ -84,14 +83,29 @@ def user(eid, parent, sec, text="do it"):
 
 
 def usage(inp=10, out=5, cr=100, cw=20, cost=0.01, **more):
-    return {"input": inp, "output": out, "cacheRead": cr, "cacheWrite": cw, "totalTokens": inp + out + cr + cw,
-            "cost": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "total": cost}, **more}
+    return {
+        "input": inp,
+        "output": out,
+        "cacheRead": cr,
+        "cacheWrite": cw,
+        "totalTokens": inp + out + cr + cw,
+        "cost": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "total": cost},
+        **more,
+    }
 
 
 def asst(eid, parent, sec, content=None, u=None, stop="stop", model="claude-sonnet-4-5", started=None, **kw):
-    msg = {"role": "assistant", "content": content if content is not None else [{"type": "text", "text": "done"}],
-           "api": "anthropic-messages", "provider": "anthropic", "model": model, "usage": u if u is not None else usage(),
-           "stopReason": stop, "timestamp": _ms(started if started is not None else sec - 1), **kw}
+    msg = {
+        "role": "assistant",
+        "content": content if content is not None else [{"type": "text", "text": "done"}],
+        "api": "anthropic-messages",
+        "provider": "anthropic",
+        "model": model,
+        "usage": u if u is not None else usage(),
+        "stopReason": stop,
+        "timestamp": _ms(started if started is not None else sec - 1),
+        **kw,
+    }
     return ent("message", eid, parent, sec, message=msg)
 
 
@@ -100,8 +114,20 @@ def tool_call(tid, name="bash", **args):
 
 
 def tool_result(eid, parent, sec, tid, text="ok", is_error=False, name="bash"):
-    return ent("message", eid, parent, sec, message={"role": "toolResult", "toolCallId": tid, "toolName": name,
-                                                     "content": [{"type": "text", "text": text}], "isError": is_error, "timestamp": _ms(sec)})
+    return ent(
+        "message",
+        eid,
+        parent,
+        sec,
+        message={
+            "role": "toolResult",
+            "toolCallId": tid,
+            "toolName": name,
+            "content": [{"type": "text", "text": text}],
+            "isError": is_error,
+            "timestamp": _ms(sec),
+        },
+    )
 
 
 def pi_file(root: Path, sid=SID, sec=0, project="--work-proj--") -> Path:
@@ -176,7 +202,12 @@ def test_golden_sample(pi_con, pi_samples, name):
     assert q("SELECT count(*) FROM tool_calls WHERE source_file = $f AND tool_name = 'bash (user)'") == exp["user_bash"]
     assert q("SELECT count(*) FROM events WHERE source_file = $f AND kind = 'compaction'") == exp["compactions"]
     if "compaction_first_kept_lines" in exp:
-        kept = [r[0] for r in _rows(pi_wh, "SELECT json_extract(text, '$.firstKeptLineNo')::INT FROM events WHERE source_file = $f AND kind = 'compaction' ORDER BY line_no", f=f)]
+        kept = [
+            r[0]
+            for r in _rows(
+                pi_wh, "SELECT json_extract(text, '$.firstKeptLineNo')::INT FROM events WHERE source_file = $f AND kind = 'compaction' ORDER BY line_no", f=f
+            )
+        ]
         assert kept == exp["compaction_first_kept_lines"]
     assert q("SELECT count(*) FROM events WHERE source_file = $f AND native_type = 'model_change'") == exp["model_changes"]
     assert q("SELECT count(*) FROM events WHERE source_file = $f AND native_type = 'thinking_level_change'") == exp["thinking_level_changes"]
@@ -231,19 +262,22 @@ def test_tree_branches_active_and_abandoned(tmp_path):
                                                    ↘ bs(branch_summary from a1) → u3 → a3 → lb(label) (leaf)
     Active = path from the last entry: lb, a3, u3, bs, a1, u1, m, s. Abandoned: u2, a2.
     """
-    f = _write(pi_file(tmp_path), [
-        header(),
-        ent("session_info", "s0000001", None, 1, name="  my session  "),
-        ent("model_change", "m0000001", "s0000001", 1, provider="anthropic", modelId="claude-sonnet-4-5"),
-        user("u0000001", "m0000001", 2),
-        asst("a0000001", "u0000001", 4),
-        user("u0000002", "a0000001", 6, "try A"),
-        asst("a0000002", "u0000002", 8, u=usage(inp=1, out=2, cr=3, cw=4)),
-        ent("branch_summary", "b0000001", "a0000001", 10, fromId="a0000001", summary="tried A, it failed"),
-        user("u0000003", "b0000001", 12, "try B"),
-        asst("a0000003", "u0000003", 14),
-        ent("label", "l0000001", "a0000003", 15, targetId="a0000003", label="good"),
-    ])
+    f = _write(
+        pi_file(tmp_path),
+        [
+            header(),
+            ent("session_info", "s0000001", None, 1, name="  my session  "),
+            ent("model_change", "m0000001", "s0000001", 1, provider="anthropic", modelId="claude-sonnet-4-5"),
+            user("u0000001", "m0000001", 2),
+            asst("a0000001", "u0000001", 4),
+            user("u0000002", "a0000001", 6, "try A"),
+            asst("a0000002", "u0000002", 8, u=usage(inp=1, out=2, cr=3, cw=4)),
+            ent("branch_summary", "b0000001", "a0000001", 10, fromId="a0000001", summary="tried A, it failed"),
+            user("u0000003", "b0000001", 12, "try B"),
+            asst("a0000003", "u0000003", 14),
+            ent("label", "l0000001", "a0000003", 15, targetId="a0000003", label="good"),
+        ],
+    )
     wh = tmp_path / "wh"
     ingest([str(f)], wh, jobs=1)
     got = dict(_rows(wh, "SELECT uuid, any_value(branch) FROM events WHERE kind <> 'session_start' GROUP BY 1"))
@@ -287,8 +321,10 @@ def test_append_relabels_tail_and_keeps_identity(tmp_path):
 
 
 def test_append_that_moves_the_leaf_is_flagged_stale(tmp_path):
-    f = _write(pi_file(tmp_path), [header(), user("u0000001", None, 1), asst("a0000001", "u0000001", 3),
-                                   user("u0000002", "a0000001", 5), asst("a0000002", "u0000002", 7)])
+    f = _write(
+        pi_file(tmp_path),
+        [header(), user("u0000001", None, 1), asst("a0000001", "u0000001", 3), user("u0000002", "a0000001", 5), asst("a0000002", "u0000002", 7)],
+    )
     wh = tmp_path / "wh"
     ingest([str(f)], wh, jobs=1)
     _append(f, [user("u0000003", "a0000001", 9, "other way"), asst("a0000003", "u0000003", 11)])
@@ -301,33 +337,57 @@ def test_append_that_moves_the_leaf_is_flagged_stale(tmp_path):
     fresh = tmp_path / "fresh"
     ingest([str(f)], fresh, jobs=1)
     assert dict(_rows(fresh, "SELECT uuid, any_value(branch) FROM events WHERE uuid IN ('u0000002', 'a0000002') GROUP BY 1")) == {
-        "u0000002": "abandoned", "a0000002": "abandoned"}
+        "u0000002": "abandoned",
+        "a0000002": "abandoned",
+    }
 
 
 # ------------------------------------------------------------------------------ LLM calls, tools
 def test_llm_call_fields_failures_and_synthetic_rule(tmp_path):
-    f = _write(pi_file(tmp_path), [
-        header(),
-        ent("model_change", "m0000001", None, 0.5, provider="openai", modelId="gpt-5.1-codex"),
-        user("u0000001", "m0000001", 1),
-        # ok call with reasoning and an unknown usage key
-        asst("a0000001", "u0000001", 3.25, started=1.5, u=usage(inp=7, out=50, cr=1000, cw=0, cost=0.5, reasoning=30, cacheWrite1h=9),
-             model="gpt-5.1-codex", provider="openai", responseId="resp_1", api="openai-responses"),
-        user("u0000002", "a0000001", 4),
-        # aborted before anything was billed: synthetic interrupt
-        asst("a0000002", "u0000002", 5, content=[], u=usage(0, 0, 0, 0, 0), stop="aborted", errorMessage="Request was aborted"),
-        user("u0000003", "a0000002", 6),
-        # aborted mid-stream, billed: counted, still an interrupt
-        asst("a0000003", "u0000003", 8, content=[{"type": "text", "text": "par"}, tool_call("t1", partialJson="{\"co")],
-             u=usage(inp=3, out=2, cr=500, cw=40), stop="aborted", errorMessage="Request was aborted."),
-        user("u0000004", "a0000003", 9),
-        # API error
-        asst("a0000004", "u0000004", 10, content=[], u=usage(0, 0, 0, 0, 0), stop="error", errorMessage="overloaded_error"),
-    ])
+    f = _write(
+        pi_file(tmp_path),
+        [
+            header(),
+            ent("model_change", "m0000001", None, 0.5, provider="openai", modelId="gpt-5.1-codex"),
+            user("u0000001", "m0000001", 1),
+            # ok call with reasoning and an unknown usage key
+            asst(
+                "a0000001",
+                "u0000001",
+                3.25,
+                started=1.5,
+                u=usage(inp=7, out=50, cr=1000, cw=0, cost=0.5, reasoning=30, cacheWrite1h=9),
+                model="gpt-5.1-codex",
+                provider="openai",
+                responseId="resp_1",
+                api="openai-responses",
+            ),
+            user("u0000002", "a0000001", 4),
+            # aborted before anything was billed: synthetic interrupt
+            asst("a0000002", "u0000002", 5, content=[], u=usage(0, 0, 0, 0, 0), stop="aborted", errorMessage="Request was aborted"),
+            user("u0000003", "a0000002", 6),
+            # aborted mid-stream, billed: counted, still an interrupt
+            asst(
+                "a0000003",
+                "u0000003",
+                8,
+                content=[{"type": "text", "text": "par"}, tool_call("t1", partialJson='{"co')],
+                u=usage(inp=3, out=2, cr=500, cw=40),
+                stop="aborted",
+                errorMessage="Request was aborted.",
+            ),
+            user("u0000004", "a0000003", 9),
+            # API error
+            asst("a0000004", "u0000004", 10, content=[], u=usage(0, 0, 0, 0, 0), stop="error", errorMessage="overloaded_error"),
+        ],
+    )
     wh = tmp_path / "wh"
     ingest([str(f)], wh, jobs=1)
-    rows = _rows(wh, "SELECT llm_call_key, model, provider, latency_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, "
-                     "reasoning_tokens, cost_usd_reported, stop_reason, is_synthetic, is_error, n_blocks, message_id FROM llm_calls ORDER BY ts")
+    rows = _rows(
+        wh,
+        "SELECT llm_call_key, model, provider, latency_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, "
+        "reasoning_tokens, cost_usd_reported, stop_reason, is_synthetic, is_error, n_blocks, message_id FROM llm_calls ORDER BY ts",
+    )
     k = f"pi:{SID}:"
     assert rows == [
         (k + "a0000001", "gpt-5.1-codex", "openai", 1750.0, 7, 50, 1000, 0, 30, 0.5, "stop", False, False, 1, "resp_1"),
@@ -338,8 +398,11 @@ def test_llm_call_fields_failures_and_synthetic_rule(tmp_path):
     extra = json.loads(_one(wh, "SELECT extra FROM events WHERE uuid = 'a0000001'"))
     assert extra["api"] == "openai-responses" and extra["usage"] == {"cacheWrite1h": 9}
     fails = _rows(wh, "SELECT uuid, kind, text, block_index FROM events WHERE kind IN ('interrupt', 'api_error') ORDER BY line_no")
-    assert fails == [("a0000002", "interrupt", "Request was aborted", 0), ("a0000003", "interrupt", "Request was aborted.", 2),
-                     ("a0000004", "api_error", "overloaded_error", 0)]
+    assert fails == [
+        ("a0000002", "interrupt", "Request was aborted", 0),
+        ("a0000003", "interrupt", "Request was aborted.", 2),
+        ("a0000004", "api_error", "overloaded_error", 0),
+    ]
     sess = _rows(wh, "SELECT n_llm_calls, n_interrupts, n_api_errors, input_tokens, cache_read_tokens, primary_model FROM sessions")
     assert sess == [(2, 2, 1, 10, 1500, "claude-sonnet-4-5")] or sess == [(2, 2, 1, 10, 1500, "gpt-5.1-codex")]
     # the tool call of the aborted turn never ran
@@ -347,25 +410,71 @@ def test_llm_call_fields_failures_and_synthetic_rule(tmp_path):
 
 
 def test_tool_results_bash_exit_codes_and_user_bash(tmp_path):
-    f = _write(pi_file(tmp_path), [
-        header(),
-        user("u0000001", None, 1),
-        asst("a0000001", "u0000001", 2, content=[tool_call("t1"), tool_call("t2"), tool_call("t3"), tool_call("t4", "edit", path="x")], stop="toolUse"),
-        tool_result("r0000001", "a0000001", 3, "t1", "file1\n"),
-        tool_result("r0000002", "a0000001", 4, "t2", "boom\n\nCommand exited with code 2", is_error=True),
-        tool_result("r0000003", "a0000001", 5, "t3", "partial\n\nCommand aborted", is_error=True),
-        tool_result("r0000004", "r0000003", 6, "t4", "Could not find the exact text", is_error=True, name="edit"),
-        ent("message", "x0000001", "r0000004", 7, message={"role": "bashExecution", "command": "make", "output": "ok", "exitCode": 0,
-                                                          "cancelled": False, "truncated": False, "timestamp": _ms(7)}),
-        ent("message", "x0000002", "x0000001", 8, message={"role": "bashExecution", "command": "false", "output": "", "exitCode": 1,
-                                                          "cancelled": False, "truncated": True, "fullOutputPath": "/tmp/o.log", "timestamp": _ms(8)}),
-        ent("message", "x0000003", "x0000002", 9, message={"role": "bashExecution", "command": "sleep 9", "output": "", "exitCode": None,
-                                                          "cancelled": True, "truncated": False, "timestamp": _ms(9)}),
-    ])
+    f = _write(
+        pi_file(tmp_path),
+        [
+            header(),
+            user("u0000001", None, 1),
+            asst("a0000001", "u0000001", 2, content=[tool_call("t1"), tool_call("t2"), tool_call("t3"), tool_call("t4", "edit", path="x")], stop="toolUse"),
+            tool_result("r0000001", "a0000001", 3, "t1", "file1\n"),
+            tool_result("r0000002", "a0000001", 4, "t2", "boom\n\nCommand exited with code 2", is_error=True),
+            tool_result("r0000003", "a0000001", 5, "t3", "partial\n\nCommand aborted", is_error=True),
+            tool_result("r0000004", "r0000003", 6, "t4", "Could not find the exact text", is_error=True, name="edit"),
+            ent(
+                "message",
+                "x0000001",
+                "r0000004",
+                7,
+                message={
+                    "role": "bashExecution",
+                    "command": "make",
+                    "output": "ok",
+                    "exitCode": 0,
+                    "cancelled": False,
+                    "truncated": False,
+                    "timestamp": _ms(7),
+                },
+            ),
+            ent(
+                "message",
+                "x0000002",
+                "x0000001",
+                8,
+                message={
+                    "role": "bashExecution",
+                    "command": "false",
+                    "output": "",
+                    "exitCode": 1,
+                    "cancelled": False,
+                    "truncated": True,
+                    "fullOutputPath": "/tmp/o.log",
+                    "timestamp": _ms(8),
+                },
+            ),
+            ent(
+                "message",
+                "x0000003",
+                "x0000002",
+                9,
+                message={
+                    "role": "bashExecution",
+                    "command": "sleep 9",
+                    "output": "",
+                    "exitCode": None,
+                    "cancelled": True,
+                    "truncated": False,
+                    "timestamp": _ms(9),
+                },
+            ),
+        ],
+    )
     wh = tmp_path / "wh"
     ingest([str(f)], wh, jobs=1)
-    got = _rows(wh, "SELECT tool_call_id, tool_name, status, is_error, exit_code, latency_ms, json_extract_string(input_json, '$.command') "
-                    "FROM tool_calls ORDER BY call_line_no, tool_call_id")
+    got = _rows(
+        wh,
+        "SELECT tool_call_id, tool_name, status, is_error, exit_code, latency_ms, json_extract_string(input_json, '$.command') "
+        "FROM tool_calls ORDER BY call_line_no, tool_call_id",
+    )
     assert got == [
         ("t1", "bash", "ok", False, 0, 1000.0, "ls"),
         ("t2", "bash", "error", True, 2, 2000.0, "ls"),
@@ -397,30 +506,59 @@ def test_classify_tool_result(name, text, is_error, expected):
 
 
 def test_compaction_v1_index_v3_id_and_summary_usage(tmp_path):
-    v3 = _write(pi_file(tmp_path), [
-        header(),
-        user("u0000001", None, 1),
-        asst("a0000001", "u0000001", 2),
-        ent("compaction", "c0000001", "a0000001", 3, summary="so far", firstKeptEntryId="a0000001", tokensBefore=900,
-            details={"readFiles": [], "modifiedFiles": []}, fromHook=False, usage=usage(inp=800, out=60, cr=0, cw=0, cost=0.2)),
-        ent("branch_summary", "b0000001", "c0000001", 4, fromId="a0000001", summary="branch", usage=usage(inp=5, out=1, cr=0, cw=0, cost=0.0)),
-    ])
-    v1 = _write(tmp_path / "v1" / "s.jsonl", [
-        {"type": "session", "id": "v1-session", "timestamp": _ts(0), "cwd": "/w", "provider": "anthropic", "modelId": "claude-opus-4-5", "thinkingLevel": "off"},
-        {"type": "message", "timestamp": _ts(1), "message": {"role": "user", "content": "hi", "timestamp": _ms(1)}},
-        "",
-        {"type": "message", "timestamp": _ts(2), "message": {"role": "hookMessage", "content": "hook says", "timestamp": _ms(2)}},
-        {"type": "compaction", "timestamp": _ts(3), "summary": "s", "firstKeptEntryIndex": 2, "tokensBefore": 5},
-    ])
+    v3 = _write(
+        pi_file(tmp_path),
+        [
+            header(),
+            user("u0000001", None, 1),
+            asst("a0000001", "u0000001", 2),
+            ent(
+                "compaction",
+                "c0000001",
+                "a0000001",
+                3,
+                summary="so far",
+                firstKeptEntryId="a0000001",
+                tokensBefore=900,
+                details={"readFiles": [], "modifiedFiles": []},
+                fromHook=False,
+                usage=usage(inp=800, out=60, cr=0, cw=0, cost=0.2),
+            ),
+            ent("branch_summary", "b0000001", "c0000001", 4, fromId="a0000001", summary="branch", usage=usage(inp=5, out=1, cr=0, cw=0, cost=0.0)),
+        ],
+    )
+    v1 = _write(
+        tmp_path / "v1" / "s.jsonl",
+        [
+            {
+                "type": "session",
+                "id": "v1-session",
+                "timestamp": _ts(0),
+                "cwd": "/w",
+                "provider": "anthropic",
+                "modelId": "claude-opus-4-5",
+                "thinkingLevel": "off",
+            },
+            {"type": "message", "timestamp": _ts(1), "message": {"role": "user", "content": "hi", "timestamp": _ms(1)}},
+            "",
+            {"type": "message", "timestamp": _ts(2), "message": {"role": "hookMessage", "content": "hook says", "timestamp": _ms(2)}},
+            {"type": "compaction", "timestamp": _ts(3), "summary": "s", "firstKeptEntryIndex": 2, "tokensBefore": 5},
+        ],
+    )
     wh = tmp_path / "wh"
     ingest([str(v3), str(v1)], wh, agent="pi", jobs=1)
     kept = dict(_rows(wh, "SELECT session_key, json_extract(text, '$.firstKeptLineNo')::INT FROM events WHERE kind = 'compaction'"))
     assert kept == {f"pi:{SID}": 3, "pi:v1-session": 4}  # v1 index 2 = third decoded entry (header = 0), after a blank line
     calls = _rows(wh, "SELECT llm_call_key, model, input_tokens, output_tokens, cost_usd_reported FROM llm_calls ORDER BY ts")
-    assert calls == [(f"pi:{SID}:a0000001", "claude-sonnet-4-5", 10, 5, 0.01), (f"pi:{SID}:c0000001", "claude-sonnet-4-5", 800, 60, 0.2),
-                     (f"pi:{SID}:b0000001", "claude-sonnet-4-5", 5, 1, 0.0)]
+    assert calls == [
+        (f"pi:{SID}:a0000001", "claude-sonnet-4-5", 10, 5, 0.01),
+        (f"pi:{SID}:c0000001", "claude-sonnet-4-5", 800, 60, 0.2),
+        (f"pi:{SID}:b0000001", "claude-sonnet-4-5", 5, 1, 0.0),
+    ]
     assert _rows(wh, "SELECT n_compactions FROM sessions ORDER BY session_key") == [(1,), (1,)]
-    assert _rows(wh, "SELECT kind, text FROM events WHERE session_key = 'pi:v1-session' AND native_type = 'message/hookMessage'") == [("user_context", "hook says")]
+    assert _rows(wh, "SELECT kind, text FROM events WHERE session_key = 'pi:v1-session' AND native_type = 'message/hookMessage'") == [
+        ("user_context", "hook says")
+    ]
     assert _one(wh, "SELECT count(*) FROM events WHERE session_key = 'pi:v1-session' AND branch <> 'active'") == 0
 
 
@@ -430,15 +568,27 @@ FORK = "0190aaaa-0000-7000-8000-00000000000b"
 
 
 def _parent_and_fork(root: Path):
-    shared = [user("u0000001", None, 1), asst("a0000001", "u0000001", 3, u=usage(inp=100, out=10, cr=0, cw=0)),
-              user("u0000002", "a0000001", 5), asst("a0000002", "u0000002", 7, u=usage(inp=200, out=20, cr=0, cw=0))]
-    parent = _write(pi_file(root, PARENT, 0), [header(PARENT, 0), *shared, user("u0000003", "a0000002", 9),
-                                               asst("a0000003", "u0000003", 11, u=usage(inp=300, out=30, cr=0, cw=0))])
+    shared = [
+        user("u0000001", None, 1),
+        asst("a0000001", "u0000001", 3, u=usage(inp=100, out=10, cr=0, cw=0)),
+        user("u0000002", "a0000001", 5),
+        asst("a0000002", "u0000002", 7, u=usage(inp=200, out=20, cr=0, cw=0)),
+    ]
+    parent = _write(
+        pi_file(root, PARENT, 0),
+        [header(PARENT, 0), *shared, user("u0000003", "a0000002", 9), asst("a0000003", "u0000003", 11, u=usage(inp=300, out=30, cr=0, cw=0))],
+    )
     # the fork sits in a folder that sorts before the parent's, so path order alone would
     # hand the copies to the fork
-    fork = _write(pi_file(root, FORK, 20, project="--a-fork--"), [header(FORK, 20, parentSession=str(parent)), *shared,
-                                            user("f0000001", "a0000002", 21, "fork here"),
-                                            asst("f0000002", "f0000001", 23, u=usage(inp=400, out=40, cr=0, cw=0))])
+    fork = _write(
+        pi_file(root, FORK, 20, project="--a-fork--"),
+        [
+            header(FORK, 20, parentSession=str(parent)),
+            *shared,
+            user("f0000001", "a0000002", 21, "fork here"),
+            asst("f0000002", "f0000001", 23, u=usage(inp=400, out=40, cr=0, cw=0)),
+        ],
+    )
     return parent, fork
 
 
@@ -465,12 +615,23 @@ def test_v1_fork_copies_match_a_migrated_parent(tmp_path):
     parent, _ = _parent_and_fork(tmp_path)
     lines = [json.loads(x) for x in parent.read_text().splitlines()]
     strip = lambda d: {k: v for k, v in d.items() if k not in ("id", "parentId")}  # noqa: E731
-    v1_fork = _write(tmp_path / "old" / f"2026-03-01T10-00-30-000Z_{FORK}.jsonl", [
-        {"type": "session", "id": FORK, "timestamp": _ts(30), "cwd": "/work/proj", "provider": "anthropic", "modelId": "claude-sonnet-4-5",
-         "thinkingLevel": "off", "branchedFrom": str(parent)},
-        *[strip(d) for d in lines[1:5]],
-        {"type": "message", "timestamp": _ts(31), "message": {"role": "user", "content": [{"type": "text", "text": "v1 fork"}], "timestamp": _ms(31)}},
-    ])
+    v1_fork = _write(
+        tmp_path / "old" / f"2026-03-01T10-00-30-000Z_{FORK}.jsonl",
+        [
+            {
+                "type": "session",
+                "id": FORK,
+                "timestamp": _ts(30),
+                "cwd": "/work/proj",
+                "provider": "anthropic",
+                "modelId": "claude-sonnet-4-5",
+                "thinkingLevel": "off",
+                "branchedFrom": str(parent),
+            },
+            *[strip(d) for d in lines[1:5]],
+            {"type": "message", "timestamp": _ts(31), "message": {"role": "user", "content": [{"type": "text", "text": "v1 fork"}], "timestamp": _ms(31)}},
+        ],
+    )
     wh = tmp_path / "wh"
     ingest([str(parent), str(v1_fork)], wh, jobs=1)
     assert _accounting(wh)[v1_fork.name] == (6, 2, 4, 0)
@@ -561,8 +722,10 @@ def test_empty_and_whitespace_files(tmp_path, content):
 
 
 def test_headerless_file_is_keyed_by_file_name(tmp_path):
-    f = _write(pi_file(tmp_path), ['{"type": "session", "version": 3, "timestamp": "2026-03-01T10:00:00.000Z"}',
-                                   user("u0000001", None, 1), asst("a0000001", "u0000001", 2)])
+    f = _write(
+        pi_file(tmp_path),
+        ['{"type": "session", "version": 3, "timestamp": "2026-03-01T10:00:00.000Z"}', user("u0000001", None, 1), asst("a0000001", "u0000001", 2)],
+    )
     wh = tmp_path / "wh"
     ingest([str(f)], wh, agent="pi", jobs=1)
     assert _rows(wh, "SELECT reason FROM rejects") == [("session header without a string 'id'",)]
@@ -593,8 +756,11 @@ def _ccusage_or_skip():
 
 
 def _tracelab_daily(wh) -> dict:
-    rows = _rows(wh, "SELECT strftime(date, '%Y-%m-%d'), model, sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), "
-                     "sum(cache_write_tokens) FROM llm_calls WHERE NOT is_synthetic GROUP BY ALL")
+    rows = _rows(
+        wh,
+        "SELECT strftime(date, '%Y-%m-%d'), model, sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), "
+        "sum(cache_write_tokens) FROM llm_calls WHERE NOT is_synthetic GROUP BY ALL",
+    )
     return {(d, m): tuple(t) for d, m, *t in rows if any(t)}
 
 
@@ -604,7 +770,7 @@ def _ccusage_daily(C, exe, files, tmp) -> dict:
     for r in C.daily_model_totals(C.run_ccusage("pi", home, exe=exe)):
         toks = (r["input_tokens"], r["output_tokens"], r["cache_read_tokens"], r["cache_write_tokens"])
         if any(toks):  # rule 2: zero rows are not compared
-            model = r["model"][len("[pi] "):] if r["model"] and r["model"].startswith("[pi] ") else r["model"]  # rule 1
+            model = r["model"][len("[pi] ") :] if r["model"] and r["model"].startswith("[pi] ") else r["model"]  # rule 1
             out[(r["day"], model)] = toks
     return out
 
@@ -628,26 +794,41 @@ def test_ccusage_parity_rules(tmp_path):
     # a v3 fork naming its parent by a path that resolves in the corpus: both sides count the
     # copies once
     lines = [json.loads(x) for x in parent.read_text().splitlines()]
-    fork3 = _write(pi_file(src, FORK, 20), [header(FORK, 20, parentSession=parent.name), *lines[1:5],
-                                            asst("f0000002", "a0000002", 23, u=usage(inp=400, out=40, cr=0, cw=0))])
+    fork3 = _write(
+        pi_file(src, FORK, 20),
+        [header(FORK, 20, parentSession=parent.name), *lines[1:5], asst("f0000002", "a0000002", 23, u=usage(inp=400, out=40, cr=0, cw=0))],
+    )
     # rule 3: a v1 fork (`branchedFrom`): ccusage counts its copies again
     v1 = "0190aaaa-0000-7000-8000-00000000000c"
-    fork1 = _write(pi_file(src, v1, 30), [
-        {"type": "session", "id": v1, "timestamp": _ts(30), "cwd": "/work/proj", "provider": "anthropic", "modelId": "claude-sonnet-4-5",
-         "thinkingLevel": "off", "branchedFrom": str(parent)},
-        *[{k: v for k, v in d.items() if k not in ("id", "parentId")} for d in lines[1:5]],
-        {"type": "message", "timestamp": _ts(31), "message": {**asst("x", None, 31, u=usage(inp=50, out=5, cr=0, cw=0))["message"]}},
-    ])
-    _append(parent, [
-        # rule 4: a compaction reporting the usage of its summarisation call
-        ent("compaction", "c0000001", "a0000003", 12, summary="s", firstKeptEntryId="a0000003", tokensBefore=1,
-            usage=usage(inp=1000, out=100, cr=0, cw=0)),
-        # rule 5: two different entries with the same time and total
-        asst("d0000001", "c0000001", 13, u=usage(inp=7, out=1, cr=0, cw=0)),
-        asst("d0000002", "d0000001", 13, content=[{"type": "text", "text": "other"}], u=usage(inp=7, out=1, cr=0, cw=0)),
-        # rule 6: a usage with nothing but totalTokens
-        asst("e0000001", "d0000002", 14, u={"totalTokens": 50}),
-    ])
+    fork1 = _write(
+        pi_file(src, v1, 30),
+        [
+            {
+                "type": "session",
+                "id": v1,
+                "timestamp": _ts(30),
+                "cwd": "/work/proj",
+                "provider": "anthropic",
+                "modelId": "claude-sonnet-4-5",
+                "thinkingLevel": "off",
+                "branchedFrom": str(parent),
+            },
+            *[{k: v for k, v in d.items() if k not in ("id", "parentId")} for d in lines[1:5]],
+            {"type": "message", "timestamp": _ts(31), "message": {**asst("x", None, 31, u=usage(inp=50, out=5, cr=0, cw=0))["message"]}},
+        ],
+    )
+    _append(
+        parent,
+        [
+            # rule 4: a compaction reporting the usage of its summarisation call
+            ent("compaction", "c0000001", "a0000003", 12, summary="s", firstKeptEntryId="a0000003", tokensBefore=1, usage=usage(inp=1000, out=100, cr=0, cw=0)),
+            # rule 5: two different entries with the same time and total
+            asst("d0000001", "c0000001", 13, u=usage(inp=7, out=1, cr=0, cw=0)),
+            asst("d0000002", "d0000001", 13, content=[{"type": "text", "text": "other"}], u=usage(inp=7, out=1, cr=0, cw=0)),
+            # rule 6: a usage with nothing but totalTokens
+            asst("e0000001", "d0000002", 14, u={"totalTokens": 50}),
+        ],
+    )
     wh = tmp_path / "wh"
     s = ingest([str(parent), str(fork3), str(fork1)], wh, jobs=1)
     assert s.lines_duplicate == 8
@@ -674,15 +855,22 @@ def test_total_only_usage_is_kept_not_split(tmp_path):
 def test_extension_entries(tmp_path):
     """custom (extension state, not in context) → bookkeeping; custom_message (in context) →
     user_context; v3 role `custom` → user_context; none of them is a user prompt."""
-    f = _write(pi_file(tmp_path), [
-        header(),
-        user("u0000001", None, 1),
-        ent("custom", "e0000001", "u0000001", 2, customType="todo-state", data={"todos": ["a", "b"]}),
-        ent("custom_message", "e0000002", "e0000001", 3, customType="reminder", content="remember the tests", display=True,
-            details={"n": 1}),
-        ent("message", "e0000003", "e0000002", 4, message={"role": "custom", "customType": "hook", "content": [{"type": "text", "text": "from a hook"}],
-                                                          "display": False, "timestamp": _ms(4)}),
-    ])
+    f = _write(
+        pi_file(tmp_path),
+        [
+            header(),
+            user("u0000001", None, 1),
+            ent("custom", "e0000001", "u0000001", 2, customType="todo-state", data={"todos": ["a", "b"]}),
+            ent("custom_message", "e0000002", "e0000001", 3, customType="reminder", content="remember the tests", display=True, details={"n": 1}),
+            ent(
+                "message",
+                "e0000003",
+                "e0000002",
+                4,
+                message={"role": "custom", "customType": "hook", "content": [{"type": "text", "text": "from a hook"}], "display": False, "timestamp": _ms(4)},
+            ),
+        ],
+    )
     wh = tmp_path / "wh"
     ingest([str(f)], wh, jobs=1)
     got = _rows(wh, "SELECT uuid, kind, native_type, text FROM events WHERE uuid LIKE 'e%' ORDER BY line_no")
@@ -699,19 +887,29 @@ def test_number_too_large_for_its_column_fails_only_its_file(tmp_path):
     """pi rows reach the engine as a buffer merged with other files' rows; a number from the
     file that its column cannot hold (exit code beyond int32, token count beyond int64) must
     fail that file alone, while counts above int32 that fit int64 are kept as they are."""
-    good = _write(pi_file(tmp_path, sid="0190aaaa-0000-7000-8000-00000000000a"), [
-        header(sid="0190aaaa-0000-7000-8000-00000000000a"), user("u0000001", None, 1),
-        asst("a0000001", "u0000001", 2, u=usage(inp=2**40)),
-    ])
-    bad_exit = _write(pi_file(tmp_path, sid="0190aaaa-0000-7000-8000-00000000000b", sec=1), [
-        header(sid="0190aaaa-0000-7000-8000-00000000000b", sec=1),
-        ent("message", "b0000001", None, 2, message={"role": "bashExecution", "command": "ls", "output": "x",
-                                                    "exitCode": 2**40, "timestamp": _ms(2)}),
-    ])
-    bad_tokens = _write(pi_file(tmp_path, sid="0190aaaa-0000-7000-8000-00000000000c", sec=2), [
-        header(sid="0190aaaa-0000-7000-8000-00000000000c", sec=2), user("u0000001", None, 1),
-        asst("a0000001", "u0000001", 2, u=usage(out=2**64)),
-    ])
+    good = _write(
+        pi_file(tmp_path, sid="0190aaaa-0000-7000-8000-00000000000a"),
+        [
+            header(sid="0190aaaa-0000-7000-8000-00000000000a"),
+            user("u0000001", None, 1),
+            asst("a0000001", "u0000001", 2, u=usage(inp=2**40)),
+        ],
+    )
+    bad_exit = _write(
+        pi_file(tmp_path, sid="0190aaaa-0000-7000-8000-00000000000b", sec=1),
+        [
+            header(sid="0190aaaa-0000-7000-8000-00000000000b", sec=1),
+            ent("message", "b0000001", None, 2, message={"role": "bashExecution", "command": "ls", "output": "x", "exitCode": 2**40, "timestamp": _ms(2)}),
+        ],
+    )
+    bad_tokens = _write(
+        pi_file(tmp_path, sid="0190aaaa-0000-7000-8000-00000000000c", sec=2),
+        [
+            header(sid="0190aaaa-0000-7000-8000-00000000000c", sec=2),
+            user("u0000001", None, 1),
+            asst("a0000001", "u0000001", 2, u=usage(out=2**64)),
+        ],
+    )
     wh = tmp_path / "wh"
     s = ingest([str(good), str(bad_exit), str(bad_tokens)], wh, jobs=1)
     assert s.files_failed == 2 and sorted(Path(e.split(":")[0]).name for e in s.errors) == sorted([bad_exit.name, bad_tokens.name])

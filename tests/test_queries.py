@@ -105,11 +105,23 @@ ALL = sorted(Q.load_all())
 
 def test_library_has_the_issue_queries():
     expected = {
-        "tool_error_rates", "tool_error_messages", "shell_exit_codes", "tool_retries",
-        "latency_percentiles", "latency_histogram", "latency_ecdf",
-        "token_usage", "token_usage_by_project", "usage_report", "pricing_coverage",
-        "session_summary", "session_stats", "tool_loops",
-        "compare_tool_errors", "compare_latency", "metric_samples",
+        "tool_error_rates",
+        "tool_error_messages",
+        "shell_exit_codes",
+        "tool_retries",
+        "latency_percentiles",
+        "latency_histogram",
+        "latency_ecdf",
+        "token_usage",
+        "token_usage_by_project",
+        "usage_report",
+        "pricing_coverage",
+        "session_summary",
+        "session_stats",
+        "tool_loops",
+        "compare_tool_errors",
+        "compare_latency",
+        "metric_samples",
     }
     assert expected <= set(ALL)
 
@@ -141,8 +153,9 @@ def test_header_parser_rejects_malformed_headers():
         Q.parse("-- name: x\n-- params since\nSELECT 1", "x.sql")
     with pytest.raises(Q.QueryError, match="not one of its choices"):
         Q.parse("-- name: x\n-- param p VARCHAR = 'z' {a|b}: p\nSELECT $p", "x.sql")
-    q = Q.parse("-- name: x\n-- description: d\n--   more\n-- param p VARCHAR[] = ['a', 'b''c']: list\n"
-                "-- returns y INTEGER: y\nSELECT 1 AS y -- $notaparam\n", "x.sql")
+    q = Q.parse(
+        "-- name: x\n-- description: d\n--   more\n-- param p VARCHAR[] = ['a', 'b''c']: list\n-- returns y INTEGER: y\nSELECT 1 AS y -- $notaparam\n", "x.sql"
+    )
     assert q.description == "d more" and q.params[0].default == ["a", "b'c"]
     assert Q.referenced_params(q.sql) == set()
     # a quote in a comment opens no string; '--' in a string opens no comment
@@ -219,13 +232,10 @@ def test_include_subagents_and_project_filters(synth):
     con, _, _ = synth
     with_sub = Q.run("tool_error_rates", con, period="all")["calls"].sum()
     without = Q.run("tool_error_rates", con, period="all", include_subagents=False)["calls"].sum()
-    in_subagents = con.execute(
-        "SELECT count(*) FROM tool_calls t JOIN sessions s USING (session_key) WHERE s.is_subagent"
-    ).fetchall()[0][0]
+    in_subagents = con.execute("SELECT count(*) FROM tool_calls t JOIN sessions s USING (session_key) WHERE s.is_subagent").fetchall()[0][0]
     assert in_subagents > 0 and with_sub - without == in_subagents
     project, n = con.execute(
-        "SELECT s.project, count(*) FROM llm_calls l JOIN sessions s USING (session_key) "
-        "WHERE NOT l.is_synthetic GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+        "SELECT s.project, count(*) FROM llm_calls l JOIN sessions s USING (session_key) WHERE NOT l.is_synthetic GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
     ).fetchall()[0]
     assert Q.run("token_usage", con, project=project, period="all")["llm_calls"].sum() == n
 
@@ -327,8 +337,13 @@ def test_outcome_split_matches_truth(synth, agent):
     con, truth, _ = synth
     got = Q.run("tool_error_rates", con, agent=agent, period="all")
     expected = truth["agents"][agent]["tool_calls"]["by_status"]
-    actual = {"ok": got["ok"].sum(), "error": got["errors"].sum(), "user_rejected": got["user_rejections"].sum(),
-              "interrupted": got["interruptions"].sum(), "no_result": got["no_result"].sum()}
+    actual = {
+        "ok": got["ok"].sum(),
+        "error": got["errors"].sum(),
+        "user_rejected": got["user_rejections"].sum(),
+        "interrupted": got["interruptions"].sum(),
+        "no_result": got["no_result"].sum(),
+    }
     assert actual == {k: expected[k] for k in actual}
 
 
@@ -389,8 +404,9 @@ def test_token_totals_match_truth_exactly(synth, agent):
     con, truth, _ = synth
     got = Q.run("token_usage", con, agent=agent, period="day")
     fields = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "llm_calls")
-    expected = {(day, model): tuple(v[f] for f in fields)
-                for day, models in truth["agents"][agent]["tokens"]["canonical"].items() for model, v in models.items()}
+    expected = {
+        (day, model): tuple(v[f] for f in fields) for day, models in truth["agents"][agent]["tokens"]["canonical"].items() for model, v in models.items()
+    }
     actual = {(r["period_start"].isoformat(), r["model"]): tuple(r[f] for f in fields) for r in got.iter_rows(named=True)}
     assert actual == expected
     by_model = Q.run("token_usage", con, agent=agent, period="all")
@@ -427,11 +443,26 @@ def test_queries_ship_in_the_wheel_and_load_from_an_installed_package(tmp_path):
     # build from a copy without build/ (setuptools reuses it: a file deleted from the tree but
     # left there by an earlier build would ship) and without the other untracked heavy dirs
     src = tmp_path / "src"
-    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "build", "dist", "*.egg-info", ".peers", "work", "demo", "warehouse",
-        "__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints"))
-    res = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "-w", str(out), "--no-deps", "-q"],
-                         capture_output=True, text=True, timeout=300)
+    shutil.copytree(
+        REPO,
+        src,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            "build",
+            "dist",
+            "*.egg-info",
+            ".peers",
+            "work",
+            "demo",
+            "warehouse",
+            "__pycache__",
+            ".pytest_cache",
+            ".hypothesis",
+            ".ipynb_checkpoints",
+        ),
+    )
+    res = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "-w", str(out), "--no-deps", "-q"], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     (wheel,) = out.glob("tracelab-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -444,11 +475,12 @@ def test_queries_ship_in_the_wheel_and_load_from_an_installed_package(tmp_path):
     target = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(target)  # what pip does for a pure wheel, without needing pip in the venv
-    probe = ("import json, tracelab.query as q; d = q._queries_dir(); "
-             "print(json.dumps({'dir': str(d), 'n': len(q.load_all()), 'macros': len(q.sql_text('_macros.sql'))}))")
+    probe = (
+        "import json, tracelab.query as q; d = q._queries_dir(); "
+        "print(json.dumps({'dir': str(d), 'n': len(q.load_all()), 'macros': len(q.sql_text('_macros.sql'))}))"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    res = subprocess.run([str(venv / "bin" / "python"), "-I", "-c", probe], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=60, check=True)
+    res = subprocess.run([str(venv / "bin" / "python"), "-I", "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=True)
     info = json.loads(res.stdout)
     assert info["n"] == len(ALL) and info["macros"] > 1000
     assert str(target) in info["dir"] and str(REPO) not in info["dir"]
@@ -463,9 +495,11 @@ def test_pyproject_lists_every_tracelab_package():
 
     cfg = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert cfg["package-dir"]["tracelab.queries"] == "queries"
-    on_disk = {p for p in find_namespace_packages(where=str(REPO), include=["tracelab*"])
-               if any(f.suffix in (".py", ".sql", ".j2", ".toml", ".json", ".html", ".css", ".md")
-                      for f in (REPO / p.replace(".", "/")).iterdir() if f.is_file())}
+    on_disk = {
+        p
+        for p in find_namespace_packages(where=str(REPO), include=["tracelab*"])
+        if any(f.suffix in (".py", ".sql", ".j2", ".toml", ".json", ".html", ".css", ".md") for f in (REPO / p.replace(".", "/")).iterdir() if f.is_file())
+    }
     missing = sorted(on_disk - set(cfg["packages"]))
     assert not missing, f"add these to [tool.setuptools] packages in pyproject.toml: {missing}"
     assert "tracelab.queries" in cfg["packages"]
@@ -525,10 +559,18 @@ def test_usage_json_shape_and_totals(synth):
     data = json.loads(res.output)
     assert set(data) == {"daily", "totals"}
     day = data["daily"][0]
-    assert set(day) == {"date", "inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens", "totalTokens",
-                        "totalCost", "modelsUsed", "modelBreakdowns"}
-    assert set(day["modelBreakdowns"][0]) == {"modelName", "inputTokens", "outputTokens", "cacheCreationTokens",
-                                              "cacheReadTokens", "cost"}
+    assert set(day) == {
+        "date",
+        "inputTokens",
+        "outputTokens",
+        "cacheCreationTokens",
+        "cacheReadTokens",
+        "totalTokens",
+        "totalCost",
+        "modelsUsed",
+        "modelBreakdowns",
+    }
+    assert set(day["modelBreakdowns"][0]) == {"modelName", "inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens", "cost"}
     tu = Q.run("token_usage", con, period="all")
     assert data["totals"]["totalTokens"] == sum(d["totalTokens"] for d in data["daily"]) == tu["total_tokens"].sum()
     assert data["totals"]["outputTokens"] == tu["output_tokens"].sum()

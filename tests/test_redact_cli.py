@@ -21,12 +21,20 @@ def _claude_tree(root: Path) -> Path:
     (proj / "sess-1" / "subagents").mkdir(parents=True)
     main = [
         {"type": "user", "cwd": "/Users/alicew/src/app", "sessionId": "sess-1", "message": {"role": "user", "content": f"use {GH} for the push"}},
-        {"type": "assistant", "cwd": "/Users/alicew/src/app", "message": {"content": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": f"DB_PASSWORD={PW} ./migrate"}}]}},
+        {
+            "type": "assistant",
+            "cwd": "/Users/alicew/src/app",
+            "message": {"content": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": f"DB_PASSWORD={PW} ./migrate"}}]},
+        },
         {"type": "summary", "summary": "Fix the deploy", "leafUuid": "x"},
     ]
     (proj / "sess-1.jsonl").write_text("".join(json.dumps(x) + "\n" for x in main), encoding="utf-8")
-    (proj / "sess-1" / "subagents" / "agent-a1.jsonl").write_text(json.dumps({"type": "user", "message": {"content": "no secrets, just text"}}) + "\n", encoding="utf-8")
-    (proj / "sess-1" / "subagents" / "agent-a1.meta.json").write_text(json.dumps({"agentType": "general-purpose", "worktreePath": "/Users/alicew/wt"}), encoding="utf-8")
+    (proj / "sess-1" / "subagents" / "agent-a1.jsonl").write_text(
+        json.dumps({"type": "user", "message": {"content": "no secrets, just text"}}) + "\n", encoding="utf-8"
+    )
+    (proj / "sess-1" / "subagents" / "agent-a1.meta.json").write_text(
+        json.dumps({"agentType": "general-purpose", "worktreePath": "/Users/alicew/wt"}), encoding="utf-8"
+    )
     (proj / "notes.md").write_text(f"token {GH}\n", encoding="utf-8")
     return root / "projects"
 

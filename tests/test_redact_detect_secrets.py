@@ -82,6 +82,13 @@ def test_no_finding_outside_labelled_lines(results):
 
 
 def test_clean_files_are_untouched(results):
-    for rel in ("files/file_with_no_secrets.py", "files/tmp/file_with_no_secrets.py", "files/file_with_custom_secrets.py", "performance/best-songs.txt", "word_list.txt", "only_comments.yaml"):
+    for rel in (
+        "files/file_with_no_secrets.py",
+        "files/tmp/file_with_no_secrets.py",
+        "files/file_with_custom_secrets.py",
+        "performance/best-songs.txt",
+        "word_list.txt",
+        "only_comments.yaml",
+    ):
         before, after, by_line = results[rel]
         assert before == after and not by_line, rel

@@ -7,8 +7,7 @@ import zlib
 
 import pytest
 
-from tracelab.redact import Policy, Redactor
-from tracelab.redact import checks, names
+from tracelab.redact import Policy, Redactor, checks, names
 from tracelab.redact.bench import SECRET_KINDS, _context_text, _Gen
 
 
@@ -118,7 +117,16 @@ def test_home_directory_usernames_are_pseudonymised_and_propagated():
 def test_ip_addresses(r):
     assert r.redact_text("ssh deploy@203.0.114.9")[0] == "ssh deploy@[REDACTED:ip_address]"
     assert r.redact_text("fe80::1ff:fe23:4567:890a%eth0")[0].startswith("[REDACTED:ip_address]")
-    for keep in ("127.0.0.1:8000", "nameserver 8.8.8.8", "0.0.0.0", "Chrome/120.0.0.0 Safari", "version 1.2.3.4.5", "doc 192.0.2.10", "std::vector<int>", "12:34:56"):
+    for keep in (
+        "127.0.0.1:8000",
+        "nameserver 8.8.8.8",
+        "0.0.0.0",
+        "Chrome/120.0.0.0 Safari",
+        "version 1.2.3.4.5",
+        "doc 192.0.2.10",
+        "std::vector<int>",
+        "12:34:56",
+    ):
         assert r.redact_text(keep)[0] == keep, keep
 
 
@@ -150,7 +158,19 @@ def test_secret_names():
     assert names.secret_level("apiKey") == names.STRONG
     assert names.secret_level("GITHUB_TOKEN") == names.STRONG
     assert names.secret_level("key") == names.WEAK
-    for not_secret in ("max_tokens", "input_tokens", "apiKeyId", "token_type", "nextPageToken", "cacheKey", "public_key", "password_hash", "keyboard", "author", "PASS"):
+    for not_secret in (
+        "max_tokens",
+        "input_tokens",
+        "apiKeyId",
+        "token_type",
+        "nextPageToken",
+        "cacheKey",
+        "public_key",
+        "password_hash",
+        "keyboard",
+        "author",
+        "PASS",
+    ):
         assert names.secret_level(not_secret) is None, not_secret
 
 

@@ -57,7 +57,7 @@ def test_nested_json_arguments_are_redacted_structurally_and_keep_their_style(r)
 
 def test_escaping_cannot_hide_a_secret(r):
     # every letter of the key spelled as \\u00XX in the raw line
-    hidden = "".join("\\u%04x" % ord(c) for c in AWS)
+    hidden = "".join("\\u{:04x}".format(ord(c)) for c in AWS)  # noqa: UP032
     line = ('{"text":"key ' + hidden + '"}').encode()
     out, findings, _ = r.redact_line(line)
     assert json.loads(out)["text"] == "key [REDACTED:aws_access_key_id]"

@@ -16,7 +16,9 @@ KEY = b"property-tests"
 PAIRS = [(k, c) for k in SECRET_KINDS for c in k.contexts if (k.name, c) != ("gcp_api_key", "prose_bare")]
 
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=40))
-json_values = st.recursive(json_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=20)
+json_values = st.recursive(
+    json_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=20
+)
 
 
 def _plant(obj, text: str, rng: random.Random):

@@ -44,7 +44,7 @@ def test_every_jsonl_sample_keeps_lines_types_and_json_validity(redacted):
     out, report, pairs = redacted
     assert len(pairs) >= 120
     checked = 0
-    for src, dst, res in pairs:
+    for src, dst, _res in pairs:
         a = src.read_bytes().split(b"\n")
         b = dst.read_bytes().split(b"\n")
         assert len(a) == len(b), src
@@ -92,7 +92,7 @@ def test_real_samples_false_redactions_and_identities(redacted):
     assert by["home-path"] > 5000  # every Claude line carries cwd
     assert report.to_dict()["totals"]["findings"] == len(report.findings)
     # the authors' usernames are gone from content and names; public resolvers are kept
-    for src, dst, res in pairs:
+    for _src, dst, res in pairs:
         data = dst.read_bytes()
         assert b"/Users/dain/" not in data and b"/Users/badlogic/" not in data, res.output
         assert "-Users-dain-" not in res.output and "dain" not in json.dumps(res.to_dict())

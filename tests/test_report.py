@@ -92,7 +92,7 @@ def data(wh, week):
 @pytest.fixture(scope="module")
 def written(data, tmp_path_factory):
     out = tmp_path_factory.mktemp("weekly")
-    return write_report(data, out, generated_at=dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc))
+    return write_report(data, out, generated_at=dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC))
 
 
 def _week_index(truth, week: IsoWeek) -> str:
@@ -116,7 +116,7 @@ def _truth_tool_counts(truth, week: IsoWeek) -> dict[tuple[str, str, str], tuple
 def test_iso_weeks():
     w = IsoWeek.parse("2026-W47")
     assert (w.start, w.end) == (dt.date(2026, 11, 16), dt.date(2026, 11, 22))
-    assert w.since == dt.datetime(2026, 11, 16, tzinfo=dt.timezone.utc) and w.until == dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc)
+    assert w.since == dt.datetime(2026, 11, 16, tzinfo=dt.UTC) and w.until == dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
     assert str(w.previous) == "2026-W46" and str(IsoWeek.parse("2027w1").previous) == "2026-W53"
     assert IsoWeek.of(dt.date(2027, 1, 1)) == IsoWeek(2026, 53)
     for bad in ("2026-47", "2025-W53", "W47"):
@@ -155,7 +155,11 @@ def test_default_week_is_the_week_before_the_last_day(wh, week):
 def test_tool_error_counts_equal_truth_for_both_weeks(data, truth, week):
     cur, prev = _truth_tool_counts(truth, week), _truth_tool_counts(truth, week.previous)
     got_cur = {(r["agent"], r["model"], r["tool_name"]): (r["completed"], r["errors"]) for r in data.error_changes.to_dicts() if r["completed"]}
-    got_prev = {(r["agent"], r["model"], r["tool_name"]): (r["previous_completed"], r["previous_errors"]) for r in data.error_changes.to_dicts() if r["previous_completed"]}
+    got_prev = {
+        (r["agent"], r["model"], r["tool_name"]): (r["previous_completed"], r["previous_errors"])
+        for r in data.error_changes.to_dicts()
+        if r["previous_completed"]
+    }
     assert got_cur == cur
     assert got_prev == prev
     overall = data.overall_error.row(0, named=True)
@@ -330,7 +334,15 @@ def test_report_queries_have_valid_headers():
     from tracelab import query as Q
 
     names = report_query_names()
-    assert {"report_kpis", "report_error_rate_changes", "report_latency_changes", "report_model_comparison", "report_rejects", "report_unknown_types", "report_parser_versions"} <= set(names)
+    assert {
+        "report_kpis",
+        "report_error_rate_changes",
+        "report_latency_changes",
+        "report_model_comparison",
+        "report_rejects",
+        "report_unknown_types",
+        "report_parser_versions",
+    } <= set(names)
     for n in names:
         q = report_query(n)
         assert q.description and q.returns
@@ -342,8 +354,16 @@ def test_kpi_card_and_flagged_row_components():
     kpi = sections.Kpi("Tool-error rate", "43.8%", "3.6%", "+40.1 pp", "bad", flagged=True, note="14 of 32")
     table = sections.Table("t", "Caption & more", ["Tool", "Rate"], [["Edit", "43.8%"], ["Read", "<1%"]], ["l", "r"], flagged=[True, False])
     report = sections.Report(
-        title="T", week="2026-W44", span="s", previous="2026-W43", generated_at="g", warehouse="w", data_span="d",
-        thresholds=defaults().to_dict(), regressions=[], sections=[sections.Section("summary", "Headline", kpis=[kpi], tables=[table])],
+        title="T",
+        week="2026-W44",
+        span="s",
+        previous="2026-W43",
+        generated_at="g",
+        warehouse="w",
+        data_span="d",
+        thresholds=defaults().to_dict(),
+        regressions=[],
+        sections=[sections.Section("summary", "Headline", kpis=[kpi], tables=[table])],
     )
     html = render.render_html(report, svgs={})
     card = re.search(r'<div class="kpi flagged">.*?</div>\s*</div>', html, re.S).group(0)
@@ -397,7 +417,15 @@ def test_written_markdown_links_existing_images(written, planted):
     for rel in images:
         p = md_path.parent / rel
         assert p.is_file() and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    for heading in ("## Headline", "## Tool error rates", "## Latency percentiles", "## Tokens and cost by model", "## Failure clusters", "## Model comparison", "## Data quality"):
+    for heading in (
+        "## Headline",
+        "## Tool error rates",
+        "## Latency percentiles",
+        "## Tokens and cost by model",
+        "## Failure clusters",
+        "## Model comparison",
+        "## Data quality",
+    ):
         assert heading in md
 
 
@@ -427,12 +455,16 @@ def test_warehouse_without_events_is_a_clear_error(tmp_path):
 
 def test_cli_report_weekly_json_and_exit_code(wh, week, planted, tmp_path):
     runner = CliRunner()
-    res = runner.invoke(cli, ["report", "weekly", "-w", str(wh), "--week", str(week), "--out", str(tmp_path), "--format", "html", "--json", "--fail-on-regression"])
+    res = runner.invoke(
+        cli, ["report", "weekly", "-w", str(wh), "--week", str(week), "--out", str(tmp_path), "--format", "html", "--json", "--fail-on-regression"]
+    )
     assert res.exit_code == 3, res.output
     out = json.loads(res.output)
     assert out["week"] == str(week) and list(out["files"]) == ["html"] and Path(out["files"]["html"]).is_file()
     assert any(planted["tool"] in r["text"] and r["section"] == "tool-errors" for r in out["regressions"])
-    res = runner.invoke(cli, ["report", "weekly", "-w", str(wh), "--week", str(week), "--out", str(tmp_path), "-f", "html", "--min-increase-pp", "99", "--fail-on-regression"])
+    res = runner.invoke(
+        cli, ["report", "weekly", "-w", str(wh), "--week", str(week), "--out", str(tmp_path), "-f", "html", "--min-increase-pp", "99", "--fail-on-regression"]
+    )
     assert res.exit_code == 0 and "no regressions flagged" in res.output
     res = runner.invoke(cli, ["report", "weekly", "-w", str(wh), "--week", "2026-W99", "--out", str(tmp_path)])
     assert res.exit_code != 0 and "no ISO week 99" in res.output
@@ -440,7 +472,9 @@ def test_cli_report_weekly_json_and_exit_code(wh, week, planted, tmp_path):
 
 def test_cli_chart(wh, week, tmp_path):
     runner = CliRunner()
-    res = runner.invoke(cli, ["chart", "tool-error-rates", "-w", str(wh), "--agent", "claude", "--since", str(week.start), "--out", str(tmp_path / "e.svg"), "--json"])
+    res = runner.invoke(
+        cli, ["chart", "tool-error-rates", "-w", str(wh), "--agent", "claude", "--since", str(week.start), "--out", str(tmp_path / "e.svg"), "--json"]
+    )
     assert res.exit_code == 0, res.output
     svg = (tmp_path / "e.svg").read_text()
     assert "Edit (claude)" in svg and "(codex)" not in svg  # the filter reached the query
@@ -524,11 +558,26 @@ def _host(request_line: str) -> str:
 def _run_chromium(exe: str, url: str, profile: Path, *extra: str) -> tuple[subprocess.CompletedProcess, list[str]]:
     recorder = _RequestRecorder()
     args = [
-        exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-default-apps", "--enable-logging=stderr", "--v=0",
+        exe,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-default-apps",
+        "--enable-logging=stderr",
+        "--v=0",
         "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,MediaRouter,Translate",
-        f"--proxy-server=http://127.0.0.1:{recorder.port}", "--proxy-bypass-list=<-loopback>",
-        "--virtual-time-budget=5000", "--window-size=1300,2400", "--hide-scrollbars", f"--user-data-dir={profile}", *extra, url,
+        f"--proxy-server=http://127.0.0.1:{recorder.port}",
+        "--proxy-bypass-list=<-loopback>",
+        "--virtual-time-budget=5000",
+        "--window-size=1300,2400",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        *extra,
+        url,
     ]
     try:
         run = subprocess.run(args, capture_output=True, text=True, timeout=120)

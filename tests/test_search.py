@@ -25,9 +25,7 @@ def wh(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def events(wh) -> pl.DataFrame:
-    return scan("events", wh).select(
-        "event_key", "ts", "agent", "kind", "session_key", "session_id", "text", "tool_input", "source_file", "seq"
-    ).collect()
+    return scan("events", wh).select("event_key", "ts", "agent", "kind", "session_key", "session_id", "text", "tool_input", "source_file", "seq").collect()
 
 
 def _truth(events: pl.DataFrame, pattern: str, *, regex: bool = False, case_sensitive: bool = False) -> set[str]:
@@ -123,8 +121,7 @@ def test_a_plain_pattern_with_quote_markers_is_still_literal(tmp_path):
     from tracelab.ingest.engine import ingest
 
     prompt = r"open C:\Edge\Quirks(1).txt and C:\Edge\other"
-    line = {"type": "user", "uuid": "u1", "sessionId": "s1", "timestamp": "2026-01-02T03:04:05Z",
-            "message": {"role": "user", "content": prompt}}
+    line = {"type": "user", "uuid": "u1", "sessionId": "s1", "timestamp": "2026-01-02T03:04:05Z", "message": {"role": "user", "content": prompt}}
     (tmp_path / "s.jsonl").write_text(json.dumps(line) + "\n")
     ingest([str(tmp_path / "s.jsonl")], tmp_path / "wh", jobs=1)
     hit = tracelab.search(r"C:\Edge\Quirks(1)", tmp_path / "wh")

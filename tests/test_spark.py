@@ -107,8 +107,7 @@ def test_latency_percentiles_duckdb_equals_spark_equals_sql(both):
     def completed(t):
         return t.filter(t.status.isin(["ok", "error"]))
 
-    for table, by, metric, sql_by in (("llm_calls", ["agent", "model"], "llm", "model"),
-                                      ("tool_calls", ["agent", "model", "tool_name"], "tool", "model,tool")):
+    for table, by, metric, sql_by in (("llm_calls", ["agent", "model"], "llm", "model"), ("tool_calls", ["agent", "model", "tool_name"], "tool", "model,tool")):
         dt_, st_ = dk[table], sp[table]
         if table == "llm_calls":
             dt_, st_ = dt_.filter(~dt_.is_synthetic), st_.filter(~st_.is_synthetic)

@@ -217,7 +217,7 @@ def test_duplicate_ranges_are_verbatim_copies(corpus):
         a = truth.agent(agent)
         assert a["duplicates"]["lines"] == sum(r["to_line"] - r["from_line"] + 1 for r in a["duplicates"]["ranges"]) > 0
         for r in a["duplicates"]["ranges"]:
-            copy = read_lines(out / r["file"])[r["from_line"] - 1:r["to_line"]]
+            copy = read_lines(out / r["file"])[r["from_line"] - 1 : r["to_line"]]
             source = set(read_lines(out / r["source_file"]))
             assert all(ln in source for ln in copy)
 
@@ -226,8 +226,7 @@ def _canonical(truth: Truth, agent: str) -> dict:
     out = {}
     for day, models in truth.agent(agent)["tokens"]["canonical"].items():
         for model, v in models.items():
-            out[(day, model)] = (v["input_tokens"], v["cache_read_tokens"], v["cache_write_tokens"], v["output_tokens"],
-                                 v["reasoning_tokens"], v["llm_calls"])
+            out[(day, model)] = (v["input_tokens"], v["cache_read_tokens"], v["cache_write_tokens"], v["output_tokens"], v["reasoning_tokens"], v["llm_calls"])
     return out
 
 
@@ -240,8 +239,7 @@ def test_claude_tokens_recomputed_with_message_id_dedup(corpus):
                 continue
             m = o["message"]
             u = m["usage"]
-            val = (o["timestamp"][:10], m["model"],
-                   (u["input_tokens"], u["cache_read_input_tokens"], u["cache_creation_input_tokens"], u["output_tokens"]))
+            val = (o["timestamp"][:10], m["model"], (u["input_tokens"], u["cache_read_input_tokens"], u["cache_creation_input_tokens"], u["output_tokens"]))
             if m["id"] in groups:  # every line of a split group carries the same final usage, on one UTC day
                 assert groups[m["id"]] == val
             groups[m["id"]] = val
@@ -287,8 +285,16 @@ def test_codex_tokens_recomputed_from_last_usage_when_total_advances(corpus):
             if total != prev and i > skip:
                 last = p["info"]["last_token_usage"]
                 acc = sums[(o["timestamp"][:10], model)]
-                for k, v in enumerate((last["input_tokens"] - last["cached_input_tokens"], last["cached_input_tokens"], 0,
-                                       last["output_tokens"], last["reasoning_output_tokens"], 1)):
+                for k, v in enumerate(
+                    (
+                        last["input_tokens"] - last["cached_input_tokens"],
+                        last["cached_input_tokens"],
+                        0,
+                        last["output_tokens"],
+                        last["reasoning_output_tokens"],
+                        1,
+                    )
+                ):
                     acc[k] += v
             prev = total
     assert {k: tuple(v) for k, v in sums.items()} == _canonical(truth, "codex")
@@ -435,8 +441,7 @@ def test_truth_is_internally_consistent(corpus):
         assert per_tool["total"] == a["tool_calls"]["total"]
         weekly_errors = sum(c["errors"] for w in a["weekly"].values() for m in w.values() for c in m.values())
         assert weekly_errors == per_tool["error"]
-        assert a["llm_calls"] == sum(a["llm_calls_by_model"].values()) == sum(
-            v["llm_calls"] for d in a["tokens"]["canonical"].values() for v in d.values())
+        assert a["llm_calls"] == sum(a["llm_calls_by_model"].values()) == sum(v["llm_calls"] for d in a["tokens"]["canonical"].values() for v in d.values())
         assert a["sessions"]["total"] == a["files"]
     c = truth.agent("claude")
     assert c["sessions"]["subagent"] > 0 and c["sessions"]["warmup"] > 0 and c["events"]["resumes"] > 0

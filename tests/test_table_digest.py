@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import require_samples
 
 from tests import table_digest as D
-from conftest import require_samples
 
 
 @pytest.mark.xdist_group("table_digest")  # one fixed staging directory

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -45,9 +44,7 @@ def test_rejects_are_exactly_the_planted_malformed_lines(corpus, agent):
 def test_line_accounting_and_duplicates_equal_truth(corpus, agent):
     out, truth, con = corpus
     t = truth["agents"][agent]
-    total, dup, rej = con.execute(
-        "SELECT sum(lines_total), sum(lines_duplicate), sum(lines_rejected) FROM files WHERE agent = $a", {"a": agent}
-    ).fetchone()
+    total, dup, rej = con.execute("SELECT sum(lines_total), sum(lines_duplicate), sum(lines_rejected) FROM files WHERE agent = $a", {"a": agent}).fetchone()
     assert total == t["lines"]
     assert rej == t["malformed"]["count"]
     assert dup == t["duplicates"]["lines"]
@@ -57,9 +54,9 @@ def test_line_accounting_and_duplicates_equal_truth(corpus, agent):
 def test_llm_calls_and_tool_statuses_equal_truth(corpus, agent):
     out, truth, con = corpus
     t = truth["agents"][agent]
-    by_model = dict(con.execute(
-        "SELECT model, count(*) FROM llm_calls WHERE agent = $a AND NOT is_synthetic AND NOT is_error GROUP BY 1", {"a": agent}
-    ).fetchall())
+    by_model = dict(
+        con.execute("SELECT model, count(*) FROM llm_calls WHERE agent = $a AND NOT is_synthetic AND NOT is_error GROUP BY 1", {"a": agent}).fetchall()
+    )
     assert by_model == t["llm_calls_by_model"]
     statuses = Counter(dict(con.execute("SELECT status, count(*) FROM tool_calls WHERE agent = $a GROUP BY 1", {"a": agent}).fetchall()))
     expected = Counter({k: v for k, v in t["tool_calls"]["by_status"].items() if v})

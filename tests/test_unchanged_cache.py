@@ -12,19 +12,18 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import require_samples
 
 from tracelab.ingest import unchanged
 from tracelab.ingest.engine import ingest
 from tracelab.store.warehouse import Warehouse
-
-from conftest import require_samples
 
 OLD = time.time() - 3600  # an hour ago: outside the racy window
 
 
 def _age(root: Path) -> None:
     """Set every file's and directory's mtime an hour back, deepest first."""
-    for dirpath, dirnames, filenames in os.walk(root, topdown=False):
+    for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
         for f in filenames:
             os.utime(os.path.join(dirpath, f), (OLD, OLD))
         os.utime(dirpath, (OLD, OLD))
@@ -192,8 +191,18 @@ def test_plain_command_lines_are_read_before_click(args, expected, monkeypatch):
 @pytest.mark.parametrize(
     "args",
     [
-        ["--redact", "a"], ["--help"], ["a", "--", "-b"], ["-qj2"], ["--agent", "gemini"], ["--jobs", "x"],
-        ["-w"], ["-w", "--json"], ["--warehouse="], ["--json=1"], ["--unknown"], ["--redact-key", "k"],
+        ["--redact", "a"],
+        ["--help"],
+        ["a", "--", "-b"],
+        ["-qj2"],
+        ["--agent", "gemini"],
+        ["--jobs", "x"],
+        ["-w"],
+        ["-w", "--json"],
+        ["--warehouse="],
+        ["--json=1"],
+        ["--unknown"],
+        ["--redact-key", "k"],
     ],
 )
 def test_anything_else_goes_to_click(args):

@@ -1,10 +1,10 @@
 """tracelab: coding-agent session traces as a lossless, deduplicated Parquet warehouse.
 
-    import tracelab
-    con = tracelab.connect("warehouse")            # DuckDB connection with the table views
-    df = tracelab.query("tool_error_rates", warehouse="warehouse", agent="claude")   # Polars
-    tracelab.ingest(["~/.claude/projects"], "warehouse")
-    hits = tracelab.search("permission denied", warehouse="warehouse")   # full-text, Polars
+import tracelab
+con = tracelab.connect("warehouse")            # DuckDB connection with the table views
+df = tracelab.query("tool_error_rates", warehouse="warehouse", agent="claude")   # Polars
+tracelab.ingest(["~/.claude/projects"], "warehouse")
+hits = tracelab.search("permission denied", warehouse="warehouse")   # full-text, Polars
 """
 
 from __future__ import annotations

@@ -51,9 +51,7 @@ def register_views(con: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
     for name in names:
         files = [str(p) for p in wh.files_of(name, snap)]
         if files:
-            con.execute(
-                f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({sql_list(files)}, hive_partitioning = false, union_by_name = true)'
-            )
+            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({sql_list(files)}, hive_partitioning = false, union_by_name = true)')
         elif name in schemas:
             con.register(f"_empty_{name}", schemas[name].empty_table())
             con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "_empty_{name}"')

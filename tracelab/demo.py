@@ -3,10 +3,11 @@ write the weekly report."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tracelab.catalog import connect
 from tracelab.ingest import registry

@@ -27,7 +27,7 @@ class SearchError(ValueError):
     """A search that cannot run (empty pattern, bad regular expression); the message is for the user."""
 
 
-def search(pattern: str, warehouse: str | os.PathLike | None = None, **options: Any) -> "pl.DataFrame":
+def search(pattern: str, warehouse: str | os.PathLike | None = None, **options: Any) -> pl.DataFrame:
     """Events whose text or tool input contains ``pattern``, newest first (at most ``limit``),
     as a Polars DataFrame.
 
@@ -62,7 +62,7 @@ def search_table(
     context: int = 60,
     limit: int = 100,
     con: Any = None,
-) -> "pa.Table":
+) -> pa.Table:
     """:func:`search` as a pyarrow Table (what the command line uses: no Polars import)."""
     from tracelab import query as q
 
@@ -76,9 +76,19 @@ def search_table(
         except duckdb.Error as exc:
             raise SearchError(f"not a valid regular expression {pattern!r}: {str(exc).split(':', 1)[-1].strip()}") from None
     params = dict(
-        pattern=pattern, regex=regex, case_sensitive=case_sensitive, since=since, until=until, agent=agent,
-        project=project, session=session, kinds=list(kinds) if kinds else None, tool=tool,
-        include_subagents=include_subagents, context=context, limit=limit,
+        pattern=pattern,
+        regex=regex,
+        case_sensitive=case_sensitive,
+        since=since,
+        until=until,
+        agent=agent,
+        project=project,
+        session=session,
+        kinds=list(kinds) if kinds else None,
+        tool=tool,
+        include_subagents=include_subagents,
+        context=context,
+        limit=limit,
     )
     if con is not None:
         return q.run_arrow(search_query(), con, **params)
@@ -91,7 +101,7 @@ def search_table(
         con.close()
 
 
-def search_query() -> "Any":
+def search_query() -> Any:
     """The search as a :class:`tracelab.query.Query` (parsed from its SQL file's header)."""
     from tracelab import query as q
     from tracelab.store.derive import sql_text

@@ -37,11 +37,12 @@ import datetime as _dt
 import re
 import sys
 import types
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -154,9 +155,7 @@ def sql_text(filename: str) -> str:
 
 
 _HEADER_KEY = re.compile(r"^--\s?(name|description):\s*(.*)$")
-_PARAM = re.compile(
-    r"^--\s?param\s+(\w+)\s+([A-Z]+(?:\[\])?)(?:\s*=\s*(.+?))?(?:\s*\{([^}]*)\})?(?:\s*\(>=\s*(-?[\d.]+)\))?:\s+(.*)$"
-)
+_PARAM = re.compile(r"^--\s?param\s+(\w+)\s+([A-Z]+(?:\[\])?)(?:\s*=\s*(.+?))?(?:\s*\{([^}]*)\})?(?:\s*\(>=\s*(-?[\d.]+)\))?:\s+(.*)$")
 _RETURNS = re.compile(r"^--\s?returns\s+(\w+)\s+([A-Z][A-Z0-9_ ]*?(?:\[\])?(?:\(\d+,\s*\d+\))?):\s+(.*)$")
 _CONT = re.compile(r"^--\s{2,}(\S.*)$")
 _PARAM_REF = re.compile(r"\$([A-Za-z_]\w*)")
@@ -197,7 +196,7 @@ def parse(text: str, source: str) -> Query:
     last: str | None = None
     lines = text.splitlines()
     i = 0
-    for i, line in enumerate(lines):
+    for i, line in enumerate(lines):  # noqa: B007
         if not line.startswith("--"):
             break
         if m := _HEADER_KEY.match(line):
@@ -305,7 +304,7 @@ def _to_datetime(value: Any) -> _dt.datetime:
         dt = _dt.datetime.fromisoformat(s)
     else:
         raise TypeError(f"expected a date/time, got {type(value).__name__}")
-    return dt.replace(tzinfo=_dt.timezone.utc) if dt.tzinfo is None else dt.astimezone(_dt.timezone.utc)
+    return dt.replace(tzinfo=_dt.UTC) if dt.tzinfo is None else dt.astimezone(_dt.UTC)
 
 
 def coerce(value: Any, type_: str) -> Any:
@@ -393,7 +392,7 @@ def bind(q: Query, params: Mapping[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 
 
-def install(con: "duckdb.DuckDBPyConnection") -> None:
+def install(con: duckdb.DuckDBPyConnection) -> None:
     """Install the shared macros and the price table on a catalog connection.
 
     Called at the end of :func:`tracelab.catalog.connect`. Idempotent (``CREATE OR REPLACE``).
@@ -414,7 +413,7 @@ def install(con: "duckdb.DuckDBPyConnection") -> None:
     con.execute(sql_text(MACROS_FILE))
 
 
-def relation(con: "duckdb.DuckDBPyConnection", q: Query | str, **params: Any) -> "duckdb.DuckDBPyRelation":
+def relation(con: duckdb.DuckDBPyConnection, q: Query | str, **params: Any) -> duckdb.DuckDBPyRelation:
     """Bind ``q`` on ``con`` and return the (lazy) DuckDB relation.
 
     Nothing runs until the relation is fetched (``.pl()``, ``.to_arrow_table()``, ``.fetchall()``),
@@ -440,11 +439,11 @@ def _fetch(q: Query | str, fn):
 
 def run(
     name: str | Query,
-    con: "duckdb.DuckDBPyConnection | None" = None,
+    con: duckdb.DuckDBPyConnection | None = None,
     *,
     warehouse: Any = None,
     **params: Any,
-) -> "pl.DataFrame":
+) -> pl.DataFrame:
     """Run the named query and return a Polars DataFrame.
 
     Give either an open catalog connection ``con`` or a ``warehouse`` path (default: the
@@ -461,12 +460,12 @@ def run(
     return _fetch(name, lambda: relation(con, name, **params).pl())
 
 
-def run_arrow(name: str | Query, con: "duckdb.DuckDBPyConnection", **params: Any):
+def run_arrow(name: str | Query, con: duckdb.DuckDBPyConnection, **params: Any):
     """Like :func:`run` on an open connection, as a pyarrow Table."""
     return _fetch(name, lambda: relation(con, name, **params).to_arrow_table())
 
 
-def query(name: str, warehouse: Any = None, **params: Any) -> "pl.DataFrame":
+def query(name: str, warehouse: Any = None, **params: Any) -> pl.DataFrame:
     """``tracelab.query("tool_error_rates", warehouse="wh", period="day", model="...")``."""
     return run(name, warehouse=warehouse, **params)
 
@@ -474,7 +473,7 @@ def query(name: str, warehouse: Any = None, **params: Any) -> "pl.DataFrame":
 class _CallableModule(types.ModuleType):
     """Lets ``tracelab.query(...)`` be both this module and the runner function."""
 
-    def __call__(self, name: str, warehouse: Any = None, **params: Any) -> "pl.DataFrame":
+    def __call__(self, name: str, warehouse: Any = None, **params: Any) -> pl.DataFrame:
         return query(name, warehouse, **params)
 
 

@@ -213,16 +213,18 @@ TOOL_CALLS = _schema(
 )
 
 #: One human turn of a session (``sessions.turns``): a prompt and the agent activity until the next.
-TURN = pa.struct([
-    ("turn_no", I64),
-    ("started_at", TS),
-    ("ended_at", TS),
-    ("model", STR),
-    ("n_tool_calls", I64),
-    ("interrupted", BOOL),
-    ("duration_ms", F64),
-    ("human_wait_ms", F64),
-])
+TURN = pa.struct(
+    [
+        ("turn_no", I64),
+        ("started_at", TS),
+        ("ended_at", TS),
+        ("model", STR),
+        ("n_tool_calls", I64),
+        ("interrupted", BOOL),
+        ("duration_ms", F64),
+        ("human_wait_ms", F64),
+    ]
+)
 
 SESSIONS = _schema(
     [

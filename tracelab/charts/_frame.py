@@ -8,7 +8,8 @@ reported by name instead of surfacing as an empty chart.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import narwhals.stable.v2 as nw
 import polars as pl

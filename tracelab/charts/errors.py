@@ -56,9 +56,7 @@ def tool_error_rates(
         enc = {"y": alt.Y(f"{tool}:N", sort=tools, title=None)}
     x_title = "error rate"
     base = alt.Chart().encode(tooltip=tooltip, **enc)
-    interval = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X(f"{low}:Q", title=x_title, axis=alt.Axis(format="%")), x2=alt.X2(f"{high}:Q")
-    )
+    interval = base.mark_rule(strokeWidth=2).encode(x=alt.X(f"{low}:Q", title=x_title, axis=alt.Axis(format="%")), x2=alt.X2(f"{high}:Q"))
     point = base.mark_point(filled=True, size=45).encode(x=alt.X(f"{rate}:Q", title=x_title))
     layers: list[alt.Chart] = [interval, point]
     if flag is not None and flag in frame.columns:
@@ -71,7 +69,10 @@ def tool_error_rates(
     layer = alt.layer(*layers, data=frame).properties(width=460, height=alt.Step(16))
     if group is None:
         return layer.properties(title=chart_title)
-    return (
-        layer.facet(row=alt.Row(f"{tool}:N", sort=tools, title=None, header=alt.Header(labelAngle=0, labelOrient="top", labelAnchor="start", labelFontWeight=600, labelPadding=2)), title=chart_title, spacing=4)
-        .resolve_scale(y="independent")
-    )
+    return layer.facet(
+        row=alt.Row(
+            f"{tool}:N", sort=tools, title=None, header=alt.Header(labelAngle=0, labelOrient="top", labelAnchor="start", labelFontWeight=600, labelPadding=2)
+        ),
+        title=chart_title,
+        spacing=4,
+    ).resolve_scale(y="independent")

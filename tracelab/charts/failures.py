@@ -34,9 +34,7 @@ def failure_cluster_trends(
         frame = frame.filter(pl.col(cluster).is_in(keep))
     name = "cluster"
     if label is not None and label in frame.columns:
-        frame = frame.with_columns(
-            (pl.col(cluster).cast(pl.String) + ": " + pl.col(label).cast(pl.String).str.slice(0, 60)).alias(name)
-        )
+        frame = frame.with_columns((pl.col(cluster).cast(pl.String) + ": " + pl.col(label).cast(pl.String).str.slice(0, 60)).alias(name))
     else:
         frame = frame.with_columns(pl.col(cluster).cast(pl.String).alias(name))
     names = [frame.filter(pl.col(cluster) == c).get_column(name)[0] for c in keep]

@@ -37,7 +37,11 @@ def latency_ecdf(
     if log:
         frame = frame.filter(frame.get_column(value) > 0)
     models = sorted(frame.get_column(model).drop_nulls().unique().to_list())
-    tooltip = [alt.Tooltip(f"{model}:N", title=model_title), alt.Tooltip(f"{fraction}:Q", format=".0%", title="fraction"), alt.Tooltip(f"{value}:Q", format=",.0f", title="ms")]
+    tooltip = [
+        alt.Tooltip(f"{model}:N", title=model_title),
+        alt.Tooltip(f"{fraction}:Q", format=".0%", title="fraction"),
+        alt.Tooltip(f"{value}:Q", format=",.0f", title="ms"),
+    ]
     if n is not None and n in frame.columns:
         tooltip.append(alt.Tooltip(f"{n}:Q", format=",", title="calls"))
     return (
@@ -76,12 +80,8 @@ def latency_boxplot(
     if n is not None and n in frame.columns:
         tooltip.append(alt.Tooltip(f"{n}:Q", format=",", title="calls"))
     scale = alt.Scale(type="log") if log else alt.Undefined
-    base = alt.Chart(frame, title=alt.Title(title, subtitle=subtitle or alt.Undefined)).encode(
-        y=alt.Y(f"{model}:N", sort=order, title=None), tooltip=tooltip
-    )
+    base = alt.Chart(frame, title=alt.Title(title, subtitle=subtitle or alt.Undefined)).encode(y=alt.Y(f"{model}:N", sort=order, title=None), tooltip=tooltip)
     whisker = base.mark_rule(color="#666").encode(x=alt.X(f"{low}:Q", title="latency (ms)", scale=scale, axis=_MS_AXIS), x2=alt.X2(f"{high}:Q"))
-    box = base.mark_bar(size=14).encode(
-        x=alt.X(f"{q1}:Q"), x2=alt.X2(f"{q3}:Q"), color=alt.Color(f"{model}:N", sort=sorted(order), legend=None)
-    )
+    box = base.mark_bar(size=14).encode(x=alt.X(f"{q1}:Q"), x2=alt.X2(f"{q3}:Q"), color=alt.Color(f"{model}:N", sort=sorted(order), legend=None))
     mid = base.mark_tick(color="white", thickness=2, size=14).encode(x=alt.X(f"{median}:Q"))
     return alt.layer(whisker, box, mid).properties(width=460, height=alt.Step(24))

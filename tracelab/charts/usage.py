@@ -10,7 +10,20 @@ from tracelab.charts import _frame
 from tracelab.charts._axes import period_x
 
 
-def _over_time(df: Any, *, period: str, group: str | None, group_title: str | None, value: str, y_title: str, fmt: str, title: str, subtitle: str | None, chart: str, unit: str) -> alt.Chart:
+def _over_time(
+    df: Any,
+    *,
+    period: str,
+    group: str | None,
+    group_title: str | None,
+    value: str,
+    y_title: str,
+    fmt: str,
+    title: str,
+    subtitle: str | None,
+    chart: str,
+    unit: str,
+) -> alt.Chart:
     frame = _frame.select(df, [period, value], [group], chart=chart)
     enc: dict[str, Any] = {}
     tooltip = [alt.Tooltip(f"{period}:N", title=unit), alt.Tooltip(f"{value}:Q", format=fmt, title=y_title)]
@@ -45,7 +58,19 @@ def tokens_over_time(
     subtitle: str | None = "input + output + cache read + cache write, non-synthetic calls",
 ) -> alt.Chart:
     """Stacked bars of ``value`` tokens per ``period`` (a date: the day, or the Monday of the week when ``unit="week"``), split by ``group`` (legend title ``group_title``, default the column name)."""
-    return _over_time(df, period=period, group=group, group_title=group_title, value=value, y_title="tokens", fmt="~s", title=title, subtitle=subtitle, chart="tokens_over_time", unit=unit)
+    return _over_time(
+        df,
+        period=period,
+        group=group,
+        group_title=group_title,
+        value=value,
+        y_title="tokens",
+        fmt="~s",
+        title=title,
+        subtitle=subtitle,
+        chart="tokens_over_time",
+        unit=unit,
+    )
 
 
 def cost_over_time(
@@ -62,4 +87,16 @@ def cost_over_time(
     """Stacked bars of estimated cost per ``period``, split by ``group``. Rows with a null cost
     (unpriced models) are dropped from the bars: unknown is not zero."""
     frame = _frame.select(df, [period, value], [group], chart="cost_over_time").drop_nulls(value)
-    return _over_time(frame, period=period, group=group, group_title=group_title, value=value, y_title="USD", fmt="$,.2f", title=title, subtitle=subtitle, chart="cost_over_time", unit=unit)
+    return _over_time(
+        frame,
+        period=period,
+        group=group,
+        group_title=group_title,
+        value=value,
+        y_title="USD",
+        fmt="$,.2f",
+        title=title,
+        subtitle=subtitle,
+        chart="cost_over_time",
+        unit=unit,
+    )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import decimal
-import io
 import json
 import math
 import os
 import shutil
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
@@ -102,7 +102,12 @@ def output_options(fn):
     fn = click.option("--json", "as_json", is_flag=True, help="Same as --format json.")(fn)
     fn = click.option("--out", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")(fn)
     return click.option(
-        "--format", "-f", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True,
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(OUTPUT_FORMATS),
+        default="table",
+        show_default=True,
         help="table for reading; csv, json (array of row objects) and parquet (needs --out) keep full precision.",
     )(fn)
 
@@ -115,8 +120,7 @@ def output_format(fmt: str, as_json: bool, out: str | None) -> str:
     return fmt
 
 
-def write_result(columns: Sequence[str], rows: Sequence[Sequence[Any]] | None, fmt: str, out: str | None,
-                 arrow=None) -> None:
+def write_result(columns: Sequence[str], rows: Sequence[Sequence[Any]] | None, fmt: str, out: str | None, arrow=None) -> None:
     """Write a result set in ``fmt`` to the file ``out`` (default stdout). ``parquet`` writes
     ``arrow`` (a pyarrow table, or a callable returning one); the other formats write
     ``rows`` (or ``arrow``'s rows when ``rows`` is None)."""
@@ -235,15 +239,10 @@ def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], out, wid
     console = Console(file=out, width=width, highlight=False, emoji=False, markup=False, soft_wrap=False)
     columns = [str(c) for c in columns]
     cells = [[_display(v) for v in r] for r in rows]
-    numeric = [
-        any(row[i][1] == "num" for row in cells) and all(row[i][1] != "text" for row in cells)
-        for i in range(len(columns))
-    ]
+    numeric = [any(row[i][1] == "num" for row in cells) and all(row[i][1] != "text" for row in cells) for i in range(len(columns))]
     natural = [max([cell_len(c)] + [cell_len(row[i][0]) for row in cells]) for i, c in enumerate(columns)]
     # narrowest each column may get: its header, whole numbers, text wrapped to _MIN_TEXT_WIDTH
-    least = [
-        n if numeric[i] else max(cell_len(columns[i]), min(n, _MIN_TEXT_WIDTH)) for i, n in enumerate(natural)
-    ]
+    least = [n if numeric[i] else max(cell_len(columns[i]), min(n, _MIN_TEXT_WIDTH)) for i, n in enumerate(natural)]
     chrome = 3 * len(columns) + 1  # a border and two padding cells per column, one closing border
     footer = _rows_label(len(rows))
 
@@ -257,7 +256,7 @@ def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], out, wid
         rule = "-" * max(0, min(width, name_width + 24))
         for k, row in enumerate(cells, 1):
             head = f"-[ RECORD {k} ]"
-            console.print(Text(head + rule[len(head):], style="dim"))
+            console.print(Text(head + rule[len(head) :], style="dim"))
             for name, cell in zip(columns, row):
                 lines = text(cell).wrap(console, value_width, overflow="fold") if cell[0] else [Text("")]
                 for j, line in enumerate(lines):
@@ -268,8 +267,7 @@ def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], out, wid
             console.print(Text("columns: " + ", ".join(columns), style="dim"))
             console.print(Text(footer, style="dim"))
             return
-        console.print(Text(f"{footer}, shown as records: {len(columns)} columns do not fit in {width} characters",
-                           style="dim"))
+        console.print(Text(f"{footer}, shown as records: {len(columns)} columns do not fit in {width} characters", style="dim"))
         return
 
     widths = list(natural)
@@ -277,13 +275,11 @@ def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], out, wid
         # narrow prose (text with spaces, which wraps at words) first; identifiers, paths and
         # dates fold only if that is not enough
         prose = [not numeric[i] and any(" " in row[i][0] for row in cells) for i in range(len(columns))]
-        widths = (_fit(natural, [m if p else n for n, m, p in zip(natural, least, prose)], width - chrome)
-                  or _fit(natural, least, width - chrome) or least)
+        widths = _fit(natural, [m if p else n for n, m, p in zip(natural, least, prose)], width - chrome) or _fit(natural, least, width - chrome) or least
     wrapped = any(cell_len(row[i][0]) > widths[i] for row in cells for i in range(len(columns)))
     table = Table(show_lines=wrapped, header_style="bold")
     for i, name in enumerate(columns):
-        table.add_column(Text(name), width=widths[i], no_wrap=numeric[i], overflow="fold",
-                         justify="right" if numeric[i] else "left")
+        table.add_column(Text(name), width=widths[i], no_wrap=numeric[i], overflow="fold", justify="right" if numeric[i] else "left")
     for row in cells:
         table.add_row(*[text(c) for c in row])
     if columns:
@@ -311,8 +307,9 @@ def warn_absent(dim: str, values: Sequence[str], present: Sequence[str]) -> None
     the ``present`` ones, listing those (names are matched exactly)."""
     missing = [v for v in values if v not in set(present)]
     if missing:
-        click.echo(f"warning: no {dim} {', '.join(map(repr, missing))} in this warehouse (names are exact); "
-                   f"{dim}s present: {', '.join(present) or 'none'}", err=True)
+        click.echo(
+            f"warning: no {dim} {', '.join(map(repr, missing))} in this warehouse (names are exact); {dim}s present: {', '.join(present) or 'none'}", err=True
+        )
 
 
 def fail(message: str) -> None:

@@ -89,9 +89,7 @@ def command(name, out, warehouse, since, until, agent, model, tool, scale, list_
     if suffix not in FORMATS:
         fail(f"cannot tell the format of {out!r}: use one of {', '.join('.' + f for f in FORMATS)}")
     try:
-        filters = Filters(
-            since=Q.coerce(since, "TIMESTAMP"), until=Q.coerce(until, "TIMESTAMP"), agent=agent, model=model, tool=tool
-        )
+        filters = Filters(since=Q.coerce(since, "TIMESTAMP"), until=Q.coerce(until, "TIMESTAMP"), agent=agent, model=model, tool=tool)
     except ValueError as exc:
         fail(f"bad --since/--until: {exc}")
     if model:

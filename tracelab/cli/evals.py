@@ -36,7 +36,11 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--param", "-p", "params", multiple=True, help="NAME=VALUE parameter of --query; repeatable.")
 @click.option("--sql", default=None, help="SQL over the warehouse views whose rows select the cases.")
 @click.option(
-    "--format", "-f", "formats", multiple=True, type=click.Choice(["promptfoo", "inspect", "openai"]),
+    "--format",
+    "-f",
+    "formats",
+    multiple=True,
+    type=click.Choice(["promptfoo", "inspect", "openai"]),
     help="Output format; repeatable (default: all three).",
 )
 @click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False), help="Output directory (created).")

@@ -69,7 +69,11 @@ def _load(warehouse: str):
 @click.option("--since", type=ISO_TIME, help="Count failures at or after this date/time (ISO, UTC).")
 @click.option("--until", type=ISO_TIME, help="Count failures before this date/time (ISO, UTC).")
 @click.option("--agent", multiple=True, type=CommaChoice(_agents(), what="agent"), help="Only these agents (repeatable or comma list).")
-@click.option("--model", multiple=True, help="Only these models, exact names as logged (repeatable or comma list); a name no session uses draws a warning listing the models present.")
+@click.option(
+    "--model",
+    multiple=True,
+    help="Only these models, exact names as logged (repeatable or comma list); a name no session uses draws a warning listing the models present.",
+)
 @click.option("--tool", multiple=True, help="Only these tool names or tool families (shell, file, web, mcp, …).")
 @click.option(
     "--family",
@@ -159,7 +163,13 @@ def command(ctx, warehouse, since, until, agent, model, tool, family, limit, mer
 
 @command.command("show")
 @click.argument("cluster_id")
-@click.option("--warehouse", "-w", type=click.Path(file_okay=False), default=None, help="Warehouse directory (default: the -w given to `tracelab failures`, else TRACELAB_WAREHOUSE or ./warehouse).")
+@click.option(
+    "--warehouse",
+    "-w",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Warehouse directory (default: the -w given to `tracelab failures`, else TRACELAB_WAREHOUSE or ./warehouse).",
+)
 @click.option("--exemplars", "-n", type=int, default=3, show_default=True, help="Exemplars to print (one per session).")
 @click.option("--before", type=int, default=3, show_default=True, help="Events shown before each exemplar.")
 @click.option("--after", type=int, default=3, show_default=True, help="Events shown after each exemplar.")
@@ -218,7 +228,13 @@ def show_command(ctx, cluster_id, warehouse, exemplars, before, after, as_json):
 
 
 @command.command("build")
-@click.option("--warehouse", "-w", type=click.Path(file_okay=False), default=None, help="Warehouse directory (default: the -w given to `tracelab failures`, else TRACELAB_WAREHOUSE or ./warehouse).")
+@click.option(
+    "--warehouse",
+    "-w",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Warehouse directory (default: the -w given to `tracelab failures`, else TRACELAB_WAREHOUSE or ./warehouse).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the row counts as JSON.")
 @click.pass_context
 def build_command(ctx, warehouse, as_json):

@@ -38,18 +38,28 @@ def command(warehouse, as_json):
     else:
         # one column per agent (few), one row per measure (many): fits any terminal
         measures = [
-            ("files", lambda a: a["files"]), ("input", lambda a: _mb(a["bytes"])), ("lines read", lambda a: a["lines_total"]),
-            ("  ingested", lambda a: a["lines_ingested"]), ("  duplicate", lambda a: a["lines_duplicate"]),
-            ("  rejected", lambda a: a["lines_rejected"]), ("sessions", lambda a: a["sessions"]),
-            ("subagent sessions", lambda a: a["subagent_sessions"]), ("events", lambda a: a["events"]),
-            ("llm_calls", lambda a: a["llm_calls"]), ("tool_calls", lambda a: a["tool_calls"]),
-            ("first event", lambda a: _day(a["first_ts"])), ("last event", lambda a: _day(a["last_ts"])),
+            ("files", lambda a: a["files"]),
+            ("input", lambda a: _mb(a["bytes"])),
+            ("lines read", lambda a: a["lines_total"]),
+            ("  ingested", lambda a: a["lines_ingested"]),
+            ("  duplicate", lambda a: a["lines_duplicate"]),
+            ("  rejected", lambda a: a["lines_rejected"]),
+            ("sessions", lambda a: a["sessions"]),
+            ("subagent sessions", lambda a: a["subagent_sessions"]),
+            ("events", lambda a: a["events"]),
+            ("llm_calls", lambda a: a["llm_calls"]),
+            ("tool_calls", lambda a: a["tool_calls"]),
+            ("first event", lambda a: _day(a["first_ts"])),
+            ("last event", lambda a: _day(a["last_ts"])),
         ]
         emit_rows(["", *(a["agent"] for a in agents)], [(name, *(get(a) for a in agents)) for name, get in measures], "table")
     rejects = info["rejects"]
     if rejects:
-        click.echo(f"rejects    {sum(r['lines'] for r in rejects)} lines: " + ", ".join(f"{r['agent']} {r['reason']} {r['lines']}" for r in rejects[:8])
-                   + (f", … ({len(rejects)} reasons)" if len(rejects) > 8 else ""))
+        click.echo(
+            f"rejects    {sum(r['lines'] for r in rejects)} lines: "
+            + ", ".join(f"{r['agent']} {r['reason']} {r['lines']}" for r in rejects[:8])
+            + (f", … ({len(rejects)} reasons)" if len(rejects) > 8 else "")
+        )
     if info["unknown_types"]:
         from tracelab.ingest.summary import unknown_types_line
 

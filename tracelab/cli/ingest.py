@@ -47,8 +47,13 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
         bar = Progress(
-            TextColumn("[bold]ingest"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
-            TextColumn("{task.description}"), transient=True,
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.description}"),
+            transient=True,
         )
         task = None
 

@@ -51,7 +51,9 @@ def _report(result, as_json: bool, what: str) -> None:
 @click.option("--note", "-n", default=None, help="Free text; exported as the case's expected behaviour.")
 @click.option("--author", default=None, help="Who says so (default: $TRACELAB_AUTHOR or the login name).")
 @click.option("--source", type=click.Choice(["human", "model"]), default="human", show_default=True)
-@click.option("--type", "target_type", type=click.Choice(["session", "event", "tool_call", "cluster"]), default=None, help="Target type, instead of a TYPE: prefix.")
+@click.option(
+    "--type", "target_type", type=click.Choice(["session", "event", "tool_call", "cluster"]), default=None, help="Target type, instead of a TYPE: prefix."
+)
 @click.option("--no-check", is_flag=True, help="Do not require the target to exist in the warehouse (needs a type).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @warehouse_option
@@ -60,8 +62,7 @@ def add_cmd(target, label, score, note, author, source, target_type, no_check, a
     from tracelab import feedback as F
 
     try:
-        row, added = F.add_row(warehouse, target, label, score=score, note=note, author=author, source=source,
-                               target_type=target_type, check=not no_check)
+        row, added = F.add_row(warehouse, target, label, score=score, note=note, author=author, source=source, target_type=target_type, check=not no_check)
     except F.FeedbackError as exc:
         fail(str(exc))
     if as_json:

@@ -60,8 +60,10 @@ def _describe(x) -> dict:
     return {
         "name": x.name,
         "description": x.description,
-        "params": [{"name": p.name, "type": p.type, "default": p.default, "choices": list(p.choices),
-                    "minimum": p.minimum, "description": p.description} for p in x.params],
+        "params": [
+            {"name": p.name, "type": p.type, "default": p.default, "choices": list(p.choices), "minimum": p.minimum, "description": p.description}
+            for p in x.params
+        ],
         "returns": [{"name": c.name, "type": c.type, "description": c.description} for c in x.returns],
         "file": x.source,
     }
@@ -127,12 +129,16 @@ def run_cmd(name: str, params: tuple[str, ...], warehouse: str, fmt: str, out: s
 @click.argument("metric")
 @click.option("--models", "-m", help="Comma-separated models, in display order (default: all).")
 @click.option("--by", type=click.Choice(["agent", "tool", "project"]), help="Compare within each value of this dimension.")
-@click.option("--test", "test", default="auto", show_default=True,
-              type=click.Choice(["auto", "z", "fisher", "mannwhitney", "bootstrap"]),
-              help="Significance test (auto: z or Fisher for rates, Mann-Whitney for continuous values).")
+@click.option(
+    "--test",
+    "test",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "z", "fisher", "mannwhitney", "bootstrap"]),
+    help="Significance test (auto: z or Fisher for rates, Mann-Whitney for continuous values).",
+)
 @click.option("--min-n", type=int, default=1, show_default=True, help="Smallest sample per model and stratum.")
-@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
-              help="Filter: since, until, agent, model, project, tool, include_subagents.")
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Filter: since, until, agent, model, project, tool, include_subagents.")
 @warehouse_option
 @output_options
 def compare_cmd(metric, models, by, test, min_n, params, warehouse, fmt, out, as_json) -> None:
@@ -153,8 +159,7 @@ def compare_cmd(metric, models, by, test, min_n, params, warehouse, fmt, out, as
     except CatalogError as exc:
         fail(str(exc))
     try:
-        df = compare_models(metric, con=con, models=[m for m in (models or "").split(",") if m] or None, by=by,
-                            test=test, min_n=min_n, **_params(params))
+        df = compare_models(metric, con=con, models=[m for m in (models or "").split(",") if m] or None, by=by, test=test, min_n=min_n, **_params(params))
     except (q.QueryError, ValueError) as exc:
         fail(str(exc))
     finally:

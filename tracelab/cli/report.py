@@ -21,7 +21,12 @@ def command() -> None:
 @click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False), default="reports", show_default=True, help="Output directory.")
 @click.option("--format", "-f", "formats", default="html,md", show_default=True, help="Comma-separated: html, md.")
 @warehouse_option
-@click.option("--thresholds", "thresholds_file", type=click.Path(exists=True, dir_okay=False), help="TOML or YAML file of regression thresholds (see tracelab/reports/thresholds.toml).")
+@click.option(
+    "--thresholds",
+    "thresholds_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="TOML or YAML file of regression thresholds (see tracelab/reports/thresholds.toml).",
+)
 @click.option("--min-increase-pp", type=float, help="Tool error rate: smallest rise (percentage points) that counts.")
 @click.option("--alpha", type=float, help="Significance level of the error-rate and latency tests.")
 @click.option("--correction", type=click.Choice(["bh", "holm", "none"]), help="Multiple-testing adjustment of the p-values.")
@@ -31,7 +36,22 @@ def command() -> None:
 @click.option("--md-images", type=click.Choice(["png", "svg"]), default="png", show_default=True, help="Image format of the Markdown version.")
 @click.option("--fail-on-regression", is_flag=True, help="Exit with status 3 when a regression is flagged (for CI).")
 @click.option("--json", "as_json", is_flag=True, help="Print files, week and regressions as JSON.")
-def weekly(week, out_dir, formats, warehouse, thresholds_file, min_increase_pp, alpha, correction, min_calls, latency_min_increase_pct, latency_min_samples, md_images, fail_on_regression, as_json):
+def weekly(
+    week,
+    out_dir,
+    formats,
+    warehouse,
+    thresholds_file,
+    min_increase_pp,
+    alpha,
+    correction,
+    min_calls,
+    latency_min_increase_pct,
+    latency_min_samples,
+    md_images,
+    fail_on_regression,
+    as_json,
+):
     """Write the weekly quality report: headline KPIs with week-over-week deltas, tool error
     rates, latency percentiles, tokens and cost, failure clusters, model comparison and data
     quality, with regressions flagged.

@@ -23,8 +23,7 @@ from tracelab.cli._common import ISO_TIME, fail, output_format, output_options, 
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many events, newest first.")
 @warehouse_option
 @output_options
-def command(pattern, regex, case_sensitive, since, until, agent, project, session, kinds, tool, no_subagents, context, limit,
-            warehouse, fmt, out, as_json):
+def command(pattern, regex, case_sensitive, since, until, agent, project, session, kinds, tool, no_subagents, context, limit, warehouse, fmt, out, as_json):
     """Find PATTERN in prompts, model text and thinking, tool inputs and outputs, errors.
 
     Newest matches first, one block per event: time, agent, kind (and tool), where it is
@@ -44,9 +43,20 @@ def command(pattern, regex, case_sensitive, since, until, agent, project, sessio
     fmt = output_format(fmt, as_json, out)
     try:
         table = search_table(
-            pattern, warehouse, regex=regex, case_sensitive=case_sensitive, since=since, until=until, agent=agent,
-            project=project, session=session, kinds=kinds or None, tool=tool, include_subagents=not no_subagents,
-            context=context, limit=limit,
+            pattern,
+            warehouse,
+            regex=regex,
+            case_sensitive=case_sensitive,
+            since=since,
+            until=until,
+            agent=agent,
+            project=project,
+            session=session,
+            kinds=kinds or None,
+            tool=tool,
+            include_subagents=not no_subagents,
+            context=context,
+            limit=limit,
         )
     except (SearchError, CatalogError) as exc:
         fail(str(exc))

@@ -18,9 +18,7 @@ class _SqlCommand(click.Command):
         formatter.write_paragraph()
         with formatter.indentation():
             formatter.write_text(
-                "Views: " + ", ".join(known_schemas())
-                + " (plus any other table the warehouse snapshot lists); DESCRIBE <view> shows a"
-                " view's columns."
+                "Views: " + ", ".join(known_schemas()) + " (plus any other table the warehouse snapshot lists); DESCRIBE <view> shows a view's columns."
             )
 
 

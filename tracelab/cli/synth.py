@@ -26,8 +26,7 @@ def _agents(value: str) -> tuple[str, ...]:
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed => byte-identical corpus.")
 @click.option("--start", default="2026-10-05", show_default=True, help="First day of the window (must be a Monday).")
 @click.option("--weeks", type=int, default=4, show_default=True, help="Length of the window in weeks.")
-@click.option("--malformed-rate", type=float, default=0.001, show_default=True,
-              help="Chance of an extra malformed line before each write unit.")
+@click.option("--malformed-rate", type=float, default=0.001, show_default=True, help="Chance of an extra malformed line before each write unit.")
 @click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: min(2, CPUs)); output does not depend on it.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing corpus in --out.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -66,8 +65,19 @@ def command(out_dir, agents, sessions, size, seed, start, weeks, malformed_rate,
         bar.start()
     t0 = time.perf_counter()
     try:
-        truth = generate(out_dir, agents=agent_names, sessions=sessions, size_bytes=size_bytes, seed=seed, start=start_date,
-                         weeks=weeks, malformed_rate=malformed_rate, jobs=jobs, overwrite=overwrite, progress=progress)
+        truth = generate(
+            out_dir,
+            agents=agent_names,
+            sessions=sessions,
+            size_bytes=size_bytes,
+            seed=seed,
+            start=start_date,
+            weeks=weeks,
+            malformed_rate=malformed_rate,
+            jobs=jobs,
+            overwrite=overwrite,
+            progress=progress,
+        )
     except (ValueError, FileExistsError) as exc:
         fail(str(exc))
     finally:
@@ -76,21 +86,36 @@ def command(out_dir, agents, sessions, size, seed, start, weeks, malformed_rate,
     seconds = time.perf_counter() - t0
     rows = []
     for name, a in truth["agents"].items():
-        rows.append([name, a["files"], a["lines"], a["bytes"], a["sessions"]["total"], a["llm_calls"], a["tool_calls"]["total"],
-                     a["tool_calls"]["by_status"]["error"], a["malformed"]["count"], a["duplicates"]["lines"]])
+        rows.append(
+            [
+                name,
+                a["files"],
+                a["lines"],
+                a["bytes"],
+                a["sessions"]["total"],
+                a["llm_calls"],
+                a["tool_calls"]["total"],
+                a["tool_calls"]["by_status"]["error"],
+                a["malformed"]["count"],
+                a["duplicates"]["lines"],
+            ]
+        )
     summary = {
         "out": str(out_dir),
         "seconds": round(seconds, 3),
         "totals": truth["totals"],
-        "agents": {r[0]: dict(zip(("files", "lines", "bytes", "sessions", "llm_calls", "tool_calls", "tool_errors",
-                                   "malformed_lines", "duplicate_lines"), r[1:], strict=True)) for r in rows},
+        "agents": {
+            r[0]: dict(
+                zip(("files", "lines", "bytes", "sessions", "llm_calls", "tool_calls", "tool_errors", "malformed_lines", "duplicate_lines"), r[1:], strict=True)
+            )
+            for r in rows
+        },
         "planted_regression": truth["planted_regression"],
     }
     if as_json:
         click.echo(to_json(summary))
         return
-    emit_rows(["agent", "files", "lines", "bytes", "sessions", "llm_calls", "tool_calls", "tool_errors", "malformed",
-               "duplicates"], rows, "table")
+    emit_rows(["agent", "files", "lines", "bytes", "sessions", "llm_calls", "tool_calls", "tool_errors", "malformed", "duplicates"], rows, "table")
     mb = truth["totals"]["bytes"] / 1e6
     click.echo(f"{mb:.1f} MB in {seconds:.1f}s ({mb / max(seconds, 1e-9):.1f} MB/s) -> {out_dir}")
     click.echo(f"ground truth: {out_dir}/truth.json, {out_dir}/truth_failures.jsonl")

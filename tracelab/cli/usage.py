@@ -12,8 +12,14 @@ _DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "satu
 def _options(f):
     f = click.option("--json", "as_json", is_flag=True, help="Print ccusage's JSON shape.")(f)
     f = warehouse_option(f)
-    f = click.option("--mode", "cost_mode", type=click.Choice(["auto", "calculate", "display"]), default="auto",
-                     show_default=True, help="Cost: logged cost if present (auto), price table (calculate), or logged only.")(f)
+    f = click.option(
+        "--mode",
+        "cost_mode",
+        type=click.Choice(["auto", "calculate", "display"]),
+        default="auto",
+        show_default=True,
+        help="Cost: logged cost if present (auto), price table (calculate), or logged only.",
+    )(f)
     f = click.option("--start-of-week", type=click.Choice(_DAYS), default="sunday", show_default=True)(f)
     f = click.option("--timezone", "-z", default="UTC", show_default=True, help="IANA time zone for dates.")(f)
     f = click.option("--no-subagents", is_flag=True, help="Leave out calls made in subagent sessions.")(f)
@@ -26,8 +32,16 @@ def _options(f):
 
 
 #: usage_report parameter -> the option that sets it (errors name the option, not the parameter)
-_OPTION = {"since": "--since", "until": "--until", "timezone": "--timezone", "start_of_week": "--start-of-week",
-           "cost_mode": "--mode", "agent": "--agent", "model": "--model", "project": "--project"}
+_OPTION = {
+    "since": "--since",
+    "until": "--until",
+    "timezone": "--timezone",
+    "start_of_week": "--start-of-week",
+    "cost_mode": "--mode",
+    "agent": "--agent",
+    "model": "--model",
+    "project": "--project",
+}
 
 
 def _run(report: str, kw: dict) -> None:
@@ -57,13 +71,20 @@ def _run(report: str, kw: dict) -> None:
         return "unknown" if c is None else f"{c:.2f}"
 
     rows = [
-        (e[key], ", ".join(e["modelsUsed"]), e["inputTokens"], e["outputTokens"], e["cacheCreationTokens"],
-         e["cacheReadTokens"], e["totalTokens"], cost(e["totalCost"]))
+        (
+            e[key],
+            ", ".join(e["modelsUsed"]),
+            e["inputTokens"],
+            e["outputTokens"],
+            e["cacheCreationTokens"],
+            e["cacheReadTokens"],
+            e["totalTokens"],
+            cost(e["totalCost"]),
+        )
         for e in data[REPORTS[report][2]]
     ]
     t = data["totals"]
-    rows.append(("total", "", t["inputTokens"], t["outputTokens"], t["cacheCreationTokens"], t["cacheReadTokens"],
-                 t["totalTokens"], cost(t["totalCost"])))
+    rows.append(("total", "", t["inputTokens"], t["outputTokens"], t["cacheCreationTokens"], t["cacheReadTokens"], t["totalTokens"], cost(t["totalCost"])))
     emit_rows(cols, rows, "table")
 
 

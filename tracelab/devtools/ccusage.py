@@ -153,9 +153,7 @@ def _installed_version(exe: Path, env: Mapping[str, str], cwd: Path) -> str:
         check=False,
     )
     if proc.returncode != 0:
-        raise CcusageUnavailable(
-            f"`ccusage --version` exited {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-500:]}"
-        )
+        raise CcusageUnavailable(f"`ccusage --version` exited {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-500:]}")
     return proc.stdout.strip()
 
 
@@ -252,9 +250,7 @@ def _install(base: Path, prefix: Path) -> Path | None:
             staging = Path(tempfile.mkdtemp(prefix=f".{CCUSAGE_VERSION}.partial-", dir=base))
             try:
                 staging.chmod(0o755)
-                (staging / "package.json").write_text(
-                    json.dumps({"name": "tracelab-peer-ccusage", "private": True}) + "\n"
-                )
+                (staging / "package.json").write_text(json.dumps({"name": "tracelab-peer-ccusage", "private": True}) + "\n")
                 argv = [
                     npm,
                     "install",
@@ -269,14 +265,9 @@ def _install(base: Path, prefix: Path) -> Path | None:
                     f"ccusage@{CCUSAGE_VERSION}",
                     f"{native}@{CCUSAGE_VERSION}",
                 ]
-                proc = subprocess.run(
-                    argv, capture_output=True, text=True, timeout=_INSTALL_TIMEOUT_S, cwd=staging, check=False
-                )
+                proc = subprocess.run(argv, capture_output=True, text=True, timeout=_INSTALL_TIMEOUT_S, cwd=staging, check=False)
                 if proc.returncode != 0:
-                    return _fail(
-                        f"`npm install ccusage@{CCUSAGE_VERSION}` exited {proc.returncode}: "
-                        + _npm_error_summary(proc.stderr or proc.stdout)
-                    )
+                    return _fail(f"`npm install ccusage@{CCUSAGE_VERSION}` exited {proc.returncode}: " + _npm_error_summary(proc.stderr or proc.stdout))
                 binary = native_binary_path(_wrapper_path(staging))
                 if not binary.is_file():
                     return _fail(f"npm install finished but {binary} is missing")
@@ -466,9 +457,7 @@ def _isolated_env(agent: str, home_dir: Path, fake_home: Path) -> dict[str, str]
     return env
 
 
-def ccusage_argv(
-    exe: Path, agent: str, report: str = "daily", extra_args: Sequence[str] = ()
-) -> list[str]:
+def ccusage_argv(exe: Path, agent: str, report: str = "daily", extra_args: Sequence[str] = ()) -> list[str]:
     """``[exe, agent, report, --json, --offline, -z, UTC, *extra_args]``."""
     if agent not in AGENT_HOME_ENV:
         raise ValueError(f"unknown agent {agent!r}; expected one of {sorted(AGENT_HOME_ENV)}")
@@ -499,9 +488,7 @@ def _run(
         fake_home = Path(fake)
         env = _isolated_env(agent, Path(home_dir), fake_home)
         t0 = time.perf_counter()
-        proc = subprocess.run(
-            argv, capture_output=True, text=True, env=env, cwd=fake_home, timeout=timeout, check=False
-        )
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=fake_home, timeout=timeout, check=False)
         seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise CcusageError(
@@ -533,9 +520,7 @@ def run_ccusage(
     try:
         result = json.loads(run.stdout)
     except ValueError as exc:
-        raise CcusageError(
-            f"ccusage printed non-JSON output: {run.stdout[:300]!r}", argv=run.argv, returncode=0, stderr=""
-        ) from exc
+        raise CcusageError(f"ccusage printed non-JSON output: {run.stdout[:300]!r}", argv=run.argv, returncode=0, stderr="") from exc
     if not isinstance(result, dict):
         raise CcusageError("ccusage JSON is not an object", argv=run.argv, returncode=0, stderr="")
     return result
@@ -620,9 +605,7 @@ def daily_model_totals(result: Mapping[str, Any]) -> list[dict[str, Any]]:
         if any(residual.values()):
             rest = dict(day_total, **residual)
             if day_total["reasoning_output_tokens"] is not None:
-                rest["reasoning_output_tokens"] = day_total["reasoning_output_tokens"] - sum(
-                    r["reasoning_output_tokens"] or 0 for r in day_rows
-                )
+                rest["reasoning_output_tokens"] = day_total["reasoning_output_tokens"] - sum(r["reasoning_output_tokens"] or 0 for r in day_rows)
             rest["cost_usd"] = None
             day_rows.append(rest)
         rows.extend(day_rows)

@@ -28,7 +28,7 @@ import polars as pl
 from tracelab.evals.case import OBSERVED_CAP, Call, Case, clip
 from tracelab.evals.select import Anchor
 
-_FAR = _dt.datetime.max.replace(tzinfo=_dt.timezone.utc)
+_FAR = _dt.datetime.max.replace(tzinfo=_dt.UTC)
 
 
 def sql_text(name: str) -> str:
@@ -75,7 +75,9 @@ def case_id(anchor_key: str, cluster_id: str | None) -> str:
     return "tl-" + hashlib.blake2b(f"{cluster_id or ''}|{anchor_key}".encode(), digest_size=6).hexdigest()
 
 
-def build(con, anchors: list[Anchor], *, cluster_names: dict[str, str] | None = None, feedback: pl.DataFrame | None = None, context_calls: int = 8) -> list[Case]:
+def build(
+    con, anchors: list[Anchor], *, cluster_names: dict[str, str] | None = None, feedback: pl.DataFrame | None = None, context_calls: int = 8
+) -> list[Case]:
     """One case per distinct anchor, in anchor order (unscrubbed, without checks)."""
     seen: set[tuple] = set()
     uniq = []
@@ -104,7 +106,10 @@ def build(con, anchors: list[Anchor], *, cluster_names: dict[str, str] | None = 
         if isinstance(r.get("created_at"), _dt.datetime):
             r["created_at"] = r["created_at"].isoformat()
     names = cluster_names or {}
-    return [_case(a, sessions.get(a.session_key, {}), calls.get(a.session_key, []), prompts.get(a.session_key, []), events, fb_rows, names, context_calls) for a in uniq]
+    return [
+        _case(a, sessions.get(a.session_key, {}), calls.get(a.session_key, []), prompts.get(a.session_key, []), events, fb_rows, names, context_calls)
+        for a in uniq
+    ]
 
 
 def _case(a: Anchor, sess: dict, calls: list[dict], prompts: list[dict], events: dict, fb_rows: list[dict], names: dict, context_calls: int) -> Case:
@@ -138,7 +143,11 @@ def _case(a: Anchor, sess: dict, calls: list[dict], prompts: list[dict], events:
     shown = before[-context_calls:] if context_calls > 0 else []
     failing = calls[idx] if idx is not None else None
     if failing is not None:
-        observed = failing["error_text"] if failing["status"] not in (None, "ok") and failing["error_text"] else (failing["output_text"] if failing["status"] not in (None, "ok") else None)
+        observed = (
+            failing["error_text"]
+            if failing["status"] not in (None, "ok") and failing["error_text"]
+            else (failing["output_text"] if failing["status"] not in (None, "ok") else None)
+        )
         status = failing["status"]
     else:
         observed = ev["text"] if ev is not None else None
@@ -173,10 +182,12 @@ def _case(a: Anchor, sess: dict, calls: list[dict], prompts: list[dict], events:
         git_branch=sess.get("git_branch"),
         event_key=a.event_key,
         tool_call_key=failing["tool_call_key"] if failing is not None else a.tool_call_key,
-        source_file=(failing["source_file"] if failing is not None and loop else a.source_file) or (failing["source_file"] if failing else None) or (ev["source_file"] if ev else None),
-        line_no=a.line_no if a.line_no is not None and not loop else (
-            (failing["result_line_no"] or failing["call_line_no"]) if failing is not None else (ev["line_no"] if ev else None)
-        ),
+        source_file=(failing["source_file"] if failing is not None and loop else a.source_file)
+        or (failing["source_file"] if failing else None)
+        or (ev["source_file"] if ev else None),
+        line_no=a.line_no
+        if a.line_no is not None and not loop
+        else ((failing["result_line_no"] or failing["call_line_no"]) if failing is not None else (ev["line_no"] if ev else None)),
         call_line_no=failing["call_line_no"] if failing is not None else None,
         ts=ts.isoformat() if isinstance(ts, _dt.datetime) else None,
         user_request=request["text"] if request else None,

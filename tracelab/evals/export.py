@@ -6,9 +6,10 @@ import datetime as _dt
 import json
 import os
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import polars as pl
 
@@ -181,8 +182,17 @@ def export(
         scrubber = Scrubber(redactor)
     skipped: list[str] = []
     cases = build_cases(
-        warehouse, clusters=clusters, top=top, query=query, params=params, sql=sql,
-        per_cluster=per_cluster, context_calls=context_calls, redact=redact, scrubber=scrubber, skipped=skipped,
+        warehouse,
+        clusters=clusters,
+        top=top,
+        query=query,
+        params=params,
+        sql=sql,
+        per_cluster=per_cluster,
+        context_calls=context_calls,
+        redact=redact,
+        scrubber=scrubber,
+        skipped=skipped,
     )
     if not cases:
         why = ("; ".join(skipped[:5]) + (" …" if len(skipped) > 5 else "")) if skipped else "the selection is empty"
@@ -202,7 +212,7 @@ def export(
         redaction_policy=scrubber.policy if scrubber else None,
         skipped=skipped,
     )
-    when = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    when = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     description = f"tracelab eval export: {len(cases)} cases, {selection} (exported {when}{', redacted' if redact else ', NOT redacted'})"
     if "promptfoo" in formats:
         result.files["promptfoo"] = [str(promptfoo.write(cases, out_dir, description=description, providers=providers))]
@@ -211,7 +221,10 @@ def export(
     if "openai" in formats:
         result.files["openai"] = [str(openai_evals.write(cases, out_dir))]
     manifest = out_dir / MANIFEST
-    manifest.write_text(json.dumps({**result.to_dict(), "exported_at": when, "warehouse_snapshot": _snapshot_version(warehouse)}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    manifest.write_text(
+        json.dumps({**result.to_dict(), "exported_at": when, "warehouse_snapshot": _snapshot_version(warehouse)}, indent=1, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
     result.files["manifest"] = [str(manifest)]
     return result
 

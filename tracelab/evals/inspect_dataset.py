@@ -13,8 +13,9 @@ against it by ``model_graded_qa`` when ``-T rubric=true`` is given.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tracelab.evals.case import Case
 

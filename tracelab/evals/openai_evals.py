@@ -9,8 +9,9 @@ the links back to the trace and the checks.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tracelab.evals.case import Case
 

@@ -87,7 +87,7 @@ class _Lock:
     def __init__(self, path: Path, timeout: float) -> None:
         self.path, self.timeout, self.fd = path, timeout, -1
 
-    def __enter__(self) -> "_Lock":
+    def __enter__(self) -> _Lock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + self.timeout
@@ -123,13 +123,30 @@ def ensure_promptfoo(prefix: Path | None = None) -> Path:
         # the install keeps the real HOME: the user's ~/.npmrc (registry, CA file) applies
         try:
             proc = subprocess.run(
-                ["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", str(prefix), f"promptfoo@{PROMPTFOO_VERSION}"],
-                capture_output=True, text=True, timeout=_INSTALL_TIMEOUT_S, env=_env(None), cwd=prefix, check=False,
+                [
+                    "npm",
+                    "install",
+                    "--ignore-scripts",
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    "--prefix",
+                    str(prefix),
+                    f"promptfoo@{PROMPTFOO_VERSION}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=_INSTALL_TIMEOUT_S,
+                env=_env(None),
+                cwd=prefix,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             raise PromptfooUnavailable(f"npm install promptfoo@{PROMPTFOO_VERSION} timed out after {_INSTALL_TIMEOUT_S:.0f}s") from None
         if proc.returncode != 0 or not _bin(prefix).exists():
-            raise PromptfooUnavailable(f"npm install promptfoo@{PROMPTFOO_VERSION} failed (exit {proc.returncode}): {(proc.stderr or proc.stdout).strip()[-800:]}")
+            raise PromptfooUnavailable(
+                f"npm install promptfoo@{PROMPTFOO_VERSION} failed (exit {proc.returncode}): {(proc.stderr or proc.stdout).strip()[-800:]}"
+            )
         (prefix / _STAMP).write_text(PROMPTFOO_VERSION + "\n")
     return prefix
 
@@ -140,7 +157,12 @@ def validate(config: str | os.PathLike, prefix: Path | None = None) -> subproces
     with tempfile.TemporaryDirectory(prefix="tracelab-promptfoo-") as home:
         return subprocess.run(
             [str(_bin(prefix)), "validate", "-c", str(Path(config).resolve())],
-            capture_output=True, text=True, timeout=300, env=_env(home), cwd=home, check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=_env(home),
+            cwd=home,
+            check=False,
         )
 
 
@@ -197,7 +219,12 @@ def check_config(config: str | os.PathLike, outputs: list[list[str]], prefix: Pa
         outs.write_text(json.dumps(outputs))
         proc = subprocess.run(
             ["node", str(script), str(prefix), str(Path(config).resolve()), str(outs)],
-            capture_output=True, text=True, timeout=300, env=_env(home), cwd=home, check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=_env(home),
+            cwd=home,
+            check=False,
         )
     if proc.returncode != 0:
         raise RuntimeError(f"promptfoo check failed (exit {proc.returncode}): {proc.stderr.strip()[-1500:]}")

@@ -258,7 +258,7 @@ def _from_sessions(con, idx: _MemberIndex, df: pl.DataFrame, origin: str, skippe
             continue
         members = idx.by_session.get(sk)
         if members:
-            last = max(members, key=lambda m: (m["ts"] is not None, m["ts"] or _dt.datetime.min.replace(tzinfo=_dt.timezone.utc), m["role"] == "event"))
+            last = max(members, key=lambda m: (m["ts"] is not None, m["ts"] or _dt.datetime.min.replace(tzinfo=_dt.UTC), m["role"] == "event"))
             out.append(_member_anchor(last, where))
             continue
         failed = [c for c in sc if c["status"] not in (None, "ok")]

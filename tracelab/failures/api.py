@@ -19,8 +19,8 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import duckdb
 import polars as pl
@@ -63,11 +63,13 @@ def _register(con: duckdb.DuckDBPyConnection, wh: Warehouse, snap: Snapshot, onl
         if files and only is not None:
             # only the parts holding rows of those sessions (a scan of one narrow column), so
             # the queries never read the wide columns of the rest of the warehouse
-            files = sorted(r[0] for r in con.execute(
-                f"SELECT DISTINCT filename FROM read_parquet($files, filename = true){where}", {"files": files}
-            ).fetchall())
+            files = sorted(
+                r[0] for r in con.execute(f"SELECT DISTINCT filename FROM read_parquet($files, filename = true){where}", {"files": files}).fetchall()
+            )
         if files:
-            con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM read_parquet({sql_list(files)}, hive_partitioning = false, union_by_name = true){where}')
+            con.execute(
+                f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM read_parquet({sql_list(files)}, hive_partitioning = false, union_by_name = true){where}'
+            )
         else:
             con.register(f"_empty_{name}", S.TABLES[name].empty_table())
             con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM "_empty_{name}"')
@@ -124,13 +126,28 @@ def compute_members(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     if cand.height:
         events = C.assign(cand)
     else:
-        events = cand.with_columns(
-            *[pl.lit(None, pl.String).alias(c) for c in ("tool_family", "key", "subkind", "fingerprint", "template", "cluster_id")]
-        )
-    con.register("failure_events", events.select(
-        "source", "event_key", "tool_call_key", "tool_call_id", "session_key", "agent", "model", "tool_name", "ts",
-        "source_file", "line_no", "ord", "status", "text", "family", "is_warmup",
-    ).to_arrow())
+        events = cand.with_columns(*[pl.lit(None, pl.String).alias(c) for c in ("tool_family", "key", "subkind", "fingerprint", "template", "cluster_id")])
+    con.register(
+        "failure_events",
+        events.select(
+            "source",
+            "event_key",
+            "tool_call_key",
+            "tool_call_id",
+            "session_key",
+            "agent",
+            "model",
+            "tool_name",
+            "ts",
+            "source_file",
+            "line_no",
+            "ord",
+            "status",
+            "text",
+            "family",
+            "is_warmup",
+        ).to_arrow(),
+    )
     eps = C.episodes(B.loops(con), B.retry_storms(con), B.context_exhaustion(con), B.abandoned(con))
     sess = pl.from_arrow(con.sql("SELECT session_key, any_value(session_id) AS session_id FROM sessions GROUP BY 1").to_arrow_table())
     members = _members_frame(events, eps, sess)
@@ -278,12 +295,12 @@ def _ts(v: str | _dt.date | _dt.datetime | None) -> _dt.datetime | None:
     if v is None:
         return None
     if isinstance(v, _dt.datetime):
-        return v if v.tzinfo else v.replace(tzinfo=_dt.timezone.utc)
+        return v if v.tzinfo else v.replace(tzinfo=_dt.UTC)
     if isinstance(v, _dt.date):
-        return _dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc)
+        return _dt.datetime(v.year, v.month, v.day, tzinfo=_dt.UTC)
     s = str(v).strip()
     d = _dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
-    return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
+    return d if d.tzinfo else d.replace(tzinfo=_dt.UTC)
 
 
 def check_families(family) -> list[str] | None:
@@ -385,9 +402,9 @@ def clusters(
 
         mapping = merge_map(f.clusters, threshold=merge_threshold)
         if mapping.height:
-            m_all = m_all.join(mapping, on="cluster_id", how="left").with_columns(
-                pl.coalesce("merged_into", "cluster_id").alias("cluster_id")
-            ).drop("merged_into")
+            m_all = (
+                m_all.join(mapping, on="cluster_id", how="left").with_columns(pl.coalesce("merged_into", "cluster_id").alias("cluster_id")).drop("merged_into")
+            )
     s, u = _ts(since), _ts(until)
     win = m_all
     if s is not None:
@@ -397,7 +414,7 @@ def clusters(
     if win.height == 0:
         return _empty_clusters()
     latest = m_all.get_column("ts").max()
-    t_until = u or (latest + _dt.timedelta(milliseconds=1) if latest is not None else _dt.datetime.now(_dt.timezone.utc))
+    t_until = u or (latest + _dt.timedelta(milliseconds=1) if latest is not None else _dt.datetime.now(_dt.UTC))
     t_since = s or (t_until - _dt.timedelta(days=TREND_DAYS))
     span = t_until - t_since
     t_prev = t_since - span
@@ -418,25 +435,66 @@ def clusters(
     )
     nc, np_, before_ = pl.col("n_current"), pl.col("n_previous"), pl.col("_n_before")
     out = out.with_columns(
-        pl.when((nc > 0) & (before_ == 0)).then(pl.lit("new"))
-        .when((nc > 0) & (np_ == 0)).then(pl.lit("returning"))
-        .when((nc >= MIN_GROWING) & (nc >= GROWTH * np_)).then(pl.lit("growing"))
-        .when((nc > 0) & (np_ >= GROWTH * nc)).then(pl.lit("shrinking"))
-        .when((nc == 0) & (np_ > 0)).then(pl.lit("gone"))
-        .when((nc == 0) & (np_ == 0)).then(pl.lit("dormant"))
+        pl.when((nc > 0) & (before_ == 0))
+        .then(pl.lit("new"))
+        .when((nc > 0) & (np_ == 0))
+        .then(pl.lit("returning"))
+        .when((nc >= MIN_GROWING) & (nc >= GROWTH * np_))
+        .then(pl.lit("growing"))
+        .when((nc > 0) & (np_ >= GROWTH * nc))
+        .then(pl.lit("shrinking"))
+        .when((nc == 0) & (np_ > 0))
+        .then(pl.lit("gone"))
+        .when((nc == 0) & (np_ == 0))
+        .then(pl.lit("dormant"))
         .otherwise(pl.lit("steady"))
         .alias("trend"),
         pl.lit(t_since).alias("trend_since"),
         pl.lit(t_until).alias("trend_until"),
     ).drop("_n_before")
-    order = ["cluster_id", "family", "role", "tool_family", "name", "template", "n_events", "n_sessions", "share_sessions", "n_current", "n_previous", "trend", "agents", "models", "tools", "first_seen", "last_seen", "weekly", "exemplars", "n_fingerprints", "trend_since", "trend_until"]
+    order = [
+        "cluster_id",
+        "family",
+        "role",
+        "tool_family",
+        "name",
+        "template",
+        "n_events",
+        "n_sessions",
+        "share_sessions",
+        "n_current",
+        "n_previous",
+        "trend",
+        "agents",
+        "models",
+        "tools",
+        "first_seen",
+        "last_seen",
+        "weekly",
+        "exemplars",
+        "n_fingerprints",
+        "trend_since",
+        "trend_until",
+    ]
     return out.select([c for c in order if c in out.columns]).sort(["n_events", "cluster_id"], descending=[True, False])
 
 
 def _empty_clusters() -> pl.DataFrame:
     return pl.DataFrame(
-        schema={"cluster_id": pl.String, "family": pl.String, "role": pl.String, "tool_family": pl.String, "name": pl.String, "template": pl.String,
-                "n_events": pl.Int64, "n_sessions": pl.Int64, "share_sessions": pl.Float64, "n_current": pl.Int64, "n_previous": pl.Int64, "trend": pl.String}
+        schema={
+            "cluster_id": pl.String,
+            "family": pl.String,
+            "role": pl.String,
+            "tool_family": pl.String,
+            "name": pl.String,
+            "template": pl.String,
+            "n_events": pl.Int64,
+            "n_sessions": pl.Int64,
+            "share_sessions": pl.Float64,
+            "n_current": pl.Int64,
+            "n_previous": pl.Int64,
+            "trend": pl.String,
+        }
     )
 
 
@@ -493,5 +551,3 @@ def failure_events(warehouse: str | os.PathLike | Warehouse | Failures) -> pl.Da
     """Event-family members only (one row per failure event) — the unit the ARI is measured on."""
     f = warehouse if isinstance(warehouse, Failures) else load(warehouse)
     return f.members.filter(pl.col("role") == "event")
-
-

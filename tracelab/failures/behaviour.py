@@ -67,12 +67,12 @@ PERMISSION_RE = (
     r"rejected by (?:the )?(?:policy|sandbox|approval policy)|blocked by (?:the )?(?:sandbox|permission))"
 )
 #: A user rejection in the harness's words (anything else under user_rejected is typed feedback).
-REJECTION_PHRASE_RE = r"(?i)(?:user (?:doesn't|does not|did not|didn't) want|rejected by (?:the )?user|user rejected|user declined|declined by (?:the )?user|not approved)"
+REJECTION_PHRASE_RE = (
+    r"(?i)(?:user (?:doesn't|does not|did not|didn't) want|rejected by (?:the )?user|user rejected|user declined|declined by (?:the )?user|not approved)"
+)
 #: The harness quoting the user's reason inside its own rejection sentence.
 FEEDBACK_RE = r"(?i)(?:following reason for the rejection|the user said:|user feedback:|with feedback:)"
-RATE_LIMIT_RE = (
-    r"(?i)(?:\b429\b|rate[ _-]?limit|too many requests|usage limit|quota|limit reached|limit exceeded)"
-)
+RATE_LIMIT_RE = r"(?i)(?:\b429\b|rate[ _-]?limit|too many requests|usage limit|quota|limit reached|limit exceeded)"
 #: System lines that are usage-limit notices (e.g. "Claude Opus 4 limit reached, now using Sonnet 4").
 LIMIT_NOTICE_RE = r"(?i)(?:limit reached|rate limit|usage limit|quota exceeded|limit will reset)"
 OVERFLOW_RE = (
@@ -90,18 +90,30 @@ def family_expr() -> pl.Expr:
     src = pl.col("source")
     status = pl.col("status").fill_null("")
     return (
-        pl.when((src == "tool") & ((status == "interrupted") | head.str.contains(INTERRUPT_RE))).then(pl.lit("interrupt"))
-        .when((src == "tool") & head.str.contains(HOOK_RE)).then(pl.lit("hook_block"))
-        .when((src == "tool") & head.str.contains(PERMISSION_RE)).then(pl.lit("permission_denied"))
-        .when((src == "tool") & (status == "user_rejected")).then(pl.lit("user_rejection"))
-        .when(src == "tool").then(pl.lit("tool_error"))
-        .when((src == "api") & ((status == "aborted") | head.str.contains(INTERRUPT_RE))).then(pl.lit("interrupt"))
-        .when((src == "api") & head.str.contains(RATE_LIMIT_RE)).then(pl.lit("rate_limit"))
-        .when(src == "api").then(pl.lit("api_error"))
-        .when(src == "interrupt").then(pl.lit("interrupt"))
-        .when((src == "hook") & head.str.contains(HOOK_BLOCKING_RE)).then(pl.lit("hook_block"))
-        .when(src == "hook").then(pl.lit("hook_error"))
-        .when(src == "system").then(pl.lit("rate_limit"))
+        pl.when((src == "tool") & ((status == "interrupted") | head.str.contains(INTERRUPT_RE)))
+        .then(pl.lit("interrupt"))
+        .when((src == "tool") & head.str.contains(HOOK_RE))
+        .then(pl.lit("hook_block"))
+        .when((src == "tool") & head.str.contains(PERMISSION_RE))
+        .then(pl.lit("permission_denied"))
+        .when((src == "tool") & (status == "user_rejected"))
+        .then(pl.lit("user_rejection"))
+        .when(src == "tool")
+        .then(pl.lit("tool_error"))
+        .when((src == "api") & ((status == "aborted") | head.str.contains(INTERRUPT_RE)))
+        .then(pl.lit("interrupt"))
+        .when((src == "api") & head.str.contains(RATE_LIMIT_RE))
+        .then(pl.lit("rate_limit"))
+        .when(src == "api")
+        .then(pl.lit("api_error"))
+        .when(src == "interrupt")
+        .then(pl.lit("interrupt"))
+        .when((src == "hook") & head.str.contains(HOOK_BLOCKING_RE))
+        .then(pl.lit("hook_block"))
+        .when(src == "hook")
+        .then(pl.lit("hook_error"))
+        .when(src == "system")
+        .then(pl.lit("rate_limit"))
         .otherwise(pl.lit("tool_error"))
     )
 
@@ -123,10 +135,14 @@ def canonical_text_expr() -> pl.Expr:
     feedback = ~head.str.contains(REJECTION_PHRASE_RE) | head.str.contains(FEEDBACK_RE)
     tool_interrupt = (status == "interrupted") | text.str.contains(TOOL_INTERRUPT_RE)
     return (
-        pl.when((family == "user_rejection") & feedback).then(pl.lit("The user rejected the call with typed feedback"))
-        .when(family == "user_rejection").then(pl.lit("The user rejected the call"))
-        .when((family == "interrupt") & tool_interrupt).then(pl.lit("The user interrupted a running tool call"))
-        .when(family == "interrupt").then(pl.lit("The user interrupted the model's turn"))
+        pl.when((family == "user_rejection") & feedback)
+        .then(pl.lit("The user rejected the call with typed feedback"))
+        .when(family == "user_rejection")
+        .then(pl.lit("The user rejected the call"))
+        .when((family == "interrupt") & tool_interrupt)
+        .then(pl.lit("The user interrupted a running tool call"))
+        .when(family == "interrupt")
+        .then(pl.lit("The user interrupted the model's turn"))
         .otherwise(text)
     )
 

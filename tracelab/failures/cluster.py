@@ -61,7 +61,10 @@ def assign(df: pl.DataFrame) -> pl.DataFrame:
     # interrupts are about the session, whichever tool was running; model/hook failures
     # with no tool belong to the session too
     df = df.with_columns(
-        pl.when((pl.col("family") == "interrupt") | (pl.col("family").is_in(["api_error", "rate_limit", "hook_block", "hook_error"]) & (pl.col("tool_family") == "none")))
+        pl.when(
+            (pl.col("family") == "interrupt")
+            | (pl.col("family").is_in(["api_error", "rate_limit", "hook_block", "hook_error"]) & (pl.col("tool_family") == "none"))
+        )
         .then(pl.lit("session"))
         .otherwise(pl.col("tool_family"))
         .alias("tool_family")
@@ -70,9 +73,13 @@ def assign(df: pl.DataFrame) -> pl.DataFrame:
     if df.select(special.any()).item():
         # canonical lines for rejections/interrupts; the regexes run on those rows only
         df = df.with_row_index("_i")
-        df = pl.concat(
-            [df.filter(special).with_columns(B.canonical_text_expr().alias("_ntext")), df.filter(~special).with_columns(pl.col("text").alias("_ntext"))]
-        ).sort("_i").drop("_i")
+        df = (
+            pl.concat(
+                [df.filter(special).with_columns(B.canonical_text_expr().alias("_ntext")), df.filter(~special).with_columns(pl.col("text").alias("_ntext"))]
+            )
+            .sort("_i")
+            .drop("_i")
+        )
     else:
         df = df.with_columns(pl.col("text").alias("_ntext"))
     df = normalize_frame(df, text="_ntext").drop("_ntext")
@@ -120,7 +127,16 @@ def retemplate(members: pl.DataFrame) -> pl.DataFrame:
 
 
 # ------------------------------------------------------------------------------ episodes
-def _episode_frame(df: pl.DataFrame, family: str, template: pl.Expr, variant: pl.Expr, *, run_length: str | None = None, related: str | None = None, trigger: pl.Expr | None = None) -> pl.DataFrame:
+def _episode_frame(
+    df: pl.DataFrame,
+    family: str,
+    template: pl.Expr,
+    variant: pl.Expr,
+    *,
+    run_length: str | None = None,
+    related: str | None = None,
+    trigger: pl.Expr | None = None,
+) -> pl.DataFrame:
     if df.height == 0:
         return pl.DataFrame()
     if "tool_family" not in df.columns:
@@ -152,7 +168,15 @@ def episodes(loops: pl.DataFrame, storms: pl.DataFrame, context: pl.DataFrame, a
     """Member rows of the episode families (see ``README.md`` for each definition)."""
     out = []
     if loops.height:
-        out.append(_episode_frame(loops, "loop", pl.lit(f"same tool call with identical input repeated {B.MIN_RUN}+ times in a row"), pl.col("tool_family"), run_length="run_length"))
+        out.append(
+            _episode_frame(
+                loops,
+                "loop",
+                pl.lit(f"same tool call with identical input repeated {B.MIN_RUN}+ times in a row"),
+                pl.col("tool_family"),
+                run_length="run_length",
+            )
+        )
     if storms.height:
         out.append(
             _episode_frame(
@@ -205,7 +229,9 @@ def summarize(members: pl.DataFrame, n_sessions_total: int) -> pl.DataFrame:
         .agg(pl.struct("session_id", "session_key", "source_file", "line_no", "event_key", "tool_call_id").alias("exemplars"))
     )
     weekly = (
-        m.group_by("cluster_id", "week").agg(pl.len().alias("n")).sort("cluster_id", "week")
+        m.group_by("cluster_id", "week")
+        .agg(pl.len().alias("n"))
+        .sort("cluster_id", "week")
         .group_by("cluster_id", maintain_order=True)
         .agg(pl.struct("week", pl.col("n").cast(pl.Int64)).alias("weekly"))
     )

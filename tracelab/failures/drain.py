@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Hashable, Iterable, Sequence
 
 WILDCARD = "<*>"
 SIMILARITY = 0.6

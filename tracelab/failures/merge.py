@@ -62,9 +62,9 @@ def merge_map(clusters: pl.DataFrame, *, threshold: float | None = None) -> pl.D
         parent = list(range(len(members)))
 
         def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
+            while parent[i] != i:  # noqa: B023
+                parent[i] = parent[parent[i]]  # noqa: B023
+                i = parent[i]  # noqa: B023
             return i
 
         for i in range(len(members)):

@@ -7,7 +7,7 @@ take any hashable labels.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Hashable, Sequence
+from collections.abc import Hashable, Sequence
 
 
 def _comb2(n: int) -> float:

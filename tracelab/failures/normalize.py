@@ -48,21 +48,59 @@ MAX_TOKENS = 30
 #: ``exec_command`` and Pi ``bash`` share one family and can share a cluster.
 TOOL_FAMILIES: dict[str, str] = {
     # shell
-    "Bash": "shell", "bash": "shell", "shell": "shell", "shell_command": "shell", "exec_command": "shell",
-    "local_shell": "shell", "local_shell_call": "shell", "container.exec": "shell", "BashOutput": "shell",
-    "KillShell": "shell", "KillBash": "shell", "write_stdin": "shell", "unified_exec": "shell",
+    "Bash": "shell",
+    "bash": "shell",
+    "shell": "shell",
+    "shell_command": "shell",
+    "exec_command": "shell",
+    "local_shell": "shell",
+    "local_shell_call": "shell",
+    "container.exec": "shell",
+    "BashOutput": "shell",
+    "KillShell": "shell",
+    "KillBash": "shell",
+    "write_stdin": "shell",
+    "unified_exec": "shell",
     # files: read / write / edit / search
-    "Read": "file", "read": "file", "read_file": "file", "view_image": "file", "NotebookRead": "file",
-    "Write": "file", "write": "file", "write_file": "file",
-    "Edit": "file", "MultiEdit": "file", "edit": "file", "NotebookEdit": "file", "apply_patch": "file",
-    "Grep": "file", "grep": "file", "Glob": "file", "glob": "file", "LS": "file", "ls": "file", "find": "file",
+    "Read": "file",
+    "read": "file",
+    "read_file": "file",
+    "view_image": "file",
+    "NotebookRead": "file",
+    "Write": "file",
+    "write": "file",
+    "write_file": "file",
+    "Edit": "file",
+    "MultiEdit": "file",
+    "edit": "file",
+    "NotebookEdit": "file",
+    "apply_patch": "file",
+    "Grep": "file",
+    "grep": "file",
+    "Glob": "file",
+    "glob": "file",
+    "LS": "file",
+    "ls": "file",
+    "find": "file",
     # web
-    "WebFetch": "web", "WebSearch": "web", "web_search": "web", "web_fetch": "web", "fetch": "web",
+    "WebFetch": "web",
+    "WebSearch": "web",
+    "web_search": "web",
+    "web_fetch": "web",
+    "fetch": "web",
     # subagents / skills
-    "Task": "agent", "Agent": "agent", "spawn_agent": "agent", "Skill": "agent", "SlashCommand": "agent",
+    "Task": "agent",
+    "Agent": "agent",
+    "spawn_agent": "agent",
+    "Skill": "agent",
+    "SlashCommand": "agent",
     # planning / interaction
-    "TodoWrite": "plan", "TodoRead": "plan", "update_plan": "plan", "ExitPlanMode": "plan",
-    "EnterPlanMode": "plan", "AskUserQuestion": "plan",
+    "TodoWrite": "plan",
+    "TodoRead": "plan",
+    "update_plan": "plan",
+    "ExitPlanMode": "plan",
+    "EnterPlanMode": "plan",
+    "AskUserQuestion": "plan",
 }
 
 
@@ -76,9 +114,23 @@ def tool_family(tool_name: str | None) -> str:
     if tool_name.startswith("mcp__") or tool_name.startswith("mcp:"):
         return "mcp"
     low = tool_name.lower()
-    for needle, fam in (("shell", "shell"), ("exec", "shell"), ("bash", "shell"), ("read", "file"), ("write", "file"),
-                        ("edit", "file"), ("patch", "file"), ("grep", "file"), ("glob", "file"), ("web", "web"),
-                        ("fetch", "web"), ("search", "web"), ("todo", "plan"), ("plan", "plan"), ("agent", "agent")):
+    for needle, fam in (
+        ("shell", "shell"),
+        ("exec", "shell"),
+        ("bash", "shell"),
+        ("read", "file"),
+        ("write", "file"),
+        ("edit", "file"),
+        ("patch", "file"),
+        ("grep", "file"),
+        ("glob", "file"),
+        ("web", "web"),
+        ("fetch", "web"),
+        ("search", "web"),
+        ("todo", "plan"),
+        ("plan", "plan"),
+        ("agent", "agent"),
+    ):
         if needle in low:
             return fam
     return "other"
@@ -101,9 +153,7 @@ def clean_expr(text: pl.Expr) -> pl.Expr:
     """Text without escapes/tags, capped to head + tail."""
     t = text.fill_null("").str.replace_all(_ANSI, "").str.replace_all(_TAGS, "").str.replace_all("\r\n?", "\n")
     n = t.str.len_chars()
-    return pl.when(n > HEAD_CHARS + TAIL_CHARS).then(
-        pl.concat_str([t.str.slice(0, HEAD_CHARS), pl.lit("\n"), t.str.slice(-TAIL_CHARS)])
-    ).otherwise(t)
+    return pl.when(n > HEAD_CHARS + TAIL_CHARS).then(pl.concat_str([t.str.slice(0, HEAD_CHARS), pl.lit("\n"), t.str.slice(-TAIL_CHARS)])).otherwise(t)
 
 
 def strip_harness_expr(t: pl.Expr) -> pl.Expr:
@@ -180,9 +230,12 @@ def _shell_keys(df: pl.DataFrame, body: str) -> pl.DataFrame:
     )
     pys = pl.col("_pys")
     pytest_key = (
-        pl.when(pys.str.contains(r"\bfailed\b")).then(pl.lit("pytest: tests failed"))
-        .when(pys.str.contains(r"\berrors?\b")).then(pl.lit("pytest: errors"))
-        .when(pys.str.contains(r"no tests ran|no tests collected|deselected")).then(pl.lit("pytest: no tests ran"))
+        pl.when(pys.str.contains(r"\bfailed\b"))
+        .then(pl.lit("pytest: tests failed"))
+        .when(pys.str.contains(r"\berrors?\b"))
+        .then(pl.lit("pytest: errors"))
+        .when(pys.str.contains(r"no tests ran|no tests collected|deselected"))
+        .then(pl.lit("pytest: no tests ran"))
         .otherwise(pl.lit("pytest: run failed"))
     )
     py = pl.col("_py")
@@ -245,9 +298,7 @@ def _hook_key(raw: pl.Expr) -> pl.Expr:
     looks_json = raw.str.contains(r"\A\s*\{")
     # the harness's framing sentence ends at the first ": "; what follows is the hook's own output
     framing = msg.str.replace(r":\s.*$", "")
-    return pl.when(looks_json).then(
-        pl.concat_str([name, pl.lit(": "), framing.fill_null("")])
-    ).otherwise(first)
+    return pl.when(looks_json).then(pl.concat_str([name, pl.lit(": "), framing.fill_null("")])).otherwise(first)
 
 
 #: Which extractor a failure goes through: API payloads, hook records, program output of a
@@ -257,9 +308,12 @@ ROUTES = ("api", "hook", "shell", "message")
 
 def route_expr(family: pl.Expr, tool_fam: pl.Expr) -> pl.Expr:
     return (
-        pl.when(family.is_in(["api_error", "rate_limit"])).then(pl.lit("api"))
-        .when(family.is_in(["hook_block", "hook_error"])).then(pl.lit("hook"))
-        .when((tool_fam == "shell") & (family == "tool_error")).then(pl.lit("shell"))
+        pl.when(family.is_in(["api_error", "rate_limit"]))
+        .then(pl.lit("api"))
+        .when(family.is_in(["hook_block", "hook_error"]))
+        .then(pl.lit("hook"))
+        .when((tool_fam == "shell") & (family == "tool_error"))
+        .then(pl.lit("shell"))
         .otherwise(pl.lit("message"))
     )
 
@@ -281,7 +335,9 @@ def route_keys(df: pl.DataFrame, text: str, route: str) -> pl.DataFrame:
                 _x(cleaned, r"\A\s*(?:Error: )?(Exit code:? -?\d+)"),
                 _x(cleaned, r"(Process exited with code -?\d+)"),
                 _x(cleaned, r"(Command exited with code -?\d+)\s*\z"),
-            ).str.extract(r"(-?\d+)", 1).alias("_exit"),
+            )
+            .str.extract(r"(-?\d+)", 1)
+            .alias("_exit"),
         )
         body = pl.col("_body")
         if route == "shell":
@@ -294,8 +350,10 @@ def route_keys(df: pl.DataFrame, text: str, route: str) -> pl.DataFrame:
             ).drop("_jmsg")
         empty = body.str.strip_chars().str.len_chars() == 0
         df = df.with_columns(
-            pl.when(empty & pl.col("_exit").is_not_null()).then(pl.concat_str([pl.lit("exit code "), pl.col("_exit"), pl.lit(" (no output)")]))
-            .when(empty).then(pl.lit("(empty error)"))
+            pl.when(empty & pl.col("_exit").is_not_null())
+            .then(pl.concat_str([pl.lit("exit code "), pl.col("_exit"), pl.lit(" (no output)")]))
+            .when(empty)
+            .then(pl.lit("(empty error)"))
             .otherwise(pl.col("key"))
             .alias("key"),
             pl.when(empty).then(pl.lit("no_output")).otherwise(pl.col("subkind")).alias("subkind"),
@@ -361,9 +419,7 @@ def _fingerprint_expr(key: pl.Expr, subkind: pl.Expr) -> pl.Expr:
     head = key.str.extract(r"\A(API error[^:]*:)", 1)
     rest = key.str.replace(r"\AAPI error[^:]*:", "")
     return (
-        pl.when((subkind == "api") & head.is_not_null())
-        .then(pl.concat_str([head, pl.lit(" "), mask_expr(rest)]).str.strip_chars())
-        .otherwise(mask_expr(key))
+        pl.when((subkind == "api") & head.is_not_null()).then(pl.concat_str([head, pl.lit(" "), mask_expr(rest)]).str.strip_chars()).otherwise(mask_expr(key))
     )
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import pyarrow as pa
 
 from tracelab.schema import FAILURE_CLUSTERS as CLUSTERS
-from tracelab.schema import FAILURE_EXEMPLAR as EXEMPLAR
 from tracelab.schema import FAILURE_MEMBERS as MEMBERS
 
 SCHEMAS = {"failure_members": MEMBERS, "failure_clusters": CLUSTERS}

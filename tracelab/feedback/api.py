@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import polars as pl
 
@@ -47,8 +48,9 @@ def add(
     ``check=True`` (default) it must exist in the warehouse and is stored under its canonical
     key. ``author`` defaults to :func:`default_author` for human feedback.
     """
-    row, _ = add_row(warehouse, target, label, score=score, note=note, author=author, source=source,
-                     target_type=target_type, created_at=created_at, check=check, wait=wait)
+    row, _ = add_row(
+        warehouse, target, label, score=score, note=note, author=author, source=source, target_type=target_type, created_at=created_at, check=check, wait=wait
+    )
     return row.feedback_id
 
 
@@ -196,20 +198,26 @@ def labelled_clusters(
     allfb = pl.concat([direct.select(members.columns), members], how="vertical_relaxed")
     if allfb.height == 0:
         return pl.DataFrame(schema=_LABELLED_SCHEMA)
-    latest = allfb.sort("created_at", "feedback_id").group_by("cluster_id").agg(
-        pl.len().alias("n_labels"),
-        pl.col("_direct").sum().cast(pl.UInt32).alias("n_cluster_labels"),
-        (~pl.col("_direct")).sum().cast(pl.UInt32).alias("n_member_labels"),
-        pl.col("label").unique().sort().alias("labels"),
-        pl.col("score").mean().alias("mean_score"),
-        pl.col("label").last().alias("latest_label"),
-        pl.col("note").last().alias("latest_note"),
-        pl.col("author").last().alias("latest_author"),
-        pl.col("source").last().alias("latest_source"),
-        pl.col("created_at").last().alias("latest_at"),
+    latest = (
+        allfb.sort("created_at", "feedback_id")
+        .group_by("cluster_id")
+        .agg(
+            pl.len().alias("n_labels"),
+            pl.col("_direct").sum().cast(pl.UInt32).alias("n_cluster_labels"),
+            (~pl.col("_direct")).sum().cast(pl.UInt32).alias("n_member_labels"),
+            pl.col("label").unique().sort().alias("labels"),
+            pl.col("score").mean().alias("mean_score"),
+            pl.col("label").last().alias("latest_label"),
+            pl.col("note").last().alias("latest_note"),
+            pl.col("author").last().alias("latest_author"),
+            pl.col("source").last().alias("latest_source"),
+            pl.col("created_at").last().alias("latest_at"),
+        )
     )
-    info = f.clusters.select("cluster_id", "family", "name", "n_events", "n_sessions") if f.clusters.height else pl.DataFrame(
-        schema={k: _LABELLED_SCHEMA[k] for k in ("cluster_id", "family", "name", "n_events", "n_sessions")}
+    info = (
+        f.clusters.select("cluster_id", "family", "name", "n_events", "n_sessions")
+        if f.clusters.height
+        else pl.DataFrame(schema={k: _LABELLED_SCHEMA[k] for k in ("cluster_id", "family", "name", "n_events", "n_sessions")})
     )
     out = latest.join(info, on="cluster_id", how="left")
     return out.select([pl.col(c).cast(t) for c, t in _LABELLED_SCHEMA.items()]).sort(["n_events", "cluster_id"], descending=[True, False], nulls_last=True)
@@ -220,7 +228,9 @@ def for_targets(fb: pl.DataFrame, targets: Iterable[tuple[str, str | None]]) -> 
     pairs = [(t, k) for t, k in targets if k]
     if not pairs or fb.height == 0:
         return fb.clear()
-    want = pl.DataFrame({"target_type": [t for t, _ in pairs], "target_key": [k for _, k in pairs]}, schema={"target_type": pl.String, "target_key": pl.String}).unique()
+    want = pl.DataFrame(
+        {"target_type": [t for t, _ in pairs], "target_key": [k for _, k in pairs]}, schema={"target_type": pl.String, "target_key": pl.String}
+    ).unique()
     return fb.join(want, on=["target_type", "target_key"], how="semi").sort("created_at", "feedback_id")
 
 

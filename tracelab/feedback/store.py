@@ -18,9 +18,10 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -108,7 +109,9 @@ def write_rows(warehouse: str | os.PathLike | Warehouse, rows: Iterable[Feedback
     return result
 
 
-def build_rows(warehouse: str | os.PathLike | Warehouse, records: Iterable[Mapping[str, Any]], *, check: bool = True, failures=None, where: list[str] | None = None) -> list[Feedback]:
+def build_rows(
+    warehouse: str | os.PathLike | Warehouse, records: Iterable[Mapping[str, Any]], *, check: bool = True, failures=None, where: list[str] | None = None
+) -> list[Feedback]:
     """Validate records and resolve their targets; raises one :class:`FeedbackError` listing
     every bad record (``where[i]`` names record ``i`` in messages, e.g. ``line 7``)."""
     wh = _warehouse(warehouse)

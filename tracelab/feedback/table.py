@@ -17,8 +17,9 @@ import datetime as _dt
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import pyarrow as pa
 
@@ -80,7 +81,7 @@ def parse_time(value: Any) -> _dt.datetime:
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         if not math.isfinite(value):
             raise FeedbackError(f"created_at: not a finite number: {value!r}")
-        d = _dt.datetime.fromtimestamp(float(value), _dt.timezone.utc)
+        d = _dt.datetime.fromtimestamp(float(value), _dt.UTC)
     else:
         s = str(value).strip()
         try:
@@ -91,8 +92,8 @@ def parse_time(value: Any) -> _dt.datetime:
             d = _dt.datetime.fromisoformat(s.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
             raise FeedbackError(f"created_at: not an ISO 8601 time or epoch seconds: {s!r}") from None
-    d = d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
-    d = d.astimezone(_dt.timezone.utc)
+    d = d if d.tzinfo else d.replace(tzinfo=_dt.UTC)
+    d = d.astimezone(_dt.UTC)
     return d.replace(microsecond=d.microsecond // 1000 * 1000)
 
 
@@ -154,7 +155,7 @@ def make(
     sc = _score(score)
     nt = _text(note, "note")
     au = _text(author, "author", cap=MAX_LABEL)
-    when = parse_time(created_at) if created_at not in (None, "") else _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+    when = parse_time(created_at) if created_at not in (None, "") else _dt.datetime.now(_dt.UTC).replace(microsecond=0)
     fid = _text(feedback_id_, "feedback_id") or feedback_id(tt, key, lab, sc, nt, au, src)
     return Feedback(fid, tt, key, lab, sc, nt, au, src, when)
 

@@ -19,9 +19,9 @@ then has no type and is refused.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Sequence
 
 from tracelab.feedback.table import TARGET_TYPES, FeedbackError
 
@@ -90,7 +90,11 @@ class Resolver:
         need_sql: set[str] = set()
         for i, (tt, key) in enumerate(items):
             if not check:
-                out[i] = Target(tt, key) if tt else FeedbackError(f"target {key!r}: give its type (TYPE:KEY, TYPE one of {', '.join(TARGET_TYPES)}) when targets are not checked")
+                out[i] = (
+                    Target(tt, key)
+                    if tt
+                    else FeedbackError(f"target {key!r}: give its type (TYPE:KEY, TYPE one of {', '.join(TARGET_TYPES)}) when targets are not checked")
+                )
             elif tt != "cluster":
                 need_sql.add(key)
         if not check:

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import orjson
 import pyarrow as pa
 
 from tracelab import schema as S
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 #: Event columns an adapter fills (everything in ``events`` except the derived date/month/seq).
 _EVENT_COLS = [f.name for f in S.EVENTS if f.name not in ("date", "month", "seq")]
@@ -43,7 +44,7 @@ def parse_ts(value: Any) -> int | None:
         except ValueError:
             return None
         if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=_dt.timezone.utc)
+            dt = dt.replace(tzinfo=_dt.UTC)
         return int(dt.timestamp() * 1000)
     if isinstance(value, bool):
         return None
@@ -238,7 +239,7 @@ class EventBuffer:
             self._cols = _Columns(self.rows)
         return self._cols
 
-    def extend(self, other: "EventBuffer", fallback_ts: int | None = None) -> None:
+    def extend(self, other: EventBuffer, fallback_ts: int | None = None) -> None:
         """Append all rows of ``other``; its rows before any timestamp take its first timestamp
         (or ``fallback_ts``) for partitioning."""
         if self._cols is not None:
@@ -328,7 +329,7 @@ class ParseResult:
     #: adapters may hand back their EventBuffer instead of a table (``events`` is then None):
     #: the engine merges the buffers of a whole batch and builds one table, which is much
     #: cheaper than one table per small file
-    buffer: "EventBuffer | None" = None
+    buffer: EventBuffer | None = None
 
 
 class RawLine:
@@ -371,7 +372,7 @@ def scan(
     start_offset: int,
     start_line: int,
     rejects: list,
-    handle: Callable[[Any, "str | None", RawLine], "str | None"],
+    handle: Callable[[Any, str | None, RawLine], str | None],
 ) -> tuple[int, int, int, int, int]:
     """The line loop every adapter shares.
 

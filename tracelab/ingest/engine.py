@@ -26,11 +26,12 @@ import hashlib
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -84,7 +85,7 @@ def resolve_inputs(
     out: dict[Path, registry.Adapter] = {}
     paths = list(paths)
     if not paths:
-        for ad in ([forced] if forced else ads.values()):
+        for ad in [forced] if forced else ads.values():
             for root in ad.default_roots():
                 n = 0
                 if root.is_dir():
@@ -319,11 +320,13 @@ def _parse_batch(args: tuple[list[FileTask], str, str, int, Any]) -> BatchOutcom
 def _key_table(line_keys: dict[int, str], with_rows: set[int]) -> pa.Table:
     """A file's line keys as Arrow columns: line_no (int64), line_key (string), has_rows (bool)."""
     lines = sorted(line_keys)
-    return pa.table({
-        "line_no": pa.array(lines, pa.int64()),
-        "line_key": pa.array([line_keys[n] for n in lines], pa.string()),
-        "has_rows": pa.array([n in with_rows for n in lines], pa.bool_()),
-    })
+    return pa.table(
+        {
+            "line_no": pa.array(lines, pa.int64()),
+            "line_key": pa.array([line_keys[n] for n in lines], pa.string()),
+            "has_rows": pa.array([n in with_rows for n in lines], pa.bool_()),
+        }
+    )
 
 
 def _keyed_buffer(res: ParseResult) -> EventBuffer:
@@ -493,7 +496,12 @@ def ingest(
             if ad is None:  # new file, agent detected by the worker that parses it
                 tasks.append(FileTask(sp, None, "full", 0, 0, None, st.st_size, st.st_mtime_ns))
                 continue
-            same_version = prev is not None and prev["parser_version"] == ad.parser_version and prev["schema_version"] == S.SCHEMA_VERSION and prev.get("redaction_policy") == policy
+            same_version = (
+                prev is not None
+                and prev["parser_version"] == ad.parser_version
+                and prev["schema_version"] == S.SCHEMA_VERSION
+                and prev.get("redaction_policy") == policy
+            )
             if prev is not None and same_version and prev["size_bytes"] == st.st_size and prev["mtime_ns"] == st.st_mtime_ns:
                 summary.files_unchanged += 1
                 continue
@@ -619,7 +627,9 @@ def _stop_forkserver() -> None:
         pass
 
 
-def _run_parsers(wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int | None, progress, summary: IngestSummary, redactor) -> tuple[list[FileOutcome], list[str], list[str], _Workers, list[tuple[str, str | None]]]:
+def _run_parsers(
+    wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int | None, progress, summary: IngestSummary, redactor
+) -> tuple[list[FileOutcome], list[str], list[str], _Workers, list[tuple[str, str | None]]]:
     """Parse ``tasks`` in worker processes: (outcomes, staged event batches, staged key files,
     the workers, files that matched no adapter)."""
     jobs = jobs or min(os.cpu_count() or 1, 8)
@@ -724,7 +734,20 @@ def _unknown_types(wh: Warehouse, parts: list[str]) -> dict[str, dict[str, int]]
     return out
 
 
-def _commit(wh, snap, manifest, batch, outcomes: list[FileOutcome], staged: list[str], key_parts: list[str], removed_paths, summary, policy, workers: _Workers, clock: _Clock) -> None:
+def _commit(
+    wh,
+    snap,
+    manifest,
+    batch,
+    outcomes: list[FileOutcome],
+    staged: list[str],
+    key_parts: list[str],
+    removed_paths,
+    summary,
+    policy,
+    workers: _Workers,
+    clock: _Clock,
+) -> None:
     now_ms = int(time.time() * 1000)
     # 1. remove rows of files being fully re-parsed (including appends an adapter asked to re-parse)
     removed_paths = set(removed_paths) | {o.task.path for o in outcomes if o.task.mode == "reparse"}
@@ -818,7 +841,7 @@ def _derived_stale(snap: Snapshot) -> bool:
     return snap.extra.get("derive", {}).get("stamp") != derive.stamp()
 
 
-def _publish_derived(wh: Warehouse, snap: Snapshot, batch: str, summary: IngestSummary, clock: "_Clock", new_events: list[str] | None = None) -> None:
+def _publish_derived(wh: Warehouse, snap: Snapshot, batch: str, summary: IngestSummary, clock: _Clock, new_events: list[str] | None = None) -> None:
     """Bring the derived and failure tables of ``snap`` up to date and commit it: with
     ``new_events`` (the event parts this ingest added, none removed) only the sessions they
     touch are re-derived when that is possible (``derive.refresh``), else everything is."""
@@ -875,4 +898,4 @@ def _row_counts(wh: Warehouse, snap: Snapshot) -> dict[str, int]:
 
 
 def utc_now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
+    return _dt.datetime.now(_dt.UTC)

@@ -27,7 +27,7 @@ class IngestRedactor:
     from the same policy and key, so pseudonyms agree across files and processes."""
 
     def __init__(self, key: str | bytes | None = None):
-        from tracelab.redact import Policy, POLICY_VERSION
+        from tracelab.redact import POLICY_VERSION, Policy
 
         if key is None:
             key = os.environ.get("TRACELAB_REDACT_KEY") or secrets.token_hex(32)

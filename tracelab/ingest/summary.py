@@ -60,10 +60,7 @@ class IngestSummary:
             f"files      {self.files_seen} found; {self.files_parsed} parsed ({found}), {self.files_appended} appended, "
             f"{self.files_unchanged} unchanged, {self.files_failed} failed"
         )
-        out.append(
-            f"lines      {self.lines_total} read: {self.lines_ingested} ingested, {self.lines_duplicate} duplicate, "
-            f"{self.lines_rejected} rejected"
-        )
+        out.append(f"lines      {self.lines_total} read: {self.lines_ingested} ingested, {self.lines_duplicate} duplicate, {self.lines_rejected} rejected")
         mb = self.bytes_parsed / 1e6
         rate = f" ({mb / self.seconds:.1f} MB/s)" if self.seconds > 0 and mb else ""
         out.append(f"parsed     {mb:.1f} MB in {self.seconds:.2f}s" + rate)

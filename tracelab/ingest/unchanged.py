@@ -32,8 +32,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from tracelab.ingest.summary import IngestSummary
 
@@ -173,12 +174,7 @@ def _check_locked(root: Path, req: dict[str, Any], t0: float) -> IngestSummary |
             version = json.load(f).get("version")
     except (OSError, ValueError):
         return None
-    if (
-        doc.get("format") != FORMAT
-        or doc.get("snapshot_version") != version
-        or doc.get("request") != req
-        or doc.get("code") != code_stamp()
-    ):
+    if doc.get("format") != FORMAT or doc.get("snapshot_version") != version or doc.get("request") != req or doc.get("code") != code_stamp():
         return None
     for d, mtime in doc["dirs"].items():
         try:

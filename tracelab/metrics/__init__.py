@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["scan"]
 
 
-def scan(table: str, warehouse: str | os.PathLike | None = None) -> "pl.LazyFrame":
+def scan(table: str, warehouse: str | os.PathLike | None = None) -> pl.LazyFrame:
     """A lazy Polars scan of one warehouse table (exactly the files of the committed snapshot)."""
     import polars as pl
 

@@ -100,11 +100,21 @@ def _proportion_row(a: Any, b: Any, test: str) -> dict[str, Any]:
     else:
         raise ValueError(f"test for proportions must be auto, z or fisher; got {test!r}")
     return {
-        "n_a": n1, "n_b": n2, "estimate": "rate",
-        "value_a": k1 / n1, "value_a_lo": lo1, "value_a_hi": hi1,
-        "value_b": k2 / n2, "value_b_lo": lo2, "value_b_hi": hi2,
-        "diff": k1 / n1 - k2 / n2, "diff_lo": dlo, "diff_hi": dhi,
-        "test": name, "statistic": stat, "p_value": p,
+        "n_a": n1,
+        "n_b": n2,
+        "estimate": "rate",
+        "value_a": k1 / n1,
+        "value_a_lo": lo1,
+        "value_a_hi": hi1,
+        "value_b": k2 / n2,
+        "value_b_lo": lo2,
+        "value_b_hi": hi2,
+        "diff": k1 / n1 - k2 / n2,
+        "diff_lo": dlo,
+        "diff_hi": dhi,
+        "test": name,
+        "statistic": stat,
+        "p_value": p,
     }
 
 
@@ -122,11 +132,21 @@ def _continuous_row(a: Any, b: Any, test: str, n_boot: int, seed: int) -> dict[s
     import numpy as np
 
     return {
-        "n_a": len(a), "n_b": len(b), "estimate": "median",
-        "value_a": float(np.median(a)), "value_a_lo": lo1, "value_a_hi": hi1,
-        "value_b": float(np.median(b)), "value_b_lo": lo2, "value_b_hi": hi2,
-        "diff": diff, "diff_lo": dlo, "diff_hi": dhi,
-        "test": name, "statistic": stat, "p_value": p,
+        "n_a": len(a),
+        "n_b": len(b),
+        "estimate": "median",
+        "value_a": float(np.median(a)),
+        "value_a_lo": lo1,
+        "value_a_hi": hi1,
+        "value_b": float(np.median(b)),
+        "value_b_lo": lo2,
+        "value_b_hi": hi2,
+        "diff": diff,
+        "diff_lo": dlo,
+        "diff_hi": dhi,
+        "test": name,
+        "statistic": stat,
+        "p_value": p,
     }
 
 
@@ -171,8 +191,7 @@ def compare_samples(
                     body = _proportion_row(a, b, test)
                 else:
                     body = _continuous_row(a, b, test, n_boot, seed)
-                rows.append({"metric": metric, "stratum": None if s is None else str(s), "model_a": ma, "model_b": mb,
-                             **body, "note": st.SAMPLE_NOTE})
+                rows.append({"metric": metric, "stratum": None if s is None else str(s), "model_a": ma, "model_b": mb, **body, "note": st.SAMPLE_NOTE})
     return pl.DataFrame(rows, schema=SCHEMA)
 
 

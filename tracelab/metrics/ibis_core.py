@@ -187,14 +187,20 @@ def token_totals(llm_calls: ir.Table, by: Sequence[str] = ("agent", "model"), pe
 def _erfcc_core(t: ir.FloatingValue, ax: ir.FloatingValue) -> ir.FloatingValue:
     """Numerical Recipes ``erfcc`` for ``ax >= 0`` given ``t = 1 / (1 + ax / 2)`` (relative error
     < 1.2e-7); the same polynomial as the SQL macro ``tl_erfc_core``."""
-    poly = -ax * ax - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (
-        0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+    poly = (
+        -ax * ax
+        - 1.26551223
+        + t
+        * (
+            1.00002368
+            + t
+            * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))
+        )
+    )
     return t * poly.exp()
 
 
-def compare_error_rates(
-    tool_calls: ir.Table, models: Sequence[str] | None = None, by: str | None = None
-) -> ir.Table:
+def compare_error_rates(tool_calls: ir.Table, models: Sequence[str] | None = None, by: str | None = None) -> ir.Table:
     """Tool error rate of every pair of models (within each value of ``by``, e.g. ``agent`` or
     ``tool_name``): sample sizes, rates, Wilson bounds, difference, pooled z and two-sided p,
     plus the sampling note. Pairs are ordered alphabetically (model_a < model_b); rows come
@@ -204,9 +210,7 @@ def compare_error_rates(
         t = t.filter(t.model.isin(list(models)))
     # join key: '' stands for "no stratum" so the pair join is a plain equi-join on every engine
     t = t.mutate(stratum=t[by].cast("string").fill_null("") if by else ibis.literal(""))
-    c = t.group_by(["stratum", "model"]).aggregate(
-        n=t.status.isin(["ok", "error"]).sum(), k=(t.status == "error").sum()
-    )
+    c = t.group_by(["stratum", "model"]).aggregate(n=t.status.isin(["ok", "error"]).sum(), k=(t.status == "error").sum())
     c = c.filter(c.n > 0)
     a = c.rename(model_a="model", n_a="n", k_a="k")
     b = c.rename(stratum_b="stratum", model_b="model", n_b="n", k_b="k")

@@ -56,8 +56,9 @@ def histogram(
     x = v.clip(lower_bound=1.0).log10() if log_scale else v
     df = frame(samples).filter(pl.col(value).is_not_null()).with_columns(x.alias("_x")).collect()
     if df.height == 0:
-        return pl.DataFrame(schema={**{b: df.schema[b] for b in by}, "bin": pl.Int32, "bin_lo_ms": pl.Float64,
-                                    "bin_hi_ms": pl.Float64, "n": pl.Int64, "share": pl.Float64})
+        return pl.DataFrame(
+            schema={**{b: df.schema[b] for b in by}, "bin": pl.Int32, "bin_lo_ms": pl.Float64, "bin_hi_ms": pl.Float64, "n": pl.Int64, "share": pl.Float64}
+        )
     lo, hi = float(df["_x"].min()), float(df["_x"].max())
     width = hi - lo
     if width == 0:
@@ -98,11 +99,7 @@ def ecdf(
     keep = (pl.col("_cum") == pl.col("n")) | (
         (pl.col("_cum") * points / pl.col("n")).floor() > ((pl.col("_cum") - pl.col("_c")) * points / pl.col("n")).floor()
     )
-    return (
-        d.filter(keep)
-        .select(*keys, pl.col(value).cast(pl.Float64).alias("value_ms"), (pl.col("_cum") / pl.col("n")).alias("ecdf"), "n")
-        .collect()
-    )
+    return d.filter(keep).select(*keys, pl.col(value).cast(pl.Float64).alias("value_ms"), (pl.col("_cum") / pl.col("n")).alias("ecdf"), "n").collect()
 
 
 def turns(
@@ -135,24 +132,32 @@ def turns(
     ts_type = ev.collect_schema()["ts"]
     acts = pl.concat(
         [
-            frame(llm_calls).filter(pl.col("ts").is_not_null()).select(
-                "session_key", pl.col("ts").cast(ts_type), "model",
-                pl.lit(0, dtype=pl.Int64).alias("n_tool"), pl.lit(False).alias("intr")),
-            frame(tool_calls).filter(pl.col("started_at").is_not_null()).select(
-                "session_key", pl.coalesce("ended_at", "started_at").cast(ts_type).alias("ts"),
-                pl.lit(None, dtype=pl.String).alias("model"), pl.lit(1, dtype=pl.Int64).alias("n_tool"),
-                (pl.col("status") == "interrupted").alias("intr")),
+            frame(llm_calls)
+            .filter(pl.col("ts").is_not_null())
+            .select("session_key", pl.col("ts").cast(ts_type), "model", pl.lit(0, dtype=pl.Int64).alias("n_tool"), pl.lit(False).alias("intr")),
+            frame(tool_calls)
+            .filter(pl.col("started_at").is_not_null())
+            .select(
+                "session_key",
+                pl.coalesce("ended_at", "started_at").cast(ts_type).alias("ts"),
+                pl.lit(None, dtype=pl.String).alias("model"),
+                pl.lit(1, dtype=pl.Int64).alias("n_tool"),
+                (pl.col("status") == "interrupted").alias("intr"),
+            ),
             ev.filter(pl.col("kind").is_in(["api_error", "interrupt"]) & pl.col("ts").is_not_null()).select(
-                "session_key", "ts", pl.lit(None, dtype=pl.String).alias("model"),
-                pl.lit(0, dtype=pl.Int64).alias("n_tool"), (pl.col("kind") == "interrupt").alias("intr")),
+                "session_key",
+                "ts",
+                pl.lit(None, dtype=pl.String).alias("model"),
+                pl.lit(0, dtype=pl.Int64).alias("n_tool"),
+                (pl.col("kind") == "interrupt").alias("intr"),
+            ),
         ]
     )
     inside = (pl.col("ts") >= pl.col("started_at")) & (pl.col("next_at").is_null() | (pl.col("ts") < pl.col("next_at")))
     matched = prompts.join(acts, on="session_key", how="inner").filter(inside)
     per_turn = matched.group_by("session_key", "turn_no").agg(
         pl.col("ts").max().alias("ended_at"),
-        pl.col("model").filter(pl.col("model").is_not_null()).sort_by(
-            pl.col("ts").filter(pl.col("model").is_not_null())).last().alias("model"),
+        pl.col("model").filter(pl.col("model").is_not_null()).sort_by(pl.col("ts").filter(pl.col("model").is_not_null())).last().alias("model"),
         pl.col("n_tool").sum().alias("n_tool_calls"),
         pl.col("intr").any().alias("interrupted"),
     )
@@ -170,7 +175,6 @@ def turns(
             pl.when(pl.col("ended_at") >= pl.col("started_at")).then(dur).alias("duration_ms"),
             pl.when(pl.col("started_at") >= pl.col("_prev_end")).then(wait).alias("human_wait_ms"),
         )
-        .select("session_key", "turn_no", "agent", "model", "started_at", "ended_at", "duration_ms", "human_wait_ms",
-                "n_tool_calls", "interrupted")
+        .select("session_key", "turn_no", "agent", "model", "started_at", "ended_at", "duration_ms", "human_wait_ms", "n_tool_calls", "interrupted")
         .collect()
     )

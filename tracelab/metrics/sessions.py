@@ -19,9 +19,7 @@ def tool_runs(tool_calls: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     same = (pl.col("tool_name") == pl.col("tool_name").shift(1).over("session_key")) & pl.col("input_json").eq_missing(
         pl.col("input_json").shift(1).over("session_key")
     )
-    lf = lf.with_columns(pl.when(same).then(0).otherwise(1).alias("_brk")).with_columns(
-        pl.col("_brk").cum_sum().over("session_key").alias("run_id")
-    )
+    lf = lf.with_columns(pl.when(same).then(0).otherwise(1).alias("_brk")).with_columns(pl.col("_brk").cum_sum().over("session_key").alias("run_id"))
     return (
         lf.group_by("session_key", "run_id")
         .agg(

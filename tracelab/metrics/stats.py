@@ -160,9 +160,7 @@ def _boot_medians(xa: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.n
     return out
 
 
-def bootstrap_median_ci(
-    x: Sequence[float], *, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0
-) -> tuple[float, float]:
+def bootstrap_median_ci(x: Sequence[float], *, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of the median of ``x`` (seeded: same input, same answer)."""
     xa = np.asarray(x, dtype=float)
     if len(xa) == 0:

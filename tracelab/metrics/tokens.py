@@ -23,22 +23,32 @@ def with_cost(llm_calls: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     from tracelab.pricing import price_table
 
     prices = pl.from_arrow(price_table()).lazy().sort("effective_from")
-    lf = frame(llm_calls).with_row_index("_row").with_columns(
-        pl.col("model").str.strip_chars().str.to_lowercase().str.replace(r"^.*/", "").alias("_key")
-    ).with_columns(pl.when(pl.col("_key") != "").then(pl.col("_key")).alias("_key"))
+    lf = (
+        frame(llm_calls)
+        .with_row_index("_row")
+        .with_columns(pl.col("model").str.strip_chars().str.to_lowercase().str.replace(r"^.*/", "").alias("_key"))
+        .with_columns(pl.when(pl.col("_key") != "").then(pl.col("_key")).alias("_key"))
+    )
     ts_dtype = lf.collect_schema()["ts"]
     prices = prices.with_columns(pl.col("effective_from").cast(ts_dtype))
     with_ts = lf.filter(pl.col("ts").is_not_null()).sort("ts")
     joined = with_ts.join_asof(
-        prices.select("match_key", "price_model", "effective_from", "input_per_mtok", "output_per_mtok",
-                      "cache_read_per_mtok", "cache_write_per_mtok"),
-        left_on="ts", right_on="effective_from", by_left="_key", by_right="match_key", strategy="backward",
+        prices.select("match_key", "price_model", "effective_from", "input_per_mtok", "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok"),
+        left_on="ts",
+        right_on="effective_from",
+        by_left="_key",
+        by_right="match_key",
+        strategy="backward",
         check_sortedness=False,  # both sides are sorted on the time column globally, hence per group
     )
     no_ts = lf.filter(pl.col("ts").is_null())
     joined = pl.concat([joined, no_ts], how="diagonal_relaxed").sort("_row")
-    parts = [("input_tokens", "input_per_mtok"), ("output_tokens", "output_per_mtok"),
-             ("cache_read_tokens", "cache_read_per_mtok"), ("cache_write_tokens", "cache_write_per_mtok")]
+    parts = [
+        ("input_tokens", "input_per_mtok"),
+        ("output_tokens", "output_per_mtok"),
+        ("cache_read_tokens", "cache_read_per_mtok"),
+        ("cache_write_tokens", "cache_write_per_mtok"),
+    ]
     missing = pl.lit(False)
     total = pl.lit(0.0)
     for tok, price in parts:
@@ -46,9 +56,9 @@ def with_cost(llm_calls: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
         missing = missing | (used & pl.col(price).is_null())
         total = total + pl.col(tok).fill_null(0).cast(pl.Float64) * pl.col(price).fill_null(0.0)
     cost = pl.when(pl.col("price_model").is_null() | missing).then(None).otherwise(total / 1e6)
-    return joined.with_columns(
-        cost.alias("cost_usd"), pl.col("effective_from").alias("price_effective_from")
-    ).drop("_row", "_key", "effective_from", "input_per_mtok", "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok")
+    return joined.with_columns(cost.alias("cost_usd"), pl.col("effective_from").alias("price_effective_from")).drop(
+        "_row", "_key", "effective_from", "input_per_mtok", "output_per_mtok", "cache_read_per_mtok", "cache_write_per_mtok"
+    )
 
 
 def token_totals(

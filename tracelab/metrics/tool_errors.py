@@ -62,9 +62,7 @@ def error_rates(
     return out.sort([*keys], nulls_last=True).collect()
 
 
-def retry_after_error(
-    tool_calls: pl.DataFrame | pl.LazyFrame, by: Sequence[str] = ("agent", "model", "tool_name")
-) -> pl.DataFrame:
+def retry_after_error(tool_calls: pl.DataFrame | pl.LazyFrame, by: Sequence[str] = ("agent", "model", "tool_name")) -> pl.DataFrame:
     """For each failed call, the next call of the same tool in the same session is its retry.
 
     Returns per ``by``: errors, retried, retry_rate (+ Wilson bounds), same_input_retries,
@@ -80,10 +78,7 @@ def retry_after_error(
     out = lf.group_by(list(by)).agg(
         pl.len().cast(pl.Int64).alias("errors"),
         pl.col("_next_key").is_not_null().sum().cast(pl.Int64).alias("retried"),
-        (pl.col("_next_key").is_not_null() & pl.col("_next_input").eq_missing(pl.col("input_json")))
-        .sum()
-        .cast(pl.Int64)
-        .alias("same_input_retries"),
+        (pl.col("_next_key").is_not_null() & pl.col("_next_input").eq_missing(pl.col("input_json"))).sum().cast(pl.Int64).alias("same_input_retries"),
         (pl.col("_next_status") == "ok").sum().cast(pl.Int64).alias("retry_ok"),
     )
     lo, hi = wilson(pl.col("retried"), pl.col("errors"))

@@ -44,7 +44,7 @@ _TOKEN_KEYS = (
 
 
 def _iso(ts: _dt.datetime) -> str:
-    return ts.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    return ts.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
 
 def _cost(x: float | None) -> float | None:
@@ -87,10 +87,7 @@ def usage_report(report: str = "daily", *, warehouse: Any = None, con: Any = Non
     entries = []
     for bucket, rows in buckets.items():
         models = sorted((r for r in rows if r["model"] is not None), key=lambda r: (r["first_activity"], r["model"]))
-        breakdowns = [
-            dict(sorted({"modelName": r["model"], **{ck: int(r[k]) for k, ck in _TOKEN_KEYS}, "cost": _cost(_row_cost(r))}.items()))
-            for r in models
-        ]
+        breakdowns = [dict(sorted({"modelName": r["model"], **{ck: int(r[k]) for k, ck in _TOKEN_KEYS}, "cost": _cost(_row_cost(r))}.items())) for r in models]
         breakdowns.sort(key=lambda b: (b["cost"] is None, -(b["cost"] or 0.0), b["modelName"]))
         entry: dict[str, Any] = {
             key: bucket,
@@ -109,6 +106,9 @@ def usage_report(report: str = "daily", *, warehouse: Any = None, con: Any = Non
     else:
         entries.sort(key=lambda e: e[key])
     all_rows = [r for rows in buckets.values() for r in rows]
-    totals = {**_tokens(all_rows), "totalCost": _sum_cost([_row_cost(r) for r in all_rows])} if all_rows else {
-        "cacheCreationTokens": 0, "cacheReadTokens": 0, "inputTokens": 0, "outputTokens": 0, "totalCost": 0.0, "totalTokens": 0}
+    totals = (
+        {**_tokens(all_rows), "totalCost": _sum_cost([_row_cost(r) for r in all_rows])}
+        if all_rows
+        else {"cacheCreationTokens": 0, "cacheReadTokens": 0, "inputTokens": 0, "outputTokens": 0, "totalCost": 0.0, "totalTokens": 0}
+    )
     return {list_key: entries, "totals": dict(sorted(totals.items()))}

@@ -96,7 +96,7 @@ def _parse(doc: dict[str, Any]) -> tuple[str, list[PriceRow]]:
             vals = {c: _num(p, c, where) for c in COMPONENTS}
             if vals["input"] is None or vals["output"] is None:
                 raise PricingError(f"{where}: input and output prices are required")
-            start = _dt.datetime(eff.year, eff.month, eff.day, tzinfo=_dt.timezone.utc)
+            start = _dt.datetime(eff.year, eff.month, eff.day, tzinfo=_dt.UTC)
             for k in keys:
                 rows.append(PriceRow(k, name, str(m.get("provider", "")), start, **vals, source=str(p.get("source", ""))))
         if len(set(dates)) != len(dates):
@@ -149,7 +149,7 @@ def lookup(model: str | None, ts: _dt.datetime) -> PriceRow | None:
     if key is None:
         return None
     if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=_dt.timezone.utc)
+        ts = ts.replace(tzinfo=_dt.UTC)
     best = None
     for r in _loaded()[1]:
         if r.match_key == key and r.effective_from <= ts:

@@ -27,8 +27,8 @@ import random
 import string
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from tracelab.redact.engine import Redactor
 
@@ -154,32 +154,94 @@ _TOKEN_CONTEXTS = ("env_export", "dotenv", "json_config", "yaml_config", "prose_
 _KEY_CONTEXTS = ("env_export", "dotenv", "json_config", "yaml_config", "prose_labelled", "python_client")
 
 SECRET_KINDS: tuple[Kind, ...] = (
-    Kind("aws_access_key_id", lambda g: g.r.choice(["AKIA", "ASIA"]) + g.s(B32, 16), "AWS_ACCESS_KEY_ID", "AWS access key", _KEY_CONTEXTS + ("aws_credentials", "prose_bare")),
-    Kind("aws_secret_access_key", lambda g: g.mixed(B64, 40), "AWS_SECRET_ACCESS_KEY", "AWS secret key", ("env_export", "dotenv", "json_config", "aws_credentials", "yaml_config")),
-    Kind("github_token", lambda g: g.r.choice(["ghp_", "gho_", "ghs_"]) + g.mixed(ALNUM, 36), "GITHUB_TOKEN", "GitHub token", _TOKEN_CONTEXTS + ("git_remote",)),
+    Kind(
+        "aws_access_key_id",
+        lambda g: g.r.choice(["AKIA", "ASIA"]) + g.s(B32, 16),
+        "AWS_ACCESS_KEY_ID",
+        "AWS access key",
+        _KEY_CONTEXTS + ("aws_credentials", "prose_bare"),
+    ),
+    Kind(
+        "aws_secret_access_key",
+        lambda g: g.mixed(B64, 40),
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS secret key",
+        ("env_export", "dotenv", "json_config", "aws_credentials", "yaml_config"),
+    ),
+    Kind(
+        "github_token", lambda g: g.r.choice(["ghp_", "gho_", "ghs_"]) + g.mixed(ALNUM, 36), "GITHUB_TOKEN", "GitHub token", _TOKEN_CONTEXTS + ("git_remote",)
+    ),
     Kind("github_fine_grained_pat", lambda g: "github_pat_" + g.mixed(ALNUM, 22) + "_" + g.mixed(ALNUM, 59), "GH_TOKEN", "GitHub PAT", _TOKEN_CONTEXTS),
     Kind("gitlab_token", lambda g: "glpat-" + g.mixed(ALNUM + "_-", 20), "GITLAB_TOKEN", "GitLab token", _TOKEN_CONTEXTS + ("git_remote",)),
     Kind("bitbucket_app_password", lambda g: "ATBB" + g.mixed(ALNUM, 32), "BITBUCKET_APP_PASSWORD", "Bitbucket app password", _KEY_CONTEXTS + ("prose_bare",)),
     Kind("openai_api_key", _openai, "OPENAI_API_KEY", "OpenAI key", _TOKEN_CONTEXTS),
-    Kind("anthropic_api_key", lambda g: "sk-ant-api03-" + g.mixed(B64URL, 93) + "AA", "ANTHROPIC_API_KEY", "Anthropic key", _TOKEN_CONTEXTS + ("x_api_key_header",)),
+    Kind(
+        "anthropic_api_key",
+        lambda g: "sk-ant-api03-" + g.mixed(B64URL, 93) + "AA",
+        "ANTHROPIC_API_KEY",
+        "Anthropic key",
+        _TOKEN_CONTEXTS + ("x_api_key_header",),
+    ),
     Kind("gcp_api_key", lambda g: "AIza" + g.mixed(B64URL, 35), "GOOGLE_API_KEY", "Google API key", _KEY_CONTEXTS + ("url_query", "prose_bare")),
-    Kind("slack_bot_token", lambda g: f"xoxb-{g.s('0123456789', 12)}-{g.s('0123456789', 13)}-{g.mixed(ALNUM, 24)}", "SLACK_BOT_TOKEN", "Slack bot token", _TOKEN_CONTEXTS),
-    Kind("slack_webhook", lambda g: f"https://hooks.slack.com/services/T{g.s(B32[:26], 10)}/B{g.s(B32[:26], 10)}/{g.mixed(ALNUM, 24)}", "SLACK_WEBHOOK_URL", "Slack webhook", ("env_export", "dotenv", "json_config", "yaml_config", "curl_post", "prose_bare")),
-    Kind("stripe_secret_key", lambda g: g.r.choice(["sk_live_", "sk_test_", "rk_live_"]) + g.mixed(ALNUM, g.r.choice([24, 99])), "STRIPE_SECRET_KEY", "Stripe key", _TOKEN_CONTEXTS),
+    Kind(
+        "slack_bot_token",
+        lambda g: f"xoxb-{g.s('0123456789', 12)}-{g.s('0123456789', 13)}-{g.mixed(ALNUM, 24)}",
+        "SLACK_BOT_TOKEN",
+        "Slack bot token",
+        _TOKEN_CONTEXTS,
+    ),
+    Kind(
+        "slack_webhook",
+        lambda g: f"https://hooks.slack.com/services/T{g.s(B32[:26], 10)}/B{g.s(B32[:26], 10)}/{g.mixed(ALNUM, 24)}",
+        "SLACK_WEBHOOK_URL",
+        "Slack webhook",
+        ("env_export", "dotenv", "json_config", "yaml_config", "curl_post", "prose_bare"),
+    ),
+    Kind(
+        "stripe_secret_key",
+        lambda g: g.r.choice(["sk_live_", "sk_test_", "rk_live_"]) + g.mixed(ALNUM, g.r.choice([24, 99])),
+        "STRIPE_SECRET_KEY",
+        "Stripe key",
+        _TOKEN_CONTEXTS,
+    ),
     Kind("twilio_api_key", lambda g: "SK" + g.s(HEX, 32), "TWILIO_API_KEY", "Twilio API key", _KEY_CONTEXTS + ("prose_bare",)),
     Kind("sendgrid_api_key", lambda g: f"SG.{g.mixed(B64URL, 22)}.{g.mixed(B64URL, 43)}", "SENDGRID_API_KEY", "SendGrid key", _TOKEN_CONTEXTS),
     Kind("npm_token", lambda g: "npm_" + g.mixed(ALNUM, 36), "NPM_TOKEN", "npm token", _TOKEN_CONTEXTS + ("npmrc",)),
     Kind("pypi_token", lambda g: "pypi-AgEIcHlwaS5vcmc" + g.mixed(B64URL, g.r.randint(60, 160)), "PYPI_TOKEN", "PyPI token", _KEY_CONTEXTS + ("pypirc",)),
     Kind("huggingface_token", lambda g: "hf_" + g.letters(34), "HF_TOKEN", "Hugging Face token", _TOKEN_CONTEXTS),
     Kind("groq_api_key", lambda g: "gsk_" + g.mixed(ALNUM, 52), "GROQ_API_KEY", "Groq key", _TOKEN_CONTEXTS),
-    Kind("azure_client_secret", lambda g: g.s(ALNUM, 3) + str(g.r.randint(0, 9)) + "Q~" + g.mixed(ALNUM + "_~.-", 34), "AZURE_CLIENT_SECRET", "Azure client secret", _KEY_CONTEXTS + ("prose_bare",)),
+    Kind(
+        "azure_client_secret",
+        lambda g: g.s(ALNUM, 3) + str(g.r.randint(0, 9)) + "Q~" + g.mixed(ALNUM + "_~.-", 34),
+        "AZURE_CLIENT_SECRET",
+        "Azure client secret",
+        _KEY_CONTEXTS + ("prose_bare",),
+    ),
     Kind("digitalocean_token", lambda g: "dop_v1_" + g.s(HEX, 64), "DIGITALOCEAN_TOKEN", "DigitalOcean token", _TOKEN_CONTEXTS),
     Kind("jwt", _jwt, "ACCESS_TOKEN", "access token", _TOKEN_CONTEXTS + ("cookie_header",)),
     Kind("private_key", _private_key_body, "", "private key", ("pem_file", "service_account_json")),
-    Kind("url_password", lambda g: g.password().replace("#", "").replace("?", "").replace("+", ""), "DATABASE_URL", "database password", ("connection_env", "connection_cmd", "git_remote_password")),
+    Kind(
+        "url_password",
+        lambda g: g.password().replace("#", "").replace("?", "").replace("+", ""),
+        "DATABASE_URL",
+        "database password",
+        ("connection_env", "connection_cmd", "git_remote_password"),
+    ),
     Kind("password", lambda g: g.password(), "DB_PASSWORD", "password", ("env_export", "dotenv", "json_config", "yaml_config", "cli_password_flag")),
-    Kind("bearer_token", lambda g: g.mixed(B64URL, g.r.randint(32, 64)), "API_TOKEN", "API token", ("bearer_header", "env_export", "json_config", "x_api_key_header")),
-    Kind("generic_api_key", lambda g: g.mixed(ALNUM, g.r.choice([32, 40])), "MISTRAL_API_KEY", "Mistral API key", ("env_export", "dotenv", "json_config", "yaml_config", "python_client")),
+    Kind(
+        "bearer_token",
+        lambda g: g.mixed(B64URL, g.r.randint(32, 64)),
+        "API_TOKEN",
+        "API token",
+        ("bearer_header", "env_export", "json_config", "x_api_key_header"),
+    ),
+    Kind(
+        "generic_api_key",
+        lambda g: g.mixed(ALNUM, g.r.choice([32, 40])),
+        "MISTRAL_API_KEY",
+        "Mistral API key",
+        ("env_export", "dotenv", "json_config", "yaml_config", "python_client"),
+    ),
 )
 
 IDENTITY_KINDS = ("email", "home_username", "ipv4")
@@ -261,7 +323,13 @@ def _claude_env(g: _Gen, cwd: str) -> dict:
 
 
 def _usage(g: _Gen) -> dict:
-    return {"input_tokens": g.r.randint(1, 50), "cache_creation_input_tokens": g.r.randint(0, 5000), "cache_read_input_tokens": g.r.randint(0, 90000), "output_tokens": g.r.randint(1, 900), "service_tier": "standard"}
+    return {
+        "input_tokens": g.r.randint(1, 50),
+        "cache_creation_input_tokens": g.r.randint(0, 5000),
+        "cache_read_input_tokens": g.r.randint(0, 90000),
+        "output_tokens": g.r.randint(1, 900),
+        "service_tier": "standard",
+    }
 
 
 def _carry(g: _Gen, agent: str, carrier: str, text: str, cwd: str) -> dict:
@@ -270,36 +338,129 @@ def _carry(g: _Gen, agent: str, carrier: str, text: str, cwd: str) -> dict:
         if carrier == "prompt":
             return {**_claude_env(g, cwd), "type": "user", "message": {"role": "user", "content": text}, "uuid": g.uuid(), "timestamp": _ts(g)}
         if carrier == "command":
-            return {**_claude_env(g, cwd), "message": {"id": "msg_01" + g.mixed(ALNUM, 22), "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929", "content": [{"type": "tool_use", "id": tid, "name": "Bash", "input": {"command": text, "description": "Run command"}}], "stop_reason": None, "usage": _usage(g)}, "type": "assistant", "uuid": g.uuid(), "timestamp": _ts(g)}
+            return {
+                **_claude_env(g, cwd),
+                "message": {
+                    "id": "msg_01" + g.mixed(ALNUM, 22),
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-sonnet-4-5-20250929",
+                    "content": [{"type": "tool_use", "id": tid, "name": "Bash", "input": {"command": text, "description": "Run command"}}],
+                    "stop_reason": None,
+                    "usage": _usage(g),
+                },
+                "type": "assistant",
+                "uuid": g.uuid(),
+                "timestamp": _ts(g),
+            }
         if carrier == "tool_output":
-            return {**_claude_env(g, cwd), "type": "user", "message": {"role": "user", "content": [{"tool_use_id": tid, "type": "tool_result", "content": text}]}, "uuid": g.uuid(), "timestamp": _ts(g), "toolUseResult": {"stdout": text, "stderr": "", "interrupted": False, "isImage": False}}
+            return {
+                **_claude_env(g, cwd),
+                "type": "user",
+                "message": {"role": "user", "content": [{"tool_use_id": tid, "type": "tool_result", "content": text}]},
+                "uuid": g.uuid(),
+                "timestamp": _ts(g),
+                "toolUseResult": {"stdout": text, "stderr": "", "interrupted": False, "isImage": False},
+            }
         if carrier == "file_write":
-            return {**_claude_env(g, cwd), "message": {"id": "msg_01" + g.mixed(ALNUM, 22), "type": "message", "role": "assistant", "model": "claude-opus-4-5", "content": [{"type": "tool_use", "id": tid, "name": "Write", "input": {"file_path": f"{cwd}/config/{g.word()}.env", "content": text}}], "usage": _usage(g)}, "type": "assistant", "uuid": g.uuid(), "timestamp": _ts(g)}
+            return {
+                **_claude_env(g, cwd),
+                "message": {
+                    "id": "msg_01" + g.mixed(ALNUM, 22),
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-opus-4-5",
+                    "content": [{"type": "tool_use", "id": tid, "name": "Write", "input": {"file_path": f"{cwd}/config/{g.word()}.env", "content": text}}],
+                    "usage": _usage(g),
+                },
+                "type": "assistant",
+                "uuid": g.uuid(),
+                "timestamp": _ts(g),
+            }
     if agent == "codex":
         if carrier == "prompt":
             return {"timestamp": _ts(g), "type": "event_msg", "payload": {"type": "user_message", "message": text, "images": []}}
         if carrier == "command":
             args = json.dumps({"cmd": text, "workdir": cwd, "max_output_tokens": 6000})
-            return {"timestamp": _ts(g), "type": "response_item", "payload": {"type": "function_call", "name": "exec_command", "arguments": args, "call_id": "call_" + g.mixed(ALNUM, 24)}}
+            return {
+                "timestamp": _ts(g),
+                "type": "response_item",
+                "payload": {"type": "function_call", "name": "exec_command", "arguments": args, "call_id": "call_" + g.mixed(ALNUM, 24)},
+            }
         if carrier == "tool_output":
             if g.r.random() < 0.5:
                 out = json.dumps({"output": text, "metadata": {"exit_code": 0, "duration_seconds": round(g.r.random(), 2)}})
             else:
                 out = f"Chunk ID: {g.s(HEX, 6)}\nWall time: 0.{g.r.randint(10, 99)} seconds\nProcess exited with code 0\nOutput:\n{text}"
-            return {"timestamp": _ts(g), "type": "response_item", "payload": {"type": "function_call_output", "call_id": "call_" + g.mixed(ALNUM, 24), "output": out}}
+            return {
+                "timestamp": _ts(g),
+                "type": "response_item",
+                "payload": {"type": "function_call_output", "call_id": "call_" + g.mixed(ALNUM, 24), "output": out},
+            }
         if carrier == "file_write":
             patch = f"*** Begin Patch\n*** Add File: config/{g.word()}.env\n" + "".join("+" + ln + "\n" for ln in text.splitlines()) + "*** End Patch"
-            return {"timestamp": _ts(g), "type": "response_item", "payload": {"type": "custom_tool_call", "status": "completed", "call_id": "call_" + g.mixed(ALNUM, 24), "name": "apply_patch", "input": patch}}
+            return {
+                "timestamp": _ts(g),
+                "type": "response_item",
+                "payload": {"type": "custom_tool_call", "status": "completed", "call_id": "call_" + g.mixed(ALNUM, 24), "name": "apply_patch", "input": patch},
+            }
     if agent == "pi":
         eid = g.s(HEX, 8)
         if carrier == "prompt":
-            return {"type": "message", "id": eid, "parentId": g.s(HEX, 8), "timestamp": _ts(g), "message": {"role": "user", "content": [{"type": "text", "text": text}], "timestamp": 1765233665294}}
+            return {
+                "type": "message",
+                "id": eid,
+                "parentId": g.s(HEX, 8),
+                "timestamp": _ts(g),
+                "message": {"role": "user", "content": [{"type": "text", "text": text}], "timestamp": 1765233665294},
+            }
         if carrier == "command":
-            return {"type": "message", "id": eid, "parentId": g.s(HEX, 8), "timestamp": _ts(g), "message": {"role": "assistant", "content": [{"type": "toolCall", "id": tid, "name": "bash", "arguments": {"command": text}}], "api": "anthropic-messages", "provider": "anthropic", "model": "claude-opus-4-5", "stopReason": "toolUse", "timestamp": 1765233665294}}
+            return {
+                "type": "message",
+                "id": eid,
+                "parentId": g.s(HEX, 8),
+                "timestamp": _ts(g),
+                "message": {
+                    "role": "assistant",
+                    "content": [{"type": "toolCall", "id": tid, "name": "bash", "arguments": {"command": text}}],
+                    "api": "anthropic-messages",
+                    "provider": "anthropic",
+                    "model": "claude-opus-4-5",
+                    "stopReason": "toolUse",
+                    "timestamp": 1765233665294,
+                },
+            }
         if carrier == "tool_output":
-            return {"type": "message", "id": eid, "parentId": g.s(HEX, 8), "timestamp": _ts(g), "message": {"role": "toolResult", "toolCallId": tid, "toolName": "bash", "content": [{"type": "text", "text": text}], "isError": False, "timestamp": 1765233665294}}
+            return {
+                "type": "message",
+                "id": eid,
+                "parentId": g.s(HEX, 8),
+                "timestamp": _ts(g),
+                "message": {
+                    "role": "toolResult",
+                    "toolCallId": tid,
+                    "toolName": "bash",
+                    "content": [{"type": "text", "text": text}],
+                    "isError": False,
+                    "timestamp": 1765233665294,
+                },
+            }
         if carrier == "file_write":
-            return {"type": "message", "id": eid, "parentId": g.s(HEX, 8), "timestamp": _ts(g), "message": {"role": "assistant", "content": [{"type": "toolCall", "id": tid, "name": "write", "arguments": {"path": f"{cwd}/.env", "content": text}}], "api": "openai-responses", "provider": "openai", "model": "gpt-5.2", "stopReason": "toolUse", "timestamp": 1765233665294}}
+            return {
+                "type": "message",
+                "id": eid,
+                "parentId": g.s(HEX, 8),
+                "timestamp": _ts(g),
+                "message": {
+                    "role": "assistant",
+                    "content": [{"type": "toolCall", "id": tid, "name": "write", "arguments": {"path": f"{cwd}/.env", "content": text}}],
+                    "api": "openai-responses",
+                    "provider": "openai",
+                    "model": "gpt-5.2",
+                    "stopReason": "toolUse",
+                    "timestamp": 1765233665294,
+                },
+            }
     raise ValueError((agent, carrier))
 
 
@@ -321,7 +482,7 @@ def _dump(g: _Gen, obj: dict) -> bytes:
     esc = False
     for ch in raw:
         if in_str and not esc and ch.isalnum() and ch.isascii() and g.r.random() < 0.15:
-            out.append("\\u%04x" % ord(ch))
+            out.append("\\u{:04x}".format(ord(ch)))  # noqa: UP032
             continue
         out.append(ch)
         if esc:
@@ -340,14 +501,30 @@ def _dump(g: _Gen, obj: dict) -> bytes:
 def _negative_text(g: _Gen) -> str:
     k = g.r.randrange(11)
     if k == 0:
-        return "\n".join(f"commit {g.s(HEX, 40)}\nAuthor: CI Bot <ci@example.com>\nDate:   Mon Jan {g.r.randint(1, 28)} 10:0{g.r.randint(0, 9)}:00 2026\n\n    {g.word()}: fix {g.word()} handling\n" for _ in range(g.r.randint(2, 6)))
+        return "\n".join(
+            f"commit {g.s(HEX, 40)}\nAuthor: CI Bot <ci@example.com>\nDate:   Mon Jan {g.r.randint(1, 28)} 10:0{g.r.randint(0, 9)}:00 2026\n\n    {g.word()}: fix {g.word()} handling\n"
+            for _ in range(g.r.randint(2, 6))
+        )
     if k == 1:
-        return "\n".join(f"{g.s(HEX, 64)}  dist/{g.word()}-{g.r.randint(1, 9)}.{g.r.randint(0, 20)}.{g.r.randint(0, 9)}.tar.gz" for _ in range(g.r.randint(2, 8)))
+        return "\n".join(
+            f"{g.s(HEX, 64)}  dist/{g.word()}-{g.r.randint(1, 9)}.{g.r.randint(0, 20)}.{g.r.randint(0, 9)}.tar.gz" for _ in range(g.r.randint(2, 8))
+        )
     if k == 2:
-        deps = {f"node_modules/{g.word()}-{g.word()}": {"version": f"{g.r.randint(1, 9)}.{g.r.randint(0, 30)}.{g.r.randint(0, 9)}", "resolved": f"https://registry.npmjs.org/{g.word()}/-/{g.word()}-1.0.0.tgz", "integrity": "sha512-" + g.b64bytes(64), "dev": True} for _ in range(g.r.randint(2, 6))}
+        deps = {
+            f"node_modules/{g.word()}-{g.word()}": {
+                "version": f"{g.r.randint(1, 9)}.{g.r.randint(0, 30)}.{g.r.randint(0, 9)}",
+                "resolved": f"https://registry.npmjs.org/{g.word()}/-/{g.word()}-1.0.0.tgz",
+                "integrity": "sha512-" + g.b64bytes(64),
+                "dev": True,
+            }
+            for _ in range(g.r.randint(2, 6))
+        }
         return json.dumps({"name": g.word(), "lockfileVersion": 3, "packages": deps}, indent=2)
     if k == 3:
-        return "\n".join(f'[[package]]\nname = "{g.word()}"\nversion = "{g.r.randint(0, 9)}.{g.r.randint(0, 9)}.{g.r.randint(0, 9)}"\nfiles = [\n    {{file = "{g.word()}-1.0-py3-none-any.whl", hash = "sha256:{g.s(HEX, 64)}"}},\n]\n' for _ in range(3))
+        return "\n".join(
+            f'[[package]]\nname = "{g.word()}"\nversion = "{g.r.randint(0, 9)}.{g.r.randint(0, 9)}.{g.r.randint(0, 9)}"\nfiles = [\n    {{file = "{g.word()}-1.0-py3-none-any.whl", hash = "sha256:{g.s(HEX, 64)}"}},\n]\n'
+            for _ in range(3)
+        )
     if k == 4:
         return (
             f"def refresh_{g.word()}_token(session, *, max_tokens: int = 1024) -> str:\n"
@@ -356,7 +533,7 @@ def _negative_text(g: _Gen) -> str:
             f'        raise AuthError("missing token for {g.word()}")\n'
             f'    password = os.environ["DB_PASSWORD"]\n'
             f"    api_key: str = settings.api_key\n"
-            f"    secret_name = f\"{{env}}/{g.word()}/api-key\"\n"
+            f'    secret_name = f"{{env}}/{g.word()}/api-key"\n'
             f"    return hmac.new(key, msg, hashlib.sha256).hexdigest()\n"
         )
     if k == 5:
@@ -372,7 +549,14 @@ def _negative_text(g: _Gen) -> str:
             "3. Run `export ANTHROPIC_API_KEY=sk-ant-...` then `make dev`\n4. password: ${DB_PASSWORD}\n"
         )
     if k == 7:
-        names = ["AbstractSingletonProxyFactoryBean", "handleUserAuthTokenRefreshV2", "SimpleBeanFactoryAwareAspectInstanceFactory", "useInfiniteQueryWithPrefetchAndRetry", "TransactionAwarePersistenceManagerFactoryProxy", "getAccessTokenSilentlyWithPopupFallback"]
+        names = [
+            "AbstractSingletonProxyFactoryBean",
+            "handleUserAuthTokenRefreshV2",
+            "SimpleBeanFactoryAwareAspectInstanceFactory",
+            "useInfiniteQueryWithPrefetchAndRetry",
+            "TransactionAwarePersistenceManagerFactoryProxy",
+            "getAccessTokenSilentlyWithPopupFallback",
+        ]
         return " ".join(g.r.choice(names) + str(g.r.randint(0, 99)) for _ in range(12))
     if k == 8:
         return f"docker pull ghcr.io/{g.word()}/{g.word()}@sha256:{g.s(HEX, 64)}\nStatus: Downloaded newer image for ghcr.io/{g.word()}/{g.word()}@sha256:{g.s(HEX, 64)}"
@@ -385,15 +569,79 @@ def _negative_line(g: _Gen, cwd: str) -> dict:
     agent = g.r.choice(_AGENTS)
     k = g.r.random()
     if k < 0.12 and agent == "claude":
-        return {**_claude_env(g, cwd), "type": "user", "message": {"role": "user", "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": g.b64bytes(g.r.randint(3000, 12000))}}]}, "uuid": g.uuid(), "timestamp": _ts(g)}
+        return {
+            **_claude_env(g, cwd),
+            "type": "user",
+            "message": {
+                "role": "user",
+                "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": g.b64bytes(g.r.randint(3000, 12000))}}],
+            },
+            "uuid": g.uuid(),
+            "timestamp": _ts(g),
+        }
     if k < 0.24 and agent == "claude":
-        return {**_claude_env(g, cwd), "message": {"id": "msg_01" + g.mixed(ALNUM, 22), "type": "message", "role": "assistant", "model": "claude-opus-4-5", "content": [{"type": "thinking", "thinking": f"The user wants the {g.word()} fix. Let me look at the token refresh path first.", "signature": g.b64bytes(g.r.randint(300, 700))}], "usage": _usage(g)}, "type": "assistant", "uuid": g.uuid(), "timestamp": _ts(g)}
+        return {
+            **_claude_env(g, cwd),
+            "message": {
+                "id": "msg_01" + g.mixed(ALNUM, 22),
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-opus-4-5",
+                "content": [
+                    {
+                        "type": "thinking",
+                        "thinking": f"The user wants the {g.word()} fix. Let me look at the token refresh path first.",
+                        "signature": g.b64bytes(g.r.randint(300, 700)),
+                    }
+                ],
+                "usage": _usage(g),
+            },
+            "type": "assistant",
+            "uuid": g.uuid(),
+            "timestamp": _ts(g),
+        }
     if k < 0.3 and agent == "codex":
-        return {"timestamp": _ts(g), "type": "response_item", "payload": {"type": "reasoning", "summary": [{"type": "summary_text", "text": f"**Inspecting {g.word()}**"}], "content": None, "encrypted_content": "gAAAAA" + g.b64bytes(g.r.randint(400, 1200)).replace("+", "-").replace("/", "_")}}
+        return {
+            "timestamp": _ts(g),
+            "type": "response_item",
+            "payload": {
+                "type": "reasoning",
+                "summary": [{"type": "summary_text", "text": f"**Inspecting {g.word()}**"}],
+                "content": None,
+                "encrypted_content": "gAAAAA" + g.b64bytes(g.r.randint(400, 1200)).replace("+", "-").replace("/", "_"),
+            },
+        }
     if k < 0.35 and agent == "codex":
-        return {"timestamp": _ts(g), "type": "event_msg", "payload": {"type": "token_count", "info": {"total_token_usage": {"input_tokens": g.r.randint(1000, 90000), "cached_input_tokens": 6912, "output_tokens": 444, "reasoning_output_tokens": 199, "total_tokens": 9768}, "model_context_window": 258400}, "rate_limits": None}}
+        return {
+            "timestamp": _ts(g),
+            "type": "event_msg",
+            "payload": {
+                "type": "token_count",
+                "info": {
+                    "total_token_usage": {
+                        "input_tokens": g.r.randint(1000, 90000),
+                        "cached_input_tokens": 6912,
+                        "output_tokens": 444,
+                        "reasoning_output_tokens": 199,
+                        "total_tokens": 9768,
+                    },
+                    "model_context_window": 258400,
+                },
+                "rate_limits": None,
+            },
+        }
     if k < 0.4 and agent == "pi":
-        return {"type": "message", "id": g.s(HEX, 8), "parentId": g.s(HEX, 8), "timestamp": _ts(g), "message": {"role": "user", "content": [{"type": "image", "data": g.b64bytes(g.r.randint(3000, 9000)), "mimeType": "image/jpeg"}], "timestamp": 1765233665294}}
+        return {
+            "type": "message",
+            "id": g.s(HEX, 8),
+            "parentId": g.s(HEX, 8),
+            "timestamp": _ts(g),
+            "message": {
+                "role": "user",
+                "content": [{"type": "image", "data": g.b64bytes(g.r.randint(3000, 9000)), "mimeType": "image/jpeg"}],
+                "timestamp": 1765233665294,
+            },
+        }
     return _carry(g, agent, g.r.choice(_CARRIERS), _negative_text(g), cwd)
 
 
@@ -414,7 +662,7 @@ _CODE_LINES = (
     "export function {w}{W2}(props: {W}Props) {{",
     "  const [{w}, set{W}] = useState<{W2} | null>(null);",
     "  useEffect(() => {{ load{W}().then(set{W}); }}, []);",
-    "  return <div className=\"{w}-{w2}\">{{{w}?.title}}</div>;",
+    '  return <div className="{w}-{w2}">{{{w}?.title}}</div>;',
     "}}",
     "SELECT {w}_id, count(*) FROM {w2} WHERE created_at > now() - interval '7 days' GROUP BY 1;",
     "    assert {w}.{w2}() == expected",
@@ -446,7 +694,10 @@ def _ordinary_text(g: _Gen, cwd: str) -> str:
         tests = "\n".join(f"tests/test_{g.word()}.py::test_{g.word()}_{g.word()} PASSED [{min(100, 5 * i)}%]" for i in range(g.r.randint(5, 20)))
         return f"============================= test session starts ==============================\n{tests}\n======================== {g.r.randint(5, 90)} passed in {g.r.random() * 9:.2f}s ========================"
     if k == 3:
-        return "\n".join(f"-rw-r--r--  1 dev  staff  {g.r.randint(100, 99999):>6} Jan {g.r.randint(1, 28):>2} 10:{g.r.randint(10, 59)} {g.word()}_{g.word()}.py" for _ in range(g.r.randint(5, 25)))
+        return "\n".join(
+            f"-rw-r--r--  1 dev  staff  {g.r.randint(100, 99999):>6} Jan {g.r.randint(1, 28):>2} 10:{g.r.randint(10, 59)} {g.word()}_{g.word()}.py"
+            for _ in range(g.r.randint(5, 25))
+        )
     if k == 4:
         body = "\n".join(("+" if g.r.random() < 0.5 else "-") + ln for ln in _code_block(g, g.r.randint(4, 12), numbered=False).splitlines())
         return f"diff --git a/src/{w}.py b/src/{w}.py\nindex 3c1a2b4..8d9e0f1 100644\n--- a/src/{w}.py\n+++ b/src/{w}.py\n@@ -10,7 +10,8 @@\n{body}"
@@ -456,9 +707,43 @@ def _ordinary_text(g: _Gen, cwd: str) -> str:
 def _ordinary_line(g: _Gen, cwd: str) -> dict:
     agent = g.r.choice(_AGENTS)
     if agent == "codex" and g.r.random() < 0.25:
-        return {"timestamp": _ts(g), "type": "turn_context", "payload": {"turn_id": g.uuid(), "cwd": cwd, "approval_policy": "on-request", "sandbox_policy": {"type": "workspace-write"}, "model": "gpt-5.2-codex", "effort": "medium", "summary": "auto"}}
+        return {
+            "timestamp": _ts(g),
+            "type": "turn_context",
+            "payload": {
+                "turn_id": g.uuid(),
+                "cwd": cwd,
+                "approval_policy": "on-request",
+                "sandbox_policy": {"type": "workspace-write"},
+                "model": "gpt-5.2-codex",
+                "effort": "medium",
+                "summary": "auto",
+            },
+        }
     if agent == "pi" and g.r.random() < 0.2:
-        return {"type": "message", "id": g.s(HEX, 8), "parentId": g.s(HEX, 8), "timestamp": _ts(g), "message": {"role": "assistant", "content": [{"type": "text", "text": _ordinary_text(g, cwd)}], "api": "anthropic-messages", "provider": "anthropic", "model": "claude-opus-4-5", "usage": {"input": g.r.randint(1, 9000), "output": g.r.randint(1, 900), "cacheRead": 0, "cacheWrite": 0, "totalTokens": 9900, "cost": {"input": 0.01, "output": 0.02, "cacheRead": 0, "cacheWrite": 0, "total": 0.03}}, "stopReason": "stop", "timestamp": 1765233665294}}
+        return {
+            "type": "message",
+            "id": g.s(HEX, 8),
+            "parentId": g.s(HEX, 8),
+            "timestamp": _ts(g),
+            "message": {
+                "role": "assistant",
+                "content": [{"type": "text", "text": _ordinary_text(g, cwd)}],
+                "api": "anthropic-messages",
+                "provider": "anthropic",
+                "model": "claude-opus-4-5",
+                "usage": {
+                    "input": g.r.randint(1, 9000),
+                    "output": g.r.randint(1, 900),
+                    "cacheRead": 0,
+                    "cacheWrite": 0,
+                    "totalTokens": 9900,
+                    "cost": {"input": 0.01, "output": 0.02, "cacheRead": 0, "cacheWrite": 0, "total": 0.03},
+                },
+                "stopReason": "stop",
+                "timestamp": 1765233665294,
+            },
+        }
     return _carry(g, agent, g.r.choice(_CARRIERS), _ordinary_text(g, cwd), cwd)
 
 

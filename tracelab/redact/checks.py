@@ -155,7 +155,31 @@ _PLACEHOLDER_VALUES = frozenset(
 
 # For password values only the words that name the field itself count as placeholders
 # ("password=password"); "hunter2" or "123456" are (weak) passwords and are redacted.
-_DOC_WORD_VALUES = frozenset({"true", "false", "null", "none", "nil", "undefined", "password", "passwd", "secret", "token", "string", "str", "bytes", "optional", "required", "example", "empty", "unset", "hidden", "masked", "value"})
+_DOC_WORD_VALUES = frozenset(
+    {
+        "true",
+        "false",
+        "null",
+        "none",
+        "nil",
+        "undefined",
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "string",
+        "str",
+        "bytes",
+        "optional",
+        "required",
+        "example",
+        "empty",
+        "unset",
+        "hidden",
+        "masked",
+        "value",
+    }
+)
 
 
 def _is_variable(v: str) -> bool:
@@ -224,9 +248,7 @@ def char_classes(value: str) -> int:
     return lower + upper + digit + other
 
 
-_TYPE_NAMES = frozenset(
-    {"str", "string", "int", "bool", "boolean", "number", "any", "bytes", "object", "unknown", "never", "void"}
-)
+_TYPE_NAMES = frozenset({"str", "string", "int", "bool", "boolean", "number", "any", "bytes", "object", "unknown", "never", "void"})
 
 
 def is_code_reference(value: str) -> bool:
@@ -244,7 +266,28 @@ def is_code_reference(value: str) -> bool:
     if "(" in v or "[" in v:
         return True
     head = v.split(".")[0]
-    if head in {"self", "this", "cls", "os", "process", "config", "settings", "env", "args", "opts", "options", "req", "request", "ctx", "context", "params", "data", "props", "window", "document"}:
+    if head in {
+        "self",
+        "this",
+        "cls",
+        "os",
+        "process",
+        "config",
+        "settings",
+        "env",
+        "args",
+        "opts",
+        "options",
+        "req",
+        "request",
+        "ctx",
+        "context",
+        "params",
+        "data",
+        "props",
+        "window",
+        "document",
+    }:
         return True
     # letters/underscores/dots only, no digits: an identifier or dotted name
     return all(ch.isalpha() or ch in "_." for ch in v)

@@ -23,9 +23,9 @@ not used by any built-in detector; it is only a fallback for user rule files (se
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterable, Iterator
 
 import re2
 
@@ -163,7 +163,7 @@ class Detector:
     # Python: a leading ``\\b`` in the pattern would disable RE2's literal-prefix acceleration)
     regex: object = field(default=None, repr=False)
 
-    def compile(self) -> "Detector":
+    def compile(self) -> Detector:
         if self.regex is None:
             self.regex = re2.compile(self.pattern, RE2_OPTIONS)
         return self
@@ -250,6 +250,7 @@ def _span(m: M) -> tuple[int, int]:
 # --------------------------------------------------------------------------------------------
 # acceptance helpers
 
+
 def _not_placeholder(c: Candidate) -> bool:
     return not checks.is_placeholder(c.value, words=False, sequential=False)
 
@@ -307,7 +308,17 @@ def _vault(c: Candidate) -> bool:
 _TAIL = r"(?:[^A-Za-z0-9_\-]|$)"  # end of a token whose alphabet includes _ and -
 
 
-def _fmt(id: str, kind: str, pattern: str, keywords: Iterable[str] = (), *, prefilter_re: str | None = None, entropy: float = 0.0, accept: Accept | None = None, desc: str = "") -> Detector:
+def _fmt(
+    id: str,
+    kind: str,
+    pattern: str,
+    keywords: Iterable[str] = (),
+    *,
+    prefilter_re: str | None = None,
+    entropy: float = 0.0,
+    accept: Accept | None = None,
+    desc: str = "",
+) -> Detector:
     lead = "\\b(?P<" in pattern
     return Detector(
         id=id,
@@ -325,15 +336,71 @@ def _fmt(id: str, kind: str, pattern: str, keywords: Iterable[str] = (), *, pref
 
 def _format_detectors() -> list[Detector]:
     return [
-        _fmt("aws-access-key-id", "aws_access_key_id", r"\b(?P<s>(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b", ["akia", "asia", "abia", "acca", "a3t"], desc="AWS access key id (AKIA…/ASIA…)"),
-        _fmt("aws-bedrock-api-key", "aws_bedrock_api_key", r"\b(?P<s>ABSK[A-Za-z0-9+/]{109,269}={0,2})(?:[^A-Za-z0-9+/=]|$)|\b(?P<t>bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=%_-]{100,})", ["absk", "bedrock-api-key-"], desc="Amazon Bedrock API key"),
-        _fmt("github-token", "github_token", r"\b(?P<s>gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b", ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"], entropy=3.0, desc="GitHub classic/fine-grained/OAuth/app tokens"),
-        _fmt("gitlab-token", "gitlab_token", r"\b(?P<s>gl(?:pat|ptt|rt|dt|soat|cbt|imt|ft|agent|oas|ffct|wt)-[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9]{2}[A-Za-z0-9]{7})?|GR1348941[A-Za-z0-9_-]{20})" + _TAIL, ["glpat-", "glptt-", "glrt-", "gldt-", "glsoat-", "glcbt-", "glimt-", "glft-", "glagent-", "gloas-", "glffct-", "glwt-", "gr1348941"], entropy=3.0, desc="GitLab personal/pipeline/runner/deploy tokens"),
-        _fmt("bitbucket-token", "bitbucket_token", r"\b(?P<s>ATBB[A-Za-z0-9_=.-]{28,}|ATATT3[A-Za-z0-9_=\-]{180,}|ATCTT3[A-Za-z0-9_=\-]{180,})", ["atbb", "atatt3", "atctt3"], entropy=3.0, desc="Bitbucket app passwords / Atlassian API tokens"),
-        _fmt("openai-api-key", "openai_api_key", r"\b(?P<s>sk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{16,}T3BlbkFJ[A-Za-z0-9_-]{16,}|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}|sk-[A-Za-z0-9]{48})" + _TAIL, prefilter_re=r"T3BlbkFJ|sk-(?:proj|svcacct|admin|None)-|sk-[A-Za-z0-9]{48}", entropy=3.5, desc="OpenAI API keys (legacy, project, service account, admin)"),
-        _fmt("anthropic-api-key", "anthropic_api_key", r"\b(?P<s>sk-ant-(?:api|admin|oat|ort|sid)\d{2}-[A-Za-z0-9_-]{80,120}AA)" + _TAIL, ["sk-ant-"], entropy=3.5, desc="Anthropic API / admin / OAuth keys"),
+        _fmt(
+            "aws-access-key-id",
+            "aws_access_key_id",
+            r"\b(?P<s>(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b",
+            ["akia", "asia", "abia", "acca", "a3t"],
+            desc="AWS access key id (AKIA…/ASIA…)",
+        ),
+        _fmt(
+            "aws-bedrock-api-key",
+            "aws_bedrock_api_key",
+            r"\b(?P<s>ABSK[A-Za-z0-9+/]{109,269}={0,2})(?:[^A-Za-z0-9+/=]|$)|\b(?P<t>bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=%_-]{100,})",
+            ["absk", "bedrock-api-key-"],
+            desc="Amazon Bedrock API key",
+        ),
+        _fmt(
+            "github-token",
+            "github_token",
+            r"\b(?P<s>gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b",
+            ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
+            entropy=3.0,
+            desc="GitHub classic/fine-grained/OAuth/app tokens",
+        ),
+        _fmt(
+            "gitlab-token",
+            "gitlab_token",
+            r"\b(?P<s>gl(?:pat|ptt|rt|dt|soat|cbt|imt|ft|agent|oas|ffct|wt)-[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9]{2}[A-Za-z0-9]{7})?|GR1348941[A-Za-z0-9_-]{20})"
+            + _TAIL,
+            ["glpat-", "glptt-", "glrt-", "gldt-", "glsoat-", "glcbt-", "glimt-", "glft-", "glagent-", "gloas-", "glffct-", "glwt-", "gr1348941"],
+            entropy=3.0,
+            desc="GitLab personal/pipeline/runner/deploy tokens",
+        ),
+        _fmt(
+            "bitbucket-token",
+            "bitbucket_token",
+            r"\b(?P<s>ATBB[A-Za-z0-9_=.-]{28,}|ATATT3[A-Za-z0-9_=\-]{180,}|ATCTT3[A-Za-z0-9_=\-]{180,})",
+            ["atbb", "atatt3", "atctt3"],
+            entropy=3.0,
+            desc="Bitbucket app passwords / Atlassian API tokens",
+        ),
+        _fmt(
+            "openai-api-key",
+            "openai_api_key",
+            r"\b(?P<s>sk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{16,}T3BlbkFJ[A-Za-z0-9_-]{16,}|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}|sk-[A-Za-z0-9]{48})"
+            + _TAIL,
+            prefilter_re=r"T3BlbkFJ|sk-(?:proj|svcacct|admin|None)-|sk-[A-Za-z0-9]{48}",
+            entropy=3.5,
+            desc="OpenAI API keys (legacy, project, service account, admin)",
+        ),
+        _fmt(
+            "anthropic-api-key",
+            "anthropic_api_key",
+            r"\b(?P<s>sk-ant-(?:api|admin|oat|ort|sid)\d{2}-[A-Za-z0-9_-]{80,120}AA)" + _TAIL,
+            ["sk-ant-"],
+            entropy=3.5,
+            desc="Anthropic API / admin / OAuth keys",
+        ),
         _fmt("openrouter-api-key", "openrouter_api_key", r"\b(?P<s>sk-or-v1-[a-f0-9]{64})\b", ["sk-or-v1-"], entropy=3.0),
-        _fmt("llm-hex-api-key", "llm_api_key", r"\b(?P<s>sk-[a-f0-9]{32})\b", prefilter_re=r"sk-[a-f0-9]{32}", entropy=3.0, desc="sk- + 32 hex (DeepSeek and other OpenAI-compatible providers)"),
+        _fmt(
+            "llm-hex-api-key",
+            "llm_api_key",
+            r"\b(?P<s>sk-[a-f0-9]{32})\b",
+            prefilter_re=r"sk-[a-f0-9]{32}",
+            entropy=3.0,
+            desc="sk- + 32 hex (DeepSeek and other OpenAI-compatible providers)",
+        ),
         _fmt("groq-api-key", "groq_api_key", r"\b(?P<s>gsk_[A-Za-z0-9]{52})\b", ["gsk_"], entropy=3.5),
         _fmt("xai-api-key", "xai_api_key", r"\b(?P<s>xai-[A-Za-z0-9]{80})\b", ["xai-"], entropy=3.5),
         _fmt("perplexity-api-key", "perplexity_api_key", r"\b(?P<s>pplx-[A-Za-z0-9]{48})\b", ["pplx-"], entropy=3.5),
@@ -342,19 +409,85 @@ def _format_detectors() -> list[Detector]:
         _fmt("langsmith-api-key", "langsmith_api_key", r"\b(?P<s>lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10})\b", ["lsv2_"], entropy=3.0),
         _fmt("fireworks-api-key", "fireworks_api_key", r"\b(?P<s>fw_[A-Za-z0-9]{24})\b", ["fw_"], entropy=3.5, accept=_mixed(3, 2)),
         _fmt("tavily-api-key", "tavily_api_key", r"\b(?P<s>tvly-(?:dev-|prod-)?[A-Za-z0-9]{32})\b", ["tvly-"], entropy=3.5),
-        _fmt("slack-token", "slack_token", r"\b(?P<s>xox[bp]-\d{8,13}-\d{8,13}(?:-\d{8,13})?-[A-Za-z0-9]{24,34}|xox[ar]-\d-[A-Za-z0-9-]{20,}|xox[os]-\d+-\d+-\d+-[a-fA-F0-9]{20,}|xoxe\.xox[bp]-\d-[A-Z0-9]{150,}|xoxe-\d-[A-Z0-9]{140,}|xapp-\d-[A-Z0-9]+-\d+-[a-f0-9]{40,})\b", ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxo-", "xoxs-", "xoxe", "xapp-"], entropy=3.0),
-        _fmt("slack-webhook", "slack_webhook", r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9+/_-]{20,})", ["hooks.slack.com"], entropy=3.0),
-        _fmt("stripe-key", "stripe_key", r"\b(?P<s>(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{20,247}|whsec_[A-Za-z0-9]{32,})\b", ["sk_live_", "sk_test_", "rk_live_", "rk_test_", "sk_prod_", "rk_prod_", "whsec_"], entropy=3.0),
-        _fmt("twilio-key", "twilio_key", r"\b(?P<s>SK[0-9a-fA-F]{32}|AC[a-f0-9]{32})\b", prefilter_re=r"SK[0-9a-fA-F]{32}|AC[a-f0-9]{32}", entropy=3.0, accept=_mixed(2, 1)),
-        _fmt("sendgrid-api-key", "sendgrid_api_key", r"\b(?P<s>SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})" + _TAIL, prefilter_re=r"SG\.[A-Za-z0-9_-]{22}\.", entropy=3.5),
+        _fmt(
+            "slack-token",
+            "slack_token",
+            r"\b(?P<s>xox[bp]-\d{8,13}-\d{8,13}(?:-\d{8,13})?-[A-Za-z0-9]{24,34}|xox[ar]-\d-[A-Za-z0-9-]{20,}|xox[os]-\d+-\d+-\d+-[a-fA-F0-9]{20,}|xoxe\.xox[bp]-\d-[A-Z0-9]{150,}|xoxe-\d-[A-Z0-9]{140,}|xapp-\d-[A-Z0-9]+-\d+-[a-f0-9]{40,})\b",
+            ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxo-", "xoxs-", "xoxe", "xapp-"],
+            entropy=3.0,
+        ),
+        _fmt(
+            "slack-webhook", "slack_webhook", r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9+/_-]{20,})", ["hooks.slack.com"], entropy=3.0
+        ),
+        _fmt(
+            "stripe-key",
+            "stripe_key",
+            r"\b(?P<s>(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{20,247}|whsec_[A-Za-z0-9]{32,})\b",
+            ["sk_live_", "sk_test_", "rk_live_", "rk_test_", "sk_prod_", "rk_prod_", "whsec_"],
+            entropy=3.0,
+        ),
+        _fmt(
+            "twilio-key",
+            "twilio_key",
+            r"\b(?P<s>SK[0-9a-fA-F]{32}|AC[a-f0-9]{32})\b",
+            prefilter_re=r"SK[0-9a-fA-F]{32}|AC[a-f0-9]{32}",
+            entropy=3.0,
+            accept=_mixed(2, 1),
+        ),
+        _fmt(
+            "sendgrid-api-key",
+            "sendgrid_api_key",
+            r"\b(?P<s>SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})" + _TAIL,
+            prefilter_re=r"SG\.[A-Za-z0-9_-]{22}\.",
+            entropy=3.5,
+        ),
         _fmt("npm-token", "npm_token", r"\b(?P<s>npm_[A-Za-z0-9]{36})\b", ["npm_"], entropy=3.5),
         _fmt("pypi-token", "pypi_token", r"\b(?P<s>pypi-AgE[A-Za-z0-9_-]{50,})", ["pypi-age"], entropy=3.5),
-        _fmt("gcp-api-key", "gcp_api_key", r"\b(?P<s>AIza[0-9A-Za-z_-]{35})" + _TAIL, ["aiza"], entropy=3.5, accept=_gcp_context, desc="Google API key, only when used as a key (see README)"),
-        _fmt("gcp-oauth-token", "gcp_oauth_token", r"\b(?P<s>GOCSPX-[A-Za-z0-9_-]{28}|ya29\.[A-Za-z0-9_-]{30,})" + _TAIL + r"|(?:^|[^A-Za-z0-9/])(?P<t>1//0[A-Za-z0-9_-]{40,})", ["gocspx-", "ya29.", "1//0"], entropy=3.5),
-        _fmt("azure-client-secret", "azure_client_secret", r"(?:^|[\\'\"`\s>=:(,)~])(?P<s>[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:$|[\\'\"`\s<),;])", ["q~"], entropy=3.0),
-        _fmt("azure-storage-key", "azure_storage_key", r"(?i)(?:AccountKey|SharedAccessKey|AccessKey)\s*=\s*(?P<s>[A-Za-z0-9+/]{40,}={0,2})", ["accountkey", "sharedaccesskey", "accesskey"], entropy=3.5),
-        _fmt("jwt", "jwt", r"\b(?P<s>eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,})", ["eyj"], accept=_all(_not_placeholder, _jwt), desc="JSON Web Token (header must decode to JSON with alg/typ)"),
-        _fmt("onepassword-token", "onepassword_token", r"\b(?P<s>ops_eyJ[A-Za-z0-9+/_-]{100,}={0,3})|\b(?P<t>A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5})\b", ["ops_eyj", "a3-"], entropy=3.8),
+        _fmt(
+            "gcp-api-key",
+            "gcp_api_key",
+            r"\b(?P<s>AIza[0-9A-Za-z_-]{35})" + _TAIL,
+            ["aiza"],
+            entropy=3.5,
+            accept=_gcp_context,
+            desc="Google API key, only when used as a key (see README)",
+        ),
+        _fmt(
+            "gcp-oauth-token",
+            "gcp_oauth_token",
+            r"\b(?P<s>GOCSPX-[A-Za-z0-9_-]{28}|ya29\.[A-Za-z0-9_-]{30,})" + _TAIL + r"|(?:^|[^A-Za-z0-9/])(?P<t>1//0[A-Za-z0-9_-]{40,})",
+            ["gocspx-", "ya29.", "1//0"],
+            entropy=3.5,
+        ),
+        _fmt(
+            "azure-client-secret",
+            "azure_client_secret",
+            r"(?:^|[\\'\"`\s>=:(,)~])(?P<s>[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:$|[\\'\"`\s<),;])",
+            ["q~"],
+            entropy=3.0,
+        ),
+        _fmt(
+            "azure-storage-key",
+            "azure_storage_key",
+            r"(?i)(?:AccountKey|SharedAccessKey|AccessKey)\s*=\s*(?P<s>[A-Za-z0-9+/]{40,}={0,2})",
+            ["accountkey", "sharedaccesskey", "accesskey"],
+            entropy=3.5,
+        ),
+        _fmt(
+            "jwt",
+            "jwt",
+            r"\b(?P<s>eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,})",
+            ["eyj"],
+            accept=_all(_not_placeholder, _jwt),
+            desc="JSON Web Token (header must decode to JSON with alg/typ)",
+        ),
+        _fmt(
+            "onepassword-token",
+            "onepassword_token",
+            r"\b(?P<s>ops_eyJ[A-Za-z0-9+/_-]{100,}={0,3})|\b(?P<t>A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5})\b",
+            ["ops_eyj", "a3-"],
+            entropy=3.8,
+        ),
         Detector(
             id="private-key",
             kind="private_key",
@@ -365,19 +498,45 @@ def _format_detectors() -> list[Detector]:
             priority=45,
             description="PEM/OpenSSH/PGP private key blocks (body replaced, armour lines kept)",
         ),
-        _fmt("vault-token", "vault_token", r"\b(?P<s>hvs\.[A-Za-z0-9_-]{90,120}|hvb\.[A-Za-z0-9_-]{138,300}|s\.[A-Za-z0-9]{24})" + _TAIL, prefilter_re=r"hvs\.|hvb\.|s\.[A-Za-z0-9]{24}", entropy=3.0, accept=_vault),
-        _fmt("notion-token", "notion_token", r"\b(?P<s>ntn_\d{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43})\b", ["ntn_", "secret_"], entropy=3.5, accept=_mixed(3, 2)),
+        _fmt(
+            "vault-token",
+            "vault_token",
+            r"\b(?P<s>hvs\.[A-Za-z0-9_-]{90,120}|hvb\.[A-Za-z0-9_-]{138,300}|s\.[A-Za-z0-9]{24})" + _TAIL,
+            prefilter_re=r"hvs\.|hvb\.|s\.[A-Za-z0-9]{24}",
+            entropy=3.0,
+            accept=_vault,
+        ),
+        _fmt(
+            "notion-token",
+            "notion_token",
+            r"\b(?P<s>ntn_\d{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43})\b",
+            ["ntn_", "secret_"],
+            entropy=3.5,
+            accept=_mixed(3, 2),
+        ),
         _fmt("sourcegraph-token", "sourcegraph_token", r"\b(?P<s>sgp_(?:[A-Fa-f0-9]{16}|local)_[A-Fa-f0-9]{40}|sgp_[A-Fa-f0-9]{40})\b", ["sgp_"], entropy=3.0),
         _fmt("intra42-client-secret", "intra42_client_secret", r"\b(?P<s>s-s4t2(?:ud|af)-[a-f0-9]{64})\b", ["s-s4t2"], entropy=3.0),
         _fmt("octopus-deploy-api-key", "octopus_api_key", r"\b(?P<s>API-[A-Z0-9]{26})\b", prefilter_re=r"API-[A-Z0-9]{26}", entropy=3.0, accept=_mixed(2, 2)),
-        _fmt("facebook-token", "facebook_token", r"\b(?P<s>\d{15,16}(?:\||%7C)[A-Za-z0-9_-]{27,40})" + _TAIL + r"|\b(?P<t>EAA[A-Za-z0-9]{100,})", prefilter_re=r"\d{15}(?:\||%7C)|EAA[A-Za-z0-9]{50}", entropy=3.5),
+        _fmt(
+            "facebook-token",
+            "facebook_token",
+            r"\b(?P<s>\d{15,16}(?:\||%7C)[A-Za-z0-9_-]{27,40})" + _TAIL + r"|\b(?P<t>EAA[A-Za-z0-9]{100,})",
+            prefilter_re=r"\d{15}(?:\||%7C)|EAA[A-Za-z0-9]{50}",
+            entropy=3.5,
+        ),
         _fmt("mailchimp-api-key", "mailchimp_api_key", r"\b(?P<s>[a-f0-9]{32}-us\d{1,2})\b", prefilter_re=r"[a-f0-9]{8}-us\d", entropy=3.0),
         _fmt("mailgun-api-key", "mailgun_api_key", r"\b(?P<s>key-[a-f0-9]{32})\b", prefilter_re=r"key-[a-f0-9]{32}", entropy=3.0),
         _fmt("digitalocean-token", "digitalocean_token", r"\b(?P<s>do[por]_v1_[a-f0-9]{64})\b", ["dop_v1_", "doo_v1_", "dor_v1_"], entropy=3.0),
         _fmt("shopify-token", "shopify_token", r"\b(?P<s>shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})\b", ["shpat_", "shpca_", "shppa_", "shpss_"], entropy=3.0),
         _fmt("telegram-bot-token", "telegram_bot_token", r"\b(?P<s>\d{8,10}:AA[A-Za-z0-9_-]{33})" + _TAIL, prefilter_re=r"\d:AA[A-Za-z0-9_-]{10}", entropy=3.5),
         _fmt("databricks-token", "databricks_token", r"\b(?P<s>dapi[a-f0-9]{32}(?:-\d)?)\b", ["dapi"], entropy=3.0),
-        _fmt("doppler-token", "doppler_token", r"\b(?P<s>dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44})\b", ["dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."], entropy=3.5),
+        _fmt(
+            "doppler-token",
+            "doppler_token",
+            r"\b(?P<s>dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44})\b",
+            ["dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."],
+            entropy=3.5,
+        ),
         _fmt("linear-api-key", "linear_api_key", r"\b(?P<s>lin_api_[A-Za-z0-9]{40})\b", ["lin_api_"], entropy=3.5),
         _fmt("postman-api-key", "postman_api_key", r"\b(?P<s>PMAK-[a-f0-9]{24}-[a-f0-9]{34})\b", ["pmak-"], entropy=3.0),
         _fmt("terraform-token", "terraform_token", r"\b(?P<s>[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})" + _TAIL, ["atlasv1"], entropy=3.5),
@@ -385,7 +544,13 @@ def _format_detectors() -> list[Detector]:
         _fmt("sentry-token", "sentry_token", r"\b(?P<s>sntr[ysu]_[A-Za-z0-9+/=_-]{40,})", ["sntry_", "sntrs_", "sntru_"], entropy=3.5),
         _fmt("age-secret-key", "age_secret_key", r"\b(?P<s>AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})\b", ["age-secret-key-1"]),
         _fmt("supabase-token", "supabase_token", r"\b(?P<s>sbp_[a-f0-9]{40})\b", ["sbp_"], entropy=3.0),
-        _fmt("firebase-fcm-key", "firebase_fcm_key", r"\b(?P<s>AAAA[A-Za-z0-9_-]{7}:[A-Za-z0-9_-]{140})" + _TAIL, prefilter_re=r"AAAA[A-Za-z0-9_-]{7}:", entropy=3.5),
+        _fmt(
+            "firebase-fcm-key",
+            "firebase_fcm_key",
+            r"\b(?P<s>AAAA[A-Za-z0-9_-]{7}:[A-Za-z0-9_-]{140})" + _TAIL,
+            prefilter_re=r"AAAA[A-Za-z0-9_-]{7}:",
+            entropy=3.5,
+        ),
         _fmt("dropbox-token", "dropbox_token", r"\b(?P<s>sl\.[A-Za-z0-9_-]{130,})", prefilter_re=r"sl\.[A-Za-z0-9_-]{100}", entropy=3.5),
         _fmt("adobe-client-secret", "adobe_client_secret", r"\b(?P<s>p8e-[A-Za-z0-9]{32})\b", ["p8e-"], entropy=3.0),
         _fmt("alibaba-access-key-id", "alibaba_access_key_id", r"\b(?P<s>LTAI[A-Za-z0-9]{20})\b", ["ltai"], entropy=3.0, accept=_mixed(3, 1)),
@@ -396,7 +561,9 @@ def _format_detectors() -> list[Detector]:
 # --------------------------------------------------------------------------------------------
 # contextual detectors: a secret-like *name* or protocol slot makes the value a secret
 
-_SECRET_WORDS = r"(?:passw(?:or)?d|passwort|passphrase|pwd|pass|secret|token|api[_.-]?key|apikey|access[_.-]?key|private[_.-]?key|credentials?|creds|auth|key|cookie|dsn)"
+_SECRET_WORDS = (
+    r"(?:passw(?:or)?d|passwort|passphrase|pwd|pass|secret|token|api[_.-]?key|apikey|access[_.-]?key|private[_.-]?key|credentials?|creds|auth|key|cookie|dsn)"
+)
 _NAME_KEYWORDS = ("passw", "pwd", "pass", "secret", "token", "key", "auth", "cred", "cookie", "dsn")
 
 
@@ -422,12 +589,7 @@ def _value_ok(level: str, raw_value: str, *, quoted: bool, spaced: bool, op: str
     # weak name: demand a random-looking value, not a compound identifier
     if _is_compound_identifier(v):
         return False
-    return (
-        len(v) >= 16
-        and checks.shannon_entropy(v) >= 3.5
-        and any(ch.isdigit() for ch in v)
-        and any(ch.isalpha() for ch in v)
-    )
+    return len(v) >= 16 and checks.shannon_entropy(v) >= 3.5 and any(ch.isdigit() for ch in v) and any(ch.isalpha() for ch in v)
 
 
 def _is_compound_identifier(v: str) -> bool:
@@ -712,7 +874,9 @@ def _xml_extract(text: bytes, m) -> Iterator[tuple[int, int]]:
         yield s, e, _kind_for(level)
 
 
-_CONTEXT_WORD = re2.compile(r"(?i)(?:passw(?:or)?d|passphrase|secret|token|api[_.\- ]?key|credentials?|private[_.\- ]?key|access[_.\- ]?key|authorization|auth)", RE2_OPTIONS)
+_CONTEXT_WORD = re2.compile(
+    r"(?i)(?:passw(?:or)?d|passphrase|secret|token|api[_.\- ]?key|credentials?|private[_.\- ]?key|access[_.\- ]?key|authorization|auth)", RE2_OPTIONS
+)
 _TOKEN = re2.compile(r"[A-Za-z0-9+/_~.=-]{20,}", RE2_OPTIONS)
 
 
@@ -789,7 +953,38 @@ def _context_entropy_extract(text: bytes, m, covered=()) -> Iterator[tuple[int, 
             yield ts, te
 
 
-_ID_NAMES = ("id", "uuid", "guid", "hash", "sha", "digest", "checksum", "integrity", "commit", "rev", "revision", "etag", "nonce", "version", "image", "data", "content", "body", "path", "url", "uri", "signature", "sig", "resolved", "ref", "tag", "name", "title", "slug", "class")
+_ID_NAMES = (
+    "id",
+    "uuid",
+    "guid",
+    "hash",
+    "sha",
+    "digest",
+    "checksum",
+    "integrity",
+    "commit",
+    "rev",
+    "revision",
+    "etag",
+    "nonce",
+    "version",
+    "image",
+    "data",
+    "content",
+    "body",
+    "path",
+    "url",
+    "uri",
+    "signature",
+    "sig",
+    "resolved",
+    "ref",
+    "tag",
+    "name",
+    "title",
+    "slug",
+    "class",
+)
 
 
 def _assign_entropy_accept(c: Candidate) -> bool:
@@ -883,13 +1078,15 @@ def _contextual_detectors() -> list[Detector]:
         Detector(
             id="secret-assignment",
             kind="secret",
-            pattern=r"(?i)(?P<name>" + _SECRET_WORDS + r"[A-Za-z0-9_.-]*)\\?[\"']?[ \t]*(?P<op>:=|=>|\?=|=|:)[ \t]*(?:!{1,2}[A-Za-z0-9_:/.-]+[ \t]+)?(?P<v>\\?\"[^\"\n]*|\\?'[^'\n]*|`[^`\n]*`|[^\s'\"`][^\s,;&'\"`)}\]<>]*)",
+            pattern=r"(?i)(?P<name>"
+            + _SECRET_WORDS
+            + r"[A-Za-z0-9_.-]*)\\?[\"']?[ \t]*(?P<op>:=|=>|\?=|=|:)[ \t]*(?:!{1,2}[A-Za-z0-9_:/.-]+[ \t]+)?(?P<v>\\?\"[^\"\n]*|\\?'[^'\n]*|`[^`\n]*`|[^\s'\"`][^\s,;&'\"`)}\]<>]*)",
             keywords=_NAME_KEYWORDS,
             prefilter=r"(?i)" + _SECRET_WORDS + r"[A-Za-z0-9_.-]*\\?[\"']?[ \t]*(?::=|=>|\?=|=|:)[ \t]*[^\s]",
             extract=_assignment_extract,
             priority=30,
             late=True,
-            description="NAME=value / name: value / \"name\": \"value\" with a secret-like name",
+            description='NAME=value / name: value / "name": "value" with a secret-like name',
         ),
         Detector(
             id="secret-flag",
@@ -904,7 +1101,9 @@ def _contextual_detectors() -> list[Detector]:
         Detector(
             id="secret-block",
             kind="secret",
-            pattern=r"(?im)^(?P<i>[ \t]*)(?:- )?(?P<name>[A-Za-z0-9_.-]*" + _SECRET_WORDS + r"[A-Za-z0-9_.-]*)[ \t]*(?P<op>[:=])[ \t]*(?P<blk>[|>][-+]?)?[ \t]*$",
+            pattern=r"(?im)^(?P<i>[ \t]*)(?:- )?(?P<name>[A-Za-z0-9_.-]*"
+            + _SECRET_WORDS
+            + r"[A-Za-z0-9_.-]*)[ \t]*(?P<op>[:=])[ \t]*(?P<blk>[|>][-+]?)?[ \t]*$",
             keywords=_NAME_KEYWORDS,
             prefilter=r"(?im)" + _SECRET_WORDS + r"[A-Za-z0-9_.-]*[ \t]*[:=][ \t]*(?:[|>][-+]?)?[ \t]*$",
             extract=_block_extract,
@@ -1004,12 +1203,67 @@ def _email_accept(c: Candidate) -> bool:
 
 _GENERIC_ACCOUNTS = frozenset(
     {
-        "root", "user", "users", "admin", "ubuntu", "runner", "vscode", "node", "codespace", "codespaces", "ec2-user",
-        "debian", "linuxbrew", "circleci", "jenkins", "git", "travis", "appveyor", "shared", "public", "default",
-        "all users", "guest", "me", "you", "username", "yourname", "your-username", "your_username", "name", "myuser",
-        "someone", "somebody", "foo", "bar", "test", "tester", "dev", "developer", "app", "docker", "build", "builder",
-        "vagrant", "pi", "steam", "www-data", "nobody", "home", "library", "applications", "system", "volumes", "tmp",
-        "agent", "runneradmin", "synthetic", "sandbox", "coder", "workspace", "project",
+        "root",
+        "user",
+        "users",
+        "admin",
+        "ubuntu",
+        "runner",
+        "vscode",
+        "node",
+        "codespace",
+        "codespaces",
+        "ec2-user",
+        "debian",
+        "linuxbrew",
+        "circleci",
+        "jenkins",
+        "git",
+        "travis",
+        "appveyor",
+        "shared",
+        "public",
+        "default",
+        "all users",
+        "guest",
+        "me",
+        "you",
+        "username",
+        "yourname",
+        "your-username",
+        "your_username",
+        "name",
+        "myuser",
+        "someone",
+        "somebody",
+        "foo",
+        "bar",
+        "test",
+        "tester",
+        "dev",
+        "developer",
+        "app",
+        "docker",
+        "build",
+        "builder",
+        "vagrant",
+        "pi",
+        "steam",
+        "www-data",
+        "nobody",
+        "home",
+        "library",
+        "applications",
+        "system",
+        "volumes",
+        "tmp",
+        "agent",
+        "runneradmin",
+        "synthetic",
+        "sandbox",
+        "coder",
+        "workspace",
+        "project",
     }
 )
 
@@ -1035,7 +1289,20 @@ def _home_accept(c: Candidate) -> bool:
 # Well-known public resolvers and the broadcast address identify nobody; documentation ranges
 # (RFC 5737 / RFC 3849) are examples by definition.
 _PUBLIC_SERVICE_IPS = frozenset(
-    {"255.255.255.255", "8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9", "149.112.112.112", "208.67.222.222", "208.67.220.220", "2001:4860:4860::8888", "2001:4860:4860::8844", "2606:4700:4700::1111"}
+    {
+        "255.255.255.255",
+        "8.8.8.8",
+        "8.8.4.4",
+        "1.1.1.1",
+        "1.0.0.1",
+        "9.9.9.9",
+        "149.112.112.112",
+        "208.67.222.222",
+        "208.67.220.220",
+        "2001:4860:4860::8888",
+        "2001:4860:4860::8844",
+        "2606:4700:4700::1111",
+    }
 )
 _DOC_NETS = tuple(ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))
 
@@ -1067,13 +1334,57 @@ def _ip_accept(c: Candidate) -> bool:
 
 
 _PUBLIC_HOST_SUFFIXES = (
-    "github.com", "githubusercontent.com", "gitlab.com", "bitbucket.org", "anthropic.com", "claude.ai", "openai.com",
-    "google.com", "googleapis.com", "gstatic.com", "microsoft.com", "azure.com", "amazonaws.com", "cloudflare.com",
-    "pypi.org", "python.org", "npmjs.com", "npmjs.org", "yarnpkg.com", "nodejs.org", "rust-lang.org", "crates.io",
-    "golang.org", "go.dev", "docker.com", "docker.io", "debian.org", "ubuntu.com", "apple.com", "mozilla.org",
-    "wikipedia.org", "stackoverflow.com", "readthedocs.io", "huggingface.co", "example.com", "example.org",
-    "example.net", "example.invalid", "w3.org", "schema.org", "json-schema.org", "shields.io", "jsdelivr.net",
-    "unpkg.com", "vercel.app", "netlify.app", "slack.com", "x.com", "twitter.com", "youtube.com", "apache.org",
+    "github.com",
+    "githubusercontent.com",
+    "gitlab.com",
+    "bitbucket.org",
+    "anthropic.com",
+    "claude.ai",
+    "openai.com",
+    "google.com",
+    "googleapis.com",
+    "gstatic.com",
+    "microsoft.com",
+    "azure.com",
+    "amazonaws.com",
+    "cloudflare.com",
+    "pypi.org",
+    "python.org",
+    "npmjs.com",
+    "npmjs.org",
+    "yarnpkg.com",
+    "nodejs.org",
+    "rust-lang.org",
+    "crates.io",
+    "golang.org",
+    "go.dev",
+    "docker.com",
+    "docker.io",
+    "debian.org",
+    "ubuntu.com",
+    "apple.com",
+    "mozilla.org",
+    "wikipedia.org",
+    "stackoverflow.com",
+    "readthedocs.io",
+    "huggingface.co",
+    "example.com",
+    "example.org",
+    "example.net",
+    "example.invalid",
+    "w3.org",
+    "schema.org",
+    "json-schema.org",
+    "shields.io",
+    "jsdelivr.net",
+    "unpkg.com",
+    "vercel.app",
+    "netlify.app",
+    "slack.com",
+    "x.com",
+    "twitter.com",
+    "youtube.com",
+    "apache.org",
 )
 
 
@@ -1156,7 +1467,36 @@ def _identity_compiled(emails: bool, ip_addresses: bool, hostnames: bool, home_p
                 kind="hostname",
                 category="network",
                 pattern=r"(?i)\b(?P<s>(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+(?:com|net|org|io|dev|ai|co|app|cloud|internal|local|corp|lan|intra|intranet|home|localdomain|int|priv|private|us|uk|de|fr|eu|info|biz|tech|sh|xyz))\b",
-                keywords=(".com", ".net", ".org", ".io", ".dev", ".ai", ".co", ".app", ".cloud", ".internal", ".local", ".corp", ".lan", ".intra", ".home", ".int", ".priv", ".private", ".us", ".uk", ".de", ".fr", ".eu", ".info", ".biz", ".tech", ".sh", ".xyz"),
+                keywords=(
+                    ".com",
+                    ".net",
+                    ".org",
+                    ".io",
+                    ".dev",
+                    ".ai",
+                    ".co",
+                    ".app",
+                    ".cloud",
+                    ".internal",
+                    ".local",
+                    ".corp",
+                    ".lan",
+                    ".intra",
+                    ".home",
+                    ".int",
+                    ".priv",
+                    ".private",
+                    ".us",
+                    ".uk",
+                    ".de",
+                    ".fr",
+                    ".eu",
+                    ".info",
+                    ".biz",
+                    ".tech",
+                    ".sh",
+                    ".xyz",
+                ),
                 accept=_host_accept,
                 priority=6,
                 replacement="host",

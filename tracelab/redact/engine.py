@@ -22,8 +22,9 @@ conversion or offset remapping happens inside the regex library.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 import re2
 
@@ -620,7 +621,14 @@ class Redactor:
                 ln = len(val)
                 if ln < _MIN_STRING or (skip_data and k == "data") or (k in _OPAQUE_KEYS and skip_opaque):
                     nval = val
-                elif level is None and ln <= _CACHE_MAX and (hit := cache.get(val)) is not None and hit[0] is None and hit[2] == self._lit_gen and hit[3] == self._noted:
+                elif (
+                    level is None
+                    and ln <= _CACHE_MAX
+                    and (hit := cache.get(val)) is not None
+                    and hit[0] is None
+                    and hit[2] == self._lit_gen
+                    and hit[3] == self._noted
+                ):
                     nval = val
                 else:
                     ctx.n = n
@@ -669,7 +677,9 @@ class Redactor:
                 # cached before literal words or propagated secrets changed: still clean unless
                 # one of the new ones occurs in it
                 if hit[0] is None and not (
-                    self._literal_hit(s.encode("utf-8", "surrogatepass")) if hit[2] != self._lit_gen else self._noted_since(hit[3], s.encode("utf-8", "surrogatepass"))
+                    self._literal_hit(s.encode("utf-8", "surrogatepass"))
+                    if hit[2] != self._lit_gen
+                    else self._noted_since(hit[3], s.encode("utf-8", "surrogatepass"))
                 ):
                     hit = self._str_cache[s] = (None, (), self._lit_gen, self._noted)
                 else:

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from tracelab.redact.engine import Redactor
 from tracelab.redact.report import FileResult, Finding, Report
@@ -214,4 +214,3 @@ def redact_paths(
         warnings=warnings,
         seconds=time.perf_counter() - t0,
     )
-

@@ -29,7 +29,7 @@ __all__ = [
     "NOT_JSON",
     "parse",
     "parse_pairs",
-        "encode_like",
+    "encode_like",
     "patch_tokens",
     "looks_like_json",
     "render_path",

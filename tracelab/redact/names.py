@@ -46,7 +46,26 @@ _STRONG_WORDS = frozenset({"creds", "cred", "dsn", "connstr", "connectionstring"
 
 #: Literal words at least one of which occurs in every name :func:`secret_level` accepts — the
 #: raw-line prefilter for secret-named JSON keys uses them.
-NAME_KEYWORDS = ("passw", "passphrase", "pass", "pwd", "pword", "secret", "token", "key", "cred", "auth", "bearer", "dsn", "connstr", "connectionstring", "cookie", "jwt", "psk", "totp")
+NAME_KEYWORDS = (
+    "passw",
+    "passphrase",
+    "pass",
+    "pwd",
+    "pword",
+    "secret",
+    "token",
+    "key",
+    "cred",
+    "auth",
+    "bearer",
+    "dsn",
+    "connstr",
+    "connectionstring",
+    "cookie",
+    "jwt",
+    "psk",
+    "totp",
+)
 # "<qualifier> key" pairs that name a secret key (api key, access key, private key, …)
 _KEY_QUALIFIERS = frozenset(
     {
@@ -134,7 +153,6 @@ _NON_SECRET_KEY_QUALIFIERS = frozenset(
         "field",
         "message",
         "event",
-        "dict",
         "json",
         "yaml",
         "toml",
@@ -252,10 +270,8 @@ _LAST_WORD_EXCLUDED = frozenset(
         "changed",
         "change",
         "strength",
-        "length",
         "rules",
         "rule",
-        "policy",
         "check",
         "checks",
         "verify",
@@ -266,7 +282,6 @@ _LAST_WORD_EXCLUDED = frozenset(
         "exists",
         "present",
         "missing",
-        "field",
         "prompt",
         "visible",
         "visibility",
@@ -292,7 +307,6 @@ _LAST_WORD_EXCLUDED = frozenset(
         "callback",
         "cb",
         "list",
-        "ttl",
         "lifetime",
         "duration",
         "generator",
@@ -310,7 +324,6 @@ _LAST_WORD_EXCLUDED = frozenset(
         "dummy",
         "fake",
         "stub",
-        "len",
         "bits",
         "bytes",
         "encoding",
@@ -321,11 +334,8 @@ _LAST_WORD_EXCLUDED = frozenset(
         "sha256",
         "md5",
         "fingerprint",
-        "store",
         "storage",
         "cache",
-        "path",
-        "url",
         "user",
         "username",
         "login",

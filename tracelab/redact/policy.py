@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from tracelab.redact import checks, names
 from tracelab.redact.pseudonym import Pseudonymizer, key_from_env, random_key
@@ -102,11 +102,11 @@ class Policy:
     def pseudonymizer(self) -> Pseudonymizer:
         return Pseudonymizer(self.key)  # type: ignore[arg-type]
 
-    def with_env_secrets(self, environ: Mapping[str, str] | None = None) -> "Policy":
+    def with_env_secrets(self, environ: Mapping[str, str] | None = None) -> Policy:
         """A copy that also treats secret-named environment values as known secrets."""
         return self.replace(known_secrets=tuple(self.known_secrets) + tuple(env_secrets(environ)))
 
-    def replace(self, **changes) -> "Policy":
+    def replace(self, **changes) -> Policy:
         fields = {
             "builtin": self.builtin,
             "emails": self.emails,

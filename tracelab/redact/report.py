@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Iterable
 
 __all__ = ["Finding", "FileResult", "Report"]
 
@@ -28,7 +28,7 @@ class Finding:
     file: str | None = None
     line: int | None = None
 
-    def at(self, file: str | None = None, line: int | None = None) -> "Finding":
+    def at(self, file: str | None = None, line: int | None = None) -> Finding:
         return replace(self, file=file if file is not None else self.file, line=line if line is not None else self.line)
 
     def to_dict(self) -> dict:

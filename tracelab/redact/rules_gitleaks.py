@@ -26,14 +26,15 @@ from __future__ import annotations
 import contextvars
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import re2
 
 from tracelab.redact import checks
-from tracelab.redact.detectors import RE2_OPTIONS, Candidate, Detector
+from tracelab.redact.detectors import RE2_OPTIONS, Detector
 
 __all__ = ["load_rules", "LoadedRules", "translate_go_regex", "CURRENT_PATH", "PY_RE_MAX_INPUT"]
 
@@ -171,7 +172,9 @@ def _line_of(text: bytes, start: int, end: int) -> str:
 class _RuleDetector(Detector):
     """A gitleaks rule as a :class:`Detector` (custom ``find`` implementing gitleaks semantics)."""
 
-    def __init__(self, rule: dict, compiled: _Compiled, path_rx: _Compiled | None, allow: list[_Allowlist], global_allow: list[_Allowlist], source: str) -> None:
+    def __init__(
+        self, rule: dict, compiled: _Compiled, path_rx: _Compiled | None, allow: list[_Allowlist], global_allow: list[_Allowlist], source: str
+    ) -> None:
         keywords = tuple(k.lower() for k in rule.get("keywords", []) if k)
         super().__init__(
             id=rule["id"],
@@ -191,7 +194,7 @@ class _RuleDetector(Detector):
         self.allow = allow
         self.global_allow = global_allow
 
-    def compile(self) -> "Detector":
+    def compile(self) -> Detector:
         return self
 
     def prefilters(self) -> list[str]:
@@ -215,8 +218,9 @@ class _RuleDetector(Detector):
                 return
             s = text.decode("utf-8", "surrogateescape")
             for m in self.regex.finditer(s):
+
                 def bspan(i: int) -> tuple[int, int]:
-                    a, b = m.span(i)
+                    a, b = m.span(i)  # noqa: B023
                     if a < 0:
                         return (-1, -1)
                     return (len(s[:a].encode("utf-8", "surrogateescape")), len(s[:b].encode("utf-8", "surrogateescape")))

@@ -9,10 +9,11 @@ silently leaves a default in place.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -59,7 +60,7 @@ class Thresholds:
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return asdict(self)
 
-    def with_overrides(self, **overrides: Any) -> "Thresholds":
+    def with_overrides(self, **overrides: Any) -> Thresholds:
         """Override keys as ``section__key=value`` (``None`` values are ignored)."""
         data = self.to_dict()
         for k, v in overrides.items():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +35,7 @@ class ReportDataError(Exception):
     """The warehouse cannot produce the requested report (no data, bad week)."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def report_query(name: str) -> Q.Query:
     """One of the report's own queries (``tracelab/reports/sql/<name>.sql``)."""
     text = resources.files("tracelab.reports").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
@@ -56,7 +56,7 @@ def report_query_names() -> list[str]:
     return list(_report_query_names())
 
 
-def run(con: "duckdb.DuckDBPyConnection", name: str, **params: Any) -> pl.DataFrame:
+def run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
     """Run a report query (if ``name`` is one) or a library query, as Polars."""
     q = report_query(name) if name in _report_query_names() else name
     return Q.run(q, con, **params)
@@ -116,7 +116,7 @@ class WeeklyData:
         }
 
 
-def resolve_week(con: "duckdb.DuckDBPyConnection", week: str | IsoWeek | None) -> tuple[IsoWeek, _dt.date, _dt.date]:
+def resolve_week(con: duckdb.DuckDBPyConnection, week: str | IsoWeek | None) -> tuple[IsoWeek, _dt.date, _dt.date]:
     """The report week (given, or the last ISO week the data covers completely — see
     :mod:`tracelab.reports.weeks`) and the data span (first and last day with events)."""
     span = run(con, "report_data_span")
@@ -138,17 +138,16 @@ def resolve_week(con: "duckdb.DuckDBPyConnection", week: str | IsoWeek | None) -
     return w, first, last
 
 
-def _event_counts(con: "duckdb.DuckDBPyConnection", week: IsoWeek) -> tuple[int, int]:
+def _event_counts(con: duckdb.DuckDBPyConnection, week: IsoWeek) -> tuple[int, int]:
     """Timestamped events in ``week`` and in the week before it."""
     row = con.execute(
-        "SELECT count(*) FILTER (WHERE ts >= $since), count(*) FILTER (WHERE ts < $since) "
-        "FROM events WHERE ts >= $previous_since AND ts < $until",
+        "SELECT count(*) FILTER (WHERE ts >= $since), count(*) FILTER (WHERE ts < $since) FROM events WHERE ts >= $previous_since AND ts < $until",
         {"previous_since": week.previous.since, "since": week.since, "until": week.until},
     ).fetchall()[0]
     return int(row[0]), int(row[1])
 
 
-def _weeks_with_events_around(con: "duckdb.DuckDBPyConnection", week: IsoWeek) -> tuple[IsoWeek | None, IsoWeek | None]:
+def _weeks_with_events_around(con: duckdb.DuckDBPyConnection, week: IsoWeek) -> tuple[IsoWeek | None, IsoWeek | None]:
     """The nearest weeks before and after ``week`` that hold events (``None`` when there is none)."""
     row = con.execute(
         "SELECT max(ts) FILTER (WHERE ts < $since), min(ts) FILTER (WHERE ts >= $until) FROM events WHERE ts IS NOT NULL",
@@ -156,14 +155,12 @@ def _weeks_with_events_around(con: "duckdb.DuckDBPyConnection", week: IsoWeek) -
     ).fetchall()[0]
 
     def of(ts):
-        return None if ts is None else IsoWeek.of(ts.astimezone(_dt.timezone.utc).date())
+        return None if ts is None else IsoWeek.of(ts.astimezone(_dt.UTC).date())
 
     return of(row[0]), of(row[1])
 
 
-def week_warnings(
-    week: IsoWeek, events: int, first: _dt.date, last: _dt.date, around: tuple[IsoWeek | None, IsoWeek | None] = (None, None)
-) -> list[str]:
+def week_warnings(week: IsoWeek, events: int, first: _dt.date, last: _dt.date, around: tuple[IsoWeek | None, IsoWeek | None] = (None, None)) -> list[str]:
     """Warnings about the report week: one when it holds no events (the report is all zeros),
     naming the nearest weeks that have some (``around``: before, after)."""
     if events:
@@ -172,8 +169,7 @@ def week_warnings(
     near = " or ".join(f"--week {w}" + (" (incomplete)" if w == IsoWeek.of(last) else "") for w in around if w is not None)
     return [
         f"No sessions in this week: the warehouse has no events in {week} ({week.span}), {where} "
-        f"(data spans {first} to {last}). Every figure of this report is empty."
-        + (f" Nearest weeks with events: {near}." if near else "")
+        f"(data spans {first} to {last}). Every figure of this report is empty." + (f" Nearest weeks with events: {near}." if near else "")
     ]
 
 
@@ -212,7 +208,7 @@ def assemble(
     week: str | IsoWeek | None = None,
     thresholds: Thresholds | None = None,
     *,
-    con: "duckdb.DuckDBPyConnection | None" = None,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> WeeklyData:
     """Compute the weekly report's data for ``week`` (default: last complete week in the data)."""
     from tracelab.catalog import connect
@@ -227,7 +223,13 @@ def assemble(
         prev = w.previous
         window = {"previous_since": prev.since, "since": w.since, "until": w.until}
         te = th.tool_error_rate
-        err = {"min_increase_pp": te.min_increase_pp, "alpha": te.alpha, "correction": te.correction, "min_calls": te.min_calls, "min_calls_previous": te.min_calls_previous}
+        err = {
+            "min_increase_pp": te.min_increase_pp,
+            "alpha": te.alpha,
+            "correction": te.correction,
+            "min_calls": te.min_calls,
+            "min_calls_previous": te.min_calls_previous,
+        }
         tl = th.latency
         lat = {"min_increase_pct": tl.min_increase_pct, "alpha": tl.alpha, "correction": tl.correction, "min_samples": tl.min_samples}
         trend_since = w.shift(-(TREND_WEEKS - 1)).since

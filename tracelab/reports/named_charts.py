@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import altair as alt
 import polars as pl
@@ -67,19 +68,36 @@ def _tool_error_rates(con, wh, f: Filters):
 def _latency_ecdf(metric: str):
     def build(con, wh, f: Filters):
         by = "tool" if metric == "tool" else "model"
-        df = _need(run(con, "latency_ecdf", since=f.since, until=f.until, agent=f.agent, model=f.model, tool=f.tool, metric=metric, by=by), f, f"{metric} latencies")
+        df = _need(
+            run(con, "latency_ecdf", since=f.since, until=f.until, agent=f.agent, model=f.model, tool=f.tool, metric=metric, by=by), f, f"{metric} latencies"
+        )
         key = "tool_name" if metric == "tool" else "model"
         df = model_labels(df, model=key)
-        return tc.latency_ecdf(df, model="series", value="value_ms", fraction="ecdf", model_title=by, title=f"{'Tool' if metric == 'tool' else 'LLM'} call latency ECDF", subtitle=f.describe())
+        return tc.latency_ecdf(
+            df,
+            model="series",
+            value="value_ms",
+            fraction="ecdf",
+            model_title=by,
+            title=f"{'Tool' if metric == 'tool' else 'LLM'} call latency ECDF",
+            subtitle=f.describe(),
+        )
 
     return build
 
 
 def _latency_box(metric: str):
     def build(con, wh, f: Filters):
-        df = _need(run(con, "chart_latency_box", since=f.since, until=f.until, agent=f.agent, model=f.model, tool=f.tool, metric=metric), f, f"{metric} latencies")
+        df = _need(
+            run(con, "chart_latency_box", since=f.since, until=f.until, agent=f.agent, model=f.model, tool=f.tool, metric=metric), f, f"{metric} latencies"
+        )
         df = model_labels(df)
-        return tc.latency_boxplot(df, model="series", title=f"{'Tool' if metric == 'tool' else 'LLM'} call latency by {'tool' if metric == 'tool' else 'model'}", subtitle=f"box: p25-p75, line: median, whiskers: p5-p95; {f.describe()}")
+        return tc.latency_boxplot(
+            df,
+            model="series",
+            title=f"{'Tool' if metric == 'tool' else 'LLM'} call latency by {'tool' if metric == 'tool' else 'model'}",
+            subtitle=f"box: p25-p75, line: median, whiskers: p5-p95; {f.describe()}",
+        )
 
     return build
 
@@ -114,7 +132,9 @@ def _failure_trends(con, wh, f: Filters):
 
 def _scorecard(con, wh, f: Filters):
     df = _need(run(con, "report_model_comparison", since=f.since, until=f.until, agent=f.agent, model=f.model), f, "LLM calls")
-    return tc.model_scorecard(scorecard_frame(df), title="Model comparison", subtitle=f"n = sample size; not a representative sample of any model; {f.describe()}")
+    return tc.model_scorecard(
+        scorecard_frame(df), title="Model comparison", subtitle=f"n = sample size; not a representative sample of any model; {f.describe()}"
+    )
 
 
 NAMED_CHARTS: dict[str, NamedChart] = {

@@ -10,8 +10,9 @@ the report's summary lists them with a link to their section.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import altair as alt
 import polars as pl
@@ -112,9 +113,7 @@ def model_labels(df: pl.DataFrame, model: str = "model", agent: str = "agent") -
     if df.height == 0:
         return df.with_columns(pl.lit(None, pl.String).alias("series"))
     shared = pl.col(agent).n_unique().over(model) > 1
-    return df.with_columns(
-        pl.when(shared).then(pl.col(model) + " (" + pl.col(agent) + ")").otherwise(pl.col(model)).alias("series")
-    )
+    return df.with_columns(pl.when(shared).then(pl.col(model) + " (" + pl.col(agent) + ")").otherwise(pl.col(model)).alias("series"))
 
 
 def _rows(df: pl.DataFrame, cells: list[Callable[[dict], str]]) -> list[list[str]]:
@@ -220,7 +219,14 @@ def tool_errors_section(d: WeeklyData) -> Section:
             title=f"Tool error rate, {d.week} (95% Wilson interval)",
             subtitle=f"{tools.height} most used tools; red ring = regression against {d.previous}",
         )
-        figures.append(Figure("tool-error-rates", "Tool error rates by model and tool", chart, f"Tool error rates with 95% intervals for the {tools.height} most used tools in {d.week}, by model."))
+        figures.append(
+            Figure(
+                "tool-error-rates",
+                "Tool error rates by model and tool",
+                chart,
+                f"Tool error rates with 95% intervals for the {tools.height} most used tools in {d.week}, by model.",
+            )
+        )
     shown = _top_with_flags(ec, TOP_ROWS)
     table = Table(
         "tool-error-table",
@@ -300,7 +306,9 @@ def latency_section(d: WeeklyData) -> Section:
             Figure(
                 "llm-latency-box",
                 "LLM call latency by model",
-                tc.latency_boxplot(b, model="series", low="p05_ms", q1="p25_ms", median="p50_ms", q3="p75_ms", high="p95_ms", title=f"LLM call latency by model, {d.week}"),
+                tc.latency_boxplot(
+                    b, model="series", low="p05_ms", q1="p25_ms", median="p50_ms", q3="p75_ms", high="p95_ms", title=f"LLM call latency by model, {d.week}"
+                ),
                 f"Box plot of LLM call latency per model in {d.week} (p5, p25, median, p75, p95).",
             )
         )
@@ -323,7 +331,11 @@ def usage_section(d: WeeklyData) -> Section:
     prev = tw.filter(pl.col("period_start") == d.previous.start).select(
         *key, pl.col("total_tokens").alias("prev_tokens"), pl.col("cost_usd").alias("prev_cost"), pl.col("llm_calls").alias("prev_calls")
     )
-    j = cur.join(prev, on=key, how="full", coalesce=True).with_columns(pl.col("total_tokens").fill_null(0)).sort(["total_tokens", "agent", "model"], descending=[True, False, False], nulls_last=True)
+    j = (
+        cur.join(prev, on=key, how="full", coalesce=True)
+        .with_columns(pl.col("total_tokens").fill_null(0))
+        .sort(["total_tokens", "agent", "model"], descending=[True, False, False], nulls_last=True)
+    )
     table = Table(
         "usage-table",
         f"Tokens and cost by model: {d.week} vs {d.previous}",
@@ -363,7 +375,9 @@ def usage_section(d: WeeklyData) -> Section:
                 Figure(
                     "cost-over-time",
                     "Cost per day",
-                    tc.cost_over_time(daily, group="series", group_title="model", value="cost_usd", title=f"Estimated cost per day (USD), last {TREND_WEEKS} weeks"),
+                    tc.cost_over_time(
+                        daily, group="series", group_title="model", value="cost_usd", title=f"Estimated cost per day (USD), last {TREND_WEEKS} weeks"
+                    ),
                     f"Stacked daily estimated cost per model over the {TREND_WEEKS} weeks ending {d.week}.",
                 )
             )
@@ -406,7 +420,12 @@ def failures_section(d: WeeklyData) -> Section:
     desc = [True, True, False]
     top = cl.filter(pl.col("n_current") > 0).sort(order, descending=desc).head(ft.top)
     new = cl.filter(pl.col("is_new")).sort(order, descending=desc).head(ft.top)
-    growing = cl.filter(pl.col("is_growing")).with_columns((pl.col("n_current") - pl.col("n_previous")).alias("_g")).sort(["_g", "cluster_id"], descending=[True, False]).head(ft.top)
+    growing = (
+        cl.filter(pl.col("is_growing"))
+        .with_columns((pl.col("n_current") - pl.col("n_previous")).alias("_g"))
+        .sort(["_g", "cluster_id"], descending=[True, False])
+        .head(ft.top)
+    )
     tables = [
         _cluster_table("top-clusters", f"Top failure clusters in {d.week}", top, "No failures this week."),
         _cluster_table("new-clusters", f"New failure clusters (first seen in {d.week})", new, "No new failure clusters this week."),
@@ -489,7 +508,9 @@ def models_section(d: WeeklyData) -> Section:
             Figure(
                 "model-scorecard",
                 "Model scorecard",
-                tc.model_scorecard(long, title=f"Model comparison, {d.week}", subtitle="colour: best (green) to worst (red) per row among these models; n = sample size"),
+                tc.model_scorecard(
+                    long, title=f"Model comparison, {d.week}", subtitle="colour: best (green) to worst (red) per row among these models; n = sample size"
+                ),
                 f"Scorecard of tool error rate, latency, tokens and cost per call for each model in {d.week}.",
             )
         )
@@ -523,7 +544,10 @@ def data_quality_section(d: WeeklyData) -> Section:
         "rejects-table",
         "Rejected lines by reason (all ingested files)",
         ["Agent", "Reason", "Lines", "Files", "Example"],
-        _rows(d.rejects, [lambda r: r["agent"], lambda r: r["reason"], lambda r: fmt.integer(r["lines"]), lambda r: fmt.integer(r["files"]), lambda r: r["example"]]),
+        _rows(
+            d.rejects,
+            [lambda r: r["agent"], lambda r: r["reason"], lambda r: fmt.integer(r["lines"]), lambda r: fmt.integer(r["files"]), lambda r: r["example"]],
+        ),
         ["l", "w", "r", "r", "w"],
         empty="No rejected lines.",
     )
@@ -574,7 +598,7 @@ def data_quality_section(d: WeeklyData) -> Section:
 def build(d: WeeklyData, *, generated_at: _dt.datetime | None = None) -> Report:
     """All sections of the weekly report, in order."""
     regressions = regressions_of(d)
-    generated_at = generated_at or _dt.datetime.now(_dt.timezone.utc)
+    generated_at = generated_at or _dt.datetime.now(_dt.UTC)
     return Report(
         title=f"tracelab weekly quality report — {d.week}",
         week=str(d.week),

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from tracelab.reports import render, sections
 from tracelab.reports.config import Thresholds

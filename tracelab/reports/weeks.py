@@ -24,7 +24,7 @@ class IsoWeek:
     week: int
 
     @classmethod
-    def parse(cls, text: str) -> "IsoWeek":
+    def parse(cls, text: str) -> IsoWeek:
         """``2026-W47`` (also ``2026W47``, ``2026-w7``); raises ``ValueError`` otherwise."""
         m = _WEEK.match(text.strip())
         if not m:
@@ -37,7 +37,7 @@ class IsoWeek:
         return cls(year, week)
 
     @classmethod
-    def of(cls, day: _dt.date) -> "IsoWeek":
+    def of(cls, day: _dt.date) -> IsoWeek:
         y, w, _ = day.isocalendar()
         return cls(y, w)
 
@@ -53,17 +53,17 @@ class IsoWeek:
 
     @property
     def since(self) -> _dt.datetime:
-        return _dt.datetime.combine(self.start, _dt.time(), tzinfo=_dt.timezone.utc)
+        return _dt.datetime.combine(self.start, _dt.time(), tzinfo=_dt.UTC)
 
     @property
     def until(self) -> _dt.datetime:
         return self.since + _dt.timedelta(days=7)
 
-    def shift(self, weeks: int) -> "IsoWeek":
+    def shift(self, weeks: int) -> IsoWeek:
         return IsoWeek.of(self.start + _dt.timedelta(weeks=weeks))
 
     @property
-    def previous(self) -> "IsoWeek":
+    def previous(self) -> IsoWeek:
         return self.shift(-1)
 
     def __str__(self) -> str:

@@ -12,9 +12,9 @@ commit like any other change. Ingest runs it before each commit with the default
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -65,7 +65,7 @@ def compact(wh: Warehouse, snap: Snapshot, batch: str, small_bytes: int | None =
     which files hold the rows), so whatever describes them (derive and failure stamps that list
     files) is the caller's to re-stamp."""
     res = Compaction(parts_before={t: len(snap.tables.get(t, [])) for t in TABLES})
-    for i, ((table, month), rels) in enumerate(sorted(plan(wh, snap, small_bytes, min_parts).items())):
+    for i, ((table, _month), rels) in enumerate(sorted(plan(wh, snap, small_bytes, min_parts).items())):
         merged = wh.write_stream(table, _rows(wh, rels, table), f"{batch}-c{i:04d}")
         gone = set(rels)
         snap.tables[table] = sorted([r for r in snap.tables[table] if r not in gone] + merged)

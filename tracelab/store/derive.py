@@ -136,19 +136,22 @@ def refresh(wh: Warehouse, snap: Snapshot, batch: str, new_events: list[str]) ->
         return set()
     con = derive_connection(wh, snap)
     try:
-        touched = {r[0] for r in con.execute(
-            "SELECT DISTINCT session_key FROM read_parquet($files)", {"files": [str(wh.root / r) for r in new_events]}
-        ).fetchall()}
+        touched = {
+            r[0] for r in con.execute("SELECT DISTINCT session_key FROM read_parquet($files)", {"files": [str(wh.root / r) for r in new_events]}).fetchall()
+        }
         affected = _connected(touched, con.execute(sql_text("derive_links")).fetchall())
         n_sessions = sum(pq.ParquetFile(wh.root / r).metadata.num_rows for r in snap.tables["sessions"])
         if len(affected) > REFRESH_MAX_SHARE * max(n_sessions, 1):
             return None
         keys = pa.table({"session_key": pa.array(sorted(affected), pa.string())})
         con.register("_affected", keys)
-        ev_files = [r[0] for r in con.execute(
-            "SELECT DISTINCT filename FROM read_parquet($files, filename = true) WHERE session_key IN (SELECT session_key FROM _affected)",
-            {"files": [str(p) for p in wh.files_of("events", snap)]},
-        ).fetchall()]
+        ev_files = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT filename FROM read_parquet($files, filename = true) WHERE session_key IN (SELECT session_key FROM _affected)",
+                {"files": [str(p) for p in wh.files_of("events", snap)]},
+            ).fetchall()
+        ]
         con.execute("DROP VIEW events")
         con.execute(
             f"CREATE VIEW events AS SELECT * FROM read_parquet({sql_list(sorted(ev_files))}, hive_partitioning = false) "

@@ -24,10 +24,10 @@ import fcntl
 import json
 import os
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -86,7 +86,7 @@ class Snapshot:
         }
 
     @classmethod
-    def from_json(cls, d: dict) -> "Snapshot":
+    def from_json(cls, d: dict) -> Snapshot:
         tables = {t: list(d.get("tables", {}).get(t, [])) for t in S.TABLES}
         for t, files in d.get("tables", {}).items():
             tables.setdefault(t, list(files))
@@ -142,13 +142,12 @@ class Warehouse:
                     fh.seek(0)
                     holder = fh.read().strip() or "unknown"
                     raise WarehouseBusy(
-                        f"warehouse {self.root} is locked by another tracelab ingest ({holder}); "
-                        "wait for it to finish, or stop it, then run again"
+                        f"warehouse {self.root} is locked by another tracelab ingest ({holder}); wait for it to finish, or stop it, then run again"
                     ) from None
                 raise
             fh.seek(0)
             fh.truncate()
-            fh.write(f"pid {os.getpid()} since {_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')}")
+            fh.write(f"pid {os.getpid()} since {_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}")
             fh.flush()
             yield
         finally:
@@ -160,7 +159,7 @@ class Warehouse:
                 fh.close()
 
     def new_batch_id(self) -> str:
-        now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        now = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
         return f"{now}-{uuid.uuid4().hex[:8]}"
 
     def write_part(self, table: str, data: pa.Table, batch: str, partition: str | None = None, n: int = 0) -> str:
@@ -213,7 +212,7 @@ class Warehouse:
         """Atomically publish ``snap`` and remove files no longer referenced."""
         snap.version += 1
         snap.schema_version = S.SCHEMA_VERSION
-        snap.committed_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+        snap.committed_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
         tmp = self.root / f"{SNAPSHOT}.{os.getpid()}.tmp"
         with open(tmp, "w") as fh:
             json.dump(snap.to_json(), fh, indent=1, sort_keys=True)

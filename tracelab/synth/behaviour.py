@@ -53,8 +53,7 @@ class Call:
 
 
 class Session:
-    def __init__(self, agent: str, index: int, seed: int, window: Window, stats: TaskStats, malformed_rate: float,
-                 project: T.Project | None = None) -> None:
+    def __init__(self, agent: str, index: int, seed: int, window: Window, stats: TaskStats, malformed_rate: float, project: T.Project | None = None) -> None:
         self.agent = agent
         self.index = index
         self.window = window
@@ -143,8 +142,7 @@ class Session:
         median = m.out_median if final else m.out_median * 0.45
         return max(1, int(self.rng.lognormvariate(math.log(median), m.out_sigma)))
 
-    def plan_round(self, model: str, tools: list[config.ToolSpec], ms: int, *, loopable: tuple[str, ...],
-                   interrupts: bool = True) -> list[Call]:
+    def plan_round(self, model: str, tools: list[config.ToolSpec], ms: int, *, loopable: tuple[str, ...], interrupts: bool = True) -> list[Call]:
         """Tool calls of one model response. Handles planted loops (same call repeated 3-6 times)."""
         rng = self.rng
         if self.loop_left > 0 and self.loop_tool is not None:
@@ -160,8 +158,7 @@ class Session:
                 return [self._call(model, self.loop_tool, ms, loop=True, allow_interrupt=False)]
         m = config.model(self.agent, model)
         n = rng.randint(2, 4) if rng.random() < m.parallel_prob else 1
-        return [self._call(model, self.pick_tool(tools), ms, loop=False, allow_interrupt=interrupts and n == 1)
-                for _ in range(n)]
+        return [self._call(model, self.pick_tool(tools), ms, loop=False, allow_interrupt=interrupts and n == 1) for _ in range(n)]
 
     def _call(self, model: str, tool: config.ToolSpec, ms: int, *, loop: bool, allow_interrupt: bool) -> Call:
         status, fam = self.outcome(model, tool, ms, allow_interrupt)

@@ -31,17 +31,21 @@ from . import config
 from . import text as T
 from .behaviour import Call, Session, Window, same_day_spread
 from .families import FAMILIES
-from .ids import (anthropic_msg_id, anthropic_request_id, anthropic_tool_id, day_str, hex_id, iso, uuid4)
+from .ids import anthropic_msg_id, anthropic_request_id, anthropic_tool_id, day_str, hex_id, iso, uuid4
 from .shell import failing_run, ok_run
 from .stats import TaskStats
 from .writer import JsonlFile, write_json_file
 
 _dumps = orjson.dumps
-_REJECT_LONG = ("The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file "
-                "edit, the new_string was NOT written to the file). The user provided the following reason for the "
-                "rejection:  ")
-_TODO_OK = ("Todos have been modified successfully. Ensure that you continue to use the todo list to track your "
-            "progress. Please proceed with the current tasks if applicable")
+_REJECT_LONG = (
+    "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file "
+    "edit, the new_string was NOT written to the file). The user provided the following reason for the "
+    "rejection:  "
+)
+_TODO_OK = (
+    "Todos have been modified successfully. Ensure that you continue to use the todo list to track your "
+    "progress. Please proceed with the current tasks if applicable"
+)
 _API_ERRORS = (
     '500 {"type":"error","error":{"type":"api_error","message":"Internal server error"},"request_id":"%s"}',
     '529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"%s"}',
@@ -95,8 +99,7 @@ class _Tokens:
 class Transcript:
     """One Claude JSONL file being written: envelope fields, parent chain, copyable lines."""
 
-    def __init__(self, task: ClaudeTask, rel: str, session_id: str, version: str, *, agent_id: str | None = None,
-                 slug: str | None = None, seq: str) -> None:
+    def __init__(self, task: ClaudeTask, rel: str, session_id: str, version: str, *, agent_id: str | None = None, slug: str | None = None, seq: str) -> None:
         self.task = task
         self.f = JsonlFile(task.root, rel, task.stats, task.s.mrng, task.s.malformed_rate)
         self.rel = rel
@@ -174,13 +177,25 @@ class ClaudeTask:
             for _ in range(rng.randint(1, 2)):
                 self._warmup(main, model, now - rng.randint(200, 4000))
         if main.v < (2, 1, 23) and rng.random() < 0.15:
-            main.plain_line({"type": "summary", "summary": f"{rng.choice(T.VERBS).capitalize()} {rng.choice(T.WORDS)} "
-                             f"{rng.choice(T.WORDS)}", "leafUuid": uuid4(rng)})
+            main.plain_line(
+                {"type": "summary", "summary": f"{rng.choice(T.VERBS).capitalize()} {rng.choice(T.WORDS)} {rng.choice(T.WORDS)}", "leafUuid": uuid4(rng)}
+            )
         if main.v21:
             hook = main.env("progress", parent=None)
-            hook.update({"data": {"type": "hook_progress", "hookEvent": "SessionStart", "hookName": "SessionStart:startup",
-                                  "command": "$CLAUDE_PROJECT_DIR/.claude/hooks/session-start.sh"},
-                         "parentToolUseID": uuid4(rng), "toolUseID": uuid4(rng), "timestamp": iso(now), "uuid": uuid4(rng)})
+            hook.update(
+                {
+                    "data": {
+                        "type": "hook_progress",
+                        "hookEvent": "SessionStart",
+                        "hookName": "SessionStart:startup",
+                        "command": "$CLAUDE_PROJECT_DIR/.claude/hooks/session-start.sh",
+                    },
+                    "parentToolUseID": uuid4(rng),
+                    "toolUseID": uuid4(rng),
+                    "timestamp": iso(now),
+                    "uuid": uuid4(rng),
+                }
+            )
             main.plain_line(hook)
 
         tokens = _Tokens(s, int(rng.gauss(config.SYSTEM_PROMPT_TOKENS["claude"], 1500)))
@@ -207,8 +222,7 @@ class ClaudeTask:
         self.stats.sessions["resumed"] += 1
         self.stats.events["resumes"] += 1
         if tr.v < (2, 1, 0) and rng.random() < 0.5:
-            tr.plain_line({"type": "summary", "summary": f"{rng.choice(T.VERBS).capitalize()} {rng.choice(T.WORDS)}",
-                           "leafUuid": orig.parent})
+            tr.plain_line({"type": "summary", "summary": f"{rng.choice(T.VERBS).capitalize()} {rng.choice(T.WORDS)}", "leafUuid": orig.parent})
         lines = [data for data, _ in orig.copyable]
         tr.f.copy(lines, orig.rel)
         for _data, raw in orig.copyable:
@@ -223,8 +237,7 @@ class ClaudeTask:
     # turns
     # ------------------------------------------------------------------------------------
 
-    def _turns(self, tr: Transcript, model: str, n_turns: int, now: int, tokens: _Tokens,
-               *, allow_no_result: bool) -> tuple[int, str, bool]:
+    def _turns(self, tr: Transcript, model: str, n_turns: int, now: int, tokens: _Tokens, *, allow_no_result: bool) -> tuple[int, str, bool]:
         s, rng = self.s, self.s.rng
         no_result_turn = n_turns - 1 if allow_no_result and rng.random() < s.rates.no_result_per_session else -1
         for turn in range(n_turns):
@@ -234,24 +247,43 @@ class ClaudeTask:
                 new = s.pick_model(now)
                 if new != model:
                     line = tr.env("system")
-                    line.update({"subtype": "local_command", "content": "<command-name>/model</command-name>\n"
-                                 f"            <command-message>model</command-message>\n            <command-args>{new}</command-args>",
-                                 "level": "info", "timestamp": iso(now), "uuid": uuid4(rng), "isMeta": False})
+                    line.update(
+                        {
+                            "subtype": "local_command",
+                            "content": "<command-name>/model</command-name>\n"
+                            f"            <command-message>model</command-message>\n            <command-args>{new}</command-args>",
+                            "level": "info",
+                            "timestamp": iso(now),
+                            "uuid": uuid4(rng),
+                            "isMeta": False,
+                        }
+                    )
                     tr.conv_line(line)
                     model = new
                     self.stats.events["model_switches"] += 1
                     now += rng.randint(2000, 20000)
             prompt_uuid = uuid4(rng)
-            tr.plain_line({"type": "file-history-snapshot", "messageId": prompt_uuid,
-                           "snapshot": {"messageId": prompt_uuid, "trackedFileBackups": self._backups(now),
-                                        "timestamp": iso(now)}, "isSnapshotUpdate": False})
+            tr.plain_line(
+                {
+                    "type": "file-history-snapshot",
+                    "messageId": prompt_uuid,
+                    "snapshot": {"messageId": prompt_uuid, "trackedFileBackups": self._backups(now), "timestamp": iso(now)},
+                    "isSnapshotUpdate": False,
+                }
+            )
             path = rng.choice(s.project.files).path
             ptext = T.prompt(rng, path, first=turn == 0)
             if rng.random() < 0.05:
-                tr.plain_line({"type": "queue-operation", "operation": "enqueue", "timestamp": iso(now - rng.randint(500, 9000)),
-                               "sessionId": tr.session_id, "content": ptext})
-                tr.plain_line({"type": "queue-operation", "operation": "dequeue", "timestamp": iso(now - rng.randint(1, 400)),
-                               "sessionId": tr.session_id})
+                tr.plain_line(
+                    {
+                        "type": "queue-operation",
+                        "operation": "enqueue",
+                        "timestamp": iso(now - rng.randint(500, 9000)),
+                        "sessionId": tr.session_id,
+                        "content": ptext,
+                    }
+                )
+                tr.plain_line({"type": "queue-operation", "operation": "dequeue", "timestamp": iso(now - rng.randint(1, 400)), "sessionId": tr.session_id})
             user = tr.env("user")
             user["message"] = {"role": "user", "content": ptext}
             user["uuid"] = prompt_uuid
@@ -267,14 +299,24 @@ class ClaudeTask:
             if tr.v21 and ended:
                 if rng.random() < 0.15:
                     line = tr.env("system")
-                    line.update({"subtype": "stop_hook_summary", "hookCount": 1,
-                                 "hookInfos": [{"command": "$CLAUDE_PROJECT_DIR/.claude/hooks/stop.sh"}], "hookErrors": [],
-                                 "preventedContinuation": False, "stopReason": "", "hasOutput": True, "level": "suggestion",
-                                 "timestamp": iso(now + 2), "uuid": uuid4(rng), "toolUseID": uuid4(rng)})
+                    line.update(
+                        {
+                            "subtype": "stop_hook_summary",
+                            "hookCount": 1,
+                            "hookInfos": [{"command": "$CLAUDE_PROJECT_DIR/.claude/hooks/stop.sh"}],
+                            "hookErrors": [],
+                            "preventedContinuation": False,
+                            "stopReason": "",
+                            "hasOutput": True,
+                            "level": "suggestion",
+                            "timestamp": iso(now + 2),
+                            "uuid": uuid4(rng),
+                            "toolUseID": uuid4(rng),
+                        }
+                    )
                     tr.conv_line(line)
                 line = tr.env("system")
-                line.update({"subtype": "turn_duration", "durationMs": now - turn_start + 3, "timestamp": iso(now + 3),
-                             "uuid": uuid4(rng), "isMeta": False})
+                line.update({"subtype": "turn_duration", "durationMs": now - turn_start + 3, "timestamp": iso(now + 3), "uuid": uuid4(rng), "isMeta": False})
                 tr.conv_line(line)
             if turn < n_turns - 1:
                 now = self._maybe_compact(tr, now, tokens)
@@ -290,17 +332,32 @@ class ClaudeTask:
         pre = tokens.ctx + tokens.system
         boundary = tr.env("system", parent=None)
         buuid = uuid4(rng)
-        boundary.update({"logicalParentUuid": tr.parent, "subtype": "compact_boundary", "content": "Conversation compacted",
-                         "isMeta": False, "timestamp": iso(now), "uuid": buuid, "level": "info",
-                         "compactMetadata": {"trigger": "manual" if manual else "auto", "preTokens": pre}})
+        boundary.update(
+            {
+                "logicalParentUuid": tr.parent,
+                "subtype": "compact_boundary",
+                "content": "Conversation compacted",
+                "isMeta": False,
+                "timestamp": iso(now),
+                "uuid": buuid,
+                "level": "info",
+                "compactMetadata": {"trigger": "manual" if manual else "auto", "preTokens": pre},
+            }
+        )
         # key order as Claude writes it: logicalParentUuid right after parentUuid
-        boundary = {"parentUuid": None, "logicalParentUuid": tr.parent, **{k: v for k, v in boundary.items()
-                                                                          if k not in ("parentUuid", "logicalParentUuid")}}
+        boundary = {"parentUuid": None, "logicalParentUuid": tr.parent, **{k: v for k, v in boundary.items() if k not in ("parentUuid", "logicalParentUuid")}}
         tr.conv_line(boundary)
         summary = T.compact_summary(rng, s.project)
         user = tr.env("user")
-        user.update({"message": {"role": "user", "content": summary}, "isVisibleInTranscriptOnly": True,
-                     "isCompactSummary": True, "uuid": uuid4(rng), "timestamp": iso(now + rng.randint(2, 40))})
+        user.update(
+            {
+                "message": {"role": "user", "content": summary},
+                "isVisibleInTranscriptOnly": True,
+                "isCompactSummary": True,
+                "uuid": uuid4(rng),
+                "timestamp": iso(now + rng.randint(2, 40)),
+            }
+        )
         tr.conv_line(user)
         tokens.ctx = T.tokens_of(summary) + rng.randint(1000, 6000)
         tokens.last_end = None
@@ -324,7 +381,7 @@ class ClaudeTask:
             retries: list[int] = []
             fatal = False
             if rng.random() < s.rates.api_error_per_request:
-                retries = [int(rng.uniform(400, 700) * 2 ** k) for k in range(rng.randint(1, 4))]
+                retries = [int(rng.uniform(400, 700) * 2**k) for k in range(rng.randint(1, 4))]
                 fatal = rng.random() < s.rates.api_error_fatal_share
             latency = s.llm_latency(model, start)
             end = start + latency
@@ -333,9 +390,18 @@ class ClaudeTask:
                     self.stats.events["api_error_retries"] += len(retries)
                     for k, wait in enumerate(retries):
                         line = tr.env("system")
-                        line.update({"subtype": "api_error", "level": "error", "error": {},
-                                     "retryInMs": wait + rng.random(), "retryAttempt": k + 1, "maxRetries": 10,
-                                     "timestamp": iso(start + (latency * (k + 1)) // (len(retries) + 1)), "uuid": uuid4(rng)})
+                        line.update(
+                            {
+                                "subtype": "api_error",
+                                "level": "error",
+                                "error": {},
+                                "retryInMs": wait + rng.random(),
+                                "retryAttempt": k + 1,
+                                "maxRetries": 10,
+                                "timestamp": iso(start + (latency * (k + 1)) // (len(retries) + 1)),
+                                "uuid": uuid4(rng),
+                            }
+                        )
                         tr.conv_line(line)
             if fatal:
                 self._api_error_message(tr, end)
@@ -343,8 +409,11 @@ class ClaudeTask:
                 return end, model, False, False
 
             want_tools = rng.random() < 0.88 if rounds == 0 else s.more_rounds(model, rounds)
-            calls = s.plan_round(model, self.tools if not tr.sidechain else self.sub_tools, end,
-                                 loopable=("shell", "read", "grep"), interrupts=not tr.sidechain) if want_tools else []
+            calls = (
+                s.plan_round(model, self.tools if not tr.sidechain else self.sub_tools, end, loopable=("shell", "read", "grep"), interrupts=not tr.sidechain)
+                if want_tools
+                else []
+            )
             end, uses = self._assistant_group(tr, model, start, end, calls, tokens)
             rounds += 1
             if not calls:
@@ -366,8 +435,9 @@ class ClaudeTask:
     # assistant messages
     # ------------------------------------------------------------------------------------
 
-    def _assistant_group(self, tr: Transcript, model: str, start: int, end: int, calls: list[Call],
-                         tokens: _Tokens) -> tuple[int, list[tuple[Call, str, str, int, int]]]:
+    def _assistant_group(
+        self, tr: Transcript, model: str, start: int, end: int, calls: list[Call], tokens: _Tokens
+    ) -> tuple[int, list[tuple[Call, str, str, int, int]]]:
         s, rng = self.s, self.s.rng
         spec = config.model("claude", model)
         path = rng.choice(s.project.files).path
@@ -375,8 +445,7 @@ class ClaudeTask:
         out_tokens = s.output_tokens(model, final=not calls)
         if rng.random() < spec.thinking_prob:
             th = T.thinking(rng, path)
-            blocks.append({"type": "thinking", "thinking": th,
-                           "signature": base64.b64encode(rng.randbytes(rng.randint(150, 900))).decode()})
+            blocks.append({"type": "thinking", "thinking": th, "signature": base64.b64encode(rng.randbytes(rng.randint(150, 900))).decode()})
             out_tokens += int(rng.lognormvariate(math.log(180), 0.8))
         if not calls:
             blocks.append({"type": "text", "text": T.final_answer(rng, path)})
@@ -393,17 +462,23 @@ class ClaudeTask:
         msg_id, req_id = anthropic_msg_id(rng), anthropic_request_id(rng)
         times = same_day_spread(end, start, len(blocks), rng)
         day = day_str(end)
-        native = (usage["input_tokens"], usage["cache_creation_input_tokens"], usage["cache_read_input_tokens"],
-                  usage["output_tokens"])
+        native = (usage["input_tokens"], usage["cache_creation_input_tokens"], usage["cache_read_input_tokens"], usage["output_tokens"])
         lines: list[bytes] = []
         uuids: list[str] = []
         for i, block in enumerate(blocks):
             last = i == len(blocks) - 1
             line = tr.env("assistant")
             del line["type"]
-            line["message"] = {"model": model, "id": msg_id, "type": "message", "role": "assistant", "content": [block],
-                               "stop_reason": ("tool_use" if calls else "end_turn") if last else None,
-                               "stop_sequence": None, "usage": usage}
+            line["message"] = {
+                "model": model,
+                "id": msg_id,
+                "type": "message",
+                "role": "assistant",
+                "content": [block],
+                "stop_reason": ("tool_use" if calls else "end_turn") if last else None,
+                "stop_sequence": None,
+                "usage": usage,
+            }
             line["requestId"] = req_id
             line["type"] = "assistant"
             u = uuid4(rng)
@@ -429,14 +504,34 @@ class ClaudeTask:
         rng = self.s.rng
         line = tr.env("assistant")
         text = "API Error: " + (rng.choice(_API_ERRORS) % anthropic_request_id(rng))
-        line.update({"uuid": uuid4(rng), "timestamp": iso(t), "message": {
-            "id": uuid4(rng), "container": None, "model": "<synthetic>", "role": "assistant", "stop_reason": "stop_sequence",
-            "stop_sequence": "", "type": "message",
-            "usage": {"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-                      "server_tool_use": {"web_search_requests": 0, "web_fetch_requests": 0}, "service_tier": None,
-                      "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0}},
-            "content": [{"type": "text", "text": text}], "context_management": None},
-            "error": "unknown", "isApiErrorMessage": True})
+        line.update(
+            {
+                "uuid": uuid4(rng),
+                "timestamp": iso(t),
+                "message": {
+                    "id": uuid4(rng),
+                    "container": None,
+                    "model": "<synthetic>",
+                    "role": "assistant",
+                    "stop_reason": "stop_sequence",
+                    "stop_sequence": "",
+                    "type": "message",
+                    "usage": {
+                        "input_tokens": 0,
+                        "output_tokens": 0,
+                        "cache_creation_input_tokens": 0,
+                        "cache_read_input_tokens": 0,
+                        "server_tool_use": {"web_search_requests": 0, "web_fetch_requests": 0},
+                        "service_tier": None,
+                        "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0},
+                    },
+                    "content": [{"type": "text", "text": text}],
+                    "context_management": None,
+                },
+                "error": "unknown",
+                "isApiErrorMessage": True,
+            }
+        )
         tr.conv_line(line)
         self.stats.events["api_errors"] += 1
 
@@ -452,22 +547,34 @@ class ClaudeTask:
     def _warmup(self, main: Transcript, model: str, t: int) -> None:
         s, rng = self.s, self.s.rng
         aid = hex_id(rng, 8)
-        tr = Transcript(self, f"{self.proj_dir}/agent-{aid}.jsonl", main.session_id, main.version, agent_id=aid,
-                        seq=f"{aid}:warmup")
+        tr = Transcript(self, f"{self.proj_dir}/agent-{aid}.jsonl", main.session_id, main.version, agent_id=aid, seq=f"{aid}:warmup")
         user = tr.env("user", parent=None)
         user.update({"message": {"role": "user", "content": "Warmup"}, "uuid": uuid4(rng), "timestamp": iso(t)})
         tr.conv_line(user)
         latency = s.llm_latency(model, t)
         end = t + latency
-        usage = {"input_tokens": rng.randint(900, 2600), "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-                 "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
-                 "output_tokens": rng.randint(40, 140), "service_tier": "standard"}
+        usage = {
+            "input_tokens": rng.randint(900, 2600),
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+            "output_tokens": rng.randint(40, 140),
+            "service_tier": "standard",
+        }
         line = tr.env("assistant")
         del line["type"]
-        line["message"] = {"model": model, "id": anthropic_msg_id(rng), "type": "message", "role": "assistant",
-                           "content": [{"type": "text", "text": "I'm ready to help you search and analyze the "
-                                        f"{s.project.name} codebase. What would you like me to look at?"}],
-                           "stop_reason": "end_turn", "stop_sequence": None, "usage": usage}
+        line["message"] = {
+            "model": model,
+            "id": anthropic_msg_id(rng),
+            "type": "message",
+            "role": "assistant",
+            "content": [
+                {"type": "text", "text": f"I'm ready to help you search and analyze the {s.project.name} codebase. What would you like me to look at?"}
+            ],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": usage,
+        }
         line.update({"requestId": anthropic_request_id(rng), "type": "assistant", "uuid": uuid4(rng), "timestamp": iso(end)})
         day = day_str(end)
         native = (usage["input_tokens"], 0, 0, usage["output_tokens"])
@@ -485,8 +592,11 @@ class ClaudeTask:
         rng = self.s.rng
         out = {}
         for f in rng.sample(self.s.project.files, rng.randint(0, 3)):
-            out[f.path] = {"backupFileName": f"{hex_id(rng, 16)}@v{rng.randint(1, 4)}", "version": rng.randint(1, 4),
-                           "backupTime": iso(now - rng.randint(1000, 600_000))}
+            out[f.path] = {
+                "backupFileName": f"{hex_id(rng, 16)}@v{rng.randint(1, 4)}",
+                "version": rng.randint(1, 4),
+                "backupTime": iso(now - rng.randint(1000, 600_000)),
+            }
         return out
 
     def _tool_io(self, call: Call, now: int) -> None:
@@ -523,8 +633,7 @@ class ClaudeTask:
                 call.input = {"file_path": path}
             if not fam:
                 x["content"] = f.numbered
-                x["result"] = {"type": "text", "file": {"filePath": path, "content": f.content, "numLines": f.lines,
-                                                       "startLine": 1, "totalLines": f.lines}}
+                x["result"] = {"type": "text", "file": {"filePath": path, "content": f.content, "numLines": f.lines, "startLine": 1, "totalLines": f.lines}}
         elif kind == "edit":
             f = rng.choice(proj.files)
             old = T.snippet(rng, f)
@@ -536,13 +645,26 @@ class ClaudeTask:
                 call.family = fam = FAMILIES[fam.family].render(rng, snippet=call.input["old_string"])
             if not fam:
                 line_no = max(1, f.content[: max(0, f.content.find(old))].count("\n") + 1)
-                x["content"] = (f"The file {path} has been updated. Here's the result of running `cat -n` on a snippet of the "
-                                "edited file:\n" + T.numbered("\n".join(f.line_list[line_no - 1:line_no + 8])))
-                x["result"] = {"filePath": path, "oldString": old, "newString": new, "originalFile": f.content,
-                               "structuredPatch": [{"oldStart": line_no, "oldLines": old.count("\n") + 1, "newStart": line_no,
-                                                    "newLines": new.count("\n") + 1,
-                                                    "lines": [f"-{ln}" for ln in old.split("\n")] + [f"+{ln}" for ln in new.split("\n")]}],
-                               "userModified": False, "replaceAll": False}
+                x["content"] = f"The file {path} has been updated. Here's the result of running `cat -n` on a snippet of the edited file:\n" + T.numbered(
+                    "\n".join(f.line_list[line_no - 1 : line_no + 8])
+                )
+                x["result"] = {
+                    "filePath": path,
+                    "oldString": old,
+                    "newString": new,
+                    "originalFile": f.content,
+                    "structuredPatch": [
+                        {
+                            "oldStart": line_no,
+                            "oldLines": old.count("\n") + 1,
+                            "newStart": line_no,
+                            "newLines": new.count("\n") + 1,
+                            "lines": [f"-{ln}" for ln in old.split("\n")] + [f"+{ln}" for ln in new.split("\n")],
+                        }
+                    ],
+                    "userModified": False,
+                    "replaceAll": False,
+                }
         elif kind == "write":
             f = rng.choice(proj.files)
             if fam:
@@ -576,8 +698,7 @@ class ClaudeTask:
                 if mode == "content":
                     body = "\n".join(f"{proj.cwd}/{path}:{i}:{ln}" for path, i, ln in hits)
                     x["content"] = body or "No matches found"
-                    x["result"] = {"mode": "content", "numFiles": len(names), "filenames": [], "content": body,
-                                   "numLines": len(hits)}
+                    x["result"] = {"mode": "content", "numFiles": len(names), "filenames": [], "content": body, "numLines": len(hits)}
                 else:
                     x["content"] = (f"Found {len(names)} files\n" + "\n".join(names)) if names else "No files found"
                     x["result"] = {"mode": "files_with_matches", "filenames": names, "numFiles": len(names)}
@@ -593,13 +714,14 @@ class ClaudeTask:
                     call.input = {"pattern": f"**/*.{ext}"}
                 names = [f"{proj.cwd}/{f.path}" for f in proj.files if f.path.endswith(ext)]
                 x["content"] = "\n".join(names) if names else "No files found"
-                x["result"] = {"filenames": names, "durationMs": max(1, call.latency - rng.randint(0, 20)),
-                               "numFiles": len(names), "truncated": False}
+                x["result"] = {"filenames": names, "durationMs": max(1, call.latency - rng.randint(0, 20)), "numFiles": len(names), "truncated": False}
         elif kind == "task":
             desc = f"{rng.choice(T.VERBS).capitalize()} {rng.choice(T.WORDS)} {rng.choice(T.WORDS)}"
-            prompt = (f"Investigate how the {rng.choice(T.WORDS)} {rng.choice(T.WORDS)} works in {proj.cwd}. "
-                      f"Start from {rng.choice(proj.files).path}, list the relevant files and summarise the data flow. "
-                      "Do not modify anything.")
+            prompt = (
+                f"Investigate how the {rng.choice(T.WORDS)} {rng.choice(T.WORDS)} works in {proj.cwd}. "
+                f"Start from {rng.choice(proj.files).path}, list the relevant files and summarise the data flow. "
+                "Do not modify anything."
+            )
             sub_type = fam.vars["agent_type"] if fam else rng.choice(_SUBAGENT_TYPES)
             call.input = {"description": desc, "prompt": prompt, "subagent_type": sub_type}
         elif kind == "web":
@@ -609,12 +731,23 @@ class ClaudeTask:
             if not fam:
                 body = " ".join(T.narration(rng, rng.choice(proj.files).path) for _ in range(rng.randint(5, 40)))
                 x["content"] = body
-                x["result"] = {"bytes": len(body) * rng.randint(3, 12), "code": 200, "codeText": "OK", "result": body,
-                               "durationMs": max(1, call.latency - rng.randint(0, 50)), "url": call.input["url"]}
+                x["result"] = {
+                    "bytes": len(body) * rng.randint(3, 12),
+                    "code": 200,
+                    "codeText": "OK",
+                    "result": body,
+                    "durationMs": max(1, call.latency - rng.randint(0, 50)),
+                    "url": call.input["url"],
+                }
         elif kind == "todo":
-            todos = [{"content": f"{rng.choice(T.VERBS).capitalize()} {rng.choice(T.WORDS)}",
-                      "status": rng.choice(("pending", "in_progress", "completed")),
-                      "activeForm": f"{rng.choice(T.VERBS).capitalize()}ing {rng.choice(T.WORDS)}"} for _ in range(rng.randint(2, 7))]
+            todos = [
+                {
+                    "content": f"{rng.choice(T.VERBS).capitalize()} {rng.choice(T.WORDS)}",
+                    "status": rng.choice(("pending", "in_progress", "completed")),
+                    "activeForm": f"{rng.choice(T.VERBS).capitalize()}ing {rng.choice(T.WORDS)}",
+                }
+                for _ in range(rng.randint(2, 7))
+            ]
             if fam:
                 call.family = fam = FAMILIES["input_validation"].render(rng, tool="TodoWrite", param="todos")
                 if call.input is None:
@@ -629,10 +762,16 @@ class ClaudeTask:
             if call.input is None:
                 call.input = {"owner": proj.user, "repo": proj.name, "pullNumber": rng.randint(1, 900)}
             if not fam:
-                pr = {"number": call.input["pullNumber"], "title": T.prompt(rng, rng.choice(proj.files).path, True),
-                      "state": rng.choice(("open", "closed")), "user": {"login": proj.user},
-                      "body": "\n".join(T.narration(rng, rng.choice(proj.files).path) for _ in range(rng.randint(3, 25))),
-                      "changed_files": rng.randint(1, 30), "additions": rng.randint(1, 900), "deletions": rng.randint(0, 400)}
+                pr = {
+                    "number": call.input["pullNumber"],
+                    "title": T.prompt(rng, rng.choice(proj.files).path, True),
+                    "state": rng.choice(("open", "closed")),
+                    "user": {"login": proj.user},
+                    "body": "\n".join(T.narration(rng, rng.choice(proj.files).path) for _ in range(rng.randint(3, 25))),
+                    "changed_files": rng.randint(1, 30),
+                    "additions": rng.randint(1, 900),
+                    "deletions": rng.randint(0, 400),
+                }
                 blocks = [{"type": "text", "text": orjson.dumps(pr, option=orjson.OPT_INDENT_2).decode()}]
                 x["content"] = blocks
                 x["result"] = blocks
@@ -647,8 +786,7 @@ class ClaudeTask:
             s.loop_results.setdefault(("io", call.status), dict(x))
         call.extra.update(x)
 
-    def _results(self, tr: Transcript, model: str, uses: list[tuple[Call, str, str, int, int]],
-                 tokens: _Tokens) -> tuple[int, bool]:
+    def _results(self, tr: Transcript, model: str, uses: list[tuple[Call, str, str, int, int]], tokens: _Tokens) -> tuple[int, bool]:
         """Write the tool_result lines (in completion order). Returns (last ts, interrupted)."""
         s, rng = self.s, self.s.rng
         pending = []
@@ -666,10 +804,21 @@ class ClaudeTask:
             if tr.v21 and call.tool.kind == "shell" and call.latency > 5000:
                 prog = tr.env("progress")
                 out = "\n".join(f"[{i}] {rng.choice(T.WORDS)}" for i in range(rng.randint(1, 12)))
-                prog.update({"data": {"type": "bash_progress", "output": out, "fullOutput": out,
-                                      "elapsedTimeSeconds": call.latency // 2000, "totalLines": out.count("\n") + 1},
-                             "toolUseID": f"bash-progress-{rng.randint(0, 9)}", "parentToolUseID": tid,
-                             "uuid": uuid4(rng), "timestamp": iso(use_ts + call.latency // 2)})
+                prog.update(
+                    {
+                        "data": {
+                            "type": "bash_progress",
+                            "output": out,
+                            "fullOutput": out,
+                            "elapsedTimeSeconds": call.latency // 2000,
+                            "totalLines": out.count("\n") + 1,
+                        },
+                        "toolUseID": f"bash-progress-{rng.randint(0, 9)}",
+                        "parentToolUseID": tid,
+                        "uuid": uuid4(rng),
+                        "timestamp": iso(use_ts + call.latency // 2),
+                    }
+                )
                 tr.plain_line(prog)
             block: dict[str, Any] = {"tool_use_id": tid, "type": "tool_result"}
             tur: Any
@@ -685,8 +834,7 @@ class ClaudeTask:
                 content = call.extra.get("content") or text
                 block["content"] = content
                 block["is_error"] = True
-                tur = "Error: " + (text.replace("<tool_use_error>", "").replace("</tool_use_error>", "")
-                                   if content == text else content)
+                tur = "Error: " + (text.replace("<tool_use_error>", "").replace("</tool_use_error>", "") if content == text else content)
             elif status == "user_rejected":
                 reason = rng.choice(T.REJECT_REASONS)
                 content = reason if tr.v < (2, 0, 40) else _REJECT_LONG + reason
@@ -714,8 +862,9 @@ class ClaudeTask:
             self.stats.tool_call(model, call.tool.name, status, s.week(use_ts), latency)
             if status == "error":
                 assert call.family is not None
-                self.stats.failure(file=tr.rel, line_no=ln, tool_call_id=tid, family=call.family.family,
-                                   tool=call.tool.name, model=model, text=call.family.text)
+                self.stats.failure(
+                    file=tr.rel, line_no=ln, tool_call_id=tid, family=call.family.family, tool=call.tool.name, model=model, text=call.family.text
+                )
             c = block["content"]
             tokens.add(c if isinstance(c, str) else sum(T.tokens_of(b.get("text", "")) for b in c))
         return last, interrupted
@@ -727,8 +876,12 @@ class ClaudeTask:
         if parent.v21:
             aid = hex_id(rng, 17)
             rel = f"{self.proj_dir}/{parent.session_id}/subagents/agent-{aid}.jsonl"
-            write_json_file(self.root, f"{self.proj_dir}/{parent.session_id}/subagents/agent-{aid}.meta.json",
-                            {"agentType": call.input["subagent_type"], "description": call.input["description"]}, self.stats)
+            write_json_file(
+                self.root,
+                f"{self.proj_dir}/{parent.session_id}/subagents/agent-{aid}.meta.json",
+                {"agentType": call.input["subagent_type"], "description": call.input["description"]},
+                self.stats,
+            )
         else:
             aid = hex_id(rng, 8)
             rel = f"{self.proj_dir}/agent-{aid}.jsonl"
@@ -754,12 +907,21 @@ class ClaudeTask:
         content = [{"type": "text", "text": text}]
         call.extra["task_content"] = content
         call.extra["task_result"] = {
-            "status": "completed", "prompt": call.input["prompt"], "agentId": aid, "content": content,
-            "totalDurationMs": result_ts - t0, "totalTokens": tokens.system + tokens.ctx,
+            "status": "completed",
+            "prompt": call.input["prompt"],
+            "agentId": aid,
+            "content": content,
+            "totalDurationMs": result_ts - t0,
+            "totalTokens": tokens.system + tokens.ctx,
             "totalToolUseCount": tool_count,
-            "usage": {"input_tokens": rng.randint(1, 9), "cache_creation_input_tokens": rng.randint(100, 3000),
-                      "cache_read_input_tokens": tokens.system + tokens.ctx, "output_tokens": rng.randint(200, 1500),
-                      "service_tier": "standard"}}
+            "usage": {
+                "input_tokens": rng.randint(1, 9),
+                "cache_creation_input_tokens": rng.randint(100, 3000),
+                "cache_read_input_tokens": tokens.system + tokens.ctx,
+                "output_tokens": rng.randint(200, 1500),
+                "service_tier": "standard",
+            },
+        }
         return result_ts
 
 

@@ -33,16 +33,13 @@ from .writer import JsonlFile
 _dumps = orjson.dumps
 
 _BASE_PARAGRAPHS = (
-    "You are a coding agent running in a terminal-based assistant. You and the user share one workspace and "
-    "collaborate to reach the user's goal.",
-    "Be precise, safe and helpful. Prefer small, reviewable changes. Explain what you are about to do before "
-    "running commands that modify files.",
+    "You are a coding agent running in a terminal-based assistant. You and the user share one workspace and collaborate to reach the user's goal.",
+    "Be precise, safe and helpful. Prefer small, reviewable changes. Explain what you are about to do before running commands that modify files.",
     "When searching for text or files prefer fast tools such as rg. Read files in chunks of at most 250 lines.",
     "Use the apply_patch tool to edit files. Never rewrite a whole file when a small patch is enough.",
     "Keep the plan up to date with update_plan when a task has several steps. Mark steps completed as you go.",
     "Do not commit, push or create branches unless the user asks for it explicitly.",
-    "When a command fails, read the error, form a hypothesis and try a targeted fix; do not repeat the same "
-    "command without changing anything.",
+    "When a command fails, read the error, form a hypothesis and try a targeted fix; do not repeat the same command without changing anything.",
     "Final answers are short: what changed, why, and how it was verified. Reference files with paths.",
 )
 BASE_INSTRUCTIONS = "\n\n".join(
@@ -50,9 +47,11 @@ BASE_INSTRUCTIONS = "\n\n".join(
     for i, p in enumerate(_BASE_PARAGRAPHS * 3)
 )
 _BASE_FRAGMENT = orjson.Fragment(_dumps({"text": BASE_INSTRUCTIONS}))
-_PERMISSIONS = ("<permissions instructions>\nFilesystem sandboxing defines which files can be read or written. "
-                "`sandbox_mode` is `workspace-write`: the sandbox permits reading files, and editing files in `cwd` and "
-                "`writable_roots`. Network access is restricted.\n</permissions instructions>")
+_PERMISSIONS = (
+    "<permissions instructions>\nFilesystem sandboxing defines which files can be read or written. "
+    "`sandbox_mode` is `workspace-write`: the sandbox permits reading files, and editing files in `cwd` and "
+    "`writable_roots`. Network access is restricted.\n</permissions instructions>"
+)
 _REJECTED = {"shell": "exec command rejected by user", "patch": "patch rejected by user"}
 _STREAM_ERRORS = (
     "stream disconnected before completion: error sending request for url (https://chatgpt.com/backend-api/codex/responses)",
@@ -68,8 +67,8 @@ def _vt(version: str) -> tuple[int, ...]:
 def _truncate(out: str, limit: int = 12_000) -> str:
     if len(out) <= limit:
         return out
-    head, tail = out[: limit // 2], out[-limit // 2:]
-    omitted = out[limit // 2: -limit // 2].count("\n")
+    head, tail = out[: limit // 2], out[-limit // 2 :]
+    omitted = out[limit // 2 : -limit // 2].count("\n")
     return f"{head}\n[... omitted {omitted} lines ...]\n{tail}"
 
 
@@ -94,12 +93,16 @@ class _Usage:
         visible = s.output_tokens(model, final)
         reasoning = int(visible * spec.reasoning_share / max(0.05, 1 - spec.reasoning_share) * rng.uniform(0.5, 1.5))
         output = visible + reasoning
-        last = {"input_tokens": prompt, "cached_input_tokens": cached, "output_tokens": output,
-                "reasoning_output_tokens": reasoning, "total_tokens": prompt + output}
+        last = {
+            "input_tokens": prompt,
+            "cached_input_tokens": cached,
+            "output_tokens": output,
+            "reasoning_output_tokens": reasoning,
+            "total_tokens": prompt + output,
+        }
         for i, k in enumerate(("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens")):
             self.total[i] += last[k]
-        total = dict(zip(("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens"),
-                         self.total, strict=True))
+        total = dict(zip(("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens"), self.total, strict=True))
         self.prev_prompt = prompt
         self.ctx += output
         return total, last
@@ -153,14 +156,21 @@ class CodexTask:
         payload: dict[str, Any] = {"id": ro.thread_id}
         if forked_from:
             payload["forked_from_id"] = forked_from
-        payload.update({"timestamp": iso(ms - min(5, ms % DAY_MS)), "cwd": s.project.cwd, "originator": "codex_cli_rs", "cli_version": version,
-                        "source": "cli", "model_provider": "openai"})
+        payload.update(
+            {
+                "timestamp": iso(ms - min(5, ms % DAY_MS)),
+                "cwd": s.project.cwd,
+                "originator": "codex_cli_rs",
+                "cli_version": version,
+                "source": "cli",
+                "model_provider": "openai",
+            }
+        )
         if _vt(version) >= (0, 90):
             payload["base_instructions"] = _BASE_FRAGMENT
         else:
             payload["instructions"] = None
-        payload["git"] = {"commit_hash": self.commit, "branch": self.branch,
-                          "repository_url": f"git@github.com:{s.project.user}/{s.project.name}.git"}
+        payload["git"] = {"commit_hash": self.commit, "branch": self.branch, "repository_url": f"git@github.com:{s.project.user}/{s.project.name}.git"}
         ro.line(ms, "session_meta", payload)
 
     # ------------------------------------------------------------------------------------
@@ -175,19 +185,40 @@ class CodexTask:
         self.stats.sessions["main"] += 1
         self._meta(ro, now, version)
         if version not in config.CODEX_SHELL_ERA:
-            ro.line(now, "response_item", {"type": "message", "role": "developer",
-                                           "content": [{"type": "input_text", "text": _PERMISSIONS}]})
+            ro.line(now, "response_item", {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": _PERMISSIONS}]})
         if rng.random() < 0.5:
             agents_md = "\n".join(f"- {T.narration(rng, f.path)}" for f in rng.sample(s.project.files, 8))
-            ro.line(now, "response_item", {"type": "message", "role": "user", "content": [
-                {"type": "input_text", "text": f"# AGENTS.md instructions for {s.project.cwd}\n\n<INSTRUCTIONS>\n{agents_md}\n</INSTRUCTIONS>"}]})
-        ro.line(now, "response_item", {"type": "message", "role": "user", "content": [{"type": "input_text", "text": (
-            f"<environment_context>\n  <cwd>{s.project.cwd}</cwd>\n  <approval_policy>on-request</approval_policy>\n"
-            "  <sandbox_mode>workspace-write</sandbox_mode>\n  <network_access>restricted</network_access>\n"
-            "  <shell>zsh</shell>\n</environment_context>")}]})
+            ro.line(
+                now,
+                "response_item",
+                {
+                    "type": "message",
+                    "role": "user",
+                    "content": [
+                        {"type": "input_text", "text": f"# AGENTS.md instructions for {s.project.cwd}\n\n<INSTRUCTIONS>\n{agents_md}\n</INSTRUCTIONS>"}
+                    ],
+                },
+            )
+        ro.line(
+            now,
+            "response_item",
+            {
+                "type": "message",
+                "role": "user",
+                "content": [
+                    {
+                        "type": "input_text",
+                        "text": (
+                            f"<environment_context>\n  <cwd>{s.project.cwd}</cwd>\n  <approval_policy>on-request</approval_policy>\n"
+                            "  <sandbox_mode>workspace-write</sandbox_mode>\n  <network_access>restricted</network_access>\n"
+                            "  <shell>zsh</shell>\n</environment_context>"
+                        ),
+                    }
+                ],
+            },
+        )
         usage = _Usage(int(rng.gauss(config.SYSTEM_PROMPT_TOKENS["codex"], 800)))
-        now, model, died = self._turns(ro, version, model, s.n_turns(), now + rng.randint(500, 60_000), usage,
-                                       allow_no_result=True)
+        now, model, died = self._turns(ro, version, model, s.n_turns(), now + rng.randint(500, 60_000), usage, allow_no_result=True)
         ro.f.close()
         if not died and s.continues():
             fork_at = now + s.think_time() + rng.randint(60_000, 6 * 3_600_000)
@@ -214,8 +245,7 @@ class CodexTask:
 
     # ------------------------------------------------------------------------------------
 
-    def _turns(self, ro: Rollout, version: str, model: str, n_turns: int, now: int, usage: _Usage,
-               *, allow_no_result: bool) -> tuple[int, str, bool]:
+    def _turns(self, ro: Rollout, version: str, model: str, n_turns: int, now: int, usage: _Usage, *, allow_no_result: bool) -> tuple[int, str, bool]:
         s, rng = self.s, self.s.rng
         tools = self._tools(version)
         newer = version not in config.CODEX_SHELL_ERA
@@ -233,10 +263,19 @@ class CodexTask:
             if _vt(version) >= (0, 90):
                 started["started_at"] = now // 1000
             ro.line(now, "event_msg", started)
-            ro.line(now, "turn_context", {"turn_id": turn_id, "cwd": s.project.cwd, "approval_policy": "on-request",
-                                          "sandbox_policy": {"type": "workspace-write", "network_access": False,
-                                                             "exclude_tmpdir_env_var": False, "exclude_slash_tmp": False},
-                                          "model": model, "effort": rng.choice(("medium", "high", "low")), "summary": "auto"})
+            ro.line(
+                now,
+                "turn_context",
+                {
+                    "turn_id": turn_id,
+                    "cwd": s.project.cwd,
+                    "approval_policy": "on-request",
+                    "sandbox_policy": {"type": "workspace-write", "network_access": False, "exclude_tmpdir_env_var": False, "exclude_slash_tmp": False},
+                    "model": model,
+                    "effort": rng.choice(("medium", "high", "low")),
+                    "summary": "auto",
+                },
+            )
             ptext = T.prompt(rng, rng.choice(s.project.files).path, first=turn == 0)
             ro.line(now, "response_item", {"type": "message", "role": "user", "content": [{"type": "input_text", "text": ptext}]})
             um: dict[str, Any] = {"type": "user_message", "message": ptext, "images": []}
@@ -250,13 +289,13 @@ class CodexTask:
             if died:
                 return now, model, True
             if final is not ...:
-                ro.line(now + rng.randint(2, 30), "event_msg", {"type": "task_complete", "turn_id": turn_id,
-                                                                "last_agent_message": final})
+                ro.line(now + rng.randint(2, 30), "event_msg", {"type": "task_complete", "turn_id": turn_id, "last_agent_message": final})
             if turn < n_turns - 1 and usage.system + usage.ctx > s.rates.compaction_ctx * rng.uniform(0.85, 1.1):
                 now += rng.randint(10_000, 60_000)
                 summary = T.compact_summary(rng, s.project)
-                history = [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": T.prompt(rng, "x", True)}]}
-                           for _ in range(rng.randint(1, 4))]
+                history = [
+                    {"type": "message", "role": "user", "content": [{"type": "input_text", "text": T.prompt(rng, "x", True)}]} for _ in range(rng.randint(1, 4))
+                ]
                 ro.line(now, "compacted", {"message": summary, "replacement_history": history})
                 ro.line(now + 1, "event_msg", {"type": "context_compacted"})
                 usage.ctx = T.tokens_of(summary) + rng.randint(500, 3000)
@@ -266,13 +305,14 @@ class CodexTask:
 
     def _rate_limits(self) -> dict[str, Any]:
         rng = self.s.rng
-        return {"primary": {"used_percent": round(rng.uniform(0, 95), 1), "window_minutes": 300,
-                            "resets_in_seconds": rng.randint(60, 18000)},
-                "secondary": {"used_percent": round(rng.uniform(0, 60), 1), "window_minutes": 10080,
-                              "resets_in_seconds": rng.randint(3600, 600000)}}
+        return {
+            "primary": {"used_percent": round(rng.uniform(0, 95), 1), "window_minutes": 300, "resets_in_seconds": rng.randint(60, 18000)},
+            "secondary": {"used_percent": round(rng.uniform(0, 60), 1), "window_minutes": 10080, "resets_in_seconds": rng.randint(3600, 600000)},
+        }
 
-    def _rounds(self, ro: Rollout, model: str, tools: list[config.ToolSpec], turn_id: str, start: int, usage: _Usage,
-                newer: bool, *, die: bool) -> tuple[int, Any, bool]:
+    def _rounds(
+        self, ro: Rollout, model: str, tools: list[config.ToolSpec], turn_id: str, start: int, usage: _Usage, newer: bool, *, die: bool
+    ) -> tuple[int, Any, bool]:
         """Requests of one turn. Returns (last ts, final message or ``...`` if aborted, died)."""
         s, rng = self.s, self.s.rng
         rounds = 0
@@ -302,7 +342,11 @@ class CodexTask:
             step = max(1, latency // (n_items + 1))
             t = start + step
             enc = "gAAAAAB" + base64.urlsafe_b64encode(rng.randbytes(min(12_000, 200 + last["reasoning_output_tokens"] * 3))).decode()
-            summary = [{"type": "summary_text", "text": f"**{rng.choice(T.VERBS).capitalize()}ing {rng.choice(T.WORDS)}**\n\n{T.thinking(rng, path)}"}] if rng.random() < 0.5 else []
+            summary = (
+                [{"type": "summary_text", "text": f"**{rng.choice(T.VERBS).capitalize()}ing {rng.choice(T.WORDS)}**\n\n{T.thinking(rng, path)}"}]
+                if rng.random() < 0.5
+                else []
+            )
             ro.line(t, "response_item", {"type": "reasoning", "summary": summary, "content": None, "encrypted_content": enc})
             if summary and not newer:
                 ro.line(t, "event_msg", {"type": "agent_reasoning", "text": summary[0]["text"]})
@@ -311,8 +355,9 @@ class CodexTask:
             if message is not None:
                 t = min(end - 1, t + step)
                 phase = "final_answer" if not calls else "commentary"
-                ro.line(t, "event_msg", {"type": "agent_message", "message": message, "phase": phase} if newer else
-                        {"type": "agent_message", "message": message})
+                ro.line(
+                    t, "event_msg", {"type": "agent_message", "message": message, "phase": phase} if newer else {"type": "agent_message", "message": message}
+                )
                 item: dict[str, Any] = {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": message}]}
                 if newer:
                     item["phase"] = phase
@@ -325,25 +370,30 @@ class CodexTask:
                 call.extra["id"] = openai_call_id(rng)
                 self._tool_io(call)
                 if call.tool.kind == "patch":
-                    ln = ro.line(call_ts, "response_item", {"type": "custom_tool_call", "status": "completed",
-                                                             "call_id": call.extra["id"], "name": "apply_patch", "input": call.input})
+                    ln = ro.line(
+                        call_ts,
+                        "response_item",
+                        {"type": "custom_tool_call", "status": "completed", "call_id": call.extra["id"], "name": "apply_patch", "input": call.input},
+                    )
                 else:
-                    ln = ro.line(call_ts, "response_item", {"type": "function_call", "name": call.tool.name,
-                                                             "arguments": _dumps(call.input).decode(), "call_id": call.extra["id"]})
+                    ln = ro.line(
+                        call_ts,
+                        "response_item",
+                        {"type": "function_call", "name": call.tool.name, "arguments": _dumps(call.input).decode(), "call_id": call.extra["id"]},
+                    )
                 self.stats.seq_call(ro.seq, call.tool.name, call.input, model, ro.rel, ln)
                 call_rows.append((call, call_ts))
             day = day_str(end)
-            native = (last["input_tokens"], last["cached_input_tokens"], last["output_tokens"],
-                      last["reasoning_output_tokens"], last["total_tokens"])
+            native = (last["input_tokens"], last["cached_input_tokens"], last["output_tokens"], last["reasoning_output_tokens"], last["total_tokens"])
             info = {"total_token_usage": total, "last_token_usage": last, "model_context_window": 272000}
-            ro.line(end, "event_msg", {"type": "token_count", "info": info, "rate_limits": self._rate_limits()},
-                    raw=(model, day, native))
+            ro.line(end, "event_msg", {"type": "token_count", "info": info, "rate_limits": self._rate_limits()}, raw=(model, day, native))
             canonical = (native[0] - native[1], native[1], 0, native[2], native[3])
             self.stats.llm_call(model, day, canonical, native, latency)
             self.stats.raw_usage(model, day, native)
             if rng.random() < 0.12:  # the same totals reported again
-                ro.line(end + rng.randint(1, 40), "event_msg", {"type": "token_count", "info": info,
-                                                                "rate_limits": self._rate_limits()}, raw=(model, day, native))
+                ro.line(
+                    end + rng.randint(1, 40), "event_msg", {"type": "token_count", "info": info, "rate_limits": self._rate_limits()}, raw=(model, day, native)
+                )
                 self.stats.raw_usage(model, day, native)
                 self.stats.events["repeated_token_counts"] += 1
             rounds += 1
@@ -393,14 +443,25 @@ class CodexTask:
             call.input = f"*** Begin Patch\n*** Update File: {f.path}\n@@\n{minus}\n{plus}\n*** End Patch\n"
             if fam:
                 call.family = fam = FAMILIES["apply_patch_mismatch"].render(rng, path=f"{proj.cwd}/{f.path}", snippet=old)
-            call.extra["out"] = (fam.text if fam else _dumps({
-                "output": f"Success. Updated the following files:\nM {f.path}\n",
-                "metadata": {"exit_code": 0, "duration_seconds": round(call.latency / 1000, 1)}}).decode())
+            call.extra["out"] = (
+                fam.text
+                if fam
+                else _dumps(
+                    {
+                        "output": f"Success. Updated the following files:\nM {f.path}\n",
+                        "metadata": {"exit_code": 0, "duration_seconds": round(call.latency / 1000, 1)},
+                    }
+                ).decode()
+            )
             call.extra["exit"] = 1 if fam else 0
         elif kind == "plan":
-            call.input = {"explanation": T.narration(rng, rng.choice(proj.files).path),
-                          "plan": [{"step": f"{rng.choice(T.VERBS).capitalize()} {rng.choice(T.WORDS)}",
-                                    "status": rng.choice(("completed", "in_progress", "pending"))} for _ in range(rng.randint(2, 6))]}
+            call.input = {
+                "explanation": T.narration(rng, rng.choice(proj.files).path),
+                "plan": [
+                    {"step": f"{rng.choice(T.VERBS).capitalize()} {rng.choice(T.WORDS)}", "status": rng.choice(("completed", "in_progress", "pending"))}
+                    for _ in range(rng.randint(2, 6))
+                ],
+            }
             call.extra["out"] = "Plan updated"
             call.extra["exit"] = 0
         elif kind == "stdin":
@@ -420,8 +481,7 @@ class CodexTask:
             if call.status == "error":
                 s.loop_results.setdefault(("io", "error"), (call.family, call.extra["out"], call.extra["exit"]))
 
-    def _outputs(self, ro: Rollout, model: str, turn_id: str, call_rows: list[tuple[Call, int]], usage: _Usage,
-                 newer: bool) -> tuple[int, bool]:
+    def _outputs(self, ro: Rollout, model: str, turn_id: str, call_rows: list[tuple[Call, int]], usage: _Usage, newer: bool) -> tuple[int, bool]:
         s, rng = self.s, self.s.rng
         rows = sorted(((call_ts + call.latency, call, call_ts) for call, call_ts in call_rows), key=lambda r: r[0])
         last = rows[-1][0]
@@ -441,17 +501,32 @@ class CodexTask:
                 if call.tool.name == "shell":
                     out = f"Exit code: {call.extra['exit']}\nWall time: {secs:.1f} seconds\nOutput:\n{call.extra['out']}"
                 else:
-                    out = (f"Chunk ID: {hex_id(rng, 6)}\nWall time: {secs:.4f} seconds\nProcess exited with code "
-                           f"{call.extra['exit']}\nOriginal token count: {T.tokens_of(call.extra['out'])}\nOutput:\n{call.extra['out']}")
+                    out = (
+                        f"Chunk ID: {hex_id(rng, 6)}\nWall time: {secs:.4f} seconds\nProcess exited with code "
+                        f"{call.extra['exit']}\nOriginal token count: {T.tokens_of(call.extra['out'])}\nOutput:\n{call.extra['out']}"
+                    )
                 if call.tool.kind == "shell" and ro.exec_end:
                     cmd = call.input["command"][-1] if "command" in call.input else call.input["cmd"]
-                    ro.line(ts, "event_msg", {
-                        "type": "exec_command_end", "call_id": cid, "turn_id": turn_id, "command": ["bash", "-lc", cmd],
-                        "cwd": s.project.cwd, "parsed_cmd": [{"type": "unknown", "cmd": cmd}], "source": "agent",
-                        "stdout": call.extra.get("stdout", ""), "stderr": call.extra.get("stderr", ""),
-                        "aggregated_output": call.extra["out"], "exit_code": call.extra["exit"],
-                        "duration": {"secs": int(secs), "nanos": int((secs % 1) * 1e9)},
-                        "formatted_output": call.extra["out"], "status": "completed" if call.extra["exit"] == 0 else "failed"})
+                    ro.line(
+                        ts,
+                        "event_msg",
+                        {
+                            "type": "exec_command_end",
+                            "call_id": cid,
+                            "turn_id": turn_id,
+                            "command": ["bash", "-lc", cmd],
+                            "cwd": s.project.cwd,
+                            "parsed_cmd": [{"type": "unknown", "cmd": cmd}],
+                            "source": "agent",
+                            "stdout": call.extra.get("stdout", ""),
+                            "stderr": call.extra.get("stderr", ""),
+                            "aggregated_output": call.extra["out"],
+                            "exit_code": call.extra["exit"],
+                            "duration": {"secs": int(secs), "nanos": int((secs % 1) * 1e9)},
+                            "formatted_output": call.extra["out"],
+                            "status": "completed" if call.extra["exit"] == 0 else "failed",
+                        },
+                    )
             else:
                 out = call.extra["out"]
             typ = "custom_tool_call_output" if call.tool.kind == "patch" else "function_call_output"
@@ -459,8 +534,9 @@ class CodexTask:
             self.stats.tool_call(model, call.tool.name, status, s.week(call_ts), ts - call_ts)
             if status == "error":
                 assert call.family is not None
-                self.stats.failure(file=ro.rel, line_no=ln, tool_call_id=cid, family=call.family.family,
-                                   tool=call.tool.name, model=model, text=call.family.text)
+                self.stats.failure(
+                    file=ro.rel, line_no=ln, tool_call_id=cid, family=call.family.family, tool=call.tool.name, model=model, text=call.family.text
+                )
             usage.ctx += T.tokens_of(out)
         return last, False
 

@@ -76,34 +76,79 @@ class ToolSpec:
 # ----------------------------------------------------------------------------------------
 
 CLAUDE_MODELS = (
-    ModelSpec("claude", "claude-opus-4-5-20251101", 0.30, 0.03, 7500, 0.55, -0.03, 520, 0.9, 0.65, 0.0,
-              0.75, -0.03, 5.0, 0.30, tool_lat_offset=0.05),
-    ModelSpec("claude", "claude-sonnet-4-5-20250929", 0.55, -0.02, 4200, 0.50, 0.02, 430, 0.85, 0.45, 0.0,
-              1.0, 0.02, 4.2, 0.25),
-    ModelSpec("claude", "claude-haiku-4-5-20251001", 0.15, -0.01, 1700, 0.45, 0.0, 300, 0.8, 0.15, 0.0,
-              1.45, 0.0, 3.5, 0.15, tool_lat_offset=-0.10),
+    ModelSpec("claude", "claude-opus-4-5-20251101", 0.30, 0.03, 7500, 0.55, -0.03, 520, 0.9, 0.65, 0.0, 0.75, -0.03, 5.0, 0.30, tool_lat_offset=0.05),
+    ModelSpec("claude", "claude-sonnet-4-5-20250929", 0.55, -0.02, 4200, 0.50, 0.02, 430, 0.85, 0.45, 0.0, 1.0, 0.02, 4.2, 0.25),
+    ModelSpec("claude", "claude-haiku-4-5-20251001", 0.15, -0.01, 1700, 0.45, 0.0, 300, 0.8, 0.15, 0.0, 1.45, 0.0, 3.5, 0.15, tool_lat_offset=-0.10),
 )
 CLAUDE_SUBAGENT_MODEL = "claude-haiku-4-5-20251001"
 
 CODEX_MODELS = (
-    ModelSpec("codex", "gpt-5.1-codex", 0.45, -0.08, 9000, 0.65, 0.0, 650, 1.0, 0.0, 0.55,
-              1.10, 0.0, 6.0, 0.35),
-    ModelSpec("codex", "gpt-5.2-codex", 0.35, 0.09, 7000, 0.60, -0.03, 700, 0.95, 0.0, 0.60,
-              0.85, -0.02, 6.5, 0.40),
-    ModelSpec("codex", "gpt-5.1-codex-mini", 0.20, -0.01, 3200, 0.50, 0.0, 380, 0.9, 0.0, 0.40,
-              1.50, 0.04, 4.5, 0.20, tool_lat_offset=-0.05),
+    ModelSpec("codex", "gpt-5.1-codex", 0.45, -0.08, 9000, 0.65, 0.0, 650, 1.0, 0.0, 0.55, 1.10, 0.0, 6.0, 0.35),
+    ModelSpec("codex", "gpt-5.2-codex", 0.35, 0.09, 7000, 0.60, -0.03, 700, 0.95, 0.0, 0.60, 0.85, -0.02, 6.5, 0.40),
+    ModelSpec("codex", "gpt-5.1-codex-mini", 0.20, -0.01, 3200, 0.50, 0.0, 380, 0.9, 0.0, 0.40, 1.50, 0.04, 4.5, 0.20, tool_lat_offset=-0.05),
 )
 
 PI_MODELS = (
-    ModelSpec("pi", "claude-opus-4-5", 0.40, 0.0, 7800, 0.55, -0.02, 500, 0.9, 0.5, 0.0,
-              0.80, -0.02, 5.0, 0.35, provider="anthropic", api="anthropic-messages",
-              price=(5.0, 25.0, 0.5, 6.25)),
-    ModelSpec("pi", "claude-sonnet-4-5", 0.35, -0.03, 4400, 0.50, 0.01, 420, 0.85, 0.4, 0.0,
-              1.0, 0.03, 4.3, 0.30, provider="anthropic", api="anthropic-messages",
-              price=(3.0, 15.0, 0.3, 3.75)),
-    ModelSpec("pi", "gpt-5.1-codex", 0.25, 0.03, 8500, 0.65, 0.0, 600, 1.0, 0.0, 0.50,
-              1.20, 0.0, 5.5, 0.25, provider="openai", api="openai-responses",
-              price=(1.25, 10.0, 0.125, 0.0)),
+    ModelSpec(
+        "pi",
+        "claude-opus-4-5",
+        0.40,
+        0.0,
+        7800,
+        0.55,
+        -0.02,
+        500,
+        0.9,
+        0.5,
+        0.0,
+        0.80,
+        -0.02,
+        5.0,
+        0.35,
+        provider="anthropic",
+        api="anthropic-messages",
+        price=(5.0, 25.0, 0.5, 6.25),
+    ),
+    ModelSpec(
+        "pi",
+        "claude-sonnet-4-5",
+        0.35,
+        -0.03,
+        4400,
+        0.50,
+        0.01,
+        420,
+        0.85,
+        0.4,
+        0.0,
+        1.0,
+        0.03,
+        4.3,
+        0.30,
+        provider="anthropic",
+        api="anthropic-messages",
+        price=(3.0, 15.0, 0.3, 3.75),
+    ),
+    ModelSpec(
+        "pi",
+        "gpt-5.1-codex",
+        0.25,
+        0.03,
+        8500,
+        0.65,
+        0.0,
+        600,
+        1.0,
+        0.0,
+        0.50,
+        1.20,
+        0.0,
+        5.5,
+        0.25,
+        provider="openai",
+        api="openai-responses",
+        price=(1.25, 10.0, 0.125, 0.0),
+    ),
 )
 
 MODELS: dict[str, tuple[ModelSpec, ...]] = {"claude": CLAUDE_MODELS, "codex": CODEX_MODELS, "pi": PI_MODELS}
@@ -128,20 +173,27 @@ _SHELL_FAMILIES = (
 
 CLAUDE_TOOLS = (
     ToolSpec("claude", "Bash", "shell", 0.27, 0.13, 1600, 1.1, 0.02, 0.03, 0.012, _SHELL_FAMILIES),
-    ToolSpec("claude", "Read", "read", 0.24, 0.035, 45, 0.6, 0.0, 0.0, 0.0,
-             (("file_not_found", 3.0), ("read_too_large", 1.0))),
-    ToolSpec("claude", "Edit", "edit", 0.13, 0.07, 110, 0.5, 0.0, 0.04, 0.0,
-             (("edit_string_not_found", 3.0), ("file_not_read_yet", 1.2), ("edit_multiple_matches", 1.0),
-              ("file_not_found", 0.5))),
+    ToolSpec("claude", "Read", "read", 0.24, 0.035, 45, 0.6, 0.0, 0.0, 0.0, (("file_not_found", 3.0), ("read_too_large", 1.0))),
+    ToolSpec(
+        "claude",
+        "Edit",
+        "edit",
+        0.13,
+        0.07,
+        110,
+        0.5,
+        0.0,
+        0.04,
+        0.0,
+        (("edit_string_not_found", 3.0), ("file_not_read_yet", 1.2), ("edit_multiple_matches", 1.0), ("file_not_found", 0.5)),
+    ),
     ToolSpec("claude", "Write", "write", 0.05, 0.03, 80, 0.5, 0.0, 0.03, 0.0, (("file_not_read_yet", 1.0),)),
-    ToolSpec("claude", "Grep", "grep", 0.09, 0.02, 220, 0.8, 0.0, 0.0, 0.0,
-             (("path_not_found", 1.0), ("input_validation", 0.3))),
+    ToolSpec("claude", "Grep", "grep", 0.09, 0.02, 220, 0.8, 0.0, 0.0, 0.0, (("path_not_found", 1.0), ("input_validation", 0.3))),
     ToolSpec("claude", "Glob", "glob", 0.06, 0.01, 130, 0.7, 0.0, 0.0, 0.0, (("path_not_found", 1.0),)),
     ToolSpec("claude", "Task", "task", 0.025, 0.03, 300, 0.5, 0.0, 0.0, 0.0, (("agent_type_unknown", 1.0),)),
     ToolSpec("claude", "WebFetch", "web", 0.03, 0.12, 3200, 0.8, 0.01, 0.02, 0.0, (("http_error", 1.0),)),
     ToolSpec("claude", "TodoWrite", "todo", 0.05, 0.01, 15, 0.4, 0.0, 0.0, 0.0, (("input_validation", 1.0),)),
-    ToolSpec("claude", "mcp__github__get_pull_request", "mcp", 0.025, 0.09, 850, 0.7, 0.0, 0.0, 0.0,
-             (("mcp_error", 1.0),)),
+    ToolSpec("claude", "mcp__github__get_pull_request", "mcp", 0.025, 0.09, 850, 0.7, 0.0, 0.0, 0.0, (("mcp_error", 1.0),)),
 )
 
 #: Codex tools; ``shell`` replaces ``exec_command`` (and ``write_stdin`` is absent) for CLI
@@ -149,11 +201,9 @@ CLAUDE_TOOLS = (
 CODEX_TOOLS = (
     ToolSpec("codex", "exec_command", "shell", 0.58, 0.15, 1400, 1.2, 0.02, 0.015, 0.01, _SHELL_FAMILIES),
     ToolSpec("codex", "shell", "shell", 0.58, 0.15, 1400, 1.2, 0.02, 0.015, 0.01, _SHELL_FAMILIES),
-    ToolSpec("codex", "apply_patch", "patch", 0.22, 0.06, 90, 0.5, 0.0, 0.02, 0.0,
-             (("apply_patch_mismatch", 1.0),)),
+    ToolSpec("codex", "apply_patch", "patch", 0.22, 0.06, 90, 0.5, 0.0, 0.02, 0.0, (("apply_patch_mismatch", 1.0),)),
     ToolSpec("codex", "update_plan", "plan", 0.12, 0.0, 10, 0.3),
-    ToolSpec("codex", "write_stdin", "stdin", 0.05, 0.10, 2000, 0.8, 0.0, 0.0, 0.0,
-             (("write_stdin_closed", 1.0),)),
+    ToolSpec("codex", "write_stdin", "stdin", 0.05, 0.10, 2000, 0.8, 0.0, 0.0, 0.0, (("write_stdin_closed", 1.0),)),
 )
 
 PI_TOOLS = (
@@ -240,10 +290,8 @@ class Rates:
 
 RATES: dict[str, Rates] = {
     "claude": Rates(),
-    "codex": Rates(api_error_per_request=0.006, gen_interrupt_per_request=0.004, compaction_ctx=220_000,
-                   continuation_every=10, turns_median=4.0),
-    "pi": Rates(api_error_per_request=0.006, gen_interrupt_per_request=0.01, compaction_ctx=140_000,
-                continuation_every=10, branch_per_turn=0.05),
+    "codex": Rates(api_error_per_request=0.006, gen_interrupt_per_request=0.004, compaction_ctx=220_000, continuation_every=10, turns_median=4.0),
+    "pi": Rates(api_error_per_request=0.006, gen_interrupt_per_request=0.01, compaction_ctx=140_000, continuation_every=10, branch_per_turn=0.05),
 }
 
 #: Median tokens of the system prompt + tool definitions sent with every request.
@@ -266,12 +314,7 @@ def tool(agent: str, name: str) -> ToolSpec:
 
 def error_prob(agent: str, model_name: str, tool_name: str, week: int, weeks: int) -> float:
     """Configured error probability of a completed call of ``tool_name`` by ``model_name`` in ``week``."""
-    if (
-        week == weeks - 1
-        and agent == REGRESSION["agent"]
-        and model_name == REGRESSION["model"]
-        and tool_name == REGRESSION["tool"]
-    ):
+    if week == weeks - 1 and agent == REGRESSION["agent"] and model_name == REGRESSION["model"] and tool_name == REGRESSION["tool"]:
         return float(REGRESSION["prob"])
     t = tool(agent, tool_name)
     if t.error_prob == 0.0:

@@ -53,8 +53,7 @@ def _run_task(args: TaskArgs) -> TaskStats:
     return _GENERATORS[agent](Path(root), index, seed, Window(start_ms, weeks), rate)
 
 
-_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 
 
 def parse_size(text: str) -> int:
@@ -145,8 +144,14 @@ def generate(
     _prepare(out, overwrite)
     root = out.resolve()
     start_ms = date_to_ms(start)
-    args: dict[str, Any] = {"agents": list(agents), "sessions": sessions, "size_bytes": size_bytes,
-                            "start": start.isoformat(), "weeks": weeks, "malformed_rate": malformed_rate}
+    args: dict[str, Any] = {
+        "agents": list(agents),
+        "sessions": sessions,
+        "size_bytes": size_bytes,
+        "start": start.isoformat(),
+        "weeks": weeks,
+        "malformed_rate": malformed_rate,
+    }
     builder = TruthBuilder(seed=seed, args=args, agents=agents, start_ms=start_ms, weeks=weeks)
 
     def tasks() -> Iterator[TaskArgs]:

@@ -47,7 +47,7 @@ class Family:
         parts: list[str] = []
         pos = 0
         for m in _VAR.finditer(self.template):
-            parts.append(re.escape(self.template[pos:m.start()]))
+            parts.append(re.escape(self.template[pos : m.start()]))
             parts.append("(.+?)")
             pos = m.end()
         parts.append(re.escape(self.template[pos:]))
@@ -118,28 +118,30 @@ _FAMILY_LIST = (
     Family("rust_cannot_find_value", "error[E0425]: cannot find value `{rsname}` in this scope", 101),
     Family("go_undefined", "{gofile}.go:{line}:{col}: undefined: {goname}", 1),
     Family("file_not_found", "<tool_use_error>File does not exist.</tool_use_error>"),
-    Family("read_too_large",
-           "File content ({kb}KB) exceeds maximum allowed size (256KB). Please use offset and limit parameters "
-           "to read specific portions of the file, or use the GrepTool to search for specific content."),
+    Family(
+        "read_too_large",
+        "File content ({kb}KB) exceeds maximum allowed size (256KB). Please use offset and limit parameters "
+        "to read specific portions of the file, or use the GrepTool to search for specific content.",
+    ),
     Family("edit_string_not_found", "<tool_use_error>String to replace not found in file.\nString: {snippet}</tool_use_error>"),
-    Family("edit_multiple_matches",
-           "<tool_use_error>Found {count} matches of the string to replace, but replace_all is false. To replace "
-           "all occurrences, set replace_all to true. To replace only one occurrence, please provide more context "
-           "to uniquely identify the instance.\nString: {snippet}</tool_use_error>"),
+    Family(
+        "edit_multiple_matches",
+        "<tool_use_error>Found {count} matches of the string to replace, but replace_all is false. To replace "
+        "all occurrences, set replace_all to true. To replace only one occurrence, please provide more context "
+        "to uniquely identify the instance.\nString: {snippet}</tool_use_error>",
+    ),
     Family("file_not_read_yet", "<tool_use_error>File has not been read yet. Read it first before writing to it.</tool_use_error>"),
     Family("path_not_found", "<tool_use_error>Path does not exist: {path}</tool_use_error>"),
-    Family("input_validation",
-           "<tool_use_error>InputValidationError: {tool} failed due to the following issue:\n"
-           "The required parameter `{param}` is missing</tool_use_error>"),
-    Family("agent_type_unknown",
-           "Agent type '{agent_type}' not found. Available agents: general-purpose, statusline-setup, Explore, Plan"),
+    Family(
+        "input_validation",
+        "<tool_use_error>InputValidationError: {tool} failed due to the following issue:\nThe required parameter `{param}` is missing</tool_use_error>",
+    ),
+    Family("agent_type_unknown", "Agent type '{agent_type}' not found. Available agents: general-purpose, statusline-setup, Explore, Plan"),
     Family("http_error", "Request failed with status code {code}"),
     Family("mcp_error", "MCP error -32603: {msg}"),
     Family("apply_patch_mismatch", "apply_patch verification failed: Failed to find expected lines in {path}:\n{snippet}"),
-    Family("write_stdin_closed",
-           "write_stdin failed: stdin is closed for this session; rerun exec_command with tty=true to keep stdin open"),
-    Family("pi_edit_no_match",
-           "Could not find the exact text in {path}. The old text must match exactly including all whitespace and newlines."),
+    Family("write_stdin_closed", "write_stdin failed: stdin is closed for this session; rerun exec_command with tty=true to keep stdin open"),
+    Family("pi_edit_no_match", "Could not find the exact text in {path}. The old text must match exactly including all whitespace and newlines."),
     Family("enoent", "ENOENT: no such file or directory, access '{path}'"),
     Family("eacces", "EACCES: permission denied, open '{path}'"),
 )

@@ -66,8 +66,7 @@ class PiFile:
                 self.ids.add(i)
                 return i
 
-    def entry(self, typ: str, ts: int, fields: dict[str, Any], *, parent: Any = ...,
-              raw: tuple[str, str, tuple[float, ...]] | None = None) -> tuple[str, int]:
+    def entry(self, typ: str, ts: int, fields: dict[str, Any], *, parent: Any = ..., raw: tuple[str, str, tuple[float, ...]] | None = None) -> tuple[str, int]:
         eid = self.new_id()
         pid = self.leaf if parent is ... else parent
         obj = {"type": typ, "id": eid, "parentId": pid, "timestamp": iso(ts), **fields}
@@ -108,15 +107,19 @@ class _Tokens:
         self.cached = prompt
         self.ctx += output
         p_in, p_out, p_read, p_write = spec.price
-        cost = {"input": uncached * p_in / 1e6, "output": output * p_out / 1e6, "cacheRead": read * p_read / 1e6,
-                "cacheWrite": write * p_write / 1e6}
+        cost = {"input": uncached * p_in / 1e6, "output": output * p_out / 1e6, "cacheRead": read * p_read / 1e6, "cacheWrite": write * p_write / 1e6}
         cost["total"] = cost["input"] + cost["output"] + cost["cacheRead"] + cost["cacheWrite"]
-        return {"input": uncached, "output": output, "cacheRead": read, "cacheWrite": write,
-                "totalTokens": uncached + output + read + write, "cost": cost}
+        return {"input": uncached, "output": output, "cacheRead": read, "cacheWrite": write, "totalTokens": uncached + output + read + write, "cost": cost}
 
 
-_ZERO_USAGE = {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "totalTokens": 0,
-               "cost": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "total": 0}}
+_ZERO_USAGE = {
+    "input": 0,
+    "output": 0,
+    "cacheRead": 0,
+    "cacheWrite": 0,
+    "totalTokens": 0,
+    "cost": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "total": 0},
+}
 
 
 class PiTask:
@@ -146,8 +149,7 @@ class PiTask:
         level = rng.choice(_THINKING)
         pf.entry("thinking_level_change", now + 3, {"thinkingLevel": level})
         tokens = _Tokens(int(rng.gauss(config.SYSTEM_PROMPT_TOKENS["pi"], 400)))
-        now, model, died, turn_ends = self._turns(pf, model, level, s.n_turns(), now + rng.randint(500, 20_000), tokens,
-                                                   allow_no_result=True)
+        now, model, died, turn_ends = self._turns(pf, model, level, s.n_turns(), now + rng.randint(500, 20_000), tokens, allow_no_result=True)
         pf.f.close()
         if not died and turn_ends and s.continues():
             fork_at = now + s.think_time() + rng.randint(60_000, 6 * 3_600_000)
@@ -163,8 +165,7 @@ class PiTask:
         self.stats.sessions["forked"] += 1
         self.stats.events["forks"] += 1
         home = "/".join(s.project.cwd.split("/")[:3])
-        self._header(pf, sid, now, parent_session=f"{home}/.pi/agent/sessions/{encode_cwd(s.project.cwd)}/"
-                                                  f"{parent.rel.rsplit('/', 1)[-1]}")
+        self._header(pf, sid, now, parent_session=f"{home}/.pi/agent/sessions/{encode_cwd(s.project.cwd)}/{parent.rel.rsplit('/', 1)[-1]}")
         path = parent.path_to(point)
         pf.f.copy([parent.entries[e][0] for e in path], parent.rel)
         for e in path:
@@ -180,8 +181,7 @@ class PiTask:
 
     # ------------------------------------------------------------------------------------
 
-    def _turns(self, pf: PiFile, model: str, level: str, n_turns: int, now: int, tokens: _Tokens,
-               *, allow_no_result: bool) -> tuple[int, str, bool, list[str]]:
+    def _turns(self, pf: PiFile, model: str, level: str, n_turns: int, now: int, tokens: _Tokens, *, allow_no_result: bool) -> tuple[int, str, bool, list[str]]:
         s, rng = self.s, self.s.rng
         no_result_turn = n_turns - 1 if allow_no_result and rng.random() < s.rates.no_result_per_session else -1
         turn_ends: list[str] = []
@@ -205,8 +205,11 @@ class PiTask:
                         abandoned = pf.leaf
                         pf.leaf = point
                         if rng.random() < 0.5:
-                            pf.entry("branch_summary", now - 3, {"fromId": abandoned, "summary":
-                                     f"Tried to {rng.choice(T.VERBS)} the {rng.choice(T.WORDS)} first; abandoned."})
+                            pf.entry(
+                                "branch_summary",
+                                now - 3,
+                                {"fromId": abandoned, "summary": f"Tried to {rng.choice(T.VERBS)} the {rng.choice(T.WORDS)} first; abandoned."},
+                            )
                         self.stats.events["branches"] += 1
             path = rng.choice(s.project.files).path
             ptext = T.prompt(rng, path, first=turn == 0)
@@ -220,22 +223,37 @@ class PiTask:
                 turn_ends.append(pf.leaf)  # type: ignore[arg-type]
             if turn < n_turns - 1 and tokens.system + tokens.ctx > s.rates.compaction_ctx * rng.uniform(0.85, 1.1):
                 now += rng.randint(10_000, 50_000)
-                kept = pf.path_to(pf.leaf)[-min(6, len(pf.path_to(pf.leaf))):][0]  # type: ignore[arg-type]
-                pf.entry("compaction", now, {"summary": T.compact_summary(rng, s.project), "firstKeptEntryId": kept,
-                                             "tokensBefore": tokens.system + tokens.ctx,
-                                             "details": {"readFiles": [f.path for f in rng.sample(s.project.files, 3)],
-                                                         "modifiedFiles": [rng.choice(s.project.files).path]},
-                                             "fromHook": False})
+                kept = pf.path_to(pf.leaf)[-min(6, len(pf.path_to(pf.leaf))) :][0]  # type: ignore[arg-type]
+                pf.entry(
+                    "compaction",
+                    now,
+                    {
+                        "summary": T.compact_summary(rng, s.project),
+                        "firstKeptEntryId": kept,
+                        "tokensBefore": tokens.system + tokens.ctx,
+                        "details": {"readFiles": [f.path for f in rng.sample(s.project.files, 3)], "modifiedFiles": [rng.choice(s.project.files).path]},
+                        "fromHook": False,
+                    },
+                )
                 tokens.ctx = rng.randint(2000, 8000)
                 tokens.last_end = None
                 self.stats.events["compactions"] += 1
         return now, model, False, turn_ends
 
-    def _assistant(self, pf: PiFile, model: str, start: int, end: int, content: list[dict[str, Any]], usage: dict[str, Any],
-                   stop: str, error: str | None = None) -> tuple[str, int]:
+    def _assistant(
+        self, pf: PiFile, model: str, start: int, end: int, content: list[dict[str, Any]], usage: dict[str, Any], stop: str, error: str | None = None
+    ) -> tuple[str, int]:
         spec = config.model("pi", model)
-        msg: dict[str, Any] = {"role": "assistant", "content": content, "api": spec.api, "provider": spec.provider,
-                               "model": model, "usage": usage, "stopReason": stop, "timestamp": start}
+        msg: dict[str, Any] = {
+            "role": "assistant",
+            "content": content,
+            "api": spec.api,
+            "provider": spec.provider,
+            "model": model,
+            "usage": usage,
+            "stopReason": stop,
+            "timestamp": start,
+        }
         if error:
             msg["errorMessage"] = error
         elif spec.provider == "openai":
@@ -277,8 +295,13 @@ class PiTask:
             content: list[dict[str, Any]] = []
             out = s.output_tokens(model, final=not calls)
             if level != "off" and spec.provider == "anthropic" and rng.random() < spec.thinking_prob:
-                content.append({"type": "thinking", "thinking": T.thinking(rng, path),
-                                "thinkingSignature": base64.b64encode(rng.randbytes(rng.randint(100, 600))).decode()})
+                content.append(
+                    {
+                        "type": "thinking",
+                        "thinking": T.thinking(rng, path),
+                        "thinkingSignature": base64.b64encode(rng.randbytes(rng.randint(100, 600))).decode(),
+                    }
+                )
                 out += int(rng.lognormvariate(math.log(160), 0.8))
             if not calls:
                 content.append({"type": "text", "text": T.final_answer(rng, path)})
@@ -293,8 +316,7 @@ class PiTask:
             tokens.last_end = end
             _eid, ln = self._assistant(pf, model, start, end, content, usage, "toolUse" if calls else "stop")
             native = self._native(usage)
-            self.stats.llm_call(model, day_str(end), (usage["input"], usage["cacheRead"], usage["cacheWrite"], usage["output"], 0),
-                                native, latency)
+            self.stats.llm_call(model, day_str(end), (usage["input"], usage["cacheRead"], usage["cacheWrite"], usage["output"], 0), native, latency)
             for call in calls:
                 self.stats.seq_call(pf.seq, call.tool.name, call.input, model, pf.rel, ln)
             rounds += 1
@@ -348,8 +370,7 @@ class PiTask:
                 call.family = fam = FAMILIES[fam.family].render(rng, path=path)
             else:
                 x["text"] = f"Successfully replaced text in {path}."
-                x["details"] = {"diff": "\n".join(f"-{ln}" for ln in old.split("\n")) + "\n" +
-                                "\n".join(f"+{ln}" for ln in new.split("\n"))}
+                x["details"] = {"diff": "\n".join(f"-{ln}" for ln in old.split("\n")) + "\n" + "\n".join(f"+{ln}" for ln in new.split("\n"))}
         elif kind == "write":
             body = T.make_source(rng, proj.lang, int(rng.lognormvariate(7.5, 0.8)), proj.pkg)
             path = T.missing_path(rng, proj)
@@ -374,15 +395,22 @@ class PiTask:
         rows = sorted(((assistant_ts + c.latency, k, c) for k, c in enumerate(calls)), key=lambda r: (r[0], r[1]))
         for ts, _k, call in rows:
             is_error = call.status == "error"
-            msg: dict[str, Any] = {"role": "toolResult", "toolCallId": call.extra["id"], "toolName": call.tool.name,
-                                   "content": [{"type": "text", "text": call.extra["text"]}],
-                                   "details": call.extra.get("details", {}), "isError": is_error, "timestamp": ts}
+            msg: dict[str, Any] = {
+                "role": "toolResult",
+                "toolCallId": call.extra["id"],
+                "toolName": call.tool.name,
+                "content": [{"type": "text", "text": call.extra["text"]}],
+                "details": call.extra.get("details", {}),
+                "isError": is_error,
+                "timestamp": ts,
+            }
             _eid, ln = pf.entry("message", ts, {"message": msg})
             self.stats.tool_call(model, call.tool.name, call.status, s.week(assistant_ts), call.latency)
             if is_error:
                 assert call.family is not None
-                self.stats.failure(file=pf.rel, line_no=ln, tool_call_id=call.extra["id"], family=call.family.family,
-                                   tool=call.tool.name, model=model, text=call.family.text)
+                self.stats.failure(
+                    file=pf.rel, line_no=ln, tool_call_id=call.extra["id"], family=call.family.family, tool=call.tool.name, model=model, text=call.family.text
+                )
             tokens.ctx += T.tokens_of(call.extra["text"])
         return rows[-1][0]
 

@@ -63,8 +63,7 @@ class TaskStats:
 
     # -- llm calls -----------------------------------------------------------------------
 
-    def llm_call(self, model: str, day: str, canonical: tuple[int, int, int, int, int],
-                 native: tuple[float, ...], latency_ms: int | None) -> None:
+    def llm_call(self, model: str, day: str, canonical: tuple[int, int, int, int, int], native: tuple[float, ...], latency_ms: int | None) -> None:
         """One deduplicated, real (non-synthetic, non-aborted) model response."""
         self.llm_calls[model] += 1
         if latency_ms is not None:
@@ -109,12 +108,19 @@ class TaskStats:
         if status == "error":
             w[2] += 1
 
-    def failure(self, *, file: str, line_no: int, tool_call_id: str, family: str, tool: str, model: str,
-                text: str) -> None:
-        self.failures.append({
-            "agent": self.agent, "file": file, "line_no": line_no, "tool_call_id": tool_call_id,
-            "family": family, "tool": tool, "model": model, "text": text,
-        })
+    def failure(self, *, file: str, line_no: int, tool_call_id: str, family: str, tool: str, model: str, text: str) -> None:
+        self.failures.append(
+            {
+                "agent": self.agent,
+                "file": file,
+                "line_no": line_no,
+                "tool_call_id": tool_call_id,
+                "family": family,
+                "tool": tool,
+                "model": model,
+                "text": text,
+            }
+        )
         self.family_counts[(family, self.agent)] += 1
 
     # -- loops ---------------------------------------------------------------------------
@@ -134,8 +140,7 @@ class TaskStats:
                     j += 1
                 if j - i >= 3:
                     tool, _key, model, file, line_no = calls[i]
-                    self.loops.append({"file": file, "first_line": line_no, "tool": tool, "model": model,
-                                       "length": j - i})
+                    self.loops.append({"file": file, "first_line": line_no, "tool": tool, "model": model, "length": j - i})
                 i = j
         self._seqs.clear()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 
 WORDS = (
     "cache config parser client session report metrics loader index schema token render export "
@@ -25,12 +25,34 @@ WORDS = (
 VERBS = "load parse build render fetch compute resolve apply merge flush validate encode decode sync".split()
 USERS = ("alex", "sam", "priya", "jonas", "mei", "dev", "noor", "tomasz")
 PY_MODULES = (
-    "yaml", "requests", "pydantic_settings", "tomli", "httpx", "rich_click", "attr", "dateutil",
-    "psycopg", "boto3", "jinja2", "numpy", "pandas", "orjson", "structlog", "tenacity",
+    "yaml",
+    "requests",
+    "pydantic_settings",
+    "tomli",
+    "httpx",
+    "rich_click",
+    "attr",
+    "dateutil",
+    "psycopg",
+    "boto3",
+    "jinja2",
+    "numpy",
+    "pandas",
+    "orjson",
+    "structlog",
+    "tenacity",
 )
 NPM_PACKAGES = (
-    "@acme/ui-kit", "left-padd", "react-query-devtoolz", "eslint-config-acme", "@internal/logger",
-    "vite-plugin-svgr2", "tailwind-animate", "@types/lodash-es2", "node-fetch3", "zod-to-openapi-x",
+    "@acme/ui-kit",
+    "left-padd",
+    "react-query-devtoolz",
+    "eslint-config-acme",
+    "@internal/logger",
+    "vite-plugin-svgr2",
+    "tailwind-animate",
+    "@types/lodash-es2",
+    "node-fetch3",
+    "zod-to-openapi-x",
 )
 MISSING_CMDS = ("pnpm", "bun", "uv", "jq", "http", "fd", "yq", "poetry", "deno", "gh", "just", "protoc")
 DICT_KEYS = ("user_id", "DATABASE_URL", "items", "access_token", "region", "created_at", "payload", "tenant")
@@ -39,19 +61,34 @@ RUST_NAMES = ("config", "retry_budget", "conn", "buf_len", "shard_id", "deadline
 GO_NAMES = ("NewStore", "ctxKey", "ErrNotFound", "defaultTimeout", "parseHeader", "metricsRegistry")
 HTTP_CODES = ("403", "404", "429", "500", "502", "503")
 MCP_MESSAGES = (
-    "Bad credentials", "Not Found", "API rate limit exceeded for installation", "Resource not accessible by integration",
+    "Bad credentials",
+    "Not Found",
+    "API rate limit exceeded for installation",
+    "Resource not accessible by integration",
     "Validation Failed: pull_number must be an integer",
 )
 BAD_AGENT_TYPES = ("code-reviewer", "test-runner", "explorer", "docs-writer", "refactorer")
 PERM_PROGS = ("bash", "cat", "cp", "touch", "/bin/sh", "tee")
 PERM_PATHS = (
-    "/etc/hosts", "./scripts/deploy.sh", "/var/log/nginx/access.log", "/usr/local/bin/tool",
-    "./bin/release", "/opt/data/cache.db", "/root/.ssh/config",
+    "/etc/hosts",
+    "./scripts/deploy.sh",
+    "/var/log/nginx/access.log",
+    "/usr/local/bin/tool",
+    "./bin/release",
+    "/opt/data/cache.db",
+    "/root/.ssh/config",
 )
 REJECT_REASONS = (
-    "use pnpm instead", "don't touch the migrations", "please add tests first", "no, keep the old API",
-    "wait, check the docs first", "not that file, the one in packages/core", "stop, I'll do the rebase myself",
-    "don't install anything new", "run it with --dry-run first", "keep the function signature as is",
+    "use pnpm instead",
+    "don't touch the migrations",
+    "please add tests first",
+    "no, keep the old API",
+    "wait, check the docs first",
+    "not that file, the one in packages/core",
+    "stop, I'll do the rebase myself",
+    "don't install anything new",
+    "run it with --dry-run first",
+    "keep the function signature as is",
 )
 SLUG_WORDS = (
     "vast seeking zebra prancy stirring flurry humble fluttering metcalfe misty humming jellyfish zany "
@@ -94,10 +131,20 @@ class Project:
 
 
 _PROJECT_SPECS = (
-    ("billing-service", "python"), ("tracekit", "python"), ("atlas-web", "ts"), ("ledgerd", "go"),
-    ("shardkv", "rust"), ("notes-api", "python"), ("dashboard-ui", "ts"), ("ingest-pipeline", "python"),
-    ("edge-proxy", "go"), ("mobile-bff", "ts"), ("geo-tiles", "rust"), ("docs-site", "ts"),
-    ("ml-feature-store", "python"), ("infra-cli", "go"),
+    ("billing-service", "python"),
+    ("tracekit", "python"),
+    ("atlas-web", "ts"),
+    ("ledgerd", "go"),
+    ("shardkv", "rust"),
+    ("notes-api", "python"),
+    ("dashboard-ui", "ts"),
+    ("ingest-pipeline", "python"),
+    ("edge-proxy", "go"),
+    ("mobile-bff", "ts"),
+    ("geo-tiles", "rust"),
+    ("docs-site", "ts"),
+    ("ml-feature-store", "python"),
+    ("infra-cli", "go"),
 )
 
 
@@ -138,18 +185,24 @@ def _camel(rng: random.Random) -> str:
 def _py_block(rng: random.Random) -> list[str]:
     fn = _ident(rng)
     arg = rng.choice(WORDS)
-    lines = [f"def {fn}({arg}: dict, *, strict: bool = False) -> list[str]:",
-             f'    """{rng.choice(VERBS).capitalize()} the {arg} {rng.choice(WORDS)} and return the keys that changed."""',
-             "    out: list[str] = []"]
+    lines = [
+        f"def {fn}({arg}: dict, *, strict: bool = False) -> list[str]:",
+        f'    """{rng.choice(VERBS).capitalize()} the {arg} {rng.choice(WORDS)} and return the keys that changed."""',
+        "    out: list[str] = []",
+    ]
     for _ in range(rng.randint(3, 14)):
         k = rng.choice(WORDS)
-        lines.append(rng.choice((
-            f"    if {arg}.get({k!r}) is None:\n        out.append({k!r})",
-            f"    {k} = {arg}.setdefault({k!r}, {rng.randint(0, 512)})",
-            f"    for item in {arg}.get({k!r}, []):\n        out.extend(str(x) for x in item)",
-            f"    logger.debug(\"{fn}: %s\", {k!r})",
-            f"    if strict and not isinstance({arg}.get({k!r}), (int, str)):\n        raise ValueError({k!r})",
-        )))
+        lines.append(
+            rng.choice(
+                (
+                    f"    if {arg}.get({k!r}) is None:\n        out.append({k!r})",
+                    f"    {k} = {arg}.setdefault({k!r}, {rng.randint(0, 512)})",
+                    f"    for item in {arg}.get({k!r}, []):\n        out.extend(str(x) for x in item)",
+                    f'    logger.debug("{fn}: %s", {k!r})',
+                    f"    if strict and not isinstance({arg}.get({k!r}), (int, str)):\n        raise ValueError({k!r})",
+                )
+            )
+        )
     lines.append("    return out\n")
     return lines
 
@@ -158,47 +211,59 @@ def _ts_block(rng: random.Random) -> list[str]:
     fn = _camel(rng)
     t = rng.choice(WORDS).capitalize()
     lines = [f"export interface {t}Options {{"]
-    lines += [f"  {rng.choice(WORDS)}{rng.choice(('', '?'))}: {rng.choice(('string', 'number', 'boolean', 'string[]'))};"
-              for _ in range(rng.randint(2, 6))]
+    lines += [f"  {rng.choice(WORDS)}{rng.choice(('', '?'))}: {rng.choice(('string', 'number', 'boolean', 'string[]'))};" for _ in range(rng.randint(2, 6))]
     lines += ["}", "", f"export function {fn}(opts: {t}Options): Promise<{t}Result> {{"]
     for _ in range(rng.randint(3, 12)):
         k = rng.choice(WORDS)
-        lines.append(rng.choice((
-            f"  const {k} = await client.get(`/api/{k}/${{opts.{rng.choice(WORDS)}}}`);",
-            f"  if (!{k}) throw new Error('missing {k}');",
-            f"  results.push(...{k}.items.map((x) => x.{rng.choice(WORDS)}));",
-            f"  logger.info('{fn}', {{ {k} }});",
-        )))
+        lines.append(
+            rng.choice(
+                (
+                    f"  const {k} = await client.get(`/api/{k}/${{opts.{rng.choice(WORDS)}}}`);",
+                    f"  if (!{k}) throw new Error('missing {k}');",
+                    f"  results.push(...{k}.items.map((x) => x.{rng.choice(WORDS)}));",
+                    f"  logger.info('{fn}', {{ {k} }});",
+                )
+            )
+        )
     lines += ["  return Promise.resolve({ results });", "}", ""]
     return lines
 
 
 def _go_block(rng: random.Random) -> list[str]:
     fn = rng.choice(VERBS).capitalize() + rng.choice(WORDS).capitalize()
-    lines = [f"// {fn} {rng.choice(VERBS)}s the {rng.choice(WORDS)} for a request.",
-             f"func (s *Server) {fn}(ctx context.Context, req *{rng.choice(WORDS).capitalize()}Request) error {{"]
+    lines = [
+        f"// {fn} {rng.choice(VERBS)}s the {rng.choice(WORDS)} for a request.",
+        f"func (s *Server) {fn}(ctx context.Context, req *{rng.choice(WORDS).capitalize()}Request) error {{",
+    ]
     for _ in range(rng.randint(3, 12)):
         k = rng.choice(WORDS)
-        lines.append(rng.choice((
-            f"\t{k}, err := s.store.Get(ctx, req.{k.capitalize()}ID)\n\tif err != nil {{\n\t\treturn fmt.Errorf(\"{fn}: %w\", err)\n\t}}",
-            f"\ts.metrics.Inc(\"{k}_total\")",
-            f"\tfor _, item := range req.{k.capitalize()}s {{\n\t\ts.queue <- item\n\t}}",
-        )))
+        lines.append(
+            rng.choice(
+                (
+                    f'\t{k}, err := s.store.Get(ctx, req.{k.capitalize()}ID)\n\tif err != nil {{\n\t\treturn fmt.Errorf("{fn}: %w", err)\n\t}}',
+                    f'\ts.metrics.Inc("{k}_total")',
+                    f"\tfor _, item := range req.{k.capitalize()}s {{\n\t\ts.queue <- item\n\t}}",
+                )
+            )
+        )
     lines += ["\treturn nil", "}", ""]
     return lines
 
 
 def _rust_block(rng: random.Random) -> list[str]:
     fn = _ident(rng)
-    lines = [f"/// {rng.choice(VERBS).capitalize()} the {rng.choice(WORDS)} shard.",
-             f"pub fn {fn}(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {{"]
+    lines = [f"/// {rng.choice(VERBS).capitalize()} the {rng.choice(WORDS)} shard.", f"pub fn {fn}(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {{"]
     for _ in range(rng.randint(3, 12)):
         k = rng.choice(WORDS)
-        lines.append(rng.choice((
-            f"    let {k} = self.{rng.choice(WORDS)}.get(key).ok_or(Error::NotFound)?;",
-            f"    if {k}.len() > {rng.randint(16, 4096)} {{\n        return Err(Error::TooLarge);\n    }}",
-            f"    self.metrics.{k}_total += 1;",
-        )))
+        lines.append(
+            rng.choice(
+                (
+                    f"    let {k} = self.{rng.choice(WORDS)}.get(key).ok_or(Error::NotFound)?;",
+                    f"    if {k}.len() > {rng.randint(16, 4096)} {{\n        return Err(Error::TooLarge);\n    }}",
+                    f"    self.metrics.{k}_total += 1;",
+                )
+            )
+        )
     lines += ["    Ok(None)", "}", ""]
     return lines
 
@@ -207,7 +272,7 @@ _BLOCKS = {"python": _py_block, "ts": _ts_block, "go": _go_block, "rust": _rust_
 _HEADERS = {
     "python": "from __future__ import annotations\n\nimport logging\nfrom dataclasses import dataclass\n\nlogger = logging.getLogger(__name__)\n",
     "ts": "import { client } from '../lib/client';\nimport { logger } from '../lib/logger';\n",
-    "go": "package {pkg}\n\nimport (\n\t\"context\"\n\t\"fmt\"\n)\n",
+    "go": 'package {pkg}\n\nimport (\n\t"context"\n\t"fmt"\n)\n',
     "rust": "use crate::error::Error;\nuse std::collections::HashMap;\n",
 }
 
@@ -223,7 +288,7 @@ def make_source(rng: random.Random, lang: str, target_bytes: int, pkg: str) -> s
     return "".join(parts)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _project_files(name: str) -> tuple[SourceFile, ...]:
     proj = next(p for p in projects() if p.name == name)
     rng = random.Random(f"files:{name}")
@@ -242,8 +307,9 @@ def _project_files(name: str) -> tuple[SourceFile, ...]:
         size = int(min(120_000, max(400, rng.lognormvariate(8.4, 1.0))))
         content = make_source(rng, proj.lang, size, proj.pkg)
         files.append(SourceFile(path, content, content.count("\n") + 1))
-    files.append(SourceFile("README.md", f"# {name}\n\n" + "\n".join(
-        f"- {rng.choice(VERBS)} {rng.choice(WORDS)} {rng.choice(WORDS)}" for _ in range(40)) + "\n", 42))
+    files.append(
+        SourceFile("README.md", f"# {name}\n\n" + "\n".join(f"- {rng.choice(VERBS)} {rng.choice(WORDS)} {rng.choice(WORDS)}" for _ in range(40)) + "\n", 42)
+    )
     return tuple(files)
 
 
@@ -256,10 +322,10 @@ def numbered(content: str, arrow: bool = True) -> str:
 def snippet(rng: random.Random, content: str | SourceFile, max_lines: int = 3) -> str:
     lines = content.nonblank if isinstance(content, SourceFile) else [ln for ln in content.split("\n") if ln.strip()]
     i = rng.randrange(len(lines))
-    return "\n".join(lines[i:i + rng.randint(1, max_lines)])
+    return "\n".join(lines[i : i + rng.randint(1, max_lines)])
 
 
-@lru_cache(maxsize=None)
+@cache
 def word_hits(project: str, word: str, limit: int = 80) -> tuple[tuple[str, int, str], ...]:
     """(path, line number, line) of the first ``limit`` lines of a project containing ``word``."""
     proj = next(p for p in projects() if p.name == project)
@@ -311,8 +377,7 @@ _NARRATION = (
 _THINKING = (
     "The user wants {w1} handled in {path}. I should read the file, find where {fn} is called, and keep "
     "the public signature stable. Running the narrow test first will be faster than the whole suite.",
-    "That failed because the {w1} is not initialised before {fn} runs. Options: initialise lazily or "
-    "move the call. Lazy init keeps the diff small.",
+    "That failed because the {w1} is not initialised before {fn} runs. Options: initialise lazily or move the call. Lazy init keeps the diff small.",
     "I need to check whether {w2} is also affected. A quick search should tell me.",
 )
 _FINALS = (
@@ -321,14 +386,17 @@ _FINALS = (
     "- all {n} tests pass",
     "The failure was caused by a stale {w1} fixture. I updated it and the suite is green again ({n} passed).",
     "I refactored the {w1} logic into `{w2}.py`; behaviour is unchanged and the tests pass.",
-    "Here's how it works: {fn} reads the {w1} config, builds a {w2} index and caches it per process. "
-    "The cache is invalidated when the config file changes.",
+    "Here's how it works: {fn} reads the {w1} config, builds a {w2} index and caches it per process. The cache is invalidated when the config file changes.",
 )
 
 
 def _fill(rng: random.Random, template: str, path: str) -> str:
     return template.format(
-        path=path, w1=rng.choice(WORDS), w2=rng.choice(WORDS), fn=_ident(rng), fn2=_ident(rng),
+        path=path,
+        w1=rng.choice(WORDS),
+        w2=rng.choice(WORDS),
+        fn=_ident(rng),
+        fn2=_ident(rng),
         n=rng.randint(12, 480),
     )
 
@@ -358,9 +426,12 @@ def slug(rng: random.Random) -> str:
 def compact_summary(rng: random.Random, proj: Project) -> str:
     items = "\n".join(
         f"{i}. **{rng.choice(VERBS).capitalize()} {rng.choice(WORDS)}**: {_fill(rng, rng.choice(_NARRATION), rng.choice(proj.files).path)}"
-        for i in range(1, rng.randint(4, 9)))
-    return ("This session is being continued from a previous conversation that ran out of context. "
-            "The summary below covers the earlier portion of the conversation.\n\nAnalysis:\n" + items)
+        for i in range(1, rng.randint(4, 9))
+    )
+    return (
+        "This session is being continued from a previous conversation that ran out of context. "
+        "The summary below covers the earlier portion of the conversation.\n\nAnalysis:\n" + items
+    )
 
 
 def tokens_of(text: str) -> int:

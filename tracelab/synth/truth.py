@@ -24,8 +24,19 @@ PERCENTILES = (50, 90, 95, 99)
 #: Session files by origin; every agent reports every key (0 where the agent has no such thing).
 SESSION_KINDS = ("main", "resumed", "forked", "subagent", "warmup")
 #: Event counters reported for every agent.
-EVENT_KINDS = ("compactions", "interrupts", "user_rejections", "api_errors", "api_error_retries", "model_switches",
-               "resumes", "forks", "branches", "repeated_token_counts", "no_result_sessions")
+EVENT_KINDS = (
+    "compactions",
+    "interrupts",
+    "user_rejections",
+    "api_errors",
+    "api_error_retries",
+    "model_switches",
+    "resumes",
+    "forks",
+    "branches",
+    "repeated_token_counts",
+    "no_result_sessions",
+)
 
 
 class Truth(dict):
@@ -137,25 +148,37 @@ class TruthBuilder:
         families = []
         for fid, fam in FAMILIES.items():
             by_agent = {a: self.family_counts[(fid, a)] for a in self.agents if self.family_counts[(fid, a)]}
-            families.append({"id": fid, "template": fam.template, "regex": fam.regex.pattern,
-                             "tools": {a: t for a, t in ftools[fid].items() if a in self.agents},
-                             "count": sum(by_agent.values()), "count_by_agent": by_agent})
-        return Truth({
-            "generator": {"name": "tracelab.synth", "version": GENERATOR_VERSION},
-            "seed": self.seed,
-            "args": self.args,
-            "window": {"start": iso(self.start_ms), "end": iso(self.start_ms + self.weeks * WEEK_MS), "weeks": [
-                {"week": w, "start": day_str(self.start_ms + w * WEEK_MS)} for w in range(self.weeks)]},
-            "totals": {
-                "files": sum(a["files"] for a in agents.values()),
-                "lines": sum(a["lines"] for a in agents.values()),
-                "bytes": sum(a["bytes"] for a in agents.values()),
-                "failures": sum(f["count"] for f in families),
-            },
-            "agents": agents,
-            "failure_families": families,
-            "planted_regression": self._regression(agents),
-        })
+            families.append(
+                {
+                    "id": fid,
+                    "template": fam.template,
+                    "regex": fam.regex.pattern,
+                    "tools": {a: t for a, t in ftools[fid].items() if a in self.agents},
+                    "count": sum(by_agent.values()),
+                    "count_by_agent": by_agent,
+                }
+            )
+        return Truth(
+            {
+                "generator": {"name": "tracelab.synth", "version": GENERATOR_VERSION},
+                "seed": self.seed,
+                "args": self.args,
+                "window": {
+                    "start": iso(self.start_ms),
+                    "end": iso(self.start_ms + self.weeks * WEEK_MS),
+                    "weeks": [{"week": w, "start": day_str(self.start_ms + w * WEEK_MS)} for w in range(self.weeks)],
+                },
+                "totals": {
+                    "files": sum(a["files"] for a in agents.values()),
+                    "lines": sum(a["lines"] for a in agents.values()),
+                    "bytes": sum(a["bytes"] for a in agents.values()),
+                    "failures": sum(f["count"] for f in families),
+                },
+                "agents": agents,
+                "failure_families": families,
+                "planted_regression": self._regression(agents),
+            }
+        )
 
     def _agent(self, acc: _AgentAcc) -> dict[str, Any]:
         lines = sum(n for _, n, _ in acc.files)
@@ -202,9 +225,12 @@ class TruthBuilder:
                 probs = [config.error_prob(agent, m.name, t.name, w, self.weeks) for w in range(self.weeks)]
                 expected_num = sum(probs[w] * acc.weekly.get((w, m.name, t.name), [0, 0, 0])[1] for w in range(self.weeks))
                 mus = [config.tool_latency_mu(agent, m.name, t.name, w)[0] for w in range(self.weeks)]
-                lat: dict[str, Any] = {"mu": round(mus[0], 6), "sigma": t.lat_sigma,
-                                       "mu_by_week": [round(x, 6) for x in mus],
-                                       **_pcts(acc.tool_latency.get((m.name, t.name), []))}
+                lat: dict[str, Any] = {
+                    "mu": round(mus[0], 6),
+                    "sigma": t.lat_sigma,
+                    "mu_by_week": [round(x, 6) for x in mus],
+                    **_pcts(acc.tool_latency.get((m.name, t.name), [])),
+                }
                 if t.kind == "task":
                     lat["model"] = "subagent_span"
                 elif t.kind == "shell":
@@ -229,8 +255,7 @@ class TruthBuilder:
         out = {}
         for m in config.MODELS[acc.agent]:
             mus = [config.llm_latency_mu(acc.agent, m.name, w)[0] for w in range(self.weeks)]
-            out[m.name] = {"mu": round(mus[0], 6), "sigma": m.llm_sigma, "mu_by_week": [round(x, 6) for x in mus],
-                           **_pcts(acc.llm_latency.get(m.name, []))}
+            out[m.name] = {"mu": round(mus[0], 6), "sigma": m.llm_sigma, "mu_by_week": [round(x, 6) for x in mus], **_pcts(acc.llm_latency.get(m.name, []))}
         return out
 
     def _tokens(self, acc: _AgentAcc) -> dict[str, Any]:
@@ -238,7 +263,7 @@ class TruthBuilder:
 
         def table(src: dict[tuple[str, str], list], fields: tuple[str, ...]) -> dict[str, dict[str, dict[str, Any]]]:
             out: dict[str, dict[str, dict[str, Any]]] = {}
-            for (day, model) in sorted(src):
+            for day, model in sorted(src):
                 vals = src[(day, model)]
                 out.setdefault(day, {})[model] = {f: (round(v, 6) if isinstance(v, float) else v) for f, v in zip(fields, vals, strict=False)}
             return out
@@ -259,18 +284,27 @@ class TruthBuilder:
 
     def _weekly(self, acc: _AgentAcc) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for (week, model, tool) in sorted(acc.weekly):
+        for week, model, tool in sorted(acc.weekly):
             calls, completed, errors = acc.weekly[(week, model, tool)]
             out.setdefault(str(week), {}).setdefault(model, {})[tool] = {
-                "calls": calls, "completed": completed, "errors": errors,
-                "error_prob": round(config.error_prob(acc.agent, model, tool, week, self.weeks), 6)}
+                "calls": calls,
+                "completed": completed,
+                "errors": errors,
+                "error_prob": round(config.error_prob(acc.agent, model, tool, week, self.weeks), 6),
+            }
         return out
 
     def _regression(self, agents: dict[str, Any]) -> dict[str, Any]:
         r = config.REGRESSION
         last = self.weeks - 1
-        out: dict[str, Any] = {"agent": r["agent"], "model": r["model"], "tool": r["tool"], "week": last,
-                               "week_start": day_str(self.start_ms + last * WEEK_MS), "prob": r["prob"]}
+        out: dict[str, Any] = {
+            "agent": r["agent"],
+            "model": r["model"],
+            "tool": r["tool"],
+            "week": last,
+            "week_start": day_str(self.start_ms + last * WEEK_MS),
+            "prob": r["prob"],
+        }
         if last > 0:
             spec_prob = config.error_prob(r["agent"], r["model"], r["tool"], last - 1, self.weeks)
             out["prob_previous_week"] = round(spec_prob, 6)
@@ -287,7 +321,10 @@ class TruthBuilder:
         cell = weekly.get(str(last), {}).get(r["model"], {}).get(r["tool"]) or {"completed": 0, "errors": 0}
         out["realized"] = {
             "before": {"completed": before[0], "errors": before[1], "rate": round(before[1] / before[0], 6) if before[0] else None},
-            "last_week": {"completed": cell["completed"], "errors": cell["errors"],
-                          "rate": round(cell["errors"] / cell["completed"], 6) if cell["completed"] else None},
+            "last_week": {
+                "completed": cell["completed"],
+                "errors": cell["errors"],
+                "rate": round(cell["errors"] / cell["completed"], 6) if cell["completed"] else None,
+            },
         }
         return out

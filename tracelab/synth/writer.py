@@ -38,8 +38,12 @@ def _base_object(rng: random.Random, agent: str) -> dict:
     """A harmless, token-free line of the agent's format, used as raw material."""
     text = " ".join(rng.choice(("waiting", "for", "build", "output", "line", "chunk", "done")) for _ in range(rng.randint(8, 40)))
     if agent == "claude":
-        return {"type": "progress", "data": {"type": "bash_progress", "output": text, "elapsedTimeSeconds": rng.randint(1, 90)},
-                "timestamp": "2026-01-01T00:00:00.000Z", "uuid": f"{rng.getrandbits(128):032x}"}
+        return {
+            "type": "progress",
+            "data": {"type": "bash_progress", "output": text, "elapsedTimeSeconds": rng.randint(1, 90)},
+            "timestamp": "2026-01-01T00:00:00.000Z",
+            "uuid": f"{rng.getrandbits(128):032x}",
+        }
     if agent == "codex":
         return {"timestamp": "2026-01-01T00:00:00.000Z", "type": "event_msg", "payload": {"type": "agent_reasoning", "text": text}}
     return {"type": "custom", "customType": "status-line", "data": {"text": text}, "timestamp": "2026-01-01T00:00:00.000Z"}
@@ -67,8 +71,7 @@ def malformed_line(rng: random.Random, agent: str, kind: str) -> bytes:
 
 
 class JsonlFile:
-    def __init__(self, root: Path, rel: str, stats: TaskStats, mrng: random.Random, rate: float,
-                 *, header_lines: int = 0) -> None:
+    def __init__(self, root: Path, rel: str, stats: TaskStats, mrng: random.Random, rate: float, *, header_lines: int = 0) -> None:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         self.rel = rel

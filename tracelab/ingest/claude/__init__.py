@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from tracelab.ingest.claude.parse import AGENT, PARSER_VERSION, ClaudeParser
 from tracelab.ingest.registry import Adapter
 
 _CLAUDE_TYPES = {
-    "user", "assistant", "system", "summary", "file-history-snapshot", "queue-operation", "progress",
-    "attachment", "permission-mode", "mode", "last-prompt", "ai-title", "custom-title", "pr-link",
+    "user",
+    "assistant",
+    "system",
+    "summary",
+    "file-history-snapshot",
+    "queue-operation",
+    "progress",
+    "attachment",
+    "permission-mode",
+    "mode",
+    "last-prompt",
+    "ai-title",
+    "custom-title",
+    "pr-link",
 }
 
 

@@ -12,14 +12,14 @@ from typing import Any
 
 from tracelab import schema as S
 from tracelab.ingest.base import (
-    scan,
-    shrink,
     EventBuffer,
     ParseResult,
     RawLine,
     cap_text,
     dumps,
     parse_ts,
+    scan,
+    shrink,
 )
 
 AGENT = "claude"
@@ -33,14 +33,48 @@ _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 INTERRUPT_PREFIX = "[Request interrupted by user"
 
 #: Envelope fields consumed into columns; anything else on a line goes to ``extra``.
-_ENVELOPE = frozenset({
-    "type", "subtype", "uuid", "parentUuid", "logicalParentUuid", "isSidechain", "userType", "cwd",
-    "gitBranch", "sessionId", "version", "timestamp", "agentId", "message", "requestId", "isMeta",
-    "isApiErrorMessage", "toolUseResult", "slug", "entrypoint", "permissionMode", "promptId",
-    "sourceToolAssistantUUID", "isCompactSummary", "isVisibleInTranscriptOnly", "content", "level",
-    "summary", "leafUuid", "data", "toolUseID", "parentToolUseID", "durationMs", "error",
-    "thinkingMetadata", "todos", "attachment", "costUSD",
-})
+_ENVELOPE = frozenset(
+    {
+        "type",
+        "subtype",
+        "uuid",
+        "parentUuid",
+        "logicalParentUuid",
+        "isSidechain",
+        "userType",
+        "cwd",
+        "gitBranch",
+        "sessionId",
+        "version",
+        "timestamp",
+        "agentId",
+        "message",
+        "requestId",
+        "isMeta",
+        "isApiErrorMessage",
+        "toolUseResult",
+        "slug",
+        "entrypoint",
+        "permissionMode",
+        "promptId",
+        "sourceToolAssistantUUID",
+        "isCompactSummary",
+        "isVisibleInTranscriptOnly",
+        "content",
+        "level",
+        "summary",
+        "leafUuid",
+        "data",
+        "toolUseID",
+        "parentToolUseID",
+        "durationMs",
+        "error",
+        "thinkingMetadata",
+        "todos",
+        "attachment",
+        "costUSD",
+    }
+)
 
 #: Tool results that mean the user (or the permission system) declined the call.
 _REJECT_MARKERS = (
@@ -53,18 +87,47 @@ _REJECT_MARKERS = (
 _PERMISSION_RE = re.compile(r"^Claude requested permissions to .* but you haven't granted it yet")
 #: Harness/guard errors that look like prose but are tool failures, not user feedback.
 _TOOL_ERROR_PREFIXES = (
-    "Exit code", "<tool_use_error>", "Error:", "Found ", "File has not been read", "String to replace",
-    "EISDIR", "ENOENT", "EACCES", "File does not exist", "Shell ", "This Bash command", "Traceback",
-    "Command timed out", "Tool execution failed", "InputValidationError", "No such tool",
-    "Request failed", "File content", "Invalid URL", "Failed to fetch", "Unable to", "Redirect",
+    "Exit code",
+    "<tool_use_error>",
+    "Error:",
+    "Found ",
+    "File has not been read",
+    "String to replace",
+    "EISDIR",
+    "ENOENT",
+    "EACCES",
+    "File does not exist",
+    "Shell ",
+    "This Bash command",
+    "Traceback",
+    "Command timed out",
+    "Tool execution failed",
+    "InputValidationError",
+    "No such tool",
+    "Request failed",
+    "File content",
+    "Invalid URL",
+    "Failed to fetch",
+    "Unable to",
+    "Redirect",
 )
 #: Tools that ask for the user's approval, so a refusal can come back as the user's own words.
 _EDITLIKE_TOOLS = {"Bash", "Edit", "Write", "MultiEdit", "NotebookEdit", "WebFetch"}
 
 #: Bookkeeping line types (no conversation content).
 _BOOKKEEPING = {
-    "file-history-snapshot", "queue-operation", "permission-mode", "mode", "last-prompt", "pr-link",
-    "worktree-state", "agent-name", "frame-link", "bridge-session", "relocated", "started",
+    "file-history-snapshot",
+    "queue-operation",
+    "permission-mode",
+    "mode",
+    "last-prompt",
+    "pr-link",
+    "worktree-state",
+    "agent-name",
+    "frame-link",
+    "bridge-session",
+    "relocated",
+    "started",
     "atis-latch",
 }
 _TITLE_TYPES = {"ai-title": "aiTitle", "custom-title": "customTitle"}
@@ -222,7 +285,11 @@ class ClaudeParser:
     # ------------------------------------------------------------------ main loop
     def parse(self, start_offset: int = 0, start_line: int = 0) -> ParseResult:
         lines_total, lines_rejected, _, end_offset, end_line = scan(
-            self.path, AGENT, start_offset, start_line, self.rejects,
+            self.path,
+            AGENT,
+            start_offset,
+            start_line,
+            self.rejects,
             lambda obj, err, line: err if err is not None else self._handle(obj, line),
         )
         state = {
@@ -399,22 +466,24 @@ class ClaudeParser:
         stop = _str(mget("stop_reason"))
         cost = d.get("costUSD")
         common = base  # this line's own dict: no copy
-        common.update({
-            "role": "assistant",
-            "model": model,
-            "provider": "anthropic" if model and model != "<synthetic>" else None,
-            "message_id": mid,
-            "request_id": rid,
-            "llm_call_key": call_key,
-            "is_synthetic": synthetic,
-            "input_tokens": inp,
-            "output_tokens": out,
-            "cache_read_tokens": cr,
-            "cache_write_tokens": cw,
-            "stop_reason": stop,
-            "speed": speed,
-            "cost_usd": cost if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
-        })
+        common.update(
+            {
+                "role": "assistant",
+                "model": model,
+                "provider": "anthropic" if model and model != "<synthetic>" else None,
+                "message_id": mid,
+                "request_id": rid,
+                "llm_call_key": call_key,
+                "is_synthetic": synthetic,
+                "input_tokens": inp,
+                "output_tokens": out,
+                "cache_read_tokens": cr,
+                "cache_write_tokens": cw,
+                "stop_reason": stop,
+                "speed": speed,
+                "cost_usd": cost if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
+            }
+        )
         content = mget("content")
         if isinstance(content, str):
             content = [{"type": "text", "text": content}]
@@ -441,7 +510,17 @@ class ClaudeParser:
                 name = b.get("name") if isinstance(b.get("name"), str) else None
                 inp_json = dumps(b.get("input")) if b.get("input") is not None else None
                 capped, nbytes = cap_text(inp_json, S.TOOL_INPUT_CAP)
-                self.buf.add(common, event_key=f"{ek}:{i}", block_index=i, kind="tool_call", tool_call_id=tid, tool_name=name, tool_input=capped, text_bytes=nbytes, native_type=f"assistant/{bt}")
+                self.buf.add(
+                    common,
+                    event_key=f"{ek}:{i}",
+                    block_index=i,
+                    kind="tool_call",
+                    tool_call_id=tid,
+                    tool_name=name,
+                    tool_input=capped,
+                    text_bytes=nbytes,
+                    native_type=f"assistant/{bt}",
+                )
                 if tid:
                     self.pending_tools[tid] = [name, base["session_key"]]
                     if name in ("Task", "Agent") and not base["is_sidechain"]:
@@ -450,7 +529,18 @@ class ClaudeParser:
                 tid = b.get("tool_use_id") if isinstance(b.get("tool_use_id"), str) else None
                 text, nbytes = cap_text(dumps(shrink(b.get("content"), 2048)))
                 name = self.pending_tools.pop(tid, [None])[0] if tid else None
-                self.buf.add(common, event_key=f"{ek}:{i}", block_index=i, kind="tool_result", tool_call_id=tid, tool_name=name, text=text, text_bytes=nbytes, status="ok", native_type=f"assistant/{bt}")
+                self.buf.add(
+                    common,
+                    event_key=f"{ek}:{i}",
+                    block_index=i,
+                    kind="tool_result",
+                    tool_call_id=tid,
+                    tool_name=name,
+                    text=text,
+                    text_bytes=nbytes,
+                    status="ok",
+                    native_type=f"assistant/{bt}",
+                )
             else:
                 self.buf.add({**common, "extra": dumps(shrink(b, 1024))}, event_key=f"{ek}:{i}", block_index=i, kind="unknown", native_type=f"assistant/{bt}")
         return None
@@ -463,7 +553,21 @@ class ClaudeParser:
             return "interrupt"
         if d.get("isMeta") is True:
             return "user_context"
-        if head.startswith(("<command-name>", "<local-command-stdout>", "<command-message>", "<local-command-stderr>", "Caveat:", "<system-reminder>", "<bash-input>", "<bash-stdout>", "<bash-stderr>", "<task-notification>", "<user-prompt-submit-hook>")):
+        if head.startswith(
+            (
+                "<command-name>",
+                "<local-command-stdout>",
+                "<command-message>",
+                "<local-command-stderr>",
+                "Caveat:",
+                "<system-reminder>",
+                "<bash-input>",
+                "<bash-stdout>",
+                "<bash-stderr>",
+                "<task-notification>",
+                "<user-prompt-submit-hook>",
+            )
+        ):
             return "user_context"
         return "user_prompt"
 
@@ -616,7 +720,9 @@ class ClaudeParser:
         tid = d.get("toolUseID") if isinstance(d.get("toolUseID"), str) else None
         ptid = d.get("parentToolUseID") if isinstance(d.get("parentToolUseID"), str) else None
         text, nbytes = cap_text(dumps(shrink(data, 512)))
-        self.buf.add(**{**base, "native_type": f"progress/{dt}"}, event_key=f"{ek}:0", block_index=0, kind=kind, text=text, text_bytes=nbytes, tool_call_id=ptid or tid)
+        self.buf.add(
+            **{**base, "native_type": f"progress/{dt}"}, event_key=f"{ek}:0", block_index=0, kind=kind, text=text, text_bytes=nbytes, tool_call_id=ptid or tid
+        )
         return None
 
     def _agent_progress(self, d: dict, line: RawLine, ts: int | None) -> str | None:
@@ -633,7 +739,21 @@ class ClaudeParser:
             uuid = d.get("uuid") if isinstance(d.get("uuid"), str) and _ID_RE.match(d["uuid"]) else None
             if uuid:
                 self.line_keys[line.line_no] = f"{uuid}|{d.get('timestamp') or ''}"
-            self.buf.add(session_key=key, agent=AGENT, ts=ts, source_file=self.path, line_no=line.line_no, block_index=0, event_key=f"{uuid or self.file_tag + ':' + str(line.line_no)}:0", kind="tool_event", native_type="progress/agent_progress", text=text, text_bytes=nbytes, session_id=sid2, line_bytes=len(line.raw))
+            self.buf.add(
+                session_key=key,
+                agent=AGENT,
+                ts=ts,
+                source_file=self.path,
+                line_no=line.line_no,
+                block_index=0,
+                event_key=f"{uuid or self.file_tag + ':' + str(line.line_no)}:0",
+                kind="tool_event",
+                native_type="progress/agent_progress",
+                text=text,
+                text_bytes=nbytes,
+                session_id=sid2,
+                line_bytes=len(line.raw),
+            )
             return None
         nested = dict(rec)
         nested.setdefault("sessionId", sid)

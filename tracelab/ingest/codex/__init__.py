@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from tracelab.ingest.codex.parse import AGENT, PARSER_VERSION, RESPONSE_ITEM_TYPES, WRAPPED_TYPES, CodexParser, is_bare_header
 from tracelab.ingest.registry import Adapter
@@ -39,9 +40,7 @@ def sniff(objs: list[dict[str, Any]]) -> int:
             score += 3
         elif "record_type" in d and "type" not in d:
             score += 2
-        elif t in RESPONSE_ITEM_TYPES and "payload" not in d and "message" not in d and "uuid" not in d and (
-            "role" in d or "call_id" in d or "summary" in d
-        ):
+        elif t in RESPONSE_ITEM_TYPES and "payload" not in d and "message" not in d and "uuid" not in d and ("role" in d or "call_id" in d or "summary" in d):
             score += 2
     return score
 

@@ -26,17 +26,17 @@ import orjson
 
 from tracelab import schema as S
 from tracelab.ingest.base import (
-    SKIP,
     JSON_SCALARS,
-    scan,
-    shrink,
-    utf8_len,
+    SKIP,
     EventBuffer,
     ParseResult,
     RawLine,
     cap_text,
     dumps,
     parse_ts,
+    scan,
+    shrink,
+    utf8_len,
 )
 from tracelab.ingest.codex import tool_output as TO
 from tracelab.ingest.codex.replay import ParentPrefix, find_parent_file, line_key
@@ -46,17 +46,40 @@ AGENT = "codex"
 PARSER_VERSION = "codex/1"
 
 #: Envelope types of the wrapped era.
-WRAPPED_TYPES = frozenset({
-    "session_meta", "response_item", "event_msg", "turn_context", "compacted", "world_state",
-    "inter_agent_communication", "inter_agent_communication_metadata",
-})
+WRAPPED_TYPES = frozenset(
+    {
+        "session_meta",
+        "response_item",
+        "event_msg",
+        "turn_context",
+        "compacted",
+        "world_state",
+        "inter_agent_communication",
+        "inter_agent_communication_metadata",
+    }
+)
 #: ``response_item`` payload types (also the bare-era line types).
-RESPONSE_ITEM_TYPES = frozenset({
-    "message", "reasoning", "function_call", "function_call_output", "custom_tool_call",
-    "custom_tool_call_output", "local_shell_call", "web_search_call", "tool_search_call",
-    "tool_search_output", "image_generation_call", "ghost_snapshot", "compaction",
-    "context_compaction", "compaction_summary", "agent_message", "mcp_tool_call",
-})
+RESPONSE_ITEM_TYPES = frozenset(
+    {
+        "message",
+        "reasoning",
+        "function_call",
+        "function_call_output",
+        "custom_tool_call",
+        "custom_tool_call_output",
+        "local_shell_call",
+        "web_search_call",
+        "tool_search_call",
+        "tool_search_output",
+        "image_generation_call",
+        "ghost_snapshot",
+        "compaction",
+        "context_compaction",
+        "compaction_summary",
+        "agent_message",
+        "mcp_tool_call",
+    }
+)
 
 #: What a native id looks like; placeholders such as ``[trimmed for fixture]`` are not ids.
 _ID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.:/@+=-]*$")
@@ -65,45 +88,124 @@ _CWD_RE = re.compile(r"<cwd>\s*(.*?)\s*</cwd>", re.S)
 
 #: Start of injected user-role texts that are context, not something the human typed.
 _CONTEXT_PREFIXES = (
-    "<environment_context", "<user_instructions", "# AGENTS.md instructions", "<INSTRUCTIONS>",
-    "<user_shell_command", "<turn_aborted", "<subagent_notification", "<permissions instructions",
-    "<collaboration_mode", "<skill", "<personality", "<apps_instructions", "<model_switch",
-    "<realtime_conversation", "<review", "<user_action", "<environment", "<codex_", "<system-reminder",
+    "<environment_context",
+    "<user_instructions",
+    "# AGENTS.md instructions",
+    "<INSTRUCTIONS>",
+    "<user_shell_command",
+    "<turn_aborted",
+    "<subagent_notification",
+    "<permissions instructions",
+    "<collaboration_mode",
+    "<skill",
+    "<personality",
+    "<apps_instructions",
+    "<model_switch",
+    "<realtime_conversation",
+    "<review",
+    "<user_action",
+    "<environment",
+    "<codex_",
+    "<system-reminder",
 )
 
 #: event_msg types that repeat content already taken from response items.
-_ECHO_EVENTS = frozenset({
-    "user_message", "agent_message", "agent_reasoning", "agent_reasoning_raw_content",
-    "agent_reasoning_section_break", "agent_message_delta", "agent_reasoning_delta",
-})
+_ECHO_EVENTS = frozenset(
+    {
+        "user_message",
+        "agent_message",
+        "agent_reasoning",
+        "agent_reasoning_raw_content",
+        "agent_reasoning_section_break",
+        "agent_message_delta",
+        "agent_reasoning_delta",
+    }
+)
 #: event_msg types about a tool call (by ``call_id``): become ``tool_event`` rows.
-_TOOL_EVENTS = frozenset({
-    "exec_command_begin", "exec_command_end", "exec_command_output_delta", "patch_apply_begin",
-    "patch_apply_end", "mcp_tool_call_begin", "mcp_tool_call_end", "web_search_begin", "web_search_end",
-    "image_generation_begin", "image_generation_end", "view_image_tool_call", "dynamic_tool_call_request",
-    "dynamic_tool_call_response", "collab_agent_spawn_begin", "collab_agent_spawn_end",
-    "collab_agent_interaction_begin", "collab_agent_interaction_end", "collab_waiting_begin",
-    "collab_waiting_end", "collab_close_begin", "collab_close_end", "terminal_interaction",
-})
+_TOOL_EVENTS = frozenset(
+    {
+        "exec_command_begin",
+        "exec_command_end",
+        "exec_command_output_delta",
+        "patch_apply_begin",
+        "patch_apply_end",
+        "mcp_tool_call_begin",
+        "mcp_tool_call_end",
+        "web_search_begin",
+        "web_search_end",
+        "image_generation_begin",
+        "image_generation_end",
+        "view_image_tool_call",
+        "dynamic_tool_call_request",
+        "dynamic_tool_call_response",
+        "collab_agent_spawn_begin",
+        "collab_agent_spawn_end",
+        "collab_agent_interaction_begin",
+        "collab_agent_interaction_end",
+        "collab_waiting_begin",
+        "collab_waiting_end",
+        "collab_close_begin",
+        "collab_close_end",
+        "terminal_interaction",
+    }
+)
 #: event_msg types that are state / settings / UI records.
-_BOOKKEEPING_EVENTS = frozenset({
-    "thread_name_updated", "session_configured", "thread_settings_applied", "thread_goal_updated",
-    "sub_agent_activity", "plan_update", "turn_diff", "guardian_assessment", "exec_approval_request",
-    "apply_patch_approval_request", "elicitation_request", "request_user_input", "mcp_startup_complete",
-    "mcp_startup_update", "mcp_list_tools_response", "list_custom_prompts_response", "raw_response_item",
-    "get_history_entry_response", "item_started", "thread_rolled_back",
-})
-_SYSTEM_EVENTS = frozenset({
-    "entered_review_mode", "exited_review_mode", "undo_started", "undo_completed", "background_event",
-    "warning", "shutdown_complete", "deprecation_notice", "stream_info",
-})
+_BOOKKEEPING_EVENTS = frozenset(
+    {
+        "thread_name_updated",
+        "session_configured",
+        "thread_settings_applied",
+        "thread_goal_updated",
+        "sub_agent_activity",
+        "plan_update",
+        "turn_diff",
+        "guardian_assessment",
+        "exec_approval_request",
+        "apply_patch_approval_request",
+        "elicitation_request",
+        "request_user_input",
+        "mcp_startup_complete",
+        "mcp_startup_update",
+        "mcp_list_tools_response",
+        "list_custom_prompts_response",
+        "raw_response_item",
+        "get_history_entry_response",
+        "item_started",
+        "thread_rolled_back",
+    }
+)
+_SYSTEM_EVENTS = frozenset(
+    {
+        "entered_review_mode",
+        "exited_review_mode",
+        "undo_started",
+        "undo_completed",
+        "background_event",
+        "warning",
+        "shutdown_complete",
+        "deprecation_notice",
+        "stream_info",
+    }
+)
 _ERROR_EVENTS = frozenset({"error", "stream_error"})
 #: item_completed item types that describe a tool call.
-_TOOL_ITEMS = frozenset({
-    "CommandExecution", "McpToolCall", "FileChange", "Extension", "WebSearch", "DynamicToolCall",
-    "ImageGeneration", "CollabAgentToolCall", "ToolSearch", "commandExecution", "mcpToolCall",
-    "fileChange", "webSearch",
-})
+_TOOL_ITEMS = frozenset(
+    {
+        "CommandExecution",
+        "McpToolCall",
+        "FileChange",
+        "Extension",
+        "WebSearch",
+        "DynamicToolCall",
+        "ImageGeneration",
+        "CollabAgentToolCall",
+        "ToolSearch",
+        "commandExecution",
+        "mcpToolCall",
+        "fileChange",
+        "webSearch",
+    }
+)
 
 _RANK = {"ok": 0, "interrupted": 1, "error": 2, "user_rejected": 3}
 
@@ -289,8 +391,12 @@ class CodexParser:
             out["forked_from"] = f"codex:{forked}"
         if is_sub or parent:
             out["subagent_id"] = (
-                _s(p.get("agent_nickname")) or _s(spawn.get("agent_nickname")) or _s(p.get("agent_path"))
-                or _s(spawn.get("agent_path")) or _s(p.get("agent_role")) or out.get("thread")
+                _s(p.get("agent_nickname"))
+                or _s(spawn.get("agent_nickname"))
+                or _s(p.get("agent_path"))
+                or _s(spawn.get("agent_path"))
+                or _s(p.get("agent_role"))
+                or out.get("thread")
             )
         start = p.get("subagent_history_start_ordinal")
         if isinstance(start, int) and not isinstance(start, bool) and start > 0:
@@ -317,9 +423,7 @@ class CodexParser:
 
     # ------------------------------------------------------------------ main loop
     def parse(self, start_offset: int = 0, start_line: int = 0) -> ParseResult:
-        lines_total, lines_rejected, skipped, end_offset, end_line = scan(
-            self.path, AGENT, start_offset, start_line, self.rejects, self._step
-        )
+        lines_total, lines_rejected, skipped, end_offset, end_line = scan(self.path, AGENT, start_offset, start_line, self.rejects, self._step)
         self.skipped += skipped
         state = {
             "ident": self.ident,
@@ -573,7 +677,9 @@ class CodexParser:
         if model:
             self.model = model
         base["cwd"] = _s(p.get("cwd"))
-        keep = {k: p[k] for k in ("turn_id", "model", "effort", "approval_policy", "sandbox_policy", "summary", "personality", "current_date", "timezone") if k in p}
+        keep = {
+            k: p[k] for k in ("turn_id", "model", "effort", "approval_policy", "sandbox_policy", "summary", "personality", "current_date", "timezone") if k in p
+        }
         base["extra"] = dumps({**extra, **shrink(keep, 256), "$payload_bytes": len(dumps(p))})
         self._add(base, 0, kind=kind, model=self.model, text=model)
         return None
@@ -674,7 +780,8 @@ class CodexParser:
         # user message, and a prompt can carry images
         kinds = [
             "user_prompt" if role == "user" and not self._is_context(b["text"]) else "user_context"
-            for b in content if isinstance(b, dict) and isinstance(b.get("text"), str)
+            for b in content
+            if isinstance(b, dict) and isinstance(b.get("text"), str)
         ]
         msg_kind = "user_prompt" if "user_prompt" in kinds else "user_context"
         if msg_kind == "user_prompt":
@@ -710,8 +817,12 @@ class CodexParser:
             self._add(row_base, i, kind=kind, text=text, text_bytes=nbytes)
         elif bt in ("input_image", "image"):
             url = b.get("image_url")
-            self._add({**base, "extra": dumps({"detail": b.get("detail"), "has_url": isinstance(url, str)})}, i, kind="image",
-                      text_bytes=len(url) if isinstance(url, str) else None)
+            self._add(
+                {**base, "extra": dumps({"detail": b.get("detail"), "has_url": isinstance(url, str)})},
+                i,
+                kind="image",
+                text_bytes=len(url) if isinstance(url, str) else None,
+            )
         else:
             self._add({**base, "extra": dumps(shrink(b, 1024))}, i, kind="unknown", native_type=f"{base['native_type']}/{bt}")
 
@@ -768,8 +879,9 @@ class CodexParser:
         info = _rest(p, used)
         base = {**base, "extra": dumps({**extra, **info}) if (extra or info) else None}
         capped, nbytes = cap_text(inp, S.TOOL_INPUT_CAP)
-        idx = self._add(base, 0, kind="tool_call", role="assistant", tool_call_id=call_id, tool_name=name, tool_input=capped,
-                        text_bytes=nbytes, model=self.model)
+        idx = self._add(
+            base, 0, kind="tool_call", role="assistant", tool_call_id=call_id, tool_name=name, tool_input=capped, text_bytes=nbytes, model=self.model
+        )
         self._model_output(idx)
         self.open_calls[call_id] = [name, self.turn_no]
         self.call_rows[call_id] = idx
@@ -818,15 +930,31 @@ class CodexParser:
         if status == "ok" and exit_code not in (None, 0):
             status = "error"
         text, nbytes = cap_text(out.text)
-        idx = self._add(base, 0, kind="tool_result", tool_call_id=call_id, tool_name=name, text=text, text_bytes=nbytes,
-                        status=status, is_error=status != "ok", exit_code=exit_code, duration_ms=duration,
-                        spawned_session_key=spawned)
+        idx = self._add(
+            base,
+            0,
+            kind="tool_result",
+            tool_call_id=call_id,
+            tool_name=name,
+            text=text,
+            text_bytes=nbytes,
+            status=status,
+            is_error=status != "ok",
+            exit_code=exit_code,
+            duration_ms=duration,
+            spawned_session_key=spawned,
+        )
         if call_id:
             self.result_rows[call_id] = idx
         if tool_event is not None:
-            self._add({**base, "role": None, "extra": dumps({"$from_write_stdin": call_id, "$session_id": sess})}, 1,
-                      kind="tool_event", tool_call_id=tool_event[0], exit_code=tool_event[1],
-                      status="ok" if tool_event[1] == 0 else "error")
+            self._add(
+                {**base, "role": None, "extra": dumps({"$from_write_stdin": call_id, "$session_id": sess})},
+                1,
+                kind="tool_event",
+                tool_call_id=tool_event[0],
+                exit_code=tool_event[1],
+                status="ok" if tool_event[1] == 0 else "error",
+            )
         self._input(base["ts"])
         return None
 
@@ -846,8 +974,9 @@ class CodexParser:
         info = _rest(p, {"type", "action", "result", "revised_prompt"})
         base = {**base, "extra": dumps({**extra, **info})}
         capped, nbytes = cap_text(inp, S.TOOL_INPUT_CAP)
-        idx = self._add(base, 0, kind="tool_call", role="assistant", tool_call_id=call_id, tool_name=name, tool_input=capped,
-                        text_bytes=nbytes, model=self.model)
+        idx = self._add(
+            base, 0, kind="tool_call", role="assistant", tool_call_id=call_id, tool_name=name, tool_input=capped, text_bytes=nbytes, model=self.model
+        )
         self._model_output(idx)
         st = TO.event_status(p.get("status"))
         if st is not None:
@@ -971,9 +1100,17 @@ class CodexParser:
             self._set(idx, llm_call_key=key)
         self.pending = []
         self.pending_req_ts = None
-        self._add(base, 0, kind="token_usage", model=model, provider=self.ident.get("provider"), llm_call_key=key,
-                  request_ts=req_ts if req_ts is not None and (base["ts"] is None or req_ts <= base["ts"]) else None,
-                  is_synthetic=False, **canonical(usage))
+        self._add(
+            base,
+            0,
+            kind="token_usage",
+            model=model,
+            provider=self.ident.get("provider"),
+            llm_call_key=key,
+            request_ts=req_ts if req_ts is not None and (base["ts"] is None or req_ts <= base["ts"]) else None,
+            is_synthetic=False,
+            **canonical(usage),
+        )
         return None
 
     def _turn_end(self, p: dict, base: dict, extra: dict) -> str | None:
@@ -1056,9 +1193,20 @@ class CodexParser:
             info[f"${k}_bytes"] = len(dumps(p[k]))
         base["extra"] = dumps({**extra, **info})
         capped, nbytes = cap_text(text)
-        self._add(base, 0, kind="tool_event", tool_call_id=call_id, tool_name=name, status=status, exit_code=exit_code,
-                  duration_ms=duration, spawned_session_key=spawned, text=capped, text_bytes=nbytes,
-                  is_error=True if status in ("error", "user_rejected") else None)
+        self._add(
+            base,
+            0,
+            kind="tool_event",
+            tool_call_id=call_id,
+            tool_name=name,
+            status=status,
+            exit_code=exit_code,
+            duration_ms=duration,
+            spawned_session_key=spawned,
+            text=capped,
+            text_bytes=nbytes,
+            is_error=True if status in ("error", "user_rejected") else None,
+        )
         return None
 
     def _rename_call(self, call_id: str | None, name: str) -> None:
@@ -1085,8 +1233,9 @@ class CodexParser:
             if isinstance(res, dict) and res.get("isError") is True:
                 status = "error"
             base["extra"] = dumps({**extra, **_rest(p, {"type", "item"}), "item": shrink(item, 256)})
-            self._add(base, 0, kind="tool_event", tool_call_id=_id(item.get("id")), status=status, exit_code=code,
-                      duration_ms=TO.duration_ms(item.get("duration")))
+            self._add(
+                base, 0, kind="tool_event", tool_call_id=_id(item.get("id")), status=status, exit_code=code, duration_ms=TO.duration_ms(item.get("duration"))
+            )
             return None
         parts: list[str] = []
         for key in ("content", "summary_text", "raw_content"):

@@ -33,6 +33,7 @@ from tracelab.ingest.base import parse_ts
 #: Parent lines written more than this long after the child's meta cannot be in the copy.
 _SLACK_MS = 1000
 
+
 def _text_hash(obj: Any) -> str:
     return hashlib.blake2b(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS), digest_size=8).hexdigest()
 
@@ -59,8 +60,26 @@ def line_key(t: Any, payload: Any, obj: dict) -> str:
         info = payload.get("info") if isinstance(payload.get("info"), dict) else {}
         sig = [t, pt, info.get("total_token_usage"), info.get("last_token_usage")]
     else:
-        keep = ("call_id", "id", "turn_id", "role", "name", "content", "summary", "encrypted_content", "arguments",
-                "input", "output", "action", "message", "text", "status", "reason", "exit_code", "last_agent_message")
+        keep = (
+            "call_id",
+            "id",
+            "turn_id",
+            "role",
+            "name",
+            "content",
+            "summary",
+            "encrypted_content",
+            "arguments",
+            "input",
+            "output",
+            "action",
+            "message",
+            "text",
+            "status",
+            "reason",
+            "exit_code",
+            "last_agent_message",
+        )
         sig = [t, pt, {k: payload.get(k) for k in keep if k in payload}]
     return _text_hash(sig)
 

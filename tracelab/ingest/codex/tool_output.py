@@ -39,9 +39,21 @@ _REJECT_PREFIXES = ("exec command rejected", "exec_command rejected", "patch rej
 _INTERRUPT_TEXTS = ("aborted", "aborted by user", "command aborted by user", "interrupted")
 #: First-line prefixes of harness failures (the tool never produced a normal result).
 _ERROR_PREFIXES = (
-    "write_stdin failed", "exec_command failed", "apply_patch verification failed", "execution error",
-    "failed to parse function arguments", "unsupported call", "unsupported custom tool call", "unknown session id",
-    "err:", "error:", "tool call error", "command timed out", "failed to ", "invalid patch", "no such tool",
+    "write_stdin failed",
+    "exec_command failed",
+    "apply_patch verification failed",
+    "execution error",
+    "failed to parse function arguments",
+    "unsupported call",
+    "unsupported custom tool call",
+    "unknown session id",
+    "err:",
+    "error:",
+    "tool call error",
+    "command timed out",
+    "failed to ",
+    "invalid patch",
+    "no such tool",
 )
 
 

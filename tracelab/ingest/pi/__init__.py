@@ -7,8 +7,9 @@ when ``PI_AGENT_DIR`` is unset). Format notes: ``README.md`` beside this file.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from tracelab.ingest.pi.parse import AGENT, PARSER_VERSION, PiParser
 from tracelab.ingest.registry import Adapter
@@ -16,8 +17,15 @@ from tracelab.ingest.registry import Adapter
 #: Entry types of pi session files (v1–v3).
 PI_ENTRY_TYPES = frozenset(
     {
-        "message", "model_change", "thinking_level_change", "compaction", "branch_summary", "custom",
-        "custom_message", "label", "session_info",
+        "message",
+        "model_change",
+        "thinking_level_change",
+        "compaction",
+        "branch_summary",
+        "custom",
+        "custom_message",
+        "label",
+        "session_info",
     }
 )
 PI_ROLES = frozenset({"user", "assistant", "toolResult", "bashExecution", "custom", "hookMessage", "branchSummary", "compactionSummary"})

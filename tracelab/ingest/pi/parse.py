@@ -25,17 +25,17 @@ import orjson
 
 from tracelab import schema as S
 from tracelab.ingest.base import (
-    file_end,
-    shrink,
     EventBuffer,
     ParseResult,
     RawLine,
     cap_text,
     decode_line,
     dumps,
+    file_end,
     iter_lines,
     make_reject,
     parse_ts,
+    shrink,
 )
 
 AGENT = "pi"
@@ -86,8 +86,14 @@ _DIGEST_SKIP = {"id", "parentId", "firstKeptEntryId", "firstKeptEntryIndex"}
 #: Columns that take ints from the file as they are (any size): checked per file when a
 #: value outside its column's range was seen (:meth:`PiParser._note`).
 _UNBOUNDED_COLUMNS = (
-    "ts", "request_ts", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-    "reasoning_tokens", "exit_code",
+    "ts",
+    "request_ts",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "exit_code",
 )
 
 
@@ -351,8 +357,7 @@ class PiParser:
         elif isinstance(doc, list):
             what = f"JSON array of {len(doc)} items"
         first = (
-            f"not JSONL: the file is one multi-line {what}, not a pi session log "
-            "(a session starts with a {\"type\":\"session\"} header line); nothing ingested"
+            f'not JSONL: the file is one multi-line {what}, not a pi session log (a session starts with a {{"type":"session"}} header line); nothing ingested'
         )
         rest = f"not JSONL: part of the multi-line JSON document that starts at line {line.line_no}"
         return first, rest
@@ -471,14 +476,31 @@ class PiParser:
         elif t == "custom":
             ctype = _str(d.get("customType"))
             text, nbytes = cap_text(dumps(shrink(d.get("data"), 1024)) if d.get("data") is not None else None)
-            self._add({**base, "native_type": f"custom/{ctype}" if ctype else "custom"}, eid_tree, event_key=f"{ek}:0", block_index=0, kind="bookkeeping", text=text, text_bytes=nbytes)
+            self._add(
+                {**base, "native_type": f"custom/{ctype}" if ctype else "custom"},
+                eid_tree,
+                event_key=f"{ek}:0",
+                block_index=0,
+                kind="bookkeeping",
+                text=text,
+                text_bytes=nbytes,
+            )
         elif t == "custom_message":
             ctype = _str(d.get("customType"))
             raw, images = content_text(d.get("content"))
             text, nbytes = cap_text(raw)
             if images:
                 extra_obj["images"] = images
-            self._add({**base, "native_type": f"custom_message/{ctype}" if ctype else "custom_message", "extra": dumps(shrink(extra_obj)) if extra_obj else None}, eid_tree, event_key=f"{ek}:0", block_index=0, kind="user_context", role="user", text=text, text_bytes=nbytes)
+            self._add(
+                {**base, "native_type": f"custom_message/{ctype}" if ctype else "custom_message", "extra": dumps(shrink(extra_obj)) if extra_obj else None},
+                eid_tree,
+                event_key=f"{ek}:0",
+                block_index=0,
+                kind="user_context",
+                role="user",
+                text=text,
+                text_bytes=nbytes,
+            )
         elif t == "label":
             label = _str(d.get("label"))
             meta = {"targetId": d.get("targetId"), **extra_obj}
@@ -653,7 +675,14 @@ class PiParser:
                 meta = {**(orjson.loads(base["extra"]) if base.get("extra") else {}), "mimeType": b.get("mimeType")}
                 self._add({**common, "extra": dumps(meta)}, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="image", text_bytes=len(data))
             else:
-                self._add({**common, "extra": dumps(shrink(b, 1024))}, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="unknown", native_type=f"message/user/{bt}")
+                self._add(
+                    {**common, "extra": dumps(shrink(b, 1024))},
+                    eid_tree,
+                    event_key=f"{ek}:{i}",
+                    block_index=i,
+                    kind="unknown",
+                    native_type=f"message/user/{bt}",
+                )
         return None
 
     def _assistant(self, msg: dict, base: dict, extra_obj: dict, ek: str, eid_tree: str | None, call_id: str) -> str | None:
@@ -721,7 +750,18 @@ class PiParser:
             elif bt == "toolCall":
                 args = b.get("arguments")
                 capped, nbytes = cap_text(dumps(args) if args is not None else None, S.TOOL_INPUT_CAP)
-                self._add(common, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="tool_call", tool_call_id=_str(b.get("id")), tool_name=_str(b.get("name")), tool_input=capped, text_bytes=nbytes, **over)
+                self._add(
+                    common,
+                    eid_tree,
+                    event_key=f"{ek}:{i}",
+                    block_index=i,
+                    kind="tool_call",
+                    tool_call_id=_str(b.get("id")),
+                    tool_name=_str(b.get("name")),
+                    tool_input=capped,
+                    text_bytes=nbytes,
+                    **over,
+                )
             elif bt == "image":
                 data = _str(b.get("data")) or ""
                 self._add(common, eid_tree, event_key=f"{ek}:{i}", block_index=i, kind="image", text_bytes=len(data), **over)
