@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import fcntl
 import hashlib
 import json
 import os
@@ -76,14 +77,17 @@ def table_digests(warehouse: Path) -> dict[str, dict[str, object]]:
 
 
 def build(samples: Path) -> dict[str, dict[str, object]]:
+    """Stage, ingest and digest; one process at a time (the staging path is fixed)."""
     from tracelab.ingest.engine import ingest
 
-    staged = stage_samples(samples)
-    wh = FIXED_ROOT / "warehouse"
-    summary = ingest([str(staged / name) for name in AGENT_DIRS], wh, jobs=1)
-    if summary.files_failed:
-        raise RuntimeError(f"sample ingest failed: {summary.errors}")
-    return table_digests(wh)
+    with open(f"{FIXED_ROOT}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        staged = stage_samples(samples)
+        wh = FIXED_ROOT / "warehouse"
+        summary = ingest([str(staged / name) for name in AGENT_DIRS], wh, jobs=1)
+        if summary.files_failed:
+            raise RuntimeError(f"sample ingest failed: {summary.errors}")
+        return table_digests(wh)
 
 
 def main(argv: list[str] | None = None) -> int:
