@@ -14,7 +14,6 @@ from conftest import require_samples
 from tests import table_digest as D
 
 
-@pytest.mark.xdist_group("table_digest")  # one fixed staging directory
 def test_sample_tables_match_the_pinned_digest():
     for name in D.AGENT_DIRS:
         require_samples(name)
