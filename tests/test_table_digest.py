@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from conftest import require_samples
 
 from tests import table_digest as D
