@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tracelab.catalog import connect
 from tracelab.ingest import registry
 from tracelab.ingest.engine import ingest
+from tracelab.store import sql_text
+from tracelab.store.connection import Store
 
 
 def _own_sessions_exist() -> bool:
@@ -20,10 +20,6 @@ def _own_sessions_exist() -> bool:
             if root.is_dir() and any(True for _ in ad.discover(root)):
                 return True
     return False
-
-
-def _summary_sql(name: str) -> str:
-    return resources.files("tracelab.sql").joinpath(f"{name}.sql").read_text()
 
 
 def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 80, seed: int = 7, echo: Callable[[str], Any] = print) -> dict:
@@ -55,18 +51,16 @@ def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 80, seed
         f"ingested {summary.files_parsed} files ({summary.files_unchanged} unchanged), "
         f"{summary.lines_total} lines: {summary.lines_ingested} ingested, {summary.lines_duplicate} duplicate, {summary.lines_rejected} rejected"
     )
-    con = connect(wh)
-    try:
+    with Store(wh) as store:
+        con = store.con
         tables = {}
         for title, name in (
             ("sessions by agent", "demo_sessions"),
             ("tool-error rate by tool (top 12 by calls)", "demo_tool_errors"),
             ("tokens by model", "demo_tokens"),
         ):
-            cur = con.execute(_summary_sql(name))
+            cur = con.execute(sql_text(name))
             tables[title] = ([d[0] for d in cur.description], cur.fetchall())
-    finally:
-        con.close()
     report = None
     try:
         from tracelab.reports.weekly import write_weekly_report

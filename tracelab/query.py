@@ -33,327 +33,71 @@ functions so that ``import tracelab`` stays cheap.
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
 import sys
 import types
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from tracelab.store import sql as _sql
+from tracelab.store.sql import (
+    PARAM_TYPES,
+    Column,
+    Param,
+    Query,
+    QueryError,
+    QueryParamError,
+    UnknownQueryError,
+    coerce,
+    parse,
+    referenced_params,
+    to_datetime,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
     import polars as pl
 
 __all__ = [
+    "PARAM_TYPES",
     "Column",
     "Param",
     "Query",
     "QueryError",
     "QueryParamError",
     "UnknownQueryError",
+    "bind",
     "coerce",
     "get",
-    "install",
     "load_all",
+    "parse",
     "query",
+    "referenced_params",
+    "relation",
     "run",
+    "run_arrow",
     "sql_text",
+    "to_datetime",
 ]
-
-#: Header types a parameter may declare; each maps to a Python converter in :func:`coerce`.
-PARAM_TYPES = ("VARCHAR", "VARCHAR[]", "TIMESTAMP", "DATE", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN")
 
 MACROS_FILE = "_macros.sql"
 
 
-class QueryError(Exception):
-    """Base class of query-library errors; the message is meant for the user."""
-
-
-class UnknownQueryError(QueryError):
-    def __init__(self, name: str, known: list[str]):
-        self.name = name
-        self.known = known
-        super().__init__(f"no query named {name!r}; known: {', '.join(known)}")
-
-
-class QueryParamError(QueryError):
-    def __init__(self, query: str, param: str, message: str):
-        self.query = query
-        self.param = param
-        self.detail = message
-        super().__init__(f"query {query!r}, parameter {param!r}: {message}")
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    type: str
-    default: Any
-    description: str
-    choices: tuple[str, ...] = ()  #: allowed values (``{a|b|c}`` in the header); empty = any
-    minimum: int | float | None = None  #: lowest allowed value (``(>= N)`` in the header)
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    description: str
-
-
-@dataclass(frozen=True)
-class Query:
-    name: str
-    description: str
-    params: tuple[Param, ...]
-    returns: tuple[Column, ...]
-    sql: str
-    source: str  #: file name inside the queries package
-
-    @property
-    def summary(self) -> str:
-        """The first sentence of the description."""
-        m = re.match(r"(.+?\.)(\s|$)", self.description)
-        return m.group(1) if m else self.description
-
-    @property
-    def param_names(self) -> list[str]:
-        return [p.name for p in self.params]
-
-    def param(self, name: str) -> Param:
-        for p in self.params:
-            if p.name == name:
-                return p
-        raise QueryParamError(self.name, name, f"not a parameter (declared: {', '.join(self.param_names) or 'none'})")
-
-
-# --------------------------------------------------------------------------------------
-# loading
-# --------------------------------------------------------------------------------------
-
-
-def _queries_dir():
-    """The ``tracelab.queries`` package directory (a Traversable), or the source checkout's
-    ``queries/`` when tracelab runs from a tree whose install predates the mapping."""
-    try:
-        return resources.files("tracelab.queries")
-    except ModuleNotFoundError:
-        src = Path(__file__).resolve().parents[1] / "queries"
-        if src.is_dir():
-            return src
-        raise
-
-
 def sql_text(filename: str) -> str:
-    """Text of one file of the queries package (e.g. ``_macros.sql``)."""
-    return (_queries_dir() / filename).read_text(encoding="utf-8")
-
-
-_HEADER_KEY = re.compile(r"^--\s?(name|description):\s*(.*)$")
-_PARAM = re.compile(r"^--\s?param\s+(\w+)\s+([A-Z]+(?:\[\])?)(?:\s*=\s*(.+?))?(?:\s*\{([^}]*)\})?(?:\s*\(>=\s*(-?[\d.]+)\))?:\s+(.*)$")
-_RETURNS = re.compile(r"^--\s?returns\s+(\w+)\s+([A-Z][A-Z0-9_ ]*?(?:\[\])?(?:\(\d+,\s*\d+\))?):\s+(.*)$")
-_CONT = re.compile(r"^--\s{2,}(\S.*)$")
-_PARAM_REF = re.compile(r"\$([A-Za-z_]\w*)")
-
-
-def _parse_default(text: str | None, type_: str, where: str) -> Any:
-    if text is None:
-        return None
-    t = text.strip()
-    if t.upper() == "NULL":
-        return None
-    if type_ == "VARCHAR[]":
-        if not (t.startswith("[") and t.endswith("]")):
-            raise QueryError(f"{where}: list default must look like ['a', 'b'], got {t}")
-        inner = t[1:-1].strip()
-        return [_parse_default(x, "VARCHAR", where) for x in re.findall(r"'(?:[^']|'')*'", inner)] if inner else []
-    if t.startswith("'") and t.endswith("'"):
-        value: Any = t[1:-1].replace("''", "'")
-    elif t.upper() in ("TRUE", "FALSE"):
-        value = t.upper() == "TRUE"
-    else:
-        try:
-            value = int(t)
-        except ValueError:
-            try:
-                value = float(t)
-            except ValueError:
-                raise QueryError(f"{where}: cannot read default {t!r}") from None
-    return coerce(value, type_)
-
-
-def parse(text: str, source: str) -> Query:
-    """Parse one query file. Raises :class:`QueryError` on a malformed header."""
-    name = None
-    desc: list[str] = []
-    params: list[Param] = []
-    returns: list[Column] = []
-    last: str | None = None
-    lines = text.splitlines()
-    i = 0
-    for i, line in enumerate(lines):  # noqa: B007
-        if not line.startswith("--"):
-            break
-        if m := _HEADER_KEY.match(line):
-            key, value = m.groups()
-            if key == "name":
-                name = value.strip()
-            else:
-                desc.append(value.strip())
-            last = key
-        elif m := _PARAM.match(line):
-            pname, ptype, pdefault, pchoices, pmin, pdesc = m.groups()
-            if ptype not in PARAM_TYPES:
-                raise QueryError(f"{source}: parameter {pname} has unsupported type {ptype} (use one of {PARAM_TYPES})")
-            choices = tuple(c.strip() for c in pchoices.split("|")) if pchoices else ()
-            default = _parse_default(pdefault, ptype, f"{source}:{pname}")
-            if choices and default is not None and default not in choices:
-                raise QueryError(f"{source}: default of {pname} is not one of its choices")
-            minimum = None
-            if pmin is not None:
-                if ptype not in ("INTEGER", "BIGINT", "DOUBLE"):
-                    raise QueryError(f"{source}: parameter {pname} has a lower bound but type {ptype} is not numeric")
-                minimum = coerce(float(pmin) if ptype == "DOUBLE" else int(pmin), ptype)
-                if default is not None and default < minimum:
-                    raise QueryError(f"{source}: default of {pname} is below its lower bound {minimum}")
-            params.append(Param(pname, ptype, default, pdesc.strip(), choices, minimum))
-            last = "param"
-        elif m := _RETURNS.match(line):
-            returns.append(Column(m.group(1), m.group(2), m.group(3).strip()))
-            last = "returns"
-        elif m := _CONT.match(line):
-            if last == "description":
-                desc.append(m.group(1).strip())
-            elif last == "param":
-                p = params[-1]
-                params[-1] = Param(p.name, p.type, p.default, f"{p.description} {m.group(1).strip()}", p.choices, p.minimum)
-            elif last == "returns":
-                c = returns[-1]
-                returns[-1] = Column(c.name, c.type, f"{c.description} {m.group(1).strip()}")
-            else:
-                raise QueryError(f"{source}: continuation line without a header key: {line!r}")
-        elif line.strip() in ("--", ""):
-            continue
-        else:
-            raise QueryError(f"{source}: unrecognised header line {line!r}")
-    else:
-        i = len(lines)
-    if not name:
-        raise QueryError(f"{source}: header has no '-- name:' line")
-    body = "\n".join(lines[i:]).strip().rstrip(";").strip()
-    if not body:
-        raise QueryError(f"{source}: no SQL after the header")
-    return Query(name, " ".join(desc), tuple(params), tuple(returns), body, source)
-
-
-@lru_cache(maxsize=1)
-def _load_all_cached() -> dict[str, Query]:
-    out: dict[str, Query] = {}
-    for entry in sorted(_queries_dir().iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".sql") or entry.name.startswith("_"):
-            continue
-        q = parse(entry.read_text(encoding="utf-8"), entry.name)
-        if q.name != entry.name[: -len(".sql")]:
-            raise QueryError(f"{entry.name}: header name {q.name!r} differs from the file name")
-        out[q.name] = q
-    return out
+    """Text of one SQL file by name (``_macros.sql``, ``tool_error_rates``); see
+    :func:`tracelab.store.sql.sql_text`."""
+    return _sql.sql_text(filename)
 
 
 def load_all() -> dict[str, Query]:
     """All named queries, by name (files starting with ``_`` are shared macros, not queries)."""
-    return dict(_load_all_cached())
+    return _sql.library()
 
 
 def get(name: str) -> Query:
-    queries = _load_all_cached()
+    queries = _sql.library()
     if name not in queries:
         raise UnknownQueryError(name, sorted(queries))
     return queries[name]
-
-
-def referenced_params(sql: str) -> set[str]:
-    """``$names`` used in ``sql``, ignoring ``--`` comments and single-quoted strings."""
-    # one pass, leftmost first: a quote inside a comment (``-- the query's``) starts no string,
-    # and ``--`` inside a string starts no comment
-    stripped = re.sub(r"'(?:[^']|'')*'|--[^\n]*", " ", sql)
-    return set(_PARAM_REF.findall(stripped))
-
-
-# --------------------------------------------------------------------------------------
-# parameters
-# --------------------------------------------------------------------------------------
-
-_TRUE = {"1", "true", "t", "yes", "y", "on"}
-_FALSE = {"0", "false", "f", "no", "n", "off"}
-
-
-def _to_datetime(value: Any) -> _dt.datetime:
-    if isinstance(value, _dt.datetime):
-        dt = value
-    elif isinstance(value, _dt.date):
-        dt = _dt.datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        s = value.strip()
-        if s.endswith("Z") or s.endswith("z"):
-            s = s[:-1] + "+00:00"
-        dt = _dt.datetime.fromisoformat(s)
-    else:
-        raise TypeError(f"expected a date/time, got {type(value).__name__}")
-    return dt.replace(tzinfo=_dt.UTC) if dt.tzinfo is None else dt.astimezone(_dt.UTC)
-
-
-def coerce(value: Any, type_: str) -> Any:
-    """Convert ``value`` (a Python value or a command-line string) to the declared ``type_``.
-
-    Raises ``ValueError``/``TypeError`` when it cannot; ``None`` stays ``None`` (no filter).
-    Naive date-times are read as UTC.
-    """
-    if value is None:
-        return None
-    if type_ == "VARCHAR":
-        if not isinstance(value, str):
-            raise TypeError(f"expected a string, got {type(value).__name__}")
-        return value
-    if type_ == "VARCHAR[]":
-        if isinstance(value, str):
-            items = [v.strip() for v in value.split(",")]
-            return [v for v in items if v]
-        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-            return list(value)
-        raise TypeError("expected a list of strings or a comma-separated string")
-    if type_ == "TIMESTAMP":
-        return _to_datetime(value)
-    if type_ == "DATE":
-        if isinstance(value, _dt.datetime):
-            return value.date()
-        if isinstance(value, _dt.date):
-            return value
-        return _dt.date.fromisoformat(str(value).strip())
-    if type_ in ("INTEGER", "BIGINT"):
-        if isinstance(value, bool):
-            raise TypeError("expected an integer, got a boolean")
-        if isinstance(value, float) and not value.is_integer():
-            raise ValueError(f"expected an integer, got {value}")
-        return int(value)
-    if type_ == "DOUBLE":
-        if isinstance(value, bool):
-            raise TypeError("expected a number, got a boolean")
-        return float(value)
-    if type_ == "BOOLEAN":
-        if isinstance(value, bool):
-            return value
-        s = str(value).strip().lower()
-        if s in _TRUE:
-            return True
-        if s in _FALSE:
-            return False
-        raise ValueError(f"expected true/false, got {value!r}")
-    raise QueryError(f"unsupported parameter type {type_}")
 
 
 #: what a value of each declared type looks like, for error messages
@@ -390,27 +134,6 @@ def bind(q: Query, params: Mapping[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 # running
 # --------------------------------------------------------------------------------------
-
-
-def install(con: duckdb.DuckDBPyConnection) -> None:
-    """Install the shared macros and the price table on a catalog connection.
-
-    Called at the end of :func:`tracelab.catalog.connect`. Idempotent (``CREATE OR REPLACE``).
-    The macros the derive step shares (``tracelab/sql/derive_macros.sql``) go in first.
-    """
-    from tracelab.pricing import price_table
-    from tracelab.store.derive import install_macros
-
-    # Every view reference binds read_parquet over the snapshot's files (union_by_name reads
-    # each footer); a named query references the tables many times through the macros, so
-    # without the cache binding alone costs ~0.2 s a query at 10M events. Warehouse parts are
-    # immutable (new parts get new names), so cached footers never go stale.
-    con.execute("SET parquet_metadata_cache = true")
-    con.register("_tl_prices_arrow", price_table())
-    con.execute("CREATE OR REPLACE TEMP TABLE tl_prices AS SELECT * FROM _tl_prices_arrow")
-    con.unregister("_tl_prices_arrow")
-    install_macros(con)
-    con.execute(sql_text(MACROS_FILE))
 
 
 def relation(con: duckdb.DuckDBPyConnection, q: Query | str, **params: Any) -> duckdb.DuckDBPyRelation:
@@ -450,13 +173,11 @@ def run(
     ``TRACELAB_WAREHOUSE`` environment variable, else ``./warehouse``).
     """
     if con is None:
-        from tracelab.catalog import connect
+        # deliberately here: this module loads without DuckDB (listing and parsing queries)
+        from tracelab.store.connection import Store
 
-        con = connect(warehouse)
-        try:
-            return _fetch(name, lambda: relation(con, name, **params).pl())
-        finally:
-            con.close()
+        with Store(warehouse) as store:
+            return _fetch(name, lambda: relation(store.con, name, **params).pl())
     return _fetch(name, lambda: relation(con, name, **params).pl())
 
 

@@ -13,10 +13,15 @@ from typing import Any
 
 import polars as pl
 
+from tracelab import failures as F
+from tracelab import feedback as FB
+from tracelab.errors import WarehouseError
 from tracelab.evals import assertions, context, inspect_dataset, openai_evals, promptfoo
 from tracelab.evals import select as SEL
 from tracelab.evals.case import Case
 from tracelab.evals.select import SelectionError
+from tracelab.query import QueryError, run
+from tracelab.store.connection import Store
 
 FORMATS = ("promptfoo", "inspect", "openai")
 MANIFEST = "export.json"
@@ -77,7 +82,7 @@ def _register_failures(con, f) -> None:
 
 
 def build_cases(
-    warehouse: str | os.PathLike,
+    warehouse: str | os.PathLike | Store,
     *,
     clusters: Sequence[str] | None = None,
     top: int | None = None,
@@ -94,21 +99,16 @@ def build_cases(
     """The cases of a selection (exactly one of ``clusters``, ``top``, ``query``, ``sql``),
     redacted unless ``redact=False``, with their checks and expected behaviour. Rows of a
     query / SQL selection that locate nothing are appended to ``skipped``."""
-    from tracelab import failures as F
-    from tracelab import feedback as FB
-    from tracelab.catalog import CatalogError, connect
-
     modes = [m for m, v in (("clusters", clusters), ("top", top), ("query", query), ("sql", sql)) if v]
     if len(modes) != 1:
         raise ExportError("select exactly one of: cluster ids, --top K, --query NAME, --sql TEXT" + (f" (got {', '.join(modes)})" if modes else ""))
     if per_cluster < 1:
         raise ExportError("per_cluster must be at least 1")
+    own = not isinstance(warehouse, Store)
+    store = _open(warehouse) if own else warehouse
+    con = store.con
     try:
-        con = connect(warehouse)
-    except CatalogError as exc:
-        raise ExportError(str(exc)) from None
-    try:
-        f = F.load(warehouse)
+        f = F.load(store)
         try:
             if top is not None:
                 anchors = SEL.from_clusters(f, SEL.top_cluster_ids(f, top), per_cluster)
@@ -116,8 +116,6 @@ def build_cases(
                 anchors = SEL.from_clusters(f, SEL.resolve_cluster_ids(f, list(clusters)), per_cluster)
             else:
                 if query:
-                    from tracelab.query import QueryError, run
-
                     try:
                         df = run(query, con, **dict(params or {}))
                     except QueryError as exc:
@@ -137,10 +135,11 @@ def build_cases(
         except SelectionError as exc:
             raise ExportError(str(exc)) from None
         names = dict(zip(f.clusters.get_column("cluster_id").to_list(), f.clusters.get_column("name").to_list())) if f.clusters.height else {}
-        fb = FB.load(warehouse)
+        fb = FB.load(store)
         cases = context.build(con, anchors, cluster_names=names, feedback=fb, context_calls=context_calls)
     finally:
-        con.close()
+        if own:
+            store.close()
     if redact:
         if scrubber is None:
             from tracelab.evals.scrub import Scrubber
@@ -181,19 +180,21 @@ def export(
 
         scrubber = Scrubber(redactor)
     skipped: list[str] = []
-    cases = build_cases(
-        warehouse,
-        clusters=clusters,
-        top=top,
-        query=query,
-        params=params,
-        sql=sql,
-        per_cluster=per_cluster,
-        context_calls=context_calls,
-        redact=redact,
-        scrubber=scrubber,
-        skipped=skipped,
-    )
+    with _open(warehouse) as store:  # one snapshot for the cases and the manifest
+        version = store.snapshot.version
+        cases = build_cases(
+            store,
+            clusters=clusters,
+            top=top,
+            query=query,
+            params=params,
+            sql=sql,
+            per_cluster=per_cluster,
+            context_calls=context_calls,
+            redact=redact,
+            scrubber=scrubber,
+            skipped=skipped,
+        )
     if not cases:
         why = ("; ".join(skipped[:5]) + (" …" if len(skipped) > 5 else "")) if skipped else "the selection is empty"
         raise ExportError(f"nothing to export: {why}")
@@ -222,15 +223,18 @@ def export(
         result.files["openai"] = [str(openai_evals.write(cases, out_dir))]
     manifest = out_dir / MANIFEST
     manifest.write_text(
-        json.dumps({**result.to_dict(), "exported_at": when, "warehouse_snapshot": _snapshot_version(warehouse)}, indent=1, ensure_ascii=False) + "\n",
+        json.dumps({**result.to_dict(), "exported_at": when, "warehouse_snapshot": version}, indent=1, ensure_ascii=False) + "\n",
         encoding="utf-8",
     )
     result.files["manifest"] = [str(manifest)]
     return result
 
 
-def _snapshot_version(warehouse) -> int | None:
-    from tracelab.store.warehouse import Warehouse
-
-    wh = Warehouse(warehouse)
-    return wh.snapshot().version if wh.exists else None
+def _open(warehouse: str | os.PathLike | Store) -> Store:
+    """The warehouse opened once for the whole export (a missing or corrupt one: ExportError)."""
+    if isinstance(warehouse, Store):
+        return warehouse
+    try:
+        return Store(warehouse)
+    except WarehouseError as exc:
+        raise ExportError(str(exc)) from None

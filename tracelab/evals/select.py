@@ -35,6 +35,7 @@ from typing import Any
 import polars as pl
 
 from tracelab.failures.api import Failures
+from tracelab.store import sql_text
 
 
 class SelectionError(ValueError):
@@ -146,8 +147,6 @@ class _MemberIndex:
 
 
 def _sql(con, name: str, **params) -> pl.DataFrame:
-    from tracelab.evals.context import sql_text
-
     return pl.from_arrow(con.sql(sql_text(name), params=params).to_arrow_table())
 
 

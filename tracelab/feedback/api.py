@@ -14,6 +14,7 @@ from tracelab.feedback import store as ST
 from tracelab.feedback import table as T
 from tracelab.feedback.store import AddResult
 from tracelab.feedback.table import FeedbackError
+from tracelab.store.connection import Store
 from tracelab.store.warehouse import Warehouse
 
 
@@ -124,7 +125,7 @@ def _frame(table) -> pl.DataFrame:
 
 
 def load(
-    warehouse: str | os.PathLike | Warehouse,
+    warehouse: str | os.PathLike | Warehouse | Store,
     *,
     target_type: str | None = None,
     label: str | None = None,
@@ -133,8 +134,10 @@ def load(
 ) -> pl.DataFrame:
     """The feedback table as Polars (oldest first), optionally filtered by target type,
     label, and ``created_at`` in [since, until)."""
-    wh = ST._warehouse(warehouse)
-    df = _frame(ST.read(wh))
+    if isinstance(warehouse, Store):  # the snapshot the rest of the command reads
+        df = _frame(ST.read(warehouse.warehouse, warehouse.snapshot))
+    else:
+        df = _frame(ST.read(ST._warehouse(warehouse)))
     if target_type:
         df = df.filter(pl.col("target_type") == target_type)
     if label:

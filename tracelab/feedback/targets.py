@@ -21,9 +21,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 
 from tracelab.feedback.table import TARGET_TYPES, FeedbackError
+from tracelab.store import sql_text
+from tracelab.store.connection import Store
 
 #: A failure cluster id (``te-fdd58876e330``) or a prefix of one of at least 4 hex digits.
 CLUSTER_ID = re.compile(r"^[a-z]{2}-[0-9a-f]{4,12}$")
@@ -36,10 +37,6 @@ class Target:
     type: str
     key: str
     session_key: str | None = None
-
-
-def sql_text(name: str) -> str:
-    return resources.files("tracelab.feedback.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
 
 
 def parse(text: str, target_type: str | None = None) -> tuple[str | None, str]:
@@ -101,13 +98,8 @@ class Resolver:
             return out  # type: ignore[return-value]
         matches: dict[str, list[tuple[str, str, str | None, int]]] = {}
         if need_sql:
-            from tracelab.catalog import connect
-
-            con = connect(self.warehouse)
-            try:
-                rows = con.execute(sql_text("resolve_targets"), {"keys": sorted(need_sql)}).fetchall()
-            finally:
-                con.close()
+            with Store(self.warehouse) as store:
+                rows = store.con.execute(sql_text("resolve_targets"), {"keys": sorted(need_sql)}).fetchall()
             for key, typ, tkey, skey, rank in rows:
                 matches.setdefault(key, []).append((typ, tkey, skey, rank))
         for i, (tt, key) in enumerate(items):
