@@ -3,6 +3,7 @@ write the weekly report."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -10,8 +11,11 @@ from typing import Any
 
 from tracelab.ingest import registry
 from tracelab.ingest.engine import ingest
+from tracelab.reports.weekly import write_weekly_report
+from tracelab.reports.weeks import IsoWeek
 from tracelab.store import sql_text
 from tracelab.store.connection import Store
+from tracelab.synth import generate
 
 
 def _own_sessions_exist() -> bool:
@@ -31,8 +35,6 @@ def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 80, seed
         echo("ingesting your own sessions from the default locations …")
         summary = ingest([], wh)
     else:
-        from tracelab.synth import generate
-
         corpus = out_dir / "corpus"
         if not (corpus / "truth.json").exists():
             echo(f"no agent logs on this machine: generating a synthetic corpus in {corpus} …")
@@ -40,10 +42,6 @@ def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 80, seed
         source = f"generated corpus {corpus} (seed {seed})"
         summary = ingest([str(corpus / "claude"), str(corpus / "codex"), str(corpus / "pi")], wh)
         # the generated corpus ends with the week of its planted regression: report on that week
-        import json
-
-        from tracelab.reports.weeks import IsoWeek
-
         planted = json.loads((corpus / "truth.json").read_text()).get("planted_regression") or {}
         if planted.get("week_start"):
             week = str(IsoWeek.of(date.fromisoformat(planted["week_start"])))
@@ -61,12 +59,6 @@ def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 80, seed
         ):
             cur = con.execute(sql_text(name))
             tables[title] = ([d[0] for d in cur.description], cur.fetchall())
-    report = None
-    try:
-        from tracelab.reports.weekly import write_weekly_report
-    except ImportError:
-        write_weekly_report = None
-    if write_weekly_report is not None:
-        paths = write_weekly_report(wh, out_dir / "report", week)
-        report = str(paths.get("html") or next(iter(paths.values())))
+    paths = write_weekly_report(wh, out_dir / "report", week)
+    report = str(paths.get("html") or next(iter(paths.values())))
     return {"source": source, "warehouse": str(wh), "tables": tables, "report": report, "summary": summary.to_dict()}

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from tracelab import query as q
+from tracelab import library as q
 from tracelab.store.connection import Store, scratch_connection
 from tracelab.store.sql import load as load_sql
 
@@ -102,5 +102,5 @@ def search_table(
 
 
 def search_query() -> Any:
-    """The search as a :class:`tracelab.query.Query` (parsed from its SQL file's header)."""
+    """The search as a :class:`tracelab.library.Query` (parsed from its SQL file's header)."""
     return load_sql("search_events")

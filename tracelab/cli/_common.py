@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from tracelab.query import to_datetime
+from tracelab.library import to_datetime
 from tracelab.store import sql_text
 
 warehouse_option = click.option(

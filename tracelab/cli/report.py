@@ -69,7 +69,7 @@ def weekly(
     """
     skip_unused_schema_checkers()
     from tracelab.catalog import CatalogError
-    from tracelab.query import QueryError
+    from tracelab.library import QueryError
     from tracelab.reports import sections
     from tracelab.reports.config import ThresholdsError, load_thresholds
     from tracelab.reports.data import ReportDataError, assemble

@@ -19,8 +19,9 @@ from tracelab.errors import WarehouseError
 from tracelab.evals import assertions, context, inspect_dataset, openai_evals, promptfoo
 from tracelab.evals import select as SEL
 from tracelab.evals.case import Case
+from tracelab.evals.scrub import Scrubber
 from tracelab.evals.select import SelectionError
-from tracelab.query import QueryError, run
+from tracelab.library import QueryError, run
 from tracelab.store.connection import Store
 
 FORMATS = ("promptfoo", "inspect", "openai")
@@ -104,8 +105,8 @@ def build_cases(
         raise ExportError("select exactly one of: cluster ids, --top K, --query NAME, --sql TEXT" + (f" (got {', '.join(modes)})" if modes else ""))
     if per_cluster < 1:
         raise ExportError("per_cluster must be at least 1")
-    own = not isinstance(warehouse, Store)
-    store = _open(warehouse) if own else warehouse
+    store = warehouse if isinstance(warehouse, Store) else _open(warehouse)
+    own = store is not warehouse
     con = store.con
     try:
         f = F.load(store)
@@ -142,8 +143,6 @@ def build_cases(
             store.close()
     if redact:
         if scrubber is None:
-            from tracelab.evals.scrub import Scrubber
-
             scrubber = Scrubber(redactor)
         cases = [scrubber.case(c) for c in cases]
     return [assertions.apply(c) for c in cases]
@@ -176,8 +175,6 @@ def export(
         raise ExportError(f"unknown format(s) {', '.join(bad) or '(none)'}; choose from {', '.join(FORMATS)}")
     scrubber = None
     if redact:
-        from tracelab.evals.scrub import Scrubber
-
         scrubber = Scrubber(redactor)
     skipped: list[str] = []
     with _open(warehouse) as store:  # one snapshot for the cases and the manifest

@@ -30,6 +30,7 @@ from tracelab.errors import TracelabError, WarehouseMissing
 from tracelab.failures import behaviour as B
 from tracelab.failures import cluster as C
 from tracelab.failures import tables as T
+from tracelab.failures.merge import merge_map
 from tracelab.failures.normalize import RULES_VERSION
 from tracelab.store.connection import Store, register_views, scratch_connection
 from tracelab.store.sql import sql_text
@@ -380,8 +381,6 @@ def clusters(
     f = warehouse if isinstance(warehouse, Failures) else load(warehouse)
     m_all = _filter(f.members, agent, model, tool, family)
     if merge:
-        from tracelab.failures.merge import merge_map
-
         mapping = merge_map(f.clusters, threshold=merge_threshold)
         if mapping.height:
             m_all = (

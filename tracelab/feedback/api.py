@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from tracelab import failures as F
 from tracelab.feedback import importer
 from tracelab.feedback import store as ST
 from tracelab.feedback import table as T
@@ -186,8 +187,6 @@ def labelled_clusters(
     fb = load(warehouse, since=since, until=until).filter(pl.col("target_type").is_in(["cluster", "event", "tool_call"]))
     if fb.height == 0:
         return pl.DataFrame(schema=_LABELLED_SCHEMA)
-    from tracelab import failures as F
-
     f = failures if failures is not None else F.load(warehouse)
     direct = fb.filter(pl.col("target_type") == "cluster").with_columns(pl.col("target_key").alias("cluster_id"), pl.lit(True).alias("_direct"))
     mem = f.members.select("cluster_id", "event_key", "tool_call_key")

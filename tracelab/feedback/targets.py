@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tracelab import failures as F
 from tracelab.feedback.table import TARGET_TYPES, FeedbackError
 from tracelab.store import sql_text
 from tracelab.store.connection import Store
@@ -68,8 +69,6 @@ class Resolver:
 
     def _clusters(self) -> list[str]:
         if self._cluster_ids is None:
-            from tracelab import failures as F
-
             f = self._failures if self._failures is not None else F.load(self.warehouse)
             self._failures = f
             self._cluster_ids = sorted(f.clusters.get_column("cluster_id").to_list()) if f.clusters.height else []

@@ -1,6 +1,6 @@
 """Data of the weekly report: every number the report shows, as Polars frames.
 
-:func:`assemble` runs the named queries of :mod:`tracelab.query` (``queries/*.sql``) where one
+:func:`assemble` runs the named queries of :mod:`tracelab.library` (``queries/*.sql``) where one
 fits, the report's own queries (``tracelab/reports/sql/*.sql``, same header format) for the
 week-over-week comparisons and data-quality tables, and :mod:`tracelab.failures` for failure
 clusters. Nothing here formats or renders; :mod:`tracelab.reports.sections` turns a
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from tracelab import query as Q
+from tracelab import library as Q
 from tracelab.failures import api as F
 from tracelab.reports.config import Thresholds, load_thresholds
 from tracelab.reports.weeks import IsoWeek, last_complete_week
@@ -212,8 +212,10 @@ def assemble(
     Without ``con`` the warehouse is opened once (:class:`~tracelab.store.Store`) and every
     number, failure clusters included, comes from that one snapshot."""
     th = thresholds or load_thresholds()
-    store = Store(warehouse) if con is None else None
-    con = store.con if store is not None else con
+    store: Store | None = None
+    if con is None:
+        store = Store(warehouse)
+        con = store.con
     try:
         w, first, last = resolve_week(con, week)
         n_events, n_previous = _event_counts(con, w)

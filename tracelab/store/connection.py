@@ -35,7 +35,7 @@ from tracelab import schema as S
 from tracelab.errors import ParameterError, WarehouseMissing
 from tracelab.pricing import price_table
 from tracelab.store.sql import sql_text
-from tracelab.store.warehouse import Snapshot, Warehouse, sql_list
+from tracelab.store.warehouse import Snapshot, Warehouse, default_warehouse, sql_list
 
 __all__ = [
     "MEMORY_LIMIT",
@@ -55,11 +55,6 @@ __all__ = [
 #: staging); env TRACELAB_DUCKDB_MEMORY overrides. A reading :class:`Store` keeps DuckDB's
 #: default unless it is given one.
 MEMORY_LIMIT = os.environ.get("TRACELAB_DUCKDB_MEMORY", "768MB")
-
-
-def default_warehouse() -> Path:
-    """The warehouse a command uses when given none: ``$TRACELAB_WAREHOUSE``, else ``./warehouse``."""
-    return Path(os.environ.get("TRACELAB_WAREHOUSE", "warehouse"))
 
 
 def known_schemas() -> dict[str, pa.Schema]:

@@ -49,6 +49,11 @@ SNAPSHOT = "_snapshot.json"
 GRACE_SECONDS = float(os.environ.get("TRACELAB_GC_GRACE_SECONDS", "3600"))
 
 
+def default_warehouse() -> Path:
+    """The warehouse a command uses when given none: ``$TRACELAB_WAREHOUSE``, else ``./warehouse``."""
+    return Path(os.environ.get("TRACELAB_WAREHOUSE", "warehouse"))
+
+
 def sql_list(paths: Iterable[str]) -> str:
     """``paths`` as a DuckDB list literal of quoted strings, for ``read_parquet([...])`` inside
     ``CREATE VIEW``, which cannot take parameters (file lists are data: always quoted here)."""

@@ -1,4 +1,4 @@
-"""Named, parameterized SQL: load the ``.sql`` files of ``queries/`` and run them by name.
+"""The named-query library: the ``.sql`` files of ``queries/``, run by name with bound parameters.
 
 One query per file. Each file starts with a comment header that declares what the query is,
 what it takes and what it returns; the header is the contract, and ``tests/test_queries.py``
@@ -19,22 +19,21 @@ the columns the query actually produces)::
 
 Values always travel as DuckDB named parameters (``$name``), never as SQL text: the caller's
 strings are converted to the declared type in Python, then bound. Shared logic (filters, Wilson
-bounds, prices, turns) lives in ``queries/_macros.sql``, installed on every catalog connection
-by :func:`install`.
+bounds, prices, turns) lives in ``queries/_macros.sql``, installed on every store connection
+(:func:`tracelab.store.connection.install`). Files are found and parsed by the one SQL loader,
+:mod:`tracelab.store.sql`.
 
 The ``queries`` directory sits at the top of the repository (so it is easy to find) and is
 mapped into the wheel as the package ``tracelab.queries``; it is read with
 :mod:`importlib.resources`, so an installed tracelab finds its queries without the source tree.
 
-This module is callable: ``tracelab.query("tool_error_rates", warehouse="wh", period="day")``
-returns a Polars DataFrame (see :func:`query`). Heavy imports (duckdb, polars) happen inside
-functions so that ``import tracelab`` stays cheap.
+``tracelab.query("tool_error_rates", warehouse="wh", period="day")`` (:func:`query`) returns a
+Polars DataFrame. This module loads without DuckDB or Polars (listing and parsing queries does
+not need them); :func:`run` imports the store when it opens a warehouse.
 """
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -78,8 +77,6 @@ __all__ = [
     "sql_text",
     "to_datetime",
 ]
-
-MACROS_FILE = "_macros.sql"
 
 
 def sql_text(filename: str) -> str:
@@ -189,13 +186,3 @@ def run_arrow(name: str | Query, con: duckdb.DuckDBPyConnection, **params: Any):
 def query(name: str, warehouse: Any = None, **params: Any) -> pl.DataFrame:
     """``tracelab.query("tool_error_rates", warehouse="wh", period="day", model="...")``."""
     return run(name, warehouse=warehouse, **params)
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``tracelab.query(...)`` be both this module and the runner function."""
-
-    def __call__(self, name: str, warehouse: Any = None, **params: Any) -> pl.DataFrame:
-        return query(name, warehouse, **params)
-
-
-sys.modules[__name__].__class__ = _CallableModule
