@@ -372,7 +372,7 @@ def test_usage_report_cost_modes(samples):
 def test_usage_json_has_ccusage_shape(tmp_path):
     """Run the pinned ccusage on one real file and compare JSON shape and token numbers."""
     from tracelab.devtools import ccusage as C
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     exe = C.ensure_ccusage()
     if exe is None:

@@ -54,7 +54,7 @@ def build_samples_wh(tmp_path_factory) -> Path:
     if "samples" not in _BUILT:
         if not SAMPLES.is_dir():
             pytest.skip(f"shared samples not found at {SAMPLES} (set TRACELAB_SHARED)")
-        from tracelab.ingest.engine import ingest
+        from tracelab.pipeline import ingest
 
         wh = tmp_path_factory.getbasetemp() / "tlq_samples_wh"
         summary = ingest([str(SAMPLES / a) for a in ("claude-code", "codex", "pi") if (SAMPLES / a).is_dir()], wh, jobs=1)
@@ -66,7 +66,7 @@ def build_samples_wh(tmp_path_factory) -> Path:
 def build_synth(tmp_path_factory) -> tuple[Path, dict]:
     """(warehouse, truth) of a generated corpus of all three agents."""
     if "synth" not in _BUILT:
-        from tracelab.ingest.engine import ingest
+        from tracelab.pipeline import ingest
         from tracelab.synth import generate
 
         base = tmp_path_factory.getbasetemp()
