@@ -24,6 +24,7 @@ import orjson
 import pyarrow as pa
 
 from tracelab import schema as S
+from tracelab.errors import InputError
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
@@ -447,7 +448,7 @@ def decode_line(line: RawLine) -> tuple[Any, str | None]:
     return obj, None
 
 
-class AdapterError(Exception):
+class AdapterError(InputError):
     """A file could not be read at all (I/O error); carries the path."""
 
     def __init__(self, path: str, message: str):

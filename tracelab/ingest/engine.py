@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tracelab import schema as S
+from tracelab.errors import InputError
 from tracelab.ingest import registry, unchanged
 from tracelab.ingest.base import EventBuffer, ParseResult
 from tracelab.ingest.summary import IngestSummary
@@ -48,7 +49,7 @@ from tracelab.store.warehouse import Snapshot, Warehouse, sql_list
 PARALLEL_MIN_BYTES = 24 << 20
 
 
-class IngestError(Exception):
+class IngestError(InputError):
     pass
 
 
