@@ -415,7 +415,7 @@ def test_usage_cli_errors_name_the_option(samples):
     assert "Invalid value for '--since': '2025-13-01' is not an ISO date or time" in res.stderr
     assert "month must be in 1..12" in res.stderr
     res = runner.invoke(cli, ["usage", "daily", "-w", str(wh), "-z", "Mars/Phobos"])
-    assert res.exit_code == 1 and "--timezone 'Mars/Phobos': unknown time zone" in res.stderr
+    assert res.exit_code == 2 and "--timezone 'Mars/Phobos': unknown time zone" in res.stderr
     res = runner.invoke(cli, ["usage", "weekly", "-w", str(wh), "-z", "Europe/Berlin", "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["weekly"]
 
