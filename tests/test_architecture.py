@@ -30,14 +30,13 @@ PKG = REPO / "tracelab"
 #: Calls on the ``duckdb`` module that open a database (``connect``) or use its default one.
 OPENERS = {"connect", "execute", "sql", "query", "default_connection", "read_parquet", "read_csv", "read_json", "from_arrow"}
 
-#: Known until the ingest split lands: ingest's engine opens its one scratch DuckDB itself; the
-#: integrator switches it to ``tracelab.store.scratch_connection()`` and removes this entry.
-KNOWN_OPENERS = {"tracelab/ingest/engine.py"}
+#: Known until the integrator switches it: ingest/commit.py (scratch_duckdb) opens its one DuckDB
+#: itself; the integrator switches it to ``tracelab.store.scratch_connection()`` and removes this.
+KNOWN_OPENERS = {"tracelab/ingest/commit.py"}
 
-#: Known until the ingest split lands: ``codex/replay`` imports ``codex/parse`` inside a function
-#: while ``parse`` imports ``replay`` at its top. The ingest engineer breaks it; the integrator
-#: then removes this entry (the test fails if the edge is gone and the entry stays).
-KNOWN_CYCLE_EDGES = {("tracelab.ingest.codex.replay", "tracelab.ingest.codex.parse")}
+#: Import edges allowed to close a cycle, each with its reason (none: the codex/parse <->
+#: codex/replay cycle was broken by the ingest split). The test fails if a listed edge is gone.
+KNOWN_CYCLE_EDGES: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, Path]:

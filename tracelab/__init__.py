@@ -51,8 +51,8 @@ def query(name: str, warehouse: str | os.PathLike | None = None, **params: Any) 
 
 def ingest(paths: Sequence[str | os.PathLike] = (), warehouse: str | os.PathLike = "warehouse", **options: Any) -> IngestSummary:
     """Ingest ``paths`` (files, directories, globs; ``[]`` = the agents' default locations) into
-    ``warehouse``. See :func:`tracelab.ingest.engine.ingest` for the options."""
-    from tracelab.ingest.engine import ingest as _ingest
+    ``warehouse``. See :func:`tracelab.pipeline.ingest` for the options."""
+    from tracelab.pipeline import ingest as _ingest
 
     return _ingest([os.fspath(p) for p in paths], warehouse, **options)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tracelab.ingest import registry
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 from tracelab.reports.weekly import write_weekly_report
 from tracelab.reports.weeks import IsoWeek
 from tracelab.store import sql_text

@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from tracelab import library as q
+from tracelab.errors import ParameterError
 from tracelab.store.connection import Store, scratch_connection
 from tracelab.store.sql import load as load_sql
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["SearchError", "search", "search_table"]
 
 
-class SearchError(ValueError):
+class SearchError(ParameterError, ValueError):
     """A search that cannot run (empty pattern, bad regular expression); the message is for the user."""
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from tracelab.cli._common import fail, output_format, output_options, warehouse_option, write_result
+from tracelab.cli._errors import one_line
+from tracelab.errors import QueryError
 
 
 class _SqlCommand(click.Command):
@@ -39,17 +41,13 @@ def command(query, warehouse, fmt, out, as_json, write):
     """
     import duckdb
 
-    from tracelab.errors import TracelabError
     from tracelab.store import Store
     from tracelab.store.connection import refuse_writes
 
     fmt = output_format(fmt, as_json, out)
-    try:
-        con = Store(warehouse, read_only=not write).con
-        if not write:
-            refuse_writes(con, query)
-    except TracelabError as exc:
-        fail(str(exc))
+    con = Store(warehouse, read_only=not write).con
+    if not write:
+        refuse_writes(con, query)
     try:
         if fmt == "parquet":
             rel = con.sql(query)  # straight to Arrow (a cursor's Arrow output copies the rows once more)
@@ -61,13 +59,9 @@ def command(query, warehouse, fmt, out, as_json, write):
             cols = [d[0] for d in cur.description] if cur.description else []
             rows, arrow = (cur.fetchall() if cols else []), None
     except duckdb.PermissionException as exc:
-        fail(f"not allowed: the warehouse is opened read-only, so the SQL may read only its files and write none ({_first_line(exc)}); lift it with --write")
+        fail(f"not allowed: the warehouse is opened read-only, so the SQL may read only its files and write none ({one_line(str(exc))}); lift it with --write")
     except duckdb.Error as exc:
-        fail(f"SQL error: {exc}")
+        raise QueryError(f"SQL error: {one_line(str(exc))}") from None
     finally:
         con.close()
     write_result(cols, rows, fmt, out, arrow=arrow)
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

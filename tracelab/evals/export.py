@@ -15,7 +15,7 @@ import polars as pl
 
 from tracelab import failures as F
 from tracelab import feedback as FB
-from tracelab.errors import WarehouseError
+from tracelab.errors import ParameterError
 from tracelab.evals import assertions, context, inspect_dataset, openai_evals, promptfoo
 from tracelab.evals import select as SEL
 from tracelab.evals.case import Case
@@ -28,7 +28,7 @@ FORMATS = ("promptfoo", "inspect", "openai")
 MANIFEST = "export.json"
 
 
-class ExportError(ValueError):
+class ExportError(ParameterError, ValueError):
     """The export cannot run (bad selection, no warehouse); the message is for the user."""
 
 
@@ -228,10 +228,6 @@ def export(
 
 
 def _open(warehouse: str | os.PathLike | Store) -> Store:
-    """The warehouse opened once for the whole export (a missing or corrupt one: ExportError)."""
-    if isinstance(warehouse, Store):
-        return warehouse
-    try:
-        return Store(warehouse)
-    except WarehouseError as exc:
-        raise ExportError(str(exc)) from None
+    """The warehouse opened once for the whole export (missing: WarehouseMissing, corrupt:
+    WarehouseCorrupt, as for every command)."""
+    return warehouse if isinstance(warehouse, Store) else Store(warehouse)

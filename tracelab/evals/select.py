@@ -34,11 +34,12 @@ from typing import Any
 
 import polars as pl
 
+from tracelab.errors import NotFound
 from tracelab.failures.api import Failures
 from tracelab.store import sql_text
 
 
-class SelectionError(ValueError):
+class SelectionError(NotFound, ValueError):
     """The selection cannot be turned into cases (message says why)."""
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tracelab import library as Q
+from tracelab.errors import NotFound
 from tracelab.failures import api as F
 from tracelab.reports.config import Thresholds, load_thresholds
 from tracelab.reports.weeks import IsoWeek, last_complete_week
@@ -34,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 TREND_WEEKS = 8
 
 
-class ReportDataError(Exception):
+class ReportDataError(NotFound):
     """The warehouse cannot produce the requested report (no data, bad week)."""
 
 

@@ -18,13 +18,14 @@ import altair as alt
 import polars as pl
 
 import tracelab.charts as tc
+from tracelab.errors import NotFound
 from tracelab.failures import api as F
 from tracelab.reports.data import run
 from tracelab.reports.sections import model_labels, scorecard_frame
 from tracelab.store.connection import Store
 
 
-class NoDataError(Exception):
+class NoDataError(NotFound):
     """The filters leave nothing to draw."""
 
 
