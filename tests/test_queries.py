@@ -478,7 +478,7 @@ def test_queries_ship_in_the_wheel_and_load_from_an_installed_package(tmp_path):
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(target)  # what pip does for a pure wheel, without needing pip in the venv
     probe = (
-        "import json, tracelab.query as q; from tracelab.store.sql import area_dir; d = area_dir('queries'); "
+        "import json, tracelab.library as q; from tracelab.store.sql import area_dir; d = area_dir('queries'); "
         "print(json.dumps({'dir': str(d), 'n': len(q.load_all()), 'macros': len(q.sql_text('_macros.sql'))}))"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
