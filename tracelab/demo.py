@@ -67,12 +67,8 @@ def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 80, seed
             tables[title] = ([d[0] for d in cur.description], cur.fetchall())
     finally:
         con.close()
-    report = None
-    try:
-        from tracelab.reports.weekly import write_weekly_report
-    except ImportError:
-        write_weekly_report = None
-    if write_weekly_report is not None:
-        paths = write_weekly_report(wh, out_dir / "report", week)
-        report = str(paths.get("html") or next(iter(paths.values())))
+    from tracelab.reports.weekly import write_weekly_report
+
+    paths = write_weekly_report(wh, out_dir / "report", week)
+    report = str(paths.get("html") or next(iter(paths.values())))
     return {"source": source, "warehouse": str(wh), "tables": tables, "report": report, "summary": summary.to_dict()}

@@ -58,4 +58,4 @@ def model_scorecard(
     layers = [tiles, base.mark_text(fontSize=11, dy=-6 if "_n" in frame.columns else 0).encode(text=alt.Text(f"{text}:N"))]
     if "_n" in frame.columns:
         layers.append(base.mark_text(fontSize=9, dy=8, color="#333").encode(text=alt.Text("_n:N")))
-    return alt.layer(*layers).properties(width=alt.Step(150), height=alt.Step(44))
+    return alt.LayerChart(layer=layers).properties(width=alt.Step(150), height=alt.Step(44))

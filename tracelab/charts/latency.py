@@ -84,4 +84,4 @@ def latency_boxplot(
     whisker = base.mark_rule(color="#666").encode(x=alt.X(f"{low}:Q", title="latency (ms)", scale=scale, axis=_MS_AXIS), x2=alt.X2(f"{high}:Q"))
     box = base.mark_bar(size=14).encode(x=alt.X(f"{q1}:Q"), x2=alt.X2(f"{q3}:Q"), color=alt.Color(f"{model}:N", sort=sorted(order), legend=None))
     mid = base.mark_tick(color="white", thickness=2, size=14).encode(x=alt.X(f"{median}:Q"))
-    return alt.layer(whisker, box, mid).properties(width=460, height=alt.Step(24))
+    return alt.LayerChart(layer=[whisker, box, mid]).properties(width=460, height=alt.Step(24))
