@@ -50,7 +50,7 @@ class Filters:
 class NamedChart:
     name: str
     description: str
-    build: Callable[[Any, str | os.PathLike, Filters], alt.TopLevelMixin]
+    build: Callable[[Any, str | os.PathLike | Store, Filters], alt.TopLevelMixin]
 
 
 def _need(df: pl.DataFrame, f: Filters, what: str) -> pl.DataFrame:
