@@ -49,7 +49,7 @@ def search(pattern: str, warehouse: str | os.PathLike | None = None, **options: 
     """
     import polars as pl
 
-    return pl.from_arrow(search_table(pattern, warehouse, **options))
+    return pl.DataFrame(search_table(pattern, warehouse, **options))
 
 
 def search_table(

@@ -56,6 +56,7 @@ def skip_unused_schema_checkers() -> None:
     that package compiles a grammar at import, ~1.5 s of every chart or report process, for a
     format altair never validates. A command process marks it absent; library users and
     notebooks are left alone."""
+    # None in sys.modules is the documented "import blocked" marker; typeshed types the values as ModuleType only
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 

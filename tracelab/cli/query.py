@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from tracelab.cli._common import (
@@ -147,7 +149,8 @@ def compare_cmd(metric, models, by, test, min_n, params, warehouse, fmt, out, as
         fail(f"unknown metric {metric!r}; choose one of {', '.join(METRIC_KINDS)}")
     con = connect(warehouse)
     try:
-        df = compare_models(metric, con=con, models=[m for m in (models or "").split(",") if m] or None, by=by, test=test, min_n=min_n, **_params(params))
+        filters: dict[str, Any] = _params(params)  # query filters; compare_models binds and checks them
+        df = compare_models(metric, con=con, models=[m for m in (models or "").split(",") if m] or None, by=by, test=test, min_n=min_n, **filters)
     except ValueError as exc:  # compare_models checks its arguments with ValueError
         fail(str(exc))
     finally:

@@ -32,7 +32,7 @@ _FAR = _dt.datetime.max.replace(tzinfo=_dt.UTC)
 
 
 def _rows(con, name: str, **params) -> list[dict]:
-    return pl.from_arrow(con.sql(sql_text(name), params=params).to_arrow_table()).to_dicts()
+    return pl.DataFrame(con.sql(sql_text(name), params=params).to_arrow_table()).to_dicts()
 
 
 def _parse_input(text: str | None) -> Any:

@@ -123,10 +123,11 @@ def build_cases(
                         raise ExportError(str(exc)) from None
                     origin = f"query {query}"
                 else:
+                    assert sql is not None  # exactly one selection mode was checked above
                     if "failure_" in sql:
                         _register_failures(con, f)
                     try:
-                        df = pl.from_arrow(con.sql(sql).to_arrow_table())
+                        df = pl.DataFrame(con.sql(sql).to_arrow_table())
                     except Exception as exc:  # duckdb raises many error classes; all are the user's SQL
                         raise ExportError(f"--sql failed: {exc}") from None
                     origin = "sql"

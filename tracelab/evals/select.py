@@ -148,7 +148,7 @@ class _MemberIndex:
 
 
 def _sql(con, name: str, **params) -> pl.DataFrame:
-    return pl.from_arrow(con.sql(sql_text(name), params=params).to_arrow_table())
+    return pl.DataFrame(con.sql(sql_text(name), params=params).to_arrow_table())
 
 
 def _time_col(df: pl.DataFrame) -> str | None:

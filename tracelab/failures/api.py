@@ -137,19 +137,20 @@ def compute_members(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         ).to_arrow(),
     )
     eps = C.episodes(B.loops(con), B.retry_storms(con), B.context_exhaustion(con), B.abandoned(con))
-    sess = pl.from_arrow(con.sql("SELECT session_key, any_value(session_id) AS session_id FROM sessions GROUP BY 1").to_arrow_table())
+    sess = pl.DataFrame(con.sql("SELECT session_key, any_value(session_id) AS session_id FROM sessions GROUP BY 1").to_arrow_table())
     members = _members_frame(events, eps, sess)
     if members.height == 0:
-        members = pl.from_arrow(T.MEMBERS.empty_table())
+        members = pl.DataFrame(T.MEMBERS.empty_table())
     return members
 
 
 def _n_sessions(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT count(*) FROM sessions WHERE NOT coalesce(is_warmup, false)").fetchone()[0]
+    row = con.execute("SELECT count(*) FROM sessions WHERE NOT coalesce(is_warmup, false)").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _clusters(members: pl.DataFrame, n_sessions: int) -> pl.DataFrame:
-    return C.summarize(members, n_sessions) if members.height else pl.from_arrow(T.CLUSTERS.empty_table())
+    return C.summarize(members, n_sessions) if members.height else pl.DataFrame(T.CLUSTERS.empty_table())
 
 
 def _to_arrow(df: pl.DataFrame, name: str) -> pa.Table:
@@ -200,7 +201,7 @@ def refresh_in_snapshot(wh: Warehouse, snap: Snapshot, batch: str, sessions: set
         n_sessions = _n_sessions(con)
     finally:
         con.close()
-    old = pl.from_arrow(wh.read_table(MEMBERS_TABLE, snap))
+    old = pl.DataFrame(wh.read_table(MEMBERS_TABLE, snap))
     kept = old.filter(~pl.col("session_key").is_in(only.column("session_key").to_pylist()))
     members = pl.concat([kept, new.select(kept.columns).cast(kept.schema)])
     members = C.retemplate(members).sort("ts", "source_file", "line_no", "member_key", nulls_last=True)
@@ -251,10 +252,10 @@ def load(warehouse: str | os.PathLike | Warehouse | Store) -> Failures:
             raise WarehouseMissing(f"no tracelab warehouse at {wh.root} (run `tracelab ingest --warehouse {wh.root}` first)", path=str(wh.root))
         snap = wh.snapshot()
     stamp = snap.extra.get("failures", {}).get("stamp")
-    sess = pl.from_arrow(wh.read_table("sessions", snap, columns=["session_key", "agent", "primary_model", "models", "started_at", "is_warmup", "session_id"]))
+    sess = pl.DataFrame(wh.read_table("sessions", snap, columns=["session_key", "agent", "primary_model", "models", "started_at", "is_warmup", "session_id"]))
     if stamp == _stamp(snap) and snap.tables.get(MEMBERS_TABLE) and snap.tables.get(CLUSTERS_TABLE):
-        members = pl.from_arrow(wh.read_table(MEMBERS_TABLE, snap))
-        clusters = pl.from_arrow(wh.read_table(CLUSTERS_TABLE, snap))
+        members = pl.DataFrame(wh.read_table(MEMBERS_TABLE, snap))
+        clusters = pl.DataFrame(wh.read_table(CLUSTERS_TABLE, snap))
         return Failures(members, clusters, sess, True, wh, snap)
     con = scratch_connection()
     try:
@@ -395,7 +396,12 @@ def clusters(
     if win.height == 0:
         return _empty_clusters()
     latest = m_all.get_column("ts").max()
-    t_until = u or (latest + _dt.timedelta(milliseconds=1) if latest is not None else _dt.datetime.now(_dt.UTC))
+    if u is not None:
+        t_until = u
+    elif isinstance(latest, _dt.datetime):
+        t_until = latest + _dt.timedelta(milliseconds=1)
+    else:
+        t_until = _dt.datetime.now(_dt.UTC)
     t_since = s or (t_until - _dt.timedelta(days=TREND_DAYS))
     span = t_until - t_since
     t_prev = t_since - span
@@ -519,7 +525,7 @@ def show(warehouse: str | os.PathLike | Warehouse | Failures, cluster_id: str, *
         _register(con, f.warehouse, f.snapshot)
         q = sql_text("failures_context_window")
         for m in picks.to_dicts():
-            ctx = pl.from_arrow(
+            ctx = pl.DataFrame(
                 con.sql(q, params={"session_key": m["session_key"], "event_key": m["event_key"], "before": before, "after": after}).to_arrow_table()
             )
             out.append({"member": m, "context": ctx})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -17,6 +17,9 @@ from tracelab.feedback.store import AddResult
 from tracelab.feedback.table import FeedbackError
 from tracelab.store.connection import Store
 from tracelab.store.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 
 def default_author() -> str | None:
@@ -122,7 +125,7 @@ def import_file(
 
 
 def _frame(table) -> pl.DataFrame:
-    return pl.from_arrow(table) if table.num_rows else pl.from_arrow(T.FEEDBACK.empty_table())
+    return pl.DataFrame(table) if table.num_rows else pl.DataFrame(T.FEEDBACK.empty_table())
 
 
 def load(
@@ -150,7 +153,7 @@ def load(
     return df.sort("created_at", "feedback_id")
 
 
-_LABELLED_SCHEMA = {
+_LABELLED_SCHEMA: dict[str, PolarsDataType] = {
     "cluster_id": pl.String,
     "family": pl.String,
     "name": pl.String,

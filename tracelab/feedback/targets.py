@@ -94,7 +94,7 @@ class Resolver:
             elif tt != "cluster":
                 need_sql.add(key)
         if not check:
-            return out  # type: ignore[return-value]
+            return _complete(out)
         matches: dict[str, list[tuple[str, str, str | None, int]]] = {}
         if need_sql:
             with Store(self.warehouse) as store:
@@ -117,4 +117,12 @@ class Resolver:
                 continue
             t, k, s = distinct[0]
             out[i] = Target(t, k, s)
-        return out  # type: ignore[return-value]
+        return _complete(out)
+
+
+def _complete(out: list[Target | FeedbackError | None]) -> list[Target | FeedbackError]:
+    """``out`` once every slot is filled (each resolution path fills every item)."""
+    done = [r for r in out if r is not None]
+    if len(done) != len(out):
+        raise AssertionError(f"{len(out) - len(done)} target(s) left unresolved")
+    return done

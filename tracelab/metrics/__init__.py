@@ -33,5 +33,5 @@ def scan(table: str, warehouse: str | os.PathLike | None = None) -> pl.LazyFrame
     if not files:
         if table not in S.TABLES:
             raise NotFound(f"no table {table!r} in {wh.root}", table=table, path=str(wh.root))
-        return pl.from_arrow(S.TABLES[table].empty_table()).lazy()
+        return pl.DataFrame(S.TABLES[table].empty_table()).lazy()
     return pl.scan_parquet(files, hive_partitioning=False)

@@ -80,6 +80,8 @@ def _newcombe(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
     p1, p2 = k1 / n1, k2 / n2
     l1, u1 = st.wilson_interval(k1, n1)
     l2, u2 = st.wilson_interval(k2, n2)
+    if l1 is None or u1 is None or l2 is None or u2 is None:  # unreachable: n1, n2 > 0 above
+        raise ValueError("both samples need n > 0")
     d = p1 - p2
     return (d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
 

@@ -21,7 +21,7 @@ TOKEN_COLS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write
 
 def with_cost(llm_calls: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     """``llm_calls`` plus price_model, price_effective_from and cost_usd (USD, null = unknown)."""
-    prices = pl.from_arrow(price_table()).lazy().sort("effective_from")
+    prices = pl.DataFrame(price_table()).lazy().sort("effective_from")
     lf = (
         frame(llm_calls)
         .with_row_index("_row")

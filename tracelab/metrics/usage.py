@@ -55,7 +55,8 @@ def _cost(x: float | None) -> float | None:
 
 
 def _sum_cost(values: list[float | None]) -> float | None:
-    return None if any(v is None for v in values) else _cost(sum(values))
+    known = [v for v in values if v is not None]
+    return None if len(known) < len(values) else _cost(sum(known))
 
 
 def _tokens(rows: list[dict[str, Any]]) -> dict[str, int]:
