@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from tracelab.cli._common import fail, output_format, output_options, warehouse_option, write_result
-from tracelab.cli._errors import one_line
+from tracelab.cli._errors import known_fault, one_line
 from tracelab.errors import QueryError
 
 
@@ -52,7 +52,7 @@ def command(query, warehouse, fmt, out, as_json):
             cols = [d[0] for d in cur.description] if cur.description else []
             rows, arrow = (cur.fetchall() if cols else []), None
     except duckdb.Error as exc:
-        raise QueryError(f"SQL error: {one_line(str(exc))}") from None
+        raise known_fault(exc) or QueryError(f"SQL error: {one_line(str(exc))}") from None
     finally:
         con.close()
     write_result(cols, rows, fmt, out, arrow=arrow)

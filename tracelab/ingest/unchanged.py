@@ -115,7 +115,7 @@ def record(
     if not ok:
         try:
             path.unlink()
-        except FileNotFoundError:
+        except OSError:  # gone already, or a read-only warehouse (the cache is only a shortcut)
             pass
         return
     doc = {
@@ -134,9 +134,12 @@ def record(
         },
     }
     tmp = root / f"{CACHE}.{os.getpid()}.tmp"
-    with open(tmp, "w") as fh:
-        json.dump(doc, fh, separators=(",", ":"))
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as fh:
+            json.dump(doc, fh, separators=(",", ":"))
+        os.replace(tmp, path)
+    except OSError:  # a read-only warehouse: the next run takes the full path
+        pass
 
 
 def check(paths: Iterable[str], warehouse: str | os.PathLike, agent: str | None = None) -> IngestSummary | None:
@@ -150,7 +153,10 @@ def check(paths: Iterable[str], warehouse: str | os.PathLike, agent: str | None 
     try:
         fh = open(lock, "a+")
     except OSError:
-        return None
+        try:
+            fh = open(lock)  # a read-only warehouse can still be locked, and answered
+        except OSError:
+            return None
     try:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tracelab import schema as S
-from tracelab.errors import WarehouseCorrupt, WarehouseLocked
+from tracelab.errors import WarehouseCorrupt, WarehouseLocked, WarehouseReadOnly
 
 SNAPSHOT = "_snapshot.json"
 
@@ -135,9 +135,18 @@ class Warehouse:
     # ------------------------------------------------------------------ writing
     @contextmanager
     def lock(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Hold the warehouse's writer lock; the holder's pid and start time are written into
+        ``.lock`` and survive a refused attempt (a refusal names them). A warehouse that cannot
+        be written is still locked (through a read-only handle), so that a run with nothing
+        to write succeeds; the first write then fails as read-only."""
         path = self.root / ".lock"
-        fh = open(path, "a+")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fh, writable = open(path, "a+"), True
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS) or not path.is_file():
+                raise WarehouseReadOnly(f"cannot create the lock file {path}: {exc.strerror} (read-only warehouse?)", path=str(path)) from None
+            fh, writable = open(path), False
         try:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -146,21 +155,24 @@ class Warehouse:
                     fh.seek(0)
                     holder = fh.read().strip() or "unknown"
                     raise WarehouseBusy(
-                        f"warehouse {self.root} is locked by another tracelab ingest ({holder}); wait for it to finish, or stop it, then run again"
+                        f"warehouse {self.root} is locked by another tracelab ingest ({holder}); wait for it to finish, or stop it, then run again",
+                        holder=holder,
                     ) from None
                 raise
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"pid {os.getpid()} since {_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}")
-            fh.flush()
-            yield
-        finally:
             try:
-                fh.seek(0)
-                fh.truncate()
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                if writable:
+                    fh.seek(0)
+                    fh.truncate()
+                    fh.write(f"pid {os.getpid()} since {_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}")
+                    fh.flush()
+                yield
             finally:
-                fh.close()
+                if writable:
+                    fh.seek(0)
+                    fh.truncate()
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        finally:
+            fh.close()
 
     def new_batch_id(self) -> str:
         now = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
@@ -223,6 +235,11 @@ class Warehouse:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.root / SNAPSHOT)
+        dfd = os.open(self.root, os.O_RDONLY)  # the rename itself survives a crash only once its folder is synced
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
         self.gc(snap)
 
     def gc(self, snap: Snapshot) -> int:
