@@ -147,3 +147,30 @@ def test_read_only_warehouse_answers_reads_and_refuses_writes_in_one_line(tmp_pa
     finally:
         _chmod_tree(wh, writable=True)
         (tmp_path / "ro").chmod(0o755) if (tmp_path / "ro").exists() else None
+
+
+def test_ingest_of_a_missing_path_creates_nothing(tmp_path):
+    wh = tmp_path / "wh"
+    for args in (["ingest", "/nonexistent/path", "-w", str(wh)], ["ingest", str(tmp_path / "nope*.jsonl"), "-w", str(wh)]):
+        res = CliRunner().invoke(cli, args)
+        line = _one_line(res.stderr, args)
+        assert res.exit_code == 2 and "no such file or directory" in line and "nothing was created" in line
+        assert not wh.exists()
+    proc = subprocess.run([sys.executable, "-m", "tracelab", "ingest", "/nonexistent/path", "-w", str(wh)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and not wh.exists(), proc.stderr
+
+
+def test_ingest_into_a_folder_that_is_not_a_warehouse_is_refused(tmp_path):
+    logs = _inputs(tmp_path, n=1)
+    other = tmp_path / "my-project"
+    other.mkdir()
+    (other / "README.md").write_text("mine\n")
+    res = CliRunner().invoke(cli, ["ingest", str(logs), "-w", str(other)])
+    line = _one_line(res.stderr, "ingest")
+    assert res.exit_code == 2 and "not a tracelab warehouse and not empty (README.md)" in line
+    assert sorted(p.name for p in other.iterdir()) == ["README.md"]
+    # an empty folder, and an existing warehouse, are fine
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert CliRunner().invoke(cli, ["ingest", str(logs), "-w", str(empty), "-q"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["ingest", str(logs), "-w", str(empty), "-q"]).exit_code == 0

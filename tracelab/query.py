@@ -396,7 +396,8 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
     Called at the end of :func:`tracelab.catalog.connect`. Idempotent (``CREATE OR REPLACE``).
     The macros the derive step shares (``tracelab/sql/derive_macros.sql``) go in first.
     """
-    from tracelab.pricing import price_table
+    from tracelab.pricing import price_rows, price_schema
+    from tracelab.store.ddl import create_table
     from tracelab.store.derive import install_macros
 
     # Every view reference binds read_parquet over the snapshot's files (union_by_name reads
@@ -404,9 +405,7 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
     # without the cache binding alone costs ~0.2 s a query at 10M events. Warehouse parts are
     # immutable (new parts get new names), so cached footers never go stale.
     con.execute("SET parquet_metadata_cache = true")
-    con.register("_tl_prices_arrow", price_table())
-    con.execute("CREATE OR REPLACE TEMP TABLE tl_prices AS SELECT * FROM _tl_prices_arrow")
-    con.unregister("_tl_prices_arrow")
+    create_table(con, "tl_prices", price_schema(), price_rows())  # from rows: Arrow data makes DuckDB (and pyarrow) import pandas
     install_macros(con)
     con.execute(sql_text(MACROS_FILE))
 
