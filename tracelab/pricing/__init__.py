@@ -147,10 +147,7 @@ def price_rows() -> list[tuple]:
     """The price rows as tuples in :func:`price_schema` order (no pyarrow arrays: building one
     from Python values imports pandas, which the command line does not load)."""
     version = table_version()
-    return [
-        (r.match_key, r.model, r.provider, r.effective_from, r.input, r.output, r.cache_read, r.cache_write, r.source, version)
-        for r in load()
-    ]
+    return [(r.match_key, r.model, r.provider, r.effective_from, r.input, r.output, r.cache_read, r.cache_write, r.source, version) for r in load()]
 
 
 def price_table():
