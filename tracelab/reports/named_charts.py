@@ -34,13 +34,14 @@ class Filters:
     agent: str | None = None
     model: str | None = None
     tool: str | None = None
+    project: str | None = None
 
     def describe(self) -> str:
         parts = []
         if self.since or self.until:
             parts.append(f"{self.since:%Y-%m-%d}" if self.since else "start")
             parts[-1] += " to " + (f"{self.until:%Y-%m-%d}" if self.until else "latest")
-        parts += [f"{k} {v}" for k, v in (("agent", self.agent), ("model", self.model), ("tool", self.tool)) if v]
+        parts += [f"{k} {v}" for k, v in (("project", self.project), ("agent", self.agent), ("model", self.model), ("tool", self.tool)) if v]
         return "; ".join(parts) or "all data"
 
 
@@ -165,6 +166,10 @@ def build_chart(name: str, warehouse: str | os.PathLike, filters: Filters | None
     f = filters or Filters()
     con = connect(warehouse)
     try:
+        if f.project:
+            from tracelab.scope import restrict_to_project
+
+            restrict_to_project(con, f.project)
         return NAMED_CHARTS[name].build(con, warehouse, f)
     finally:
         con.close()
