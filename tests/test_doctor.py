@@ -14,7 +14,7 @@ from tests.conftest import require_samples
 from tests.table_digest import table_digests
 from tracelab import doctor
 from tracelab.cli import cli
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 
 AGENTS = ("claude-code", "codex", "pi")
 
@@ -61,7 +61,7 @@ def test_truncated_snapshot_deleted_part_and_staging_are_repaired_to_a_clean_ing
     kinds = {f.kind for f in found.findings}
     assert {"snapshot", "staging", "temp_file"} <= kinds and not found.healthy
     res = CliRunner().invoke(cli, ["doctor", "-w", str(wh)])
-    assert res.exit_code == 3 and "snapshot is unreadable" in res.stdout and "--repair" in res.stdout
+    assert res.exit_code == 3 and "_snapshot.json" in res.stdout and "--repair" in res.stdout
 
     res = CliRunner().invoke(cli, ["doctor", "-w", str(wh), "--repair", "--json"])
     assert res.exit_code == 0, res.output

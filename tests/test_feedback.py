@@ -18,7 +18,7 @@ from tracelab import failures as F
 from tracelab import feedback as FB
 from tracelab.cli import cli
 from tracelab.feedback.table import feedback_id, parse_time
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 from tracelab.store.warehouse import Warehouse, WarehouseBusy
 from tracelab.synth import generate
 

@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from test_queries import SAMPLES, build_samples_wh, build_synth
 
-import tracelab.query as Q
+import tracelab.library as Q
 from tracelab import pricing
 from tracelab.catalog import connect
 from tracelab.metrics import compare, latency, scan, sessions, stats, tokens, tool_errors
@@ -372,7 +372,7 @@ def test_usage_report_cost_modes(samples):
 def test_usage_json_has_ccusage_shape(tmp_path):
     """Run the pinned ccusage on one real file and compare JSON shape and token numbers."""
     from tracelab.devtools import ccusage as C
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     exe = C.ensure_ccusage()
     if exe is None:

@@ -100,7 +100,7 @@ def test_filters_narrow_the_same_search(wh, events):
 
 
 def test_the_search_header_declares_exactly_the_parameters_it_uses():
-    import tracelab.query as Q
+    import tracelab.library as Q
     from tracelab.fulltext import search_query
 
     q = search_query()
@@ -118,7 +118,7 @@ def test_bad_patterns_are_refused(wh):
 
 def test_a_plain_pattern_with_quote_markers_is_still_literal(tmp_path):
     """\\Q...\\E quoting must survive a pattern that itself holds '\\E' or '\\Q'."""
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     prompt = r"open C:\Edge\Quirks(1).txt and C:\Edge\other"
     line = {"type": "user", "uuid": "u1", "sessionId": "s1", "timestamp": "2026-01-02T03:04:05Z", "message": {"role": "user", "content": prompt}}

@@ -295,7 +295,7 @@ def _read_parts(wh: Warehouse, table: str, snap: Snapshot | None) -> pa.Table | 
 
 
 def _rebuild(wh: Warehouse, inputs: list[str], feedback: pa.Table | None, report: DoctorReport, jobs: int | None) -> None:
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     present = [p for p in inputs if os.path.isfile(p)]
     gone = len(inputs) - len(present)

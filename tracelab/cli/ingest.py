@@ -40,7 +40,7 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
         if cached is not None:
             click.echo(cached.to_json()) if as_json else _print_summary(cached)
             return
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     redactor = None
     if redact:

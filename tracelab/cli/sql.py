@@ -113,11 +113,15 @@ def _exists(path: str) -> bool:
 )
 @click.option("--out", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
-def command(query, file_or_format, warehouse, fmt, out, as_json):
+@click.option("--write", is_flag=True, help="Lift the read-only mode: let the SQL write files (COPY … TO), attach databases and read any file.")
+def command(query, file_or_format, warehouse, fmt, out, as_json, write):
     """Run SQL against the warehouse views. The SQL comes from QUERY, -f FILE or stdin
     (QUERY '-', or no QUERY with input piped in); several statements run in order and the
     last one's rows are printed. SQL may start with a -- comment (a queries/*.sql file pastes
     as it is).
+
+    Read-only unless --write: the SQL reads the warehouse's files and nothing else, and writes
+    no file (COPY … TO, EXPORT, ATTACH are refused); -o FILE saves a result.
 
     \b
       tracelab sql "SELECT agent, count(*) FROM sessions GROUP BY 1"
@@ -131,9 +135,12 @@ def command(query, file_or_format, warehouse, fmt, out, as_json):
     fmt = output_format(fmt or short_fmt or "table", as_json, out)
     import duckdb
 
-    from tracelab.catalog import connect
+    from tracelab.store import Store
+    from tracelab.store.connection import refuse_writes
 
-    con = connect(warehouse)
+    con = Store(warehouse, read_only=not write).con
+    if not write:
+        refuse_writes(con, text)
     try:
         if fmt == "parquet":
             rel = con.sql(text)  # straight to Arrow (a cursor's Arrow output copies the rows once more)
@@ -146,6 +153,10 @@ def command(query, file_or_format, warehouse, fmt, out, as_json):
                 raise ParameterError("no SQL statement: only comments")
             cols = [d[0] for d in cur.description] if cur.description else []
             rows, arrow = (cur.fetchall() if cols else []), None
+    except duckdb.PermissionException as exc:
+        raise ParameterError(
+            f"not allowed: the warehouse is opened read-only, so the SQL may read only its files and write none ({one_line(str(exc))}); lift it with --write"
+        ) from None
     except duckdb.Error as exc:
         if "No statement to prepare" in str(exc) or "no statements" in str(exc).lower():
             raise ParameterError("no SQL statement (only comments)") from None
