@@ -22,7 +22,7 @@ class _DefaultToAdd(click.Group):
 
 @click.group(name="label", cls=_DefaultToAdd)
 def command() -> None:
-    """Label sessions, events, tool calls or failure clusters (the ``feedback`` table).
+    """Label sessions, events, tool calls or failure clusters (the feedback table).
 
     \b
     TARGET is TYPE:KEY or a bare key, TYPE one of session, event, tool_call, cluster:

@@ -35,6 +35,7 @@ def command() -> None:
 @click.option("--latency-min-samples", type=int, help="Latency: observations each week needs to be tested.")
 @click.option("--md-images", type=click.Choice(["png", "svg"]), default="png", show_default=True, help="Image format of the Markdown version.")
 @click.option("--fail-on-regression", is_flag=True, help="Exit with status 3 when a regression is flagged (for CI).")
+@click.option("--project", help="Only this project's sessions (an unknown name draws a warning listing the closest).")
 @click.option("--json", "as_json", is_flag=True, help="Print files, week and regressions as JSON.")
 def weekly(
     week,
@@ -50,6 +51,7 @@ def weekly(
     latency_min_samples,
     md_images,
     fail_on_regression,
+    project,
     as_json,
 ):
     """Write the weekly quality report: headline KPIs with week-over-week deltas, tool error
@@ -68,10 +70,12 @@ def weekly(
            OUT/weekly-<week>.md + OUT/weekly-<week>_files/ (chart images).
     """
     skip_unused_schema_checkers()
+    from tracelab.catalog import connect
     from tracelab.reports import sections
     from tracelab.reports.config import load_thresholds
     from tracelab.reports.data import assemble
     from tracelab.reports.weekly import write_report
+    from tracelab.scope import check_project, restrict_to_project
 
     th = load_thresholds(
         thresholds_file,
@@ -85,7 +89,14 @@ def weekly(
         latency__min_increase_pct=latency_min_increase_pct,
         latency__min_samples=latency_min_samples,
     )
-    data = assemble(warehouse, week, th)
+    con = connect(warehouse)
+    try:
+        if project:
+            check_project(con, project)
+            restrict_to_project(con, project)
+        data = assemble(warehouse, week, th, con=con)
+    finally:
+        con.close()
     try:
         paths = write_report(data, out_dir, formats, md_images=md_images)
     except ValueError as exc:  # a bad --format list
@@ -98,6 +109,7 @@ def weekly(
             to_json(
                 {
                     "week": str(data.week),
+                    "project": project,
                     "since": data.week.since,
                     "until": data.week.until,
                     "files": {k: str(v) for k, v in paths.items()},
@@ -110,7 +122,7 @@ def weekly(
             )
         )
     else:
-        click.echo(f"weekly report {data.week} ({data.week.span}) vs {data.previous}")
+        click.echo(f"weekly report {data.week} ({data.week.span}) vs {data.previous}" + (f", project {project}" if project else ""))
         for fmt_, p in paths.items():
             click.echo(f"  {fmt_:<4} {p}")
         if regressions:
