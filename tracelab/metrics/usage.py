@@ -9,8 +9,11 @@
 Differences from ccusage, on purpose:
 
 * a cost tracelab cannot know is ``null``, never ``0``: a model missing from the price table
-  (``tracelab query run pricing_coverage``) has ``"cost": null``, and any total that includes
-  it is ``null`` too;
+  (``tracelab query run pricing_coverage``) has ``"cost": null`` in the model breakdown;
+* totals are the *priced part*: ``totalCost`` sums the calls that have a price, and
+  ``unpricedCalls`` / ``unpricedTokens`` say how much it leaves out (calls with tokens but no
+  price), so one unpriced model never turns a whole total into ``null``. ``totalCost`` is
+  ``null`` only when nothing in the bucket could be priced;
 * one shape for every agent (ccusage's Codex report uses a ``models`` object instead of
   ``modelBreakdowns``); ``agent`` filters to one agent, the default reports all of them;
 * subagent sessions are rolled up into the session that spawned them in the session report.
@@ -52,9 +55,19 @@ def _cost(x: float | None) -> float | None:
     return None if x is None else round(x, 9)
 
 
-def _sum_cost(values: list[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return None if len(known) < len(values) else _cost(sum(known))
+def _priced_cost(rows: list[dict[str, Any]]) -> float | None:
+    """Cost of the priced calls of ``rows``; ``None`` when there are tokens and none is priced."""
+    known = [c for c in (_priced_part(r) for r in rows) if c is not None]
+    return _cost(sum(known)) if known else None
+
+
+def _priced_part(r: dict[str, Any]) -> float | None:
+    """Cost of the priced calls of one bucket x model row (0 for a row without tokens)."""
+    return r["cost_usd"] if r["cost_usd"] is not None else 0.0 if r["total_tokens"] == 0 else None
+
+
+def _unpriced(rows: list[dict[str, Any]]) -> dict[str, int]:
+    return {"unpricedCalls": int(sum(r["unpriced_calls"] for r in rows)), "unpricedTokens": int(sum(r["unpriced_tokens"] for r in rows))}
 
 
 def _tokens(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -93,7 +106,8 @@ def usage_report(report: str = "daily", *, warehouse: Any = None, con: Any = Non
         entry: dict[str, Any] = {
             key: bucket,
             **_tokens(rows),
-            "totalCost": _sum_cost([_row_cost(r) for r in rows]),
+            "totalCost": _priced_cost(rows),
+            **_unpriced(rows),
             "modelsUsed": [r["model"] for r in models],
             "modelBreakdowns": breakdowns,
         }
@@ -108,8 +122,17 @@ def usage_report(report: str = "daily", *, warehouse: Any = None, con: Any = Non
         entries.sort(key=lambda e: e[key])
     all_rows = [r for rows in buckets.values() for r in rows]
     totals = (
-        {**_tokens(all_rows), "totalCost": _sum_cost([_row_cost(r) for r in all_rows])}
+        {**_tokens(all_rows), "totalCost": _priced_cost(all_rows), **_unpriced(all_rows)}
         if all_rows
-        else {"cacheCreationTokens": 0, "cacheReadTokens": 0, "inputTokens": 0, "outputTokens": 0, "totalCost": 0.0, "totalTokens": 0}
+        else {
+            "cacheCreationTokens": 0,
+            "cacheReadTokens": 0,
+            "inputTokens": 0,
+            "outputTokens": 0,
+            "totalCost": 0.0,
+            "totalTokens": 0,
+            "unpricedCalls": 0,
+            "unpricedTokens": 0,
+        }
     )
     return {list_key: entries, "totals": dict(sorted(totals.items()))}
