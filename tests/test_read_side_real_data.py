@@ -113,3 +113,67 @@ def test_weekly_report_on_real_samples(tmp_path_factory, tmp_path):
         assert f'data-section="{section}"' in html
     assert not re.search(r"&(lt|gt|amp|quot|#\d+);", md), re.findall(r".{40}&(?:lt|gt|amp|quot|#\d+);.{20}", md)
     assert "null" not in re.sub(r"`[^`]*`", "", md).split()
+
+
+#: Measures the laid-out page and writes the result into the DOM (read back with --dump-dom).
+_MEASURE = """<script>
+window.addEventListener("load", () => {
+  const page = document.documentElement.clientWidth;
+  const figs = [...document.querySelectorAll("figure.chart svg")].map(s => {
+    const r = s.getBoundingClientRect();
+    return {id: s.closest("figure").id, right: Math.ceil(r.right), width: Math.ceil(r.width)};
+  });
+  const out = {page, scroll: document.documentElement.scrollWidth, figs};
+  const pre = document.createElement("pre");
+  pre.id = "tl-measure";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+@pytest.mark.peer
+def test_html_report_fits_a_1280px_window_in_chromium(tmp_path_factory, tmp_path):
+    """Headless Chromium at 1,280 px: no chart is wider than the page and the page does not
+    scroll sideways, on the real samples and on the generated corpus."""
+    import json
+    import subprocess
+
+    from test_report import _chromium
+
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install -y chromium)")
+    for label, wh in (("samples", samples_warehouse(tmp_path_factory)), ("synth", synth_warehouse(tmp_path_factory)[0])):
+        paths = write_report(assemble(wh), tmp_path / label, ["html"])
+        html = paths["html"].read_text()
+        # the report forbids scripts (CSP); this measuring copy drops the policy and adds one
+        probe = tmp_path / label / "measure.html"
+        probe.write_text(re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html).replace("</body>", _MEASURE + "</body>"))
+        run = subprocess.run(
+            [
+                exe,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={tmp_path / label / 'profile'}",
+                "--window-size=1280,900",
+                "--hide-scrollbars",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                probe.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        m = re.search(r'<pre id="tl-measure">(.*?)</pre>', run.stdout)
+        assert m, (label, run.stderr[-1500:])
+        got = json.loads(m.group(1).replace("&quot;", '"'))
+        assert got["page"] <= 1280 and got["figs"], (label, got)
+        wide = [f for f in got["figs"] if f["right"] > got["page"]]
+        assert wide == [] and got["scroll"] <= got["page"], (label, wide, got["scroll"])

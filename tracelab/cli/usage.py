@@ -79,7 +79,9 @@ def _run(report: str, kw: dict) -> None:
         if not e["unpricedCalls"]:
             return ""
         share = e["unpricedTokens"] / e["totalTokens"] if e["totalTokens"] else 0.0
-        return f"{e['unpricedCalls']:,} calls ({share:.0%} of tokens)"
+        shown = "<1%" if 0 < share < 0.005 else f"{share:.0%}"
+        n = e["unpricedCalls"]
+        return f"{n:,} call{'s' if n != 1 else ''} ({shown} of tokens)"
 
     rows = [
         (
