@@ -605,7 +605,9 @@ def test_usage_totals_are_the_priced_part_with_the_unpriced_share(samples_con, t
     totals = data["totals"]
     assert seen and totals["totalCost"] is not None and totals["totalCost"] > 0
     assert totals["unpricedCalls"] == sum(d["unpricedCalls"] for d in data["daily"]) > 0
-    truth = samples_con.execute("SELECT count(*), sum(total_tokens) FROM llm_calls WHERE ts IS NOT NULL AND cost_usd IS NULL AND total_tokens > 0").fetchone()
+    truth = samples_con.execute(
+        "SELECT count(*), sum(total_tokens) FROM tl_llm_calls(NULL, NULL, NULL, NULL, NULL, TRUE) WHERE ts IS NOT NULL AND cost_usd IS NULL AND total_tokens > 0"
+    ).fetchone()
     assert (totals["unpricedCalls"], totals["unpricedTokens"]) == (truth[0], truth[1])
     table = _cli("usage", "monthly", "-w", str(wh), "--mode", "calculate").output
     assert "unpriced" in table and "% of tokens)" in table

@@ -56,14 +56,12 @@ def _cost(x: float | None) -> float | None:
 
 
 def _priced_cost(rows: list[dict[str, Any]]) -> float | None:
-    """Cost of the priced calls of ``rows``; ``None`` when there are tokens and none is priced."""
-    known = [c for c in (_priced_part(r) for r in rows) if c is not None]
-    return _cost(sum(known)) if known else None
-
-
-def _priced_part(r: dict[str, Any]) -> float | None:
-    """Cost of the priced calls of one bucket x model row (0 for a row without tokens)."""
-    return r["cost_usd"] if r["cost_usd"] is not None else 0.0 if r["total_tokens"] == 0 else None
+    """Cost of the priced calls of ``rows``; ``None`` when some calls are unpriced and none is
+    priced (nothing is known), 0 when there is nothing to price."""
+    costs = [r["cost_usd"] for r in rows if r["cost_usd"] is not None]
+    if not costs:
+        return None if any(r["unpriced_calls"] for r in rows) else 0.0
+    return _cost(sum(costs))
 
 
 def _unpriced(rows: list[dict[str, Any]]) -> dict[str, int]:
