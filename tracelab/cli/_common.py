@@ -16,6 +16,8 @@ from typing import Any, NoReturn
 import click
 
 from tracelab.errors import ParameterError
+from tracelab.library import to_datetime
+from tracelab.store import sql_text
 
 warehouse_option = click.option(
     "--warehouse",
@@ -38,10 +40,8 @@ class IsoTime(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if value is None or not isinstance(value, str):
             return value
-        from tracelab.query import _to_datetime
-
         try:
-            _to_datetime(value)
+            to_datetime(value)
         except (TypeError, ValueError) as exc:
             self.fail(f"{value!r} is not an ISO date or time such as 2026-11-01 or 2026-11-01T12:00:00Z ({exc})", param, ctx)
         return value
@@ -296,8 +296,6 @@ def warn_unknown_filters(con, params: dict[str, Any]) -> None:
     given = {k: v for k, v in params.items() if k in ("agent", "model", "tool", "project") and isinstance(v, str) and v}
     if not given:
         return
-    from tracelab.store.derive import sql_text
-
     present: dict[str, list[str]] = {}
     for dim, value in con.execute(sql_text("filter_values")).fetchall():
         present.setdefault(dim, []).append(value)

@@ -49,7 +49,7 @@ def command() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print name, description, params and returns as JSON.")
 def list_cmd(as_json: bool) -> None:
     """List the named queries."""
-    from tracelab import query as q
+    from tracelab import library as q
 
     queries = q.load_all()
     if as_json:
@@ -76,7 +76,7 @@ def _describe(x) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print the parsed header and SQL as JSON.")
 def show_cmd(name: str, as_json: bool) -> None:
     """Show a query: description, parameters, returned columns and SQL."""
-    from tracelab import query as q
+    from tracelab import library as q
 
     x = q.get(name)
     if as_json:
@@ -102,7 +102,7 @@ def show_cmd(name: str, as_json: bool) -> None:
 @output_options
 def run_cmd(name: str, params: tuple[str, ...], warehouse: str, fmt: str, out: str | None, as_json: bool) -> None:
     """Run a named query. Values are bound as parameters, never pasted into SQL."""
-    from tracelab import query as q
+    from tracelab import library as q
     from tracelab.catalog import connect
 
     fmt = output_format(fmt, as_json, out)

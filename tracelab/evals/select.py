@@ -37,6 +37,7 @@ import polars as pl
 
 from tracelab.errors import NotFound
 from tracelab.failures.api import Failures
+from tracelab.store import sql_text
 
 
 class SelectionError(NotFound, ValueError):
@@ -186,8 +187,6 @@ class _MemberIndex:
 
 
 def _sql(con, name: str, **params) -> pl.DataFrame:
-    from tracelab.evals.context import sql_text
-
     return pl.DataFrame(con.sql(sql_text(name), params=params).to_arrow_table())
 
 

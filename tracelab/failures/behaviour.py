@@ -17,7 +17,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from tracelab.store.derive import sql_text
+from tracelab.store import sql_text
 
 EVENT_FAMILIES = (
     "tool_error",

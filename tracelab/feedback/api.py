@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from tracelab import failures as F
 from tracelab.feedback import importer
 from tracelab.feedback import store as ST
 from tracelab.feedback import table as T
 from tracelab.feedback.store import AddResult
 from tracelab.feedback.table import FeedbackError
+from tracelab.store.connection import Store
 from tracelab.store.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -127,7 +129,7 @@ def _frame(table) -> pl.DataFrame:
 
 
 def load(
-    warehouse: str | os.PathLike | Warehouse,
+    warehouse: str | os.PathLike | Warehouse | Store,
     *,
     target_type: str | None = None,
     label: str | None = None,
@@ -136,8 +138,10 @@ def load(
 ) -> pl.DataFrame:
     """The feedback table as Polars (oldest first), optionally filtered by target type,
     label, and ``created_at`` in [since, until)."""
-    wh = ST._warehouse(warehouse)
-    df = _frame(ST.read(wh))
+    if isinstance(warehouse, Store):  # the snapshot the rest of the command reads
+        df = _frame(ST.read(warehouse.warehouse, warehouse.snapshot))
+    else:
+        df = _frame(ST.read(ST._warehouse(warehouse)))
     if target_type:
         df = df.filter(pl.col("target_type") == target_type)
     if label:
@@ -186,8 +190,6 @@ def labelled_clusters(
     fb = load(warehouse, since=since, until=until).filter(pl.col("target_type").is_in(["cluster", "event", "tool_call"]))
     if fb.height == 0:
         return pl.DataFrame(schema=_LABELLED_SCHEMA)
-    from tracelab import failures as F
-
     f = failures if failures is not None else F.load(warehouse)
     direct = fb.filter(pl.col("target_type") == "cluster").with_columns(pl.col("target_key").alias("cluster_id"), pl.lit(True).alias("_direct"))
     mem = f.members.select("cluster_id", "event_key", "tool_call_key")

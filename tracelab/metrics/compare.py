@@ -23,8 +23,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import polars as pl
 
+from tracelab import library as q
 from tracelab.metrics import stats as st
 
 __all__ = ["METRIC_KINDS", "compare_models", "compare_samples"]
@@ -131,8 +133,6 @@ def _continuous_row(a: Any, b: Any, test: str, n_boot: int, seed: int) -> dict[s
         name, stat, p = "bootstrap difference of medians", None, p_boot
     else:
         raise ValueError(f"test for continuous metrics must be auto, mannwhitney or bootstrap; got {test!r}")
-    import numpy as np
-
     return {
         "n_a": len(a),
         "n_b": len(b),
@@ -216,8 +216,6 @@ def compare_models(
     filters (since, until, agent, model, project, tool, include_subagents). Returns one row per
     pair with the columns of :data:`SCHEMA`.
     """
-    from tracelab import query as q
-
     if metric not in METRIC_KINDS:
         raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRIC_KINDS)}")
     if by is not None and by not in _BY_COLUMN:

@@ -27,6 +27,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from tracelab import library as q
+
 __all__ = ["PERIOD_KEY", "REPORTS", "usage_report"]
 
 #: report name -> (query period, key naming the bucket, top-level list key)
@@ -87,8 +89,6 @@ def usage_report(report: str = "daily", *, warehouse: Any = None, con: Any = Non
     ``filters``: since, until, agent, model, project, include_subagents, timezone,
     start_of_week, cost_mode (auto | calculate | display), as in the ``usage_report`` query.
     """
-    from tracelab import query as q
-
     if report not in REPORTS:
         raise ValueError(f"report must be one of {', '.join(REPORTS)}; got {report!r}")
     period, key, list_key = REPORTS[report]

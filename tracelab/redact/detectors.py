@@ -23,6 +23,7 @@ not used by any built-in detector; it is only a fallback for user rule files (se
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -929,8 +930,6 @@ def _looks_random(v: str, *, min_len: int = 20) -> bool:
     ext = v.rsplit(".", 1)[-1] if "." in v else ""
     if ext.lower() in _FILE_EXTENSIONS:
         return False  # a file name (pi-session-2025-12-08T23-22-21-320Z_0db2eb3b….html)
-    import math
-
     return checks.shannon_entropy(v) >= min(4.3, 0.85 * math.log2(len(v)))
 
 
