@@ -18,6 +18,7 @@ _LAZY = {
     "connect": ("tracelab.catalog", "connect"),
     "ingest": ("tracelab.ingest.engine", "ingest"),
     "search": ("tracelab.fulltext", "search"),
+    "suggest": ("tracelab.suggest.api", "suggest"),
 }
 
 

@@ -1,0 +1,79 @@
+"""The tool calls the miner works on: read once through ``tracelab.connect`` and prepared.
+
+:func:`load` runs ``sql/suggest_calls.sql`` and adds, per call, the tool family, the simple
+shell command (see :mod:`.shell`) with its tokens and head, and the ISO week. Everything the
+miners and the backtest need is in that one frame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from importlib import resources
+
+import polars as pl
+
+import tracelab
+from tracelab.errors import WarehouseMissing
+from tracelab.failures.normalize import tool_family
+from tracelab.store.warehouse import Warehouse
+
+from .shell import simplify
+
+WEEK = dt.timedelta(days=7)
+
+
+def sql_text(name: str) -> str:
+    return resources.files("tracelab.suggest.sql").joinpath(f"{name}.sql").read_text()
+
+
+def load(warehouse: str | os.PathLike, *, project: str | None = None, agent: str | None = None, since=None, until=None) -> pl.DataFrame:
+    if not Warehouse(warehouse).exists:
+        raise WarehouseMissing(f"no tracelab warehouse at {warehouse} (run `tracelab ingest --warehouse {warehouse}` first)", path=str(warehouse))
+    con = tracelab.connect(warehouse)
+    try:
+        params = {"since": since, "until": until, "project": project, "agent": agent}
+        table = con.execute(sql_text("suggest_calls"), params).to_arrow_table()
+    finally:
+        con.close()
+    return prepare(pl.from_arrow(table))  # type: ignore[arg-type]
+
+
+def prepare(df: pl.DataFrame) -> pl.DataFrame:
+    """Add ``tool_family``, ``simple``, ``tokens``, ``head``, ``week`` to a ``suggest_calls`` frame."""
+    fams = {t: tool_family(t) for t in df["tool_name"].unique().to_list()}
+    df = df.with_columns(pl.col("tool_name").replace_strict(fams, default="other", return_dtype=pl.String).alias("tool_family"))
+    commands = df.filter(pl.col("tool_family") == "shell")["command"].drop_nulls().unique().to_list()
+    parsed = {c: simplify(c) for c in commands}
+    keys = list(parsed)
+    lookup = pl.DataFrame(
+        {
+            "command": keys,
+            "simple": [parsed[c].text for c in keys],
+            "tokens": [list(parsed[c].tokens) for c in keys],
+            "head": [" ".join(parsed[c].head) if parsed[c].head else None for c in keys],
+        },
+        schema={"command": pl.String, "simple": pl.String, "tokens": pl.List(pl.String), "head": pl.String},
+    )
+    df = df.join(lookup, on="command", how="left")
+    df = df.with_columns(
+        pl.when(pl.col("tool_family") == "shell").then(pl.col("simple")).alias("simple"),
+        pl.col("started_at").dt.truncate("1w").dt.date().alias("week"),
+        pl.col("project").fill_null("(no project)"),
+        (pl.col("call_no") - pl.col("repeat_run_no")).alias("run_pos"),
+    )
+    df = df.sort(["session_key", "call_no"], nulls_last=True)
+    # time from a call's start to the next call of its session: what a failure cost before
+    # the agent moved on (its run time, the model's reaction, the retry's planning)
+    nxt = pl.col("started_at").shift(-1).over("session_key")
+    return df.with_columns(((nxt - pl.col("started_at")).dt.total_milliseconds().cast(pl.Float64)).alias("gap_ms"))
+
+
+def n_weeks(df: pl.DataFrame) -> float:
+    """Length of the observed window in weeks (at least one)."""
+    ts = df["started_at"].drop_nulls()
+    if ts.is_empty():
+        return 1.0
+    lo, hi = ts.min(), ts.max()
+    assert isinstance(lo, dt.datetime) and isinstance(hi, dt.datetime)
+    return max(1.0, (hi - lo) / WEEK)
