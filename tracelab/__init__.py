@@ -18,7 +18,8 @@ _LAZY = {
     "connect": ("tracelab.catalog", "connect"),
     "ingest": ("tracelab.ingest.engine", "ingest"),
     "search": ("tracelab.fulltext", "search"),
-    "suggest": ("tracelab.suggest.api", "suggest"),
+    # a callable package: tracelab.suggest(warehouse, **options)
+    "suggest": ("tracelab.suggest", None),
 }
 
 

@@ -33,7 +33,7 @@ def load(warehouse: str | os.PathLike, *, project: str | None = None, agent: str
     con = tracelab.connect(warehouse)
     try:
         params = {"since": since, "until": until, "project": project, "agent": agent}
-        table = con.execute(sql_text("suggest_calls"), params).to_arrow_table()
+        table = con.sql(sql_text("suggest_calls"), params=params).to_arrow_table()
     finally:
         con.close()
     return prepare(pl.from_arrow(table))  # type: ignore[arg-type]
