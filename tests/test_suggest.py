@@ -92,7 +92,7 @@ def test_evidence_columns(frames):
         assert r["n_events"] >= 1 and r["first_seen"] <= r["last_seen"]
         assert 1 <= len(r["examples"]) <= 3
         assert all(re.fullmatch(r"tracelab session \S+ --around \d+", e) for e in r["examples"])
-        assert r["oot"] in ("holds", "does not hold", "new", "n/a")
+        assert r["oot"] in ("holds", "does not hold", "untested", "new", "n/a")
     instr = df.filter(pl.col("kind") == "instruction")
     assert instr.height and all(c.startswith("te-") for cs in instr["cluster_ids"] for c in cs)
 

@@ -21,6 +21,8 @@ _TABLE = ("id", "kind", "decision", "project", "pattern", "conf", "events", "ses
     "--holdout-weeks", type=click.IntRange(min=0), default=1, show_default=True, help="Out-of-time check: learn without the last N weeks, score on them."
 )
 @click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Drop suggestions below this confidence.")
+@click.option("--min-events", type=click.IntRange(min=1), default=None, help="Evidence needed for any suggestion (default: 5 approvals, 3 rejections/pairs/failures).")
+@click.option("--min-sessions", type=click.IntRange(min=1), default=None, help="Sessions the evidence must span (default: 3 for allow rules, 2 otherwise).")
 @click.option("--id", "ids", multiple=True, help="Only these suggestion ids (repeatable).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many suggestions (best first).")
 @click.option("--include-rejected", is_flag=True, help="Also list suggestions labelled rejected.")
@@ -37,14 +39,14 @@ _TABLE = ("id", "kind", "decision", "project", "pattern", "conf", "events", "ses
     help="Merge the Claude Code changes into this project folder (shows the diff, keeps a backup).",
 )
 @click.option("--yes", is_flag=True, help="With --apply: do not ask before writing.")
-def command(warehouse, kinds, project, agent, since, until, holdout_weeks, min_confidence, ids, limit, include_rejected, fmt, as_json, out_dir, apply_dir, yes):
+def command(warehouse, kinds, project, agent, since, until, holdout_weeks, min_confidence, min_events, min_sessions, ids, limit, include_rejected, fmt, as_json, out_dir, apply_dir, yes):
     """Suggest permission rules, instruction rules, hooks and loop rules from past sessions.
 
     \b
     Every suggestion carries its evidence (failure cluster ids, counts, sessions, first/last
     seen, example steps as `tracelab session ID --around N`), a backtest (calls, minutes and
     tokens per week it would have saved) and an out-of-time check (learnt without the last
-    --holdout-weeks, scored on them: holds / does not hold / new). Deterministic and offline.
+    --holdout-weeks, scored on them: holds / does not hold / untested / new). Deterministic and offline.
 
     \b
       tracelab suggest                         # table, best first
@@ -72,6 +74,8 @@ def command(warehouse, kinds, project, agent, since, until, holdout_weeks, min_c
             until=until,
             holdout_weeks=holdout_weeks,
             min_confidence=min_confidence,
+            min_events=min_events,
+            min_sessions=min_sessions,
             include_rejected=include_rejected,
         )
     except TracelabError as exc:

@@ -13,7 +13,7 @@ import polars as pl
 from tracelab.errors import ParameterError
 
 from . import backtest, calls, hooks, instructions, permissions, render
-from .model import EXAMPLES, KINDS, Suggestion
+from .model import EXAMPLES, KINDS, Suggestion, Thresholds
 
 #: Columns of the frame :func:`suggest` returns, in order.
 COLUMNS = (
@@ -53,14 +53,14 @@ COLUMNS = (
 )
 
 
-def mine(df: pl.DataFrame, kinds: Sequence[str] = KINDS) -> list[Suggestion]:
+def mine(df: pl.DataFrame, kinds: Sequence[str] = KINDS, th: Thresholds = Thresholds()) -> list[Suggestion]:
     out: list[Suggestion] = []
     if "permission" in kinds:
-        out += permissions.mine(df.filter(pl.col("agent") != "pi"))  # pi has no permission prompts
+        out += permissions.mine(df.filter(pl.col("agent") != "pi"), th)  # pi has no permission prompts
     if "instruction" in kinds:
-        out += instructions.mine(df)
+        out += instructions.mine(df, th)
     if {"hook", "boundary", "loop"} & set(kinds):
-        out += [s for s in hooks.mine(df) if s.kind in kinds]
+        out += [s for s in hooks.mine(df, th) if s.kind in kinds]
     return out
 
 
@@ -113,6 +113,8 @@ def suggest(
     until: str | dt.datetime | None = None,
     holdout_weeks: int = 1,
     min_confidence: float = 0.0,
+    min_events: int | None = None,
+    min_sessions: int | None = None,
     include_rejected: bool = False,
     frame: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
@@ -122,18 +124,23 @@ def suggest(
     then events). Deterministic: the same warehouse gives the same rows and ids. ``frame`` is a
     prepared calls frame (:func:`tracelab.suggest.calls.load`) to reuse instead of reading
     ``warehouse``. Suggestions labelled ``rejected`` are left out unless ``include_rejected``.
+    ``min_events`` / ``min_sessions`` lower or raise every evidence threshold at once
+    (defaults: :class:`.model.Thresholds`).
     """
     bad = [k for k in kinds if k not in KINDS]
     if bad:
         raise ParameterError(f"unknown suggestion kind(s) {bad}; choose from {', '.join(KINDS)}", param="kinds")
     if holdout_weeks < 0:
         raise ParameterError("holdout_weeks must be >= 0", param="holdout_weeks")
+    if (min_events is not None and min_events < 1) or (min_sessions is not None and min_sessions < 1):
+        raise ParameterError("min_events and min_sessions must be >= 1", param="min_events")
+    th = Thresholds.of(min_events, min_sessions)
     since_ts = _ts(since, "since")
     until_ts = _ts(until, "until")
     df = frame if frame is not None else calls.load(warehouse, project=project, agent=agent, since=since_ts, until=until_ts)
-    found = mine(df, kinds)
+    found = mine(df, kinds, th)
     weeks = calls.n_weeks(df)
-    oot = backtest.out_of_time(found, df, lambda d: mine(d, kinds), holdout_weeks)
+    oot = backtest.out_of_time(found, df, lambda d: mine(d, kinds, th), holdout_weeks)
     rejected = set() if include_rejected or frame is not None else _rejected_ids(warehouse)
     rows: list[dict[str, Any]] = []
     fam = dict(zip(df["tool_name"].to_list(), df["tool_family"].to_list(), strict=True)) if df.height else {}

@@ -19,8 +19,10 @@ Totals are divided by the window length in weeks (:func:`.calls.n_weeks`).
 Out of time: the suggestions are mined again from all weeks but the last ``holdout_weeks``
 (ISO weeks) and each is scored on those last weeks. ``holds`` when its pattern recurs there and
 is not contradicted (an allow rule whose command was rejected, a deny rule whose command ran,
-a hook whose command succeeded); ``does not hold`` otherwise; ``new`` when the suggestion is
-only learnt with the last weeks included; ``n/a`` when the window has no earlier weeks.
+a hook whose command succeeded); ``does not hold`` otherwise (the project was active in the
+held-out weeks and the pattern did not come back, or was contradicted); ``untested`` when the
+project had no calls in the held-out weeks; ``new`` when the suggestion is only learnt with the
+last weeks included; ``n/a`` when the window has no earlier weeks.
 """
 
 from __future__ import annotations
@@ -104,11 +106,15 @@ def out_of_time(
     train = df.filter(pl.col("started_at") < cut)
     test = df.filter(pl.col("started_at") >= cut)
     learnt = {s.id: s for s in mine(train)}
+    active = set(zip(test["agent"].to_list(), test["project"].to_list(), strict=True))
     out: dict[str, dict[str, object]] = {}
     for s in final:
         t = learnt.get(s.id)
         if t is None:
             out[s.id] = {"oot": "new", "oot_test_events": None}
+            continue
+        if (s.agent, s.project) not in active:
+            out[s.id] = {"oot": "untested", "oot_test_events": None}
             continue
         ok, n = _holds(t, test)
         out[s.id] = {"oot": "holds" if ok else "does not hold", "oot_test_events": n}

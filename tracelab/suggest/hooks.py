@@ -1,13 +1,13 @@
 """Hooks, tool boundaries and loop rules.
 
 * **hook**: a shell command (by head, see :mod:`.shell`) or MCP tool that failed every time
-  it ran (at least :data:`MIN_CALLS` calls in two sessions, never ok, never rejected): a
+  it ran (at least ``Thresholds.failures`` calls in ``Thresholds.sessions`` sessions, never ok, never rejected): a
   pre-tool hook that blocks it with the error it always ends in saves the round trip.
 * **boundary**: one failure cluster of one tool that is about a limit (timeouts, output or
-  file size, binary files) with at least :data:`MIN_CALLS` failures in two sessions: raise the
+  file size, binary files) with enough failures (``Thresholds``): raise the
   timeout, cap the output, or filter the paths, depending on the limit.
 * **loop**: the same call (same tool and input) repeated three or more times in a row
-  (``tool_calls.repeat_run_no``) in at least two sessions: a rule that stops after the second
+  (``tool_calls.repeat_run_no``), ``Thresholds.loops`` times in ``Thresholds.sessions`` sessions: a rule that stops after the second
   identical attempt, with the loop's signature.
 """
 
@@ -18,11 +18,9 @@ from collections.abc import Callable
 
 import polars as pl
 
-from .model import Suggestion
+from .model import Suggestion, Thresholds
 from .shell import allow_safe, common_prefix
 
-MIN_CALLS = 3
-MIN_SESSIONS = 2
 MIN_RUN = 3
 _LIMITS = (
     ("timeout", re.compile(r"time[d ]?\s*out|timeout|deadline exceeded", re.I)),
@@ -31,11 +29,11 @@ _LIMITS = (
 )
 
 
-def _always_failing(df: pl.DataFrame) -> list[Suggestion]:
+def _always_failing(df: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
     out = []
     shell = df.filter((pl.col("tool_family") == "shell") & pl.col("head").is_not_null() & pl.col("status").is_in(["ok", "error", "user_rejected"]))
     for (agent, project, tool, _head), g in shell.group_by(["agent", "project", "tool_name", "head"], maintain_order=True):
-        if g.height < MIN_CALLS or (g["status"] != "error").any() or g["session_key"].n_unique() < MIN_SESSIONS:
+        if g.height < th.failures or (g["status"] != "error").any() or g["session_key"].n_unique() < th.sessions:
             continue
         prefix = common_prefix(g["tokens"].to_list())
         if not allow_safe(prefix) or (prefix[-1].startswith("-") and g["simple"].n_unique() > 1):
@@ -74,11 +72,11 @@ def _always_failing(df: pl.DataFrame) -> list[Suggestion]:
     return out
 
 
-def _boundaries(df: pl.DataFrame) -> list[Suggestion]:
+def _boundaries(df: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
     out = []
     errs = df.filter((pl.col("status") == "error") & pl.col("cluster_id").is_not_null())
     for (agent, project, tool, cluster), g in errs.group_by(["agent", "project", "tool_name", "cluster_id"], maintain_order=True):
-        if g.height < MIN_CALLS or g["session_key"].n_unique() < MIN_SESSIONS:
+        if g.height < th.failures or g["session_key"].n_unique() < th.sessions:
             continue
         template = str(g["template"][0] or g["error_line"][0] or "")
         limit = next((name for name, rx in _LIMITS if rx.search(template)), None)
@@ -116,7 +114,7 @@ def _boundaries(df: pl.DataFrame) -> list[Suggestion]:
     return out
 
 
-def _loops(df: pl.DataFrame) -> list[Suggestion]:
+def _loops(df: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
     runs = (
         df.filter(pl.col("repeat_run_no").is_not_null())
         .group_by(["session_key", "is_sidechain", "repeat_run_no"])
@@ -133,7 +131,7 @@ def _loops(df: pl.DataFrame) -> list[Suggestion]:
     )
     out = []
     for (agent, project, tool, ihash), g in runs.group_by(["agent", "project", "tool_name", "input_hash"], maintain_order=True):
-        if g.height < 2 or g["session_key"].n_unique() < MIN_SESSIONS:
+        if g.height < th.loops or g["session_key"].n_unique() < th.sessions:
             continue
         first_simple, first_input = g["simple"][0], g["input_json"][0]
         sig = first_simple if isinstance(first_simple, str) else (first_input if isinstance(first_input, str) else "")[:120]
@@ -170,8 +168,8 @@ def _loops(df: pl.DataFrame) -> list[Suggestion]:
     return out
 
 
-def mine(df: pl.DataFrame) -> list[Suggestion]:
-    return [*_always_failing(df), *_boundaries(df), *_loops(df)]
+def mine(df: pl.DataFrame, th: Thresholds = Thresholds()) -> list[Suggestion]:
+    return [*_always_failing(df, th), *_boundaries(df, th), *_loops(df, th)]
 
 
 Matcher = Callable[[pl.DataFrame], pl.Expr]

@@ -13,7 +13,7 @@ A *pair* is a failed tool call followed, within :data:`WINDOW` calls of the same
 
 Pairs are grouped by (agent, project, kind, failing signature, recovery signature); the error
 side keeps the failure cluster ids of :mod:`tracelab.failures` (the existing normalisation).
-A rule needs ``min_pairs`` pairs in two sessions, and its consistency is the share of the
+A rule needs ``Thresholds.pairs`` pairs in ``Thresholds.sessions`` sessions, and its consistency is the share of the
 failing signature's errors that this recovery followed.
 """
 
@@ -26,11 +26,9 @@ from typing import Any
 
 import polars as pl
 
-from .model import Suggestion
+from .model import Suggestion, Thresholds
 
 WINDOW = 4
-MIN_PAIRS = 3
-MIN_SESSIONS = 2
 _EDIT_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "edit", "write", "NotebookEdit"})
 _READ_TOOLS = frozenset({"Read", "read", "read_file", "view"})
 _MISSING = re.compile(
@@ -130,7 +128,8 @@ def _text(kind: str, failing: str, recovery: str, tool: str, error: str | None) 
         reader = "Read" if tool[:1].isupper() else "read"
         return (
             f"{reader} a file before {tool}",
-            f"{reader} a file with the {reader} tool before changing it with {tool}; {tool} on a file not read in this session fails{err}.",
+            f"{reader} a file with the {reader} tool right before changing it with {tool}: edits built from a guessed or stale copy fail{err}, "
+            f"and they succeeded here after a {reader}.",
         )
     return f"`{recovery}`, not `{failing}`", f"The file `{recovery.rsplit('/', 1)[-1]}` is at `{recovery}`, not `{failing}`."
 
@@ -151,7 +150,7 @@ def _matcher(agent: str, project: str, kind: str, tool: str, failing: str, clust
     return match
 
 
-def mine(df: pl.DataFrame, *, min_pairs: int = MIN_PAIRS) -> list[Suggestion]:
+def mine(df: pl.DataFrame, th: Thresholds = Thresholds()) -> list[Suggestion]:
     pairs = _pairs(df)
     if not pairs:
         return []
@@ -163,7 +162,7 @@ def mine(df: pl.DataFrame, *, min_pairs: int = MIN_PAIRS) -> list[Suggestion]:
     out = []
     for (agent, project, kind, tool, failing, recovery), ps in groups.items():
         sessions = {session_of[p["error_key"]] for p in ps}
-        if len(ps) < min_pairs or len(sessions) < MIN_SESSIONS:
+        if len(ps) < th.pairs or len(sessions) < th.sessions:
             continue
         clusters = sorted({p["cluster_id"] for p in ps if p["cluster_id"]})
         if kind != "path_fix" and not clusters:

@@ -20,6 +20,28 @@ KINDS = ("permission", "instruction", "hook", "boundary", "loop")
 EXAMPLES = 3
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    """Minimum evidence for a suggestion (``suggest(min_events=…, min_sessions=…)`` sets them all)."""
+
+    approvals: int = 5  #: allow: successful runs
+    rejections: int = 3  #: deny/ask: rejections
+    pairs: int = 3  #: instruction: error -> recovery pairs
+    failures: int = 3  #: hook/boundary: failures
+    loops: int = 2  #: loop: runs of identical calls
+    allow_sessions: int = 3  #: allow: sessions with a successful run
+    sessions: int = 2  #: everything else: sessions with evidence
+
+    @classmethod
+    def of(cls, min_events: int | None = None, min_sessions: int | None = None) -> Thresholds:
+        t = cls()
+        if min_events is not None:
+            t = cls(min_events, min_events, min_events, min_events, max(1, min_events - 1), t.allow_sessions, t.sessions)
+        if min_sessions is not None:
+            t = cls(t.approvals, t.rejections, t.pairs, t.failures, t.loops, min_sessions, min_sessions)
+        return t
+
+
 def suggestion_id(*parts: str | None) -> str:
     """``sg-`` + 12 hex of BLAKE2b over the parts: the same rule always has the same id."""
     digest = hashlib.blake2b("\x1f".join(p or "" for p in parts).encode(), digest_size=6).hexdigest()

@@ -2,12 +2,12 @@
 
 Shell calls are grouped by (agent, project, tool, command head) (see :mod:`.shell`):
 
-* **allow**: the group was never rejected, ran at least ``min_approvals`` times successfully
-  in ``min_sessions`` sessions, and at least half of the runs succeeded. The rule's prefix is
+* **allow**: the group was never rejected, ran at least ``Thresholds.approvals`` times successfully
+  in ``Thresholds.allow_sessions`` sessions, and at least half of the runs succeeded. The rule's prefix is
   the longest common token prefix of *every* call in the group, so it never covers a command
   shape the user did not approve; it must pass :func:`.shell.allow_safe`. When all calls were
   the same command the rule is that exact command.
-* **deny**: at least ``min_rejections`` rejections in two sessions; the prefix is the longest
+* **deny**: at least ``Thresholds.rejections`` rejections in two sessions; the prefix is the longest
   common prefix of the rejected calls, and no call under that prefix ever ran.
 * **ask**: same, but some calls under the prefix did run and at least a third were rejected.
 
@@ -21,13 +21,9 @@ from collections.abc import Callable
 
 import polars as pl
 
-from .model import Suggestion
+from .model import Suggestion, Thresholds
 from .shell import allow_safe, common_prefix
 
-MIN_APPROVALS = 5
-MIN_REJECTIONS = 3
-MIN_SESSIONS = 2
-MIN_ALLOW_SESSIONS = 3
 
 
 def _prefix_matcher(agent: str, project: str, tool: str, prefix: tuple[str, ...], exact: bool) -> Callable[[pl.DataFrame], pl.Expr]:
@@ -56,24 +52,24 @@ def claude_rule(tool: str, prefix: str, exact: bool) -> str:
     return f"Bash({prefix})" if exact else f"Bash({prefix}:*)"
 
 
-def mine(df: pl.DataFrame, *, min_approvals: int = MIN_APPROVALS, min_rejections: int = MIN_REJECTIONS) -> list[Suggestion]:
+def mine(df: pl.DataFrame, th: Thresholds = Thresholds()) -> list[Suggestion]:
     out: list[Suggestion] = []
     shell = df.filter((pl.col("tool_family") == "shell") & pl.col("head").is_not_null() & pl.col("status").is_in(["ok", "error", "user_rejected"]))
     for (agent, project, tool, head), g in shell.group_by(["agent", "project", "tool_name", "head"], maintain_order=True):
-        out.extend(_shell_group(str(agent), str(project), str(tool), str(head), g, min_approvals, min_rejections))
+        out.extend(_shell_group(str(agent), str(project), str(tool), str(head), g, th))
     mcp = df.filter((pl.col("tool_family") == "mcp") & pl.col("status").is_in(["ok", "error", "user_rejected"]))
     for (agent, project, tool), g in mcp.group_by(["agent", "project", "tool_name"], maintain_order=True):
-        out.extend(_mcp_group(str(agent), str(project), str(tool), g, min_approvals, min_rejections))
+        out.extend(_mcp_group(str(agent), str(project), str(tool), g, th))
     return out
 
 
-def _shell_group(agent: str, project: str, tool: str, head: str, g: pl.DataFrame, min_approvals: int, min_rejections: int) -> list[Suggestion]:
+def _shell_group(agent: str, project: str, tool: str, head: str, g: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
     out = []
     rej = g.filter(pl.col("status") == "user_rejected")
     ran = g.filter(pl.col("status") != "user_rejected")
     ok = ran.filter(pl.col("status") == "ok")
     if rej.is_empty():
-        if ok.height >= min_approvals and ok["session_key"].n_unique() >= MIN_ALLOW_SESSIONS and ok.height >= 0.5 * ran.height:
+        if ok.height >= th.approvals and ok["session_key"].n_unique() >= th.allow_sessions and ok.height >= 0.5 * ran.height:
             prefix = common_prefix(ran["tokens"].to_list())
             exact = ran["simple"].n_unique() == 1
             if allow_safe(prefix):
@@ -96,7 +92,7 @@ def _shell_group(agent: str, project: str, tool: str, head: str, g: pl.DataFrame
                     )
                 )
         return out
-    if rej.height < min_rejections or rej["session_key"].n_unique() < MIN_SESSIONS:
+    if rej.height < th.rejections or rej["session_key"].n_unique() < th.sessions:
         return out
     prefix = common_prefix(rej["tokens"].to_list())
     exact = rej["simple"].n_unique() == 1
@@ -130,13 +126,13 @@ def _shell_group(agent: str, project: str, tool: str, head: str, g: pl.DataFrame
     return out
 
 
-def _mcp_group(agent: str, project: str, tool: str, g: pl.DataFrame, min_approvals: int, min_rejections: int) -> list[Suggestion]:
+def _mcp_group(agent: str, project: str, tool: str, g: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
     rej = g.filter(pl.col("status") == "user_rejected")
     ran = g.filter(pl.col("status") != "user_rejected")
     ok = ran.filter(pl.col("status") == "ok")
-    if rej.is_empty() and ok.height >= min_approvals and ok["session_key"].n_unique() >= MIN_ALLOW_SESSIONS and ok.height >= 0.5 * ran.height:
+    if rej.is_empty() and ok.height >= th.approvals and ok["session_key"].n_unique() >= th.allow_sessions and ok.height >= 0.5 * ran.height:
         decision, evidence, consistency, effect = "allow", ok, ok.height / ran.height, "approval_wait"
-    elif rej.height >= min_rejections and rej["session_key"].n_unique() >= MIN_SESSIONS and rej.height / g.height >= 1 / 3:
+    elif rej.height >= th.rejections and rej["session_key"].n_unique() >= th.sessions and rej.height / g.height >= 1 / 3:
         decision = "deny" if ran.is_empty() else "ask"
         evidence, consistency, effect = rej, rej.height / g.height, "blocked" if ran.is_empty() else "asked"
     else:

@@ -106,11 +106,12 @@ def starts_with(tokens: Sequence[str], prefix: Sequence[str]) -> bool:
 
 def allow_safe(prefix: Sequence[str]) -> bool:
     """Whether an allow rule on this prefix is acceptable at all: not a dangerous program, and
-    more than a bare runner (``uv``, ``npm``, ``git``) or runner + verb (``uv run``)."""
+    more than a bare runner (``uv``, ``npm``, ``git``), a runner + option (``git -C``) or a
+    runner + verb (``uv run``)."""
     if not prefix or prefix[0] in NEVER_ALLOW or prefix[0].startswith(("./", "/")):
         return False
-    if prefix[0] in RUNNERS and len(prefix) < 2:
-        return False
+    if prefix[0] in RUNNERS and (len(prefix) < 2 or prefix[-1].startswith("-")):
+        return False  # `git`, `git -C`: any subcommand at all
     if prefix[0] in {"uv", "npm", "pnpm", "yarn", "bun", "poetry"} and len(prefix) >= 2 and prefix[1] in {"run", "exec", "x"} and len(prefix) < 3:
         return False
     return True
