@@ -52,7 +52,7 @@ def _machine() -> str:
 
 
 def _corpus(work: Path, seed: int, sessions: int, plant_sessions: int) -> tuple[Path, dict]:
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
     from tracelab.synth import Truth, generate
 
     corpus, wh = work / f"corpus{seed}", work / f"wh{seed}"

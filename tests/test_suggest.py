@@ -24,7 +24,7 @@ SEEDS = (1, 2, 3)
 
 
 def _corpus(root: Path, seed: int) -> tuple[Path, dict]:
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     truth = generate(root / "corpus", sessions=4, seed=seed, plant=True, plant_sessions=28, jobs=1)
     wh = root / "wh"

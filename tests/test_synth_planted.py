@@ -62,7 +62,7 @@ def test_planted_truth_shape(planted):
 
 def test_planted_truth_matches_the_warehouse(tmp_path, planted):
     corpus, truth = planted
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     wh = tmp_path / "wh"
     summary = ingest([str(corpus / "claude")], wh, jobs=1)
