@@ -13,7 +13,7 @@ import polars as pl
 from tracelab.errors import ParameterError
 
 from . import backtest, calls, hooks, instructions, permissions, render
-from .model import EXAMPLES, KINDS, Suggestion, Thresholds
+from .model import DEFAULT_THRESHOLDS, EXAMPLES, KINDS, Suggestion, Thresholds
 
 #: Columns of the frame :func:`suggest` returns, in order.
 COLUMNS = (
@@ -53,7 +53,7 @@ COLUMNS = (
 )
 
 
-def mine(df: pl.DataFrame, kinds: Sequence[str] = KINDS, th: Thresholds = Thresholds()) -> list[Suggestion]:
+def mine(df: pl.DataFrame, kinds: Sequence[str] = KINDS, th: Thresholds = DEFAULT_THRESHOLDS) -> list[Suggestion]:
     out: list[Suggestion] = []
     if "permission" in kinds:
         out += permissions.mine(df.filter(pl.col("agent") != "pi"), th)  # pi has no permission prompts

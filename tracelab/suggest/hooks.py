@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from .model import Suggestion, Thresholds
+from .model import DEFAULT_THRESHOLDS, Suggestion, Thresholds
 from .shell import allow_safe, common_prefix
 
 MIN_RUN = 3
@@ -168,7 +168,7 @@ def _loops(df: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
     return out
 
 
-def mine(df: pl.DataFrame, th: Thresholds = Thresholds()) -> list[Suggestion]:
+def mine(df: pl.DataFrame, th: Thresholds = DEFAULT_THRESHOLDS) -> list[Suggestion]:
     return [*_always_failing(df, th), *_boundaries(df, th), *_loops(df, th)]
 
 

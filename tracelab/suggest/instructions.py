@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from .model import Suggestion, Thresholds
+from .model import DEFAULT_THRESHOLDS, Suggestion, Thresholds
 
 WINDOW = 4
 _EDIT_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "edit", "write", "NotebookEdit"})
@@ -150,7 +150,7 @@ def _matcher(agent: str, project: str, kind: str, tool: str, failing: str, clust
     return match
 
 
-def mine(df: pl.DataFrame, th: Thresholds = Thresholds()) -> list[Suggestion]:
+def mine(df: pl.DataFrame, th: Thresholds = DEFAULT_THRESHOLDS) -> list[Suggestion]:
     pairs = _pairs(df)
     if not pairs:
         return []

@@ -42,6 +42,9 @@ class Thresholds:
         return t
 
 
+DEFAULT_THRESHOLDS = Thresholds()
+
+
 def suggestion_id(*parts: str | None) -> str:
     """``sg-`` + 12 hex of BLAKE2b over the parts: the same rule always has the same id."""
     digest = hashlib.blake2b("\x1f".join(p or "" for p in parts).encode(), digest_size=6).hexdigest()

@@ -21,9 +21,8 @@ from collections.abc import Callable
 
 import polars as pl
 
-from .model import Suggestion, Thresholds
+from .model import DEFAULT_THRESHOLDS, Suggestion, Thresholds
 from .shell import allow_safe, common_prefix
-
 
 
 def _prefix_matcher(agent: str, project: str, tool: str, prefix: tuple[str, ...], exact: bool) -> Callable[[pl.DataFrame], pl.Expr]:
@@ -52,7 +51,7 @@ def claude_rule(tool: str, prefix: str, exact: bool) -> str:
     return f"Bash({prefix})" if exact else f"Bash({prefix}:*)"
 
 
-def mine(df: pl.DataFrame, th: Thresholds = Thresholds()) -> list[Suggestion]:
+def mine(df: pl.DataFrame, th: Thresholds = DEFAULT_THRESHOLDS) -> list[Suggestion]:
     out: list[Suggestion] = []
     shell = df.filter((pl.col("tool_family") == "shell") & pl.col("head").is_not_null() & pl.col("status").is_in(["ok", "error", "user_rejected"]))
     for (agent, project, tool, head), g in shell.group_by(["agent", "project", "tool_name", "head"], maintain_order=True):
