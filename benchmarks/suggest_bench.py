@@ -29,6 +29,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -101,18 +102,35 @@ def timing(work: Path, target_events: int, repeat: int) -> dict:
         t = time.perf_counter()
         failures.build(big)
         print(f"failure tables built in {time.perf_counter() - t:.1f}s", flush=True)
-    walls = []
+    walls, cpus, loads = [], [], []
     for _ in range(repeat):
+        loads.append(os.getloadavg()[0])
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         out = subprocess.run([sys.executable, "-m", "tracelab", "suggest", "-w", str(big), "--json"], capture_output=True, text=True)
         walls.append(time.perf_counter() - t)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
         if out.returncode:
             raise SystemExit(out.stderr)
     import json
 
     n = len(json.loads(out.stdout))
-    print(f"tracelab suggest on {n_events:,} events / {n_calls:,} tool calls: median {statistics.median(walls):.2f}s ({n} suggestions)", flush=True)
-    return {"events": n_events, "tool_calls": n_calls, "walls": walls, "median": statistics.median(walls), "suggestions": n}
+    print(
+        f"tracelab suggest on {n_events:,} events / {n_calls:,} tool calls: median wall {statistics.median(walls):.2f}s,"
+        f" CPU {statistics.median(cpus):.2f}s, load {loads} ({n} suggestions)",
+        flush=True,
+    )
+    return {
+        "events": n_events,
+        "tool_calls": n_calls,
+        "walls": walls,
+        "cpus": cpus,
+        "loads": loads,
+        "median": statistics.median(walls),
+        "cpu": statistics.median(cpus),
+        "suggestions": n,
+    }
 
 
 def write(args: argparse.Namespace, acc: list[dict], tim: dict | None) -> None:
@@ -123,7 +141,7 @@ def write(args: argparse.Namespace, acc: list[dict], tim: dict | None) -> None:
         f"- date: {now}; machine: {_machine()}",
         f"- command: `python -m benchmarks.suggest_bench --work {args.work} --sessions {args.sessions} --plant-sessions {args.plant_sessions}"
         f" --target-events {args.target_events}`; code: commit `{_git()}`",
-        "- accuracy: suggestions in the planted project scored against `truth.json[\"planted\"]` (`tracelab/suggest/measure.py`);"
+        '- accuracy: suggestions in the planted project scored against `truth.json["planted"]` (`tracelab/suggest/measure.py`);'
         " target ≥ 0.9 precision and recall for permission and instruction rules, no allow rule broader than planted",
         "",
         "| seed | suggestions | permission P | permission R | instruction P | instruction R | broader allow rules | halfway pattern out of time | suggest s |",
@@ -140,7 +158,9 @@ def write(args: argparse.Namespace, acc: list[dict], tim: dict | None) -> None:
             "",
             f"Timing (target ≤ 10 s): `tracelab suggest --json` on a warehouse of {tim['events']:,} events and {tim['tool_calls']:,} tool calls"
             f" (planted corpus replicated with `benchmarks/query_bench.build_big`, failure tables rebuilt), one fresh process per run:"
-            f" median **{tim['median']:.2f} s** of {len(tim['walls'])} ({', '.join(f'{w:.2f}' for w in tim['walls'])}); {tim['suggestions']} suggestions.",
+            f" median **{tim['median']:.2f} s** wall of {len(tim['walls'])} ({', '.join(f'{w:.2f}' for w in tim['walls'])}),"
+            f" median CPU {tim['cpu']:.2f} s (user + system of the process, DuckDB threads included; {', '.join(f'{c:.2f}' for c in tim['cpus'])});"
+            f" 1-minute load average before each run {', '.join(f'{x:.1f}' for x in tim['loads'])} on {os.cpu_count()} cores; {tim['suggestions']} suggestions.",
         ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")
@@ -156,10 +176,11 @@ def main() -> None:
     ap.add_argument("--target-events", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-timing", action="store_true")
+    ap.add_argument("--no-accuracy", action="store_true", help="timing only (keeps the accuracy rows of an earlier results file out)")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    acc = accuracy(args.work, [int(s) for s in args.seeds.split(",")], args.sessions, args.plant_sessions)
+    acc = [] if args.no_accuracy else accuracy(args.work, [int(s) for s in args.seeds.split(",")], args.sessions, args.plant_sessions)
     tim = None if args.no_timing else timing(args.work, args.target_events, args.repeat)
     if not args.no_write:
         write(args, acc, tim)

@@ -89,20 +89,6 @@ def _expected(s: Suggestion, eff: dict[str, float]) -> str:
     return f"{eff['calls']} failures avoided ({per})"
 
 
-def _rejected_ids(warehouse: str | os.PathLike) -> set[str]:
-    """Suggestions labelled ``rejected`` (``tracelab label suggestion:ID --label rejected``)."""
-    import tracelab
-
-    con = tracelab.connect(warehouse)
-    try:
-        rows = con.execute("SELECT DISTINCT target_key FROM feedback WHERE target_type = 'suggestion' AND lower(label) = 'rejected'").fetchall()
-    except Exception:  # an older warehouse without the feedback view, or no suggestion labels
-        return set()
-    finally:
-        con.close()
-    return {r[0] for r in rows}
-
-
 def suggest(
     warehouse: str | os.PathLike = "warehouse",
     *,
@@ -137,17 +123,22 @@ def suggest(
     th = Thresholds.of(min_events, min_sessions)
     since_ts = _ts(since, "since")
     until_ts = _ts(until, "until")
-    df = frame if frame is not None else calls.load(warehouse, project=project, agent=agent, since=since_ts, until=until_ts)
+    if frame is not None:
+        df, rejected = frame, set()
+    else:
+        df, rejected = calls.read(warehouse, project=project, agent=agent, since=since_ts, until=until_ts)
+    if include_rejected:
+        rejected = set()
     found = mine(df, kinds, th)
     weeks = calls.n_weeks(df)
     oot = backtest.out_of_time(found, df, lambda d: mine(d, kinds, th), holdout_weeks)
-    rejected = set() if include_rejected or frame is not None else _rejected_ids(warehouse)
     rows: list[dict[str, Any]] = []
+    parts = calls.Partitions(df)
     fam = dict(zip(df["tool_name"].to_list(), df["tool_family"].to_list(), strict=True)) if df.height else {}
     for s in found:
         if s.id in rejected:
             continue
-        eff = backtest.effect(s, df)
+        eff = backtest.effect(s, parts.of(s.agent, s.project))
         ex_cmds, ex_texts = _examples(s)
         ev = s.evidence
         clusters = sorted(set(ev["cluster_id"].drop_nulls().to_list()) | set(s.details.get("clusters", [])))

@@ -32,6 +32,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from .calls import Partitions
 from .model import Suggestion
 
 TOKENS_PER_BYTE = 0.25
@@ -104,9 +105,9 @@ def out_of_time(
     if cut is None:
         return {s.id: {"oot": "n/a", "oot_test_events": None} for s in final}
     train = df.filter(pl.col("started_at") < cut)
-    test = df.filter(pl.col("started_at") >= cut)
+    test = Partitions(df.filter(pl.col("started_at") >= cut))
     learnt = {s.id: s for s in mine(train)}
-    active = set(zip(test["agent"].to_list(), test["project"].to_list(), strict=True))
+    active = set(test.parts)
     out: dict[str, dict[str, object]] = {}
     for s in final:
         t = learnt.get(s.id)
@@ -116,6 +117,6 @@ def out_of_time(
         if (s.agent, s.project) not in active:
             out[s.id] = {"oot": "untested", "oot_test_events": None}
             continue
-        ok, n = _holds(t, test)
+        ok, n = _holds(t, test.of(s.agent, s.project))
         out[s.id] = {"oot": "holds" if ok else "does not hold", "oot_test_events": n}
     return out

@@ -31,8 +31,16 @@ _LIMITS = (
 
 def _always_failing(df: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
     out = []
+    keys = ["agent", "project", "tool_name", "head"]
     shell = df.filter((pl.col("tool_family") == "shell") & pl.col("head").is_not_null() & pl.col("status").is_in(["ok", "error", "user_rejected"]))
-    for (agent, project, tool, _head), g in shell.group_by(["agent", "project", "tool_name", "head"], maintain_order=True):
+    cand = (
+        shell.group_by(keys)
+        .agg(pl.len().alias("n"), (pl.col("status") == "error").sum().alias("n_err"), pl.col("session_key").n_unique().alias("s"))
+        .filter((pl.col("n") == pl.col("n_err")) & (pl.col("n") >= th.failures) & (pl.col("s") >= th.sessions))
+        .select(keys)
+    )
+    shell = shell.join(cand, on=keys, how="semi")
+    for (agent, project, tool, _head), g in shell.group_by(keys, maintain_order=True):
         if g.height < th.failures or (g["status"] != "error").any() or g["session_key"].n_unique() < th.sessions:
             continue
         prefix = common_prefix(g["tokens"].to_list())
@@ -74,7 +82,17 @@ def _always_failing(df: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
 
 def _boundaries(df: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
     out = []
+    keys = ["agent", "project", "tool_name", "cluster_id"]
     errs = df.filter((pl.col("status") == "error") & pl.col("cluster_id").is_not_null())
+    limit_rx = "|".join(rx.pattern for _name, rx in _LIMITS)
+    cand = (
+        errs.group_by(keys)
+        .agg(pl.len().alias("n"), pl.col("session_key").n_unique().alias("s"), pl.col("template").first().alias("t"), pl.col("error_line").first().alias("e"))
+        .filter((pl.col("n") >= th.failures) & (pl.col("s") >= th.sessions))
+        .filter(pl.coalesce("t", "e").fill_null("").str.contains("(?i)" + limit_rx))
+        .select(keys)
+    )
+    errs = errs.join(cand, on=keys, how="semi")
     for (agent, project, tool, cluster), g in errs.group_by(["agent", "project", "tool_name", "cluster_id"], maintain_order=True):
         if g.height < th.failures or g["session_key"].n_unique() < th.sessions:
             continue
@@ -125,7 +143,7 @@ def _loops(df: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
             pl.col("tool_name").first(),
             pl.col("input_hash").first(),
             pl.col("simple").first(),
-            pl.col("input_json").first(),
+            pl.col("input_preview").first(),
         )
         .filter(pl.col("run_length") >= MIN_RUN)
     )
@@ -133,7 +151,7 @@ def _loops(df: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
     for (agent, project, tool, ihash), g in runs.group_by(["agent", "project", "tool_name", "input_hash"], maintain_order=True):
         if g.height < th.loops or g["session_key"].n_unique() < th.sessions:
             continue
-        first_simple, first_input = g["simple"][0], g["input_json"][0]
+        first_simple, first_input = g["simple"][0], g["input_preview"][0]
         sig = first_simple if isinstance(first_simple, str) else (first_input if isinstance(first_input, str) else "")[:120]
         a, p, t, h = str(agent), str(project), str(tool), ihash
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import polars as pl
 
+from .calls import Partitions
 from .model import DEFAULT_THRESHOLDS, Suggestion, Thresholds
 
 WINDOW = 4
@@ -44,6 +45,69 @@ def _program(tokens: list[str]) -> str | None:
     return tokens[0]
 
 
+def _shell_pairs(df: pl.DataFrame) -> list[dict[str, Any]]:
+    """``replace_command`` pairs, vectorised: the frame is shifted by 1 … WINDOW rows (it is
+    sorted by session and call_no) and the first later call that qualifies is the recovery."""
+    base = df.select(
+        "tool_call_key",
+        "session_key",
+        "is_sidechain",
+        "agent",
+        "project",
+        "tool_name",
+        "tool_family",
+        "status",
+        "tokens",
+        "head",
+        "cluster_id",
+        "error_line",
+        "template",
+    ).with_row_index("_i")
+    first = pl.col("tokens").list.first()
+    errs = base.filter((pl.col("status") == "error") & (pl.col("tool_family") == "shell") & pl.col("tokens").is_not_null()).with_columns(
+        pl.when((first.is_in(["python", "python3"])) & (pl.col("tokens").list.get(1, null_on_oob=True) == "-m"))
+        .then(pl.col("tokens").list.get(2, null_on_oob=True))
+        .otherwise(first)
+        .alias("prog"),
+        (pl.col("error_line").fill_null("").str.contains(_MISSING.pattern) | pl.col("template").fill_null("").str.contains(_MISSING.pattern)).alias("missing"),
+    )
+    if errs.is_empty():
+        return []
+    rec = base.select("_i", "session_key", "is_sidechain", "tool_family", "status", "tokens", "head", "tool_call_key")
+    found = []
+    for k in range(1, WINDOW + 1):
+        r = rec.with_columns(pl.col("_i") - k).rename({c: f"r_{c}" for c in rec.columns if c != "_i"})
+        j = errs.join(r, on="_i", how="inner").filter(
+            (pl.col("r_session_key") == pl.col("session_key"))
+            & (pl.col("r_is_sidechain") == pl.col("is_sidechain"))
+            & (pl.col("r_tool_family") == "shell")
+            & (pl.col("r_status") == "ok")
+            & pl.col("r_tokens").is_not_null()
+            & (pl.col("r_tokens") != pl.col("tokens"))
+            & (pl.col("r_tokens").list.first() != first)
+            & (pl.col("r_tokens").list.contains(pl.col("prog")) | pl.col("missing"))
+        )
+        found.append(j.with_columns(pl.lit(k).alias("_k")))
+    pairs = pl.concat(found).sort("_i", "_k").unique(subset=["_i"], keep="first", maintain_order=True)
+    return [
+        {
+            "error_key": r["tool_call_key"],
+            "session_key": r["session_key"],
+            "agent": r["agent"],
+            "project": r["project"],
+            "cluster_id": r["cluster_id"],
+            "kind": "replace_command",
+            "tool": r["tool_name"],
+            "failing": r["prog"],
+            "recovery": r["r_head"],
+            "recovery_key": r["r_tool_call_key"],
+        }
+        for r in pairs.select("tool_call_key", "session_key", "agent", "project", "cluster_id", "tool_name", "prog", "r_head", "r_tool_call_key").iter_rows(
+            named=True
+        )
+    ]
+
+
 def _pairs(df: pl.DataFrame) -> list[dict[str, Any]]:
     cols = [
         "tool_call_key",
@@ -60,15 +124,19 @@ def _pairs(df: pl.DataFrame) -> list[dict[str, Any]]:
         "cluster_id",
         "error_line",
     ]
-    lists = {c: df[c].to_list() for c in cols}
     n = df.height
+    # shell errors are paired vectorised; here only edits / reads of a named file (few)
+    can_pair = pl.col("tool_name").is_in(list(_EDIT_TOOLS | _READ_TOOLS)) & pl.col("file_path").is_not_null()
+    errs = df.with_row_index("_i").filter((pl.col("status") == "error") & can_pair)["_i"].to_list()
+    need = sorted({j for i in errs for j in range(i, min(n, i + WINDOW + 2))})
+    rows = df.select(cols)[need].to_dicts()
+    pos = {j: k for k, j in enumerate(need)}
 
     def row(i: int) -> dict[str, Any]:
-        return {c: lists[c][i] for c in cols}
+        return rows[pos[i]]
 
-    out: list[dict[str, Any]] = []
-    status = lists["status"]
-    for i in (k for k in range(n) if status[k] == "error"):
+    out: list[dict[str, Any]] = _shell_pairs(df)
+    for i in errs:
         e = row(i)
         window = []
         for j in range(i + 1, min(n, i + 1 + WINDOW + 1)):
@@ -78,21 +146,20 @@ def _pairs(df: pl.DataFrame) -> list[dict[str, Any]]:
             window.append(r)
         pair = _match(e, window)
         if pair is not None:
-            out.append({"error_key": e["tool_call_key"], "agent": e["agent"], "project": e["project"], "cluster_id": e["cluster_id"], **pair})
+            out.append(
+                {
+                    "error_key": e["tool_call_key"],
+                    "session_key": e["session_key"],
+                    "agent": e["agent"],
+                    "project": e["project"],
+                    "cluster_id": e["cluster_id"],
+                    **pair,
+                }
+            )
     return out
 
 
 def _match(e: dict[str, Any], window: list[dict[str, Any]]) -> dict[str, Any] | None:
-    if e["tool_family"] == "shell" and e["tokens"]:
-        prog = _program(e["tokens"])
-        missing = bool(_MISSING.search(e["error_line"] or "")) or bool(e["cluster_id"] and _MISSING.search(e["cluster_id"] or ""))
-        for r in window[:WINDOW]:
-            if r["tool_family"] == "shell" and r["status"] == "ok" and r["tokens"] and r["tokens"] != e["tokens"] and r["tokens"][0] != e["tokens"][0]:
-                # the same program run another way, or (when the program does not exist) the
-                # first command that worked instead
-                if prog in r["tokens"] or missing:
-                    return {"kind": "replace_command", "tool": e["tool_name"], "failing": prog, "recovery": r["head"], "recovery_key": r["tool_call_key"]}
-        return None
     if e["tool_name"] in _EDIT_TOOLS and e["file_path"]:
         read_seen = False
         for r in window:
@@ -157,8 +224,8 @@ def mine(df: pl.DataFrame, th: Thresholds = DEFAULT_THRESHOLDS) -> list[Suggesti
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for p in pairs:
         groups[(p["agent"], p["project"], p["kind"], p["tool"], p["failing"], p["recovery"])].append(p)
-    by_key = df.select("tool_call_key", "session_key").to_dicts()
-    session_of = {r["tool_call_key"]: r["session_key"] for r in by_key}
+    parts = Partitions(df)
+    session_of = {p["error_key"]: p["session_key"] for p in pairs}
     out = []
     for (agent, project, kind, tool, failing, recovery), ps in groups.items():
         sessions = {session_of[p["error_key"]] for p in ps}
@@ -168,7 +235,8 @@ def mine(df: pl.DataFrame, th: Thresholds = DEFAULT_THRESHOLDS) -> list[Suggesti
         if kind != "path_fix" and not clusters:
             continue
         matcher = _matcher(agent, project, kind, tool, failing, clusters)
-        errors = df.filter(matcher(df))
+        part = parts.of(agent, project)
+        errors = part.filter(matcher(part))
         if errors.is_empty():
             continue
         keys = {p["error_key"] for p in ps}

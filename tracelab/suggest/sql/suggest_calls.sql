@@ -14,9 +14,9 @@
 -- returns project VARCHAR: project
 -- returns cwd VARCHAR: working directory of the session
 -- returns tool_name VARCHAR: tool
--- returns command VARCHAR: shell command (input `command` / `cmd`, or the script of a `bash -lc` argv); NULL for other tools
+-- returns command VARCHAR: input `command` (string, or an argv array as JSON text) or `cmd`
 -- returns file_path VARCHAR: input `file_path` / `path` when given
--- returns input_json VARCHAR: call input (capped)
+-- returns input_preview VARCHAR: first 200 characters of the input for calls in a run of identical calls
 -- returns status VARCHAR: ok, error, user_rejected, interrupted, no_result
 -- returns error_line VARCHAR: when not ok, the failure's key line (failure_members.excerpt), else the first non-blank line of the error text (300 characters)
 -- returns cluster_id VARCHAR: failure cluster of the call, when it failed
@@ -28,15 +28,26 @@
 -- returns input_hash UBIGINT: hash of (tool, input)
 -- returns repeat_run_no INTEGER: first call_no of a run of identical calls
 -- returns output_bytes BIGINT: size of the result text
--- returns call_output_tokens DOUBLE: output tokens of the issuing response / its number of calls
-WITH per_response AS (
-    SELECT llm_call_key, count(*) AS n FROM tool_calls WHERE llm_call_key IS NOT NULL GROUP BY 1
-),
-members AS (
+-- returns llm_call_key VARCHAR: the response that issued the call
+-- returns response_output_tokens DOUBLE: output tokens of that response
+WITH members AS (
     SELECT tool_call_key, any_value(cluster_id) AS cluster_id, any_value(template) AS template, any_value(excerpt) AS excerpt
     FROM failure_members
     WHERE role = 'event' AND tool_call_key IS NOT NULL
     GROUP BY 1
+),
+calls AS (
+    SELECT
+        t.*,
+        -- one parse of the input: command, cmd, file_path, path (NULL for a capped, cut-off input)
+        CASE WHEN t.input_bytes < 32768 AND json_valid(t.input_json)
+            THEN json_extract_string(t.input_json, ['$.command', '$.cmd', '$.file_path', '$.path'])
+        END AS fields
+    FROM tool_calls t
+    WHERE ($since IS NULL OR t.started_at >= $since)
+      AND ($until IS NULL OR t.started_at < $until)
+      AND ($project IS NULL OR t.project = $project)
+      AND ($agent IS NULL OR t.agent = $agent)
 )
 SELECT
     t.tool_call_key,
@@ -46,21 +57,9 @@ SELECT
     t.project,
     s.cwd,
     t.tool_name,
-    CASE
-        WHEN NOT json_valid(t.input_json) THEN NULL
-        WHEN json_type(t.input_json, '$.command') = 'VARCHAR' THEN t.input_json->>'$.command'
-        WHEN json_type(t.input_json, '$.cmd') = 'VARCHAR' THEN t.input_json->>'$.cmd'
-        WHEN json_type(t.input_json, '$.command') = 'ARRAY' AND t.input_json->>'$.command[1]' IN ('-lc', '-c')
-            THEN t.input_json->>'$.command[2]'
-        WHEN json_type(t.input_json, '$.command') = 'ARRAY'
-            THEN array_to_string(CAST(json_extract(t.input_json, '$.command') AS VARCHAR[]), ' ')
-    END AS command,
-    CASE
-        WHEN NOT json_valid(t.input_json) THEN NULL
-        WHEN json_type(t.input_json, '$.file_path') = 'VARCHAR' THEN t.input_json->>'$.file_path'
-        WHEN json_type(t.input_json, '$.path') = 'VARCHAR' THEN t.input_json->>'$.path'
-    END AS file_path,
-    t.input_json,
+    coalesce(t.fields[1], t.fields[2]) AS command,
+    coalesce(t.fields[3], t.fields[4]) AS file_path,
+    t.run_input_preview AS input_preview,
     t.status,
     CASE WHEN t.status <> 'ok' THEN left(coalesce(m.excerpt, trim(regexp_extract(coalesce(t.error_text, ''), '^\s*([^\n]*)', 1))), 300) END AS error_line,
     m.cluster_id,
@@ -72,14 +71,9 @@ SELECT
     t.input_hash,
     t.repeat_run_no,
     t.output_bytes,
-    CAST(l.output_tokens AS DOUBLE) / greatest(coalesce(r.n, 1), 1) AS call_output_tokens
-FROM tool_calls t
+    t.llm_call_key,
+    CAST(l.output_tokens AS DOUBLE) AS response_output_tokens
+FROM calls t
 LEFT JOIN sessions s ON s.session_key = t.session_key
 LEFT JOIN members m ON m.tool_call_key = t.tool_call_key
 LEFT JOIN llm_calls l ON l.llm_call_key = t.llm_call_key
-LEFT JOIN per_response r ON r.llm_call_key = t.llm_call_key
-WHERE ($since IS NULL OR t.started_at >= $since)
-  AND ($until IS NULL OR t.started_at < $until)
-  AND ($project IS NULL OR t.project = $project)
-  AND ($agent IS NULL OR t.agent = $agent)
-ORDER BY t.session_key, t.call_no
