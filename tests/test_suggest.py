@@ -270,3 +270,20 @@ def test_cli_patch_writes_only_to_out(corpora, tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["snips"]
     assert (tmp_path / "snips" / "ledger-sync" / ".claude" / "settings.json").exists()
+
+
+# ------------------------------------------------------------------ feedback
+def test_rejected_label_hides_a_suggestion(corpora, frames, tmp_path):
+    import shutil
+
+    wh, _truth = corpora[2]
+    copy = tmp_path / "wh"
+    shutil.copytree(wh, copy)
+    sid = frames[2].filter(pl.col("kind") == "permission")["id"][0]
+    r = CliRunner().invoke(cli, ["label", f"suggestion:{sid}", "--label", "rejected", "-w", str(copy)])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["label", "suggestion:sg-nothex", "--label", "rejected", "-w", str(copy)])
+    assert r.exit_code != 0 and "sg-0123456789ab" in r.output
+    assert sid not in tracelab.suggest(copy)["id"].to_list()
+    assert sid in tracelab.suggest(copy, include_rejected=True)["id"].to_list()
+    assert tracelab.suggest(copy).height == frames[2].height - 1
