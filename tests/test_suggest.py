@@ -287,3 +287,14 @@ def test_rejected_label_hides_a_suggestion(corpora, frames, tmp_path):
     assert sid not in tracelab.suggest(copy)["id"].to_list()
     assert sid in tracelab.suggest(copy, include_rejected=True)["id"].to_list()
     assert tracelab.suggest(copy).height == frames[2].height - 1
+
+
+def test_weekly_report_lists_suggested_changes(corpora, tmp_path):
+    wh, truth = corpora[1]
+    r = CliRunner().invoke(cli, ["report", "weekly", "-w", str(wh), "-o", str(tmp_path), "-f", "md"])
+    assert r.exit_code == 0, r.output
+    md = next(tmp_path.glob("weekly-*.md")).read_text()
+    section = md.split("## Suggested harness changes", 1)[1].split("\n## ", 1)[0]
+    rows = [ln for ln in section.splitlines() if ln.startswith("| sg-")]
+    assert 1 <= len(rows) <= 5
+    assert "tracelab session" in section and truth["planted"]["project"] in section

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tracelab import query as Q
-from tracelab.errors import NotFound
+from tracelab.errors import NotFound, TracelabError
 from tracelab.reports.config import Thresholds, load_thresholds
 from tracelab.reports.weeks import IsoWeek, last_complete_week
+from tracelab.suggest.api import suggest
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -88,6 +89,8 @@ class WeeklyData:
     unknown_types: pl.DataFrame
     parser_versions: pl.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: top suggestions of ``tracelab suggest`` learnt up to the report week's end
+    suggestions: pl.DataFrame = field(default_factory=pl.DataFrame)
     #: events with a timestamp in the report week and in the previous week
     events: int | None = None
     previous_events: int | None = None
@@ -204,6 +207,15 @@ def _failures(warehouse: str | os.PathLike, week: IsoWeek, trend_since: _dt.date
     return cl, weekly, exemplars
 
 
+#: How many suggestions of ``tracelab suggest`` the report lists.
+TOP_SUGGESTIONS = 5
+
+
+def top_suggestions(warehouse: str | os.PathLike, until: _dt.datetime, n: int = TOP_SUGGESTIONS) -> pl.DataFrame:
+    """The ``n`` best suggestions learnt from calls before ``until`` (the report week's end)."""
+    return suggest(warehouse, until=until).head(n)
+
+
 def assemble(
     warehouse: str | os.PathLike,
     week: str | IsoWeek | None = None,
@@ -258,7 +270,13 @@ def assemble(
     except ImportError as exc:  # pragma: no cover - failures ship with tracelab
         clusters = cluster_weekly = exemplars = pl.DataFrame()
         notes.append(f"failure clustering unavailable: {exc}")
+    try:
+        suggestions = top_suggestions(warehouse, w.until)
+    except TracelabError as exc:
+        suggestions = pl.DataFrame()
+        notes.append(f"suggested harness changes unavailable: {exc}")
     return WeeklyData(
+        suggestions=suggestions,
         week=w,
         warehouse=str(Path(warehouse)),
         thresholds=th,
