@@ -298,3 +298,19 @@ def test_weekly_report_lists_suggested_changes(corpora, tmp_path):
     rows = [ln for ln in section.splitlines() if ln.startswith("| sg-")]
     assert 1 <= len(rows) <= 5
     assert "tracelab session" in section and truth["planted"]["project"] in section
+
+
+def test_evals_export_for_a_suggestion(corpora, frames, tmp_path):
+    wh, _truth = corpora[1]
+    df = frames[1].filter(pl.col("project") == "ledger-sync")
+    instr = df.filter(pl.col("kind") == "instruction").row(0, named=True)
+    r = CliRunner().invoke(cli, ["evals", "export", "-w", str(wh), "--suggestion", instr["id"], "-o", str(tmp_path / "ev"), "-f", "openai", "--json"])
+    assert r.exit_code == 0, r.output
+    cases = [json.loads(x) for x in (tmp_path / "ev" / "openai_evals.jsonl").read_text().splitlines()]
+    assert 1 <= len(cases) <= 5
+    for c in cases:
+        assert c["ideal"].startswith(instr["rule"]) if "ideal" in c else instr["rule"] in json.dumps(c)
+        assert c["metadata"]["project"] == "ledger-sync" and c["metadata"]["cluster_id"] in instr["cluster_ids"]
+    allow = df.filter(pl.col("decision") == "allow")["id"][0]
+    r = CliRunner().invoke(cli, ["evals", "export", "-w", str(wh), "--suggestion", allow, "-o", str(tmp_path / "ev2")])
+    assert r.exit_code != 0 and "allow rule" in r.output

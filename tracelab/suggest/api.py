@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from tracelab.errors import ParameterError
+from tracelab.errors import NotFound, ParameterError
 
 from . import backtest, calls, hooks, instructions, permissions, render
 from .model import DEFAULT_THRESHOLDS, EXAMPLES, KINDS, Suggestion, Thresholds
@@ -62,6 +62,15 @@ def mine(df: pl.DataFrame, kinds: Sequence[str] = KINDS, th: Thresholds = DEFAUL
     if {"hook", "boundary", "loop"} & set(kinds):
         out += [s for s in hooks.mine(df, th) if s.kind in kinds]
     return out
+
+
+def find(warehouse: str | os.PathLike, suggestion_id: str, *, min_events: int | None = None, min_sessions: int | None = None) -> Suggestion:
+    """The suggestion with this id (mined again from ``warehouse``), with its evidence calls."""
+    df = calls.load(warehouse)
+    for s in mine(df, KINDS, Thresholds.of(min_events, min_sessions)):
+        if s.id == suggestion_id:
+            return s
+    raise NotFound(f"no suggestion {suggestion_id} in this warehouse (run `tracelab suggest` for the list)", suggestion=suggestion_id)
 
 
 def _examples(s: Suggestion) -> tuple[list[str], list[str]]:
