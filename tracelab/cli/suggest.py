@@ -59,7 +59,7 @@ def command(warehouse, kinds, project, agent, since, until, holdout_weeks, min_c
     import polars as pl
 
     from tracelab.errors import TracelabError
-    from tracelab.suggest import suggest
+    from tracelab.suggest.api import suggest
     from tracelab.suggest.patch import apply, planned_changes, write_patch
 
     if as_json:

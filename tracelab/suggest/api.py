@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from tracelab.errors import NotFound, ParameterError
+from tracelab.store import Store
 
 from . import backtest, calls, hooks, instructions, permissions, render
 from .model import DEFAULT_THRESHOLDS, EXAMPLES, KINDS, Suggestion, Thresholds
@@ -64,7 +65,7 @@ def mine(df: pl.DataFrame, kinds: Sequence[str] = KINDS, th: Thresholds = DEFAUL
     return out
 
 
-def find(warehouse: str | os.PathLike, suggestion_id: str, *, min_events: int | None = None, min_sessions: int | None = None) -> Suggestion:
+def find(warehouse: str | os.PathLike | Store, suggestion_id: str, *, min_events: int | None = None, min_sessions: int | None = None) -> Suggestion:
     """The suggestion with this id (mined again from ``warehouse``), with its evidence calls."""
     df = calls.load(warehouse)
     for s in mine(df, KINDS, Thresholds.of(min_events, min_sessions)):
@@ -99,7 +100,7 @@ def _expected(s: Suggestion, eff: dict[str, float]) -> str:
 
 
 def suggest(
-    warehouse: str | os.PathLike = "warehouse",
+    warehouse: str | os.PathLike | Store = "warehouse",
     *,
     kinds: Sequence[str] = KINDS,
     project: str | None = None,

@@ -10,40 +10,32 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from importlib import resources
 
 import polars as pl
 
-import tracelab
-from tracelab.errors import WarehouseMissing
 from tracelab.failures.normalize import tool_family
-from tracelab.store.warehouse import Warehouse
+from tracelab.store import Store, sql_text
 
 from .shell import simplify
 
 WEEK = dt.timedelta(days=7)
 
 
-def sql_text(name: str) -> str:
-    return resources.files("tracelab.suggest.sql").joinpath(f"{name}.sql").read_text()
-
-
-def load(warehouse: str | os.PathLike, *, project: str | None = None, agent: str | None = None, since=None, until=None) -> pl.DataFrame:
+def load(warehouse: str | os.PathLike | Store, *, project: str | None = None, agent: str | None = None, since=None, until=None) -> pl.DataFrame:
     """The prepared calls frame of ``warehouse`` (see :func:`prepare`)."""
     return read(warehouse, project=project, agent=agent, since=since, until=until)[0]
 
 
 def read(warehouse: str | os.PathLike, *, project: str | None = None, agent: str | None = None, since=None, until=None) -> tuple[pl.DataFrame, set[str]]:
     """(prepared calls frame, ids of suggestions labelled ``rejected``), on one connection."""
-    if not Warehouse(warehouse).exists:
-        raise WarehouseMissing(f"no tracelab warehouse at {warehouse} (run `tracelab ingest --warehouse {warehouse}` first)", path=str(warehouse))
-    con = tracelab.connect(warehouse)
+    store = warehouse if isinstance(warehouse, Store) else Store(warehouse)
     try:
         params = {"since": since, "until": until, "project": project, "agent": agent}
-        table = con.sql(sql_text("suggest_calls"), params=params).to_arrow_table()
-        rejected = {r[0] for r in con.sql(sql_text("suggest_rejected")).fetchall()}
+        table = store.con.sql(sql_text("suggest_calls"), params=params).to_arrow_table()
+        rejected = {r[0] for r in store.con.sql(sql_text("suggest_rejected")).fetchall()}
     finally:
-        con.close()
+        if store is not warehouse:
+            store.close()
     return prepare(pl.from_arrow(table)), rejected  # type: ignore[arg-type]
 
 
