@@ -134,7 +134,7 @@ def suggest(
     since_ts = _ts(since, "since")
     until_ts = _ts(until, "until")
     if frame is not None:
-        df, rejected = frame, set()
+        df, rejected = frame, set[str]()
     else:
         df, rejected = calls.read(warehouse, project=project, agent=agent, since=since_ts, until=until_ts)
     if include_rejected:

@@ -58,7 +58,7 @@ def effect(s: Suggestion, df: pl.DataFrame) -> dict[str, float]:
     lat = rows["latency_ms"].fill_null(0.0)
     tokens = (rows["call_output_tokens"].fill_null(0.0) + rows["output_bytes"].fill_null(0).cast(pl.Float64) * TOKENS_PER_BYTE).sum()
     if s.effect == "approval_wait":
-        ms = float((lat - lat.min()).clip(lower_bound=0).sum())  # type: ignore[operator]
+        ms = float((lat - lat.min()).clip(lower_bound=0).sum())
         tokens = 0.0
     elif s.effect == "asked":
         ms, tokens = 0.0, 0.0

@@ -26,7 +26,9 @@ def load(warehouse: str | os.PathLike | Store, *, project: str | None = None, ag
     return read(warehouse, project=project, agent=agent, since=since, until=until)[0]
 
 
-def read(warehouse: str | os.PathLike, *, project: str | None = None, agent: str | None = None, since=None, until=None) -> tuple[pl.DataFrame, set[str]]:
+def read(
+    warehouse: str | os.PathLike | Store, *, project: str | None = None, agent: str | None = None, since=None, until=None
+) -> tuple[pl.DataFrame, set[str]]:
     """(prepared calls frame, ids of suggestions labelled ``rejected``), on one connection."""
     store = warehouse if isinstance(warehouse, Store) else Store(warehouse)
     try:
