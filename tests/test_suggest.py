@@ -314,3 +314,18 @@ def test_evals_export_for_a_suggestion(corpora, frames, tmp_path):
     allow = df.filter(pl.col("decision") == "allow")["id"][0]
     r = CliRunner().invoke(cli, ["evals", "export", "-w", str(wh), "--suggestion", allow, "-o", str(tmp_path / "ev2")])
     assert r.exit_code != 0 and "allow rule" in r.output
+
+
+def test_cli_apply_shows_diff_asks_and_keeps_backup(corpora, tmp_path):
+    wh, _truth = corpora[1]
+    proj = tmp_path / "proj"
+    (proj / ".claude").mkdir(parents=True)
+    (proj / ".claude" / "settings.json").write_text(json.dumps(EXISTING))
+    base = ["suggest", "-w", str(wh), "--project", "ledger-sync", "--apply", str(proj)]
+    r = CliRunner().invoke(cli, base, input="n\n")
+    assert r.exit_code == 0 and "+++ b/" in r.output and "nothing written" in r.output
+    assert json.loads((proj / ".claude" / "settings.json").read_text()) == EXISTING
+    r = CliRunner().invoke(cli, [*base, "--yes"])
+    assert r.exit_code == 0 and "backup" in r.output
+    assert len(list((proj / ".claude").glob("settings.json.*.bak"))) == 1
+    assert "Bash(rm -rf:*)" in json.loads((proj / ".claude" / "settings.json").read_text())["permissions"]["deny"]
