@@ -42,6 +42,7 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--query", "-q", "query", default=None, help="A named query (tracelab query list) whose rows select the cases.")
 @click.option("--param", "-p", "params", multiple=True, help="NAME=VALUE parameter of --query; repeatable.")
 @click.option("--sql", default=None, help="SQL over the warehouse views whose rows select the cases.")
+@click.option("--suggestion", default=None, help="A `tracelab suggest` id: cases at its evidence, expecting the behaviour it asks for.")
 @click.option(
     "--format",
     "-f",
@@ -58,9 +59,9 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @warehouse_option
 def export_cmd(
-    clusters, top, include_interrupts, query, params, sql, formats, out, per_cluster, context_calls, providers, no_redact, as_json, warehouse
+    clusters, top, include_interrupts, query, params, sql, suggestion, formats, out, per_cluster, context_calls, providers, no_redact, as_json, warehouse
 ) -> None:
-    """Export eval cases: choose --cluster IDs, --top K, --query NAME or --sql TEXT."""
+    """Export eval cases: choose --cluster IDs, --top K, --query NAME, --sql TEXT or --suggestion ID."""
     from tracelab.evals import FORMATS, export
 
     if params and not query:
@@ -79,6 +80,7 @@ def export_cmd(
         context_calls=context_calls,
         providers=list(providers) or None,
         include_interrupts=include_interrupts,
+        suggestion=suggestion,
     )
     if as_json:
         click.echo(to_json(result.to_dict()))

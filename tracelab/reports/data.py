@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tracelab import library as Q
-from tracelab.errors import NotFound
+from tracelab.errors import NotFound, TracelabError
 from tracelab.failures import api as F
 from tracelab.reports.config import Thresholds, load_thresholds
 from tracelab.reports.weeks import IsoWeek, latest_week
 from tracelab.store.connection import Store
 from tracelab.store.sql import load as load_sql
 from tracelab.store.sql import sql_files
+from tracelab.suggest.api import suggest
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -85,6 +86,8 @@ class WeeklyData:
     unknown_types: pl.DataFrame
     parser_versions: pl.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: top suggestions of ``tracelab suggest`` learnt up to the report week's end
+    suggestions: pl.DataFrame = field(default_factory=pl.DataFrame)
     #: events with a timestamp in the report week and in the previous week
     events: int | None = None
     previous_events: int | None = None
@@ -206,6 +209,15 @@ def _failures(
     return cl, weekly, exemplars
 
 
+#: How many suggestions of ``tracelab suggest`` the report lists.
+TOP_SUGGESTIONS = 5
+
+
+def top_suggestions(warehouse: str | os.PathLike | Store, until: _dt.datetime, n: int = TOP_SUGGESTIONS) -> pl.DataFrame:
+    """The ``n`` best suggestions learnt from calls before ``until`` (the report week's end)."""
+    return suggest(warehouse, until=until).head(n)
+
+
 def assemble(
     warehouse: str | os.PathLike,
     week: str | IsoWeek | None = None,
@@ -254,12 +266,21 @@ def assemble(
             parser_versions=run(con, "report_parser_versions"),
         )
         clusters, cluster_weekly, exemplars = _failures(store if store is not None else warehouse, w, trend_since, th)
+        try:
+            suggestions = top_suggestions(store if store is not None else warehouse, w.until)
+            suggest_note = None
+        except TracelabError as exc:
+            suggestions = pl.DataFrame()
+            suggest_note = f"suggested harness changes unavailable: {exc}"
     finally:
         if store is not None:
             store.close()
     warnings = week_warnings(w, n_events, first, last, around)
     notes: list[str] = []
+    if suggest_note:
+        notes.append(suggest_note)
     return WeeklyData(
+        suggestions=suggestions,
         week=w,
         warehouse=str(Path(warehouse)),
         thresholds=th,

@@ -625,6 +625,41 @@ def data_quality_section(d: WeeklyData) -> Section:
     return Section("data-quality", "Data quality", lead=lead, tables=[rejects, unknown, parsers])
 
 
+def suggestions_section(d: WeeklyData) -> Section:
+    """The top suggestions of ``tracelab suggest`` learnt up to the report week's end."""
+    df = d.suggestions
+    rows = []
+    for r in df.iter_rows(named=True):
+        seen = f"{r['first_seen']:%Y-%m-%d} – {r['last_seen']:%Y-%m-%d}" if r["first_seen"] is not None else ""
+        example = r["examples"][0] if r["examples"] else ""
+        rows.append(
+            [
+                r["id"],
+                f"{r['kind']}/{r['decision']}",
+                r["project"],
+                f"{r['rule']} → {r['target']}",
+                f"{r['n_events']} calls, {r['n_sessions']} sessions, {seen}; e.g. {example}",
+                f"{r['calls_per_week']} calls, {r['minutes_per_week']} min, {r['tokens_per_week']:.0f} tokens per week",
+                r["oot"],
+            ]
+        )
+    table = Table(
+        "suggestions",
+        "Top suggestions: rule, evidence, backtest per week, out-of-time check",
+        ["Id", "Kind", "Project", "Change", "Evidence", "Backtest", "Out of time"],
+        rows,
+        ["m", "l", "l", "w", "w", "w", "l"],
+        empty="No suggestion has enough repeated evidence yet.",
+    )
+    lead = (
+        f"{df.height} suggested changes to permissions, instructions and hooks, learnt from the sessions up to this week's end. "
+        "`tracelab suggest --id ID --json` shows the full evidence; `tracelab suggest --format patch` writes the snippets."
+        if df.height
+        else "No suggested harness changes."
+    )
+    return Section("suggestions", "Suggested harness changes", lead=lead, tables=[table])
+
+
 def build(d: WeeklyData, *, generated_at: _dt.datetime | None = None) -> Report:
     """All sections of the weekly report, in order."""
     regressions = regressions_of(d)
@@ -645,6 +680,7 @@ def build(d: WeeklyData, *, generated_at: _dt.datetime | None = None) -> Report:
             latency_section(d),
             usage_section(d),
             failures_section(d),
+            suggestions_section(d),
             models_section(d),
             data_quality_section(d),
         ],
