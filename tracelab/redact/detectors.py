@@ -759,7 +759,29 @@ def _url_password_accept(c: Candidate) -> bool:
         return False
     if user in {"user", "username", "<user>", "$user"} and v.lower() in {"pass", "password", "secret"}:
         return False
-    return not v.isdigit() or len(v) > 5  # user:8080@ is a port typo, not a password
+    if not v.isdigit() or len(v) > 5:  # user:8080@ is a port typo, not a password
+        return not _documentation_host(c) or _looks_random(v, min_len=12)
+    return False
+
+
+# Hosts reserved for documentation and tests (RFC 2606 / RFC 6761): no service answers there.
+_DOC_HOSTS = ("example.com", "example.org", "example.net")
+_AUTHORITY_REST = re2.compile(rb"[^\s/?#\"'<>\\]{0,260}", RE2_OPTIONS)
+_DOC_SUFFIXES = (".example", ".test", ".invalid", ".localhost", ".example.com", ".example.org", ".example.net")
+
+
+def _documentation_host(c: Candidate) -> bool:
+    """``scheme://user:pass@example.com``: the URL names a reserved documentation host.
+
+    Such URLs are test vectors and docs (URL-validator fixtures, ``urlize`` tests in the Gemini
+    samples): their ``user:pass`` is an example, not a credential. A random-looking password is
+    still redacted (a real secret pasted into an example URL is still a secret).
+    """
+    m = _AUTHORITY_REST.match(c.text, c.end)
+    # the host follows the *last* '@' of the authority (WHATWG URL parsing: foo:bar@baz@example.com)
+    host = (m.group(0) if m else b"").rsplit(b"@", 1)[-1].split(b":", 1)[0]
+    h = host.decode("utf-8", "replace").lower().rstrip(".")
+    return h in _DOC_HOSTS or h.endswith(_DOC_SUFFIXES)
 
 
 def _query_accept(c: Candidate) -> bool:
