@@ -24,8 +24,8 @@ SAMPLES = SHARED / "samples"
 # Anything else of category "secret" would be a false redaction. The ``user:pass@example.com`` URLs
 # of the Gemini samples (URL-validator fixtures and ``urlize`` tests the agent grepped) are not
 # credentials: userinfo in a URL whose host is reserved for documentation (RFC 2606/6761:
-# example.com/.org/.net, *.example, *.test, *.invalid, *.localhost) is kept unless the password
-# looks random (see tracelab/redact/README.md).
+# example.com/.org/.net, *.example, *.test, *.invalid, *.localhost) is kept when the password is
+# shorter than 8 characters (see tracelab/redact/README.md).
 EXPECTED_SECRET_FINDINGS = {("copilot-cli/agent-engram-8baa78ec-events.jsonl", "tavily-api-key"): 8}
 
 

@@ -462,7 +462,7 @@ def _format_detectors() -> list[Detector]:
         _fmt(
             "azure-client-secret",
             "azure_client_secret",
-            r"(?:^|[\\'\"`\s>=:(,)~])(?P<s>[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:$|[\\'\"`\s<),;])",
+            r"(?:^|[\\'\"`\s>=:(,)~+/])(?P<s>[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:$|[\\'\"`\s<),;+/])",
             ["q~"],
             entropy=3.0,
         ),
@@ -760,7 +760,7 @@ def _url_password_accept(c: Candidate) -> bool:
     if user in {"user", "username", "<user>", "$user"} and v.lower() in {"pass", "password", "secret"}:
         return False
     if not v.isdigit() or len(v) > 5:  # user:8080@ is a port typo, not a password
-        return not _documentation_host(c) or _looks_random(v, min_len=12)
+        return not _documentation_host(c) or len(v) >= 8
     return False
 
 
@@ -774,8 +774,9 @@ def _documentation_host(c: Candidate) -> bool:
     """``scheme://user:pass@example.com``: the URL names a reserved documentation host.
 
     Such URLs are test vectors and docs (URL-validator fixtures, ``urlize`` tests in the Gemini
-    samples): their ``user:pass`` is an example, not a credential. A random-looking password is
-    still redacted (a real secret pasted into an example URL is still a secret).
+    samples): a short ``user:pass`` there (``foo:bar``, ``me:pass``) is an example, not a
+    credential. A password of 8 or more characters is still redacted (a real secret pasted into an
+    example URL is still a secret; detect-secrets' ``username:whywouldyouusehttpforpasswords``).
     """
     m = _AUTHORITY_REST.match(c.text, c.end)
     # the host follows the *last* '@' of the authority (WHATWG URL parsing: foo:bar@baz@example.com)
