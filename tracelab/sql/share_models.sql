@@ -1,5 +1,6 @@
 -- name: share_models
--- description: LLM calls and tokens per session and model (the per-model statistics of a share)
+-- description: LLM calls (not synthetic, as sessions.n_llm_calls counts them) and tokens per session
+--   and model: the per-model statistics of a share
 -- returns session_key VARCHAR: tracelab's session key
 -- returns model VARCHAR: model ('unknown' when the agent did not say)
 -- returns calls BIGINT: LLM calls
@@ -16,5 +17,6 @@ SELECT
     coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
     coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens
 FROM llm_calls
+WHERE NOT is_synthetic
 GROUP BY ALL
 ORDER BY session_key, model
