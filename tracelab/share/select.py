@@ -85,8 +85,8 @@ def select_sessions(
         mcur = con.execute(sql_text("share_models"))
         mcols = [d[0] for d in mcur.description]
         per_model: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
-        for r in mcur.fetchall():
-            d = dict(zip(mcols, r))
+        for rec in mcur.fetchall():
+            d = dict(zip(mcols, rec))
             skey, model = d.pop("session_key"), d.pop("model")
             per_model[skey][model] = {k: int(v or 0) for k, v in d.items()}
     finally:
@@ -133,23 +133,23 @@ def select_sessions(
         over = len(kept) - max_sessions
         kept = kept[-max_sessions:]
     chosen = {k for r in kept for k in family(r["session_key"])}
-    files = {f for k in chosen for f in by_key[k]["source_files"] or []}
+    chosen_files = {f for k in chosen for f in by_key[k]["source_files"] or []}
     # close over files: every session with a line in a chosen file comes along
     by_file: dict[str, set[str]] = defaultdict(set)
     for r in rows:
         for f in r["source_files"] or []:
             by_file[f].add(r["session_key"])
     while True:
-        more = {k for f in files for k in by_file[f]} - chosen
+        more = {k for f in chosen_files for k in by_file[f]} - chosen
         if not more:
             break
         chosen |= more
-        files |= {f for k in more for f in by_key[k]["source_files"] or []}
-    missing = sorted(f for f in files if not Path(f).is_file())
+        chosen_files |= {f for k in more for f in by_key[k]["source_files"] or []}
+    missing = sorted(f for f in chosen_files if not Path(f).is_file())
     out = []
     for r in rows:
         if r["session_key"] in chosen:
             row = {k: v for k, v in r.items() if k != "matches"}
             row["models"] = per_model.get(r["session_key"], {})
             out.append(row)
-    return Selection(sessions=out, files=sorted(files), denied=denied, over_limit=over, missing_files=missing)
+    return Selection(sessions=out, files=sorted(chosen_files), denied=denied, over_limit=over, missing_files=missing)
