@@ -18,7 +18,9 @@ from typing import Any
 
 import re2
 
-from tracelab.errors import InputError, NotFound, ParameterError
+from tracelab.errors import NotFound, ParameterError
+from tracelab.store import Store, sql_text
+from tracelab.store.sql import to_datetime
 
 __all__ = ["Selection", "select_sessions"]
 
@@ -61,36 +63,26 @@ def select_sessions(
     deny: tuple[str, ...] = (),
     max_sessions: int | None = None,
 ) -> Selection:
-    from tracelab.catalog import CatalogError, connect
-    from tracelab.query import _to_datetime
-    from tracelab.store.derive import sql_text
-
     if max_sessions is not None and max_sessions < 1:
         raise ParameterError("--max-sessions must be at least 1", param="max_sessions")
     params = {
         "agent": agent,
         "project": project,
-        "since": _to_datetime(since) if since else None,
-        "until": _to_datetime(until) if until else None,
+        "since": to_datetime(since) if since else None,
+        "until": to_datetime(until) if until else None,
         "sessions": list(sessions) if sessions else None,
     }
-    try:
-        con = connect(warehouse)
-    except CatalogError as exc:
-        raise InputError(str(exc), path=str(warehouse)) from exc
-    try:
-        cur = con.execute(sql_text("share_sessions"), params)
+    per_model: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
+    with Store(warehouse) as store:  # raises WarehouseMissing / WarehouseCorrupt with the path
+        cur = store.con.execute(sql_text("share_sessions"), params)
         cols = [d[0] for d in cur.description]
         rows = [dict(zip(cols, r)) for r in cur.fetchall()]
-        mcur = con.execute(sql_text("share_models"))
+        mcur = store.con.execute(sql_text("share_models"))
         mcols = [d[0] for d in mcur.description]
-        per_model: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
         for rec in mcur.fetchall():
             d = dict(zip(mcols, rec))
             skey, model = d.pop("session_key"), d.pop("model")
             per_model[skey][model] = {k: int(v or 0) for k, v in d.items()}
-    finally:
-        con.close()
     by_key = {r["session_key"]: r for r in rows}
     children: dict[str, list[str]] = defaultdict(list)
     for r in rows:
