@@ -22,7 +22,7 @@ class _DefaultToAdd(click.Group):
 
 @click.group(name="label", cls=_DefaultToAdd)
 def command() -> None:
-    """Label sessions, events, tool calls or failure clusters (the ``feedback`` table).
+    """Label sessions, events, tool calls or failure clusters (the feedback table).
 
     \b
     TARGET is TYPE:KEY or a bare key, TYPE one of session, event, tool_call, cluster:
@@ -53,7 +53,11 @@ def _report(result, as_json: bool, what: str) -> None:
 @click.option("--author", default=None, help="Who says so (default: $TRACELAB_AUTHOR or the login name).")
 @click.option("--source", type=click.Choice(["human", "model"]), default="human", show_default=True)
 @click.option(
-    "--type", "target_type", type=click.Choice(["session", "event", "tool_call", "cluster", "suggestion"]), default=None, help="Target type, instead of a TYPE: prefix."
+    "--type",
+    "target_type",
+    type=click.Choice(["session", "event", "tool_call", "cluster", "suggestion"]),
+    default=None,
+    help="Target type, instead of a TYPE: prefix.",
 )
 @click.option("--no-check", is_flag=True, help="Do not require the target to exist in the warehouse (needs a type).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

@@ -21,7 +21,9 @@ _TABLE = ("id", "kind", "decision", "project", "pattern", "conf", "events", "ses
     "--holdout-weeks", type=click.IntRange(min=0), default=1, show_default=True, help="Out-of-time check: learn without the last N weeks, score on them."
 )
 @click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Drop suggestions below this confidence.")
-@click.option("--min-events", type=click.IntRange(min=1), default=None, help="Evidence needed for any suggestion (default: 5 approvals, 3 rejections/pairs/failures).")
+@click.option(
+    "--min-events", type=click.IntRange(min=1), default=None, help="Evidence needed for any suggestion (default: 5 approvals, 3 rejections/pairs/failures)."
+)
 @click.option("--min-sessions", type=click.IntRange(min=1), default=None, help="Sessions the evidence must span (default: 3 for allow rules, 2 otherwise).")
 @click.option("--id", "ids", multiple=True, help="Only these suggestion ids (repeatable).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many suggestions (best first).")
@@ -39,7 +41,26 @@ _TABLE = ("id", "kind", "decision", "project", "pattern", "conf", "events", "ses
     help="Merge the Claude Code changes into this project folder (shows the diff, keeps a backup).",
 )
 @click.option("--yes", is_flag=True, help="With --apply: do not ask before writing.")
-def command(warehouse, kinds, project, agent, since, until, holdout_weeks, min_confidence, min_events, min_sessions, ids, limit, include_rejected, fmt, as_json, out_dir, apply_dir, yes):
+def command(
+    warehouse,
+    kinds,
+    project,
+    agent,
+    since,
+    until,
+    holdout_weeks,
+    min_confidence,
+    min_events,
+    min_sessions,
+    ids,
+    limit,
+    include_rejected,
+    fmt,
+    as_json,
+    out_dir,
+    apply_dir,
+    yes,
+):
     """Suggest permission rules, instruction rules, hooks and loop rules from past sessions.
 
     \b

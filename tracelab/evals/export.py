@@ -99,11 +99,15 @@ def build_cases(
     redactor=None,
     scrubber=None,
     skipped: list[str] | None = None,
+    include_interrupts: bool = False,
     suggestion: str | None = None,
 ) -> list[Case]:
-    """The cases of a selection (exactly one of ``clusters``, ``top``, ``query``, ``sql``),
-    redacted unless ``redact=False``, with their checks and expected behaviour. Rows of a
-    query / SQL selection that locate nothing are appended to ``skipped``."""
+    """The cases of a selection (exactly one of ``clusters``, ``top``, ``query``, ``sql``,
+    ``suggestion``), redacted unless ``redact=False``, with their checks and expected behaviour.
+    ``top`` prefers clusters that can become a check and leaves out interrupts unless
+    ``include_interrupts``. Rows of a query / SQL selection that locate nothing, and cases no
+    assertion could be derived for (they are not returned), are appended to ``skipped`` with the
+    reason."""
     modes = [m for m, v in (("clusters", clusters), ("top", top), ("query", query), ("sql", sql), ("suggestion", suggestion)) if v]
     if len(modes) != 1:
         raise ExportError(
@@ -123,7 +127,7 @@ def build_cases(
         f = F.load(store)
         try:
             if top is not None:
-                anchors = SEL.from_clusters(f, SEL.top_cluster_ids(f, top), per_cluster)
+                anchors = SEL.from_clusters(f, SEL.top_cluster_ids(f, top, include_interrupts=include_interrupts), per_cluster)
             elif clusters:
                 anchors = SEL.from_clusters(f, SEL.resolve_cluster_ids(f, list(clusters)), per_cluster)
             elif sug is not None:
@@ -166,7 +170,22 @@ def build_cases(
     cases = [assertions.apply(c) for c in cases]
     if sug is not None:
         cases = [_expect_suggestion(c, sug) for c in cases]
-    return cases
+    out = []
+    for c in cases:
+        if c.checks:
+            out.append(c)
+        elif skipped is not None:
+            skipped.append(_why_no_check(c))
+    return out
+
+
+def _why_no_check(c: Case) -> str:
+    """Why no assertion could be derived for case ``c`` (it is not written)."""
+    what = f"case {c.case_id} ({c.cluster_id or c.origin})"
+    fc = c.failing_call
+    call = "the failing call has no input to compare" if fc is None or fc.input in (None, "", {}) else "the failing call's input gives no signature"
+    text = f"its template “{c.template}” has no literal text to match" if c.template else "it has no error template"
+    return f"{what}: no assertion could be derived ({call}; {text}; no reviewer label)"
 
 
 def _expect_suggestion(case: Case, sug: SUG.Suggestion) -> Case:
@@ -194,6 +213,7 @@ def export(
     per_cluster: int = 5,
     context_calls: int = 8,
     providers: Sequence[Any] | None = None,
+    include_interrupts: bool = False,
     suggestion: str | None = None,
 ) -> ExportResult:
     """Export a selection as eval suites into directory ``out`` (created) and return a summary.
@@ -223,6 +243,7 @@ def export(
             redact=redact,
             scrubber=scrubber,
             skipped=skipped,
+            include_interrupts=include_interrupts,
             suggestion=suggestion,
         )
     if not cases:
