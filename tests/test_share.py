@@ -274,3 +274,11 @@ def test_learned_usernames_left_as_words_fail_the_gate(tmp_path):
     (tmp_path / "a.jsonl").write_text('{"text": "cd /Users/user_3f2a9c && echo dain; daina Dain"}\n')
     assert _leftover_usernames(tmp_path, frozenset({"dain"})) == 1  # whole words, case as learned
     assert _leftover_usernames(tmp_path, frozenset()) == 0
+
+
+def test_cli_errors_are_one_line(shared, tmp_path):
+    bad = CliRunner().invoke(cli, ["share", str(tmp_path / "o"), "-w", str(shared[0]), "--deny", "(", "--yes", "--no-recall"])
+    assert bad.exit_code == 2 and "--deny '(': not a valid pattern" in bad.output and "Traceback" not in bad.output
+    none = CliRunner().invoke(cli, ["share", str(tmp_path / "o"), "-w", str(tmp_path / "nowh"), "--yes"])
+    assert none.exit_code != 0 and "no tracelab warehouse" in none.output and "Traceback" not in none.output
+    assert not (tmp_path / "o").exists()
