@@ -27,10 +27,15 @@ _WAREHOUSE_FILES = {".lock", ".staging", "_snapshot.json", "_unchanged.json", ".
 def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
     """Ingest session files into the warehouse (incremental, deduplicated, atomic).
 
-    PATHS may be files, directories or globs. With none, reads the default locations:
+    PATHS may be files, directories, globs or Hugging Face datasets (hf://datasets/ORG/NAME[@REV],
+    through the huggingface_hub cache; HF_HUB_OFFLINE=1 uses only the cache). With none, reads the default locations:
     $CLAUDE_CONFIG_DIR/projects or ~/.claude/projects, $CODEX_HOME/sessions or ~/.codex,
     $PI_AGENT_DIR/sessions or ~/.pi/agent/sessions.
     """
+    if any(p.startswith("hf://") for p in paths):
+        from tracelab.ingest.hub import resolve_paths
+
+        paths = tuple(resolve_paths(paths))  # a Hub dataset ingests from its local mirror folder
     _check_target(paths, warehouse)
     if not redact:
         # the common no-op re-run, answered from the stat cache before pyarrow is even imported

@@ -15,8 +15,7 @@ def command() -> None:
 @command.command("weekly")
 @click.option(
     "--week",
-    help="ISO week, e.g. 2026-W47 (default: the last ISO week the data covers completely, i.e. with events after its Sunday: "
-    "the week before the last day with events, whatever today's date is).",
+    help="ISO week, e.g. 2026-W47 (default: the latest week that has events, i.e. the week of the last day with events, whatever today's date is).",
 )
 @click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False), default="reports", show_default=True, help="Output directory.")
 @click.option("--format", "-f", "formats", default="html,md", show_default=True, help="Comma-separated: html, md.")
@@ -59,11 +58,11 @@ def weekly(
     quality, with regressions flagged.
 
     \b
-    Week: --week, or by default the last ISO week (Monday-Sunday, UTC) that the data covers
-    completely, i.e. that has events on a later day than its Sunday. Data ending on Monday
-    2026-08-03 reports on 2026-W31. When every event falls inside one ISO week there is no
-    such week: pass --week. A week without events still gets a report, marked "No sessions
-    in this week", and a warning on stderr.
+    Week: --week, or by default the latest ISO week (Monday-Sunday, UTC) that has events:
+    the week of the last day with events. Data ending on Monday 2026-08-03 reports on
+    2026-W32, marked incomplete (a warning on stderr says where the data ends). A chosen
+    week without events still gets a report, marked "No sessions in this week", and a
+    warning naming the nearest weeks with events.
 
     \b
     Files: OUT/weekly-<week>.html (self-contained, renders offline),
@@ -129,7 +128,7 @@ def weekly(
             click.echo(f"{len(regressions)} regression(s):")
             for r in regressions:
                 click.echo(f"  - {r.text}")
-        elif data.warnings:
+        elif not data.events:
             click.echo("no regressions flagged (no sessions in this week)")
         else:
             click.echo("no regressions flagged")
