@@ -329,3 +329,25 @@ def test_cli_apply_shows_diff_asks_and_keeps_backup(corpora, tmp_path):
     assert r.exit_code == 0 and "backup" in r.output
     assert len(list((proj / ".claude").glob("settings.json.*.bak"))) == 1
     assert "Bash(rm -rf:*)" in json.loads((proj / ".claude" / "settings.json").read_text())["permissions"]["deny"]
+
+
+@pytest.mark.parametrize(
+    "prefix, ok",
+    [
+        (("git", "status"), True),
+        (("uv", "run", "pytest"), True),
+        (("mise", "run", "test"), True),
+        (("git",), False),
+        (("git", "-C"), False),
+        (("uv", "run"), False),
+        (("rm", "-rf"), False),
+        (("act",), False),
+        (("act", "-l"), False),
+        (("docker", "compose", "up"), False),
+        (("./scripts/deploy.sh",), False),
+    ],
+)
+def test_allow_is_never_suggested_for_unsafe_prefixes(prefix, ok):
+    from tracelab.suggest.shell import allow_safe
+
+    assert allow_safe(prefix) is ok

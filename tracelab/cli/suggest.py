@@ -106,7 +106,7 @@ def command(
         df = df.head(limit)
 
     if apply_dir is not None:
-        changes = planned_changes(df, apply_dir)
+        changes = planned_changes(df, apply_dir)  # a TracelabError is reported at the top with its exit code
         if not changes:
             click.echo("nothing to change (no Claude Code suggestions, or they are already in place)")
             return

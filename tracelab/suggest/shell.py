@@ -28,9 +28,35 @@ _REDIRECT = re.compile(r"\s*(?:\d?>>?&?\s*\S+|<\s*\S+)")
 _FILTERS = frozenset({"tail", "head", "grep", "rg", "less", "more", "wc", "sort", "uniq", "cat", "tee", "jq", "cut", "awk", "sed", "column"})
 _ARGLIKE = re.compile(r"^(?:-|\.|/|~|\$|\d|[A-Z]{2,}|[A-Za-z_][A-Za-z0-9_]*=)|[/=:@\\*?~^]|\.(?:py|ts|js|go|rs|json|toml|md|txt|yml|yaml|sh)$")
 #: Programs an allow rule is never suggested for, however often they were approved: they
-#: delete, escalate, or run arbitrary code given as an argument.
+#: delete, escalate, or run arbitrary code given as an argument or from a file (``act`` runs
+#: GitHub Actions workflows, ``docker``/``kubectl`` whatever image or manifest they are given).
 NEVER_ALLOW = frozenset(
-    {"rm", "sudo", "su", "dd", "mkfs", "chmod", "chown", "kill", "pkill", "killall", "eval", "exec", "sh", "bash", "zsh", "xargs", "curl", "wget", "ssh", "scp"}
+    {
+        "rm",
+        "sudo",
+        "su",
+        "dd",
+        "mkfs",
+        "chmod",
+        "chown",
+        "kill",
+        "pkill",
+        "killall",
+        "eval",
+        "exec",
+        "sh",
+        "bash",
+        "zsh",
+        "xargs",
+        "curl",
+        "wget",
+        "ssh",
+        "scp",
+        "act",
+        "docker",
+        "kubectl",
+        "terraform",
+    }
 )
 #: Interpreters and runners: an allow rule must name at least one word after them.
 RUNNERS = frozenset({"python", "python3", "node", "npx", "uv", "uvx", "bun", "deno", "go", "cargo", "npm", "pnpm", "yarn", "make", "git", "docker", "poetry"})
