@@ -793,6 +793,7 @@ def _commit(
             "session_keys": sks,
         }
         new_rejects.extend(res.rejects)
+        summary.redacted_values += orjson.loads(o.parser_state).get("redacted_values", 0)
         summary.lines_total += res.lines_total
         summary.lines_ingested += ingested_lines
         summary.lines_duplicate += lines_dup

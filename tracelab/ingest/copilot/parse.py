@@ -99,7 +99,7 @@ class CopilotParser:
         self.model_of: dict[str, str] = st.get("model_of", {})
         self.first_ts: int | None = None
         self.file_tag = format(zlib.crc32(self.path.encode()), "08x")
-        self.redacted = st.get("redacted", 0)
+        self.redacted = 0  # this parse only: the engine sums them into the summary
         #: model -> output tokens of the per-call rows of the current run (since the last
         #: start, resume or shutdown), to keep a shutdown's total from counting them again
         self.run_output: dict[str, int] = st.get("run_output", {})
@@ -137,7 +137,7 @@ class CopilotParser:
             "branch": self.branch,
             "requested": self.requested,
             "model_of": self.model_of,
-            "redacted": self.redacted,
+            "redacted_values": self.redacted,
             "run_output": self.run_output,
         }
         return ParseResult(
