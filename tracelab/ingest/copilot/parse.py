@@ -500,13 +500,15 @@ class CopilotParser:
             usage = _dict(m.get("usage")) if isinstance(m, dict) else {}
             inp, cr = _count(usage.get("inputTokens")), _count(usage.get("cacheReadTokens"))
             self.buf.add(
-                base,
+                # one shutdown's rows are 1 ms apart (models in name order): every order derived
+                # from time (a turn's last model) is then total, whatever the row order
+                {**base, "ts": base["ts"] + i if base["ts"] is not None else None},
                 event_key=f"{ek}:{i}",
                 block_index=i,
                 kind="token_usage",
                 llm_call_key=f"copilot:{self.sid}:usage:{ek}:{model}",
                 stop_reason="usage_total",
-                request_ts=base["ts"],
+                request_ts=base["ts"] + i if base["ts"] is not None else None,
                 model=model,
                 provider=_provider(model),
                 # Copilot's inputTokens include the cache reads (OpenAI convention)
