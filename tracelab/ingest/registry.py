@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 #: Adapter modules, in detection tie-break order. Each exposes ``ADAPTER``.
-ADAPTER_MODULES = ("claude", "codex", "pi", "gemini", "copilot", "otel")
+ADAPTER_MODULES = ("claude", "codex", "pi", "gemini", "copilot", "otel", "sts")
 
 #: Bytes of a file's head that whole-document sniffers see.
 DOCUMENT_HEAD = 64 << 10

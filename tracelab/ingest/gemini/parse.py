@@ -293,12 +293,16 @@ class GeminiParser:
                 event_key=f"gemini:{sid}:header",
                 kind="session_start",
                 native_type="session" if not emit_only else "metadata",
-                title=summary,
                 text=text,
                 text_bytes=tb,
                 extra=dumps(shrink(extra)) if extra else None,
                 line_bytes=nbytes,
             )
+            if summary:
+                # the CLI's generated session summary is the session's title
+                self.buf.add(
+                    base, ts=start, line_no=unit, block_index=1, event_key=f"gemini:{sid}:header:1", kind="bookkeeping", native_type="summary", title=summary
+                )
             self.line_keys[unit] = f"gemini:{sid}:header"
         return ctx
 
