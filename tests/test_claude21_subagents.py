@@ -17,7 +17,7 @@ import pytest
 from conftest import SAMPLES, require_samples
 
 from tracelab.catalog import connect
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 
 D = SAMPLES / "claude-code-2.1"
 S1 = "0ccf1a04-1b4c-43b6-8aa5-79e41db43a68"

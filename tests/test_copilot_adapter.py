@@ -20,7 +20,7 @@ from tracelab.catalog import connect
 from tracelab.ingest import registry
 from tracelab.ingest.copilot import default_roots, discover
 from tracelab.ingest.copilot.parse import CopilotParser
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 
 COP = SAMPLES / "copilot-cli"
 A = "agent-engram-07c40cd0-events.jsonl"

@@ -20,9 +20,9 @@ from conftest import SAMPLES, require_samples
 
 from tracelab.catalog import connect
 from tracelab.ingest import registry
-from tracelab.ingest.engine import ingest
 from tracelab.ingest.gemini import default_roots, discover, sniff_document
 from tracelab.ingest.gemini.parse import GeminiParser, split_tokens
+from tracelab.pipeline import ingest
 
 GEMINI = SAMPLES / "gemini-cli"
 

@@ -14,7 +14,7 @@ from conftest import SAMPLES
 
 from tracelab.catalog import connect
 from tracelab.ingest import registry
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 
 DIRS = {"claude-code": "claude", "claude-code-2.1": "claude", "codex": "codex", "pi": "pi", "gemini-cli": "gemini", "copilot-cli": "copilot", "otel": "otel"}
 

@@ -16,8 +16,8 @@ from conftest import SAMPLES, require_samples
 
 from tracelab.catalog import connect
 from tracelab.ingest import registry
-from tracelab.ingest.engine import ingest
 from tracelab.ingest.otel.parse import OtelParser, Redactions, usage_spec
+from tracelab.pipeline import ingest
 
 OTEL = SAMPLES / "otel"
 P1 = "copilot-sdk-copilot-cli-otel-phase1-20260804-0129-2151.jsonl"

@@ -14,8 +14,8 @@ from conftest import SAMPLES
 from tracelab.catalog import connect
 from tracelab.cli import cli
 from tracelab.ingest import registry
-from tracelab.ingest.engine import ingest
 from tracelab.ingest.sts.parse import StsParser
+from tracelab.pipeline import ingest
 
 DIRS = ("claude-code", "claude-code-2.1", "codex", "pi", "gemini-cli", "copilot-cli", "otel")
 

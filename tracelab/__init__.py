@@ -16,7 +16,7 @@ _LAZY = {
     # a callable module: tracelab.query(name, warehouse=None, **params)
     "query": ("tracelab.query", None),
     "connect": ("tracelab.catalog", "connect"),
-    "ingest": ("tracelab.ingest.engine", "ingest"),
+    "ingest": ("tracelab.pipeline", "ingest"),
     "search": ("tracelab.fulltext", "search"),
 }
 

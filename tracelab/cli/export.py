@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import fail, to_json, warehouse_option
+from tracelab.cli._common import to_json, warehouse_option
 
 
 @click.group(name="export")
@@ -30,15 +30,9 @@ def sts_cmd(out, sessions, agent, as_json, warehouse) -> None:
     """Export sessions as Session Trace Simple format (STS) files for the Hugging Face Hub's trace
     viewer: a session header line, then one line per message (user, assistant with reasoning and
     tool calls, tool results, system). Tokens, tool status and timings are not part of STS."""
-    from tracelab.errors import TracelabError
     from tracelab.ingest.sts.write import export_sts
 
-    try:
-        res = export_sts(warehouse, out, list(sessions) or None, agent)
-    except TracelabError as exc:
-        fail(str(exc))
-    if sessions and res.sessions < len(set(sessions)):
-        fail(f"{len(set(sessions)) - res.sessions} of the given sessions have no exportable events (unknown session key?)")
+    res = export_sts(warehouse, out, list(sessions) or None, agent)
     if as_json:
         click.echo(to_json(res.to_dict()))
     else:

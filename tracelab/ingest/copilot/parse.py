@@ -143,7 +143,6 @@ class CopilotParser:
         return ParseResult(
             path=self.path,
             agent=AGENT,
-            events=None,
             buffer=self.buf,
             rejects=self.rejects,
             line_keys=self.line_keys,

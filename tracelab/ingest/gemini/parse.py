@@ -164,7 +164,6 @@ class GeminiParser:
         return ParseResult(
             path=self.path,
             agent=AGENT,
-            events=None,
             buffer=self.buf,
             rejects=self.rejects,
             line_keys=self.line_keys,

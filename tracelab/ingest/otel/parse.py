@@ -206,7 +206,6 @@ class OtelParser:
         return ParseResult(
             path=self.path,
             agent=AGENT,
-            events=None,
             buffer=self.buf,
             rejects=self.rejects,
             line_keys=self.line_keys,

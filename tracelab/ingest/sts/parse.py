@@ -54,7 +54,6 @@ class StsParser:
         return ParseResult(
             path=self.path,
             agent=AGENT,
-            events=None,
             buffer=self.buf,
             rejects=self.rejects,
             line_keys=self.line_keys,

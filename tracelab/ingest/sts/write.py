@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from tracelab.errors import NotFound
+
 __all__ = ["StsExport", "export_sts", "session_documents", "sts_id"]
 
 _SAFE = re.compile(r"[^0-9A-Za-z._-]+")
@@ -118,7 +120,8 @@ def write_session(path: Path, header: dict[str, Any], messages: list[dict[str, A
 
 
 def export_sts(warehouse: str | os.PathLike, out_dir: str | os.PathLike, session_keys: list[str] | None = None, agent: str | None = None) -> StsExport:
-    """Write one STS file per session (``<out>/<agent>/<id>.jsonl``) and say what was written."""
+    """Write one STS file per session (``<out>/<agent>/<id>.jsonl``) and say what was written.
+    Raises :class:`~tracelab.errors.NotFound` when a session asked for has nothing to export."""
     from tracelab.catalog import connect
     from tracelab.store.derive import sql_text
 
@@ -128,6 +131,10 @@ def export_sts(warehouse: str | os.PathLike, out_dir: str | os.PathLike, session
     finally:
         con.close()
     docs = session_documents(rows)
+    if session_keys:
+        missing = sorted(set(session_keys) - set(docs))
+        if missing:
+            raise NotFound(f'no exportable events for session {", ".join(missing)} (see: tracelab sql "SELECT session_key FROM sessions")')
     out = Path(out_dir)
     res = StsExport(out_dir=str(out))
     used: set[Path] = set()
