@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from tracelab.cli._common import fail, warehouse_option
-from tracelab.ingest.registry import ADAPTER_MODULES
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 
 @click.command("ingest")

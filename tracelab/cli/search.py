@@ -6,7 +6,7 @@ import click
 
 from tracelab.cli._common import ISO_TIME, output_format, output_options, warehouse_option, write_result
 from tracelab.errors import ParameterError
-from tracelab.ingest.registry import ADAPTER_MODULES
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 
 @click.command("search")

@@ -6,7 +6,7 @@ import click
 
 from tracelab.cli._common import ISO_TIME, emit_rows, to_json, warehouse_option
 from tracelab.errors import ParameterError
-from tracelab.ingest.registry import ADAPTER_MODULES
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 _DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tracelab.ingest.agents import ADAPTER_MODULES
 from tracelab.ingest.base import head_objects
 
 __all__ = ["ADAPTER_MODULES", "Adapter", "adapters", "detect", "get", "head_objects"]
 
-#: Adapter modules, in detection tie-break order. Each exposes ``ADAPTER``.
-ADAPTER_MODULES = ("claude", "codex", "pi", "gemini", "copilot", "otel", "sts")
 
 #: Bytes of a file's head that whole-document sniffers see.
 DOCUMENT_HEAD = 64 << 10

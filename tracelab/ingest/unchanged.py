@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tracelab.ingest.registry import ADAPTER_MODULES
+from tracelab.ingest.agents import ADAPTER_MODULES
 from tracelab.ingest.summary import IngestSummary
 
 CACHE = "_unchanged.json"
