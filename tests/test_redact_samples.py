@@ -15,8 +15,15 @@ SHARED = Path(os.environ["TRACELAB_SHARED"]) if os.environ.get("TRACELAB_SHARED"
 SAMPLES = SHARED / "samples"
 
 # Secret-category findings on the real samples, reviewed by hand (benchmarks/results/redact.md):
-# none of them is a credential, so every one would be a false redaction.
-MAX_SECRET_FINDINGS_ON_SAMPLES = 0
+# none of them is a credential, so every one is a false redaction. The samples added on
+# 2026-12-07 bring two kinds the format detectors redact by design (a vendor-shaped value is
+# redacted even when it spells EXAMPLE, as gitleaks' own true-positive vectors require):
+KNOWN_FALSE_SECRETS = {
+    # "tvly-dev-EXAMPLEKEYEXAMPLEKEYEXAMPLEKEY00", a documentation placeholder quoted 8 times
+    ("copilot-cli/agent-engram-8baa78ec-events.jsonl", "tavily-api-key"): 8,
+    # "http://foo:bar@example.com" in Django's URLValidator test data that a tool printed
+    ("gemini-cli/aim-control_flash.json", "url-credentials"): 1,
+}
 
 
 def _type(obj) -> tuple:
@@ -87,7 +94,10 @@ def test_unchanged_lines_are_byte_identical_and_changes_are_counted(redacted):
 def test_real_samples_false_redactions_and_identities(redacted):
     _, report, pairs = redacted
     secret = [f for f in report.findings if f.category == "secret"]
-    assert len(secret) <= MAX_SECRET_FINDINGS_ON_SAMPLES, [(f.file, f.line, f.detector) for f in secret]
+    found: dict[tuple[str, str], int] = {}
+    for f in secret:
+        found[(f.file, f.detector)] = found.get((f.file, f.detector), 0) + 1
+    assert found == KNOWN_FALSE_SECRETS, [(f.file, f.line, f.detector) for f in secret]
     by = report.counts("detector")
     assert by["home-path"] > 5000  # every Claude line carries cwd
     assert report.to_dict()["totals"]["findings"] == len(report.findings)
