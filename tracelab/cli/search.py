@@ -38,7 +38,7 @@ def command(pattern, regex, case_sensitive, since, until, agent, project, sessio
       tracelab search -E "exit code [1-9][0-9]*" --kind tool_result --since 2026-11-01
       tracelab search ENOSPC --agent codex --json
     """
-    from tracelab import query as q
+    from tracelab import library as q
     from tracelab.fulltext import search_table
 
     fmt = output_format(fmt, as_json, out)

@@ -36,6 +36,7 @@ import polars as pl
 
 from tracelab.errors import NotFound
 from tracelab.failures.api import Failures
+from tracelab.store import sql_text
 
 
 class SelectionError(NotFound, ValueError):
@@ -147,9 +148,7 @@ class _MemberIndex:
 
 
 def _sql(con, name: str, **params) -> pl.DataFrame:
-    from tracelab.evals.context import sql_text
-
-    return pl.from_arrow(con.sql(sql_text(name), params=params).to_arrow_table())
+    return pl.DataFrame(con.sql(sql_text(name), params=params).to_arrow_table())
 
 
 def _time_col(df: pl.DataFrame) -> str | None:
