@@ -123,7 +123,7 @@ def export_sts(warehouse: str | os.PathLike, out_dir: str | os.PathLike, session
     """Write one STS file per session (``<out>/<agent>/<id>.jsonl``) and say what was written.
     Raises :class:`~tracelab.errors.NotFound` when a session asked for has nothing to export."""
     from tracelab.catalog import connect
-    from tracelab.store.derive import sql_text
+    from tracelab.store import sql_text
 
     con = connect(warehouse)
     try:
