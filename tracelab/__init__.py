@@ -5,8 +5,9 @@ con = tracelab.connect("warehouse")            # DuckDB connection with the tabl
 df = tracelab.query("tool_error_rates", warehouse="warehouse", agent="claude")   # Polars
 tracelab.ingest(["~/.claude/projects"], "warehouse")
 hits = tracelab.search("permission denied", warehouse="warehouse")   # full-text, Polars
+changes = tracelab.suggest("warehouse")         # suggested harness changes with evidence, Polars
 
-The four functions are plain functions of this package. Each imports its implementation when
+The five functions are plain functions of this package. Each imports its implementation when
 called, so ``import tracelab`` (and the command line's start-up) stays cheap: this is the one
 deliberate place besides the CLI's subcommand loader where imports wait for first use.
 """
@@ -22,6 +23,9 @@ from typing import TYPE_CHECKING, Any
 # stays the attribute however often submodules of the package are imported later.
 import tracelab.ingest as _ingest_package  # noqa: F401
 
+# the same for ``tracelab.suggest`` (package of the miner, and the function below)
+import tracelab.suggest as _suggest_package  # noqa: F401
+
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
     import polars as pl
@@ -29,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tracelab.ingest.summary import IngestSummary
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "connect", "ingest", "query", "search"]
+__all__ = ["__version__", "connect", "ingest", "query", "search", "suggest"]
 
 
 def connect(warehouse: str | os.PathLike | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
@@ -63,3 +67,11 @@ def search(pattern: str, warehouse: str | os.PathLike | None = None, **options: 
     from tracelab.fulltext import search as _search
 
     return _search(pattern, warehouse, **options)
+
+
+def suggest(warehouse: str | os.PathLike = "warehouse", **options: Any) -> pl.DataFrame:
+    """Suggested harness changes (permission rules, instruction rules, hooks, loop rules) with
+    evidence, backtest and out-of-time check, as Polars. See :func:`tracelab.suggest.api.suggest`."""
+    from tracelab.suggest.api import suggest as _suggest
+
+    return _suggest(warehouse, **options)

@@ -70,10 +70,19 @@ def _run(report: str, kw: dict) -> None:
         click.echo(to_json(data))
         return
     key = PERIOD_KEY[report]
-    cols = [key.replace("sessionId", "session"), "models", "input", "output", "cache_write", "cache_read", "total_tokens", "cost_usd"]
+    cols = [key.replace("sessionId", "session"), "models", "input", "output", "cache_write", "cache_read", "total_tokens", "cost_usd", "unpriced"]
 
     def cost(c):
         return "unknown" if c is None else f"{c:.2f}"
+
+    def unpriced(e):
+        """The share the cost leaves out: calls (and share of tokens) without a price."""
+        if not e["unpricedCalls"]:
+            return ""
+        share = e["unpricedTokens"] / e["totalTokens"] if e["totalTokens"] else 0.0
+        shown = "<1%" if 0 < share < 0.005 else f"{share:.0%}"
+        n = e["unpricedCalls"]
+        return f"{n:,} call{'s' if n != 1 else ''} ({shown} of tokens)"
 
     rows = [
         (
@@ -85,11 +94,14 @@ def _run(report: str, kw: dict) -> None:
             e["cacheReadTokens"],
             e["totalTokens"],
             cost(e["totalCost"]),
+            unpriced(e),
         )
         for e in data[REPORTS[report][2]]
     ]
     t = data["totals"]
-    rows.append(("total", "", t["inputTokens"], t["outputTokens"], t["cacheCreationTokens"], t["cacheReadTokens"], t["totalTokens"], cost(t["totalCost"])))
+    rows.append(
+        ("total", "", t["inputTokens"], t["outputTokens"], t["cacheCreationTokens"], t["cacheReadTokens"], t["totalTokens"], cost(t["totalCost"]), unpriced(t))
+    )
     emit_rows(cols, rows, "table")
 
 
@@ -97,7 +109,9 @@ def _run(report: str, kw: dict) -> None:
 def command() -> None:
     """Token usage and cost, shaped like ccusage (`--json` prints ccusage's JSON shape).
 
-    Unknown costs (models missing from the price table) are shown as unknown / null, never 0.
+    Costs are the priced part: calls of models missing from the price table add nothing to
+    cost_usd and are counted under "unpriced" (calls and share of tokens; JSON unpricedCalls /
+    unpricedTokens). A cost with no priced call at all is unknown / null, never 0.
     """
 
 
