@@ -6,6 +6,7 @@ import click
 
 from tracelab.cli._common import ISO_TIME, output_format, output_options, warehouse_option, write_result
 from tracelab.errors import ParameterError
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 
 @click.command("search")
@@ -14,7 +15,7 @@ from tracelab.errors import ParameterError
 @click.option("--case-sensitive", "-s", is_flag=True, help="Match case exactly (default: ignore case).")
 @click.option("--since", type=ISO_TIME, help="Window start on the event's time, inclusive (ISO date or date-time, UTC).")
 @click.option("--until", type=ISO_TIME, help="Window end, exclusive.")
-@click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Only this agent.")
+@click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Only this agent.")
 @click.option("--project", help="Only sessions of this project.")
 @click.option("--session", help="Only this session: its session_key or native session id, or a unique prefix of either.")
 @click.option("--kind", "kinds", multiple=True, help="Only events of this kind (repeatable): user_prompt, tool_result, ...")
