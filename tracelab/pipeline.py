@@ -64,6 +64,7 @@ def ingest(
     progress: Callable[[int, int, str], None] | None = None,
     redactor: Any = None,
     use_cache: bool = True,
+    prune: bool = False,
 ) -> IngestSummary:
     """Ingest session files (files, directories, globs; none: every agent's default locations)
     into ``warehouse`` and publish one new snapshot. Incremental: unchanged files are not
@@ -72,5 +73,7 @@ def ingest(
 
     A call that would change nothing is answered from the stat cache of
     :mod:`tracelab.ingest.unchanged` when it is valid (``use_cache=False`` skips the lookup,
-    e.g. when the caller has just made it)."""
-    return run(paths, warehouse, publish=publish, agent=agent, jobs=jobs, progress=progress, redactor=redactor, use_cache=use_cache)
+    e.g. when the caller has just made it). Files ingested before and no longer found where
+    they were listed keep their rows (``files.status = 'missing'``); ``prune=True`` removes
+    them."""
+    return run(paths, warehouse, publish=publish, agent=agent, jobs=jobs, progress=progress, redactor=redactor, use_cache=use_cache and not prune, prune=prune)

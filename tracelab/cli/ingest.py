@@ -16,14 +16,19 @@ from tracelab.cli._common import fail, warehouse_option
 @click.option("--redact-key", envvar="TRACELAB_REDACT_KEY", help="HMAC key for stable pseudonyms with --redact.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Remove the rows of files that were ingested before and are no longer where they were listed (default: keep them, files.status = 'missing').",
+)
+def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet, prune):
     """Ingest session files into the warehouse (incremental, deduplicated, atomic).
 
     PATHS may be files, directories or globs. With none, reads the default locations:
     $CLAUDE_CONFIG_DIR/projects or ~/.claude/projects, $CODEX_HOME/sessions or ~/.codex,
     $PI_AGENT_DIR/sessions or ~/.pi/agent/sessions.
     """
-    if not redact:
+    if not redact and not prune:
         # the common no-op re-run, answered from the stat cache before pyarrow is even imported
         from tracelab.ingest.unchanged import check
 
@@ -66,7 +71,7 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
 
         bar.start()
     try:
-        summary = ingest(paths, warehouse, agent=agent, jobs=jobs, progress=progress_cb, redactor=redactor, use_cache=False)
+        summary = ingest(paths, warehouse, agent=agent, jobs=jobs, progress=progress_cb, redactor=redactor, use_cache=False, prune=prune)
     except WarehouseBusy as exc:
         fail(str(exc))
     except IngestError as exc:

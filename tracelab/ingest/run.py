@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from tracelab.ingest import unchanged
 from tracelab.ingest.commit import CommitInput, commit, row_counts
-from tracelab.ingest.parse import run_parsers
+from tracelab.ingest.parse import ParseOutput, Workers, run_parsers
 from tracelab.ingest.plan import input_roots, make_plan
 from tracelab.ingest.stage import STAGING
 from tracelab.ingest.summary import Clock, IngestSummary
@@ -57,6 +57,7 @@ def run(
     progress: Callable[[int, int, str], None] | None = None,
     redactor: Any = None,
     use_cache: bool = True,
+    prune: bool = False,
 ) -> IngestSummary:
     """Ingest session files into ``warehouse`` (see :func:`tracelab.pipeline.ingest`).
 
@@ -80,24 +81,28 @@ def run(
         manifest = {r["path"]: r for r in wh.read_table("files", snap).to_pylist()}
         clock = Clock(summary, progress)
         policy = getattr(redactor, "policy_id", None) if redactor is not None else None
-        plan = make_plan(paths, agent, manifest, policy, summary)
-        if plan.tasks:
+        plan = make_plan(paths, agent, manifest, policy, summary, prune=prune)
+        if plan.tasks or plan.removed_paths or plan.manifest_changes(manifest):
             batch = wh.new_batch_id()
             shutil.rmtree(wh.root / STAGING, ignore_errors=True)  # left by a killed ingest
             clock.lap("list")
-            parsed = run_parsers(wh, batch, plan.tasks, jobs, progress, summary, redactor)
+            if plan.tasks:
+                parsed = run_parsers(wh, batch, plan.tasks, jobs, progress, summary, redactor)
+            else:
+                parsed = ParseOutput([], [], [], Workers(1, False), [])
             clock.lap("parse", "writing Parquet parts")
-            # files the workers found to match no adapter are not inputs (as if detected here)
+            # files the workers found to match no adapter, or could not read, are not inputs
             summary.files_seen -= len(parsed.not_sessions)
-            for path, message in sorted(parsed.not_sessions):
-                plan.stats.pop(path, None)
-                plan.skipped_paths.append(path)
-                if message:
-                    summary.skipped.append(message)
+            for skip in sorted(parsed.not_sessions, key=lambda k: k.path):
+                plan.stats.pop(skip.path, None)
+                plan.add_skip(skip, summary)
             try:
                 if parsed.outcomes or plan.removed_paths:
-                    new_events = commit(CommitInput(wh, snap, batch, manifest, plan, parsed, policy), summary, clock)
-                    publish(PublishRequest(wh, snap, batch, summary, clock, new_events))
+                    result = commit(CommitInput(wh, snap, batch, manifest, plan, parsed, policy), summary, clock)
+                    publish(PublishRequest(wh, snap, batch, summary, clock, result.new_events))
+                elif plan.manifest_changes(manifest):
+                    commit(CommitInput(wh, snap, batch, manifest, plan, parsed, policy), summary, clock)
+                    wh.commit(snap)
             finally:
                 parsed.workers.close()
                 shutil.rmtree(wh.root / STAGING, ignore_errors=True)
