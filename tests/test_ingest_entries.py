@@ -20,6 +20,7 @@ from conftest import require_samples
 import tracelab
 from tracelab import verify
 from tracelab.cli import cli
+from tracelab.info import warehouse_info
 from tracelab.ingest import run as run_mod
 from tracelab.pipeline import ingest
 
@@ -186,6 +187,9 @@ def test_deleted_files_keep_rows_marked_missing_and_prune_removes_them(tmp_path)
     s = ingest([str(d)], wh, jobs=1)
     assert s.files_seen == 1 and s.files_missing == 1
     assert _files(wh)[str(b)][0] == "missing" and _count(wh, "SELECT count(*) FROM events") == events
+    assert warehouse_info(wh)["entries"] == [{"status": "missing", "reason": None, "files": 1}]
+    r = CliRunner().invoke(cli, ["info", "-w", str(wh)])
+    assert "missing    1 files: rows kept; tracelab ingest --prune removes them" in r.output, r.output
     assert any("1 missing (rows kept; --prune removes them)" in line for line in s.text_lines()[0] if line.startswith("files"))
     # restored: ok again, nothing duplicated
     shutil.copyfile(_sample("codex"), b)

@@ -39,6 +39,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 #: key of the parser state (``files.parser_state``) holding the partitioning timestamp of the
 #: last row ingested, which the next append's :class:`EventBuffer` starts from
 FILL_TS = "__fill_ts"
+#: key of the parser state listing other files whose content the parse read (a Codex fork's
+#: parent rollout): when one of them changes, the file is parsed again
+DEPENDS_ON = "__depends_on"
 
 
 def is_gzip(path: str | os.PathLike) -> bool:

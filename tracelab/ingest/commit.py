@@ -28,7 +28,7 @@ from tracelab.ingest.summary import Clock, IngestSummary
 from tracelab.store.derive import MEMORY_LIMIT, no_progress_bar, sql_text
 from tracelab.store.warehouse import Snapshot, Warehouse, sql_list
 
-__all__ = ["CommitInput", "CommitResult", "commit", "row_counts", "scratch_duckdb"]
+__all__ = ["CommitInput", "CommitResult", "commit", "row_counts", "scratch_duckdb", "stored_owners"]
 
 
 @dataclass
@@ -91,6 +91,22 @@ def _duplicate_lines(wh: Warehouse, snap: Snapshot, outcomes: list[FileOutcome],
     for i, line_no in rows:
         out.setdefault(outcomes[i].task.path, []).append(line_no)
     return out
+
+
+def stored_owners(wh: Warehouse, snap: Snapshot, key_parts: list[str], parsing: set[str]) -> set[str]:
+    """Stored files (not among ``parsing``) that hold rows of a line whose key a file parsed
+    now repeats. Which copy of a line owns its rows is decided by dedup order (earliest
+    session first); an ingest that saw the copy before the original must not keep that
+    choice, so these files are parsed again in the same ingest and the order decides."""
+    files = [str(f) for f in wh.files_of("events", snap)]
+    if not key_parts or not files:
+        return set()
+    with scratch_duckdb() as con:
+        con.register("parsing", pa.table({"path": pa.array(sorted(parsing), pa.string())}))
+        con.execute(f"CREATE VIEW new_keys AS SELECT * FROM read_parquet({sql_list([str(wh.root / k) for k in key_parts])})")
+        con.execute(f"CREATE VIEW stored AS SELECT line_key, source_file FROM read_parquet({sql_list(files)}) WHERE line_key IS NOT NULL")
+        rows = con.sql(sql_text("ingest_stored_owners")).fetchall()
+    return {r[0] for r in rows}
 
 
 def _unknown_types(wh: Warehouse, parts: list[str]) -> dict[str, dict[str, int]]:

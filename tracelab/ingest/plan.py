@@ -21,7 +21,7 @@ import orjson
 
 from tracelab import schema as S
 from tracelab.ingest import registry
-from tracelab.ingest.base import is_gzip, open_input
+from tracelab.ingest.base import DEPENDS_ON, is_gzip, open_input
 from tracelab.ingest.listing import MISSING, OK, SKIPPED, UNRECOGNISED, IngestError, Listing, Skip, list_inputs
 from tracelab.ingest.summary import IngestSummary
 
@@ -188,9 +188,11 @@ def make_plan(paths: list[str], agent: str | None, manifest: dict[str, dict], po
             plan.removed_paths.add(sp)
         plan.tasks.append(FileTask(sp, ad.name, "full", 0, 0, None, st.st_size, st.st_mtime_ns))
     summary.files_seen = len(listed)
+    _dependents(plan, listed, manifest, summary)
     skipped = {k.path for k in plan.skips}
     gone = [r for p, r in manifest.items() if status_of(r) in (OK, MISSING) and p not in listed and p not in skipped and listing.in_scope(p)]
     _vanished(plan, gone, manifest, prune, summary)
+    _copies_of_removed(plan, listed, manifest, summary)
     return plan
 
 
@@ -219,3 +221,41 @@ def _same_prefix(path: str, nbytes: int, stored: str | None) -> bool:
         return stored is not None and prefix_unchanged(path, nbytes, stored)
     except OSError:
         return False
+
+
+def _dependents(plan: Plan, listed: set[str], manifest: dict[str, dict], summary: IngestSummary) -> None:
+    """Files not planned for parsing whose last parse read a file that changes now (a Codex
+    fork read its parent's lines to recognise the history it copied; a parent that grew or
+    arrived behind its fork changes that answer): parsed again in full."""
+    changed = {t.path for t in plan.tasks}
+    if not changed:
+        return
+    for path in sorted(listed - changed):
+        prev = manifest.get(path)
+        text = (prev or {}).get("parser_state") or ""
+        if DEPENDS_ON not in text:
+            continue
+        state = orjson.loads(text)
+        if not changed & set(state.get(DEPENDS_ON) or ()):
+            continue
+        assert prev is not None
+        size, mtime = plan.stats[path]
+        plan.removed_paths.add(path)
+        plan.tasks.append(FileTask(path, prev["agent"], "full", 0, 0, None, size, mtime))
+        summary.files_unchanged -= 1
+
+
+def _copies_of_removed(plan: Plan, listed: set[str], manifest: dict[str, dict], summary: IngestSummary) -> None:
+    """When rows are removed (a file pruned, moved, rewritten), lines other files hold as
+    duplicates of them may now be theirs to own: files not planned for parsing that have
+    duplicate lines are parsed again in full, so dedup order decides as in a clean ingest."""
+    if not plan.removed_paths:
+        return
+    changed = {t.path for t in plan.tasks}
+    for path in sorted(listed - changed):
+        prev = manifest.get(path)
+        if prev is None or not (prev.get("lines_duplicate") or 0) or not prev.get("agent"):
+            continue
+        plan.removed_paths.add(path)
+        plan.tasks.append(FileTask(path, prev["agent"], "full", 0, 0, None, *plan.stats[path]))
+        summary.files_unchanged -= 1

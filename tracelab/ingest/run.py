@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tracelab.ingest import unchanged
-from tracelab.ingest.commit import CommitInput, commit, row_counts
+from tracelab.ingest.commit import CommitInput, commit, row_counts, stored_owners
 from tracelab.ingest.parse import ParseOutput, Workers, run_parsers
-from tracelab.ingest.plan import input_roots, make_plan
+from tracelab.ingest.plan import FileTask, Plan, input_roots, make_plan
 from tracelab.ingest.stage import STAGING
 from tracelab.ingest.summary import Clock, IngestSummary
 from tracelab.store import derive
@@ -90,6 +90,7 @@ def run(
                 parsed = run_parsers(wh, batch, plan.tasks, jobs, progress, summary, redactor)
             else:
                 parsed = ParseOutput([], [], [], Workers(1, False), [])
+            _reparse_owners(wh, snap, batch, plan, manifest, parsed, summary, redactor)
             clock.lap("parse", "writing Parquet parts")
             # files the workers found to match no adapter, or could not read, are not inputs
             summary.files_seen -= len(parsed.not_sessions)
@@ -120,3 +121,29 @@ def run(
         unchanged.record(wh.root, req, dirs, plan.stats, plan.skipped_paths, summary, snap.version)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _reparse_owners(
+    wh: Warehouse, snap: Snapshot, batch: str, plan: Plan, manifest: dict[str, dict], parsed: ParseOutput, summary: IngestSummary, redactor: Any
+) -> None:
+    """Parse again, in this ingest, the stored files whose lines a file parsed now repeats
+    (see :func:`stored_owners`): a fork or resumed session ingested before its original must
+    not keep the original's lines. One round: the owners' own copies of further files are
+    decided by the stored keys as before."""
+    parsing = {o.task.path for o in parsed.outcomes} | plan.removed_paths
+    owners = sorted(p for p in stored_owners(wh, snap, parsed.key_parts, parsing) if p in plan.stats and p in manifest and manifest[p].get("agent"))
+    if not owners:
+        return
+    tasks = [FileTask(p, manifest[p]["agent"], "full", 0, 0, None, *plan.stats[p]) for p in owners]
+    plan.removed_paths.update(owners)
+    plan.tasks.extend(tasks)
+    summary.files_unchanged -= len(tasks)
+    files_parsed, bytes_parsed = summary.files_parsed, summary.bytes_parsed
+    more = run_parsers(wh, f"{batch}o", tasks, 1, None, summary, redactor)
+    more.workers.close()
+    summary.files_parsed += files_parsed
+    summary.bytes_parsed += bytes_parsed
+    parsed.outcomes.extend(more.outcomes)
+    parsed.staged.extend(more.staged)
+    parsed.key_parts.extend(more.key_parts)
+    parsed.not_sessions.extend(more.not_sessions)

@@ -25,6 +25,7 @@ import orjson
 
 from tracelab import schema as S
 from tracelab.ingest.base import (
+    DEPENDS_ON,
     FILL_TS,
     JSON_SCALARS,
     SKIP,
@@ -435,6 +436,8 @@ class CodexParser:
         }
         if self.pending:
             state["pending_open"] = True
+        if self.replay.get("parent_file"):
+            state[DEPENDS_ON] = [self.replay["parent_file"]]
         if self.needs_full_reparse:
             state["needs_full_reparse"] = True
         return ParseResult(
