@@ -419,7 +419,7 @@ class CodexParser:
     def parse(self, start_offset: int = 0, start_line: int = 0) -> ParseResult:
         lines_total, lines_rejected, skipped, end_offset, end_line = scan(self.path, AGENT, start_offset, start_line, self.rejects, self._step)
         self.skipped += skipped
-        state = {
+        state: dict[str, Any] = {
             "ident": self.ident,
             "model": self.model,
             "ledger": self.ledger.state(),
