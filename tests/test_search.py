@@ -100,7 +100,7 @@ def test_filters_narrow_the_same_search(wh, events):
 
 
 def test_the_search_header_declares_exactly_the_parameters_it_uses():
-    import tracelab.query as Q
+    import tracelab.library as Q
     from tracelab.fulltext import search_query
 
     q = search_query()
@@ -143,4 +143,4 @@ def test_cli_prints_hits_and_json(wh, events):
     res = runner.invoke(cli, ["search", "zzz-no-such-text-zzz", "-w", str(wh)])
     assert res.exit_code == 0 and "no matches" in res.stderr
     res = runner.invoke(cli, ["search", "(", "-E", "-w", str(wh)])
-    assert res.exit_code == 1 and "not a valid regular expression" in res.stderr
+    assert res.exit_code == 2 and "not a valid regular expression" in res.stderr  # a ParameterError

@@ -51,7 +51,7 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
 def compare(first: str | os.PathLike, second: str | os.PathLike, tables: Iterable[str] | None = None, examples: int = 3) -> list[TableDiff]:
     """The tables in which two warehouses differ (as multisets of rows, ingest timestamps
     left out); empty when they are equal."""
-    con = connect(first)
+    con = connect(first, read_only=False)  # reads the second warehouse too (outside the first)
     try:
         other = Warehouse(second)
         snap = other.snapshot()

@@ -11,9 +11,13 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import click
+
+from tracelab.errors import ParameterError
+from tracelab.library import to_datetime
+from tracelab.store import sql_text
 
 warehouse_option = click.option(
     "--warehouse",
@@ -36,10 +40,8 @@ class IsoTime(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if value is None or not isinstance(value, str):
             return value
-        from tracelab.query import _to_datetime
-
         try:
-            _to_datetime(value)
+            to_datetime(value)
         except (TypeError, ValueError) as exc:
             self.fail(f"{value!r} is not an ISO date or time such as 2026-11-01 or 2026-11-01T12:00:00Z ({exc})", param, ctx)
         return value
@@ -54,6 +56,7 @@ def skip_unused_schema_checkers() -> None:
     that package compiles a grammar at import, ~1.5 s of every chart or report process, for a
     format altair never validates. A command process marks it absent; library users and
     notebooks are left alone."""
+    # None in sys.modules is the documented "import blocked" marker; typeshed types the values as ModuleType only
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
@@ -293,8 +296,6 @@ def warn_unknown_filters(con, params: dict[str, Any]) -> None:
     given = {k: v for k, v in params.items() if k in ("agent", "model", "tool", "project") and isinstance(v, str) and v}
     if not given:
         return
-    from tracelab.store.derive import sql_text
-
     present: dict[str, list[str]] = {}
     for dim, value in con.execute(sql_text("filter_values")).fetchall():
         present.setdefault(dim, []).append(value)
@@ -304,13 +305,17 @@ def warn_unknown_filters(con, params: dict[str, Any]) -> None:
 
 def warn_absent(dim: str, values: Sequence[str], present: Sequence[str]) -> None:
     """Warn on stderr about filter ``values`` of ``dim`` (agent, model, ...) that are not among
-    the ``present`` ones, listing those (names are matched exactly)."""
+    the ``present`` ones, listing those and the closest to each (names are matched exactly)."""
+    from tracelab.scope import closest
+
     missing = [v for v in values if v not in set(present)]
-    if missing:
-        click.echo(
-            f"warning: no {dim} {', '.join(map(repr, missing))} in this warehouse (names are exact); {dim}s present: {', '.join(present) or 'none'}", err=True
-        )
+    for v in missing:
+        near = closest(v, list(present))
+        closest_names = f" (closest: {', '.join(near)})" if near else ""
+        click.echo(f"warning: no {dim} {v!r} in this warehouse (names are exact); {dim}s present: {', '.join(present) or 'none'}{closest_names}", err=True)
 
 
-def fail(message: str) -> None:
-    raise click.ClickException(message)
+def fail(message: str) -> NoReturn:
+    """Stop the command: a bad combination or value of options (one line, exit 2, printed by
+    the top of the CLI like every :class:`~tracelab.errors.TracelabError`)."""
+    raise ParameterError(message)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from tracelab.cli._common import ISO_TIME, emit_rows, fail, to_json, warehouse_option, warn_absent
+from tracelab.cli._common import ISO_TIME, emit_rows, to_json, warehouse_option, warn_absent
 
 _LIST_COLUMNS = ("cluster_id", "family", "tool", "events", "sessions", "share", "trend", "now/prev", "last_seen", "name")
 
@@ -58,10 +58,26 @@ def _fmt_share(v: float | None) -> str:
 def _load(warehouse: str):
     from tracelab.failures import api
 
+    return api.load(warehouse)
+
+
+def _only_project(f, warehouse: str, project: str):
+    """``f`` with only the failures and sessions of ``project``'s sessions."""
+    import dataclasses
+
+    import polars as pl
+
+    from tracelab.catalog import connect
+    from tracelab.scope import check_project, project_session_keys
+
+    con = connect(warehouse)
     try:
-        return api.load(warehouse)
-    except api.FailuresError as exc:
-        fail(str(exc))
+        check_project(con, project)
+        keys = project_session_keys(con, project)
+    finally:
+        con.close()
+    keep = pl.col("session_key").is_in(keys)
+    return dataclasses.replace(f, members=f.members.filter(keep), sessions=f.sessions.filter(keep) if "session_key" in f.sessions.columns else f.sessions)
 
 
 @click.group("failures", invoke_without_command=True)
@@ -81,11 +97,12 @@ def _load(warehouse: str):
     type=CommaChoice(_families, metavar="FAMILY", what="failure family"),
     help="Only these failure families (tool_error, user_rejection, loop, retry_storm, …; repeatable or comma list; an unknown name is an error that lists them all).",
 )
+@click.option("--project", help="Only this project's sessions (an unknown name draws a warning listing the closest).")
 @click.option("--limit", "-n", type=int, default=30, show_default=True, help="Rows in the table (0 = all; JSON is never cut).")
 @click.option("--merge", is_flag=True, help="Collapse near-duplicate templates (TF-IDF cosine, offline).")
 @click.option("--json", "as_json", is_flag=True, help="Print clusters as a JSON array.")
 @click.pass_context
-def command(ctx, warehouse, since, until, agent, model, tool, family, limit, merge, as_json):
+def command(ctx, warehouse, since, until, agent, model, tool, family, project, limit, merge, as_json):
     """Failure clusters: deterministic templates of tool errors plus behaviour failures
     (loops, retry storms, API errors, rate limits, interrupts, rejections, permission
     denials, hook blocks, context exhaustion, abandoned sessions).
@@ -121,13 +138,12 @@ def command(ctx, warehouse, since, until, agent, model, tool, family, limit, mer
         return [x for item in v for x in item.split(",") if x.strip()] or None
 
     f = _load(warehouse)
+    if project:
+        f = _only_project(f, warehouse, project)
     models = flat(model)
     if models:
         warn_absent("model", models, api.models_present(f))
-    try:
-        df = api.clusters(f, since=since, until=until, agent=flat(agent), model=models, tool=flat(tool), family=flat(family), merge=merge)
-    except (ValueError, api.FailuresError) as exc:
-        fail(str(exc))
+    df = api.clusters(f, since=since, until=until, agent=flat(agent), model=models, tool=flat(tool), family=flat(family), merge=merge)
     if as_json:
         sys.stdout.write(to_json(df.to_dicts()))
         sys.stdout.write("\n")
@@ -181,10 +197,7 @@ def show_command(ctx, cluster_id, warehouse, exemplars, before, after, as_json):
 
     wh = warehouse or (ctx.obj or {}).get("warehouse") or "warehouse"
     f = _load(wh)
-    try:
-        res = api.show(f, cluster_id, exemplars=exemplars, before=before, after=after)
-    except api.FailuresError as exc:
-        fail(str(exc))
+    res = api.show(f, cluster_id, exemplars=exemplars, before=before, after=after)
     c = res["cluster"]
     if as_json:
         out = {"cluster": c, "exemplars": [{"member": e["member"], "context": e["context"].to_dicts()} for e in res["exemplars"]]}
@@ -240,13 +253,9 @@ def show_command(ctx, cluster_id, warehouse, exemplars, before, after, as_json):
 def build_command(ctx, warehouse, as_json):
     """Recompute the failure tables and commit them into the warehouse snapshot."""
     from tracelab.failures import api
-    from tracelab.store.warehouse import WarehouseBusy
 
     wh = warehouse or (ctx.obj or {}).get("warehouse") or "warehouse"
-    try:
-        res = api.build(wh)
-    except (api.FailuresError, WarehouseBusy) as exc:
-        fail(str(exc))
+    res = api.build(wh)
     if as_json:
         click.echo(to_json(res))
     else:

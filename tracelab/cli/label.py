@@ -1,4 +1,4 @@
-"""``tracelab label``: attach feedback labels to sessions, events, tool calls and failure clusters.
+"""``tracelab label``: attach feedback labels to sessions, events, tool calls, failure clusters and suggestions.
 
 ``tracelab label TARGET --label …`` adds one label (the ``add`` subcommand is implied);
 ``tracelab label import FILE`` imports a CSV/JSONL file; ``tracelab label list`` shows them.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import emit_rows, fail, to_json, warehouse_option
+from tracelab.cli._common import emit_rows, to_json, warehouse_option
 
 
 class _DefaultToAdd(click.Group):
@@ -22,13 +22,14 @@ class _DefaultToAdd(click.Group):
 
 @click.group(name="label", cls=_DefaultToAdd)
 def command() -> None:
-    """Label sessions, events, tool calls or failure clusters (the ``feedback`` table).
+    """Label sessions, events, tool calls or failure clusters (the feedback table).
 
     \b
     TARGET is TYPE:KEY or a bare key, TYPE one of session, event, tool_call, cluster:
       tracelab label cluster:te-fdd5 --label should-check-tool --score 0 \\
           --note "Check the tool is installed before running it"
       tracelab label 01a10cdf-f7a9-796e-8644-08394ecb0a55 --label good-recovery --score 1
+      tracelab label suggestion:sg-0123456789ab --label rejected   # tracelab suggest hides it
       tracelab label import labels.csv          # columns: target_type,target_key,label,score,note,author,source,created_at
       tracelab label list --json
 
@@ -52,7 +53,11 @@ def _report(result, as_json: bool, what: str) -> None:
 @click.option("--author", default=None, help="Who says so (default: $TRACELAB_AUTHOR or the login name).")
 @click.option("--source", type=click.Choice(["human", "model"]), default="human", show_default=True)
 @click.option(
-    "--type", "target_type", type=click.Choice(["session", "event", "tool_call", "cluster"]), default=None, help="Target type, instead of a TYPE: prefix."
+    "--type",
+    "target_type",
+    type=click.Choice(["session", "event", "tool_call", "cluster", "suggestion"]),
+    default=None,
+    help="Target type, instead of a TYPE: prefix.",
 )
 @click.option("--no-check", is_flag=True, help="Do not require the target to exist in the warehouse (needs a type).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -61,10 +66,7 @@ def add_cmd(target, label, score, note, author, source, target_type, no_check, a
     """Label one TARGET."""
     from tracelab import feedback as F
 
-    try:
-        row, added = F.add_row(warehouse, target, label, score=score, note=note, author=author, source=source, target_type=target_type, check=not no_check)
-    except F.FeedbackError as exc:
-        fail(str(exc))
+    row, added = F.add_row(warehouse, target, label, score=score, note=note, author=author, source=source, target_type=target_type, check=not no_check)
     if as_json:
         click.echo(to_json({**row.as_row(), "added": added}))
         return
@@ -84,15 +86,12 @@ def import_cmd(file, fmt, author, source, no_check, as_json, warehouse) -> None:
     """Import labels from a CSV or JSONL FILE (all-or-nothing; re-importing adds nothing)."""
     from tracelab import feedback as F
 
-    try:
-        result = F.import_file(warehouse, file, format=fmt, check=not no_check, author=author, source=source)
-    except F.FeedbackError as exc:
-        fail(str(exc))
+    result = F.import_file(warehouse, file, format=fmt, check=not no_check, author=author, source=source)
     _report(result, as_json, file)
 
 
 @command.command(name="list")
-@click.option("--type", "target_type", type=click.Choice(["session", "event", "tool_call", "cluster"]), default=None)
+@click.option("--type", "target_type", type=click.Choice(["session", "event", "tool_call", "cluster", "suggestion"]), default=None)
 @click.option("--label", "-l", "label", default=None, help="Only this label.")
 @click.option("--json", "as_json", is_flag=True, help="Print rows as JSON.")
 @warehouse_option
@@ -100,8 +99,5 @@ def list_cmd(target_type, label, as_json, warehouse) -> None:
     """List labels, oldest first."""
     from tracelab import feedback as F
 
-    try:
-        df = F.load(warehouse, target_type=target_type, label=label)
-    except F.FeedbackError as exc:
-        fail(str(exc))
+    df = F.load(warehouse, target_type=target_type, label=label)
     emit_rows(df.columns, df.rows(), "json" if as_json else "table")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import ISO_TIME, fail, output_format, output_options, warehouse_option, write_result
+from tracelab.cli._common import ISO_TIME, output_format, output_options, warehouse_option, write_result
+from tracelab.errors import ParameterError
 
 
 @click.command("search")
@@ -15,7 +16,7 @@ from tracelab.cli._common import ISO_TIME, fail, output_format, output_options, 
 @click.option("--until", type=ISO_TIME, help="Window end, exclusive.")
 @click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Only this agent.")
 @click.option("--project", help="Only sessions of this project.")
-@click.option("--session", help="Only this session (session_key or native session id).")
+@click.option("--session", help="Only this session: its session_key or native session id, or a unique prefix of either.")
 @click.option("--kind", "kinds", multiple=True, help="Only events of this kind (repeatable): user_prompt, tool_result, ...")
 @click.option("--tool", help="Only tool calls and results of this tool.")
 @click.option("--no-subagents", is_flag=True, help="Leave out subagent sessions.")
@@ -36,11 +37,20 @@ def command(pattern, regex, case_sensitive, since, until, agent, project, sessio
       tracelab search -E "exit code [1-9][0-9]*" --kind tool_result --since 2026-11-01
       tracelab search ENOSPC --agent codex --json
     """
-    from tracelab import query as q
-    from tracelab.catalog import CatalogError
-    from tracelab.fulltext import SearchError, search_table
+    from tracelab import library as q
+    from tracelab.fulltext import search_table
 
     fmt = output_format(fmt, as_json, out)
+    if session or project:
+        from tracelab.catalog import connect
+        from tracelab.scope import check_project, resolve_session
+
+        con = connect(warehouse)
+        try:
+            session = resolve_session(con, session) if session else None
+            check_project(con, project)
+        finally:
+            con.close()
     try:
         table = search_table(
             pattern,
@@ -58,12 +68,8 @@ def command(pattern, regex, case_sensitive, since, until, agent, project, sessio
             context=context,
             limit=limit,
         )
-    except (SearchError, CatalogError) as exc:
-        fail(str(exc))
-    except q.QueryParamError as exc:
-        fail(f"--{exc.param.replace('_', '-')}: {exc.detail}")
-    except q.QueryError as exc:
-        fail(str(exc))
+    except q.QueryParamError as exc:  # name the option, not the query parameter
+        raise ParameterError(f"--{exc.param.replace('_', '-')}: {exc.detail}", param=exc.param) from None
     if fmt != "table" or out:
         write_result(table.column_names, None, fmt, out, arrow=table)
         return

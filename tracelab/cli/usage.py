@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import ISO_TIME, emit_rows, fail, to_json, warehouse_option
+from tracelab.cli._common import ISO_TIME, emit_rows, to_json, warehouse_option
+from tracelab.errors import ParameterError
 
 _DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
@@ -45,8 +46,7 @@ _OPTION = {
 
 
 def _run(report: str, kw: dict) -> None:
-    from tracelab import query as q
-    from tracelab.catalog import CatalogError
+    from tracelab import library as q
     from tracelab.metrics.usage import PERIOD_KEY, REPORTS, usage_report
 
     as_json = kw.pop("as_json")
@@ -55,20 +55,33 @@ def _run(report: str, kw: dict) -> None:
     filters["include_subagents"] = not kw["no_subagents"]
     try:
         data = usage_report(report, warehouse=warehouse, **filters)
-    except q.QueryParamError as exc:
-        fail(f"{_OPTION.get(exc.param, exc.param)} {filters.get(exc.param)!r}: {exc.detail}")
-    except (q.QueryError, CatalogError, ValueError) as exc:
-        if "Unknown TimeZone" in str(exc):  # DuckDB's message lists the closest known zones
-            fail(f"--timezone {filters['timezone']!r}: unknown time zone (an IANA name: UTC, Europe/Berlin, ...)." + str(exc).split("!", 1)[-1].rstrip())
-        fail(str(exc))
+    except q.QueryParamError as exc:  # name the option, not the query parameter
+        raise ParameterError(f"{_OPTION.get(exc.param, exc.param)} {filters.get(exc.param)!r}: {exc.detail}", param=exc.param) from None
+    except (q.QueryError, ValueError) as exc:
+        if "Unknown TimeZone" not in str(exc):
+            raise
+        # DuckDB's message lists the closest known zones
+        raise ParameterError(
+            f"--timezone {filters['timezone']!r}: unknown time zone (an IANA name: UTC, Europe/Berlin, ...)." + str(exc).split("!", 1)[-1].rstrip(),
+            param="timezone",
+        ) from None
     if as_json:
         click.echo(to_json(data))
         return
     key = PERIOD_KEY[report]
-    cols = [key.replace("sessionId", "session"), "models", "input", "output", "cache_write", "cache_read", "total_tokens", "cost_usd"]
+    cols = [key.replace("sessionId", "session"), "models", "input", "output", "cache_write", "cache_read", "total_tokens", "cost_usd", "unpriced"]
 
     def cost(c):
         return "unknown" if c is None else f"{c:.2f}"
+
+    def unpriced(e):
+        """The share the cost leaves out: calls (and share of tokens) without a price."""
+        if not e["unpricedCalls"]:
+            return ""
+        share = e["unpricedTokens"] / e["totalTokens"] if e["totalTokens"] else 0.0
+        shown = "<1%" if 0 < share < 0.005 else f"{share:.0%}"
+        n = e["unpricedCalls"]
+        return f"{n:,} call{'s' if n != 1 else ''} ({shown} of tokens)"
 
     rows = [
         (
@@ -80,11 +93,14 @@ def _run(report: str, kw: dict) -> None:
             e["cacheReadTokens"],
             e["totalTokens"],
             cost(e["totalCost"]),
+            unpriced(e),
         )
         for e in data[REPORTS[report][2]]
     ]
     t = data["totals"]
-    rows.append(("total", "", t["inputTokens"], t["outputTokens"], t["cacheCreationTokens"], t["cacheReadTokens"], t["totalTokens"], cost(t["totalCost"])))
+    rows.append(
+        ("total", "", t["inputTokens"], t["outputTokens"], t["cacheCreationTokens"], t["cacheReadTokens"], t["totalTokens"], cost(t["totalCost"]), unpriced(t))
+    )
     emit_rows(cols, rows, "table")
 
 
@@ -92,7 +108,9 @@ def _run(report: str, kw: dict) -> None:
 def command() -> None:
     """Token usage and cost, shaped like ccusage (`--json` prints ccusage's JSON shape).
 
-    Unknown costs (models missing from the price table) are shown as unknown / null, never 0.
+    Costs are the priced part: calls of models missing from the price table add nothing to
+    cost_usd and are counted under "unpriced" (calls and share of tokens; JSON unpricedCalls /
+    unpricedTokens). A cost with no priced call at all is unknown / null, never 0.
     """
 
 

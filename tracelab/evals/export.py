@@ -13,16 +13,23 @@ from typing import Any
 
 import polars as pl
 
+from tracelab import failures as F
+from tracelab import feedback as FB
+from tracelab.errors import ParameterError
 from tracelab.evals import assertions, context, inspect_dataset, openai_evals, promptfoo
 from tracelab.evals import select as SEL
-from tracelab.evals.case import Case
+from tracelab.evals.case import Case, Check
+from tracelab.evals.scrub import Scrubber
 from tracelab.evals.select import SelectionError
+from tracelab.library import QueryError, run
+from tracelab.store.connection import Store
+from tracelab.suggest import api as SUG
 
 FORMATS = ("promptfoo", "inspect", "openai")
 MANIFEST = "export.json"
 
 
-class ExportError(ValueError):
+class ExportError(ParameterError, ValueError):
     """The export cannot run (bad selection, no warehouse); the message is for the user."""
 
 
@@ -57,7 +64,9 @@ class ExportResult:
         }
 
 
-def _selection_label(clusters, top, query, params, sql) -> str:
+def _selection_label(clusters, top, query, params, sql, suggestion=None) -> str:
+    if suggestion:
+        return f"suggestion {suggestion}"
     if top is not None:
         return f"top {top} failure clusters"
     if clusters:
@@ -77,7 +86,7 @@ def _register_failures(con, f) -> None:
 
 
 def build_cases(
-    warehouse: str | os.PathLike,
+    warehouse: str | os.PathLike | Store,
     *,
     clusters: Sequence[str] | None = None,
     top: int | None = None,
@@ -90,44 +99,56 @@ def build_cases(
     redactor=None,
     scrubber=None,
     skipped: list[str] | None = None,
+    include_interrupts: bool = False,
+    suggestion: str | None = None,
 ) -> list[Case]:
-    """The cases of a selection (exactly one of ``clusters``, ``top``, ``query``, ``sql``),
-    redacted unless ``redact=False``, with their checks and expected behaviour. Rows of a
-    query / SQL selection that locate nothing are appended to ``skipped``."""
-    from tracelab import failures as F
-    from tracelab import feedback as FB
-    from tracelab.catalog import CatalogError, connect
-
-    modes = [m for m, v in (("clusters", clusters), ("top", top), ("query", query), ("sql", sql)) if v]
+    """The cases of a selection (exactly one of ``clusters``, ``top``, ``query``, ``sql``,
+    ``suggestion``), redacted unless ``redact=False``, with their checks and expected behaviour.
+    ``top`` prefers clusters that can become a check and leaves out interrupts unless
+    ``include_interrupts``. Rows of a query / SQL selection that locate nothing, and cases no
+    assertion could be derived for (they are not returned), are appended to ``skipped`` with the
+    reason."""
+    modes = [m for m, v in (("clusters", clusters), ("top", top), ("query", query), ("sql", sql), ("suggestion", suggestion)) if v]
     if len(modes) != 1:
-        raise ExportError("select exactly one of: cluster ids, --top K, --query NAME, --sql TEXT" + (f" (got {', '.join(modes)})" if modes else ""))
+        raise ExportError(
+            "select exactly one of: cluster ids, --top K, --query NAME, --sql TEXT, --suggestion ID" + (f" (got {', '.join(modes)})" if modes else "")
+        )
+    sug = None
+    if suggestion:
+        sug = SUG.find(warehouse, suggestion)
+        if sug.effect == "approval_wait":
+            raise ExportError(f"{suggestion} is an allow rule: it changes what the harness asks, not what the agent does, so there is no behaviour to evaluate")
     if per_cluster < 1:
         raise ExportError("per_cluster must be at least 1")
+    store = warehouse if isinstance(warehouse, Store) else _open(warehouse)
+    own = store is not warehouse
+    con = store.con
     try:
-        con = connect(warehouse)
-    except CatalogError as exc:
-        raise ExportError(str(exc)) from None
-    try:
-        f = F.load(warehouse)
+        f = F.load(store)
         try:
             if top is not None:
-                anchors = SEL.from_clusters(f, SEL.top_cluster_ids(f, top), per_cluster)
+                anchors = SEL.from_clusters(f, SEL.top_cluster_ids(f, top, include_interrupts=include_interrupts), per_cluster)
             elif clusters:
                 anchors = SEL.from_clusters(f, SEL.resolve_cluster_ids(f, list(clusters)), per_cluster)
+            elif sug is not None:
+                keys = sug.evidence.select("tool_call_key", "session_key").unique(subset=["session_key"], keep="first", maintain_order=True)
+                anchors, missed = SEL.from_frame(con, f, keys, f"suggestion {suggestion}", per_cluster)
+                anchors = anchors[:per_cluster]
+                if skipped is not None:
+                    skipped.extend(missed)
             else:
                 if query:
-                    from tracelab.query import QueryError, run
-
                     try:
                         df = run(query, con, **dict(params or {}))
                     except QueryError as exc:
                         raise ExportError(str(exc)) from None
                     origin = f"query {query}"
                 else:
+                    assert sql is not None  # exactly one selection mode was checked above
                     if "failure_" in sql:
                         _register_failures(con, f)
                     try:
-                        df = pl.from_arrow(con.sql(sql).to_arrow_table())
+                        df = pl.DataFrame(con.sql(sql).to_arrow_table())
                     except Exception as exc:  # duckdb raises many error classes; all are the user's SQL
                         raise ExportError(f"--sql failed: {exc}") from None
                     origin = "sql"
@@ -137,17 +158,44 @@ def build_cases(
         except SelectionError as exc:
             raise ExportError(str(exc)) from None
         names = dict(zip(f.clusters.get_column("cluster_id").to_list(), f.clusters.get_column("name").to_list())) if f.clusters.height else {}
-        fb = FB.load(warehouse)
+        fb = FB.load(store)
         cases = context.build(con, anchors, cluster_names=names, feedback=fb, context_calls=context_calls)
     finally:
-        con.close()
+        if own:
+            store.close()
     if redact:
         if scrubber is None:
-            from tracelab.evals.scrub import Scrubber
-
             scrubber = Scrubber(redactor)
         cases = [scrubber.case(c) for c in cases]
-    return [assertions.apply(c) for c in cases]
+    cases = [assertions.apply(c) for c in cases]
+    if sug is not None:
+        cases = [_expect_suggestion(c, sug) for c in cases]
+    out = []
+    for c in cases:
+        if c.checks:
+            out.append(c)
+        elif skipped is not None:
+            skipped.append(_why_no_check(c))
+    return out
+
+
+def _why_no_check(c: Case) -> str:
+    """Why no assertion could be derived for case ``c`` (it is not written)."""
+    what = f"case {c.case_id} ({c.cluster_id or c.origin})"
+    fc = c.failing_call
+    call = "the failing call has no input to compare" if fc is None or fc.input in (None, "", {}) else "the failing call's input gives no signature"
+    text = f"its template “{c.template}” has no literal text to match" if c.template else "it has no error template"
+    return f"{what}: no assertion could be derived ({call}; {text}; no reviewer label)"
+
+
+def _expect_suggestion(case: Case, sug: SUG.Suggestion) -> Case:
+    """The behaviour the suggestion asks for becomes the case's expectation (a reviewer's
+    feedback note on the case still wins)."""
+    if case.expected_source == "regression":
+        case.expected = f"{sug.rule} {case.expected}"
+        case.expected_source = f"suggestion {sug.id} ({sug.kind}/{sug.decision})"
+        case.checks.append(Check("rubric", "expected_behaviour", sug.rule, f"the behaviour suggestion {sug.id} asks for"))
+    return case
 
 
 def export(
@@ -165,6 +213,8 @@ def export(
     per_cluster: int = 5,
     context_calls: int = 8,
     providers: Sequence[Any] | None = None,
+    include_interrupts: bool = False,
+    suggestion: str | None = None,
 ) -> ExportResult:
     """Export a selection as eval suites into directory ``out`` (created) and return a summary.
 
@@ -177,27 +227,29 @@ def export(
         raise ExportError(f"unknown format(s) {', '.join(bad) or '(none)'}; choose from {', '.join(FORMATS)}")
     scrubber = None
     if redact:
-        from tracelab.evals.scrub import Scrubber
-
         scrubber = Scrubber(redactor)
     skipped: list[str] = []
-    cases = build_cases(
-        warehouse,
-        clusters=clusters,
-        top=top,
-        query=query,
-        params=params,
-        sql=sql,
-        per_cluster=per_cluster,
-        context_calls=context_calls,
-        redact=redact,
-        scrubber=scrubber,
-        skipped=skipped,
-    )
+    with _open(warehouse) as store:  # one snapshot for the cases and the manifest
+        version = store.snapshot.version
+        cases = build_cases(
+            store,
+            clusters=clusters,
+            top=top,
+            query=query,
+            params=params,
+            sql=sql,
+            per_cluster=per_cluster,
+            context_calls=context_calls,
+            redact=redact,
+            scrubber=scrubber,
+            skipped=skipped,
+            include_interrupts=include_interrupts,
+            suggestion=suggestion,
+        )
     if not cases:
         why = ("; ".join(skipped[:5]) + (" …" if len(skipped) > 5 else "")) if skipped else "the selection is empty"
         raise ExportError(f"nothing to export: {why}")
-    selection = _selection_label(clusters, top, query, params, sql)
+    selection = _selection_label(clusters, top, query, params, sql, suggestion)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     result = ExportResult(
@@ -222,15 +274,14 @@ def export(
         result.files["openai"] = [str(openai_evals.write(cases, out_dir))]
     manifest = out_dir / MANIFEST
     manifest.write_text(
-        json.dumps({**result.to_dict(), "exported_at": when, "warehouse_snapshot": _snapshot_version(warehouse)}, indent=1, ensure_ascii=False) + "\n",
+        json.dumps({**result.to_dict(), "exported_at": when, "warehouse_snapshot": version}, indent=1, ensure_ascii=False) + "\n",
         encoding="utf-8",
     )
     result.files["manifest"] = [str(manifest)]
     return result
 
 
-def _snapshot_version(warehouse) -> int | None:
-    from tracelab.store.warehouse import Warehouse
-
-    wh = Warehouse(warehouse)
-    return wh.snapshot().version if wh.exists else None
+def _open(warehouse: str | os.PathLike | Store) -> Store:
+    """The warehouse opened once for the whole export (missing: WarehouseMissing, corrupt:
+    WarehouseCorrupt, as for every command)."""
+    return warehouse if isinstance(warehouse, Store) else Store(warehouse)

@@ -19,11 +19,12 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import pyarrow as pa
 
 from tracelab import schema as S
+from tracelab.errors import InputError
 
 TABLE = "feedback"
 
@@ -33,6 +34,7 @@ TARGET_TYPES: dict[str, str] = {
     "event": "events.event_key",
     "tool_call": "tool_calls.tool_call_key",
     "cluster": "failure_clusters.cluster_id",
+    "suggestion": "tracelab suggest id (sg-…)",
 }
 SOURCES = ("human", "model")
 
@@ -43,7 +45,7 @@ FEEDBACK = S.FEEDBACK
 MAX_LABEL = 200
 
 
-class FeedbackError(ValueError):
+class FeedbackError(InputError, ValueError):
     """Invalid feedback (the message names the field and, for imports, the row)."""
 
 
@@ -97,6 +99,10 @@ def parse_time(value: Any) -> _dt.datetime:
     return d.replace(microsecond=d.microsecond // 1000 * 1000)
 
 
+@overload
+def _text(value: Any, field: str, *, required: Literal[True], cap: int | None = None) -> str: ...
+@overload
+def _text(value: Any, field: str, *, required: bool = False, cap: int | None = None) -> str | None: ...
 def _text(value: Any, field: str, *, required: bool = False, cap: int | None = None) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         value = None
@@ -132,9 +138,9 @@ def _score(value: Any) -> float | None:
 
 
 def make(
-    target_type: str,
-    target_key: str,
-    label: str,
+    target_type: Any,
+    target_key: Any,
+    label: Any,
     *,
     score: Any = None,
     note: Any = None,

@@ -8,7 +8,9 @@ that a label joins in SQL whatever id it was given by:
 * session → ``session_key``; a native session id names its main (non-subagent) session;
 * event → ``event_key``;
 * tool_call → ``tool_call_key``; a native ``tool_call_id`` is accepted when it is unique;
-* cluster → ``cluster_id``; a unique prefix is accepted.
+* cluster → ``cluster_id``; a unique prefix is accepted;
+* suggestion → a ``tracelab suggest`` id (``sg-`` + 12 hex), checked by shape: suggestions are
+  computed, not stored (``tracelab suggest`` leaves out those labelled ``rejected``).
 
 Lookups are batched: one SQL query (``sql/resolve_targets.sql``) for all keys of an import, and
 the cluster ids of the warehouse's failure clustering only when some key needs them.
@@ -21,12 +23,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 
+from tracelab import failures as F
 from tracelab.feedback.table import TARGET_TYPES, FeedbackError
+from tracelab.store import sql_text
+from tracelab.store.connection import Store
 
 #: A failure cluster id (``te-fdd58876e330``) or a prefix of one of at least 4 hex digits.
 CLUSTER_ID = re.compile(r"^[a-z]{2}-[0-9a-f]{4,12}$")
+#: A ``tracelab suggest`` id: computed from the warehouse, not stored, so it is checked by shape.
+SUGGESTION_ID = re.compile(r"^sg-[0-9a-f]{12}$")
 
 _TYPE_ALIASES = {"tool": "tool_call", "toolcall": "tool_call", "tool-call": "tool_call", "call": "tool_call", "failure": "cluster"}
 
@@ -36,10 +42,6 @@ class Target:
     type: str
     key: str
     session_key: str | None = None
-
-
-def sql_text(name: str) -> str:
-    return resources.files("tracelab.feedback.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
 
 
 def parse(text: str, target_type: str | None = None) -> tuple[str | None, str]:
@@ -71,8 +73,6 @@ class Resolver:
 
     def _clusters(self) -> list[str]:
         if self._cluster_ids is None:
-            from tracelab import failures as F
-
             f = self._failures if self._failures is not None else F.load(self.warehouse)
             self._failures = f
             self._cluster_ids = sorted(f.clusters.get_column("cluster_id").to_list()) if f.clusters.height else []
@@ -89,6 +89,12 @@ class Resolver:
         out: list[Target | FeedbackError | None] = [None] * len(items)
         need_sql: set[str] = set()
         for i, (tt, key) in enumerate(items):
+            if tt == "suggestion" or (tt is None and SUGGESTION_ID.match(key)):
+                ok = SUGGESTION_ID.match(key)
+                out[i] = (
+                    Target("suggestion", key) if ok else FeedbackError(f"target {key!r}: a suggestion id looks like sg-0123456789ab (see `tracelab suggest`)")
+                )
+                continue
             if not check:
                 out[i] = (
                     Target(tt, key)
@@ -98,19 +104,16 @@ class Resolver:
             elif tt != "cluster":
                 need_sql.add(key)
         if not check:
-            return out  # type: ignore[return-value]
+            return _complete(out)
         matches: dict[str, list[tuple[str, str, str | None, int]]] = {}
         if need_sql:
-            from tracelab.catalog import connect
-
-            con = connect(self.warehouse)
-            try:
-                rows = con.execute(sql_text("resolve_targets"), {"keys": sorted(need_sql)}).fetchall()
-            finally:
-                con.close()
+            with Store(self.warehouse) as store:
+                rows = store.con.execute(sql_text("resolve_targets"), {"keys": sorted(need_sql)}).fetchall()
             for key, typ, tkey, skey, rank in rows:
                 matches.setdefault(key, []).append((typ, tkey, skey, rank))
         for i, (tt, key) in enumerate(items):
+            if out[i] is not None:
+                continue
             found = [m for m in matches.get(key, []) if tt is None or m[0] == tt]
             if tt in (None, "cluster") and (tt == "cluster" or CLUSTER_ID.match(key)):
                 found += [("cluster", c, None, 1 if c == key else 2) for c in self._cluster_matches(key)]
@@ -126,4 +129,12 @@ class Resolver:
                 continue
             t, k, s = distinct[0]
             out[i] = Target(t, k, s)
-        return out  # type: ignore[return-value]
+        return _complete(out)
+
+
+def _complete(out: list[Target | FeedbackError | None]) -> list[Target | FeedbackError]:
+    """``out`` once every slot is filled (each resolution path fills every item)."""
+    done = [r for r in out if r is not None]
+    if len(done) != len(out):
+        raise AssertionError(f"{len(out) - len(done)} target(s) left unresolved")
+    return done

@@ -25,7 +25,8 @@ from tracelab.ingest.parse import FileOutcome, ParseOutput
 from tracelab.ingest.plan import Plan, status_of
 from tracelab.ingest.stage import StageJob, stage_groups, write_staged
 from tracelab.ingest.summary import Clock, IngestSummary
-from tracelab.store.derive import MEMORY_LIMIT, no_progress_bar, sql_text
+from tracelab.store import sql_text
+from tracelab.store.connection import MEMORY_LIMIT, scratch_connection
 from tracelab.store.warehouse import Snapshot, Warehouse, sql_list
 
 __all__ = ["CommitInput", "CommitResult", "commit", "row_counts", "scratch_duckdb", "stored_owners"]
@@ -60,12 +61,10 @@ class CommitResult:
 
 @contextmanager
 def scratch_duckdb() -> Iterator[duckdb.DuckDBPyConnection]:
-    """A throwaway in-memory DuckDB connection for one engine query (no progress bar, the
-    derive step's memory limit), closed on exit. The ingest package's only connection."""
-    con = duckdb.connect()
+    """The store's throwaway in-memory DuckDB for one engine query (no progress bar, the
+    derive step's memory limit), closed on exit."""
+    con = scratch_connection(memory_limit=MEMORY_LIMIT)
     try:
-        no_progress_bar(con)
-        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         yield con
     finally:
         con.close()

@@ -23,9 +23,11 @@ not used by any built-in detector; it is only a fallback for user rule files (se
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import re2
 
@@ -67,7 +69,7 @@ class M:
         self.gi = gi
 
     def span(self, g: int | str = 0) -> tuple[int, int]:
-        if type(g) is str:
+        if isinstance(g, str):
             idx = self.gi.get(g)
             return (-1, -1) if idx is None else self.spans[idx]
         return self.spans[g]
@@ -137,7 +139,10 @@ class Candidate:
 
 
 Accept = Callable[[Candidate], bool]
-Extract = Callable[[bytes, M], Iterable[tuple]]
+#: An accepted span: ``(start, end)`` or ``(start, end, kind)``.
+Span = tuple[int, int] | tuple[int, int, str]
+#: Custom span extraction, called ``(text, match)`` or, for late detectors, ``(text, match, covered)``.
+Extract = Callable[..., Iterable[tuple]]
 
 
 @dataclass
@@ -161,7 +166,7 @@ class Detector:
     late: bool = False  # heuristic: runs after the others and skips spans they already found
     lead_boundary: bool = False  # the span must not follow a word character (a ``\\b`` checked in
     # Python: a leading ``\\b`` in the pattern would disable RE2's literal-prefix acceleration)
-    regex: object = field(default=None, repr=False)
+    regex: Any = field(default=None, repr=False)  # compiled re2 pattern (re2 ships no type information)
 
     def compile(self) -> Detector:
         if self.regex is None:
@@ -187,7 +192,7 @@ class Detector:
             return [self.raw_prefilter]
         return [self.prefilter] if self.prefilter is not None else []
 
-    def find(self, text: bytes, covered: list[tuple] | tuple = ()) -> list[tuple]:
+    def find(self, text: bytes, covered: list[tuple] | tuple = ()) -> Iterable[tuple]:
         """Accepted spans in ``text``: ``(start, end)`` or ``(start, end, kind)``.
 
         ``covered`` holds spans other detectors already found; heuristic ("late") detectors skip
@@ -462,7 +467,7 @@ def _format_detectors() -> list[Detector]:
         _fmt(
             "azure-client-secret",
             "azure_client_secret",
-            r"(?:^|[\\'\"`\s>=:(,)~])(?P<s>[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:$|[\\'\"`\s<),;])",
+            r"(?:^|[\\'\"`\s>=:(,)~+/])(?P<s>[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:$|[\\'\"`\s<),;+/])",
             ["q~"],
             entropy=3.0,
         ),
@@ -596,7 +601,7 @@ def _is_compound_identifier(v: str) -> bool:
     """``setup-uv-1-x86_64-unknown-linux-gnu-…``, ``claude:claude-public-example:msg_…``:
     two or more separator-delimited lowercase words make a name, not a random key."""
     words = 0
-    seg = []
+    seg: list[str] = []
     for ch in v + "-":
         if ch in "-_.:/ ":
             if len(seg) >= 3 and all("a" <= c <= "z" for c in seg):
@@ -717,7 +722,7 @@ def _skip_scheme(text: bytes, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-def _flag_extract(text: bytes, m) -> Iterator[tuple[int, int]]:
+def _flag_extract(text: bytes, m) -> Iterator[Span]:
     name = m.group("name").decode("utf-8", "replace")
     level = names.secret_level(name)
     if level is None:
@@ -759,7 +764,30 @@ def _url_password_accept(c: Candidate) -> bool:
         return False
     if user in {"user", "username", "<user>", "$user"} and v.lower() in {"pass", "password", "secret"}:
         return False
-    return not v.isdigit() or len(v) > 5  # user:8080@ is a port typo, not a password
+    if not v.isdigit() or len(v) > 5:  # user:8080@ is a port typo, not a password
+        return not _documentation_host(c) or len(v) >= 8
+    return False
+
+
+# Hosts reserved for documentation and tests (RFC 2606 / RFC 6761): no service answers there.
+_DOC_HOSTS = ("example.com", "example.org", "example.net")
+_AUTHORITY_REST = re2.compile(rb"[^\s/?#\"'<>\\]{0,260}", RE2_OPTIONS)
+_DOC_SUFFIXES = (".example", ".test", ".invalid", ".localhost", ".example.com", ".example.org", ".example.net")
+
+
+def _documentation_host(c: Candidate) -> bool:
+    """``scheme://user:pass@example.com``: the URL names a reserved documentation host.
+
+    Such URLs are test vectors and docs (URL-validator fixtures, ``urlize`` tests in the Gemini
+    samples): a short ``user:pass`` there (``foo:bar``, ``me:pass``) is an example, not a
+    credential. A password of 8 or more characters is still redacted (a real secret pasted into an
+    example URL is still a secret; detect-secrets' ``username:whywouldyouusehttpforpasswords``).
+    """
+    m = _AUTHORITY_REST.match(c.text, c.end)
+    # the host follows the *last* '@' of the authority (WHATWG URL parsing: foo:bar@baz@example.com)
+    host = (m.group(0) if m else b"").rsplit(b"@", 1)[-1].split(b":", 1)[0]
+    h = host.decode("utf-8", "replace").lower().rstrip(".")
+    return h in _DOC_HOSTS or h.endswith(_DOC_SUFFIXES)
 
 
 def _query_accept(c: Candidate) -> bool:
@@ -817,7 +845,7 @@ def _curl_user_extract(text: bytes, m) -> Iterator[tuple[int, int]]:
         yield ps, pe
 
 
-def _block_extract(text: bytes, m) -> Iterator[tuple[int, int]]:
+def _block_extract(text: bytes, m) -> Iterator[Span]:
     """INI continuation lines / YAML nested values under a bare ``password:`` line."""
     name = m.group("name").decode("utf-8", "replace")
     level = names.secret_level(name)
@@ -865,7 +893,7 @@ def _block_extract(text: bytes, m) -> Iterator[tuple[int, int]]:
         pos = line_end
 
 
-def _xml_extract(text: bytes, m) -> Iterator[tuple[int, int]]:
+def _xml_extract(text: bytes, m) -> Iterator[Span]:
     level = names.secret_level(m.group("name").decode("utf-8", "replace"))
     if level is None:
         return
@@ -925,8 +953,6 @@ def _looks_random(v: str, *, min_len: int = 20) -> bool:
     ext = v.rsplit(".", 1)[-1] if "." in v else ""
     if ext.lower() in _FILE_EXTENSIONS:
         return False  # a file name (pi-session-2025-12-08T23-22-21-320Z_0db2eb3b….html)
-    import math
-
     return checks.shannon_entropy(v) >= min(4.3, 0.85 * math.log2(len(v)))
 
 

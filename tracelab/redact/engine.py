@@ -41,6 +41,7 @@ from tracelab.redact.detectors import (
     keyword_pattern,
     username_ok,
 )
+from tracelab.redact.phones import phone_detectors
 from tracelab.redact.policy import POLICY_VERSION, Policy
 from tracelab.redact.report import Finding
 
@@ -69,7 +70,6 @@ _MARKER = re2.compile(rb"\[REDACTED:[A-Za-z0-9_.\-]+\]", RE2_OPTIONS)
 # escapes that could spell out prefilter keywords in raw JSON: \u0020-\u007f and \/
 _HIDING_ESCAPE = r"\\u00[2-7][0-9A-Fa-f]|\\/"
 _FORCE = -1
-_MISS = object()
 _HEX = frozenset("0123456789abcdefABCDEF")
 _TS_CHARS = frozenset("0123456789-:.TZ+")
 
@@ -111,6 +111,11 @@ class _Prefilter:
     """
 
     __slots__ = ("kw_match", "kw_owner", "struct_match", "struct_owner", "structural")
+    kw_match: Any  # re2 Set.Match (re2 ships no type information)
+    kw_owner: list[int]
+    struct_match: Any
+    struct_owner: list[int]
+    structural: frozenset[int]
 
     def __init__(self, kw: tuple[Any, list[int]], struct: tuple[Any, list[int]] | None) -> None:
         self.kw_match, self.kw_owner = kw
@@ -182,6 +187,8 @@ class Redactor:
             hostnames=self.policy.hostnames,
             home_paths=self.policy.home_paths,
         )
+        if self.policy.phone_numbers:
+            dets += phone_detectors()
         self.rule_errors: list[dict] = []
         self.rule_warnings: list[str] = []
         if self.policy.rules_files:
@@ -354,6 +361,11 @@ class Redactor:
         """Usernames learned so far (from home paths and the policy)."""
         return frozenset(self._usernames)
 
+    @property
+    def propagated_usernames(self) -> frozenset[str]:
+        """Learned usernames that are also redacted as bare words (4+ characters, not common words)."""
+        return frozenset(self._propagate)
+
     def learn_usernames(self, raw: bytes) -> None:
         """Collect home-directory usernames from raw text without redacting (a pre-scan, so that
         bare occurrences earlier in a file than the first path are also pseudonymised)."""
@@ -398,7 +410,7 @@ class Redactor:
         if self._lit_gen != self._line_gen:
             lits = True  # literal words changed during this line: probe everything
         if lits and self._literals:
-            groups = range(len(self._literals)) if lits is True else [i for i in lits if i >= 0]
+            groups = [i for i in lits if i >= 0] if isinstance(lits, tuple) else range(len(self._literals))
             for gi in groups:
                 rx, det = self._literals[gi]
                 for m in iter_matches(rx, b):
@@ -489,6 +501,7 @@ class Redactor:
         spans = self._resolve(cands, b)
         if not spans:
             return None
+        spans = _whole_values(spans, b)
         if self.policy.propagate_secrets:
             spans = self._propagate_within(spans, b)
         parts: list[bytes] = []
@@ -615,19 +628,17 @@ class Redactor:
             if tv is str:
                 idx = n
                 n += 1
-                level = levels.get(k, _MISS)
-                if level is _MISS:
-                    level = self._key_level(k)
+                level = levels[k] if k in levels else self._key_level(k)
                 ln = len(val)
                 if ln < _MIN_STRING or (skip_data and k == "data") or (k in _OPAQUE_KEYS and skip_opaque):
                     nval = val
                 elif (
                     level is None
                     and ln <= _CACHE_MAX
-                    and (hit := cache.get(val)) is not None
-                    and hit[0] is None
-                    and hit[2] == self._lit_gen
-                    and hit[3] == self._noted
+                    and (vhit := cache.get(val)) is not None
+                    and vhit[0] is None
+                    and vhit[2] == self._lit_gen
+                    and vhit[3] == self._noted
                 ):
                     nval = val
                 else:
@@ -784,6 +795,68 @@ class Redactor:
             out = self._redact_bytes(data, None, findings, scanner)
             return (data if out is None else out), findings, False
         return (data if res is None else res), findings, True
+
+
+# Characters of a base64 / base64url blob. A secret span with these on either side is a slice of
+# a longer value: redacting only the slice would leave the rest of a high-entropy value behind
+# (which the gate then flags, issue 19), so the whole value goes.
+_BLOB = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+_MIN_BLOB = 32
+
+
+def _whole_values(spans: list[tuple], b: bytes) -> list[tuple]:
+    """Widen each secret span that is a slice of a longer random base64 run to the whole run.
+
+    The run is the maximal stretch of base64 characters around the span (plus ``=`` padding). It
+    is taken whole when it is at least :data:`_MIN_BLOB` long, random-looking (Shannon entropy
+    ≥ 4 bits per character) and not a path (``a/b/c`` of word-like segments), and when it holds
+    no marker; otherwise the span stays as found (``github.com/org/ghp_…`` keeps its path).
+    """
+    out: list[tuple] = []
+    changed = False
+    n = len(b)
+    for s, e, det, kind in spans:
+        if det.category != "secret":
+            out.append((s, e, det, kind))
+            continue
+        rs, re_ = s, e
+        while rs > 0 and b[rs - 1] in _BLOB:
+            rs -= 1
+        while re_ < n and b[re_] in _BLOB:
+            re_ += 1
+        while re_ < n and b[re_] == 61:  # '=' padding
+            re_ += 1
+        if (rs, re_) != (s, e) and re_ - rs >= _MIN_BLOB:
+            run = b[rs:re_].decode("latin-1")
+            if checks.shannon_entropy(run) >= 4.0 and not _pathish(run):
+                s, e = rs, re_
+                changed = True
+        out.append((s, e, det, kind))
+    if not changed:
+        return spans
+    out.sort(key=lambda sp: (sp[0], -sp[1]))
+    merged: list[tuple] = []
+    for sp in out:
+        if merged and sp[0] < merged[-1][1]:
+            last = merged[-1]
+            if last[2].category == "secret" and sp[2].category == "secret":
+                merged[-1] = (last[0], max(last[1], sp[1]), last[2], last[3])
+            elif sp[2].category == "secret":
+                merged[-1] = (min(last[0], sp[0]), max(last[1], sp[1]), sp[2], sp[3])
+            continue
+        merged.append(sp)
+    return merged
+
+
+def _pathish(run: str) -> bool:
+    """``org/repo/ghp_…``, ``v1/items/…``: slash-separated segments that read as names (no ``+``,
+    which base64 has and paths almost never do; two thirds of the segments without capitals
+    after the first character)."""
+    if "/" not in run or "+" in run:
+        return False
+    segs = [x for x in run.split("/") if x]
+    wordy = sum(1 for x in segs if len(x) >= 2 and not any(ch.isupper() for ch in x[1:]))
+    return wordy * 3 >= len(segs) * 2
 
 
 @lru_cache(maxsize=32)

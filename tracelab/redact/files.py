@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tracelab.errors import InputError
 from tracelab.redact.engine import Redactor
 from tracelab.redact.report import FileResult, Finding, Report
 from tracelab.redact.rules_gitleaks import CURRENT_PATH
@@ -40,7 +41,7 @@ class Planned:
     kind: str  # "jsonl" | "json" | "skip"
 
 
-class PlanError(ValueError):
+class PlanError(InputError, ValueError):
     pass
 
 
@@ -133,7 +134,7 @@ def redact_file(redactor: Redactor, src: Path, dst: Path | None, *, kind: str = 
         finally:
             if fout is not None:
                 fout.close()
-        if tmp is not None:
+        if tmp is not None and dst is not None:
             os.replace(tmp, dst)
             tmp = None
     finally:
@@ -208,7 +209,7 @@ def redact_paths(
     return Report(
         files=results,
         policy_version=redactor.policy_version,
-        policy_fingerprint=redactor.fingerprint(),
+        policy_fingerprint=redactor.policy.policy_hash(),
         mode="check" if check else "redact",
         rule_errors=list(redactor.rule_errors),
         warnings=warnings,

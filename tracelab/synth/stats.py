@@ -48,6 +48,7 @@ class TaskStats:
         self.failures: list[dict[str, Any]] = []
         self.family_counts: Counter[tuple[str, str]] = Counter()  # (family, agent)
         self.loops: list[dict[str, Any]] = []
+        self.planted: list[dict[str, Any]] = []  #: planted-pattern calls (``--plant`` sessions only)
         self._seqs: dict[str, list[tuple[str, bytes, str, str, int]]] = {}
         self.bytes = 0
 
@@ -78,8 +79,8 @@ class TaskStats:
         nat = self.native.get(key)
         if nat is None:
             nat = self.native[key] = [0] * len(native)
-        for i, v in enumerate(native):
-            nat[i] += v
+        for i, x in enumerate(native):
+            nat[i] += x
 
     def raw_usage(self, model: str, day: str, native: tuple[float, ...], times: int = 1) -> None:
         """A token-bearing record as written (every line/event/entry, copies included)."""
