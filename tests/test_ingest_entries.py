@@ -233,3 +233,40 @@ def test_verify_cli_reports_equal_and_different_warehouses(tmp_path):
     ingest([str(d)], other, jobs=1)
     r = CliRunner().invoke(cli, ["verify", "--against", str(other), "-w", str(wh), "--json"])
     assert r.exit_code == 1 and '"equal": false' in r.output
+
+
+@pytest.mark.parametrize("how", ["ctrl-c in derive", "sigterm in parse", "ctrl-c in failure clustering"])
+def test_interrupted_ingest_is_aborted_and_keeps_the_previous_snapshot(tmp_path, monkeypatch, how):
+    import signal
+
+    from tracelab import pipeline
+    from tracelab.ingest import parse as parse_mod
+
+    d = tmp_path / "in"
+    d.mkdir()
+    shutil.copyfile(_sample(), d / "a.jsonl")
+    wh = tmp_path / "wh"
+    ingest([str(d)], wh, jobs=1)
+    before = (wh / "_snapshot.json").read_text()
+    shutil.copyfile(_sample("codex"), d / "b.jsonl")
+
+    def interrupt(*_a, **_k):
+        if how.startswith("sigterm"):
+            os.kill(os.getpid(), signal.SIGTERM)
+        raise KeyboardInterrupt
+
+    if how == "ctrl-c in derive":
+        monkeypatch.setattr(pipeline.derive, "refresh", interrupt)
+    elif how == "sigterm in parse":
+        monkeypatch.setattr(parse_mod, "fingerprint", interrupt)
+    else:
+        monkeypatch.setattr(pipeline.failures, "rebuild_in_snapshot", interrupt)
+        monkeypatch.setattr(pipeline.failures, "refresh_in_snapshot", interrupt)
+    handler = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(tracelab.errors.Aborted, match="previous snapshot"):
+        ingest([str(d)], wh, jobs=1, use_cache=False)
+    assert signal.getsignal(signal.SIGTERM) == handler  # restored
+    assert (wh / "_snapshot.json").read_text() == before and not (wh / ".staging").exists()
+    monkeypatch.undo()
+    s = ingest([str(d)], wh, jobs=1, use_cache=False)  # the next run completes normally
+    assert s.files_parsed == 1 and _count(wh, "SELECT count(DISTINCT source_file) FROM events") == 2

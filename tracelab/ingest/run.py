@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import duckdb
+
+from tracelab.errors import Aborted
 from tracelab.ingest import unchanged
 from tracelab.ingest.commit import CommitInput, commit, row_counts, stored_owners
 from tracelab.ingest.parse import ParseOutput, Workers, run_parsers
@@ -41,6 +47,25 @@ class PublishRequest:
 
 class Publish(Protocol):
     def __call__(self, req: PublishRequest) -> None: ...
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a service manager, ``kill``) interrupts the ingest like Ctrl-C, so it ends as
+    :class:`~tracelab.errors.Aborted` with the previous snapshot intact. Only the main thread
+    can install a handler; elsewhere the default stays."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _derived_stale(snap: Snapshot) -> bool:
@@ -72,53 +97,59 @@ def run(
     t0 = time.perf_counter()
     wh = Warehouse(warehouse)
     summary = IngestSummary(warehouse=str(wh.root))
-    with wh.lock():
-        snap = wh.snapshot()
-        # what the next no-op call needs to see unchanged: taken before listing, so anything
-        # created while this ingest runs invalidates the cache rather than hiding in it
-        req = unchanged.request(paths, agent) if redactor is None else None
-        dirs = unchanged.walk_dirs(input_roots(paths, agent)) if req is not None else None
-        manifest = {r["path"]: r for r in wh.read_table("files", snap).to_pylist()}
-        clock = Clock(summary, progress)
-        policy = getattr(redactor, "policy_id", None) if redactor is not None else None
-        plan = make_plan(paths, agent, manifest, policy, summary, prune=prune)
-        if plan.tasks or plan.removed_paths or plan.manifest_changes(manifest):
-            batch = wh.new_batch_id()
-            shutil.rmtree(wh.root / STAGING, ignore_errors=True)  # left by a killed ingest
-            clock.lap("list")
-            if plan.tasks:
-                parsed = run_parsers(wh, batch, plan.tasks, jobs, progress, summary, redactor)
-            else:
-                parsed = ParseOutput([], [], [], Workers(1, False), [])
-            _reparse_owners(wh, snap, batch, plan, manifest, parsed, summary, redactor)
-            clock.lap("parse", "writing Parquet parts")
-            # files the workers found to match no adapter, or could not read, are not inputs
-            summary.files_seen -= len(parsed.not_sessions)
-            for skip in sorted(parsed.not_sessions, key=lambda k: k.path):
-                plan.stats.pop(skip.path, None)
-                plan.add_skip(skip, summary)
-            try:
-                if parsed.outcomes or plan.removed_paths:
-                    result = commit(CommitInput(wh, snap, batch, manifest, plan, parsed, policy), summary, clock)
-                    publish(PublishRequest(wh, snap, batch, summary, clock, result.new_events))
-                elif plan.manifest_changes(manifest):
-                    commit(CommitInput(wh, snap, batch, manifest, plan, parsed, policy), summary, clock)
-                    wh.commit(snap)
-            finally:
-                parsed.workers.close()
-                shutil.rmtree(wh.root / STAGING, ignore_errors=True)
-        elif snap.tables.get("events") and _derived_stale(snap):
-            # the same data, but tracelab's derived tables changed shape or meaning: rebuild them
-            clock.lap("list")
-            publish(PublishRequest(wh, snap, wh.new_batch_id(), summary, clock))
-            summary.rederived = True
-        elif not wh.exists:
-            # nothing to read into a new warehouse: publish it empty, so that queries answer
-            # (with no rows) instead of reporting a missing warehouse
-            wh.commit(snap)
-        if not summary.rows:
-            summary.rows = row_counts(wh, snap)
-        unchanged.record(wh.root, req, dirs, plan.stats, plan.skipped_paths, summary, snap.version)
+    try:
+        with _terminate_as_interrupt(), wh.lock():
+            snap = wh.snapshot()
+            # what the next no-op call needs to see unchanged: taken before listing, so anything
+            # created while this ingest runs invalidates the cache rather than hiding in it
+            req = unchanged.request(paths, agent) if redactor is None else None
+            dirs = unchanged.walk_dirs(input_roots(paths, agent)) if req is not None else None
+            manifest = {r["path"]: r for r in wh.read_table("files", snap).to_pylist()}
+            clock = Clock(summary, progress)
+            policy = getattr(redactor, "policy_id", None) if redactor is not None else None
+            plan = make_plan(paths, agent, manifest, policy, summary, prune=prune)
+            if plan.tasks or plan.removed_paths or plan.manifest_changes(manifest):
+                batch = wh.new_batch_id()
+                shutil.rmtree(wh.root / STAGING, ignore_errors=True)  # left by a killed ingest
+                clock.lap("list")
+                if plan.tasks:
+                    parsed = run_parsers(wh, batch, plan.tasks, jobs, progress, summary, redactor)
+                else:
+                    parsed = ParseOutput([], [], [], Workers(1, False), [])
+                _reparse_owners(wh, snap, batch, plan, manifest, parsed, summary, redactor)
+                clock.lap("parse", "writing Parquet parts")
+                # files the workers found to match no adapter, or could not read, are not inputs
+                summary.files_seen -= len(parsed.not_sessions)
+                for skip in sorted(parsed.not_sessions, key=lambda k: k.path):
+                    plan.stats.pop(skip.path, None)
+                    plan.add_skip(skip, summary)
+                try:
+                    if parsed.outcomes or plan.removed_paths:
+                        result = commit(CommitInput(wh, snap, batch, manifest, plan, parsed, policy), summary, clock)
+                        publish(PublishRequest(wh, snap, batch, summary, clock, result.new_events))
+                    elif plan.manifest_changes(manifest):
+                        commit(CommitInput(wh, snap, batch, manifest, plan, parsed, policy), summary, clock)
+                        wh.commit(snap)
+                finally:
+                    parsed.workers.close()
+                    shutil.rmtree(wh.root / STAGING, ignore_errors=True)
+            elif snap.tables.get("events") and _derived_stale(snap):
+                # the same data, but tracelab's derived tables changed shape or meaning: rebuild them
+                clock.lap("list")
+                publish(PublishRequest(wh, snap, wh.new_batch_id(), summary, clock))
+                summary.rederived = True
+            elif not wh.exists:
+                # nothing to read into a new warehouse: publish it empty, so that queries answer
+                # (with no rows) instead of reporting a missing warehouse
+                wh.commit(snap)
+            if not summary.rows:
+                summary.rows = row_counts(wh, snap)
+            unchanged.record(wh.root, req, dirs, plan.stats, plan.skipped_paths, summary, snap.version)
+    except (KeyboardInterrupt, duckdb.InterruptException):
+        # Ctrl-C or SIGTERM in any phase: the snapshot was not replaced, so the warehouse
+        # still reads as before this ingest; its staged rows go
+        shutil.rmtree(wh.root / STAGING, ignore_errors=True)
+        raise Aborted("Aborted; the warehouse keeps its previous snapshot", warehouse=str(wh.root)) from None
     summary.seconds = time.perf_counter() - t0
     return summary
 
