@@ -25,7 +25,12 @@ _WAREHOUSE_FILES = {".lock", ".staging", "_snapshot.json", "_unchanged.json", ".
 @click.option("--redact-key", envvar="TRACELAB_REDACT_KEY", help="HMAC key for stable pseudonyms with --redact.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Remove the rows of files that were ingested before and are no longer where they were listed (default: keep them, files.status = 'missing').",
+)
+def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet, prune):
     """Ingest session files into the warehouse (incremental, deduplicated, atomic).
 
     PATHS may be files, directories, globs or Hugging Face datasets (hf://datasets/ORG/NAME[@REV],
@@ -41,7 +46,7 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
 
         paths = tuple(resolve_paths(paths))  # a Hub dataset ingests from its local mirror folder
     _check_target(paths, warehouse)
-    if not redact:
+    if not redact and not prune:
         # the common no-op re-run, answered from the stat cache before pyarrow is even imported
         from tracelab.ingest.unchanged import check
 
@@ -83,7 +88,7 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
 
         bar.start()
     try:
-        summary = ingest(paths, warehouse, agent=agent, jobs=jobs, progress=progress_cb, redactor=redactor, use_cache=False)
+        summary = ingest(paths, warehouse, agent=agent, jobs=jobs, progress=progress_cb, redactor=redactor, use_cache=False, prune=prune)
     finally:
         if bar is not None:
             bar.stop()

@@ -85,21 +85,6 @@ def _head_bytes(path: Path, n: int = DOCUMENT_HEAD) -> bytes:
         return b""
 
 
-#: File names a directory walk never offers to the adapters (not sessions of any agent).
-_NOT_SESSIONS = frozenset({"journal.jsonl", "history.jsonl"})
-
-
-def candidate_files(root: Path) -> list[Path]:
-    """The files of a directory tree worth offering to detection: every ``*.jsonl`` (bar the
-    known non-session logs), every ``*.json`` (whole-document formats; one that matches no
-    adapter is passed over silently, see :func:`report_unmatched`) and SQLite databases (so a
-    recognised but unsupported store can be named)."""
-    out = [f for f in root.rglob("*.jsonl") if f.name not in _NOT_SESSIONS]
-    out += root.rglob("*.json")
-    out += [f for ext in ("*.db", "*.sqlite") for f in root.rglob(ext)]
-    return sorted(f for f in out if f.is_file())
-
-
 #: Recognised formats tracelab does not read: (test on path and head bytes, name).
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -114,19 +99,6 @@ def unsupported_format(path: str | Path) -> str | None:
         return "a SQLite database, not a session log"
     if p.suffix == ".json" and b'"sessionID"' in head and (b'"providerID"' in head or b'"modelID"' in head or b'"projectID"' in head):
         return "an OpenCode storage/export JSON file; OpenCode sessions are not supported yet"
-    return None
-
-
-def report_unmatched(path: str | Path) -> str | None:
-    """The line a directory walk reports for a file no adapter matched (None: pass it over
-    silently — a ``.json`` file that is not a recognised format is usually configuration or
-    metadata beside the sessions)."""
-    p = Path(path)
-    known = unsupported_format(p)
-    if known:
-        return f"{p}: {known}"
-    if p.suffix == ".jsonl":
-        return f"{p}: content matches no known agent format"
     return None
 
 
