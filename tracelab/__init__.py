@@ -5,6 +5,8 @@ con = tracelab.connect("warehouse")            # DuckDB connection with the tabl
 df = tracelab.query("tool_error_rates", warehouse="warehouse", agent="claude")   # Polars
 tracelab.ingest(["~/.claude/projects"], "warehouse")
 hits = tracelab.search("permission denied", warehouse="warehouse")   # full-text, Polars
+tracelab.sessions(warehouse="warehouse", has_errors=True)           # session list, Polars
+view = tracelab.session("0ccf1a04", warehouse="warehouse")          # .steps (Polars), HTML in notebooks
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ _LAZY = {
     "connect": ("tracelab.catalog", "connect"),
     "ingest": ("tracelab.ingest.engine", "ingest"),
     "search": ("tracelab.fulltext", "search"),
+    # a callable package: tracelab.session(id, warehouse=None) -> SessionView
+    "session": ("tracelab.session", None),
+    "sessions": ("tracelab.session.listing", "sessions"),
 }
 
 

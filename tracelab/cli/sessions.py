@@ -1,0 +1,111 @@
+"""``tracelab sessions``: list sessions, newest first."""
+
+from __future__ import annotations
+
+import click
+
+from tracelab.cli._common import ISO_TIME, fail, output_format, output_options, warehouse_option, write_result
+
+
+@click.command("sessions")
+@click.option("--since", type=ISO_TIME, help="Sessions started at or after this (ISO date or date-time, UTC).")
+@click.option("--until", type=ISO_TIME, help="Sessions started before this.")
+@click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Only this agent.")
+@click.option("--project", help="Only this project.")
+@click.option("--model", help="Only sessions that used this model (exact name).")
+@click.option("--has-errors", is_flag=True, help="Only sessions with a tool error, rejection, API error or interrupt.")
+@click.option("--min-calls", type=click.IntRange(min=0), help="Only sessions with at least this many LLM calls.")
+@click.option("--subagents/--no-subagents", default=None, help="Only subagent sessions / none (default: both).")
+@click.option("--search", "search", metavar="PATTERN", help="Only sessions where some prompt, output or tool input contains PATTERN (any case).")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many sessions.")
+@warehouse_option
+@output_options
+def command(since, until, agent, project, model, has_errors, min_calls, subagents, search, limit, warehouse, fmt, out, as_json):
+    """List sessions, newest first: start, agent, project, title (or first prompt), models,
+    duration, steps, tool calls, errors, tokens and cost.
+
+    Open one with `tracelab session ID` (a unique prefix of the key is enough). --json /
+    -f csv|json|parquet give every column (`tracelab/sql/session_list.sql`).
+
+    \b
+      tracelab sessions --agent claude --since 2026-01-01
+      tracelab sessions --has-errors --no-subagents -n 10
+      tracelab sessions --search ENOENT --json
+    """
+    from tracelab import query as q
+    from tracelab.catalog import CatalogError
+    from tracelab.errors import TracelabError
+    from tracelab.session.listing import sessions_table
+
+    fmt = output_format(fmt, as_json, out)
+    try:
+        table = sessions_table(
+            warehouse,
+            since=since,
+            until=until,
+            agent=agent,
+            model=model,
+            project=project,
+            has_errors=has_errors,
+            min_calls=min_calls,
+            subagents=subagents,
+            search=search,
+            limit=limit,
+        )
+    except q.QueryParamError as exc:
+        fail(f"--{exc.param.replace('_', '-')}: {exc.detail}")
+    except (q.QueryError, CatalogError, TracelabError) as exc:
+        fail(str(exc))
+    if fmt != "table" or out:
+        write_result(table.column_names, None, fmt, out, arrow=table)
+        return
+    _print(table.to_pylist())
+
+
+def _print(rows: list[dict]) -> None:
+    """One line per session, columns aligned, the title last (cut to the output's width)."""
+    import sys
+
+    from rich.cells import cell_len
+    from rich.console import Console
+    from rich.text import Text
+
+    from tracelab.cli._common import output_width
+    from tracelab.session.fmt import duration, tokens
+
+    if not rows:
+        click.echo("no sessions", err=True)
+        return
+    width = output_width(sys.stdout)
+    console = Console(file=sys.stdout, width=max(width, 40), highlight=False, soft_wrap=False, emoji=False)
+    cells = []
+    for r in rows:
+        cells.append(
+            [
+                f"{r['started_at']:%Y-%m-%d %H:%M}" if r["started_at"] else "(no time)",
+                r["agent"],
+                r["project"] or "-",
+                duration(r["duration_s"]) or "-",
+                f"{r['steps']} steps",
+                f"{r['tool_calls']} tools",
+                f"{r['errors']} err",
+                f"{tokens(r['total_tokens'])} tok",
+                "-" if r["cost_usd"] is None else f"${r['cost_usd']:.2f}",
+                ",".join(r["models"] or []) or "-",
+                r["session_key"],
+            ]
+        )
+    right = {3, 4, 5, 6, 7, 8}
+    widths = [max(cell_len(c[i]) for c in cells) for i in range(len(cells[0]))]
+    for r, c in zip(rows, cells):
+        line = Text()
+        for i, v in enumerate(c):
+            pad = " " * (widths[i] - cell_len(v))
+            style = "bold red" if i == 6 and r["errors"] else ("dim" if i in (0, 10) else "")
+            line.append(pad + v if i in right else v + pad, style=style)
+            line.append("  ")
+        title = ("↳ " if r["is_subagent"] else "") + " ".join((r["title"] or "").split())
+        room = max(10, width - cell_len(line.plain))
+        line.append(title if cell_len(title) <= room else title[: room - 1] + "…")
+        console.print(line, no_wrap=True, crop=False)
+    click.echo(f"{len(rows)} session{'s' if len(rows) != 1 else ''}", err=True)
