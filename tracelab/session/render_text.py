@@ -50,7 +50,7 @@ def _step_line(s: Step, indent: str, shown_calls: set[tuple[str, int]], session_
     line.append(f"{s.n:>4} ", style="dim")
     line.append(f"{s.ts:%H:%M:%S} " if s.ts else "         ", style="dim")
     line.append(f"{('+' + duration(s.offset_s)) if s.offset_s is not None else '':>8} ", style="dim")
-    line.append(f"{s.kind:<10} ", style=_KIND_STYLE.get(s.kind, ""))
+    line.append(f"{s.kind:<12} ", style=_KIND_STYLE.get(s.kind, ""))
     if s.tool:
         line.append(s.tool + " ", style="bold")
     line.append(s.summary)
