@@ -18,12 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import SAMPLES, require_samples
+from tests.session_fixtures import build_samples_wh
 from tracelab.catalog import connect
 from tracelab.cli import cli
 
 GOLDEN_DIR = Path(__file__).parent / "golden" / "session"
-AGENT_DIRS = ("claude-code", "claude-code-2.1", "codex", "pi")
 
 #: golden name -> (session id as a user types it, extra options)
 GOLDEN = {
@@ -39,15 +38,8 @@ GOLDEN = {
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory) -> Path:
-    for d in AGENT_DIRS:
-        require_samples(d)
-    from tracelab.ingest.engine import ingest
-
-    w = tmp_path_factory.mktemp("session_wh")
-    summary = ingest([str(SAMPLES / d) for d in AGENT_DIRS], w, jobs=1)
-    assert summary.files_failed == 0, summary.errors
-    return w
+def wh(tmp_path_factory):
+    return build_samples_wh(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
