@@ -208,3 +208,30 @@ def test_sessions_cli_line_and_json(wh):
     rows = json.loads(_run("sessions", "--has-errors", "--json", "-w", str(wh)))
     assert rows and all(r["errors"] > 0 for r in rows)
     assert {"session_key", "steps", "tool_calls", "errors", "total_tokens", "cost_usd", "title", "models"} <= set(rows[0])
+
+
+def test_locate_steps_points_at_the_step_showing_the_event(con):
+    """Every step's event locates to that step; a tool result to its call's step; a
+    bookkeeping line (not a step) to the last step before it."""
+    from tracelab.session import load
+    from tracelab.session.locate import locate_steps
+
+    key = "claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68"
+    node = load(con, key, depth=0)
+    got = locate_steps(con, [s.event_key for s in node.steps])
+    assert got == {s.event_key: (key, s.n) for s in node.steps}
+    results = con.execute("SELECT event_key, tool_call_id FROM events WHERE session_key = $k AND kind = 'tool_result'", {"k": key}).fetchall()
+    by_call = {s.tool_call_id: s.n for s in node.steps if s.tool_call_id}
+    assert locate_steps(con, [e for e, _ in results]) == {e: (key, by_call[c]) for e, c in results}
+    # the queue-operation line at 21:17:32 (between step 19, 21:13:34, and step 20, 21:17:57)
+    (ek,) = con.execute(
+        "SELECT event_key FROM events WHERE session_key = $k AND kind = 'bookkeeping' AND ts = '2026-01-22 21:17:32.736+00'", {"k": key}
+    ).fetchall()[0]
+    assert locate_steps(con, [ek]) == {ek: (key, 19)}
+
+
+def test_search_and_failures_show_print_the_session_command(wh):
+    out = _run("search", "No task found", "-w", str(wh))
+    assert "→ tracelab session claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68 --around 30" in out
+    shown = _run("failures", "show", "te-c5470569a1bf", "-w", str(wh))
+    assert "open:     tracelab session claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68 --around 30" in shown
