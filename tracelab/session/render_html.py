@@ -205,7 +205,8 @@ def render_html(root: SessionNode, *, cap: int = 8192, focus_step: int | None = 
         # no request may leave the page: only inline styles, scripts and data
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">",
         f"<title>{_e(h['title'] or h['session_key'])} · tracelab session</title>",
-        f"<style>{_asset('session.css')}</style></head><body>",
+        f"<style>{_asset('session.css')}</style></head>",
+        f'<body data-focus="step-{focus_step}">' if focus_step else "<body>",
         f"<header><h1>{_e(h['title'] or h['session_key'])}</h1>",
         f'<div class="meta">{_e(h["session_key"])}</div><table class="facts">',
     ]

@@ -117,7 +117,7 @@ def _subagent(console: Console, child: SessionNode, depth: int, full: bool, cap:
 
 def render(node: SessionNode, steps: list[Step] | None = None, *, full: bool = False, cap: int = 4096, out: Any = None, color: bool | None = None) -> None:
     """Print the timeline of ``node`` (only ``steps`` of the root when given: --step/--around)."""
-    console = Console(file=out, highlight=False, soft_wrap=True, emoji=False, no_color=color is False, force_terminal=color or None)
+    console = Console(file=out, highlight=False, soft_wrap=True, emoji=False, no_color=color is False, force_terminal=color or None, force_jupyter=False)
     _header(console, node)
     shown: set[tuple[str, int]] = set()
     chosen = node.steps if steps is None else steps

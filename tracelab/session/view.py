@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import os
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from tracelab.session.timeline import load, resolve
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
-__all__ = ["SessionView", "focus", "session"]
+__all__ = ["Frame", "SessionView", "focus", "session"]
 
 #: steps shown before and after the one --around names
 AROUND = 5
@@ -146,11 +147,31 @@ class SessionView:
         return render_html(self.root, cap=cap, focus_step=focus_step)
 
     def _repr_html_(self) -> str:
-        return self.html()
+        return _iframe(self.html())
+
+    def show(self, step: int) -> Frame:
+        """The page scrolled to ``step`` (for a notebook: ``view.show(42)``)."""
+        focus(self.root.steps, step=step)  # a step the session does not have is an error
+        return Frame(self.html(focus_step=step))
 
     def __repr__(self) -> str:
         t = self.root.own_totals()
         return f"<SessionView {self.key}: {t.steps} steps, {t.llm_calls} LLM calls, {t.tool_calls} tool calls, {len(self.root.children())} subagents>"
+
+
+def _iframe(page: str, height: int = 640) -> str:
+    """The page inside an iframe: its styles and script stay out of the notebook's own."""
+    return f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:{height}px;border:1px solid #ddd" sandbox="allow-scripts"></iframe>'
+
+
+class Frame:
+    """A rendered page that a notebook displays (in an iframe)."""
+
+    def __init__(self, page: str):
+        self.page = page
+
+    def _repr_html_(self) -> str:
+        return _iframe(self.page)
 
 
 def session(id: str, warehouse: str | os.PathLike | None = None, *, depth: int | None = None, con: Any = None) -> SessionView:

@@ -5,7 +5,7 @@
     }
   }
   function go() {
-    var id = decodeURIComponent(location.hash.slice(1));
+    var id = decodeURIComponent(location.hash.slice(1)) || document.body.getAttribute("data-focus");
     if (!id) { return; }
     var el = document.getElementById(id);
     if (el) { openTo(el); el.scrollIntoView({block: "start"}); }
