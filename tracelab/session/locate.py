@@ -43,12 +43,12 @@ def locate_steps(con: Any, event_keys: Iterable[str]) -> dict[str, tuple[str, in
         k, e = r["session_key"], r["event_key"]
         if not k or k not in counter:
             continue
-        n = by_event.get(e) or (by_call.get((k, r["tool_call_id"])) if r["tool_call_id"] else None)
-        if n is None:
+        step = by_event.get(e) or (by_call.get((k, r["tool_call_id"])) if r["tool_call_id"] else None)
+        if step is None:
             seq = times.get(k, [])
             i = bisect.bisect_right([t for t, _ in seq], r["ts"]) - 1 if r["ts"] is not None else -1
-            n = seq[i][1] if i >= 0 else 1
-        out[e] = (k, n)
+            step = seq[i][1] if i >= 0 else 1
+        out[e] = (k, step)
     return out
 
 
