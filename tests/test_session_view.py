@@ -235,3 +235,27 @@ def test_search_and_failures_show_print_the_session_command(wh):
     assert "→ tracelab session claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68 --around 30" in out
     shown = _run("failures", "show", "te-c5470569a1bf", "-w", str(wh))
     assert "open:     tracelab session claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68 --around 30" in shown
+
+
+def test_subagent_usage_breakdown_equals_the_timelines(con, wh):
+    """`usage session --breakdown subagent` / named query subagent_usage: one row per subagent,
+    the type and description its Task call gave, totals equal to its nested timeline."""
+    import tracelab
+
+    key = "claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68"
+    rows = tracelab.query("subagent_usage", warehouse=wh, parent=key).to_dicts()
+    doc = json.loads(_run("session", key, "--json", "-w", str(wh)))
+    nested = {s["subagent_key"]: (s, s["subagent"]["totals"]) for s in doc["steps"] if "subagent" in s}
+    assert {r["session_key"] for r in rows} == set(nested)
+    for r in rows:
+        step, t = nested[r["session_key"]]
+        assert r["spawn_tool"] == step["tool"] == "Task" and r["subagent_type"] == "general-purpose"
+        assert step["summary"] == f"general-purpose: {r['description']}"
+        assert (r["llm_calls"], r["tool_calls"], r["errors"], r["total_tokens"]) == (t["llm_calls"], t["tool_calls"], t["errors"], t["total_tokens"])
+    everything = tracelab.query("subagent_usage", warehouse=wh).to_dicts()
+    n_sub = con.execute("SELECT count(*) FROM sessions WHERE is_subagent AND NOT coalesce(is_warmup, false)").fetchall()[0][0]
+    assert len(everything) == n_sub
+    out = json.loads(_run("usage", "session", "--breakdown", "subagent", "--session", key, "--json", "-w", str(wh)))
+    assert [r["session_key"] for r in out] == [r["session_key"] for r in rows]
+    table = _run("usage", "session", "--breakdown", "subagent", "--session", key, "-w", str(wh))
+    assert "agent-a9cad17" in table and "Poem about Thai green curry" in table and "5 rows" in table
