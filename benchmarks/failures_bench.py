@@ -342,7 +342,7 @@ def real_numbers(samples: Path) -> dict:
 
     from tracelab.failures import api
     from tracelab.failures.metrics import adjusted_rand_index, inverse_purity, purity
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     labels = pl.read_csv(
         REPO / "tests" / "fixtures" / "failure_labels.csv", comment_prefix="#", schema_overrides={"line_no": pl.Int32, "tool_call_id": pl.String}
@@ -387,7 +387,7 @@ def synth_numbers(sessions: int, seed: int) -> dict:
     from tracelab.failures import behaviour as B
     from tracelab.failures import cluster as C
     from tracelab.failures.metrics import adjusted_rand_index, purity
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
     from tracelab.store.warehouse import Warehouse
     from tracelab.synth.engine import generate as synth
 

@@ -329,8 +329,11 @@ def replicate(base: Path, dest: Path, copies: int, limits: Sequence[str | None] 
 def post_derive_steps() -> list[Callable]:
     """What ingest runs after ``derive.rebuild`` and before the commit, when this tree has
     it: the failure tables (``tracelab.failures.api.rebuild_in_snapshot``, called by the
-    engine) and any ``engine.POST_DERIVE_HOOKS``."""
-    from tracelab.ingest import engine
+    publish step of ``tracelab.pipeline``, or by ``tracelab.ingest.engine`` before it)."""
+    try:
+        from tracelab import pipeline as engine
+    except ImportError:  # a tree before the ingest stages
+        from tracelab.ingest import engine  # type: ignore[no-redef]
 
     steps: list[Callable] = []
     # the module's file, not inspect.getsource of a function: others edit the tree during a

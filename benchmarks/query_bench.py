@@ -74,7 +74,7 @@ TS_COLS = ("ts", "request_ts", "started_at", "ended_at", "next_same_tool_at")
 
 
 def build_base(work: Path, sessions: int, seed: int) -> Path:
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
     from tracelab.synth import generate
 
     corpus, base = work / "corpus", work / "base_wh"

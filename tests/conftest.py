@@ -39,7 +39,7 @@ def claude_samples() -> Path:
 @pytest.fixture(scope="session")
 def claude_wh(tmp_path_factory, claude_samples) -> Path:
     """A warehouse holding every Claude Code sample."""
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     wh = tmp_path_factory.mktemp("claude_wh")
     summary = ingest([str(claude_samples)], wh, jobs=1)

@@ -78,7 +78,7 @@ def table_digests(warehouse: Path) -> dict[str, dict[str, object]]:
 
 def build(samples: Path) -> dict[str, dict[str, object]]:
     """Stage, ingest and digest; one process at a time (the staging path is fixed)."""
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     with open(f"{FIXED_ROOT}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -201,7 +201,7 @@ def test_sql_writes_parquet_csv_and_json_files(claude_wh, tmp_path):
 def test_parquet_needs_a_file_and_sql_errors_still_fail(claude_wh):
     for cmd in (["sql", "SELECT 1"], ["query", "run", "session_stats"]):
         res = _run(*cmd, "-w", claude_wh, "-f", "parquet")
-        assert res.exit_code == 1 and "--format parquet needs --out FILE" in res.output, cmd
+        assert res.exit_code == 2 and "--format parquet needs --out FILE" in res.output, cmd  # a ParameterError
     res = _run("sql", "SELECT nope FROM sessions", "-w", claude_wh, "--json")
     assert res.exit_code == 1 and "SQL error" in res.output
 

@@ -14,7 +14,7 @@ from conftest import SAMPLES, nonblank_lines, require_samples
 
 from tracelab.catalog import connect
 from tracelab.ingest import registry
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "codex_samples.json").read_text())
 

@@ -14,7 +14,7 @@ from conftest import SAMPLES
 
 from tracelab.cli import cli
 from tracelab.failures import api as failures_api
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 from tracelab.store import compact as C
 from tracelab.store.warehouse import Warehouse
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import SAMPLES
 
 from tracelab.failures import api as failures_api
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 from tracelab.store import derive
 from tracelab.store.warehouse import Warehouse
 

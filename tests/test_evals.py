@@ -26,7 +26,7 @@ from tracelab.cli import cli
 from tracelab.evals import assertions as A
 from tracelab.evals import promptfoo as PF
 from tracelab.evals.case import Call, Case
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 from tracelab.redact import Policy, Redactor, bench
 from tracelab.synth import generate
 

@@ -17,7 +17,7 @@ import pytest
 
 from tracelab.catalog import connect
 from tracelab.failures import api
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 

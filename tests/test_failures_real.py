@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from tracelab.cli import cli
 from tracelab.failures import api
 from tracelab.failures.metrics import adjusted_rand_index, inverse_purity, purity
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 
 pytestmark = pytest.mark.xdist_group("failures_real")
 

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from tracelab.cli import cli
 from tracelab.failures import api
 from tracelab.failures.metrics import adjusted_rand_index, purity
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 from tracelab.synth.engine import generate
 
 pytestmark = pytest.mark.xdist_group("failures_synth")

@@ -24,7 +24,7 @@ UTC = dt.UTC
 
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory):
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     if not SAMPLES.is_dir():
         pytest.skip(f"shared samples not found at {SAMPLES} (set TRACELAB_SHARED)")
@@ -196,7 +196,7 @@ def test_chosen_week_with_and_without_events(wh, tmp_path):
 
 
 def test_data_inside_one_week_has_no_default_week(tmp_path):
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     src = SAMPLES / "pi" / "pi-mono__large-session.jsonl"
     if not src.is_file():

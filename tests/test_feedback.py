@@ -18,7 +18,7 @@ from tracelab import failures as F
 from tracelab import feedback as FB
 from tracelab.cli import cli
 from tracelab.feedback.table import feedback_id, parse_time
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 from tracelab.store.warehouse import Warehouse, WarehouseBusy
 from tracelab.synth import generate
 
@@ -307,7 +307,7 @@ def test_cli_label_add_import_list(wh, tmp_path):
     r = runner.invoke(cli, ["label", "add", t["cluster"], "--label", "check-first", "--score", "0", "--note", "Check first", "--author", "ana", "-w", str(wh)])
     assert r.exit_code == 0 and "already present" in r.output
     r = runner.invoke(cli, ["label", "--type", "session", "nope", "--label", "x", "-w", str(wh)])
-    assert r.exit_code == 1 and "no session" in r.output
+    assert r.exit_code == 2 and "no session" in r.output
     p = tmp_path / "l.jsonl"
     p.write_text(json.dumps({"target": t["session"][1], "label": "bad-session"}) + "\n", encoding="utf-8")
     r = runner.invoke(cli, ["label", "import", str(p), "--source", "model", "--author", "judge", "-w", str(wh), "--json"])

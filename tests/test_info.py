@@ -59,7 +59,7 @@ def test_info_command_text_json_and_errors(wh, tmp_path):
     res = runner.invoke(cli, ["info", "-w", str(wh), "--json"])
     assert json.loads(res.stdout)["warehouse"] == str(Warehouse(wh).root)
     res = runner.invoke(cli, ["info", "-w", str(tmp_path / "nope")])
-    assert res.exit_code == 1 and "no tracelab warehouse at" in res.stderr
+    assert res.exit_code == 3 and "no tracelab warehouse at" in res.stderr  # WarehouseMissing
     (tmp_path / "in").mkdir()
     runner.invoke(cli, ["ingest", str(tmp_path / "in"), "-w", str(tmp_path / "empty"), "-q"])
     res = runner.invoke(cli, ["info", "-w", str(tmp_path / "empty")])

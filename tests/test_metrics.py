@@ -372,7 +372,7 @@ def test_usage_report_cost_modes(samples):
 def test_usage_json_has_ccusage_shape(tmp_path):
     """Run the pinned ccusage on one real file and compare JSON shape and token numbers."""
     from tracelab.devtools import ccusage as C
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     exe = C.ensure_ccusage()
     if exe is None:
@@ -415,7 +415,7 @@ def test_usage_cli_errors_name_the_option(samples):
     assert "Invalid value for '--since': '2025-13-01' is not an ISO date or time" in res.stderr
     assert "month must be in 1..12" in res.stderr
     res = runner.invoke(cli, ["usage", "daily", "-w", str(wh), "-z", "Mars/Phobos"])
-    assert res.exit_code == 1 and "--timezone 'Mars/Phobos': unknown time zone" in res.stderr
+    assert res.exit_code == 2 and "--timezone 'Mars/Phobos': unknown time zone" in res.stderr
     res = runner.invoke(cli, ["usage", "weekly", "-w", str(wh), "-z", "Europe/Berlin", "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["weekly"]
 

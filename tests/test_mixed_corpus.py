@@ -10,7 +10,7 @@ import pytest
 from conftest import SAMPLES
 
 from tracelab.catalog import connect
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 
 AGENTS = {"claude-code": "claude", "codex": "codex", "pi": "pi"}
 
@@ -67,15 +67,16 @@ def test_mixed_equals_each_agent_separately(mixed_dir, tmp_path):
 def test_parallel_workers_equal_one_process(mixed_dir, tmp_path, monkeypatch):
     """Two worker processes with many small batches (so resumed-session copies land in other
     batches than their originals) produce exactly the rows of one process parsing everything."""
-    import tracelab.ingest.engine as engine
+    from tracelab.ingest import parse as engine
+    from tracelab.ingest.stage import STAGING
 
     ingest([str(mixed_dir)], tmp_path / "serial", jobs=1)
     monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
-    batches = engine._batches
-    monkeypatch.setattr(engine, "_batches", lambda tasks, jobs: batches(tasks, jobs, target_bytes=1 << 20, max_files=8))
+    batches = engine.batches
+    monkeypatch.setattr(engine, "batches", lambda tasks, jobs: batches(tasks, jobs, target_bytes=1 << 20, max_files=8))
     s = ingest([str(mixed_dir)], tmp_path / "parallel", jobs=2)
     assert s.files_failed == 0 and s.lines_duplicate > 0
-    assert not (tmp_path / "parallel" / engine.STAGING).exists()
+    assert not (tmp_path / "parallel" / STAGING).exists()
     a, b = _dump(tmp_path / "serial"), _dump(tmp_path / "parallel")
     for table in a:
         assert a[table] == b[table], table

@@ -17,9 +17,9 @@ from conftest import SAMPLES, nonblank_lines, require_samples
 
 from tracelab.catalog import connect
 from tracelab.ingest import registry
-from tracelab.ingest.engine import ingest
 from tracelab.ingest.pi import ADAPTER, default_roots, discover
 from tracelab.ingest.pi.parse import classify_tool_result
+from tracelab.pipeline import ingest
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "pi_samples.json").read_text())["files"]
 DOC_SAMPLE = "pi-mono__assistant-message-with-thinking-code.json"

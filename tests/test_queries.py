@@ -54,7 +54,7 @@ def build_samples_wh(tmp_path_factory) -> Path:
     if "samples" not in _BUILT:
         if not SAMPLES.is_dir():
             pytest.skip(f"shared samples not found at {SAMPLES} (set TRACELAB_SHARED)")
-        from tracelab.ingest.engine import ingest
+        from tracelab.pipeline import ingest
 
         wh = tmp_path_factory.getbasetemp() / "tlq_samples_wh"
         summary = ingest([str(SAMPLES / a) for a in ("claude-code", "codex", "pi") if (SAMPLES / a).is_dir()], wh, jobs=1)
@@ -66,7 +66,7 @@ def build_samples_wh(tmp_path_factory) -> Path:
 def build_synth(tmp_path_factory) -> tuple[Path, dict]:
     """(warehouse, truth) of a generated corpus of all three agents."""
     if "synth" not in _BUILT:
-        from tracelab.ingest.engine import ingest
+        from tracelab.pipeline import ingest
         from tracelab.synth import generate
 
         base = tmp_path_factory.getbasetemp()
@@ -535,11 +535,11 @@ def test_cli_list_show_run(synth, tmp_path):
     assert res.exit_code == 0
     assert pl.read_parquet(pq_out).columns == [c.name for c in Q.get("token_usage").returns]
     res = _cli("query", "run", "token_usage", "-w", str(wh), "-p", "period=fortnight")
-    assert res.exit_code == 1 and "not one of day, week, month, all" in res.output
+    assert res.exit_code == 2 and "not one of day, week, month, all" in res.output  # ParameterError
     res = _cli("query", "run", "nope", "-w", str(wh))
-    assert res.exit_code == 1 and "no query named 'nope'" in res.output
+    assert res.exit_code == 2 and "no query named 'nope'" in res.output  # UnknownQuery
     res = _cli("query", "run", "token_usage", "-w", str(tmp_path / "missing"))
-    assert res.exit_code == 1 and "no tracelab warehouse" in res.output
+    assert res.exit_code == 3 and "no tracelab warehouse" in res.output  # WarehouseMissing
 
 
 def test_cli_compare_carries_the_note(synth):
@@ -549,7 +549,7 @@ def test_cli_compare_carries_the_note(synth):
     rows = json.loads(res.output)
     assert len(rows) == 3 and all("not representative samples" in r["note"] for r in rows)
     res = _cli("query", "compare", "nonsense", "-w", str(wh))
-    assert res.exit_code == 1
+    assert res.exit_code == 2
 
 
 def test_usage_json_shape_and_totals(synth):

@@ -41,7 +41,7 @@ SECTION_IDS = ["summary", "tool-errors", "latency", "usage", "failures", "models
 def synth_warehouse(tmp_path_factory, sessions: int = SESSIONS, seed: int = SEED) -> tuple[Path, dict]:
     """A generated corpus ingested once per test run and shared by the report and notebook
     tests (a file lock makes xdist workers build it once)."""
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
     from tracelab.synth import GENERATOR_VERSION, generate
 
     root = tmp_path_factory.getbasetemp()
@@ -439,7 +439,7 @@ def test_write_weekly_report_entry_point(wh, week, tmp_path):
 
 def test_warehouse_without_events_is_a_clear_error(tmp_path):
     from tracelab.catalog import CatalogError
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     with pytest.raises(CatalogError, match="no tracelab warehouse"):
         assemble(tmp_path / "missing")

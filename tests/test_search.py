@@ -118,7 +118,7 @@ def test_bad_patterns_are_refused(wh):
 
 def test_a_plain_pattern_with_quote_markers_is_still_literal(tmp_path):
     """\\Q...\\E quoting must survive a pattern that itself holds '\\E' or '\\Q'."""
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     prompt = r"open C:\Edge\Quirks(1).txt and C:\Edge\other"
     line = {"type": "user", "uuid": "u1", "sessionId": "s1", "timestamp": "2026-01-02T03:04:05Z", "message": {"role": "user", "content": prompt}}
@@ -143,4 +143,4 @@ def test_cli_prints_hits_and_json(wh, events):
     res = runner.invoke(cli, ["search", "zzz-no-such-text-zzz", "-w", str(wh)])
     assert res.exit_code == 0 and "no matches" in res.stderr
     res = runner.invoke(cli, ["search", "(", "-E", "-w", str(wh)])
-    assert res.exit_code == 1 and "not a valid regular expression" in res.stderr
+    assert res.exit_code == 2 and "not a valid regular expression" in res.stderr  # a ParameterError

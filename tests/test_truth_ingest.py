@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from tracelab.catalog import connect
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 
 pytestmark = pytest.mark.xdist_group("truth_ingest")
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import require_samples
 
 from tracelab.ingest import unchanged
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 from tracelab.store.warehouse import Warehouse
 
 OLD = time.time() - 3600  # an hour ago: outside the racy window

@@ -18,7 +18,7 @@ _LAZY = {
     # a callable module: tracelab.query(name, warehouse=None, **params)
     "query": ("tracelab.query", None),
     "connect": ("tracelab.catalog", "connect"),
-    "ingest": ("tracelab.ingest.engine", "ingest"),
+    "ingest": ("tracelab.pipeline", "ingest"),
     "search": ("tracelab.fulltext", "search"),
     # a callable package: tracelab.session(id, warehouse=None) -> SessionView
     "session": ("tracelab.session", None),

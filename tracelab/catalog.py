@@ -12,10 +12,11 @@ from pathlib import Path
 import duckdb
 
 from tracelab import schema as S
+from tracelab.errors import WarehouseMissing
 from tracelab.store.warehouse import Warehouse, sql_list
 
 
-class CatalogError(Exception):
+class CatalogError(WarehouseMissing):
     pass
 
 

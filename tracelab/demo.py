@@ -11,7 +11,7 @@ from typing import Any
 
 from tracelab.catalog import connect
 from tracelab.ingest import registry
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 
 
 def _own_sessions_exist() -> bool:

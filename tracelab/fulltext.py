@@ -16,6 +16,8 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from tracelab.errors import ParameterError
+
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
     import pyarrow as pa
@@ -23,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["SearchError", "search", "search_table"]
 
 
-class SearchError(ValueError):
+class SearchError(ParameterError, ValueError):
     """A search that cannot run (empty pattern, bad regular expression); the message is for the user."""
 
 

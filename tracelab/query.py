@@ -44,6 +44,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tracelab.errors import ParameterError, QueryError, UnknownQuery
+
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
     import polars as pl
@@ -70,23 +72,19 @@ PARAM_TYPES = ("VARCHAR", "VARCHAR[]", "TIMESTAMP", "DATE", "INTEGER", "BIGINT",
 MACROS_FILE = "_macros.sql"
 
 
-class QueryError(Exception):
-    """Base class of query-library errors; the message is meant for the user."""
-
-
-class UnknownQueryError(QueryError):
+class UnknownQueryError(UnknownQuery):
     def __init__(self, name: str, known: list[str]):
         self.name = name
         self.known = known
-        super().__init__(f"no query named {name!r}; known: {', '.join(known)}")
+        super().__init__(f"no query named {name!r}; known: {', '.join(known)}", query=name)
 
 
-class QueryParamError(QueryError):
+class QueryParamError(ParameterError):
     def __init__(self, query: str, param: str, message: str):
         self.query = query
         self.param = param
         self.detail = message
-        super().__init__(f"query {query!r}, parameter {param!r}: {message}")
+        super().__init__(f"query {query!r}, parameter {param!r}: {message}", query=query, param=param)
 
 
 @dataclass(frozen=True)

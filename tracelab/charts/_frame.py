@@ -14,8 +14,10 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import polars as pl
 
+from tracelab.errors import InputError
 
-class ChartInputError(ValueError):
+
+class ChartInputError(InputError, ValueError):
     """The frame given to a chart function lacks a column it needs."""
 
 

@@ -11,9 +11,11 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import click
+
+from tracelab.errors import ParameterError
 
 warehouse_option = click.option(
     "--warehouse",
@@ -312,5 +314,7 @@ def warn_absent(dim: str, values: Sequence[str], present: Sequence[str]) -> None
         )
 
 
-def fail(message: str) -> None:
-    raise click.ClickException(message)
+def fail(message: str) -> NoReturn:
+    """Stop the command: a bad combination or value of options (one line, exit 2, printed by
+    the top of the CLI like every :class:`~tracelab.errors.TracelabError`)."""
+    raise ParameterError(message)

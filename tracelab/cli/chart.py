@@ -81,9 +81,8 @@ def command(name, out, warehouse, since, until, agent, model, tool, scale, list_
     from pathlib import Path
 
     from tracelab import query as Q
-    from tracelab.catalog import CatalogError
     from tracelab.charts.export import FORMATS, save
-    from tracelab.reports.named_charts import Filters, NoDataError, build_chart
+    from tracelab.reports.named_charts import Filters, build_chart
 
     suffix = Path(out).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
@@ -93,15 +92,8 @@ def command(name, out, warehouse, since, until, agent, model, tool, scale, list_
     except ValueError as exc:
         fail(f"bad --since/--until: {exc}")
     if model:
-        try:
-            present = _models_present(warehouse)
-        except CatalogError as exc:
-            fail(str(exc))
-        warn_absent("model", [model], present)
-    try:
-        chart = build_chart(name, warehouse, filters)
-    except (CatalogError, NoDataError, Q.QueryError) as exc:
-        fail(str(exc))
+        warn_absent("model", [model], _models_present(warehouse))
+    chart = build_chart(name, warehouse, filters)
     path = save(chart, out, scale=scale)
     if as_json:
         click.echo(to_json({"chart": name, "path": str(path), "format": suffix, "filters": filters.describe()}))

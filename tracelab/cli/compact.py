@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import fail, to_json, warehouse_option
+from tracelab.cli._common import to_json, warehouse_option
+from tracelab.errors import WarehouseMissing
 
 
 @click.command("compact")
@@ -20,22 +21,19 @@ def command(warehouse, min_parts, small_mb, as_json):
     """
     from tracelab.failures import api as failures
     from tracelab.store.compact import compact
-    from tracelab.store.warehouse import Warehouse, WarehouseBusy
+    from tracelab.store.warehouse import Warehouse
 
     wh = Warehouse(warehouse)
     if not wh.exists:
-        fail(f"no tracelab warehouse at {wh.root}")
-    try:
-        with wh.lock():
-            snap = wh.snapshot()
-            current = failures.failures_current(snap)
-            res = compact(wh, snap, wh.new_batch_id(), small_bytes=int(small_mb * 1e6), min_parts=min_parts)
-            if res.changed:
-                if current:
-                    failures.restamp(snap)
-                wh.commit(snap)
-    except WarehouseBusy as exc:
-        fail(str(exc))
+        raise WarehouseMissing(f"no tracelab warehouse at {wh.root} (run `tracelab ingest --warehouse {wh.root}` first)", path=str(wh.root))
+    with wh.lock():
+        snap = wh.snapshot()
+        current = failures.failures_current(snap)
+        res = compact(wh, snap, wh.new_batch_id(), small_bytes=int(small_mb * 1e6), min_parts=min_parts)
+        if res.changed:
+            if current:
+                failures.restamp(snap)
+            wh.commit(snap)
     out = {"warehouse": str(wh.root), "merged": res.merged, "parts_before": res.parts_before, "parts_after": res.parts_after}
     if as_json:
         click.echo(to_json(out))

@@ -52,27 +52,24 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 @warehouse_option
 def export_cmd(clusters, top, query, params, sql, formats, out, per_cluster, context_calls, providers, no_redact, as_json, warehouse) -> None:
     """Export eval cases: choose --cluster IDs, --top K, --query NAME or --sql TEXT."""
-    from tracelab.evals import FORMATS, ExportError, export
+    from tracelab.evals import FORMATS, export
 
     if params and not query:
         fail("--param needs --query")
-    try:
-        result = export(
-            warehouse,
-            out,
-            clusters=[c.strip() for v in clusters for c in v.split(",") if c.strip()] or None,
-            top=top,
-            query=query,
-            params=_params(params),
-            sql=sql,
-            formats=list(formats) or list(FORMATS),
-            redact=not no_redact,
-            per_cluster=per_cluster,
-            context_calls=context_calls,
-            providers=list(providers) or None,
-        )
-    except ExportError as exc:
-        fail(str(exc))
+    result = export(
+        warehouse,
+        out,
+        clusters=[c.strip() for v in clusters for c in v.split(",") if c.strip()] or None,
+        top=top,
+        query=query,
+        params=_params(params),
+        sql=sql,
+        formats=list(formats) or list(FORMATS),
+        redact=not no_redact,
+        per_cluster=per_cluster,
+        context_calls=context_calls,
+        providers=list(providers) or None,
+    )
     if as_json:
         click.echo(to_json(result.to_dict()))
         return

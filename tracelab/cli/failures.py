@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from tracelab.cli._common import ISO_TIME, emit_rows, fail, to_json, warehouse_option, warn_absent
+from tracelab.cli._common import ISO_TIME, emit_rows, to_json, warehouse_option, warn_absent
 
 _LIST_COLUMNS = ("cluster_id", "family", "tool", "events", "sessions", "share", "trend", "now/prev", "last_seen", "name")
 
@@ -58,10 +58,7 @@ def _fmt_share(v: float | None) -> str:
 def _load(warehouse: str):
     from tracelab.failures import api
 
-    try:
-        return api.load(warehouse)
-    except api.FailuresError as exc:
-        fail(str(exc))
+    return api.load(warehouse)
 
 
 @click.group("failures", invoke_without_command=True)
@@ -124,10 +121,7 @@ def command(ctx, warehouse, since, until, agent, model, tool, family, limit, mer
     models = flat(model)
     if models:
         warn_absent("model", models, api.models_present(f))
-    try:
-        df = api.clusters(f, since=since, until=until, agent=flat(agent), model=models, tool=flat(tool), family=flat(family), merge=merge)
-    except (ValueError, api.FailuresError) as exc:
-        fail(str(exc))
+    df = api.clusters(f, since=since, until=until, agent=flat(agent), model=models, tool=flat(tool), family=flat(family), merge=merge)
     if as_json:
         sys.stdout.write(to_json(df.to_dicts()))
         sys.stdout.write("\n")
@@ -181,10 +175,7 @@ def show_command(ctx, cluster_id, warehouse, exemplars, before, after, as_json):
 
     wh = warehouse or (ctx.obj or {}).get("warehouse") or "warehouse"
     f = _load(wh)
-    try:
-        res = api.show(f, cluster_id, exemplars=exemplars, before=before, after=after)
-    except api.FailuresError as exc:
-        fail(str(exc))
+    res = api.show(f, cluster_id, exemplars=exemplars, before=before, after=after)
     c = res["cluster"]
     if as_json:
         out = {"cluster": c, "exemplars": [{"member": e["member"], "context": e["context"].to_dicts()} for e in res["exemplars"]]}
@@ -255,13 +246,9 @@ def _open_commands(warehouse, event_keys) -> dict:
 def build_command(ctx, warehouse, as_json):
     """Recompute the failure tables and commit them into the warehouse snapshot."""
     from tracelab.failures import api
-    from tracelab.store.warehouse import WarehouseBusy
 
     wh = warehouse or (ctx.obj or {}).get("warehouse") or "warehouse"
-    try:
-        res = api.build(wh)
-    except (api.FailuresError, WarehouseBusy) as exc:
-        fail(str(exc))
+    res = api.build(wh)
     if as_json:
         click.echo(to_json(res))
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import emit_rows, fail, to_json, warehouse_option
+from tracelab.cli._common import emit_rows, to_json, warehouse_option
 
 
 @click.command("info")
@@ -13,13 +13,9 @@ from tracelab.cli._common import emit_rows, fail, to_json, warehouse_option
 def command(warehouse, as_json):
     """What the warehouse holds: snapshot, storage, per-agent counts and time span, rejected
     lines by reason, and line types kept as 'unknown' (format drift to look at)."""
-    from tracelab.catalog import CatalogError
     from tracelab.info import warehouse_info
 
-    try:
-        info = warehouse_info(warehouse)
-    except CatalogError as exc:
-        fail(str(exc))
+    info = warehouse_info(warehouse)
     if as_json:
         click.echo(to_json(info))
         return

@@ -31,8 +31,7 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
         if cached is not None:
             click.echo(cached.to_json()) if as_json else _print_summary(cached)
             return
-    from tracelab.ingest.engine import IngestError, ingest
-    from tracelab.store.warehouse import WarehouseBusy
+    from tracelab.pipeline import ingest
 
     redactor = None
     if redact:
@@ -67,10 +66,6 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
         bar.start()
     try:
         summary = ingest(paths, warehouse, agent=agent, jobs=jobs, progress=progress_cb, redactor=redactor, use_cache=False)
-    except WarehouseBusy as exc:
-        fail(str(exc))
-    except IngestError as exc:
-        fail(str(exc))
     finally:
         if bar is not None:
             bar.stop()

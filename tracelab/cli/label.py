@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import emit_rows, fail, to_json, warehouse_option
+from tracelab.cli._common import emit_rows, to_json, warehouse_option
 
 
 class _DefaultToAdd(click.Group):
@@ -61,10 +61,7 @@ def add_cmd(target, label, score, note, author, source, target_type, no_check, a
     """Label one TARGET."""
     from tracelab import feedback as F
 
-    try:
-        row, added = F.add_row(warehouse, target, label, score=score, note=note, author=author, source=source, target_type=target_type, check=not no_check)
-    except F.FeedbackError as exc:
-        fail(str(exc))
+    row, added = F.add_row(warehouse, target, label, score=score, note=note, author=author, source=source, target_type=target_type, check=not no_check)
     if as_json:
         click.echo(to_json({**row.as_row(), "added": added}))
         return
@@ -84,10 +81,7 @@ def import_cmd(file, fmt, author, source, no_check, as_json, warehouse) -> None:
     """Import labels from a CSV or JSONL FILE (all-or-nothing; re-importing adds nothing)."""
     from tracelab import feedback as F
 
-    try:
-        result = F.import_file(warehouse, file, format=fmt, check=not no_check, author=author, source=source)
-    except F.FeedbackError as exc:
-        fail(str(exc))
+    result = F.import_file(warehouse, file, format=fmt, check=not no_check, author=author, source=source)
     _report(result, as_json, file)
 
 
@@ -100,8 +94,5 @@ def list_cmd(target_type, label, as_json, warehouse) -> None:
     """List labels, oldest first."""
     from tracelab import feedback as F
 
-    try:
-        df = F.load(warehouse, target_type=target_type, label=label)
-    except F.FeedbackError as exc:
-        fail(str(exc))
+    df = F.load(warehouse, target_type=target_type, label=label)
     emit_rows(df.columns, df.rows(), "json" if as_json else "table")

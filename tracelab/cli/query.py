@@ -76,10 +76,7 @@ def show_cmd(name: str, as_json: bool) -> None:
     """Show a query: description, parameters, returned columns and SQL."""
     from tracelab import query as q
 
-    try:
-        x = q.get(name)
-    except q.QueryError as exc:
-        fail(str(exc))
+    x = q.get(name)
     if as_json:
         click.echo(to_json({**_describe(x), "sql": x.sql}))
         return
@@ -104,22 +101,17 @@ def show_cmd(name: str, as_json: bool) -> None:
 def run_cmd(name: str, params: tuple[str, ...], warehouse: str, fmt: str, out: str | None, as_json: bool) -> None:
     """Run a named query. Values are bound as parameters, never pasted into SQL."""
     from tracelab import query as q
-    from tracelab.catalog import CatalogError, connect
+    from tracelab.catalog import connect
 
     fmt = output_format(fmt, as_json, out)
-    try:
-        x = q.get(name)
-        kwargs = _params(params)
-        q.bind(x, kwargs)  # fail on a bad value before opening the warehouse
-        con = connect(warehouse)
-    except (q.QueryError, CatalogError) as exc:
-        fail(str(exc))
+    x = q.get(name)
+    kwargs = _params(params)
+    q.bind(x, kwargs)  # fail on a bad value before opening the warehouse
+    con = connect(warehouse)
     try:
         table = q.run_arrow(x, con, **kwargs)
         if table.num_rows == 0:
             warn_unknown_filters(con, kwargs)
-    except q.QueryError as exc:
-        fail(str(exc))
     finally:
         con.close()
     _write(table, fmt, out)
@@ -147,20 +139,16 @@ def compare_cmd(metric, models, by, test, min_n, params, warehouse, fmt, out, as
     METRIC is one of the metric_samples choices (tool_error, llm, tool, turn, human_wait,
     output_tokens, session_abandoned, ...). Results describe this corpus only (see the note column).
     """
-    from tracelab import query as q
-    from tracelab.catalog import CatalogError, connect
+    from tracelab.catalog import connect
     from tracelab.metrics.compare import METRIC_KINDS, compare_models
 
     fmt = output_format(fmt, as_json, out)
     if metric not in METRIC_KINDS:
         fail(f"unknown metric {metric!r}; choose one of {', '.join(METRIC_KINDS)}")
-    try:
-        con = connect(warehouse)
-    except CatalogError as exc:
-        fail(str(exc))
+    con = connect(warehouse)
     try:
         df = compare_models(metric, con=con, models=[m for m in (models or "").split(",") if m] or None, by=by, test=test, min_n=min_n, **_params(params))
-    except (q.QueryError, ValueError) as exc:
+    except ValueError as exc:  # compare_models checks its arguments with ValueError
         fail(str(exc))
     finally:
         con.close()

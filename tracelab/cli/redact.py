@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tracelab.redact.files import PlanError, redact_paths
+from tracelab.redact.files import redact_paths
 from tracelab.redact.policy import Policy, env_secrets, read_lines_file
 
 
@@ -128,10 +128,7 @@ def command(
         usernames=usernames,
     )
     redactor = Redactor(policy)
-    try:
-        report = redact_paths(redactor, [str(p) for p in inputs], out_dir, check=check, keep_names=keep_names)
-    except PlanError as exc:
-        raise click.UsageError(str(exc)) from exc
+    report = redact_paths(redactor, [str(p) for p in inputs], out_dir, check=check, keep_names=keep_names)
     if report_path is not None:
         report_path.parent.mkdir(parents=True, exist_ok=True)
         report_path.write_text(report.to_json(max_findings=max_findings) + "\n", encoding="utf-8")

@@ -68,34 +68,27 @@ def weekly(
            OUT/weekly-<week>.md + OUT/weekly-<week>_files/ (chart images).
     """
     skip_unused_schema_checkers()
-    from tracelab.catalog import CatalogError
-    from tracelab.query import QueryError
     from tracelab.reports import sections
-    from tracelab.reports.config import ThresholdsError, load_thresholds
-    from tracelab.reports.data import ReportDataError, assemble
+    from tracelab.reports.config import load_thresholds
+    from tracelab.reports.data import assemble
     from tracelab.reports.weekly import write_report
 
+    th = load_thresholds(
+        thresholds_file,
+        tool_error_rate__min_increase_pp=min_increase_pp,
+        tool_error_rate__alpha=alpha,
+        tool_error_rate__correction=correction,
+        tool_error_rate__min_calls=min_calls,
+        tool_error_rate__min_calls_previous=min_calls,
+        latency__alpha=alpha,
+        latency__correction=correction,
+        latency__min_increase_pct=latency_min_increase_pct,
+        latency__min_samples=latency_min_samples,
+    )
+    data = assemble(warehouse, week, th)
     try:
-        th = load_thresholds(
-            thresholds_file,
-            tool_error_rate__min_increase_pp=min_increase_pp,
-            tool_error_rate__alpha=alpha,
-            tool_error_rate__correction=correction,
-            tool_error_rate__min_calls=min_calls,
-            tool_error_rate__min_calls_previous=min_calls,
-            latency__alpha=alpha,
-            latency__correction=correction,
-            latency__min_increase_pct=latency_min_increase_pct,
-            latency__min_samples=latency_min_samples,
-        )
-    except ThresholdsError as exc:
-        fail(str(exc))
-    try:
-        data = assemble(warehouse, week, th)
         paths = write_report(data, out_dir, formats, md_images=md_images)
-    except (CatalogError, ReportDataError, QueryError) as exc:
-        fail(str(exc))
-    except ValueError as exc:
+    except ValueError as exc:  # a bad --format list
         fail(str(exc))
     regressions = sections.regressions_of(data)
     for w in data.warnings:

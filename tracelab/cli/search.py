@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import ISO_TIME, fail, output_format, output_options, warehouse_option, write_result
+from tracelab.cli._common import ISO_TIME, output_format, output_options, warehouse_option, write_result
+from tracelab.errors import ParameterError
 
 
 @click.command("search")
@@ -37,8 +38,7 @@ def command(pattern, regex, case_sensitive, since, until, agent, project, sessio
       tracelab search ENOSPC --agent codex --json
     """
     from tracelab import query as q
-    from tracelab.catalog import CatalogError
-    from tracelab.fulltext import SearchError, search_table
+    from tracelab.fulltext import search_table
 
     fmt = output_format(fmt, as_json, out)
     try:
@@ -58,12 +58,8 @@ def command(pattern, regex, case_sensitive, since, until, agent, project, sessio
             context=context,
             limit=limit,
         )
-    except (SearchError, CatalogError) as exc:
-        fail(str(exc))
-    except q.QueryParamError as exc:
-        fail(f"--{exc.param.replace('_', '-')}: {exc.detail}")
-    except q.QueryError as exc:
-        fail(str(exc))
+    except q.QueryParamError as exc:  # name the option, not the query parameter
+        raise ParameterError(f"--{exc.param.replace('_', '-')}: {exc.detail}", param=exc.param) from None
     if fmt != "table" or out:
         write_result(table.column_names, None, fmt, out, arrow=table)
         return

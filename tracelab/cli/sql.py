@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from tracelab.cli._common import fail, output_format, output_options, warehouse_option, write_result
+from tracelab.cli._errors import one_line
+from tracelab.errors import QueryError
 
 
 class _SqlCommand(click.Command):
@@ -35,13 +37,10 @@ def command(query, warehouse, fmt, out, as_json):
     """
     import duckdb
 
-    from tracelab.catalog import CatalogError, connect
+    from tracelab.catalog import connect
 
     fmt = output_format(fmt, as_json, out)
-    try:
-        con = connect(warehouse)
-    except CatalogError as exc:
-        fail(str(exc))
+    con = connect(warehouse)
     try:
         if fmt == "parquet":
             rel = con.sql(query)  # straight to Arrow (a cursor's Arrow output copies the rows once more)
@@ -53,7 +52,7 @@ def command(query, warehouse, fmt, out, as_json):
             cols = [d[0] for d in cur.description] if cur.description else []
             rows, arrow = (cur.fetchall() if cols else []), None
     except duckdb.Error as exc:
-        fail(f"SQL error: {exc}")
+        raise QueryError(f"SQL error: {one_line(str(exc))}") from None
     finally:
         con.close()
     write_result(cols, rows, fmt, out, arrow=arrow)

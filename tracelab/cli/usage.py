@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import ISO_TIME, emit_rows, fail, to_json, warehouse_option
+from tracelab.cli._common import ISO_TIME, emit_rows, to_json, warehouse_option
+from tracelab.errors import ParameterError
 
 _DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
@@ -46,7 +47,6 @@ _OPTION = {
 
 def _run(report: str, kw: dict) -> None:
     from tracelab import query as q
-    from tracelab.catalog import CatalogError
     from tracelab.metrics.usage import PERIOD_KEY, REPORTS, usage_report
 
     as_json = kw.pop("as_json")
@@ -55,12 +55,16 @@ def _run(report: str, kw: dict) -> None:
     filters["include_subagents"] = not kw["no_subagents"]
     try:
         data = usage_report(report, warehouse=warehouse, **filters)
-    except q.QueryParamError as exc:
-        fail(f"{_OPTION.get(exc.param, exc.param)} {filters.get(exc.param)!r}: {exc.detail}")
-    except (q.QueryError, CatalogError, ValueError) as exc:
-        if "Unknown TimeZone" in str(exc):  # DuckDB's message lists the closest known zones
-            fail(f"--timezone {filters['timezone']!r}: unknown time zone (an IANA name: UTC, Europe/Berlin, ...)." + str(exc).split("!", 1)[-1].rstrip())
-        fail(str(exc))
+    except q.QueryParamError as exc:  # name the option, not the query parameter
+        raise ParameterError(f"{_OPTION.get(exc.param, exc.param)} {filters.get(exc.param)!r}: {exc.detail}", param=exc.param) from None
+    except (q.QueryError, ValueError) as exc:
+        if "Unknown TimeZone" not in str(exc):
+            raise
+        # DuckDB's message lists the closest known zones
+        raise ParameterError(
+            f"--timezone {filters['timezone']!r}: unknown time zone (an IANA name: UTC, Europe/Berlin, ...)." + str(exc).split("!", 1)[-1].rstrip(),
+            param="timezone",
+        ) from None
     if as_json:
         click.echo(to_json(data))
         return

@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from tracelab.errors import PeerUnavailable, TracelabError
+
 CCUSAGE_VERSION = "20.0.24"
 
 #: Agent name as ccusage spells the subcommand -> environment variable naming its data root.
@@ -72,11 +74,11 @@ _STAMP_NAME = ".tracelab-install-ok"
 _last_unavailable_reason: str | None = None
 
 
-class CcusageUnavailable(RuntimeError):
+class CcusageUnavailable(PeerUnavailable, RuntimeError):
     """ccusage could not be installed or started here. ``str(exc)`` says why."""
 
 
-class CcusageError(RuntimeError):
+class CcusageError(TracelabError, RuntimeError):
     """ccusage ran but failed (non-zero exit or unparseable output)."""
 
     def __init__(self, message: str, *, argv: Sequence[str], returncode: int, stderr: str):

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from tracelab.errors import ParameterError
 from tracelab.evals import assertions, context, inspect_dataset, openai_evals, promptfoo
 from tracelab.evals import select as SEL
 from tracelab.evals.case import Case
@@ -22,7 +23,7 @@ FORMATS = ("promptfoo", "inspect", "openai")
 MANIFEST = "export.json"
 
 
-class ExportError(ValueError):
+class ExportError(ParameterError, ValueError):
     """The export cannot run (bad selection, no warehouse); the message is for the user."""
 
 

@@ -34,13 +34,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tracelab.errors import PeerUnavailable
+
 PROMPTFOO_VERSION = "0.115.0"
 _STAMP = ".tracelab-install-ok"
 _INSTALL_TIMEOUT_S = 900.0
 _LOCK_TIMEOUT_S = 1200.0
 
 
-class PromptfooUnavailable(RuntimeError):
+class PromptfooUnavailable(PeerUnavailable, RuntimeError):
     """promptfoo cannot be installed or started here; ``str(exc)`` says why."""
 
 

@@ -34,10 +34,11 @@ from typing import Any
 
 import polars as pl
 
+from tracelab.errors import NotFound
 from tracelab.failures.api import Failures
 
 
-class SelectionError(ValueError):
+class SelectionError(NotFound, ValueError):
     """The selection cannot be turned into cases (message says why)."""
 
 

@@ -27,6 +27,7 @@ import polars as pl
 import pyarrow as pa
 
 from tracelab import schema as S
+from tracelab.errors import TracelabError, WarehouseMissing
 from tracelab.failures import behaviour as B
 from tracelab.failures import cluster as C
 from tracelab.failures import tables as T
@@ -45,7 +46,7 @@ MIN_GROWING = 2
 TRENDS = ("new", "returning", "growing", "shrinking", "gone", "dormant", "steady")
 
 
-class FailuresError(Exception):
+class FailuresError(TracelabError):
     pass
 
 
@@ -238,7 +239,7 @@ def build(warehouse: str | os.PathLike) -> dict:
     """Recompute and commit the failure tables of ``warehouse``; returns row counts."""
     wh = Warehouse(warehouse)
     if not wh.exists:
-        raise FailuresError(f"no tracelab warehouse at {wh.root}")
+        raise WarehouseMissing(f"no tracelab warehouse at {wh.root}")
     with wh.lock():
         snap = wh.snapshot()
         rebuild_in_snapshot(wh, snap, wh.new_batch_id())
@@ -262,7 +263,7 @@ class Failures:
 def load(warehouse: str | os.PathLike | Warehouse) -> Failures:
     wh = warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse)
     if not wh.exists:
-        raise FailuresError(f"no tracelab warehouse at {wh.root} (run `tracelab ingest --warehouse {wh.root}` first)")
+        raise WarehouseMissing(f"no tracelab warehouse at {wh.root} (run `tracelab ingest --warehouse {wh.root}` first)")
     snap = wh.snapshot()
     stamp = snap.extra.get("failures", {}).get("stamp")
     sess = pl.from_arrow(wh.read_table("sessions", snap, columns=["session_key", "agent", "primary_model", "models", "started_at", "is_warmup", "session_id"]))

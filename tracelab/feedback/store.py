@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from tracelab.errors import WarehouseMissing
 from tracelab.feedback import table as T
 from tracelab.feedback.table import Feedback, FeedbackError
 from tracelab.feedback.targets import Resolver, parse
@@ -48,7 +49,7 @@ class AddResult:
 def _warehouse(warehouse: str | os.PathLike | Warehouse) -> Warehouse:
     wh = warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse)
     if not wh.exists:
-        raise FeedbackError(f"no tracelab warehouse at {wh.root} (run `tracelab ingest --warehouse {wh.root}` first)")
+        raise WarehouseMissing(f"no tracelab warehouse at {wh.root} (run `tracelab ingest --warehouse {wh.root}` first)", path=str(wh.root))
     return wh
 
 

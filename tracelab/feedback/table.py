@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from tracelab import schema as S
+from tracelab.errors import InputError
 
 TABLE = "feedback"
 
@@ -43,7 +44,7 @@ FEEDBACK = S.FEEDBACK
 MAX_LABEL = 200
 
 
-class FeedbackError(ValueError):
+class FeedbackError(InputError, ValueError):
     """Invalid feedback (the message names the field and, for imports, the row)."""
 
 

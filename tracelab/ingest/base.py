@@ -17,11 +17,11 @@ import datetime as _dt
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracelab import schema as S
 
@@ -52,6 +52,16 @@ def parse_ts(value: Any) -> int | None:
         # heuristics: > 1e11 means milliseconds
         return int(value if value > 1e11 else value * 1000)
     return None
+
+
+def as_dict(value: Any) -> dict:
+    """``value`` if it is a JSON object, else an empty one (fields of the wrong type are ignored)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_str(value: Any) -> str:
+    """``value`` if it is a string, else an empty one."""
+    return value if isinstance(value, str) else ""
 
 
 def cap_text(text: str | None, cap: int = S.TEXT_CAP) -> tuple[str | None, int | None]:
@@ -97,7 +107,7 @@ JSON_SCALARS = (int, float, bool, type(None))
 def _shrink_dict(obj: dict, limit: int) -> dict:
     """:func:`shrink` of a dict; short strings and numbers (most values) are copied without
     a call per value."""
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in obj.items():
         if isinstance(v, str):
             out[k] = v if len(v) <= limit else {"$truncated_bytes": utf8_len(v)}
@@ -105,6 +115,32 @@ def _shrink_dict(obj: dict, limit: int) -> dict:
             out[k] = v
         else:
             out[k] = shrink(v, limit)
+    return out
+
+
+def head_objects(path: str | os.PathLike, max_lines: int = 20, max_bytes: int = 4 << 20) -> list[dict[str, Any]]:
+    """Decode up to ``max_lines`` non-blank lines from the start of a file (bad lines skipped).
+    Lines longer than ``max_bytes`` are skipped without being read whole."""
+    out: list[dict[str, Any]] = []
+    with open(path, "rb") as fh:
+        seen = 0
+        while seen < max_lines * 3 and len(out) < max_lines:
+            raw = fh.readline(max_bytes)
+            if not raw:
+                break
+            seen += 1
+            if not raw.endswith(b"\n") and len(raw) >= max_bytes:
+                while raw and not raw.endswith(b"\n"):
+                    raw = fh.readline(max_bytes)
+                continue
+            if not raw.strip():
+                continue
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(obj, dict):
+                out.append(obj)
     return out
 
 
@@ -122,6 +158,15 @@ def file_end(path: str | os.PathLike, end_offset: int, end_line: int) -> tuple[i
         return end_offset, end_line
     cut = tail.rfind(b"\n") + 1
     return end_offset + cut, end_line + tail.count(b"\n")
+
+
+def _mtime_ms(path: str | os.PathLike) -> int:
+    """The file's modification time in epoch ms (0 if it vanished): the date of rows of a file
+    without any timestamp."""
+    try:
+        return os.stat(path).st_mtime_ns // 1_000_000
+    except OSError:
+        return 0
 
 
 def dumps(obj: Any) -> str:
@@ -253,6 +298,19 @@ class EventBuffer:
             fill = [first if x is None else x for x in fill]
         self._fill.extend(fill)
 
+    def seal(self, path: str | os.PathLike, line_keys: dict[int, str]) -> None:
+        """Complete the rows of one parsed file: each row's ``line_key`` from ``line_keys``
+        (line_no -> key); rows before the file's first timestamp are dated by it, or by the
+        file's mtime when no row has one (see :class:`ParseResult`)."""
+        if line_keys and self.rows:
+            self.cols["line_key"] = [line_keys.get(x) for x in self.cols["line_no"]]
+        fill = self._fill
+        if fill and fill[0] is None:
+            first = next((x for x in fill if x is not None), None)
+            if first is None:
+                first = _mtime_ms(path)
+            self._fill = [first if x is None else x for x in fill]
+
     def set_last(self, name: str, value: Any) -> None:
         self.row(-1)[name] = value
 
@@ -270,8 +328,6 @@ class EventBuffer:
 
     def to_table(self) -> pa.Table:
         """The rows as a table with exactly the ``events`` schema (no cast needed later)."""
-        import pyarrow.compute as pc
-
         if self._cols is not None:
             self._sync()
         arrays = pa.array(self.rows, type=_ROW_TYPE).flatten()
@@ -307,11 +363,14 @@ class Reject:
 
 @dataclass
 class ParseResult:
-    """What an adapter returns for one file (or one appended tail)."""
+    """What an adapter returns for one file (or one appended tail): its rows in an
+    :class:`EventBuffer`, complete when the result is made (each row's dedup ``line_key`` set from
+    ``line_keys``; rows before the file's first timestamp dated by it, or by the file's mtime when
+    the file has none), so the engine merges the buffers of a batch without touching rows."""
 
     path: str
     agent: str
-    events: pa.Table
+    buffer: EventBuffer
     rejects: list[Reject]
     #: line_no -> dedup key for lines that may be copies of lines in other files (Claude uuid,
     #: Pi entry id); the caller drops every event of a line whose key it has already seen.
@@ -326,10 +385,9 @@ class ParseResult:
     first_ts: int | None
     parser_version: str
     session_keys: list[str] = field(default_factory=list)
-    #: adapters may hand back their EventBuffer instead of a table (``events`` is then None):
-    #: the engine merges the buffers of a whole batch and builds one table, which is much
-    #: cheaper than one table per small file
-    buffer: EventBuffer | None = None
+
+    def __post_init__(self) -> None:
+        self.buffer.seal(self.path, self.line_keys)
 
 
 class RawLine:
@@ -445,20 +503,3 @@ def decode_line(line: RawLine) -> tuple[Any, str | None]:
     if not isinstance(obj, dict):
         return None, f"not a JSON object (got {type(obj).__name__})"
     return obj, None
-
-
-class AdapterError(Exception):
-    """A file could not be read at all (I/O error); carries the path."""
-
-    def __init__(self, path: str, message: str):
-        super().__init__(f"{path}: {message}")
-        self.path = path
-
-
-def file_identity(path: str | os.PathLike) -> tuple[int, int]:
-    st = os.stat(path)
-    return st.st_size, st.st_mtime_ns
-
-
-def home_path(*parts: str) -> Path:
-    return Path(os.path.expanduser("~")).joinpath(*parts)

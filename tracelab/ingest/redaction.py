@@ -18,6 +18,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from tracelab.redact import POLICY_VERSION, Policy, Redactor
+
 #: events columns that hold free text
 COLUMNS = ("text", "tool_input", "extra", "title", "cwd", "git_branch")
 
@@ -27,12 +29,10 @@ class IngestRedactor:
     from the same policy and key, so pseudonyms agree across files and processes."""
 
     def __init__(self, key: str | bytes | None = None):
-        from tracelab.redact import POLICY_VERSION, Policy
-
         if key is None:
             key = os.environ.get("TRACELAB_REDACT_KEY") or secrets.token_hex(32)
         self.key = key.encode() if isinstance(key, str) else key
-        self._redactor = None
+        self._redactor: Redactor | None = None
         self.policy_id = f"{POLICY_VERSION}:{Policy(key=self.key).fingerprint()}"
 
     def __getstate__(self) -> dict:
@@ -44,10 +44,8 @@ class IngestRedactor:
         self._redactor = None
 
     @property
-    def redactor(self):
+    def redactor(self) -> Redactor:
         if self._redactor is None:
-            from tracelab.redact import Policy, Redactor
-
             self._redactor = Redactor(Policy(key=self.key))
         return self._redactor
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
+from tracelab.ingest.base import head_objects
+
+__all__ = ["ADAPTER_MODULES", "Adapter", "adapters", "detect", "get", "head_objects"]
 
 #: Adapter modules, in detection tie-break order. Each exposes ``ADAPTER``.
 ADAPTER_MODULES = ("claude", "codex", "pi")
@@ -43,32 +45,6 @@ def get(name: str) -> Adapter:
     if name not in ads:
         raise KeyError(f"unknown agent {name!r}; known: {', '.join(ads)}")
     return ads[name]
-
-
-def head_objects(path: str | Path, max_lines: int = 20, max_bytes: int = 4 << 20) -> list[dict[str, Any]]:
-    """Decode up to ``max_lines`` non-blank lines from the start of a file (bad lines skipped).
-    Lines longer than ``max_bytes`` are skipped without being read whole."""
-    out: list[dict[str, Any]] = []
-    with open(path, "rb") as fh:
-        seen = 0
-        while seen < max_lines * 3 and len(out) < max_lines:
-            raw = fh.readline(max_bytes)
-            if not raw:
-                break
-            seen += 1
-            if not raw.endswith(b"\n") and len(raw) >= max_bytes:
-                while raw and not raw.endswith(b"\n"):
-                    raw = fh.readline(max_bytes)
-                continue
-            if not raw.strip():
-                continue
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(obj, dict):
-                out.append(obj)
-    return out
 
 
 def detect(path: str | Path) -> Adapter | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -90,3 +92,20 @@ def unknown_types_line(unknown: dict[str, dict[str, int]], most: int = 6) -> str
     flat = sorted(((n, a, t) for a, types in unknown.items() for t, n in types.items()), key=lambda x: (-x[0], x[1], x[2]))
     shown = ", ".join(f"{a} {t} {n}" for n, a, t in flat[:most]) + (f", … ({len(flat)} types)" if len(flat) > most else "")
     return f"unknown    {sum(n for n, _, _ in flat)} lines of types tracelab does not know yet, kept as kind 'unknown': {shown}"
+
+
+class Clock:
+    """Wall seconds per ingest step into ``summary.phases``; tells the progress callback which
+    step runs once parsing is done (``progress(total, total, step)``)."""
+
+    def __init__(self, summary: IngestSummary, progress: Callable[[int, int, str], None] | None):
+        self.summary, self.progress = summary, progress
+        self.t = time.perf_counter()
+
+    def lap(self, finished: str, next_step: str | None = None) -> None:
+        now = time.perf_counter()
+        self.summary.phases[finished] = round(self.summary.phases.get(finished, 0.0) + now - self.t, 3)
+        self.t = now
+        if next_step and self.progress:
+            total = max(self.summary.bytes_parsed, 1)
+            self.progress(total, total, next_step)

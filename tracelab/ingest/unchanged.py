@@ -109,7 +109,7 @@ def record(
                 break
             extra[p] = [st.st_size, st.st_mtime_ns]
     if ok:
-        stamps = [m for m in dirs.values() if m is not None]
+        stamps = [m for m in (dirs or {}).values() if m is not None]
         stamps += [m for _, m in files.values()] + [m for _, m in extra.values()]
         ok = all(now - m > RACY_NS for m in stamps)
     if not ok:

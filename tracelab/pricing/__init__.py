@@ -24,13 +24,15 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from tracelab.errors import ConfigError
+
 __all__ = ["PriceRow", "PricingError", "cost_usd", "load", "lookup", "match_key", "price_table", "table_version"]
 
 #: Token components, in the order of the columns of :func:`price_table`.
 COMPONENTS = ("input", "output", "cache_read", "cache_write")
 
 
-class PricingError(ValueError):
+class PricingError(ConfigError, ValueError):
     """The price file is malformed."""
 
 

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tracelab.errors import InputError
 from tracelab.redact.engine import Redactor
 from tracelab.redact.report import FileResult, Finding, Report
 from tracelab.redact.rules_gitleaks import CURRENT_PATH
@@ -40,7 +41,7 @@ class Planned:
     kind: str  # "jsonl" | "json" | "skip"
 
 
-class PlanError(ValueError):
+class PlanError(InputError, ValueError):
     pass
 
 

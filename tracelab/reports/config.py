@@ -17,8 +17,10 @@ from typing import Any
 
 import yaml
 
+from tracelab.errors import ConfigError
 
-class ThresholdsError(ValueError):
+
+class ThresholdsError(ConfigError, ValueError):
     pass
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tracelab import query as Q
+from tracelab.errors import NotFound
 from tracelab.reports.config import Thresholds, load_thresholds
 from tracelab.reports.weeks import IsoWeek, last_complete_week
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 TREND_WEEKS = 8
 
 
-class ReportDataError(Exception):
+class ReportDataError(NotFound):
     """The warehouse cannot produce the requested report (no data, bad week)."""
 
 

@@ -18,11 +18,12 @@ import altair as alt
 import polars as pl
 
 import tracelab.charts as tc
+from tracelab.errors import NotFound
 from tracelab.reports.data import run
 from tracelab.reports.sections import model_labels, scorecard_frame
 
 
-class NoDataError(Exception):
+class NoDataError(NotFound):
     """The filters leave nothing to draw."""
 
 

@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tracelab import schema as S
+from tracelab.errors import WarehouseCorrupt, WarehouseLocked
 
 SNAPSHOT = "_snapshot.json"
 
@@ -60,11 +61,11 @@ def month_parts(data: pa.Table) -> list[tuple[str, pa.Table]]:
     return out
 
 
-class WarehouseBusy(Exception):
+class WarehouseBusy(WarehouseLocked):
     """Another process holds the warehouse lock."""
 
 
-class WarehouseError(Exception):
+class WarehouseError(WarehouseCorrupt):
     pass
 
 
@@ -106,8 +107,11 @@ class Warehouse:
         p = self.root / SNAPSHOT
         if not p.exists():
             return Snapshot()
-        with open(p, "rb") as fh:
-            return Snapshot.from_json(json.load(fh))
+        try:
+            with open(p, "rb") as fh:
+                return Snapshot.from_json(json.load(fh))
+        except (ValueError, AttributeError, TypeError) as exc:  # not JSON, or not the snapshot's shape
+            raise WarehouseCorrupt(f"{p}: the snapshot is unreadable ({exc}); `tracelab doctor --repair` can rebuild it", path=str(p)) from None
 
     def files_of(self, table: str, snap: Snapshot | None = None) -> list[Path]:
         snap = snap or self.snapshot()

@@ -15,6 +15,8 @@ from tracelab.ingest.base import (
     EventBuffer,
     ParseResult,
     RawLine,
+    as_dict,
+    as_str,
     cap_text,
     dumps,
     parse_ts,
@@ -305,7 +307,6 @@ class ClaudeParser:
         return ParseResult(
             path=self.path,
             agent=AGENT,
-            events=None,
             buffer=self.buf,
             rejects=self.rejects,
             line_keys=self.line_keys,
@@ -415,7 +416,7 @@ class ClaudeParser:
         if t == "progress":
             return self._progress(d, base, ek)
         if t == "attachment":
-            att = d.get("attachment") if isinstance(d.get("attachment"), dict) else {}
+            att = as_dict(d.get("attachment"))
             at = att.get("type") if isinstance(att.get("type"), str) else None
             kind = "hook" if at and at.startswith("hook_") else "user_context"
             text, nbytes = cap_text(dumps(shrink(att, 1024)))
@@ -598,13 +599,13 @@ class ClaudeParser:
             if bt == "tool_result":
                 self._tool_result(b, tur if n_results == 1 else None, common, ek, i)
             elif bt == "text":
-                raw = b.get("text") if isinstance(b.get("text"), str) else ""
+                raw = as_str(b.get("text"))
                 kind = self._classify_user_text(raw, d)
                 text, nbytes = cap_text(raw)
                 self.buf.add(common, event_key=f"{ek}:{i}", block_index=i, kind=kind, text=text, text_bytes=nbytes)
             elif bt == "image":
-                src = b.get("source") if isinstance(b.get("source"), dict) else {}
-                data = src.get("data") if isinstance(src.get("data"), str) else ""
+                src = as_dict(b.get("source"))
+                data = as_str(src.get("data"))
                 meta = {"media_type": src.get("media_type"), "source_type": src.get("type")}
                 self.buf.add({**common, "extra": dumps(meta)}, event_key=f"{ek}:{i}", block_index=i, kind="image", text_bytes=len(data))
             else:
@@ -714,7 +715,7 @@ class ClaudeParser:
         return None
 
     def _progress(self, d: dict, base: dict, ek: str) -> str | None:
-        data = d.get("data") if isinstance(d.get("data"), dict) else {}
+        data = as_dict(d.get("data"))
         dt = data.get("type") if isinstance(data.get("type"), str) else None
         kind = "hook" if dt == "hook_progress" else "tool_event"
         tid = d.get("toolUseID") if isinstance(d.get("toolUseID"), str) else None

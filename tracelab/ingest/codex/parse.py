@@ -16,7 +16,6 @@ Layers: content (prompts, model output, tool calls and results) is taken from
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from hashlib import blake2b
 from pathlib import Path
@@ -31,15 +30,17 @@ from tracelab.ingest.base import (
     EventBuffer,
     ParseResult,
     RawLine,
+    as_dict,
     cap_text,
     dumps,
+    head_objects,
     parse_ts,
     scan,
     shrink,
     utf8_len,
 )
 from tracelab.ingest.codex import tool_output as TO
-from tracelab.ingest.codex.replay import ParentPrefix, find_parent_file, line_key
+from tracelab.ingest.codex.replay import ParentPrefix, find_parent_file, line_key, thread_id_from_path
 from tracelab.ingest.codex.usage import TokenLedger, canonical
 
 AGENT = "codex"
@@ -83,7 +84,6 @@ RESPONSE_ITEM_TYPES = frozenset(
 
 #: What a native id looks like; placeholders such as ``[trimmed for fixture]`` are not ids.
 _ID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.:/@+=-]*$")
-_UUID_TAIL_RE = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 _CWD_RE = re.compile(r"<cwd>\s*(.*?)\s*</cwd>", re.S)
 
 #: Start of injected user-role texts that are context, not something the human typed.
@@ -276,16 +276,6 @@ def _args_obj(value: Any) -> dict:
     return {}
 
 
-def thread_id_from_path(path: str | os.PathLike) -> str:
-    """The thread id a file name carries (``rollout-<ts>-<uuid>.jsonl``), else the file stem."""
-    stem = Path(path).name
-    for suffix in (".jsonl", ".zst"):
-        if stem.endswith(suffix):
-            stem = stem[: -len(suffix)]
-    m = _UUID_TAIL_RE.search(stem)
-    return m.group(1) if m else stem
-
-
 def is_bare_header(d: dict) -> bool:
     return "type" not in d and "payload" not in d and isinstance(d.get("id"), str) and ("instructions" in d or "git" in d) and "timestamp" in d
 
@@ -347,8 +337,6 @@ class CodexParser:
 
         The first meta owns identity: forked and subagent files continue with copies of their
         ancestors' metas."""
-        from tracelab.ingest.registry import head_objects
-
         ident: dict[str, Any] = {"thread": thread_id_from_path(self.path)}
         try:
             objs = head_objects(self.path, max_lines=10)
@@ -360,7 +348,7 @@ class CodexParser:
                 break
             if is_bare_header(d):
                 ident["thread"] = d["id"]
-                git = d.get("git") if isinstance(d.get("git"), dict) else {}
+                git = as_dict(d.get("git"))
                 ident["git_branch"] = _s(git.get("branch"))
                 break
         return ident
@@ -373,7 +361,7 @@ class CodexParser:
             out["thread"] = tid
         out["version"] = _s(p.get("cli_version"))
         out["provider"] = _s(p.get("model_provider"))
-        git = p.get("git") if isinstance(p.get("git"), dict) else {}
+        git = as_dict(p.get("git"))
         out["git_branch"] = _s(git.get("branch"))
         src = p.get("source")
         spawn: dict = {}
@@ -443,7 +431,6 @@ class CodexParser:
         return ParseResult(
             path=self.path,
             agent=AGENT,
-            events=None,
             buffer=self.buf,
             rejects=self.rejects,
             line_keys=self.line_keys,
@@ -489,14 +476,14 @@ class CodexParser:
 
     # ------------------------------------------------------------------ dispatch
     def _handle(self, d: dict, line: RawLine, ordinal: int) -> str | None:
-        t = d.get("type")
+        t: Any = d.get("type")
         if t is not None and not isinstance(t, str):
             return f"field 'type' has wrong type {type(t).__name__}"
         raw_ts = d.get("timestamp")
         if raw_ts is not None and (isinstance(raw_ts, bool) or not isinstance(raw_ts, (str, int, float))):
             return f"field 'timestamp' has wrong type {type(raw_ts).__name__}"
         wrapped = t in WRAPPED_TYPES and "payload" in d
-        p = d.get("payload") if wrapped else None
+        p: Any = d.get("payload") if wrapped else None
         if wrapped and not isinstance(p, dict):
             return f"field 'payload' of a {t} line has wrong type {type(p).__name__}"
         if wrapped and p.get("type") is not None and not isinstance(p["type"], str):
@@ -531,7 +518,7 @@ class CodexParser:
         # same thread, line and bytes: the engine counts it once
         self.line_keys[line_no] = f"{self._line_key_prefix}{line_no}:{blake2b(line.raw.rstrip(), digest_size=8).hexdigest()}"
         if wrapped:
-            return self._wrapped(t, p, base, extra, ordinal)
+            return self._wrapped(t or "", p, base, extra, ordinal)
         if t in RESPONSE_ITEM_TYPES and "payload" not in d:  # bare era
             base["native_type"] = f"response_item/{t}"
             return self._response_item(d, base, extra)
@@ -1056,7 +1043,7 @@ class CodexParser:
         if et in _BOOKKEEPING_EVENTS:
             title = (_s(p.get("thread_name")) or _s(p.get("name"))) if et == "thread_name_updated" else None
             if et == "thread_settings_applied":
-                ts_ = p.get("thread_settings") if isinstance(p.get("thread_settings"), dict) else {}
+                ts_ = as_dict(p.get("thread_settings"))
                 base["model"] = _s(ts_.get("model"))
             base["extra"] = dumps({**extra, **_rest(p, ())})
             self._add(base, 0, kind="bookkeeping", title=title, text=title)
@@ -1164,7 +1151,7 @@ class CodexParser:
                 status = "ok"
             text = _s(p.get("stderr")) if status == "error" else None
         elif et == "mcp_tool_call_end":
-            inv = p.get("invocation") if isinstance(p.get("invocation"), dict) else {}
+            inv = as_dict(p.get("invocation"))
             server, tool = _s(inv.get("server")), _s(inv.get("tool"))
             if server and tool:
                 name = f"mcp__{server}__{tool}"
@@ -1223,7 +1210,7 @@ class CodexParser:
             self._set(ridx, tool_name=name)
 
     def _item_completed(self, p: dict, base: dict, extra: dict) -> str | None:
-        item = p.get("item") if isinstance(p.get("item"), dict) else {}
+        item = as_dict(p.get("item"))
         itype = item.get("type") if isinstance(item.get("type"), str) else None
         base["native_type"] = f"event_msg/item_completed/{itype}"
         if itype in _TOOL_ITEMS:

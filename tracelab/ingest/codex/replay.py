@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from tracelab.ingest.base import parse_ts
+from tracelab.ingest.base import as_dict, parse_ts
+
+_UUID_TAIL_RE = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 
 #: Parent lines written more than this long after the child's meta cannot be in the copy.
 _SLACK_MS = 1000
@@ -57,7 +60,7 @@ def line_key(t: Any, payload: Any, obj: dict) -> str:
     elif t == "compacted":
         sig = [t, payload.get("message")]
     elif pt == "token_count":
-        info = payload.get("info") if isinstance(payload.get("info"), dict) else {}
+        info = as_dict(payload.get("info"))
         sig = [t, pt, info.get("total_token_usage"), info.get("last_token_usage")]
     else:
         keep = (
@@ -109,6 +112,16 @@ def _roots(child: Path) -> list[tuple[Path, bool]]:
     return [(child.parent, False)]
 
 
+def thread_id_from_path(path: str | os.PathLike) -> str:
+    """The thread id a file name carries (``rollout-<ts>-<uuid>.jsonl``), else the file stem."""
+    stem = Path(path).name
+    for suffix in (".jsonl", ".zst"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+    m = _UUID_TAIL_RE.search(stem)
+    return m.group(1) if m else stem
+
+
 class _Index:
     """thread id -> rollout path under one directory, by first-line meta id and by file name.
 
@@ -135,8 +148,6 @@ class _Index:
         return sorted(out)
 
     def scan(self) -> None:
-        from tracelab.ingest.codex.parse import thread_id_from_path
-
         self.scanned_at = time.monotonic()
         for f in self._files():
             if f in self.seen:

@@ -302,7 +302,6 @@ class PiParser:
         return ParseResult(
             path=self.path,
             agent=AGENT,
-            events=None,
             buffer=self._checked_buffer(),
             rejects=self.rejects,
             line_keys=self.line_keys,
@@ -629,7 +628,7 @@ class PiParser:
             if unknown:
                 extra_obj["message"] = unknown
         base["native_type"] = f"message/{role}"  # `base` is this line's own dict
-        eid = d.get("id")
+        eid: Any = d.get("id")
         call_id = eid if eid_tree is not None else f"L{line.line_no}"
         if role == "assistant":
             return self._assistant(msg, base, extra_obj, ek, eid_tree, call_id)

@@ -1,0 +1,100 @@
+"""How the ``tracelab`` command reports what went wrong: once, at the top, in one line.
+
+:func:`report` turns whatever escaped a command into one line on stderr and an exit code:
+
+- a :class:`~tracelab.errors.TracelabError`: ``tracelab: <message>`` and the class's exit code;
+- a usage error (unknown option, bad value): ``tracelab: <message> (try 'tracelab CMD -h')``, exit 2;
+- Ctrl-C: ``tracelab: Aborted``, exit 130;
+- anything else is a bug: one line naming it and the file the full traceback was written to
+  (under the user's cache directory, else the temp directory), exit 1.
+
+With ``--debug`` (or ``TRACELAB_DEBUG=1``) the traceback is printed as well.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import IO
+
+import click
+
+from tracelab.errors import Aborted, TracelabError
+
+__all__ = ["EXIT_ABORTED", "EXIT_INTERNAL", "EXIT_USAGE", "crash_dir", "one_line", "report"]
+
+EXIT_USAGE = 2
+EXIT_ABORTED = Aborted.exit_code
+EXIT_INTERNAL = 1
+PREFIX = "tracelab: "
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line: DuckDB's ``LINE 1: …`` / caret context lines dropped, the other
+    lines joined with a space."""
+    keep = [ln.strip() for ln in str(text).splitlines() if ln.strip() and not ln.lstrip().startswith("LINE ") and set(ln.strip()) != {"^"}]
+    return " ".join(keep)
+
+
+def crash_dir() -> Path:
+    """Where tracebacks of unexpected errors go: ``$XDG_CACHE_HOME/tracelab`` (default
+    ``~/.cache/tracelab``) when it can be created, else the temp directory."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    for d in (Path(base) / "tracelab", Path(tempfile.gettempdir()) / "tracelab"):
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            if os.access(d, os.W_OK):
+                return d
+        except OSError:
+            continue
+    return Path(tempfile.gettempdir())
+
+
+def _write_traceback(exc: BaseException, argv: list[str]) -> Path | None:
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
+    path = crash_dir() / f"crash-{stamp}-{os.getpid()}.txt"
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(f"tracelab {' '.join(argv)}\n\n")
+            fh.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        return None
+    return path
+
+
+def _usage_hint(exc: click.UsageError) -> str:
+    ctx = exc.ctx
+    if ctx is None:
+        return ""
+    opts = ctx.help_option_names or ["--help"]
+    return f" (try '{ctx.command_path} {opts[0]}')"
+
+
+def report(exc: BaseException, *, debug: bool = False, argv: list[str] | None = None, err: IO[str] | None = None) -> int:
+    """Print ``exc`` as one line on ``err`` (default stderr) and return the exit code for it."""
+    err = err or sys.stderr
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if debug and not isinstance(exc, (click.UsageError, KeyboardInterrupt, click.Abort)):
+        err.write("".join(traceback.format_exception(exc)))
+    if isinstance(exc, TracelabError):
+        message, code = str(exc), exc.exit_code
+    elif isinstance(exc, (KeyboardInterrupt, click.Abort)):
+        message, code = "Aborted", EXIT_ABORTED
+    elif isinstance(exc, click.UsageError):
+        message, code = exc.format_message() + _usage_hint(exc), exc.exit_code
+    elif isinstance(exc, click.ClickException):
+        message, code = exc.format_message(), exc.exit_code
+    else:
+        where = None if debug else _write_traceback(exc, argv)
+        what = one_line(str(exc)) or "(no message)"
+        message = f"internal error: {type(exc).__name__}: {what}"
+        if where is not None:
+            message += f" (traceback in {where}; --debug prints it)"
+        code = EXIT_INTERNAL
+    err.write(PREFIX + one_line(message) + "\n")
+    err.flush()
+    return code

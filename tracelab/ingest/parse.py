@@ -1,0 +1,273 @@
+"""Stage 2 of an ingest, **parse**: run the adapters over the planned files in worker processes
+(or in this process when parallelism would not pay). Each worker parses a batch of files,
+merges their :class:`~tracelab.ingest.base.EventBuffer` rows into one table and stages it
+(:mod:`tracelab.ingest.stage`); the main process gets back only metadata
+(:class:`ParseOutput`)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import forkserver
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from tracelab.ingest import registry
+from tracelab.ingest.base import EventBuffer, ParseResult
+from tracelab.ingest.plan import FileTask, fingerprint
+from tracelab.ingest.stage import stage_events, stage_keys
+from tracelab.ingest.summary import IngestSummary
+from tracelab.store.warehouse import Warehouse
+
+__all__ = ["PARALLEL_MIN_BYTES", "FileOutcome", "ParseOutput", "Workers", "run_parsers"]
+
+#: below this much input, parsing in worker processes costs more than it saves
+PARALLEL_MIN_BYTES = 24 << 20
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class FileOutcome:
+    """Everything the main process needs about one parsed file (its rows are already staged)."""
+
+    task: FileTask
+    result: ParseResult  # with its rows, ``line_keys`` (staged) and ``state`` (in ``parser_state``) emptied
+    lines_with_rows: int
+    session_keys: list[str]
+    fingerprint: str
+    #: the manifest's ``parser_state`` (JSON): the adapter's state plus the engine's
+    #: ``__end_line`` and ``__pending`` (truncated last lines, read again on the next append)
+    parser_state: str
+    #: the staged batch file holding its rows (None when it has none)
+    stage: str | None = None
+
+
+@dataclass
+class BatchJob:
+    """One worker's batch: the files and where to stage their rows."""
+
+    tasks: list[FileTask]
+    root: str
+    name: str
+    redactor: Any = None
+
+
+@dataclass
+class BatchOutcome:
+    files: list[FileOutcome]
+    parts: list[str]
+    errors: list[str]
+    nbytes: int
+    #: the staged Parquet file of its files' line keys (see :func:`stage_keys`), None if no lines
+    keys: str | None = None
+    #: files whose content matched no adapter: (path, message); an empty one has no message
+    skipped: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+@dataclass
+class ParseOutput:
+    """What the parse stage hands to the commit stage."""
+
+    outcomes: list[FileOutcome]
+    #: staged event batches (relative to the warehouse root)
+    staged: list[str]
+    #: staged line-key files
+    key_parts: list[str]
+    #: the worker processes, kept for the final write of the commit stage
+    workers: Workers
+    #: files the workers found to match no adapter: (path, message or None)
+    not_sessions: list[tuple[str, str | None]]
+
+
+def _parse_batch(job: BatchJob) -> BatchOutcome:
+    """Worker: parse a batch of files, stage their rows and line keys, return metadata."""
+    wh = Warehouse(job.root)
+    merged = EventBuffer()
+    outs: list[FileOutcome] = []
+    errors: list[str] = []
+    nbytes = 0
+    skipped: list[tuple[str, str | None]] = []
+    keys_of: dict[str, pa.Table] = {}  # path -> its line keys
+    for task in job.tasks:
+        nbytes += task.size - task.start_offset
+        if task.agent is None:
+            det = registry.detect(task.path)
+            if det is None:
+                skipped.append((task.path, f"{task.path}: content matches no known agent format" if task.size > 0 else None))
+                continue
+            task.agent = det.name
+        ad = registry.get(task.agent)
+        try:
+            res = ad.parse(task.path, task.start_offset, task.start_line, task.state)
+            if task.mode == "append" and res.state.get("needs_full_reparse"):
+                # the appended lines change the meaning of rows already written: parse it all
+                task.mode, task.start_offset, task.start_line, task.state = "reparse", 0, 0, None
+                res = ad.parse(task.path, 0, 0, None)
+            buf = res.buffer
+            line_set = set(buf.cols["line_no"])
+            sks = sorted(set(buf.cols["session_key"]))
+            merged.extend(buf)
+            res.buffer = EventBuffer()
+            fp = fingerprint(task.path, res.bytes_ingested)
+        except Exception as exc:  # an adapter bug must not lose the other files
+            errors.append(f"{task.path}: {type(exc).__name__}: {exc}")
+            continue
+        keys_of[task.path] = _key_table(res.line_keys, line_set)
+        res.line_keys = {}
+        state = {**res.state, "__end_line": res.end_line_no, "__pending": sum(1 for rj in res.rejects if rj.reason.startswith("truncated last line"))}
+        res.state = {}  # as JSON text: one object in the main process instead of hundreds
+        outs.append(FileOutcome(task, res, len(line_set), sks, fp, orjson.dumps(state).decode()))
+    tables: list[pa.Table] = []
+    if merged.n:
+        try:
+            tables.append(merged.to_table())
+        except (OverflowError, TypeError, ValueError, pa.ArrowException):
+            # a value of some file does not fit its column (an exit code beyond int32, say):
+            # convert file by file so only that file fails
+            del merged
+            for o in list(outs):
+                try:
+                    tables.append(_file_table(o.task))
+                except Exception as exc:
+                    errors.append(f"{o.task.path}: {type(exc).__name__}: {exc}")
+                    outs.remove(o)
+    parts: list[str] = []
+    name = f"{job.name}"
+    if tables:
+        batch_tbl = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        if job.redactor is not None:
+            batch_tbl = job.redactor.redact_events(batch_tbl)
+            for o in outs:
+                for rj in o.result.rejects:
+                    rj.raw_text = job.redactor.redact_text(rj.raw_text)
+        parts = [stage_events(wh, batch_tbl, name)]
+        for o in outs:
+            o.stage = parts[0]
+    keys = stage_keys(wh, [(o.task.path, keys_of[o.task.path]) for o in outs], name)
+    return BatchOutcome(outs, parts, errors, nbytes, keys=keys, skipped=skipped)
+
+
+def _key_table(line_keys: dict[int, str], with_rows: set[int]) -> pa.Table:
+    """A file's line keys as Arrow columns: line_no (int64), line_key (string), has_rows (bool)."""
+    lines = sorted(line_keys)
+    return pa.table(
+        {
+            "line_no": pa.array(lines, pa.int64()),
+            "line_key": pa.array([line_keys[n] for n in lines], pa.string()),
+            "has_rows": pa.array([n in with_rows for n in lines], pa.bool_()),
+        }
+    )
+
+
+def _file_table(task: FileTask) -> pa.Table:
+    """One file's rows as a table, parsed again (the slow path after a batch failed to convert)."""
+    assert task.agent is not None
+    return registry.get(task.agent).parse(task.path, task.start_offset, task.start_line, task.state).buffer.to_table()
+
+
+def batches(tasks: list[FileTask], jobs: int, target_bytes: int = 24 << 20, max_files: int = 400) -> list[list[FileTask]]:
+    """Group tasks into batches of roughly ``target_bytes`` (big files alone), largest first,
+    small enough that every worker gets several."""
+    total = sum(t.size - t.start_offset for t in tasks)
+    target = max(1 << 20, min(target_bytes, total // max(1, jobs * 4) or (1 << 20)))
+    out: list[list[FileTask]] = []
+    cur: list[FileTask] = []
+    cur_bytes = 0
+    for t in sorted(tasks, key=lambda t: (-(t.size - t.start_offset), t.path)):
+        b = t.size - t.start_offset
+        if cur and (cur_bytes + b > target or len(cur) >= max_files):
+            out.append(cur)
+            cur, cur_bytes = [], 0
+        cur.append(t)
+        cur_bytes += b
+    if cur:
+        out.append(cur)
+    return out
+
+
+class Workers:
+    """The parser processes, kept for both phases (parse and stage; then write the final parts),
+    or the calling process itself when parallelism would not pay."""
+
+    def __init__(self, jobs: int, parallel: bool):
+        self.pool: ProcessPoolExecutor | None = None
+        self.jobs = jobs if parallel else 1
+        if parallel:
+            # forkserver, not fork: the caller may hold threads (DuckDB, notebooks, test runners)
+            # and a forked child of a threaded process can deadlock
+            methods = mp.get_all_start_methods()
+            ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+            if "forkserver" in methods:
+                # pandas: pyarrow imports it on the first Parquet write when it is installed
+                ctx.set_forkserver_preload(["tracelab.ingest.parse", "tracelab.ingest.claude", "pyarrow.parquet", "pandas"])
+            self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+
+    def map(self, fn: Callable[[Any], Any], args: list) -> Iterable:
+        if self.pool is None:
+            return map(fn, args)
+        return self.pool.map(fn, args, chunksize=1)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+            _stop_forkserver()
+
+
+def _stop_forkserver() -> None:
+    """The forkserver keeps its preloaded modules (~200 MB) alive until the interpreter exits;
+    stop it once the workers are gone so the derive step has that memory (it restarts on the
+    next pool). Uses the stdlib's private hook when present and does nothing otherwise."""
+    try:
+        stop = getattr(forkserver._forkserver, "_stop", None)
+        if stop is not None:
+            stop()
+    except Exception:  # pragma: no cover - best effort, never fails an ingest
+        pass
+
+
+def _main_importable() -> bool:
+    """forkserver/spawn workers re-import ``__main__`` from its file; a program read from stdin
+    or ``-c`` has none on disk, so it parses in-process instead."""
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main_file is None or os.path.exists(main_file)
+
+
+def run_parsers(
+    wh: Warehouse, batch_id: str, tasks: list[FileTask], jobs: int | None, progress: Progress | None, summary: IngestSummary, redactor: Any
+) -> ParseOutput:
+    """Parse ``tasks`` in worker processes; errors and counts go to ``summary``."""
+    jobs = jobs or min(os.cpu_count() or 1, 8)
+    total_bytes = sum(t.size - t.start_offset for t in tasks)
+    groups = batches(tasks, jobs)
+    args = [BatchJob(b, str(wh.root), f"{batch_id}-w{i:05d}", redactor) for i, b in enumerate(groups)]
+    parallel = not (jobs <= 1 or len(groups) == 1 or total_bytes < PARALLEL_MIN_BYTES or not _main_importable())
+    workers = Workers(jobs, parallel)
+    out = ParseOutput([], [], [], workers, [])
+    done = 0
+    try:
+        for bo in workers.map(_parse_batch, args):
+            done += bo.nbytes
+            if progress:
+                progress(done, total_bytes, "")
+            out.outcomes.extend(bo.files)
+            out.staged.extend(bo.parts)
+            if bo.keys:
+                out.key_parts.append(bo.keys)
+            summary.errors.extend(bo.errors)
+            summary.files_failed += len(bo.errors)
+            out.not_sessions.extend(bo.skipped)
+    except BaseException:
+        workers.close()
+        raise
+    summary.files_parsed = len(out.outcomes)
+    size_of = {t.path: t.size - t.start_offset for t in tasks}
+    summary.bytes_parsed = total_bytes - sum(size_of.get(p, 0) for p, _ in out.not_sessions)
+    return out

@@ -1,0 +1,107 @@
+"""Stage 3 of an ingest, **stage**: the parse workers write their rows to ``.staging/`` as
+uncompressed Arrow IPC (and each batch's line keys as a small Parquet file); the final Parquet
+parts are written only once the commit stage knows which rows repeat lines of other batches or
+of the warehouse (:func:`write_staged`, run in the workers again)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tracelab.store.warehouse import Warehouse
+
+__all__ = ["STAGING", "StageJob", "dup_mask", "stage_events", "stage_groups", "stage_keys", "write_staged"]
+
+#: Workers write their rows here; removed at the end of every ingest (and at the start of the
+#: next one, after a killed run).
+STAGING = ".staging"
+
+
+def _staged_path(wh: Warehouse, rel: str) -> str:
+    (wh.root / STAGING).mkdir(parents=True, exist_ok=True)
+    return str(wh.root / f"{rel}.tmp")
+
+
+def stage_events(wh: Warehouse, table: pa.Table, name: str) -> str:
+    """Write one batch's ``events`` rows as ``.staging/<name>.arrow``; returns its relative path."""
+    rel = f"{STAGING}/{name}.arrow"
+    tmp = _staged_path(wh, rel)
+    with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=64 * 1024)
+    os.replace(tmp, wh.root / rel)
+    return rel
+
+
+def stage_keys(wh: Warehouse, keys: list[tuple[str, pa.Table]], name: str) -> str | None:
+    """Stage the line keys of a batch's files, (path, line_no, line_key, has_rows), as a Parquet
+    file that the duplicate-line query reads: the keys of a whole corpus (~70 bytes a line)
+    never pass through the main process."""
+    tables = [t.append_column("path", pa.array([path] * t.num_rows, pa.string())) for path, t in keys if t.num_rows]
+    if not tables:
+        return None
+    rel = f"{STAGING}/{name}.keys.parquet"
+    tmp = _staged_path(wh, rel)
+    pq.write_table(pa.concat_tables(tables), tmp, compression="none")
+    os.replace(tmp, wh.root / rel)
+    return rel
+
+
+@dataclass
+class StageJob:
+    """One worker's share of the final write: staged batches and the duplicate lines to drop."""
+
+    root: str
+    staged: list[str]
+    #: source file -> line numbers whose rows are dropped
+    dups: dict[str, list[int]]
+
+
+def write_staged(job: StageJob) -> list[str]:
+    """Worker: turn a group of staged batches into ``events`` Parquet parts, one per month (the
+    group's rows streamed into one writer per month), without the rows of the duplicate lines
+    listed in ``job.dups``; remove the staged files."""
+    wh = Warehouse(job.root)
+    rels, dups = job.staged, job.dups
+
+    def rows() -> Iterator[pa.Table]:
+        for rel in rels:
+            with pa.memory_map(str(wh.root / rel)) as src:
+                t = pa.ipc.open_file(src).read_all()
+                yield t.filter(pc.invert(dup_mask(t, dups))) if dups else t
+                del t
+
+    parts = wh.write_stream("events", rows(), rels[0][len(STAGING) + 1 : -len(".arrow")])
+    for rel in rels:
+        os.unlink(wh.root / rel)
+    return parts
+
+
+def stage_groups(wh: Warehouse, staged: list[str], jobs: int, target_bytes: int = 512 << 20) -> list[list[str]]:
+    """Staged batches grouped for the final write: at least one group per worker, none much
+    above ``target_bytes`` of staged Arrow (so a part stays a few hundred MB of Parquet at most),
+    sizes balanced (largest first onto the smallest group). Fewer, larger parts than one per
+    batch: a 1 GB ingest writes ~2 parts a month instead of ~25."""
+    sizes = {rel: (wh.root / rel).stat().st_size for rel in staged}
+    n = max(1, min(len(staged), max(jobs, -(-sum(sizes.values()) // target_bytes))))
+    groups: list[list[str]] = [[] for _ in range(n)]
+    load = [0] * n
+    for rel in sorted(staged, key=lambda r: (-sizes[r], r)):
+        i = load.index(min(load))
+        groups[i].append(rel)
+        load[i] += sizes[rel]
+    return [sorted(g) for g in groups if g]
+
+
+def dup_mask(t: pa.Table, dups: dict[str, list[int]]) -> pa.Array:
+    """True for rows whose (source_file, line_no) is listed in ``dups``: one int64 key per row
+    (file index << 32 | line), so the test is a single ``is_in`` whatever the number of files."""
+    enc = pc.dictionary_encode(t.column("source_file")).combine_chunks()
+    index = {f: i for i, f in enumerate(enc.dictionary.to_pylist())}
+    keys = pc.add(pc.shift_left(enc.indices.cast(pa.int64()), 32), t.column("line_no").cast(pa.int64()))
+    wanted = [(index[f] << 32) + ln for f, lines in dups.items() if f in index for ln in lines]
+    return pc.is_in(keys, value_set=pa.array(wanted, pa.int64()))
