@@ -14,7 +14,7 @@ def build_samples_wh(tmp_path_factory) -> Path:
     """Ingest the samples of ``AGENT_DIRS`` into a new warehouse (skips without the samples)."""
     for d in AGENT_DIRS:
         require_samples(d)
-    from tracelab.ingest.engine import ingest
+    from tracelab.pipeline import ingest
 
     w = tmp_path_factory.mktemp("session_wh")
     summary = ingest([str(SAMPLES / d) for d in AGENT_DIRS], w, jobs=1)

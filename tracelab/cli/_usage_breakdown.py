@@ -12,17 +12,15 @@ from tracelab.cli._common import emit_rows, fail, to_json
 
 def subagent_breakdown(kw: dict[str, Any], parent: str | None) -> None:
     from tracelab import query as q
-    from tracelab.catalog import CatalogError
+    from tracelab.errors import ParameterError
 
     params = {k: kw.get(k) for k in ("since", "until", "agent", "model", "project")}
     if kw.get("no_subagents"):
         fail("--no-subagents leaves no subagents to break down")
     try:
         df = q.query("subagent_usage", warehouse=kw["warehouse"], parent=parent, **params)
-    except q.QueryParamError as exc:
-        fail(f"--{exc.param.replace('_', '-')}: {exc.detail}")
-    except (q.QueryError, CatalogError) as exc:
-        fail(str(exc))
+    except q.QueryParamError as exc:  # name the option, not the query parameter
+        raise ParameterError(f"--{exc.param.replace('_', '-')}: {exc.detail}", param=exc.param) from None
     rows = df.to_dicts()
     if kw.get("as_json"):
         click.echo(to_json(rows))

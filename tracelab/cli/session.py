@@ -35,26 +35,22 @@ def command(session_id, depth, full, cap, step, around, as_json, html_file, ware
       tracelab session codex:01a7c9e4 --json
       tracelab session 0ccf1a04 --html session.html
     """
-    from tracelab.catalog import CatalogError
-    from tracelab.errors import TracelabError
-    from tracelab.session.view import session
+    import sys
+    from pathlib import Path
+
+    from tracelab.session.view import focus, session
 
     if step is not None and around is not None:
         fail("give --step or --around, not both")
-    try:
-        view = session(session_id, warehouse, depth=depth)
-        if html_file:
-            from pathlib import Path
-
-            focus = step or around
-            Path(html_file).write_text(view.html(focus_step=focus), encoding="utf-8")
-            click.echo(f"wrote {html_file} ({Path(html_file).stat().st_size:,} bytes)" + (f"; open it at #step-{focus}" if focus else ""), err=True)
-            return
-        if as_json:
-            click.echo(to_json(view.to_dict(full=full, cap=cap, step=step, around=around)))
-            return
-        import sys
-
-        click.echo(view.text(full=full, cap=cap, step=step, around=around, color=sys.stdout.isatty()), nl=False)
-    except (CatalogError, TracelabError) as exc:
-        fail(str(exc))
+    view = session(session_id, warehouse, depth=depth)
+    if html_file:
+        at = step or around
+        if at:
+            focus(view.root.steps, step=at)  # a step the session does not have is an error
+        Path(html_file).write_text(view.html(focus_step=at), encoding="utf-8")
+        click.echo(f"wrote {html_file} ({Path(html_file).stat().st_size:,} bytes)" + (f"; it opens at step {at}" if at else ""), err=True)
+        return
+    if as_json:
+        click.echo(to_json(view.to_dict(full=full, cap=cap, step=step, around=around)))
+        return
+    click.echo(view.text(full=full, cap=cap, step=step, around=around, color=sys.stdout.isatty()), nl=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import ISO_TIME, fail, output_format, output_options, warehouse_option, write_result
+from tracelab.cli._common import ISO_TIME, output_format, output_options, warehouse_option, write_result
 
 
 @click.command("sessions")
@@ -33,8 +33,7 @@ def command(since, until, agent, project, model, has_errors, min_calls, subagent
       tracelab sessions --search ENOENT --json
     """
     from tracelab import query as q
-    from tracelab.catalog import CatalogError
-    from tracelab.errors import TracelabError
+    from tracelab.errors import ParameterError
     from tracelab.session.listing import sessions_table
 
     fmt = output_format(fmt, as_json, out)
@@ -52,10 +51,8 @@ def command(since, until, agent, project, model, has_errors, min_calls, subagent
             search=search,
             limit=limit,
         )
-    except q.QueryParamError as exc:
-        fail(f"--{exc.param.replace('_', '-')}: {exc.detail}")
-    except (q.QueryError, CatalogError, TracelabError) as exc:
-        fail(str(exc))
+    except q.QueryParamError as exc:  # name the option, not the query parameter
+        raise ParameterError(f"--{exc.param.replace('_', '-')}: {exc.detail}", param=exc.param) from None
     if fmt != "table" or out:
         write_result(table.column_names, None, fmt, out, arrow=table)
         return

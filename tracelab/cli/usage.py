@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import ISO_TIME, emit_rows, to_json, warehouse_option
+from tracelab.cli._common import ISO_TIME, emit_rows, fail, to_json, warehouse_option
 from tracelab.errors import ParameterError
 
 _DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")

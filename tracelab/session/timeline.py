@@ -81,7 +81,8 @@ def resolve(con: Any, prefix: str) -> str:
         f"{r['session_key']} ({r['started_at']:%Y-%m-%d %H:%M}, {r['project'] or '-'})" if r["started_at"] else r["session_key"] for r in rows[:10]
     )
     more = "" if len(rows) <= 10 else f" and {len(rows) - 10} more"
-    raise AmbiguousSession(f"{prefix!r} matches {len(rows)} sessions: {lines}{more}; give more of the id", prefix=prefix, candidates=cands)
+    count = f"at least {len(rows)}" if len(rows) == 20 else str(len(rows))
+    raise AmbiguousSession(f"{prefix!r} matches {count} sessions: {lines}{more}; give more of the id", prefix=prefix, candidates=cands)
 
 
 def _int(v: Any) -> int:
