@@ -204,7 +204,7 @@ def test_sessions_list_filters(con, wh):
 def test_sessions_cli_line_and_json(wh):
     out = _run("sessions", "--agent", "claude", "--subagents", "-n", "3", "-w", str(wh))
     lines = out.strip().splitlines()
-    assert len(lines) == 4 and lines[-1] == "3 sessions" and all("claude:" in ln and "↳" in ln for ln in lines[:3])
+    assert len(lines) == 4 and lines[-1] == "3 sessions" and all(" agent-" in ln and "↳" in ln for ln in lines[:3])
     rows = json.loads(_run("sessions", "--has-errors", "--json", "-w", str(wh)))
     assert rows and all(r["errors"] > 0 for r in rows)
     assert {"session_key", "steps", "tool_calls", "errors", "total_tokens", "cost_usd", "title", "models"} <= set(rows[0])
@@ -259,3 +259,13 @@ def test_subagent_usage_breakdown_equals_the_timelines(con, wh):
     assert [r["session_key"] for r in out] == [r["session_key"] for r in rows]
     table = _run("usage", "session", "--breakdown", "subagent", "--session", key, "-w", str(wh))
     assert "agent-a9cad17" in table and "Poem about Thai green curry" in table and "5 rows" in table
+
+
+def test_listed_ids_open_their_session(con):
+    """The short id `tracelab sessions` prints for each session opens that session."""
+    from tracelab.cli.sessions import short_ids
+    from tracelab.session import resolve
+
+    keys = [r[0] for r in con.execute("SELECT session_key FROM sessions ORDER BY session_key").fetchall()]
+    ids = short_ids(keys)
+    assert all(resolve(con, ids[k]) == k for k in keys if "[trimmed" not in k)

@@ -28,7 +28,7 @@ def subagent_breakdown(kw: dict[str, Any], parent: str | None) -> None:
     cols = ["parent", "subagent", "type", "description", "model", "calls", "tools", "errors", "total_tokens", "cost_usd"]
     out = [
         (
-            r["parent_session_key"],
+            r["parent_session_key"].split(":", 1)[-1][:13],
             r["session_key"].rsplit("/", 1)[-1],
             r["subagent_type"],
             r["description"],
@@ -41,4 +41,6 @@ def subagent_breakdown(kw: dict[str, Any], parent: str | None) -> None:
         )
         for r in rows
     ]
+    if parent:  # one parent: its column says nothing
+        cols, out = cols[1:], [row[1:] for row in out]
     emit_rows(cols, out, "table")

@@ -74,13 +74,17 @@ def _print(rows: list[dict]) -> None:
         click.echo("no sessions", err=True)
         return
     width = output_width(sys.stdout)
-    console = Console(file=sys.stdout, width=max(width, 40), highlight=False, soft_wrap=False, emoji=False)
+    # lines are cut here (the title gets what is left of the width, at least 20 cells), not by rich
+    console = Console(file=sys.stdout, width=100_000, highlight=False, soft_wrap=False, emoji=False)
+    ids = short_ids([r["session_key"] for r in rows])
     cells = []
     for r in rows:
+        models = r["models"] or []
         cells.append(
             [
                 f"{r['started_at']:%Y-%m-%d %H:%M}" if r["started_at"] else "(no time)",
                 r["agent"],
+                ids[r["session_key"]],
                 r["project"] or "-",
                 duration(r["duration_s"]) or "-",
                 f"{r['steps']} steps",
@@ -88,21 +92,42 @@ def _print(rows: list[dict]) -> None:
                 f"{r['errors']} err",
                 f"{tokens(r['total_tokens'])} tok",
                 "-" if r["cost_usd"] is None else f"${r['cost_usd']:.2f}",
-                ",".join(r["models"] or []) or "-",
-                r["session_key"],
+                _cut(models[0], 24) + (f" +{len(models) - 1}" if len(models) > 1 else "") if models else "-",
             ]
         )
-    right = {3, 4, 5, 6, 7, 8}
+    right = {4, 5, 6, 7, 8, 9}
     widths = [max(cell_len(c[i]) for c in cells) for i in range(len(cells[0]))]
     for r, c in zip(rows, cells):
         line = Text()
         for i, v in enumerate(c):
             pad = " " * (widths[i] - cell_len(v))
-            style = "bold red" if i == 6 and r["errors"] else ("dim" if i in (0, 10) else "")
+            style = "bold red" if i == 7 and r["errors"] else ("dim" if i == 0 else "bold" if i == 2 else "")
             line.append(pad + v if i in right else v + pad, style=style)
             line.append("  ")
         title = ("↳ " if r["is_subagent"] else "") + " ".join((r["title"] or "").split())
-        room = max(10, width - cell_len(line.plain))
-        line.append(title if cell_len(title) <= room else title[: room - 1] + "…")
+        line.append(_cut(title, max(20, width - cell_len(line.plain))))
         console.print(line, no_wrap=True, crop=False)
     click.echo(f"{len(rows)} session{'s' if len(rows) != 1 else ''}", err=True)
+
+
+def _cut(text: str, cells: int) -> str:
+    from rich.cells import cell_len, set_cell_size
+
+    return text if cell_len(text) <= cells else set_cell_size(text, cells - 1) + "…"
+
+
+def short_ids(keys: list[str], least: int = 8) -> dict[str, str]:
+    """What to type to open each session: the id after the agent tag, cut to ``least``
+    characters (longer where two listed ids share that prefix); a subagent shows its
+    ``agent-…`` / ``sidechain-…`` part (`tracelab session` resolves both)."""
+    bare = {k: k.split(":", 1)[-1] for k in keys}
+    out: dict[str, str] = {}
+    for k, b in bare.items():
+        if "/" in b:
+            out[k] = b.rsplit("/", 1)[-1]
+            continue
+        n = min(len(b), least)
+        while n < len(b) and any(o != b and o.startswith(b[:n]) for o in bare.values()):
+            n += 1
+        out[k] = b[:n]
+    return out
