@@ -122,7 +122,8 @@ def render(node: SessionNode, steps: list[Step] | None = None, *, full: bool = F
     shown: set[tuple[str, int]] = set()
     chosen = node.steps if steps is None else steps
     if steps is not None and len(chosen) < len(node.steps):
-        console.print(Text(f"steps {chosen[0].n}–{chosen[-1].n} of {len(node.steps)}", style="dim") if chosen else Text("no such step", style="dim"))
+        span = f"step {chosen[0].n}" if len(chosen) == 1 else f"steps {chosen[0].n}–{chosen[-1].n}"
+        console.print(Text(f"{span} of {len(node.steps)}", style="dim"))
     _steps(console, node, chosen, 0, full, cap, shown)
     console.print()
     console.print(Text("session  " + _totals_line(node.own_totals()), style="bold"))
