@@ -57,6 +57,10 @@ WITH s AS (
             WHERE regexp_matches(coalesce(text, ''), tl_search_rx($search, false, false, '', ''))
                OR regexp_matches(coalesce(tool_input, ''), tl_search_rx($search, false, false, '', ''))))
 ),
+top AS (
+    -- the page of sessions to show, before the per-session work below
+    SELECT * FROM s ORDER BY started_at DESC NULLS LAST, session_key LIMIT $limit
+),
 st AS (
     -- steps: non-tool step events, plus one per tool call id (call and result are one step)
     SELECT session_key,
@@ -65,7 +69,13 @@ st AS (
                               OR (kind IN ('tool_call', 'tool_result') AND tool_call_id IS NULL))
            + count(DISTINCT tool_call_id) FILTER (WHERE kind IN ('tool_call', 'tool_result')) AS steps
     FROM events
-    WHERE session_key IN (SELECT session_key FROM s)
+    WHERE session_key IN (SELECT session_key FROM top)
+    GROUP BY session_key
+),
+costs AS (
+    SELECT session_key, sum(cost_usd) AS cost_usd, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_calls
+    FROM tl_llm_calls(NULL, NULL, NULL, NULL, NULL, NULL)
+    WHERE NOT is_synthetic AND session_key IN (SELECT session_key FROM top)
     GROUP BY session_key
 )
 SELECT
@@ -79,8 +89,7 @@ SELECT
     (s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write_tokens)::BIGINT AS total_tokens,
     c.cost_usd,
     coalesce(c.unpriced_calls, 0)::BIGINT AS unpriced_calls
-FROM s
+FROM top s
 LEFT JOIN st USING (session_key)
-LEFT JOIN tl_session_costs($agent) c USING (session_key)
+LEFT JOIN costs c USING (session_key)
 ORDER BY s.started_at DESC NULLS LAST, s.session_key
-LIMIT $limit
