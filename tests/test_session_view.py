@@ -269,3 +269,38 @@ def test_listed_ids_open_their_session(con):
     keys = [r[0] for r in con.execute("SELECT session_key FROM sessions ORDER BY session_key").fetchall()]
     ids = short_ids(keys)
     assert all(resolve(con, ids[k]) == k for k in keys if "[trimmed" not in k)
+
+
+def test_pi_branch_shows_abandoned_steps(tmp_path):
+    """A Pi tree whose first attempt (u2 → a2) was abandoned for a second branch (u3 → a3):
+    the timeline keeps every step in time order and marks the abandoned ones."""
+    from test_pi_adapter import _write, asst, ent, header, pi_file, usage, user
+
+    from tracelab.pipeline import ingest
+    from tracelab.session import session
+
+    f = _write(
+        pi_file(tmp_path),
+        [
+            header(),
+            ent("session_info", "s0000001", None, 1, name="branchy"),
+            user("u0000001", "s0000001", 2, "start"),
+            asst("a0000001", "u0000001", 4),
+            user("u0000002", "a0000001", 6, "try A"),
+            asst("a0000002", "u0000002", 8, u=usage(inp=1, out=2, cr=3, cw=4)),
+            ent("branch_summary", "b0000001", "a0000001", 10, fromId="a0000001", summary="tried A, it failed"),
+            user("u0000003", "b0000001", 12, "try B"),
+            asst("a0000003", "u0000003", 14),
+        ],
+    )
+    wh = tmp_path / "wh"
+    ingest([str(f)], wh, jobs=1)
+    view = session("pi:", wh)
+    got = [(s.kind, s.summary, s.branch) for s in view.root.steps]
+    prompts = [(k, t, b) for k, t, b in got if k == "prompt"]
+    assert prompts == [("prompt", "start", "active"), ("prompt", "try A", "abandoned"), ("prompt", "try B", "active")]
+    assert [b for k, _t, b in got if k == "text"] == ["active", "abandoned", "active"]
+    doc = view.to_dict()
+    assert [s["branch"] for s in doc["steps"]] == [b for _k, _t, b in got]
+    assert doc["totals"]["llm_calls"] == 3  # abandoned work is still work that was paid for
+    assert "abandoned branch" in view.text() and 'class="s k-prompt abandoned"' in view.html()
