@@ -32,6 +32,7 @@ demo: $(STAMP_CORE)
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check tracelab tests benchmarks queries
 	$(BIN)/ruff format --check tracelab tests benchmarks queries
+	$(BIN)/mypy tracelab
 
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup

@@ -48,7 +48,7 @@ import pyarrow.parquet as pq
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import tracelab.query as Q  # noqa: E402
+import tracelab.library as Q  # noqa: E402
 from tracelab import schema as S  # noqa: E402
 from tracelab.catalog import connect  # noqa: E402
 from tracelab.store.warehouse import Snapshot, Warehouse  # noqa: E402

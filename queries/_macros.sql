@@ -1,5 +1,10 @@
+-- name: _macros
+-- description: Shared macros (tl_*) of the named queries: filters, time buckets, Wilson bounds,
+--   prices, turns. A script, not a query; installed on every store connection after the views
+--   and the price table (see the notes below).
+
 -- Shared macros for the named queries. Installed on every catalog connection by
--- tracelab.query.install() (called at the end of tracelab.catalog.connect), after the table
+-- tracelab.store.connection.install() (called by every tracelab.store.Store), after the table
 -- views and the price table `tl_prices` exist. Everything is CREATE OR REPLACE, so installing
 -- twice is harmless. Names start with `tl_`; macro parameters start with `p_` so they never
 -- shadow a column.

@@ -148,14 +148,17 @@ USAGE = pl.DataFrame(
 def test_tokens_over_time_stacks_sums_per_day():
     spec = tc.tokens_over_time(USAGE).to_dict()
     enc = spec["encoding"]
-    assert enc["y"]["field"] == "tokens" and enc["y"]["aggregate"] == "sum" and enc["y"]["stack"] == "zero"
-    assert enc["x"]["field"] == "period" and enc["x"]["type"] == "temporal"
-    assert enc["x"]["timeUnit"] == {"unit": "yearmonthdate", "utc": True}
+    assert enc["y"]["field"] == "tokens" and enc["y"]["stack"] == "zero"
+    # a UTC time axis; each bar spans its day (x to x2), so gaps between days stay visible
+    assert enc["x"]["field"] == "period" and enc["x"]["type"] == "temporal" and enc["x"]["scale"] == {"type": "utc"}
+    assert enc["x2"]["field"] == "_end"
     assert enc["color"]["sort"] == ["a", "b"]
-    # calendar days, not local-midnight instants
-    assert [(r["period"], r["model"], r["tokens"]) for r in rows(spec)] == [("2026-01-05", "b", 1000), ("2026-01-05", "a", 3000), ("2026-01-06", "a", 5000)]
+    # calendar days, not local-midnight instants; summed per (day, model)
+    data = [(r["period"], r["_end"], r["model"], r["tokens"]) for r in rows(spec)]
+    assert data == [("2026-01-05", "2026-01-06", "a", 3000), ("2026-01-05", "2026-01-06", "b", 1000), ("2026-01-06", "2026-01-07", "a", 5000)]
     weekly = tc.tokens_over_time(USAGE, unit="week").to_dict()
-    assert weekly["encoding"]["x"]["type"] == "ordinal"
+    assert weekly["encoding"]["x"]["type"] == "temporal"
+    assert {r["_end"] for r in rows(weekly)} == {"2026-01-12", "2026-01-13"}  # a week-long bar from each period start
     with pytest.raises(ValueError, match="unit"):
         tc.tokens_over_time(USAGE, unit="month")
 
@@ -164,6 +167,9 @@ def test_cost_over_time_drops_unknown_cost_instead_of_zero():
     spec = tc.cost_over_time(USAGE).to_dict()
     data = rows(spec)
     assert [(r["period"], r["model"], r["cost_usd"]) for r in data] == [("2026-01-05", "b", 0.5), ("2026-01-06", "a", 2.0)]
+    # the calls the bars leave out are named
+    priced = tc.cost_over_time(USAGE.with_columns(pl.Series("unpriced_calls", [0, 3, 0]))).to_dict()
+    assert "3 call(s) of unpriced models not included" in priced["title"]["subtitle"]
     assert spec["encoding"]["y"]["axis"]["format"] == "$,.2f"
 
 
@@ -182,8 +188,19 @@ def test_failure_cluster_trends_keeps_top_clusters_with_labels():
     # legend in order of total events: c1 (12) before c2 (11)
     assert spec["encoding"]["color"]["sort"] == ["c1: ModuleNotFoundError: No module named <*>", "c2: pytest failed"]
     assert spec["encoding"]["y"]["field"] == "count"
-    assert spec["encoding"]["x"]["type"] == "ordinal"  # weekly buckets by default
+    assert spec["encoding"]["x"]["type"] == "temporal" and spec["encoding"]["x"]["scale"] == {"type": "utc"}
     assert len(rows(tc.failure_cluster_trends(df, top=None).to_dict())) == 6
+
+
+def test_failure_cluster_trends_zero_fills_active_weeks_and_breaks_lines_at_gaps():
+    df = pl.DataFrame({"period": [dt.date(2026, 1, 5), dt.date(2026, 3, 2)], "cluster_id": ["c1", "c1"], "label": ["x", "x"], "count": [4, 2]})
+    active = [dt.date(2026, 1, 5), dt.date(2026, 1, 12), dt.date(2026, 3, 2)]
+    spec = tc.failure_cluster_trends(df, periods=active).to_dict()
+    data = {r["period"]: (r["count"], r["_segment"]) for r in rows(spec)}
+    # a week with events but no failure of c1 is 0; the weeks without any events are absent
+    assert data == {"2026-01-05": (4, 0), "2026-01-12": (0, 0), "2026-03-02": (2, 1)}
+    assert spec["encoding"]["detail"]["field"] == "_segment"
+    assert "lines break where the data has no events" in spec["title"]["subtitle"]
 
 
 def test_model_scorecard_scores_are_best_is_one():
@@ -197,13 +214,18 @@ def test_model_scorecard_scores_are_best_is_one():
             "n": [100, 80, 50, 7, 8, 9],
         }
     )
-    spec = tc.model_scorecard(df).to_dict()
+    spec = tc.model_scorecard(df, min_n=5).to_dict()
     score = {(r["model"], r["metric"]): r["score"] for r in rows(spec)}
     assert score[("a", "error rate")] == pytest.approx(1.0)  # lowest error rate is best
     assert score[("b", "error rate")] == pytest.approx(0.0)
     assert score[("c", "error rate")] == pytest.approx(0.5)
     assert score[("a", "throughput")] == pytest.approx(0.0) and score[("b", "throughput")] == pytest.approx(1.0)
-    tiles, value_text, n_text = layers(spec)
+    # with the default minimum sample (20) the throughput cells (n = 7-9) are not ranked at all
+    small = {(r["model"], r["metric"]): r["score"] for r in rows(tc.model_scorecard(df).to_dict())}
+    assert [small[(m, "throughput")] for m in "abc"] == [None, None, None]
+    assert small[("a", "error rate")] == pytest.approx(1.0)
+    grey, tiles, value_text, n_text = layers(spec)
+    assert grey["mark"]["color"] == "#eeeeee" and tiles["transform"] == [{"filter": "isValid(datum.score)"}]
     assert tiles["encoding"]["color"]["field"] == "score"
     assert tiles["encoding"]["color"]["scale"] == {"domain": [0, 0.5, 1], "range": list(theme.GOOD_BAD)}
     assert value_text["encoding"]["text"]["field"] == "label"

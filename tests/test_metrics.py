@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from test_queries import SAMPLES, build_samples_wh, build_synth
 
-import tracelab.query as Q
+import tracelab.library as Q
 from tracelab import pricing
 from tracelab.catalog import connect
 from tracelab.metrics import compare, latency, scan, sessions, stats, tokens, tool_errors

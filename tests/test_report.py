@@ -331,7 +331,7 @@ def test_threshold_files_and_overrides(tmp_path):
 
 
 def test_report_queries_have_valid_headers():
-    from tracelab import query as Q
+    from tracelab import library as Q
 
     names = report_query_names()
     assert {

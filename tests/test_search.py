@@ -100,7 +100,7 @@ def test_filters_narrow_the_same_search(wh, events):
 
 
 def test_the_search_header_declares_exactly_the_parameters_it_uses():
-    import tracelab.query as Q
+    import tracelab.library as Q
     from tracelab.fulltext import search_query
 
     q = search_query()

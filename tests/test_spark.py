@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from test_queries import build_samples_wh, build_synth
 
-import tracelab.query as Q
+import tracelab.library as Q
 from tracelab.catalog import connect
 
 pytestmark = pytest.mark.spark

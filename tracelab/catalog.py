@@ -1,58 +1,34 @@
-"""Open a warehouse as a DuckDB connection with one view per table.
+"""Open a warehouse as a DuckDB connection with one view per table: ``tracelab.connect``.
 
-Views read exactly the Parquet files of the committed snapshot, so a concurrent ingest never
-shows a half-written state. Every connection runs with ``TimeZone = 'UTC'``.
+A thin public wrapper over :class:`tracelab.store.Store`, which owns every connection to a
+warehouse (settings, views, macros, read-only mode, snapshot isolation); see there.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import duckdb
 
-from tracelab import schema as S
-from tracelab.errors import WarehouseMissing
-from tracelab.store.warehouse import Warehouse, sql_list
+from tracelab.errors import WarehouseError
+from tracelab.store.connection import Store, default_warehouse, known_schemas
+from tracelab.store.warehouse import Warehouse
+
+__all__ = ["CatalogError", "connect", "default_warehouse", "known_schemas"]
+
+#: The error of a warehouse that cannot be opened (missing, corrupt); kept as a name for callers
+#: of earlier versions: it is :class:`tracelab.errors.WarehouseError`.
+CatalogError = WarehouseError
 
 
-class CatalogError(WarehouseMissing):
-    pass
-
-
-def default_warehouse() -> Path:
-    return Path(os.environ.get("TRACELAB_WAREHOUSE", "warehouse"))
-
-
-def connect(warehouse: str | os.PathLike | None = None, *, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+def connect(warehouse: str | os.PathLike | Warehouse | None = None, *, read_only: bool = True, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with views ``sessions``, ``events``, ``llm_calls``, ``tool_calls``,
-    ``rejects``, ``files`` (and any extra tables the snapshot lists) over ``warehouse``."""
-    wh = Warehouse(warehouse if warehouse is not None else default_warehouse())
-    if not wh.exists:
-        raise CatalogError(f"no tracelab warehouse at {wh.root} (run `tracelab ingest --warehouse {wh.root}` first)")
-    con = duckdb.connect(database)
-    con.execute("SET TimeZone = 'UTC'")
-    register_views(con, wh)
-    from tracelab.query import install  # shared macros + price table (queries/_macros.sql)
+    ``rejects``, ``files``, the failure and feedback tables (and any extra tables the snapshot
+    lists) over ``warehouse`` (default: ``$TRACELAB_WAREHOUSE``, else ``./warehouse``).
 
-    install(con)
-    return con
-
-
-def known_schemas() -> dict:
-    """Every table tracelab declares: the core tables plus failure clustering and feedback, so
-    their views exist (empty) before anything wrote them."""
-    return {**S.TABLES, **S.ANALYSIS_TABLES}
-
-
-def register_views(con: duckdb.DuckDBPyConnection, wh: Warehouse) -> None:
-    snap = wh.snapshot()
-    schemas = known_schemas()
-    names = list(schemas) + [t for t in snap.tables if t not in schemas]
-    for name in names:
-        files = [str(p) for p in wh.files_of(name, snap)]
-        if files:
-            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({sql_list(files)}, hive_partitioning = false, union_by_name = true)')
-        elif name in schemas:
-            con.register(f"_empty_{name}", schemas[name].empty_table())
-            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "_empty_{name}"')
+    Read-only by default: the connection reads the snapshot's Parquet files and nothing else,
+    writes no file (``COPY … TO``, ``EXPORT``, ``ATTACH`` of a file are refused) and its
+    configuration is locked. ``read_only=False`` gives a plain DuckDB connection (still with
+    the views). It keeps reading the snapshot it opened, across later ingests, until closed.
+    """
+    return Store(warehouse, read_only=read_only, database=database).con

@@ -3,15 +3,19 @@ write the weekly report."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tracelab.catalog import connect
 from tracelab.ingest import registry
 from tracelab.pipeline import ingest
+from tracelab.reports.weekly import write_weekly_report
+from tracelab.reports.weeks import IsoWeek
+from tracelab.store import sql_text
+from tracelab.store.connection import Store
+from tracelab.synth import generate
 
 
 def _own_sessions_exist() -> bool:
@@ -20,10 +24,6 @@ def _own_sessions_exist() -> bool:
             if root.is_dir() and any(True for _ in ad.discover(root)):
                 return True
     return False
-
-
-def _summary_sql(name: str) -> str:
-    return resources.files("tracelab.sql").joinpath(f"{name}.sql").read_text()
 
 
 def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 80, seed: int = 7, echo: Callable[[str], Any] = print) -> dict:
@@ -35,8 +35,6 @@ def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 80, seed
         echo("ingesting your own sessions from the default locations …")
         summary = ingest([], wh)
     else:
-        from tracelab.synth import generate
-
         corpus = out_dir / "corpus"
         if not (corpus / "truth.json").exists():
             echo(f"no agent logs on this machine: generating a synthetic corpus in {corpus} …")
@@ -44,10 +42,6 @@ def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 80, seed
         source = f"generated corpus {corpus} (seed {seed})"
         summary = ingest([str(corpus / "claude"), str(corpus / "codex"), str(corpus / "pi")], wh)
         # the generated corpus ends with the week of its planted regression: report on that week
-        import json
-
-        from tracelab.reports.weeks import IsoWeek
-
         planted = json.loads((corpus / "truth.json").read_text()).get("planted_regression") or {}
         if planted.get("week_start"):
             week = str(IsoWeek.of(date.fromisoformat(planted["week_start"])))
@@ -55,24 +49,16 @@ def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 80, seed
         f"ingested {summary.files_parsed} files ({summary.files_unchanged} unchanged), "
         f"{summary.lines_total} lines: {summary.lines_ingested} ingested, {summary.lines_duplicate} duplicate, {summary.lines_rejected} rejected"
     )
-    con = connect(wh)
-    try:
+    with Store(wh) as store:
+        con = store.con
         tables = {}
         for title, name in (
             ("sessions by agent", "demo_sessions"),
             ("tool-error rate by tool (top 12 by calls)", "demo_tool_errors"),
             ("tokens by model", "demo_tokens"),
         ):
-            cur = con.execute(_summary_sql(name))
+            cur = con.execute(sql_text(name))
             tables[title] = ([d[0] for d in cur.description], cur.fetchall())
-    finally:
-        con.close()
-    report = None
-    try:
-        from tracelab.reports.weekly import write_weekly_report
-    except ImportError:
-        write_weekly_report = None
-    if write_weekly_report is not None:
-        paths = write_weekly_report(wh, out_dir / "report", week)
-        report = str(paths.get("html") or next(iter(paths.values())))
+    paths = write_weekly_report(wh, out_dir / "report", week)
+    report = str(paths.get("html") or next(iter(paths.values())))
     return {"source": source, "warehouse": str(wh), "tables": tables, "report": report, "summary": summary.to_dict()}

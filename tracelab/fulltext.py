@@ -16,11 +16,16 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+import pyarrow as pa
+
+from tracelab import library as q
 from tracelab.errors import ParameterError
+from tracelab.store.connection import Store, scratch_connection
+from tracelab.store.sql import load as load_sql
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
-    import pyarrow as pa
 
 __all__ = ["SearchError", "search", "search_table"]
 
@@ -44,7 +49,7 @@ def search(pattern: str, warehouse: str | os.PathLike | None = None, **options: 
     """
     import polars as pl
 
-    return pl.from_arrow(search_table(pattern, warehouse, **options))
+    return pl.DataFrame(search_table(pattern, warehouse, **options))
 
 
 def search_table(
@@ -66,17 +71,16 @@ def search_table(
     con: Any = None,
 ) -> pa.Table:
     """:func:`search` as a pyarrow Table (what the command line uses: no Polars import)."""
-    from tracelab import query as q
-
     if not isinstance(pattern, str) or not pattern:
         raise SearchError("give a non-empty pattern")
     if regex:
-        import duckdb
-
+        scratch = scratch_connection(memory_limit=None)
         try:  # RE2 syntax errors are reported before the warehouse is read
-            duckdb.execute("SELECT regexp_matches('', $p)", {"p": pattern}).fetchall()
+            scratch.execute("SELECT regexp_matches('', $p)", {"p": pattern}).fetchall()
         except duckdb.Error as exc:
             raise SearchError(f"not a valid regular expression {pattern!r}: {str(exc).split(':', 1)[-1].strip()}") from None
+        finally:
+            scratch.close()
     params = dict(
         pattern=pattern,
         regex=regex,
@@ -94,18 +98,10 @@ def search_table(
     )
     if con is not None:
         return q.run_arrow(search_query(), con, **params)
-    from tracelab.catalog import connect
-
-    con = connect(warehouse)
-    try:
-        return q.run_arrow(search_query(), con, **params)
-    finally:
-        con.close()
+    with Store(warehouse) as store:
+        return q.run_arrow(search_query(), store.con, **params)
 
 
 def search_query() -> Any:
-    """The search as a :class:`tracelab.query.Query` (parsed from its SQL file's header)."""
-    from tracelab import query as q
-    from tracelab.store.derive import sql_text
-
-    return q.parse(sql_text("search_events"), "tracelab/sql/search_events.sql")
+    """The search as a :class:`tracelab.library.Query` (parsed from its SQL file's header)."""
+    return load_sql("search_events")

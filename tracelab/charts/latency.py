@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import altair as alt
+import polars as pl
 
-from tracelab.charts import _frame
+from tracelab.charts import _frame, _scale
+from tracelab.charts.theme import PALETTE
 
 #: SI-prefixed labels (100, 1k, 10k) that do not collide on a log axis.
 _MS_AXIS = alt.Axis(format="~s", labelOverlap="greedy")
@@ -29,13 +31,22 @@ def latency_ecdf(
     model_title: str = "model",
     title: str = "Latency ECDF by model",
     subtitle: str | None = None,
+    max_series: int | None = _scale.MAX_SERIES,
 ) -> alt.Chart:
     """Empirical CDF: ``fraction`` of calls (y) finishing within ``value`` ms (x), one line per
     ``model``. Input: a quantile grid, one row per (model, fraction); x is log-scaled by default
     because latencies span orders of magnitude."""
-    frame = _frame.select(df, [model, value, fraction], [n], chart="latency_ecdf")
+    frame = _scale.unknown_labels(_frame.select(df, [model, value, fraction], [n], chart="latency_ecdf"), model)
     if log:
         frame = frame.filter(frame.get_column(value) > 0)
+    notes = []
+    if max_series is not None:
+        # an ECDF of "other" cannot be rebuilt from quantile grids: keep the series with most calls
+        weight = pl.col(n).max() if n is not None and n in frame.columns else pl.len()
+        ranked = frame.group_by(model).agg(weight.alias("_w")).sort(["_w", model], descending=[True, False]).get_column(model).to_list()
+        if len(ranked) > max_series:
+            frame = frame.filter(pl.col(model).is_in(ranked[:max_series]))
+            notes.append(f"{max_series} of {len(ranked)} {model_title}s with the most calls")
     models = sorted(frame.get_column(model).drop_nulls().unique().to_list())
     tooltip = [
         alt.Tooltip(f"{model}:N", title=model_title),
@@ -45,7 +56,7 @@ def latency_ecdf(
     if n is not None and n in frame.columns:
         tooltip.append(alt.Tooltip(f"{n}:Q", format=",", title="calls"))
     return (
-        alt.Chart(frame, title=alt.Title(title, subtitle=subtitle or alt.Undefined))
+        alt.Chart(frame, title=alt.Title(title, subtitle=_scale.subtitle(subtitle, *notes) or alt.Undefined))
         .mark_line(interpolate="monotone")
         .encode(
             x=alt.X(f"{value}:Q", title="latency (ms)", scale=alt.Scale(type="log") if log else alt.Undefined, axis=_MS_AXIS),
@@ -71,17 +82,30 @@ def latency_boxplot(
     log: bool = True,
     title: str = "Latency by model",
     subtitle: str | None = "box: p25-p75, line: median, whiskers: p5-p95",
+    max_rows: int | None = 25,
 ) -> alt.LayerChart:
     """Horizontal box plot per ``model`` from precomputed percentiles (whiskers ``low``-``high``,
-    box ``q1``-``q3``, tick at ``median``). Models are ordered by median, fastest on top."""
-    frame = _frame.select(df, [model, low, q1, median, q3, high], [n], chart="latency_boxplot")
+    box ``q1``-``q3``, tick at ``median``). Models are ordered by median, fastest on top; with
+    more than ``max_rows`` models only those with the most calls (``n``) are drawn. On the log
+    scale, values below 1 ms are drawn at 1 ms."""
+    frame = _scale.unknown_labels(_frame.select(df, [model, low, q1, median, q3, high], [n], chart="latency_boxplot"), model)
+    notes = []
+    if max_rows is not None and frame.height > max_rows:
+        total = frame.height
+        frame = frame.sort(n if n is not None and n in frame.columns else median, descending=True).head(max_rows)
+        notes.append(f"{max_rows} of {total} rows with the most calls")
+    if log:
+        frame = frame.with_columns([pl.col(c).clip(lower_bound=1.0) for c in (low, q1, median, q3, high)])
     order = frame.sort(median).get_column(model).to_list()
     tooltip = [alt.Tooltip(f"{model}:N", title="model")] + [alt.Tooltip(f"{c}:Q", format=",.0f", title=c) for c in (low, q1, median, q3, high)]
     if n is not None and n in frame.columns:
         tooltip.append(alt.Tooltip(f"{n}:Q", format=",", title="calls"))
     scale = alt.Scale(type="log") if log else alt.Undefined
-    base = alt.Chart(frame, title=alt.Title(title, subtitle=subtitle or alt.Undefined)).encode(y=alt.Y(f"{model}:N", sort=order, title=None), tooltip=tooltip)
+    base = alt.Chart(frame, title=alt.Title(title, subtitle=_scale.subtitle(subtitle, *notes) or alt.Undefined)).encode(
+        y=alt.Y(f"{model}:N", sort=order, title=None), tooltip=tooltip
+    )
     whisker = base.mark_rule(color="#666").encode(x=alt.X(f"{low}:Q", title="latency (ms)", scale=scale, axis=_MS_AXIS), x2=alt.X2(f"{high}:Q"))
-    box = base.mark_bar(size=14).encode(x=alt.X(f"{q1}:Q"), x2=alt.X2(f"{q3}:Q"), color=alt.Color(f"{model}:N", sort=sorted(order), legend=None))
+    # one colour: the row labels name the models, and a colour per row would exceed the palette
+    box = base.mark_bar(size=14, color=PALETTE[0]).encode(x=alt.X(f"{q1}:Q"), x2=alt.X2(f"{q3}:Q"))
     mid = base.mark_tick(color="white", thickness=2, size=14).encode(x=alt.X(f"{median}:Q"))
-    return alt.layer(whisker, box, mid).properties(width=460, height=alt.Step(24))
+    return alt.LayerChart(layer=[whisker, box, mid]).properties(width=460, height=alt.Step(24))

@@ -64,7 +64,8 @@ def tracelab_theme() -> alt.theme.ThemeConfig:
             "range": {"category": list(PALETTE)},
             "point": {"filled": True, "size": 50},
             "line": {"strokeWidth": 2},
-            "bar": {"discreteBandSize": {"band": 0.8}},
+            # Vega-Lite accepts a RelativeBandSize here; altair's ThemeConfig TypedDict only lists float.
+            "bar": {"discreteBandSize": {"band": 0.8}},  # type: ignore[typeddict-item]
         }
     }
 

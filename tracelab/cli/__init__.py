@@ -24,6 +24,8 @@ import click
 from tracelab import __version__
 from tracelab.cli import _errors
 
+__all__ = ["cli", "main"]
+
 
 class _LazyGroup(click.Group):
     """Imports a command's module only when that command runs (or when help lists them all):

@@ -16,6 +16,8 @@ from typing import Any, NoReturn
 import click
 
 from tracelab.errors import ParameterError
+from tracelab.library import to_datetime
+from tracelab.store import sql_text
 
 warehouse_option = click.option(
     "--warehouse",
@@ -38,10 +40,8 @@ class IsoTime(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if value is None or not isinstance(value, str):
             return value
-        from tracelab.query import _to_datetime
-
         try:
-            _to_datetime(value)
+            to_datetime(value)
         except (TypeError, ValueError) as exc:
             self.fail(f"{value!r} is not an ISO date or time such as 2026-11-01 or 2026-11-01T12:00:00Z ({exc})", param, ctx)
         return value
@@ -56,6 +56,7 @@ def skip_unused_schema_checkers() -> None:
     that package compiles a grammar at import, ~1.5 s of every chart or report process, for a
     format altair never validates. A command process marks it absent; library users and
     notebooks are left alone."""
+    # None in sys.modules is the documented "import blocked" marker; typeshed types the values as ModuleType only
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
@@ -295,8 +296,6 @@ def warn_unknown_filters(con, params: dict[str, Any]) -> None:
     given = {k: v for k, v in params.items() if k in ("agent", "model", "tool", "project") and isinstance(v, str) and v}
     if not given:
         return
-    from tracelab.store.derive import sql_text
-
     present: dict[str, list[str]] = {}
     for dim, value in con.execute(sql_text("filter_values")).fetchall():
         present.setdefault(dim, []).append(value)

@@ -11,7 +11,7 @@ from tracelab.cli._common import emit_rows, fail, to_json
 
 
 def subagent_breakdown(kw: dict[str, Any], parent: str | None) -> None:
-    from tracelab import query as q
+    from tracelab import library as q
     from tracelab.errors import ParameterError
 
     params = {k: kw.get(k) for k in ("since", "until", "agent", "model", "project")}
@@ -26,9 +26,9 @@ def subagent_breakdown(kw: dict[str, Any], parent: str | None) -> None:
         click.echo(to_json(rows))
         return
     cols = ["parent", "subagent", "type", "description", "model", "calls", "tools", "errors", "total_tokens", "cost_usd"]
-    out = [
+    out: list[tuple[Any, ...]] = [
         (
-            r["parent_session_key"].split(":", 1)[-1][:13],
+            (r["parent_session_key"] or "-").split(":", 1)[-1][:13],
             r["session_key"].rsplit("/", 1)[-1],
             r["subagent_type"],
             r["description"],

@@ -80,7 +80,7 @@ def command(name, out, warehouse, since, until, agent, model, tool, scale, list_
 
     from pathlib import Path
 
-    from tracelab import query as Q
+    from tracelab import library as Q
     from tracelab.charts.export import FORMATS, save
     from tracelab.reports.named_charts import Filters, build_chart
 

@@ -81,8 +81,8 @@ def export_cmd(clusters, top, query, params, sql, formats, out, per_cluster, con
     click.echo("Files (cases per format):")
     for fmt in result.formats:
         for path in result.files.get(fmt, []):
-            n = result.cases if not path.endswith(".py") else "-"
-            click.echo(f"  {fmt:<10} {n:>4}  {path}")
+            count = str(result.cases) if not path.endswith(".py") else "-"
+            click.echo(f"  {fmt:<10} {count:>4}  {path}")
     click.echo(f"  {'summary':<10} {'':>4}  {result.files['manifest'][0]}")
     if result.skipped:
         click.echo(f"Skipped {len(result.skipped)} selected row(s) that locate no failure, e.g. {result.skipped[0]}")

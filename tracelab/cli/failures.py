@@ -223,14 +223,11 @@ def show_command(ctx, cluster_id, warehouse, exemplars, before, after, as_json):
 
 def _open_commands(warehouse, event_keys) -> dict:
     """``tracelab session … --around N`` for each exemplar (by event key)."""
-    from tracelab.catalog import connect
     from tracelab.session.locate import around_command, locate_steps
+    from tracelab.store.connection import Store
 
-    con = connect(warehouse)
-    try:
-        return {e: around_command(k, n) for e, (k, n) in locate_steps(con, [k for k in event_keys if k]).items()}
-    finally:
-        con.close()
+    with Store(warehouse) as store:
+        return {e: around_command(k, n) for e, (k, n) in locate_steps(store.con, [k for k in event_keys if k]).items()}
 
 
 @command.command("build")

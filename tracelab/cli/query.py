@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from tracelab.cli._common import (
@@ -47,7 +49,7 @@ def command() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print name, description, params and returns as JSON.")
 def list_cmd(as_json: bool) -> None:
     """List the named queries."""
-    from tracelab import query as q
+    from tracelab import library as q
 
     queries = q.load_all()
     if as_json:
@@ -74,7 +76,7 @@ def _describe(x) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print the parsed header and SQL as JSON.")
 def show_cmd(name: str, as_json: bool) -> None:
     """Show a query: description, parameters, returned columns and SQL."""
-    from tracelab import query as q
+    from tracelab import library as q
 
     x = q.get(name)
     if as_json:
@@ -100,7 +102,7 @@ def show_cmd(name: str, as_json: bool) -> None:
 @output_options
 def run_cmd(name: str, params: tuple[str, ...], warehouse: str, fmt: str, out: str | None, as_json: bool) -> None:
     """Run a named query. Values are bound as parameters, never pasted into SQL."""
-    from tracelab import query as q
+    from tracelab import library as q
     from tracelab.catalog import connect
 
     fmt = output_format(fmt, as_json, out)
@@ -147,7 +149,8 @@ def compare_cmd(metric, models, by, test, min_n, params, warehouse, fmt, out, as
         fail(f"unknown metric {metric!r}; choose one of {', '.join(METRIC_KINDS)}")
     con = connect(warehouse)
     try:
-        df = compare_models(metric, con=con, models=[m for m in (models or "").split(",") if m] or None, by=by, test=test, min_n=min_n, **_params(params))
+        filters: dict[str, Any] = _params(params)  # query filters; compare_models binds and checks them
+        df = compare_models(metric, con=con, models=[m for m in (models or "").split(",") if m] or None, by=by, test=test, min_n=min_n, **filters)
     except ValueError as exc:  # compare_models checks its arguments with ValueError
         fail(str(exc))
     finally:

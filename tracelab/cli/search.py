@@ -37,7 +37,7 @@ def command(pattern, regex, case_sensitive, since, until, agent, project, sessio
       tracelab search -E "exit code [1-9][0-9]*" --kind tool_result --since 2026-11-01
       tracelab search ENOSPC --agent codex --json
     """
-    from tracelab import query as q
+    from tracelab import library as q
     from tracelab.fulltext import search_table
 
     fmt = output_format(fmt, as_json, out)
@@ -68,17 +68,14 @@ def command(pattern, regex, case_sensitive, since, until, agent, project, sessio
 
 def _open_commands(table, warehouse) -> dict[str, str]:
     """``tracelab session … --around N`` for each hit (by event key)."""
-    from tracelab.catalog import connect
     from tracelab.session.locate import around_command, locate_steps
+    from tracelab.store.connection import Store
 
     keys = table.column("event_key").to_pylist() if table.num_rows else []
     if not keys:
         return {}
-    con = connect(warehouse)
-    try:
-        return {e: around_command(k, n) for e, (k, n) in locate_steps(con, keys).items()}
-    finally:
-        con.close()
+    with Store(warehouse) as store:
+        return {e: around_command(k, n) for e, (k, n) in locate_steps(store.con, keys).items()}
 
 
 def match_span(row: dict, context: int) -> tuple[int, int]:

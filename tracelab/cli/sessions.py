@@ -32,7 +32,7 @@ def command(since, until, agent, project, model, has_errors, min_calls, subagent
       tracelab sessions --has-errors --no-subagents -n 10
       tracelab sessions --search ENOENT --json
     """
-    from tracelab import query as q
+    from tracelab import library as q
     from tracelab.errors import ParameterError
     from tracelab.session.listing import sessions_table
 

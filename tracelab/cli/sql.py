@@ -28,8 +28,12 @@ class _SqlCommand(click.Command):
 @click.argument("query")
 @warehouse_option
 @output_options
-def command(query, warehouse, fmt, out, as_json):
+@click.option("--write", is_flag=True, help="Lift the read-only mode: let the SQL write files (COPY … TO), attach databases and read any file.")
+def command(query, warehouse, fmt, out, as_json, write):
     """Run SQL against the warehouse views.
+
+    Read-only unless --write: the SQL reads the warehouse's files and nothing else, and writes
+    no file (COPY … TO, EXPORT, ATTACH are refused); -o FILE saves a result.
 
     \b
       tracelab sql "SELECT agent, count(*) FROM sessions GROUP BY 1"
@@ -37,10 +41,13 @@ def command(query, warehouse, fmt, out, as_json):
     """
     import duckdb
 
-    from tracelab.catalog import connect
+    from tracelab.store import Store
+    from tracelab.store.connection import refuse_writes
 
     fmt = output_format(fmt, as_json, out)
-    con = connect(warehouse)
+    con = Store(warehouse, read_only=not write).con
+    if not write:
+        refuse_writes(con, query)
     try:
         if fmt == "parquet":
             rel = con.sql(query)  # straight to Arrow (a cursor's Arrow output copies the rows once more)
@@ -51,6 +58,8 @@ def command(query, warehouse, fmt, out, as_json):
             cur = con.execute(query)
             cols = [d[0] for d in cur.description] if cur.description else []
             rows, arrow = (cur.fetchall() if cols else []), None
+    except duckdb.PermissionException as exc:
+        fail(f"not allowed: the warehouse is opened read-only, so the SQL may read only its files and write none ({one_line(str(exc))}); lift it with --write")
     except duckdb.Error as exc:
         raise QueryError(f"SQL error: {one_line(str(exc))}") from None
     finally:

@@ -46,7 +46,7 @@ _OPTION = {
 
 
 def _run(report: str, kw: dict) -> None:
-    from tracelab import query as q
+    from tracelab import library as q
     from tracelab.metrics.usage import PERIOD_KEY, REPORTS, usage_report
 
     as_json = kw.pop("as_json")

@@ -5,3 +5,5 @@ Nothing here is imported by the ingest/store/query code paths; modules in this p
 shell out to external programs (npm, node) and must degrade to "unavailable, because …"
 rather than fail when those programs are missing.
 """
+
+__all__: list[str] = []  # nothing re-exported: import the modules

@@ -128,7 +128,6 @@ def ccusage_unavailable_reason() -> str | None:
 def _fail(reason: str) -> None:
     global _last_unavailable_reason
     _last_unavailable_reason = reason
-    return None
 
 
 def _wrapper_path(prefix: Path) -> Path:
@@ -227,7 +226,8 @@ def ensure_ccusage() -> Path | None:
     if _is_installed(prefix):
         return _wrapper_path(prefix)
     if _install_failure is not None:  # don't re-run a failed npm install in the same process
-        return _fail(_install_failure)
+        _fail(_install_failure)
+        return None
     result = _install(base, prefix)
     if result is None:
         _install_failure = _last_unavailable_reason
@@ -240,10 +240,12 @@ def _install(base: Path, prefix: Path) -> Path | None:
     npm = shutil.which("npm")
     if node is None or npm is None:
         missing = " and ".join(name for name, path in (("node", node), ("npm", npm)) if path is None)
-        return _fail(f"{missing} not found on PATH; ccusage {CCUSAGE_VERSION} needs Node.js and npm to install")
+        _fail(f"{missing} not found on PATH; ccusage {CCUSAGE_VERSION} needs Node.js and npm to install")
+        return None
     native = native_package_name()
     if native is None:
-        return _fail(f"ccusage ships no native binary for {sys.platform}/{platform.machine()}")
+        _fail(f"ccusage ships no native binary for {sys.platform}/{platform.machine()}")
+        return None
 
     try:
         with _FileLock(base / ".install.lock", _LOCK_TIMEOUT_S):
@@ -269,17 +271,20 @@ def _install(base: Path, prefix: Path) -> Path | None:
                 ]
                 proc = subprocess.run(argv, capture_output=True, text=True, timeout=_INSTALL_TIMEOUT_S, cwd=staging, check=False)
                 if proc.returncode != 0:
-                    return _fail(f"`npm install ccusage@{CCUSAGE_VERSION}` exited {proc.returncode}: " + _npm_error_summary(proc.stderr or proc.stdout))
+                    _fail(f"`npm install ccusage@{CCUSAGE_VERSION}` exited {proc.returncode}: " + _npm_error_summary(proc.stderr or proc.stdout))
+                    return None
                 binary = native_binary_path(_wrapper_path(staging))
                 if not binary.is_file():
-                    return _fail(f"npm install finished but {binary} is missing")
+                    _fail(f"npm install finished but {binary} is missing")
+                    return None
                 # The npm tarball stores the binary as 0644; the wrapper would chmod it on
                 # first run, racily under xdist. Do it once, here, under the lock.
                 binary.chmod(0o755)
                 env = {"PATH": os.environ.get("PATH", ""), "HOME": str(staging), "NO_COLOR": "1"}
                 version = _installed_version(_wrapper_path(staging), env, staging)
                 if CCUSAGE_VERSION not in version:
-                    return _fail(f"installed ccusage reports version {version!r}, expected {CCUSAGE_VERSION}")
+                    _fail(f"installed ccusage reports version {version!r}, expected {CCUSAGE_VERSION}")
+                    return None
                 (staging / _STAMP_NAME).write_text(CCUSAGE_VERSION + "\n")
                 if prefix.exists():  # an earlier, interrupted install
                     shutil.rmtree(prefix)
@@ -288,7 +293,8 @@ def _install(base: Path, prefix: Path) -> Path | None:
                 if staging.exists():
                     shutil.rmtree(staging, ignore_errors=True)
     except (OSError, subprocess.SubprocessError, TimeoutError, CcusageUnavailable) as exc:
-        return _fail(f"installing ccusage {CCUSAGE_VERSION} failed: {exc}")
+        _fail(f"installing ccusage {CCUSAGE_VERSION} failed: {exc}")
+        return None
     return _wrapper_path(prefix)
 
 

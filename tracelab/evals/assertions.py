@@ -117,7 +117,7 @@ def apply(case: Case) -> Case:
     parts: list[str] = []
     fc = case.failing_call
     sig = call_signature(fc.tool_name, fc.input) if fc else None
-    if sig:
+    if fc is not None and sig:
         how = "identical" if case.family == "loop" else {"user_rejected": "rejected", "interrupted": "interrupted"}.get(fc.status or "", "failed")
         what = f"{how} {fc.tool_name} call"
         checks.append(Check("not_contains", "no_repeat_call", sig, f"must not repeat the {what}"))

@@ -59,7 +59,7 @@ class Call:
         if self.status:
             text += f"\n   → {self.status}"
             if self.outcome:
-                text += ": " + clip(" ".join(self.outcome.split()), OUTCOME_CAP)
+                text += ": " + (clip(" ".join(self.outcome.split()), OUTCOME_CAP) or "")
         return text
 
 

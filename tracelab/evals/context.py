@@ -20,23 +20,19 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-from importlib import resources
 from typing import Any
 
 import polars as pl
 
 from tracelab.evals.case import OBSERVED_CAP, Call, Case, clip
 from tracelab.evals.select import Anchor
+from tracelab.store import sql_text
 
 _FAR = _dt.datetime.max.replace(tzinfo=_dt.UTC)
 
 
-def sql_text(name: str) -> str:
-    return resources.files("tracelab.evals.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
-
-
 def _rows(con, name: str, **params) -> list[dict]:
-    return pl.from_arrow(con.sql(sql_text(name), params=params).to_arrow_table()).to_dicts()
+    return pl.DataFrame(con.sql(sql_text(name), params=params).to_arrow_table()).to_dicts()
 
 
 def _parse_input(text: str | None) -> Any:
@@ -90,7 +86,7 @@ def build(
     keys = sorted({a.session_key for a in uniq})
     sessions = {r["session_key"]: r for r in _rows(con, "sessions", session_keys=keys)}
     calls: dict[str, list[dict]] = {}
-    for c in _rows(con, "session_calls", session_keys=keys):
+    for c in _rows(con, "timeline_calls", session_keys=keys):
         calls.setdefault(c["session_key"], []).append(c)
     for lst in calls.values():
         lst.sort(key=_call_pos)

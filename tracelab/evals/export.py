@@ -13,11 +13,16 @@ from typing import Any
 
 import polars as pl
 
+from tracelab import failures as F
+from tracelab import feedback as FB
 from tracelab.errors import ParameterError
 from tracelab.evals import assertions, context, inspect_dataset, openai_evals, promptfoo
 from tracelab.evals import select as SEL
 from tracelab.evals.case import Case
+from tracelab.evals.scrub import Scrubber
 from tracelab.evals.select import SelectionError
+from tracelab.library import QueryError, run
+from tracelab.store.connection import Store
 
 FORMATS = ("promptfoo", "inspect", "openai")
 MANIFEST = "export.json"
@@ -78,7 +83,7 @@ def _register_failures(con, f) -> None:
 
 
 def build_cases(
-    warehouse: str | os.PathLike,
+    warehouse: str | os.PathLike | Store,
     *,
     clusters: Sequence[str] | None = None,
     top: int | None = None,
@@ -95,21 +100,16 @@ def build_cases(
     """The cases of a selection (exactly one of ``clusters``, ``top``, ``query``, ``sql``),
     redacted unless ``redact=False``, with their checks and expected behaviour. Rows of a
     query / SQL selection that locate nothing are appended to ``skipped``."""
-    from tracelab import failures as F
-    from tracelab import feedback as FB
-    from tracelab.catalog import CatalogError, connect
-
     modes = [m for m, v in (("clusters", clusters), ("top", top), ("query", query), ("sql", sql)) if v]
     if len(modes) != 1:
         raise ExportError("select exactly one of: cluster ids, --top K, --query NAME, --sql TEXT" + (f" (got {', '.join(modes)})" if modes else ""))
     if per_cluster < 1:
         raise ExportError("per_cluster must be at least 1")
+    store = warehouse if isinstance(warehouse, Store) else _open(warehouse)
+    own = store is not warehouse
+    con = store.con
     try:
-        con = connect(warehouse)
-    except CatalogError as exc:
-        raise ExportError(str(exc)) from None
-    try:
-        f = F.load(warehouse)
+        f = F.load(store)
         try:
             if top is not None:
                 anchors = SEL.from_clusters(f, SEL.top_cluster_ids(f, top), per_cluster)
@@ -117,18 +117,17 @@ def build_cases(
                 anchors = SEL.from_clusters(f, SEL.resolve_cluster_ids(f, list(clusters)), per_cluster)
             else:
                 if query:
-                    from tracelab.query import QueryError, run
-
                     try:
                         df = run(query, con, **dict(params or {}))
                     except QueryError as exc:
                         raise ExportError(str(exc)) from None
                     origin = f"query {query}"
                 else:
+                    assert sql is not None  # exactly one selection mode was checked above
                     if "failure_" in sql:
                         _register_failures(con, f)
                     try:
-                        df = pl.from_arrow(con.sql(sql).to_arrow_table())
+                        df = pl.DataFrame(con.sql(sql).to_arrow_table())
                     except Exception as exc:  # duckdb raises many error classes; all are the user's SQL
                         raise ExportError(f"--sql failed: {exc}") from None
                     origin = "sql"
@@ -138,14 +137,13 @@ def build_cases(
         except SelectionError as exc:
             raise ExportError(str(exc)) from None
         names = dict(zip(f.clusters.get_column("cluster_id").to_list(), f.clusters.get_column("name").to_list())) if f.clusters.height else {}
-        fb = FB.load(warehouse)
+        fb = FB.load(store)
         cases = context.build(con, anchors, cluster_names=names, feedback=fb, context_calls=context_calls)
     finally:
-        con.close()
+        if own:
+            store.close()
     if redact:
         if scrubber is None:
-            from tracelab.evals.scrub import Scrubber
-
             scrubber = Scrubber(redactor)
         cases = [scrubber.case(c) for c in cases]
     return [assertions.apply(c) for c in cases]
@@ -178,23 +176,23 @@ def export(
         raise ExportError(f"unknown format(s) {', '.join(bad) or '(none)'}; choose from {', '.join(FORMATS)}")
     scrubber = None
     if redact:
-        from tracelab.evals.scrub import Scrubber
-
         scrubber = Scrubber(redactor)
     skipped: list[str] = []
-    cases = build_cases(
-        warehouse,
-        clusters=clusters,
-        top=top,
-        query=query,
-        params=params,
-        sql=sql,
-        per_cluster=per_cluster,
-        context_calls=context_calls,
-        redact=redact,
-        scrubber=scrubber,
-        skipped=skipped,
-    )
+    with _open(warehouse) as store:  # one snapshot for the cases and the manifest
+        version = store.snapshot.version
+        cases = build_cases(
+            store,
+            clusters=clusters,
+            top=top,
+            query=query,
+            params=params,
+            sql=sql,
+            per_cluster=per_cluster,
+            context_calls=context_calls,
+            redact=redact,
+            scrubber=scrubber,
+            skipped=skipped,
+        )
     if not cases:
         why = ("; ".join(skipped[:5]) + (" …" if len(skipped) > 5 else "")) if skipped else "the selection is empty"
         raise ExportError(f"nothing to export: {why}")
@@ -223,15 +221,14 @@ def export(
         result.files["openai"] = [str(openai_evals.write(cases, out_dir))]
     manifest = out_dir / MANIFEST
     manifest.write_text(
-        json.dumps({**result.to_dict(), "exported_at": when, "warehouse_snapshot": _snapshot_version(warehouse)}, indent=1, ensure_ascii=False) + "\n",
+        json.dumps({**result.to_dict(), "exported_at": when, "warehouse_snapshot": version}, indent=1, ensure_ascii=False) + "\n",
         encoding="utf-8",
     )
     result.files["manifest"] = [str(manifest)]
     return result
 
 
-def _snapshot_version(warehouse) -> int | None:
-    from tracelab.store.warehouse import Warehouse
-
-    wh = Warehouse(warehouse)
-    return wh.snapshot().version if wh.exists else None
+def _open(warehouse: str | os.PathLike | Store) -> Store:
+    """The warehouse opened once for the whole export (missing: WarehouseMissing, corrupt:
+    WarehouseCorrupt, as for every command)."""
+    return warehouse if isinstance(warehouse, Store) else Store(warehouse)

@@ -18,6 +18,7 @@ from dataclasses import fields, is_dataclass, replace
 from typing import Any
 
 from tracelab.evals.case import Call, Case
+from tracelab.redact import Policy, Redactor
 
 
 class Scrubber:
@@ -25,8 +26,6 @@ class Scrubber:
 
     def __init__(self, redactor=None) -> None:
         if redactor is None:
-            from tracelab.redact import Policy, Redactor
-
             redactor = Redactor(Policy())
         self.redactor = redactor
         self.findings: Counter[str] = Counter()

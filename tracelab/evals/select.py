@@ -36,6 +36,7 @@ import polars as pl
 
 from tracelab.errors import NotFound
 from tracelab.failures.api import Failures
+from tracelab.store import sql_text
 
 
 class SelectionError(NotFound, ValueError):
@@ -147,9 +148,7 @@ class _MemberIndex:
 
 
 def _sql(con, name: str, **params) -> pl.DataFrame:
-    from tracelab.evals.context import sql_text
-
-    return pl.from_arrow(con.sql(sql_text(name), params=params).to_arrow_table())
+    return pl.DataFrame(con.sql(sql_text(name), params=params).to_arrow_table())
 
 
 def _time_col(df: pl.DataFrame) -> str | None:
@@ -189,7 +188,7 @@ def from_frame(con, f: Failures, df: pl.DataFrame, origin: str, per_cluster: int
             out.append(Anchor(calls[r["tool_call_key"]], where(i), tool_call_key=r["tool_call_key"]))
     elif {"session_key", "tool_call_id"} <= cols:
         keys = sorted({r["session_key"] for r in rows if r["session_key"]})
-        calls = {(c["session_key"], c["tool_call_id"]): c["tool_call_key"] for c in _sql(con, "session_calls", session_keys=keys).to_dicts()}
+        calls = {(c["session_key"], c["tool_call_id"]): c["tool_call_key"] for c in _sql(con, "timeline_calls", session_keys=keys).to_dicts()}
         for i, r in enumerate(rows):
             k = calls.get((r["session_key"], r["tool_call_id"]))
             if k is None:
@@ -237,7 +236,7 @@ def _from_sessions(con, idx: _MemberIndex, df: pl.DataFrame, origin: str, skippe
             r["session_key"] = by_id.get(r["session_id"])
     keys = sorted({r["session_key"] for r in rows if r.get("session_key")})
     calls: dict[str, list[dict]] = {}
-    for c in _sql(con, "session_calls", session_keys=keys).to_dicts():
+    for c in _sql(con, "timeline_calls", session_keys=keys).to_dicts():
         calls.setdefault(c["session_key"], []).append(c)
     tcol = _time_col(df) if "tool_name" in df.columns else None
     out: list[Anchor] = []

@@ -26,14 +26,15 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from tracelab import schema as S
 from tracelab.errors import TracelabError, WarehouseMissing
 from tracelab.failures import behaviour as B
 from tracelab.failures import cluster as C
 from tracelab.failures import tables as T
+from tracelab.failures.merge import merge_map
 from tracelab.failures.normalize import RULES_VERSION
-from tracelab.store.derive import sql_text
-from tracelab.store.warehouse import Snapshot, Warehouse, sql_list
+from tracelab.store.connection import Store, register_views, scratch_connection
+from tracelab.store.sql import sql_text
+from tracelab.store.warehouse import Snapshot, Warehouse
 
 MEMBERS_TABLE = "failure_members"
 CLUSTERS_TABLE = "failure_clusters"
@@ -47,33 +48,19 @@ TRENDS = ("new", "returning", "growing", "shrinking", "gone", "dormant", "steady
 
 
 class FailuresError(TracelabError):
-    pass
+    """A failure-clustering request that cannot be answered (bad family, unknown cluster)."""
 
 
 # ------------------------------------------------------------------------------ compute
+#: The tables the failure queries read.
+INPUTS = ("events", "tool_calls", "sessions", "llm_calls")
+
+
 def _register(con: duckdb.DuckDBPyConnection, wh: Warehouse, snap: Snapshot, only: pa.Table | None = None) -> None:
     """Views ``events``, ``tool_calls``, ``sessions``, ``llm_calls`` over ``snap``'s files, and
     ``first_calls`` over them; with ``only`` (a ``session_key`` column), the views hold just
-    those sessions' rows."""
-    con.execute("SET TimeZone = 'UTC'")
-    if only is not None:
-        con.register("_only_sessions", only)
-    where = " WHERE session_key IN (SELECT session_key FROM _only_sessions)" if only is not None else ""
-    for name in ("events", "tool_calls", "sessions", "llm_calls"):
-        files = [str(p) for p in wh.files_of(name, snap)]
-        if files and only is not None:
-            # only the parts holding rows of those sessions (a scan of one narrow column), so
-            # the queries never read the wide columns of the rest of the warehouse
-            files = sorted(
-                r[0] for r in con.execute(f"SELECT DISTINCT filename FROM read_parquet($files, filename = true){where}", {"files": files}).fetchall()
-            )
-        if files:
-            con.execute(
-                f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM read_parquet({sql_list(files)}, hive_partitioning = false, union_by_name = true){where}'
-            )
-        else:
-            con.register(f"_empty_{name}", S.TABLES[name].empty_table())
-            con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM "_empty_{name}"')
+    those sessions' rows (and read only the parts holding any of them)."""
+    register_views(con, wh, snap, INPUTS, only=only, temp=True)
     # shared by the loop and retry-storm queries (tracelab/sql/failures_first_calls.sql)
     con.execute(f"CREATE OR REPLACE TEMP VIEW first_calls AS {sql_text('failures_first_calls')}")
 
@@ -150,19 +137,20 @@ def compute_members(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         ).to_arrow(),
     )
     eps = C.episodes(B.loops(con), B.retry_storms(con), B.context_exhaustion(con), B.abandoned(con))
-    sess = pl.from_arrow(con.sql("SELECT session_key, any_value(session_id) AS session_id FROM sessions GROUP BY 1").to_arrow_table())
+    sess = pl.DataFrame(con.sql("SELECT session_key, any_value(session_id) AS session_id FROM sessions GROUP BY 1").to_arrow_table())
     members = _members_frame(events, eps, sess)
     if members.height == 0:
-        members = pl.from_arrow(T.MEMBERS.empty_table())
+        members = pl.DataFrame(T.MEMBERS.empty_table())
     return members
 
 
 def _n_sessions(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT count(*) FROM sessions WHERE NOT coalesce(is_warmup, false)").fetchone()[0]
+    row = con.execute("SELECT count(*) FROM sessions WHERE NOT coalesce(is_warmup, false)").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _clusters(members: pl.DataFrame, n_sessions: int) -> pl.DataFrame:
-    return C.summarize(members, n_sessions) if members.height else pl.from_arrow(T.CLUSTERS.empty_table())
+    return C.summarize(members, n_sessions) if members.height else pl.DataFrame(T.CLUSTERS.empty_table())
 
 
 def _to_arrow(df: pl.DataFrame, name: str) -> pa.Table:
@@ -183,22 +171,13 @@ def restamp(snap: Snapshot) -> None:
     snap.extra.setdefault("failures", {})["stamp"] = _stamp(snap)
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
-    from tracelab.store.derive import MEMORY_LIMIT, no_progress_bar
-
-    con = duckdb.connect()
-    no_progress_bar(con)
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    return con
-
-
 def rebuild_in_snapshot(wh: Warehouse, snap: Snapshot, batch: str) -> None:
     """Recompute the failure tables from ``snap``'s files and point ``snap`` at new parts.
 
     Same shape as :func:`tracelab.store.derive.rebuild`: call it with the lock held, after the
     derived tables were rebuilt, before ``wh.commit(snap)``.
     """
-    con = _connect()
+    con = scratch_connection()
     try:
         _register(con, wh, snap)
         members, clusters = compute(con)
@@ -214,7 +193,7 @@ def refresh_in_snapshot(wh: Warehouse, snap: Snapshot, batch: str, sessions: set
     member's template and cluster id is mined again over all fingerprints, so the tables equal
     :func:`rebuild_in_snapshot`'s (the Drain step depends on the set of fingerprints only)."""
     only = pa.table({"session_key": pa.array(sorted(sessions), pa.string())})
-    con = _connect()
+    con = scratch_connection()
     try:
         _register(con, wh, snap, only=only)
         new = compute_members(con)
@@ -222,7 +201,7 @@ def refresh_in_snapshot(wh: Warehouse, snap: Snapshot, batch: str, sessions: set
         n_sessions = _n_sessions(con)
     finally:
         con.close()
-    old = pl.from_arrow(wh.read_table(MEMBERS_TABLE, snap))
+    old = pl.DataFrame(wh.read_table(MEMBERS_TABLE, snap))
     kept = old.filter(~pl.col("session_key").is_in(only.column("session_key").to_pylist()))
     members = pl.concat([kept, new.select(kept.columns).cast(kept.schema)])
     members = C.retemplate(members).sort("ts", "source_file", "line_no", "member_key", nulls_last=True)
@@ -239,7 +218,7 @@ def build(warehouse: str | os.PathLike) -> dict:
     """Recompute and commit the failure tables of ``warehouse``; returns row counts."""
     wh = Warehouse(warehouse)
     if not wh.exists:
-        raise WarehouseMissing(f"no tracelab warehouse at {wh.root}")
+        raise WarehouseMissing(f"no tracelab warehouse at {wh.root}", path=str(wh.root))
     with wh.lock():
         snap = wh.snapshot()
         rebuild_in_snapshot(wh, snap, wh.new_batch_id())
@@ -260,21 +239,25 @@ class Failures:
     snapshot: Snapshot
 
 
-def load(warehouse: str | os.PathLike | Warehouse) -> Failures:
-    wh = warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse)
-    if not wh.exists:
-        raise WarehouseMissing(f"no tracelab warehouse at {wh.root} (run `tracelab ingest --warehouse {wh.root}` first)")
-    snap = wh.snapshot()
-    stamp = snap.extra.get("failures", {}).get("stamp")
-    sess = pl.from_arrow(wh.read_table("sessions", snap, columns=["session_key", "agent", "primary_model", "models", "started_at", "is_warmup", "session_id"]))
-    if stamp == _stamp(snap) and snap.tables.get(MEMBERS_TABLE) and snap.tables.get(CLUSTERS_TABLE):
-        members = pl.from_arrow(wh.read_table(MEMBERS_TABLE, snap))
-        clusters = pl.from_arrow(wh.read_table(CLUSTERS_TABLE, snap))
-        return Failures(members, clusters, sess, True, wh, snap)
-    from tracelab.store.derive import MEMORY_LIMIT
+def load(warehouse: str | os.PathLike | Warehouse | Store) -> Failures:
+    """The failure tables of a warehouse: persisted when current, else computed in memory.
 
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    Given a :class:`~tracelab.store.Store`, its snapshot is used (what the rest of the command
+    reads); given a path, the committed snapshot is read once."""
+    if isinstance(warehouse, Store):
+        wh, snap = warehouse.warehouse, warehouse.snapshot
+    else:
+        wh = warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse)
+        if not wh.exists:
+            raise WarehouseMissing(f"no tracelab warehouse at {wh.root} (run `tracelab ingest --warehouse {wh.root}` first)", path=str(wh.root))
+        snap = wh.snapshot()
+    stamp = snap.extra.get("failures", {}).get("stamp")
+    sess = pl.DataFrame(wh.read_table("sessions", snap, columns=["session_key", "agent", "primary_model", "models", "started_at", "is_warmup", "session_id"]))
+    if stamp == _stamp(snap) and snap.tables.get(MEMBERS_TABLE) and snap.tables.get(CLUSTERS_TABLE):
+        members = pl.DataFrame(wh.read_table(MEMBERS_TABLE, snap))
+        clusters = pl.DataFrame(wh.read_table(CLUSTERS_TABLE, snap))
+        return Failures(members, clusters, sess, True, wh, snap)
+    con = scratch_connection()
     try:
         _register(con, wh, snap)
         members, clusters = compute(con)
@@ -399,8 +382,6 @@ def clusters(
     f = warehouse if isinstance(warehouse, Failures) else load(warehouse)
     m_all = _filter(f.members, agent, model, tool, family)
     if merge:
-        from tracelab.failures.merge import merge_map
-
         mapping = merge_map(f.clusters, threshold=merge_threshold)
         if mapping.height:
             m_all = (
@@ -415,7 +396,12 @@ def clusters(
     if win.height == 0:
         return _empty_clusters()
     latest = m_all.get_column("ts").max()
-    t_until = u or (latest + _dt.timedelta(milliseconds=1) if latest is not None else _dt.datetime.now(_dt.UTC))
+    if u is not None:
+        t_until = u
+    elif isinstance(latest, _dt.datetime):
+        t_until = latest + _dt.timedelta(milliseconds=1)
+    else:
+        t_until = _dt.datetime.now(_dt.UTC)
     t_since = s or (t_until - _dt.timedelta(days=TREND_DAYS))
     span = t_until - t_since
     t_prev = t_since - span
@@ -534,12 +520,12 @@ def show(warehouse: str | os.PathLike | Warehouse | Failures, cluster_id: str, *
     mem = f.members.filter(pl.col("cluster_id") == cid).sort("ts", "source_file", "line_no", "event_key", nulls_last=True)
     picks = mem.unique(subset=["session_key"], keep="first", maintain_order=True).head(exemplars)
     out = []
-    con = duckdb.connect()
+    con = scratch_connection()
     try:
         _register(con, f.warehouse, f.snapshot)
         q = sql_text("failures_context_window")
         for m in picks.to_dicts():
-            ctx = pl.from_arrow(
+            ctx = pl.DataFrame(
                 con.sql(q, params={"session_key": m["session_key"], "event_key": m["event_key"], "before": before, "after": after}).to_arrow_table()
             )
             out.append({"member": m, "context": ctx})

@@ -17,7 +17,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from tracelab.store.derive import sql_text
+from tracelab.store import sql_text
 
 EVENT_FAMILIES = (
     "tool_error",
@@ -149,7 +149,7 @@ def canonical_text_expr() -> pl.Expr:
 
 # ------------------------------------------------------------------------------ episodes
 def _arrow(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> pl.DataFrame:
-    return pl.from_arrow(con.sql(sql_text(name), params=params or None).to_arrow_table())
+    return pl.DataFrame(con.sql(sql_text(name), params=params or None).to_arrow_table())
 
 
 def candidates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

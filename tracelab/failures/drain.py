@@ -23,12 +23,16 @@ import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 WILDCARD = "<*>"
 SIMILARITY = 0.6
 MAX_WILDCARDS = 2
 #: Lines shorter than this are never merged (too little context to judge similarity).
 MIN_TOKENS = 3
+
+#: The group key of a line (any hashable, sortable by its repr).
+G = TypeVar("G", bound=Hashable)
 
 
 def is_placeholder(tok: str) -> bool:
@@ -77,7 +81,7 @@ def _similarity(template: Sequence[str], tokens: Sequence[str]) -> tuple[float, 
     return (equal / literal if literal else 0.0), differ
 
 
-def mine(lines: Iterable[tuple[Hashable, str]], *, similarity: float = SIMILARITY, max_wildcards: int = MAX_WILDCARDS) -> dict[tuple[Hashable, str], str]:
+def mine(lines: Iterable[tuple[G, str]], *, similarity: float = SIMILARITY, max_wildcards: int = MAX_WILDCARDS) -> dict[tuple[G, str], str]:
     """Map each distinct ``(group, fingerprint)`` to its template.
 
     ``group`` is any sortable key (lines of different groups never merge). The input order
@@ -85,7 +89,7 @@ def mine(lines: Iterable[tuple[Hashable, str]], *, similarity: float = SIMILARIT
     """
     distinct = sorted(set(lines), key=lambda gl: (repr(gl[0]), len(gl[1].split(" ")), gl[1]))
     leaves: dict[tuple, list[_Cluster]] = defaultdict(list)
-    assigned: list[tuple[tuple[Hashable, str], _Cluster]] = []
+    assigned: list[tuple[tuple[G, str], _Cluster]] = []
     for item in distinct:
         group, line = item
         tokens = line.split(" ") if line else [""]

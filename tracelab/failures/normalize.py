@@ -251,12 +251,13 @@ def _shell_keys(df: pl.DataFrame, body: str) -> pl.DataFrame:
         (pl.col("_kw").is_not_null(), pl.col("_kw"), "keyword"),
         (pl.col("_first").is_not_null(), pl.col("_first"), "first_line"),
     ]
-    key = pl.when(cases[0][0]).then(cases[0][1])
-    kind = pl.when(cases[0][0]).then(pl.lit(cases[0][2]))
-    for cond, val, name in cases[1:]:
-        key = key.when(cond).then(val)
-        kind = kind.when(cond).then(pl.lit(name))
-    df = df.with_columns(key.otherwise(pl.lit("")).alias("key"), kind.otherwise(pl.lit("empty")).alias("subkind"))
+    # the first matching case wins: fold from the last case outwards
+    key: pl.Expr = pl.lit("")
+    kind: pl.Expr = pl.lit("empty")
+    for cond, val, name in reversed(cases):
+        key = pl.when(cond).then(val).otherwise(key)
+        kind = pl.when(cond).then(pl.lit(name)).otherwise(kind)
+    df = df.with_columns(key.alias("key"), kind.alias("subkind"))
     return df.drop("_b", "_tb", "_py", "_pys", "_ispy", "_label", "_go", "_diag", "_cross", "_loc", "_kw", "_first")
 
 

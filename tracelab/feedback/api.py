@@ -5,16 +5,21 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from tracelab import failures as F
 from tracelab.feedback import importer
 from tracelab.feedback import store as ST
 from tracelab.feedback import table as T
 from tracelab.feedback.store import AddResult
 from tracelab.feedback.table import FeedbackError
+from tracelab.store.connection import Store
 from tracelab.store.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 
 def default_author() -> str | None:
@@ -120,11 +125,11 @@ def import_file(
 
 
 def _frame(table) -> pl.DataFrame:
-    return pl.from_arrow(table) if table.num_rows else pl.from_arrow(T.FEEDBACK.empty_table())
+    return pl.DataFrame(table) if table.num_rows else pl.DataFrame(T.FEEDBACK.empty_table())
 
 
 def load(
-    warehouse: str | os.PathLike | Warehouse,
+    warehouse: str | os.PathLike | Warehouse | Store,
     *,
     target_type: str | None = None,
     label: str | None = None,
@@ -133,8 +138,10 @@ def load(
 ) -> pl.DataFrame:
     """The feedback table as Polars (oldest first), optionally filtered by target type,
     label, and ``created_at`` in [since, until)."""
-    wh = ST._warehouse(warehouse)
-    df = _frame(ST.read(wh))
+    if isinstance(warehouse, Store):  # the snapshot the rest of the command reads
+        df = _frame(ST.read(warehouse.warehouse, warehouse.snapshot))
+    else:
+        df = _frame(ST.read(ST._warehouse(warehouse)))
     if target_type:
         df = df.filter(pl.col("target_type") == target_type)
     if label:
@@ -146,7 +153,7 @@ def load(
     return df.sort("created_at", "feedback_id")
 
 
-_LABELLED_SCHEMA = {
+_LABELLED_SCHEMA: dict[str, PolarsDataType] = {
     "cluster_id": pl.String,
     "family": pl.String,
     "name": pl.String,
@@ -183,8 +190,6 @@ def labelled_clusters(
     fb = load(warehouse, since=since, until=until).filter(pl.col("target_type").is_in(["cluster", "event", "tool_call"]))
     if fb.height == 0:
         return pl.DataFrame(schema=_LABELLED_SCHEMA)
-    from tracelab import failures as F
-
     f = failures if failures is not None else F.load(warehouse)
     direct = fb.filter(pl.col("target_type") == "cluster").with_columns(pl.col("target_key").alias("cluster_id"), pl.lit(True).alias("_direct"))
     mem = f.members.select("cluster_id", "event_key", "tool_call_key")

@@ -19,7 +19,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import pyarrow as pa
 
@@ -98,6 +98,10 @@ def parse_time(value: Any) -> _dt.datetime:
     return d.replace(microsecond=d.microsecond // 1000 * 1000)
 
 
+@overload
+def _text(value: Any, field: str, *, required: Literal[True], cap: int | None = None) -> str: ...
+@overload
+def _text(value: Any, field: str, *, required: bool = False, cap: int | None = None) -> str | None: ...
 def _text(value: Any, field: str, *, required: bool = False, cap: int | None = None) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         value = None
@@ -133,9 +137,9 @@ def _score(value: Any) -> float | None:
 
 
 def make(
-    target_type: str,
-    target_key: str,
-    label: str,
+    target_type: Any,
+    target_key: Any,
+    label: Any,
     *,
     score: Any = None,
     note: Any = None,

@@ -21,9 +21,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 
+from tracelab import failures as F
 from tracelab.feedback.table import TARGET_TYPES, FeedbackError
+from tracelab.store import sql_text
+from tracelab.store.connection import Store
 
 #: A failure cluster id (``te-fdd58876e330``) or a prefix of one of at least 4 hex digits.
 CLUSTER_ID = re.compile(r"^[a-z]{2}-[0-9a-f]{4,12}$")
@@ -36,10 +38,6 @@ class Target:
     type: str
     key: str
     session_key: str | None = None
-
-
-def sql_text(name: str) -> str:
-    return resources.files("tracelab.feedback.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
 
 
 def parse(text: str, target_type: str | None = None) -> tuple[str | None, str]:
@@ -71,8 +69,6 @@ class Resolver:
 
     def _clusters(self) -> list[str]:
         if self._cluster_ids is None:
-            from tracelab import failures as F
-
             f = self._failures if self._failures is not None else F.load(self.warehouse)
             self._failures = f
             self._cluster_ids = sorted(f.clusters.get_column("cluster_id").to_list()) if f.clusters.height else []
@@ -98,16 +94,11 @@ class Resolver:
             elif tt != "cluster":
                 need_sql.add(key)
         if not check:
-            return out  # type: ignore[return-value]
+            return _complete(out)
         matches: dict[str, list[tuple[str, str, str | None, int]]] = {}
         if need_sql:
-            from tracelab.catalog import connect
-
-            con = connect(self.warehouse)
-            try:
-                rows = con.execute(sql_text("resolve_targets"), {"keys": sorted(need_sql)}).fetchall()
-            finally:
-                con.close()
+            with Store(self.warehouse) as store:
+                rows = store.con.execute(sql_text("resolve_targets"), {"keys": sorted(need_sql)}).fetchall()
             for key, typ, tkey, skey, rank in rows:
                 matches.setdefault(key, []).append((typ, tkey, skey, rank))
         for i, (tt, key) in enumerate(items):
@@ -126,4 +117,12 @@ class Resolver:
                 continue
             t, k, s = distinct[0]
             out[i] = Target(t, k, s)
-        return out  # type: ignore[return-value]
+        return _complete(out)
+
+
+def _complete(out: list[Target | FeedbackError | None]) -> list[Target | FeedbackError]:
+    """``out`` once every slot is filled (each resolution path fills every item)."""
+    done = [r for r in out if r is not None]
+    if len(done) != len(out):
+        raise AssertionError(f"{len(out) - len(done)} target(s) left unresolved")
+    return done

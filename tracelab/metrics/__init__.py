@@ -14,28 +14,24 @@ Modules: :mod:`~tracelab.metrics.tool_errors`, :mod:`~tracelab.metrics.latency`,
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover
-    import polars as pl
+import polars as pl
+
+from tracelab import schema as S
+from tracelab.errors import NotFound, WarehouseMissing
+from tracelab.store.warehouse import Warehouse, default_warehouse
 
 __all__ = ["scan"]
 
 
 def scan(table: str, warehouse: str | os.PathLike | None = None) -> pl.LazyFrame:
     """A lazy Polars scan of one warehouse table (exactly the files of the committed snapshot)."""
-    import polars as pl
-
-    from tracelab import schema as S
-    from tracelab.catalog import CatalogError, default_warehouse
-    from tracelab.store.warehouse import Warehouse
-
     wh = Warehouse(warehouse if warehouse is not None else default_warehouse())
     if not wh.exists:
-        raise CatalogError(f"no tracelab warehouse at {wh.root}")
+        raise WarehouseMissing(f"no tracelab warehouse at {wh.root}", path=str(wh.root))
     files = [str(p) for p in wh.files_of(table)]
     if not files:
         if table not in S.TABLES:
-            raise CatalogError(f"no table {table!r} in {wh.root}")
-        return pl.from_arrow(S.TABLES[table].empty_table()).lazy()
+            raise NotFound(f"no table {table!r} in {wh.root}", table=table, path=str(wh.root))
+        return pl.DataFrame(S.TABLES[table].empty_table()).lazy()
     return pl.scan_parquet(files, hive_partitioning=False)

@@ -23,8 +23,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import polars as pl
 
+from tracelab import library as q
 from tracelab.metrics import stats as st
 
 __all__ = ["METRIC_KINDS", "compare_models", "compare_samples"]
@@ -78,6 +80,8 @@ def _newcombe(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
     p1, p2 = k1 / n1, k2 / n2
     l1, u1 = st.wilson_interval(k1, n1)
     l2, u2 = st.wilson_interval(k2, n2)
+    if l1 is None or u1 is None or l2 is None or u2 is None:  # unreachable: n1, n2 > 0 above
+        raise ValueError("both samples need n > 0")
     d = p1 - p2
     return (d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
 
@@ -129,8 +133,6 @@ def _continuous_row(a: Any, b: Any, test: str, n_boot: int, seed: int) -> dict[s
         name, stat, p = "bootstrap difference of medians", None, p_boot
     else:
         raise ValueError(f"test for continuous metrics must be auto, mannwhitney or bootstrap; got {test!r}")
-    import numpy as np
-
     return {
         "n_a": len(a),
         "n_b": len(b),
@@ -214,8 +216,6 @@ def compare_models(
     filters (since, until, agent, model, project, tool, include_subagents). Returns one row per
     pair with the columns of :data:`SCHEMA`.
     """
-    from tracelab import query as q
-
     if metric not in METRIC_KINDS:
         raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRIC_KINDS)}")
     if by is not None and by not in _BY_COLUMN:

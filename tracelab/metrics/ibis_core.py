@@ -26,12 +26,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+from pyarrow import fs as pafs
 
+from tracelab.errors import WarehouseMissing
 from tracelab.metrics.stats import SAMPLE_NOTE, Z95
+from tracelab.store.connection import scratch_connection
 
 __all__ = [
     "compare_error_rates",
@@ -58,25 +62,20 @@ def snapshot_files(root: str, table: str) -> list[str]:
     Reading the snapshot, not listing directories, keeps readers off the files of an ingest
     that has not committed yet, exactly like the DuckDB catalog does.
     """
-    from pyarrow import fs as pafs
-
-    from tracelab.catalog import CatalogError
-
     filesystem, base = pafs.FileSystem.from_uri(root) if "://" in root else (pafs.LocalFileSystem(), root)
     try:
         with filesystem.open_input_stream(f"{base.rstrip('/')}/_snapshot.json") as fh:
             snap = json.loads(fh.read())
     except FileNotFoundError:
-        raise CatalogError(f"no tracelab warehouse at {root} (run `tracelab ingest --warehouse {root}` first)") from None
+        raise WarehouseMissing(f"no tracelab warehouse at {root} (run `tracelab ingest --warehouse {root}` first)", path=root) from None
     rels = snap.get("tables", {}).get(table, [])
     return [f"{root.rstrip('/')}/{rel}" for rel in rels]
 
 
 def duckdb_tables(warehouse: str, con: Any = None, tables: Sequence[str] = CORE_TABLES) -> dict[str, ir.Table]:
-    """ibis tables over the warehouse on an ibis DuckDB backend (a new in-memory one by default)."""
-    from pathlib import Path
-
-    con = con if con is not None else ibis.duckdb.connect()
+    """ibis tables over the warehouse on an ibis DuckDB backend (by default a new one over a
+    :func:`tracelab.store.scratch_connection`, without its memory limit)."""
+    con = con if con is not None else ibis.duckdb.from_connection(scratch_connection(memory_limit=None))
     root = str(Path(warehouse).expanduser().resolve())
     return {t: con.read_parquet(snapshot_files(root, t), table_name=t, union_by_name=True) for t in tables}
 

@@ -59,7 +59,7 @@ def histogram(
         return pl.DataFrame(
             schema={**{b: df.schema[b] for b in by}, "bin": pl.Int32, "bin_lo_ms": pl.Float64, "bin_hi_ms": pl.Float64, "n": pl.Int64, "share": pl.Float64}
         )
-    lo, hi = float(df["_x"].min()), float(df["_x"].max())
+    lo, hi = (float(x) for x in df.select(pl.col("_x").min().alias("lo"), pl.col("_x").max().alias("hi")).row(0))
     width = hi - lo
     if width == 0:
         binexpr = pl.lit(0, dtype=pl.Int32)

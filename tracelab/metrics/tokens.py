@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from tracelab.metrics._frames import frame, group_cols, period_start
+from tracelab.pricing import price_table
 
 __all__ = ["token_totals", "with_cost"]
 
@@ -20,9 +21,7 @@ TOKEN_COLS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write
 
 def with_cost(llm_calls: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     """``llm_calls`` plus price_model, price_effective_from and cost_usd (USD, null = unknown)."""
-    from tracelab.pricing import price_table
-
-    prices = pl.from_arrow(price_table()).lazy().sort("effective_from")
+    prices = pl.DataFrame(price_table()).lazy().sort("effective_from")
     lf = (
         frame(llm_calls)
         .with_row_index("_row")

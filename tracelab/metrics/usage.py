@@ -24,6 +24,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from tracelab import library as q
+
 __all__ = ["PERIOD_KEY", "REPORTS", "usage_report"]
 
 #: report name -> (query period, key naming the bucket, top-level list key)
@@ -53,7 +55,8 @@ def _cost(x: float | None) -> float | None:
 
 
 def _sum_cost(values: list[float | None]) -> float | None:
-    return None if any(v is None for v in values) else _cost(sum(values))
+    known = [v for v in values if v is not None]
+    return None if len(known) < len(values) else _cost(sum(known))
 
 
 def _tokens(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -75,8 +78,6 @@ def usage_report(report: str = "daily", *, warehouse: Any = None, con: Any = Non
     ``filters``: since, until, agent, model, project, include_subagents, timezone,
     start_of_week, cost_mode (auto | calculate | display), as in the ``usage_report`` query.
     """
-    from tracelab import query as q
-
     if report not in REPORTS:
         raise ValueError(f"report must be one of {', '.join(REPORTS)}; got {report!r}")
     period, key, list_key = REPORTS[report]

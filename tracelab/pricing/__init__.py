@@ -80,7 +80,12 @@ def _parse(doc: dict[str, Any]) -> tuple[str, list[PriceRow]]:
         name = m.get("model")
         if not isinstance(name, str) or not name:
             raise PricingError(f"model entry without a name: {m!r}")
-        keys = [match_key(name)] + [match_key(a) for a in m.get("aliases", [])]
+        keys: list[str] = []
+        for raw in [name, *m.get("aliases", [])]:
+            key = match_key(raw)
+            if key is None:
+                raise PricingError(f"{name}: blank model name or alias {raw!r}")
+            keys.append(key)
         for k in keys:
             if k in seen:
                 raise PricingError(f"{k!r} is listed under both {seen[k]!r} and {name!r}")

@@ -799,14 +799,14 @@ def generate(n_secrets: int = 1200, *, negatives_per_secret: float = 2.0, ordina
             planted.append(Planted(kind, value, len(lines), agent, carrier, "identity", category="identity"))
             lines.append(_dump(g, _carry(g, agent, carrier, text, cwd())))
             continue
-        kind, ctx = order[si % len(order)]
+        secret_kind, ctx = order[si % len(order)]
         si += 1
-        secret = kind.make(g)
-        text = _context_text(g, kind, ctx, secret)
-        value = secret.replace("\n", "") if kind.name == "private_key" else secret
-        if kind.name == "slack_webhook":
+        secret = secret_kind.make(g)
+        text = _context_text(g, secret_kind, ctx, secret)
+        value = secret.replace("\n", "") if secret_kind.name == "private_key" else secret
+        if secret_kind.name == "slack_webhook":
             value = secret.split("/services/", 1)[1]  # the URL prefix is public; the path is the secret
-        planted.append(Planted(kind.name, value, len(lines), agent, carrier, ctx))
+        planted.append(Planted(secret_kind.name, value, len(lines), agent, carrier, ctx))
         lines.append(_dump(g, _carry(g, agent, carrier, text, cwd())))
     return Corpus(lines=lines, planted=planted, negative=negative, ordinary=ordinary)
 

@@ -23,9 +23,11 @@ not used by any built-in detector; it is only a fallback for user rule files (se
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import re2
 
@@ -67,7 +69,7 @@ class M:
         self.gi = gi
 
     def span(self, g: int | str = 0) -> tuple[int, int]:
-        if type(g) is str:
+        if isinstance(g, str):
             idx = self.gi.get(g)
             return (-1, -1) if idx is None else self.spans[idx]
         return self.spans[g]
@@ -137,7 +139,10 @@ class Candidate:
 
 
 Accept = Callable[[Candidate], bool]
-Extract = Callable[[bytes, M], Iterable[tuple]]
+#: An accepted span: ``(start, end)`` or ``(start, end, kind)``.
+Span = tuple[int, int] | tuple[int, int, str]
+#: Custom span extraction, called ``(text, match)`` or, for late detectors, ``(text, match, covered)``.
+Extract = Callable[..., Iterable[tuple]]
 
 
 @dataclass
@@ -161,7 +166,7 @@ class Detector:
     late: bool = False  # heuristic: runs after the others and skips spans they already found
     lead_boundary: bool = False  # the span must not follow a word character (a ``\\b`` checked in
     # Python: a leading ``\\b`` in the pattern would disable RE2's literal-prefix acceleration)
-    regex: object = field(default=None, repr=False)
+    regex: Any = field(default=None, repr=False)  # compiled re2 pattern (re2 ships no type information)
 
     def compile(self) -> Detector:
         if self.regex is None:
@@ -187,7 +192,7 @@ class Detector:
             return [self.raw_prefilter]
         return [self.prefilter] if self.prefilter is not None else []
 
-    def find(self, text: bytes, covered: list[tuple] | tuple = ()) -> list[tuple]:
+    def find(self, text: bytes, covered: list[tuple] | tuple = ()) -> Iterable[tuple]:
         """Accepted spans in ``text``: ``(start, end)`` or ``(start, end, kind)``.
 
         ``covered`` holds spans other detectors already found; heuristic ("late") detectors skip
@@ -596,7 +601,7 @@ def _is_compound_identifier(v: str) -> bool:
     """``setup-uv-1-x86_64-unknown-linux-gnu-…``, ``claude:claude-public-example:msg_…``:
     two or more separator-delimited lowercase words make a name, not a random key."""
     words = 0
-    seg = []
+    seg: list[str] = []
     for ch in v + "-":
         if ch in "-_.:/ ":
             if len(seg) >= 3 and all("a" <= c <= "z" for c in seg):
@@ -717,7 +722,7 @@ def _skip_scheme(text: bytes, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-def _flag_extract(text: bytes, m) -> Iterator[tuple[int, int]]:
+def _flag_extract(text: bytes, m) -> Iterator[Span]:
     name = m.group("name").decode("utf-8", "replace")
     level = names.secret_level(name)
     if level is None:
@@ -817,7 +822,7 @@ def _curl_user_extract(text: bytes, m) -> Iterator[tuple[int, int]]:
         yield ps, pe
 
 
-def _block_extract(text: bytes, m) -> Iterator[tuple[int, int]]:
+def _block_extract(text: bytes, m) -> Iterator[Span]:
     """INI continuation lines / YAML nested values under a bare ``password:`` line."""
     name = m.group("name").decode("utf-8", "replace")
     level = names.secret_level(name)
@@ -865,7 +870,7 @@ def _block_extract(text: bytes, m) -> Iterator[tuple[int, int]]:
         pos = line_end
 
 
-def _xml_extract(text: bytes, m) -> Iterator[tuple[int, int]]:
+def _xml_extract(text: bytes, m) -> Iterator[Span]:
     level = names.secret_level(m.group("name").decode("utf-8", "replace"))
     if level is None:
         return
@@ -925,8 +930,6 @@ def _looks_random(v: str, *, min_len: int = 20) -> bool:
     ext = v.rsplit(".", 1)[-1] if "." in v else ""
     if ext.lower() in _FILE_EXTENSIONS:
         return False  # a file name (pi-session-2025-12-08T23-22-21-320Z_0db2eb3b….html)
-    import math
-
     return checks.shannon_entropy(v) >= min(4.3, 0.85 * math.log2(len(v)))
 
 

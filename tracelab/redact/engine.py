@@ -69,7 +69,6 @@ _MARKER = re2.compile(rb"\[REDACTED:[A-Za-z0-9_.\-]+\]", RE2_OPTIONS)
 # escapes that could spell out prefilter keywords in raw JSON: \u0020-\u007f and \/
 _HIDING_ESCAPE = r"\\u00[2-7][0-9A-Fa-f]|\\/"
 _FORCE = -1
-_MISS = object()
 _HEX = frozenset("0123456789abcdefABCDEF")
 _TS_CHARS = frozenset("0123456789-:.TZ+")
 
@@ -111,6 +110,11 @@ class _Prefilter:
     """
 
     __slots__ = ("kw_match", "kw_owner", "struct_match", "struct_owner", "structural")
+    kw_match: Any  # re2 Set.Match (re2 ships no type information)
+    kw_owner: list[int]
+    struct_match: Any
+    struct_owner: list[int]
+    structural: frozenset[int]
 
     def __init__(self, kw: tuple[Any, list[int]], struct: tuple[Any, list[int]] | None) -> None:
         self.kw_match, self.kw_owner = kw
@@ -398,7 +402,7 @@ class Redactor:
         if self._lit_gen != self._line_gen:
             lits = True  # literal words changed during this line: probe everything
         if lits and self._literals:
-            groups = range(len(self._literals)) if lits is True else [i for i in lits if i >= 0]
+            groups = [i for i in lits if i >= 0] if isinstance(lits, tuple) else range(len(self._literals))
             for gi in groups:
                 rx, det = self._literals[gi]
                 for m in iter_matches(rx, b):
@@ -615,19 +619,17 @@ class Redactor:
             if tv is str:
                 idx = n
                 n += 1
-                level = levels.get(k, _MISS)
-                if level is _MISS:
-                    level = self._key_level(k)
+                level = levels[k] if k in levels else self._key_level(k)
                 ln = len(val)
                 if ln < _MIN_STRING or (skip_data and k == "data") or (k in _OPAQUE_KEYS and skip_opaque):
                     nval = val
                 elif (
                     level is None
                     and ln <= _CACHE_MAX
-                    and (hit := cache.get(val)) is not None
-                    and hit[0] is None
-                    and hit[2] == self._lit_gen
-                    and hit[3] == self._noted
+                    and (vhit := cache.get(val)) is not None
+                    and vhit[0] is None
+                    and vhit[2] == self._lit_gen
+                    and vhit[3] == self._noted
                 ):
                     nval = val
                 else:

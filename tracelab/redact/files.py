@@ -134,7 +134,7 @@ def redact_file(redactor: Redactor, src: Path, dst: Path | None, *, kind: str = 
         finally:
             if fout is not None:
                 fout.close()
-        if tmp is not None:
+        if tmp is not None and dst is not None:
             os.replace(tmp, dst)
             tmp = None
     finally:

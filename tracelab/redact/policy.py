@@ -8,6 +8,7 @@ exactly which redaction a warehouse went through without revealing any of those 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -100,32 +101,16 @@ class Policy:
         return self._ephemeral_key
 
     def pseudonymizer(self) -> Pseudonymizer:
-        return Pseudonymizer(self.key)  # type: ignore[arg-type]
+        assert self.key is not None  # __post_init__ always sets a key
+        return Pseudonymizer(self.key)
 
     def with_env_secrets(self, environ: Mapping[str, str] | None = None) -> Policy:
         """A copy that also treats secret-named environment values as known secrets."""
         return self.replace(known_secrets=tuple(self.known_secrets) + tuple(env_secrets(environ)))
 
     def replace(self, **changes) -> Policy:
-        fields = {
-            "builtin": self.builtin,
-            "emails": self.emails,
-            "ip_addresses": self.ip_addresses,
-            "hostnames": self.hostnames,
-            "home_paths": self.home_paths,
-            "propagate_usernames": self.propagate_usernames,
-            "propagate_secrets": self.propagate_secrets,
-            "high_entropy": self.high_entropy,
-            "skip_images": self.skip_images,
-            "skip_opaque": self.skip_opaque,
-            "known_secrets": self.known_secrets,
-            "deny": self.deny,
-            "usernames": self.usernames,
-            "rules_files": self.rules_files,
-            "key": self.key,
-        }
-        fields.update(changes)
-        return Policy(**fields)
+        """A copy with ``changes`` applied (validated and normalised again by ``__post_init__``)."""
+        return dataclasses.replace(self, **changes)
 
     def describe(self) -> dict:
         """The fingerprinted description (no secret material: secrets and words are hashed)."""

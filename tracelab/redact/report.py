@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 __all__ = ["Finding", "FileResult", "Report"]
 
@@ -51,7 +52,7 @@ class FileResult:
     skipped: str | None = None
 
     def to_dict(self, *, with_findings: bool = True) -> dict:
-        d = {
+        d: dict[str, Any] = {
             "source": self.source,
             "output": self.output,
             "lines": self.lines,

@@ -227,7 +227,8 @@ class _RuleDetector(Detector):
 
                 yield bspan(0), [bspan(i) for i in range(1, (self.regex.groups or 0) + 1)]
 
-    def find(self, text: bytes) -> Iterator[tuple[int, int]]:
+    def find(self, text: bytes, covered: list[tuple] | tuple = ()) -> Iterator[tuple[int, int]]:
+        # ``covered`` is only used by late (heuristic) detectors; gitleaks rules never are
         path = CURRENT_PATH.get()
         if self.path_rx is not None and (path is None or not self.path_rx.search(path)):
             return

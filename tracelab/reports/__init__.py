@@ -7,3 +7,5 @@ Layout: ``sql/`` holds the report's own named queries (same header format as ``q
 ``render`` fills the ``templates/`` (HTML + Markdown), ``config`` reads the regression
 thresholds (``thresholds.toml`` holds the documented defaults).
 """
+
+__all__: list[str] = []  # nothing re-exported: import the modules

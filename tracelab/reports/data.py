@@ -1,6 +1,6 @@
 """Data of the weekly report: every number the report shows, as Polars frames.
 
-:func:`assemble` runs the named queries of :mod:`tracelab.query` (``queries/*.sql``) where one
+:func:`assemble` runs the named queries of :mod:`tracelab.library` (``queries/*.sql``) where one
 fits, the report's own queries (``tracelab/reports/sql/*.sql``, same header format) for the
 week-over-week comparisons and data-quality tables, and :mod:`tracelab.failures` for failure
 clusters. Nothing here formats or renders; :mod:`tracelab.reports.sections` turns a
@@ -13,17 +13,20 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
-from importlib import resources
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from tracelab import query as Q
+from tracelab import library as Q
 from tracelab.errors import NotFound
+from tracelab.failures import api as F
 from tracelab.reports.config import Thresholds, load_thresholds
 from tracelab.reports.weeks import IsoWeek, last_complete_week
+from tracelab.store.connection import Store
+from tracelab.store.sql import load as load_sql
+from tracelab.store.sql import sql_files
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -36,20 +39,14 @@ class ReportDataError(NotFound):
     """The warehouse cannot produce the requested report (no data, bad week)."""
 
 
-@cache
 def report_query(name: str) -> Q.Query:
     """One of the report's own queries (``tracelab/reports/sql/<name>.sql``)."""
-    text = resources.files("tracelab.reports").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
-    q = Q.parse(text, f"{name}.sql")
-    if q.name != name:
-        raise Q.QueryError(f"{name}.sql: header name {q.name!r} differs from the file name")
-    return q
+    return load_sql(name)
 
 
 @lru_cache(maxsize=1)
 def _report_query_names() -> tuple[str, ...]:
-    d = resources.files("tracelab.reports").joinpath("sql")
-    return tuple(sorted(e.name[:-4] for e in d.iterdir() if e.name.endswith(".sql")))
+    return tuple(sorted(name for name, (area, _) in sql_files().items() if area == "reports"))
 
 
 def report_query_names() -> list[str]:
@@ -174,11 +171,11 @@ def week_warnings(week: IsoWeek, events: int, first: _dt.date, last: _dt.date, a
     ]
 
 
-def _failures(warehouse: str | os.PathLike, week: IsoWeek, trend_since: _dt.datetime, th: Thresholds) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def _failures(
+    warehouse: str | os.PathLike | Store, week: IsoWeek, trend_since: _dt.datetime, th: Thresholds
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Clusters active in the report or previous week (with configurable 'growing'), weekly
     counts over the trend window, and exemplar members from the report week."""
-    from tracelab.failures import api as F
-
     f = F.load(warehouse)
     cl = F.clusters(f, since=week.since, until=week.until)
     if cl.height:
@@ -211,12 +208,15 @@ def assemble(
     *,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> WeeklyData:
-    """Compute the weekly report's data for ``week`` (default: last complete week in the data)."""
-    from tracelab.catalog import connect
+    """Compute the weekly report's data for ``week`` (default: last complete week in the data).
 
+    Without ``con`` the warehouse is opened once (:class:`~tracelab.store.Store`) and every
+    number, failure clusters included, comes from that one snapshot."""
     th = thresholds or load_thresholds()
-    own = con is None
-    con = con or connect(warehouse)
+    store: Store | None = None
+    if con is None:
+        store = Store(warehouse)
+        con = store.con
     try:
         w, first, last = resolve_week(con, week)
         n_events, n_previous = _event_counts(con, w)
@@ -248,16 +248,12 @@ def assemble(
             unknown_types=run(con, "report_unknown_types", since=w.since, until=w.until),
             parser_versions=run(con, "report_parser_versions"),
         )
+        clusters, cluster_weekly, exemplars = _failures(store if store is not None else warehouse, w, trend_since, th)
     finally:
-        if own:
-            con.close()
+        if store is not None:
+            store.close()
     warnings = week_warnings(w, n_events, first, last, around)
     notes: list[str] = []
-    try:
-        clusters, cluster_weekly, exemplars = _failures(warehouse, w, trend_since, th)
-    except ImportError as exc:  # pragma: no cover - failures ship with tracelab
-        clusters = cluster_weekly = exemplars = pl.DataFrame()
-        notes.append(f"failure clustering unavailable: {exc}")
     return WeeklyData(
         week=w,
         warehouse=str(Path(warehouse)),

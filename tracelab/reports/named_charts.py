@@ -19,8 +19,10 @@ import polars as pl
 
 import tracelab.charts as tc
 from tracelab.errors import NotFound
+from tracelab.failures import api as F
 from tracelab.reports.data import run
 from tracelab.reports.sections import model_labels, scorecard_frame
+from tracelab.store.connection import Store
 
 
 class NoDataError(NotFound):
@@ -48,7 +50,7 @@ class Filters:
 class NamedChart:
     name: str
     description: str
-    build: Callable[[Any, str | os.PathLike, Filters], alt.TopLevelMixin]
+    build: Callable[[Any, str | os.PathLike | Store, Filters], alt.TopLevelMixin]
 
 
 def _need(df: pl.DataFrame, f: Filters, what: str) -> pl.DataFrame:
@@ -116,11 +118,9 @@ def _usage(value: str, period: str):
 
 
 def _failure_trends(con, wh, f: Filters):
-    from tracelab.failures import api as F
-
     failures = F.load(wh)
     m = F.members(failures, since=f.since, until=f.until, agent=f.agent, model=f.model, tool=f.tool)
-    m = _need(m, f, "failures")
+    m = _need(m.filter(pl.col("ts").is_not_null()), f, "failures")
     weekly = (
         m.with_columns(pl.col("ts").dt.convert_time_zone("UTC").dt.truncate("1w").dt.date().alias("period"))
         .group_by("period", "cluster_id")
@@ -128,7 +128,11 @@ def _failure_trends(con, wh, f: Filters):
     )
     names = failures.clusters.select("cluster_id", pl.coalesce("name", "template").alias("label"))
     weekly = weekly.join(names, on="cluster_id", how="left").sort("period", "cluster_id")
-    return tc.failure_cluster_trends(weekly, title="Failure clusters per week (top 8 by events)", subtitle=f.describe())
+    # weeks with any events: there a cluster without failures counts 0; other weeks are gaps
+    active = run(con, "chart_active_periods", since=f.since, until=f.until, agent=f.agent, period="week")
+    return tc.failure_cluster_trends(
+        weekly, periods=active.get_column("period").to_list(), title="Failure clusters per week (top 8 by events)", subtitle=f.describe()
+    )
 
 
 def _scorecard(con, wh, f: Filters):
@@ -158,13 +162,8 @@ NAMED_CHARTS: dict[str, NamedChart] = {
 
 def build_chart(name: str, warehouse: str | os.PathLike, filters: Filters | None = None) -> alt.TopLevelMixin:
     """The chart ``name`` (see :data:`NAMED_CHARTS`) over ``warehouse`` with ``filters``."""
-    from tracelab.catalog import connect
-
     if name not in NAMED_CHARTS:
         raise KeyError(f"no chart named {name!r}; known: {', '.join(NAMED_CHARTS)}")
     f = filters or Filters()
-    con = connect(warehouse)
-    try:
-        return NAMED_CHARTS[name].build(con, warehouse, f)
-    finally:
-        con.close()
+    with Store(warehouse) as store:  # one snapshot for the chart's queries and failure clusters
+        return NAMED_CHARTS[name].build(store.con, store, f)

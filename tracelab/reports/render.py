@@ -104,6 +104,7 @@ def write_images(
         if fmt == "svg":
             path.write_text(svgs[fid], encoding="utf-8")
         else:
+            assert pngs is not None  # rendered above whenever fmt == "png"
             path.write_bytes(pngs[fid])
     return out
 

@@ -109,11 +109,13 @@ def _tone(delta: float | None, *, up_is_bad: bool | None) -> str:
 
 def model_labels(df: pl.DataFrame, model: str = "model", agent: str = "agent") -> pl.DataFrame:
     """Add ``series``: the model name, suffixed with the agent when the same model name is
-    used by more than one agent (Codex and Pi both log ``gpt-5.1-codex``)."""
+    used by more than one agent (Codex and Pi both log ``gpt-5.1-codex``); a missing model is
+    ``"unknown"``."""
     if df.height == 0:
         return df.with_columns(pl.lit(None, pl.String).alias("series"))
-    shared = pl.col(agent).n_unique().over(model) > 1
-    return df.with_columns(pl.when(shared).then(pl.col(model) + " (" + pl.col(agent) + ")").otherwise(pl.col(model)).alias("series"))
+    name = pl.col(model).fill_null("unknown")  # calls that recorded no model: a category, not null
+    shared = pl.col(agent).n_unique().over(name) > 1
+    return df.with_columns(pl.when(shared).then(name + " (" + pl.col(agent) + ")").otherwise(name).alias("series"))
 
 
 def _rows(df: pl.DataFrame, cells: list[Callable[[dict], str]]) -> list[list[str]]:

@@ -1,43 +1,42 @@
 """See what an agent did: the session list and the step-by-step session view.
 
-* :func:`sessions` — sessions newest first as a Polars DataFrame (``tracelab sessions``);
-* :func:`session` — one session (and its subagents) as a :class:`SessionView`: ``.steps`` is a
-  Polars DataFrame, ``.to_dict()`` the JSON of ``tracelab session --json``, ``.html()`` the
-  self-contained page, and in a notebook the view displays as that page.
+* :mod:`tracelab.session.listing` — :func:`~tracelab.session.listing.sessions`, sessions newest
+  first as Polars (``tracelab sessions``; also ``tracelab.sessions``);
+* :mod:`tracelab.session.view` — :func:`~tracelab.session.view.session`, one session and its
+  subagents as a :class:`~tracelab.session.view.SessionView` (``tracelab session``; also
+  ``tracelab.session``): ``.steps`` is a Polars DataFrame, ``.to_dict()`` the JSON of
+  ``--json``, ``.html()`` the self-contained page, which a notebook displays;
+* :mod:`tracelab.session.timeline` (the queries and the tree), :mod:`~tracelab.session.model`
+  (steps, calls, totals), :mod:`~tracelab.session.render_text`,
+  :mod:`~tracelab.session.render_html`, :mod:`~tracelab.session.locate` (event → step).
+
+Nothing is imported here: ``import tracelab`` binds the name ``tracelab.session`` to the function
+and must stay cheap. The names below load on first use.
 """
 
 from __future__ import annotations
 
-import sys
-import types
+import importlib
 from typing import Any
 
-from tracelab.session.listing import sessions, sessions_table
-from tracelab.session.model import Call, SessionNode, Step, Totals
-from tracelab.session.timeline import AmbiguousSession, load, resolve
-from tracelab.session.view import SessionView, session
+__all__ = ["AmbiguousSession", "Call", "SessionNode", "SessionView", "Step", "Totals", "load", "resolve", "session", "sessions", "sessions_table"]
 
-__all__ = [
-    "AmbiguousSession",
-    "Call",
-    "SessionNode",
-    "SessionView",
-    "Step",
-    "Totals",
-    "load",
-    "resolve",
-    "session",
-    "sessions",
-    "sessions_table",
-]
+_WHERE = {
+    "AmbiguousSession": "timeline",
+    "load": "timeline",
+    "resolve": "timeline",
+    "Call": "model",
+    "SessionNode": "model",
+    "Step": "model",
+    "Totals": "model",
+    "SessionView": "view",
+    "session": "view",
+    "sessions": "listing",
+    "sessions_table": "listing",
+}
 
 
-class _CallableModule(types.ModuleType):
-    """Lets ``tracelab.session(id, ...)`` be both this package and :func:`session` (the package
-    becomes the attribute ``tracelab.session`` once imported, so the function has to be it)."""
-
-    def __call__(self, id: str, warehouse: Any = None, **options: Any) -> SessionView:
-        return session(id, warehouse, **options)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"tracelab.session.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'tracelab.session' has no attribute {name!r}")

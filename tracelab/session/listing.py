@@ -6,8 +6,9 @@ import datetime as _dt
 import os
 from typing import TYPE_CHECKING, Any
 
-from tracelab import query as q
+from tracelab import library as q
 from tracelab.session.timeline import load_query
+from tracelab.store.connection import Store
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -44,18 +45,12 @@ def sessions_table(
         min_calls=min_calls,
         limit=limit,
     )
-    own = con is None
-    if own:
-        from tracelab.catalog import connect
-
-        con = connect(warehouse)
-    try:
-        if search:
-            params["search"] = search
+    if search:
+        params["search"] = search
+    if con is not None:
         return q.run_arrow(load_query("session_list"), con, **params)
-    finally:
-        if own:
-            con.close()
+    with Store(warehouse) as store:
+        return q.run_arrow(load_query("session_list"), store.con, **params)
 
 
 def sessions(warehouse: str | os.PathLike | None = None, **options: Any) -> pl.DataFrame:

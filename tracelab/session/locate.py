@@ -8,7 +8,7 @@ import shlex
 from collections.abc import Iterable
 from typing import Any
 
-from tracelab import query as q
+from tracelab import library as q
 from tracelab.session.timeline import load_query
 
 __all__ = ["around_command", "locate_steps"]
@@ -21,11 +21,11 @@ def locate_steps(con: Any, event_keys: Iterable[str]) -> dict[str, tuple[str, in
     wanted = sorted({k for k in event_keys if k})
     if not wanted:
         return {}
-    refs = q.run_arrow(load_query("session_event_refs"), con, events=wanted).to_pylist()
+    refs = q.run_arrow(load_query("timeline_event_refs"), con, events=wanted).to_pylist()
     sessions = sorted({r["session_key"] for r in refs if r["session_key"]})
     if not sessions:
         return {}
-    steps = q.run_arrow(load_query("session_steps"), con, keys=sessions).select(["session_key", "event_key", "tool_call_id", "ts_order"]).to_pylist()
+    steps = q.run_arrow(load_query("timeline_steps"), con, keys=sessions).select(["session_key", "event_key", "tool_call_id", "ts_order"]).to_pylist()
     by_event: dict[str, int] = {}
     by_call: dict[tuple[str, str], int] = {}
     times: dict[str, list[tuple[Any, int]]] = {}

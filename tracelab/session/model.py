@@ -162,7 +162,7 @@ class Totals:
 
 @dataclass
 class SessionNode:
-    """One session of the tree: its facts (a ``session_tree`` row), steps and calls."""
+    """One session of the tree: its facts (a ``timeline_tree`` row), steps and calls."""
 
     facts: dict[str, Any]
     steps: list[Step] = field(default_factory=list)

@@ -1,8 +1,8 @@
 """Build the timeline of a session (and the subagents it spawned) from the warehouse.
 
 Three queries on a catalog connection (``tracelab.connect``), all in ``tracelab/sql/``:
-``session_tree`` (the session and its descendants), ``session_steps`` (their steps in order)
-and ``session_calls`` (their LLM calls). Subagents are attached to the tool step whose call
+``timeline_tree`` (the session and its descendants), ``timeline_steps`` (their steps in order)
+and ``timeline_calls`` (their LLM calls). Subagents are attached to the tool step whose call
 started them (``tool_calls.subagent_session_key``, else the child's ``parent_tool_call_id``).
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from functools import cache
 from typing import Any
 
-from tracelab import query as q
+from tracelab import library as q
 from tracelab.errors import NotFound
 from tracelab.session.model import Call, SessionNode, Step
 from tracelab.session.summary import input_summary, one_line
+from tracelab.store.sql import load as load_sql
 
 __all__ = ["STEP_KINDS", "load", "load_query", "resolve", "AmbiguousSession"]
 
@@ -47,12 +47,9 @@ class AmbiguousSession(NotFound):
     """A prefix that names more than one session; ``context['candidates']`` lists them."""
 
 
-@cache
 def load_query(name: str) -> q.Query:
-    """A query of ``tracelab/sql/`` parsed from its header."""
-    from tracelab.store.derive import sql_text
-
-    return q.parse(sql_text(name), f"tracelab/sql/{name}.sql")
+    """A query of ``tracelab/sql/`` parsed from its header (by the one SQL loader)."""
+    return load_sql(name)
 
 
 def _rows(con: Any, name: str, **params: Any) -> list[dict[str, Any]]:
@@ -63,7 +60,7 @@ def resolve(con: Any, prefix: str) -> str:
     """The session key ``prefix`` names: an exact key or id, else the only session whose key,
     native id or subagent id starts with it (a main session wins over its own subagents).
     Raises :class:`NotFound` (no match) or :class:`AmbiguousSession` (several)."""
-    rows = _rows(con, "session_match", prefix=prefix, limit=20)
+    rows = _rows(con, "timeline_match", prefix=prefix, limit=20)
     if not rows:
         raise NotFound(
             f"no session matches {prefix!r} (give a session key, a native session id or a unique prefix; `tracelab sessions` lists them)", prefix=prefix
@@ -150,16 +147,16 @@ def _step(n: int, r: dict[str, Any], call_no: dict[str, int], call_tokens: dict[
 def load(con: Any, key: str, depth: int | None = None) -> SessionNode:
     """The timeline of session ``key`` with its subagents nested ``depth`` levels deep (None =
     all; 0 = none: the subagents appear by key and totals only)."""
-    tree = _rows(con, "session_tree", key=key, max_depth=8)
+    tree = _rows(con, "timeline_tree", key=key, max_depth=8)
     if not tree:
         raise NotFound(f"no session {key!r}", session=key)
     limit = 8 if depth is None else max(0, depth)
     expanded = [r["session_key"] for r in tree if r["depth"] <= limit]
     steps_by: dict[str, list[dict[str, Any]]] = {}
-    for r in _rows(con, "session_steps", keys=expanded):
+    for r in _rows(con, "timeline_steps", keys=expanded):
         steps_by.setdefault(r["session_key"], []).append(r)
     calls_by: dict[str, list[dict[str, Any]]] = {}
-    for r in _rows(con, "session_calls", keys=expanded):
+    for r in _rows(con, "timeline_calls", keys=expanded):
         calls_by.setdefault(r["session_key"], []).append(r)
     root_start = tree[0]["started_at"]
     nodes: dict[str, SessionNode] = {}

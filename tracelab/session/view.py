@@ -178,13 +178,9 @@ def session(id: str, warehouse: str | os.PathLike | None = None, *, depth: int |
     """The session ``id`` names (a session key, native id, or a unique prefix of either) with
     its subagents nested ``depth`` levels deep (None = all). Raises
     :class:`tracelab.errors.NotFound` when nothing or several sessions match."""
-    own = con is None
-    if own:
-        from tracelab.catalog import connect
-
-        con = connect(warehouse)
-    try:
+    if con is not None:
         return SessionView(load(con, resolve(con, id), depth))
-    finally:
-        if own:
-            con.close()
+    from tracelab.store.connection import Store
+
+    with Store(warehouse) as store:
+        return SessionView(load(store.con, resolve(store.con, id), depth))

@@ -8,6 +8,7 @@
 --   the first request) or else the last input event (user prompt, tool result, injected
 --   context) of the same session before the response; ended_at = the last row of the group.
 --   project / is_subagent / root_session_key: the session's (session_dims, derive_session_dims.sql).
+
 -- The last row is picked by its event_key inside the one aggregate over the response rows (an
 -- arg_max over a sort key equal to the old window order: non-progress rows first, then ts
 -- descending with NULLs last, seq descending, source_file descending); only the winning rows

@@ -1,5 +1,9 @@
+-- name: derive_macros
+-- description: Macros shared by the derive step and the query library (error templates, …);
+--   a script, not a query (see the notes below).
+
 -- Macros shared by the derive step (tracelab.store.derive) and the query library
--- (tracelab.query.install runs this file before queries/_macros.sql), so a value stored at
+-- (tracelab.store.connection.install runs this file before queries/_macros.sql), so a value stored at
 -- derive time and the same value computed at query time have one definition.
 
 -- Error text reduced to a message template: first non-blank line, tool-use wrapper tags

@@ -15,6 +15,7 @@
 --   never reads input_json). project / is_subagent: the session's (session_dims).
 --   error_message = tl_error_template(error_text) (tracelab/sql/derive_macros.sql) of a call
 --   that is not ok.
+
 -- Memory and speed: the first call / result row per (session, tool_call_id) is picked by its
 -- event_key in one narrow aggregate over the tool rows; everything the windows and the
 -- status need is joined in by that key from narrow projections; the wide texts (input JSON,

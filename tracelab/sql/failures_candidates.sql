@@ -9,6 +9,7 @@
 --   row's text (what `tool_calls.output_text` holds); the wide event columns are read in a single
 --   pass that keeps only failure rows.
 --   Parameters: $limit_re (regex for usage/rate-limit notices in system lines).
+-- param limit_re VARCHAR: regular expression of usage / rate-limit notices in system lines
 WITH failing AS (
     SELECT tool_call_key, session_key, agent, model, tool_call_id, tool_name, started_at, ended_at,
            source_file, call_line_no, result_line_no, status

@@ -6,6 +6,8 @@
 --   several: one episode per failure event, so member keys stay unique). (b) overflow: a model API error saying the
 --   prompt no longer fits the context window ($overflow_re).
 --   Parameters: $window, $overflow_re.
+-- param window INTEGER: conversational events after a compaction a failure may follow it by
+-- param overflow_re VARCHAR: regular expression of context-overflow errors
 WITH conv AS (
     SELECT
         e.session_key, e.event_key, e.kind,

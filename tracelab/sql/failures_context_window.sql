@@ -3,6 +3,10 @@
 --   events before and $after events after $event_key in its session (bookkeeping, hook
 --   progress and token reports left out), with `offset` 0 at the failure itself.
 --   Parameters: $session_key, $event_key, $before, $after.
+-- param session_key VARCHAR: the session
+-- param event_key VARCHAR: the failure event
+-- param before INTEGER: events shown before it
+-- param after INTEGER: events shown after it
 WITH s AS (
     SELECT
         e.event_key, e.ts, e.kind, e.tool_name, e.status, e.source_file, e.line_no, e.text, e.tool_input,

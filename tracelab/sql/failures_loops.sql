@@ -3,6 +3,7 @@
 --   row (consecutive tool calls of one session, sidechains apart). One row per run, located
 --   at the run's first call; `run_length` calls, `n_failed` of them not ok.
 --   Parameters: $min_run.
+-- param min_run INTEGER: shortest run that counts as a loop
 WITH calls AS (
     SELECT
         t.tool_call_key, t.tool_call_id, t.session_key, t.agent, t.model, t.tool_name, t.started_at, t.source_file,

@@ -5,6 +5,7 @@
 --   rate_limit from `failure_events`) with no successful model output between them.
 --   One row per storm, located at its first failure; `run_length` failures.
 --   Parameters: $min_run.
+-- param min_run INTEGER: fewest failures that make a storm
 WITH calls AS (
     SELECT
         t.tool_call_key, t.tool_call_id, t.session_key, t.tool_name, t.status, t.is_sidechain,

@@ -15,8 +15,7 @@ its outcomes and turns. The SQL never aggregates or windows over wide rows: rows
 
 from __future__ import annotations
 
-import os
-from importlib import resources
+import hashlib
 
 import duckdb
 import pyarrow as pa
@@ -24,46 +23,26 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tracelab import schema as S
+from tracelab.store.connection import MEMORY_LIMIT, no_progress_bar, register_views, scratch_connection
+from tracelab.store.sql import sql_files, sql_text
 from tracelab.store.warehouse import Snapshot, Warehouse, sql_list
 
-#: DuckDB memory limit while deriving (env TRACELAB_DUCKDB_MEMORY overrides).
-MEMORY_LIMIT = os.environ.get("TRACELAB_DUCKDB_MEMORY", "768MB")
-
-
-def sql_text(name: str) -> str:
-    return resources.files("tracelab.sql").joinpath(f"{name}.sql").read_text()
+__all__ = ["DERIVED", "MEMORY_LIMIT", "derive_connection", "install_macros", "no_progress_bar", "rebuild", "refresh", "sql_text", "stamp"]
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """The macros the derived columns are computed with (``derive_macros.sql``); the query
-    library installs them too, so a stored value and the same value computed by a query agree."""
+    """The macros the derived columns are computed with (``derive_macros.sql``); every store
+    connection installs them too, so a stored value and the same value computed by a query agree."""
     con.execute(sql_text("derive_macros"))
 
 
-def no_progress_bar(con: duckdb.DuckDBPyConnection) -> None:
-    """No DuckDB progress bar on stderr during an ingest (the CLI draws its own). Inside Jupyter
-    DuckDB refuses to change the setting unless ipywidgets is installed; leave it alone there."""
-    try:
-        con.execute("SET enable_progress_bar = false")
-    except duckdb.Error:
-        pass
-
-
 def derive_connection(wh: Warehouse, snap: Snapshot) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    no_progress_bar(con)
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    """A scratch engine (memory limit :data:`MEMORY_LIMIT`, spilling under the warehouse) with
+    the derive macros and a view ``events`` over ``snap``'s event parts."""
+    con = scratch_connection(memory_limit=MEMORY_LIMIT, temp_directory=wh.root / ".duckdb_tmp")
     con.execute("SET preserve_insertion_order = false")
     install_macros(con)
-    tmp = wh.root / ".duckdb_tmp"
-    con.execute(f"SET temp_directory = '{str(tmp).replace(chr(39), chr(39) * 2)}'")
-    files = [str(p) for p in wh.files_of("events", snap)]
-    if files:
-        con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet({sql_list(files)}, hive_partitioning = false)")
-    else:
-        con.register("_empty_events", S.EVENTS.empty_table())
-        con.execute("CREATE VIEW events AS SELECT * FROM _empty_events")
+    register_views(con, wh, snap, ("events",), union_by_name=False)
     return con
 
 
@@ -193,12 +172,10 @@ def stamp() -> str:
     failures SQL file and the declared schemas of the derived tables. ``rebuild`` stores it in
     the snapshot; an ingest that finds a different one re-derives even when no file changed,
     so upgrading tracelab never leaves tables without the columns its queries read."""
-    import hashlib
-
     h = hashlib.sha256()
-    root = resources.files("tracelab.sql")
-    for name in sorted(r.name for r in root.iterdir() if r.name.endswith(".sql") and r.name.startswith(("derive_", "failures_"))):
-        h.update(name.encode() + b"\0" + root.joinpath(name).read_bytes() + b"\0")
+    for name, (area, entry) in sorted(sql_files().items()):
+        if area == "internal" and name.startswith(("derive_", "failures_")):
+            h.update(f"{name}.sql".encode() + b"\0" + entry.read_bytes() + b"\0")
     for t in DERIVED:
         h.update(str(S.TABLES[t]).encode())
     return h.hexdigest()[:16]

@@ -11,9 +11,16 @@ Layout::
 
 Readers (the DuckDB catalog) only look at the files listed in ``_snapshot.json``. A writer puts
 new files beside the old ones under fresh names, then replaces the snapshot with one
-``os.replace`` (atomic on POSIX), then deletes files no snapshot references. A killed ingest
-therefore leaves the previous snapshot and all of its files intact; its orphans are removed by
-the next successful commit.
+``os.replace`` (atomic on POSIX) and fsyncs the directory, then deletes files no snapshot
+references. A killed ingest therefore leaves the previous snapshot and all of its files intact;
+its orphans are removed by the next successful commit.
+
+Snapshot isolation for readers: a reader (``tracelab.connect``, ``tracelab sql``, a notebook)
+reads the files of the snapshot it opened for as long as it stays open. A commit therefore does
+not delete the parts it supersedes: it lists them under ``retired`` in the new snapshot with the
+time they left it, and a later commit deletes them once they have been retired for
+:data:`GRACE_SECONDS` (``$TRACELAB_GC_GRACE_SECONDS``, default one hour). Files no snapshot ever
+referenced (a killed ingest's) are deleted at once.
 """
 
 from __future__ import annotations
@@ -34,9 +41,17 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tracelab import schema as S
-from tracelab.errors import WarehouseCorrupt, WarehouseLocked
+from tracelab.errors import WarehouseCorrupt, WarehouseError, WarehouseLocked, WarehouseReadOnly
 
 SNAPSHOT = "_snapshot.json"
+
+#: Seconds a part superseded by a commit stays on disk for readers of older snapshots.
+GRACE_SECONDS = float(os.environ.get("TRACELAB_GC_GRACE_SECONDS", "3600"))
+
+
+def default_warehouse() -> Path:
+    """The warehouse a command uses when given none: ``$TRACELAB_WAREHOUSE``, else ``./warehouse``."""
+    return Path(os.environ.get("TRACELAB_WAREHOUSE", "warehouse"))
 
 
 def sql_list(paths: Iterable[str]) -> str:
@@ -61,12 +76,8 @@ def month_parts(data: pa.Table) -> list[tuple[str, pa.Table]]:
     return out
 
 
-class WarehouseBusy(WarehouseLocked):
-    """Another process holds the warehouse lock."""
-
-
-class WarehouseError(WarehouseCorrupt):
-    pass
+#: Earlier name of :class:`tracelab.errors.WarehouseLocked`.
+WarehouseBusy = WarehouseLocked
 
 
 @dataclass
@@ -76,6 +87,9 @@ class Snapshot:
     tables: dict[str, list[str]] = field(default_factory=lambda: {t: [] for t in S.TABLES})
     committed_at: str | None = None
     extra: dict = field(default_factory=dict)
+    #: parts earlier snapshots referenced and this one does not -> when they left (ISO, UTC);
+    #: kept on disk for readers of those snapshots until :data:`GRACE_SECONDS` have passed
+    retired: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
@@ -84,6 +98,7 @@ class Snapshot:
             "committed_at": self.committed_at,
             "tables": self.tables,
             "extra": self.extra,
+            "retired": self.retired,
         }
 
     @classmethod
@@ -91,7 +106,12 @@ class Snapshot:
         tables = {t: list(d.get("tables", {}).get(t, [])) for t in S.TABLES}
         for t, files in d.get("tables", {}).items():
             tables.setdefault(t, list(files))
-        return cls(d.get("version", 0), d.get("schema_version", S.SCHEMA_VERSION), tables, d.get("committed_at"), d.get("extra", {}))
+        retired = {str(k): str(v) for k, v in dict(d.get("retired") or {}).items()}
+        return cls(d.get("version", 0), d.get("schema_version", S.SCHEMA_VERSION), tables, d.get("committed_at"), d.get("extra", {}), retired)
+
+    def live(self) -> set[str]:
+        """Relative paths of every part this snapshot references."""
+        return {rel for files in self.tables.values() for rel in files}
 
 
 class Warehouse:
@@ -104,14 +124,24 @@ class Warehouse:
         return (self.root / SNAPSHOT).exists()
 
     def snapshot(self) -> Snapshot:
+        """The committed snapshot (an empty one where none was committed yet). Raises
+        :class:`~tracelab.errors.WarehouseCorrupt` when ``_snapshot.json`` cannot be read."""
         p = self.root / SNAPSHOT
-        if not p.exists():
-            return Snapshot()
         try:
             with open(p, "rb") as fh:
-                return Snapshot.from_json(json.load(fh))
-        except (ValueError, AttributeError, TypeError) as exc:  # not JSON, or not the snapshot's shape
-            raise WarehouseCorrupt(f"{p}: the snapshot is unreadable ({exc}); `tracelab doctor --repair` can rebuild it", path=str(p)) from None
+                data = json.load(fh)
+        except FileNotFoundError:
+            return Snapshot()
+        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+            raise WarehouseCorrupt(f"{p}: the warehouse snapshot is not valid JSON ({exc})", path=str(p)) from None
+        except OSError as exc:
+            raise WarehouseCorrupt(f"{p}: cannot read the warehouse snapshot ({exc.strerror or exc})", path=str(p)) from None
+        if not isinstance(data, dict) or not isinstance(data.get("tables", {}), dict):
+            raise WarehouseCorrupt(f"{p}: the warehouse snapshot is not a tracelab snapshot (expected an object with 'tables')", path=str(p))
+        try:
+            return Snapshot.from_json(data)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise WarehouseCorrupt(f"{p}: the warehouse snapshot is malformed ({exc})", path=str(p)) from None
 
     def files_of(self, table: str, snap: Snapshot | None = None) -> list[Path]:
         snap = snap or self.snapshot()
@@ -135,9 +165,16 @@ class Warehouse:
     # ------------------------------------------------------------------ writing
     @contextmanager
     def lock(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Hold the warehouse's writer lock (``.lock``, flock) for the block. The holder writes
+        its pid and start time into the file; a refused attempt reads them for its message
+        (:class:`~tracelab.errors.WarehouseLocked`) and leaves the file as it was."""
         path = self.root / ".lock"
-        fh = open(path, "a+")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fh = open(path, "a+")
+        except PermissionError as exc:
+            raise WarehouseReadOnly(f"warehouse {self.root} cannot be written ({exc.strerror}: {exc.filename})", path=str(self.root)) from None
+        locked = False
         try:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -145,10 +182,13 @@ class Warehouse:
                 if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                     fh.seek(0)
                     holder = fh.read().strip() or "unknown"
-                    raise WarehouseBusy(
-                        f"warehouse {self.root} is locked by another tracelab ingest ({holder}); wait for it to finish, or stop it, then run again"
+                    raise WarehouseLocked(
+                        f"warehouse {self.root} is locked by another tracelab ingest ({holder}); wait for it to finish, or stop it, then run again",
+                        path=str(self.root),
+                        holder=holder,
                     ) from None
                 raise
+            locked = True
             fh.seek(0)
             fh.truncate()
             fh.write(f"pid {os.getpid()} since {_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}")
@@ -156,9 +196,10 @@ class Warehouse:
             yield
         finally:
             try:
-                fh.seek(0)
-                fh.truncate()
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                if locked:  # only the holder clears the file: a refusal leaves the holder's line
+                    fh.seek(0)
+                    fh.truncate()
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
             finally:
                 fh.close()
 
@@ -212,22 +253,32 @@ class Warehouse:
             out += self.write_stream(table, _rows_without(path, table, column, values), f"{name}{i:05d}")
         return out
 
-    def commit(self, snap: Snapshot) -> None:
-        """Atomically publish ``snap`` and remove files no longer referenced."""
+    def commit(self, snap: Snapshot, *, grace_seconds: float | None = None) -> None:
+        """Atomically publish ``snap`` (call with the lock held), then remove the files no reader
+        can need: parts superseded more than ``grace_seconds`` (default :data:`GRACE_SECONDS`)
+        ago and files no snapshot referenced."""
+        now = _dt.datetime.now(_dt.UTC)
+        try:
+            previous = self.snapshot()
+        except WarehouseCorrupt:  # being replaced: nothing of it to keep for readers
+            previous = Snapshot(tables={})
+        snap.retired = _retired(previous, snap, now, GRACE_SECONDS if grace_seconds is None else grace_seconds)
         snap.version += 1
         snap.schema_version = S.SCHEMA_VERSION
-        snap.committed_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
+        snap.committed_at = now.isoformat(timespec="milliseconds")
         tmp = self.root / f"{SNAPSHOT}.{os.getpid()}.tmp"
         with open(tmp, "w") as fh:
             json.dump(snap.to_json(), fh, indent=1, sort_keys=True)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.root / SNAPSHOT)
+        _fsync_dir(self.root)  # the rename itself survives a crash
         self.gc(snap)
 
     def gc(self, snap: Snapshot) -> int:
-        """Delete Parquet files (and stale temp files) that ``snap`` does not reference."""
-        live = {rel for files in snap.tables.values() for rel in files}
+        """Delete Parquet files (and stale temp files) that ``snap`` neither references nor
+        keeps as recently retired."""
+        live = snap.live() | set(snap.retired)
         removed = 0
         for table in set(S.TABLES) | set(snap.tables):
             d = self.root / table
@@ -243,6 +294,39 @@ class Warehouse:
                 except OSError:
                     pass
         return removed
+
+
+def _retired(previous: Snapshot, snap: Snapshot, now: _dt.datetime, grace_seconds: float) -> dict[str, str]:
+    """``snap``'s retired parts: those of ``previous`` (retired, or live and now dropped) that
+    ``snap`` does not reference, with when they left, less those retired over ``grace_seconds`` ago."""
+    live = snap.live()
+    stamp = now.isoformat(timespec="milliseconds")
+    out = {rel: when for rel, when in previous.retired.items() if rel not in live}
+    for rel in previous.live() - live:
+        out.setdefault(rel, stamp)
+    keep = {}
+    for rel, when in out.items():
+        try:
+            age = (now - _dt.datetime.fromisoformat(when)).total_seconds()
+        except (TypeError, ValueError):
+            age = grace_seconds  # unreadable time: due now
+        if age < grace_seconds:
+            keep[rel] = when
+    return dict(sorted(keep.items()))
+
+
+def _fsync_dir(path: Path) -> None:
+    """fsync directory ``path`` so a rename inside it is durable (a no-op where unsupported)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _rows_without(path: Path, table: str, column: str, values: pa.Array) -> Iterator[pa.Table]:

@@ -66,7 +66,7 @@ class Session:
         self.loop_left = 0
         self.loop_tool: config.ToolSpec | None = None
         self.loop_input: Any = None
-        self.loop_results: dict[str, Any] = {}
+        self.loop_results: dict[str | tuple[str, str], Any] = {}  # "error" -> family; ("io", status) -> rendered result
 
     # -- time ----------------------------------------------------------------------------
 

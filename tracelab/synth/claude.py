@@ -553,12 +553,14 @@ class ClaudeTask:
         tr.conv_line(user)
         latency = s.llm_latency(model, t)
         end = t + latency
+        input_tokens = rng.randint(900, 2600)
+        output_tokens = rng.randint(40, 140)
         usage = {
-            "input_tokens": rng.randint(900, 2600),
+            "input_tokens": input_tokens,
             "cache_creation_input_tokens": 0,
             "cache_read_input_tokens": 0,
             "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
-            "output_tokens": rng.randint(40, 140),
+            "output_tokens": output_tokens,
             "service_tier": "standard",
         }
         line = tr.env("assistant")
@@ -577,7 +579,7 @@ class ClaudeTask:
         }
         line.update({"requestId": anthropic_request_id(rng), "type": "assistant", "uuid": uuid4(rng), "timestamp": iso(end)})
         day = day_str(end)
-        native = (usage["input_tokens"], 0, 0, usage["output_tokens"])
+        native = (input_tokens, 0, 0, output_tokens)
         tr.conv_line(line, raw=(model, day, native))
         self.stats.llm_call(model, day, (native[0], 0, 0, native[3], 0), native, latency)
         self.stats.raw_usage(model, day, native)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 AGENTS = ("claude", "codex", "pi")
 
@@ -226,8 +227,16 @@ ERROR_OVERRIDES: dict[tuple[str, str, str], float] = {
     ("pi", "claude-opus-4-5", "bash"): 0.8,
 }
 
+
 #: The one planted regression: in the last week this pair's error probability jumps to ``prob``.
-REGRESSION = {
+class Regression(TypedDict):
+    agent: str
+    model: str
+    tool: str
+    prob: float
+
+
+REGRESSION: Regression = {
     "agent": "claude",
     "model": "claude-sonnet-4-5-20250929",
     "tool": "Edit",

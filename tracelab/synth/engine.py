@@ -86,7 +86,7 @@ def _prepare(out: Path, overwrite: bool) -> None:
 
 def _discard(root: Path, st: TaskStats) -> None:
     dirs = set()
-    for rel, *_ in (*st.files, *st.meta_files):
+    for rel in [f[0] for f in st.files] + [m[0] for m in st.meta_files]:
         p = root / rel
         p.unlink(missing_ok=True)
         dirs.add(p.parent)
@@ -188,11 +188,11 @@ def generate(
                 exhausted = False
                 while True:
                     while not stop and not exhausted and len(pending) < 2 * jobs:
-                        t = next(it, None)
-                        if t is None:
+                        nxt = next(it, None)
+                        if nxt is None:
                             exhausted = True
                             break
-                        pending.append(pool.apply_async(_run_task, (t,)))
+                        pending.append(pool.apply_async(_run_task, (nxt,)))
                     if not pending:
                         break
                     st = pending.popleft().get()

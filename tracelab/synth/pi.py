@@ -75,6 +75,13 @@ class PiFile:
         self.leaf = eid
         return eid, self.f.line(data)
 
+    @property
+    def head(self) -> str:
+        """Id of the last entry written (the leaf a new entry hangs from)."""
+        if self.leaf is None:
+            raise RuntimeError(f"{self.rel}: no entry written yet")
+        return self.leaf
+
     def path_to(self, eid: str) -> list[str]:
         out = []
         cur: str | None = eid
@@ -220,10 +227,10 @@ class PiTask:
             if died:
                 return now, model, True, turn_ends
             if ended:
-                turn_ends.append(pf.leaf)  # type: ignore[arg-type]
+                turn_ends.append(pf.head)
             if turn < n_turns - 1 and tokens.system + tokens.ctx > s.rates.compaction_ctx * rng.uniform(0.85, 1.1):
                 now += rng.randint(10_000, 50_000)
-                kept = pf.path_to(pf.leaf)[-min(6, len(pf.path_to(pf.leaf))) :][0]  # type: ignore[arg-type]
+                kept = pf.path_to(pf.head)[-min(6, len(pf.path_to(pf.head))) :][0]
                 pf.entry(
                     "compaction",
                     now,

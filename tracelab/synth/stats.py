@@ -78,8 +78,8 @@ class TaskStats:
         nat = self.native.get(key)
         if nat is None:
             nat = self.native[key] = [0] * len(native)
-        for i, v in enumerate(native):
-            nat[i] += v
+        for i, x in enumerate(native):
+            nat[i] += x
 
     def raw_usage(self, model: str, day: str, native: tuple[float, ...], times: int = 1) -> None:
         """A token-bearing record as written (every line/event/entry, copies included)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -102,26 +102,30 @@ class _AgentAcc:
         self.llm_calls.update(st.llm_calls)
         for k, v in st.llm_latency.items():
             self.llm_latency[k].extend(v)
-        for src, dst in ((st.tokens, self.tokens), (st.native, self.native), (st.undedup, self.undedup)):
-            for k, vals in src.items():
-                acc = dst.get(k)
-                if acc is None:
-                    dst[k] = list(vals)
-                else:
-                    for i, x in enumerate(vals):
-                        acc[i] += x
-        for k, c in st.tool_status.items():
-            self.tool_status[k].update(c)
-        for k, v in st.tool_latency.items():
-            self.tool_latency[k].extend(v)
-        for k, vals in st.weekly.items():
-            acc = self.weekly.get(k)
-            if acc is None:
-                self.weekly[k] = list(vals)
-            else:
-                for i, x in enumerate(vals):
-                    acc[i] += x
+        _add_into(self.tokens, st.tokens)
+        _add_into(self.native, st.native)
+        _add_into(self.undedup, st.undedup)
+        for sk, c in st.tool_status.items():
+            self.tool_status[sk].update(c)
+        for sk, lat in st.tool_latency.items():
+            self.tool_latency[sk].extend(lat)
+        _add_into(self.weekly, st.weekly)
         self.loops.extend(st.loops)
+
+
+K = TypeVar("K")
+N = TypeVar("N", int, float)
+
+
+def _add_into(dst: dict[K, list[N]], src: dict[K, list[N]]) -> None:
+    """Add ``src``'s vectors element-wise into ``dst`` (copying the ones ``dst`` lacks)."""
+    for key, vals in src.items():
+        acc = dst.get(key)
+        if acc is None:
+            dst[key] = list(vals)
+        else:
+            for i, x in enumerate(vals):
+                acc[i] += x
 
 
 class TruthBuilder:
@@ -145,7 +149,7 @@ class TruthBuilder:
     def build(self) -> Truth:
         agents = {a: self._agent(self.acc[a]) for a in self.agents}
         ftools = family_tools()
-        families = []
+        families: list[dict[str, Any]] = []
         for fid, fam in FAMILIES.items():
             by_agent = {a: self.family_counts[(fid, a)] for a in self.agents if self.family_counts[(fid, a)]}
             families.append(
@@ -183,7 +187,7 @@ class TruthBuilder:
     def _agent(self, acc: _AgentAcc) -> dict[str, Any]:
         lines = sum(n for _, n, _ in acc.files)
         nbytes = sum(b for _, _, b in acc.files) + acc.meta_bytes
-        by_status = Counter()
+        by_status: Counter[str] = Counter()
         for c in acc.tool_status.values():
             by_status.update(c)
         kinds = Counter(k for _, _, k in acc.malformed)

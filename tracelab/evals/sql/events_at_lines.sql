@@ -1,5 +1,8 @@
--- The events on given physical lines: $files and $lines are parallel lists (file i, line i).
--- Several blocks of one line come back in block order; the caller picks one.
+-- name: events_at_lines
+-- description: The events on given physical lines: $files and $lines are parallel lists (file i, line i).
+--   Several blocks of one line come back in block order; the caller picks one.
+-- param files VARCHAR[]: source files, parallel to lines
+-- param lines INTEGER[]: line numbers, parallel to files
 WITH want AS (
     SELECT unnest($files::VARCHAR[]) AS source_file, unnest($lines::INTEGER[]) AS line_no
 )

@@ -1,6 +1,8 @@
--- Every tool call of the sessions $session_keys (VARCHAR[]), in session order: start time,
--- then file, then the position of the call block in the file (several calls can share one
--- line and one timestamp: parallel calls of one response), with its outcome.
+-- name: session_calls
+-- description: Every tool call of the sessions $session_keys (VARCHAR[]), in session order: start time,
+--   then file, then the position of the call block in the file (several calls can share one
+--   line and one timestamp: parallel calls of one response), with its outcome.
+-- param session_keys VARCHAR[]: the sessions
 WITH calls AS (
     SELECT * FROM tool_calls WHERE session_key IN (SELECT unnest($session_keys::VARCHAR[]))
 ),

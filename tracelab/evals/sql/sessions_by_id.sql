@@ -1,4 +1,6 @@
--- Main sessions by the agent's own session id ($session_ids VARCHAR[]).
+-- name: sessions_by_id
+-- description: Main sessions by the agent's own session id ($session_ids VARCHAR[]).
+-- param session_ids VARCHAR[]: the agents' own session ids
 SELECT session_id, session_key
 FROM sessions
 WHERE session_id IN (SELECT unnest($session_ids::VARCHAR[])) AND NOT coalesce(is_subagent, false)

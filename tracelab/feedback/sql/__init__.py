@@ -1,1 +1,3 @@
-"""SQL of the feedback package (read with importlib.resources)."""
+"""SQL of the feedback package (read by :mod:`tracelab.store.sql`)."""
+
+__all__: list[str] = []  # SQL files only; see tracelab.store.sql

@@ -1,4 +1,4 @@
--- name: session_event_refs
+-- name: timeline_event_refs
 -- description: Where some events sit, to find the timeline step that shows each: its session,
 --   tool call id and time (the previous line's time when it has none).
 -- param events VARCHAR[] = NULL: event keys

@@ -1,4 +1,4 @@
--- name: session_match
+-- name: timeline_match
 -- description: Sessions a user-typed id could mean: its session key, native session id or
 --   subagent id starts with `prefix` (also the key without its `agent:` tag). Exact matches
 --   come first, then main sessions before subagents, newest first.

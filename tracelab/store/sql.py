@@ -1,56 +1,50 @@
-"""Named, parameterized SQL: load the ``.sql`` files of ``queries/`` and run them by name.
+"""The one SQL loader: every ``.sql`` file tracelab ships, found by name, with its header parsed.
 
-One query per file. Each file starts with a comment header that declares what the query is,
-what it takes and what it returns; the header is the contract, and ``tests/test_queries.py``
-checks every file against it (declared params == ``$names`` in the SQL, declared returns ==
-the columns the query actually produces)::
+SQL lives in five places, each a package so an installed tracelab finds it with
+:mod:`importlib.resources`:
 
-    -- name: tool_error_rates
-    -- description: Tool error rates by period x agent x model x tool, with Wilson intervals.
-    --   Continuation lines are indented by two or more spaces.
+==========================  ===============================================================
+``queries/``                the public library of named queries (``tracelab query run NAME``),
+                            mapped into the wheel as ``tracelab.queries``; ``_macros.sql``
+                            holds the macros every query shares
+``tracelab/sql/``           internal: derive, failures, info, search, ingest, demo
+``tracelab/evals/sql/``     the eval exporter's lookups
+``tracelab/feedback/sql/``  feedback target resolution
+``tracelab/reports/sql/``   the weekly report's own queries
+==========================  ===============================================================
+
+Every file starts with the same comment header (``tests/test_architecture.py`` checks it)::
+
+    -- name: tool_error_rates                 (= the file name without .sql)
+    -- description: What it is; continuation lines are indented by two or more spaces.
     -- param since TIMESTAMP = NULL: window start, inclusive (UTC)
-    -- param period VARCHAR = 'week' {day|week|month|all}: bucket size (choices in braces)
-    -- param bins INTEGER = 30 (>= 1): number of bins (a numeric parameter's lower bound)
+    -- param period VARCHAR = 'week' {day|week|month|all}: choices in braces
+    -- param bins INTEGER = 30 (>= 1): a numeric parameter's lower bound
     -- returns period_start DATE: first day of the bucket
-    -- returns calls BIGINT: tool calls in the group
 
     -- a blank line ends the header; comments after it belong to the SQL
-    SELECT ...  WHERE tl_in_window(started_at, $since, $until) ...
 
-Values always travel as DuckDB named parameters (``$name``), never as SQL text: the caller's
-strings are converted to the declared type in Python, then bound. Shared logic (filters, Wilson
-bounds, prices, turns) lives in ``queries/_macros.sql``, installed on every catalog connection
-by :func:`install`.
-
-The ``queries`` directory sits at the top of the repository (so it is easy to find) and is
-mapped into the wheel as the package ``tracelab.queries``; it is read with
-:mod:`importlib.resources`, so an installed tracelab finds its queries without the source tree.
-
-This module is callable: ``tracelab.query("tool_error_rates", warehouse="wh", period="day")``
-returns a Polars DataFrame (see :func:`query`). Heavy imports (duckdb, polars) happen inside
-functions so that ``import tracelab`` stays cheap.
+``param`` and ``returns`` lines are there where the file is a query; a script of macros has
+only the name and description. Names are unique across all areas, so :func:`sql_text` and
+:func:`load` take a bare name. Values always travel as DuckDB named parameters (``$name``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import re
-import sys
-import types
-from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
+from importlib.abc import Traversable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tracelab.errors import ParameterError, QueryError, UnknownQuery
 
-if TYPE_CHECKING:  # pragma: no cover
-    import duckdb
-    import polars as pl
-
 __all__ = [
+    "AREAS",
+    "PARAM_TYPES",
     "Column",
     "Param",
     "Query",
@@ -58,21 +52,31 @@ __all__ = [
     "QueryParamError",
     "UnknownQueryError",
     "coerce",
-    "get",
-    "install",
-    "load_all",
-    "query",
-    "run",
+    "library",
+    "load",
+    "parse",
+    "referenced_params",
+    "sql_files",
     "sql_text",
+    "to_datetime",
 ]
 
-#: Header types a parameter may declare; each maps to a Python converter in :func:`coerce`.
-PARAM_TYPES = ("VARCHAR", "VARCHAR[]", "TIMESTAMP", "DATE", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN")
+#: Where ``.sql`` files live: area name -> package. ``queries`` is the public library.
+AREAS = {
+    "queries": "tracelab.queries",
+    "internal": "tracelab.sql",
+    "evals": "tracelab.evals.sql",
+    "feedback": "tracelab.feedback.sql",
+    "reports": "tracelab.reports.sql",
+}
 
-MACROS_FILE = "_macros.sql"
+#: Header types a parameter may declare; each maps to a Python converter in :func:`coerce`.
+PARAM_TYPES = ("VARCHAR", "VARCHAR[]", "INTEGER[]", "TIMESTAMP", "DATE", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN")
 
 
 class UnknownQueryError(UnknownQuery):
+    """No SQL file of that name."""
+
     def __init__(self, name: str, known: list[str]):
         self.name = name
         self.known = known
@@ -80,6 +84,8 @@ class UnknownQueryError(UnknownQuery):
 
 
 class QueryParamError(ParameterError):
+    """A parameter value a query cannot take."""
+
     def __init__(self, query: str, param: str, message: str):
         self.query = query
         self.param = param
@@ -111,7 +117,7 @@ class Query:
     params: tuple[Param, ...]
     returns: tuple[Column, ...]
     sql: str
-    source: str  #: file name inside the queries package
+    source: str  #: file name inside its area's package
 
     @property
     def summary(self) -> str:
@@ -131,26 +137,80 @@ class Query:
 
 
 # --------------------------------------------------------------------------------------
-# loading
+# finding files
 # --------------------------------------------------------------------------------------
 
 
-def _queries_dir():
-    """The ``tracelab.queries`` package directory (a Traversable), or the source checkout's
-    ``queries/`` when tracelab runs from a tree whose install predates the mapping."""
+def area_dir(area: str) -> Traversable:
+    """The directory of ``area`` (a Traversable), found without importing the packages around
+    it (``tracelab.reports`` imports Polars; listing SQL must not). The public library falls
+    back to the source checkout's ``queries/`` when tracelab runs from a tree whose install
+    predates the package mapping."""
+    package = AREAS[area]
+    if area != "queries":
+        return resources.files("tracelab").joinpath(*package.split(".")[1:])
     try:
-        return resources.files("tracelab.queries")
+        return resources.files(package)
     except ModuleNotFoundError:
-        src = Path(__file__).resolve().parents[1] / "queries"
+        src = Path(__file__).resolve().parents[2] / "queries"
         if src.is_dir():
             return src
         raise
 
 
-def sql_text(filename: str) -> str:
-    """Text of one file of the queries package (e.g. ``_macros.sql``)."""
-    return (_queries_dir() / filename).read_text(encoding="utf-8")
+@lru_cache(maxsize=1)
+def _files() -> dict[str, tuple[str, Traversable]]:
+    out: dict[str, tuple[str, Traversable]] = {}
+    for area in AREAS:
+        for entry in sorted(area_dir(area).iterdir(), key=lambda e: e.name):
+            if not entry.name.endswith(".sql"):
+                continue
+            name = entry.name[: -len(".sql")]
+            if name in out:
+                raise QueryError(f"SQL file name {entry.name} is used twice ({out[name][0]} and {area}); names must be unique across areas")
+            out[name] = (area, entry)
+    return out
 
+
+def sql_files() -> dict[str, tuple[str, Traversable]]:
+    """Every ``.sql`` file tracelab ships: name -> (area, file)."""
+    return dict(_files())
+
+
+def _entry(name: str) -> Traversable:
+    name = name[: -len(".sql")] if name.endswith(".sql") else name
+    files = _files()
+    if name not in files:
+        raise UnknownQueryError(name, sorted(files))
+    return files[name][1]
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The whole text of the SQL file ``name`` (``derive_llm_calls``, ``_macros``, ``sessions``
+    …; with or without ``.sql``), header included: what a script of statements is run as."""
+    return _entry(name).read_text(encoding="utf-8")
+
+
+@cache
+def load(name: str) -> Query:
+    """The SQL file ``name`` parsed: its header and the statement after it."""
+    entry = _entry(name)
+    q = parse(entry.read_text(encoding="utf-8"), entry.name)
+    if q.name != entry.name[: -len(".sql")]:
+        raise QueryError(f"{entry.name}: header name {q.name!r} differs from the file name")
+    return q
+
+
+def library() -> dict[str, Query]:
+    """The public named queries (``queries/*.sql``) by name; files starting with ``_`` are shared
+    macros, not queries."""
+    return {name: load(name) for name, (area, _) in _files().items() if area == "queries" and not name.startswith("_")}
+
+
+# --------------------------------------------------------------------------------------
+# the header
+# --------------------------------------------------------------------------------------
 
 _HEADER_KEY = re.compile(r"^--\s?(name|description):\s*(.*)$")
 _PARAM = re.compile(r"^--\s?param\s+(\w+)\s+([A-Z]+(?:\[\])?)(?:\s*=\s*(.+?))?(?:\s*\{([^}]*)\})?(?:\s*\(>=\s*(-?[\d.]+)\))?:\s+(.*)$")
@@ -165,13 +225,16 @@ def _parse_default(text: str | None, type_: str, where: str) -> Any:
     t = text.strip()
     if t.upper() == "NULL":
         return None
-    if type_ == "VARCHAR[]":
+    if type_.endswith("[]"):
         if not (t.startswith("[") and t.endswith("]")):
             raise QueryError(f"{where}: list default must look like ['a', 'b'], got {t}")
         inner = t[1:-1].strip()
-        return [_parse_default(x, "VARCHAR", where) for x in re.findall(r"'(?:[^']|'')*'", inner)] if inner else []
+        if type_ == "VARCHAR[]":
+            return [_parse_default(x, "VARCHAR", where) for x in re.findall(r"'(?:[^']|'')*'", inner)] if inner else []
+        return [_parse_default(x, "INTEGER", where) for x in inner.split(",")] if inner else []
+    value: Any
     if t.startswith("'") and t.endswith("'"):
-        value: Any = t[1:-1].replace("''", "'")
+        value = t[1:-1].replace("''", "'")
     elif t.upper() in ("TRUE", "FALSE"):
         value = t.upper() == "TRUE"
     else:
@@ -186,7 +249,7 @@ def _parse_default(text: str | None, type_: str, where: str) -> Any:
 
 
 def parse(text: str, source: str) -> Query:
-    """Parse one query file. Raises :class:`QueryError` on a malformed header."""
+    """Parse one SQL file. Raises :class:`QueryError` on a malformed header."""
     name = None
     desc: list[str] = []
     params: list[Param] = []
@@ -249,31 +312,6 @@ def parse(text: str, source: str) -> Query:
     return Query(name, " ".join(desc), tuple(params), tuple(returns), body, source)
 
 
-@lru_cache(maxsize=1)
-def _load_all_cached() -> dict[str, Query]:
-    out: dict[str, Query] = {}
-    for entry in sorted(_queries_dir().iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".sql") or entry.name.startswith("_"):
-            continue
-        q = parse(entry.read_text(encoding="utf-8"), entry.name)
-        if q.name != entry.name[: -len(".sql")]:
-            raise QueryError(f"{entry.name}: header name {q.name!r} differs from the file name")
-        out[q.name] = q
-    return out
-
-
-def load_all() -> dict[str, Query]:
-    """All named queries, by name (files starting with ``_`` are shared macros, not queries)."""
-    return dict(_load_all_cached())
-
-
-def get(name: str) -> Query:
-    queries = _load_all_cached()
-    if name not in queries:
-        raise UnknownQueryError(name, sorted(queries))
-    return queries[name]
-
-
 def referenced_params(sql: str) -> set[str]:
     """``$names`` used in ``sql``, ignoring ``--`` comments and single-quoted strings."""
     # one pass, leftmost first: a quote inside a comment (``-- the query's``) starts no string,
@@ -283,14 +321,15 @@ def referenced_params(sql: str) -> set[str]:
 
 
 # --------------------------------------------------------------------------------------
-# parameters
+# parameter values
 # --------------------------------------------------------------------------------------
 
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"0", "false", "f", "no", "n", "off"}
 
 
-def _to_datetime(value: Any) -> _dt.datetime:
+def to_datetime(value: Any) -> _dt.datetime:
+    """``value`` (a datetime, date or ISO string) as an aware UTC datetime; naive is UTC."""
     if isinstance(value, _dt.datetime):
         dt = value
     elif isinstance(value, _dt.date):
@@ -324,8 +363,11 @@ def coerce(value: Any, type_: str) -> Any:
         if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
             return list(value)
         raise TypeError("expected a list of strings or a comma-separated string")
+    if type_ == "INTEGER[]":
+        items = [v for v in value.split(",") if v.strip()] if isinstance(value, str) else list(value)
+        return [coerce(v.strip() if isinstance(v, str) else v, "INTEGER") for v in items]
     if type_ == "TIMESTAMP":
-        return _to_datetime(value)
+        return to_datetime(value)
     if type_ == "DATE":
         if isinstance(value, _dt.datetime):
             return value.date()
@@ -352,127 +394,3 @@ def coerce(value: Any, type_: str) -> Any:
             return False
         raise ValueError(f"expected true/false, got {value!r}")
     raise QueryError(f"unsupported parameter type {type_}")
-
-
-#: what a value of each declared type looks like, for error messages
-_EXPECTED = {
-    "TIMESTAMP": "expected an ISO date or time, e.g. 2025-06-01 or 2025-06-01T12:00:00Z",
-    "DATE": "expected an ISO date, e.g. 2025-06-01",
-    "INTEGER": "expected an integer",
-    "BIGINT": "expected an integer",
-    "DOUBLE": "expected a number",
-}
-
-
-def bind(q: Query, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The full parameter dict for ``q``: declared defaults overlaid with ``params`` (converted)."""
-    unknown = sorted(set(params) - set(q.param_names))
-    if unknown:
-        raise QueryParamError(q.name, unknown[0], f"not a parameter (declared: {', '.join(q.param_names) or 'none'})")
-    out: dict[str, Any] = {}
-    for p in q.params:
-        if p.name in params:
-            try:
-                out[p.name] = coerce(params[p.name], p.type)
-            except (TypeError, ValueError) as exc:
-                raise QueryParamError(q.name, p.name, f"{exc} ({_EXPECTED.get(p.type, 'declared type ' + p.type)})") from None
-            if p.choices and out[p.name] is not None and out[p.name] not in p.choices:
-                raise QueryParamError(q.name, p.name, f"{out[p.name]!r} is not one of {', '.join(p.choices)}")
-            if p.minimum is not None and out[p.name] is not None and out[p.name] < p.minimum:
-                raise QueryParamError(q.name, p.name, f"{out[p.name]} is below the lowest allowed value, {p.minimum}")
-        else:
-            out[p.name] = p.default
-    return out
-
-
-# --------------------------------------------------------------------------------------
-# running
-# --------------------------------------------------------------------------------------
-
-
-def install(con: duckdb.DuckDBPyConnection) -> None:
-    """Install the shared macros and the price table on a catalog connection.
-
-    Called at the end of :func:`tracelab.catalog.connect`. Idempotent (``CREATE OR REPLACE``).
-    The macros the derive step shares (``tracelab/sql/derive_macros.sql``) go in first.
-    """
-    from tracelab.pricing import price_table
-    from tracelab.store.derive import install_macros
-
-    # Every view reference binds read_parquet over the snapshot's files (union_by_name reads
-    # each footer); a named query references the tables many times through the macros, so
-    # without the cache binding alone costs ~0.2 s a query at 10M events. Warehouse parts are
-    # immutable (new parts get new names), so cached footers never go stale.
-    con.execute("SET parquet_metadata_cache = true")
-    con.register("_tl_prices_arrow", price_table())
-    con.execute("CREATE OR REPLACE TEMP TABLE tl_prices AS SELECT * FROM _tl_prices_arrow")
-    con.unregister("_tl_prices_arrow")
-    install_macros(con)
-    con.execute(sql_text(MACROS_FILE))
-
-
-def relation(con: duckdb.DuckDBPyConnection, q: Query | str, **params: Any) -> duckdb.DuckDBPyRelation:
-    """Bind ``q`` on ``con`` and return the (lazy) DuckDB relation.
-
-    Nothing runs until the relation is fetched (``.pl()``, ``.to_arrow_table()``, ``.fetchall()``),
-    so callers can also compose on it (``rel.filter(...)``, ``rel.aggregate(...)``).
-    """
-    if isinstance(q, str):
-        q = get(q)
-    return con.sql(q.sql, params=bind(q, params))
-
-
-def _fetch(q: Query | str, fn):
-    """Run ``fn`` (bind + fetch), turning DuckDB errors into :class:`QueryError`."""
-    import duckdb
-
-    try:
-        return fn()
-    except duckdb.Error as exc:
-        # mostly a bad value met at run time: error() in a macro (unknown `period`, `by`), an
-        # unknown time zone; the SQL text itself never contains the value
-        name = q if isinstance(q, str) else q.name
-        raise QueryError(f"query {name!r}: {exc}") from exc
-
-
-def run(
-    name: str | Query,
-    con: duckdb.DuckDBPyConnection | None = None,
-    *,
-    warehouse: Any = None,
-    **params: Any,
-) -> pl.DataFrame:
-    """Run the named query and return a Polars DataFrame.
-
-    Give either an open catalog connection ``con`` or a ``warehouse`` path (default: the
-    ``TRACELAB_WAREHOUSE`` environment variable, else ``./warehouse``).
-    """
-    if con is None:
-        from tracelab.catalog import connect
-
-        con = connect(warehouse)
-        try:
-            return _fetch(name, lambda: relation(con, name, **params).pl())
-        finally:
-            con.close()
-    return _fetch(name, lambda: relation(con, name, **params).pl())
-
-
-def run_arrow(name: str | Query, con: duckdb.DuckDBPyConnection, **params: Any):
-    """Like :func:`run` on an open connection, as a pyarrow Table."""
-    return _fetch(name, lambda: relation(con, name, **params).to_arrow_table())
-
-
-def query(name: str, warehouse: Any = None, **params: Any) -> pl.DataFrame:
-    """``tracelab.query("tool_error_rates", warehouse="wh", period="day", model="...")``."""
-    return run(name, warehouse=warehouse, **params)
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``tracelab.query(...)`` be both this module and the runner function."""
-
-    def __call__(self, name: str, warehouse: Any = None, **params: Any) -> pl.DataFrame:
-        return query(name, warehouse, **params)
-
-
-sys.modules[__name__].__class__ = _CallableModule

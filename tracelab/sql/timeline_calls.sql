@@ -1,4 +1,4 @@
--- name: session_calls
+-- name: timeline_calls
 -- description: The LLM calls of some sessions in order (by finish time), numbered per session,
 --   with the context size each one carried (input + cache read + cache write tokens), its
 --   latency and cost: the data of the session page's chart.

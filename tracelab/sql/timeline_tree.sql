@@ -1,4 +1,4 @@
--- name: session_tree
+-- name: timeline_tree
 -- description: A session and every session it spawned (subagents, child threads, down to
 --   `max_depth` levels), with the facts a session page shows: one row per session, the root
 --   first (depth 0). Cost is over the session's own non-synthetic responses.

@@ -1,4 +1,4 @@
--- name: session_steps
+-- name: timeline_steps
 -- description: The timeline rows of some sessions, in order: one row per step (a prompt,
 --   injected context, model text, thinking block, tool call joined to its result, compaction,
 --   API error, interrupt, hook, model change, image, system or unknown line). A tool call
