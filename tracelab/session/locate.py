@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tracelab import library as q
-from tracelab.session.timeline import load_query
+from tracelab.session.timeline import key_range, load_query
 
 __all__ = ["around_command", "locate_steps"]
 
@@ -25,7 +25,11 @@ def locate_steps(con: Any, event_keys: Iterable[str]) -> dict[str, tuple[str, in
     sessions = sorted({r["session_key"] for r in refs if r["session_key"]})
     if not sessions:
         return {}
-    steps = q.run_arrow(load_query("timeline_steps"), con, keys=sessions).select(["session_key", "event_key", "tool_call_id", "ts_order"]).to_pylist()
+    steps = [  # one query per session: see tracelab.session.timeline.load
+        r
+        for k in sessions
+        for r in q.run_arrow(load_query("timeline_steps"), con, **key_range([k])).select(["session_key", "event_key", "tool_call_id", "ts_order"]).to_pylist()
+    ]
     by_event: dict[str, int] = {}
     by_call: dict[tuple[str, str], int] = {}
     times: dict[str, list[tuple[Any, int]]] = {}

@@ -3,6 +3,8 @@
 --   with the context size each one carried (input + cache read + cache write tokens), its
 --   latency and cost: the data of the session page's chart.
 -- param keys VARCHAR[] = NULL: the sessions (session keys)
+-- param lo VARCHAR = NULL: the smallest of keys (a range the Parquet scans can skip by; required)
+-- param hi VARCHAR = NULL: the largest of keys (required)
 -- returns session_key VARCHAR: session
 -- returns call_no BIGINT: 1-based position of the call in its session
 -- returns llm_call_key VARCHAR: call key
@@ -22,5 +24,5 @@ SELECT session_key,
        (coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0) + coalesce(cache_write_tokens, 0))::BIGINT AS context_tokens,
        latency_ms, cost_usd
 FROM tl_llm_calls(NULL, NULL, NULL, NULL, NULL, NULL)
-WHERE list_contains($keys, session_key)
+WHERE session_key BETWEEN $lo AND $hi AND list_contains($keys, session_key)
 ORDER BY session_key, call_no

@@ -7,6 +7,8 @@
 --   failure clusters it belongs to. Rows without a time take the time of the previous line
 --   of their file (`ts_order`) so that they stay in file order.
 -- param keys VARCHAR[] = NULL: the sessions (session keys)
+-- param lo VARCHAR = NULL: the smallest of keys (a range the Parquet scans can skip by; required)
+-- param hi VARCHAR = NULL: the largest of keys (required)
 -- returns session_key VARCHAR: session
 -- returns event_key VARCHAR: the step's event (the call for a tool step)
 -- returns ts TIMESTAMP WITH TIME ZONE: the event's time
@@ -48,7 +50,7 @@ WITH ev AS (
            e.llm_call_key, e.model, e.spawned_session_key,
            last_value(e.ts IGNORE NULLS) OVER (PARTITION BY e.session_key, e.source_file ORDER BY e.seq ROWS UNBOUNDED PRECEDING) AS ts_fill
     FROM events e
-    WHERE list_contains($keys, e.session_key)
+    WHERE e.session_key BETWEEN $lo AND $hi AND list_contains($keys, e.session_key)
       AND e.kind IN ('user_prompt', 'user_context', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'compaction', 'microcompaction',
                      'compaction_summary', 'api_error', 'interrupt', 'model_change', 'hook', 'image', 'system', 'unknown')
 ),
@@ -63,17 +65,17 @@ tc AS (
     SELECT t.session_key, t.tool_call_id, t.tool_call_key, t.tool_kind, t.input_json, t.input_bytes, t.output_text, t.output_bytes,
            t.status, t.exit_code, t.latency_ms, t.subagent_session_key, t.llm_call_key
     FROM tool_calls t
-    WHERE list_contains($keys, t.session_key)
+    WHERE t.session_key BETWEEN $lo AND $hi AND list_contains($keys, t.session_key)
 ),
 lc AS (
     SELECT l.llm_call_key, l.model, l.is_synthetic, l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens, l.latency_ms
     FROM llm_calls l
-    WHERE list_contains($keys, l.session_key)
+    WHERE l.session_key BETWEEN $lo AND $hi AND list_contains($keys, l.session_key)
 ),
 fm AS (
     SELECT event_key, tool_call_key, list(DISTINCT family || ':' || cluster_id ORDER BY family || ':' || cluster_id) AS clusters
     FROM failure_members
-    WHERE list_contains($keys, session_key)
+    WHERE session_key BETWEEN $lo AND $hi AND list_contains($keys, session_key)
     GROUP BY ALL
 )
 SELECT s.session_key, s.event_key, s.ts, coalesce(s.ts_fill, s.ts) AS ts_order, s.source_file, s.line_no, s.seq, s.kind, s.native_type,

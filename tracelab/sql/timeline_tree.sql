@@ -1,7 +1,7 @@
 -- name: timeline_tree
 -- description: A session and every session it spawned (subagents, child threads, down to
 --   `max_depth` levels), with the facts a session page shows: one row per session, the root
---   first (depth 0). Cost is over the session's own non-synthetic responses.
+--   first (depth 0). Cost comes from timeline_calls.
 -- param key VARCHAR = NULL: the root session's key
 -- param max_depth INTEGER = 8 (>= 0): levels of subagents to follow
 -- returns session_key VARCHAR: session key
@@ -39,20 +39,12 @@
 -- returns cache_read_tokens BIGINT: cache reads
 -- returns cache_write_tokens BIGINT: cache writes
 -- returns reasoning_tokens BIGINT: reasoning (part of output)
--- returns cost_usd DOUBLE: cost of the priced responses
--- returns unpriced_calls BIGINT: responses without a price
 WITH RECURSIVE tree(session_key, depth) AS (
     SELECT session_key, 0 FROM sessions WHERE session_key = $key
     UNION ALL
     SELECT s.session_key, tree.depth + 1
     FROM sessions s JOIN tree ON s.parent_session_key = tree.session_key
     WHERE tree.depth < $max_depth AND s.session_key <> tree.session_key
-),
-costs AS (
-    SELECT session_key, sum(cost_usd) AS cost_usd, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_calls
-    FROM tl_llm_calls(NULL, NULL, NULL, NULL, NULL, NULL)
-    WHERE NOT is_synthetic AND session_key IN (SELECT session_key FROM tree)
-    GROUP BY session_key
 )
 SELECT s.session_key, CAST(min(tree.depth) AS INTEGER) AS depth, any_value(s.parent_session_key) AS parent_session_key,
        any_value(s.parent_tool_call_id) AS parent_tool_call_id, any_value(s.session_id) AS session_id, any_value(s.subagent_id) AS subagent_id,
@@ -66,10 +58,8 @@ SELECT s.session_key, CAST(min(tree.depth) AS INTEGER) AS depth, any_value(s.par
        any_value(s.n_interrupts) AS n_interrupts, any_value(s.n_api_errors) AS n_api_errors, any_value(s.n_compactions) AS n_compactions,
        any_value(s.n_subagents) AS n_subagents,
        any_value(s.input_tokens) AS input_tokens, any_value(s.output_tokens) AS output_tokens, any_value(s.cache_read_tokens) AS cache_read_tokens,
-       any_value(s.cache_write_tokens) AS cache_write_tokens, any_value(s.reasoning_tokens) AS reasoning_tokens,
-       any_value(c.cost_usd) AS cost_usd, coalesce(any_value(c.unpriced_calls), 0)::BIGINT AS unpriced_calls
+       any_value(s.cache_write_tokens) AS cache_write_tokens, any_value(s.reasoning_tokens) AS reasoning_tokens
 FROM tree
 JOIN sessions s USING (session_key)
-LEFT JOIN costs c USING (session_key)
 GROUP BY s.session_key
 ORDER BY depth, started_at NULLS LAST, s.session_key
