@@ -30,6 +30,7 @@
 -- returns total_tokens BIGINT: sum of the four (ccusage totalTokens)
 -- returns cost_usd DOUBLE: cost under cost_mode; NULL when no call of the row has a cost
 -- returns unpriced_calls BIGINT: calls whose cost is unknown under cost_mode
+-- returns unpriced_tokens BIGINT: tokens of those calls
 
 -- c is read by two branches (NOT MATERIALIZED: each streams it), only one of which yields rows:
 -- the calendar reports key their rows by the first day of the bucket (a DATE, formatted once per
@@ -92,7 +93,8 @@ g AS (
         sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
         sum(total_tokens)::BIGINT AS total_tokens,
         sum(cost_m) AS cost_usd,
-        count(*) FILTER (WHERE cost_m IS NULL AND total_tokens > 0) AS unpriced_calls
+        count(*) FILTER (WHERE cost_m IS NULL AND total_tokens > 0) AS unpriced_calls,
+        coalesce(sum(total_tokens) FILTER (WHERE cost_m IS NULL AND total_tokens > 0), 0)::BIGINT AS unpriced_tokens
     FROM (SELECT * FROM calendar UNION ALL SELECT * FROM sessions_b)
     GROUP BY bucket_day, session_bucket, project, model
 )

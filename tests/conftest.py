@@ -47,9 +47,42 @@ def claude_wh(tmp_path_factory, claude_samples) -> Path:
     return wh
 
 
+def samples_warehouse(tmp_path_factory) -> Path:
+    """A warehouse built from all of ``../shared/samples`` (every agent, read in place): the
+    real-data corpus of the read side (charts, report sections, notebooks). Built once per test
+    run; a file lock makes xdist workers share it."""
+    import fcntl
+
+    from tracelab.pipeline import ingest
+
+    if not SAMPLES.is_dir():
+        pytest.skip(f"shared samples not found at {SAMPLES} (set TRACELAB_SHARED)")
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    d = root / "samples-warehouse"
+    with open(root / "samples-warehouse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (d / "done").exists():
+            import shutil
+
+            shutil.rmtree(d, ignore_errors=True)
+            summary = ingest([str(SAMPLES)], d / "wh", jobs=1)
+            assert summary.files_failed == 0, summary.errors
+            (d / "done").write_text("ok")
+    return d / "wh"
+
+
+@pytest.fixture(scope="session")
+def samples_wh(tmp_path_factory) -> Path:
+    return samples_warehouse(tmp_path_factory)
+
+
 @pytest.fixture(autouse=True)
 def _isolate_home(tmp_path, monkeypatch):
     """Never read the real machine's agent logs from tests."""
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "no-claude"))
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "no-codex"))
     monkeypatch.setenv("PI_AGENT_DIR", str(tmp_path / "no-pi"))
+    monkeypatch.setenv("GEMINI_CLI_HOME", str(tmp_path / "no-gemini"))
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "no-copilot"))

@@ -25,6 +25,7 @@ from tracelab import feedback as FB
 from tracelab.cli import cli
 from tracelab.evals import assertions as A
 from tracelab.evals import promptfoo as PF
+from tracelab.evals import select as SEL
 from tracelab.evals.case import Call, Case
 from tracelab.pipeline import ingest
 from tracelab.redact import Policy, Redactor, bench
@@ -214,12 +215,21 @@ def test_top5_export_files_and_cases_per_cluster(corpus_wh, top5):
     _, wh, _ = corpus_wh
     red, raw = top5
     f = F.load(wh)
-    top = f.clusters.sort(["n_events", "cluster_id"], descending=[True, False]).head(5)
+    # --top 5: no interrupts; clusters that can become a check first, then by events
+    chosen = SEL.top_cluster_ids(f, 5)
+    rows = {r["cluster_id"]: r for r in f.clusters.to_dicts()}
+    assert len(chosen) == 5 and not any(rows[c]["family"] == "interrupt" for c in chosen)
+    keys = [(SEL.checkability(rows[c]["family"], rows[c]["template"]), -rows[c]["n_events"]) for c in chosen]
+    assert keys == sorted(keys)
+    left_out = [r for r in rows.values() if r["cluster_id"] not in chosen and r["family"] != "interrupt"]
+    assert all((SEL.checkability(r["family"], r["template"]), -r["n_events"]) >= keys[-1] for r in left_out)
     expected = {}
-    for r in top.to_dicts():
-        m = f.members.filter(pl.col("cluster_id") == r["cluster_id"])
-        expected[r["cluster_id"]] = min(5, m.height)
-    assert red.by_cluster == expected and red.cases == sum(expected.values())
+    for c in chosen:
+        m = f.members.filter(pl.col("cluster_id") == c)
+        expected[c] = min(5, m.height)
+    # every case written has an assertion; a case without one is skipped with the reason
+    assert all(red.by_cluster.get(c, 0) + sum(1 for s in red.skipped if c in s) == n for c, n in expected.items())
+    assert red.cases == sum(red.by_cluster.values()) and set(red.by_cluster) <= set(expected)
     assert set(red.files) == {"promptfoo", "inspect", "openai", "manifest"}
     cfg = yaml.safe_load(Path(red.files["promptfoo"][0]).read_text())
     inspect_rows = _jsonl(red.files["inspect"][0])
@@ -318,6 +328,18 @@ def test_loop_cases_sit_at_the_first_repetition(corpus_wh):
         assert "identical" in c.expected
 
 
+def _arg_strings(x):
+    """Every string argument of a tool input (nested dicts and lists included)."""
+    if isinstance(x, str):
+        yield x
+    elif isinstance(x, dict):
+        for v in x.values():
+            yield from _arg_strings(v)
+    elif isinstance(x, list):
+        for v in x:
+            yield from _arg_strings(v)
+
+
 def test_checks_detect_the_observed_failure(raw_cases):
     n_template = n_call = 0
     for c in raw_cases:
@@ -330,7 +352,8 @@ def test_checks_detect_the_observed_failure(raw_cases):
                 assert k.value.lower() in (c.observed or "").lower()
                 n_template += 1
             elif k.kind == "not_contains":
-                assert k.value in json.dumps(c.failing_call.input, ensure_ascii=False) or k.value in str(c.failing_call.input)
+                # the signature is one of the call's own argument strings (its first line)
+                assert any(k.value in s for s in _arg_strings(c.failing_call.input)), (k.value, c.failing_call.input)
                 n_call += 1
     assert n_template >= 10 and n_call >= 10
 
@@ -603,7 +626,7 @@ def test_cli_export_summary_and_errors(corpus_wh, tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert "Exported 4 case(s) from top 2 failure clusters" in r.output
-    top2 = F.load(wh).clusters.sort(["n_events", "cluster_id"], descending=[True, False]).head(2)["cluster_id"].to_list()
+    top2 = SEL.top_cluster_ids(F.load(wh), 2)
     for cid in top2:
         assert re.search(rf"^\s+{cid}\s+2$", r.output, re.M)
     assert re.search(r"openai\s+4\s+.*openai_evals.jsonl", r.output) and re.search(r"promptfoo\s+4\s+.*promptfooconfig.yaml", r.output)
@@ -629,3 +652,34 @@ def test_cli_export_summary_and_errors(corpus_wh, tmp_path):
     ):
         r = runner.invoke(cli, ["evals", "export", *args, "--out", str(tmp_path / "e"), "-w", str(wh)])
         assert r.exit_code != 0 and msg in r.output, (args, r.output)
+
+
+def test_checkability_prefers_what_a_check_can_test():
+    assert SEL.checkability("loop", "same tool call with identical input repeated 3+ times in a row") == 0
+    assert SEL.checkability("tool_error", "File has not been read yet. Read it first before writing to it") == 0
+    assert SEL.checkability("user_rejection", "The user rejected the call with typed feedback") == 0
+    # generic messages name no fix
+    for generic in ("exit code <N> (no output)", "pytest: tests failed", "Found <N> error", "API error: [trimmed for fixture]"):
+        assert SEL.checkability("tool_error", generic) == 1, generic
+    assert SEL.checkability("user_rejection", "The user rejected the call") == 1
+    assert SEL.checkability("api_error", "API error 500 api_error: Internal server error") == 2
+    assert SEL.recognisable("ModuleNotFoundError: No module named <Q>") and not SEL.recognisable("<PATH>: <*>")
+
+
+def test_top_on_real_samples_skips_interrupts_and_every_case_has_an_assertion(tmp_path_factory, tmp_path):
+    """On the samples the two largest clusters are interrupts (42 and 15 events): --top must
+    not pick them unless asked, and every written case carries at least one assertion."""
+    from conftest import samples_warehouse
+
+    wh = samples_warehouse(tmp_path_factory)
+    f = F.load(wh)
+    families = dict(zip(f.clusters["cluster_id"], f.clusters["family"]))
+    largest = f.clusters.sort(["n_events", "cluster_id"], descending=[True, False]).head(2)
+    assert set(largest["family"]) == {"interrupt"}
+    res = E.export(wh, tmp_path / "o", top=3, formats=["promptfoo"])
+    assert res.by_cluster and not any(families[c] == "interrupt" for c in res.by_cluster)
+    cfg = yaml.safe_load(Path(res.files["promptfoo"][0]).read_text())
+    assert len(cfg["tests"]) == res.cases and all(t.get("assert") for t in cfg["tests"])
+    every = f.clusters.height
+    assert "interrupt" in {families[c] for c in SEL.top_cluster_ids(f, every, include_interrupts=True)}
+    assert "interrupt" not in {families[c] for c in SEL.top_cluster_ids(f, every)}

@@ -16,7 +16,7 @@ from tracelab.cli import cli
 from tracelab.failures import api
 from tracelab.failures.behaviour import FAMILIES
 from tracelab.ingest.registry import ADAPTER_MODULES
-from tracelab.reports.data import ReportDataError, assemble
+from tracelab.reports.data import assemble
 from tracelab.reports.weeks import IsoWeek
 
 UTC = dt.UTC
@@ -164,15 +164,26 @@ def test_chart_agent_choice_and_model_warning(wh, tmp_path):
 # ------------------------------------------------------------------------------ weekly report
 
 
-def test_default_week_is_the_last_week_the_data_covers(wh, tmp_path):
-    # the samples end on Monday 2026-08-03: W32 has barely begun, W31 is covered (and empty)
+def test_default_week_is_the_latest_week_with_events(wh, tmp_path):
+    # the samples end on Monday 2026-08-03 after an empty W31: the default is W32, marked incomplete
     data = assemble(wh)
-    assert data.last_day == dt.date(2026, 8, 3) and data.week == IsoWeek(2026, 31)
+    assert data.last_day == dt.date(2026, 8, 3) and data.week == IsoWeek(2026, 32)
+    assert data.events > 0 and data.warnings == ["2026-W32 is incomplete: the data ends on Mon 2026-08-03 (figures cover 2026-08-03 to 2026-08-03)."]
+
+    r = CliRunner().invoke(cli, ["report", "weekly", "-w", str(wh), "--out", str(tmp_path), "-f", "html,md", "--md-images", "svg"])
+    assert r.exit_code == 0, r.output
+    assert "weekly report 2026-W32" in r.stdout and "no sessions in this week" not in r.stdout
+    assert r.stderr.startswith("warning: 2026-W32 is incomplete")
+    md = (tmp_path / "weekly-2026-W32.md").read_text()
+    assert "No sessions in this week" not in md and "2026-W32 is incomplete" in md
+
+
+def test_empty_week_is_reported_as_such(wh, tmp_path):
+    data = assemble(wh, "2026-W31")
     assert data.events == 0 and len(data.warnings) == 1
     w = data.warnings[0]
     assert "No sessions in this week" in w and "2026-W31" in w and "--week 2026-W23" in w and "2026-W32 (incomplete)" in w
-
-    r = CliRunner().invoke(cli, ["report", "weekly", "-w", str(wh), "--out", str(tmp_path), "-f", "html,md", "--md-images", "svg"])
+    r = CliRunner().invoke(cli, ["report", "weekly", "-w", str(wh), "--week", "2026-W31", "--out", str(tmp_path), "-f", "html,md", "--md-images", "svg"])
     assert r.exit_code == 0, r.output
     assert "weekly report 2026-W31" in r.stdout and "no sessions in this week" in r.stdout
     assert r.stderr.startswith("warning: No sessions in this week")
@@ -195,14 +206,14 @@ def test_chosen_week_with_and_without_events(wh, tmp_path):
     assert "--week 2025-W24" in r.stderr and (tmp_path / "weekly-2020-W01.md").is_file()
 
 
-def test_data_inside_one_week_has_no_default_week(tmp_path):
+def test_data_inside_one_week_defaults_to_that_week(tmp_path):
     from tracelab.pipeline import ingest
 
     src = SAMPLES / "pi" / "pi-mono__large-session.jsonl"
     if not src.is_file():
         pytest.skip(f"{src} not found")
     ingest([str(src)], tmp_path / "wh", jobs=1)  # events on Thu 2025-11-20 and Fri 2025-11-21 only
-    with pytest.raises(ReportDataError, match=r"no complete ISO week .*--week 2025-W47"):
-        assemble(tmp_path / "wh")
-    r = CliRunner().invoke(cli, ["report", "weekly", "-w", str(tmp_path / "wh"), "--week", "2025-W47", "--out", str(tmp_path / "r"), "-f", "md"])
-    assert r.exit_code == 0 and "warning" not in r.stderr
+    data = assemble(tmp_path / "wh")
+    assert data.week == IsoWeek(2025, 47) and data.events > 0
+    r = CliRunner().invoke(cli, ["report", "weekly", "-w", str(tmp_path / "wh"), "--out", str(tmp_path / "r"), "-f", "md"])
+    assert r.exit_code == 0 and "2025-W47 is incomplete: the data ends on Fri 2025-11-21" in r.stderr

@@ -376,8 +376,11 @@ def test_new_derivation_rebuilds_derived_tables_without_reparsing(tmp_path, clau
     d.mkdir()
     for f in sorted(claude_samples.rglob("*.jsonl"))[:3]:
         shutil.copyfile(f, d / f.name)
+        os.utime(d / f.name, (1_767_225_600, 1_767_225_600))
+    os.utime(d, (1_767_225_600, 1_767_225_600))  # old inputs: the stat cache is written, whatever the machine's speed
     wh = tmp_path / "wh"
     ingest([str(d)], wh, jobs=1)
+    assert (wh / "_unchanged.json").is_file()  # so the next ingest must see past it to the missing derive stamp
     before = _table_dump(wh)
     snap_path = wh / "_snapshot.json"
     doc = json.loads(snap_path.read_text())

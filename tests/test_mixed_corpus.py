@@ -51,7 +51,7 @@ def test_mixed_directory_detects_every_agent_by_content(mixed_dir, tmp_path):
     assert got == expected
     # a file's agent follows its content, not its location
     for path, agent in con.execute("SELECT path, agent FROM files").fetchall():
-        top = Path(path).relative_to(SAMPLES).parts[0]
+        top = Path(path).relative_to(SAMPLES.resolve()).parts[0]  # stored paths are resolved; SAMPLES may be reached through a link
         assert AGENTS[top] == agent, path
 
 

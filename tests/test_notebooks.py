@@ -54,18 +54,17 @@ def test_notebook_is_thin_and_stripped(name):
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith(f"# {name[:2]}")
 
 
-def test_notebooks_execute_on_a_generated_warehouse(tmp_path_factory, monkeypatch):
-    """All three notebooks run top to bottom in one kernel (imports are paid once), with the
+def _execute_all(wh, week: str | None, monkeypatch) -> dict:
+    """Run all three notebooks top to bottom in one kernel (imports are paid once), with the
     user namespace reset between notebooks so none can lean on another's variables."""
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
-    wh, truth = synth_warehouse(tmp_path_factory)
-    planted = truth["planted_regression"]
-    start = dt.date.fromisoformat(planted["week_start"])
-    y, w, _ = start.isocalendar()
     monkeypatch.setenv("TRACELAB_WAREHOUSE", str(wh))
-    monkeypatch.setenv("TRACELAB_WEEK", f"{y}-W{w:02d}")
+    if week is None:
+        monkeypatch.delenv("TRACELAB_WEEK", raising=False)
+    else:
+        monkeypatch.setenv("TRACELAB_WEEK", week)
     km = KernelManager(kernel_name="python3")
     km.start_kernel(cwd=str(NOTEBOOKS))
     executed = {}
@@ -79,10 +78,23 @@ def test_notebooks_execute_on_a_generated_warehouse(tmp_path_factory, monkeypatc
             executed[name] = nb
     finally:
         km.shutdown_kernel(now=True)
-    texts = {
+    return executed
+
+
+def _texts(executed: dict) -> dict[str, str]:
+    return {
         name: "\n".join(str(o.get("data", {}).get("text/plain", "")) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
         for name, nb in executed.items()
     }
+
+
+def test_notebooks_execute_on_a_generated_warehouse(tmp_path_factory, monkeypatch):
+    wh, truth = synth_warehouse(tmp_path_factory)
+    planted = truth["planted_regression"]
+    start = dt.date.fromisoformat(planted["week_start"])
+    y, w, _ = start.isocalendar()
+    executed = _execute_all(wh, f"{y}-W{w:02d}", monkeypatch)
+    texts = _texts(executed)
     # the warehouse came from the environment, not the default path
     assert str(wh) in texts["01_explore_warehouse"]
     # the triage notebook surfaces the planted regression of that week
@@ -112,3 +124,18 @@ def test_notebooks_execute_on_a_generated_warehouse(tmp_path_factory, monkeypatc
     assert sum("image/svg+xml" in o.get("data", {}) for o in outputs) == 6  # 3 + 2 + 1 chart cells
     assert not any("cdn.jsdelivr" in str(o.get("data", {})) for o in outputs)
     assert os.environ["TRACELAB_WAREHOUSE"] == str(wh)
+
+
+def test_notebooks_execute_on_the_real_samples_warehouse(tmp_path_factory, monkeypatch):
+    """Sparse, many-model real data with the default week (no TRACELAB_WEEK): the latest week
+    that has events, 2026-W32 (one session); no notebook may crash on it."""
+    from conftest import samples_warehouse
+
+    wh = samples_warehouse(tmp_path_factory)
+    executed = _execute_all(wh, None, monkeypatch)
+    texts = _texts(executed)
+    for name in NAMES:  # every notebook resolves the same default week
+        assert "2026-W32" in texts[name], (name, texts[name][:300])
+    assert "2026-W32: Aug 3 – Aug 9, 2026" in texts["03_triage_failures"]
+    outputs = [o for nb in executed.values() for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert sum("image/svg+xml" in o.get("data", {}) for o in outputs) >= 5

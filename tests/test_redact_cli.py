@@ -152,3 +152,15 @@ def test_gitleaks_rules_file(tmp_path):
     rep = json.loads(res.output)
     assert res.exit_code == 1 and rep["by_detector"] == {"sourcegraph-access-token": 1}
     assert [e["id"] for e in rep["rule_errors"]] == ["pkcs12-file"]
+
+
+def test_redact_and_check_print_one_policy_hash_without_a_key(tmp_path):
+    src = _claude_tree(tmp_path / "in")
+    out = tmp_path / "out"
+    env = {"TRACELAB_REDACT_KEY": ""}
+    red = CliRunner().invoke(cli, ["redact", str(src), "--out", str(out), "--json"], env=env)
+    chk = CliRunner().invoke(cli, ["redact", "--check", str(out), "--json"], env=env)
+    assert red.exit_code == 0 and chk.exit_code == 0, (red.output, chk.output)
+    a, b = json.loads(red.stdout), json.loads(chk.stdout)
+    assert a["policy_fingerprint"] == b["policy_fingerprint"] and a["policy_version"] == b["policy_version"] == "tracelab-redact/2"
+    assert b["clean"] and not a["clean"]

@@ -160,3 +160,13 @@ def test_whole_json_documents(r):
     out, findings, was_json = r.redact_document(doc)
     assert was_json and out.count(b"\n") == doc.count(b"\n")
     assert json.loads(out)["token"] == "[REDACTED:secret]" and b"alicew" not in out
+
+
+def test_policy_hash_is_what_is_detected_not_the_pseudonym_key():
+    """``redact`` and ``redact --check`` print ``policy_hash()``: a run without a key draws a random
+    one, and a check does not pseudonymise, so the key must not change the printed hash."""
+    p1, p2 = Policy(key=b"k"), Policy(key=b"k2")
+    assert p1.policy_hash() == p2.policy_hash() == Policy().policy_hash()
+    assert p1.fingerprint() != p2.fingerprint()  # the fingerprint still names the key (ingest --redact)
+    assert p1.policy_hash() != Policy(key=b"k", phone_numbers=False).policy_hash()
+    assert p1.policy_hash() != Policy(key=b"k", deny=("Acme",)).policy_hash()

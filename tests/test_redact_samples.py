@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,18 @@ from tracelab.redact.files import plan, redact_paths
 SHARED = Path(os.environ["TRACELAB_SHARED"]) if os.environ.get("TRACELAB_SHARED") else Path(__file__).resolve().parents[1].parent / "shared"
 SAMPLES = SHARED / "samples"
 
-# Secret-category findings on the real samples, reviewed by hand (benchmarks/results/redact.md):
-# none of them is a credential, so every one would be a false redaction.
-MAX_SECRET_FINDINGS_ON_SAMPLES = 0
+# Secret-category findings on the real samples, reviewed by hand (benchmarks/results/redact.md).
+# Exactly one credential is planted in them: copilot-cli/agent-engram-8baa78ec-events.jsonl held a
+# Tavily key its owner had published, replaced by the curator with the same-shaped
+# ``tvly-dev-EXAMPLEKEY…00`` (PROVENANCE.md) so that redaction has a real-world true positive to
+# find. It sits in an MCP config the agent read (a ``?tavilyApiKey=`` URL), repeated in the
+# ``content`` and ``detailedContent`` of four tool results: 8 findings, all of them true positives.
+# Anything else of category "secret" would be a false redaction. The ``user:pass@example.com`` URLs
+# of the Gemini samples (URL-validator fixtures and ``urlize`` tests the agent grepped) are not
+# credentials: userinfo in a URL whose host is reserved for documentation (RFC 2606/6761:
+# example.com/.org/.net, *.example, *.test, *.invalid, *.localhost) is kept when the password is
+# shorter than 8 characters (see tracelab/redact/README.md).
+EXPECTED_SECRET_FINDINGS = {("copilot-cli/agent-engram-8baa78ec-events.jsonl", "tavily-api-key"): 8}
 
 
 def _type(obj) -> tuple:
@@ -86,8 +96,9 @@ def test_unchanged_lines_are_byte_identical_and_changes_are_counted(redacted):
 
 def test_real_samples_false_redactions_and_identities(redacted):
     _, report, pairs = redacted
-    secret = [f for f in report.findings if f.category == "secret"]
-    assert len(secret) <= MAX_SECRET_FINDINGS_ON_SAMPLES, [(f.file, f.line, f.detector) for f in secret]
+    # in redact mode a finding names the output-relative file
+    secret = Counter((f.file, f.detector) for f in report.findings if f.category == "secret")
+    assert dict(secret) == EXPECTED_SECRET_FINDINGS, [(f.file, f.line, f.detector) for f in report.findings if f.category == "secret"]
     by = report.counts("detector")
     assert by["home-path"] > 5000  # every Claude line carries cwd
     assert report.to_dict()["totals"]["findings"] == len(report.findings)

@@ -17,7 +17,7 @@ import tracelab
 from tracelab import failures as F
 from tracelab import feedback as FB
 from tracelab.errors import ParameterError, WarehouseCorrupt, WarehouseLocked, WarehouseMissing
-from tracelab.ingest.engine import ingest
+from tracelab.pipeline import ingest
 from tracelab.store import Store, scratch_connection
 from tracelab.store import warehouse as W
 from tracelab.store.connection import refuse_writes
@@ -242,13 +242,13 @@ def test_the_public_functions_stay_functions_after_their_modules_load():
     the ``tracelab.ingest`` package's modules are imported (no callable-module tricks)."""
     import inspect
 
-    import tracelab.ingest.engine  # noqa: F401
+    import tracelab.ingest.run  # noqa: F401
     import tracelab.library  # noqa: F401
 
     for name in tracelab.__all__:
         if name != "__version__":
             assert inspect.isfunction(getattr(tracelab, name)), name
-    code = "import tracelab, tracelab.ingest.engine, tracelab.library; print(type(tracelab.ingest).__name__, type(tracelab.query).__name__)"
+    code = "import tracelab, tracelab.ingest.run, tracelab.pipeline, tracelab.library; print(type(tracelab.ingest).__name__, type(tracelab.query).__name__)"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert r.stdout.split() == ["function", "function"]
     r = subprocess.run(

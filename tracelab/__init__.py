@@ -5,6 +5,7 @@ con = tracelab.connect("warehouse")            # DuckDB connection with the tabl
 df = tracelab.query("tool_error_rates", warehouse="warehouse", agent="claude")   # Polars
 tracelab.ingest(["~/.claude/projects"], "warehouse")
 hits = tracelab.search("permission denied", warehouse="warehouse")   # full-text, Polars
+changes = tracelab.suggest("warehouse")         # suggested harness changes with evidence, Polars
 tracelab.sessions(warehouse="warehouse", has_errors=True)           # session list, Polars
 view = tracelab.session("0ccf1a04", warehouse="warehouse")          # .steps (Polars), HTML in notebooks
 
@@ -25,6 +26,9 @@ from typing import TYPE_CHECKING, Any
 import tracelab.ingest as _ingest_package  # noqa: F401
 import tracelab.session as _session_package  # noqa: F401  (the same for tracelab.session)
 
+# the same for ``tracelab.suggest`` (package of the miner, and the function below)
+import tracelab.suggest as _suggest_package  # noqa: F401
+
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
     import polars as pl
@@ -33,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tracelab.session.view import SessionView
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "connect", "ingest", "query", "search", "session", "sessions"]
+__all__ = ["__version__", "connect", "ingest", "query", "search", "session", "sessions", "suggest"]
 
 
 def connect(warehouse: str | os.PathLike | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
@@ -85,3 +89,11 @@ def session(id: str, warehouse: str | os.PathLike | None = None, **options: Any)
     from tracelab.session.view import session as _session
 
     return _session(id, warehouse, **options)
+
+
+def suggest(warehouse: str | os.PathLike = "warehouse", **options: Any) -> pl.DataFrame:
+    """Suggested harness changes (permission rules, instruction rules, hooks, loop rules) with
+    evidence, backtest and out-of-time check, as Polars. See :func:`tracelab.suggest.api.suggest`."""
+    from tracelab.suggest.api import suggest as _suggest
+
+    return _suggest(warehouse, **options)

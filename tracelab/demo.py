@@ -29,7 +29,7 @@ def _own_sessions_exist() -> bool:
 def run_demo(out_dir: Path, *, synthetic: bool = False, sessions: int = 80, seed: int = 7, echo: Callable[[str], Any] = print) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     wh = out_dir / "warehouse"
-    week = None  # the report's default: the last complete week of the data
+    week = None  # the report's default: the latest week that has events
     if not synthetic and _own_sessions_exist():
         source = "your own agent sessions (default locations)"
         echo("ingesting your own sessions from the default locations …")

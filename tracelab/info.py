@@ -6,21 +6,27 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from tracelab.scope import check_project, restrict_to_project
 from tracelab.store import sql_text
 from tracelab.store.connection import Store
 
 
-def warehouse_info(warehouse: str | os.PathLike | None = None) -> dict[str, Any]:
+def warehouse_info(warehouse: str | os.PathLike | None = None, *, project: str | None = None) -> dict[str, Any]:
     """A JSON-ready description of ``warehouse``: ``snapshot`` (version, commit time, schema
     version), ``storage`` (parts and bytes per table), ``agents`` (one row per agent:
     files, line accounting, sessions, events, LLM and tool calls, first/last event time),
-    ``rejects`` (agent, reason, lines) and ``unknown_types`` (agent -> native type -> lines)."""
+    ``rejects`` (agent, reason, lines) and ``unknown_types`` (agent -> native type -> lines).
+    With ``project``, the counts are that project's sessions only (storage stays the whole
+    warehouse's); an unknown project draws a warning listing the closest names."""
     with Store(warehouse) as store:
         wh, snap, con = store.warehouse, store.snapshot, store.con
         storage = {}
         for table, rels in sorted(snap.tables.items()):
             sizes = [(wh.root / r).stat().st_size for r in rels]
             storage[table] = {"parts": len(rels), "bytes": sum(sizes)}
+        if project:
+            check_project(con, project)
+            restrict_to_project(con, project)
         cur = con.execute(sql_text("info_agents"))
         cols = [d[0] for d in cur.description]
         agents = [dict(zip(cols, r)) for r in cur.fetchall()]
@@ -31,6 +37,7 @@ def warehouse_info(warehouse: str | os.PathLike | None = None) -> dict[str, Any]
             unknown.setdefault(a, {})[t] = n
     return {
         "warehouse": str(wh.root),
+        "project": project,
         "snapshot": {"version": snap.version, "committed_at": snap.committed_at, "schema_version": snap.schema_version},
         "storage": storage,
         "agents": agents,

@@ -16,6 +16,7 @@ from typing import Any
 
 from tracelab.failures import api as failures
 from tracelab.ingest.commit import row_counts
+from tracelab.ingest.hub import resolve_paths
 from tracelab.ingest.plan import IngestError
 from tracelab.ingest.run import PublishRequest, run
 from tracelab.ingest.summary import IngestSummary
@@ -73,4 +74,13 @@ def ingest(
     A call that would change nothing is answered from the stat cache of
     :mod:`tracelab.ingest.unchanged` when it is valid (``use_cache=False`` skips the lookup,
     e.g. when the caller has just made it)."""
+    paths = _local_paths(paths)
     return run(paths, warehouse, publish=publish, agent=agent, jobs=jobs, progress=progress, redactor=redactor, use_cache=use_cache)
+
+
+def _local_paths(paths: Iterable[str]) -> list[str]:
+    """``hf://datasets/ORG/NAME[@REV]`` inputs become their local mirror folders (tracelab.ingest.hub)."""
+    paths = list(paths)
+    if not any(str(p).startswith("hf://") for p in paths):
+        return paths
+    return resolve_paths(paths)

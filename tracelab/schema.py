@@ -264,6 +264,7 @@ SESSIONS = _schema(
         ("cache_write_tokens", I64),
         ("reasoning_tokens", I64),
         ("source_files", pa.list_(STR)),
+        ("source", STR),
         # outcomes and turns, computed once at derive time
         ("n_interrupted_tools", I64),
         ("n_loops", I64),

@@ -305,12 +305,14 @@ def warn_unknown_filters(con, params: dict[str, Any]) -> None:
 
 def warn_absent(dim: str, values: Sequence[str], present: Sequence[str]) -> None:
     """Warn on stderr about filter ``values`` of ``dim`` (agent, model, ...) that are not among
-    the ``present`` ones, listing those (names are matched exactly)."""
+    the ``present`` ones, listing those and the closest to each (names are matched exactly)."""
+    from tracelab.scope import closest
+
     missing = [v for v in values if v not in set(present)]
-    if missing:
-        click.echo(
-            f"warning: no {dim} {', '.join(map(repr, missing))} in this warehouse (names are exact); {dim}s present: {', '.join(present) or 'none'}", err=True
-        )
+    for v in missing:
+        near = closest(v, list(present))
+        closest_names = f" (closest: {', '.join(near)})" if near else ""
+        click.echo(f"warning: no {dim} {v!r} in this warehouse (names are exact); {dim}s present: {', '.join(present) or 'none'}{closest_names}", err=True)
 
 
 def fail(message: str) -> NoReturn:

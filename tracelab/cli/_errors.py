@@ -14,7 +14,9 @@ With ``--debug`` (or ``TRACELAB_DEBUG=1``) the traceback is printed as well.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -23,9 +25,9 @@ from typing import IO
 
 import click
 
-from tracelab.errors import Aborted, TracelabError
+from tracelab.errors import Aborted, TracelabError, WarehouseCorrupt, WarehouseReadOnly
 
-__all__ = ["EXIT_ABORTED", "EXIT_INTERNAL", "EXIT_USAGE", "crash_dir", "one_line", "report"]
+__all__ = ["EXIT_ABORTED", "EXIT_INTERNAL", "EXIT_USAGE", "crash_dir", "known_fault", "one_line", "report"]
 
 EXIT_USAGE = 2
 EXIT_ABORTED = Aborted.exit_code
@@ -38,6 +40,27 @@ def one_line(text: str) -> str:
     lines joined with a space."""
     keep = [ln.strip() for ln in str(text).splitlines() if ln.strip() and not ln.lstrip().startswith("LINE ") and set(ln.strip()) != {"^"}]
     return " ".join(keep)
+
+
+_MISSING_PART = re.compile(r'No files found that match the pattern "([^"]+)"')
+_WRITE_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def known_fault(exc: BaseException) -> TracelabError | None:
+    """The :class:`TracelabError` an exception from a library below means, when it is a known
+    fault of the warehouse or its disk: a part listed in the snapshot that is gone (DuckDB's
+    "No files found", a missing ``.parquet``), a file that cannot be written (read-only
+    warehouse, no permission), a full disk."""
+    text = str(exc)
+    m = _MISSING_PART.search(text)
+    if m or (isinstance(exc, FileNotFoundError) and str(exc.filename or "").endswith(".parquet")):
+        path = m.group(1) if m else str(getattr(exc, "filename", ""))
+        return WarehouseCorrupt(f"a part the warehouse snapshot lists is missing: {path}; `tracelab doctor --repair` rebuilds the warehouse", path=path)
+    if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
+        return WarehouseReadOnly(f"cannot write {exc.filename or 'a file'}: {exc.strerror} (read-only warehouse or folder?)", path=str(exc.filename))
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return WarehouseReadOnly(f"cannot write {exc.filename or 'a file'}: {exc.strerror}", path=str(exc.filename))
+    return None
 
 
 def crash_dir() -> Path:
@@ -80,6 +103,7 @@ def report(exc: BaseException, *, debug: bool = False, argv: list[str] | None = 
     argv = list(sys.argv[1:] if argv is None else argv)
     if debug and not isinstance(exc, (click.UsageError, KeyboardInterrupt, click.Abort)):
         err.write("".join(traceback.format_exception(exc)))
+    exc = known_fault(exc) or exc
     if isinstance(exc, TracelabError):
         message, code = str(exc), exc.exit_code
     elif isinstance(exc, (KeyboardInterrupt, click.Abort)):

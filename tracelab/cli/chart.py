@@ -28,6 +28,17 @@ def _models_present(warehouse) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
+def _check_project(warehouse, project: str) -> None:
+    from tracelab.catalog import connect
+    from tracelab.scope import check_project
+
+    con = connect(warehouse)
+    try:
+        check_project(con, project)
+    finally:
+        con.close()
+
+
 class _ChartName(click.ParamType):
     """A chart name, validated lazily so ``--help`` does not import the chart stack."""
 
@@ -49,10 +60,11 @@ class _ChartName(click.ParamType):
 @click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Only this agent.")
 @click.option("--model", help="Only this model (exact name as logged; a name absent from the warehouse draws a warning listing the models present).")
 @click.option("--tool", help="Only this tool (charts of tool calls and failures).")
+@click.option("--project", help="Only this project's sessions (an unknown name draws a warning listing the closest).")
 @click.option("--scale", type=float, default=2.0, show_default=True, help="PNG pixel scale.")
 @click.option("--list", "list_", is_flag=True, help="List the chart names and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result (or --list) as JSON.")
-def command(name, out, warehouse, since, until, agent, model, tool, scale, list_, as_json):
+def command(name, out, warehouse, since, until, agent, model, tool, project, scale, list_, as_json):
     """Draw the chart NAME over the warehouse (optionally filtered) into --out.
 
     \b
@@ -88,11 +100,13 @@ def command(name, out, warehouse, since, until, agent, model, tool, scale, list_
     if suffix not in FORMATS:
         fail(f"cannot tell the format of {out!r}: use one of {', '.join('.' + f for f in FORMATS)}")
     try:
-        filters = Filters(since=Q.coerce(since, "TIMESTAMP"), until=Q.coerce(until, "TIMESTAMP"), agent=agent, model=model, tool=tool)
+        filters = Filters(since=Q.coerce(since, "TIMESTAMP"), until=Q.coerce(until, "TIMESTAMP"), agent=agent, model=model, tool=tool, project=project)
     except ValueError as exc:
         fail(f"bad --since/--until: {exc}")
     if model:
         warn_absent("model", [model], _models_present(warehouse))
+    if project:
+        _check_project(warehouse, project)
     chart = build_chart(name, warehouse, filters)
     path = save(chart, out, scale=scale)
     if as_json:

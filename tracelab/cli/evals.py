@@ -31,10 +31,18 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @command.command(name="export")
 @click.option("--cluster", "-c", "clusters", multiple=True, help="Failure cluster id or unique prefix; repeatable, or comma-separated.")
-@click.option("--top", type=click.IntRange(min=1), default=None, help="The K failure clusters with the most events.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=None,
+    help="K failure clusters, those that can become a check first (loops, tool errors with a recognisable fix, "
+    "rejections with the user's reason), then by events; interrupts only with --include-interrupts.",
+)
+@click.option("--include-interrupts", is_flag=True, help="Let --top pick interrupt clusters too.")
 @click.option("--query", "-q", "query", default=None, help="A named query (tracelab query list) whose rows select the cases.")
 @click.option("--param", "-p", "params", multiple=True, help="NAME=VALUE parameter of --query; repeatable.")
 @click.option("--sql", default=None, help="SQL over the warehouse views whose rows select the cases.")
+@click.option("--suggestion", default=None, help="A `tracelab suggest` id: cases at its evidence, expecting the behaviour it asks for.")
 @click.option(
     "--format",
     "-f",
@@ -50,8 +58,10 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--no-redact", is_flag=True, help="Do not redact (exports then may contain secrets from the traces).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @warehouse_option
-def export_cmd(clusters, top, query, params, sql, formats, out, per_cluster, context_calls, providers, no_redact, as_json, warehouse) -> None:
-    """Export eval cases: choose --cluster IDs, --top K, --query NAME or --sql TEXT."""
+def export_cmd(
+    clusters, top, include_interrupts, query, params, sql, suggestion, formats, out, per_cluster, context_calls, providers, no_redact, as_json, warehouse
+) -> None:
+    """Export eval cases: choose --cluster IDs, --top K, --query NAME, --sql TEXT or --suggestion ID."""
     from tracelab.evals import FORMATS, export
 
     if params and not query:
@@ -69,6 +79,8 @@ def export_cmd(clusters, top, query, params, sql, formats, out, per_cluster, con
         per_cluster=per_cluster,
         context_calls=context_calls,
         providers=list(providers) or None,
+        include_interrupts=include_interrupts,
+        suggestion=suggestion,
     )
     if as_json:
         click.echo(to_json(result.to_dict()))

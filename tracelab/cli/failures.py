@@ -61,6 +61,25 @@ def _load(warehouse: str):
     return api.load(warehouse)
 
 
+def _only_project(f, warehouse: str, project: str):
+    """``f`` with only the failures and sessions of ``project``'s sessions."""
+    import dataclasses
+
+    import polars as pl
+
+    from tracelab.catalog import connect
+    from tracelab.scope import check_project, project_session_keys
+
+    con = connect(warehouse)
+    try:
+        check_project(con, project)
+        keys = project_session_keys(con, project)
+    finally:
+        con.close()
+    keep = pl.col("session_key").is_in(keys)
+    return dataclasses.replace(f, members=f.members.filter(keep), sessions=f.sessions.filter(keep) if "session_key" in f.sessions.columns else f.sessions)
+
+
 @click.group("failures", invoke_without_command=True)
 @warehouse_option
 @click.option("--since", type=ISO_TIME, help="Count failures at or after this date/time (ISO, UTC).")
@@ -78,11 +97,12 @@ def _load(warehouse: str):
     type=CommaChoice(_families, metavar="FAMILY", what="failure family"),
     help="Only these failure families (tool_error, user_rejection, loop, retry_storm, …; repeatable or comma list; an unknown name is an error that lists them all).",
 )
+@click.option("--project", help="Only this project's sessions (an unknown name draws a warning listing the closest).")
 @click.option("--limit", "-n", type=int, default=30, show_default=True, help="Rows in the table (0 = all; JSON is never cut).")
 @click.option("--merge", is_flag=True, help="Collapse near-duplicate templates (TF-IDF cosine, offline).")
 @click.option("--json", "as_json", is_flag=True, help="Print clusters as a JSON array.")
 @click.pass_context
-def command(ctx, warehouse, since, until, agent, model, tool, family, limit, merge, as_json):
+def command(ctx, warehouse, since, until, agent, model, tool, family, project, limit, merge, as_json):
     """Failure clusters: deterministic templates of tool errors plus behaviour failures
     (loops, retry storms, API errors, rate limits, interrupts, rejections, permission
     denials, hook blocks, context exhaustion, abandoned sessions).
@@ -118,6 +138,8 @@ def command(ctx, warehouse, since, until, agent, model, tool, family, limit, mer
         return [x for item in v for x in item.split(",") if x.strip()] or None
 
     f = _load(warehouse)
+    if project:
+        f = _only_project(f, warehouse, project)
     models = flat(model)
     if models:
         warn_absent("model", models, api.models_present(f))

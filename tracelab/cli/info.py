@@ -9,19 +9,20 @@ from tracelab.cli._common import emit_rows, to_json, warehouse_option
 
 @click.command("info")
 @warehouse_option
+@click.option("--project", help="Only this project's sessions (an unknown name draws a warning listing the closest).")
 @click.option("--json", "as_json", is_flag=True, help="Print everything as one JSON object.")
-def command(warehouse, as_json):
+def command(warehouse, project, as_json):
     """What the warehouse holds: snapshot, storage, per-agent counts and time span, rejected
     lines by reason, and line types kept as 'unknown' (format drift to look at)."""
     from tracelab.info import warehouse_info
 
-    info = warehouse_info(warehouse)
+    info = warehouse_info(warehouse, project=project)
     if as_json:
         click.echo(to_json(info))
         return
     snap = info["snapshot"]
     committed = (snap["committed_at"] or "never")[:16].replace("T", " ")
-    click.echo(f"warehouse  {info['warehouse']}")
+    click.echo(f"warehouse  {info['warehouse']}" + (f"  (project {project})" if project else ""))
     click.echo(f"snapshot   version {snap['version']}, committed {committed} UTC, schema {snap['schema_version']}")
     st = sorted(info["storage"].items(), key=lambda kv: -kv[1]["bytes"])
     total = sum(v["bytes"] for _, v in st)

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import glob
+import os
+from pathlib import Path
+
 import click
 
 from tracelab.cli._common import fail, warehouse_option
+from tracelab.errors import InputError
+from tracelab.ingest.agents import ADAPTER_MODULES
+
+#: what a warehouse folder may hold besides its tables (an interrupted first ingest leaves some)
+_WAREHOUSE_FILES = {".lock", ".staging", "_snapshot.json", "_unchanged.json", ".doctor-rebuild", ".doctor-old"}
 
 
 @click.command("ingest")
 @click.argument("paths", nargs=-1)
 @warehouse_option
-@click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Treat every input as this agent's format (default: detect by content).")
+@click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Treat every input as this agent's format (default: detect by content).")
 @click.option("--jobs", "-j", type=int, default=None, help="Parser processes (default: CPU count).")
 @click.option("--redact", is_flag=True, help="Redact secrets and private data before anything is written.")
 @click.option("--redact-key", envvar="TRACELAB_REDACT_KEY", help="HMAC key for stable pseudonyms with --redact.")
@@ -19,10 +28,19 @@ from tracelab.cli._common import fail, warehouse_option
 def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
     """Ingest session files into the warehouse (incremental, deduplicated, atomic).
 
-    PATHS may be files, directories or globs. With none, reads the default locations:
+    PATHS may be files, directories, globs or Hugging Face datasets (hf://datasets/ORG/NAME[@REV],
+    through the huggingface_hub cache; HF_HUB_OFFLINE=1 uses only the cache). With none, reads the default locations:
     $CLAUDE_CONFIG_DIR/projects or ~/.claude/projects, $CODEX_HOME/sessions or ~/.codex,
-    $PI_AGENT_DIR/sessions or ~/.pi/agent/sessions.
+    $PI_AGENT_DIR/sessions or ~/.pi/agent/sessions, $GEMINI_CLI_HOME/.gemini/tmp or
+    ~/.gemini/tmp (Gemini CLI), $COPILOT_HOME/session-state or ~/.copilot/session-state
+    (Copilot CLI), $COPILOT_OTEL_FILE_EXPORTER_PATH (OpenTelemetry export). Hub STS files and
+    other OpenTelemetry exports are read when named.
     """
+    if any(p.startswith("hf://") for p in paths):
+        from tracelab.ingest.hub import resolve_paths
+
+        paths = tuple(resolve_paths(paths))  # a Hub dataset ingests from its local mirror folder
+    _check_target(paths, warehouse)
     if not redact:
         # the common no-op re-run, answered from the stat cache before pyarrow is even imported
         from tracelab.ingest.unchanged import check
@@ -81,3 +99,28 @@ def _print_summary(s) -> None:
         click.echo(line)
     for line in err:
         click.echo(line, err=True)
+
+
+def _check_target(paths: tuple[str, ...], warehouse: str) -> None:
+    """Refuse before anything is created: an input path that does not exist, and a warehouse
+    folder that holds other things than a warehouse (ingest would mix its files into them)."""
+    for raw in paths:
+        expanded = os.path.expanduser(raw)
+        if not (glob.glob(expanded, recursive=True) if any(c in raw for c in "*?[") else os.path.lexists(expanded)):
+            raise InputError(f"{raw}: no such file or directory (nothing was created)", path=raw)
+    root = Path(warehouse).expanduser()
+    if not root.is_dir():
+        if root.exists():
+            raise InputError(f"--warehouse {warehouse}: not a folder", path=str(root))
+        return
+    if (root / "_snapshot.json").exists():
+        return
+    from tracelab import schema as S
+
+    known = _WAREHOUSE_FILES | set(S.TABLES) | set(S.ANALYSIS_TABLES)
+    other = sorted(e.name for e in root.iterdir() if e.name not in known and not e.name.startswith("_snapshot.json."))
+    if other:
+        shown = ", ".join(other[:3]) + (f" and {len(other) - 3} more" if len(other) > 3 else "")
+        raise InputError(
+            f"--warehouse {warehouse} is a folder that is not a tracelab warehouse and not empty ({shown}); choose a new or empty folder", path=str(root)
+        )

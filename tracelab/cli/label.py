@@ -1,4 +1,4 @@
-"""``tracelab label``: attach feedback labels to sessions, events, tool calls and failure clusters.
+"""``tracelab label``: attach feedback labels to sessions, events, tool calls, failure clusters and suggestions.
 
 ``tracelab label TARGET --label …`` adds one label (the ``add`` subcommand is implied);
 ``tracelab label import FILE`` imports a CSV/JSONL file; ``tracelab label list`` shows them.
@@ -22,13 +22,14 @@ class _DefaultToAdd(click.Group):
 
 @click.group(name="label", cls=_DefaultToAdd)
 def command() -> None:
-    """Label sessions, events, tool calls or failure clusters (the ``feedback`` table).
+    """Label sessions, events, tool calls or failure clusters (the feedback table).
 
     \b
     TARGET is TYPE:KEY or a bare key, TYPE one of session, event, tool_call, cluster:
       tracelab label cluster:te-fdd5 --label should-check-tool --score 0 \\
           --note "Check the tool is installed before running it"
       tracelab label 01a10cdf-f7a9-796e-8644-08394ecb0a55 --label good-recovery --score 1
+      tracelab label suggestion:sg-0123456789ab --label rejected   # tracelab suggest hides it
       tracelab label import labels.csv          # columns: target_type,target_key,label,score,note,author,source,created_at
       tracelab label list --json
 
@@ -52,7 +53,11 @@ def _report(result, as_json: bool, what: str) -> None:
 @click.option("--author", default=None, help="Who says so (default: $TRACELAB_AUTHOR or the login name).")
 @click.option("--source", type=click.Choice(["human", "model"]), default="human", show_default=True)
 @click.option(
-    "--type", "target_type", type=click.Choice(["session", "event", "tool_call", "cluster"]), default=None, help="Target type, instead of a TYPE: prefix."
+    "--type",
+    "target_type",
+    type=click.Choice(["session", "event", "tool_call", "cluster", "suggestion"]),
+    default=None,
+    help="Target type, instead of a TYPE: prefix.",
 )
 @click.option("--no-check", is_flag=True, help="Do not require the target to exist in the warehouse (needs a type).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -86,7 +91,7 @@ def import_cmd(file, fmt, author, source, no_check, as_json, warehouse) -> None:
 
 
 @command.command(name="list")
-@click.option("--type", "target_type", type=click.Choice(["session", "event", "tool_call", "cluster"]), default=None)
+@click.option("--type", "target_type", type=click.Choice(["session", "event", "tool_call", "cluster", "suggestion"]), default=None)
 @click.option("--label", "-l", "label", default=None, help="Only this label.")
 @click.option("--json", "as_json", is_flag=True, help="Print rows as JSON.")
 @warehouse_option

@@ -26,6 +26,7 @@ def _build_policy(
     high_entropy: bool,
     env: bool,
     usernames: tuple[str, ...],
+    phones: bool = True,
 ) -> Policy:
     known: list[str] = []
     for f in secret_files:
@@ -41,6 +42,7 @@ def _build_policy(
         ip_addresses=ips,
         hostnames=hostnames,
         home_paths=paths,
+        phone_numbers=phones,
         high_entropy=high_entropy,
         known_secrets=tuple(known),
         deny=tuple(words),
@@ -64,6 +66,7 @@ def _build_policy(
 @click.option("--emails/--no-emails", default=True, show_default=True, help="Pseudonymise email addresses.")
 @click.option("--ips/--no-ips", default=True, show_default=True, help="Redact IP addresses.")
 @click.option("--hostnames/--no-hostnames", default=False, show_default=True, help="Pseudonymise non-public host names.")
+@click.option("--phones/--no-phones", default=True, show_default=True, help="Redact phone numbers (international, or national after a phone word).")
 @click.option("--paths/--no-paths", default=True, show_default=True, help="Pseudonymise usernames in home-directory paths.")
 @click.option("--high-entropy/--no-high-entropy", default=True, show_default=True, help="Redact random-looking tokens in secret contexts.")
 @click.option("--env-secrets/--no-env-secrets", default=True, show_default=True, help="Treat values of secret-named environment variables as known secrets.")
@@ -86,6 +89,7 @@ def command(
     emails: bool,
     ips: bool,
     hostnames: bool,
+    phones: bool,
     paths: bool,
     high_entropy: bool,
     env_secrets: bool,
@@ -126,6 +130,7 @@ def command(
         high_entropy=high_entropy,
         env=env_secrets,
         usernames=usernames,
+        phones=phones,
     )
     redactor = Redactor(policy)
     report = redact_paths(redactor, [str(p) for p in inputs], out_dir, check=check, keep_names=keep_names)

@@ -15,8 +15,7 @@ def command() -> None:
 @command.command("weekly")
 @click.option(
     "--week",
-    help="ISO week, e.g. 2026-W47 (default: the last ISO week the data covers completely, i.e. with events after its Sunday: "
-    "the week before the last day with events, whatever today's date is).",
+    help="ISO week, e.g. 2026-W47 (default: the latest week that has events, i.e. the week of the last day with events, whatever today's date is).",
 )
 @click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False), default="reports", show_default=True, help="Output directory.")
 @click.option("--format", "-f", "formats", default="html,md", show_default=True, help="Comma-separated: html, md.")
@@ -35,6 +34,7 @@ def command() -> None:
 @click.option("--latency-min-samples", type=int, help="Latency: observations each week needs to be tested.")
 @click.option("--md-images", type=click.Choice(["png", "svg"]), default="png", show_default=True, help="Image format of the Markdown version.")
 @click.option("--fail-on-regression", is_flag=True, help="Exit with status 3 when a regression is flagged (for CI).")
+@click.option("--project", help="Only this project's sessions (an unknown name draws a warning listing the closest).")
 @click.option("--json", "as_json", is_flag=True, help="Print files, week and regressions as JSON.")
 def weekly(
     week,
@@ -50,6 +50,7 @@ def weekly(
     latency_min_samples,
     md_images,
     fail_on_regression,
+    project,
     as_json,
 ):
     """Write the weekly quality report: headline KPIs with week-over-week deltas, tool error
@@ -57,21 +58,23 @@ def weekly(
     quality, with regressions flagged.
 
     \b
-    Week: --week, or by default the last ISO week (Monday-Sunday, UTC) that the data covers
-    completely, i.e. that has events on a later day than its Sunday. Data ending on Monday
-    2026-08-03 reports on 2026-W31. When every event falls inside one ISO week there is no
-    such week: pass --week. A week without events still gets a report, marked "No sessions
-    in this week", and a warning on stderr.
+    Week: --week, or by default the latest ISO week (Monday-Sunday, UTC) that has events:
+    the week of the last day with events. Data ending on Monday 2026-08-03 reports on
+    2026-W32, marked incomplete (a warning on stderr says where the data ends). A chosen
+    week without events still gets a report, marked "No sessions in this week", and a
+    warning naming the nearest weeks with events.
 
     \b
     Files: OUT/weekly-<week>.html (self-contained, renders offline),
            OUT/weekly-<week>.md + OUT/weekly-<week>_files/ (chart images).
     """
     skip_unused_schema_checkers()
+    from tracelab.catalog import connect
     from tracelab.reports import sections
     from tracelab.reports.config import load_thresholds
     from tracelab.reports.data import assemble
     from tracelab.reports.weekly import write_report
+    from tracelab.scope import check_project, restrict_to_project
 
     th = load_thresholds(
         thresholds_file,
@@ -85,7 +88,14 @@ def weekly(
         latency__min_increase_pct=latency_min_increase_pct,
         latency__min_samples=latency_min_samples,
     )
-    data = assemble(warehouse, week, th)
+    con = connect(warehouse)
+    try:
+        if project:
+            check_project(con, project)
+            restrict_to_project(con, project)
+        data = assemble(warehouse, week, th, con=con)
+    finally:
+        con.close()
     try:
         paths = write_report(data, out_dir, formats, md_images=md_images)
     except ValueError as exc:  # a bad --format list
@@ -98,6 +108,7 @@ def weekly(
             to_json(
                 {
                     "week": str(data.week),
+                    "project": project,
                     "since": data.week.since,
                     "until": data.week.until,
                     "files": {k: str(v) for k, v in paths.items()},
@@ -110,14 +121,14 @@ def weekly(
             )
         )
     else:
-        click.echo(f"weekly report {data.week} ({data.week.span}) vs {data.previous}")
+        click.echo(f"weekly report {data.week} ({data.week.span}) vs {data.previous}" + (f", project {project}" if project else ""))
         for fmt_, p in paths.items():
             click.echo(f"  {fmt_:<4} {p}")
         if regressions:
             click.echo(f"{len(regressions)} regression(s):")
             for r in regressions:
                 click.echo(f"  - {r.text}")
-        elif data.warnings:
+        elif not data.events:
             click.echo("no regressions flagged (no sessions in this week)")
         else:
             click.echo("no regressions flagged")

@@ -6,6 +6,7 @@ import click
 
 from tracelab.cli._common import ISO_TIME, output_format, output_options, warehouse_option, write_result
 from tracelab.errors import ParameterError
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 
 @click.command("search")
@@ -14,9 +15,9 @@ from tracelab.errors import ParameterError
 @click.option("--case-sensitive", "-s", is_flag=True, help="Match case exactly (default: ignore case).")
 @click.option("--since", type=ISO_TIME, help="Window start on the event's time, inclusive (ISO date or date-time, UTC).")
 @click.option("--until", type=ISO_TIME, help="Window end, exclusive.")
-@click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Only this agent.")
+@click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Only this agent.")
 @click.option("--project", help="Only sessions of this project.")
-@click.option("--session", help="Only this session (session_key or native session id).")
+@click.option("--session", help="Only this session: its session_key or native session id, or a unique prefix of either.")
 @click.option("--kind", "kinds", multiple=True, help="Only events of this kind (repeatable): user_prompt, tool_result, ...")
 @click.option("--tool", help="Only tool calls and results of this tool.")
 @click.option("--no-subagents", is_flag=True, help="Leave out subagent sessions.")
@@ -41,6 +42,16 @@ def command(pattern, regex, case_sensitive, since, until, agent, project, sessio
     from tracelab.fulltext import search_table
 
     fmt = output_format(fmt, as_json, out)
+    if session or project:
+        from tracelab.catalog import connect
+        from tracelab.scope import check_project, resolve_session
+
+        con = connect(warehouse)
+        try:
+            session = resolve_session(con, session) if session else None
+            check_project(con, project)
+        finally:
+            con.close()
     try:
         table = search_table(
             pattern,

@@ -2,16 +2,57 @@
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+
 import click
 
-from tracelab.cli._common import fail, output_format, output_options, warehouse_option, write_result
-from tracelab.cli._errors import one_line
-from tracelab.errors import QueryError
+from tracelab.cli._common import OUTPUT_FORMATS, output_format, warehouse_option, write_result
+from tracelab.cli._errors import known_fault, one_line
+from tracelab.errors import InputError, ParameterError, QueryError
+
+#: an option name as click would parse it (``--out``, ``--format=csv``); anything else that
+#: starts with ``--`` (``-- a comment``, ``--comment\nSELECT 1``) is SQL
+_OPTION_NAME = re.compile(r"--[A-Za-z][\w-]*(=.*)?", re.DOTALL)
+
+
+def _is_sql(token: str) -> bool:
+    """A command-line token that begins like an option but is SQL: a ``--`` comment, or any
+    token holding white space (option names never do)."""
+    if not token.startswith("-") or token in ("-", "--"):
+        return False
+    if token.startswith("--") and not _OPTION_NAME.fullmatch(token):
+        return True
+    name = token.split("=", 1)[0]
+    return any(c.isspace() for c in name)
 
 
 class _SqlCommand(click.Command):
     """Lists the warehouse views in ``--help`` from the catalog, so the list cannot go stale
-    (looked up only when help is shown: it imports the table schemas)."""
+    (looked up only when help is shown: it imports the table schemas); takes SQL that starts
+    with a ``--`` comment as SQL, not as an option."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        valued = {o for p in self.params if isinstance(p, click.Option) and not p.is_flag for o in p.opts}
+        keep: list[str] = []
+        tail: list[str] = []  # positional after a "--": the SQL tokens
+        expects_value = False
+        tokens = iter(args)
+        for a in tokens:
+            if expects_value:
+                keep.append(a)
+                expects_value = False
+            elif a == "--":
+                tail.extend(tokens)
+            elif _is_sql(a):
+                tail.append(a)
+            else:
+                keep.append(a)
+                expects_value = a in valued
+        if tail:
+            args = [*keep, "--", *tail]
+        return super().parse_args(ctx, args)
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_help_text(ctx, formatter)
@@ -24,44 +65,102 @@ class _SqlCommand(click.Command):
             )
 
 
+def _read_sql(query: str | None, file_or_format: tuple[str, ...]) -> tuple[str, str | None]:
+    """(SQL text, format) from the argument, ``-f FILE`` or stdin; ``-f`` given a format name
+    (table, csv, json, parquet) that is not a file is the output format, as for other commands."""
+    fmts = [v for v in file_or_format if v in OUTPUT_FORMATS and not _exists(v)]
+    paths = [v for v in file_or_format if v not in fmts]
+    if len(paths) > 1 or len(fmts) > 1:
+        raise ParameterError(f"-f given twice: {', '.join(file_or_format)}")
+    path = paths[0] if paths else None
+    if path is not None and query is not None:
+        raise ParameterError("give SQL either as an argument or with -f FILE, not both")
+    if path == "-" or query == "-" or (path is None and query is None and not sys.stdin.isatty()):
+        text = sys.stdin.read()
+        where = "stdin"
+    elif path is not None:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read SQL from {path}: {getattr(exc, 'strerror', None) or exc}", path=path) from None
+        where = path
+    elif query is not None:
+        text, where = query, "the argument"
+    else:
+        raise ParameterError("give SQL as an argument, with -f FILE, or on stdin (-)")
+    if not text.strip():
+        raise ParameterError(f"no SQL: {where} is empty")
+    return text, fmts[0] if fmts else None
+
+
+def _exists(path: str) -> bool:
+    return os.path.isfile(path)
+
+
 @click.command("sql", cls=_SqlCommand)
-@click.argument("query")
+@click.argument("query", required=False)
+@click.option(
+    "--file", "-f", "file_or_format", multiple=True, metavar="FILE", help="Read the SQL from FILE ('-' = stdin). (-f table|csv|json|parquet is the format.)"
+)
 @warehouse_option
-@output_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(OUTPUT_FORMATS),
+    default=None,
+    help="table for reading (default); csv, json (array of row objects) and parquet (needs --out) keep full precision.",
+)
+@click.option("--out", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--write", is_flag=True, help="Lift the read-only mode: let the SQL write files (COPY … TO), attach databases and read any file.")
-def command(query, warehouse, fmt, out, as_json, write):
-    """Run SQL against the warehouse views.
+def command(query, file_or_format, warehouse, fmt, out, as_json, write):
+    """Run SQL against the warehouse views. The SQL comes from QUERY, -f FILE or stdin
+    (QUERY '-', or no QUERY with input piped in); several statements run in order and the
+    last one's rows are printed. SQL may start with a -- comment (a queries/*.sql file pastes
+    as it is).
 
     Read-only unless --write: the SQL reads the warehouse's files and nothing else, and writes
     no file (COPY … TO, EXPORT, ATTACH are refused); -o FILE saves a result.
 
     \b
       tracelab sql "SELECT agent, count(*) FROM sessions GROUP BY 1"
-      tracelab sql "SELECT * FROM tool_calls" -f parquet -o tool_calls.parquet
+      tracelab sql -f queries/tool_error_rates.sql --format csv
+      echo "SELECT count(*) FROM events" | tracelab sql
+      tracelab sql "SELECT * FROM tool_calls" --format parquet -o tool_calls.parquet
     """
+    text, short_fmt = _read_sql(query, file_or_format)
+    if short_fmt is not None and fmt is not None and short_fmt != fmt:
+        raise ParameterError(f"-f {short_fmt} and --format {fmt} disagree")
+    fmt = output_format(fmt or short_fmt or "table", as_json, out)
     import duckdb
 
     from tracelab.store import Store
     from tracelab.store.connection import refuse_writes
 
-    fmt = output_format(fmt, as_json, out)
     con = Store(warehouse, read_only=not write).con
     if not write:
-        refuse_writes(con, query)
+        refuse_writes(con, text)
     try:
         if fmt == "parquet":
-            rel = con.sql(query)  # straight to Arrow (a cursor's Arrow output copies the rows once more)
+            rel = con.sql(text)  # straight to Arrow (a cursor's Arrow output copies the rows once more)
             if rel is None:
-                fail("the statement returned no result set to write as parquet")
+                raise ParameterError("the statement returned no result set to write as parquet")
             cols, rows, arrow = rel.columns, None, rel.to_arrow_table()
         else:
-            cur = con.execute(query)
+            cur = con.execute(text)
+            if cur is None:
+                raise ParameterError("no SQL statement: only comments")
             cols = [d[0] for d in cur.description] if cur.description else []
             rows, arrow = (cur.fetchall() if cols else []), None
     except duckdb.PermissionException as exc:
-        fail(f"not allowed: the warehouse is opened read-only, so the SQL may read only its files and write none ({one_line(str(exc))}); lift it with --write")
+        raise ParameterError(
+            f"not allowed: the warehouse is opened read-only, so the SQL may read only its files and write none ({one_line(str(exc))}); lift it with --write"
+        ) from None
     except duckdb.Error as exc:
-        raise QueryError(f"SQL error: {one_line(str(exc))}") from None
+        if "No statement to prepare" in str(exc) or "no statements" in str(exc).lower():
+            raise ParameterError("no SQL statement (only comments)") from None
+        raise known_fault(exc) or QueryError(f"SQL error: {one_line(str(exc))}") from None
     finally:
         con.close()
     write_result(cols, rows, fmt, out, arrow=arrow)

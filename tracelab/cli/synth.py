@@ -29,8 +29,10 @@ def _agents(value: str) -> tuple[str, ...]:
 @click.option("--malformed-rate", type=float, default=0.001, show_default=True, help="Chance of an extra malformed line before each write unit.")
 @click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: min(2, CPUs)); output does not depend on it.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing corpus in --out.")
+@click.option("--plant", is_flag=True, help="Add scripted Claude sessions with known permission/instruction/loop patterns (truth.json 'planted').")
+@click.option("--plant-sessions", type=int, default=32, show_default=True, help="Number of planted sessions with --plant.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def command(out_dir, agents, sessions, size, seed, start, weeks, malformed_rate, jobs, overwrite, as_json):
+def command(out_dir, agents, sessions, size, seed, start, weeks, malformed_rate, jobs, overwrite, plant, plant_sessions, as_json):
     """Write Claude Code / Codex / Pi session files with known ground truth.
 
     \b
@@ -77,6 +79,8 @@ def command(out_dir, agents, sessions, size, seed, start, weeks, malformed_rate,
             jobs=jobs,
             overwrite=overwrite,
             progress=progress,
+            plant=plant,
+            plant_sessions=plant_sessions,
         )
     except (ValueError, FileExistsError) as exc:
         fail(str(exc))
@@ -112,6 +116,8 @@ def command(out_dir, agents, sessions, size, seed, start, weeks, malformed_rate,
         },
         "planted_regression": truth["planted_regression"],
     }
+    if "planted" in truth:
+        summary["planted"] = {k: len(truth["planted"][k]) for k in ("permission_rules", "instruction_rules", "loops")}
     if as_json:
         click.echo(to_json(summary))
         return

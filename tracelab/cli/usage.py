@@ -6,6 +6,7 @@ import click
 
 from tracelab.cli._common import ISO_TIME, emit_rows, fail, to_json, warehouse_option
 from tracelab.errors import ParameterError
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 _DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
@@ -26,7 +27,7 @@ def _options(f):
     f = click.option("--no-subagents", is_flag=True, help="Leave out calls made in subagent sessions.")(f)
     f = click.option("--project", help="Only this project.")(f)
     f = click.option("--model", help="Only this model.")(f)
-    f = click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Only this agent.")(f)
+    f = click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Only this agent.")(f)
     f = click.option("--until", type=ISO_TIME, help="End (exclusive), e.g. 2025-07-01.")(f)
     f = click.option("--since", type=ISO_TIME, help="Start (inclusive), e.g. 2025-06-01.")(f)
     return f
@@ -69,10 +70,19 @@ def _run(report: str, kw: dict) -> None:
         click.echo(to_json(data))
         return
     key = PERIOD_KEY[report]
-    cols = [key.replace("sessionId", "session"), "models", "input", "output", "cache_write", "cache_read", "total_tokens", "cost_usd"]
+    cols = [key.replace("sessionId", "session"), "models", "input", "output", "cache_write", "cache_read", "total_tokens", "cost_usd", "unpriced"]
 
     def cost(c):
         return "unknown" if c is None else f"{c:.2f}"
+
+    def unpriced(e):
+        """The share the cost leaves out: calls (and share of tokens) without a price."""
+        if not e["unpricedCalls"]:
+            return ""
+        share = e["unpricedTokens"] / e["totalTokens"] if e["totalTokens"] else 0.0
+        shown = "<1%" if 0 < share < 0.005 else f"{share:.0%}"
+        n = e["unpricedCalls"]
+        return f"{n:,} call{'s' if n != 1 else ''} ({shown} of tokens)"
 
     rows = [
         (
@@ -84,11 +94,14 @@ def _run(report: str, kw: dict) -> None:
             e["cacheReadTokens"],
             e["totalTokens"],
             cost(e["totalCost"]),
+            unpriced(e),
         )
         for e in data[REPORTS[report][2]]
     ]
     t = data["totals"]
-    rows.append(("total", "", t["inputTokens"], t["outputTokens"], t["cacheCreationTokens"], t["cacheReadTokens"], t["totalTokens"], cost(t["totalCost"])))
+    rows.append(
+        ("total", "", t["inputTokens"], t["outputTokens"], t["cacheCreationTokens"], t["cacheReadTokens"], t["totalTokens"], cost(t["totalCost"]), unpriced(t))
+    )
     emit_rows(cols, rows, "table")
 
 
@@ -96,7 +109,9 @@ def _run(report: str, kw: dict) -> None:
 def command() -> None:
     """Token usage and cost, shaped like ccusage (`--json` prints ccusage's JSON shape).
 
-    Unknown costs (models missing from the price table) are shown as unknown / null, never 0.
+    Costs are the priced part: calls of models missing from the price table add nothing to
+    cost_usd and are counted under "unpriced" (calls and share of tokens; JSON unpricedCalls /
+    unpricedTokens). A cost with no priced call at all is unknown / null, never 0.
     """
 
 

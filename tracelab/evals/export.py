@@ -18,11 +18,12 @@ from tracelab import feedback as FB
 from tracelab.errors import ParameterError
 from tracelab.evals import assertions, context, inspect_dataset, openai_evals, promptfoo
 from tracelab.evals import select as SEL
-from tracelab.evals.case import Case
+from tracelab.evals.case import Case, Check
 from tracelab.evals.scrub import Scrubber
 from tracelab.evals.select import SelectionError
 from tracelab.library import QueryError, run
 from tracelab.store.connection import Store
+from tracelab.suggest import api as SUG
 
 FORMATS = ("promptfoo", "inspect", "openai")
 MANIFEST = "export.json"
@@ -63,7 +64,9 @@ class ExportResult:
         }
 
 
-def _selection_label(clusters, top, query, params, sql) -> str:
+def _selection_label(clusters, top, query, params, sql, suggestion=None) -> str:
+    if suggestion:
+        return f"suggestion {suggestion}"
     if top is not None:
         return f"top {top} failure clusters"
     if clusters:
@@ -96,13 +99,25 @@ def build_cases(
     redactor=None,
     scrubber=None,
     skipped: list[str] | None = None,
+    include_interrupts: bool = False,
+    suggestion: str | None = None,
 ) -> list[Case]:
-    """The cases of a selection (exactly one of ``clusters``, ``top``, ``query``, ``sql``),
-    redacted unless ``redact=False``, with their checks and expected behaviour. Rows of a
-    query / SQL selection that locate nothing are appended to ``skipped``."""
-    modes = [m for m, v in (("clusters", clusters), ("top", top), ("query", query), ("sql", sql)) if v]
+    """The cases of a selection (exactly one of ``clusters``, ``top``, ``query``, ``sql``,
+    ``suggestion``), redacted unless ``redact=False``, with their checks and expected behaviour.
+    ``top`` prefers clusters that can become a check and leaves out interrupts unless
+    ``include_interrupts``. Rows of a query / SQL selection that locate nothing, and cases no
+    assertion could be derived for (they are not returned), are appended to ``skipped`` with the
+    reason."""
+    modes = [m for m, v in (("clusters", clusters), ("top", top), ("query", query), ("sql", sql), ("suggestion", suggestion)) if v]
     if len(modes) != 1:
-        raise ExportError("select exactly one of: cluster ids, --top K, --query NAME, --sql TEXT" + (f" (got {', '.join(modes)})" if modes else ""))
+        raise ExportError(
+            "select exactly one of: cluster ids, --top K, --query NAME, --sql TEXT, --suggestion ID" + (f" (got {', '.join(modes)})" if modes else "")
+        )
+    sug = None
+    if suggestion:
+        sug = SUG.find(warehouse, suggestion)
+        if sug.effect == "approval_wait":
+            raise ExportError(f"{suggestion} is an allow rule: it changes what the harness asks, not what the agent does, so there is no behaviour to evaluate")
     if per_cluster < 1:
         raise ExportError("per_cluster must be at least 1")
     store = warehouse if isinstance(warehouse, Store) else _open(warehouse)
@@ -112,9 +127,15 @@ def build_cases(
         f = F.load(store)
         try:
             if top is not None:
-                anchors = SEL.from_clusters(f, SEL.top_cluster_ids(f, top), per_cluster)
+                anchors = SEL.from_clusters(f, SEL.top_cluster_ids(f, top, include_interrupts=include_interrupts), per_cluster)
             elif clusters:
                 anchors = SEL.from_clusters(f, SEL.resolve_cluster_ids(f, list(clusters)), per_cluster)
+            elif sug is not None:
+                keys = sug.evidence.select("tool_call_key", "session_key").unique(subset=["session_key"], keep="first", maintain_order=True)
+                anchors, missed = SEL.from_frame(con, f, keys, f"suggestion {suggestion}", per_cluster)
+                anchors = anchors[:per_cluster]
+                if skipped is not None:
+                    skipped.extend(missed)
             else:
                 if query:
                     try:
@@ -146,7 +167,35 @@ def build_cases(
         if scrubber is None:
             scrubber = Scrubber(redactor)
         cases = [scrubber.case(c) for c in cases]
-    return [assertions.apply(c) for c in cases]
+    cases = [assertions.apply(c) for c in cases]
+    if sug is not None:
+        cases = [_expect_suggestion(c, sug) for c in cases]
+    out = []
+    for c in cases:
+        if c.checks:
+            out.append(c)
+        elif skipped is not None:
+            skipped.append(_why_no_check(c))
+    return out
+
+
+def _why_no_check(c: Case) -> str:
+    """Why no assertion could be derived for case ``c`` (it is not written)."""
+    what = f"case {c.case_id} ({c.cluster_id or c.origin})"
+    fc = c.failing_call
+    call = "the failing call has no input to compare" if fc is None or fc.input in (None, "", {}) else "the failing call's input gives no signature"
+    text = f"its template “{c.template}” has no literal text to match" if c.template else "it has no error template"
+    return f"{what}: no assertion could be derived ({call}; {text}; no reviewer label)"
+
+
+def _expect_suggestion(case: Case, sug: SUG.Suggestion) -> Case:
+    """The behaviour the suggestion asks for becomes the case's expectation (a reviewer's
+    feedback note on the case still wins)."""
+    if case.expected_source == "regression":
+        case.expected = f"{sug.rule} {case.expected}"
+        case.expected_source = f"suggestion {sug.id} ({sug.kind}/{sug.decision})"
+        case.checks.append(Check("rubric", "expected_behaviour", sug.rule, f"the behaviour suggestion {sug.id} asks for"))
+    return case
 
 
 def export(
@@ -164,6 +213,8 @@ def export(
     per_cluster: int = 5,
     context_calls: int = 8,
     providers: Sequence[Any] | None = None,
+    include_interrupts: bool = False,
+    suggestion: str | None = None,
 ) -> ExportResult:
     """Export a selection as eval suites into directory ``out`` (created) and return a summary.
 
@@ -192,11 +243,13 @@ def export(
             redact=redact,
             scrubber=scrubber,
             skipped=skipped,
+            include_interrupts=include_interrupts,
+            suggestion=suggestion,
         )
     if not cases:
         why = ("; ".join(skipped[:5]) + (" …" if len(skipped) > 5 else "")) if skipped else "the selection is empty"
         raise ExportError(f"nothing to export: {why}")
-    selection = _selection_label(clusters, top, query, params, sql)
+    selection = _selection_label(clusters, top, query, params, sql, suggestion)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     result = ExportResult(

@@ -29,6 +29,7 @@ cluster.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,11 +80,49 @@ def resolve_cluster_ids(f: Failures, ids: list[str]) -> list[str]:
     return out
 
 
-def top_cluster_ids(f: Failures, k: int) -> list[str]:
-    """The ``k`` clusters with the most events (ties by id), all time."""
+#: Templates that name a failure without saying what would fix it (no check can test the fix).
+_GENERIC = re.compile(
+    r"^(exit code\b|found <N> errors?$|request failed with status code|pytest: |api error|\[trimmed for fixture\])|\[trimmed for fixture\]", re.IGNORECASE
+)
+_PLACEHOLDERS = re.compile(r"<[A-Z*]+>|<\*>")
+#: Families a regression check fits best, then those it fits, then the rest; interrupts are
+#: the user's choice, not the agent's failure, and are left out unless asked for.
+_TIER_FAMILIES = {"loop": 0, "tool_error": 1, "user_rejection": 1, "permission_denied": 1, "hook_block": 1, "hook_error": 1}
+INTERRUPT_FAMILIES = ("interrupt",)
+
+
+def recognisable(template: str | None) -> bool:
+    """A failure template specific enough to say what the fix is: at least four literal words
+    besides placeholders, and not one of the generic messages (exit codes, "tests failed")."""
+    if not template or _GENERIC.search(template):
+        return False
+    words = re.findall(r"[A-Za-z]{2,}", _PLACEHOLDERS.sub(" ", template))
+    return len(words) >= 4
+
+
+def checkability(family: str | None, template: str | None) -> int:
+    """0 = the cluster can become a check (a tool error with a recognisable fix, a rejection with
+    the user's reason, a loop); 1 = a check fits less well (other tool errors, plain rejections,
+    permission and hook failures); 2 = everything else (API errors, rate limits, …)."""
+    if family == "loop":
+        return 0
+    if family == "tool_error" and recognisable(template):
+        return 0
+    if family == "user_rejection" and template and "feedback" in template.lower():
+        return 0
+    return _TIER_FAMILIES.get(family or "", 2)
+
+
+def top_cluster_ids(f: Failures, k: int, *, include_interrupts: bool = False) -> list[str]:
+    """The ``k`` clusters that can best become a check (see :func:`checkability`), most events
+    first within a tier (ties by id). Interrupt clusters only with ``include_interrupts``."""
     if not f.clusters.height:
         return []
-    return f.clusters.sort(["n_events", "cluster_id"], descending=[True, False]).head(k).get_column("cluster_id").to_list()
+    rows = f.clusters.select("cluster_id", "family", "template", "n_events").to_dicts()
+    if not include_interrupts:
+        rows = [r for r in rows if r["family"] not in INTERRUPT_FAMILIES]
+    rows.sort(key=lambda r: (checkability(r["family"], r["template"]), -(r["n_events"] or 0), r["cluster_id"]))
+    return [r["cluster_id"] for r in rows[:k]]
 
 
 def _member_anchor(m: dict[str, Any], origin: str) -> Anchor:

@@ -34,6 +34,7 @@ TARGET_TYPES: dict[str, str] = {
     "event": "events.event_key",
     "tool_call": "tool_calls.tool_call_key",
     "cluster": "failure_clusters.cluster_id",
+    "suggestion": "tracelab suggest id (sg-…)",
 }
 SOURCES = ("human", "model")
 

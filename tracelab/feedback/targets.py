@@ -8,7 +8,9 @@ that a label joins in SQL whatever id it was given by:
 * session → ``session_key``; a native session id names its main (non-subagent) session;
 * event → ``event_key``;
 * tool_call → ``tool_call_key``; a native ``tool_call_id`` is accepted when it is unique;
-* cluster → ``cluster_id``; a unique prefix is accepted.
+* cluster → ``cluster_id``; a unique prefix is accepted;
+* suggestion → a ``tracelab suggest`` id (``sg-`` + 12 hex), checked by shape: suggestions are
+  computed, not stored (``tracelab suggest`` leaves out those labelled ``rejected``).
 
 Lookups are batched: one SQL query (``sql/resolve_targets.sql``) for all keys of an import, and
 the cluster ids of the warehouse's failure clustering only when some key needs them.
@@ -29,6 +31,8 @@ from tracelab.store.connection import Store
 
 #: A failure cluster id (``te-fdd58876e330``) or a prefix of one of at least 4 hex digits.
 CLUSTER_ID = re.compile(r"^[a-z]{2}-[0-9a-f]{4,12}$")
+#: A ``tracelab suggest`` id: computed from the warehouse, not stored, so it is checked by shape.
+SUGGESTION_ID = re.compile(r"^sg-[0-9a-f]{12}$")
 
 _TYPE_ALIASES = {"tool": "tool_call", "toolcall": "tool_call", "tool-call": "tool_call", "call": "tool_call", "failure": "cluster"}
 
@@ -85,6 +89,12 @@ class Resolver:
         out: list[Target | FeedbackError | None] = [None] * len(items)
         need_sql: set[str] = set()
         for i, (tt, key) in enumerate(items):
+            if tt == "suggestion" or (tt is None and SUGGESTION_ID.match(key)):
+                ok = SUGGESTION_ID.match(key)
+                out[i] = (
+                    Target("suggestion", key) if ok else FeedbackError(f"target {key!r}: a suggestion id looks like sg-0123456789ab (see `tracelab suggest`)")
+                )
+                continue
             if not check:
                 out[i] = (
                     Target(tt, key)
@@ -102,6 +112,8 @@ class Resolver:
             for key, typ, tkey, skey, rank in rows:
                 matches.setdefault(key, []).append((typ, tkey, skey, rank))
         for i, (tt, key) in enumerate(items):
+            if out[i] is not None:
+                continue
             found = [m for m in matches.get(key, []) if tt is None or m[0] == tt]
             if tt in (None, "cluster") and (tt == "cluster" or CLUSTER_ID.match(key)):
                 found += [("cluster", c, None, 1 if c == key else 2) for c in self._cluster_matches(key)]

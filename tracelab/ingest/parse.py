@@ -100,7 +100,7 @@ def _parse_batch(job: BatchJob) -> BatchOutcome:
         if task.agent is None:
             det = registry.detect(task.path)
             if det is None:
-                skipped.append((task.path, f"{task.path}: content matches no known agent format" if task.size > 0 else None))
+                skipped.append((task.path, registry.report_unmatched(task.path) if task.size > 0 else None))
                 continue
             task.agent = det.name
         ad = registry.get(task.agent)

@@ -100,9 +100,7 @@ def resolve_inputs(
         for p in expanded:
             if p.is_dir():
                 root = p.resolve()
-                for f in sorted(p.rglob("*.jsonl")):
-                    if f.name in ("journal.jsonl", "history.jsonl"):
-                        continue
+                for f in registry.candidate_files(p):
                     # resolve() stats every path component; only links need it
                     rf = f.resolve() if f.is_symlink() else root / f.relative_to(p)
                     # a file already in the manifest keeps its agent: no need to read its head
@@ -114,7 +112,9 @@ def resolve_inputs(
                     if ad is not None:
                         out.setdefault(rf, ad)
                     elif skipped is not None and f.stat().st_size > 0:
-                        skipped.append(f"{f}: content matches no known agent format")
+                        message = registry.report_unmatched(f)
+                        if message:
+                            skipped.append(message)
                         if skipped_paths is not None:
                             skipped_paths.append(str(f))
             elif p.is_file():
@@ -136,6 +136,9 @@ def resolve_inputs(
 
 def _why_unrecognised(p: Path) -> str:
     """A short reason a file matched no adapter (e.g. a whole JSON document, not JSONL)."""
+    known = registry.unsupported_format(p)
+    if known:
+        return known
     try:
         with open(p, "rb") as fh:
             head = fh.read(1 << 20)
@@ -144,7 +147,7 @@ def _why_unrecognised(p: Path) -> str:
             return f"a single JSON {type(obj).__name__} document, not a JSONL session file"
     except (orjson.JSONDecodeError, OSError):
         pass
-    return "content matches no known agent format (Claude Code, Codex, Pi)"
+    return f"content matches no known agent format ({registry.known_formats()})"
 
 
 def input_roots(paths: list[str], agent: str | None) -> list[str]:

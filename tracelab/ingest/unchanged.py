@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tracelab.ingest.agents import ADAPTER_MODULES
 from tracelab.ingest.summary import IngestSummary
 
 CACHE = "_unchanged.json"
@@ -115,12 +116,13 @@ def record(
     if not ok:
         try:
             path.unlink()
-        except FileNotFoundError:
+        except OSError:  # gone already, or a read-only warehouse (the cache is only a shortcut)
             pass
         return
     doc = {
         "format": FORMAT,
         "snapshot_version": snapshot_version,
+        "derive_stamp": _derive_stamp(root),
         "request": req,
         "code": code_stamp(),
         "dirs": dirs,
@@ -134,9 +136,12 @@ def record(
         },
     }
     tmp = root / f"{CACHE}.{os.getpid()}.tmp"
-    with open(tmp, "w") as fh:
-        json.dump(doc, fh, separators=(",", ":"))
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as fh:
+            json.dump(doc, fh, separators=(",", ":"))
+        os.replace(tmp, path)
+    except OSError:  # a read-only warehouse: the next run takes the full path
+        pass
 
 
 def check(paths: Iterable[str], warehouse: str | os.PathLike, agent: str | None = None) -> IngestSummary | None:
@@ -150,7 +155,10 @@ def check(paths: Iterable[str], warehouse: str | os.PathLike, agent: str | None 
     try:
         fh = open(lock, "a+")
     except OSError:
-        return None
+        try:
+            fh = open(lock)  # a read-only warehouse can still be locked, and answered
+        except OSError:
+            return None
     try:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -166,6 +174,16 @@ def check(paths: Iterable[str], warehouse: str | os.PathLike, agent: str | None 
         fh.close()
 
 
+def _derive_stamp(root: Path) -> str | None:
+    """The derive stamp the warehouse's snapshot records (None when it records none)."""
+    try:
+        with open(root / SNAPSHOT, "rb") as f:
+            stamp = ((json.load(f).get("extra") or {}).get("derive") or {}).get("stamp")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return stamp if isinstance(stamp, str) else None
+
+
 def _check_locked(root: Path, req: dict[str, Any], t0: float) -> IngestSummary | None:
     try:
         with open(root / CACHE, "rb") as f:
@@ -175,6 +193,8 @@ def _check_locked(root: Path, req: dict[str, Any], t0: float) -> IngestSummary |
     except (OSError, ValueError):
         return None
     if doc.get("format") != FORMAT or doc.get("snapshot_version") != version or doc.get("request") != req or doc.get("code") != code_stamp():
+        return None
+    if doc.get("derive_stamp") != _derive_stamp(root):  # derived tables rebuilt or stale: the full path decides
         return None
     for d, mtime in doc["dirs"].items():
         try:
@@ -205,7 +225,7 @@ def _check_locked(root: Path, req: dict[str, Any], t0: float) -> IngestSummary |
     )
 
 
-_AGENTS = ("claude", "codex", "pi")
+_AGENTS = ADAPTER_MODULES
 
 
 def _ingest_args(args: list[str]) -> tuple[list[str], str, str | None, bool] | None:

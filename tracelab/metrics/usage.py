@@ -9,8 +9,11 @@
 Differences from ccusage, on purpose:
 
 * a cost tracelab cannot know is ``null``, never ``0``: a model missing from the price table
-  (``tracelab query run pricing_coverage``) has ``"cost": null``, and any total that includes
-  it is ``null`` too;
+  (``tracelab query run pricing_coverage``) has ``"cost": null`` in the model breakdown;
+* totals are the *priced part*: ``totalCost`` sums the calls that have a price, and
+  ``unpricedCalls`` / ``unpricedTokens`` say how much it leaves out (calls with tokens but no
+  price), so one unpriced model never turns a whole total into ``null``. ``totalCost`` is
+  ``null`` only when nothing in the bucket could be priced;
 * one shape for every agent (ccusage's Codex report uses a ``models`` object instead of
   ``modelBreakdowns``); ``agent`` filters to one agent, the default reports all of them;
 * subagent sessions are rolled up into the session that spawned them in the session report.
@@ -54,9 +57,17 @@ def _cost(x: float | None) -> float | None:
     return None if x is None else round(x, 9)
 
 
-def _sum_cost(values: list[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return None if len(known) < len(values) else _cost(sum(known))
+def _priced_cost(rows: list[dict[str, Any]]) -> float | None:
+    """Cost of the priced calls of ``rows``; ``None`` when some calls are unpriced and none is
+    priced (nothing is known), 0 when there is nothing to price."""
+    costs = [r["cost_usd"] for r in rows if r["cost_usd"] is not None]
+    if not costs:
+        return None if any(r["unpriced_calls"] for r in rows) else 0.0
+    return _cost(sum(costs))
+
+
+def _unpriced(rows: list[dict[str, Any]]) -> dict[str, int]:
+    return {"unpricedCalls": int(sum(r["unpriced_calls"] for r in rows)), "unpricedTokens": int(sum(r["unpriced_tokens"] for r in rows))}
 
 
 def _tokens(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -93,7 +104,8 @@ def usage_report(report: str = "daily", *, warehouse: Any = None, con: Any = Non
         entry: dict[str, Any] = {
             key: bucket,
             **_tokens(rows),
-            "totalCost": _sum_cost([_row_cost(r) for r in rows]),
+            "totalCost": _priced_cost(rows),
+            **_unpriced(rows),
             "modelsUsed": [r["model"] for r in models],
             "modelBreakdowns": breakdowns,
         }
@@ -108,8 +120,17 @@ def usage_report(report: str = "daily", *, warehouse: Any = None, con: Any = Non
         entries.sort(key=lambda e: e[key])
     all_rows = [r for rows in buckets.values() for r in rows]
     totals = (
-        {**_tokens(all_rows), "totalCost": _sum_cost([_row_cost(r) for r in all_rows])}
+        {**_tokens(all_rows), "totalCost": _priced_cost(all_rows), **_unpriced(all_rows)}
         if all_rows
-        else {"cacheCreationTokens": 0, "cacheReadTokens": 0, "inputTokens": 0, "outputTokens": 0, "totalCost": 0.0, "totalTokens": 0}
+        else {
+            "cacheCreationTokens": 0,
+            "cacheReadTokens": 0,
+            "inputTokens": 0,
+            "outputTokens": 0,
+            "totalCost": 0.0,
+            "totalTokens": 0,
+            "unpricedCalls": 0,
+            "unpricedTokens": 0,
+        }
     )
     return {list_key: entries, "totals": dict(sorted(totals.items()))}

@@ -128,26 +128,40 @@ def table_version() -> str:
     return _loaded()[0]
 
 
+def price_schema():
+    """The columns of :func:`price_table` (documented in ``queries/_macros.sql``)."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("match_key", pa.string()),
+            ("price_model", pa.string()),
+            ("provider", pa.string()),
+            ("effective_from", pa.timestamp("ms", tz="UTC")),
+            ("input_per_mtok", pa.float64()),
+            ("output_per_mtok", pa.float64()),
+            ("cache_read_per_mtok", pa.float64()),
+            ("cache_write_per_mtok", pa.float64()),
+            ("source", pa.string()),
+            ("table_version", pa.string()),
+        ]
+    )
+
+
+def price_rows() -> list[tuple]:
+    """The price rows as tuples in :func:`price_schema` order (no pyarrow arrays: building one
+    from Python values imports pandas, which the command line does not load)."""
+    version = table_version()
+    return [(r.match_key, r.model, r.provider, r.effective_from, r.input, r.output, r.cache_read, r.cache_write, r.source, version) for r in load()]
+
+
 def price_table():
     """The price rows as a pyarrow Table (columns documented in ``queries/_macros.sql``)."""
     import pyarrow as pa
 
-    rows = load()
-    version = table_version()
-    return pa.table(
-        {
-            "match_key": pa.array([r.match_key for r in rows], pa.string()),
-            "price_model": pa.array([r.model for r in rows], pa.string()),
-            "provider": pa.array([r.provider for r in rows], pa.string()),
-            "effective_from": pa.array([r.effective_from for r in rows], pa.timestamp("ms", tz="UTC")),
-            "input_per_mtok": pa.array([r.input for r in rows], pa.float64()),
-            "output_per_mtok": pa.array([r.output for r in rows], pa.float64()),
-            "cache_read_per_mtok": pa.array([r.cache_read for r in rows], pa.float64()),
-            "cache_write_per_mtok": pa.array([r.cache_write for r in rows], pa.float64()),
-            "source": pa.array([r.source for r in rows], pa.string()),
-            "table_version": pa.array([version] * len(rows), pa.string()),
-        }
-    )
+    schema = price_schema()
+    rows = price_rows()
+    return pa.table({f.name: pa.array([r[i] for r in rows], f.type) for i, f in enumerate(schema)}, schema=schema)
 
 
 def lookup(model: str | None, ts: _dt.datetime) -> PriceRow | None:

@@ -467,7 +467,7 @@ def _format_detectors() -> list[Detector]:
         _fmt(
             "azure-client-secret",
             "azure_client_secret",
-            r"(?:^|[\\'\"`\s>=:(,)~])(?P<s>[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:$|[\\'\"`\s<),;])",
+            r"(?:^|[\\'\"`\s>=:(,)~+/])(?P<s>[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:$|[\\'\"`\s<),;+/])",
             ["q~"],
             entropy=3.0,
         ),
@@ -764,7 +764,30 @@ def _url_password_accept(c: Candidate) -> bool:
         return False
     if user in {"user", "username", "<user>", "$user"} and v.lower() in {"pass", "password", "secret"}:
         return False
-    return not v.isdigit() or len(v) > 5  # user:8080@ is a port typo, not a password
+    if not v.isdigit() or len(v) > 5:  # user:8080@ is a port typo, not a password
+        return not _documentation_host(c) or len(v) >= 8
+    return False
+
+
+# Hosts reserved for documentation and tests (RFC 2606 / RFC 6761): no service answers there.
+_DOC_HOSTS = ("example.com", "example.org", "example.net")
+_AUTHORITY_REST = re2.compile(rb"[^\s/?#\"'<>\\]{0,260}", RE2_OPTIONS)
+_DOC_SUFFIXES = (".example", ".test", ".invalid", ".localhost", ".example.com", ".example.org", ".example.net")
+
+
+def _documentation_host(c: Candidate) -> bool:
+    """``scheme://user:pass@example.com``: the URL names a reserved documentation host.
+
+    Such URLs are test vectors and docs (URL-validator fixtures, ``urlize`` tests in the Gemini
+    samples): a short ``user:pass`` there (``foo:bar``, ``me:pass``) is an example, not a
+    credential. A password of 8 or more characters is still redacted (a real secret pasted into an
+    example URL is still a secret; detect-secrets' ``username:whywouldyouusehttpforpasswords``).
+    """
+    m = _AUTHORITY_REST.match(c.text, c.end)
+    # the host follows the *last* '@' of the authority (WHATWG URL parsing: foo:bar@baz@example.com)
+    host = (m.group(0) if m else b"").rsplit(b"@", 1)[-1].split(b":", 1)[0]
+    h = host.decode("utf-8", "replace").lower().rstrip(".")
+    return h in _DOC_HOSTS or h.endswith(_DOC_SUFFIXES)
 
 
 def _query_accept(c: Candidate) -> bool:

@@ -41,6 +41,7 @@ from tracelab.redact.detectors import (
     keyword_pattern,
     username_ok,
 )
+from tracelab.redact.phones import phone_detectors
 from tracelab.redact.policy import POLICY_VERSION, Policy
 from tracelab.redact.report import Finding
 
@@ -186,6 +187,8 @@ class Redactor:
             hostnames=self.policy.hostnames,
             home_paths=self.policy.home_paths,
         )
+        if self.policy.phone_numbers:
+            dets += phone_detectors()
         self.rule_errors: list[dict] = []
         self.rule_warnings: list[str] = []
         if self.policy.rules_files:
@@ -358,6 +361,11 @@ class Redactor:
         """Usernames learned so far (from home paths and the policy)."""
         return frozenset(self._usernames)
 
+    @property
+    def propagated_usernames(self) -> frozenset[str]:
+        """Learned usernames that are also redacted as bare words (4+ characters, not common words)."""
+        return frozenset(self._propagate)
+
     def learn_usernames(self, raw: bytes) -> None:
         """Collect home-directory usernames from raw text without redacting (a pre-scan, so that
         bare occurrences earlier in a file than the first path are also pseudonymised)."""
@@ -493,6 +501,7 @@ class Redactor:
         spans = self._resolve(cands, b)
         if not spans:
             return None
+        spans = _whole_values(spans, b)
         if self.policy.propagate_secrets:
             spans = self._propagate_within(spans, b)
         parts: list[bytes] = []
@@ -786,6 +795,68 @@ class Redactor:
             out = self._redact_bytes(data, None, findings, scanner)
             return (data if out is None else out), findings, False
         return (data if res is None else res), findings, True
+
+
+# Characters of a base64 / base64url blob. A secret span with these on either side is a slice of
+# a longer value: redacting only the slice would leave the rest of a high-entropy value behind
+# (which the gate then flags, issue 19), so the whole value goes.
+_BLOB = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+_MIN_BLOB = 32
+
+
+def _whole_values(spans: list[tuple], b: bytes) -> list[tuple]:
+    """Widen each secret span that is a slice of a longer random base64 run to the whole run.
+
+    The run is the maximal stretch of base64 characters around the span (plus ``=`` padding). It
+    is taken whole when it is at least :data:`_MIN_BLOB` long, random-looking (Shannon entropy
+    ≥ 4 bits per character) and not a path (``a/b/c`` of word-like segments), and when it holds
+    no marker; otherwise the span stays as found (``github.com/org/ghp_…`` keeps its path).
+    """
+    out: list[tuple] = []
+    changed = False
+    n = len(b)
+    for s, e, det, kind in spans:
+        if det.category != "secret":
+            out.append((s, e, det, kind))
+            continue
+        rs, re_ = s, e
+        while rs > 0 and b[rs - 1] in _BLOB:
+            rs -= 1
+        while re_ < n and b[re_] in _BLOB:
+            re_ += 1
+        while re_ < n and b[re_] == 61:  # '=' padding
+            re_ += 1
+        if (rs, re_) != (s, e) and re_ - rs >= _MIN_BLOB:
+            run = b[rs:re_].decode("latin-1")
+            if checks.shannon_entropy(run) >= 4.0 and not _pathish(run):
+                s, e = rs, re_
+                changed = True
+        out.append((s, e, det, kind))
+    if not changed:
+        return spans
+    out.sort(key=lambda sp: (sp[0], -sp[1]))
+    merged: list[tuple] = []
+    for sp in out:
+        if merged and sp[0] < merged[-1][1]:
+            last = merged[-1]
+            if last[2].category == "secret" and sp[2].category == "secret":
+                merged[-1] = (last[0], max(last[1], sp[1]), last[2], last[3])
+            elif sp[2].category == "secret":
+                merged[-1] = (min(last[0], sp[0]), max(last[1], sp[1]), sp[2], sp[3])
+            continue
+        merged.append(sp)
+    return merged
+
+
+def _pathish(run: str) -> bool:
+    """``org/repo/ghp_…``, ``v1/items/…``: slash-separated segments that read as names (no ``+``,
+    which base64 has and paths almost never do; two thirds of the segments without capitals
+    after the first character)."""
+    if "/" not in run or "+" in run:
+        return False
+    segs = [x for x in run.split("/") if x]
+    wordy = sum(1 for x in segs if len(x) >= 2 and not any(ch.isupper() for ch in x[1:]))
+    return wordy * 3 >= len(segs) * 2
 
 
 @lru_cache(maxsize=32)

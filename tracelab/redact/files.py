@@ -209,7 +209,7 @@ def redact_paths(
     return Report(
         files=results,
         policy_version=redactor.policy_version,
-        policy_fingerprint=redactor.fingerprint(),
+        policy_fingerprint=redactor.policy.policy_hash(),
         mode="check" if check else "redact",
         rule_errors=list(redactor.rule_errors),
         warnings=warnings,

@@ -22,7 +22,7 @@ from tracelab.redact.pseudonym import Pseudonymizer, key_from_env, random_key
 __all__ = ["Policy", "POLICY_VERSION", "env_secrets", "read_lines_file"]
 
 #: Version of the built-in detector catalogue and replacement formats.
-POLICY_VERSION = "tracelab-redact/1"
+POLICY_VERSION = "tracelab-redact/2"
 
 _MIN_KNOWN_SECRET = 6
 
@@ -71,6 +71,7 @@ class Policy:
     ip_addresses: bool = True
     hostnames: bool = False
     home_paths: bool = True
+    phone_numbers: bool = True
     propagate_usernames: bool = True
     propagate_secrets: bool = True
     high_entropy: bool = True
@@ -115,9 +116,11 @@ class Policy:
     def describe(self) -> dict:
         """The fingerprinted description (no secret material: secrets and words are hashed)."""
         from tracelab.redact.detectors import builtin_detectors, identity_detectors
+        from tracelab.redact.phones import phone_detectors
 
         catalogue = [(d.id, d.pattern) for d in builtin_detectors()]
         catalogue += [(d.id, d.pattern) for d in identity_detectors(emails=True, ip_addresses=True, hostnames=True, home_paths=True)]
+        catalogue += [(d.id, d.pattern) for d in phone_detectors()]
         rules = []
         for p in self.rules_files:
             try:
@@ -132,6 +135,7 @@ class Policy:
             "ip_addresses": self.ip_addresses,
             "hostnames": self.hostnames,
             "home_paths": self.home_paths,
+            "phone_numbers": self.phone_numbers,
             "propagate_usernames": self.propagate_usernames,
             "propagate_secrets": self.propagate_secrets,
             "high_entropy": self.high_entropy,
@@ -146,6 +150,18 @@ class Policy:
         }
 
     def fingerprint(self) -> str:
-        """Stable hash of :meth:`describe` (record it next to redacted data)."""
+        """Stable hash of :meth:`describe`, including the pseudonym key's id (two runs with this
+        fingerprint produce the same output; recorded by ``ingest --redact``)."""
         blob = json.dumps(self.describe(), sort_keys=True, separators=(",", ":")).encode()
+        return "sha256:" + _sha(blob)[:32]
+
+    def policy_hash(self) -> str:
+        """Hash of what the policy detects: :meth:`describe` without the pseudonym key's id.
+
+        ``tracelab redact`` and ``tracelab redact --check`` print this one (a check does not
+        pseudonymise, and a run without a key draws a random one), so the hash a dataset card
+        records for the redaction is the hash the gate was run with."""
+        d = self.describe()
+        d.pop("key_id", None)
+        blob = json.dumps(d, sort_keys=True, separators=(",", ":")).encode()
         return "sha256:" + _sha(blob)[:32]

@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tracelab import library as Q
-from tracelab.errors import NotFound
+from tracelab.errors import NotFound, TracelabError
 from tracelab.failures import api as F
 from tracelab.reports.config import Thresholds, load_thresholds
-from tracelab.reports.weeks import IsoWeek, last_complete_week
+from tracelab.reports.weeks import IsoWeek, latest_week
 from tracelab.store.connection import Store
 from tracelab.store.sql import load as load_sql
 from tracelab.store.sql import sql_files
+from tracelab.suggest.api import suggest
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -85,6 +86,8 @@ class WeeklyData:
     unknown_types: pl.DataFrame
     parser_versions: pl.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: top suggestions of ``tracelab suggest`` learnt up to the report week's end
+    suggestions: pl.DataFrame = field(default_factory=pl.DataFrame)
     #: events with a timestamp in the report week and in the previous week
     events: int | None = None
     previous_events: int | None = None
@@ -115,25 +118,27 @@ class WeeklyData:
 
 
 def resolve_week(con: duckdb.DuckDBPyConnection, week: str | IsoWeek | None) -> tuple[IsoWeek, _dt.date, _dt.date]:
-    """The report week (given, or the last ISO week the data covers completely — see
+    """The report week (given, or the latest ISO week that has events — see
     :mod:`tracelab.reports.weeks`) and the data span (first and last day with events)."""
     span = run(con, "report_data_span")
     first, last = span.row(0) if span.height else (None, None)
     if last is None:
         raise ReportDataError("the warehouse holds no timestamped events: nothing to report")
     if week is None:
-        w = last_complete_week(last)
-        if w.until.date() <= first:
-            raise ReportDataError(
-                f"the data ({first} to {last}) holds no complete ISO week (no events after the Sunday of any week); "
-                f"pass --week, e.g. --week {IsoWeek.of(last)} for the partial week it covers"
-            )
-        return w, first, last
+        return latest_week(last), first, last
     try:
         w = week if isinstance(week, IsoWeek) else IsoWeek.parse(str(week))
     except ValueError as exc:
         raise ReportDataError(str(exc)) from None
     return w, first, last
+
+
+def report_week(warehouse: str | os.PathLike, week: str | IsoWeek | None = None) -> IsoWeek:
+    """The report week for ``warehouse``: ``week`` parsed, or by default the latest ISO week that
+    has events (what ``tracelab report weekly`` and the notebooks use). An empty string counts
+    as no week given (an unset parameter)."""
+    with Store(warehouse) as store:
+        return resolve_week(store.con, week or None)[0]
 
 
 def _event_counts(con: duckdb.DuckDBPyConnection, week: IsoWeek) -> tuple[int, int]:
@@ -160,8 +165,11 @@ def _weeks_with_events_around(con: duckdb.DuckDBPyConnection, week: IsoWeek) -> 
 
 def week_warnings(week: IsoWeek, events: int, first: _dt.date, last: _dt.date, around: tuple[IsoWeek | None, IsoWeek | None] = (None, None)) -> list[str]:
     """Warnings about the report week: one when it holds no events (the report is all zeros),
-    naming the nearest weeks that have some (``around``: before, after)."""
+    naming the nearest weeks that have some (``around``: before, after), and one when the data
+    ends inside the week (its figures cover part of it)."""
     if events:
+        if week.start <= last < week.end:
+            return [f"{week} is incomplete: the data ends on {last:%a} {last} (figures cover {week.start} to {last})."]
         return []
     where = "before the data starts" if week.until.date() <= first else "after the data ends" if week.start > last else "a gap in the data"
     near = " or ".join(f"--week {w}" + (" (incomplete)" if w == IsoWeek.of(last) else "") for w in around if w is not None)
@@ -178,16 +186,16 @@ def _failures(
     counts over the trend window, and exemplar members from the report week."""
     f = F.load(warehouse)
     cl = F.clusters(f, since=week.since, until=week.until)
-    if cl.height:
-        # clusters() summarises the window; the all-time first sighting comes from the cluster table
-        first = f.clusters.select("cluster_id", pl.col("first_seen").alias("first_seen_ever"))
-        cl = cl.join(first, on="cluster_id", how="left")
-        ft = th.failures
-        nc, np_ = pl.col("n_current"), pl.col("n_previous")
-        cl = cl.with_columns(
-            (pl.col("trend") == "new").alias("is_new"),
-            ((nc >= ft.min_events) & (np_ > 0) & (nc >= ft.growth * np_)).alias("is_growing"),
-        ).filter((nc > 0) | (np_ > 0))
+    # the same columns whether or not the week has failures (a sparse week must not change the frame's shape)
+    # clusters() summarises the window; the all-time first sighting comes from the cluster table
+    first = f.clusters.select("cluster_id", pl.col("first_seen").alias("first_seen_ever"))
+    cl = cl.join(first, on="cluster_id", how="left")
+    ft = th.failures
+    nc, np_ = pl.col("n_current"), pl.col("n_previous")
+    cl = cl.with_columns(
+        (pl.col("trend") == "new").alias("is_new"),
+        ((nc >= ft.min_events) & (np_ > 0) & (nc >= ft.growth * np_)).alias("is_growing"),
+    ).filter((nc > 0) | (np_ > 0))
     m = F.members(f, since=trend_since, until=week.until)
     weekly = (
         m.with_columns(pl.col("ts").dt.convert_time_zone("UTC").dt.truncate("1w").dt.date().alias("period"))
@@ -201,6 +209,15 @@ def _failures(
     return cl, weekly, exemplars
 
 
+#: How many suggestions of ``tracelab suggest`` the report lists.
+TOP_SUGGESTIONS = 5
+
+
+def top_suggestions(warehouse: str | os.PathLike | Store, until: _dt.datetime, n: int = TOP_SUGGESTIONS) -> pl.DataFrame:
+    """The ``n`` best suggestions learnt from calls before ``until`` (the report week's end)."""
+    return suggest(warehouse, until=until).head(n)
+
+
 def assemble(
     warehouse: str | os.PathLike,
     week: str | IsoWeek | None = None,
@@ -208,7 +225,7 @@ def assemble(
     *,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> WeeklyData:
-    """Compute the weekly report's data for ``week`` (default: last complete week in the data).
+    """Compute the weekly report's data for ``week`` (default: the latest week that has events).
 
     Without ``con`` the warehouse is opened once (:class:`~tracelab.store.Store`) and every
     number, failure clusters included, comes from that one snapshot."""
@@ -249,12 +266,21 @@ def assemble(
             parser_versions=run(con, "report_parser_versions"),
         )
         clusters, cluster_weekly, exemplars = _failures(store if store is not None else warehouse, w, trend_since, th)
+        try:
+            suggestions = top_suggestions(store if store is not None else warehouse, w.until)
+            suggest_note = None
+        except TracelabError as exc:
+            suggestions = pl.DataFrame()
+            suggest_note = f"suggested harness changes unavailable: {exc}"
     finally:
         if store is not None:
             store.close()
     warnings = week_warnings(w, n_events, first, last, around)
     notes: list[str] = []
+    if suggest_note:
+        notes.append(suggest_note)
     return WeeklyData(
+        suggestions=suggestions,
         week=w,
         warehouse=str(Path(warehouse)),
         thresholds=th,

@@ -37,6 +37,29 @@ def change_pct(v: Any) -> str:
     return f"{v:+.0f}%" if abs(v) >= 10 else f"{v:+.1f}%"
 
 
+#: Shown instead of a change that a small sample cannot support.
+SMALL_N = "n too small"
+#: A change is shown only when both weeks have at least this many observations ...
+MIN_CHANGE_N = 10
+#: ... and it is within this bound (a larger percent change is an artefact of a tiny base).
+MAX_CHANGE_PCT = 500.0
+
+
+def meaningful_change(v: Any, n: Any, n_previous: Any, *, min_n: int = MIN_CHANGE_N, max_pct: float = MAX_CHANGE_PCT) -> bool:
+    """Whether a relative change ``v`` (percent) over samples of ``n`` and ``n_previous`` may be shown."""
+    if _missing(v) or _missing(n) or _missing(n_previous):
+        return False
+    return min(n, n_previous) >= min_n and abs(v) <= max_pct
+
+
+def change_pct_n(v: Any, n: Any, n_previous: Any, *, min_n: int = MIN_CHANGE_N, max_pct: float = MAX_CHANGE_PCT) -> str:
+    """:func:`change_pct`, or ``n too small`` when the samples (``n`` this week,
+    ``n_previous`` the week before) are below ``min_n`` or the change exceeds ``max_pct``."""
+    if _missing(v):
+        return DASH
+    return change_pct(v) if meaningful_change(v, n, n_previous, min_n=min_n, max_pct=max_pct) else SMALL_N
+
+
 def rel_change(cur: Any, prev: Any) -> float | None:
     """Relative change in percent, ``None`` when undefined."""
     if _missing(cur) or _missing(prev) or prev == 0:

@@ -22,6 +22,7 @@ from tracelab.errors import NotFound
 from tracelab.failures import api as F
 from tracelab.reports.data import run
 from tracelab.reports.sections import model_labels, scorecard_frame
+from tracelab.scope import project_session_keys, restrict_to_project
 from tracelab.store.connection import Store
 
 
@@ -36,13 +37,14 @@ class Filters:
     agent: str | None = None
     model: str | None = None
     tool: str | None = None
+    project: str | None = None
 
     def describe(self) -> str:
         parts = []
         if self.since or self.until:
             parts.append(f"{self.since:%Y-%m-%d}" if self.since else "start")
             parts[-1] += " to " + (f"{self.until:%Y-%m-%d}" if self.until else "latest")
-        parts += [f"{k} {v}" for k, v in (("agent", self.agent), ("model", self.model), ("tool", self.tool)) if v]
+        parts += [f"{k} {v}" for k, v in (("project", self.project), ("agent", self.agent), ("model", self.model), ("tool", self.tool)) if v]
         return "; ".join(parts) or "all data"
 
 
@@ -120,6 +122,8 @@ def _usage(value: str, period: str):
 def _failure_trends(con, wh, f: Filters):
     failures = F.load(wh)
     m = F.members(failures, since=f.since, until=f.until, agent=f.agent, model=f.model, tool=f.tool)
+    if f.project:
+        m = m.filter(pl.col("session_key").is_in(project_session_keys(con, f.project)))
     m = _need(m.filter(pl.col("ts").is_not_null()), f, "failures")
     weekly = (
         m.with_columns(pl.col("ts").dt.convert_time_zone("UTC").dt.truncate("1w").dt.date().alias("period"))
@@ -166,4 +170,6 @@ def build_chart(name: str, warehouse: str | os.PathLike, filters: Filters | None
         raise KeyError(f"no chart named {name!r}; known: {', '.join(NAMED_CHARTS)}")
     f = filters or Filters()
     with Store(warehouse) as store:  # one snapshot for the chart's queries and failure clusters
+        if f.project:
+            restrict_to_project(store.con, f.project)
         return NAMED_CHARTS[name].build(store.con, store, f)

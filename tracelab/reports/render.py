@@ -39,11 +39,18 @@ def _env() -> jinja2.Environment:
 
 def md_escape(text: object) -> str:
     """Make ``text`` safe inside a Markdown table cell or paragraph: one line, no pipes or
-    HTML, no accidental emphasis or code."""
+    HTML, no accidental emphasis or code. Escapes are CommonMark backslashes, never HTML
+    entities (a ``&lt;`` reads as such in a plain-text viewer): ``<`` only where it could open
+    a tag or an autolink (before a letter, ``/``, ``!`` or ``?``), ``>`` only where it could
+    start a block quote."""
     s = " ".join(str(text).split())
-    for ch, rep in (("\\", "\\\\"), ("|", "\\|"), ("<", "&lt;"), (">", "&gt;"), ("*", "\\*"), ("_", "\\_"), ("`", "\\`"), ("[", "\\["), ("]", "\\]")):
+    for ch, rep in (("\\", "\\\\"), ("|", "\\|"), ("*", "\\*"), ("_", "\\_"), ("`", "\\`"), ("[", "\\["), ("]", "\\]")):
         s = s.replace(ch, rep)
-    return s
+    s = _TAG_START.sub(r"\\<", s)
+    return "\\" + s if s.startswith(">") else s
+
+
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 def github_anchor(title: str) -> str:

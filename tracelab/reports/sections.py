@@ -96,6 +96,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     #: shown above everything (e.g. "No sessions in this week: …")
     warnings: list[str] = field(default_factory=list)
+    #: the report week holds no events (every figure is empty)
+    empty_week: bool = False
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -136,15 +138,31 @@ def summary_section(d: WeeklyData, regressions: list[Regression]) -> Section:
     cur, prev = d.kpi("current"), d.kpi("previous")
     overall = d.overall_error.to_dicts()[0] if d.overall_error.height else {}
 
-    def kpi(label: str, key: str, show: Callable[[Any], str], *, up_is_bad: bool | None, flagged: bool = False, pp: bool = False, note: str = "") -> Kpi:
+    def kpi(
+        label: str,
+        key: str,
+        show: Callable[[Any], str],
+        *,
+        up_is_bad: bool | None,
+        flagged: bool = False,
+        pp: bool = False,
+        note: str = "",
+        n_key: str | None = None,
+    ) -> Kpi:
+        """A headline number with its week-over-week change; the change (and its colour) only
+        where both weeks have a sample of ``n_key`` (default: the value itself, a count) of at
+        least :data:`fmt.MIN_CHANGE_N`, else "n too small"."""
         c, p = cur.get(key), prev.get(key)
+        n, n_prev = (cur.get(n_key), prev.get(n_key)) if n_key else (c, p)
         if pp:
             delta = None if c is None or p is None else 100 * (c - p)
-            delta_text = fmt.pp(delta)
+            ok = delta is not None and fmt.meaningful_change(0.0, n, n_prev)
+            delta_text = fmt.pp(delta) if ok or delta is None else fmt.SMALL_N
         else:
             delta = fmt.rel_change(c, p)
-            delta_text = fmt.change_pct(delta)
-        return Kpi(label, show(c), show(p), delta_text, _tone(delta, up_is_bad=up_is_bad), flagged, note)
+            ok = fmt.meaningful_change(delta, n, n_prev)
+            delta_text = fmt.change_pct_n(delta, n, n_prev)
+        return Kpi(label, show(c), show(p), delta_text, _tone(delta if ok else None, up_is_bad=up_is_bad), flagged, note)
 
     unpriced = cur.get("unpriced_calls") or 0
     kpis = [
@@ -156,13 +174,21 @@ def summary_section(d: WeeklyData, regressions: list[Regression]) -> Section:
             fmt.pct,
             up_is_bad=True,
             pp=True,
+            n_key="tool_completed",
             flagged=bool(overall.get("regression")),
             note=f"{fmt.integer(cur.get('tool_errors'))} of {fmt.integer(cur.get('tool_completed'))} completed calls; {fmt.p_is(overall.get('p_value'))}",
         ),
-        kpi("LLM latency p50", "llm_p50_ms", fmt.ms, up_is_bad=True, note=f"{fmt.integer(cur.get('llm_calls'))} LLM calls"),
-        kpi("LLM latency p95", "llm_p95_ms", fmt.ms, up_is_bad=True),
-        kpi("Tokens", "total_tokens", fmt.si, up_is_bad=None, note=f"{fmt.si(cur.get('output_tokens'))} output"),
-        kpi("Cost (USD, list prices)", "cost_usd", fmt.usd, up_is_bad=None, note=f"{fmt.integer(unpriced)} unpriced calls" if unpriced else "all calls priced"),
+        kpi("LLM latency p50", "llm_p50_ms", fmt.ms, up_is_bad=True, n_key="llm_calls", note=f"{fmt.integer(cur.get('llm_calls'))} LLM calls"),
+        kpi("LLM latency p95", "llm_p95_ms", fmt.ms, up_is_bad=True, n_key="llm_calls"),
+        kpi("Tokens", "total_tokens", fmt.si, up_is_bad=None, n_key="llm_calls", note=f"{fmt.si(cur.get('output_tokens'))} output"),
+        kpi(
+            "Cost (USD, list prices)",
+            "cost_usd",
+            fmt.usd,
+            up_is_bad=None,
+            n_key="llm_calls",
+            note=f"priced calls only; {fmt.integer(unpriced)} unpriced calls" if unpriced else "all calls priced",
+        ),
     ]
     lead = (
         f"ISO week {d.week} ({d.week.span}, UTC) against {d.previous} ({d.previous.span}). "
@@ -244,7 +270,11 @@ def tool_errors_section(d: WeeklyData) -> Section:
                 lambda r: fmt.integer(r["errors"]),
                 lambda r: fmt.rate_ci(r["error_rate"], r["ci_low"], r["ci_high"]),
                 lambda r: f"{fmt.pct(r['previous_error_rate'])} (n={r['previous_completed']})",
-                lambda r: fmt.pp(r["delta_pp"]),
+                lambda r: (
+                    fmt.pp(r["delta_pp"])
+                    if min(r["completed"] or 0, r["previous_completed"] or 0) >= fmt.MIN_CHANGE_N
+                    else (fmt.SMALL_N if r["delta_pp"] is not None else fmt.DASH)
+                ),
                 lambda r: fmt.pvalue(r["p_adjusted"]) if r["tested"] else "not tested",
             ],
         ),
@@ -260,7 +290,9 @@ def tool_errors_section(d: WeeklyData) -> Section:
     return Section("tool-errors", "Tool error rates", lead=lead, figures=figures, tables=[table])
 
 
-def _latency_table(df: pl.DataFrame, id: str, caption: str, key: str) -> Table:
+def _latency_table(df: pl.DataFrame, id: str, caption: str, key: str, min_n: int) -> Table:
+    """Latency percentiles against the previous week; a change is shown only where both weeks
+    have ``min_n`` observations (the test's own minimum), else "n too small"."""
     shown = _top_with_flags(df, TOP_ROWS)
     return Table(
         id,
@@ -278,8 +310,8 @@ def _latency_table(df: pl.DataFrame, id: str, caption: str, key: str) -> Table:
                 lambda r: fmt.ms(r["p99_ms"]),
                 lambda r: fmt.ms(r["previous_p50_ms"]),
                 lambda r: fmt.ms(r["previous_p95_ms"]),
-                lambda r: fmt.change_pct(r["p50_change_pct"]),
-                lambda r: fmt.change_pct(r["p95_change_pct"]),
+                lambda r: fmt.change_pct_n(r["p50_change_pct"], r["n"], r["previous_n"], min_n=min_n),
+                lambda r: fmt.change_pct_n(r["p95_change_pct"], r["n"], r["previous_n"], min_n=min_n),
                 lambda r: fmt.pvalue(r["p_adjusted"]) if r["tested"] else "not tested",
             ],
         ),
@@ -315,8 +347,8 @@ def latency_section(d: WeeklyData) -> Section:
             )
         )
     tables = [
-        _latency_table(d.llm_latency, "llm-latency-table", f"LLM call latency by model: {d.week} vs {d.previous}", "Model"),
-        _latency_table(d.tool_latency, "tool-latency-table", f"Tool call latency by tool: {d.week} vs {d.previous}", "Tool"),
+        _latency_table(d.llm_latency, "llm-latency-table", f"LLM call latency by model: {d.week} vs {d.previous}", "Model", th.min_samples),
+        _latency_table(d.tool_latency, "tool-latency-table", f"Tool call latency by tool: {d.week} vs {d.previous}", "Tool", th.min_samples),
     ]
     lead = (
         "LLM latency: request start (or last input) to the last line of the response; tool latency: call to result. "
@@ -350,7 +382,7 @@ def usage_section(d: WeeklyData) -> Section:
                 lambda r: fmt.integer(r["llm_calls"] or 0),
                 lambda r: fmt.si(r["total_tokens"]),
                 lambda r: fmt.si(r["prev_tokens"]),
-                lambda r: fmt.change_pct(fmt.rel_change(r["total_tokens"], r["prev_tokens"])),
+                lambda r: fmt.change_pct_n(fmt.rel_change(r["total_tokens"], r["prev_tokens"]), r["llm_calls"], r["prev_calls"]),
                 lambda r: fmt.si(r["output_tokens"]),
                 lambda r: fmt.pct(r["cache_hit_ratio"], 0),
                 lambda r: fmt.usd(r["cost_usd"]),
@@ -597,6 +629,41 @@ def data_quality_section(d: WeeklyData) -> Section:
     return Section("data-quality", "Data quality", lead=lead, tables=[rejects, unknown, parsers])
 
 
+def suggestions_section(d: WeeklyData) -> Section:
+    """The top suggestions of ``tracelab suggest`` learnt up to the report week's end."""
+    df = d.suggestions
+    rows = []
+    for r in df.iter_rows(named=True):
+        seen = f"{r['first_seen']:%Y-%m-%d} – {r['last_seen']:%Y-%m-%d}" if r["first_seen"] is not None else ""
+        example = r["examples"][0] if r["examples"] else ""
+        rows.append(
+            [
+                r["id"],
+                f"{r['kind']}/{r['decision']}",
+                r["project"],
+                f"{r['rule']} → {r['target']}",
+                f"{r['n_events']} calls, {r['n_sessions']} sessions, {seen}; e.g. {example}",
+                f"{r['calls_per_week']} calls, {r['minutes_per_week']} min, {r['tokens_per_week']:.0f} tokens per week",
+                r["oot"],
+            ]
+        )
+    table = Table(
+        "suggestions",
+        "Top suggestions: rule, evidence, backtest per week, out-of-time check",
+        ["Id", "Kind", "Project", "Change", "Evidence", "Backtest", "Out of time"],
+        rows,
+        ["m", "l", "l", "w", "w", "w", "l"],
+        empty="No suggestion has enough repeated evidence yet.",
+    )
+    lead = (
+        f"{df.height} suggested changes to permissions, instructions and hooks, learnt from the sessions up to this week's end. "
+        "`tracelab suggest --id ID --json` shows the full evidence; `tracelab suggest --format patch` writes the snippets."
+        if df.height
+        else "No suggested harness changes."
+    )
+    return Section("suggestions", "Suggested harness changes", lead=lead, tables=[table])
+
+
 def build(d: WeeklyData, *, generated_at: _dt.datetime | None = None) -> Report:
     """All sections of the weekly report, in order."""
     regressions = regressions_of(d)
@@ -617,9 +684,11 @@ def build(d: WeeklyData, *, generated_at: _dt.datetime | None = None) -> Report:
             latency_section(d),
             usage_section(d),
             failures_section(d),
+            suggestions_section(d),
             models_section(d),
             data_quality_section(d),
         ],
         notes=list(d.notes),
         warnings=list(d.warnings),
+        empty_week=not d.events,
     )

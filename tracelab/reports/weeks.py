@@ -1,12 +1,10 @@
 """ISO weeks: parsing ``2026-W47``, their UTC bounds, and the default report week.
 
 A report week is an ISO week in UTC: Monday 00:00 (inclusive) to the next Monday 00:00
-(exclusive). The default is the *last complete* week in the data: the last ISO week that the
-data covers completely, i.e. that has events on a later day than its Sunday. That is always
-the week before the week of the last day with events, whatever today's date is: data ending
-on Monday 2026-08-03 reports on 2026-W31 (Jul 27 – Aug 2), not on the barely started W32, and
-a live warehouse read on a Thursday reports on last week. Data that never continues past a
-Sunday (all of it inside one ISO week) has no complete week; pass the week explicitly.
+(exclusive). The default is the *latest week that has events*: the ISO week of the last day
+with events, whatever today's date is. Real logs are sparse (weeks or months without a
+session), so "the week before the last day" can be empty; the latest week with events never
+is. When the data ends before that week's Sunday, the report says the week is incomplete.
 """
 
 from __future__ import annotations
@@ -76,7 +74,6 @@ class IsoWeek:
         return f"{s:%b} {s.day} – {e:%b} {e.day}, {e.year}"
 
 
-def last_complete_week(last_day: _dt.date) -> IsoWeek:
-    """The last ISO week that data whose last event day is ``last_day`` covers completely
-    (events continue past its Sunday): the week before ``last_day``'s week."""
-    return IsoWeek.of(last_day).previous
+def latest_week(last_day: _dt.date) -> IsoWeek:
+    """The default report week for data whose last event day is ``last_day``: its ISO week."""
+    return IsoWeek.of(last_day)

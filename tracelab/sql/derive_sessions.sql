@@ -219,6 +219,13 @@ SELECT
     coalesce(b.cache_write_tokens, 0) AS cache_write_tokens,
     coalesce(b.reasoning_tokens, 0) AS reasoning_tokens,
     b.source_files,
+    -- where the session came from: a Hub dataset mirrored by tracelab/ingest/hub.py (its path
+    -- names it: .../tracelab-hub/datasets/ORG/NAME@<commit sha>/...), else the local directory
+    CASE
+        WHEN regexp_matches(b.source_files[1], '/tracelab-hub/datasets/[^/]+/[^/@]+@[0-9a-f]{40}/')
+            THEN 'hf://datasets/' || regexp_extract(b.source_files[1], '/tracelab-hub/datasets/([^/]+/[^/@]+@[0-9a-f]{40})/', 1)
+        ELSE regexp_replace(b.source_files[1], '[/\\][^/\\]*$', '')
+    END AS source,
     coalesce(b.n_interrupted_tools, 0) AS n_interrupted_tools,
     coalesce(b.n_loops, 0) AS n_loops,
     b.last_event.kind AS last_event_kind,

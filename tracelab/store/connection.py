@@ -33,7 +33,8 @@ import pyarrow as pa
 
 from tracelab import schema as S
 from tracelab.errors import ParameterError, WarehouseMissing
-from tracelab.pricing import price_table
+from tracelab.pricing import price_rows, price_schema
+from tracelab.store.ddl import create_table, empty_select
 from tracelab.store.sql import sql_text
 from tracelab.store.warehouse import Snapshot, Warehouse, default_warehouse, sql_list
 
@@ -137,9 +138,8 @@ def register_views(
             )
         if files:
             con.execute(f'CREATE OR REPLACE {kind} "{name}" AS SELECT * FROM read_parquet({sql_list(files)}, hive_partitioning = false{by_name}){where}')
-        elif name in schemas:
-            con.register(f"_empty_{name}", schemas[name].empty_table())
-            con.execute(f'CREATE OR REPLACE {kind} "{name}" AS SELECT * FROM "_empty_{name}"')
+        elif name in schemas:  # typed SQL, not con.register: registering Arrow data makes DuckDB import pandas
+            con.execute(f'CREATE OR REPLACE {kind} "{name}" AS {empty_select(schemas[name])}')
 
 
 def install(con: duckdb.DuckDBPyConnection) -> None:
@@ -153,9 +153,7 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
     # without the cache binding alone costs ~0.2 s a query at 10M events. Warehouse parts are
     # immutable (new parts get new names), so cached footers never go stale.
     con.execute("SET parquet_metadata_cache = true")
-    con.register("_tl_prices_arrow", price_table())
-    con.execute("CREATE OR REPLACE TEMP TABLE tl_prices AS SELECT * FROM _tl_prices_arrow")
-    con.unregister("_tl_prices_arrow")
+    create_table(con, "tl_prices", price_schema(), price_rows())  # from rows: Arrow data makes DuckDB (and pyarrow) import pandas
     con.execute(sql_text("derive_macros"))
     con.execute(sql_text("_macros"))
 

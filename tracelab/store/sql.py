@@ -1,6 +1,6 @@
 """The one SQL loader: every ``.sql`` file tracelab ships, found by name, with its header parsed.
 
-SQL lives in five places, each a package so an installed tracelab finds it with
+SQL lives in six places, each a package so an installed tracelab finds it with
 :mod:`importlib.resources`:
 
 ==========================  ===============================================================
@@ -11,6 +11,7 @@ SQL lives in five places, each a package so an installed tracelab finds it with
 ``tracelab/evals/sql/``     the eval exporter's lookups
 ``tracelab/feedback/sql/``  feedback target resolution
 ``tracelab/reports/sql/``   the weekly report's own queries
+``tracelab/suggest/sql/``   ``tracelab suggest``: the calls it mines, rejected suggestions
 ==========================  ===============================================================
 
 Every file starts with the same comment header (``tests/test_architecture.py`` checks it)::
@@ -68,6 +69,7 @@ AREAS = {
     "evals": "tracelab.evals.sql",
     "feedback": "tracelab.feedback.sql",
     "reports": "tracelab.reports.sql",
+    "suggest": "tracelab.suggest.sql",
 }
 
 #: Header types a parameter may declare; each maps to a Python converter in :func:`coerce`.

@@ -167,13 +167,20 @@ class Warehouse:
     def lock(self) -> Iterator[None]:
         """Hold the warehouse's writer lock (``.lock``, flock) for the block. The holder writes
         its pid and start time into the file; a refused attempt reads them for its message
-        (:class:`~tracelab.errors.WarehouseLocked`) and leaves the file as it was."""
+        (:class:`~tracelab.errors.WarehouseLocked`) and leaves the file as it was. A warehouse
+        that cannot be written is still locked, through a read-only handle, so that a run with
+        nothing to write succeeds (the first write then fails as read-only)."""
         path = self.root / ".lock"
+        writable = True
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             fh = open(path, "a+")
-        except PermissionError as exc:
-            raise WarehouseReadOnly(f"warehouse {self.root} cannot be written ({exc.strerror}: {exc.filename})", path=str(self.root)) from None
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            if not path.is_file():
+                raise WarehouseReadOnly(f"warehouse {self.root} cannot be written ({exc.strerror}: {exc.filename})", path=str(self.root)) from None
+            fh, writable = open(path), False
         locked = False
         try:
             try:
@@ -189,16 +196,18 @@ class Warehouse:
                     ) from None
                 raise
             locked = True
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"pid {os.getpid()} since {_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}")
-            fh.flush()
+            if writable:
+                fh.seek(0)
+                fh.truncate()
+                fh.write(f"pid {os.getpid()} since {_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}")
+                fh.flush()
             yield
         finally:
             try:
                 if locked:  # only the holder clears the file: a refusal leaves the holder's line
-                    fh.seek(0)
-                    fh.truncate()
+                    if writable:
+                        fh.seek(0)
+                        fh.truncate()
                     fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
             finally:
                 fh.close()

@@ -32,7 +32,7 @@ from typing import Any
 
 import orjson
 
-from . import claude, codex, pi
+from . import claude, codex, pi, planted
 from .behaviour import Window
 from .ids import date_to_ms
 from .stats import TaskStats
@@ -50,6 +50,9 @@ TaskArgs = tuple[str, str, int, int, int, int, float]
 
 def _run_task(args: TaskArgs) -> TaskStats:
     root, agent, index, seed, start_ms, weeks, rate = args
+    if agent.startswith(planted.AGENT_KEY):  # "claude-planted/<n>": planted session index of n
+        n = int(agent.split("/", 1)[1])
+        return planted.generate(Path(root), index, n, seed, Window(start_ms, weeks), rate)
     return _GENERATORS[agent](Path(root), index, seed, Window(start_ms, weeks), rate)
 
 
@@ -109,6 +112,8 @@ def generate(
     jobs: int | None = None,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    plant: bool = False,
+    plant_sessions: int = planted.DEFAULT_PLANT_SESSIONS,
 ) -> Truth:
     """Write a synthetic corpus under ``out_dir`` and return its ground truth.
 
@@ -119,6 +124,10 @@ def generate(
     ``sessions`` is the number of main sessions per agent (default 60); ``size_bytes`` instead
     generates until the corpus reaches that many bytes. ``progress(bytes, tasks)`` is called
     after each kept task.
+
+    ``plant=True`` adds ``plant_sessions`` scripted Claude Code sessions in one extra project
+    with known permission, instruction and loop patterns (``truth["planted"]``, see
+    ``planted.py``); the ordinary sessions are unchanged by it.
     """
     unknown = set(agents) - set(AGENT_ORDER)
     agents = tuple(a for a in AGENT_ORDER if a in set(agents))
@@ -138,6 +147,12 @@ def generate(
         raise ValueError("weeks must be >= 1")
     if not 0.0 <= malformed_rate < 0.5:
         raise ValueError("malformed_rate must be in [0, 0.5)")
+    if plant and "claude" not in agents:
+        raise ValueError("plant needs the claude agent (the planted sessions are Claude Code sessions)")
+    if plant and size_bytes is not None:
+        raise ValueError("plant works with sessions, not size_bytes")
+    if plant and plant_sessions < 1:
+        raise ValueError("plant_sessions must be >= 1")
     jobs = max(1, jobs if jobs is not None else min(2, os.cpu_count() or 1))
 
     out = Path(out_dir)
@@ -152,6 +167,8 @@ def generate(
         "weeks": weeks,
         "malformed_rate": malformed_rate,
     }
+    if plant:
+        args["plant_sessions"] = plant_sessions
     builder = TruthBuilder(seed=seed, args=args, agents=agents, start_ms=start_ms, weeks=weeks)
 
     def tasks() -> Iterator[TaskArgs]:
@@ -159,6 +176,9 @@ def generate(
         while sessions is None or k < sessions * len(agents):
             yield (str(root), agents[k % len(agents)], k // len(agents), seed, start_ms, weeks, malformed_rate)
             k += 1
+        if plant:
+            for i in range(plant_sessions):
+                yield (str(root), f"{planted.AGENT_KEY}/{plant_sessions}", i, seed, start_ms, weeks, malformed_rate)
 
     done_bytes = 0
     with (out / "truth_failures.jsonl").open("wb") as failures:
@@ -200,6 +220,6 @@ def generate(
                         _discard(root, st)
                     elif consume(st):
                         stop = True
-    truth = builder.build()
+    truth = builder.build(planted=plant)
     (out / "truth.json").write_bytes(orjson.dumps(truth, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
     return truth

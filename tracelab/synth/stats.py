@@ -48,6 +48,7 @@ class TaskStats:
         self.failures: list[dict[str, Any]] = []
         self.family_counts: Counter[tuple[str, str]] = Counter()  # (family, agent)
         self.loops: list[dict[str, Any]] = []
+        self.planted: list[dict[str, Any]] = []  #: planted-pattern calls (``--plant`` sessions only)
         self._seqs: dict[str, list[tuple[str, bytes, str, str, int]]] = {}
         self.bytes = 0
 

@@ -148,6 +148,15 @@ _PROJECT_SPECS = (
 )
 
 
+#: The project of the planted sessions (``tracelab synth --plant``, see ``planted.py``); never
+#: drawn by ordinary sessions.
+PLANTED_PROJECT = Project("ledger-sync", "dana", "/home/dana/src/ledger-sync", "python", ("main", "dana/fix-sync"), "ledger_sync")
+
+
+def _project(name: str) -> Project:
+    return PLANTED_PROJECT if name == PLANTED_PROJECT.name else next(p for p in projects() if p.name == name)
+
+
 @lru_cache(maxsize=1)
 def projects() -> tuple[Project, ...]:
     rng = random.Random(20261005)
@@ -290,7 +299,7 @@ def make_source(rng: random.Random, lang: str, target_bytes: int, pkg: str) -> s
 
 @cache
 def _project_files(name: str) -> tuple[SourceFile, ...]:
-    proj = next(p for p in projects() if p.name == name)
+    proj = _project(name)
     rng = random.Random(f"files:{name}")
     files: list[SourceFile] = []
     seen: set[str] = set()
@@ -328,7 +337,7 @@ def snippet(rng: random.Random, content: str | SourceFile, max_lines: int = 3) -
 @cache
 def word_hits(project: str, word: str, limit: int = 80) -> tuple[tuple[str, int, str], ...]:
     """(path, line number, line) of the first ``limit`` lines of a project containing ``word``."""
-    proj = next(p for p in projects() if p.name == project)
+    proj = _project(project)
     out: list[tuple[str, int, str]] = []
     for f in proj.files:
         for i, ln in enumerate(f.line_list, 1):

@@ -17,6 +17,7 @@ import orjson
 from . import config
 from .families import FAMILIES, family_tools
 from .ids import WEEK_MS, day_str, iso
+from .planted import planted_truth
 from .stats import CANONICAL_FIELDS, NATIVE_FIELDS, STATUSES, TaskStats
 
 GENERATOR_VERSION = "1.0"
@@ -138,15 +139,17 @@ class TruthBuilder:
         self.acc = {a: _AgentAcc(a) for a in agents}
         self.family_counts: Counter[tuple[str, str]] = Counter()
         self.tasks = 0
+        self.planted: list[dict[str, Any]] = []
 
     def add(self, st: TaskStats) -> None:
         self.acc[st.agent].add(st)
         self.family_counts.update(st.family_counts)
+        self.planted.extend(st.planted)
         self.tasks += 1
 
     # ------------------------------------------------------------------------------------
 
-    def build(self) -> Truth:
+    def build(self, *, planted: bool = False) -> Truth:
         agents = {a: self._agent(self.acc[a]) for a in self.agents}
         ftools = family_tools()
         families: list[dict[str, Any]] = []
@@ -162,7 +165,7 @@ class TruthBuilder:
                     "count_by_agent": by_agent,
                 }
             )
-        return Truth(
+        out = Truth(
             {
                 "generator": {"name": "tracelab.synth", "version": GENERATOR_VERSION},
                 "seed": self.seed,
@@ -183,6 +186,9 @@ class TruthBuilder:
                 "planted_regression": self._regression(agents),
             }
         )
+        if planted:
+            out["planted"] = planted_truth(self.planted, self.weeks)
+        return out
 
     def _agent(self, acc: _AgentAcc) -> dict[str, Any]:
         lines = sum(n for _, n, _ in acc.files)

@@ -1,0 +1,1 @@
+"""SQL of ``tracelab suggest`` (read with importlib.resources)."""
