@@ -102,6 +102,8 @@ def cli(debug: bool) -> None:
       tracelab query list                  # named, parameterized SQL
       tracelab search "permission denied"  # full-text over every session
       tracelab failures                    # failure clusters with trends
+      tracelab sessions --has-errors       # sessions newest first, one line each
+      tracelab session ID --around 30      # one session step by step (--html page.html)
     """
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import ISO_TIME, emit_rows, to_json, warehouse_option
+from tracelab.cli._common import ISO_TIME, emit_rows, fail, to_json, warehouse_option
 from tracelab.errors import ParameterError
 from tracelab.ingest.agents import ADAPTER_MODULES
 
@@ -138,6 +138,19 @@ def monthly(**kw) -> None:
 
 @command.command("session")
 @_options
-def session(**kw) -> None:
+@click.option(
+    "--breakdown",
+    type=click.Choice(["subagent"]),
+    help="subagent: one row per subagent (type/description, model, calls, tokens, cost, errors) instead of the roll-up (named query subagent_usage).",
+)
+@click.option("--session", "parent", help="With --breakdown: only the subagents of this session (its key).")
+def session(breakdown, parent, **kw) -> None:
     """Usage per session (subagents roll up into the session that spawned them)."""
+    if breakdown == "subagent":
+        from tracelab.cli._usage_breakdown import subagent_breakdown
+
+        subagent_breakdown(kw, parent)
+        return
+    if parent:
+        fail("--session needs --breakdown subagent")
     _run("session", kw)
