@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from tracelab.cli._common import to_json, warehouse_option
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 
 @click.group(name="export")
@@ -23,7 +24,7 @@ def command() -> None:
     "--out", "-o", "out", required=True, type=click.Path(file_okay=False), help="Output directory (created); files are <out>/<agent>/<session id>.jsonl."
 )
 @click.option("--session", "-s", "sessions", multiple=True, help="Only this session key (repeatable).")
-@click.option("--agent", default=None, help="Only sessions of this agent.")
+@click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Only sessions of this agent.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @warehouse_option
 def sts_cmd(out, sessions, agent, as_json, warehouse) -> None:

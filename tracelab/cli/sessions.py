@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from tracelab.cli._common import ISO_TIME, output_format, output_options, warehouse_option, write_result
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 
 @click.command("sessions")
 @click.option("--since", type=ISO_TIME, help="Sessions started at or after this (ISO date or date-time, UTC).")
 @click.option("--until", type=ISO_TIME, help="Sessions started before this.")
-@click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Only this agent.")
+@click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Only this agent.")
 @click.option("--project", help="Only this project.")
 @click.option("--model", help="Only sessions that used this model (exact name).")
 @click.option("--has-errors", is_flag=True, help="Only sessions with a tool error, rejection, API error or interrupt.")
