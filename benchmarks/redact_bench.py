@@ -163,11 +163,9 @@ def worker(task: str, args: dict) -> dict:
         import random
         import tempfile
 
-        sys.path.insert(0, str(REPO / "tests"))
-        from test_redact_gate_properties import KINDS, PLACEMENTS, _placed, _secret
-
         from tracelab.redact import Policy, Redactor
         from tracelab.redact.bench import _Gen
+        from tracelab.redact.placements import KINDS, PLACEMENTS, placed, planted_secret
 
         rng = random.Random(args["seed"])
         failed_gate = survived = 0
@@ -175,8 +173,8 @@ def worker(task: str, args: dict) -> dict:
         for _ in range(args["trials"]):
             g = _Gen(rng)
             kind, placement = rng.choice(KINDS), rng.choice(PLACEMENTS)
-            secret, value = _secret(kind, g)
-            line = json.dumps({"type": "user", "message": {"content": [{"type": "tool_result", "content": _placed(rng, g, kind, secret, placement)}]}}).encode()
+            secret, value = planted_secret(kind, g)
+            line = json.dumps({"type": "user", "message": {"content": [{"type": "tool_result", "content": placed(rng, g, kind, secret, placement)}]}}).encode()
             out = Redactor(Policy(key=b"bench")).redact_line(line)[0]
             again = Redactor(Policy(key=b"bench")).redact_line(out)[1]
             gone = value not in out.decode() and value not in json.dumps(json.loads(out), ensure_ascii=False)

@@ -9,7 +9,6 @@ userinfo or path segment).
 
 from __future__ import annotations
 
-import base64
 import json
 import random
 from pathlib import Path
@@ -19,68 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracelab.redact import Policy, Redactor
-from tracelab.redact.bench import SECRET_KINDS, _context_text, _Gen
+from tracelab.redact.bench import SECRET_KINDS, _Gen
 from tracelab.redact.files import redact_paths
+from tracelab.redact.placements import KINDS, PLACEMENTS, blob, planted_secret
+from tracelab.redact.placements import placed as _placed
 
 KEY = b"gate-properties"
-PLACEMENTS = ("escaped", "nested", "base64_blob", "url")
-KINDS = [k for k in SECRET_KINDS if k.name not in ("private_key",)]  # multi-line: no single value to splice
-
-
-# kinds whose value alone says what it is (a vendor prefix or structure); the others (passwords,
-# bare AWS secret keys, generic hex/base64 keys, bearer bodies) are only secrets by their slot
-UNFORMATTED = {"aws_secret_access_key", "password", "url_password", "generic_api_key", "bearer_token", "gcp_api_key"}
-
-
-def _formatted(kind) -> bool:
-    return kind.name not in UNFORMATTED
-
-
-def _contexts(kind) -> list[str]:
-    # bare Google API keys in prose are not redacted by design (public browser keys; README)
-    return [c for c in kind.contexts if (kind.name, c) != ("gcp_api_key", "prose_bare")]
-
-
-def _blob(rng: random.Random, value: str) -> str:
-    """A base64 blob with ``value`` spliced in: random base64 on both sides, joined by the base64
-    characters ``+`` or ``/`` (a value glued to letters or digits on both sides cannot be told
-    from the blob's own random characters: a detector needs a boundary; see the README)."""
-    left = base64.b64encode(rng.randbytes(rng.randrange(12, 90))).decode().rstrip("=")
-    right = base64.b64encode(rng.randbytes(rng.randrange(12, 90))).decode()
-    return left + rng.choice("+/") + value + rng.choice("+/") + right
-
-
-def _url(rng: random.Random, value: str, formatted: bool) -> str:
-    # a bare path segment is only a credential if its format says so (ghp_…, sk-…); a value
-    # without a format needs a slot that names it: a secret-named query parameter or userinfo
-    form = rng.randrange(3 if formatted else 2)
-    if form == 0:
-        return f"https://api.acme-corp.io/v1/items?limit=20&token={value}&page=2"
-    if form == 1:
-        return f"https://deploy:{quote(value, safe='')}@git.acme-corp.io/team/app.git"  # userinfo is percent-encoded
-    return f"https://hooks.acme-corp.io/in/{value}/notify"
-
-
-def _placed(rng: random.Random, g: _Gen, kind, value: str, placement: str) -> str:
-    if placement == "escaped":
-        ctx = rng.choice(_contexts(kind))
-        return _context_text(g, kind, ctx, value) + '\n\t"quoted"\\ end'
-    if placement == "nested":
-        ctx = rng.choice(_contexts(kind))
-        inner = json.dumps({"cmd": _context_text(g, kind, ctx, value), "meta": {"exit_code": 0}})
-        return json.dumps({"output": inner, "is_error": False})
-    if placement == "base64_blob":
-        if not _formatted(kind):
-            name = "DB_PASSWORD" if kind.name == "url_password" else kind.var or "API_KEY"  # DATABASE_URL names a URL
-            return f"export {name}={_blob(rng, value)}"  # no format: the blob needs its name beside it
-        return f'{{"type":"image","source":{{"data":"{_blob(rng, value)}"}}}}' if rng.random() < 0.3 else f"attachment: {_blob(rng, value)}"
-    return f"fetching {_url(rng, value, _formatted(kind))} ..."
-
-
-def _secret(kind, g: _Gen) -> tuple[str, str]:
-    """(the secret as planted, the part of it that must not survive)."""
-    v = kind.make(g)
-    return v, (v.split("/services/", 1)[1] if kind.name == "slack_webhook" else v)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -92,7 +35,7 @@ def test_redact_output_passes_check_and_planted_values_are_gone_or_flagged(tmp_p
     for i in range(n):
         kind = rng.choice(KINDS)
         placement = rng.choice(PLACEMENTS)
-        secret, value = _secret(kind, g)
+        secret, value = planted_secret(kind, g)
         text = _placed(rng, g, kind, secret, placement)
         obj = {"type": "user", "uuid": f"u{i}", "message": {"role": "user", "content": [{"type": "tool_result", "content": text}]}}
         lines.append(json.dumps(obj, ensure_ascii=rng.random() < 0.5))
@@ -124,9 +67,9 @@ def test_a_token_shaped_slice_of_a_base64_blob_takes_the_whole_blob(tmp_path: Pa
     g = _Gen(rng)
     kind = next(k for k in SECRET_KINDS if k.name == "github_token")
     value = kind.make(g)
-    blob = _blob(rng, value)
+    spliced = blob(rng, value)
     r = Redactor(Policy(key=KEY))
-    out, findings = r.redact_text(f"secret: {blob} end")
+    out, findings = r.redact_text(f"secret: {spliced} end")
     assert findings
     assert out == "secret: [REDACTED:github_token] end"
     assert Redactor(Policy(key=KEY)).redact_text(out)[1] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -62,11 +63,12 @@ def test_every_agent_is_shared_and_the_output_passes_the_gate(shared):
     assert check.clean, check.counts("detector")
     cli_check = CliRunner().invoke(cli, ["redact", "--check", str(out), "-q"])
     assert cli_check.exit_code == 0, cli_check.output
-    # the authors' usernames are gone from contents and names
+    # the authors' usernames are gone from contents (the manifest and card too) and names
+    authors = re.compile(rb"(?<![A-Za-z])(?:dain|badlogic)(?![A-Za-z])")
     for p in out.rglob("*"):
         assert "dain" not in p.relative_to(out).as_posix()
         if p.is_file():
-            assert b"/Users/dain/" not in p.read_bytes() and b"/Users/badlogic/" not in p.read_bytes()
+            assert not authors.search(p.read_bytes()), p
 
 
 def test_reingest_gives_the_same_sessions_events_and_tokens(shared, tmp_path):
@@ -264,3 +266,19 @@ def test_cli_without_yes_refuses_in_one_line(shared, tmp_path):
     res = CliRunner().invoke(cli, ["share", str(tmp_path / "o"), "-w", str(shared[0]), "--agent", "pi", "--no-recall"])
     assert res.exit_code == 1
     assert "not confirmed" in res.output and "Traceback" not in res.output and not (tmp_path / "o").exists()
+
+
+def test_learned_usernames_left_as_words_fail_the_gate(tmp_path):
+    from tracelab.share.build import _leftover_usernames
+
+    (tmp_path / "a.jsonl").write_text('{"text": "cd /Users/user_3f2a9c && echo dain; daina Dain"}\n')
+    assert _leftover_usernames(tmp_path, frozenset({"dain"})) == 1  # whole words, case as learned
+    assert _leftover_usernames(tmp_path, frozenset()) == 0
+
+
+def test_cli_errors_are_one_line(shared, tmp_path):
+    bad = CliRunner().invoke(cli, ["share", str(tmp_path / "o"), "-w", str(shared[0]), "--deny", "(", "--yes", "--no-recall"])
+    assert bad.exit_code == 2 and "--deny '(': not a valid pattern" in bad.output and "Traceback" not in bad.output
+    none = CliRunner().invoke(cli, ["share", str(tmp_path / "o"), "-w", str(tmp_path / "nowh"), "--yes"])
+    assert none.exit_code != 0 and "no tracelab warehouse" in none.output and "Traceback" not in none.output
+    assert not (tmp_path / "o").exists()

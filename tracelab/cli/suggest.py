@@ -79,28 +79,24 @@ def command(
     """
     import polars as pl
 
-    from tracelab.errors import TracelabError
     from tracelab.suggest.api import suggest
     from tracelab.suggest.patch import apply, planned_changes, write_patch
 
     if as_json:
         fmt = "json"
-    try:
-        df = suggest(
-            warehouse,
-            kinds=kinds or _KINDS,
-            project=project,
-            agent=agent,
-            since=since,
-            until=until,
-            holdout_weeks=holdout_weeks,
-            min_confidence=min_confidence,
-            min_events=min_events,
-            min_sessions=min_sessions,
-            include_rejected=include_rejected,
-        )
-    except TracelabError as exc:
-        fail(str(exc))
+    df = suggest(
+        warehouse,
+        kinds=kinds or _KINDS,
+        project=project,
+        agent=agent,
+        since=since,
+        until=until,
+        holdout_weeks=holdout_weeks,
+        min_confidence=min_confidence,
+        min_events=min_events,
+        min_sessions=min_sessions,
+        include_rejected=include_rejected,
+    )
     if ids:
         missing = sorted(set(ids) - set(df["id"].to_list()))
         if missing:
@@ -110,10 +106,7 @@ def command(
         df = df.head(limit)
 
     if apply_dir is not None:
-        try:
-            changes = planned_changes(df, apply_dir)
-        except TracelabError as exc:
-            fail(str(exc))
+        changes = planned_changes(df, apply_dir)  # a TracelabError is reported at the top with its exit code
         if not changes:
             click.echo("nothing to change (no Claude Code suggestions, or they are already in place)")
             return

@@ -361,6 +361,11 @@ class Redactor:
         """Usernames learned so far (from home paths and the policy)."""
         return frozenset(self._usernames)
 
+    @property
+    def propagated_usernames(self) -> frozenset[str]:
+        """Learned usernames that are also redacted as bare words (4+ characters, not common words)."""
+        return frozenset(self._propagate)
+
     def learn_usernames(self, raw: bytes) -> None:
         """Collect home-directory usernames from raw text without redacting (a pre-scan, so that
         bare occurrences earlier in a file than the first path are also pseudonymised)."""

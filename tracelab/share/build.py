@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import re2
+
 from tracelab.errors import InputError, TracelabError
 from tracelab.redact import POLICY_VERSION, Policy, Redactor
 from tracelab.redact.files import redact_paths
@@ -194,6 +196,23 @@ def measure_recall(policy: Policy, n_secrets: int = 300, seed: int = 19) -> dict
     }
 
 
+def _leftover_usernames(root: Path, names: frozenset[str]) -> int:
+    """Whole-word occurrences of ``names`` in every file (and path) under ``root``."""
+    if not names:
+        return 0
+    rx = re2.compile(r"\b(?:" + "|".join(re2.escape(n) for n in sorted(names, key=len, reverse=True)) + r")\b")
+    n = 0
+    for p in root.rglob("*"):
+        n += len(rx.findall(p.relative_to(root).as_posix()))
+        if p.is_file():
+            n += len(rx.findall(p.read_bytes().decode("utf-8", "replace")))
+    return n
+
+
+def _clean(redactor: Redactor, value: str | None) -> str | None:
+    return redactor.redact_text(value)[0] if value else value
+
+
 def _iso(v: Any) -> str | None:
     if v is None:
         return None
@@ -286,11 +305,13 @@ def build_share(
             content = hashlib.sha256("".join(f"{p}\0{hashes[p]}\n" for p in files + comps).encode()).hexdigest()
             manifest.append(
                 {
-                    "session_id": row["session_id"],
+                    # ids can hold what the files' contents did (Claude names summary-only sessions
+                    # after the file: -Users-<name>-…): the same redactor, the same pseudonyms
+                    "session_id": _clean(redactor, row["session_id"]),
                     "agent": row["agent"],
                     "agent_version": row["agent_version"],
                     "is_subagent": bool(row["is_subagent"]),
-                    "parent_session_id": next((r["session_id"] for r in sel.sessions if r["session_key"] == row["parent_session_key"]), None),
+                    "parent_session_id": _clean(redactor, next((r["session_id"] for r in sel.sessions if r["session_key"] == row["parent_session_key"]), None)),
                     "models": sorted(row["models"]),
                     "model_usage": row["models"],
                     "started_at": _iso(row["started_at"]),
@@ -323,8 +344,14 @@ def build_share(
             render_card(manifest, removed=removed, recall=recall, policy_version=POLICY_VERSION, policy_hash=phash, license=opts.license, name=opts.name),
             encoding="utf-8",
         )
-        # the gate: the same policy, over everything that would be published
+        # the gate: the same policy, over everything that would be published; and the usernames
+        # this share learned from home paths must not be left anywhere as words (a check run
+        # over pseudonymised files cannot learn them again)
         check = redact_paths(Redactor(policy.replace()), [str(staging)], None, check=True, keep_names=True)
+        check_counts = dict(check.counts("detector"))
+        left = _leftover_usernames(staging, redactor.propagated_usernames)
+        if left:
+            check_counts["learned-username"] = left
         result = ShareResult(
             out=out,
             written=False,
@@ -333,8 +360,8 @@ def build_share(
             bytes_in=bytes_in,
             bytes_out=bytes_out,
             removed=removed,
-            check_clean=check.clean,
-            check_counts=dict(check.counts("detector")),
+            check_clean=not check_counts,
+            check_counts=check_counts,
             policy_version=POLICY_VERSION,
             policy_hash=check.policy_fingerprint,
             recall=recall,
@@ -346,7 +373,7 @@ def build_share(
         if report_path is not None:
             Path(report_path).parent.mkdir(parents=True, exist_ok=True)
             Path(report_path).write_text(json.dumps(report_dict(result), indent=2) + "\n", encoding="utf-8")
-        if not check.clean:
+        if not result.check_clean:
             result.reason = "redact --check on the output is not clean: " + ", ".join(f"{k} {v}" for k, v in sorted(result.check_counts.items()))
             raise ShareRefused(result.reason, result=result)
         if confirm is None or not confirm(result):

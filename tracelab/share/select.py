@@ -34,11 +34,18 @@ class Selection:
     missing_files: list[str] = field(default_factory=list)
 
 
+_QUIET = re2.Options()
+_QUIET.log_errors = False
+
+
 def _deny_regex(patterns: tuple[str, ...]) -> Any:
-    try:
-        return re2.compile("(?i)(?:" + "|".join(f"(?:{p})" for p in patterns) + ")") if patterns else None
-    except re2.error as exc:
-        raise ParameterError(f"--deny: not a valid pattern ({exc})", param="deny") from exc
+    for p in patterns:
+        try:
+            re2.compile(p, _QUIET)
+        except re2.error as exc:
+            why = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            raise ParameterError(f"--deny {p!r}: not a valid pattern ({why})", param="deny") from exc
+    return re2.compile("(?i)(?:" + "|".join(f"(?:{p})" for p in patterns) + ")", _QUIET) if patterns else None
 
 
 def _file_matches(path: str, rx: Any) -> bool:
