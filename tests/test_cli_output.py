@@ -13,7 +13,10 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tracelab.cli import _common as _C
 from tracelab.cli import cli
 from tracelab.cli._common import NULL_MARK, emit_rows, format_float, output_width, render_table
 
@@ -235,3 +238,50 @@ def test_a_bad_date_is_refused_naming_its_option(claude_wh, command):
     res = CliRunner().invoke(cli, [*command, "-w", str(claude_wh), "--since", "2025-13-01"])
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert "Invalid value for '--since': '2025-13-01' is not an ISO date or time" in res.stderr
+
+
+# -- the table without rich --------------------------------------------------------------------
+
+_CELL = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=12),
+    st.text(max_size=6),  # anything: wide characters, newlines, control characters (rich draws those)
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    columns=st.lists(st.text(alphabet="abc_XY 1", min_size=1, max_size=8), max_size=4),
+    data=st.data(),
+    width=st.integers(min_value=20, max_value=90),
+)
+def test_the_plain_table_is_what_rich_draws(columns, data, width):
+    """A table drawn without rich (plain ASCII that fits, to a file) is character for character
+    the one rich draws; whatever it declines, rich draws."""
+    rows = data.draw(st.lists(st.tuples(*[_CELL] * len(columns)), max_size=4))
+    cells = [[_C._display(v) for v in r] for r in rows]
+    plain, rich = io.StringIO(), io.StringIO()
+    drawn = _C._plain_table(list(columns), cells, plain, width)
+    _C._rich_table(list(columns), cells, rich, width)
+    if drawn:
+        assert plain.getvalue() == rich.getvalue()
+    else:
+        assert plain.getvalue() == ""
+    buf = io.StringIO()
+    render_table(columns, rows, buf, width=width)
+    assert buf.getvalue() == rich.getvalue()
+
+
+def test_the_plain_table_is_used_for_files_only():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    cells = [[_C._display(1)]]
+    assert _C._plain_table(["x"], cells, io.StringIO(), 80)
+    assert not _C._plain_table(["x"], cells, Tty(), 80)
+    assert not _C._plain_table(["x"], [[_C._display("日本")]], io.StringIO(), 80)
+    assert not _C._plain_table(["x"], [[_C._display("y" * 100)]], io.StringIO(), 80)

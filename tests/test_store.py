@@ -19,8 +19,9 @@ from tracelab import feedback as FB
 from tracelab.errors import ParameterError, WarehouseCorrupt, WarehouseLocked, WarehouseMissing
 from tracelab.pipeline import ingest
 from tracelab.store import Store, scratch_connection
-from tracelab.store import warehouse as W
+from tracelab.store import snapshot as snapshot_module
 from tracelab.store.connection import refuse_writes
+from tracelab.store.snapshot import WarehouseFiles
 from tracelab.store.warehouse import Warehouse
 
 
@@ -122,13 +123,13 @@ def test_cli_sql_is_read_only_unless_write(small_wh, tmp_path):
 
 def test_store_reads_the_snapshot_once_and_hands_it_to_every_reader(small_wh, monkeypatch):
     reads = []
-    real = Warehouse.snapshot
+    real = WarehouseFiles.snapshot
 
     def counting(self):
         reads.append(self.root)
         return real(self)
 
-    monkeypatch.setattr(Warehouse, "snapshot", counting)
+    monkeypatch.setattr(WarehouseFiles, "snapshot", counting)
     with Store(small_wh) as store:
         f = F.load(store)
         fb = FB.load(store)
@@ -185,7 +186,7 @@ def test_retired_parts_are_deleted_after_the_grace_period(small_wh, monkeypatch)
         snap.tables["sessions"] = [wh.write_part("sessions", wh.read_table("sessions", snap), "regraced")]
         wh.commit(snap)
     assert old in wh.snapshot().retired and (small_wh / old).exists()
-    monkeypatch.setattr(W, "GRACE_SECONDS", 0.0)
+    monkeypatch.setattr(snapshot_module, "GRACE_SECONDS", 0.0)
     with wh.lock():
         wh.commit(wh.snapshot())
     assert old not in wh.snapshot().retired and not (small_wh / old).exists()
@@ -213,7 +214,7 @@ def test_commit_fsyncs_the_snapshot_directory(small_wh, monkeypatch):
             synced_dirs.append(os.readlink(f"/proc/self/fd/{fd}") if os.path.exists(f"/proc/self/fd/{fd}") else "dir")
         return real(fd)
 
-    monkeypatch.setattr(W.os, "fsync", spy)
+    monkeypatch.setattr(snapshot_module.os, "fsync", spy)
     wh = Warehouse(small_wh)
     with wh.lock():
         wh.commit(wh.snapshot())

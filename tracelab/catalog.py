@@ -12,7 +12,7 @@ import duckdb
 
 from tracelab.errors import WarehouseError
 from tracelab.store.connection import Store, default_warehouse, known_schemas
-from tracelab.store.warehouse import Warehouse
+from tracelab.store.snapshot import WarehouseFiles
 
 __all__ = ["CatalogError", "connect", "default_warehouse", "known_schemas"]
 
@@ -21,7 +21,7 @@ __all__ = ["CatalogError", "connect", "default_warehouse", "known_schemas"]
 CatalogError = WarehouseError
 
 
-def connect(warehouse: str | os.PathLike | Warehouse | None = None, *, read_only: bool = True, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+def connect(warehouse: str | os.PathLike | WarehouseFiles | None = None, *, read_only: bool = True, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with views ``sessions``, ``events``, ``llm_calls``, ``tool_calls``,
     ``rejects``, ``files``, the failure and feedback tables (and any extra tables the snapshot
     lists) over ``warehouse`` (default: ``$TRACELAB_WAREHOUSE``, else ``./warehouse``).

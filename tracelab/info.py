@@ -21,10 +21,10 @@ def warehouse_info(warehouse: str | os.PathLike | None = None, *, project: str |
     With ``project``, the counts are that project's sessions only (storage stays the whole
     warehouse's); an unknown project draws a warning listing the closest names."""
     with Store(warehouse) as store:
-        wh, snap, con = store.warehouse, store.snapshot, store.con
+        root, snap, con = store.root, store.snapshot, store.con
         storage = {}
         for table, rels in sorted(snap.tables.items()):
-            sizes = [(wh.root / r).stat().st_size for r in rels]
+            sizes = [(root / r).stat().st_size for r in rels]
             storage[table] = {"parts": len(rels), "bytes": sum(sizes)}
         if project:
             check_project(con, project)
@@ -42,7 +42,7 @@ def warehouse_info(warehouse: str | os.PathLike | None = None, *, project: str |
         for a, t, n in con.execute(sql_text("unknown_types")).fetchall():
             unknown.setdefault(a, {})[t] = n
     return {
-        "warehouse": str(wh.root),
+        "warehouse": str(root),
         "project": project,
         "snapshot": {"version": snap.version, "committed_at": snap.committed_at, "schema_version": snap.schema_version},
         "storage": storage,

@@ -2,6 +2,9 @@
 
 Every table tracelab writes is cast to the pyarrow schema declared here (never inferred), and
 ``data/README.md`` documents every column; ``tests/test_schema_doc.py`` fails when the two disagree.
+The columns are declared with the pyarrow-free types of :mod:`tracelab.schema_types`
+(:data:`SCHEMAS`: names, columns, DuckDB types), and the Arrow schemas (``EVENTS``, ``TABLES`` …)
+are built from them on first use, so opening a warehouse does not import pyarrow.
 
 Bump :data:`SCHEMA_VERSION` whenever a column is added, removed, renamed or changes meaning; the
 manifest records the version each file was parsed with, and an ingest into a warehouse written
@@ -20,16 +23,21 @@ Conventions shared by all tables:
 
 from __future__ import annotations
 
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
+
+from tracelab import schema_types as ct
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
 
 SCHEMA_VERSION = 1
 
-TS = pa.timestamp("ms", tz="UTC")
-STR = pa.string()
-I64 = pa.int64()
-I32 = pa.int32()
-F64 = pa.float64()
-BOOL = pa.bool_()
+TS = ct.timestamp("ms", tz="UTC")
+STR = ct.string()
+I64 = ct.int64()
+I32 = ct.int32()
+F64 = ct.float64()
+BOOL = ct.bool_()
 
 #: Event kinds, the canonical vocabulary of ``events.kind``.
 EVENT_KINDS = (
@@ -62,17 +70,21 @@ EVENT_KINDS = (
 TOOL_STATUSES = ("ok", "error", "user_rejected", "interrupted", "no_result")
 
 
-def _schema(fields: list[tuple[str, pa.DataType]], table: str) -> pa.Schema:
-    return pa.schema([pa.field(n, t) for n, t in fields], metadata={"tracelab_table": table, "tracelab_schema_version": str(SCHEMA_VERSION)})
+def _schema(fields: list[tuple[str, ct.ColumnType]], table: str) -> ct.TableSchema:
+    return ct.TableSchema(table, tuple(fields), (("tracelab_table", table), ("tracelab_schema_version", str(SCHEMA_VERSION))))
 
 
-EVENTS = _schema(
+def _analysis_schema(fields: list[tuple[str, ct.ColumnType]], table: str) -> ct.TableSchema:
+    return ct.TableSchema(table, tuple(fields), (("tracelab_table", table),))
+
+
+_EVENTS = _schema(
     [
         ("event_key", STR),
         ("session_key", STR),
         ("agent", STR),
         ("ts", TS),
-        ("date", pa.date32()),
+        ("date", ct.date32()),
         ("month", STR),
         ("source_file", STR),
         ("line_no", I32),
@@ -127,7 +139,7 @@ EVENTS = _schema(
     "events",
 )
 
-LLM_CALLS = _schema(
+_LLM_CALLS = _schema(
     [
         ("llm_call_key", STR),
         ("session_key", STR),
@@ -135,7 +147,7 @@ LLM_CALLS = _schema(
         ("model", STR),
         ("provider", STR),
         ("ts", TS),
-        ("date", pa.date32()),
+        ("date", ct.date32()),
         ("month", STR),
         ("started_at", TS),
         ("ended_at", TS),
@@ -166,7 +178,7 @@ LLM_CALLS = _schema(
     "llm_calls",
 )
 
-TOOL_CALLS = _schema(
+_TOOL_CALLS = _schema(
     [
         ("tool_call_key", STR),
         ("session_key", STR),
@@ -190,7 +202,7 @@ TOOL_CALLS = _schema(
         ("ended_at", TS),
         ("latency_ms", F64),
         ("duration_ms_reported", F64),
-        ("date", pa.date32()),
+        ("date", ct.date32()),
         ("month", STR),
         ("is_sidechain", BOOL),
         ("subagent_session_key", STR),
@@ -198,7 +210,7 @@ TOOL_CALLS = _schema(
         ("call_line_no", I32),
         ("result_line_no", I32),
         # per-call sequence facts (session call order: started_at, call_line_no, tool_call_id)
-        ("input_hash", pa.uint64()),
+        ("input_hash", ct.uint64()),
         ("call_no", I32),
         ("next_same_tool_at", TS),
         ("next_same_tool_status", STR),
@@ -213,7 +225,7 @@ TOOL_CALLS = _schema(
 )
 
 #: One human turn of a session (``sessions.turns``): a prompt and the agent activity until the next.
-TURN = pa.struct(
+_TURN = ct.struct(
     [
         ("turn_no", I64),
         ("started_at", TS),
@@ -226,7 +238,7 @@ TURN = pa.struct(
     ]
 )
 
-SESSIONS = _schema(
+_SESSIONS = _schema(
     [
         ("session_key", STR),
         ("agent", STR),
@@ -245,8 +257,8 @@ SESSIONS = _schema(
         ("started_at", TS),
         ("ended_at", TS),
         ("duration_s", F64),
-        ("date", pa.date32()),
-        ("models", pa.list_(STR)),
+        ("date", ct.date32()),
+        ("models", ct.list_(STR)),
         ("primary_model", STR),
         ("n_events", I64),
         ("n_user_prompts", I64),
@@ -263,19 +275,19 @@ SESSIONS = _schema(
         ("cache_read_tokens", I64),
         ("cache_write_tokens", I64),
         ("reasoning_tokens", I64),
-        ("source_files", pa.list_(STR)),
+        ("source_files", ct.list_(STR)),
         ("source", STR),
         # outcomes and turns, computed once at derive time
         ("n_interrupted_tools", I64),
         ("n_loops", I64),
         ("last_event_kind", STR),
         ("is_abandoned", BOOL),
-        ("turns", pa.list_(TURN)),
+        ("turns", ct.list_(_TURN)),
     ],
     "sessions",
 )
 
-REJECTS = _schema(
+_REJECTS = _schema(
     [
         ("source_file", STR),
         ("line_no", I32),
@@ -288,7 +300,7 @@ REJECTS = _schema(
     "rejects",
 )
 
-FILES = _schema(
+_FILES = _schema(
     [
         ("path", STR),
         ("agent", STR),
@@ -305,20 +317,20 @@ FILES = _schema(
         ("redaction_policy", STR),
         ("parser_state", STR),
         ("ingested_at", TS),
-        ("session_keys", pa.list_(STR)),
+        ("session_keys", ct.list_(STR)),
         ("status", STR),
         ("reason", STR),
     ],
     "files",
 )
 
-TABLES: dict[str, pa.Schema] = {
-    "sessions": SESSIONS,
-    "events": EVENTS,
-    "llm_calls": LLM_CALLS,
-    "tool_calls": TOOL_CALLS,
-    "rejects": REJECTS,
-    "files": FILES,
+TABLE_SCHEMAS: dict[str, ct.TableSchema] = {
+    "sessions": _SESSIONS,
+    "events": _EVENTS,
+    "llm_calls": _LLM_CALLS,
+    "tool_calls": _TOOL_CALLS,
+    "rejects": _REJECTS,
+    "files": _FILES,
 }
 
 # ---------------------------------------------------------------- analysis tables
@@ -326,7 +338,7 @@ TABLES: dict[str, pa.Schema] = {
 # declared here, beside the core tables, so that a catalog connection can create their views
 # without importing those packages (and the polars stack behind them).
 
-FAILURE_MEMBERS = pa.schema(
+_FAILURE_MEMBERS = _analysis_schema(
     [
         ("member_key", STR),
         ("role", STR),
@@ -342,31 +354,31 @@ FAILURE_MEMBERS = pa.schema(
         ("tool_name", STR),
         ("tool_family", STR),
         ("ts", TS),
-        ("week", pa.date32()),
+        ("week", ct.date32()),
         ("source_file", STR),
-        ("line_no", pa.int32()),
+        ("line_no", ct.int32()),
         ("subkind", STR),
         ("fingerprint", STR),
         ("template", STR),
         ("excerpt", STR),
-        ("run_length", pa.int32()),
+        ("run_length", ct.int32()),
         ("related_event_key", STR),
     ],
-    metadata={"tracelab_table": "failure_members"},
+    "failure_members",
 )
 
-FAILURE_EXEMPLAR = pa.struct(
+_FAILURE_EXEMPLAR = ct.struct(
     [
         ("session_id", STR),
         ("session_key", STR),
         ("source_file", STR),
-        ("line_no", pa.int32()),
+        ("line_no", ct.int32()),
         ("event_key", STR),
         ("tool_call_id", STR),
     ]
 )
 
-FAILURE_CLUSTERS = pa.schema(
+_FAILURE_CLUSTERS = _analysis_schema(
     [
         ("cluster_id", STR),
         ("family", STR),
@@ -374,41 +386,41 @@ FAILURE_CLUSTERS = pa.schema(
         ("tool_family", STR),
         ("name", STR),
         ("template", STR),
-        ("n_events", pa.int64()),
-        ("n_sessions", pa.int64()),
-        ("share_sessions", pa.float64()),
-        ("agents", pa.list_(STR)),
-        ("models", pa.list_(STR)),
-        ("tools", pa.list_(STR)),
+        ("n_events", ct.int64()),
+        ("n_sessions", ct.int64()),
+        ("share_sessions", ct.float64()),
+        ("agents", ct.list_(STR)),
+        ("models", ct.list_(STR)),
+        ("tools", ct.list_(STR)),
         ("first_seen", TS),
         ("last_seen", TS),
-        ("weekly", pa.list_(pa.struct([("week", pa.date32()), ("n", pa.int64())]))),
-        ("exemplars", pa.list_(FAILURE_EXEMPLAR)),
-        ("n_fingerprints", pa.int32()),
+        ("weekly", ct.list_(ct.struct([("week", ct.date32()), ("n", ct.int64())]))),
+        ("exemplars", ct.list_(_FAILURE_EXEMPLAR)),
+        ("n_fingerprints", ct.int32()),
         ("rules_version", STR),
     ],
-    metadata={"tracelab_table": "failure_clusters"},
+    "failure_clusters",
 )
 
-FEEDBACK = pa.schema(
+_FEEDBACK = _analysis_schema(
     [
         ("feedback_id", STR),
         ("target_type", STR),
         ("target_key", STR),
         ("label", STR),
-        ("score", pa.float64()),
+        ("score", ct.float64()),
         ("note", STR),
         ("author", STR),
         ("source", STR),
         ("created_at", TS),
     ],
-    metadata={"tracelab_table": "feedback"},
+    "feedback",
 )
 
-ANALYSIS_TABLES: dict[str, pa.Schema] = {
-    "failure_members": FAILURE_MEMBERS,
-    "failure_clusters": FAILURE_CLUSTERS,
-    "feedback": FEEDBACK,
+ANALYSIS_TABLE_SCHEMAS: dict[str, ct.TableSchema] = {
+    "failure_members": _FAILURE_MEMBERS,
+    "failure_clusters": _FAILURE_CLUSTERS,
+    "feedback": _FEEDBACK,
 }
 
 #: Tables written as Hive partitions ``month=YYYY-MM`` so date-bounded queries prune files.
@@ -420,10 +432,56 @@ TOOL_INPUT_CAP = 32 * 1024
 RAW_REJECT_CAP = 4 * 1024
 
 
+#: Every declared table (core, then analysis): names, columns and DuckDB types without pyarrow.
+SCHEMAS: dict[str, ct.TableSchema] = {**TABLE_SCHEMAS, **ANALYSIS_TABLE_SCHEMAS}
+TABLE_NAMES: tuple[str, ...] = tuple(TABLE_SCHEMAS)
+ANALYSIS_TABLE_NAMES: tuple[str, ...] = tuple(ANALYSIS_TABLE_SCHEMAS)
+
+# ---------------------------------------------------------------- the Arrow schemas
+# Built from the declarations above on first use (PEP 562), so that reading a warehouse (the
+# command line opens one on every command) does not import pyarrow: ``S.EVENTS``, ``S.TABLES``
+# … are pyarrow objects, the same object on every access.
+
+if TYPE_CHECKING:  # pragma: no cover
+    EVENTS: pa.Schema
+    LLM_CALLS: pa.Schema
+    TOOL_CALLS: pa.Schema
+    SESSIONS: pa.Schema
+    REJECTS: pa.Schema
+    FILES: pa.Schema
+    FAILURE_MEMBERS: pa.Schema
+    FAILURE_CLUSTERS: pa.Schema
+    FEEDBACK: pa.Schema
+    TURN: pa.DataType
+    FAILURE_EXEMPLAR: pa.DataType
+    TABLES: dict[str, pa.Schema]
+    ANALYSIS_TABLES: dict[str, pa.Schema]
+
+_ARROW_SCHEMAS = {n.upper(): s for n, s in SCHEMAS.items()}
+_ARROW_TYPES = {"TURN": _TURN, "FAILURE_EXEMPLAR": _FAILURE_EXEMPLAR}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ARROW_SCHEMAS:
+        value: Any = _ARROW_SCHEMAS[name].arrow()
+    elif name in _ARROW_TYPES:
+        value = _ARROW_TYPES[name].arrow()
+    elif name == "TABLES":
+        value = {n: s.arrow() for n, s in TABLE_SCHEMAS.items()}
+    elif name == "ANALYSIS_TABLES":
+        value = {n: s.arrow() for n, s in ANALYSIS_TABLE_SCHEMAS.items()}
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
 def cast_table(table: pa.Table, name: str) -> pa.Table:
     """Cast ``table`` to the declared schema of ``name`` (column order and types), adding
     missing columns as nulls. Raises if a column cannot be cast."""
-    schema = TABLES[name]
+    import pyarrow as pa  # callers hold Arrow data already: pyarrow is loaded
+
+    schema = TABLE_SCHEMAS[name].arrow()
     cols = []
     for field in schema:
         if field.name in table.column_names:

@@ -373,13 +373,13 @@ class EventBuffer:
         fill = pa.array(self._fill, type=pa.int64())
         if fill.null_count and len(fill):
             fill = pc.fill_null_backward(fill)  # leading rows without any timestamp
-        fill_ts = fill.cast(S.TS)
+        fill_ts = fill.cast(S.TS.arrow())
         date = pc.cast(fill_ts, pa.date32())
         by_name["date"] = date
         if len(fill):
             # a batch spans few days: format each distinct day once, then take
             days = pc.unique(date)
-            months = pc.strftime(days.cast(S.TS), format="%Y-%m")
+            months = pc.strftime(days.cast(S.TS.arrow()), format="%Y-%m")
             by_name["month"] = pc.take(months, pc.index_in(date, days))
         else:
             by_name["month"] = pa.array([], pa.string())

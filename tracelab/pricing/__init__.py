@@ -24,9 +24,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from tracelab import schema_types as ct
 from tracelab.errors import ConfigError
 
-__all__ = ["PriceRow", "PricingError", "cost_usd", "load", "lookup", "match_key", "price_table", "table_version"]
+__all__ = ["PRICE_COLUMNS", "PriceRow", "PricingError", "cost_usd", "load", "lookup", "match_key", "price_table", "table_version"]
 
 #: Token components, in the order of the columns of :func:`price_table`.
 COMPONENTS = ("input", "output", "cache_read", "cache_write")
@@ -128,24 +129,28 @@ def table_version() -> str:
     return _loaded()[0]
 
 
-def price_schema():
-    """The columns of :func:`price_table` (documented in ``queries/_macros.sql``)."""
-    import pyarrow as pa
+#: The columns of :func:`price_table` (documented in ``queries/_macros.sql``), without pyarrow:
+#: the command line creates ``tl_prices`` from them in SQL.
+PRICE_COLUMNS = ct.TableSchema(
+    "tl_prices",
+    (
+        ("match_key", ct.string()),
+        ("price_model", ct.string()),
+        ("provider", ct.string()),
+        ("effective_from", ct.timestamp("ms", tz="UTC")),
+        ("input_per_mtok", ct.float64()),
+        ("output_per_mtok", ct.float64()),
+        ("cache_read_per_mtok", ct.float64()),
+        ("cache_write_per_mtok", ct.float64()),
+        ("source", ct.string()),
+        ("table_version", ct.string()),
+    ),
+)
 
-    return pa.schema(
-        [
-            ("match_key", pa.string()),
-            ("price_model", pa.string()),
-            ("provider", pa.string()),
-            ("effective_from", pa.timestamp("ms", tz="UTC")),
-            ("input_per_mtok", pa.float64()),
-            ("output_per_mtok", pa.float64()),
-            ("cache_read_per_mtok", pa.float64()),
-            ("cache_write_per_mtok", pa.float64()),
-            ("source", pa.string()),
-            ("table_version", pa.string()),
-        ]
-    )
+
+def price_schema():
+    """The columns of :func:`price_table` as a pyarrow schema (see :data:`PRICE_COLUMNS`)."""
+    return PRICE_COLUMNS.arrow()
 
 
 def price_rows() -> list[tuple]:

@@ -5,12 +5,13 @@
   ``tracelab.connect()`` is a thin wrapper over it.
 * :func:`scratch_connection` (``connection.py``): an in-memory DuckDB with the same settings and
   no views, for code that builds tables.
-* :class:`Warehouse` / :class:`Snapshot` (``warehouse.py``): the directory, its snapshot file,
-  the writer's lock, parts, atomic commit and garbage collection with a grace period.
+* :class:`Snapshot` / ``WarehouseFiles`` (``snapshot.py``, no pyarrow): the directory, its
+  snapshot file, the writer's lock, atomic commit and garbage collection with a grace period;
+  :class:`Warehouse` (``warehouse.py``) adds reading and writing Parquet parts.
 * :func:`sql_text` / :func:`load_sql` (``sql.py``): the one loader of every ``.sql`` file.
 * ``derive.py`` (derived tables from events) and ``compact.py`` (merge small parts).
 
-``sql.py`` and ``warehouse.py`` load without DuckDB, so this package resolves the names that
+``sql.py``, ``snapshot.py`` and ``warehouse.py`` load without DuckDB, so this package resolves the names that
 need it (``Store``, ``connect``, ``scratch_connection`` …) on first use (PEP 562); listing or
 parsing queries never imports the engine.
 """
@@ -25,7 +26,8 @@ from tracelab.store.sql import load as load_sql
 
 if TYPE_CHECKING:  # pragma: no cover
     from tracelab.store.connection import MEMORY_LIMIT, Store, connect, default_warehouse, known_schemas, register_views, scratch_connection
-    from tracelab.store.warehouse import Snapshot, Warehouse
+    from tracelab.store.snapshot import Snapshot
+    from tracelab.store.warehouse import Warehouse
 
 __all__ = [
     "MEMORY_LIMIT",
@@ -51,7 +53,7 @@ _LAZY = {
     "known_schemas": "tracelab.store.connection",
     "register_views": "tracelab.store.connection",
     "scratch_connection": "tracelab.store.connection",
-    "Snapshot": "tracelab.store.warehouse",
+    "Snapshot": "tracelab.store.snapshot",
     "Warehouse": "tracelab.store.warehouse",
 }
 

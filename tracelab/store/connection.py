@@ -26,17 +26,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from tracelab import schema as S
 from tracelab.errors import ParameterError, WarehouseMissing
-from tracelab.pricing import price_rows, price_schema
+from tracelab.pricing import PRICE_COLUMNS, price_rows
 from tracelab.store.ddl import create_table, empty_select
+from tracelab.store.snapshot import Snapshot, WarehouseFiles, default_warehouse, sql_list
 from tracelab.store.sql import sql_text
-from tracelab.store.warehouse import Snapshot, Warehouse, default_warehouse, sql_list
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
+
+    from tracelab.store.warehouse import Warehouse
 
 __all__ = [
     "MEMORY_LIMIT",
@@ -60,7 +64,8 @@ MEMORY_LIMIT = os.environ.get("TRACELAB_DUCKDB_MEMORY", "768MB")
 
 def known_schemas() -> dict[str, pa.Schema]:
     """Every table tracelab declares: the core tables plus failure clustering and feedback, so
-    their views exist (empty) before anything wrote them."""
+    their views exist (empty) before anything wrote them; as Arrow schemas (the declarations
+    without pyarrow are :data:`tracelab.schema.SCHEMAS`)."""
     return {**S.TABLES, **S.ANALYSIS_TABLES}
 
 
@@ -105,7 +110,7 @@ def scratch_connection(*, memory_limit: str | None = MEMORY_LIMIT, temp_director
 
 def register_views(
     con: duckdb.DuckDBPyConnection,
-    wh: Warehouse,
+    wh: WarehouseFiles,
     snap: Snapshot,
     tables: tuple[str, ...] | list[str] | None = None,
     *,
@@ -122,7 +127,7 @@ def register_views(
     ``union_by_name``: match columns by name across parts (parts written by different tracelab
     versions); the derive step, which reads parts of one schema, skips it (no footer reads).
     """
-    schemas = known_schemas()
+    schemas = S.SCHEMAS
     names = list(tables) if tables is not None else list(schemas) + [t for t in snap.tables if t not in schemas]
     where = ""
     if only is not None:
@@ -153,7 +158,7 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
     # without the cache binding alone costs ~0.2 s a query at 10M events. Warehouse parts are
     # immutable (new parts get new names), so cached footers never go stale.
     con.execute("SET parquet_metadata_cache = true")
-    create_table(con, "tl_prices", price_schema(), price_rows())  # from rows: Arrow data makes DuckDB (and pyarrow) import pandas
+    create_table(con, "tl_prices", PRICE_COLUMNS, price_rows())  # from rows: Arrow data makes DuckDB (and pyarrow) import pandas
     con.execute(sql_text("derive_macros"))
     con.execute(sql_text("_macros"))
 
@@ -201,28 +206,26 @@ class Store:
 
     def __init__(
         self,
-        warehouse: str | os.PathLike | Warehouse | None = None,
+        warehouse: str | os.PathLike | WarehouseFiles | None = None,
         *,
         read_only: bool = True,
         memory_limit: str | None = None,
         temp_directory: str | os.PathLike | None = None,
         database: str = ":memory:",
     ) -> None:
-        if isinstance(warehouse, Warehouse):
-            self.warehouse = warehouse
-        else:
-            self.warehouse = Warehouse(warehouse if warehouse is not None else default_warehouse())
-        if not self.warehouse.exists:
-            root = self.warehouse.root
+        # the Parquet-reading Warehouse (pyarrow) is made when asked for: see ``warehouse``
+        self._files = warehouse if isinstance(warehouse, WarehouseFiles) else WarehouseFiles(warehouse if warehouse is not None else default_warehouse())
+        if not self._files.exists:
+            root = self._files.root
             raise WarehouseMissing(f"no tracelab warehouse at {root} (run `tracelab ingest --warehouse {root}` first)", path=str(root))
         if read_only and database != ":memory:":
             raise ParameterError("a database file is written to; open it with read_only=False", param="database")
-        self.snapshot: Snapshot = self.warehouse.snapshot()
+        self.snapshot: Snapshot = self._files.snapshot()
         self.read_only = read_only
         self.con: duckdb.DuckDBPyConnection = duckdb.connect(database)
         try:
             configure(self.con, memory_limit=memory_limit, temp_directory=temp_directory)
-            register_views(self.con, self.warehouse, self.snapshot)
+            register_views(self.con, self._files, self.snapshot)
             install(self.con)
             if read_only:
                 lock_down(self.con, self.files())
@@ -232,15 +235,25 @@ class Store:
 
     @property
     def root(self) -> Path:
-        return self.warehouse.root
+        return self._files.root
+
+    @property
+    def warehouse(self) -> Warehouse:
+        """The warehouse as a :class:`~tracelab.store.warehouse.Warehouse` (reads and writes
+        Parquet; imports pyarrow on first use, which opening the store does not)."""
+        from tracelab.store.warehouse import Warehouse  # pyarrow: only for callers reading Arrow
+
+        if not isinstance(self._files, Warehouse):
+            self._files = Warehouse(self._files.root)
+        return self._files
 
     def files(self) -> list[str]:
         """Every Parquet file of the snapshot (absolute paths)."""
-        return [str(self.warehouse.root / rel) for rels in self.snapshot.tables.values() for rel in rels]
+        return [str(self._files.root / rel) for rels in self.snapshot.tables.values() for rel in rels]
 
     def files_of(self, table: str) -> list[Path]:
         """The Parquet files of ``table`` in this store's snapshot."""
-        return self.warehouse.files_of(table, self.snapshot)
+        return self._files.files_of(table, self.snapshot)
 
     def read_table(self, table: str, columns: list[str] | None = None) -> pa.Table:
         """``table`` of this store's snapshot as pyarrow (cast to its declared schema)."""
@@ -260,6 +273,6 @@ class Store:
         return f"Store({str(self.root)!r}, snapshot {self.snapshot.version}, {mode})"
 
 
-def connect(warehouse: str | os.PathLike | Warehouse | None = None, *, read_only: bool = True, **settings: Any) -> duckdb.DuckDBPyConnection:
+def connect(warehouse: str | os.PathLike | WarehouseFiles | None = None, *, read_only: bool = True, **settings: Any) -> duckdb.DuckDBPyConnection:
     """The connection of a new :class:`Store` over ``warehouse`` (see there)."""
     return Store(warehouse, read_only=read_only, **settings).con

@@ -1,0 +1,68 @@
+"""What the warehouse commands import: opening a warehouse and printing a small table loads
+DuckDB and click, not the Arrow/dataframe/chart stacks (each costs a large share of a command's
+start-up; ``benchmarks/startup_bench.py`` measures the time, this checks the cause)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("pyarrow", "numpy", "pandas", "polars", "altair", "rich")
+
+_RUN = """
+import json, sys
+from tracelab.__main__ import main
+args, watched = json.loads(sys.argv[1]), set(json.loads(sys.argv[2]))
+sys.argv = ["tracelab", *args]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+sys.stdout.flush()
+heavy = sorted({m.split(".")[0] for m in sys.modules} & watched)
+print(json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
+"""
+
+
+def _imports(args: list[str]) -> tuple[dict, str]:
+    r = subprocess.run([sys.executable, "-c", _RUN, json.dumps(args), json.dumps(HEAVY)], capture_output=True, text=True, timeout=120)
+    return json.loads(r.stderr.strip().splitlines()[-1]), r.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["sql", "select 1"], id="sql-select-1"),
+        pytest.param(["sql", "SELECT agent, count(*) AS n FROM sessions GROUP BY 1 ORDER BY 1"], id="sql-sessions"),
+        pytest.param(["info"], id="info"),
+    ],
+)
+def test_warehouse_commands_import_no_arrow_dataframe_or_rich(claude_wh, args):
+    got, out = _imports([*args, "-w", str(claude_wh)])
+    assert got["code"] == 0, out
+    assert got["heavy"] == [], f"tracelab {' '.join(args)} imported {got['heavy']}"
+    assert out.strip()  # it printed its answer
+
+
+def test_sql_select_1_prints_the_table(claude_wh):
+    got, out = _imports(["sql", "select 1", "-w", str(claude_wh)])
+    assert out == "┏━━━┓\n┃ 1 ┃\n┡━━━┩\n│ 1 │\n└───┘\n1 row\n"
+
+
+def test_help_imports_no_command_module():
+    """``tracelab --help`` lists every command with its one-line help without importing the
+    commands' modules (nor anything heavy)."""
+    code = (
+        "import sys\nfrom tracelab.cli import cli\ntry:\n    cli(['--help'], prog_name='tracelab')\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('tracelab.cli.') and not m.split('.')[-1].startswith('_')), file=sys.stderr)\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})), file=sys.stderr)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    modules, heavy = r.stderr.strip().splitlines()[-2:]
+    assert modules == "[]" and heavy == "[]"
+    assert "Commands:" in r.stdout and "sql" in r.stdout
