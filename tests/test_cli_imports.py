@@ -66,3 +66,30 @@ def test_help_imports_no_command_module():
     modules, heavy = r.stderr.strip().splitlines()[-2:]
     assert modules == "[]" and heavy == "[]"
     assert "Commands:" in r.stdout and "sql" in r.stdout
+
+
+def test_help_lists_what_the_command_modules_declare():
+    """The command list ``--help`` reads from the modules' source is the one the imported
+    modules give: every command, with the same name, short help and visibility."""
+    from pathlib import Path
+
+    import click
+
+    import tracelab.cli as cli_package
+    from tracelab.cli import _declared_command, cli
+
+    ctx = click.Context(cli)
+    for name in cli.list_commands(ctx):  # imports every command module
+        real = cli.get_command(ctx, name)
+        module = Path(cli_package.__path__[0]) / f"{sys.modules[real.callback.__module__].__name__.rsplit('.', 1)[-1]}.py"
+        stub = _declared_command(module)
+        assert stub is not None, module
+        assert (stub.name, stub.hidden, stub.get_short_help_str(60)) == (real.name, real.hidden, real.get_short_help_str(60))
+    lazy = subprocess.run([sys.executable, "-m", "tracelab", "--help"], capture_output=True, text=True, timeout=120, check=True).stdout
+    eager = subprocess.run(
+        [sys.executable, "-c", "import click\nfrom tracelab.cli import cli\ncli.list_commands(click.Context(cli))\ncli(['--help'], prog_name='tracelab')"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert lazy == eager and lazy.count("\n") > 20

@@ -4,7 +4,8 @@ Every module in this package (other than those starting with ``_``) that defines
 ``command`` (a :class:`click.Command` or :class:`click.Group`) is a subcommand of the root group,
 so a command lives in one small module and this file never needs editing when one is added.
 Modules are imported on demand (see ``_LazyGroup``): this is the one place that loads
-subcommands lazily, for start-up time.
+subcommands lazily, for start-up time. ``tracelab --help`` lists the commands from their
+modules' source (the decorated ``command``'s name and docstring) without importing them.
 
 Errors are turned into one line on stderr and an exit code here, once, for every command
 (:meth:`_LazyGroup.main`, :mod:`tracelab.cli._errors`); commands just raise
@@ -13,10 +14,12 @@ Errors are turned into one line on stderr and an exit code here, once, for every
 
 from __future__ import annotations
 
+import ast
 import importlib
 import os
 import pkgutil
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -49,6 +52,24 @@ class _LazyGroup(click.Group):
                 names.add(cmd.name)
         return sorted(names)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The "Commands" section of ``--help`` as click writes it, each command's name and short
+        help read from its module's source (:func:`_declared_command`) rather than by importing
+        it (the modules import the ingest, report, chart and redaction stacks); a module whose
+        command is not declared in the usual way is imported."""
+        listed: dict[str, click.Command] = {}
+        for m in self._module_names():
+            cmd = self.commands.get(m.replace("_", "-")) or _declared_command(Path(__path__[0]) / f"{m}.py") or self._load(m)
+            if cmd is not None and cmd.name:
+                listed.setdefault(cmd.name, cmd)
+        for name, cmd in self.commands.items():
+            listed.setdefault(name, cmd)
+        commands = [(name, listed[name]) for name in sorted(listed) if not listed[name].hidden]
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in commands])
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
@@ -75,6 +96,41 @@ class _LazyGroup(click.Group):
         except BaseException as exc:  # noqa: BLE001 - the one place every error is reported
             sys.exit(_errors.report(exc, debug=debug, argv=argv))
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+_DECORATORS = {("click", "command"), ("click", "group")}
+_LITERAL_KEYWORDS = ("name", "help", "short_help", "hidden", "deprecated")
+
+
+def _declared_command(path: Path) -> click.Command | None:
+    """A stand-in for the command module ``path`` declares, read from its source: the module-level
+    ``def command`` decorated with ``@click.command(NAME, ...)`` or ``@click.group(NAME, ...)``,
+    with that name, its docstring as help and the decorator's literal ``short_help`` / ``hidden``
+    / ``deprecated``. None when the source is not there or declares it otherwise."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    for node in tree.body:
+        if not (isinstance(node, ast.FunctionDef) and node.name == "command"):
+            continue
+        for dec in node.decorator_list:
+            f = dec.func if isinstance(dec, ast.Call) else None
+            if not (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and (f.value.id, f.attr) in _DECORATORS):
+                continue
+            assert isinstance(dec, ast.Call)
+            try:
+                args = [ast.literal_eval(a) for a in dec.args[:1]]
+                kw = {k.arg: ast.literal_eval(k.value) for k in dec.keywords if k.arg in _LITERAL_KEYWORDS}
+            except ValueError:
+                return None
+            name = args[0] if args else kw.get("name")
+            if not isinstance(name, str):
+                return None
+            help_text = kw.get("help") or ast.get_docstring(node, clean=False)
+            return click.Command(name, help=help_text, short_help=kw.get("short_help"), hidden=bool(kw.get("hidden")), deprecated=kw.get("deprecated", False))
+        return None
+    return None
 
 
 def _debug_requested(argv: list[str]) -> bool:

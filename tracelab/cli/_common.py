@@ -276,7 +276,8 @@ def _plain_table(columns: list[str], cells: list[list[tuple[str, str]]], out, wi
         return left + mid.join(fill * (w + 2) for w in natural) + right
 
     def row_line(edge: str, texts: Sequence[str]) -> str:
-        return edge + edge.join(" " + (t.rjust(w) if num else t.ljust(w)) + " " for t, w, num in zip(texts, natural, numeric)) + edge
+        # rich drops trailing blanks before aligning a cell
+        return edge + edge.join(" " + (t.rstrip().rjust(w) if num else t.ljust(w)) + " " for t, w, num in zip(texts, natural, numeric)) + edge
 
     lines = []
     if columns:
