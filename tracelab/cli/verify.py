@@ -27,10 +27,11 @@ def command(paths, warehouse, against_clean, other, agent, jobs, as_json):
     from tracelab import verify
     from tracelab.store.warehouse import Warehouse
 
-    if not against_clean and not other:
-        fail("give --against-clean (with the ingest's PATHS) or --against OTHER_WAREHOUSE")
     if not Warehouse(warehouse).exists:
         fail(f"no tracelab warehouse at {warehouse}")
+    Warehouse(warehouse).snapshot()  # a corrupt snapshot is reported before anything runs
+    if not against_clean and not other:
+        fail("give --against-clean (with the ingest's PATHS) or --against OTHER_WAREHOUSE")
     diffs = verify.compare(warehouse, other) if other else verify.against_clean(warehouse, paths, agent=agent, jobs=jobs)
     if as_json:
         click.echo(to_json({"warehouse": str(warehouse), "equal": not diffs, "differences": [d.__dict__ for d in diffs]}))
