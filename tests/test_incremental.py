@@ -165,8 +165,9 @@ def histories(draw, pool: list[tuple[str, bytes]]) -> list[dict[str, bytes]]:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="the property still finds histories where incremental != clean (a case not yet diagnosed; the named cases above pass); "
-    "see the ingest report. Run with TRACELAB_PROPERTY_EXAMPLES=N for more examples.",
+    reason="known gap: a copy of an earlier state of a file arrives under another path (earlier in path order) while the "
+    "original is being appended: the appended original keeps the lines the copy should own (stored owners being appended are "
+    "not re-parsed). The named cases above pass. TRACELAB_PROPERTY_EXAMPLES=N sets the number of examples.",
 )
 def test_incremental_equals_clean_for_any_history(tmp_path_factory, synth):
     pool = _pool(synth)
