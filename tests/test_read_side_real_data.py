@@ -58,6 +58,44 @@ def _svg_size(svg: str) -> tuple[float, float]:
     return float(m.group(1)), float(m.group(2))
 
 
+_LABEL_GROUP = re.compile(r'<g class="mark-text role-axis-label"[^>]*>(.*?)</g>', re.S)
+_LABEL = re.compile(
+    r'<text text-anchor="(\w+)" transform="translate\(([-\d.]+),([-\d.]+)\)(?: rotate\([^)]*\))?"[^>]*font-size="([\d.]+)px"[^>]*opacity="([\d.]+)"[^>]*>([^<]*)</text>'
+)
+
+
+def _axis_label_overlaps(svg: str) -> list[tuple[str, str]]:
+    """Pairs of neighbouring axis labels whose boxes overlap in the rendered SVG. Widths are a
+    lower bound (0.5 em a character, Arial averages about 0.55), so a hit is a real overlap."""
+    hits = []
+    for group in _LABEL_GROUP.findall(svg):
+        # Vega hides the labels it thins out with opacity 0: only the visible ones can collide
+        labels = [(a, float(x), float(y), float(fs), t) for a, x, y, fs, op, t in _LABEL.findall(group) if t.strip() and float(op) > 0]
+        if len(labels) < 2 or "rotate(" in group:
+            continue
+        if len({y for _, _, y, _, _ in labels}) == 1:  # a horizontal axis: boxes along x
+            boxes = []
+            for anchor, x, _, fs, text in labels:
+                w = 0.5 * fs * len(text)
+                lo = x - w / 2 if anchor == "middle" else x - w if anchor == "end" else x
+                boxes.append((lo, lo + w, text))
+            boxes.sort()
+            hits += [(a[2], b[2]) for a, b in zip(boxes, boxes[1:]) if b[0] < a[1]]
+        else:  # a vertical axis: one line of text each
+            ys = sorted((y, fs, text) for _, _, y, fs, text in labels)
+            hits += [(a[2], b[2]) for a, b in zip(ys, ys[1:]) if b[0] - a[0] < 0.8 * a[1]]
+    return hits
+
+
+def test_label_overlap_check_finds_a_crowded_axis():
+    import altair as alt
+    import polars as pl
+
+    crowded = alt.Chart(pl.DataFrame({"k": [f"label number {i}" for i in range(40)], "v": list(range(40))})).mark_bar()
+    crowded = crowded.encode(x=alt.X("k:N", axis=alt.Axis(labelAngle=0, labelOverlap=False)), y="v:Q").properties(width=300)
+    assert _axis_label_overlaps(vlc.vegalite_to_svg(crowded.to_dict()))
+
+
 @pytest.mark.parametrize("name", list(NAMED_CHARTS))
 def test_named_chart_stays_readable(warehouse, name):
     spec = build_chart(name, warehouse).to_dict()
@@ -83,6 +121,7 @@ def test_named_chart_stays_readable(warehouse, name):
     width, height = _svg_size(svg)
     assert width <= PAGE_WIDTH and height <= MAX_HEIGHT, f"{name}: {width} x {height} px"
     assert ">null<" not in svg and ">undefined<" not in svg
+    assert _axis_label_overlaps(svg) == [], f"{name}: overlapping axis labels"
 
 
 def test_real_samples_charts_fold_and_label_what_they_leave_out(tmp_path_factory):

@@ -198,7 +198,7 @@ def test_plain_command_lines_are_read_before_click(args, expected, monkeypatch):
         ["--help"],
         ["a", "--", "-b"],
         ["-qj2"],
-        ["--agent", "gemini"],
+        ["--agent", "opencode"],
         ["--jobs", "x"],
         ["-w"],
         ["-w", "--json"],

@@ -9,7 +9,7 @@ import polars as pl
 
 from tracelab.charts import _frame, _scale
 from tracelab.charts.theme import ALERT
-from tracelab.charts.usage import series_colours
+from tracelab.charts.usage import CHART_WIDTH, series_colours
 
 
 def tool_error_rates(
@@ -84,7 +84,7 @@ def tool_error_rates(
             .encode(x=alt.X(f"{rate}:Q"), color=alt.value(ALERT))
         )
     chart_title = alt.Title(title, subtitle=_scale.subtitle(subtitle, *notes) or alt.Undefined)
-    layer = alt.layer(*layers, data=frame).properties(width=460, height=alt.Step(16))
+    layer = alt.layer(*layers, data=frame).properties(width=CHART_WIDTH, height=alt.Step(16))
     if group is None:
         return layer.properties(title=chart_title)
     return layer.facet(

@@ -15,6 +15,7 @@ import polars as pl
 
 from tracelab.charts import _frame, _scale
 from tracelab.charts.theme import PALETTE
+from tracelab.charts.usage import CHART_WIDTH
 
 #: SI-prefixed labels (100, 1k, 10k) that do not collide on a log axis.
 _MS_AXIS = alt.Axis(format="~s", labelOverlap="greedy")
@@ -65,7 +66,7 @@ def latency_ecdf(
             order=alt.Order(f"{fraction}:Q"),
             tooltip=tooltip,
         )
-        .properties(width=460, height=240)
+        .properties(width=CHART_WIDTH, height=260)
     )
 
 
@@ -108,4 +109,4 @@ def latency_boxplot(
     # one colour: the row labels name the models, and a colour per row would exceed the palette
     box = base.mark_bar(size=14, color=PALETTE[0]).encode(x=alt.X(f"{q1}:Q"), x2=alt.X2(f"{q3}:Q"))
     mid = base.mark_tick(color="white", thickness=2, size=14).encode(x=alt.X(f"{median}:Q"))
-    return alt.LayerChart(layer=[whisker, box, mid]).properties(width=460, height=alt.Step(24))
+    return alt.LayerChart(layer=[whisker, box, mid]).properties(width=CHART_WIDTH, height=alt.Step(24))

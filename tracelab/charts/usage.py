@@ -14,6 +14,8 @@ from tracelab.charts.theme import PALETTE
 OTHER_COLOUR = "#BBBBBB"
 #: Width of time-series charts in px (the HTML report scales them down to the page).
 TIME_WIDTH = 760
+#: Plot width of the other charts: with axis labels and a legend they stay within a 1,280 px page.
+CHART_WIDTH = 640
 
 
 def series_colours(series: list[str]) -> alt.Scale:

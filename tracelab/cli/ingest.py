@@ -10,6 +10,7 @@ import click
 
 from tracelab.cli._common import fail, warehouse_option
 from tracelab.errors import InputError
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 #: what a warehouse folder may hold besides its tables (an interrupted first ingest leaves some)
 _WAREHOUSE_FILES = {".lock", ".staging", "_snapshot.json", "_unchanged.json", ".doctor-rebuild", ".doctor-old"}
@@ -18,7 +19,7 @@ _WAREHOUSE_FILES = {".lock", ".staging", "_snapshot.json", "_unchanged.json", ".
 @click.command("ingest")
 @click.argument("paths", nargs=-1)
 @warehouse_option
-@click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Treat every input as this agent's format (default: detect by content).")
+@click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Treat every input as this agent's format (default: detect by content).")
 @click.option("--jobs", "-j", type=int, default=None, help="Parser processes (default: CPU count).")
 @click.option("--redact", is_flag=True, help="Redact secrets and private data before anything is written.")
 @click.option("--redact-key", envvar="TRACELAB_REDACT_KEY", help="HMAC key for stable pseudonyms with --redact.")
@@ -35,7 +36,10 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet, p
     PATHS may be files, directories, globs or Hugging Face datasets (hf://datasets/ORG/NAME[@REV],
     through the huggingface_hub cache; HF_HUB_OFFLINE=1 uses only the cache). With none, reads the default locations:
     $CLAUDE_CONFIG_DIR/projects or ~/.claude/projects, $CODEX_HOME/sessions or ~/.codex,
-    $PI_AGENT_DIR/sessions or ~/.pi/agent/sessions.
+    $PI_AGENT_DIR/sessions or ~/.pi/agent/sessions, $GEMINI_CLI_HOME/.gemini/tmp or
+    ~/.gemini/tmp (Gemini CLI), $COPILOT_HOME/session-state or ~/.copilot/session-state
+    (Copilot CLI), $COPILOT_OTEL_FILE_EXPORTER_PATH (OpenTelemetry export). Hub STS files and
+    other OpenTelemetry exports are read when named.
     """
     if any(p.startswith("hf://") for p in paths):
         from tracelab.ingest.hub import resolve_paths

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from tracelab.cli._common import fail, to_json, warehouse_option
+from tracelab.errors import WarehouseMissing
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 
 @click.command("verify")
@@ -12,7 +14,7 @@ from tracelab.cli._common import fail, to_json, warehouse_option
 @warehouse_option
 @click.option("--against-clean", "against_clean", is_flag=True, help="Ingest PATHS again into a temporary warehouse and compare every table.")
 @click.option("--against", "other", type=click.Path(exists=True, file_okay=False), help="Compare with this other warehouse instead.")
-@click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="As for tracelab ingest.")
+@click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="As for tracelab ingest.")
 @click.option("--jobs", "-j", type=int, default=None, help="Parser processes for the clean ingest.")
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
 def command(paths, warehouse, against_clean, other, agent, jobs, as_json):
@@ -28,7 +30,7 @@ def command(paths, warehouse, against_clean, other, agent, jobs, as_json):
     from tracelab.store.warehouse import Warehouse
 
     if not Warehouse(warehouse).exists:
-        fail(f"no tracelab warehouse at {warehouse}")
+        raise WarehouseMissing(f"no tracelab warehouse at {warehouse}", path=str(warehouse))
     Warehouse(warehouse).snapshot()  # a corrupt snapshot is reported before anything runs
     if not against_clean and not other:
         fail("give --against-clean (with the ingest's PATHS) or --against OTHER_WAREHOUSE")

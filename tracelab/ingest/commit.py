@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -183,6 +184,7 @@ def _count(summary: IngestSummary, o: FileOutcome, dup_lines: int) -> None:
     summary.lines_ingested += o.lines_with_rows - dup_lines
     summary.lines_duplicate += dup_lines + res.lines_skipped_duplicate
     summary.lines_rejected += res.lines_rejected
+    summary.redacted_values += orjson.loads(o.parser_state).get("redacted_values", 0)
     summary.agents[res.agent] = summary.agents.get(res.agent, 0) + 1
     for rj in res.rejects:
         key = rj.reason.split(":")[0].split(" (")[0]

@@ -19,7 +19,7 @@ from tracelab.errors import InputError
 from tracelab.ingest import registry
 from tracelab.ingest.base import open_input
 
-__all__ = ["MISSING", "OK", "SKIPPED", "UNRECOGNISED", "IngestError", "Listing", "Skip", "entry_problem", "list_inputs"]
+__all__ = ["MISSING", "OK", "SKIPPED", "UNRECOGNISED", "IngestError", "Listing", "Skip", "entry_problem", "list_inputs", "unmatched_detail"]
 
 #: ``files.status``: parsed (rows in the warehouse)
 OK = "ok"
@@ -33,6 +33,10 @@ UNRECOGNISED = "unrecognised"
 #: names that are never sessions (Claude workflow journals, prompt histories)
 NOT_SESSIONS = ("journal.jsonl", "history.jsonl")
 SUFFIXES = (".jsonl", ".jsonl.gz")
+#: whole-document formats (Gemini CLI, OTLP/JSON) and databases, offered to detection too; one
+#: that matches no adapter is passed over silently unless it is a recognised unsupported format
+#: (see :func:`unmatched_detail`)
+DOCUMENT_SUFFIXES = (".json", ".db", ".sqlite")
 
 
 class IngestError(InputError):
@@ -101,7 +105,11 @@ def entry_problem(path: str | os.PathLike) -> tuple[str, str] | None:
 
 
 def _why_unrecognised(p: Path) -> str:
-    """A short reason a file matched no adapter (e.g. a whole JSON document, not JSONL)."""
+    """A short reason a file matched no adapter (a recognised format tracelab does not read, a
+    whole JSON document that is no session, …)."""
+    known = registry.unsupported_format(p)
+    if known:
+        return known
     try:
         with open_input(p) as fh:
             head = fh.read(1 << 20)
@@ -110,7 +118,16 @@ def _why_unrecognised(p: Path) -> str:
             return f"a single JSON {type(obj).__name__} document, not a JSONL session file"
     except (orjson.JSONDecodeError, OSError, EOFError):
         pass
-    return "content matches no known agent format (Claude Code, Codex, Pi)"
+    return f"content matches no known agent format ({registry.known_formats()})"
+
+
+def unmatched_detail(p: str | Path) -> str:
+    """Why a file found in a directory walk is not ingested; "" passes it over silently (a
+    ``.json`` file no adapter reads is usually configuration or metadata beside sessions)."""
+    known = registry.unsupported_format(p)
+    if known:
+        return known
+    return "content matches no known agent format" if str(p).endswith(SUFFIXES) else ""
 
 
 def _detect(p: Path, out: Listing, shown: Path) -> registry.Adapter | None | bool:
@@ -124,7 +141,8 @@ def _detect(p: Path, out: Listing, shown: Path) -> registry.Adapter | None | boo
 
 def _walk(p: Path, out: Listing) -> list[Path]:
     """``*.jsonl`` / ``*.jsonl.gz`` entries below directory ``p`` (symbolic links to directories
-    are not followed); unreadable subdirectories are recorded."""
+    are not followed), and the files among ``*.json`` / ``*.db`` / ``*.sqlite``; unreadable
+    subdirectories are recorded."""
 
     def onerror(exc: OSError) -> None:
         if exc.filename and os.path.abspath(exc.filename) != os.path.abspath(p):
@@ -135,6 +153,7 @@ def _walk(p: Path, out: Listing) -> list[Path]:
         for name in dirnames + filenames:
             if name.endswith(SUFFIXES) and name not in NOT_SESSIONS:
                 found.append(Path(dirpath) / name)
+        found.extend(Path(dirpath) / name for name in filenames if name.endswith(DOCUMENT_SUFFIXES))
     return sorted(found)
 
 
@@ -160,7 +179,7 @@ def _list_dir(p: Path, forced: registry.Adapter | None, ads: dict[str, registry.
         if found:
             out.inputs.append((rf, found))  # type: ignore[arg-type]
         elif f.stat().st_size > 0:
-            out.skips.append(Skip(str(rf), UNRECOGNISED, "unrecognised format", "content matches no known agent format", shown=str(f)))
+            out.skips.append(Skip(str(rf), UNRECOGNISED, "unrecognised format", unmatched_detail(f), shown=str(f)))
 
 
 def _list_file(p: Path, forced: registry.Adapter | None, ads: dict[str, registry.Adapter], out: Listing) -> None:

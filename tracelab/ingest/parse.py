@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from tracelab.ingest import registry
 from tracelab.ingest.base import FILL_TS, EventBuffer, ParseResult
-from tracelab.ingest.listing import SKIPPED, UNRECOGNISED, Skip
+from tracelab.ingest.listing import SKIPPED, UNRECOGNISED, Skip, unmatched_detail
 from tracelab.ingest.plan import FileTask, fingerprint
 from tracelab.ingest.stage import stage_events, stage_keys
 from tracelab.ingest.summary import IngestSummary
@@ -102,7 +102,7 @@ def _parse_batch(job: BatchJob) -> BatchOutcome:
             if task.agent is None:
                 det = registry.detect(task.path)
                 if det is None:
-                    skipped.append(Skip(task.path, UNRECOGNISED, "unrecognised format", "content matches no known agent format" if task.size > 0 else ""))
+                    skipped.append(Skip(task.path, UNRECOGNISED, "unrecognised format", unmatched_detail(task.path) if task.size > 0 else ""))
                     continue
                 task.agent = det.name
             ad = registry.get(task.agent)

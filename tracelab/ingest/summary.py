@@ -51,6 +51,9 @@ class IngestSummary:
     #: agent -> native line type -> lines kept as kind 'unknown' by this ingest (types the
     #: adapter does not know yet: format drift to look at)
     unknown_types: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: values the publisher of a file redacted (``"[REDACTED]"`` token counts, texts) that this
+    #: ingest read as NULL, never as 0 (adapters report them as ``redacted_values`` in their state)
+    redacted_values: int = 0
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -90,6 +93,8 @@ class IngestSummary:
             out.append("rows       " + ", ".join(f"{k} {v}" for k, v in self.rows.items()))
         if self.unknown_types:
             out.append(unknown_types_line(self.unknown_types))
+        if self.redacted_values:
+            out.append(f"redacted   {self.redacted_values} values redacted by their publisher, read as NULL (not 0)")
         if self.rejects_by_reason:
             by_count = sorted(self.rejects_by_reason.items(), key=lambda kv: -kv[1])
             out.append("rejects    " + ", ".join(f"{k}: {v}" for k, v in by_count))

@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tracelab.ingest.agents import ADAPTER_MODULES
 from tracelab.ingest.summary import IngestSummary
 
 CACHE = "_unchanged.json"
@@ -228,7 +229,7 @@ def _check_locked(root: Path, req: dict[str, Any], t0: float) -> IngestSummary |
     )
 
 
-_AGENTS = ("claude", "codex", "pi")
+_AGENTS = ADAPTER_MODULES
 
 
 def _ingest_args(args: list[str]) -> tuple[list[str], str, str | None, bool] | None:

@@ -270,7 +270,11 @@ def tool_errors_section(d: WeeklyData) -> Section:
                 lambda r: fmt.integer(r["errors"]),
                 lambda r: fmt.rate_ci(r["error_rate"], r["ci_low"], r["ci_high"]),
                 lambda r: f"{fmt.pct(r['previous_error_rate'])} (n={r['previous_completed']})",
-                lambda r: fmt.pp(r["delta_pp"]),
+                lambda r: (
+                    fmt.pp(r["delta_pp"])
+                    if min(r["completed"] or 0, r["previous_completed"] or 0) >= fmt.MIN_CHANGE_N
+                    else (fmt.SMALL_N if r["delta_pp"] is not None else fmt.DASH)
+                ),
                 lambda r: fmt.pvalue(r["p_adjusted"]) if r["tested"] else "not tested",
             ],
         ),
