@@ -117,6 +117,17 @@ def test_same_file_under_two_paths_then_one_deleted(tmp_path):
     _assert_equal(replay(tmp_path, [{"a/x.jsonl": data, "b/x.jsonl": data}, {"b/x.jsonl": data}]))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (data/README.md, Incremental guarantees): a copy of an earlier state of a file arrives under a path "
+    "that sorts first while the original is appended; the appended original keeps the lines the copy owns in a clean ingest",
+)
+def test_copy_of_earlier_state_sorting_first_while_original_grows(tmp_path):
+    data = _sample("codex", "agent-sessions__codex_small.jsonl")
+    n = len(lines_of(data))
+    _assert_equal(replay(tmp_path, [{"b/x.jsonl": cut(data, n // 3)}, {"a/x.jsonl": cut(data, n // 2), "b/x.jsonl": data}]))
+
+
 # ------------------------------------------------------------------------------ the property
 def _pool(synth: Path) -> list[tuple[str, bytes]]:
     """(relative path, bytes) of small real samples of every agent and the synth corpus."""
@@ -159,16 +170,12 @@ def histories(draw, pool: list[tuple[str, bytes]]) -> list[dict[str, bytes]]:
                 continue
             states[s][path] = content
             if fate == "copy" and s >= turn:
-                states[s][f"copy/{rel}"] = content
+                # under a path that sorts after every original: a copy sorting first while the
+                # original is appended is the known gap pinned by the strict xfail test above
+                states[s][f"~copy/{rel}"] = content
     return [s for s in states if s] or [{pool[picks[0]][0]: pool[picks[0]][1]}]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known gap: a copy of an earlier state of a file arrives under another path (earlier in path order) while the "
-    "original is being appended: the appended original keeps the lines the copy should own (stored owners being appended are "
-    "not re-parsed). The named cases above pass. TRACELAB_PROPERTY_EXAMPLES=N sets the number of examples.",
-)
 def test_incremental_equals_clean_for_any_history(tmp_path_factory, synth):
     pool = _pool(synth)
     runs = iter(range(1 << 30))
