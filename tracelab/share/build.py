@@ -28,7 +28,7 @@ import os
 import shutil
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,7 +152,7 @@ def _out_rel(redactor: Redactor, rel: Path, keep_names: bool) -> Path:
     return Path(*parts)
 
 
-def _share_lines(redactor: Redactor, lines: Any, dst: Path, strip: StripOptions, stripped: Counter, findings: Counter) -> tuple[int, int]:
+def _share_lines(redactor: Redactor, lines: Iterable[bytes], dst: Path, strip: StripOptions, stripped: Counter, findings: Counter) -> tuple[int, int]:
     """Strip and redact ``lines`` (bytes, each with its newline) into ``dst``; (bytes in, bytes out)."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     nin = nout = 0
@@ -172,21 +172,19 @@ def _share_lines(redactor: Redactor, lines: Any, dst: Path, strip: StripOptions,
 
 def _share_file(redactor: Redactor, src: Path, dst: Path, strip: StripOptions, stripped: Counter, findings: Counter) -> tuple[int, int]:
     """Strip and redact one file into ``dst``; returns (bytes in, bytes out)."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    nin = nout = 0
     token = CURRENT_PATH.set(str(src))
     try:
-        with open(src, "rb") as fin, open(dst, "wb") as fout:
-            if src.suffix == ".json":
-                data = fin.read()
-                nin = len(data)
-                s, c, _ = strip_line(data, strip)
-                stripped.update(c)
-                new, found, _ = redactor.redact_document(s)
-                findings.update(f.kind for f in found)
-                fout.write(new)
-                return nin, len(new)
-        return _share_lines(redactor, open(src, "rb"), dst, strip, stripped, findings)
+        if src.suffix == ".json":
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            data = src.read_bytes()
+            s, c, _ = strip_line(data, strip)
+            stripped.update(c)
+            new, found, _ = redactor.redact_document(s)
+            findings.update(f.kind for f in found)
+            dst.write_bytes(new)
+            return len(data), len(new)
+        with open(src, "rb") as fin:
+            return _share_lines(redactor, fin, dst, strip, stripped, findings)
     finally:
         CURRENT_PATH.reset(token)
 
@@ -335,20 +333,20 @@ def build_share(
             header, messages = docs.get(sk) or ({"type": "session", "harness": agent, "id": sts_id(sk, agent), "tracelab": {"session_key": sk}}, [])
             folder, stem = sts_file_name(header)
             stem = _out_rel(redactor, Path(stem), keep_names).as_posix().replace("/", "_")
-            rel, n = f"{folder}/{stem}.jsonl", 1
-            while rel in used:
+            srel, n = f"{folder}/{stem}.jsonl", 1
+            while srel in used:
                 n += 1
-                rel = f"{folder}/{stem}-{n}.jsonl"
-            used.add(rel)
-            counts: Counter = Counter()
-            token = CURRENT_PATH.set(rel)
+                srel = f"{folder}/{stem}-{n}.jsonl"
+            used.add(srel)
+            scounts: Counter = Counter()
+            token = CURRENT_PATH.set(srel)
             try:
-                nin, nout = _share_lines(redactor, session_lines(header, messages), staging / rel, opts.strip, stripped, counts)
+                nin, nout = _share_lines(redactor, session_lines(header, messages), staging / srel, opts.strip, stripped, scounts)
             finally:
                 CURRENT_PATH.reset(token)
             bytes_in, bytes_out = bytes_in + nin, bytes_out + nout
-            sts_of[sk] = rel
-            sts_findings[sk] = counts
+            sts_of[sk] = srel
+            sts_findings[sk] = scounts
         hashes = {rel: _sha256_file(staging / rel) for rel in [*out_of.values(), *sts_of.values()]}
         phash = policy.policy_hash()
         manifest = []
