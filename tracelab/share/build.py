@@ -330,7 +330,10 @@ def build_share(
         for row in sts_rows:
             sk, agent = row["session_key"], row["agent"]
             # a session with no event STS carries still travels, as its header alone
-            header, messages = docs.get(sk) or ({"type": "session", "harness": agent, "id": sts_id(sk, agent), "tracelab": {"session_key": sk}}, [])
+            header, messages = docs.get(sk) or ({"type": "session", "harness": agent, "id": sts_id(sk, agent)}, [])
+            # the export's {"tracelab": {"session_key"}} extension stays home: the id says it, the
+            # manifest has the session, and a "session_key" value reads as a secret to the policy
+            header = {k: v for k, v in header.items() if k != "tracelab"}
             folder, stem = sts_file_name(header)
             stem = _out_rel(redactor, Path(stem), keep_names).as_posix().replace("/", "_")
             srel, n = f"{folder}/{stem}.jsonl", 1
