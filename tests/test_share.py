@@ -347,6 +347,7 @@ def test_auto_shares_every_agent_native_or_sts_and_passes_the_gate(auto_share):
             assert len(r["files"]) == 1
             lines = [json.loads(x) for x in (out / r["files"][0]["path"]).read_text(encoding="utf-8").splitlines()]
             assert lines[0]["type"] == "session" and lines[0]["harness"] == r["agent"] and all(x["type"] == "message" for x in lines[1:])
+            assert "tracelab" not in lines[0]  # the export's session_key extension stays home
     authors = re.compile(rb"(?<![A-Za-z])(?:dain|badlogic)(?![A-Za-z])")
     for p in out.rglob("*"):
         if p.is_file():
