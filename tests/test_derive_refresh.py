@@ -89,8 +89,11 @@ def test_increments_equal_a_full_rebuild(steps, tmp_path, monkeypatch):
         assert s.files_failed == 0, s.errors
         modes.append(s.derived)
         _assert_equals_rebuild(wh, tmp_path / f"scratch{i}")
-    assert modes[0] == "full" and all(m.startswith("incremental: ") for m in modes[1:]), modes
-    assert all(int(m.split()[1]) > 0 for m in modes[1:])
+    # increments that re-parse a file (a Codex response closed across the cut, a file whose first
+    # timestamp arrives, a stored owner of repeated lines: issue #15) remove rows and derive in
+    # full; either way every step equals a full rebuild (checked above). The incremental path
+    # is pinned by test_new_sessions_leave_other_derived_parts_alone.
+    assert modes[0] == "full" and all(m == "full" or (m.startswith("incremental: ") and int(m.split()[1]) > 0) for m in modes[1:]), modes
     # and one ingest of the finished corpus has the same rows and the same token accounting
     # (which copy of a line repeated in several files is kept depends on arrival order, so
     # source_file / line_no of such rows may differ: that is the events' dedup, not the derive)
