@@ -84,3 +84,5 @@ def _isolate_home(tmp_path, monkeypatch):
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "no-claude"))
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "no-codex"))
     monkeypatch.setenv("PI_AGENT_DIR", str(tmp_path / "no-pi"))
+    monkeypatch.setenv("GEMINI_CLI_HOME", str(tmp_path / "no-gemini"))
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "no-copilot"))

@@ -30,9 +30,9 @@ PKG = REPO / "tracelab"
 #: Calls on the ``duckdb`` module that open a database (``connect``) or use its default one.
 OPENERS = {"connect", "execute", "sql", "query", "default_connection", "read_parquet", "read_csv", "read_json", "from_arrow"}
 
-#: Known until the integrator switches it: ingest/commit.py (scratch_duckdb) opens its one DuckDB
-#: itself; the integrator switches it to ``tracelab.store.scratch_connection()`` and removes this.
-KNOWN_OPENERS = {"tracelab/ingest/commit.py"}
+#: Modules outside the store allowed to open DuckDB (none: ingest/commit.py uses
+#: ``tracelab.store.scratch_connection()``).
+KNOWN_OPENERS: set[str] = set()
 
 #: Import edges allowed to close a cycle, each with its reason (none: the codex/parse <->
 #: codex/replay cycle was broken by the ingest split). The test fails if a listed edge is gone.

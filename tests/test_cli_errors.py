@@ -31,6 +31,7 @@ OVERRIDES: dict[str, list[str]] = {
     "evals export": ["--top", "1", "--out", "{tmp}/evals"],
     "label add": ["session:abc", "--label", "x"],
     "failures show": ["te-0000"],
+    "verify": ["--against-clean"],
 }
 #: commands that do not read a warehouse, or (ingest) that create it when it is missing
 NO_WAREHOUSE_READ = {"ingest", "demo"}

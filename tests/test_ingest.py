@@ -11,7 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import nonblank_lines
 
+import tracelab
 from tracelab.catalog import connect
+from tracelab.errors import Aborted
 from tracelab.pipeline import ingest
 from tracelab.store.warehouse import Warehouse, WarehouseBusy
 
@@ -231,7 +233,7 @@ def test_killed_ingest_leaves_previous_warehouse_readable(tmp_path, monkeypatch)
         raise KeyboardInterrupt("killed mid-ingest")
 
     monkeypatch.setattr(derive, "rebuild", boom)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Aborted):  # Ctrl-C in any phase: "Aborted", the previous snapshot intact
         ingest([str(d)], wh, jobs=1)
     assert _table_dump(wh) == before  # new event parts exist on disk but are not published
     monkeypatch.undo()
@@ -288,7 +290,8 @@ def test_whole_json_document_is_refused_with_a_reason(tmp_path):
 
 def test_directory_files_of_no_agent_are_skipped_not_counted(tmp_path, claude_samples):
     """Agents are detected by the parser processes; a file that matches none is reported as
-    skipped (an empty one silently), is not an input, and alone never causes a commit."""
+    skipped (an empty one silently), is not an input, and is kept in the manifest with
+    ``status = 'unrecognised'``; a run that only finds the same ones again commits nothing."""
     d = tmp_path / "mixed"
     d.mkdir()
     src = sorted(claude_samples.rglob("*.jsonl"))[0]
@@ -304,7 +307,19 @@ def test_directory_files_of_no_agent_are_skipped_not_counted(tmp_path, claude_sa
     (d / "more.jsonl").write_text('{"still": "not a session"}\n')
     s = ingest([str(d)], wh, jobs=1, use_cache=False)
     assert s.files_parsed == 0 and s.files_unchanged == 1 and s.files_seen == 1 and len(s.skipped) == 2
-    assert json.loads((wh / "_snapshot.json").read_text())["version"] == version  # nothing committed
+    assert s.skipped_by_reason == {"unrecognised format": 2}
+    events = json.loads((wh / "_snapshot.json").read_text())["tables"]["events"]
+    assert json.loads((wh / "_snapshot.json").read_text())["version"] == version + 1  # the manifest only
+    con = tracelab.connect(wh)
+    rows = con.execute("SELECT path, status, reason FROM files WHERE status <> 'ok' ORDER BY path").fetchall()
+    con.close()
+    assert rows == [
+        (str(d / "more.jsonl"), "unrecognised", "content matches no known agent format"),
+        (str(d / "notes.jsonl"), "unrecognised", "content matches no known agent format"),
+    ]
+    s = ingest([str(d)], wh, jobs=1, use_cache=False)
+    assert len(s.skipped) == 2 and json.loads((wh / "_snapshot.json").read_text())["version"] == version + 1  # nothing new: no commit
+    assert json.loads((wh / "_snapshot.json").read_text())["tables"]["events"] == events
     assert s.rows["events"] > 0
 
 

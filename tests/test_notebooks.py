@@ -15,11 +15,25 @@ from test_report import synth_warehouse
 pytestmark = pytest.mark.xdist_group("synth_report")
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = ["01_explore_warehouse", "02_compare_models", "03_triage_failures"]
+NAMES = ["01_explore_warehouse", "02_compare_models", "03_triage_failures", "04_debug_a_session"]
 
 
 def _code_cells(nb) -> list[str]:
     return [c.source for c in nb.cells if c.cell_type == "code"]
+
+
+def tracelab_pl():
+    import polars as pl
+
+    return pl
+
+
+def planted_week_sessions(wh, start: dt.date) -> list[dict]:
+    """The main sessions of the ISO week starting ``start`` with errors, worst first (what 04 picks)."""
+    import tracelab
+
+    df = tracelab.sessions(wh, since=start.isoformat(), until=(start + dt.timedelta(days=7)).isoformat(), has_errors=True, subagents=False)
+    return df.sort(["errors", "steps"], descending=True).to_dicts()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -86,6 +100,25 @@ def test_notebooks_execute_on_a_generated_warehouse(tmp_path_factory, monkeypatc
     # the triage notebook surfaces the planted regression of that week
     assert planted["tool"] in texts["03_triage_failures"] and planted["model"] in texts["03_triage_failures"]
     assert "adjusted p" in texts["03_triage_failures"]
+    # the debugging notebook shows the worst failing session as a page, and the page at its first failing step
+    html04 = [
+        o["data"]["text/html"] for c in executed["04_debug_a_session"].cells if c.cell_type == "code" for o in c.outputs if "text/html" in o.get("data", {})
+    ]
+    pages = [h for h in html04 if h.startswith("<iframe srcdoc=")]
+    assert len(pages) == 2 and "data-focus=&quot;step-" in pages[1]
+    import html as _html
+    import re as _re
+
+    import tracelab
+
+    key = _re.search(r'<div class="meta">([^<]+)</div>', _html.unescape(pages[0])).group(1)
+    week = [c for c in planted_week_sessions(wh, start)]
+    assert key == week[0]["session_key"] and week[0]["errors"] > 0
+    stream = "".join(o.get("text", "") for c in executed["04_debug_a_session"].cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream")
+    first_error = (
+        tracelab.session(key, warehouse=wh).steps.filter(tracelab_pl().col("highlight").is_not_null() & (tracelab_pl().col("depth") == 0)).row(0, named=True)
+    )
+    assert f"data-focus=&quot;step-{first_error['n']}&quot;" in pages[1] and first_error["summary"][:40] in stream
     # every chart cell produced a static SVG (no CDN script needed to see it)
     outputs = [o for nb in executed.values() for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert sum("image/svg+xml" in o.get("data", {}) for o in outputs) == 6  # 3 + 2 + 1 chart cells

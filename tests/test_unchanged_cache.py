@@ -124,12 +124,15 @@ def test_other_requests_and_states_are_not_answered(corpus, tmp_path, monkeypatc
     assert unchanged.check([str(corpus)], wh) is None
 
 
-def test_busy_warehouse_and_racy_entries(corpus, tmp_path):
+def test_busy_warehouse_and_racy_entries(corpus, tmp_path, monkeypatch):
     wh = tmp_path / "wh"
     ingest([str(corpus)], wh, jobs=1)
     with Warehouse(wh).lock():
         assert unchanged.check([str(corpus)], wh) is None  # the full path reports the lock
     # a file written just now: its mtime could still move within the same tick, so no cache
+    # (the window widened so that a slow ingest cannot outlive it: the test must not depend
+    # on how long the ingest takes)
+    monkeypatch.setattr(unchanged, "RACY_NS", 600 * 10**9)
     f = sorted((corpus / "codex").rglob("*.jsonl"))[0]
     with open(f, "ab") as fh:
         fh.write(f.read_bytes().splitlines()[-1] + b"\n")
@@ -195,7 +198,7 @@ def test_plain_command_lines_are_read_before_click(args, expected, monkeypatch):
         ["--help"],
         ["a", "--", "-b"],
         ["-qj2"],
-        ["--agent", "gemini"],
+        ["--agent", "opencode"],
         ["--jobs", "x"],
         ["-w"],
         ["-w", "--json"],

@@ -6,8 +6,10 @@ df = tracelab.query("tool_error_rates", warehouse="warehouse", agent="claude")  
 tracelab.ingest(["~/.claude/projects"], "warehouse")
 hits = tracelab.search("permission denied", warehouse="warehouse")   # full-text, Polars
 changes = tracelab.suggest("warehouse")         # suggested harness changes with evidence, Polars
+tracelab.sessions(warehouse="warehouse", has_errors=True)           # session list, Polars
+view = tracelab.session("0ccf1a04", warehouse="warehouse")          # .steps (Polars), HTML in notebooks
 
-The five functions are plain functions of this package. Each imports its implementation when
+The functions are plain functions of this package. Each imports its implementation when
 called, so ``import tracelab`` (and the command line's start-up) stays cheap: this is the one
 deliberate place besides the CLI's subcommand loader where imports wait for first use.
 """
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 # imported first (it is empty), then the name is bound to the function below, so the function
 # stays the attribute however often submodules of the package are imported later.
 import tracelab.ingest as _ingest_package  # noqa: F401
+import tracelab.session as _session_package  # noqa: F401  (the same for tracelab.session)
 
 # the same for ``tracelab.suggest`` (package of the miner, and the function below)
 import tracelab.suggest as _suggest_package  # noqa: F401
@@ -31,9 +34,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
     from tracelab.ingest.summary import IngestSummary
+    from tracelab.session.view import SessionView
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "connect", "ingest", "query", "search", "suggest"]
+__all__ = ["__version__", "connect", "ingest", "query", "search", "session", "sessions", "suggest"]
 
 
 def connect(warehouse: str | os.PathLike | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
@@ -67,6 +71,24 @@ def search(pattern: str, warehouse: str | os.PathLike | None = None, **options: 
     from tracelab.fulltext import search as _search
 
     return _search(pattern, warehouse, **options)
+
+
+def sessions(warehouse: str | os.PathLike | None = None, **options: Any) -> pl.DataFrame:
+    """Sessions newest first, one row each, as Polars (filters: ``since``, ``until``, ``agent``,
+    ``model``, ``project``, ``has_errors``, ``min_calls``, ``subagents``, ``search``, ``limit``).
+    See :func:`tracelab.session.listing.sessions`."""
+    from tracelab.session.listing import sessions as _sessions
+
+    return _sessions(warehouse, **options)
+
+
+def session(id: str, warehouse: str | os.PathLike | None = None, **options: Any) -> SessionView:
+    """One session (``id``: its key, native id or a unique prefix) with its subagents: ``.steps``
+    is a Polars DataFrame, and a notebook displays it as the HTML timeline.
+    See :func:`tracelab.session.view.session`."""
+    from tracelab.session.view import session as _session
+
+    return _session(id, warehouse, **options)
 
 
 def suggest(warehouse: str | os.PathLike = "warehouse", **options: Any) -> pl.DataFrame:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import duckdb
+
 from tracelab.scope import check_project, restrict_to_project
 from tracelab.store import sql_text
 from tracelab.store.connection import Store
@@ -31,6 +33,10 @@ def warehouse_info(warehouse: str | os.PathLike | None = None, *, project: str |
         cols = [d[0] for d in cur.description]
         agents = [dict(zip(cols, r)) for r in cur.fetchall()]
         rejects = [{"agent": a, "reason": r, "lines": n} for a, r, n in con.execute(sql_text("info_rejects")).fetchall()]
+        try:
+            entries = [{"status": s, "reason": r, "files": n} for s, r, n in con.execute(sql_text("info_entries")).fetchall()]
+        except duckdb.BinderException:  # a manifest written before files.status existed
+            entries = []
         unknown: dict[str, dict[str, int]] = {}
         con.execute("CREATE TEMP VIEW events_in_scope AS SELECT * FROM events")
         for a, t, n in con.execute(sql_text("unknown_types")).fetchall():
@@ -42,5 +48,6 @@ def warehouse_info(warehouse: str | os.PathLike | None = None, *, project: str |
         "storage": storage,
         "agents": agents,
         "rejects": rejects,
+        "entries": entries,
         "unknown_types": unknown,
     }

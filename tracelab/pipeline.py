@@ -65,6 +65,7 @@ def ingest(
     progress: Callable[[int, int, str], None] | None = None,
     redactor: Any = None,
     use_cache: bool = True,
+    prune: bool = False,
 ) -> IngestSummary:
     """Ingest session files (files, directories, globs; none: every agent's default locations)
     into ``warehouse`` and publish one new snapshot. Incremental: unchanged files are not
@@ -73,9 +74,11 @@ def ingest(
 
     A call that would change nothing is answered from the stat cache of
     :mod:`tracelab.ingest.unchanged` when it is valid (``use_cache=False`` skips the lookup,
-    e.g. when the caller has just made it)."""
+    e.g. when the caller has just made it). Files ingested before and no longer found where
+    they were listed keep their rows (``files.status = 'missing'``); ``prune=True`` removes
+    them."""
     paths = _local_paths(paths)
-    return run(paths, warehouse, publish=publish, agent=agent, jobs=jobs, progress=progress, redactor=redactor, use_cache=use_cache)
+    return run(paths, warehouse, publish=publish, agent=agent, jobs=jobs, progress=progress, redactor=redactor, use_cache=use_cache and not prune, prune=prune)
 
 
 def _local_paths(paths: Iterable[str]) -> list[str]:

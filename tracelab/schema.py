@@ -309,6 +309,8 @@ FILES = _schema(
         ("parser_state", STR),
         ("ingested_at", TS),
         ("session_keys", pa.list_(STR)),
+        ("status", STR),
+        ("reason", STR),
     ],
     "files",
 )

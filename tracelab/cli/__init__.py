@@ -92,7 +92,7 @@ def _debug_requested(argv: list[str]) -> bool:
 @click.version_option(__version__, prog_name="tracelab")
 @click.option("--debug", is_flag=True, envvar="TRACELAB_DEBUG", help="On an unexpected error, print the full traceback (else it goes to a file).")
 def cli(debug: bool) -> None:
-    """tracelab: coding-agent traces (Claude Code, Codex, Pi) as a Parquet warehouse.
+    """tracelab: coding-agent traces (Claude Code, Codex, Pi, Gemini CLI, Copilot CLI, OpenTelemetry, Hub STS) as a Parquet warehouse.
 
     \b
     Quick start:
@@ -102,6 +102,8 @@ def cli(debug: bool) -> None:
       tracelab query list                  # named, parameterized SQL
       tracelab search "permission denied"  # full-text over every session
       tracelab failures                    # failure clusters with trends
+      tracelab sessions --has-errors       # sessions newest first, one line each
+      tracelab session ID --around 30      # one session step by step (--html page.html)
     """
 
 

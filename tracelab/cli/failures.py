@@ -217,10 +217,13 @@ def show_command(ctx, cluster_id, warehouse, exemplars, before, after, as_json):
     weekly = c.get("weekly") or []
     if weekly:
         click.echo("weekly    " + "  ".join(f"{w['week']:%Y-%m-%d}:{w['n']}" for w in weekly))
+    opens = _open_commands(wh, [e["member"].get("event_key") for e in res["exemplars"]])
     for i, e in enumerate(res["exemplars"], 1):
         m = e["member"]
         click.echo("")
         click.echo(f"── exemplar {i}: session {m['session_id'] or m['session_key']}  {m['source_file']}:{m['line_no']}")
+        if m.get("event_key") in opens:
+            click.echo(f"   open:     {opens[m['event_key']]}")
         if m.get("excerpt"):
             click.echo(f"   key line: {m['excerpt']}")
         rows = []
@@ -238,6 +241,15 @@ def show_command(ctx, cluster_id, warehouse, exemplars, before, after, as_json):
                 )
             )
         emit_rows(("offset", "time", "kind", "tool", "status", "line", "text"), rows, "table")
+
+
+def _open_commands(warehouse, event_keys) -> dict:
+    """``tracelab session … --around N`` for each exemplar (by event key)."""
+    from tracelab.session.locate import around_command, locate_steps
+    from tracelab.store.connection import Store
+
+    with Store(warehouse) as store:
+        return {e: around_command(k, n) for e, (k, n) in locate_steps(store.con, [k for k in event_keys if k]).items()}
 
 
 @command.command("build")

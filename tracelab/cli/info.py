@@ -57,6 +57,10 @@ def command(warehouse, project, as_json):
             + ", ".join(f"{r['agent']} {r['reason']} {r['lines']}" for r in rejects[:8])
             + (f", … ({len(rejects)} reasons)" if len(rejects) > 8 else "")
         )
+    for e in info.get("entries", []):
+        what = f"{e['status']:<10} "
+        why = "rows kept; tracelab ingest --prune removes them" if e["status"] == "missing" else e["reason"]
+        click.echo(f"{what}{e['files']} files: {why}")
     if info["unknown_types"]:
         from tracelab.ingest.summary import unknown_types_line
 

@@ -10,6 +10,7 @@ import click
 
 from tracelab.cli._common import fail, warehouse_option
 from tracelab.errors import InputError
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 #: what a warehouse folder may hold besides its tables (an interrupted first ingest leaves some)
 _WAREHOUSE_FILES = {".lock", ".staging", "_snapshot.json", "_unchanged.json", ".doctor-rebuild", ".doctor-old"}
@@ -18,26 +19,34 @@ _WAREHOUSE_FILES = {".lock", ".staging", "_snapshot.json", "_unchanged.json", ".
 @click.command("ingest")
 @click.argument("paths", nargs=-1)
 @warehouse_option
-@click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Treat every input as this agent's format (default: detect by content).")
+@click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Treat every input as this agent's format (default: detect by content).")
 @click.option("--jobs", "-j", type=int, default=None, help="Parser processes (default: CPU count).")
 @click.option("--redact", is_flag=True, help="Redact secrets and private data before anything is written.")
 @click.option("--redact-key", envvar="TRACELAB_REDACT_KEY", help="HMAC key for stable pseudonyms with --redact.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Remove the rows of files that were ingested before and are no longer where they were listed (default: keep them, files.status = 'missing').",
+)
+def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet, prune):
     """Ingest session files into the warehouse (incremental, deduplicated, atomic).
 
     PATHS may be files, directories, globs or Hugging Face datasets (hf://datasets/ORG/NAME[@REV],
     through the huggingface_hub cache; HF_HUB_OFFLINE=1 uses only the cache). With none, reads the default locations:
     $CLAUDE_CONFIG_DIR/projects or ~/.claude/projects, $CODEX_HOME/sessions or ~/.codex,
-    $PI_AGENT_DIR/sessions or ~/.pi/agent/sessions.
+    $PI_AGENT_DIR/sessions or ~/.pi/agent/sessions, $GEMINI_CLI_HOME/.gemini/tmp or
+    ~/.gemini/tmp (Gemini CLI), $COPILOT_HOME/session-state or ~/.copilot/session-state
+    (Copilot CLI), $COPILOT_OTEL_FILE_EXPORTER_PATH (OpenTelemetry export). Hub STS files and
+    other OpenTelemetry exports are read when named.
     """
     if any(p.startswith("hf://") for p in paths):
         from tracelab.ingest.hub import resolve_paths
 
         paths = tuple(resolve_paths(paths))  # a Hub dataset ingests from its local mirror folder
     _check_target(paths, warehouse)
-    if not redact:
+    if not redact and not prune:
         # the common no-op re-run, answered from the stat cache before pyarrow is even imported
         from tracelab.ingest.unchanged import check
 
@@ -79,7 +88,7 @@ def command(paths, warehouse, agent, jobs, redact, redact_key, as_json, quiet):
 
         bar.start()
     try:
-        summary = ingest(paths, warehouse, agent=agent, jobs=jobs, progress=progress_cb, redactor=redactor, use_cache=False)
+        summary = ingest(paths, warehouse, agent=agent, jobs=jobs, progress=progress_cb, redactor=redactor, use_cache=False, prune=prune)
     finally:
         if bar is not None:
             bar.stop()

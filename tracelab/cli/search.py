@@ -6,6 +6,7 @@ import click
 
 from tracelab.cli._common import ISO_TIME, output_format, output_options, warehouse_option, write_result
 from tracelab.errors import ParameterError
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 
 @click.command("search")
@@ -14,7 +15,7 @@ from tracelab.errors import ParameterError
 @click.option("--case-sensitive", "-s", is_flag=True, help="Match case exactly (default: ignore case).")
 @click.option("--since", type=ISO_TIME, help="Window start on the event's time, inclusive (ISO date or date-time, UTC).")
 @click.option("--until", type=ISO_TIME, help="Window end, exclusive.")
-@click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Only this agent.")
+@click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Only this agent.")
 @click.option("--project", help="Only sessions of this project.")
 @click.option("--session", help="Only this session: its session_key or native session id, or a unique prefix of either.")
 @click.option("--kind", "kinds", multiple=True, help="Only events of this kind (repeatable): user_prompt, tool_result, ...")
@@ -73,7 +74,19 @@ def command(pattern, regex, case_sensitive, since, until, agent, project, sessio
     if fmt != "table" or out:
         write_result(table.column_names, None, fmt, out, arrow=table)
         return
-    _print_hits(table.to_pylist(), context)
+    _print_hits(table.to_pylist(), context, _open_commands(table, warehouse))
+
+
+def _open_commands(table, warehouse) -> dict[str, str]:
+    """``tracelab session … --around N`` for each hit (by event key)."""
+    from tracelab.session.locate import around_command, locate_steps
+    from tracelab.store.connection import Store
+
+    keys = table.column("event_key").to_pylist() if table.num_rows else []
+    if not keys:
+        return {}
+    with Store(warehouse) as store:
+        return {e: around_command(k, n) for e, (k, n) in locate_steps(store.con, keys).items()}
 
 
 def match_span(row: dict, context: int) -> tuple[int, int]:
@@ -84,7 +97,7 @@ def match_span(row: dict, context: int) -> tuple[int, int]:
     return start, start + row["match_len"]
 
 
-def _print_hits(rows: list[dict], context: int) -> None:
+def _print_hits(rows: list[dict], context: int, open_cmds: dict[str, str] | None = None) -> None:
     """One block per matching event, the match highlighted (plain text when not a terminal)."""
     import os
 
@@ -108,5 +121,7 @@ def _print_hits(rows: list[dict], context: int) -> None:
         body = Text("    " + r["snippet"])
         body.stylize("bold red", 4 + start, 4 + end)
         console.print(body)
+        if open_cmds and r["event_key"] in open_cmds:
+            console.print(Text("    → " + open_cmds[r["event_key"]], style="dim"))
     total, shown = rows[0]["total_matches"], len(rows)
     err.print(f"{total} matching event{'s' if total != 1 else ''}" + (f"; showing the newest {shown} (--limit)" if shown < total else ""))

@@ -9,12 +9,13 @@ from pathlib import Path
 import click
 
 from tracelab.cli._common import ISO_TIME, warehouse_option
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 
 @click.command(name="share")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @warehouse_option
-@click.option("--agent", help="Only sessions of this agent (claude, codex, pi).")
+@click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Only sessions of this agent.")
 @click.option("--project", help="Only sessions of this project.")
 @click.option("--since", type=ISO_TIME, help="Sessions started at or after (UTC).")
 @click.option("--until", type=ISO_TIME, help="Sessions started before (UTC).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from tracelab.cli._common import ISO_TIME, emit_rows, fail, to_json, warehouse_option
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 _KINDS = ("permission", "instruction", "hook", "boundary", "loop")
 _TABLE = ("id", "kind", "decision", "project", "pattern", "conf", "events", "sessions", "calls/wk", "min/wk", "tokens/wk", "oot", "title")
@@ -14,7 +15,7 @@ _TABLE = ("id", "kind", "decision", "project", "pattern", "conf", "events", "ses
 @warehouse_option
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(_KINDS), help="Only these kinds (repeatable; default all).")
 @click.option("--project", default=None, help="Only this project (sessions.project).")
-@click.option("--agent", default=None, help="Only this agent (claude, codex, pi).")
+@click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Only this agent.")
 @click.option("--since", type=ISO_TIME, default=None, help="Learn from calls at or after this time (UTC).")
 @click.option("--until", type=ISO_TIME, default=None, help="Learn from calls before this time (UTC).")
 @click.option(

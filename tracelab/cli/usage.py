@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import ISO_TIME, emit_rows, to_json, warehouse_option
+from tracelab.cli._common import ISO_TIME, emit_rows, fail, to_json, warehouse_option
 from tracelab.errors import ParameterError
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 _DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
@@ -26,7 +27,7 @@ def _options(f):
     f = click.option("--no-subagents", is_flag=True, help="Leave out calls made in subagent sessions.")(f)
     f = click.option("--project", help="Only this project.")(f)
     f = click.option("--model", help="Only this model.")(f)
-    f = click.option("--agent", type=click.Choice(["claude", "codex", "pi"]), help="Only this agent.")(f)
+    f = click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Only this agent.")(f)
     f = click.option("--until", type=ISO_TIME, help="End (exclusive), e.g. 2025-07-01.")(f)
     f = click.option("--since", type=ISO_TIME, help="Start (inclusive), e.g. 2025-06-01.")(f)
     return f
@@ -137,6 +138,19 @@ def monthly(**kw) -> None:
 
 @command.command("session")
 @_options
-def session(**kw) -> None:
+@click.option(
+    "--breakdown",
+    type=click.Choice(["subagent"]),
+    help="subagent: one row per subagent (type/description, model, calls, tokens, cost, errors) instead of the roll-up (named query subagent_usage).",
+)
+@click.option("--session", "parent", help="With --breakdown: only the subagents of this session (its key).")
+def session(breakdown, parent, **kw) -> None:
     """Usage per session (subagents roll up into the session that spawned them)."""
+    if breakdown == "subagent":
+        from tracelab.cli._usage_breakdown import subagent_breakdown
+
+        subagent_breakdown(kw, parent)
+        return
+    if parent:
+        fail("--session needs --breakdown subagent")
     _run("session", kw)

@@ -51,6 +51,9 @@ AGENT_HOME_ENV: Mapping[str, str] = {
     "claude": "CLAUDE_CONFIG_DIR",
     "codex": "CODEX_HOME",
     "pi": "PI_AGENT_DIR",
+    # ccusage's own variable for the Gemini CLI data dir (``~/.gemini``); it reads
+    # ``<dir>/tmp/<project hash>/chats/session-*.json``
+    "gemini": "GEMINI_DATA_DIR",
 }
 
 #: npm package holding the static native binary, keyed by (sys.platform, machine).
@@ -341,6 +344,16 @@ def _pi_session_dir(path: Path) -> str:
     return "--unknown--"
 
 
+def _gemini_project_hash(path: Path) -> str:
+    """The recording's ``projectHash`` (the CLI's ``tmp/<hash>`` dir name), else ``project``."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except ValueError:
+        return "project"
+    h = doc.get("projectHash") if isinstance(doc, dict) else None
+    return h if isinstance(h, str) and h and "/" not in h and h not in (".", "..") else "project"
+
+
 def _claude_relpath(src: Path) -> PurePosixPath:
     parts = src.parts
     if "subagents" in parts[:-1]:
@@ -369,6 +382,8 @@ def default_relpath(agent: str, src: Path) -> PurePosixPath:
         return PurePosixPath("sessions", *date, src.name) if date else PurePosixPath("sessions", src.name)
     if agent == "pi":
         return PurePosixPath("sessions", _pi_session_dir(src), src.name)
+    if agent == "gemini":
+        return PurePosixPath("tmp", _gemini_project_hash(src), "chats", src.name if src.name.startswith("session-") else f"session-{src.name}")
     raise ValueError(f"unknown agent {agent!r}; expected one of {sorted(AGENT_HOME_ENV)}")
 
 
@@ -428,6 +443,8 @@ def stage_corpus(agent: str, files: Iterable[SourceSpec], dest: Path | str) -> P
     # ccusage refuses a CLAUDE_CONFIG_DIR without projects/; an empty corpus is still valid.
     if agent == "claude":
         (dest / "projects").mkdir(exist_ok=True)
+    elif agent == "gemini":
+        (dest / "tmp").mkdir(exist_ok=True)
     else:
         (dest / "sessions").mkdir(exist_ok=True)
     return dest
@@ -439,6 +456,8 @@ def shared_sample_files(agent: str, samples_root: Path) -> list[Path]:
     Only ``*.jsonl`` files count; ``*.json`` sidecars (Entire metadata, subagent ``.meta.json``,
     pi's single-message ``.json``) are not session logs.
     """
+    if agent == "gemini":  # whole-JSON recordings
+        return sorted(p for p in (samples_root / "gemini-cli").glob("*.json") if p.is_file())
     sub = {"claude": "claude-code", "codex": "codex", "pi": "pi"}[agent]
     return sorted(p for p in (samples_root / sub).rglob("*.jsonl") if p.is_file())
 

@@ -14,10 +14,11 @@ copies of rows already in the warehouse, decided by the caller from ``line_keys`
 from __future__ import annotations
 
 import datetime as _dt
+import gzip
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import orjson
 import pyarrow as pa
@@ -32,6 +33,38 @@ _EVENT_COLS = [f.name for f in S.EVENTS if f.name not in ("date", "month", "seq"
 _EVENT_COL_SET = frozenset(_EVENT_COLS)
 #: One ``events`` row as an Arrow struct (timestamps convert from epoch-ms ints directly).
 _ROW_TYPE = pa.struct([f for f in S.EVENTS if f.name in _EVENT_COL_SET])
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+#: key of the parser state (``files.parser_state``) holding the partitioning timestamp of the
+#: last row ingested, which the next append's :class:`EventBuffer` starts from
+FILL_TS = "__fill_ts"
+#: key of the parser state listing other files whose content the parse read (a Codex fork's
+#: parent rollout): when one of them changes, the file is parsed again
+DEPENDS_ON = "__depends_on"
+
+
+def is_gzip(path: str | os.PathLike) -> bool:
+    """Does the file start with the gzip magic bytes (whatever its name)?"""
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def open_input(path: str | os.PathLike, buffering: int = -1) -> IO[bytes]:
+    """Open a session file for reading bytes; gzip-compressed content (``.jsonl.gz``, or gzip
+    bytes under any name) is decompressed transparently, and offsets are then offsets into the
+    decompressed bytes."""
+    fh = open(path, "rb", buffering=buffering)  # noqa: SIM115 - returned to the caller
+    try:
+        magic = fh.read(2)
+        fh.seek(0)
+    except BaseException:
+        fh.close()
+        raise
+    if magic != GZIP_MAGIC:
+        return fh
+    fh.close()
+    return gzip.open(path, "rb")  # type: ignore[return-value]
 
 
 def parse_ts(value: Any) -> int | None:
@@ -122,7 +155,7 @@ def head_objects(path: str | os.PathLike, max_lines: int = 20, max_bytes: int = 
     """Decode up to ``max_lines`` non-blank lines from the start of a file (bad lines skipped).
     Lines longer than ``max_bytes`` are skipped without being read whole."""
     out: list[dict[str, Any]] = []
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         seen = 0
         while seen < max_lines * 3 and len(out) < max_lines:
             raw = fh.readline(max_bytes)
@@ -148,13 +181,10 @@ def file_end(path: str | os.PathLike, end_offset: int, end_line: int) -> tuple[i
     """Where the next append starts after a complete parse that consumed up to ``end_offset``
     (line ``end_line``): trailing blank lines are consumed too, but only up to the last newline,
     so whitespace still being written is read again."""
-    size = os.path.getsize(path)
-    if size <= end_offset:
-        return end_offset, end_line
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         fh.seek(end_offset)
         tail = fh.read()
-    if not tail.isspace():  # a non-blank tail was yielded (and rejected) by the caller
+    if not tail or not tail.isspace():  # a non-blank tail was yielded (and rejected) by the caller
         return end_offset, end_line
     cut = tail.rfind(b"\n") + 1
     return end_offset + cut, end_line + tail.count(b"\n")
@@ -222,11 +252,19 @@ class EventBuffer:
 
     __slots__ = ("rows", "_fill", "_last_ts", "_cols")
 
-    def __init__(self) -> None:
+    def __init__(self, start_ts: int | None = None) -> None:
+        """``start_ts``: the partitioning timestamp of the line before the first row (an
+        append continues from the rows already ingested: rows without a timestamp of their
+        own take the previous line's, as they would in one parse of the whole file)."""
         self.rows: list[dict[str, Any]] = []
         self._fill: list[int | None] = []
-        self._last_ts: int | None = None
+        self._last_ts: int | None = start_ts
         self._cols: _Columns | None = None
+
+    @property
+    def last_ts(self) -> int | None:
+        """The partitioning timestamp of the last row (what the next append starts from)."""
+        return self._last_ts
 
     @property
     def n(self) -> int:
@@ -410,7 +448,7 @@ def iter_lines(path: str | os.PathLike, start_offset: int = 0, start_line: int =
     """
     line_no = start_line
     offset = start_offset
-    with open(path, "rb", buffering=1 << 20) as fh:
+    with open_input(path, buffering=1 << 20) as fh:
         if start_offset:
             fh.seek(start_offset)
         for raw in fh:
@@ -445,7 +483,7 @@ def scan(
     # iter_lines and decode_line inlined: this loop runs once per line of every file
     loads = orjson.loads
     line_no, offset = start_line, start_offset
-    with open(path, "rb", buffering=1 << 20) as fh:
+    with open_input(path, buffering=1 << 20) as fh:
         if start_offset:
             fh.seek(start_offset)
         for raw in fh:

@@ -15,19 +15,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tracelab import schema as S
 from tracelab.ingest.base import Reject
+from tracelab.ingest.listing import OK, SKIPPED, UNRECOGNISED, Skip
 from tracelab.ingest.parse import FileOutcome, ParseOutput
-from tracelab.ingest.plan import Plan
+from tracelab.ingest.plan import Plan, status_of
 from tracelab.ingest.stage import StageJob, stage_groups, write_staged
 from tracelab.ingest.summary import Clock, IngestSummary
-from tracelab.store.derive import MEMORY_LIMIT, no_progress_bar, sql_text
+from tracelab.store import sql_text
+from tracelab.store.connection import MEMORY_LIMIT, scratch_connection
 from tracelab.store.warehouse import Snapshot, Warehouse, sql_list
 
-__all__ = ["CommitInput", "commit", "row_counts", "scratch_duckdb"]
+__all__ = ["CommitInput", "CommitResult", "commit", "row_counts", "scratch_duckdb", "stored_owners"]
 
 
 @dataclass
@@ -46,14 +49,23 @@ class CommitInput:
     policy: str | None
 
 
+@dataclass
+class CommitResult:
+    """What the commit stage changed in the snapshot."""
+
+    #: ``events`` changed (rows added or removed): the derived tables must follow
+    events_changed: bool
+    #: the ``events`` parts added when none were removed (the derived tables may be refreshed
+    #: for the sessions they touch); None: rows were removed
+    new_events: list[str] | None
+
+
 @contextmanager
 def scratch_duckdb() -> Iterator[duckdb.DuckDBPyConnection]:
-    """A throwaway in-memory DuckDB connection for one engine query (no progress bar, the
-    derive step's memory limit), closed on exit. The ingest package's only connection."""
-    con = duckdb.connect()
+    """The store's throwaway in-memory DuckDB for one engine query (no progress bar, the
+    derive step's memory limit), closed on exit."""
+    con = scratch_connection(memory_limit=MEMORY_LIMIT)
     try:
-        no_progress_bar(con)
-        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         yield con
     finally:
         con.close()
@@ -79,6 +91,22 @@ def _duplicate_lines(wh: Warehouse, snap: Snapshot, outcomes: list[FileOutcome],
     for i, line_no in rows:
         out.setdefault(outcomes[i].task.path, []).append(line_no)
     return out
+
+
+def stored_owners(wh: Warehouse, snap: Snapshot, key_parts: list[str], parsing: set[str]) -> set[str]:
+    """Stored files (not among ``parsing``) that hold rows of a line whose key a file parsed
+    now repeats. Which copy of a line owns its rows is decided by dedup order (earliest
+    session first); an ingest that saw the copy before the original must not keep that
+    choice, so these files are parsed again in the same ingest and the order decides."""
+    files = [str(f) for f in wh.files_of("events", snap)]
+    if not key_parts or not files:
+        return set()
+    with scratch_duckdb() as con:
+        con.register("parsing", pa.table({"path": pa.array(sorted(parsing), pa.string())}))
+        con.execute(f"CREATE VIEW new_keys AS SELECT * FROM read_parquet({sql_list([str(wh.root / k) for k in key_parts])})")
+        con.execute(f"CREATE VIEW stored AS SELECT line_key, source_file FROM read_parquet({sql_list(files)}) WHERE line_key IS NOT NULL")
+        rows = con.sql(sql_text("ingest_stored_owners")).fetchall()
+    return {r[0] for r in rows}
 
 
 def _unknown_types(wh: Warehouse, parts: list[str]) -> dict[str, dict[str, int]]:
@@ -119,7 +147,32 @@ def _manifest_row(o: FileOutcome, prev: dict | None, dup_lines: int, policy: str
         "parser_state": o.parser_state,
         "ingested_at": now_ms,
         "session_keys": sks,
+        "status": OK,
+        "reason": None,
     }
+
+
+def _skip_row(skip: Skip, now_ms: int) -> dict:
+    """The ``files`` row of an entry that was not ingested."""
+    return {"path": skip.path, "status": skip.status, "reason": skip.detail, "ingested_at": now_ms, "session_keys": []}
+
+
+def _manifest(ci: CommitInput, now_ms: int) -> dict[str, dict]:
+    """The manifest before this ingest's parsed files are added: dropped rows (moved, pruned)
+    gone, statuses updated, the skipped entries of what was listed replaced by this listing's."""
+    plan = ci.plan
+    rows: dict[str, dict] = {}
+    for path, row in ci.manifest.items():
+        if path in plan.dropped:
+            continue
+        if status_of(row) in (SKIPPED, UNRECOGNISED) and plan.listing.in_scope(path):
+            continue
+        status = plan.status.get(path, status_of(row))
+        rows[path] = row if row.get("status") == status else {**row, "status": status}
+    for skip in plan.recorded_skips():
+        if skip.path not in rows or status_of(rows[skip.path]) in (SKIPPED, UNRECOGNISED):
+            rows[skip.path] = _skip_row(skip, now_ms)
+    return rows
 
 
 def _count(summary: IngestSummary, o: FileOutcome, dup_lines: int) -> None:
@@ -128,6 +181,7 @@ def _count(summary: IngestSummary, o: FileOutcome, dup_lines: int) -> None:
     summary.lines_ingested += o.lines_with_rows - dup_lines
     summary.lines_duplicate += dup_lines + res.lines_skipped_duplicate
     summary.lines_rejected += res.lines_rejected
+    summary.redacted_values += orjson.loads(o.parser_state).get("redacted_values", 0)
     summary.agents[res.agent] = summary.agents.get(res.agent, 0) + 1
     for rj in res.rejects:
         key = rj.reason.split(":")[0].split(" (")[0]
@@ -152,10 +206,8 @@ def _rejects(wh: Warehouse, snap: Snapshot, new: list[Reject], removed: set[str]
     return pa.concat_tables([old, fresh]).sort_by([("source_file", "ascending"), ("line_no", "ascending")])
 
 
-def commit(ci: CommitInput, summary: IngestSummary, clock: Clock) -> list[str] | None:
-    """Write this ingest's rows, rejects and manifest into ``ci.snap`` (not yet published).
-    Returns the new ``events`` parts, or None when rows were removed (re-parsed files), so
-    the derived tables cannot be refreshed from the new parts alone."""
+def commit(ci: CommitInput, summary: IngestSummary, clock: Clock) -> CommitResult:
+    """Write this ingest's rows, rejects and manifest into ``ci.snap`` (not yet published)."""
     wh, snap, batch, parsed = ci.wh, ci.snap, ci.batch, ci.parsed
     outcomes = parsed.outcomes
     now_ms = int(time.time() * 1000)
@@ -165,7 +217,7 @@ def commit(ci: CommitInput, summary: IngestSummary, clock: Clock) -> list[str] |
         snap.tables["events"] = wh.without_rows("events", snap, "source_file", pa.array(sorted(removed), pa.string()), f"{batch}-d")
     # 2. dedup in a deterministic order: earliest session first
     outcomes.sort(key=lambda o: (o.result.first_ts if o.result.first_ts is not None else 1 << 62, o.result.path))
-    manifest_rows: dict[str, dict] = dict(ci.manifest)
+    manifest_rows = _manifest(ci, now_ms)
     dups = _duplicate_lines(wh, snap, outcomes, parsed.key_parts)
     new_rejects: list[Reject] = []
     append_starts: dict[str, int] = {}
@@ -198,7 +250,7 @@ def commit(ci: CommitInput, summary: IngestSummary, clock: Clock) -> list[str] |
     rows = sorted(manifest_rows.values(), key=lambda r: r["path"])
     snap.tables["files"] = [wh.write_part("files", pa.Table.from_pylist(rows, schema=S.FILES), batch)]
     clock.lap("commit")
-    return None if removed else sorted(parts)
+    return CommitResult(bool(removed or parts), None if removed else sorted(parts))
 
 
 def row_counts(wh: Warehouse, snap: Snapshot) -> dict[str, int]:

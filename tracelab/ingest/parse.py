@@ -19,7 +19,8 @@ import orjson
 import pyarrow as pa
 
 from tracelab.ingest import registry
-from tracelab.ingest.base import EventBuffer, ParseResult
+from tracelab.ingest.base import FILL_TS, EventBuffer, ParseResult
+from tracelab.ingest.listing import SKIPPED, UNRECOGNISED, Skip, unmatched_detail
 from tracelab.ingest.plan import FileTask, fingerprint
 from tracelab.ingest.stage import stage_events, stage_keys
 from tracelab.ingest.summary import IngestSummary
@@ -67,8 +68,8 @@ class BatchOutcome:
     nbytes: int
     #: the staged Parquet file of its files' line keys (see :func:`stage_keys`), None if no lines
     keys: str | None = None
-    #: files whose content matched no adapter: (path, message); an empty one has no message
-    skipped: list[tuple[str, str | None]] = field(default_factory=list)
+    #: files whose content matched no adapter, or that could not be read
+    skipped: list[Skip] = field(default_factory=list)
 
 
 @dataclass
@@ -82,8 +83,8 @@ class ParseOutput:
     key_parts: list[str]
     #: the worker processes, kept for the final write of the commit stage
     workers: Workers
-    #: files the workers found to match no adapter: (path, message or None)
-    not_sessions: list[tuple[str, str | None]]
+    #: files the workers found to match no adapter or could not read
+    not_sessions: list[Skip]
 
 
 def _parse_batch(job: BatchJob) -> BatchOutcome:
@@ -93,35 +94,48 @@ def _parse_batch(job: BatchJob) -> BatchOutcome:
     outs: list[FileOutcome] = []
     errors: list[str] = []
     nbytes = 0
-    skipped: list[tuple[str, str | None]] = []
+    skipped: list[Skip] = []
     keys_of: dict[str, pa.Table] = {}  # path -> its line keys
     for task in job.tasks:
         nbytes += task.size - task.start_offset
-        if task.agent is None:
-            det = registry.detect(task.path)
-            if det is None:
-                skipped.append((task.path, f"{task.path}: content matches no known agent format" if task.size > 0 else None))
-                continue
-            task.agent = det.name
-        ad = registry.get(task.agent)
         try:
+            if task.agent is None:
+                det = registry.detect(task.path)
+                if det is None:
+                    skipped.append(Skip(task.path, UNRECOGNISED, "unrecognised format", unmatched_detail(task.path) if task.size > 0 else ""))
+                    continue
+                task.agent = det.name
+            ad = registry.get(task.agent)
             res = ad.parse(task.path, task.start_offset, task.start_line, task.state)
-            if task.mode == "append" and res.state.get("needs_full_reparse"):
-                # the appended lines change the meaning of rows already written: parse it all
+            if task.mode == "append" and (res.state.get("needs_full_reparse") or (_undated(task.state) and res.buffer.last_ts is not None)):
+                # the appended lines change the meaning of rows already written (a response
+                # they close, the first timestamp that dates rows dated by the file's mtime
+                # so far): parse it all
                 task.mode, task.start_offset, task.start_line, task.state = "reparse", 0, 0, None
                 res = ad.parse(task.path, 0, 0, None)
             buf = res.buffer
+            fill_ts = buf.last_ts if buf.n else (task.state or {}).get(FILL_TS)
             line_set = set(buf.cols["line_no"])
             sks = sorted(set(buf.cols["session_key"]))
             merged.extend(buf)
             res.buffer = EventBuffer()
             fp = fingerprint(task.path, res.bytes_ingested)
+        except FileNotFoundError as exc:
+            skipped.append(Skip(task.path, SKIPPED, "vanished", f"deleted before it could be read ({exc.strerror})"))
+            continue
+        except (OSError, EOFError) as exc:  # unreadable, or a truncated gzip stream
+            skipped.append(Skip(task.path, SKIPPED, "unreadable", f"cannot be read: {exc}"))
+            continue
         except Exception as exc:  # an adapter bug must not lose the other files
             errors.append(f"{task.path}: {type(exc).__name__}: {exc}")
             continue
         keys_of[task.path] = _key_table(res.line_keys, line_set)
         res.line_keys = {}
         state = {**res.state, "__end_line": res.end_line_no, "__pending": sum(1 for rj in res.rejects if rj.reason.startswith("truncated last line"))}
+        if fill_ts is not None:
+            state[FILL_TS] = fill_ts
+        elif line_set or _undated(task.state):
+            state[UNDATED] = True
         res.state = {}  # as JSON text: one object in the main process instead of hundreds
         outs.append(FileOutcome(task, res, len(line_set), sks, fp, orjson.dumps(state).decode()))
     tables: list[pa.Table] = []
@@ -152,6 +166,14 @@ def _parse_batch(job: BatchJob) -> BatchOutcome:
             o.stage = parts[0]
     keys = stage_keys(wh, [(o.task.path, keys_of[o.task.path]) for o in outs], name)
     return BatchOutcome(outs, parts, errors, nbytes, keys=keys, skipped=skipped)
+
+
+#: parser-state key: the file's rows so far have no timestamp (dated by the file's mtime)
+UNDATED = "__undated"
+
+
+def _undated(state: dict | None) -> bool:
+    return bool(state and state.get(UNDATED))
 
 
 def _key_table(line_keys: dict[int, str], with_rows: set[int]) -> pa.Table:
@@ -269,5 +291,5 @@ def run_parsers(
         raise
     summary.files_parsed = len(out.outcomes)
     size_of = {t.path: t.size - t.start_offset for t in tasks}
-    summary.bytes_parsed = total_bytes - sum(size_of.get(p, 0) for p, _ in out.not_sessions)
+    summary.bytes_parsed = total_bytes - sum(size_of.get(k.path, 0) for k in out.not_sessions)
     return out

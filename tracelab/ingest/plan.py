@@ -12,26 +12,20 @@ The result is a :class:`Plan`: the :class:`FileTask` list the parse stage runs.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
 
 from tracelab import schema as S
-from tracelab.errors import InputError
 from tracelab.ingest import registry
+from tracelab.ingest.base import DEPENDS_ON, is_gzip, open_input
+from tracelab.ingest.listing import MISSING, OK, SKIPPED, UNRECOGNISED, IngestError, Listing, Skip, list_inputs
 from tracelab.ingest.summary import IngestSummary
 
-__all__ = ["FileTask", "IngestError", "Plan", "fingerprint", "input_roots", "make_plan", "prefix_unchanged", "resolve_inputs"]
-
-
-class IngestError(InputError):
-    """An input path named by the user cannot be used (no such file or directory)."""
+__all__ = ["FileTask", "IngestError", "Plan", "fingerprint", "input_roots", "make_plan", "prefix_unchanged", "status_of"]
 
 
 @dataclass
@@ -57,94 +51,40 @@ class Plan:
     removed_paths: set[str] = field(default_factory=set)
     #: path -> (size, mtime_ns) of every input, for the no-op stat cache
     stats: dict[str, tuple[int, int]] = field(default_factory=dict)
-    #: files that matched no adapter (recorded so the stat cache knows them)
+    #: entries not ingested (recorded so the stat cache knows them)
     skipped_paths: list[str] = field(default_factory=list)
+    #: entries not ingested, with their reasons (kept in the manifest)
+    skips: list[Skip] = field(default_factory=list)
+    #: manifest rows that go: files pruned (``--prune``) or moved (their content is now at
+    #: another input path, parsed there)
+    dropped: set[str] = field(default_factory=set)
+    #: path -> new ``files.status`` of a file not parsed this time (missing, or back)
+    status: dict[str, str] = field(default_factory=dict)
+    #: what was listed (the scope in which absent files count as missing)
+    listing: Listing = field(default_factory=Listing)
+
+    def add_skip(self, skip: Skip, summary: IngestSummary) -> None:
+        self.skips.append(skip)
+        self.skipped_paths.append(skip.path)
+        if skip.message:
+            summary.skipped.append(skip.message)
+            summary.skipped_by_reason[skip.reason] = summary.skipped_by_reason.get(skip.reason, 0) + 1
+
+    def manifest_changes(self, manifest: dict[str, dict]) -> bool:
+        """Does the manifest change even if no file is parsed (statuses, dropped rows, skips)?"""
+        if self.status or self.dropped:
+            return True
+        old = {(p, r.get("status"), r.get("reason")) for p, r in manifest.items() if status_of(r) in (SKIPPED, UNRECOGNISED) and self.listing.in_scope(p)}
+        return old != {(k.path, k.status, k.detail) for k in self.recorded_skips()}
+
+    def recorded_skips(self) -> list[Skip]:
+        """The skips kept in the manifest: every entry but empty files of no known format."""
+        return [k for k in self.skips if k.detail]
 
 
-# ---------------------------------------------------------------------------------- discovery
-def resolve_inputs(
-    paths: Iterable[str],
-    agent: str | None = None,
-    skipped: list[str] | None = None,
-    sources: list[dict] | None = None,
-    known: dict[str, str] | None = None,
-    skipped_paths: list[str] | None = None,
-    defer_detection: bool = False,
-) -> list[tuple[Path, registry.Adapter | None]]:
-    """Expand files, directories and globs into (file, adapter) pairs; with no paths, every
-    adapter's default locations. Content decides the agent unless ``agent`` is given.
-    ``*.jsonl`` files inside a directory whose content matches no adapter are listed in
-    ``skipped`` (a file named explicitly is always ingested). With ``defer_detection`` a new
-    file found in a directory comes back with adapter None: the parser process reads its head
-    (in parallel) and skips it there if it matches no adapter."""
-    ads = registry.adapters()
-    forced = registry.get(agent) if agent else None
-    out: dict[Path, registry.Adapter | None] = {}
-    ad: registry.Adapter | None
-    paths = list(paths)
-    if not paths:
-        for ad in [forced] if forced else ads.values():
-            for root in ad.default_roots():
-                n = 0
-                if root.is_dir():
-                    for p in ad.discover(root):
-                        out.setdefault(p.resolve(), ad)
-                        n += 1
-                if sources is not None:
-                    sources.append({"agent": ad.name, "root": str(root), "exists": root.is_dir(), "files": n})
-        return sorted(out.items(), key=lambda kv: str(kv[0]))
-    for raw in paths:
-        expanded = [Path(p) for p in glob.glob(os.path.expanduser(raw), recursive=True)] if any(c in raw for c in "*?[") else [Path(os.path.expanduser(raw))]
-        if not expanded:
-            raise IngestError(f"{raw}: no such file or directory", path=raw)
-        for p in expanded:
-            if p.is_dir():
-                root = p.resolve()
-                for f in sorted(p.rglob("*.jsonl")):
-                    if f.name in ("journal.jsonl", "history.jsonl"):
-                        continue
-                    # resolve() stats every path component; only links need it
-                    rf = f.resolve() if f.is_symlink() else root / f.relative_to(p)
-                    # a file already in the manifest keeps its agent: no need to read its head
-                    ad = forced or (ads.get(known[str(rf)]) if known and str(rf) in known else None)
-                    if ad is None and defer_detection:
-                        out.setdefault(rf, None)
-                        continue
-                    ad = ad or registry.detect(f)
-                    if ad is not None:
-                        out.setdefault(rf, ad)
-                    elif skipped is not None and f.stat().st_size > 0:
-                        skipped.append(f"{f}: content matches no known agent format")
-                        if skipped_paths is not None:
-                            skipped_paths.append(str(f))
-            elif p.is_file():
-                ad = forced or registry.detect(p)
-                if ad is None:
-                    if p.stat().st_size == 0:
-                        ad = next(iter(ads.values()))  # an empty file: recorded with 0 lines
-                    else:
-                        if skipped is not None:
-                            skipped.append(f"{p}: {_why_unrecognised(p)}; pass --agent to force an adapter")
-                        if skipped_paths is not None:
-                            skipped_paths.append(str(p))
-                        continue
-                out.setdefault(p.resolve(), ad)
-            else:
-                raise IngestError(f"{p}: no such file or directory", path=str(p))
-    return sorted(out.items(), key=lambda kv: str(kv[0]))
-
-
-def _why_unrecognised(p: Path) -> str:
-    """A short reason a file matched no adapter (e.g. a whole JSON document, not JSONL)."""
-    try:
-        with open(p, "rb") as fh:
-            head = fh.read(1 << 20)
-        if len(head) < (1 << 20):
-            obj = orjson.loads(head)
-            return f"a single JSON {type(obj).__name__} document, not a JSONL session file"
-    except (orjson.JSONDecodeError, OSError):
-        pass
-    return "content matches no known agent format (Claude Code, Codex, Pi)"
+def status_of(row: dict) -> str:
+    """A manifest row's status (rows written before ``status`` existed were all parsed)."""
+    return row.get("status") or OK
 
 
 def input_roots(paths: list[str], agent: str | None) -> list[str]:
@@ -159,7 +99,7 @@ def input_roots(paths: list[str], agent: str | None) -> list[str]:
 # ---------------------------------------------------------------------------------- fingerprints
 def _hash_prefix(h: Any, path: str, nbytes: int) -> Any:
     """Feed the first ``nbytes`` bytes of ``path`` to the hash object ``h``."""
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         remaining = nbytes
         while remaining > 0:
             chunk = fh.read(min(remaining, 1 << 20))
@@ -195,18 +135,30 @@ def prefix_unchanged(path: str, nbytes: int, stored: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------- the plan
-def make_plan(paths: list[str], agent: str | None, manifest: dict[str, dict], policy: str | None, summary: IngestSummary) -> Plan:
+def make_plan(paths: list[str], agent: str | None, manifest: dict[str, dict], policy: str | None, summary: IngestSummary, prune: bool = False) -> Plan:
     """List the inputs and decide, file by file against ``manifest`` (path -> ``files`` row),
-    whether it is unchanged, appended or parsed in full; counts go to ``summary``."""
+    whether it is unchanged, appended or parsed in full; files of the manifest that are no
+    longer listed are missing (kept), pruned, or moved. Counts go to ``summary``."""
     plan = Plan()
-    known = {p: r["agent"] for p, r in manifest.items()}
-    inputs = resolve_inputs(paths, agent, summary.skipped, summary.sources, known, plan.skipped_paths, defer_detection=True)
-    summary.files_seen = len(inputs)
-    for path, ad in inputs:
+    known = {p: r["agent"] for p, r in manifest.items() if status_of(r) in (OK, MISSING) and r.get("agent")}
+    plan.listing = listing = list_inputs(paths, agent, known, summary.sources, defer_detection=True)
+    for skip in listing.skips:
+        plan.add_skip(skip, summary)
+    listed: set[str] = set()
+    for path, ad in listing.inputs:
         sp = str(path)
-        st = os.stat(sp)
+        try:
+            st = os.stat(sp)
+        except OSError as exc:
+            plan.add_skip(Skip(sp, SKIPPED, "vanished", f"deleted before it could be read ({exc.strerror})"), summary)
+            continue
+        listed.add(sp)
         plan.stats[sp] = (st.st_size, st.st_mtime_ns)
         prev = manifest.get(sp)
+        if prev is not None and status_of(prev) not in (OK, MISSING):
+            prev = None  # recorded as skipped before: a new input now
+        if prev is not None and status_of(prev) == MISSING:
+            plan.status[sp] = OK  # restored
         if ad is None:  # new file, agent detected by the worker that parses it
             plan.tasks.append(FileTask(sp, None, "full", 0, 0, None, st.st_size, st.st_mtime_ns))
             continue
@@ -224,6 +176,7 @@ def make_plan(paths: list[str], agent: str | None, manifest: dict[str, dict], po
             and same_version
             and st.st_size > prev["bytes_ingested"]
             and prev["bytes_ingested"] > 0
+            and not is_gzip(sp)  # a compressed file is read again whole
             and prefix_unchanged(sp, prev["bytes_ingested"], prev["fingerprint"])
         ):
             state = orjson.loads(prev["parser_state"]) if prev.get("parser_state") else None
@@ -234,4 +187,75 @@ def make_plan(paths: list[str], agent: str | None, manifest: dict[str, dict], po
         if prev is not None:
             plan.removed_paths.add(sp)
         plan.tasks.append(FileTask(sp, ad.name, "full", 0, 0, None, st.st_size, st.st_mtime_ns))
+    summary.files_seen = len(listed)
+    _dependents(plan, listed, manifest, summary)
+    skipped = {k.path for k in plan.skips}
+    gone = [r for p, r in manifest.items() if status_of(r) in (OK, MISSING) and p not in listed and p not in skipped and listing.in_scope(p)]
+    _vanished(plan, gone, manifest, prune, summary)
+    _copies_of_removed(plan, listed, manifest, summary)
     return plan
+
+
+def _vanished(plan: Plan, gone: list[dict], manifest: dict[str, dict], prune: bool, summary: IngestSummary) -> None:
+    """Files of the manifest no longer listed: moved (the same content is a new input: its old
+    rows go, the new path is parsed), pruned, or kept with status ``missing``."""
+    new = [t for t in plan.tasks if t.path not in manifest or status_of(manifest[t.path]) not in (OK, MISSING)]
+    for row in gone:
+        path, nbytes = row["path"], row["bytes_ingested"] or 0
+        moved = nbytes > 0 and any(t.size >= nbytes and _same_prefix(t.path, nbytes, row["fingerprint"]) for t in new)
+        if moved or prune:
+            plan.removed_paths.add(path)
+            plan.dropped.add(path)
+            if moved:
+                summary.files_moved += 1
+            else:
+                summary.files_pruned += 1
+        else:
+            summary.files_missing += 1
+            if status_of(row) != MISSING:
+                plan.status[path] = MISSING
+
+
+def _same_prefix(path: str, nbytes: int, stored: str | None) -> bool:
+    try:
+        return stored is not None and prefix_unchanged(path, nbytes, stored)
+    except OSError:
+        return False
+
+
+def _dependents(plan: Plan, listed: set[str], manifest: dict[str, dict], summary: IngestSummary) -> None:
+    """Files not planned for parsing whose last parse read a file that changes now (a Codex
+    fork read its parent's lines to recognise the history it copied; a parent that grew or
+    arrived behind its fork changes that answer): parsed again in full."""
+    changed = {t.path for t in plan.tasks}
+    if not changed:
+        return
+    for path in sorted(listed - changed):
+        prev = manifest.get(path)
+        text = (prev or {}).get("parser_state") or ""
+        if DEPENDS_ON not in text:
+            continue
+        state = orjson.loads(text)
+        if not changed & set(state.get(DEPENDS_ON) or ()):
+            continue
+        assert prev is not None
+        size, mtime = plan.stats[path]
+        plan.removed_paths.add(path)
+        plan.tasks.append(FileTask(path, prev["agent"], "full", 0, 0, None, size, mtime))
+        summary.files_unchanged -= 1
+
+
+def _copies_of_removed(plan: Plan, listed: set[str], manifest: dict[str, dict], summary: IngestSummary) -> None:
+    """When rows are removed (a file pruned, moved, rewritten), lines other files hold as
+    duplicates of them may now be theirs to own: files not planned for parsing that have
+    duplicate lines are parsed again in full, so dedup order decides as in a clean ingest."""
+    if not plan.removed_paths:
+        return
+    changed = {t.path for t in plan.tasks}
+    for path in sorted(listed - changed):
+        prev = manifest.get(path)
+        if prev is None or not (prev.get("lines_duplicate") or 0) or not prev.get("agent"):
+            continue
+        plan.removed_paths.add(path)
+        plan.tasks.append(FileTask(path, prev["agent"], "full", 0, 0, None, *plan.stats[path]))
+        summary.files_unchanged -= 1

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import duckdb
+
+from tracelab.errors import Aborted
 from tracelab.ingest import unchanged
-from tracelab.ingest.commit import CommitInput, commit, row_counts
-from tracelab.ingest.parse import run_parsers
-from tracelab.ingest.plan import input_roots, make_plan
+from tracelab.ingest.commit import CommitInput, commit, row_counts, stored_owners
+from tracelab.ingest.parse import ParseOutput, Workers, run_parsers
+from tracelab.ingest.plan import FileTask, Plan, input_roots, make_plan
 from tracelab.ingest.stage import STAGING
 from tracelab.ingest.summary import Clock, IngestSummary
 from tracelab.store import derive
@@ -43,6 +49,25 @@ class Publish(Protocol):
     def __call__(self, req: PublishRequest) -> None: ...
 
 
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a service manager, ``kill``) interrupts the ingest like Ctrl-C, so it ends as
+    :class:`~tracelab.errors.Aborted` with the previous snapshot intact. Only the main thread
+    can install a handler; elsewhere the default stays."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _derived_stale(snap: Snapshot) -> bool:
     return snap.extra.get("derive", {}).get("stamp") != derive.stamp()
 
@@ -57,6 +82,7 @@ def run(
     progress: Callable[[int, int, str], None] | None = None,
     redactor: Any = None,
     use_cache: bool = True,
+    prune: bool = False,
 ) -> IngestSummary:
     """Ingest session files into ``warehouse`` (see :func:`tracelab.pipeline.ingest`).
 
@@ -71,47 +97,84 @@ def run(
     t0 = time.perf_counter()
     wh = Warehouse(warehouse)
     summary = IngestSummary(warehouse=str(wh.root))
-    with wh.lock():
-        snap = wh.snapshot()
-        # what the next no-op call needs to see unchanged: taken before listing, so anything
-        # created while this ingest runs invalidates the cache rather than hiding in it
-        req = unchanged.request(paths, agent) if redactor is None else None
-        dirs = unchanged.walk_dirs(input_roots(paths, agent)) if req is not None else None
-        manifest = {r["path"]: r for r in wh.read_table("files", snap).to_pylist()}
-        clock = Clock(summary, progress)
-        policy = getattr(redactor, "policy_id", None) if redactor is not None else None
-        plan = make_plan(paths, agent, manifest, policy, summary)
-        if plan.tasks:
-            batch = wh.new_batch_id()
-            shutil.rmtree(wh.root / STAGING, ignore_errors=True)  # left by a killed ingest
-            clock.lap("list")
-            parsed = run_parsers(wh, batch, plan.tasks, jobs, progress, summary, redactor)
-            clock.lap("parse", "writing Parquet parts")
-            # files the workers found to match no adapter are not inputs (as if detected here)
-            summary.files_seen -= len(parsed.not_sessions)
-            for path, message in sorted(parsed.not_sessions):
-                plan.stats.pop(path, None)
-                plan.skipped_paths.append(path)
-                if message:
-                    summary.skipped.append(message)
-            try:
-                if parsed.outcomes or plan.removed_paths:
-                    new_events = commit(CommitInput(wh, snap, batch, manifest, plan, parsed, policy), summary, clock)
-                    publish(PublishRequest(wh, snap, batch, summary, clock, new_events))
-            finally:
-                parsed.workers.close()
-                shutil.rmtree(wh.root / STAGING, ignore_errors=True)
-        elif snap.tables.get("events") and _derived_stale(snap):
-            # the same data, but tracelab's derived tables changed shape or meaning: rebuild them
-            clock.lap("list")
-            publish(PublishRequest(wh, snap, wh.new_batch_id(), summary, clock))
-            summary.rederived = True
-        elif not wh.exists:
-            # nothing to read into a new warehouse: publish it empty, so that queries answer
-            # (with no rows) instead of reporting a missing warehouse
-            wh.commit(snap)
-        if not summary.rows:
-            summary.rows = row_counts(wh, snap)
-        unchanged.record(wh.root, req, dirs, plan.stats, plan.skipped_paths, summary, snap.version)
+    try:
+        with _terminate_as_interrupt(), wh.lock():
+            snap = wh.snapshot()
+            # what the next no-op call needs to see unchanged: taken before listing, so anything
+            # created while this ingest runs invalidates the cache rather than hiding in it
+            req = unchanged.request(paths, agent) if redactor is None else None
+            dirs = unchanged.walk_dirs(input_roots(paths, agent)) if req is not None else None
+            manifest = {r["path"]: r for r in wh.read_table("files", snap).to_pylist()}
+            clock = Clock(summary, progress)
+            policy = getattr(redactor, "policy_id", None) if redactor is not None else None
+            plan = make_plan(paths, agent, manifest, policy, summary, prune=prune)
+            if plan.tasks or plan.removed_paths or plan.manifest_changes(manifest):
+                batch = wh.new_batch_id()
+                shutil.rmtree(wh.root / STAGING, ignore_errors=True)  # left by a killed ingest
+                clock.lap("list")
+                if plan.tasks:
+                    parsed = run_parsers(wh, batch, plan.tasks, jobs, progress, summary, redactor)
+                else:
+                    parsed = ParseOutput([], [], [], Workers(1, False), [])
+                _reparse_owners(wh, snap, batch, plan, manifest, parsed, summary, redactor)
+                clock.lap("parse", "writing Parquet parts")
+                # files the workers found to match no adapter, or could not read, are not inputs
+                summary.files_seen -= len(parsed.not_sessions)
+                for skip in sorted(parsed.not_sessions, key=lambda k: k.path):
+                    plan.stats.pop(skip.path, None)
+                    plan.add_skip(skip, summary)
+                try:
+                    if parsed.outcomes or plan.removed_paths:
+                        result = commit(CommitInput(wh, snap, batch, manifest, plan, parsed, policy), summary, clock)
+                        publish(PublishRequest(wh, snap, batch, summary, clock, result.new_events))
+                    elif plan.manifest_changes(manifest):
+                        commit(CommitInput(wh, snap, batch, manifest, plan, parsed, policy), summary, clock)
+                        wh.commit(snap)
+                finally:
+                    parsed.workers.close()
+                    shutil.rmtree(wh.root / STAGING, ignore_errors=True)
+            elif snap.tables.get("events") and _derived_stale(snap):
+                # the same data, but tracelab's derived tables changed shape or meaning: rebuild them
+                clock.lap("list")
+                publish(PublishRequest(wh, snap, wh.new_batch_id(), summary, clock))
+                summary.rederived = True
+            elif not wh.exists:
+                # nothing to read into a new warehouse: publish it empty, so that queries answer
+                # (with no rows) instead of reporting a missing warehouse
+                wh.commit(snap)
+            if not summary.rows:
+                summary.rows = row_counts(wh, snap)
+            unchanged.record(wh.root, req, dirs, plan.stats, plan.skipped_paths, summary, snap.version)
+    except (KeyboardInterrupt, duckdb.InterruptException):
+        # Ctrl-C or SIGTERM in any phase: the snapshot was not replaced, so the warehouse
+        # still reads as before this ingest; its staged rows go
+        shutil.rmtree(wh.root / STAGING, ignore_errors=True)
+        raise Aborted("Aborted; the warehouse keeps its previous snapshot", warehouse=str(wh.root)) from None
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _reparse_owners(
+    wh: Warehouse, snap: Snapshot, batch: str, plan: Plan, manifest: dict[str, dict], parsed: ParseOutput, summary: IngestSummary, redactor: Any
+) -> None:
+    """Parse again, in this ingest, the stored files whose lines a file parsed now repeats
+    (see :func:`stored_owners`): a fork or resumed session ingested before its original must
+    not keep the original's lines. One round: the owners' own copies of further files are
+    decided by the stored keys as before."""
+    parsing = {o.task.path for o in parsed.outcomes} | plan.removed_paths
+    owners = sorted(p for p in stored_owners(wh, snap, parsed.key_parts, parsing) if p in plan.stats and p in manifest and manifest[p].get("agent"))
+    if not owners:
+        return
+    tasks = [FileTask(p, manifest[p]["agent"], "full", 0, 0, None, *plan.stats[p]) for p in owners]
+    plan.removed_paths.update(owners)
+    plan.tasks.extend(tasks)
+    summary.files_unchanged -= len(tasks)
+    files_parsed, bytes_parsed = summary.files_parsed, summary.bytes_parsed
+    more = run_parsers(wh, f"{batch}o", tasks, 1, None, summary, redactor)
+    more.workers.close()
+    summary.files_parsed += files_parsed
+    summary.bytes_parsed += bytes_parsed
+    parsed.outcomes.extend(more.outcomes)
+    parsed.staged.extend(more.staged)
+    parsed.key_parts.extend(more.key_parts)
+    parsed.not_sessions.extend(more.not_sessions)

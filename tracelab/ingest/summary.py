@@ -16,6 +16,12 @@ class IngestSummary:
     files_unchanged: int = 0
     files_appended: int = 0
     files_failed: int = 0
+    #: files ingested before and no longer found where they were listed: rows kept, ``files.status = 'missing'``
+    files_missing: int = 0
+    #: missing files whose content is now at another input path (parsed there, old rows removed)
+    files_moved: int = 0
+    #: missing files whose rows ``--prune`` removed
+    files_pruned: int = 0
     bytes_parsed: int = 0
     lines_total: int = 0
     lines_ingested: int = 0
@@ -27,6 +33,8 @@ class IngestSummary:
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: entries not ingested, counted by reason ("symbolic link loop", "FIFO", "unrecognised format", ...)
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)
     #: with no paths: the default locations looked at (agent, root, exists, files)
     sources: list[dict] = field(default_factory=list)
     #: wall seconds per step of a run that parsed something: list (find inputs, read the
@@ -43,6 +51,9 @@ class IngestSummary:
     #: agent -> native line type -> lines kept as kind 'unknown' by this ingest (types the
     #: adapter does not know yet: format drift to look at)
     unknown_types: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: values the publisher of a file redacted (``"[REDACTED]"`` token counts, texts) that this
+    #: ingest read as NULL, never as 0 (adapters report them as ``redacted_values`` in their state)
+    redacted_values: int = 0
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -61,7 +72,13 @@ class IngestSummary:
         out.append(
             f"files      {self.files_seen} found; {self.files_parsed} parsed ({found}), {self.files_appended} appended, "
             f"{self.files_unchanged} unchanged, {self.files_failed} failed"
+            + (f", {self.files_missing} missing (rows kept; --prune removes them)" if self.files_missing else "")
+            + (f", {self.files_moved} moved" if self.files_moved else "")
+            + (f", {self.files_pruned} pruned" if self.files_pruned else "")
         )
+        if self.skipped_by_reason:
+            by_count = sorted(self.skipped_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
+            out.append(f"skipped    {sum(self.skipped_by_reason.values())} entries: " + ", ".join(f"{k} {v}" for k, v in by_count))
         out.append(f"lines      {self.lines_total} read: {self.lines_ingested} ingested, {self.lines_duplicate} duplicate, {self.lines_rejected} rejected")
         mb = self.bytes_parsed / 1e6
         rate = f" ({mb / self.seconds:.1f} MB/s)" if self.seconds > 0 and mb else ""
@@ -76,6 +93,8 @@ class IngestSummary:
             out.append("rows       " + ", ".join(f"{k} {v}" for k, v in self.rows.items()))
         if self.unknown_types:
             out.append(unknown_types_line(self.unknown_types))
+        if self.redacted_values:
+            out.append(f"redacted   {self.redacted_values} values redacted by their publisher, read as NULL (not 0)")
         if self.rejects_by_reason:
             by_count = sorted(self.rejects_by_reason.items(), key=lambda kv: -kv[1])
             out.append("rejects    " + ", ".join(f"{k}: {v}" for k, v in by_count))

@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tracelab.ingest.agents import ADAPTER_MODULES
 from tracelab.ingest.summary import IngestSummary
 
 CACHE = "_unchanged.json"
@@ -130,6 +131,8 @@ def record(
         "result": {
             "files_seen": summary.files_seen,
             "skipped": summary.skipped,
+            "skipped_by_reason": summary.skipped_by_reason,
+            "files_missing": summary.files_missing,
             "sources": summary.sources,
             "rows": summary.rows,
         },
@@ -219,12 +222,14 @@ def _check_locked(root: Path, req: dict[str, Any], t0: float) -> IngestSummary |
         files_unchanged=len(doc["files"]),
         rows=res["rows"],
         skipped=res["skipped"],
+        skipped_by_reason=res.get("skipped_by_reason", {}),
+        files_missing=res.get("files_missing", 0),
         sources=res["sources"],
         seconds=time.perf_counter() - t0,
     )
 
 
-_AGENTS = ("claude", "codex", "pi")
+_AGENTS = ADAPTER_MODULES
 
 
 def _ingest_args(args: list[str]) -> tuple[list[str], str, str | None, bool] | None:

@@ -6,7 +6,7 @@ WITH f AS (
     SELECT agent, count(*) AS files, sum(size_bytes) AS bytes, sum(lines_total) AS lines_total,
            sum(lines_ingested) AS lines_ingested, sum(lines_duplicate) AS lines_duplicate,
            sum(lines_rejected) AS lines_rejected, max(ingested_at) AS last_ingested_at
-    FROM files GROUP BY agent
+    FROM files WHERE agent IS NOT NULL GROUP BY agent
 ),
 s AS (
     SELECT agent, count(*) FILTER (WHERE NOT coalesce(is_subagent, false)) AS sessions,

@@ -12,6 +12,7 @@ from typing import Any
 
 from tracelab import schema as S
 from tracelab.ingest.base import (
+    FILL_TS,
     EventBuffer,
     ParseResult,
     RawLine,
@@ -25,7 +26,7 @@ from tracelab.ingest.base import (
 )
 
 AGENT = "claude"
-PARSER_VERSION = "claude/2"
+PARSER_VERSION = "claude/3"
 
 _EXIT_RE = re.compile(r"^(?:Error: )?Exit code (\d+)")
 _AGENT_FILE_RE = re.compile(r"^agent-([0-9a-zA-Z]+)$")
@@ -230,7 +231,7 @@ class ClaudeParser:
 
     def __init__(self, path: str | Path, state: dict[str, Any] | None = None):
         self.path = str(path)
-        self.buf = EventBuffer()
+        self.buf = EventBuffer(start_ts=(state or {}).get(FILL_TS))
         self.rejects: list = []
         self.line_keys: dict[int, str] = {}
         st = dict(state or {})

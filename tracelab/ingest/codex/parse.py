@@ -25,6 +25,8 @@ import orjson
 
 from tracelab import schema as S
 from tracelab.ingest.base import (
+    DEPENDS_ON,
+    FILL_TS,
     JSON_SCALARS,
     SKIP,
     EventBuffer,
@@ -44,7 +46,7 @@ from tracelab.ingest.codex.replay import ParentPrefix, find_parent_file, line_ke
 from tracelab.ingest.codex.usage import TokenLedger, canonical
 
 AGENT = "codex"
-PARSER_VERSION = "codex/1"
+PARSER_VERSION = "codex/2"
 
 #: Envelope types of the wrapped era.
 WRAPPED_TYPES = frozenset(
@@ -285,7 +287,7 @@ class CodexParser:
 
     def __init__(self, path: str | Path, state: dict[str, Any] | None = None):
         self.path = str(path)
-        self.buf = EventBuffer()
+        self.buf = EventBuffer(start_ts=(state or {}).get(FILL_TS))
         self.rejects: list = []
         self.line_keys: dict[int, str] = {}
         self.file_tag = hashlib.blake2b(self.path.encode(), digest_size=8).hexdigest()
@@ -308,6 +310,10 @@ class CodexParser:
         # per-parse row indexes (a response's rows are grouped when its token_count arrives)
         self.pending: list[int] = []
         self.pending_req_ts: int | None = None
+        #: the ingest before this append ended with model output waiting for its token_count:
+        #: if this tail closes that response, rows already written change (re-parse the file)
+        self.carried_pending: bool = bool(st.get("pending_open"))
+        self.needs_full_reparse = False
         self.call_rows: dict[str, int] = {}
         self.result_rows: dict[str, int] = {}
         self._prefix: ParentPrefix | None = None
@@ -413,7 +419,7 @@ class CodexParser:
     def parse(self, start_offset: int = 0, start_line: int = 0) -> ParseResult:
         lines_total, lines_rejected, skipped, end_offset, end_line = scan(self.path, AGENT, start_offset, start_line, self.rejects, self._step)
         self.skipped += skipped
-        state = {
+        state: dict[str, Any] = {
             "ident": self.ident,
             "model": self.model,
             "ledger": self.ledger.state(),
@@ -428,6 +434,12 @@ class CodexParser:
             "turn_no": self.turn_no,
             "last_ts": self.last_ts,
         }
+        if self.pending:
+            state["pending_open"] = True
+        if self.replay.get("parent_file"):
+            state[DEPENDS_ON] = [self.replay["parent_file"]]
+        if self.needs_full_reparse:
+            state["needs_full_reparse"] = True
         return ParseResult(
             path=self.path,
             agent=AGENT,
@@ -468,6 +480,7 @@ class CodexParser:
 
     def _turn_boundary(self) -> None:
         """Model output not closed by a token_count before a turn boundary stays ungrouped."""
+        self.carried_pending = False
         self.pending = []
         self.pending_req_ts = None
 
@@ -1082,6 +1095,8 @@ class CodexParser:
             return None
         self._content_seen()
         key = f"codex:{self.ident.get('thread')}:{base['line_no']}"
+        if self.carried_pending:
+            self.needs_full_reparse = True
         req_ts = self.pending_req_ts if self.pending else self.last_input_ts
         for idx in self.pending:
             self._set(idx, llm_call_key=key)

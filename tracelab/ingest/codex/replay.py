@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from tracelab.ingest.base import as_dict, parse_ts
+from tracelab.ingest.base import as_dict, open_input, parse_ts
 
 _UUID_TAIL_RE = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 
@@ -90,7 +90,7 @@ def line_key(t: Any, payload: Any, obj: dict) -> str:
 def session_meta_id(path: str | Path) -> str | None:
     """The ``id`` of a rollout's first-line ``session_meta`` (bare header ``id``), if any."""
     try:
-        with open(path, "rb") as fh:
+        with open_input(path) as fh:
             first = fh.readline(1 << 20)
         d = orjson.loads(first)
     except (OSError, orjson.JSONDecodeError):
@@ -197,7 +197,7 @@ class ParentPrefix:
     def _read(self, fork_ts: int | None) -> list[str]:
         keys: list[str] = []
         try:
-            fh = open(self.path, "rb")
+            fh = open_input(self.path)
         except OSError:
             return keys
         with fh:

@@ -25,6 +25,7 @@ import orjson
 
 from tracelab import schema as S
 from tracelab.ingest.base import (
+    FILL_TS,
     EventBuffer,
     ParseResult,
     RawLine,
@@ -34,12 +35,13 @@ from tracelab.ingest.base import (
     file_end,
     iter_lines,
     make_reject,
+    open_input,
     parse_ts,
     shrink,
 )
 
 AGENT = "pi"
-PARSER_VERSION = "pi/1"
+PARSER_VERSION = "pi/2"
 
 #: tool_name of the synthetic tool call that stands for a user-run ``!command``.
 USER_BASH_TOOL = "bash (user)"
@@ -169,7 +171,7 @@ def _parent_session_id(ref: str) -> str | None:
     if sid:
         return sid
     try:
-        with open(os.path.expanduser(ref), "rb") as fh:
+        with open_input(os.path.expanduser(ref)) as fh:
             first = fh.readline(1 << 20)
         head = orjson.loads(first)
     except (OSError, orjson.JSONDecodeError):
@@ -201,7 +203,7 @@ class PiParser:
     def __init__(self, path: str | Path, state: dict[str, Any] | None = None):
         self.path = str(path)
         st = dict(state or {})
-        self.buf = EventBuffer()
+        self.buf = EventBuffer(start_ts=(state or {}).get(FILL_TS))
         self.rejects: list = []
         self.line_keys: dict[int, str] = {}
         #: per buffered row: the entry id it came from ('' = header row, None = entry without id)
@@ -342,7 +344,7 @@ class PiParser:
             size = os.path.getsize(self.path)
             if size > (64 << 20):
                 return None
-            with open(self.path, "rb") as fh:
+            with open_input(self.path) as fh:
                 doc = orjson.loads(fh.read())
         except (OSError, orjson.JSONDecodeError):
             return None

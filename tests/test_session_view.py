@@ -1,0 +1,306 @@
+"""`tracelab sessions` / `tracelab session` on the real samples.
+
+Golden JSON (tests/golden/session/*.json, checked by hand against the raw files) pins the
+timeline of eight sessions across Claude Code (1.0, 2.0 and 2.1 with subagents), Codex and Pi
+(a fork). Independently of the goldens, every session's timeline must agree with the
+`sessions` table: step, LLM call and tool call counts and token totals, for each subagent too.
+
+Regenerate the goldens after a deliberate change (and re-check them):
+    TRACELAB_WRITE_GOLDEN=1 .venv/bin/python -m pytest -q -p no:xdist tests/test_session_view.py -k golden
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.session_fixtures import build_samples_wh
+from tracelab.catalog import connect
+from tracelab.cli import cli
+
+GOLDEN_DIR = Path(__file__).parent / "golden" / "session"
+
+#: golden name -> (session id as a user types it, extra options)
+GOLDEN = {
+    "claude21_subagents": ("0ccf1a04", []),
+    "claude21_one_subagent": ("4b2030ed", []),
+    "claude20_subagent_errors": ("cb2e607c", []),
+    "claude10_sidechains": ("df749439", []),
+    "codex_tool_errors": ("codex:01a7c9e4", []),
+    "codex_mixed_tools": ("019fc8be", []),
+    "pi_small": ("pi:019e19b4", []),
+    "pi_fork_around_error": ("ffae836b", ["--around", "20"]),
+}
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory):
+    return build_samples_wh(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def con(wh):
+    c = connect(wh)
+    yield c
+    c.close()
+
+
+def _run(*args: str) -> str:
+    res = CliRunner().invoke(cli, list(args))
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def _stable(obj):
+    """Leave out cost (it follows the price table, which has its own tests)."""
+    if isinstance(obj, dict):
+        return {k: _stable(v) for k, v in obj.items() if k != "cost_usd"}
+    if isinstance(obj, list):
+        return [_stable(v) for v in obj]
+    return obj
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_session_json_golden(wh, name):
+    sid, extra = GOLDEN[name]
+    got = _stable(json.loads(_run("session", sid, "--json", "-w", str(wh), *extra)))
+    path = GOLDEN_DIR / f"{name}.json"
+    if os.environ.get("TRACELAB_WRITE_GOLDEN"):
+        path.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n")
+    assert got == json.loads(path.read_text())
+
+
+def _walk(node: dict):
+    yield node
+    for s in node["steps"]:
+        if "subagent" in s:
+            yield from _walk(s["subagent"])
+    for u in node.get("unlinked_subagents", []):
+        yield from _walk(u)
+
+
+def test_every_timeline_agrees_with_the_sessions_table(con):
+    """For every session of the samples (subagents included): steps = session_list.steps,
+    LLM calls, tool calls and the four token totals = the sessions table."""
+    from tracelab.session import load, sessions_table
+
+    listed = {r["session_key"]: r for r in sessions_table(con=con).to_pylist()}
+    assert len(listed) == con.execute("SELECT count(*) FROM sessions").fetchall()[0][0]
+    for key, r in listed.items():
+        t = load(con, key, depth=0).own_totals()
+        assert (t.steps, t.llm_calls, t.tool_calls) == (r["steps"], r["llm_calls"], r["tool_calls"]), key
+        assert (t.input_tokens, t.output_tokens, t.cache_read_tokens, t.cache_write_tokens) == (
+            r["input_tokens"],
+            r["output_tokens"],
+            r["cache_read_tokens"],
+            r["cache_write_tokens"],
+        ), key
+
+
+def test_subagents_nested_under_their_task_call(con, wh):
+    """claude-code-2.1 0ccf1a04: five background Task calls, each with its subagent (from the
+    subagents/ folder) nested under it; their totals equal their sessions rows."""
+    doc = json.loads(_run("session", "0ccf1a04", "--json", "-w", str(wh)))
+    tasks = [s for s in doc["steps"] if s["tool"] == "Task"]
+    assert len(tasks) == 5 and all("subagent" in s for s in tasks)
+    rows = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT session_key, parent_tool_call_id, n_llm_calls, n_tool_calls, input_tokens + output_tokens + cache_read_tokens + cache_write_tokens "
+            "FROM sessions WHERE parent_session_key = 'claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68'"
+        ).fetchall()
+    }
+    assert {s["subagent_key"] for s in tasks} == set(rows)
+    for s in tasks:
+        sub = s["subagent"]
+        _parent_call, calls, tools, toks = rows[s["subagent_key"]]
+        assert (sub["totals"]["llm_calls"], sub["totals"]["tool_calls"], sub["totals"]["total_tokens"]) == (calls, tools, toks)
+        assert sub["session"]["is_subagent"] and sub["steps"][0]["kind"] == "prompt"
+    tree = doc["totals_with_subagents"]
+    own = doc["totals"]
+    assert tree["llm_calls"] == own["llm_calls"] + sum(r[1] for r in rows.values())
+    assert tree["total_tokens"] == own["total_tokens"] + sum(r[3] for r in rows.values())
+
+
+def test_depth_zero_keeps_subagents_as_references(wh):
+    doc = json.loads(_run("session", "0ccf1a04", "--json", "--depth", "0", "-w", str(wh)))
+    tasks = [s for s in doc["steps"] if s["tool"] == "Task"]
+    assert all(s["subagent"]["expanded"] is False and s["subagent"]["steps"] == [] for s in tasks)
+    full = json.loads(_run("session", "0ccf1a04", "--json", "-w", str(wh)))
+    assert doc["totals_with_subagents"]["total_tokens"] == full["totals_with_subagents"]["total_tokens"]
+
+
+def test_failures_highlighted_with_cluster_ids(con, wh):
+    doc = json.loads(_run("session", "codex:01a7c9e4", "--json", "-w", str(wh)))
+    errs = [s for s in doc["steps"] if s["highlight"]]
+    members = con.execute(
+        "SELECT tool_name, cluster_id FROM failure_members WHERE session_key = 'codex:01a7c9e4-6d12-7b3a-9f42-8c6d5e1a0b73' AND role = 'event' ORDER BY ts"
+    ).fetchall()
+    assert [(s["tool"], s["clusters"][0].split(":")[1]) for s in errs] == members
+    assert errs[0]["exit_code"] == 1 and errs[0]["status"] == "error"
+
+
+def test_prefix_resolution(con):
+    from tracelab.errors import NotFound
+    from tracelab.session import AmbiguousSession, resolve
+
+    assert resolve(con, "0ccf") == "claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68"  # main session wins over its subagents
+    assert resolve(con, "agent-a9cad17") == "claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68/agent-a9cad17"
+    assert resolve(con, "codex:01a7") == "codex:01a7c9e4-6d12-7b3a-9f42-8c6d5e1a0b73"
+    with pytest.raises(AmbiguousSession) as exc:
+        resolve(con, "claude:")
+    assert len(exc.value.context["candidates"]) > 1
+    with pytest.raises(NotFound):
+        resolve(con, "zzzz-no-such")
+
+
+def test_cli_ambiguous_prefix_lists_candidates(wh):
+    res = CliRunner().invoke(cli, ["session", "codex:01", "-w", str(wh)])
+    assert res.exit_code != 0
+    assert "matches" in res.output and "codex:019e9625-802f-7e91-840a-cfe88d14117a" in res.output
+
+
+def test_step_and_around_and_full(wh):
+    doc = json.loads(_run("session", "0ccf1a04", "--json", "--around", "30", "-w", str(wh)))
+    assert [s["n"] for s in doc["steps"]] == list(range(25, 36))
+    one = json.loads(_run("session", "0ccf1a04", "--json", "--step", "30", "--full", "--cap", "40", "-w", str(wh)))
+    (s,) = one["steps"]
+    assert s["tool"] == "TaskOutput" and s["output"] == "<tool_use_error>No task found with ID: ac"[:40] and s["output_truncated"]
+    text = _run("session", "0ccf1a04", "--step", "30", "--full", "-w", str(wh))
+    assert "TaskOutput" in text and "No task found with ID: ac27727" in text and "cluster te-" in text
+    res = CliRunner().invoke(cli, ["session", "0ccf1a04", "--step", "999", "-w", str(wh)])
+    assert res.exit_code != 0 and "step 999 is not in this session (it has 51 steps)" in res.output
+
+
+def test_sessions_list_filters(con, wh):
+    from tracelab.session import sessions
+
+    df = sessions(con=con)
+    assert df.height == con.execute("SELECT count(*) FROM sessions").fetchall()[0][0]
+    starts = [t for t in df["started_at"].to_list() if t is not None]
+    assert starts == sorted(starts, reverse=True)
+    only_sub = sessions(con=con, subagents=True)
+    no_sub = sessions(con=con, subagents=False)
+    assert only_sub["is_subagent"].all() and not no_sub["is_subagent"].any() and only_sub.height + no_sub.height == df.height
+    err = sessions(con=con, has_errors=True)
+    assert (err["errors"] > 0).all() and err.height == (df["errors"] > 0).sum()
+    assert (sessions(con=con, min_calls=100)["llm_calls"] >= 100).all()
+    assert set(sessions(con=con, agent="codex")["agent"]) == {"codex"}
+    hit = sessions(con=con, search="no task found with id")
+    assert "claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68" in hit["session_key"].to_list()
+    scan = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT session_key FROM events WHERE text ILIKE '%no task found with id%' OR tool_input ILIKE '%no task found with id%'"
+        ).fetchall()
+    }
+    assert set(hit["session_key"]) == scan
+
+
+def test_sessions_cli_line_and_json(wh):
+    out = _run("sessions", "--agent", "claude", "--subagents", "-n", "3", "-w", str(wh))
+    lines = out.strip().splitlines()
+    assert len(lines) == 4 and lines[-1] == "3 sessions" and all(" agent-" in ln and "↳" in ln for ln in lines[:3])
+    rows = json.loads(_run("sessions", "--has-errors", "--json", "-w", str(wh)))
+    assert rows and all(r["errors"] > 0 for r in rows)
+    assert {"session_key", "steps", "tool_calls", "errors", "total_tokens", "cost_usd", "title", "models"} <= set(rows[0])
+
+
+def test_locate_steps_points_at_the_step_showing_the_event(con):
+    """Every step's event locates to that step; a tool result to its call's step; a
+    bookkeeping line (not a step) to the last step before it."""
+    from tracelab.session import load
+    from tracelab.session.locate import locate_steps
+
+    key = "claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68"
+    node = load(con, key, depth=0)
+    got = locate_steps(con, [s.event_key for s in node.steps])
+    assert got == {s.event_key: (key, s.n) for s in node.steps}
+    results = con.execute("SELECT event_key, tool_call_id FROM events WHERE session_key = $k AND kind = 'tool_result'", {"k": key}).fetchall()
+    by_call = {s.tool_call_id: s.n for s in node.steps if s.tool_call_id}
+    assert locate_steps(con, [e for e, _ in results]) == {e: (key, by_call[c]) for e, c in results}
+    # the queue-operation line at 21:17:32 (between step 19, 21:13:34, and step 20, 21:17:57)
+    (ek,) = con.execute(
+        "SELECT event_key FROM events WHERE session_key = $k AND kind = 'bookkeeping' AND ts = '2026-01-22 21:17:32.736+00'", {"k": key}
+    ).fetchall()[0]
+    assert locate_steps(con, [ek]) == {ek: (key, 19)}
+
+
+def test_search_and_failures_show_print_the_session_command(wh):
+    out = _run("search", "No task found", "-w", str(wh))
+    assert "→ tracelab session claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68 --around 30" in out
+    shown = _run("failures", "show", "te-c5470569a1bf", "-w", str(wh))
+    assert "open:     tracelab session claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68 --around 30" in shown
+
+
+def test_subagent_usage_breakdown_equals_the_timelines(con, wh):
+    """`usage session --breakdown subagent` / named query subagent_usage: one row per subagent,
+    the type and description its Task call gave, totals equal to its nested timeline."""
+    import tracelab
+
+    key = "claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68"
+    rows = tracelab.query("subagent_usage", warehouse=wh, parent=key).to_dicts()
+    doc = json.loads(_run("session", key, "--json", "-w", str(wh)))
+    nested = {s["subagent_key"]: (s, s["subagent"]["totals"]) for s in doc["steps"] if "subagent" in s}
+    assert {r["session_key"] for r in rows} == set(nested)
+    for r in rows:
+        step, t = nested[r["session_key"]]
+        assert r["spawn_tool"] == step["tool"] == "Task" and r["subagent_type"] == "general-purpose"
+        assert step["summary"] == f"general-purpose: {r['description']}"
+        assert (r["llm_calls"], r["tool_calls"], r["errors"], r["total_tokens"]) == (t["llm_calls"], t["tool_calls"], t["errors"], t["total_tokens"])
+    everything = tracelab.query("subagent_usage", warehouse=wh).to_dicts()
+    n_sub = con.execute("SELECT count(*) FROM sessions WHERE is_subagent AND NOT coalesce(is_warmup, false)").fetchall()[0][0]
+    assert len(everything) == n_sub
+    out = json.loads(_run("usage", "session", "--breakdown", "subagent", "--session", key, "--json", "-w", str(wh)))
+    assert [r["session_key"] for r in out] == [r["session_key"] for r in rows]
+    table = _run("usage", "session", "--breakdown", "subagent", "--session", key, "-w", str(wh))
+    assert "agent-a9cad17" in table and "Poem about Thai green curry" in table and "5 rows" in table
+
+
+def test_listed_ids_open_their_session(con):
+    """The short id `tracelab sessions` prints for each session opens that session."""
+    from tracelab.cli.sessions import short_ids
+    from tracelab.session import resolve
+
+    keys = [r[0] for r in con.execute("SELECT session_key FROM sessions ORDER BY session_key").fetchall()]
+    ids = short_ids(keys)
+    assert all(resolve(con, ids[k]) == k for k in keys if "[trimmed" not in k)
+
+
+def test_pi_branch_shows_abandoned_steps(tmp_path):
+    """A Pi tree whose first attempt (u2 → a2) was abandoned for a second branch (u3 → a3):
+    the timeline keeps every step in time order and marks the abandoned ones."""
+    from test_pi_adapter import _write, asst, ent, header, pi_file, usage, user
+
+    from tracelab.pipeline import ingest
+    from tracelab.session import session
+
+    f = _write(
+        pi_file(tmp_path),
+        [
+            header(),
+            ent("session_info", "s0000001", None, 1, name="branchy"),
+            user("u0000001", "s0000001", 2, "start"),
+            asst("a0000001", "u0000001", 4),
+            user("u0000002", "a0000001", 6, "try A"),
+            asst("a0000002", "u0000002", 8, u=usage(inp=1, out=2, cr=3, cw=4)),
+            ent("branch_summary", "b0000001", "a0000001", 10, fromId="a0000001", summary="tried A, it failed"),
+            user("u0000003", "b0000001", 12, "try B"),
+            asst("a0000003", "u0000003", 14),
+        ],
+    )
+    wh = tmp_path / "wh"
+    ingest([str(f)], wh, jobs=1)
+    view = session("pi:", wh)
+    got = [(s.kind, s.summary, s.branch) for s in view.root.steps]
+    prompts = [(k, t, b) for k, t, b in got if k == "prompt"]
+    assert prompts == [("prompt", "start", "active"), ("prompt", "try A", "abandoned"), ("prompt", "try B", "active")]
+    assert [b for k, _t, b in got if k == "text"] == ["active", "abandoned", "active"]
+    doc = view.to_dict()
+    assert [s["branch"] for s in doc["steps"]] == [b for _k, _t, b in got]
+    assert doc["totals"]["llm_calls"] == 3  # abandoned work is still work that was paid for
+    assert "abandoned branch" in view.text() and 'class="s k-prompt abandoned"' in view.html()

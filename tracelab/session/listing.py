@@ -1,0 +1,68 @@
+"""The session list: :func:`sessions` (``tracelab sessions`` on the command line)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from typing import TYPE_CHECKING, Any
+
+from tracelab import library as q
+from tracelab.session.timeline import load_query
+from tracelab.store.connection import Store
+
+if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
+    import pyarrow as pa
+
+__all__ = ["sessions", "sessions_table"]
+
+
+def sessions_table(
+    warehouse: str | os.PathLike | None = None,
+    *,
+    since: str | _dt.date | None = None,
+    until: str | _dt.date | None = None,
+    agent: str | None = None,
+    model: str | None = None,
+    project: str | None = None,
+    has_errors: bool = False,
+    min_calls: int | None = None,
+    subagents: bool | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+    con: Any = None,
+) -> pa.Table:
+    """:func:`sessions` as a pyarrow Table (what the command line uses)."""
+    params: dict[str, Any] = dict(
+        since=since,
+        until=until,
+        agent=agent,
+        model=model,
+        project=project,
+        include_subagents=subagents is not False,
+        only_subagents=subagents is True,
+        has_errors=has_errors,
+        min_calls=min_calls,
+        limit=limit,
+    )
+    if search:
+        params["search"] = search
+    if con is not None:
+        return q.run_arrow(load_query("session_list"), con, **params)
+    with Store(warehouse) as store:
+        return q.run_arrow(load_query("session_list"), store.con, **params)
+
+
+def sessions(warehouse: str | os.PathLike | None = None, **options: Any) -> pl.DataFrame:
+    """Sessions newest first, one row each, as a Polars DataFrame.
+
+    Options (keyword): ``since`` / ``until`` (on the session start), ``agent``, ``model`` (a
+    model the session used), ``project``, ``has_errors`` (only sessions with a tool error,
+    rejection, API error or interrupt), ``min_calls`` (LLM calls), ``subagents`` (None: all,
+    True: only subagent sessions, False: none), ``search`` (a case-insensitive substring some
+    event's text or tool input holds), ``limit``, ``con`` (an open catalog connection).
+    Columns: the ``returns`` lines of ``tracelab/sql/session_list.sql``.
+    """
+    import polars as pl
+
+    return pl.from_arrow(sessions_table(warehouse, **options))  # type: ignore[return-value]
