@@ -279,6 +279,10 @@ REAL = {
     "/home/user/project": ("project (~/project)", "/home/user/project", None),
     "/tmp/project": ("project (/tmp/project)", "/tmp/project", None),
     "/Users/dain/workspace/claude-code-log": ("claude-code-log", "/Users/dain/workspace/claude-code-log", None),
+    # Copilot CLI on Windows
+    "D:\\Source\\GitHub\\agent-engram": ("agent-engram", "D:/Source/GitHub/agent-engram", None),
+    # a remote without an owner: its one path component
+    "/tmp/repo": ("repo", "example.invalid/repo", None),
 }
 
 
