@@ -13,10 +13,12 @@ import json
 import duckdb
 import pyarrow as pa
 import pytest
+from conftest import require_samples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tracelab
+from tracelab.pipeline import ingest
 from tracelab.scope import check_project
 from tracelab.store import derive
 from tracelab.store.derive import install_macros
@@ -344,3 +346,35 @@ def test_unknown_project_lists_the_disambiguated_names(real):
     err = io.StringIO()
     check_project(real, "cli (~/workspace/cli)", err=err)
     assert err.getvalue() == ""
+
+
+def test_an_ingest_that_renames_kept_projects_derives_in_full(tmp_path, monkeypatch):
+    """A second root named `cli` arriving in a later ingest renames the first one's sessions:
+    that ingest derives everything; one that adds a worktree session of a known root does not."""
+    # a few sessions: any share of them may be refreshed
+    monkeypatch.setattr(derive, "REFRESH_MAX_SHARE", 1e9)
+    claude = require_samples("claude-code")
+    corpus, wh = tmp_path / "corpus", tmp_path / "wh"
+    corpus.mkdir()
+
+    def add(name: str) -> str:
+        (corpus / name).write_bytes((claude / name).read_bytes())
+        s = ingest([str(corpus)], wh, jobs=1)
+        assert s.files_failed == 0, s.errors
+        return s.derived
+
+    def projects() -> set[str]:
+        c = tracelab.connect(wh)
+        try:
+            return {r[0] for r in c.execute("SELECT DISTINCT project FROM sessions WHERE project IS NOT NULL").fetchall()}
+        finally:
+            c.close()
+
+    assert add("entire-cli__8e_0a64736bc7_0__full.jsonl") == "full"  # /Users/alex/workspace/cli
+    assert projects() == {"cli"}
+    # a worktree of the same checkout: same project, nothing renamed
+    assert add("entire-cli__91_b42542f24f_1__full.jsonl").startswith("incremental: ")  # …/cli/.worktrees/2
+    assert projects() == {"cli"}
+    # another checkout named cli: both are renamed, so everything is derived again
+    assert add("entire-cli__ec_38b74f08e3_0__full.jsonl") == "full"  # /Users/gtrrz-victor/wks/test-cli/cli
+    assert projects() == {"cli (~/workspace/cli)", "cli (~/wks/test-cli/cli)"}
