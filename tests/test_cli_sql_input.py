@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from tracelab.cli import cli
 
 REPO_QUERY = "queries/tool_error_rates.sql"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _run(*args: str, input: str | None = None):
@@ -46,13 +48,27 @@ def test_leading_comment_is_sql_not_an_option(claude_wh, sql):
     assert _rows(_run("sql", "-w", str(claude_wh), sql, "--json")) == [{"x": 42}]  # before or after the options
 
 
-def test_a_pasted_query_file_runs(claude_wh):
-    # the header's comments and the named parameters: DuckDB names what is missing, in one line
-    from pathlib import Path
+def test_a_pasted_query_file_runs_with_its_declared_defaults(claude_wh):
+    """A queries/*.sql file pasted (or given with -f) runs with the defaults its header
+    declares, -p overrides them, and the rows equal the named query's."""
+    from tracelab.library import query
 
-    text = (Path(__file__).resolve().parents[1] / REPO_QUERY).read_text()
-    res = _run("sql", text, "-w", str(claude_wh))
-    assert res.exit_code == 1 and res.stderr.count("\n") == 1 and "SQL error" in res.stderr and "No such option" not in res.stderr
+    wh = str(claude_wh)
+    path = REPO / REPO_QUERY
+    pasted = _rows(_run("sql", path.read_text(), "-w", wh, "--format", "json"))
+    assert pasted == _rows(_run("sql", "-f", str(path), "-w", wh, "--format", "json"))
+    assert len(pasted) == query(path.stem, warehouse=wh).height > 0
+    by_agent = _rows(_run("sql", "-f", str(path), "-p", "agent=no-such-agent", "-w", wh, "--format", "json"))
+    assert by_agent == []
+
+
+def test_params_bind_plain_sql_and_unknown_ones_are_one_line(claude_wh):
+    wh = str(claude_wh)
+    assert _rows(_run("sql", "SELECT $x::INTEGER + 1 AS y", "-p", "x=41", "-w", wh, "--json")) == [{"y": 42}]
+    res = _run("sql", "SELECT 1", "-p", "x=1", "-w", wh)
+    assert res.exit_code == 2 and res.stderr.strip() == "tracelab: --param x: the SQL has no $x"
+    res = _run("sql", "-f", str(REPO / REPO_QUERY), "-p", "bogus=1", "-w", wh)
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "bogus" in res.stderr
 
 
 @pytest.mark.parametrize(

@@ -282,3 +282,153 @@ def test_cli_errors_are_one_line(shared, tmp_path):
     none = CliRunner().invoke(cli, ["share", str(tmp_path / "o"), "-w", str(tmp_path / "nowh"), "--yes"])
     assert none.exit_code != 0 and "no tracelab warehouse" in none.output and "Traceback" not in none.output
     assert not (tmp_path / "o").exists()
+
+
+# --format auto / sts: Claude Code, Codex and Pi as their own files, every other agent as Hub
+# Session Trace Simple files, through the same strip, redaction, gate, manifest and card
+
+ALL_DIRS = ("claude-code", "claude-code-2.1", "codex", "pi", "gemini-cli", "copilot-cli", "otel", "other")
+STS_AGENTS = {"gemini", "copilot", "otel"}
+
+
+@pytest.fixture(scope="module")
+def auto_share(tmp_path_factory):
+    if not all((SAMPLES / d).is_dir() for d in ALL_DIRS):
+        pytest.skip(f"shared samples not found at {SAMPLES} (set TRACELAB_SHARED)")
+    root = tmp_path_factory.mktemp("share-auto")
+    wh = root / "wh"
+    ingest([str(SAMPLES / d) for d in ALL_DIRS], wh)
+    out = root / "out"
+    res = build_share(wh, out, options=ShareOptions(measure_recall=False), policy=Policy(key=KEY), confirm=lambda r: True)
+    return wh, out, res
+
+
+def _shapes(warehouse, agents) -> dict[str, list]:
+    """Per agent, the sorted shapes of the STS documents of its sessions: every message's role,
+    model, tool call names and whether it has content, reasoning and a tool call id (the fields
+    STS carries, without the text that redaction may change)."""
+    from tracelab.ingest.sts.write import sts_documents
+
+    out: dict[str, list] = defaultdict(list)
+    for header, msgs in sts_documents(warehouse).values():
+        if header["harness"] not in agents:
+            continue
+        shape = [
+            (
+                m["role"],
+                m.get("model"),
+                tuple(c["function"]["name"] for c in m.get("toolCalls", ())),
+                bool(m["content"]),
+                "reasoningContent" in m,
+                "toolCallId" in m,
+            )
+            for m in msgs
+        ]
+        out[header["harness"]].append(shape)
+    return {a: sorted(v) for a, v in out.items()}
+
+
+def test_auto_shares_every_agent_native_or_sts_and_passes_the_gate(auto_share):
+    wh, out, res = auto_share
+    assert res.written and res.check_clean
+    con = tracelab.connect(wh)
+    agents = {a for (a,) in con.execute("SELECT DISTINCT agent FROM sessions").fetchall()}
+    con.close()
+    assert STS_AGENTS <= agents and {"claude", "codex", "pi"} <= agents
+    assert {p.name for p in out.iterdir() if p.is_dir()} == agents
+    assert {r["agent"]: r["format"] for r in res.manifest} == {a: ("sts" if a in STS_AGENTS else "native") for a in agents}
+    check = redact_paths(Redactor(Policy(key=KEY)), [str(out)], None, check=True)
+    assert check.clean, check.counts("detector")
+    cli_check = CliRunner().invoke(cli, ["redact", "--check", str(out), "-q"])
+    assert cli_check.exit_code == 0, cli_check.output
+    # every STS file is one session: a header with the agent as harness, then messages
+    for r in res.manifest:
+        if r["format"] == "sts":
+            assert len(r["files"]) == 1
+            lines = [json.loads(x) for x in (out / r["files"][0]["path"]).read_text(encoding="utf-8").splitlines()]
+            assert lines[0]["type"] == "session" and lines[0]["harness"] == r["agent"] and all(x["type"] == "message" for x in lines[1:])
+            assert "tracelab" not in lines[0]  # the export's session_key extension stays home
+    authors = re.compile(rb"(?<![A-Za-z])(?:dain|badlogic)(?![A-Za-z])")
+    for p in out.rglob("*"):
+        if p.is_file():
+            assert not authors.search(p.read_bytes()), p
+
+
+def test_auto_manifest_hashes_match_and_card_totals_equal_the_manifest(auto_share):
+    _, out, res = auto_share
+    rows = [json.loads(x) for x in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rows == res.manifest
+    listed = set()
+    for row in rows:
+        h = hashlib.sha256()
+        for f in row["files"]:
+            data = (out / f["path"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == f["sha256"] and len(data) == f["bytes"]
+            h.update(f"{f['path']}\0{f['sha256']}\n".encode())
+            listed.add(f["path"])
+        assert h.hexdigest() == row["content_sha256"]
+        assert row["redaction"]["policy_hash"] == Policy(key=KEY).policy_hash()
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - {"README.md", "manifest.jsonl"}
+    assert on_disk == listed
+    card = (out / "README.md").read_text(encoding="utf-8")
+    meta = _front_matter(card)
+    assert "traces" in meta["tags"] and {"gemini-cli", "copilot-cli", "otel"} <= set(meta["tags"])
+    assert "Session Trace Simple" in card
+    agents: dict = defaultdict(Counter)
+    for r in rows:
+        a = agents[r["agent"]]
+        a["sessions"] += 1
+        a["subagents"] += r["is_subagent"]
+        a["calls"] += r["counts"]["n_llm_calls"]
+        a["tools"] += r["counts"]["n_tool_calls"]
+        a["tokens"] += sum(r["tokens"][k] for k in TOKENS[:4])
+    table = _table(card, "| agent | sessions | subagent sessions | LLM calls | tool calls | tokens | first day | last day |")
+    assert {t[0]: [int(x) for x in t[1:6]] for t in table} == {
+        a: [c["sessions"], c["subagents"], c["calls"], c["tools"], c["tokens"]] for a, c in agents.items()
+    }
+    assert all(agents[a]["sessions"] > 0 for a in STS_AGENTS)
+
+
+def test_auto_reingest_gives_the_same_sessions_messages_and_tool_calls(auto_share, tmp_path):
+    wh, out, res = auto_share
+    wh2 = tmp_path / "wh2"
+    s = ingest([str(out / a) for a in sorted(STS_AGENTS)], wh2)
+    assert s.files_failed == 0 and s.lines_rejected == 0  # every STS line written is read back
+    ingest([str(p) for p in sorted(out.iterdir()) if p.is_dir() and p.name not in STS_AGENTS], wh2)
+    before, after = _totals(wh), _totals(wh2)
+    # native agents: the same sessions, events and tokens (ids as in the native test)
+    r = Redactor(Policy(key=KEY, usernames=("dain",)))
+    native = {a: v[:-1] + (sorted(r.redact_text(i)[0] for i in v[-1]),) for a, v in before.items() if a not in STS_AGENTS}
+    assert native == {a: v[:-1] + (sorted(v[-1]),) for a, v in after.items() if a not in STS_AGENTS}
+    # STS agents: every session comes back under its agent, with the same messages and tool calls
+    assert {a: v[0] for a, v in after.items() if a in STS_AGENTS} == {a: v[0] for a, v in before.items() if a in STS_AGENTS}
+    assert sum(v[0] for v in after.values()) == res.sessions
+    sb, sa = _shapes(wh, STS_AGENTS), _shapes(wh2, STS_AGENTS)
+    assert sa == sb and sum(len(m) for v in sa.values() for m in v) > 1000
+
+    def tools(w, key):
+        con = tracelab.connect(w)
+        try:
+            return con.execute(
+                f"SELECT agent, tool_name, count(*) FILTER (WHERE {key}), count(*) FROM tool_calls WHERE agent IN ('gemini', 'copilot', 'otel') GROUP BY ALL ORDER BY ALL"
+            ).fetchall()
+        finally:
+            con.close()
+
+    assert tools(wh2, "status <> 'no_result'") == tools(wh, "tool_call_id IS NOT NULL AND status <> 'no_result'")
+
+
+def test_format_sts_writes_native_agents_as_sts_too(shared, tmp_path):
+    wh = shared[0]
+    res = build_share(wh, tmp_path / "o", options=ShareOptions(agent="pi", format="sts", measure_recall=False), policy=Policy(key=KEY), confirm=lambda r: True)
+    assert res.check_clean and {r["format"] for r in res.manifest} == {"sts"} and res.files == res.sessions == _totals(wh)["pi"][0]
+    wh2 = tmp_path / "wh2"
+    ingest([str(tmp_path / "o" / "pi")], wh2)
+    assert _totals(wh2)["pi"][0] == res.sessions
+    assert _shapes(wh2, {"pi"}) == _shapes(wh, {"pi"})
+    nat = build_share(
+        wh, tmp_path / "n", options=ShareOptions(agent="pi", format="native", measure_recall=False), policy=Policy(key=KEY), confirm=lambda r: True
+    )
+    assert {r["format"] for r in nat.manifest} == {"native"}
+    bad = CliRunner().invoke(cli, ["share", str(tmp_path / "x"), "-w", str(wh), "--format", "parquet", "--yes", "--no-recall"])
+    assert bad.exit_code == 2 and "parquet" in bad.output and not (tmp_path / "x").exists()

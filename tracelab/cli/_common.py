@@ -315,6 +315,17 @@ def warn_absent(dim: str, values: Sequence[str], present: Sequence[str]) -> None
         click.echo(f"warning: no {dim} {v!r} in this warehouse (names are exact); {dim}s present: {', '.join(present) or 'none'}{closest_names}", err=True)
 
 
+def param_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``--param NAME=VALUE`` options as a dict (a malformed one is a one-line error)."""
+    out: dict[str, str] = {}
+    for p in pairs:
+        key, sep, value = p.partition("=")
+        if not sep or not key.strip():
+            fail(f"--param {p!r}: expected NAME=VALUE")
+        out[key.strip()] = value
+    return out
+
+
 def fail(message: str) -> NoReturn:
     """Stop the command: a bad combination or value of options (one line, exit 2, printed by
     the top of the CLI like every :class:`~tracelab.errors.TracelabError`)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import fail, to_json, warehouse_option
+from tracelab.cli._common import fail, param_pairs, to_json, warehouse_option
 
 
 @click.group(name="evals")
@@ -17,16 +17,6 @@ def command() -> None:
       tracelab evals export --query tool_loops --param agent=codex --out evals/
       tracelab evals export --sql "SELECT event_key FROM failure_members WHERE family = 'hook_block'" --out evals/
     """
-
-
-def _params(pairs: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for p in pairs:
-        key, sep, value = p.partition("=")
-        if not sep or not key.strip():
-            fail(f"--param {p!r}: expected NAME=VALUE")
-        out[key.strip()] = value
-    return out
 
 
 @command.command(name="export")
@@ -72,7 +62,7 @@ def export_cmd(
         clusters=[c.strip() for v in clusters for c in v.split(",") if c.strip()] or None,
         top=top,
         query=query,
-        params=_params(params),
+        params=param_pairs(params),
         sql=sql,
         formats=list(formats) or list(FORMATS),
         redact=not no_redact,

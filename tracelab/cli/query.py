@@ -11,21 +11,12 @@ from tracelab.cli._common import (
     fail,
     output_format,
     output_options,
+    param_pairs,
     to_json,
     warehouse_option,
     warn_unknown_filters,
     write_result,
 )
-
-
-def _params(pairs: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for p in pairs:
-        if "=" not in p:
-            fail(f"--param needs NAME=VALUE, got {p!r}")
-        k, v = p.split("=", 1)
-        out[k.strip()] = v
-    return out
 
 
 def _write(table, fmt: str, out: str | None) -> None:
@@ -107,7 +98,7 @@ def run_cmd(name: str, params: tuple[str, ...], warehouse: str, fmt: str, out: s
 
     fmt = output_format(fmt, as_json, out)
     x = q.get(name)
-    kwargs = _params(params)
+    kwargs = param_pairs(params)
     q.bind(x, kwargs)  # fail on a bad value before opening the warehouse
     con = connect(warehouse)
     try:
@@ -149,7 +140,7 @@ def compare_cmd(metric, models, by, test, min_n, params, warehouse, fmt, out, as
         fail(f"unknown metric {metric!r}; choose one of {', '.join(METRIC_KINDS)}")
     con = connect(warehouse)
     try:
-        filters: dict[str, Any] = _params(params)  # query filters; compare_models binds and checks them
+        filters: dict[str, Any] = param_pairs(params)  # query filters; compare_models binds and checks them
         df = compare_models(metric, con=con, models=[m for m in (models or "").split(",") if m] or None, by=by, test=test, min_n=min_n, **filters)
     except ValueError as exc:  # compare_models checks its arguments with ValueError
         fail(str(exc))

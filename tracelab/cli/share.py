@@ -22,6 +22,15 @@ from tracelab.ingest.agents import ADAPTER_MODULES
 @click.option("--session", "sessions", multiple=True, metavar="ID", help="Only this session (id or key; repeatable).")
 @click.option("--deny", multiple=True, metavar="PATTERN", help="Drop every session whose text matches this regex, case-insensitive (repeatable).")
 @click.option("--max-sessions", type=int, default=None, help="Keep the N most recent sessions (subagents follow their parents).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "native", "sts"]),
+    default="auto",
+    show_default=True,
+    help="native: the agents' own files; sts: every session as a Hub Session Trace Simple file; "
+    "auto: native for Claude Code, Codex and Pi (which the Hub viewer detects), STS for every other agent.",
+)
 @click.option("--signatures/--keep-signatures", default=True, show_default=True, help="Strip encrypted reasoning and signature fields.")
 @click.option("--images/--keep-images", default=True, show_default=True, help="Replace embedded images by a size marker.")
 @click.option("--env-dumps/--keep-env-dumps", default=True, show_default=True, help="Replace environment dumps (NAME=value listings) by a variable count.")
@@ -49,6 +58,7 @@ def command(
     sessions,
     deny,
     max_sessions,
+    fmt,
     signatures,
     images,
     env_dumps,
@@ -65,8 +75,9 @@ def command(
     dry_run,
     as_json,
 ):
-    """Write OUT: the selected sessions' files, stripped and redacted in their native formats,
-    with manifest.jsonl and a dataset card (README.md), ready to upload to the Hugging Face Hub.
+    """Write OUT: the selected sessions' files, stripped and redacted in their native formats
+    (or as Session Trace Simple files, see --format), with manifest.jsonl and a dataset card
+    (README.md), ready to upload to the Hugging Face Hub.
 
     \b
     Nothing is written unless `redact --check` on the output is clean and you confirm
@@ -77,6 +88,7 @@ def command(
     Examples:
       tracelab share my-traces --agent claude --since 2026-11-01 --deny acme --yes
       tracelab share my-traces --max-sessions 50 --report removed.json
+      tracelab share my-traces --agent gemini --format sts --yes
       tracelab share my-traces --yes --push me/my-agent-traces --dry-run
     """
     from tracelab.redact.policy import Policy, read_lines_file
@@ -103,6 +115,7 @@ def command(
         license=license_,
         name=name,
         measure_recall=not no_recall,
+        format=fmt,
     )
 
     def confirm(result) -> bool:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import re
 import sys
+from typing import Any
 
 import click
 
-from tracelab.cli._common import OUTPUT_FORMATS, output_format, warehouse_option, write_result
+from tracelab.cli._common import OUTPUT_FORMATS, output_format, param_pairs, warehouse_option, write_result
 from tracelab.cli._errors import known_fault, one_line
 from tracelab.errors import InputError, ParameterError, QueryError
 
@@ -94,6 +95,28 @@ def _read_sql(query: str | None, file_or_format: tuple[str, ...]) -> tuple[str, 
     return text, fmts[0] if fmts else None
 
 
+def _bind(text: str, given: dict[str, str]) -> tuple[str, dict[str, Any] | None]:
+    """The statement to run and its ``$parameters``. SQL with a named-query header
+    (``-- name:`` and ``-- param`` lines, as in ``queries/*.sql``) gets the declared defaults
+    overlaid with ``given`` (converted to the declared types); other SQL gets ``given`` as they
+    are. Parameters the SQL does not use are an error."""
+    if text.lstrip().startswith("-- name:"):
+        from tracelab.library import bind
+        from tracelab.store.sql import parse
+
+        q = parse(text, "the SQL")
+        if q.params:
+            return q.sql, bind(q, given)
+    if not given:
+        return text, None
+    from tracelab.store.sql import referenced_params
+
+    unused = sorted(set(given) - referenced_params(text))
+    if unused:
+        raise ParameterError(f"--param {unused[0]}: the SQL has no ${unused[0]}")
+    return text, dict(given)
+
+
 def _exists(path: str) -> bool:
     return os.path.isfile(path)
 
@@ -114,7 +137,10 @@ def _exists(path: str) -> bool:
 @click.option("--out", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--write", is_flag=True, help="Lift the read-only mode: let the SQL write files (COPY … TO), attach databases and read any file.")
-def command(query, file_or_format, warehouse, fmt, out, as_json, write):
+@click.option(
+    "--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind $NAME (repeatable); a pasted queries/*.sql file takes its declared defaults."
+)
+def command(query, file_or_format, warehouse, fmt, out, as_json, write, params):
     """Run SQL against the warehouse views. The SQL comes from QUERY, -f FILE or stdin
     (QUERY '-', or no QUERY with input piped in); several statements run in order and the
     last one's rows are printed. SQL may start with a -- comment (a queries/*.sql file pastes
@@ -130,6 +156,7 @@ def command(query, file_or_format, warehouse, fmt, out, as_json, write):
       tracelab sql "SELECT * FROM tool_calls" --format parquet -o tool_calls.parquet
     """
     text, short_fmt = _read_sql(query, file_or_format)
+    text, bound = _bind(text, param_pairs(params))
     if short_fmt is not None and fmt is not None and short_fmt != fmt:
         raise ParameterError(f"-f {short_fmt} and --format {fmt} disagree")
     fmt = output_format(fmt or short_fmt or "table", as_json, out)
@@ -143,12 +170,12 @@ def command(query, file_or_format, warehouse, fmt, out, as_json, write):
         refuse_writes(con, text)
     try:
         if fmt == "parquet":
-            rel = con.sql(text)  # straight to Arrow (a cursor's Arrow output copies the rows once more)
+            rel = con.sql(text, params=bound)  # straight to Arrow (a cursor's Arrow output copies the rows once more)
             if rel is None:
                 raise ParameterError("the statement returned no result set to write as parquet")
             cols, rows, arrow = rel.columns, None, rel.to_arrow_table()
         else:
-            cur = con.execute(text)
+            cur = con.execute(text, bound) if bound else con.execute(text)
             if cur is None:
                 raise ParameterError("no SQL statement: only comments")
             cols = [d[0] for d in cur.description] if cur.description else []

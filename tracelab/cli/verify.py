@@ -31,6 +31,7 @@ def command(paths, warehouse, against_clean, other, agent, jobs, as_json):
 
     if not Warehouse(warehouse).exists:
         raise WarehouseMissing(f"no tracelab warehouse at {warehouse}", path=str(warehouse))
+    Warehouse(warehouse).snapshot()  # a corrupt snapshot is reported before anything runs
     if not against_clean and not other:
         fail("give --against-clean (with the ingest's PATHS) or --against OTHER_WAREHOUSE")
     diffs = verify.compare(warehouse, other) if other else verify.against_clean(warehouse, paths, agent=agent, jobs=jobs)

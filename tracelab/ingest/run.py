@@ -162,7 +162,8 @@ def _reparse_owners(
     not keep the original's lines. One round: the owners' own copies of further files are
     decided by the stored keys as before."""
     parsing = {o.task.path for o in parsed.outcomes} | plan.removed_paths
-    owners = sorted(p for p in stored_owners(wh, snap, parsed.key_parts, parsing) if p in plan.stats and p in manifest and manifest[p].get("agent"))
+    first_ts = {o.task.path: o.result.first_ts for o in parsed.outcomes}
+    owners = sorted(p for p in stored_owners(wh, snap, parsed.key_parts, parsing, first_ts) if p in plan.stats and p in manifest and manifest[p].get("agent"))
     if not owners:
         return
     tasks = [FileTask(p, manifest[p]["agent"], "full", 0, 0, None, *plan.stats[p]) for p in owners]

@@ -14,6 +14,9 @@ Layout of the output::
                            file's path below the common directory of that agent's files (so
                            Claude subagent files stay in <session>/subagents/ beside their parent),
                            with usernames in directory and file names pseudonymised
+    <agent>/<id>.jsonl     with ``--format sts`` (or ``auto`` for an agent the Hub viewer does not
+                           detect natively): one Session Trace Simple file per session, written
+                           from the warehouse's events, through the same strip, redaction and gate
 """
 
 from __future__ import annotations
@@ -25,14 +28,15 @@ import os
 import shutil
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import re2
 
-from tracelab.errors import InputError, TracelabError
+from tracelab.errors import InputError, ParameterError, TracelabError
+from tracelab.ingest.sts.write import session_lines, sts_documents, sts_file_name, sts_id
 from tracelab.redact import POLICY_VERSION, Policy, Redactor
 from tracelab.redact.files import redact_paths
 from tracelab.redact.rules_gitleaks import CURRENT_PATH
@@ -40,9 +44,22 @@ from tracelab.share.card import render_card
 from tracelab.share.select import Selection, select_sessions
 from tracelab.share.strip import StripOptions, strip_line
 
-__all__ = ["ShareOptions", "ShareResult", "ShareRefused", "build_share", "STAGING_SUFFIX"]
+__all__ = ["FORMATS", "NATIVE_AGENTS", "ShareOptions", "ShareResult", "ShareRefused", "build_share", "share_format", "STAGING_SUFFIX"]
 
 STAGING_SUFFIX = ".tracelab-staging"
+FORMATS = ("auto", "native", "sts")
+#: agents whose own files the Hub's trace viewer detects (Claude Code, Codex, Pi)
+NATIVE_AGENTS = frozenset({"claude", "codex", "pi"})
+
+
+def share_format(agent: str, fmt: str) -> str:
+    """How ``agent``'s sessions travel: ``native`` (their own files) or ``sts`` (Session Trace
+    Simple). ``auto`` is native for the agents the Hub viewer detects, STS for every other one."""
+    if fmt not in FORMATS:
+        raise ParameterError(f"--format {fmt!r}: one of {', '.join(FORMATS)}", param="format")
+    if fmt == "auto":
+        return "native" if agent in NATIVE_AGENTS else "sts"
+    return fmt
 
 
 class ShareRefused(TracelabError):
@@ -65,6 +82,7 @@ class ShareOptions:
     name: str | None = None  # pretty name on the card
     measure_recall: bool = True
     recall_secrets: int = 300
+    format: str = "auto"  # auto | native | sts (see share_format)
 
 
 @dataclass
@@ -134,35 +152,41 @@ def _out_rel(redactor: Redactor, rel: Path, keep_names: bool) -> Path:
     return Path(*parts)
 
 
-def _share_file(redactor: Redactor, src: Path, dst: Path, strip: StripOptions, stripped: Counter, findings: Counter) -> tuple[int, int]:
-    """Strip and redact one file into ``dst``; returns (bytes in, bytes out)."""
+def _share_lines(redactor: Redactor, lines: Iterable[bytes], dst: Path, strip: StripOptions, stripped: Counter, findings: Counter) -> tuple[int, int]:
+    """Strip and redact ``lines`` (bytes, each with its newline) into ``dst``; (bytes in, bytes out)."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     nin = nout = 0
+    with open(dst, "wb") as fout:
+        for raw in lines:
+            nin += len(raw)
+            s, c, _ = strip_line(raw, strip)
+            if c:
+                stripped.update(c)
+            new, found, _ = redactor.redact_line(s)
+            if found:
+                findings.update(f.kind for f in found)
+            fout.write(new)
+            nout += len(new)
+    return nin, nout
+
+
+def _share_file(redactor: Redactor, src: Path, dst: Path, strip: StripOptions, stripped: Counter, findings: Counter) -> tuple[int, int]:
+    """Strip and redact one file into ``dst``; returns (bytes in, bytes out)."""
     token = CURRENT_PATH.set(str(src))
     try:
-        with open(src, "rb") as fin, open(dst, "wb") as fout:
-            if src.suffix == ".json":
-                data = fin.read()
-                nin = len(data)
-                s, c, _ = strip_line(data, strip)
-                stripped.update(c)
-                new, found, _ = redactor.redact_document(s)
-                findings.update(f.kind for f in found)
-                fout.write(new)
-                return nin, len(new)
-            for raw in fin:
-                nin += len(raw)
-                s, c, _ = strip_line(raw, strip)
-                if c:
-                    stripped.update(c)
-                new, found, _ = redactor.redact_line(s)
-                if found:
-                    findings.update(f.kind for f in found)
-                fout.write(new)
-                nout += len(new)
+        if src.suffix == ".json":
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            data = src.read_bytes()
+            s, c, _ = strip_line(data, strip)
+            stripped.update(c)
+            new, found, _ = redactor.redact_document(s)
+            findings.update(f.kind for f in found)
+            dst.write_bytes(new)
+            return len(data), len(new)
+        with open(src, "rb") as fin:
+            return _share_lines(redactor, fin, dst, strip, stripped, findings)
     finally:
         CURRENT_PATH.reset(token)
-    return nin, nout
 
 
 def _companions(path: Path) -> list[Path]:
@@ -237,6 +261,7 @@ def build_share(
     (given the summary) returns True. ``confirm=None`` means not confirmed (``--yes`` passes a
     function returning True). Raises :class:`ShareRefused` when nothing was written."""
     opts = options or ShareOptions()
+    share_format("", opts.format)  # ParameterError before anything is read
     policy = policy or Policy()
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -278,7 +303,10 @@ def build_share(
         stripped: Counter = Counter()
         per_file_findings: dict[str, Counter] = {}
         bytes_in = bytes_out = 0
+        sts_agents = {row["agent"] for row in sel.sessions if share_format(row["agent"], opts.format) == "sts"}
         for agent, files in sorted(by_agent.items()):
+            if agent in sts_agents:
+                continue
             root = _common_root(files)
             for f in sorted(files):
                 src = Path(f)
@@ -293,15 +321,49 @@ def build_share(
                 bytes_in, bytes_out = bytes_in + nin, bytes_out + nout
                 out_of[f] = rel.as_posix()
                 per_file_findings[f] = counts
-        hashes = {rel: _sha256_file(staging / rel) for rel in out_of.values()}
+        # STS: one file per session, from the warehouse's events, through the same strip and redaction
+        sts_rows = [row for row in sel.sessions if row["agent"] in sts_agents]
+        sts_of: dict[str, str] = {}
+        sts_findings: dict[str, Counter] = {}
+        docs = sts_documents(warehouse, [row["session_key"] for row in sts_rows]) if sts_rows else {}
+        used: set[str] = set()
+        for row in sts_rows:
+            sk, agent = row["session_key"], row["agent"]
+            # a session with no event STS carries still travels, as its header alone
+            header, messages = docs.get(sk) or ({"type": "session", "harness": agent, "id": sts_id(sk, agent)}, [])
+            # the export's {"tracelab": {"session_key"}} extension stays home: the id says it, the
+            # manifest has the session, and a "session_key" value reads as a secret to the policy
+            header = {k: v for k, v in header.items() if k != "tracelab"}
+            folder, stem = sts_file_name(header)
+            stem = _out_rel(redactor, Path(stem), keep_names).as_posix().replace("/", "_")
+            srel, n = f"{folder}/{stem}.jsonl", 1
+            while srel in used:
+                n += 1
+                srel = f"{folder}/{stem}-{n}.jsonl"
+            used.add(srel)
+            scounts: Counter = Counter()
+            token = CURRENT_PATH.set(srel)
+            try:
+                nin, nout = _share_lines(redactor, session_lines(header, messages), staging / srel, opts.strip, stripped, scounts)
+            finally:
+                CURRENT_PATH.reset(token)
+            bytes_in, bytes_out = bytes_in + nin, bytes_out + nout
+            sts_of[sk] = srel
+            sts_findings[sk] = scounts
+        hashes = {rel: _sha256_file(staging / rel) for rel in [*out_of.values(), *sts_of.values()]}
         phash = policy.policy_hash()
         manifest = []
         for row in sel.sessions:
-            files = sorted(out_of[f] for f in row["source_files"] or [] if f in out_of)
-            comps = sorted(out_of[str(c)] for f in row["source_files"] or [] for c in _companions(Path(f)) if str(c) in out_of)
+            fmt = "sts" if row["session_key"] in sts_of else "native"
             found: Counter = Counter()
-            for f in row["source_files"] or []:
-                found.update(per_file_findings.get(f, {}))
+            if fmt == "sts":
+                files, comps = [sts_of[row["session_key"]]], []
+                found.update(sts_findings[row["session_key"]])
+            else:
+                files = sorted(out_of[f] for f in row["source_files"] or [] if f in out_of)
+                comps = sorted(out_of[str(c)] for f in row["source_files"] or [] for c in _companions(Path(f)) if str(c) in out_of)
+                for f in row["source_files"] or []:
+                    found.update(per_file_findings.get(f, {}))
             content = hashlib.sha256("".join(f"{p}\0{hashes[p]}\n" for p in files + comps).encode()).hexdigest()
             manifest.append(
                 {
@@ -310,6 +372,7 @@ def build_share(
                     "session_id": _clean(redactor, row["session_id"]),
                     "agent": row["agent"],
                     "agent_version": row["agent_version"],
+                    "format": fmt,
                     "is_subagent": bool(row["is_subagent"]),
                     "parent_session_id": _clean(redactor, next((r["session_id"] for r in sel.sessions if r["session_key"] == row["parent_session_key"]), None)),
                     "models": sorted(row["models"]),
@@ -332,7 +395,7 @@ def build_share(
         removed = {
             "stripped": dict(sorted(stripped.items())),
             "strip_options": opts.strip.enabled(),
-            "redacted_by_kind": dict(sorted(sum(per_file_findings.values(), Counter()).items())),
+            "redacted_by_kind": dict(sorted(sum([*per_file_findings.values(), *sts_findings.values()], Counter()).items())),
             "sessions_denied": len(sel.denied),
             "deny_patterns": len(opts.deny),
             "sessions_over_limit": sel.over_limit,
@@ -356,7 +419,7 @@ def build_share(
             out=out,
             written=False,
             sessions=len(manifest),
-            files=len(out_of),
+            files=len(out_of) + len(sts_of),
             bytes_in=bytes_in,
             bytes_out=bytes_out,
             removed=removed,

@@ -11,7 +11,7 @@ import yaml
 
 __all__ = ["render_card", "size_category", "card_stats"]
 
-_AGENT_TAGS = {"claude": "claude-code", "codex": "codex", "pi": "pi"}
+_AGENT_TAGS = {"claude": "claude-code", "codex": "codex", "pi": "pi", "gemini": "gemini-cli", "copilot": "copilot-cli"}
 
 
 def size_category(n: int) -> str:
@@ -67,12 +67,19 @@ def render_card(
         "language": ["en"],
     }
     total_calls = sum(a["llm_calls"] for a in stats["agents"].values())
+    sts = sorted({r["agent"] for r in manifest if r.get("format") == "sts"})
+    native = sorted({r["agent"] for r in manifest if r.get("format", "native") == "native"})
     lines = ["---", yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).rstrip(), "---", ""]
     lines.append(f"# {meta['pretty_name']}")
     lines.append("")
     lines.append(
-        f"{len(manifest)} coding-agent sessions ({total_calls:,} LLM calls) in the agents' own file formats, "
-        "shared voluntarily by their author with `tracelab share`."
+        f"{len(manifest)} coding-agent sessions ({total_calls:,} LLM calls) "
+        + (
+            "in the agents' own file formats"
+            if not sts
+            else ("in the Hub's Session Trace Simple format" if not native else "in the agents' own file formats or the Hub's Session Trace Simple format")
+        )
+        + ", shared voluntarily by their author with `tracelab share`."
     )
     lines += [
         "",
@@ -94,6 +101,18 @@ def render_card(
         "version, models, start and end, counts, tokens, redaction findings by kind, the files with their SHA-256, "
         "and the redaction policy.",
         "",
+    ]
+    if sts:
+        lines += [
+            "Sessions of "
+            + ", ".join(f"`{a}`" for a in sts)
+            + " are Session Trace Simple files instead (`format: sts` in the manifest): one `<agent>/<session id>.jsonl` per "
+            "session, written from the warehouse's events (a `session` header, then user, assistant, tool and system "
+            "messages with reasoning and tool calls), so the Hub's trace viewer shows them too. STS carries no token "
+            "counts, tool status or timings: those are in the manifest, counted from the agents' original logs.",
+            "",
+        ]
+    lines += [
         "## How it was redacted and checked",
         "",
         f"Redaction policy `{policy_version}` (`{policy_hash}`), format-preserving: only detected spans changed, to typed "

@@ -22,7 +22,7 @@ import orjson
 
 from tracelab.errors import NotFound
 
-__all__ = ["StsExport", "export_sts", "session_documents", "sts_id"]
+__all__ = ["StsExport", "export_sts", "session_documents", "session_lines", "sts_documents", "sts_file_name", "sts_id"]
 
 _SAFE = re.compile(r"[^0-9A-Za-z._-]+")
 _SYSTEM_KINDS = ("user_context", "compaction_summary", "system", "api_error")
@@ -110,18 +110,29 @@ def session_documents(rows: Iterable[tuple]) -> dict[str, tuple[dict[str, Any], 
     return out
 
 
+def session_lines(header: dict[str, Any], messages: list[dict[str, Any]]) -> Iterable[bytes]:
+    """The file's lines (with their newline): the header, then one ``message`` line each."""
+    yield orjson.dumps(header) + b"\n"
+    for m in messages:
+        yield orjson.dumps({"type": "message", "message": m}) + b"\n"
+
+
 def write_session(path: Path, header: dict[str, Any], messages: list[dict[str, Any]]) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "wb") as fh:
-        fh.write(orjson.dumps(header) + b"\n")
-        for m in messages:
-            fh.write(orjson.dumps({"type": "message", "message": m}) + b"\n")
+        fh.writelines(session_lines(header, messages))
     os.replace(tmp, path)
 
 
-def export_sts(warehouse: str | os.PathLike, out_dir: str | os.PathLike, session_keys: list[str] | None = None, agent: str | None = None) -> StsExport:
-    """Write one STS file per session (``<out>/<agent>/<id>.jsonl``) and say what was written.
-    Raises :class:`~tracelab.errors.NotFound` when a session asked for has nothing to export."""
+def sts_file_name(header: dict[str, Any]) -> tuple[str, str]:
+    """(agent folder, file stem) of a session's STS file: both safe as path parts."""
+    return _SAFE.sub("_", str(header["harness"])), _SAFE.sub("_", str(header["id"])).strip("_") or "session"
+
+
+def sts_documents(
+    warehouse: str | os.PathLike, session_keys: list[str] | None = None, agent: str | None = None
+) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """session_key -> (header, messages) of the sessions with exportable events."""
     from tracelab.catalog import connect
     from tracelab.store import sql_text
 
@@ -130,7 +141,13 @@ def export_sts(warehouse: str | os.PathLike, out_dir: str | os.PathLike, session
         rows = con.execute(sql_text("export_sts_events"), {"session_keys": session_keys, "agent": agent}).fetchall()
     finally:
         con.close()
-    docs = session_documents(rows)
+    return session_documents(rows)
+
+
+def export_sts(warehouse: str | os.PathLike, out_dir: str | os.PathLike, session_keys: list[str] | None = None, agent: str | None = None) -> StsExport:
+    """Write one STS file per session (``<out>/<agent>/<id>.jsonl``) and say what was written.
+    Raises :class:`~tracelab.errors.NotFound` when a session asked for has nothing to export."""
+    docs = sts_documents(warehouse, session_keys, agent)
     if session_keys:
         missing = sorted(set(session_keys) - set(docs))
         if missing:
@@ -139,9 +156,9 @@ def export_sts(warehouse: str | os.PathLike, out_dir: str | os.PathLike, session
     res = StsExport(out_dir=str(out))
     used: set[Path] = set()
     for _sk, (header, messages) in sorted(docs.items()):
-        d = out / _SAFE.sub("_", str(header["harness"]))
+        folder, base = sts_file_name(header)
+        d = out / folder
         d.mkdir(parents=True, exist_ok=True)
-        base = _SAFE.sub("_", header["id"]).strip("_") or "session"
         path, n = d / f"{base}.jsonl", 1
         while path in used:
             n += 1
