@@ -12,7 +12,7 @@
 -- Filters every query understands (NULL = no filter):
 --   p_since / p_until    time window [since, until) on the row's own time (UTC)
 --   p_agent, p_model     exact match (sessions: the model is in the session's model list)
---   p_project            sessions.project (last path component of the session's cwd)
+--   p_project            sessions.project (see data/README.md "Projects")
 --   p_tool               exact tool name (tool-call based queries only)
 --   p_include_subagents  FALSE drops rows of subagent sessions (NULL counts as TRUE)
 --

@@ -7,7 +7,7 @@
 -- param model VARCHAR = NULL: only this model
 -- param project VARCHAR = NULL: only this project
 -- param include_subagents BOOLEAN = TRUE: FALSE drops calls made in subagent sessions
--- returns project VARCHAR: project (last component of the session cwd)
+-- returns project VARCHAR: project (sessions.project: repository owner/name or worktree-stripped root folder, see data/README.md "Projects")
 -- returns agent VARCHAR: agent
 -- returns model VARCHAR: model
 -- returns sessions BIGINT: distinct sessions

@@ -78,22 +78,34 @@ def _write(root: Path, step: list[tuple[Path, Path, bool]]) -> None:
         dest.write_bytes(data)
 
 
+def _projects(wh: Path) -> dict[str, tuple[str | None, str | None]]:
+    t = Warehouse(wh).read_table("sessions", columns=["session_key", "project", "project_root"]).to_pylist()
+    return {r["session_key"]: (r["project"], r["project_root"]) for r in t}
+
+
 def test_increments_equal_a_full_rebuild(steps, tmp_path, monkeypatch):
     # every increment here touches a large share of the few sample sessions: allow any share
     monkeypatch.setattr(derive, "REFRESH_MAX_SHARE", 1e9)
     corpus, wh = tmp_path / "corpus", tmp_path / "wh"
-    modes = []
+    modes, renamed = [], []
     for i, step in enumerate(steps):
+        before = _projects(wh) if i else {}
         _write(corpus, step)
         s = ingest([str(corpus)], wh, jobs=1)
         assert s.files_failed == 0, s.errors
         modes.append(s.derived)
+        after = _projects(wh)
+        # a step whose new sessions rename a kept session's project (a second root named `cli`
+        # arrives: both become `cli (<root>)`) must derive everything
+        renamed.append(any(after[k] != v for k, v in before.items()))
         _assert_equals_rebuild(wh, tmp_path / f"scratch{i}")
     # increments that re-parse a file (a Codex response closed across the cut, a file whose first
     # timestamp arrives, a stored owner of repeated lines: issue #15) remove rows and derive in
-    # full; either way every step equals a full rebuild (checked above). The incremental path
-    # is pinned by test_new_sessions_leave_other_derived_parts_alone.
+    # full, and so do those that rename a kept session's project; either way every step equals a
+    # full rebuild (checked above). The incremental path is pinned by
+    # test_new_sessions_leave_other_derived_parts_alone.
     assert modes[0] == "full" and all(m == "full" or (m.startswith("incremental: ") and int(m.split()[1]) > 0) for m in modes[1:]), modes
+    assert all(m == "full" for m, r in zip(modes, renamed, strict=True) if r), (modes, renamed)
     # and one ingest of the finished corpus has the same rows and the same token accounting
     # (which copy of a line repeated in several files is kept depends on arrival order, so
     # source_file / line_no of such rows may differ: that is the events' dedup, not the derive)

@@ -152,6 +152,7 @@ base AS (
     SELECT
         ev.*,
         dims.subagent_id, dims.parent_session_key, dims.forked_from, dims.cwd, dims.is_subagent, dims.own_project,
+        dims.project_root, dims.worktree, dims.repository,
         coalesce(trim(w.first_user_text) = 'Warmup', false) AS warmup_text,
         s.summary_title,
         llm.* EXCLUDE (session_key),
@@ -195,6 +196,9 @@ SELECT
     b.agent_version,
     b.cwd,
     b.own_project AS project,
+    b.project_root,
+    b.worktree,
+    b.repository,
     b.git_branch,
     coalesce(b.custom_title, b.ai_title, b.summary_title, b.first_prompt) AS title,
     b.started_at,

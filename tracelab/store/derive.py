@@ -60,15 +60,38 @@ def _stream_partitioned(wh: Warehouse, con: duckdb.DuckDBPyConnection, sql: str,
 def _derive(wh: Warehouse, con: duckdb.DuckDBPyConnection, batch: str) -> tuple[list[str], list[str], pa.Table]:
     """The derived tables of the events ``con``'s ``events`` view holds: (llm_calls parts,
     tool_calls parts, sessions rows)."""
-    # per-session dimensions first (one row per session): the call tables carry them and
-    # derive_sessions reads them, so all three agree
-    con.execute(f"CREATE TEMP TABLE session_dims AS {sql_text('derive_session_dims')}")
     llm_rel = _stream_partitioned(wh, con, sql_text("derive_llm_calls"), "llm_calls", batch)
     _view_of_parts(wh, con, "llm_calls", llm_rel)
     tool_rel = _stream_partitioned(wh, con, sql_text("derive_tool_calls"), "tool_calls", batch)
     _view_of_parts(wh, con, "tool_calls", tool_rel)
     sessions = S.cast_table(con.sql(sql_text("derive_sessions")).to_arrow_table(), "sessions")
     return llm_rel, tool_rel, sessions
+
+
+#: What a session contributes to project naming: (tl_project_dir(cwd), repository).
+PRIOR_ROOTS = pa.schema([pa.field("dir", pa.string()), pa.field("repository", pa.string())])
+
+
+def _session_dims(con: duckdb.DuckDBPyConnection, prior: pa.Table | None = None) -> None:
+    """Per-session dimensions first (one row per session, temp table ``session_dims``): the call
+    tables carry them and derive_sessions reads them, so all three agree. Project names depend
+    on every session's (dir, repository) pair: ``prior`` holds the pairs of the sessions kept
+    from an earlier derive (a refresh), so names computed here see the whole warehouse."""
+    con.register("_prior_roots", prior if prior is not None else PRIOR_ROOTS.empty_table())
+    con.execute(f"CREATE TEMP TABLE session_roots AS {sql_text('derive_session_roots')}")
+    con.execute(f"CREATE TEMP TABLE project_names AS {sql_text('derive_project_names')}")
+    con.execute(f"CREATE TEMP TABLE session_dims AS {sql_text('derive_session_dims')}")
+
+
+def _kept_projects_change(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a kept session (``_kept``) would get another project or root from the names
+    just computed (``project_names``): a clash appeared or went, or a dir gained a repository."""
+    n = con.execute(
+        "SELECT count(*) FROM _kept k LEFT JOIN project_names n "
+        "ON n.dir IS NOT DISTINCT FROM tl_project_dir(k.cwd) AND n.repository IS NOT DISTINCT FROM k.repository "
+        "WHERE n.project IS DISTINCT FROM k.project OR n.project_root IS DISTINCT FROM k.project_root"
+    ).fetchall()
+    return bool(n[0][0])
 
 
 def _view_of_parts(wh: Warehouse, con: duckdb.DuckDBPyConnection, table: str, rel: list[str]) -> None:
@@ -83,6 +106,7 @@ def rebuild(wh: Warehouse, snap: Snapshot, batch: str) -> None:
     """Derive ``llm_calls``, ``tool_calls`` and ``sessions`` from all of ``snap``'s events."""
     con = derive_connection(wh, snap)
     try:
+        _session_dims(con)
         llm_rel, tool_rel, sessions = _derive(wh, con, batch)
     finally:
         con.close()
@@ -136,6 +160,14 @@ def refresh(wh: Warehouse, snap: Snapshot, batch: str, new_events: list[str]) ->
             f"CREATE VIEW events AS SELECT * FROM read_parquet({sql_list(sorted(ev_files))}, hive_partitioning = false) "
             "WHERE session_key IN (SELECT session_key FROM _affected)"
         )
+        # project names depend on every session's (dir, repository) pair: names are computed
+        # with the kept sessions' pairs too, and when a kept session's name or root would
+        # change (a new clash, a dir that gained a repository), everything is derived again
+        con.register("_old_sessions", wh.read_table("sessions", snap, columns=["session_key", "cwd", "repository", "project_root", "project"]))
+        con.execute("CREATE TEMP TABLE _kept AS SELECT * FROM _old_sessions WHERE session_key NOT IN (SELECT session_key FROM _affected)")
+        _session_dims(con, con.sql("SELECT DISTINCT tl_project_dir(cwd) AS dir, repository FROM _kept").to_arrow_table().cast(PRIOR_ROOTS))
+        if _kept_projects_change(con):
+            return None
         llm_rel, tool_rel, sessions = _derive(wh, con, batch)
     finally:
         con.close()
