@@ -125,7 +125,7 @@ def test_failures_agent_is_a_choice(wh):
     a = json.loads(runner.invoke(cli, ["failures", "-w", str(wh), "--agent", "claude,pi", "--json"]).stdout)
     b = json.loads(runner.invoke(cli, ["failures", "-w", str(wh), "--agent", "claude", "--agent", "pi", "--json"]).stdout)
     assert a == b and a and {x for r in a for x in r["agents"]} <= {"claude", "pi"}
-    assert set(ADAPTER_MODULES) == {"claude", "codex", "pi"}
+    assert {"claude", "codex", "pi"} <= set(ADAPTER_MODULES)
 
 
 def test_failures_unknown_family_lists_the_valid_ones(wh, f):

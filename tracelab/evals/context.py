@@ -86,7 +86,7 @@ def build(
     keys = sorted({a.session_key for a in uniq})
     sessions = {r["session_key"]: r for r in _rows(con, "sessions", session_keys=keys)}
     calls: dict[str, list[dict]] = {}
-    for c in _rows(con, "timeline_calls", session_keys=keys):
+    for c in _rows(con, "session_calls", session_keys=keys):
         calls.setdefault(c["session_key"], []).append(c)
     for lst in calls.values():
         lst.sort(key=_call_pos)

@@ -227,7 +227,7 @@ def from_frame(con, f: Failures, df: pl.DataFrame, origin: str, per_cluster: int
             out.append(Anchor(calls[r["tool_call_key"]], where(i), tool_call_key=r["tool_call_key"]))
     elif {"session_key", "tool_call_id"} <= cols:
         keys = sorted({r["session_key"] for r in rows if r["session_key"]})
-        calls = {(c["session_key"], c["tool_call_id"]): c["tool_call_key"] for c in _sql(con, "timeline_calls", session_keys=keys).to_dicts()}
+        calls = {(c["session_key"], c["tool_call_id"]): c["tool_call_key"] for c in _sql(con, "session_calls", session_keys=keys).to_dicts()}
         for i, r in enumerate(rows):
             k = calls.get((r["session_key"], r["tool_call_id"]))
             if k is None:
@@ -275,7 +275,7 @@ def _from_sessions(con, idx: _MemberIndex, df: pl.DataFrame, origin: str, skippe
             r["session_key"] = by_id.get(r["session_id"])
     keys = sorted({r["session_key"] for r in rows if r.get("session_key")})
     calls: dict[str, list[dict]] = {}
-    for c in _sql(con, "timeline_calls", session_keys=keys).to_dicts():
+    for c in _sql(con, "session_calls", session_keys=keys).to_dicts():
         calls.setdefault(c["session_key"], []).append(c)
     tcol = _time_col(df) if "tool_name" in df.columns else None
     out: list[Anchor] = []
