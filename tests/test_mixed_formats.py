@@ -63,7 +63,7 @@ def test_every_format_detected_by_content(mixed_dir, tmp_path):
     got = dict(con.execute("SELECT agent, count(*) FROM files GROUP BY 1").fetchall())
     assert got == expected
     for path, agent in con.execute("SELECT path, agent FROM files").fetchall():
-        assert DIRS[Path(path).relative_to(SAMPLES).parts[0]] == agent, path
+        assert DIRS[Path(path).relative_to(SAMPLES.resolve()).parts[0]] == agent, path
     con.close()
     # metadata .json beside the sessions (Entire metadata, subagent .meta.json, pi's fixture) is
     # passed over silently, never reported as a failed session
