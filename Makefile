@@ -9,7 +9,7 @@ STAMP_CORE := $(VENV)/.installed-core
 STAMP_DEV  := $(VENV)/.installed-dev
 DEMO_DIR ?= demo
 
-.PHONY: demo test bench venv dev clean lint
+.PHONY: demo test bench venv dev clean lint lab
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ lint: $(STAMP_DEV)
 
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# JupyterLab on the notebooks/ (installs the notebook extra; TRACELAB_WAREHOUSE picks the warehouse,
+# the demo's by default)
+lab: $(STAMP_CORE)
+	$(BIN)/python -m pip install --quiet -e '.[notebook]'
+	TRACELAB_WAREHOUSE=$${TRACELAB_WAREHOUSE:-$(CURDIR)/$(DEMO_DIR)/warehouse} $(BIN)/jupyter lab notebooks/
 
 bench: $(STAMP_DEV)
 	$(BIN)/python -m benchmarks run
