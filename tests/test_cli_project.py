@@ -51,7 +51,7 @@ def test_info_counts_only_the_project(claude_wh, project):
 
 def test_unknown_project_warns_with_the_closest_names(claude_wh, project):
     typo = project[:-1] + ("x" if project[-1] != "x" else "y")
-    for args in (["info"], ["failures"], ["search", "error"], ["query", "run", "session_stats", "-p", f"project={typo}"]):
+    for args in (["info"], ["failures"], ["search", "error"], ["usage", "daily"], ["query", "run", "session_stats", "-p", f"project={typo}"]):
         extra = [] if args[0] == "query" else ["--project", typo]
         res = _run(*args, "-w", str(claude_wh), *extra)
         assert res.exit_code == 0, (args, res.output)

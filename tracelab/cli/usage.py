@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracelab.cli._common import ISO_TIME, emit_rows, fail, to_json, warehouse_option
+from tracelab.cli._common import ISO_TIME, emit_rows, fail, to_json, warehouse_option, warn_unknown_filters
 from tracelab.errors import ParameterError
 from tracelab.ingest.agents import ADAPTER_MODULES
 
@@ -66,6 +66,11 @@ def _run(report: str, kw: dict) -> None:
             f"--timezone {filters['timezone']!r}: unknown time zone (an IANA name: UTC, Europe/Berlin, ...)." + str(exc).split("!", 1)[-1].rstrip(),
             param="timezone",
         ) from None
+    if not data[REPORTS[report][2]]:
+        from tracelab.store import Store
+
+        with Store(warehouse) as store:  # an empty result: name filter values the warehouse lacks
+            warn_unknown_filters(store.con, filters)
     if as_json:
         click.echo(to_json(data))
         return
