@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from conftest import require_samples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -351,3 +352,53 @@ def test_allow_is_never_suggested_for_unsafe_prefixes(prefix, ok):
     from tracelab.suggest.shell import allow_safe
 
     assert allow_safe(prefix) is ok
+
+
+# ------------------------------------------------------------------ calls whose input is unknown
+def test_calls_without_recorded_input_never_make_a_suggestion(tmp_path):
+    """The OTel samples carry `bash` spans without arguments: 66 identical-looking calls in runs
+    of up to 31. They once became "Do not repeat `` unchanged"; no suggestion may have an empty
+    pattern, and no loop may rest on calls whose input was not recorded."""
+    from tracelab.pipeline import ingest
+
+    otel = require_samples("otel")
+    wh = tmp_path / "wh"
+    ingest([str(otel)], wh, jobs=1)
+    con = tracelab.connect(wh)
+    try:
+        calls = con.sql("SELECT count(*) FROM tool_calls WHERE agent = 'otel' AND input_json IS NULL AND repeat_run_no IS NOT NULL").fetchall()[0]
+    finally:
+        con.close()
+    assert calls is not None and calls[0] >= 30  # the case is really there
+    df = tracelab.suggest(wh, min_events=1, min_sessions=1)
+    assert df.filter(pl.col("pattern").str.strip_chars() == "").is_empty(), df.select("kind", "tool", "pattern")
+    assert df.filter((pl.col("kind") == "loop") & (pl.col("tool") == "bash")).is_empty()
+
+
+def test_loop_needs_a_known_input():
+    from tracelab.suggest.hooks import _loops
+    from tracelab.suggest.model import Thresholds
+
+    def frame(known: bool, preview: str | None) -> pl.DataFrame:
+        n = 6
+        return pl.DataFrame(
+            {
+                "session_key": ["s1"] * 3 + ["s2"] * 3,
+                "is_sidechain": [False] * n,
+                "repeat_run_no": [1] * n,
+                "agent": ["otel"] * n,
+                "project": ["p"] * n,
+                "tool_name": ["bash"] * n,
+                "input_hash": [7] * n,
+                "simple": [None] * n,
+                "input_preview": [preview] * n,
+                "input_known": [known] * n,
+            },
+            schema_overrides={"input_hash": pl.UInt64, "simple": pl.String, "input_preview": pl.String},
+        )
+
+    th = Thresholds.of(1, 1)
+    assert _loops(frame(False, None), th) == []
+    assert _loops(frame(True, ""), th) == []  # known but empty: nothing to name
+    [s] = _loops(frame(True, '{"query": "x"}'), th)
+    assert s.pattern == '{"query": "x"}'

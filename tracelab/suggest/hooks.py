@@ -8,7 +8,9 @@
   timeout, cap the output, or filter the paths, depending on the limit.
 * **loop**: the same call (same tool and input) repeated three or more times in a row
   (``tool_calls.repeat_run_no``), ``Thresholds.loops`` times in ``Thresholds.sessions`` sessions: a rule that stops after the second
-  identical attempt, with the loop's signature.
+  identical attempt, with the loop's signature. Calls whose input was not recorded
+  (``input_known`` false, e.g. OTel spans without arguments) all hash alike and are no
+  evidence of a loop; a loop without a readable signature is not actionable and is dropped.
 """
 
 from __future__ import annotations
@@ -134,7 +136,7 @@ def _boundaries(df: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
 
 def _loops(df: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
     runs = (
-        df.filter(pl.col("repeat_run_no").is_not_null())
+        df.filter(pl.col("repeat_run_no").is_not_null() & pl.col("input_known"))
         .group_by(["session_key", "is_sidechain", "repeat_run_no"])
         .agg(
             pl.len().alias("run_length"),
@@ -153,6 +155,8 @@ def _loops(df: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
             continue
         first_simple, first_input = g["simple"][0], g["input_preview"][0]
         sig = first_simple if isinstance(first_simple, str) else (first_input if isinstance(first_input, str) else "")[:120]
+        if not sig.strip():
+            continue  # no readable signature: "do not repeat ``" tells the agent nothing
         a, p, t, h = str(agent), str(project), str(tool), ihash
 
         def match(d: pl.DataFrame, a: str = a, p: str = p, t: str = t, h: int = h) -> pl.Expr:
@@ -161,6 +165,7 @@ def _loops(df: pl.DataFrame, th: Thresholds) -> list[Suggestion]:
                 & (pl.col("project") == p)
                 & (pl.col("tool_name") == t)
                 & (pl.col("input_hash") == h)
+                & pl.col("input_known")
                 & pl.col("repeat_run_no").is_not_null()
             )
 

@@ -25,6 +25,7 @@
 -- returns latency_ms DOUBLE: call to result
 -- returns call_no INTEGER: 1-based position in the session
 -- returns is_sidechain BOOLEAN: made in a sidechain
+-- returns input_known BOOLEAN: the adapter recorded the call's input (false when the source, e.g. some OTel exporters, does not carry it)
 -- returns input_hash UBIGINT: hash of (tool, input)
 -- returns repeat_run_no INTEGER: first call_no of a run of identical calls
 -- returns output_bytes BIGINT: size of the result text
@@ -68,6 +69,7 @@ SELECT
     t.latency_ms,
     t.call_no,
     t.is_sidechain,
+    t.input_json IS NOT NULL AS input_known,
     t.input_hash,
     t.repeat_run_no,
     t.output_bytes,
