@@ -20,9 +20,15 @@ from pathlib import Path
 from tracelab import schema as S
 from tracelab.errors import WarehouseCorrupt, WarehouseLocked, WarehouseReadOnly
 
-__all__ = ["GRACE_SECONDS", "SNAPSHOT", "Snapshot", "WarehouseFiles", "default_warehouse", "sql_list"]
+__all__ = ["GRACE_SECONDS", "LAYOUT_TABLES", "SNAPSHOT", "Snapshot", "WarehouseFiles", "default_warehouse", "sql_list"]
 
 SNAPSHOT = "_snapshot.json"
+
+#: Snapshot tables that describe how the others are stored, not data: the search index
+#: (``tracelab.textindex``, one segment per events part). They get no view and are not
+#: compared by ``tracelab verify``; the snapshot lists them so commit and GC treat their files
+#: like any part.
+LAYOUT_TABLES = frozenset({"search_index"})
 
 #: Seconds a part superseded by a commit stays on disk for readers of older snapshots.
 GRACE_SECONDS = float(os.environ.get("TRACELAB_GC_GRACE_SECONDS", "3600"))
