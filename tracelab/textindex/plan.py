@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from tracelab.textindex.tokens import Word, words
 
@@ -82,10 +83,8 @@ def required_literals(pattern: str) -> list[str] | None:
     when the pattern uses syntax outside the subset read alike by Python and RE2."""
     if _REFUSED.search(pattern):
         return None
-    try:
-        import re._parser as sre  # type: ignore[import-not-found]  # Python >= 3.11
-    except ImportError:  # pragma: no cover - older Pythons
-        import sre_parse as sre  # type: ignore[no-redef]
+    import re._parser as sre  # Python >= 3.11 (the project's floor)
+
     try:
         tree = sre.parse(pattern)
     except (re.error, RecursionError, OverflowError, ValueError):
@@ -93,8 +92,9 @@ def required_literals(pattern: str) -> list[str] | None:
     return _required(list(tree), sre)
 
 
-def _required(items: list, sre) -> list[str]:
-    c = sre.constants if hasattr(sre, "constants") else sre
+def _required(items: list, sre: Any) -> list[str]:  # noqa: C901
+    from re import _constants as c  # type: ignore[attr-defined]
+
     out: list[str] = []
     cur: list[str] = []
 

@@ -17,6 +17,8 @@ Three steps on the command's store connection (its snapshot, its macros):
 Every step is the search's SQL, so the rows equal the full scan's (tests compare them). When the
 index cannot help (:func:`tracelab.textindex.plan.plan` returns None, no part is indexed, a
 segment does not read, or the candidates are so many that the scan is as cheap),
+:func:`run` returns None and the caller scans. A part whose segment is not on disk is scanned
+like a part without one.
 :func:`run` returns None and the caller scans.
 """
 
@@ -29,6 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from tracelab import library as q
+from tracelab.errors import QueryError
 from tracelab.store import sql_text
 from tracelab.store.snapshot import Snapshot, sql_list
 from tracelab.store.sql import load as load_sql
@@ -50,7 +53,7 @@ def run(con: duckdb.DuckDBPyConnection, snap: Snapshot, root: Path, params: dict
     """The search ``params`` (those of ``search_events.sql``) over ``snap`` through its index,
     or None when the index cannot answer it (the caller scans)."""
     p = plan(params["pattern"], regex=bool(params.get("regex")), case_sensitive=bool(params.get("case_sensitive")))
-    st = status(snap)
+    st = status(snap, present=root)
     if p is None or not st.indexed:
         return None
     try:
@@ -63,7 +66,7 @@ def run(con: duckdb.DuckDBPyConnection, snap: Snapshot, root: Path, params: dict
         total = rank.column("total_matches")[0].as_py() if rank.num_rows else 0
         _top(con, rank, st, root)
         hits = q.run_arrow(load_sql("search_events"), con, **params)
-    except duckdb.IOException:  # a segment went missing: the caller scans
+    except (duckdb.IOException, duckdb.PermissionException, QueryError):  # e.g. a segment went missing meanwhile: the caller scans
         return None
     finally:
         _drop(con)

@@ -155,13 +155,14 @@ class IndexStatus:
         return not self.unindexed
 
 
-def status(snap: Snapshot) -> IndexStatus:
-    """The segments ``snap`` lists for its events parts (no file is read)."""
+def status(snap: Snapshot, present: Path | None = None) -> IndexStatus:
+    """The segments ``snap`` lists for its events parts (no file is read); with ``present``
+    (the warehouse root) only those that exist on disk."""
     have = set(snap.tables.get(TABLE, []))
     indexed, unindexed = [], []
     for part in snap.tables.get("events", []):
         seg = segment_of(part)
-        if seg in have:
+        if seg in have and (present is None or (present / seg).is_file()):
             indexed.append((part, seg))
         else:
             unindexed.append(part)
