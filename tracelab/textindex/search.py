@@ -4,7 +4,8 @@ index's candidates.
 Three steps on the command's store connection (its snapshot, its macros):
 
 1. **candidates**: the rows of each indexed events part holding a token of every lookup of
-   the pattern's :class:`~tracelab.textindex.plan.Plan` (``textindex_rows.sql``);
+   the pattern's :class:`~tracelab.textindex.plan.Plan` (the tokens: ``textindex_tokens.sql``,
+   a scan of the segments' ``token`` column; their rows: ``textindex_rows.sql``);
 2. **rank** (``search_rank.sql``): over those rows, plus every row of the parts without a
    segment, the search's own predicate and filters (the macros ``tl_search_hit`` and
    ``tl_search_keep`` of ``search_events.sql``), newest first, with the total. Candidates of a
@@ -89,10 +90,10 @@ def _candidates(con: duckdb.DuckDBPyConnection, p: Plan, st: IndexStatus, root: 
     )
     rows_sql = sql_text("textindex_rows")
     for i, lk in enumerate(p.lookups):
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE tl_search_w{i} AS {rows_sql}",
-            {"files": segs, "word": lk.text, "case_sensitive": lk.case_sensitive, "before": lk.before, "after": lk.after},
-        )
+        found = con.execute(
+            sql_text("textindex_tokens"), {"files": segs, "word": lk.text, "case_sensitive": lk.case_sensitive, "before": lk.before, "after": lk.after}
+        ).fetchall()
+        con.execute(f"CREATE OR REPLACE TEMP TABLE tl_search_w{i} AS {rows_sql}", {"files": segs, "tokens": [t for (t,) in found]})
     both = " INTERSECT ".join(f"SELECT index_file, row_no FROM tl_search_w{i}" for i in range(len(p.lookups)))
     con.execute(f"CREATE OR REPLACE TEMP TABLE tl_search_cand AS SELECT s.part, c.row_no FROM ({both}) c JOIN tl_search_seg s USING (index_file)")
     for i in range(len(p.lookups)):

@@ -4,9 +4,10 @@ A segment is a Parquet file ``search_index/v1/<the part's path under events/>`` 
 snapshot under the table ``search_index`` (so the snapshot commit publishes it atomically with
 its part and garbage collection retires it with it). Columns ``token`` (a token as written,
 :mod:`tracelab.textindex.tokens`) and ``rows`` (the part's 0-based row numbers, in file order,
-of the events whose ``text`` or ``tool_input`` holds it); one row group per chunk of
-:data:`CHUNK_ROWS` events, tokens sorted within a chunk (a token can appear once per chunk, so a
-segment is written as the part is read, in bounded memory). The footer's key-value metadata
+of the events whose ``text`` or ``tool_input`` holds it), one row per token and chunk of
+:data:`CHUNK_ROWS` events (postings are gathered a chunk at a time, in bounded memory), sorted
+by token, in row groups of :data:`ROW_GROUP_TOKENS` tokens: a lookup scans the ``token``
+column, then reads ``rows`` only from the row groups whose token range holds a match. The footer's key-value metadata
 ``tracelab.search_index`` records the format version, the part and its row count.
 
 Parts never change (new rows go to new parts, removed rows and compaction write new parts), so a
@@ -39,8 +40,10 @@ __all__ = ["CHUNK_ROWS", "FORMAT_VERSION", "TABLE", "IndexStatus", "Problem", "S
 TABLE = "search_index"
 #: bumped when tokens or layout change: segments of another version are not used (and rebuilt)
 FORMAT_VERSION = 1
-#: events per chunk (one row group of the segment)
+#: events per chunk: a token appears once per chunk it occurs in
 CHUNK_ROWS = 64 * 1024
+#: tokens per row group of a segment (row groups are pruned by their token range)
+ROW_GROUP_TOKENS = 16 * 1024
 META_KEY = b"tracelab.search_index"
 SCHEMA = pa.schema([pa.field("token", pa.string()), pa.field("rows", pa.list_(pa.uint32()))])
 #: the text columns indexed, as searched
@@ -102,17 +105,25 @@ def build_segment(wh: Warehouse, events_rel: str) -> str:
     n_rows = pq.ParquetFile(src).metadata.num_rows
     meta = {"version": FORMAT_VERSION, "events_part": events_rel, "events_rows": n_rows}
     schema = SCHEMA.with_metadata({META_KEY: json.dumps(meta).encode()})
+    chunks = dest.with_name(dest.name + ".chunks.tmp")
     con = scratch_connection(memory_limit=MEMORY_LIMIT)
     try:
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        with pq.ParquetWriter(chunks, SCHEMA, compression="zstd") as writer:
             for first, batches in _chunks(src):
                 toks = pa.concat_tables([_tokens(b, first + sum(x.num_rows for x in batches[:i])) for i, b in enumerate(batches)])
                 con.register("tl_tokens", toks)
                 chunk = con.sql(sql_text("textindex_postings")).to_arrow_table()
                 con.unregister("tl_tokens")
-                writer.write_table(chunk.cast(schema), row_group_size=max(chunk.num_rows, 1))
+                writer.write_table(chunk.cast(SCHEMA), row_group_size=max(chunk.num_rows, 1))
+        # one token's postings of every chunk side by side: a lookup reads only the row groups
+        # whose token range holds it
+        ordered = con.sql("SELECT token, rows FROM read_parquet($f) ORDER BY token", params={"f": str(chunks)}).to_arrow_reader(64 * 1024)
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            for rb in ordered:
+                writer.write_table(pa.Table.from_batches([rb]).cast(schema), row_group_size=ROW_GROUP_TOKENS)
     finally:
         con.close()
+        chunks.unlink(missing_ok=True)
     os.replace(tmp, dest)
     return rel
 
