@@ -26,6 +26,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -61,6 +62,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--word", default="ENOENT", help="the word searched")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "session.md")
+    ap.add_argument("--only", help="run only the commands whose label contains this (e.g. 'tracelab session'); the results file is not written")
     args = ap.parse_args()
     load0 = os.getloadavg()[0]
     base = build_base(args.work, args.sessions, args.seed)
@@ -84,7 +86,8 @@ def main() -> None:
     cases = [
         (f"tracelab session {key} (its {steps} events, subagents nested)", [TRACELAB, "session", key, *w]),
         (f"tracelab session {key} --json", [TRACELAB, "session", key, "--json", *w]),
-        (f"tracelab session {key} --html", [TRACELAB, "session", key, "--html", str(args.work / "page.html"), *w]),
+        # the page goes to a temp dir: the warehouse's directory may be read-only (a shared benchmark warehouse)
+        (f"tracelab session {key} --html", [TRACELAB, "session", key, "--html", str(Path(tempfile.mkdtemp(prefix="tl-session-bench-")) / "page.html"), *w]),
         (f"tracelab sessions --since {since} --agent {agent}", [TRACELAB, "sessions", "--since", since, "--agent", agent, *w]),
         (
             f"tracelab sessions --since {since} --agent {agent} --json -n 100000",
@@ -97,11 +100,15 @@ def main() -> None:
             ["grep", "-r", "-c", args.word, str(args.work / "corpus")],
         ),
     ]
+    if args.only:
+        cases = [c for c in cases if args.only in c[0]]
     for label, cmd in cases:
         secs, _ = timed(cmd, args.repeat)
         rows.append((label, secs))
         print(f"{label:90s} {secs:7.3f}s", flush=True)
     load1 = os.getloadavg()[0]
+    if args.only:
+        return
     import duckdb
 
     lines = [
