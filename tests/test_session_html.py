@@ -43,6 +43,7 @@ def test_page_is_self_contained(wh, tmp_path):
         assert f'id="step-{n}"' in text
     assert 'id="step-4-1"' in text and 'id="step-32-4"' in text
     assert text.count('class="sub"') == 5
+    assert '<body class="long"' not in text  # a short page is laid out whole
 
 
 def test_edit_calls_show_a_unified_diff(wh, tmp_path):
@@ -137,6 +138,7 @@ def test_ten_thousand_steps_stay_under_5_mb():
     # texts were cut, and say so with their full sizes
     assert "output · 327,680 B, first " in page
     assert page.count("s k-tool hl-error") == 100
+    assert '<body class="long">' in page  # the browser may skip laying out the steps out of view
 
 
 @needs_chromium
