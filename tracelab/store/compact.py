@@ -26,7 +26,9 @@ from tracelab.store.warehouse import Snapshot, Warehouse
 SMALL_BYTES = 32 << 20
 #: ... once a month of a table has this many of them.
 MIN_PARTS = 8
-TABLES = S.PARTITIONED
+#: ``rejects`` has no ``month`` column: its parts are partitioned by the month of their
+#: file's first timestamp (the directory says which), and merged within it like the others.
+TABLES = (*S.PARTITIONED, "rejects")
 
 
 @dataclass
@@ -66,7 +68,8 @@ def compact(wh: Warehouse, snap: Snapshot, batch: str, small_bytes: int | None =
     files) is the caller's to re-stamp."""
     res = Compaction(parts_before={t: len(snap.tables.get(t, [])) for t in TABLES})
     for i, ((table, _month), rels) in enumerate(sorted(plan(wh, snap, small_bytes, min_parts).items())):
-        merged = wh.write_stream(table, _rows(wh, rels, table), f"{batch}-c{i:04d}")
+        month = None if "month" in S.TABLE_SCHEMAS[table].names else _month(rels[0])
+        merged = wh.write_stream(table, _rows(wh, rels, table), f"{batch}-c{i:04d}", month)
         gone = set(rels)
         snap.tables[table] = sorted([r for r in snap.tables[table] if r not in gone] + merged)
         res.merged[table] = res.merged.get(table, 0) + len(rels) - len(merged)
