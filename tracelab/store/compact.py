@@ -67,9 +67,10 @@ def compact(wh: Warehouse, snap: Snapshot, batch: str, small_bytes: int | None =
     which files hold the rows), so whatever describes them (derive and failure stamps that list
     files) is the caller's to re-stamp."""
     res = Compaction(parts_before={t: len(snap.tables.get(t, [])) for t in TABLES})
-    for i, ((table, _month), rels) in enumerate(sorted(plan(wh, snap, small_bytes, min_parts).items())):
-        month = None if "month" in S.TABLE_SCHEMAS[table].names else _month(rels[0])
-        merged = wh.write_stream(table, _rows(wh, rels, table), f"{batch}-c{i:04d}", month)
+    for i, ((table, month), rels) in enumerate(sorted(plan(wh, snap, small_bytes, min_parts).items())):
+        # a table without a month column (rejects) is told which month its rows belong to
+        fixed = None if "month" in S.TABLE_SCHEMAS[table].names else month
+        merged = wh.write_stream(table, _rows(wh, rels, table), f"{batch}-c{i:04d}", fixed)
         gone = set(rels)
         snap.tables[table] = sorted([r for r in snap.tables[table] if r not in gone] + merged)
         res.merged[table] = res.merged.get(table, 0) + len(rels) - len(merged)
