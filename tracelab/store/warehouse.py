@@ -7,7 +7,8 @@ Layout::
       .lock                          held (flock) by the one ingest allowed at a time
       events/month=2025-11/part-<batch>-<n>.parquet
       llm_calls/month=…/…  tool_calls/month=…/…
-      sessions/part-<batch>.parquet  rejects/…  files/…
+      rejects/month=2025-11/part-<batch>-<n>.parquet
+      sessions/part-<batch>.parquet  files/…
 
 The snapshot, lock, commit and garbage collection are in :mod:`tracelab.store.snapshot`
 (no pyarrow, so opening a warehouse for DuckDB does not load it); this module adds reading and
