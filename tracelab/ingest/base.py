@@ -475,6 +475,7 @@ def scan(
     # iter_lines and decode_line inlined: this loop runs once per line of every file
     loads = orjson.loads
     line_no, offset = start_line, start_offset
+    reason: str | None
     with open_input(path, buffering=1 << 20) as fh:
         if start_offset:
             fh.seek(start_offset)

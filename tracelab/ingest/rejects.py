@@ -21,6 +21,7 @@ import bisect
 import datetime as _dt
 import os
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ __all__ = ["BATCH_ROWS", "Reject", "RejectBuffer", "month_of", "reason_key", "sp
 
 #: Rows a :class:`RejectBuffer` holds as Python values before turning them into one Arrow batch.
 BATCH_ROWS = 32 * 1024
+
+_SPILL_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") else None)
 
 #: Directory the buffers of this process spill to (set by :func:`spill_to`; None: keep in memory).
 _SPILL_DIR: str | None = None
@@ -71,47 +74,44 @@ def spill_to(directory: str | os.PathLike) -> Iterator[None]:
 
 
 class RejectBuffer:
-    """The rejects of one parse: ``append`` a :class:`Reject`; iterate for the rows back (as
-    :class:`Reject`), or :meth:`batches` for Arrow record batches. ``len()`` is the number of
-    rows, :attr:`by_reason` their count per :func:`reason_key`, :attr:`truncated` the
-    provisional rejects of a half-written last line."""
+    """The rejects of one parse: ``append`` a :class:`Reject` (or :meth:`add` its values);
+    iterate for the rows back (as :class:`Reject`), or :meth:`batches` for Arrow record
+    batches. ``len()`` is the number of rows, :attr:`by_reason` their count per
+    :func:`reason_key`, :attr:`truncated` the provisional rejects of a half-written last line."""
 
-    __slots__ = ("_cols", "_batches", "_writer", "_path", "n", "truncated", "by_reason", "_keys")
+    __slots__ = ("_rows", "_batches", "_writer", "_path", "_n", "_by_reason")
 
     def __init__(self) -> None:
-        self._cols: tuple[list, ...] = ([], [], [], [], [], [], [])
+        self._rows: list[tuple] = []  # not yet in a batch: one tuple per row, in column order
         self._batches: list[pa.RecordBatch] = []
         self._writer: Any = None
         self._path: str | None = None
-        self.n = 0
-        self.truncated = 0
-        self.by_reason: dict[str, int] = {}
-        self._keys: dict[str, str] = {}  # reason -> reason_key, for the reasons seen (bounded)
+        self._n = 0
+        self._by_reason: dict[str, int] = {}
 
     def append(self, rj: Reject) -> None:
         self.add(rj.source_file, rj.line_no, rj.byte_offset, rj.agent, rj.reason, rj.raw_text, rj.raw_bytes)
 
     def add(self, source_file: str, line_no: int, byte_offset: int, agent: str, reason: str, raw_text: str, raw_bytes: int) -> None:
-        """Append one reject given as its column values (no :class:`Reject` object)."""
-        c = self._cols
-        c[0].append(source_file)
-        c[1].append(line_no)
-        c[2].append(byte_offset)
-        c[3].append(agent)
-        c[4].append(reason)
-        c[5].append(raw_text)
-        c[6].append(raw_bytes)
-        self.n += 1
-        key = self._keys.get(reason)
-        if key is None:
-            key = reason_key(reason)
-            if len(self._keys) < 4096:
-                self._keys[reason] = key
-        self.by_reason[key] = self.by_reason.get(key, 0) + 1
-        if key == "truncated last line":
-            self.truncated += 1
-        if len(c[0]) >= BATCH_ROWS:
+        """Append one reject given as its column values (no :class:`Reject` object); this runs
+        once per bad line, so it only appends (counting happens per batch)."""
+        rows = self._rows
+        rows.append((source_file, line_no, byte_offset, agent, reason, raw_text, raw_bytes))
+        if len(rows) >= BATCH_ROWS:
             self._flush()
+
+    @property
+    def n(self) -> int:
+        return self._n + len(self._rows)
+
+    @property
+    def by_reason(self) -> dict[str, int]:
+        self._flush()
+        return dict(self._by_reason)
+
+    @property
+    def truncated(self) -> int:
+        return self.by_reason.get("truncated last line", 0)
 
     def __len__(self) -> int:
         return self.n
@@ -124,16 +124,26 @@ class RejectBuffer:
             for row in rb.to_pylist():
                 yield Reject(**row)
 
+    def _count(self, cols: list[tuple]) -> None:
+        for reason, k in Counter(cols[4]).items():
+            key = reason_key(reason)
+            self._by_reason[key] = self._by_reason.get(key, 0) + k
+        self._n += len(cols[0])
+
     def _flush(self) -> None:
-        c = self._cols
-        if not c[0]:
+        rows = self._rows
+        if not rows:
             return
-        rb = pa.record_batch([pa.array(col, f.type) for col, f in zip(c, S.REJECTS)], schema=S.REJECTS)
-        self._cols = ([], [], [], [], [], [], [])
+        self._rows = []
+        cols = list(zip(*rows))
+        del rows
+        self._count(cols)
+        rb = pa.record_batch([pa.array(col, f.type) for col, f in zip(cols, S.REJECTS)], schema=S.REJECTS)
         if self._writer is None and _SPILL_DIR is not None:
             Path(_SPILL_DIR).mkdir(parents=True, exist_ok=True)
             self._path = os.path.join(_SPILL_DIR, f"rejects-{os.getpid()}-{uuid.uuid4().hex[:12]}.arrows")
-            self._writer = pa.ipc.new_stream(pa.OSFile(self._path, "wb"), S.REJECTS)
+            # compressed: the columns repeat (file, agent, reason), and the file is read once
+            self._writer = pa.ipc.new_stream(pa.OSFile(self._path, "wb"), S.REJECTS, options=_SPILL_OPTIONS)
         if self._writer is not None:
             self._writer.write_batch(rb)
         else:
@@ -147,13 +157,16 @@ class RejectBuffer:
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
-            with pa.memory_map(self._path) as src:
+            # read, not memory-mapped: a mapped file's pages would all count as this process's memory
+            with pa.OSFile(self._path, "rb") as src:
                 yield from pa.ipc.open_stream(src)
         yield from self._batches
 
     def detach(self) -> None:
         """Drop the rows (and the spill file), keep the counts: what goes back to the main
         process once the rows are written."""
+        if self._rows:
+            self._count(list(zip(*self._rows)))
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -163,18 +176,17 @@ class RejectBuffer:
             except OSError:
                 pass
             self._path = None
-        self._cols = ([], [], [], [], [], [], [])
+        self._rows = []
         self._batches = []
-        self._keys = {}
 
     def __getstate__(self) -> dict:
-        if self._writer is not None or self._path is not None or self._batches or self._cols[0]:
+        if self._writer is not None or self._path is not None or self._batches or self._rows:
             raise TypeError("a RejectBuffer holding rows is not sent between processes; detach() it first")
-        return {"n": self.n, "truncated": self.truncated, "by_reason": self.by_reason}
+        return {"n": self._n, "by_reason": self._by_reason}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__()  # type: ignore[misc]
-        self.n, self.truncated, self.by_reason = state["n"], state["truncated"], state["by_reason"]
+        self._n, self._by_reason = state["n"], state["by_reason"]
 
 
 def month_of(ts_ms: int | None) -> str:
