@@ -131,7 +131,6 @@ def main() -> None:
         f"1-minute load average {load0:.1f} at the start and {load1:.1f} at the end (other jobs share the machine)",
         f"* warehouse: {counts['events']:,} events, {counts['sessions']:,} sessions, {size / 1e9:.2f} GB of Parquet (the query benchmark's replicated warehouse)",
         "* each command in a new process as a user runs it (start-up included), median of the timed runs after one warm-up",
-        "",
         "* CPU = user + system time of the process and all its threads (DuckDB runs 2): less sensitive to the load than the wall time",
         "",
         "| command | wall (s) | CPU (s) | wall <= 1 s |",
