@@ -352,3 +352,13 @@ def test_parts_carry_a_bloom_filter_on_session_key(wh):
                 md = pq.ParquetFile(f).metadata
                 col = [md.schema.column(i).path for i in range(md.num_columns)].index("session_key")
                 assert all(md.row_group(g).column(col).bloom_filter_offset is not None for g in range(md.num_row_groups)), (table, f)
+
+
+def test_parts_that_cannot_be_read_fall_back_to_the_views(con, wh):
+    """When the chosen parts cannot be read as the view reads them (parts of an older tracelab
+    without a column, a part gone), the session's rows come from the views instead."""
+    from tracelab.session import load
+
+    key = "claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68"
+    broken = {t: [str(wh / t / "month=2026-01" / "part-missing.parquet")] for t in ("events", "llm_calls", "tool_calls")}
+    assert load(con, key, parts=broken).to_dict(full=True) == load(con, key).to_dict(full=True)

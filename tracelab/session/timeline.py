@@ -143,6 +143,21 @@ def _branch(table: str, select: str, i: int, files: list[str] | None, params: di
     return f"SELECT {select} FROM read_parquet($f{i}, hive_partitioning = false, union_by_name = true) WHERE session_key = $k{i}"
 
 
+def _copy(con: Any, table: str, temp: str, cols: tuple[str, ...], keys: list[str], files: list[str] | None, spans: dict[str, set[str] | None]) -> None:
+    """``CREATE TEMP TABLE temp`` with the rows of sessions ``keys`` of ``table`` (see :func:`gather`)."""
+    params: dict[str, Any] = {}
+    select = ", ".join(cols)
+    branches = []
+    for i, k in enumerate(keys):
+        months = spans.get(k) if files is not None else None
+        chosen = None if months is None or files is None else [f for f in files if month_of_part(f) in months or month_of_part(f) in (None, "unknown")]
+        if (b := _branch(table, select, i, chosen, params)) is not None:
+            params[f"k{i}"] = k
+            branches.append(b)
+    body = " UNION ALL ".join(branches) if branches else f'SELECT {select} FROM "{table}" WHERE false'
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {temp} AS {body}", params or None)
+
+
 @contextmanager
 def gather(con: Any, keys: list[str], every: list[str] | None = None, *, parts: Mapping[str, list[str]] | None = None) -> Iterator[None]:
     """Copy the rows of sessions ``keys`` of each :data:`GATHERED` table (``llm_calls`` and
@@ -158,18 +173,14 @@ def gather(con: Any, keys: list[str], every: list[str] | None = None, *, parts: 
         spans: dict[str, set[str] | None] = {}
         for table, (temp, cols) in GATHERED.items():
             wanted = sorted(set(every if every is not None and table in _EVERY_SESSION else keys))
-            params: dict[str, Any] = {}
-            select = ", ".join(cols)
             files = parts.get(table) if parts is not None else None
-            branches = []
-            for i, k in enumerate(wanted):
-                months = spans.get(k) if files is not None else None
-                chosen = None if months is None or files is None else [f for f in files if month_of_part(f) in months or month_of_part(f) in (None, "unknown")]
-                if (b := _branch(table, select, i, chosen, params)) is not None:
-                    params[f"k{i}"] = k
-                    branches.append(b)
-            body = " UNION ALL ".join(branches) if branches else f'SELECT {select} FROM "{table}" WHERE false'
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {temp} AS {body}", params or None)
+            try:
+                _copy(con, table, temp, cols, wanted, files, spans)
+            except duckdb.Error:
+                if files is None:
+                    raise
+                # the chosen parts lack a column the view has (parts of an older tracelab): read the view
+                _copy(con, table, temp, cols, wanted, None, spans)
             if table == "sessions" and parts is not None:
                 spans = {k: _months(a, b) for k, a, b in con.execute(f"SELECT session_key, started_at, ended_at FROM {temp}").fetchall()}
         yield
