@@ -50,6 +50,7 @@ def test_held_lock_names_the_holder_and_survives_refusals(tmp_path):
     wh = tmp_path / "wh"
     ingest([str(logs)], wh, jobs=1)
     (logs / "new.jsonl").write_text((next(logs.glob("*.jsonl"))).read_text())
+    before = (wh / "_snapshot.json").read_bytes()
     with Warehouse(wh).lock():
         holder = (wh / ".lock").read_text()
         assert holder.startswith(f"pid {os.getpid()} since ")
@@ -61,6 +62,7 @@ def test_held_lock_names_the_holder_and_survives_refusals(tmp_path):
         res = CliRunner().invoke(cli, ["compact", "-w", str(wh)])
         assert res.exit_code == 4 and f"pid {os.getpid()}" in _one_line(res.stderr, "compact")
     assert (wh / ".lock").read_text() == ""  # released
+    assert (wh / "_snapshot.json").read_bytes() == before
 
 
 @pytest.mark.parametrize(
@@ -428,3 +430,52 @@ def test_an_interrupted_first_ingest_leaves_nothing_behind(tmp_path, monkeypatch
     monkeypatch.undo()
     s = ingest([str(logs)], wh, jobs=1)
     assert s.files_parsed == 3 and not s.errors
+
+
+def test_odd_entries_beside_good_files_end_in_one_line_each_and_exit_0(tmp_path):
+    """The command-line view of every entry kind (the engine side is in test_ingest_entries):
+    each odd entry is one ``skipped`` line naming it, the run exits 0, the good files of the
+    same run (plain and gzip) are ingested and the rows of the previous snapshot stay."""
+    import gzip
+    import socket
+    import tempfile
+
+    short = Path(tempfile.mkdtemp(prefix="tl-", dir="/tmp"))  # a socket's path must be short
+    try:
+        logs = short / "logs"
+        shutil.copytree(_inputs(tmp_path, n=1), logs)
+        wh = tmp_path / "wh"
+        ingest([str(logs)], wh, jobs=1)
+        before = _files_table(wh)
+        codex = sorted(require_samples("codex").glob("*.jsonl"))[0]
+        shutil.copy(codex, logs / "new.jsonl")
+        (logs / "packed.jsonl.gz").write_bytes(gzip.compress(sorted(require_samples("pi").glob("*.jsonl"))[0].read_bytes()))
+        os.symlink(logs / "loop-b.jsonl", logs / "loop-a.jsonl")
+        os.symlink(logs / "loop-a.jsonl", logs / "loop-b.jsonl")
+        os.symlink(tmp_path / "nowhere.jsonl", logs / "dangling.jsonl")
+        (logs / "folder.jsonl").mkdir()
+        os.mkfifo(logs / "pipe.jsonl")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(str(logs / "sock.jsonl"))
+        os.symlink("/dev/zero", logs / "zero.jsonl")
+        (logs / "notes.jsonl").write_text('{"hello": "world"}\n')
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "tracelab", "ingest", str(logs), "-w", str(wh), "-q", "-j", "1"], capture_output=True, text=True, timeout=300
+            )
+        finally:
+            sock.close()
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+        lines = _skip_lines(proc.stderr)
+        odd = ("loop-a", "loop-b", "dangling", "folder", "pipe", "sock", "zero", "notes")
+        for name in odd:
+            mine = [ln for ln in lines if f"{logs / name}.jsonl:" in ln]
+            assert len(mine) == 1, (name, proc.stderr)
+        assert len(lines) == len(odd), proc.stderr
+        assert "2 parsed" in proc.stdout, proc.stdout
+        files = _files_table(wh)
+        assert files[str(logs / "new.jsonl")] == ("ok", None) and files[str(logs / "packed.jsonl.gz")] == ("ok", None)
+        assert all(files[p] == v for p, v in before.items())  # the previous rows stay
+        assert {files[str(logs / f"{n}.jsonl")][0] for n in odd} == {"skipped", "unrecognised"}
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
