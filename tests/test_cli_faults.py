@@ -1,5 +1,9 @@
-"""Faults a user meets (a held lock, a part file gone, a read-only warehouse) end in one line on
-stderr and a non-zero exit, never a traceback; the warehouse is left as it was.
+"""Faults a user meets end in one line on stderr and a non-zero exit, never a traceback, and the
+warehouse is left as it was (issue #15, item 5): a held lock (the holder's pid and start time
+survive refusals), a part file gone, a read-only warehouse, a full disk (ENOSPC from pyarrow;
+a real EFBIG under RLIMIT_FSIZE), a corrupt or lost snapshot, Ctrl-C or SIGTERM in every phase of
+an ingest ("Aborted", exit 130, the previous snapshot and its parts untouched). Odd input entries
+(item 4) are one ``skipped`` line each in a run that exits 0 and ingests the good files beside them.
 
 The read-only case needs file permissions to bite. Tests run as root here, and root ignores them,
 so the command runs in a child process whose capability bounding set lacks CAP_DAC_OVERRIDE and
@@ -9,19 +13,29 @@ CAP_DAC_READ_SEARCH (``setpriv``): it is still uid 0 but permission bits apply t
 
 from __future__ import annotations
 
+import errno
+import gzip
 import json
 import os
+import resource
 import shutil
+import signal
+import socket
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+import tracelab
 from tests.conftest import require_samples
+from tracelab import pipeline
 from tracelab.cli import cli
+from tracelab.errors import Aborted
 from tracelab.pipeline import ingest
 from tracelab.store.warehouse import Warehouse
 
@@ -250,10 +264,6 @@ def test_a_signal_in_any_phase_aborts_and_keeps_the_previous_snapshot(phase, sig
 
 def test_full_disk_during_ingest_is_one_line_and_keeps_the_previous_snapshot(tmp_path, monkeypatch):
     """Every Parquet write fails as pyarrow fails on a full disk (OSError errno 28, no file name)."""
-    import errno
-
-    import pyarrow.parquet as pq
-
     logs = _inputs(tmp_path)
     wh = tmp_path / "wh"
     ingest([str(logs)], wh, jobs=1)
@@ -277,9 +287,6 @@ def test_full_disk_during_ingest_is_one_line_and_keeps_the_previous_snapshot(tmp
 def test_a_file_size_limit_during_ingest_is_one_line_and_keeps_the_previous_snapshot(tmp_path):
     """A real write failure from the kernel: the ingest runs under RLIMIT_FSIZE (EFBIG, as a
     quota or a full disk would stop it part-way)."""
-    import resource
-    import signal
-
     logs = _inputs(tmp_path)
     wh = tmp_path / "wh"
     ingest([str(logs)], wh, jobs=1)
@@ -360,8 +367,6 @@ def test_ingest_with_a_missing_part_is_one_line_and_keeps_the_snapshot(tmp_path)
 
 
 def _files_table(wh: Path) -> dict[str, tuple[str, str | None]]:
-    import tracelab
-
     con = tracelab.connect(wh)
     try:
         return {p: (st, why) for p, st, why in con.execute("SELECT path, status, reason FROM files").fetchall()}
@@ -414,9 +419,6 @@ def test_a_device_is_never_opened(tmp_path):
 def test_an_interrupted_first_ingest_leaves_nothing_behind(tmp_path, monkeypatch):
     """The parts a first ingest wrote before Ctrl-C go with it, so the next run starts a new
     warehouse (it is not mistaken for one whose snapshot was lost)."""
-    from tracelab import pipeline
-    from tracelab.errors import Aborted
-
     logs = _inputs(tmp_path)
     wh = tmp_path / "wh"
 
@@ -436,10 +438,6 @@ def test_odd_entries_beside_good_files_end_in_one_line_each_and_exit_0(tmp_path)
     """The command-line view of every entry kind (the engine side is in test_ingest_entries):
     each odd entry is one ``skipped`` line naming it, the run exits 0, the good files of the
     same run (plain and gzip) are ingested and the rows of the previous snapshot stay."""
-    import gzip
-    import socket
-    import tempfile
-
     short = Path(tempfile.mkdtemp(prefix="tl-", dir="/tmp"))  # a socket's path must be short
     try:
         logs = short / "logs"

@@ -108,6 +108,21 @@ def _steps(n: int) -> list[list[tuple[str, str]]]:
 
 
 @dataclass
+class Opened:
+    """One opening of the long-lived connection: commits seen when it opened and at its last
+    read, and the answers it gave."""
+
+    at: int
+    last: int
+    answers: list[tuple] = field(default_factory=list)
+
+
+def _answer(row: tuple | None) -> tuple:
+    assert row is not None
+    return tuple(int(v or 0) for v in row)
+
+
+@dataclass
 class Readers:
     """What the readers did, shared with the thread that drives the writer."""
 
@@ -117,8 +132,7 @@ class Readers:
     cli_reads: int = 0
     conn_reads: int = 0
     cli_answers: list[tuple] = field(default_factory=list)
-    #: per opened connection: (commits seen when opened, commits seen at its last read, answers)
-    conn_sessions: list[tuple[int, int, list[tuple]]] = field(default_factory=list)
+    conn_sessions: list[Opened] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def progressed(self, kind: str) -> None:
@@ -136,7 +150,8 @@ def _cli_reader(wh: Path, r: Readers) -> None:
             if r.commits_seen != commits_at:
                 reads_at, commits_at = 0, r.commits_seen
             elif reads_at >= CLI_READS:
-                r.cond.wait_for(lambda at=commits_at: r.done or r.commits_seen != at, timeout=HANG_SECONDS)
+                at = commits_at
+                r.cond.wait_for(lambda: r.done or r.commits_seen != at, timeout=HANG_SECONDS)  # noqa: B023 - waited on here
                 continue
         reads_at += 1
         try:
@@ -163,23 +178,22 @@ def _connection_reader(wh: Path, r: Readers) -> None:
             r.errors.append(f"connect: {type(exc).__name__}: {exc}")
             r.progressed("conn_reads")
             continue
-        answers: list[tuple] = []
-        session = [opened_at, opened_at, answers]
-        r.conn_sessions.append(session)  # type: ignore[arg-type]
+        session = Opened(opened_at, opened_at)
+        r.conn_sessions.append(session)
         try:
             # keep it open across SPAN commits, re-querying all the while
             while not r.done and r.commits_seen - opened_at < SPAN:
                 try:
-                    answers.append(tuple(int(v or 0) for v in con.execute(QUERY).fetchone()))
+                    session.answers.append(_answer(con.execute(QUERY).fetchone()))
                 except Exception as exc:
                     r.errors.append(f"long-lived connection: {type(exc).__name__}: {exc}")
-                session[1] = r.commits_seen
+                session.last = r.commits_seen
                 r.progressed("conn_reads")
                 # the next read once something happened (a commit, a CLI read): continuous
                 # reading without spinning a core the writer and the CLI need
                 with r.cond:
                     seen = (r.commits_seen, r.cli_reads)
-                    r.cond.wait_for(lambda seen=seen: r.done or (r.commits_seen, r.cli_reads) != seen, timeout=HANG_SECONDS)
+                    r.cond.wait_for(lambda: r.done or (r.commits_seen, r.cli_reads) != seen, timeout=HANG_SECONDS)  # noqa: B023 - waited on here
         finally:
             con.close()
 
@@ -223,7 +237,7 @@ def test_readers_see_one_committed_snapshot_during_repeated_ingests(tmp_path):
                 # the next commit only once both readers finished a read after this one
                 with r.cond:
                     cli, conn = baseline
-                    ok = r.cond.wait_for(lambda cli=cli, conn=conn: (r.cli_reads > cli and r.conn_reads > conn) or bool(r.errors), timeout=HANG_SECONDS)
+                    ok = r.cond.wait_for(lambda: (r.cli_reads > cli and r.conn_reads > conn) or bool(r.errors), timeout=HANG_SECONDS)  # noqa: B023 - waited on here
                 assert ok, "a reader hung"
                 writer.stdin.write("go\n")
                 writer.stdin.flush()
@@ -252,20 +266,21 @@ def test_readers_see_one_committed_snapshot_during_repeated_ingests(tmp_path):
 
     # the long-lived connection reads the snapshot it opened, and nothing else, until reopened
     versions_opened = []
-    for _opened, _last, answers in r.conn_sessions:
+    for opened in r.conn_sessions:
+        answers = opened.answers
         if not answers:
             continue
         assert answers[0] in committed, f"a connection opened on no committed snapshot: {answers[0]}"
         assert set(answers) == {answers[0]}, f"a connection's answers changed while it was open: {sorted(set(answers))[:3]}"
         versions_opened.append(committed[answers[0]])
     assert versions_opened == sorted(versions_opened)
-    spanning = [s for s in r.conn_sessions if s[1] - s[0] >= SPAN - 1 and s[2]]
+    spanning = [o for o in r.conn_sessions if o.last - o.at >= SPAN - 1 and o.answers]
     assert len(spanning) >= COMMITS // SPAN - 2, "the long-lived connection was not held across commits"
 
     # afterwards a new connection reads the last snapshot; its answer is the last one recorded
     con = tracelab.connect(wh)
     try:
-        last = tuple(int(v or 0) for v in con.execute(QUERY).fetchone())
+        last = _answer(con.execute(QUERY).fetchone())
     finally:
         con.close()
     assert committed[last] == max(committed.values())

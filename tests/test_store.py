@@ -3,6 +3,7 @@ isolation across commits, and the warehouse faults it turns into one-line errors
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -220,8 +221,6 @@ def test_an_open_reader_keeps_its_parts_past_the_grace_period_until_it_closes(sm
     assert not (small_wh / olds[0]).exists() and not (small_wh / olds[1]).exists()  # no open reader's snapshot had them
     assert later.execute("SELECT count(*) FROM sessions").fetchone()[0] == n
     del later  # tracelab.connect hands out only the connection: dropping it releases the lease
-    import gc
-
     gc.collect()
     assert not list((small_wh / snapshot_module.READERS).glob("*.lease"))
     _supersede_sessions(wh, "all-closed")

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from tracelab import schema as S
 from tracelab.errors import WarehouseCorrupt, WarehouseLocked, WarehouseReadOnly
@@ -92,9 +93,9 @@ class ReaderLease:
     None) and the grace period alone protects the reader.
     """
 
-    def __init__(self, path: Path, fh) -> None:  # noqa: ANN001 - an open text file
+    def __init__(self, path: Path, fh: IO[str]) -> None:
         self.path = path
-        self._fh = fh
+        self._fh: IO[str] | None = fh
 
     @classmethod
     def take(cls, root: Path) -> ReaderLease | None:
