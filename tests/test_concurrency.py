@@ -70,7 +70,7 @@ WRITER = textwrap.dedent(
         with Store(self.root) as store:  # the snapshot just published (this process holds the lock)
             assert store.snapshot.version == snap.version
             row = store.con.execute(query).fetchone()
-        print(json.dumps({"commit": snap.version, "answer": [int(v or 0) for v in row]}), flush=True)
+        print(json.dumps({"commit": snap.version, "answer": [int(v or 0) for v in row], "retired": len(snap.retired)}), flush=True)
 
     snapshot_module.WarehouseFiles.commit = recording_commit
     for i, step in enumerate(steps):
@@ -213,6 +213,7 @@ def test_readers_see_one_committed_snapshot_during_repeated_ingests(tmp_path):
     r = Readers()
     committed: dict[tuple, int] = {}  # answer -> snapshot version
     baseline = (0, 0)
+    kept_for_readers: list[int] = []  # superseded parts kept on disk after each commit
     threads = [threading.Thread(target=_cli_reader, args=(wh, r), daemon=True), threading.Thread(target=_connection_reader, args=(wh, r), daemon=True)]
     started = False
     try:
@@ -223,6 +224,7 @@ def test_readers_see_one_committed_snapshot_during_repeated_ingests(tmp_path):
                 answer = tuple(msg["answer"])
                 assert answer not in committed, f"two snapshots give the same answer {answer}: the test cannot tell them apart"
                 committed[answer] = msg["commit"]
+                kept_for_readers.append(msg["retired"])
                 with r.cond:
                     r.commits_seen += 1
                     # reads counted from here on finished after this commit (a reader starts a
@@ -256,6 +258,8 @@ def test_readers_see_one_committed_snapshot_during_repeated_ingests(tmp_path):
 
     assert r.errors == [], "\n".join(r.errors[:3])
     assert len(committed) == COMMITS and r.commits_seen == COMMITS
+    # with no grace period only the readers' leases kept superseded parts: they did
+    assert sum(1 for n in kept_for_readers if n) >= COMMITS // 2, kept_for_readers
     assert r.cli_reads >= COMMITS - 1 and r.conn_reads >= COMMITS - 1
 
     # every CLI read is the answer of one committed snapshot
