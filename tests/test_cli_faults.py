@@ -477,3 +477,37 @@ def test_odd_entries_beside_good_files_end_in_one_line_each_and_exit_0(tmp_path)
         assert {files[str(logs / f"{n}.jsonl")][0] for n in odd} == {"skipped", "unrecognised"}
     finally:
         shutil.rmtree(short, ignore_errors=True)
+
+
+VANISH = """
+import os, sys
+from tracelab.ingest import run
+gone, *args = sys.argv[1:]
+real = run.make_plan
+def plan_then_delete(*a, **k):
+    plan = real(*a, **k)
+    os.unlink(gone)  # listed and planned; the parser finds it gone
+    return plan
+run.make_plan = plan_then_delete
+sys.argv = ["tracelab", *args]
+from tracelab.cli import main
+main()
+"""
+
+
+def test_a_file_that_vanishes_mid_run_is_one_line_and_the_others_are_ingested(tmp_path):
+    logs = _inputs(tmp_path, n=2)
+    wh = tmp_path / "wh"
+    ingest([str(logs)], wh, jobs=1)
+    before = _files_table(wh)
+    gone = logs / "gone.jsonl"
+    shutil.copy(sorted(require_samples("codex").glob("*.jsonl"))[0], gone)
+    shutil.copy(sorted(require_samples("pi").glob("*.jsonl"))[0], logs / "new.jsonl")
+    proc = subprocess.run(
+        [sys.executable, "-c", VANISH, str(gone), "ingest", str(logs), "-w", str(wh), "-q", "-j", "1"], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert _skip_lines(proc.stderr) == [f"skipped    {gone}: deleted before it could be read (No such file or directory)"], proc.stderr
+    files = _files_table(wh)
+    assert files[str(logs / "new.jsonl")] == ("ok", None) and files[str(gone)][0] == "skipped"
+    assert all(files[p] == v for p, v in before.items())
