@@ -33,7 +33,7 @@ from click.testing import CliRunner
 
 import tracelab
 from tests.conftest import require_samples
-from tracelab import pipeline
+from tracelab import pipeline, verify
 from tracelab.cli import cli
 from tracelab.errors import Aborted
 from tracelab.pipeline import ingest
@@ -347,6 +347,10 @@ def test_a_warehouse_whose_snapshot_is_gone_is_not_overwritten(tmp_path):
         assert res.exit_code == 3 and "_snapshot.json" in line and "doctor" in line, line
     assert not (wh / "_snapshot.json").exists()
     assert sorted(p.relative_to(wh).as_posix() for p in wh.rglob("*.parquet")) == parts
+    # what the message says to do works: the repaired warehouse equals a clean ingest
+    res = CliRunner().invoke(cli, ["doctor", "-w", str(wh), "--repair"])
+    assert res.exit_code == 0 and "healthy now" in res.stdout, res.output
+    assert verify.against_clean(wh, [str(logs)], jobs=1) == []
 
 
 def test_ingest_with_a_missing_part_is_one_line_and_keeps_the_snapshot(tmp_path):
