@@ -21,7 +21,8 @@ its orphans are removed by the next successful commit.
 Snapshot isolation for readers: a reader (``tracelab.connect``, ``tracelab sql``, a notebook)
 reads the files of the snapshot it opened for as long as it stays open. A commit therefore does
 not delete the parts it supersedes: it lists them under ``retired`` in the new snapshot with the
-time they left it, and a later commit deletes them once they have been retired for
+time they left it, and a later commit deletes them once no open reader's lease may need them
+(:class:`~tracelab.store.snapshot.ReaderLease`) and they have been retired for
 :data:`GRACE_SECONDS` (``$TRACELAB_GC_GRACE_SECONDS``, default one hour). Files no snapshot ever
 referenced (a killed ingest's) are deleted at once.
 """
