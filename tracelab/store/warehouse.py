@@ -7,7 +7,8 @@ Layout::
       .lock                          held (flock) by the one ingest allowed at a time
       events/month=2025-11/part-<batch>-<n>.parquet
       llm_calls/month=…/…  tool_calls/month=…/…
-      sessions/part-<batch>.parquet  rejects/…  files/…
+      rejects/month=2025-11/part-<batch>-<n>.parquet
+      sessions/part-<batch>.parquet  files/…
 
 The snapshot, lock, commit and garbage collection are in :mod:`tracelab.store.snapshot`
 (no pyarrow, so opening a warehouse for DuckDB does not load it); this module adds reading and
@@ -20,7 +21,8 @@ its orphans are removed by the next successful commit.
 Snapshot isolation for readers: a reader (``tracelab.connect``, ``tracelab sql``, a notebook)
 reads the files of the snapshot it opened for as long as it stays open. A commit therefore does
 not delete the parts it supersedes: it lists them under ``retired`` in the new snapshot with the
-time they left it, and a later commit deletes them once they have been retired for
+time they left it, and a later commit deletes them once no open reader's lease may need them
+(:class:`~tracelab.store.snapshot.ReaderLease`) and they have been retired for
 :data:`GRACE_SECONDS` (``$TRACELAB_GC_GRACE_SECONDS``, default one hour). Files no snapshot ever
 referenced (a killed ingest's) are deleted at once.
 """
@@ -39,7 +41,26 @@ from tracelab import schema as S
 from tracelab.errors import WarehouseError, WarehouseLocked
 from tracelab.store.snapshot import GRACE_SECONDS, SNAPSHOT, Snapshot, WarehouseFiles, default_warehouse, sql_list
 
-__all__ = ["GRACE_SECONDS", "SNAPSHOT", "Snapshot", "Warehouse", "WarehouseBusy", "WarehouseFiles", "default_warehouse", "month_parts", "sql_list"]
+__all__ = [
+    "BLOOM_FILTERS",
+    "GRACE_SECONDS",
+    "SNAPSHOT",
+    "Snapshot",
+    "Warehouse",
+    "WarehouseBusy",
+    "WarehouseFiles",
+    "default_warehouse",
+    "month_parts",
+    "sql_list",
+]
+
+#: Parquet Bloom filters written per row group, by table: on ``session_key``, so that a
+#: lookup of one session (``WHERE session_key = $k``: ``tracelab session``, the failure
+#: context) skips every row group that does not hold it. Min/max statistics cannot: a row
+#: group holds sessions of random keys. ~10 KB a row group (NDV 8192 at 1% false positives).
+BLOOM_FILTERS: dict[str, dict[str, dict[str, float]]] = {
+    t: {"session_key": {"ndv": 8192, "fpp": 0.01}} for t in ("events", "llm_calls", "tool_calls", "sessions", "failure_members")
+}
 
 #: Earlier name of :class:`tracelab.errors.WarehouseLocked`.
 WarehouseBusy = WarehouseLocked
@@ -87,25 +108,30 @@ class Warehouse(WarehouseFiles):
         dest = self.root / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(dest.name + ".tmp")
-        pq.write_table(data, tmp, compression="zstd", row_group_size=256 * 1024, write_statistics=True)
+        pq.write_table(data, tmp, compression="zstd", row_group_size=256 * 1024, write_statistics=True, bloom_filter_options=BLOOM_FILTERS.get(table))
         os.replace(tmp, dest)
         return rel.as_posix()
 
-    def write_stream(self, table: str, tables: Iterable[pa.Table], name: str) -> list[str]:
+    def write_stream(self, table: str, tables: Iterable[pa.Table], name: str, month: str | None = None) -> list[str]:
         """Write ``tables`` (each already cast; arriving one at a time, never all in memory) as
         ``table`` parts: one part per month they hold, ``TABLE/month=M/part-NAME-K.parquet``,
         each written through while the rows arrive and renamed into place at the end. Returns
-        the relative paths (none when no rows arrive)."""
+        the relative paths (none when no rows arrive). ``month``: every row goes to that
+        month (a table without a ``month`` column, ``rejects``)."""
         writers: dict[str, tuple[pq.ParquetWriter, Path, str]] = {}
         try:
             for t in tables:
-                for month, part in month_parts(t):
-                    if month not in writers:
-                        rel = f"{table}/month={month}/part-{name}-{len(writers):04d}.parquet"
+                for m, part in month_parts(t) if month is None else ([(month, t)] if t.num_rows else []):
+                    if m not in writers:
+                        rel = f"{table}/month={m}/part-{name}-{len(writers):04d}.parquet"
                         tmp = self.root / f"{rel}.tmp"
                         tmp.parent.mkdir(parents=True, exist_ok=True)
-                        writers[month] = (pq.ParquetWriter(tmp, S.TABLES[table], compression="zstd", write_statistics=True), tmp, rel)
-                    writers[month][0].write_table(part, row_group_size=256 * 1024)
+                        writers[m] = (
+                            pq.ParquetWriter(tmp, S.TABLES[table], compression="zstd", write_statistics=True, bloom_filter_options=BLOOM_FILTERS.get(table)),
+                            tmp,
+                            rel,
+                        )
+                    writers[m][0].write_table(part, row_group_size=256 * 1024)
         finally:
             for w, _, _ in writers.values():
                 w.close()
