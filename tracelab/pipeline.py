@@ -52,7 +52,8 @@ def publish(req: PublishRequest) -> None:
     if compact(wh, snap, batch).changed and failures_current:
         failures.restamp(snap)  # same rows in fewer files
     clock.lap("compact", "indexing new parts for search")
-    textindex.sync(wh, snap, parts=set(snap.tables.get("events", [])) - set(wh.snapshot().tables.get("events", [])))
+    before = set(wh.snapshot().tables.get("events", [])) if wh.exists else set()  # the committed snapshot (none on a first ingest)
+    textindex.sync(wh, snap, parts=set(snap.tables.get("events", [])) - before)
     clock.lap("index", "committing")
     wh.commit(snap)
     summary.rows = row_counts(wh, snap)
