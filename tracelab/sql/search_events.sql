@@ -56,7 +56,7 @@ top AS (
            CASE WHEN in_text THEN text ELSE tool_input END AS hay,
            count(*) OVER () AS total_matches
     FROM e
-    ORDER BY ts DESC NULLS LAST, source_file, seq
+    ORDER BY ts DESC NULLS LAST, source_file, seq, event_key
     LIMIT $limit
 ),
 -- the first match (tl_search_rx in _macros.sql builds the pattern): its position is the
@@ -79,4 +79,4 @@ SELECT ts, agent, session_key, session_id, project, kind, tool_name, model, fiel
        || (CASE WHEN match_at + match_len + $context <= length(hay) THEN '…' ELSE '' END) AS snippet,
        text_bytes, source_file, line_no, event_key, total_matches
 FROM cut
-ORDER BY ts DESC NULLS LAST, source_file, seq
+ORDER BY ts DESC NULLS LAST, source_file, seq, event_key

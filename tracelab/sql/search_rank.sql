@@ -24,7 +24,7 @@ WITH s AS (
     SELECT session_key, project, is_subagent FROM tl_session_dims()
 ),
 e AS (
-    SELECT ev.part, ev.row_no, ev.ts, ev.source_file, ev.seq
+    SELECT ev.part, ev.row_no, ev.ts, ev.source_file, ev.seq, ev.event_key
     FROM tl_search_scope ev
     LEFT JOIN s USING (session_key)
     WHERE coalesce($pattern, '') <> ''
@@ -34,5 +34,5 @@ e AS (
 )
 SELECT part, CAST(row_no AS BIGINT) AS row_no, count(*) OVER () AS total_matches
 FROM e
-ORDER BY ts DESC NULLS LAST, source_file, seq
+ORDER BY ts DESC NULLS LAST, source_file, seq, event_key
 LIMIT $limit

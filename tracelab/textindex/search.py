@@ -45,7 +45,7 @@ __all__ = ["MAX_CANDIDATE_SHARE", "run"]
 #: is used instead (checking reads the text of nearly every row group either way)
 MAX_CANDIDATE_SHARE = 0.25
 
-_SMALL = "ev.ts, ev.agent, ev.session_key, ev.session_id, ev.kind, ev.tool_name, ev.source_file, ev.seq"
+_SMALL = "ev.ts, ev.agent, ev.session_key, ev.session_id, ev.kind, ev.tool_name, ev.source_file, ev.seq, ev.event_key"
 _READ = "filename = true, file_row_number = true, hive_partitioning = false, union_by_name = true"
 _TEMP = ("TABLE tl_search_cand", "VIEW tl_search_scope", "TABLE tl_search_top", "VIEW events")
 
