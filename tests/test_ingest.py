@@ -341,6 +341,7 @@ def test_summary_times_each_step_and_the_cli_shows_them(tmp_path, claude_samples
         "deriving llm_calls, tool_calls, sessions",
         "clustering failures",
         "merging small parts",
+        "indexing new parts for search",
         "committing",
     ]
     (d / "more.jsonl").write_bytes(sorted(claude_samples.rglob("*.jsonl"))[3].read_bytes())
