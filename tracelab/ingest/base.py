@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import gzip
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -25,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelab import schema as S
-from tracelab.ingest.rejects import Reject, RejectBuffer
+from tracelab.ingest.rejects import SPILL_OPTIONS, Reject, RejectBuffer, spill_dir
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
@@ -234,8 +235,113 @@ class _Columns(dict):
                 yield name, col
 
 
+#: Rows an :class:`EventBuffer` holds as dicts before :meth:`EventBuffer.settle` turns them into
+#: one Arrow batch (spilled to ``.staging/`` inside an ingest worker).
+EVENT_BATCH_ROWS = 32 * 1024
+
+#: A flushed batch: the adapter's columns plus the partitioning timestamp of each row.
+_FLUSH_SCHEMA = pa.schema([*_ROW_TYPE, pa.field("__fill", pa.int64())])
+
+
+def _events_table(by_name: dict[str, Any], fill: pa.Array) -> pa.Table:
+    """The ``events`` table of adapter columns ``by_name`` and partitioning timestamps ``fill``
+    (epoch ms; leading nulls take the first timestamp after them): adds date, month, seq."""
+    if fill.null_count and len(fill):
+        fill = pc.fill_null_backward(fill)  # leading rows without any timestamp
+    fill_ts = fill.cast(S.TS.arrow())
+    date = pc.cast(fill_ts, pa.date32())
+    by_name["date"] = date
+    if len(fill):
+        # a batch spans few days: format each distinct day once, then take
+        days = pc.unique(date)
+        months = pc.strftime(days.cast(S.TS.arrow()), format="%Y-%m")
+        by_name["month"] = pc.take(months, pc.index_in(date, days))
+    else:
+        by_name["month"] = pa.array([], pa.string())
+    ln = by_name["line_no"].cast(pa.int64())
+    by_name["seq"] = pc.add(pc.multiply(ln, 1024), by_name["block_index"].cast(pa.int64()))
+    return pa.Table.from_arrays([by_name[f.name] for f in S.EVENTS], schema=S.EVENTS)
+
+
+class _Flushed:
+    """The rows one parse flushed while it ran (:meth:`EventBuffer.settle`), as Arrow batches of
+    :data:`_FLUSH_SCHEMA`: in an LZ4 IPC stream under the spill directory of
+    :func:`~tracelab.ingest.rejects.spill_to` (an ingest worker), else in memory. What
+    :meth:`EventBuffer.seal` decides for the whole file (line keys, the date of rows before the
+    first timestamp) is applied when the batches are read back."""
+
+    __slots__ = ("batches", "path", "writer", "n", "first_fill", "lead", "line_keys")
+
+    def __init__(self) -> None:
+        self.batches: list[pa.RecordBatch] = []
+        self.path: str | None = None
+        self.writer: Any = None
+        self.n = 0
+        #: the partitioning timestamp of the first row (None: the file starts undated)
+        self.first_fill: int | None = None
+        #: the first partitioning timestamp of the batches (what undated leading rows take)
+        self.lead: int | None = None
+        self.line_keys: dict[int, str] = {}
+
+    def write(self, rb: pa.RecordBatch, fill: list[int | None]) -> None:
+        if not self.n:
+            self.first_fill = fill[0]
+        if self.lead is None:
+            self.lead = next((x for x in fill if x is not None), None)
+        self.n += rb.num_rows
+        directory = spill_dir()
+        if self.writer is None and self.path is None and directory is not None:
+            os.makedirs(directory, exist_ok=True)
+            self.path = os.path.join(directory, f"events-{os.getpid()}-{uuid.uuid4().hex[:12]}.arrows")
+            self.writer = pa.ipc.new_stream(pa.OSFile(self.path, "wb"), _FLUSH_SCHEMA, options=SPILL_OPTIONS)
+        if self.writer is not None:
+            self.writer.write_batch(rb)
+        else:
+            self.batches.append(rb)
+
+    def raw(self) -> Iterator[pa.RecordBatch]:
+        """The flushed batches as written (a spilled stream is read back batch by batch)."""
+        if self.path is not None:
+            if self.writer is not None:
+                self.writer.close()
+                self.writer = None
+            # read, not memory-mapped: a mapped file's pages would all count as this process's memory
+            with pa.OSFile(self.path, "rb") as src:
+                yield from pa.ipc.open_stream(src)
+        yield from self.batches
+
+    def tables(self) -> Iterator[pa.Table]:
+        """The flushed rows as ``events`` tables, completed by the seal."""
+        keys = self.line_keys
+        for rb in self.raw():
+            by_name: dict[str, Any] = dict(zip(_EVENT_COLS, rb.columns[:-1]))
+            if keys:
+                by_name["line_key"] = pa.array([keys.get(x) for x in rb.column(_LINE_NO).to_pylist()], pa.string())
+            fill = rb.column(len(_EVENT_COLS))
+            if fill.null_count and self.lead is not None:
+                fill = pc.fill_null(fill, self.lead)
+            yield _events_table(by_name, fill)
+
+    def close(self) -> None:
+        """Drop the batches and the spill file."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        if self.path is not None:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+            self.path = None
+        self.batches = []
+
+
+_LINE_NO = _EVENT_COLS.index("line_no")
+_SESSION_KEY = _EVENT_COLS.index("session_key")
+
+
 class EventBuffer:
-    """``events`` rows as one dict per row; cheap to append, turned into one Arrow table at the end.
+    """``events`` rows as one dict per row; cheap to append, turned into Arrow tables at the end.
 
     Fast path: :meth:`add` stores ``{**base, **values}`` as the row (one C-level dict merge, no
     per-column Python work), and :meth:`to_table` converts all rows at once in C++ through a
@@ -243,15 +349,25 @@ class EventBuffer:
     absent keys and ``None`` are nulls, keys that are not ``events`` columns are ignored).
 
     Parsers that change a row after adding it use :meth:`row` (the row's dict). Column access
-    (:attr:`cols`, :meth:`column`) is for callers that work on whole columns at the end (the
-    engine reads ``line_no`` / ``session_key`` and assigns ``line_key``).
+    (:attr:`cols`, :meth:`column`) is for callers that work on whole columns at the end.
+
+    Bounded memory: an adapter that never changes rows of earlier lines calls :meth:`settle`
+    between lines; every :data:`EVENT_BATCH_ROWS` rows the buffer then turns its rows into one
+    Arrow batch (spilled to disk inside an ingest worker), so a file of millions of lines holds
+    one batch of dicts. Rows so flushed are gone from :meth:`row` and :attr:`cols`; indices stay
+    absolute (:attr:`n` counts every row). Adapters that reach back (pairing passes over the
+    whole file) simply never settle. :meth:`tables` yields every row, flushed or not, and
+    :meth:`line_nos_and_sessions` the two columns the engine needs of the whole file.
 
     Besides the columns an adapter fills, it tracks for every row the timestamp used for
-    partitioning (the row's own ``ts``, else the previous timestamped row's), so ``to_table``
-    returns the complete ``events`` schema including ``date``, ``month`` and ``seq``.
+    partitioning (the row's own ``ts``, else the previous timestamped row's), so the tables have
+    the complete ``events`` schema including ``date``, ``month`` and ``seq``.
     """
 
-    __slots__ = ("rows", "_fill", "_last_ts", "_cols")
+    __slots__ = ("rows", "_fill", "_last_ts", "_cols", "_parts", "_base", "_own")
+
+    #: rows per flushed batch (a class attribute so tests can make it small)
+    batch_rows = EVENT_BATCH_ROWS
 
     def __init__(self, start_ts: int | None = None) -> None:
         """``start_ts``: the partitioning timestamp of the line before the first row (an
@@ -261,6 +377,11 @@ class EventBuffer:
         self._fill: list[int | None] = []
         self._last_ts: int | None = start_ts
         self._cols: _Columns | None = None
+        #: rows before ``rows``, in order: flushed batches, or sealed rows of another buffer
+        #: (``(rows, fill)``) that :meth:`extend` took before flushed ones
+        self._parts: list[_Flushed | tuple[list[dict[str, Any]], list[int | None]]] = []
+        self._base = 0  # rows in ``_parts``
+        self._own: _Flushed | None = None  # this buffer's flushed rows (the adapter's settle)
 
     @property
     def last_ts(self) -> int | None:
@@ -269,7 +390,12 @@ class EventBuffer:
 
     @property
     def n(self) -> int:
-        return len(self.rows)
+        return self._base + len(self.rows)
+
+    @property
+    def flushed(self) -> int:
+        """Rows no longer held as dicts (indices below this are gone from :meth:`row`)."""
+        return self._base
 
     def add(self, _base: dict[str, Any] | None = None, /, **values: Any) -> None:
         """Append a row: ``_base`` (shared line fields) overridden by ``values``.
@@ -297,13 +423,37 @@ class EventBuffer:
         if ts is not None:
             self._last_ts = ts
         self._fill.append(self._last_ts)
-        return len(rows) - 1
+        return self._base + len(rows) - 1
 
     def row(self, idx: int) -> dict[str, Any]:
-        """Row ``idx`` as its dict (read a column with ``.get(name)``, change it by assignment)."""
+        """Row ``idx`` as its dict (read a column with ``.get(name)``, change it by assignment);
+        a negative index counts from the end."""
         if self._cols is not None:
             self._sync()
+        if idx >= 0:
+            idx -= self._base
+            if idx < 0:
+                raise IndexError(f"row {idx + self._base} was flushed (settle)")
         return self.rows[idx]
+
+    def settle(self) -> None:
+        """The adapter will not change the rows added so far: when a batch's worth of rows is
+        held, turn them into one Arrow batch (spilled inside an ingest worker)."""
+        if len(self.rows) >= self.batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._cols is not None:
+            self._sync()
+        rows, fill = self.rows, self._fill
+        arrays = pa.array(rows, type=_ROW_TYPE).flatten()
+        rb = pa.record_batch([*arrays, pa.array(fill, pa.int64())], schema=_FLUSH_SCHEMA)
+        if self._own is None:
+            self._own = _Flushed()
+            self._parts.append(self._own)
+        self._own.write(rb, fill)
+        self._base += len(rows)
+        self.rows, self._fill = [], []
 
     def _sync(self) -> None:
         """Write column lists handed out by :attr:`cols` back into the rows."""
@@ -317,19 +467,27 @@ class EventBuffer:
 
     @property
     def cols(self) -> dict[str, list]:
-        """Columns as full-length lists (safe for random access and assignment), built on
-        first lookup of each name."""
+        """Columns of the rows held as dicts (all rows unless the adapter settles) as lists
+        (safe for random access and assignment), built on first lookup of each name."""
         if self._cols is None:
             self._cols = _Columns(self.rows)
         return self._cols
 
     def extend(self, other: EventBuffer, fallback_ts: int | None = None) -> None:
-        """Append all rows of ``other``; its rows before any timestamp take its first timestamp
-        (or ``fallback_ts``) for partitioning."""
+        """Append all rows of ``other`` (a sealed buffer: its flushed batches are taken over,
+        not read); its rows before any timestamp take its first timestamp (or ``fallback_ts``)
+        for partitioning."""
         if self._cols is not None:
             self._sync()
         if other._cols is not None:
             other._sync()
+        if other._parts:
+            if self.rows:
+                self._parts.append((self.rows, self._fill))
+                self.rows, self._fill = [], []
+            self._parts.extend(other._parts)
+            self._base = sum(p.n if isinstance(p, _Flushed) else len(p[0]) for p in self._parts)
+            other._parts, other._own, other._base = [], None, 0
         self.rows.extend(other.rows)
         fill = other._fill
         if fill and fill[0] is None:
@@ -343,8 +501,17 @@ class EventBuffer:
         file's mtime when no row has one (see :class:`ParseResult`)."""
         if line_keys and self.rows:
             self.cols["line_key"] = [line_keys.get(x) for x in self.cols["line_no"]]
-        fill = self._fill
-        if fill and fill[0] is None:
+        own, fill = self._own, self._fill
+        if own is not None:
+            if line_keys:
+                own.line_keys = line_keys
+            if own.first_fill is None:
+                if own.lead is None:
+                    own.lead = next((x for x in fill if x is not None), None)
+                if own.lead is None:
+                    own.lead = _mtime_ms(path)
+                self._fill = [own.lead if x is None else x for x in fill]
+        elif fill and fill[0] is None:
             first = next((x for x in fill if x is not None), None)
             if first is None:
                 first = _mtime_ms(path)
@@ -354,7 +521,7 @@ class EventBuffer:
         self.row(-1)[name] = value
 
     def column(self, name: str) -> list:
-        """A column as a full-length list."""
+        """A column of the rows held as dicts as a list."""
         return self.cols[name]
 
     def check_types(self, names: tuple[str, ...]) -> None:
@@ -365,28 +532,59 @@ class EventBuffer:
         if self.rows:
             pa.array(self.rows, type=pa.struct([_ROW_TYPE.field(n) for n in names]))
 
+    def line_nos_and_sessions(self) -> tuple[pa.Array, list[str]]:
+        """The distinct line numbers (int64) and the sorted distinct session keys of all rows,
+        flushed ones included (read back column by column, batch by batch)."""
+        lines: list[pa.Array] = []
+        sessions: set[str] = set()
+        for part in self._parts:
+            if isinstance(part, _Flushed):
+                for rb in part.raw():
+                    lines.append(pc.unique(rb.column(_LINE_NO)).cast(pa.int64()))
+                    sessions.update(x for x in pc.unique(rb.column(_SESSION_KEY)).to_pylist() if x is not None)
+            else:
+                lines.append(pa.array({r.get("line_no") for r in part[0]}, pa.int64()))
+                sessions.update(r.get("session_key") for r in part[0])
+        if self.rows:
+            lines.append(pa.array(set(self.cols["line_no"]), pa.int64()))
+            sessions.update(self.cols["session_key"])
+        sessions.discard(None)  # type: ignore[arg-type]
+        all_lines = pc.unique(pa.chunked_array(lines, pa.int64())) if lines else pa.array([], pa.int64())
+        return all_lines, sorted(sessions)
+
+    def tables(self) -> Iterator[pa.Table]:
+        """Every row as ``events`` tables (exactly the schema, no cast needed later), in order:
+        flushed batches read back one at a time, the rows held as dicts converted at once."""
+        for part in self._parts:
+            if isinstance(part, _Flushed):
+                yield from part.tables()
+            else:
+                yield self._rows_table(*part)
+        if self.rows:
+            if self._cols is not None:
+                self._sync()
+            yield self._rows_table(self.rows, self._fill)
+
     def to_table(self) -> pa.Table:
-        """The rows as a table with exactly the ``events`` schema (no cast needed later)."""
-        if self._cols is not None:
-            self._sync()
-        arrays = pa.array(self.rows, type=_ROW_TYPE).flatten()
-        by_name: dict[str, pa.Array] = dict(zip(_EVENT_COLS, arrays))
-        fill = pa.array(self._fill, type=pa.int64())
-        if fill.null_count and len(fill):
-            fill = pc.fill_null_backward(fill)  # leading rows without any timestamp
-        fill_ts = fill.cast(S.TS.arrow())
-        date = pc.cast(fill_ts, pa.date32())
-        by_name["date"] = date
-        if len(fill):
-            # a batch spans few days: format each distinct day once, then take
-            days = pc.unique(date)
-            months = pc.strftime(days.cast(S.TS.arrow()), format="%Y-%m")
-            by_name["month"] = pc.take(months, pc.index_in(date, days))
-        else:
-            by_name["month"] = pa.array([], pa.string())
-        ln = by_name["line_no"].cast(pa.int64())
-        by_name["seq"] = pc.add(pc.multiply(ln, 1024), by_name["block_index"].cast(pa.int64()))
-        return pa.Table.from_arrays([by_name[f.name] for f in S.EVENTS], schema=S.EVENTS)
+        """All rows as one table with exactly the ``events`` schema (no cast needed later)."""
+        if not self._parts:
+            if self._cols is not None:
+                self._sync()
+            return self._rows_table(self.rows, self._fill)
+        tables = list(self.tables())
+        return pa.concat_tables(tables) if tables else self._rows_table([], [])
+
+    def close(self) -> None:
+        """Drop flushed batches and their spill files (after the rows were staged)."""
+        for part in self._parts:
+            if isinstance(part, _Flushed):
+                part.close()
+
+    @staticmethod
+    def _rows_table(rows: list[dict[str, Any]], fill: list[int | None]) -> pa.Table:
+        arrays = pa.array(rows, type=_ROW_TYPE).flatten()
+        by_name: dict[str, Any] = dict(zip(_EVENT_COLS, arrays))
+        return _events_table(by_name, pa.array(fill, type=pa.int64()))
 
 
 @dataclass

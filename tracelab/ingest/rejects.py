@@ -34,12 +34,12 @@ import pyarrow.parquet as pq
 
 from tracelab import schema as S
 
-__all__ = ["BATCH_ROWS", "Reject", "RejectBuffer", "month_of", "reason_key", "spill_to", "without_files", "write_parts"]
+__all__ = ["BATCH_ROWS", "SPILL_OPTIONS", "Reject", "RejectBuffer", "month_of", "reason_key", "spill_dir", "spill_to", "without_files", "write_parts"]
 
 #: Rows a :class:`RejectBuffer` holds as Python values before turning them into one Arrow batch.
 BATCH_ROWS = 32 * 1024
 
-_SPILL_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") else None)
+SPILL_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") else None)
 
 #: Directory the buffers of this process spill to (set by :func:`spill_to`; None: keep in memory).
 _SPILL_DIR: str | None = None
@@ -71,6 +71,11 @@ def spill_to(directory: str | os.PathLike) -> Iterator[None]:
         yield
     finally:
         _SPILL_DIR = previous
+
+
+def spill_dir() -> str | None:
+    """The directory buffers of this process spill to (see :func:`spill_to`); None: memory."""
+    return _SPILL_DIR
 
 
 class RejectBuffer:
@@ -143,7 +148,7 @@ class RejectBuffer:
             Path(_SPILL_DIR).mkdir(parents=True, exist_ok=True)
             self._path = os.path.join(_SPILL_DIR, f"rejects-{os.getpid()}-{uuid.uuid4().hex[:12]}.arrows")
             # compressed: the columns repeat (file, agent, reason), and the file is read once
-            self._writer = pa.ipc.new_stream(pa.OSFile(self._path, "wb"), S.REJECTS, options=_SPILL_OPTIONS)
+            self._writer = pa.ipc.new_stream(pa.OSFile(self._path, "wb"), S.REJECTS, options=SPILL_OPTIONS)
         if self._writer is not None:
             self._writer.write_batch(rb)
         else:
