@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import gzip
+import io
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -652,32 +653,58 @@ def iter_lines(path: str | os.PathLike, start_offset: int = 0, start_line: int =
 SKIP = "\x00skip"
 
 
-def scan(
-    path: str,
-    agent: str,
-    start_offset: int,
-    start_line: int,
-    rejects: RejectBuffer | list,
-    handle: Callable[[Any, str | None, RawLine], str | None],
-) -> tuple[int, int, int, int, int]:
-    """The line loop every adapter shares.
+#: bytes a scan reads at a time (cut at the last newline; a longer line is read whole)
+SCAN_BLOCK = 1 << 20
 
-    ``handle(obj, decode_error, line)`` is called for every complete non-blank line (``obj`` is
-    None when the line did not decode) and returns None (ingested), :data:`SKIP` (a replayed
-    copy) or a reject reason. A half-written last line is rejected but not consumed, so the
-    next ingest re-reads it. Returns (lines_total, lines_rejected, lines_skipped, end_offset,
-    end_line).
-    """
-    total = rejected = skipped = 0
-    end_offset, end_line = start_offset, start_line
-    # iter_lines and decode_line inlined: this loop runs once per line of every file
-    loads = orjson.loads
-    line_no, offset = start_line, start_offset
-    reason: str | None
-    with open_input(path, buffering=1 << 20) as fh:
-        if start_offset:
-            fh.seek(start_offset)
-        for raw in fh:
+#: First bytes of lines the bulk reject path leaves to the per-line path: whitespace (blank
+#: lines, indented JSON), the bytes a JSON value can start with, ``+`` and ``.`` (orjson words
+#: their error differently) and 0xEF (a byte-order mark). Any other first byte makes orjson fail
+#: at char 0 with a message that depends on that byte only.
+_NOT_BULK = pa.array([bytes([b]) for b in b' \t\r\x0b\x0c{["-0123456789tfn+.\xef'], pa.binary())
+
+
+def _blocks(fh: IO[bytes], size: int | None = None) -> Iterator[bytes]:
+    """The bytes of ``fh`` in blocks of whole lines (each ending in a newline), the last block
+    possibly without one (a half-written last line); ``size``: :data:`SCAN_BLOCK`."""
+    size = size or SCAN_BLOCK
+    pending: list[bytes] = []
+    while True:
+        chunk = fh.read(size)
+        if not chunk:
+            break
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:
+            pending.append(chunk)
+            continue
+        head = chunk if cut == len(chunk) else chunk[:cut]
+        if pending:
+            pending.append(head)
+            head, pending = b"".join(pending), []
+        yield head
+        if cut < len(chunk):
+            pending.append(chunk[cut:])
+    if pending:
+        yield b"".join(pending)
+
+
+class _Scan:
+    """The state of one :func:`scan`: counters, the position, and the per-line step."""
+
+    __slots__ = ("path", "agent", "rejects", "handle", "total", "rejected", "skipped", "end_offset", "end_line", "line_no", "offset", "stop")
+
+    def __init__(self, path: str, agent: str, start_offset: int, start_line: int, rejects: RejectBuffer | list, handle: Callable) -> None:
+        self.path, self.agent, self.rejects, self.handle = path, agent, rejects, handle
+        self.total = self.rejected = self.skipped = 0
+        self.end_offset, self.end_line = start_offset, start_line
+        self.line_no, self.offset = start_line, start_offset
+        self.stop = False  # a half-written last line was met: nothing after it is consumed
+
+    def lines(self, block: bytes) -> None:
+        """Every line of ``block``, one at a time."""
+        line_no, offset = self.line_no, self.offset
+        loads, handle, rejects, path, agent = orjson.loads, self.handle, self.rejects, self.path, self.agent
+        reason: str | None
+        for raw in io.BytesIO(block):
             line_no += 1
             size = len(raw)
             if raw.isspace():
@@ -685,7 +712,7 @@ def scan(
                 continue
             line = RawLine(line_no, offset, raw, raw[-1:] == b"\n")
             offset += size
-            total += 1
+            self.total += 1
             try:
                 obj = loads(raw)
             except orjson.JSONDecodeError as exc:
@@ -696,18 +723,140 @@ def scan(
                     obj = None
             if reason is not None and not line.complete:
                 _reject(rejects, path, agent, line, reason)
-                return total, rejected + 1, skipped, end_offset, end_line
-            end_offset, end_line = offset, line_no
+                self.rejected += 1
+                self.stop = True
+                break
+            self.end_offset, self.end_line = offset, line_no
             reason = handle(obj, reason, line)
             if reason is None:
                 continue
             if reason == SKIP:
-                skipped += 1
+                self.skipped += 1
             else:
                 _reject(rejects, path, agent, line, reason)
-                rejected += 1
-    end_offset, end_line = file_end(path, end_offset, end_line)
-    return total, rejected, skipped, end_offset, end_line
+                self.rejected += 1
+        self.line_no, self.offset = line_no, offset
+
+    def bulk(self, block: bytes) -> None:
+        """A block of whole lines where some line cannot be a JSON object: runs of lines whose
+        first byte makes them invalid JSON (see :data:`_NOT_BULK`) become rejects as Arrow
+        columns (no per-line Python work, no call of the handler); the other lines take the
+        per-line path, in order. Reasons are the per-line path's."""
+        parts = block.split(b"\n")
+        parts.pop()  # after the last newline
+        arr = pa.array(parts, pa.binary())
+        lens = pc.binary_length(arr)
+        first = pc.binary_slice(arr, 0, 1)
+        last = pc.binary_slice(arr, -1, None)
+        fast = pc.and_(
+            pc.and_(pc.greater(lens, 0), pc.less_equal(lens, S.RAW_REJECT_CAP)),
+            pc.and_(pc.invert(pc.is_in(first, value_set=_NOT_BULK)), pc.not_equal(last, b"\r")),
+        )
+        fast = pc.fill_null(fast, False)
+        # line i starts at starts[i] (relative to the block)
+        ends = pc.cumulative_sum(pc.add(lens.cast(pa.int64()), 1))
+        starts = pc.subtract(ends, pc.add(lens.cast(pa.int64()), 1))
+        groups: list[list[int]] = []  # runs [a, b) of lines for the per-line path
+        for i in pc.indices_nonzero(pc.invert(fast)).to_pylist():
+            if groups and groups[-1][1] == i:
+                groups[-1][1] = i + 1
+            else:
+                groups.append([i, i + 1])
+        n = len(parts)
+        base = (self.line_no, self.offset)
+        pos = 0
+        for a, b in [*groups, [n, n]]:
+            if a > pos:
+                self._run(arr, first, lens, starts, pos, a, parts, base)
+            if b > a:
+                self.line_no, self.offset = base[0] + a, base[1] + starts[a].as_py()
+                self.lines(b"\n".join(parts[a:b]) + b"\n")
+            pos = b
+        self.line_no, self.offset = base[0] + n, base[1] + len(block)
+
+    def _run(self, arr: pa.Array, first: pa.Array, lens: pa.Array, starts: pa.Array, a: int, b: int, parts: list[bytes], base: tuple[int, int]) -> None:
+        """Lines ``a``..``b-1`` of a bulk block (``base``: line number and offset before the
+        block), all rejected for their first byte."""
+        n = b - a
+        base_line, base_offset = base
+        try:
+            text = arr.slice(a, n).cast(pa.string())
+        except pa.ArrowInvalid:  # invalid UTF-8 somewhere: the per-line path words it
+            text = None
+        firsts = first.slice(a, n)
+        uniq = pc.unique(firsts)
+        reasons: list[str] = []
+        for u in uniq.to_pylist() if text is not None else []:
+            raw = parts[a + pc.index(firsts, u).as_py()] + b"\n"
+            try:
+                orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                reasons.append(_json_error(RawLine(0, 0, raw, True), exc))
+            else:  # pragma: no cover - excluded by _NOT_BULK
+                text = None
+        if text is None:
+            self.line_no, self.offset = base_line + a, base_offset + starts[a].as_py()
+            self.lines(b"\n".join(parts[a:b]) + b"\n")
+            return
+        assert isinstance(self.rejects, RejectBuffer)
+        self.rejects.add_arrays(
+            str(self.path),
+            self.agent,
+            pc.add(pc.cumulative_sum(pc.fill_null(pa.nulls(n, pa.int64()), 1)), base_line + a),  # line numbers, no Python int per line
+            pc.add(starts.slice(a, n), base_offset),
+            pa.DictionaryArray.from_arrays(pc.index_in(firsts, value_set=uniq).cast(pa.int32()), pa.array(reasons, pa.string())),
+            text,
+            lens.slice(a, n),
+        )
+        self.total += n
+        self.rejected += n
+        self.end_line = base_line + b
+        self.end_offset = base_offset + starts[b - 1].as_py() + lens[b - 1].as_py() + 1
+
+
+def _bulk_candidate(block: bytes) -> bool:
+    """Does some line of ``block`` (whole lines) start with a byte other than ``{``? Two
+    counts at memchr speed, so blocks of JSON objects (nearly every block) go straight to the
+    per-line path."""
+    return block.count(b"\n") != block.count(b"\n{") + (block[:1] == b"{")
+
+
+def scan(
+    path: str,
+    agent: str,
+    start_offset: int,
+    start_line: int,
+    rejects: RejectBuffer | list,
+    handle: Callable[[Any, str | None, RawLine], str | None],
+    bulk_rejects: bool = False,
+) -> tuple[int, int, int, int, int]:
+    """The line loop every adapter shares.
+
+    ``handle(obj, decode_error, line)`` is called for every complete non-blank line (``obj`` is
+    None when the line did not decode) and returns None (ingested), :data:`SKIP` (a replayed
+    copy) or a reject reason. A half-written last line is rejected but not consumed, so the
+    next ingest re-reads it. Returns (lines_total, lines_rejected, lines_skipped, end_offset,
+    end_line).
+
+    ``bulk_rejects``: the handler returns the decode error of a line that did not decode and
+    does nothing else with it, so runs of lines that cannot be JSON (their first byte says so)
+    may be rejected as Arrow columns without calling it (see :meth:`_Scan.bulk`): millions of
+    such lines cost little more than reading them.
+    """
+    sc = _Scan(path, agent, start_offset, start_line, rejects, handle)
+    bulk = bulk_rejects and type(rejects) is RejectBuffer
+    with open_input(path, buffering=0) as fh:
+        if start_offset:
+            fh.seek(start_offset)
+        for block in _blocks(fh):
+            if bulk and block.endswith(b"\n") and _bulk_candidate(block):
+                sc.bulk(block)
+            else:
+                sc.lines(block)
+            if sc.stop:  # nothing after a half-written last line is consumed
+                return sc.total, sc.rejected, sc.skipped, sc.end_offset, sc.end_line
+    end_offset, end_line = file_end(path, sc.end_offset, sc.end_line)
+    return sc.total, sc.rejected, sc.skipped, end_offset, end_line
 
 
 def _reject(rejects: RejectBuffer | list, path: str, agent: str, line: RawLine, reason: str) -> None:

@@ -295,6 +295,7 @@ class ClaudeParser:
             start_line,
             self.rejects,
             self._line,
+            bulk_rejects=True,
         )
         state = {
             "file_agent_id": self.file_agent_id,

@@ -201,7 +201,13 @@ class OtelParser:
             skipped = 0
         else:
             total, rejected, skipped, end_offset, end_line = scan(
-                self.path, AGENT, start_offset, start_line, self.rejects, lambda obj, err, line: err if err is not None else self._line(obj, line)
+                self.path,
+                AGENT,
+                start_offset,
+                start_line,
+                self.rejects,
+                lambda obj, err, line: err if err is not None else self._line(obj, line),
+                bulk_rejects=True,
             )
         return ParseResult(
             path=self.path,

@@ -49,7 +49,13 @@ class StsParser:
 
     def parse(self, start_offset: int = 0, start_line: int = 0) -> ParseResult:
         total, rejected, skipped, end_offset, end_line = scan(
-            self.path, AGENT, start_offset, start_line, self.rejects, lambda obj, err, line: err if err is not None else self._line(obj, line)
+            self.path,
+            AGENT,
+            start_offset,
+            start_line,
+            self.rejects,
+            lambda obj, err, line: err if err is not None else self._line(obj, line),
+            bulk_rejects=True,
         )
         return ParseResult(
             path=self.path,
