@@ -448,7 +448,7 @@ class ClaudeParser:
             self.buf.add(base, event_key=f"{ek}:0", block_index=0, kind="bookkeeping", text=text, text_bytes=nbytes)
             return None
         # a type tracelab does not know (or none at all): keep everything in extra
-        raw_extra = dumps(shrink({k: v for k, v in d.items()}, 1024))
+        raw_extra = dumps(shrink(d, 1024))  # shrink copies
         base["extra"] = raw_extra
         self.buf.add(base, event_key=f"{ek}:0", block_index=0, kind="unknown")
         return None
