@@ -341,6 +341,21 @@ _LINE_NO = _EVENT_COLS.index("line_no")
 _SESSION_KEY = _EVENT_COLS.index("session_key")
 
 
+def _distinct(chunks: list[pa.Array]) -> pa.Array:
+    """The distinct values of int64 ``chunks``. Rows come in line order, so the chunks' values
+    are usually ascending: then adjacent repeats are dropped (no hash table, whose memory for
+    millions of lines is several times the values'), else a hash ``unique``."""
+    if not chunks:
+        return pa.array([], pa.int64())
+    values = pa.concat_arrays(chunks)
+    if len(values) < 2:
+        return values
+    step = pc.pairwise_diff(values)
+    if pc.min(step).as_py() >= 0:
+        return values.filter(pc.fill_null(pc.not_equal(step, 0), True))
+    return pc.unique(values)
+
+
 class EventBuffer:
     """``events`` rows as one dict per row; cheap to append, turned into Arrow tables at the end.
 
@@ -544,14 +559,13 @@ class EventBuffer:
                     lines.append(pc.unique(rb.column(_LINE_NO)).cast(pa.int64()))
                     sessions.update(x for x in pc.unique(rb.column(_SESSION_KEY)).to_pylist() if x is not None)
             else:
-                lines.append(pa.array({r.get("line_no") for r in part[0]}, pa.int64()))
+                lines.append(pa.array(sorted({r.get("line_no") for r in part[0]}), pa.int64()))
                 sessions.update(r.get("session_key") for r in part[0])
         if self.rows:
-            lines.append(pa.array(set(self.cols["line_no"]), pa.int64()))
+            lines.append(pa.array(sorted(set(self.cols["line_no"])), pa.int64()))
             sessions.update(self.cols["session_key"])
         sessions.discard(None)  # type: ignore[arg-type]
-        all_lines = pc.unique(pa.chunked_array(lines, pa.int64())) if lines else pa.array([], pa.int64())
-        return all_lines, sorted(sessions)
+        return _distinct(lines), sorted(sessions)
 
     def tables(self) -> Iterator[pa.Table]:
         """Every row as ``events`` tables (exactly the schema, no cast needed later), in order:

@@ -54,7 +54,7 @@ class StsParser:
             start_offset,
             start_line,
             self.rejects,
-            lambda obj, err, line: err if err is not None else self._line(obj, line),
+            self._step,
             bulk_rejects=True,
         )
         return ParseResult(
@@ -87,6 +87,12 @@ class StsParser:
             "session_id": sid,
             "line_bytes": len(line.raw),
         }
+
+    def _step(self, obj: Any, err: str | None, line: RawLine) -> str | None:
+        """One line of the scan: rows of earlier lines are never changed again, so the buffer
+        may flush them first (bounded memory for any file size)."""
+        self.buf.settle()
+        return err if err is not None else self._line(obj, line)
 
     def _line(self, d: dict, line: RawLine) -> str | None:
         t = d.get("type")
