@@ -552,19 +552,19 @@ class EventBuffer:
         """The distinct line numbers (int64) and the sorted distinct session keys of all rows,
         flushed ones included (read back column by column, batch by batch)."""
         lines: list[pa.Array] = []
-        sessions: set[str] = set()
+        sessions: set[Any] = set()
         for part in self._parts:
             if isinstance(part, _Flushed):
                 for rb in part.raw():
                     lines.append(pc.unique(rb.column(_LINE_NO)).cast(pa.int64()))
                     sessions.update(x for x in pc.unique(rb.column(_SESSION_KEY)).to_pylist() if x is not None)
             else:
-                lines.append(pa.array(sorted({r.get("line_no") for r in part[0]}), pa.int64()))
+                lines.append(pa.array(sorted({r["line_no"] for r in part[0]}), pa.int64()))
                 sessions.update(r.get("session_key") for r in part[0])
         if self.rows:
             lines.append(pa.array(sorted(set(self.cols["line_no"])), pa.int64()))
             sessions.update(self.cols["session_key"])
-        sessions.discard(None)  # type: ignore[arg-type]
+        sessions.discard(None)
         return _distinct(lines), sorted(sessions)
 
     def tables(self) -> Iterator[pa.Table]:
