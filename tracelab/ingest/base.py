@@ -677,6 +677,12 @@ SCAN_BLOCK = 1 << 20
 _NOT_BULK = pa.array([bytes([b]) for b in b' \t\r\x0b\x0c{["-0123456789tfn+.\xef'], pa.binary())
 
 
+#: first bytes of :data:`_NOT_BULK` as ints (the per-line watch)
+_NOT_BULK_BYTES = frozenset(b[0] for b in _NOT_BULK.to_pylist())
+#: bulk candidates in a row after which a scan reads the rest of the file in blocks
+BULK_AFTER = 16
+
+
 def _blocks(fh: IO[bytes], size: int | None = None) -> Iterator[bytes]:
     """The bytes of ``fh`` in blocks of whole lines (each ending in a newline), the last block
     possibly without one (a half-written last line); ``size``: :data:`SCAN_BLOCK`."""
@@ -713,12 +719,17 @@ class _Scan:
         self.line_no, self.offset = start_line, start_offset
         self.stop = False  # a half-written last line was met: nothing after it is consumed
 
-    def lines(self, block: bytes) -> None:
-        """Every line of ``block``, one at a time."""
+    def lines(self, source: bytes | IO[bytes], watch: bool = False) -> bool:
+        """Every line of ``source`` (a block of whole lines, or the open file), one at a time.
+        ``watch``: stop after :data:`BULK_AFTER` lines in a row that are bulk candidates (their
+        first byte cannot start JSON) and return True, so the caller reads the rest in blocks
+        (:meth:`bulk`); a line that starts with ``{`` costs one byte comparison more."""
         line_no, offset = self.line_no, self.offset
         loads, handle, rejects, path, agent = orjson.loads, self.handle, self.rejects, self.path, self.agent
         reason: str | None
-        for raw in io.BytesIO(block):
+        streak = 0
+        switch = False
+        for raw in io.BytesIO(source) if isinstance(source, bytes) else source:
             line_no += 1
             size = len(raw)
             if raw.isspace():
@@ -741,15 +752,20 @@ class _Scan:
                 self.stop = True
                 break
             self.end_offset, self.end_line = offset, line_no
+            if watch:
+                streak = streak + 1 if raw[0] != 123 and raw[0] not in _NOT_BULK_BYTES else 0
             reason = handle(obj, reason, line)
-            if reason is None:
-                continue
-            if reason == SKIP:
-                self.skipped += 1
-            else:
-                _reject(rejects, path, agent, line, reason)
-                self.rejected += 1
+            if reason is not None:
+                if reason == SKIP:
+                    self.skipped += 1
+                else:
+                    _reject(rejects, path, agent, line, reason)
+                    self.rejected += 1
+            if streak >= BULK_AFTER:
+                switch = True
+                break
         self.line_no, self.offset = line_no, offset
+        return switch
 
     def bulk(self, block: bytes) -> None:
         """A block of whole lines where some line cannot be a JSON object: runs of lines whose
@@ -859,16 +875,21 @@ def scan(
     """
     sc = _Scan(path, agent, start_offset, start_line, rejects, handle)
     bulk = bulk_rejects and type(rejects) is RejectBuffer
-    with open_input(path, buffering=0) as fh:
+    with open_input(path, buffering=1 << 20) as fh:
         if start_offset:
             fh.seek(start_offset)
-        for block in _blocks(fh):
-            if bulk and block.endswith(b"\n") and _bulk_candidate(block):
-                sc.bulk(block)
-            else:
-                sc.lines(block)
-            if sc.stop:  # nothing after a half-written last line is consumed
-                return sc.total, sc.rejected, sc.skipped, sc.end_offset, sc.end_line
+        # line by line (a file of JSON objects never leaves this loop); after a run of lines
+        # that cannot be JSON, the rest in blocks, each checked for bulk candidates
+        if sc.lines(fh, watch=bulk) and not sc.stop:
+            for block in _blocks(fh):
+                if block.endswith(b"\n") and _bulk_candidate(block):
+                    sc.bulk(block)
+                else:
+                    sc.lines(block)
+                if sc.stop:
+                    break
+        if sc.stop:  # nothing after a half-written last line is consumed
+            return sc.total, sc.rejected, sc.skipped, sc.end_offset, sc.end_line
     end_offset, end_line = file_end(path, sc.end_offset, sc.end_line)
     return sc.total, sc.rejected, sc.skipped, end_offset, end_line
 
