@@ -117,12 +117,10 @@ def test_same_file_under_two_paths_then_one_deleted(tmp_path):
     _assert_equal(replay(tmp_path, [{"a/x.jsonl": data, "b/x.jsonl": data}, {"b/x.jsonl": data}]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (data/README.md, Incremental guarantees): a copy of an earlier state of a file arrives under a path "
-    "that sorts first while the original is appended; the appended original keeps the lines the copy owns in a clean ingest",
-)
 def test_copy_of_earlier_state_sorting_first_while_original_grows(tmp_path):
+    """A copy of an earlier state of a file arrives under a path that sorts first while the
+    original is appended: the copy owns the lines they share in a clean ingest, so the stored
+    original (an owner of lines the copy repeats) is parsed whole instead of appended."""
     data = _sample("codex", "agent-sessions__codex_small.jsonl")
     n = len(lines_of(data))
     _assert_equal(replay(tmp_path, [{"b/x.jsonl": cut(data, n // 3)}, {"a/x.jsonl": cut(data, n // 2), "b/x.jsonl": data}]))

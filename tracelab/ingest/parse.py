@@ -19,7 +19,7 @@ import orjson
 import pyarrow as pa
 
 from tracelab.ingest import registry
-from tracelab.ingest.base import FILL_TS, EventBuffer, ParseResult
+from tracelab.ingest.base import FILL_TS, EventBuffer, ParseResult, open_input
 from tracelab.ingest.listing import SKIPPED, UNRECOGNISED, Skip, unmatched_detail
 from tracelab.ingest.plan import FileTask, fingerprint
 from tracelab.ingest.stage import stage_events, stage_keys
@@ -106,13 +106,20 @@ def _parse_batch(job: BatchJob) -> BatchOutcome:
                     continue
                 task.agent = det.name
             ad = registry.get(task.agent)
+            if task.mode == "append" and _open_line(task.state):
+                # the last line ingested was complete JSON without its newline: what follows
+                # changes that line (its size, or its content): parse the file again, all of it
+                _to_reparse(task)
             res = ad.parse(task.path, task.start_offset, task.start_line, task.state)
             if task.mode == "append" and (res.state.get("needs_full_reparse") or (_undated(task.state) and res.buffer.last_ts is not None)):
                 # the appended lines change the meaning of rows already written (a response
                 # they close, the first timestamp that dates rows dated by the file's mtime
                 # so far): parse it all
-                task.mode, task.start_offset, task.start_line, task.state = "reparse", 0, 0, None
+                _to_reparse(task)
                 res = ad.parse(task.path, 0, 0, None)
+            if task.mode == "append":
+                # dedup order is by the first timestamp of the whole file, not of its tail
+                res.first_ts = _earliest((task.state or {}).get(FIRST_TS), res.first_ts)
             buf = res.buffer
             fill_ts = buf.last_ts if buf.n else (task.state or {}).get(FILL_TS)
             line_set = set(buf.cols["line_no"])
@@ -131,11 +138,17 @@ def _parse_batch(job: BatchJob) -> BatchOutcome:
             continue
         keys_of[task.path] = _key_table(res.line_keys, line_set)
         res.line_keys = {}
-        state = {**res.state, "__end_line": res.end_line_no, "__pending": sum(1 for rj in res.rejects if rj.reason.startswith("truncated last line"))}
+        # a half-written last line is rejected but not consumed (its line number is past the
+        # end): read again, its reject replaced, by the next append
+        state = {**res.state, "__end_line": res.end_line_no, "__pending": sum(1 for rj in res.rejects if rj.line_no > res.end_line_no)}
         if fill_ts is not None:
             state[FILL_TS] = fill_ts
         elif line_set or _undated(task.state):
             state[UNDATED] = True
+        if res.first_ts is not None:
+            state[FIRST_TS] = res.first_ts
+        if _ends_open(task.path, res.bytes_ingested):
+            state[OPEN_LINE] = True
         res.state = {}  # as JSON text: one object in the main process instead of hundreds
         outs.append(FileOutcome(task, res, len(line_set), sks, fp, orjson.dumps(state).decode()))
     tables: list[pa.Table] = []
@@ -172,8 +185,36 @@ def _parse_batch(job: BatchJob) -> BatchOutcome:
 UNDATED = "__undated"
 
 
+#: parser-state key: the first timestamp of the whole file (its place in dedup order)
+FIRST_TS = "__first_ts"
+#: parser-state key: the last line ingested is complete JSON without its newline (yet)
+OPEN_LINE = "__open_line"
+
+
 def _undated(state: dict | None) -> bool:
     return bool(state and state.get(UNDATED))
+
+
+def _open_line(state: dict | None) -> bool:
+    return bool(state and state.get(OPEN_LINE))
+
+
+def _to_reparse(task: FileTask) -> None:
+    """Turn an append into a parse of the whole file (its stored rows are removed)."""
+    task.mode, task.start_offset, task.start_line, task.state = "reparse", 0, 0, None
+
+
+def _earliest(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _ends_open(path: str, nbytes: int) -> bool:
+    """Do the first ``nbytes`` bytes of ``path`` end inside a line (no newline last)?"""
+    if nbytes <= 0:
+        return False
+    with open_input(path) as fh:
+        fh.seek(nbytes - 1)
+        return fh.read(1) != b"\n"
 
 
 def _key_table(line_keys: dict[int, str], with_rows: set[int]) -> pa.Table:
