@@ -126,6 +126,56 @@ def test_copy_of_earlier_state_sorting_first_while_original_grows(tmp_path):
     _assert_equal(replay(tmp_path, [{"b/x.jsonl": cut(data, n // 3)}, {"a/x.jsonl": cut(data, n // 2), "b/x.jsonl": data}]))
 
 
+def test_copy_arriving_whole_while_the_original_is_appended(tmp_path):
+    """The original appended (its tail starts late), a copy of it arriving whole, sorting
+    after it: dedup order is by the first timestamp of the whole file, so the original keeps
+    the appended lines (an append used to be ranked by its tail's first timestamp and lost
+    them to the copy)."""
+    data = _sample("codex", "agent-sessions__codex_small.jsonl")
+    n = len(lines_of(data))
+    _assert_equal(replay(tmp_path, [{"a/x.jsonl": cut(data, n // 3)}, {"a/x.jsonl": data, "~copy/x.jsonl": data}]))
+
+
+def test_stored_owner_appended_while_an_earlier_session_repeating_its_lines_grows(tmp_path):
+    """Two sessions sharing line keys (the synthetic teammates/async-agents fixtures reuse
+    uuids and times): the later session, stored first, owned the shared lines; both then grow
+    in one ingest. The owner being appended is parsed whole so the earlier session takes the
+    shared lines, as in a clean ingest (an appended owner used to keep them)."""
+    base = require_samples("claude-code") / "claude-code-log__synthetic"
+    ef = (base / "teammates" / "ef000000-0000-4000-8000-000000000001.jsonl").read_bytes()
+    eb = (base / "async_agents" / "eb000000-0000-4000-8000-000000000001.jsonl").read_bytes()
+    a, b = "moved/ef.jsonl", "eb.jsonl"
+    _assert_equal(replay(tmp_path, [{"ef.jsonl": cut(ef, 2)}, {a: cut(ef, 6), b: cut(eb, 1)}, {a: ef, b: eb}]))
+
+
+@pytest.mark.parametrize("line", [13, 15], ids=["json-object", "json-list"])
+def test_last_line_complete_json_without_its_newline(tmp_path, line):
+    """The writer has put a whole JSON value but not yet its newline: an object is ingested
+    (its line is complete JSON), a non-object is a provisional reject. When the newline and
+    more lines arrive, line sizes, numbers and counts are those of a clean ingest (the object's
+    line_bytes lacked the newline and the next line was numbered one too far; the list's
+    reject was counted twice in files)."""
+    data = _sample("claude-code", "claude-code-log__daaain-2025-06__edge_cases.jsonl")
+    whole = lines_of(data)[line]
+    _assert_equal(replay(tmp_path, [{"a.jsonl": cut(data, line, partial=len(whole) - 1)}, {"a.jsonl": data}]))
+
+
+def test_moved_file_that_grows_is_not_duplicated(tmp_path):
+    """Moved (recognised by content: no duplicate bookkeeping or session_start rows), grown
+    at its new path, then moved back."""
+    data = _sample("codex", "agent-sessions__codex_small.jsonl")
+    n = len(lines_of(data))
+    _assert_equal(replay(tmp_path, [{"a/x.jsonl": cut(data, n // 3)}, {"b/x.jsonl": cut(data, n // 2)}, {"a/x.jsonl": data}]))
+
+
+def test_deleted_file_kept_then_restored(tmp_path):
+    """Deleted (rows kept, status missing), restored grown: nothing duplicated, nothing lost."""
+    data = _sample("codex", "agent-sessions__codex_small.jsonl")
+    other = _sample("claude-code", "agent-sessions__claude_small.jsonl")
+    n = len(lines_of(data))
+    _assert_equal(replay(tmp_path, [{"a.jsonl": cut(data, n // 2), "b.jsonl": other}, {"b.jsonl": other}, {"a.jsonl": data, "b.jsonl": other}], prune=False))
+
+
 # ------------------------------------------------------------------------------ the property
 def _pool(synth: Path) -> list[tuple[str, bytes]]:
     """(relative path, bytes) of small real samples of every agent and the synth corpus."""
