@@ -13,6 +13,8 @@ seeded histories; ``TRACELAB_PROPERTY_EXAMPLES=1000`` runs the long profile.
 from __future__ import annotations
 
 import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -177,61 +179,123 @@ def test_deleted_file_kept_then_restored(tmp_path):
 
 
 # ------------------------------------------------------------------------------ the property
-def _pool(synth: Path) -> list[tuple[str, bytes]]:
-    """(relative path, bytes) of small real samples of every agent and the synth corpus."""
-    out: list[tuple[str, bytes]] = []
-    for agent in ("claude-code", "claude-code-2.1", "codex", "pi"):
-        for f in sorted(require_samples(agent).rglob("*.jsonl")):
+@dataclass(frozen=True)
+class Source:
+    """One input file the histories are made of."""
+
+    rel: str  # its path in the tree
+    data: bytes
+    agent: str  # claude | codex | pi
+    #: files that may share lines or refer to each other: a session directory (Claude
+    #: sessions, resumes and subagents), a fork and its parent (Codex, Pi)
+    family: str
+
+
+def _family(agent: str, f: Path, data: bytes) -> str:
+    head = data.split(b"\n", 1)[0]
+    if agent == "codex":
+        for field in (b'"forked_from_id":"', b'"parent_thread_id":"'):
+            if field in head:
+                return "codex:" + head.split(field)[1].split(b'"')[0].decode()
+        return "codex:" + f.stem[-36:]
+    if agent == "pi":
+        if b'"parentSession":"' in head:
+            return "pi:" + head.split(b'"parentSession":"')[1].split(b'"')[0].decode().rsplit("/", 1)[-1][-42:-6]
+        return "pi:" + f.stem[-36:]
+    d = f.parent
+    if d.name == "subagents":
+        d = d.parent.parent
+    return f"claude:{d}"
+
+
+def _pool(synth: Path) -> list[Source]:
+    """Small real samples of every agent and the files of a synth corpus."""
+    out: list[Source] = []
+    for sample_dir, agent in (("claude-code", "claude"), ("claude-code-2.1", "claude"), ("codex", "codex"), ("pi", "pi")):
+        for f in sorted(require_samples(sample_dir).rglob("*.jsonl")):
             data = f.read_bytes()
             if 2 <= len(lines_of(data)) <= MAX_LINES:
-                out.append((f"{agent}/{f.name}", data))
+                out.append(Source(f"{sample_dir}/{f.name}", data, agent, _family(agent, f, data)))
     for f in sorted(synth.rglob("*.jsonl")):
         data = f.read_bytes()
         if f.name != "truth_failures.jsonl" and 2 <= len(lines_of(data)) <= 3 * MAX_LINES:
-            out.append((f"synth/{f.relative_to(synth)}", data))
+            agent = f.relative_to(synth).parts[0]
+            out.append(Source(f"synth/{f.relative_to(synth)}", data, agent, _family(agent, f, data)))
     return out
 
 
+#: what happens to a file during a history (from some state on)
+FATES = ["stay", "stay", "move", "rename", "vanish", "copy", "copy-first", "stale-copy"]
+
+
 @st.composite
-def histories(draw, pool: list[tuple[str, bytes]]) -> list[dict[str, bytes]]:
-    """2-3 states over 1-3 files: each file arrives at some state, grows through cuts (a
-    half-written last line now and then), and may move, vanish and come back, or appear under
-    a second path."""
+def histories(draw, pool: list[Source]) -> list[dict[str, bytes]]:
+    """2-3 states over 1-3 files: the first picked by agent (Claude, Codex and Pi alike), the
+    others often of its family (a fork and its parent, a session and its subagents or resumes).
+    Each file arrives at some state (a fork before its parent, a parent behind its fork),
+    grows through cuts at any line (a half-written last line now and then, a complete one
+    without its newline), and may be moved or renamed, vanish and come back, or appear under a
+    second path, sorting after or before it, growing with it or left at an earlier state."""
     n_states = draw(st.integers(2, 3))
-    picks = draw(st.lists(st.integers(0, len(pool) - 1), min_size=1, max_size=3, unique=True))
+    by_agent = {a: [i for i, x in enumerate(pool) if x.agent == a] for a in ("claude", "codex", "pi")}
+    first = draw(st.sampled_from(by_agent[draw(st.sampled_from(sorted(by_agent)))]))
+    picks = [first]
+    for _ in range(draw(st.integers(0, 2))):
+        kin = [i for i, x in enumerate(pool) if x.family == pool[first].family and i not in picks]
+        i = draw(st.sampled_from(kin)) if kin and draw(st.booleans()) else draw(st.integers(0, len(pool) - 1))
+        if i not in picks:
+            picks.append(i)
     states: list[dict[str, bytes]] = [{} for _ in range(n_states)]
     for i in picks:
-        rel, data = pool[i]
-        n = len(lines_of(data))
+        rel, data = pool[i].rel, pool[i].data
+        ls = lines_of(data)
+        n = len(ls)
         arrive = draw(st.integers(0, n_states - 1))
         cuts = sorted(draw(st.lists(st.integers(1, n), min_size=n_states - arrive, max_size=n_states - arrive)))
         cuts[-1] = draw(st.sampled_from([n, cuts[-1]]))
-        fate = draw(st.sampled_from(["stay", "stay", "move", "vanish", "copy"]))
+        fate = draw(st.sampled_from(FATES))
         turn = draw(st.integers(arrive, n_states - 1))
+        stale = None
         for s, k in zip(range(arrive, n_states), cuts):
-            partial = draw(st.sampled_from([0, 0, 0, 5, 37])) if s < n_states - 1 else 0
-            content = cut(data, k, partial)
+            # a half-written next line: a few bytes, or all of it but its newline
+            partial = draw(st.sampled_from([0, 0, 0, 5, 37, -1])) if s < n_states - 1 and k < n else 0
+            content = cut(data, k, len(ls[k]) - 1 if partial == -1 else partial)
             path = rel
             if fate == "move" and s >= turn:
                 path = f"moved/{rel}"
+            if fate == "rename" and s >= turn:
+                path = rel.replace(".jsonl", "-renamed.jsonl")
             if fate == "vanish" and s == turn and s < n_states - 1:
                 continue
             states[s][path] = content
             if fate == "copy" and s >= turn:
-                # under a path that sorts after every original: a copy sorting first while the
-                # original is appended is the known gap pinned by the strict xfail test above
                 states[s][f"~copy/{rel}"] = content
-    return [s for s in states if s] or [{pool[picks[0]][0]: pool[picks[0]][1]}]
+            if fate == "copy-first" and s >= turn:
+                states[s][f"!copy/{rel}"] = content
+            if fate == "stale-copy" and s >= turn:
+                stale = content if stale is None else stale
+                states[s][f"!stale/{rel}"] = stale
+    return [s for s in states if s] or [{pool[first].rel: pool[first].data}]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect: besides the copy-sorting-first gap (named test above), some generated histories (2-3 states of "
-    "1-3 files with cuts, moves and copies) still leave the incremental warehouse different from a clean ingest; see "
-    "data/README.md, Incremental guarantees. Not shrunk, so a failing run ends at its first failing history.",
-)
+def describe(history: list[dict[str, bytes]]) -> str:
+    """A history in a few lines: per state, each path with its complete lines (and the bytes
+    of a half-written last line)."""
+    out = []
+    for i, state in enumerate(history):
+        files = []
+        for path, data in sorted(state.items()):
+            ls = lines_of(data)
+            tail = len(ls[-1]) if ls and not ls[-1].endswith(b"\n") else 0
+            files.append(f"{path}: {len(ls) - (1 if tail else 0)} lines" + (f" + {tail} bytes" if tail else ""))
+        out.append(f"  state {i}: " + "; ".join(files))
+    return "\n".join(out)
+
+
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
 def test_incremental_equals_clean_for_any_history(tmp_path_factory, synth):
+    """The invariant over generated histories (seeded: the same histories on every run). A
+    failure is shrunk to a minimal history, which the assertion message describes."""
     pool = _pool(synth)
     runs = iter(range(1 << 30))
 
@@ -240,12 +304,15 @@ def test_incremental_equals_clean_for_any_history(tmp_path_factory, synth):
         deadline=None,
         derandomize=True,
         database=None,
-        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        print_blob=False,
     )
     @given(histories(pool))
     def check(history):
         tmp = tmp_path_factory.mktemp(f"history{next(runs)}")
-        _assert_equal(replay(tmp, history, derived_only=True))
+        diffs = replay(tmp, history, derived_only=True)
+        assert not diffs, "incremental != clean after the history\n" + describe(history) + "\n" + "; ".join(d.describe() for d in diffs)
+        shutil.rmtree(tmp, ignore_errors=True)  # kept when the history fails
 
     check()

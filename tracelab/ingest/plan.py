@@ -225,9 +225,10 @@ def _same_prefix(path: str, nbytes: int, stored: str | None) -> bool:
 
 def _dependents(plan: Plan, listed: set[str], manifest: dict[str, dict], summary: IngestSummary) -> None:
     """Files not planned for parsing whose last parse read a file that changes now (a Codex
-    fork read its parent's lines to recognise the history it copied; a parent that grew or
-    arrived behind its fork changes that answer): parsed again in full."""
-    changed = {t.path for t in plan.tasks}
+    fork read its parent's lines to recognise the history it copied; a parent that grew,
+    arrived behind its fork, or is gone from where it was read changes that answer): parsed
+    again in full."""
+    changed = {t.path for t in plan.tasks} | {p for p in manifest if p not in listed and plan.listing.in_scope(p)}
     if not changed:
         return
     for path in sorted(listed - changed):
