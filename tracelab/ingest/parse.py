@@ -308,6 +308,9 @@ def run_parsers(
 ) -> ParseOutput:
     """Parse ``tasks`` in worker processes; errors and counts go to ``summary``."""
     jobs = jobs or min(os.cpu_count() or 1, 8)
+    for ad in registry.adapters().values():
+        if ad.begin is not None:
+            ad.begin()  # forget what an earlier ingest in this process looked up
     total_bytes = sum(t.size - t.start_offset for t in tasks)
     groups = batches(tasks, jobs)
     args = [BatchJob(b, str(wh.root), f"{batch_id}-w{i:05d}", redactor) for i, b in enumerate(groups)]
