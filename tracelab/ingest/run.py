@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import duckdb
 import orjson
 
-from tracelab.errors import Aborted
+from tracelab.errors import Aborted, WarehouseCorrupt
 from tracelab.ingest import unchanged
 from tracelab.ingest.commit import CommitInput, commit, row_counts, stored_owners
 from tracelab.ingest.parse import FIRST_TS, ParseOutput, Workers, run_parsers
@@ -99,7 +99,7 @@ def run(
     wh = Warehouse(warehouse)
     summary = IngestSummary(warehouse=str(wh.root))
     try:
-        with _terminate_as_interrupt(), wh.lock():
+        with _terminate_as_interrupt(), wh.lock(), _discard_on_failure(wh):
             snap = wh.snapshot()
             # what the next no-op call needs to see unchanged: taken before listing, so anything
             # created while this ingest runs invalidates the cache rather than hiding in it
@@ -155,6 +155,27 @@ def run(
     return summary
 
 
+@contextmanager
+def _discard_on_failure(wh: Warehouse) -> Iterator[None]:
+    """A run that fails or is interrupted removes its staging folder and the parts it wrote (no
+    snapshot references them), with the lock still held: it leaves the warehouse as it found it."""
+    # without a snapshot (a new warehouse) what was there before is kept: only this run's parts go
+    before = None if wh.exists else set(wh.root.glob("*/**/*.parquet"))
+    try:
+        yield
+    except BaseException:
+        try:
+            shutil.rmtree(wh.root / STAGING, ignore_errors=True)
+            if before is None:
+                wh.gc(wh.snapshot())
+            else:
+                for p in set(wh.root.glob("*/**/*.parquet")) - before:
+                    p.unlink()
+        except (WarehouseCorrupt, OSError):
+            pass  # the next commit (or tracelab doctor) removes them
+        raise
+
+
 #: dedup rank of a file without any timestamp (after every dated file), as in the commit stage
 _UNDATED_RANK = 1 << 62
 
@@ -199,7 +220,7 @@ def _reparse_owners(
             return
         appended = {p for p in owners if p in by_path}
         if appended:
-            unstage_files(wh, parsed.staged, parsed.key_parts, appended)
+            unstage_files(wh, parsed.staged, parsed.key_parts, parsed.reject_parts, appended)
             parsed.outcomes = [o for o in parsed.outcomes if o.task.path not in appended]
             plan.tasks = [t for t in plan.tasks if t.path not in appended]
             summary.files_appended -= len(appended)
@@ -216,4 +237,5 @@ def _reparse_owners(
         parsed.staged.extend(more.staged)
         parsed.key_parts.extend(more.key_parts)
         parsed.not_sessions.extend(more.not_sessions)
+        parsed.reject_parts.extend(more.reject_parts)
         key_parts = more.key_parts

@@ -51,28 +51,30 @@ def stage_keys(wh: Warehouse, keys: list[tuple[str, pa.Table]], name: str) -> st
     return rel
 
 
-def unstage_files(wh: Warehouse, staged: list[str], key_parts: list[str], paths: set[str]) -> None:
-    """Remove the staged rows and line keys of the files ``paths`` (an append that the commit
-    stage will not use: the file is parsed again in full), rewriting the staged files that
-    hold any."""
+def unstage_files(wh: Warehouse, staged: list[str], key_parts: list[str], reject_parts: list[str], paths: set[str]) -> None:
+    """Remove the staged rows, line keys and rejects (parts the workers wrote, in no snapshot
+    yet) of the files ``paths``: an append the commit stage will not use, the file being
+    parsed again in full. Only the files that hold any of them are rewritten."""
     drop = pa.array(sorted(paths), pa.string())
-    for rel, column in [(r, "source_file") for r in staged] + [(r, "path") for r in key_parts]:
+    files = [(r, "source_file") for r in staged] + [(r, "path") for r in key_parts] + [(r, "source_file") for r in reject_parts]
+    for rel, column in files:
         full = wh.root / rel
         if rel.endswith(".arrow"):
             with pa.OSFile(str(full)) as src:  # read into memory: the file is replaced below
                 t = pa.ipc.open_file(src).read_all()
         else:
-            t = pq.read_table(full)
+            t = pq.ParquetFile(full).read()  # the file alone (no partition columns from its path)
         keep = pc.invert(pc.is_in(t.column(column), value_set=drop))
         if pc.all(keep).as_py() is not False:
             continue
         t = t.filter(keep)
-        tmp = _staged_path(wh, rel)
+        tmp = f"{full}.tmp"
         if rel.endswith(".arrow"):
             with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, t.schema) as writer:
                 writer.write_table(t, max_chunksize=64 * 1024)
         else:
-            pq.write_table(t, tmp, compression="none")
+            # a staged key file is read once (uncompressed); a rejects part stays in the warehouse
+            pq.write_table(t, tmp, compression="none" if rel.startswith(STAGING) else "zstd")
         os.replace(tmp, full)
 
 
