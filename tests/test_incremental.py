@@ -128,6 +128,14 @@ def test_copy_of_earlier_state_sorting_first_while_original_grows(tmp_path):
     _assert_equal(replay(tmp_path, [{"b/x.jsonl": cut(data, n // 3)}, {"a/x.jsonl": cut(data, n // 2), "b/x.jsonl": data}]))
 
 
+def test_copy_sorting_first_while_an_original_with_rejects_grows(tmp_path):
+    """As above, with rejected lines in the appended part: the dropped append's rejects (parts
+    the workers already wrote) go with it, so each reject is stored once."""
+    ls = lines_of(_sample("claude-code", "agent-sessions__claude_small.jsonl"))
+    data = b"".join(ls[:3] + [b"not json\n"] + ls[3:6] + [b'["a list"]\n'] + ls[6:])
+    _assert_equal(replay(tmp_path, [{"b/x.jsonl": cut(data, 2)}, {"a/x.jsonl": cut(data, 5), "b/x.jsonl": data}]))
+
+
 def test_copy_arriving_whole_while_the_original_is_appended(tmp_path):
     """The original appended (its tail starts late), a copy of it arriving whole, sorting
     after it: dedup order is by the first timestamp of the whole file, so the original keeps
