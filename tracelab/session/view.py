@@ -8,6 +8,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from tracelab.errors import ParameterError
+from tracelab.schema import PARTITIONED
 from tracelab.session.model import SessionNode, Step
 from tracelab.session.timeline import load, resolve
 
@@ -183,4 +184,5 @@ def session(id: str, warehouse: str | os.PathLike | None = None, *, depth: int |
     from tracelab.store.connection import Store
 
     with Store(warehouse) as store:
-        return SessionView(load(store.con, resolve(store.con, id), depth))
+        parts = {t: [str(p) for p in store.files_of(t)] for t in PARTITIONED}  # each session read from the months it spans
+        return SessionView(load(store.con, resolve(store.con, id), depth, parts=parts))
