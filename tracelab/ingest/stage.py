@@ -6,16 +6,17 @@ of the warehouse (:func:`write_staged`, run in the workers again)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from tracelab import schema as S
 from tracelab.store.warehouse import Warehouse
 
-__all__ = ["STAGING", "StageJob", "dup_mask", "stage_events", "stage_groups", "stage_keys", "write_staged"]
+__all__ = ["STAGING", "StageJob", "dup_mask", "stage_events", "stage_groups", "stage_keys", "unstage_files", "write_staged"]
 
 #: Workers write their rows here; removed at the end of every ingest (and at the start of the
 #: next one, after a killed run).
@@ -27,12 +28,14 @@ def _staged_path(wh: Warehouse, rel: str) -> str:
     return str(wh.root / f"{rel}.tmp")
 
 
-def stage_events(wh: Warehouse, table: pa.Table, name: str) -> str:
-    """Write one batch's ``events`` rows as ``.staging/<name>.arrow``; returns its relative path."""
+def stage_events(wh: Warehouse, table: pa.Table | Iterable[pa.Table], name: str) -> str:
+    """Write one batch's ``events`` rows (a table, or tables of the ``events`` schema arriving
+    one at a time) as ``.staging/<name>.arrow``; returns its relative path."""
     rel = f"{STAGING}/{name}.arrow"
     tmp = _staged_path(wh, rel)
-    with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table, max_chunksize=64 * 1024)
+    with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, S.EVENTS) as writer:
+        for t in [table] if isinstance(table, pa.Table) else table:
+            writer.write_table(t, max_chunksize=64 * 1024)
     os.replace(tmp, wh.root / rel)
     return rel
 
@@ -49,6 +52,33 @@ def stage_keys(wh: Warehouse, keys: list[tuple[str, pa.Table]], name: str) -> st
     pq.write_table(pa.concat_tables(tables), tmp, compression="none")
     os.replace(tmp, wh.root / rel)
     return rel
+
+
+def unstage_files(wh: Warehouse, staged: list[str], key_parts: list[str], reject_parts: list[str], paths: set[str]) -> None:
+    """Remove the staged rows, line keys and rejects (parts the workers wrote, in no snapshot
+    yet) of the files ``paths``: an append the commit stage will not use, the file being
+    parsed again in full. Only the files that hold any of them are rewritten."""
+    drop = pa.array(sorted(paths), pa.string())
+    files = [(r, "source_file") for r in staged] + [(r, "path") for r in key_parts] + [(r, "source_file") for r in reject_parts]
+    for rel, column in files:
+        full = wh.root / rel
+        if rel.endswith(".arrow"):
+            with pa.OSFile(str(full)) as src:  # read into memory: the file is replaced below
+                t = pa.ipc.open_file(src).read_all()
+        else:
+            t = pq.ParquetFile(full).read()  # the file alone (no partition columns from its path)
+        keep = pc.invert(pc.is_in(t.column(column), value_set=drop))
+        if pc.all(keep).as_py() is not False:
+            continue
+        t = t.filter(keep)
+        tmp = f"{full}.tmp"
+        if rel.endswith(".arrow"):
+            with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, t.schema) as writer:
+                writer.write_table(t, max_chunksize=64 * 1024)
+        else:
+            # a staged key file is read once (uncompressed); a rejects part stays in the warehouse
+            pq.write_table(t, tmp, compression="none" if rel.startswith(STAGING) else "zstd")
+        os.replace(tmp, full)
 
 
 @dataclass
@@ -70,10 +100,15 @@ def write_staged(job: StageJob) -> list[str]:
 
     def rows() -> Iterator[pa.Table]:
         for rel in rels:
-            with pa.memory_map(str(wh.root / rel)) as src:
-                t = pa.ipc.open_file(src).read_all()
-                yield t.filter(pc.invert(dup_mask(t, dups))) if dups else t
-                del t
+            # batch by batch, read (not mapped): a staged file of millions of rows never
+            # counts whole as this process's memory
+            with pa.OSFile(str(wh.root / rel), "rb") as src:
+                reader = pa.ipc.open_file(src)
+                step = 4  # staged batches are 64k rows: Parquet row groups of 256k, as before
+                for i in range(0, reader.num_record_batches, step):
+                    t = pa.Table.from_batches([reader.get_batch(j) for j in range(i, min(i + step, reader.num_record_batches))], schema=reader.schema)
+                    yield t.filter(pc.invert(dup_mask(t, dups))) if dups else t
+                    del t
 
     parts = wh.write_stream("events", rows(), rels[0][len(STAGING) + 1 : -len(".arrow")])
     for rel in rels:
