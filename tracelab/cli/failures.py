@@ -217,7 +217,7 @@ def show_command(ctx, cluster_id, warehouse, exemplars, before, after, as_json):
     weekly = c.get("weekly") or []
     if weekly:
         click.echo("weekly    " + "  ".join(f"{w['week']:%Y-%m-%d}:{w['n']}" for w in weekly))
-    opens = _open_commands(wh, [e["member"].get("event_key") for e in res["exemplars"]])
+    opens = _open_commands(wh, [e["member"] for e in res["exemplars"]])
     for i, e in enumerate(res["exemplars"], 1):
         m = e["member"]
         click.echo("")
@@ -243,13 +243,15 @@ def show_command(ctx, cluster_id, warehouse, exemplars, before, after, as_json):
         emit_rows(("offset", "time", "kind", "tool", "status", "line", "text"), rows, "table")
 
 
-def _open_commands(warehouse, event_keys) -> dict:
-    """``tracelab session … --around N`` for each exemplar (by event key)."""
+def _open_commands(warehouse, members) -> dict:
+    """``tracelab session … --around N`` for each exemplar (by event key; ``members``: the
+    exemplars' member rows, whose session keys spare a lookup of the events by key)."""
     from tracelab.session.locate import around_command, locate_steps
     from tracelab.store.connection import Store
 
+    sessions = {m["event_key"]: m.get("session_key") for m in members if m.get("event_key")}
     with Store(warehouse) as store:
-        return {e: around_command(k, n) for e, (k, n) in locate_steps(store.con, [k for k in event_keys if k]).items()}
+        return {e: around_command(k, n) for e, (k, n) in locate_steps(store.con, list(sessions), sessions).items()}
 
 
 @command.command("build")

@@ -91,8 +91,10 @@ def _open_commands(table, warehouse) -> dict[str, str]:
     keys = table.column("event_key").to_pylist() if table.num_rows else []
     if not keys:
         return {}
+    # each hit carries its session: the steps are numbered from one equality scan per session
+    sessions = dict(zip(keys, table.column("session_key").to_pylist()))
     with Store(warehouse) as store:
-        return {e: around_command(k, n) for e, (k, n) in locate_steps(store.con, keys).items()}
+        return {e: around_command(k, n) for e, (k, n) in locate_steps(store.con, keys, sessions).items()}
 
 
 def match_span(row: dict, context: int) -> tuple[int, int]:

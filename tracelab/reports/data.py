@@ -301,7 +301,11 @@ def assemble(
         )
         clusters, cluster_weekly, exemplars = _failures(store if store is not None else warehouse, w, trend_since, th)
         shown = listed_exemplars(exemplars, clusters, th.failures)
-        links, pages = exemplar_pages(con, shown["event_key"].to_list()) if "event_key" in shown.columns else ({}, {})
+        links, pages = (
+            exemplar_pages(con, shown["event_key"].to_list(), sessions=shown["session_key"].to_list() if "session_key" in shown.columns else None)
+            if "event_key" in shown.columns
+            else ({}, {})
+        )
         try:
             suggestions = top_suggestions(store if store is not None else warehouse, w.until)
             suggest_note = None
