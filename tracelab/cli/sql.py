@@ -162,32 +162,53 @@ def command(query, file_or_format, warehouse, fmt, out, as_json, write, params):
     fmt = output_format(fmt or short_fmt or "table", as_json, out)
     import duckdb
 
-    from tracelab.store import Store
-    from tracelab.store.connection import refuse_writes
-
-    con = Store(warehouse, read_only=not write).con
-    if not write:
-        refuse_writes(con, text)
     try:
-        if fmt == "parquet":
-            rel = con.sql(text, params=bound)  # straight to Arrow (a cursor's Arrow output copies the rows once more)
-            if rel is None:
-                raise ParameterError("the statement returned no result set to write as parquet")
-            cols, rows, arrow = rel.columns, None, rel.to_arrow_table()
-        else:
-            cur = con.execute(text, bound) if bound else con.execute(text)
-            if cur is None:
-                raise ParameterError("no SQL statement: only comments")
-            cols = [d[0] for d in cur.description] if cur.description else []
-            rows, arrow = (cur.fetchall() if cols else []), None
+        # only the views and macros the SQL names (start-up); a name the plan could not see
+        # (built at run time) or a misspelt one is a catalog error: run again on the whole
+        # catalog, so the answer and the error message are the complete store's
+        cols, rows, arrow = _run(warehouse, text, bound, fmt, write, partial=not write)
+    except _PartialCatalog:
+        cols, rows, arrow = _run(warehouse, text, bound, fmt, write, partial=False)
     except duckdb.PermissionException as exc:
         raise ParameterError(
             f"not allowed: the warehouse is opened read-only, so the SQL may read only its files and write none ({one_line(str(exc))}); lift it with --write"
         ) from None
+    write_result(cols, rows, fmt, out, arrow=arrow)
+
+
+class _PartialCatalog(Exception):
+    """A catalog error on a store holding part of the catalog: run again on all of it."""
+
+
+def _run(warehouse: str, text: str, bound: dict[str, Any] | None, fmt: str, write: bool, *, partial: bool) -> tuple[list[str], list | None, Any]:
+    """(columns, rows, Arrow table for parquet) of the SQL on a fresh store."""
+    import duckdb
+
+    from tracelab.store import Store
+    from tracelab.store.connection import refuse_writes
+
+    store = Store(warehouse, read_only=not write, needs=text if partial else None)
+    con = store.con
+    try:
+        if not write:
+            refuse_writes(con, text)
+        if fmt == "parquet":
+            rel = con.sql(text, params=bound)  # straight to Arrow (a cursor's Arrow output copies the rows once more)
+            if rel is None:
+                raise ParameterError("the statement returned no result set to write as parquet")
+            return rel.columns, None, rel.to_arrow_table()
+        cur = con.execute(text, bound) if bound else con.execute(text)
+        if cur is None:
+            raise ParameterError("no SQL statement: only comments")
+        cols = [d[0] for d in cur.description] if cur.description else []
+        return cols, (cur.fetchall() if cols else []), None
+    except duckdb.PermissionException:
+        raise
     except duckdb.Error as exc:
+        if isinstance(exc, duckdb.CatalogException) and not store.complete:
+            raise _PartialCatalog from None
         if "No statement to prepare" in str(exc) or "no statements" in str(exc).lower():
             raise ParameterError("no SQL statement (only comments)") from None
         raise known_fault(exc) or QueryError(f"SQL error: {one_line(str(exc))}") from None
     finally:
         con.close()
-    write_result(cols, rows, fmt, out, arrow=arrow)
