@@ -53,7 +53,7 @@ def load_query(name: str) -> q.Query:
 
 
 def _rows(con: Any, name: str, **params: Any) -> list[dict[str, Any]]:
-    return q.run_arrow(load_query(name), con, **params).to_pylist()
+    return q.run_rows(load_query(name), con, **params)
 
 
 def key_range(keys: list[str]) -> dict[str, Any]:
