@@ -42,7 +42,7 @@ def command(warehouse, project, as_json):
             ("  ingested", lambda a: a["lines_ingested"]),
             ("  duplicate", lambda a: a["lines_duplicate"]),
             ("  rejected", lambda a: a["lines_rejected"]),
-            ("sessions", lambda a: a["sessions"]),
+            ("main sessions", lambda a: a["sessions"]),  # subagent sessions apart, as the share card counts them
             ("subagent sessions", lambda a: a["subagent_sessions"]),
             ("events", lambda a: a["events"]),
             ("llm_calls", lambda a: a["llm_calls"]),
