@@ -248,6 +248,9 @@ class Store:
         self.con: duckdb.DuckDBPyConnection = duckdb.connect(database)
         try:
             configure(self.con, memory_limit=memory_limit, temp_directory=temp_directory)
+            # before the views: binding each view reads its parts' footers, which the cache then
+            # keeps for every later bind and scan (install() sets it too, for other callers)
+            self.con.execute("SET parquet_metadata_cache = true")
             if part is None:
                 register_views(self.con, self._files, self.snapshot)
                 install(self.con)
