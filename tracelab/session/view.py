@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracelab.errors import ParameterError
 from tracelab.session.model import SessionNode, Step
-from tracelab.session.timeline import load, resolve
+from tracelab.session.timeline import load, load_query, resolve
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -182,5 +182,7 @@ def session(id: str, warehouse: str | os.PathLike | None = None, *, depth: int |
         return SessionView(load(con, resolve(con, id), depth))
     from tracelab.store.connection import Store
 
-    with Store(warehouse) as store:
+    # only the views and macros these queries read (start-up of `tracelab session`)
+    needs = [load_query(name).sql for name in ("timeline_match", "timeline_tree", "timeline_steps", "timeline_calls")]
+    with Store(warehouse, needs=needs) as store:
         return SessionView(load(store.con, resolve(store.con, id), depth))
