@@ -52,10 +52,25 @@ def _once(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, fl
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def _median(argv: list[str], repeat: int, env: dict[str, str] | None = None) -> dict:
-    _once(argv, env)  # warm the OS file cache and write the bytecode cache; not counted
-    runs = [_once(argv, env) for _ in range(repeat)]
-    return {"wall": statistics.median(w for w, _ in runs), "cpu": statistics.median(c for _, c in runs), "runs": repeat}
+def _stats(runs: list[tuple[float, float]]) -> dict:
+    return {
+        "wall": statistics.median(w for w, _ in runs),
+        "wall_min": min(w for w, _ in runs),
+        "cpu": statistics.median(c for _, c in runs),
+        "runs": len(runs),
+    }
+
+
+def _interleaved(jobs: list[tuple[list[str], dict[str, str]]], repeat: int) -> list[dict]:
+    """Medians of each (argv, env) job, their runs alternating (A, B, C, A, B, C …) so that all
+    see the same load; one untimed warm-up each (OS file cache, bytecode cache)."""
+    for argv, env in jobs:
+        _once(argv, env)
+    runs: list[list[tuple[float, float]]] = [[] for _ in jobs]
+    for _ in range(repeat):
+        for i, (argv, env) in enumerate(jobs):
+            runs[i].append(_once(argv, env))
+    return [_stats(r) for r in runs]
 
 
 def _code_at(ref: str, work: Path) -> Path:
@@ -91,14 +106,15 @@ def run(repeat: int, shared: Path, work: Path, before: str | None = None) -> dic
     load0 = os.getloadavg()
     out: dict[str, dict] = {}
     prior: dict[str, dict] = {}
-    if before:
-        old = {**env, "PYTHONPATH": str(_code_at(before, work))}
-        for name, argv in cases.items():  # interleaved, so both see the same load
-            a, b = _median_pair(argv, repeat, old, env)
-            prior[name], out[name] = a, b
-    else:
-        out = {name: _median(argv, repeat, env) for name, argv in cases.items()}
-    base = _median(baseline, repeat, env)
+    base: dict[str, dict] = {}
+    old = {**env, "PYTHONPATH": str(_code_at(before, work))} if before else None
+    for name, argv in cases.items():
+        # each command alternates with the baseline (and the code before), so a row's numbers share its minutes' load
+        jobs = [(argv, env), (baseline, env)] + ([(argv, old)] if old is not None else [])
+        got = _interleaved(jobs, repeat)
+        out[name], base[name] = got[0], got[1]
+        if old is not None:
+            prior[name] = got[2]
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": IB.machine(),
@@ -107,23 +123,12 @@ def run(repeat: int, shared: Path, work: Path, before: str | None = None) -> dic
         "load": (load0, os.getloadavg()),
         "cases": out,
         "before": {"ref": before, "commit": _short(before), "cases": prior} if before else None,
-        "baseline": {"name": 'duckdb -c "select 1"' if duckdb_cli else 'python -c "import duckdb; …select 1"', **base},
+        "baseline": {"name": 'duckdb -c "select 1"' if duckdb_cli else 'python -c "import duckdb; …select 1"', "cases": base},
     }
 
 
 def _short(ref: str) -> str:
     return subprocess.run(["git", "rev-parse", "--short", ref], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
-
-
-def _median_pair(argv: list[str], repeat: int, env_a: dict[str, str], env_b: dict[str, str]) -> tuple[dict, dict]:
-    """Medians of ``argv`` under two environments, runs alternating A, B, A, B …"""
-    _once(argv, env_a)
-    _once(argv, env_b)
-    runs_a, runs_b = [], []
-    for _ in range(repeat):
-        runs_a.append(_once(argv, env_a))
-        runs_b.append(_once(argv, env_b))
-    return tuple({"wall": statistics.median(w for w, _ in runs), "cpu": statistics.median(c for _, c in runs), "runs": repeat} for runs in (runs_a, runs_b))  # type: ignore[return-value]
 
 
 def _median_session(tracelab: list[str], wh: Path) -> str:
@@ -138,26 +143,33 @@ def write(r: dict, path: Path = RESULTS) -> Path:
     m = r["machine"]
     (l0, l1) = r["load"]
     b = r["baseline"]
+    runs = next(iter(r["cases"].values()))["runs"]
     lines = [
         "# Command start-up (`benchmarks/startup_bench.py`)",
         "",
         f"- date: {r['date']}; machine: {m['cores']} cores ({m['cpu']}), {m['memory']} RAM; {m['os']}; Python {m['python']}",
         f"- command: `{r['command']}`; code: commit `{r['commit']}`",
         f"- load average (1/5/15 min) at start: {l0[0]:.2f}, {l0[1]:.2f}, {l0[2]:.2f}; at end: {l1[0]:.2f}, {l1[1]:.2f}, {l1[2]:.2f}"
-        " (other engineers' jobs share the cores: wall times include that contention; CPU seconds do not)",
-        f"- each cell: median of {b['runs']} fresh processes (interpreter start included) after one untimed warm-up; warehouse: every real"
+        " (other engineers' jobs share the cores: wall times include that contention; CPU seconds do not; the fastest of the runs"
+        " is closest to an idle machine)",
+        f"- each cell: median of {runs} fresh processes (interpreter start included) after one untimed warm-up, each command's runs"
+        " alternating with the baseline's (and the code before's), so a row shares its minutes' load; warehouse: every real"
         " sample in `../shared/samples`; Python bytecode cached (as installed by pip); baseline: "
         + f"`{b['name']}`"
         + ("" if b["name"].startswith("duckdb ") else " (no `duckdb` CLI binary on PATH on this machine)"),
         "",
-        "| command | wall s | CPU s | baseline wall s (CPU s) | ratio wall ÷ baseline | target (warehouse commands) | met? |",
-        "|---|---:|---:|---:|---:|---|---|",
+        "| command | wall s (fastest) | CPU s | baseline wall s (fastest) | baseline CPU s | wall ÷ baseline | target (warehouse commands) | met (median wall)? |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for name, c in r["cases"].items():
+        base = b["cases"][name]
         warehouse_cmd = "--help" not in name
         target = f"≤ {TARGET_S} s" if warehouse_cmd else ""
         met = ("**met**" if c["wall"] <= TARGET_S else "**not met**") if warehouse_cmd else ""
-        lines.append(f"| `{name}` | {c['wall']:.3f} | {c['cpu']:.3f} | {b['wall']:.3f} ({b['cpu']:.3f}) | {c['wall'] / b['wall']:.1f}× | {target} | {met} |")
+        lines.append(
+            f"| `{name}` | {c['wall']:.3f} ({c['wall_min']:.3f}) | {c['cpu']:.3f} | {base['wall']:.3f} ({base['wall_min']:.3f}) | {base['cpu']:.3f} "
+            f"| {c['wall'] / base['wall']:.1f}× | {target} | {met} |"
+        )
     if r.get("before"):
         p = r["before"]
         lines += [
@@ -165,12 +177,19 @@ def write(r: dict, path: Path = RESULTS) -> Path:
             f"Before / after: the same commands with commit `{p['commit']}` (`--before {p['ref']}`: its `tracelab/` and `queries/` from `git archive`"
             " first on `PYTHONPATH`, same virtualenv), runs alternating with this code's, median of each:",
             "",
-            "| command | before wall s | before CPU s | after wall s | after CPU s | CPU after ÷ before |",
+            "| command | before wall s (fastest) | before CPU s | after wall s (fastest) | after CPU s | CPU after ÷ before |",
             "|---|---:|---:|---:|---:|---:|",
         ]
         for name, c in r["cases"].items():
             o = p["cases"][name]
-            lines.append(f"| `{name}` | {o['wall']:.3f} | {o['cpu']:.3f} | {c['wall']:.3f} | {c['cpu']:.3f} | {c['cpu'] / o['cpu']:.2f} |")
+            lines.append(
+                f"| `{name}` | {o['wall']:.3f} ({o['wall_min']:.3f}) | {o['cpu']:.3f} | {c['wall']:.3f} ({c['wall_min']:.3f}) | {c['cpu']:.3f} | {c['cpu'] / o['cpu']:.2f} |"
+            )
+    if path.exists():  # notes written by hand below the generated part stay
+        old = path.read_text()
+        marker = "\n## Notes\n"
+        if marker in old:
+            lines += ["", old[old.index(marker) + 1 :].rstrip()]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path
