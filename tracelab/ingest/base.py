@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelab import schema as S
+from tracelab.ingest.rejects import Reject, RejectBuffer
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
@@ -389,17 +390,6 @@ class EventBuffer:
 
 
 @dataclass
-class Reject:
-    source_file: str
-    line_no: int
-    byte_offset: int
-    agent: str
-    reason: str
-    raw_text: str
-    raw_bytes: int
-
-
-@dataclass
 class ParseResult:
     """What an adapter returns for one file (or one appended tail): its rows in an
     :class:`EventBuffer`, complete when the result is made (each row's dedup ``line_key`` set from
@@ -409,7 +399,9 @@ class ParseResult:
     path: str
     agent: str
     buffer: EventBuffer
-    rejects: list[Reject]
+    #: the rejected lines (a :class:`RejectBuffer` from the adapters; any iterable of
+    #: :class:`Reject` is accepted)
+    rejects: RejectBuffer
     #: line_no -> dedup key for lines that may be copies of lines in other files (Claude uuid,
     #: Pi entry id); the caller drops every event of a line whose key it has already seen.
     line_keys: dict[int, str]
@@ -467,7 +459,7 @@ def scan(
     agent: str,
     start_offset: int,
     start_line: int,
-    rejects: list,
+    rejects: RejectBuffer | list,
     handle: Callable[[Any, str | None, RawLine], str | None],
 ) -> tuple[int, int, int, int, int]:
     """The line loop every adapter shares.
@@ -483,6 +475,7 @@ def scan(
     # iter_lines and decode_line inlined: this loop runs once per line of every file
     loads = orjson.loads
     line_no, offset = start_line, start_offset
+    reason: str | None
     with open_input(path, buffering=1 << 20) as fh:
         if start_offset:
             fh.seek(start_offset)
@@ -497,14 +490,14 @@ def scan(
             total += 1
             try:
                 obj = loads(raw)
-            except orjson.JSONDecodeError:
-                obj, reason = decode_line(line)  # the reason, worded by the general path
+            except orjson.JSONDecodeError as exc:
+                obj, reason = None, _json_error(line, exc)  # worded as decode_line words it
             else:
                 reason = None if isinstance(obj, dict) else f"not a JSON object (got {type(obj).__name__})"
                 if reason is not None:
                     obj = None
             if reason is not None and not line.complete:
-                rejects.append(make_reject(path, agent, line, reason))
+                _reject(rejects, path, agent, line, reason)
                 return total, rejected + 1, skipped, end_offset, end_line
             end_offset, end_line = offset, line_no
             reason = handle(obj, reason, line)
@@ -513,10 +506,19 @@ def scan(
             if reason == SKIP:
                 skipped += 1
             else:
-                rejects.append(make_reject(path, agent, line, reason))
+                _reject(rejects, path, agent, line, reason)
                 rejected += 1
     end_offset, end_line = file_end(path, end_offset, end_line)
     return total, rejected, skipped, end_offset, end_line
+
+
+def _reject(rejects: RejectBuffer | list, path: str, agent: str, line: RawLine, reason: str) -> None:
+    """Append the reject of ``line`` to ``rejects`` (into a buffer's columns directly)."""
+    if type(rejects) is RejectBuffer:
+        raw = line.raw.rstrip(b"\r\n")
+        rejects.add(str(path), line.line_no, line.offset, agent, reason, raw[: S.RAW_REJECT_CAP].decode("utf-8", "replace"), len(raw))
+    else:
+        rejects.append(make_reject(path, agent, line, reason))
 
 
 def make_reject(path: str, agent: str, line: RawLine, reason: str) -> Reject:
@@ -525,19 +527,23 @@ def make_reject(path: str, agent: str, line: RawLine, reason: str) -> Reject:
     return Reject(str(path), line.line_no, line.offset, agent, reason, text, len(raw))
 
 
+def _json_error(line: RawLine, exc: orjson.JSONDecodeError) -> str:
+    """The reject reason of a line orjson could not decode."""
+    try:
+        line.raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "invalid UTF-8"
+    if not line.complete:
+        return f"truncated last line (no newline, invalid JSON: {exc})"
+    return f"invalid JSON: {exc}"
+
+
 def decode_line(line: RawLine) -> tuple[Any, str | None]:
     """Decode one line. Returns (object, None) or (None, reason)."""
     try:
         obj = orjson.loads(line.raw)
     except orjson.JSONDecodeError as exc:
-        msg = str(exc)
-        try:
-            line.raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return None, "invalid UTF-8"
-        if not line.complete:
-            return None, f"truncated last line (no newline, invalid JSON: {msg})"
-        return None, f"invalid JSON: {msg}"
+        return None, _json_error(line, exc)
     if not isinstance(obj, dict):
         return None, f"not a JSON object (got {type(obj).__name__})"
     return obj, None

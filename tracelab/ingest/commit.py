@@ -20,10 +20,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tracelab import schema as S
-from tracelab.ingest.base import Reject
 from tracelab.ingest.listing import OK, SKIPPED, UNRECOGNISED, Skip
 from tracelab.ingest.parse import FileOutcome, ParseOutput
 from tracelab.ingest.plan import Plan, status_of
+from tracelab.ingest.rejects import without_files
 from tracelab.ingest.stage import StageJob, stage_groups, write_staged
 from tracelab.ingest.summary import Clock, IngestSummary
 from tracelab.store import sql_text
@@ -186,27 +186,21 @@ def _count(summary: IngestSummary, o: FileOutcome, dup_lines: int) -> None:
     summary.lines_rejected += res.lines_rejected
     summary.redacted_values += orjson.loads(o.parser_state).get("redacted_values", 0)
     summary.agents[res.agent] = summary.agents.get(res.agent, 0) + 1
-    for rj in res.rejects:
-        key = rj.reason.split(":")[0].split(" (")[0]
-        summary.rejects_by_reason[key] = summary.rejects_by_reason.get(key, 0) + 1
+    for key, n in res.rejects.by_reason.items():
+        summary.rejects_by_reason[key] = summary.rejects_by_reason.get(key, 0) + n
 
 
-def _rejects(wh: Warehouse, snap: Snapshot, new: list[Reject], removed: set[str], append_starts: dict[str, int]) -> pa.Table:
-    """The ``rejects`` table after this ingest: the stored rows minus those of fully re-parsed
-    files and the provisional rows of re-read lines (a truncated last line), plus ``new``."""
-    old = wh.read_table("rejects", snap)
-    if old.num_rows:
-        keep = []
-        for r in old.to_pylist():
-            sp = r["source_file"]
-            if sp in removed:
-                continue
-            if sp in append_starts and r["line_no"] > append_starts[sp]:
-                continue
-            keep.append(r)
-        old = pa.Table.from_pylist(keep, schema=S.REJECTS) if keep else S.REJECTS.empty_table()
-    fresh = pa.Table.from_pylist([rj.__dict__ for rj in new], schema=S.REJECTS) if new else S.REJECTS.empty_table()
-    return pa.concat_tables([old, fresh]).sort_by([("source_file", "ascending"), ("line_no", "ascending")])
+def _rejects(ci: CommitInput, removed: set[str], append_starts: dict[str, int]) -> list[str]:
+    """The ``rejects`` parts after this ingest: the stored parts minus the rows of fully
+    re-parsed files and the provisional rows of re-read lines (a truncated last line), plus the
+    parts the workers wrote. Only files the manifest says hold rejects are looked for, and only
+    parts that hold one of them are rewritten (:func:`~tracelab.ingest.rejects.without_files`):
+    an ingest into a warehouse of millions of rejects neither reads nor rewrites them."""
+    wh, snap = ci.wh, ci.snap
+    had = {p for p in removed if (ci.manifest.get(p) or {}).get("lines_rejected") != 0}
+    cut = {p: line for p, line in append_starts.items() if p not in had}
+    kept = without_files(wh.root, list(snap.tables.get("rejects", [])), had, cut, f"{ci.batch}-r")
+    return kept + sorted(ci.parsed.reject_parts)
 
 
 def commit(ci: CommitInput, summary: IngestSummary, clock: Clock) -> CommitResult:
@@ -222,16 +216,14 @@ def commit(ci: CommitInput, summary: IngestSummary, clock: Clock) -> CommitResul
     outcomes.sort(key=lambda o: (o.result.first_ts if o.result.first_ts is not None else 1 << 62, o.result.path))
     manifest_rows = _manifest(ci, now_ms)
     dups = _duplicate_lines(wh, snap, outcomes, parsed.key_parts)
-    new_rejects: list[Reject] = []
-    append_starts: dict[str, int] = {}
+    append_starts: dict[str, int] = {}  # appended files with a provisional reject to replace
     for o in outcomes:
         task = o.task
         n_dup = len(dups.get(task.path, ()))
         prev = manifest_rows.get(task.path) if task.mode == "append" else None
-        if task.mode == "append":
+        if task.mode == "append" and (task.state or {}).get("__pending"):
             append_starts[task.path] = task.start_line
         manifest_rows[task.path] = _manifest_row(o, prev, n_dup, ci.policy, now_ms)
-        new_rejects.extend(o.result.rejects)
         _count(summary, o, n_dup)
     # 3. events: the staged batches as Parquet parts, minus rows of duplicate lines (in the
     #    workers, in parallel), then the workers go before the derive step needs the memory
@@ -248,7 +240,7 @@ def commit(ci: CommitInput, summary: IngestSummary, clock: Clock) -> CommitResul
     clock.lap("write")
     snap.tables["events"] = list(snap.tables.get("events", [])) + sorted(parts)
     # 4. rejects
-    snap.tables["rejects"] = [wh.write_part("rejects", _rejects(wh, snap, new_rejects, removed, append_starts), batch)]
+    snap.tables["rejects"] = _rejects(ci, removed, append_starts)
     # 5. manifest
     rows = sorted(manifest_rows.values(), key=lambda r: r["path"])
     snap.tables["files"] = [wh.write_part("files", pa.Table.from_pylist(rows, schema=S.FILES), batch)]

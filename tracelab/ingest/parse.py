@@ -19,10 +19,11 @@ import orjson
 import pyarrow as pa
 
 from tracelab.ingest import registry
-from tracelab.ingest.base import FILL_TS, EventBuffer, ParseResult
+from tracelab.ingest.base import FILL_TS, EventBuffer, ParseResult, RejectBuffer
 from tracelab.ingest.listing import SKIPPED, UNRECOGNISED, Skip, unmatched_detail
 from tracelab.ingest.plan import FileTask, fingerprint
-from tracelab.ingest.stage import stage_events, stage_keys
+from tracelab.ingest.rejects import month_of, spill_to, write_parts
+from tracelab.ingest.stage import STAGING, stage_events, stage_keys
 from tracelab.ingest.summary import IngestSummary
 from tracelab.store.warehouse import Warehouse
 
@@ -70,6 +71,8 @@ class BatchOutcome:
     keys: str | None = None
     #: files whose content matched no adapter, or that could not be read
     skipped: list[Skip] = field(default_factory=list)
+    #: the ``rejects`` parts written for its files
+    rejects: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -85,10 +88,18 @@ class ParseOutput:
     workers: Workers
     #: files the workers found to match no adapter or could not read
     not_sessions: list[Skip]
+    #: the ``rejects`` parts the workers wrote (not yet in a snapshot)
+    reject_parts: list[str] = field(default_factory=list)
 
 
 def _parse_batch(job: BatchJob) -> BatchOutcome:
-    """Worker: parse a batch of files, stage their rows and line keys, return metadata."""
+    """Worker: parse a batch of files, stage their rows and line keys, write their rejects,
+    return metadata. Rejects spill to ``.staging/`` batch by batch while a file is parsed."""
+    with spill_to(os.path.join(job.root, STAGING)):
+        return _parse_batch_spilling(job)
+
+
+def _parse_batch_spilling(job: BatchJob) -> BatchOutcome:
     wh = Warehouse(job.root)
     merged = EventBuffer()
     outs: list[FileOutcome] = []
@@ -96,6 +107,7 @@ def _parse_batch(job: BatchJob) -> BatchOutcome:
     nbytes = 0
     skipped: list[Skip] = []
     keys_of: dict[str, pa.Table] = {}  # path -> its line keys
+    fill_of: dict[str, int] = {}  # path -> the partitioning timestamp its last rows carry
     for task in job.tasks:
         nbytes += task.size - task.start_offset
         try:
@@ -113,6 +125,7 @@ def _parse_batch(job: BatchJob) -> BatchOutcome:
                 # so far): parse it all
                 task.mode, task.start_offset, task.start_line, task.state = "reparse", 0, 0, None
                 res = ad.parse(task.path, 0, 0, None)
+            res.rejects = _buffered(res.rejects)
             buf = res.buffer
             fill_ts = buf.last_ts if buf.n else (task.state or {}).get(FILL_TS)
             line_set = set(buf.cols["line_no"])
@@ -131,9 +144,10 @@ def _parse_batch(job: BatchJob) -> BatchOutcome:
             continue
         keys_of[task.path] = _key_table(res.line_keys, line_set)
         res.line_keys = {}
-        state = {**res.state, "__end_line": res.end_line_no, "__pending": sum(1 for rj in res.rejects if rj.reason.startswith("truncated last line"))}
+        state = {**res.state, "__end_line": res.end_line_no, "__pending": res.rejects.truncated}
         if fill_ts is not None:
             state[FILL_TS] = fill_ts
+            fill_of[task.path] = fill_ts
         elif line_set or _undated(task.state):
             state[UNDATED] = True
         res.state = {}  # as JSON text: one object in the main process instead of hundreds
@@ -158,14 +172,32 @@ def _parse_batch(job: BatchJob) -> BatchOutcome:
         batch_tbl = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
         if job.redactor is not None:
             batch_tbl = job.redactor.redact_events(batch_tbl)
-            for o in outs:
-                for rj in o.result.rejects:
-                    rj.raw_text = job.redactor.redact_text(rj.raw_text)
         parts = [stage_events(wh, batch_tbl, name)]
         for o in outs:
             o.stage = parts[0]
     keys = stage_keys(wh, [(o.task.path, keys_of[o.task.path]) for o in outs], name)
-    return BatchOutcome(outs, parts, errors, nbytes, keys=keys, skipped=skipped)
+    # the rejects of the files kept, as parts in the month of each file's first timestamp;
+    # only their counts go back to the main process
+    redact = job.redactor.redact_text if job.redactor is not None else None
+    rejects = write_parts(
+        wh.root,
+        [(o.task.path, month_of(o.result.first_ts if o.result.first_ts is not None else fill_of.get(o.task.path)), o.result.rejects) for o in outs],
+        name,
+        redact,
+    )
+    for o in outs:
+        o.result.rejects.detach()
+    return BatchOutcome(outs, parts, errors, nbytes, keys=keys, skipped=skipped, rejects=rejects)
+
+
+def _buffered(rejects: Any) -> RejectBuffer:
+    """An adapter's rejects as a :class:`RejectBuffer` (an adapter may return a plain list)."""
+    if isinstance(rejects, RejectBuffer):
+        return rejects
+    buf = RejectBuffer()
+    for rj in rejects:
+        buf.append(rj)
+    return buf
 
 
 #: parser-state key: the file's rows so far have no timestamp (dated by the file's mtime)
@@ -286,6 +318,7 @@ def run_parsers(
             summary.errors.extend(bo.errors)
             summary.files_failed += len(bo.errors)
             out.not_sessions.extend(bo.skipped)
+            out.reject_parts.extend(bo.rejects)
     except BaseException:
         workers.close()
         raise

@@ -179,3 +179,4 @@ def _reparse_owners(
     parsed.staged.extend(more.staged)
     parsed.key_parts.extend(more.key_parts)
     parsed.not_sessions.extend(more.not_sessions)
+    parsed.reject_parts.extend(more.reject_parts)

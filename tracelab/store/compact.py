@@ -26,7 +26,9 @@ from tracelab.store.warehouse import Snapshot, Warehouse
 SMALL_BYTES = 32 << 20
 #: ... once a month of a table has this many of them.
 MIN_PARTS = 8
-TABLES = S.PARTITIONED
+#: ``rejects`` has no ``month`` column: its parts are partitioned by the month of their
+#: file's first timestamp (the directory says which), and merged within it like the others.
+TABLES = (*S.PARTITIONED, "rejects")
 
 
 @dataclass
@@ -65,8 +67,10 @@ def compact(wh: Warehouse, snap: Snapshot, batch: str, small_bytes: int | None =
     which files hold the rows), so whatever describes them (derive and failure stamps that list
     files) is the caller's to re-stamp."""
     res = Compaction(parts_before={t: len(snap.tables.get(t, [])) for t in TABLES})
-    for i, ((table, _month), rels) in enumerate(sorted(plan(wh, snap, small_bytes, min_parts).items())):
-        merged = wh.write_stream(table, _rows(wh, rels, table), f"{batch}-c{i:04d}")
+    for i, ((table, month), rels) in enumerate(sorted(plan(wh, snap, small_bytes, min_parts).items())):
+        # a table without a month column (rejects) is told which month its rows belong to
+        fixed = None if "month" in S.TABLE_SCHEMAS[table].names else month
+        merged = wh.write_stream(table, _rows(wh, rels, table), f"{batch}-c{i:04d}", fixed)
         gone = set(rels)
         snap.tables[table] = sorted([r for r in snap.tables[table] if r not in gone] + merged)
         res.merged[table] = res.merged.get(table, 0) + len(rels) - len(merged)

@@ -7,7 +7,8 @@ Layout::
       .lock                          held (flock) by the one ingest allowed at a time
       events/month=2025-11/part-<batch>-<n>.parquet
       llm_calls/month=…/…  tool_calls/month=…/…
-      sessions/part-<batch>.parquet  rejects/…  files/…
+      rejects/month=2025-11/part-<batch>-<n>.parquet
+      sessions/part-<batch>.parquet  files/…
 
 The snapshot, lock, commit and garbage collection are in :mod:`tracelab.store.snapshot`
 (no pyarrow, so opening a warehouse for DuckDB does not load it); this module adds reading and
@@ -91,21 +92,22 @@ class Warehouse(WarehouseFiles):
         os.replace(tmp, dest)
         return rel.as_posix()
 
-    def write_stream(self, table: str, tables: Iterable[pa.Table], name: str) -> list[str]:
+    def write_stream(self, table: str, tables: Iterable[pa.Table], name: str, month: str | None = None) -> list[str]:
         """Write ``tables`` (each already cast; arriving one at a time, never all in memory) as
         ``table`` parts: one part per month they hold, ``TABLE/month=M/part-NAME-K.parquet``,
         each written through while the rows arrive and renamed into place at the end. Returns
-        the relative paths (none when no rows arrive)."""
+        the relative paths (none when no rows arrive). ``month``: every row goes to that
+        month (a table without a ``month`` column, ``rejects``)."""
         writers: dict[str, tuple[pq.ParquetWriter, Path, str]] = {}
         try:
             for t in tables:
-                for month, part in month_parts(t):
-                    if month not in writers:
-                        rel = f"{table}/month={month}/part-{name}-{len(writers):04d}.parquet"
+                for m, part in month_parts(t) if month is None else ([(month, t)] if t.num_rows else []):
+                    if m not in writers:
+                        rel = f"{table}/month={m}/part-{name}-{len(writers):04d}.parquet"
                         tmp = self.root / f"{rel}.tmp"
                         tmp.parent.mkdir(parents=True, exist_ok=True)
-                        writers[month] = (pq.ParquetWriter(tmp, S.TABLES[table], compression="zstd", write_statistics=True), tmp, rel)
-                    writers[month][0].write_table(part, row_group_size=256 * 1024)
+                        writers[m] = (pq.ParquetWriter(tmp, S.TABLES[table], compression="zstd", write_statistics=True), tmp, rel)
+                    writers[m][0].write_table(part, row_group_size=256 * 1024)
         finally:
             for w, _, _ in writers.values():
                 w.close()

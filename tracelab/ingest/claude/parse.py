@@ -16,6 +16,7 @@ from tracelab.ingest.base import (
     EventBuffer,
     ParseResult,
     RawLine,
+    RejectBuffer,
     as_dict,
     as_str,
     cap_text,
@@ -232,7 +233,7 @@ class ClaudeParser:
     def __init__(self, path: str | Path, state: dict[str, Any] | None = None):
         self.path = str(path)
         self.buf = EventBuffer(start_ts=(state or {}).get(FILL_TS))
-        self.rejects: list = []
+        self.rejects = RejectBuffer()
         self.line_keys: dict[int, str] = {}
         st = dict(state or {})
         stem = Path(self.path).stem

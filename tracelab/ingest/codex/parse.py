@@ -32,6 +32,7 @@ from tracelab.ingest.base import (
     EventBuffer,
     ParseResult,
     RawLine,
+    RejectBuffer,
     as_dict,
     cap_text,
     dumps,
@@ -288,7 +289,7 @@ class CodexParser:
     def __init__(self, path: str | Path, state: dict[str, Any] | None = None):
         self.path = str(path)
         self.buf = EventBuffer(start_ts=(state or {}).get(FILL_TS))
-        self.rejects: list = []
+        self.rejects = RejectBuffer()
         self.line_keys: dict[int, str] = {}
         self.file_tag = hashlib.blake2b(self.path.encode(), digest_size=8).hexdigest()
         st = dict(state or {})

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tracelab import schema as S
-from tracelab.ingest.base import SKIP, EventBuffer, ParseResult, RawLine, cap_text, dumps, parse_ts, scan, shrink
+from tracelab.ingest.base import SKIP, EventBuffer, ParseResult, RawLine, RejectBuffer, cap_text, dumps, parse_ts, scan, shrink
 
 AGENT = "copilot"
 PARSER_VERSION = "copilot/1"
@@ -82,7 +82,7 @@ class CopilotParser:
     def __init__(self, path: str | Path, state: dict[str, Any] | None = None):
         self.path = str(path)
         self.buf = EventBuffer()
-        self.rejects: list = []
+        self.rejects = RejectBuffer()
         self.line_keys: dict[int, str] = {}
         st = dict(state or {})
         p = Path(self.path)

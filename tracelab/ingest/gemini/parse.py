@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 
 from tracelab import schema as S
-from tracelab.ingest.base import EventBuffer, ParseResult, Reject, cap_text, dumps, parse_ts, shrink
+from tracelab.ingest.base import EventBuffer, ParseResult, Reject, RejectBuffer, cap_text, dumps, parse_ts, shrink
 
 AGENT = "gemini"
 PARSER_VERSION = "gemini/1"
@@ -138,7 +138,7 @@ class GeminiParser:
     def __init__(self, path: str | Path, state: dict[str, Any] | None = None):
         self.path = str(path)
         self.buf = EventBuffer()
-        self.rejects: list[Reject] = []
+        self.rejects = RejectBuffer()
         self.line_keys: dict[int, str] = {}
         self.first_ts: int | None = None
         self.file_tag = format(zlib.crc32(self.path.encode()), "08x")

@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 
 from tracelab import schema as S
-from tracelab.ingest.base import EventBuffer, ParseResult, RawLine, Reject, cap_text, dumps, parse_ts, scan, shrink
+from tracelab.ingest.base import EventBuffer, ParseResult, RawLine, Reject, RejectBuffer, cap_text, dumps, parse_ts, scan, shrink
 
 AGENT = "otel"
 PARSER_VERSION = "otel/1"
@@ -185,7 +185,7 @@ class OtelParser:
     def __init__(self, path: str | Path, state: dict[str, Any] | None = None):
         self.path = str(path)
         self.buf = EventBuffer()
-        self.rejects: list = []
+        self.rejects = RejectBuffer()
         self.line_keys: dict[int, str] = {}
         st = dict(state or {})
         self.red = Redactions()  # this parse only: the engine sums them into the summary

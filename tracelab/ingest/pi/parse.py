@@ -29,6 +29,7 @@ from tracelab.ingest.base import (
     EventBuffer,
     ParseResult,
     RawLine,
+    RejectBuffer,
     cap_text,
     decode_line,
     dumps,
@@ -204,7 +205,7 @@ class PiParser:
         self.path = str(path)
         st = dict(state or {})
         self.buf = EventBuffer(start_ts=(state or {}).get(FILL_TS))
-        self.rejects: list = []
+        self.rejects = RejectBuffer()
         self.line_keys: dict[int, str] = {}
         #: per buffered row: the entry id it came from ('' = header row, None = entry without id)
         self.row_entry: list[str | None] = []

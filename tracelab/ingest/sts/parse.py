@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tracelab import schema as S
-from tracelab.ingest.base import EventBuffer, ParseResult, RawLine, cap_text, dumps, parse_ts, scan, shrink
+from tracelab.ingest.base import EventBuffer, ParseResult, RawLine, RejectBuffer, cap_text, dumps, parse_ts, scan, shrink
 
 AGENT = "sts"
 PARSER_VERSION = "sts/1"
@@ -39,7 +39,7 @@ class StsParser:
     def __init__(self, path: str | Path, state: dict[str, Any] | None = None):
         self.path = str(path)
         self.buf = EventBuffer()
-        self.rejects: list = []
+        self.rejects = RejectBuffer()
         self.line_keys: dict[int, str] = {}
         st = dict(state or {})
         self.harness: str | None = st.get("harness")
