@@ -51,7 +51,7 @@ sys.path.insert(0, str(REPO))
 import tracelab.library as Q  # noqa: E402
 from tracelab import schema as S  # noqa: E402
 from tracelab.catalog import connect  # noqa: E402
-from tracelab.store.warehouse import Snapshot, Warehouse  # noqa: E402
+from tracelab.store.warehouse import BLOOM_FILTERS, Snapshot, Warehouse  # noqa: E402
 
 KEY_COLS = (
     "session_key",
@@ -147,7 +147,8 @@ def build_big(work: Path, base: Path, target_events: int) -> Path:
                     sub = Path(table) / f"month={m}" if m else Path(table)
                     rel = (sub / f"part-{batch}-{len(writers):04d}.parquet").as_posix()
                     (big.root / rel).parent.mkdir(parents=True, exist_ok=True)
-                    writers[key] = pq.ParquetWriter(big.root / rel, S.TABLES[table], compression="zstd")
+                    # as the ingest writes parts: with a Bloom filter on session_key (tracelab.store.warehouse.BLOOM_FILTERS)
+                    writers[key] = pq.ParquetWriter(big.root / rel, S.TABLES[table], compression="zstd", bloom_filter_options=BLOOM_FILTERS.get(table))
                     rels[key] = rel
                 writers[key].write_table(part, row_group_size=256 * 1024)
         for w in writers.values():

@@ -4,6 +4,7 @@ evaluate JavaScript or send input events. Used by tests/test_session_html.py."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -123,6 +124,16 @@ class Browser:
     def click(self, x: float, y: float) -> None:
         for kind in ("mousePressed", "mouseReleased"):
             self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+    def viewport(self, width: int, height: int) -> None:
+        """Fix the window's size and a device scale of 1 (screenshots then have these pixels)."""
+        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+
+    def screenshot(self, x: float, y: float, width: float, height: float) -> bytes:
+        """PNG of a region of the page (page coordinates, also beyond the window)."""
+        clip = {"x": x, "y": y, "width": width, "height": height, "scale": 1}
+        r = self.send("Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True)
+        return base64.b64decode(r["data"])
 
     def problems(self) -> list[str]:
         """Console errors, uncaught exceptions and log errors seen so far."""

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from tests.conftest import require_samples
 from tests.table_digest import table_digests
-from tracelab import doctor
+from tracelab import doctor, verify
 from tracelab.cli import cli
 from tracelab.pipeline import ingest
 
@@ -29,10 +29,15 @@ def inputs(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def clean(inputs, tmp_path_factory) -> dict:
+def clean_wh(inputs, tmp_path_factory) -> Path:
     wh = tmp_path_factory.mktemp("doctor_clean") / "wh"
     ingest([str(inputs)], wh, jobs=1)
-    return table_digests(wh)
+    return wh
+
+
+@pytest.fixture(scope="module")
+def clean(clean_wh) -> dict:
+    return table_digests(clean_wh)
 
 
 def _fresh(inputs: Path, tmp_path: Path) -> Path:
@@ -46,7 +51,7 @@ def _a_part(wh: Path, table: str) -> Path:
     return wh / sorted(snap["tables"][table])[0]
 
 
-def test_truncated_snapshot_deleted_part_and_staging_are_repaired_to_a_clean_ingest(inputs, clean, tmp_path):
+def test_truncated_snapshot_deleted_part_and_staging_are_repaired_to_a_clean_ingest(inputs, clean, clean_wh, tmp_path):
     wh = _fresh(inputs, tmp_path)
     _a_part(wh, "events").unlink()
     _a_part(wh, "tool_calls").unlink()
@@ -68,8 +73,11 @@ def test_truncated_snapshot_deleted_part_and_staging_are_repaired_to_a_clean_ing
     out = json.loads(res.stdout)
     assert out["healthy"] and any(a.startswith("re-ingested") for a in out["actions"])
     assert table_digests(wh) == clean
+    assert verify.compare(wh, clean_wh) == []  # row for row, every table (the check `tracelab verify` runs)
     assert not (wh / ".staging").exists() and not list(wh.rglob("*.tmp"))
     assert doctor.check(wh).healthy
+    res = CliRunner().invoke(cli, ["verify", "--against", str(clean_wh), "-w", str(wh)])
+    assert res.exit_code == 0, res.output
 
 
 def test_missing_part_is_found_and_rebuilt_keeping_feedback(inputs, clean, tmp_path):
@@ -105,6 +113,19 @@ def test_orphans_are_removed_without_a_rebuild(inputs, clean, tmp_path):
     assert rep.healthy and rep.actions == ["removed events/month=2026-01/part-killed-0000.parquet"]
     assert not orphan.exists() and json.loads((wh / "_snapshot.json").read_text())["version"] == version
     assert table_digests(wh) == clean
+
+
+def test_parts_kept_for_readers_of_older_snapshots_are_not_orphans(inputs, clean, tmp_path):
+    """Parts an ingest superseded stay on disk (``retired``) for readers of the older snapshot:
+    doctor neither reports nor removes them."""
+    wh = tmp_path / "wh"
+    ingest([str(inputs / AGENTS[0])], wh, jobs=1)
+    ingest([str(inputs)], wh, jobs=1)  # rewrites the derived tables: the old parts are retired
+    retired = json.loads((wh / "_snapshot.json").read_text())["retired"]
+    assert retired and all((wh / rel).is_file() for rel in retired)
+    assert doctor.check(wh).healthy
+    rep = doctor.repair(wh)
+    assert rep.healthy and rep.actions == [] and all((wh / rel).is_file() for rel in retired)
 
 
 def test_manifest_that_does_not_add_up_is_reported(inputs, tmp_path):

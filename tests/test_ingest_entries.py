@@ -118,7 +118,7 @@ def test_a_path_that_does_not_exist_is_still_an_input_error(tmp_path):
         ingest([str(tmp_path / "nope.jsonl")], tmp_path / "wh", jobs=1)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode; the vanished-file tests cover the read-failure path")
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode; test_cli_faults runs this case for root with CAP_DAC_OVERRIDE dropped")
 def test_an_unreadable_file_is_skipped_with_a_reason(tmp_path):
     d = tmp_path / "in"
     d.mkdir()

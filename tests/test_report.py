@@ -611,3 +611,30 @@ def test_html_renders_in_headless_chromium_offline(written, tmp_path):
     page_requests = [r for r in dom_requests + snap_requests if _host(r) not in service]
     assert page_requests == []
     assert snap.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
+
+
+def test_exemplars_link_to_their_step_on_a_session_page_beside_the_report(data, written):
+    """Every exemplar of a listed cluster links (HTML and Markdown) to sessions/NAME.html#step-N
+    beside the report; the page exists, is the exemplar's session, and step N there is the step
+    that shows the exemplar's event (its tool call, or the step at its time)."""
+    from tracelab.reports.data import listed_exemplars
+    from tracelab.session.locate import locate_steps
+    from tracelab.store.connection import Store
+
+    shown = listed_exemplars(data.exemplars, data.clusters, data.thresholds.failures)
+    assert shown.height > 0
+    html = written["html"].read_text()
+    md = written["md"].read_text()
+    with Store(data.warehouse) as store:
+        where = locate_steps(store.con, shown["event_key"].to_list())
+    assert set(data.session_links) == set(where) and len(where) >= min(shown.height, 2)
+    for event_key, href in data.session_links.items():
+        session_key, step = where[event_key]
+        name, anchor = href.split("#")
+        assert anchor == f"step-{step}" and name.startswith("sessions/")
+        page = written["html"].parent / name
+        assert page.is_file(), page
+        text = page.read_text()
+        assert f'id="step-{step}"' in text and session_key.split(":", 1)[-1] in text
+        assert f'<a href="{href}">step {step}</a>' in html
+        assert f"[step {step}]({href})" in md

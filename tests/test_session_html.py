@@ -43,6 +43,7 @@ def test_page_is_self_contained(wh, tmp_path):
         assert f'id="step-{n}"' in text
     assert 'id="step-4-1"' in text and 'id="step-32-4"' in text
     assert text.count('class="sub"') == 5
+    assert '<body class="long"' not in text  # a short page is laid out whole
 
 
 def test_edit_calls_show_a_unified_diff(wh, tmp_path):
@@ -137,6 +138,7 @@ def test_ten_thousand_steps_stay_under_5_mb():
     # texts were cut, and say so with their full sizes
     assert "output · 327,680 B, first " in page
     assert page.count("s k-tool hl-error") == 100
+    assert '<body class="long">' in page  # the browser may skip laying out the steps out of view
 
 
 @needs_chromium
@@ -178,3 +180,73 @@ def test_big_page_in_headless_chromium(tmp_path):
         assert [u for u in b.requests() if not u.startswith(("file:", "about:"))] == []
         assert b.eval("document.querySelectorAll('.s').length") == 10_000
         assert abs(b.eval("document.getElementById('step-5000').getBoundingClientRect().top")) < 2
+
+
+#: page geometry of the sample page's layout: the header, the chart, each step's row (page
+#: coordinates: getBoundingClientRect plus the scroll offset)
+_GEOMETRY_JS = """(() => {
+  const box = el => { const r = el.getBoundingClientRect(); return {top: r.top + scrollY, bottom: r.bottom + scrollY, left: r.left, right: r.right}; };
+  const rows = [...document.querySelectorAll('main > .s')].map(s => ({id: s.id, ...box(s), row: box(s.querySelector(':scope > p'))}));
+  const nested = [...document.querySelectorAll('details.sub .s')].map(s => ({id: s.id, ...box(s)}));
+  return {header: box(document.querySelector('header')), h1: box(document.querySelector('h1')), chart: box(document.querySelector('.chart svg')),
+          rows, nested, width: document.documentElement.clientWidth, scrollWidth: document.documentElement.scrollWidth,
+          lineHeight: parseFloat(getComputedStyle(document.querySelector('.s > p')).lineHeight)};
+})()"""
+
+
+@needs_chromium
+def test_page_layout_is_stable_in_headless_chromium(wh, tmp_path):
+    """The layout at a fixed 1280x900 viewport, from the DOM's geometry (not fonts or pixels of
+    a stored image): the header on top with its title, the chart below it at full width, every
+    step one row high, stacked in order without overlap on one left edge, subagent steps
+    indented, nothing wider than the window. Screenshots then compare regions within this run:
+    two loads of the page render the header and first steps identically, and expanding a tool
+    output changes nothing above it while the steps below move down by exactly its height."""
+    page = _page(wh, tmp_path, "0ccf1a04")
+    with Browser() as b:
+        b.viewport(1280, 900)
+        b.open(page.as_uri())
+        g = b.eval(_GEOMETRY_JS)
+        header, rows = g["header"], g["rows"]
+        assert abs(header["top"]) < 1 and header["left"] == 0 and header["right"] == g["width"]
+        assert header["top"] <= g["h1"]["top"] < g["h1"]["bottom"] <= header["bottom"]
+        assert g["chart"]["top"] >= header["bottom"] and g["chart"]["right"] - g["chart"]["left"] >= 0.9 * (g["width"] - 40)
+        assert g["scrollWidth"] <= g["width"]  # no horizontal scrolling, however long a summary
+        assert [r["id"] for r in rows] == [f"step-{n}" for n in range(1, 52)]
+        assert rows[0]["top"] >= g["chart"]["bottom"]
+        for prev, r in zip(rows, rows[1:]):
+            assert r["top"] >= prev["bottom"] - 0.5, (prev["id"], r["id"])  # in order, no overlap
+            assert abs(r["left"] - rows[0]["left"]) < 0.5 and abs(r["right"] - rows[0]["right"]) < 0.5
+        for r in rows:  # each step's line stays one line (long summaries are cut with an ellipsis)
+            assert r["row"]["bottom"] - r["row"]["top"] < 1.6 * g["lineHeight"], r["id"]
+        assert len(g["nested"]) == 17 and all(n["left"] >= rows[0]["left"] + 40 for n in g["nested"])
+
+        # two loads render the header and the first five steps pixel for pixel alike
+        region = (0, 0, g["width"], rows[4]["bottom"])
+        first = b.screenshot(*region)
+        b.open(page.as_uri())
+        assert b.screenshot(*region) == first and len(first) > 5_000
+
+        # expanding step 30's output: everything above it unchanged, step 31 moves down by its height
+        out = b.eval(
+            "(() => { const d = document.querySelector('#step-30 details.out'); const r = d.getBoundingClientRect(); return [r.top + scrollY, r.height]; })()"
+        )
+        above = (0, 0, g["width"], out[0])
+        below = (0, out[0], g["width"], 200)
+        before_above, before_below = b.screenshot(*above), b.screenshot(*below)
+        top31 = b.eval("document.getElementById('step-31').getBoundingClientRect().top + scrollY")
+        b.eval("document.querySelector('#step-30 details.out').open = true")
+        grown = b.eval("document.querySelector('#step-30 details.out').getBoundingClientRect().height") - out[1]
+        assert grown > 20
+        assert b.screenshot(*above) == before_above
+        assert b.screenshot(*below) != before_below
+        assert abs(b.eval("document.getElementById('step-31').getBoundingClientRect().top + scrollY") - (top31 + grown)) < 0.5
+
+        # in a narrow window (a phone, a split screen) too: one line per step, no sideways scrolling
+        b.viewport(480, 900)
+        b.open(page.as_uri())
+        narrow = b.eval(_GEOMETRY_JS)
+        assert narrow["width"] < 480 and narrow["scrollWidth"] <= narrow["width"]
+        cut = [r["id"] for r in narrow["rows"] if r["row"]["bottom"] - r["row"]["top"] >= 1.6 * narrow["lineHeight"]]
+        assert cut == []
+        assert b.problems() == []

@@ -3,6 +3,7 @@ isolation across commits, and the warehouse faults it turns into one-line errors
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -190,6 +191,60 @@ def test_retired_parts_are_deleted_after_the_grace_period(small_wh, monkeypatch)
     with wh.lock():
         wh.commit(wh.snapshot())
     assert old not in wh.snapshot().retired and not (small_wh / old).exists()
+
+
+def _supersede_sessions(wh: Warehouse, name: str) -> str:
+    """Commit a snapshot whose sessions part is a new copy; the old part's path."""
+    with wh.lock():
+        snap = wh.snapshot()
+        old = snap.tables["sessions"][0]
+        snap.tables["sessions"] = [wh.write_part("sessions", wh.read_table("sessions", snap), name)]
+        wh.commit(snap)
+    return old
+
+
+def test_an_open_reader_keeps_its_parts_past_the_grace_period_until_it_closes(small_wh, monkeypatch):
+    monkeypatch.setattr(snapshot_module, "GRACE_SECONDS", 0.0)
+    wh = Warehouse(small_wh)
+    store = Store(small_wh)
+    n = store.con.execute("SELECT count(*) FROM sessions").fetchone()[0]
+    leases = list((small_wh / snapshot_module.READERS).glob("*.lease"))
+    assert len(leases) == 1 and json.loads(leases[0].read_text())["version"] == store.snapshot.version
+    olds = [_supersede_sessions(wh, f"lease{i}") for i in range(3)]  # three commits while it reads
+    assert all((small_wh / rel).exists() for rel in olds)
+    assert store.con.execute("SELECT count(*) FROM sessions").fetchone()[0] == n
+    # a reader opened later pins a later snapshot: the first part is still kept for the first reader
+    later = tracelab.connect(small_wh)
+    store.close()
+    assert len(list((small_wh / snapshot_module.READERS).glob("*.lease"))) == 1
+    _supersede_sessions(wh, "after-close")
+    assert not (small_wh / olds[0]).exists() and not (small_wh / olds[1]).exists()  # no open reader's snapshot had them
+    assert later.execute("SELECT count(*) FROM sessions").fetchone()[0] == n
+    del later  # tracelab.connect hands out only the connection: dropping it releases the lease
+    gc.collect()
+    assert not list((small_wh / snapshot_module.READERS).glob("*.lease"))
+    _supersede_sessions(wh, "all-closed")
+    assert not any((small_wh / rel).exists() for rel in olds)
+
+
+def test_a_lease_of_a_reader_that_died_is_dropped(small_wh, monkeypatch):
+    monkeypatch.setattr(snapshot_module, "GRACE_SECONDS", 0.0)
+    code = f"import os, tracelab; con = tracelab.connect({str(small_wh)!r}); con.execute('SELECT count(*) FROM sessions').fetchone(); os._exit(0)"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert len(list((small_wh / snapshot_module.READERS).glob("*.lease"))) == 1  # left behind, unlocked
+    wh = Warehouse(small_wh)
+    old = _supersede_sessions(wh, "dead-reader")
+    assert not (small_wh / old).exists() and not list((small_wh / snapshot_module.READERS).iterdir())
+
+
+def test_a_read_only_warehouse_is_read_without_a_lease(small_wh, monkeypatch):
+    def refused(*_a, **_k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(snapshot_module.Path, "mkdir", refused)
+    with Store(small_wh) as store:
+        assert store.con.execute("SELECT count(*) FROM sessions").fetchone()[0] > 0
+    assert not list(small_wh.glob(f"{snapshot_module.READERS}/*"))
 
 
 def test_orphans_are_deleted_at_once(small_wh):

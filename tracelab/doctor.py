@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 from tracelab import schema as S
 from tracelab.errors import WarehouseCorrupt, WarehouseLocked, WarehouseMissing
+from tracelab.store.snapshot import READERS
 from tracelab.store.warehouse import SNAPSHOT, Snapshot, Warehouse
 
 __all__ = ["DoctorReport", "Finding", "check", "repair"]
@@ -237,7 +238,8 @@ def _find_leftovers(wh: Warehouse, snap: Snapshot | None, report: DoctorReport) 
             report.findings.append(Finding("staging", f"{extra}/ is left over from an interrupted repair", str(wh.root / extra)))
     for p in sorted(wh.root.glob(f"{SNAPSHOT}.*.tmp")):
         report.findings.append(Finding("temp_file", f"{p.name} is a snapshot that was never published", str(p)))
-    live = {rel for rels in snap.tables.values() for rel in rels} if snap is not None else None
+    # parts of earlier snapshots kept for their readers (``retired``) are not orphans
+    live = ({rel for rels in snap.tables.values() for rel in rels} | set(snap.retired)) if snap is not None else None
     for table in sorted(set(S.TABLES) | set(S.ANALYSIS_TABLES) | set(snap.tables if snap is not None else ())):
         d = wh.root / table
         if not d.is_dir():
@@ -309,7 +311,7 @@ def _rebuild(wh: Warehouse, inputs: list[str], feedback: pa.Table | None, report
         aside = wh.root / ASIDE
         shutil.rmtree(aside, ignore_errors=True)
         aside.mkdir()
-        keep = {".lock", REBUILD, ASIDE}
+        keep = {".lock", READERS, REBUILD, ASIDE}
         for entry in list(wh.root.iterdir()):
             if entry.name not in keep:
                 entry.rename(aside / entry.name)

@@ -74,7 +74,6 @@ __all__ = [
     "relation",
     "run",
     "run_arrow",
-    "run_rows",
     "sql_text",
     "to_datetime",
 ]
@@ -182,18 +181,6 @@ def run(
 def run_arrow(name: str | Query, con: duckdb.DuckDBPyConnection, **params: Any):
     """Like :func:`run` on an open connection, as a pyarrow Table."""
     return _fetch(name, lambda: relation(con, name, **params).to_arrow_table())
-
-
-def run_rows(name: str | Query, con: duckdb.DuckDBPyConnection, **params: Any) -> list[dict[str, Any]]:
-    """Like :func:`run` on an open connection, as a list of dicts (one per row) fetched by
-    DuckDB directly: no Arrow, so pyarrow is not imported (start-up of the command line)."""
-
-    def rows() -> list[dict[str, Any]]:
-        rel = relation(con, name, **params)
-        columns = rel.columns
-        return [dict(zip(columns, r)) for r in rel.fetchall()]
-
-    return _fetch(name, rows)
 
 
 def query(name: str, warehouse: Any = None, **params: Any) -> pl.DataFrame:

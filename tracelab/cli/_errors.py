@@ -43,7 +43,12 @@ def one_line(text: str) -> str:
 
 
 _MISSING_PART = re.compile(r'No files found that match the pattern "([^"]+)"')
+_MISSING_FILE = re.compile(r"Failed to open local file '([^']+\.parquet)'")
 _WRITE_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
+#: no room to write: a full disk, a quota, a file size limit
+_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+#: the same from DuckDB, which reports it in its message (``Could not write file "…": No space left on device``)
+_SPACE_TEXT = re.compile(r'(?:Could not write file "([^"]+)": )?(No space left on device|Disk quota exceeded|File too large)')
 
 
 def known_fault(exc: BaseException) -> TracelabError | None:
@@ -53,13 +58,18 @@ def known_fault(exc: BaseException) -> TracelabError | None:
     warehouse, no permission), a full disk."""
     text = str(exc)
     m = _MISSING_PART.search(text)
+    if not m and isinstance(exc, FileNotFoundError):
+        m = _MISSING_FILE.search(text)  # pyarrow names the file in its message only
     if m or (isinstance(exc, FileNotFoundError) and str(exc.filename or "").endswith(".parquet")):
         path = m.group(1) if m else str(getattr(exc, "filename", ""))
         return WarehouseCorrupt(f"a part the warehouse snapshot lists is missing: {path}; `tracelab doctor --repair` rebuilds the warehouse", path=path)
     if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
         return WarehouseReadOnly(f"cannot write {exc.filename or 'a file'}: {exc.strerror} (read-only warehouse or folder?)", path=str(exc.filename))
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return WarehouseReadOnly(f"cannot write {exc.filename or 'a file'}: {exc.strerror}", path=str(exc.filename))
+    space = _SPACE_TEXT.search(text)
+    if (isinstance(exc, OSError) and exc.errno in _SPACE_ERRNOS) or (space and type(exc).__module__.startswith(("duckdb", "_duckdb"))):
+        what = os.strerror(exc.errno) if isinstance(exc, OSError) and exc.errno in _SPACE_ERRNOS else space.group(2) if space else "no space"
+        name = (exc.filename if isinstance(exc, OSError) else None) or (space.group(1) if space else None)
+        return WarehouseReadOnly(f"cannot write {name or 'to the warehouse'}: {what} (free some space and run again)", path=str(name) if name else None)
     return None
 
 

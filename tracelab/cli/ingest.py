@@ -13,7 +13,7 @@ from tracelab.errors import InputError
 from tracelab.ingest.agents import ADAPTER_MODULES
 
 #: what a warehouse folder may hold besides its tables (an interrupted first ingest leaves some)
-_WAREHOUSE_FILES = {".lock", ".staging", "_snapshot.json", "_unchanged.json", ".doctor-rebuild", ".doctor-old"}
+_WAREHOUSE_FILES = {".lock", ".readers", ".staging", "_snapshot.json", "_unchanged.json", ".doctor-rebuild", ".doctor-old"}
 
 
 @click.command("ingest")

@@ -66,7 +66,9 @@ def weekly(
 
     \b
     Files: OUT/weekly-<week>.html (self-contained, renders offline),
-           OUT/weekly-<week>.md + OUT/weekly-<week>_files/ (chart images).
+           OUT/weekly-<week>.md + OUT/weekly-<week>_files/ (chart images),
+           OUT/sessions/*.html: the session pages the failure exemplars link to
+           (`tracelab session KEY --html`, opened at the failing step).
     """
     skip_unused_schema_checkers()
     from tracelab.catalog import connect

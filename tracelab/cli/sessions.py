@@ -35,29 +35,30 @@ def command(since, until, agent, project, model, has_errors, min_calls, subagent
     """
     from tracelab import library as q
     from tracelab.errors import ParameterError
-    from tracelab.session.listing import sessions_table
+    from tracelab.session.listing import session_rows, sessions_table
 
     fmt = output_format(fmt, as_json, out)
+    options = dict(
+        since=since,
+        until=until,
+        agent=agent,
+        model=model,
+        project=project,
+        has_errors=has_errors,
+        min_calls=min_calls,
+        subagents=subagents,
+        search=search,
+        limit=limit,
+    )
     try:
-        table = sessions_table(
-            warehouse,
-            since=since,
-            until=until,
-            agent=agent,
-            model=model,
-            project=project,
-            has_errors=has_errors,
-            min_calls=min_calls,
-            subagents=subagents,
-            search=search,
-            limit=limit,
-        )
+        if fmt != "table" or out:
+            table = sessions_table(warehouse, **options)
+            write_result(table.column_names, None, fmt, out, arrow=table)
+            return
+        rows = session_rows(warehouse, **options)  # Python rows: no Arrow to convert
     except q.QueryParamError as exc:  # name the option, not the query parameter
         raise ParameterError(f"--{exc.param.replace('_', '-')}: {exc.detail}", param=exc.param) from None
-    if fmt != "table" or out:
-        write_result(table.column_names, None, fmt, out, arrow=table)
-        return
-    _print(table.to_pylist())
+    _print(rows)
 
 
 def _print(rows: list[dict]) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from tracelab.errors import Aborted
+from tracelab.errors import Aborted, WarehouseCorrupt
 from tracelab.ingest import unchanged
 from tracelab.ingest.commit import CommitInput, commit, row_counts, stored_owners
 from tracelab.ingest.parse import ParseOutput, Workers, run_parsers
@@ -98,7 +98,7 @@ def run(
     wh = Warehouse(warehouse)
     summary = IngestSummary(warehouse=str(wh.root))
     try:
-        with _terminate_as_interrupt(), wh.lock():
+        with _terminate_as_interrupt(), wh.lock(), _discard_on_failure(wh):
             snap = wh.snapshot()
             # what the next no-op call needs to see unchanged: taken before listing, so anything
             # created while this ingest runs invalidates the cache rather than hiding in it
@@ -152,6 +152,27 @@ def run(
         raise Aborted("Aborted; the warehouse keeps its previous snapshot", warehouse=str(wh.root)) from None
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+@contextmanager
+def _discard_on_failure(wh: Warehouse) -> Iterator[None]:
+    """A run that fails or is interrupted removes its staging folder and the parts it wrote (no
+    snapshot references them), with the lock still held: it leaves the warehouse as it found it."""
+    # without a snapshot (a new warehouse) what was there before is kept: only this run's parts go
+    before = None if wh.exists else set(wh.root.glob("*/**/*.parquet"))
+    try:
+        yield
+    except BaseException:
+        try:
+            shutil.rmtree(wh.root / STAGING, ignore_errors=True)
+            if before is None:
+                wh.gc(wh.snapshot())
+            else:
+                for p in set(wh.root.glob("*/**/*.parquet")) - before:
+                    p.unlink()
+        except (WarehouseCorrupt, OSError):
+            pass  # the next commit (or tracelab doctor) removes them
+        raise
 
 
 def _reparse_owners(

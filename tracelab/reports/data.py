@@ -23,6 +23,7 @@ from tracelab import library as Q
 from tracelab.errors import NotFound, TracelabError
 from tracelab.failures import api as F
 from tracelab.reports.config import Thresholds, load_thresholds
+from tracelab.reports.session_pages import exemplar_pages
 from tracelab.reports.weeks import IsoWeek, latest_week
 from tracelab.store.connection import Store
 from tracelab.store.sql import load as load_sql
@@ -93,6 +94,10 @@ class WeeklyData:
     previous_events: int | None = None
     #: problems the reader must see first (an empty report week); the CLI prints them on stderr
     warnings: list[str] = field(default_factory=list)
+    #: exemplar event_key -> ``sessions/NAME.html#step-N`` (see tracelab.reports.session_pages)
+    session_links: dict[str, str] = field(default_factory=dict)
+    #: ``NAME.html`` -> the session page the links point at, written beside the report
+    session_pages: dict[str, str] = field(default_factory=dict)
 
     @property
     def previous(self) -> IsoWeek:
@@ -204,9 +209,38 @@ def _failures(
         .sort("period", "cluster_id")
     )
     in_week = m.filter(pl.col("ts") >= week.since).sort("ts", "member_key")
-    cols = [c for c in ("cluster_id", "ts", "agent", "model", "tool_name", "session_id", "source_file", "line_no", "excerpt") if c in in_week.columns]
+    cols = [
+        c
+        for c in ("cluster_id", "ts", "agent", "model", "tool_name", "session_id", "session_key", "event_key", "source_file", "line_no", "excerpt")
+        if c in in_week.columns
+    ]
     exemplars = in_week.select(cols).group_by("cluster_id", maintain_order=True).head(th.failures.exemplars)
     return cl, weekly, exemplars
+
+
+def listed_clusters(clusters: pl.DataFrame, ft: Any) -> dict[str, pl.DataFrame]:
+    """The clusters the report lists (``ft``: the failure thresholds): ``top`` (most events
+    this week), ``new`` (first seen this week) and ``growing``; each at most ``ft.top``."""
+    if clusters.height == 0:
+        return {"top": clusters, "new": clusters, "growing": clusters}
+    order = ["n_current", "n_previous", "cluster_id"]
+    desc = [True, True, False]
+    return {
+        "top": clusters.filter(pl.col("n_current") > 0).sort(order, descending=desc).head(ft.top),
+        "new": clusters.filter(pl.col("is_new")).sort(order, descending=desc).head(ft.top),
+        "growing": clusters.filter(pl.col("is_growing"))
+        .with_columns((pl.col("n_current") - pl.col("n_previous")).alias("_g"))
+        .sort(["_g", "cluster_id"], descending=[True, False])
+        .head(ft.top),
+    }
+
+
+def listed_exemplars(exemplars: pl.DataFrame, clusters: pl.DataFrame, ft: Any) -> pl.DataFrame:
+    """The exemplars of the listed clusters (:func:`listed_clusters`), in the frame's order."""
+    if exemplars.height == 0:
+        return exemplars
+    ids = pl.concat([df.select("cluster_id") for df in listed_clusters(clusters, ft).values()]).unique(maintain_order=True)
+    return exemplars.join(ids, on="cluster_id", how="semi")
 
 
 #: How many suggestions of ``tracelab suggest`` the report lists.
@@ -266,6 +300,8 @@ def assemble(
             parser_versions=run(con, "report_parser_versions"),
         )
         clusters, cluster_weekly, exemplars = _failures(store if store is not None else warehouse, w, trend_since, th)
+        shown = listed_exemplars(exemplars, clusters, th.failures)
+        links, pages = exemplar_pages(con, shown["event_key"].to_list()) if "event_key" in shown.columns else ({}, {})
         try:
             suggestions = top_suggestions(store if store is not None else warehouse, w.until)
             suggest_note = None
@@ -293,5 +329,7 @@ def assemble(
         events=n_events,
         previous_events=n_previous,
         warnings=warnings,
+        session_links=links,
+        session_pages=pages,
         **data,
     )

@@ -19,7 +19,7 @@ import polars as pl
 
 import tracelab.charts as tc
 from tracelab.reports import fmt
-from tracelab.reports.data import TREND_WEEKS, WeeklyData
+from tracelab.reports.data import TREND_WEEKS, WeeklyData, listed_clusters, listed_exemplars
 
 #: Rows shown in long tables (regressions are always shown in addition).
 TOP_ROWS = 20
@@ -50,6 +50,8 @@ class Table:
     flagged: list[bool] = field(default_factory=list)
     empty: str = "Nothing to show for this week."
     note: str = ""
+    #: per row, per column: a relative link for the cell (None: plain text); empty = no links
+    links: list[list[str | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.flagged:
@@ -462,16 +464,8 @@ def failures_section(d: WeeklyData) -> Section:
     cl = d.clusters
     if cl.height == 0:
         return Section("failures", "Failure clusters", lead="No failure events in this or the previous week.", notes=list(d.notes))
-    order = ["n_current", "n_previous", "cluster_id"]
-    desc = [True, True, False]
-    top = cl.filter(pl.col("n_current") > 0).sort(order, descending=desc).head(ft.top)
-    new = cl.filter(pl.col("is_new")).sort(order, descending=desc).head(ft.top)
-    growing = (
-        cl.filter(pl.col("is_growing"))
-        .with_columns((pl.col("n_current") - pl.col("n_previous")).alias("_g"))
-        .sort(["_g", "cluster_id"], descending=[True, False])
-        .head(ft.top)
-    )
+    listed = listed_clusters(cl, ft)
+    top, new, growing = listed["top"], listed["new"], listed["growing"]
     tables = [
         _cluster_table("top-clusters", f"Top failure clusters in {d.week}", top, "No failures this week."),
         _cluster_table("new-clusters", f"New failure clusters (first seen in {d.week})", new, "No new failure clusters this week."),
@@ -482,14 +476,15 @@ def failures_section(d: WeeklyData) -> Section:
             "No growing failure clusters this week.",
         ),
     ]
-    listed = pl.concat([top.select("cluster_id"), new.select("cluster_id"), growing.select("cluster_id")]).unique(maintain_order=True)
-    ex = d.exemplars.join(listed, on="cluster_id", how="semi") if d.exemplars.height else d.exemplars
+    ex = listed_exemplars(d.exemplars, cl, ft)
     if ex.height:
+        link = d.session_links.get
+        rows = ex.to_dicts()
         tables.append(
             Table(
                 "cluster-exemplars",
                 f"Exemplars (first {ft.exemplars} per listed cluster this week)",
-                ["Cluster", "When (UTC)", "Agent · model · tool", "Where", "Excerpt"],
+                ["Cluster", "When (UTC)", "Agent · model · tool", "Where", "Excerpt", "Session"],
                 _rows(
                     ex,
                     [
@@ -498,9 +493,12 @@ def failures_section(d: WeeklyData) -> Section:
                         lambda r: " · ".join(x for x in (r.get("agent"), r.get("model"), r.get("tool_name")) if x),
                         lambda r: f"{(r.get('source_file') or '').rsplit('/', 1)[-1]}:{r.get('line_no')}",
                         lambda r: " ".join((r.get("excerpt") or "").split())[:200],
+                        lambda r: f"step {h.rsplit('-', 1)[-1]}" if (h := link(r.get("event_key") or "")) else fmt.DASH,
                     ],
                 ),
-                ["m", "l", "w", "w", "w"],
+                ["m", "l", "w", "w", "w", "l"],
+                links=[[None] * 5 + [link(r.get("event_key") or "")] for r in rows],
+                note="Session: the step of the session's page (written beside this report, in sessions/) that shows the failure." if d.session_links else "",
             )
         )
     figures = []

@@ -19,6 +19,7 @@ from pathlib import Path
 from tracelab.reports import render, sections
 from tracelab.reports.config import Thresholds
 from tracelab.reports.data import WeeklyData, assemble
+from tracelab.reports.session_pages import write_pages
 from tracelab.reports.weeks import IsoWeek
 
 FORMATS = ("html", "md")
@@ -49,6 +50,7 @@ def write_report(
     svgs, pngs = render.chart_images(report, 1.5 if ("md" in fmts and md_images == "png") else None)
     stem = f"weekly-{data.week}"
     paths: dict[str, Path] = {}
+    write_pages(data.session_pages, out)  # the exemplars' session pages, which both formats link to
     if "html" in fmts:
         p = out / f"{stem}.html"
         p.write_text(render.render_html(report, svgs), encoding="utf-8")

@@ -7,14 +7,43 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from tracelab import library as q
-from tracelab.session.timeline import load_query
+from tracelab.session.timeline import fetch_rows, load_query
 from tracelab.store.connection import Store
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
     import pyarrow as pa
 
-__all__ = ["sessions", "sessions_table"]
+__all__ = ["session_rows", "sessions", "sessions_table"]
+
+
+def _params(
+    since: str | _dt.date | None,
+    until: str | _dt.date | None,
+    agent: str | None,
+    model: str | None,
+    project: str | None,
+    has_errors: bool,
+    min_calls: int | None,
+    subagents: bool | None,
+    search: str | None,
+    limit: int | None,
+) -> dict[str, Any]:
+    params: dict[str, Any] = dict(
+        since=since,
+        until=until,
+        agent=agent,
+        model=model,
+        project=project,
+        include_subagents=subagents is not False,
+        only_subagents=subagents is True,
+        has_errors=has_errors,
+        min_calls=min_calls,
+        limit=limit,
+    )
+    if search:
+        params["search"] = search
+    return params
 
 
 def sessions_table(
@@ -32,25 +61,27 @@ def sessions_table(
     limit: int | None = None,
     con: Any = None,
 ) -> pa.Table:
-    """:func:`sessions` as a pyarrow Table (what the command line uses)."""
-    params: dict[str, Any] = dict(
-        since=since,
-        until=until,
-        agent=agent,
-        model=model,
-        project=project,
-        include_subagents=subagents is not False,
-        only_subagents=subagents is True,
-        has_errors=has_errors,
-        min_calls=min_calls,
-        limit=limit,
-    )
-    if search:
-        params["search"] = search
+    """:func:`sessions` as a pyarrow Table (what the command line writes as JSON, CSV, Parquet)."""
+    params = _params(since, until, agent, model, project, has_errors, min_calls, subagents, search, limit)
     if con is not None:
         return q.run_arrow(load_query("session_list"), con, **params)
     with Store(warehouse) as store:
         return q.run_arrow(load_query("session_list"), store.con, **params)
+
+
+def session_rows(warehouse: str | os.PathLike | None = None, *, con: Any = None, **options: Any) -> list[dict[str, Any]]:
+    """:func:`sessions` as Python rows (dicts), what the terminal listing prints: no Arrow
+    (turning Arrow timestamps with a time zone into Python imports pandas, ~1 s)."""
+    params = _params(**{k: options.get(k, d) for k, d in _DEFAULTS.items()})
+    if con is not None:
+        return fetch_rows(con, "session_list", **params)
+    with Store(warehouse) as store:
+        return fetch_rows(store.con, "session_list", **params)
+
+
+_DEFAULTS: dict[str, Any] = dict(
+    since=None, until=None, agent=None, model=None, project=None, has_errors=False, min_calls=None, subagents=None, search=None, limit=None
+)
 
 
 def sessions(warehouse: str | os.PathLike | None = None, **options: Any) -> pl.DataFrame:

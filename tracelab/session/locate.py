@@ -8,8 +8,7 @@ import shlex
 from collections.abc import Iterable
 from typing import Any
 
-from tracelab import library as q
-from tracelab.session.timeline import key_range, load_query
+from tracelab.session.timeline import fetch_rows, gather
 
 __all__ = ["around_command", "locate_steps"]
 
@@ -21,15 +20,12 @@ def locate_steps(con: Any, event_keys: Iterable[str]) -> dict[str, tuple[str, in
     wanted = sorted({k for k in event_keys if k})
     if not wanted:
         return {}
-    refs = q.run_arrow(load_query("timeline_event_refs"), con, events=wanted).to_pylist()
+    refs = fetch_rows(con, "timeline_event_refs", events=wanted)
     sessions = sorted({r["session_key"] for r in refs if r["session_key"]})
     if not sessions:
         return {}
-    steps = [  # one query per session: see tracelab.session.timeline.load
-        r
-        for k in sessions
-        for r in q.run_arrow(load_query("timeline_steps"), con, **key_range([k])).select(["session_key", "event_key", "tool_call_id", "ts_order"]).to_pylist()
-    ]
+    with gather(con, sessions, []):  # the sessions' rows, one equality scan each: see tracelab.session.timeline
+        steps = fetch_rows(con, "timeline_steps")
     by_event: dict[str, int] = {}
     by_call: dict[tuple[str, str], int] = {}
     times: dict[str, list[tuple[Any, int]]] = {}

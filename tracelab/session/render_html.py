@@ -7,6 +7,12 @@ anchor (``#step-42``; a subagent's step 3 under step 4 is ``#step-4-3``).
 Size: each text is capped at ``cap`` bytes, and lower when the session is long, so that a
 page stays under about 5 MB whatever the session (10,000 steps included); a cut text says
 how many bytes it shows of how many.
+
+Speed: a page of more than :data:`LONG_PAGE` steps is marked ``<body class="long">``, whose
+style lets the browser skip laying out and painting the steps outside the window
+(``content-visibility: auto``): a 10,000-step page then loads in about a third of the time
+(``benchmarks/session_page_bench.py``). Shorter pages are laid out whole, so their geometry
+does not depend on what has been scrolled into view.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from tracelab.session.fmt import duration, tokens
 from tracelab.session.model import Call, SessionNode, Step, Totals, cap_text
 from tracelab.session.summary import EDIT_TOOLS
 
-__all__ = ["render_html", "PAGE_BUDGET"]
+__all__ = ["LONG_PAGE", "PAGE_BUDGET", "render_html"]
 
 #: the bytes a page aims to stay under
 PAGE_BUDGET = 4_600_000
@@ -29,6 +35,8 @@ _ROW_COST = 200
 _BODY_COST = 100
 #: the smallest cap a text gets however long the session
 _MIN_CAP = 48
+#: pages with more steps than this let the browser skip the layout of steps out of view
+LONG_PAGE = 1000
 #: most bars in the chart (calls are grouped into buckets beyond that)
 _MAX_BARS = 300
 
@@ -206,7 +214,7 @@ def render_html(root: SessionNode, *, cap: int = 8192, focus_step: int | None = 
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">",
         f"<title>{_e(h['title'] or h['session_key'])} · tracelab session</title>",
         f"<style>{_asset('session.css')}</style></head>",
-        f'<body data-focus="step-{focus_step}">' if focus_step else "<body>",
+        "<body" + (' class="long"' if len(_all_steps(root)) > LONG_PAGE else "") + (f' data-focus="step-{focus_step}"' if focus_step else "") + ">",
         f"<header><h1>{_e(h['title'] or h['session_key'])}</h1>",
         f'<div class="meta">{_e(h["session_key"])}</div><table class="facts">',
     ]

@@ -8,8 +8,9 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from tracelab.errors import ParameterError
+from tracelab.schema import PARTITIONED
 from tracelab.session.model import SessionNode, Step
-from tracelab.session.timeline import load, load_query, resolve
+from tracelab.session.timeline import load, resolve
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -182,7 +183,6 @@ def session(id: str, warehouse: str | os.PathLike | None = None, *, depth: int |
         return SessionView(load(con, resolve(con, id), depth))
     from tracelab.store.connection import Store
 
-    # only the views and macros these queries read (start-up of `tracelab session`)
-    needs = [load_query(name).sql for name in ("timeline_match", "timeline_tree", "timeline_steps", "timeline_calls")]
-    with Store(warehouse, needs=needs) as store:
-        return SessionView(load(store.con, resolve(store.con, id), depth))
+    with Store(warehouse) as store:
+        parts = {t: [str(p) for p in store.files_of(t)] for t in PARTITIONED}  # each session read from the months it spans
+        return SessionView(load(store.con, resolve(store.con, id), depth, parts=parts))

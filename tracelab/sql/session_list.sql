@@ -70,12 +70,17 @@ st AS (
            + count(DISTINCT tool_call_id) FILTER (WHERE kind IN ('tool_call', 'tool_result')) AS steps
     FROM events
     WHERE session_key IN (SELECT session_key FROM top)
+      -- a session started at or after $since has its rows in that month's partition or later (a
+      -- day's margin for rows without a time, which take a neighbouring line's): the scans skip
+      -- the parts of earlier months by their min/max statistics
+      AND ($since IS NULL OR month IS NULL OR month >= strftime(CAST($since AS TIMESTAMPTZ) - INTERVAL 1 DAY, '%Y-%m'))
     GROUP BY session_key
 ),
 costs AS (
     SELECT session_key, sum(cost_usd) AS cost_usd, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_calls
     FROM tl_llm_calls(NULL, NULL, NULL, NULL, NULL, NULL)
     WHERE NOT is_synthetic AND session_key IN (SELECT session_key FROM top)
+      AND ($since IS NULL OR month IS NULL OR month >= strftime(CAST($since AS TIMESTAMPTZ) - INTERVAL 1 DAY, '%Y-%m'))
     GROUP BY session_key
 )
 SELECT

@@ -1,10 +1,8 @@
 -- name: timeline_calls
 -- description: The LLM calls of some sessions in order (by finish time), numbered per session,
 --   with the context size each one carried (input + cache read + cache write tokens), its
---   latency and cost: the data of the session page's chart.
--- param keys VARCHAR[] = NULL: the sessions (session keys)
--- param lo VARCHAR = NULL: the smallest of keys (a range the Parquet scans can skip by; required)
--- param hi VARCHAR = NULL: the largest of keys (required)
+--   latency and cost: the data of the session page's chart. Reads the temp table
+--   tl_timeline_llm_calls (see timeline_steps); prices as tl_llm_calls in queries/_macros.sql.
 -- returns session_key VARCHAR: session
 -- returns call_no BIGINT: 1-based position of the call in its session
 -- returns llm_call_key VARCHAR: call key
@@ -23,6 +21,12 @@ SELECT session_key,
        llm_call_key, ts, model, is_synthetic, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
        (coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0) + coalesce(cache_write_tokens, 0))::BIGINT AS context_tokens,
        latency_ms, cost_usd
-FROM tl_llm_calls(NULL, NULL, NULL, NULL, NULL, NULL)
-WHERE session_key BETWEEN $lo AND $hi AND list_contains($keys, session_key)
+FROM (
+    SELECT l.*, tl_cost(p.price_model, l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
+                        p.input_per_mtok, p.output_per_mtok, p.cache_read_per_mtok, p.cache_write_per_mtok) AS cost_usd
+    FROM tl_timeline_llm_calls l
+    LEFT JOIN tl_model_keys k ON k.model = l.model
+    LEFT JOIN tl_price_ranges p
+        ON p.match_key = k.price_key AND l.ts >= p.effective_from AND (p.effective_to IS NULL OR l.ts < p.effective_to)
+)
 ORDER BY session_key, call_no

@@ -5,10 +5,11 @@
 --   and its result are one step, placed at the call (at the result when the call is not in
 --   the trace). Each row carries the LLM call that issued it, the tool call's outcome and the
 --   failure clusters it belongs to. Rows without a time take the time of the previous line
---   of their file (`ts_order`) so that they stay in file order.
--- param keys VARCHAR[] = NULL: the sessions (session keys)
--- param lo VARCHAR = NULL: the smallest of keys (a range the Parquet scans can skip by; required)
--- param hi VARCHAR = NULL: the largest of keys (required)
+--   of their file (`ts_order`) so that they stay in file order. Reads the rows of the sessions
+--   asked for, which tracelab.session.timeline.gather copied into the temp tables
+--   tl_timeline_events, tl_timeline_tool_calls, tl_timeline_llm_calls and
+--   tl_timeline_failure_members (one equality scan per session and table: DuckDB pushes an
+--   equality into the Parquet scans, a list or IN test it does not).
 -- returns session_key VARCHAR: session
 -- returns event_key VARCHAR: the step's event (the call for a tool step)
 -- returns ts TIMESTAMP WITH TIME ZONE: the event's time
@@ -49,9 +50,8 @@ WITH ev AS (
            e.text, e.text_bytes, e.is_error, e.tool_call_id, e.tool_name, e.tool_input, e.status, e.exit_code,
            e.llm_call_key, e.model, e.spawned_session_key,
            last_value(e.ts IGNORE NULLS) OVER (PARTITION BY e.session_key, e.source_file ORDER BY e.seq ROWS UNBOUNDED PRECEDING) AS ts_fill
-    FROM events e
-    WHERE e.session_key BETWEEN $lo AND $hi AND list_contains($keys, e.session_key)
-      AND e.kind IN ('user_prompt', 'user_context', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'compaction', 'microcompaction',
+    FROM tl_timeline_events e
+    WHERE e.kind IN ('user_prompt', 'user_context', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'compaction', 'microcompaction',
                      'compaction_summary', 'api_error', 'interrupt', 'model_change', 'hook', 'image', 'system', 'unknown')
 ),
 steps AS (
@@ -64,18 +64,15 @@ steps AS (
 tc AS (
     SELECT t.session_key, t.tool_call_id, t.tool_call_key, t.tool_kind, t.input_json, t.input_bytes, t.output_text, t.output_bytes,
            t.status, t.exit_code, t.latency_ms, t.subagent_session_key, t.llm_call_key
-    FROM tool_calls t
-    WHERE t.session_key BETWEEN $lo AND $hi AND list_contains($keys, t.session_key)
+    FROM tl_timeline_tool_calls t
 ),
 lc AS (
     SELECT l.llm_call_key, l.model, l.is_synthetic, l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens, l.latency_ms
-    FROM llm_calls l
-    WHERE l.session_key BETWEEN $lo AND $hi AND list_contains($keys, l.session_key)
+    FROM tl_timeline_llm_calls l
 ),
 fm AS (
     SELECT event_key, tool_call_key, list(DISTINCT family || ':' || cluster_id ORDER BY family || ':' || cluster_id) AS clusters
-    FROM failure_members
-    WHERE session_key BETWEEN $lo AND $hi AND list_contains($keys, session_key)
+    FROM tl_timeline_failure_members
     GROUP BY ALL
 )
 SELECT s.session_key, s.event_key, s.ts, coalesce(s.ts_fill, s.ts) AS ts_order, s.source_file, s.line_no, s.seq, s.kind, s.native_type,

@@ -24,6 +24,7 @@ that needs an engine without the warehouse views (staging, derive, failure clust
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from types import TracebackType
@@ -35,7 +36,7 @@ from tracelab import schema as S
 from tracelab.errors import ParameterError, WarehouseMissing
 from tracelab.store.ddl import create_table, empty_select
 from tracelab.store.needs import MACRO_SCRIPTS, plan, script_objects
-from tracelab.store.snapshot import Snapshot, WarehouseFiles, default_warehouse, sql_list
+from tracelab.store.snapshot import ReaderLease, Snapshot, WarehouseFiles, default_warehouse, sql_list
 from tracelab.store.sql import sql_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -211,9 +212,12 @@ class Store:
     ``Store(path)`` raises :class:`~tracelab.errors.WarehouseMissing` when there is no
     warehouse and :class:`~tracelab.errors.WarehouseCorrupt` when its snapshot cannot be read.
     Pass the store (or ``store.con``) to every reader of the command; close it at the end (or
-    use it as a context manager). Parts of the snapshot stay on disk for a grace period after
-    an ingest supersedes them (:data:`tracelab.store.warehouse.GRACE_SECONDS`), so a store kept
-    open in a notebook goes on reading its snapshot across commits.
+    use it as a context manager). While the store is open its parts stay on disk, whatever
+    ingests commit meanwhile: it holds a reader's lease
+    (:class:`~tracelab.store.snapshot.ReaderLease`, released by :meth:`close` or when the
+    connection is garbage-collected), so a store kept open in a notebook goes on reading its
+    snapshot. Where the warehouse cannot be written (no lease) superseded parts stay for
+    :data:`~tracelab.store.snapshot.GRACE_SECONDS`.
 
     ``needs``: the SQL (one text or several) the caller will run, when it knows all of it; the
     store then creates only the views, macros and price table that SQL can reach
@@ -235,17 +239,30 @@ class Store:
         # the Parquet-reading Warehouse (pyarrow) is made when asked for: see ``warehouse``
         self._files = warehouse if isinstance(warehouse, WarehouseFiles) else WarehouseFiles(warehouse if warehouse is not None else default_warehouse())
         if not self._files.exists:
+            self._files.snapshot()  # a lost snapshot beside table parts is corrupt, not missing
             root = self._files.root
             raise WarehouseMissing(f"no tracelab warehouse at {root} (run `tracelab ingest --warehouse {root}` first)", path=str(root))
         if read_only and database != ":memory:":
             raise ParameterError("a database file is written to; open it with read_only=False", param="database")
-        self.snapshot: Snapshot = self._files.snapshot()
-        self.read_only = read_only
-        tables = list(S.SCHEMAS) + [t for t in self.snapshot.tables if t not in S.SCHEMAS]
-        part = plan(needs, tables) if needs is not None else None
-        #: False when the store was opened with ``needs`` and holds only part of the catalog
-        self.complete: bool = part is None or part.complete
-        self.con: duckdb.DuckDBPyConnection = duckdb.connect(database)
+        # the lease first: from then on no commit deletes a part of the snapshot read next
+        lease = ReaderLease.take(self._files.root)
+        try:
+            self.snapshot: Snapshot = self._files.snapshot()
+            if lease is not None:
+                lease.pin(self.snapshot)
+            self.read_only = read_only
+            tables = list(S.SCHEMAS) + [t for t in self.snapshot.tables if t not in S.SCHEMAS]
+            part = plan(needs, tables) if needs is not None else None
+            #: False when the store was opened with ``needs`` and holds only part of the catalog
+            self.complete: bool = part is None or part.complete
+            self.con: duckdb.DuckDBPyConnection = duckdb.connect(database)
+        except BaseException:
+            if lease is not None:
+                lease.release()
+            raise
+        # released by close(), or when the connection is garbage-collected (``connect()``
+        # hands out only the connection)
+        self._release = weakref.finalize(self.con, lease.release) if lease is not None else None
         try:
             configure(self.con, memory_limit=memory_limit, temp_directory=temp_directory)
             # before the views: binding each view reads its parts' footers, which the cache then
@@ -260,7 +277,7 @@ class Store:
             if read_only:
                 lock_down(self.con, self.files())
         except BaseException:
-            self.con.close()
+            self.close()
             raise
 
     @property
@@ -291,6 +308,8 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
+        if self._release is not None:
+            self._release()
 
     def __enter__(self) -> Store:
         return self

@@ -16,16 +16,23 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from tracelab import schema as S
 from tracelab.errors import WarehouseCorrupt, WarehouseLocked, WarehouseReadOnly
 
-__all__ = ["GRACE_SECONDS", "SNAPSHOT", "Snapshot", "WarehouseFiles", "default_warehouse", "sql_list"]
+__all__ = ["GRACE_SECONDS", "READERS", "SNAPSHOT", "ReaderLease", "Snapshot", "WarehouseFiles", "default_warehouse", "sql_list"]
 
 SNAPSHOT = "_snapshot.json"
+#: folder of the readers' leases (see :class:`ReaderLease`)
+READERS = ".readers"
 
-#: Seconds a part superseded by a commit stays on disk for readers of older snapshots.
+#: Seconds a part superseded by a commit stays on disk for readers of older snapshots that
+#: hold no lease (a read-only warehouse); a leased reader keeps its parts until it closes.
 GRACE_SECONDS = float(os.environ.get("TRACELAB_GC_GRACE_SECONDS", "3600"))
+
+#: what a lease pins before its reader has read the snapshot: every part retired so far
+_PENDING = ""
 
 
 def default_warehouse() -> Path:
@@ -73,6 +80,66 @@ class Snapshot:
         return {rel for files in self.tables.values() for rel in files}
 
 
+class ReaderLease:
+    """A reader's claim on the parts of the snapshot it reads, for as long as it is open.
+
+    ``READERS/<pid>-<random>.lease``, held with a shared ``flock`` by the reader: taken before
+    the reader reads the snapshot (while it says nothing, it pins every retired part), then
+    :meth:`pin` writes the snapshot's ``committed_at``. A commit keeps every part retired at or
+    after the oldest pinned time (:meth:`WarehouseFiles.reader_pins`); a lease whose flock can
+    be taken exclusively belongs to a reader that is gone and is removed. The file is created
+    under a temporary name and renamed once locked, so a commit never takes a new lease for a
+    dead one. Where the warehouse cannot be written there is no lease (:meth:`take` returns
+    None) and the grace period alone protects the reader.
+    """
+
+    def __init__(self, path: Path, fh: IO[str]) -> None:
+        self.path = path
+        self._fh: IO[str] | None = fh
+
+    @classmethod
+    def take(cls, root: Path) -> ReaderLease | None:
+        d = root / READERS
+        for _attempt in range(3):  # a commit sweeping leases may remove a file not yet locked
+            name = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+            try:
+                d.mkdir(exist_ok=True)
+                tmp = d / f"{name}.tmp"
+                fh = open(tmp, "w")  # noqa: SIM115 - held until release()
+            except OSError:
+                return None
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_SH)
+                path = d / f"{name}.lease"
+                os.replace(tmp, path)
+            except OSError:
+                fh.close()
+                continue
+            return cls(path, fh)
+        return None
+
+    def pin(self, snap: Snapshot) -> None:
+        """Keep ``snap``'s parts: those retired at or after it was committed."""
+        if self._fh is None or snap.committed_at is None:
+            return  # a snapshot without a time (none committed yet): the lease keeps pinning all
+        try:
+            self._fh.write(json.dumps({"committed_at": snap.committed_at, "version": snap.version}))
+            self._fh.flush()
+        except OSError:
+            pass
+
+    def release(self) -> None:
+        """Drop the lease (idempotent)."""
+        fh, self._fh = self._fh, None
+        if fh is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            pass
+        fh.close()  # closing drops the flock
+
+
 class WarehouseFiles:
     """The warehouse directory ``root``: its committed :class:`Snapshot`, the files of each
     table, the writer's lock, commit and garbage collection (no Parquet reading or writing)."""
@@ -93,6 +160,7 @@ class WarehouseFiles:
             with open(p, "rb") as fh:
                 data = json.load(fh)
         except FileNotFoundError:
+            self._refuse_lost_snapshot()
             return Snapshot()
         except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
             raise WarehouseCorrupt(f"{p}: the warehouse snapshot is not valid JSON ({exc})", path=str(p)) from None
@@ -104,6 +172,18 @@ class WarehouseFiles:
             return Snapshot.from_json(data)
         except (TypeError, ValueError, AttributeError) as exc:
             raise WarehouseCorrupt(f"{p}: the warehouse snapshot is malformed ({exc})", path=str(p)) from None
+
+    def _refuse_lost_snapshot(self) -> None:
+        """Manifest parts without a snapshot: the snapshot was lost (an interrupted first ingest
+        removes the parts it wrote). Publishing a new one would drop every part as unreferenced,
+        so raise :class:`~tracelab.errors.WarehouseCorrupt` (``tracelab doctor --repair``
+        rebuilds from the manifest)."""
+        d = self.root / "files"  # the manifest, from which doctor rebuilds
+        if d.is_dir() and next(d.rglob("*.parquet"), None) is not None:
+            raise WarehouseCorrupt(
+                f"{self.root / SNAPSHOT} is missing but the warehouse holds table parts; `tracelab doctor --repair` rebuilds it",
+                path=str(self.root / SNAPSHOT),
+            )
 
     def files_of(self, table: str, snap: Snapshot | None = None) -> list[Path]:
         snap = snap or self.snapshot()
@@ -171,7 +251,7 @@ class WarehouseFiles:
             previous = self.snapshot()
         except WarehouseCorrupt:  # being replaced: nothing of it to keep for readers
             previous = Snapshot(tables={})
-        snap.retired = _retired(previous, snap, now, GRACE_SECONDS if grace_seconds is None else grace_seconds)
+        snap.retired = _retired(previous, snap, now, GRACE_SECONDS if grace_seconds is None else grace_seconds, self.reader_pins())
         snap.version += 1
         snap.schema_version = S.SCHEMA_VERSION
         snap.committed_at = now.isoformat(timespec="milliseconds")
@@ -183,6 +263,35 @@ class WarehouseFiles:
         os.replace(tmp, self.root / SNAPSHOT)
         _fsync_dir(self.root)  # the rename itself survives a crash
         self.gc(snap)
+
+    def reader_pins(self) -> list[str]:
+        """The ``committed_at`` of the snapshot each open reader reads (``""``: a reader still
+        reading it, which pins every retired part); leases of readers that are gone are removed."""
+        d = self.root / READERS
+        try:
+            entries = sorted(d.iterdir())
+        except OSError:
+            return []
+        pins = []
+        for p in entries:
+            if p.suffix not in (".lease", ".tmp"):
+                continue
+            try:
+                fh = open(p)
+            except OSError:
+                continue
+            with fh:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:  # held: a live reader
+                    if p.suffix == ".lease":
+                        pins.append(_pin_of(fh.read()))
+                    continue
+                try:  # nobody holds it: its reader is gone
+                    p.unlink()
+                except OSError:
+                    pass
+        return pins
 
     def gc(self, snap: Snapshot) -> int:
         """Delete Parquet files (and stale temp files) that ``snap`` neither references nor
@@ -205,9 +314,19 @@ class WarehouseFiles:
         return removed
 
 
-def _retired(previous: Snapshot, snap: Snapshot, now: _dt.datetime, grace_seconds: float) -> dict[str, str]:
+def _pin_of(text: str) -> str:
+    try:
+        return str(json.loads(text)["committed_at"])
+    except (ValueError, KeyError, TypeError):
+        return _PENDING  # not pinned yet (or being written): keeps every retired part
+
+
+def _retired(previous: Snapshot, snap: Snapshot, now: _dt.datetime, grace_seconds: float, pins: Iterable[str] = ()) -> dict[str, str]:
     """``snap``'s retired parts: those of ``previous`` (retired, or live and now dropped) that
-    ``snap`` does not reference, with when they left, less those retired over ``grace_seconds`` ago."""
+    ``snap`` does not reference, with when they left, less those retired over ``grace_seconds`` ago
+    that no reader pins (``pins``: see :meth:`WarehouseFiles.reader_pins`; a part retired at or
+    after a pinned snapshot's commit may be one of its parts)."""
+    oldest = min(pins, default=None)
     live = snap.live()
     stamp = now.isoformat(timespec="milliseconds")
     out = {rel: when for rel, when in previous.retired.items() if rel not in live}
@@ -219,7 +338,7 @@ def _retired(previous: Snapshot, snap: Snapshot, now: _dt.datetime, grace_second
             age = (now - _dt.datetime.fromisoformat(when)).total_seconds()
         except (TypeError, ValueError):
             age = grace_seconds  # unreadable time: due now
-        if age < grace_seconds:
+        if age < grace_seconds or (oldest is not None and when >= oldest):
             keep[rel] = when
     return dict(sorted(keep.items()))
 

@@ -21,7 +21,8 @@ its orphans are removed by the next successful commit.
 Snapshot isolation for readers: a reader (``tracelab.connect``, ``tracelab sql``, a notebook)
 reads the files of the snapshot it opened for as long as it stays open. A commit therefore does
 not delete the parts it supersedes: it lists them under ``retired`` in the new snapshot with the
-time they left it, and a later commit deletes them once they have been retired for
+time they left it, and a later commit deletes them once no open reader's lease may need them
+(:class:`~tracelab.store.snapshot.ReaderLease`) and they have been retired for
 :data:`GRACE_SECONDS` (``$TRACELAB_GC_GRACE_SECONDS``, default one hour). Files no snapshot ever
 referenced (a killed ingest's) are deleted at once.
 """
@@ -40,7 +41,26 @@ from tracelab import schema as S
 from tracelab.errors import WarehouseError, WarehouseLocked
 from tracelab.store.snapshot import GRACE_SECONDS, SNAPSHOT, Snapshot, WarehouseFiles, default_warehouse, sql_list
 
-__all__ = ["GRACE_SECONDS", "SNAPSHOT", "Snapshot", "Warehouse", "WarehouseBusy", "WarehouseFiles", "default_warehouse", "month_parts", "sql_list"]
+__all__ = [
+    "BLOOM_FILTERS",
+    "GRACE_SECONDS",
+    "SNAPSHOT",
+    "Snapshot",
+    "Warehouse",
+    "WarehouseBusy",
+    "WarehouseFiles",
+    "default_warehouse",
+    "month_parts",
+    "sql_list",
+]
+
+#: Parquet Bloom filters written per row group, by table: on ``session_key``, so that a
+#: lookup of one session (``WHERE session_key = $k``: ``tracelab session``, the failure
+#: context) skips every row group that does not hold it. Min/max statistics cannot: a row
+#: group holds sessions of random keys. ~10 KB a row group (NDV 8192 at 1% false positives).
+BLOOM_FILTERS: dict[str, dict[str, dict[str, float]]] = {
+    t: {"session_key": {"ndv": 8192, "fpp": 0.01}} for t in ("events", "llm_calls", "tool_calls", "sessions", "failure_members")
+}
 
 #: Earlier name of :class:`tracelab.errors.WarehouseLocked`.
 WarehouseBusy = WarehouseLocked
@@ -88,7 +108,7 @@ class Warehouse(WarehouseFiles):
         dest = self.root / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(dest.name + ".tmp")
-        pq.write_table(data, tmp, compression="zstd", row_group_size=256 * 1024, write_statistics=True)
+        pq.write_table(data, tmp, compression="zstd", row_group_size=256 * 1024, write_statistics=True, bloom_filter_options=BLOOM_FILTERS.get(table))
         os.replace(tmp, dest)
         return rel.as_posix()
 
@@ -106,7 +126,11 @@ class Warehouse(WarehouseFiles):
                         rel = f"{table}/month={m}/part-{name}-{len(writers):04d}.parquet"
                         tmp = self.root / f"{rel}.tmp"
                         tmp.parent.mkdir(parents=True, exist_ok=True)
-                        writers[m] = (pq.ParquetWriter(tmp, S.TABLES[table], compression="zstd", write_statistics=True), tmp, rel)
+                        writers[m] = (
+                            pq.ParquetWriter(tmp, S.TABLES[table], compression="zstd", write_statistics=True, bloom_filter_options=BLOOM_FILTERS.get(table)),
+                            tmp,
+                            rel,
+                        )
                     writers[m][0].write_table(part, row_group_size=256 * 1024)
         finally:
             for w, _, _ in writers.values():
