@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import gzip
+import io
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -25,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelab import schema as S
-from tracelab.ingest.rejects import Reject, RejectBuffer
+from tracelab.ingest.rejects import SPILL_OPTIONS, Reject, RejectBuffer, spill_dir
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
@@ -234,8 +236,128 @@ class _Columns(dict):
                 yield name, col
 
 
+#: Rows an :class:`EventBuffer` holds as dicts before :meth:`EventBuffer.settle` turns them into
+#: one Arrow batch (spilled to ``.staging/`` inside an ingest worker).
+EVENT_BATCH_ROWS = 32 * 1024
+
+#: A flushed batch: the adapter's columns plus the partitioning timestamp of each row.
+_FLUSH_SCHEMA = pa.schema([*_ROW_TYPE, pa.field("__fill", pa.int64())])
+
+
+def _events_table(by_name: dict[str, Any], fill: pa.Array) -> pa.Table:
+    """The ``events`` table of adapter columns ``by_name`` and partitioning timestamps ``fill``
+    (epoch ms; leading nulls take the first timestamp after them): adds date, month, seq."""
+    if fill.null_count and len(fill):
+        fill = pc.fill_null_backward(fill)  # leading rows without any timestamp
+    fill_ts = fill.cast(S.TS.arrow())
+    date = pc.cast(fill_ts, pa.date32())
+    by_name["date"] = date
+    if len(fill):
+        # a batch spans few days: format each distinct day once, then take
+        days = pc.unique(date)
+        months = pc.strftime(days.cast(S.TS.arrow()), format="%Y-%m")
+        by_name["month"] = pc.take(months, pc.index_in(date, days))
+    else:
+        by_name["month"] = pa.array([], pa.string())
+    ln = by_name["line_no"].cast(pa.int64())
+    by_name["seq"] = pc.add(pc.multiply(ln, 1024), by_name["block_index"].cast(pa.int64()))
+    return pa.Table.from_arrays([by_name[f.name] for f in S.EVENTS], schema=S.EVENTS)
+
+
+class _Flushed:
+    """The rows one parse flushed while it ran (:meth:`EventBuffer.settle`), as Arrow batches of
+    :data:`_FLUSH_SCHEMA`: in an LZ4 IPC stream under the spill directory of
+    :func:`~tracelab.ingest.rejects.spill_to` (an ingest worker), else in memory. What
+    :meth:`EventBuffer.seal` decides for the whole file (line keys, the date of rows before the
+    first timestamp) is applied when the batches are read back."""
+
+    __slots__ = ("batches", "path", "writer", "n", "first_fill", "lead", "line_keys")
+
+    def __init__(self) -> None:
+        self.batches: list[pa.RecordBatch] = []
+        self.path: str | None = None
+        self.writer: Any = None
+        self.n = 0
+        #: the partitioning timestamp of the first row (None: the file starts undated)
+        self.first_fill: int | None = None
+        #: the first partitioning timestamp of the batches (what undated leading rows take)
+        self.lead: int | None = None
+        self.line_keys: dict[int, str] = {}
+
+    def write(self, rb: pa.RecordBatch, fill: list[int | None]) -> None:
+        if not self.n:
+            self.first_fill = fill[0]
+        if self.lead is None:
+            self.lead = next((x for x in fill if x is not None), None)
+        self.n += rb.num_rows
+        directory = spill_dir()
+        if self.writer is None and self.path is None and directory is not None:
+            os.makedirs(directory, exist_ok=True)
+            self.path = os.path.join(directory, f"events-{os.getpid()}-{uuid.uuid4().hex[:12]}.arrows")
+            self.writer = pa.ipc.new_stream(pa.OSFile(self.path, "wb"), _FLUSH_SCHEMA, options=SPILL_OPTIONS)
+        if self.writer is not None:
+            self.writer.write_batch(rb)
+        else:
+            self.batches.append(rb)
+
+    def raw(self) -> Iterator[pa.RecordBatch]:
+        """The flushed batches as written (a spilled stream is read back batch by batch)."""
+        if self.path is not None:
+            if self.writer is not None:
+                self.writer.close()
+                self.writer = None
+            # read, not memory-mapped: a mapped file's pages would all count as this process's memory
+            with pa.OSFile(self.path, "rb") as src:
+                yield from pa.ipc.open_stream(src)
+        yield from self.batches
+
+    def tables(self) -> Iterator[pa.Table]:
+        """The flushed rows as ``events`` tables, completed by the seal."""
+        keys = self.line_keys
+        for rb in self.raw():
+            by_name: dict[str, Any] = dict(zip(_EVENT_COLS, rb.columns[:-1]))
+            if keys:
+                by_name["line_key"] = pa.array([keys.get(x) for x in rb.column(_LINE_NO).to_pylist()], pa.string())
+            fill = rb.column(len(_EVENT_COLS))
+            if fill.null_count and self.lead is not None:
+                fill = pc.fill_null(fill, self.lead)
+            yield _events_table(by_name, fill)
+
+    def close(self) -> None:
+        """Drop the batches and the spill file."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        if self.path is not None:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+            self.path = None
+        self.batches = []
+
+
+_LINE_NO = _EVENT_COLS.index("line_no")
+_SESSION_KEY = _EVENT_COLS.index("session_key")
+
+
+def _distinct(chunks: list[pa.Array]) -> pa.Array:
+    """The distinct values of int64 ``chunks``. Rows come in line order, so the chunks' values
+    are usually ascending: then adjacent repeats are dropped (no hash table, whose memory for
+    millions of lines is several times the values'), else a hash ``unique``."""
+    if not chunks:
+        return pa.array([], pa.int64())
+    values = pa.concat_arrays(chunks)
+    if len(values) < 2:
+        return values
+    step = pc.pairwise_diff(values)
+    if pc.min(step).as_py() >= 0:
+        return values.filter(pc.fill_null(pc.not_equal(step, 0), True))
+    return pc.unique(values)
+
+
 class EventBuffer:
-    """``events`` rows as one dict per row; cheap to append, turned into one Arrow table at the end.
+    """``events`` rows as one dict per row; cheap to append, turned into Arrow tables at the end.
 
     Fast path: :meth:`add` stores ``{**base, **values}`` as the row (one C-level dict merge, no
     per-column Python work), and :meth:`to_table` converts all rows at once in C++ through a
@@ -243,15 +365,25 @@ class EventBuffer:
     absent keys and ``None`` are nulls, keys that are not ``events`` columns are ignored).
 
     Parsers that change a row after adding it use :meth:`row` (the row's dict). Column access
-    (:attr:`cols`, :meth:`column`) is for callers that work on whole columns at the end (the
-    engine reads ``line_no`` / ``session_key`` and assigns ``line_key``).
+    (:attr:`cols`, :meth:`column`) is for callers that work on whole columns at the end.
+
+    Bounded memory: an adapter that never changes rows of earlier lines calls :meth:`settle`
+    between lines; every :data:`EVENT_BATCH_ROWS` rows the buffer then turns its rows into one
+    Arrow batch (spilled to disk inside an ingest worker), so a file of millions of lines holds
+    one batch of dicts. Rows so flushed are gone from :meth:`row` and :attr:`cols`; indices stay
+    absolute (:attr:`n` counts every row). Adapters that reach back (pairing passes over the
+    whole file) simply never settle. :meth:`tables` yields every row, flushed or not, and
+    :meth:`line_nos_and_sessions` the two columns the engine needs of the whole file.
 
     Besides the columns an adapter fills, it tracks for every row the timestamp used for
-    partitioning (the row's own ``ts``, else the previous timestamped row's), so ``to_table``
-    returns the complete ``events`` schema including ``date``, ``month`` and ``seq``.
+    partitioning (the row's own ``ts``, else the previous timestamped row's), so the tables have
+    the complete ``events`` schema including ``date``, ``month`` and ``seq``.
     """
 
-    __slots__ = ("rows", "_fill", "_last_ts", "_cols")
+    __slots__ = ("rows", "_fill", "_last_ts", "_cols", "_parts", "_base", "_own")
+
+    #: rows per flushed batch (a class attribute so tests can make it small)
+    batch_rows = EVENT_BATCH_ROWS
 
     def __init__(self, start_ts: int | None = None) -> None:
         """``start_ts``: the partitioning timestamp of the line before the first row (an
@@ -261,6 +393,11 @@ class EventBuffer:
         self._fill: list[int | None] = []
         self._last_ts: int | None = start_ts
         self._cols: _Columns | None = None
+        #: rows before ``rows``, in order: flushed batches, or sealed rows of another buffer
+        #: (``(rows, fill)``) that :meth:`extend` took before flushed ones
+        self._parts: list[_Flushed | tuple[list[dict[str, Any]], list[int | None]]] = []
+        self._base = 0  # rows in ``_parts``
+        self._own: _Flushed | None = None  # this buffer's flushed rows (the adapter's settle)
 
     @property
     def last_ts(self) -> int | None:
@@ -269,7 +406,12 @@ class EventBuffer:
 
     @property
     def n(self) -> int:
-        return len(self.rows)
+        return self._base + len(self.rows)
+
+    @property
+    def flushed(self) -> int:
+        """Rows no longer held as dicts (indices below this are gone from :meth:`row`)."""
+        return self._base
 
     def add(self, _base: dict[str, Any] | None = None, /, **values: Any) -> None:
         """Append a row: ``_base`` (shared line fields) overridden by ``values``.
@@ -297,13 +439,37 @@ class EventBuffer:
         if ts is not None:
             self._last_ts = ts
         self._fill.append(self._last_ts)
-        return len(rows) - 1
+        return self._base + len(rows) - 1
 
     def row(self, idx: int) -> dict[str, Any]:
-        """Row ``idx`` as its dict (read a column with ``.get(name)``, change it by assignment)."""
+        """Row ``idx`` as its dict (read a column with ``.get(name)``, change it by assignment);
+        a negative index counts from the end."""
         if self._cols is not None:
             self._sync()
+        if idx >= 0:
+            idx -= self._base
+            if idx < 0:
+                raise IndexError(f"row {idx + self._base} was flushed (settle)")
         return self.rows[idx]
+
+    def settle(self) -> None:
+        """The adapter will not change the rows added so far: when a batch's worth of rows is
+        held, turn them into one Arrow batch (spilled inside an ingest worker)."""
+        if len(self.rows) >= self.batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._cols is not None:
+            self._sync()
+        rows, fill = self.rows, self._fill
+        arrays = pa.array(rows, type=_ROW_TYPE).flatten()
+        rb = pa.record_batch([*arrays, pa.array(fill, pa.int64())], schema=_FLUSH_SCHEMA)
+        if self._own is None:
+            self._own = _Flushed()
+            self._parts.append(self._own)
+        self._own.write(rb, fill)
+        self._base += len(rows)
+        self.rows, self._fill = [], []
 
     def _sync(self) -> None:
         """Write column lists handed out by :attr:`cols` back into the rows."""
@@ -317,19 +483,27 @@ class EventBuffer:
 
     @property
     def cols(self) -> dict[str, list]:
-        """Columns as full-length lists (safe for random access and assignment), built on
-        first lookup of each name."""
+        """Columns of the rows held as dicts (all rows unless the adapter settles) as lists
+        (safe for random access and assignment), built on first lookup of each name."""
         if self._cols is None:
             self._cols = _Columns(self.rows)
         return self._cols
 
     def extend(self, other: EventBuffer, fallback_ts: int | None = None) -> None:
-        """Append all rows of ``other``; its rows before any timestamp take its first timestamp
-        (or ``fallback_ts``) for partitioning."""
+        """Append all rows of ``other`` (a sealed buffer: its flushed batches are taken over,
+        not read); its rows before any timestamp take its first timestamp (or ``fallback_ts``)
+        for partitioning."""
         if self._cols is not None:
             self._sync()
         if other._cols is not None:
             other._sync()
+        if other._parts:
+            if self.rows:
+                self._parts.append((self.rows, self._fill))
+                self.rows, self._fill = [], []
+            self._parts.extend(other._parts)
+            self._base = sum(p.n if isinstance(p, _Flushed) else len(p[0]) for p in self._parts)
+            other._parts, other._own, other._base = [], None, 0
         self.rows.extend(other.rows)
         fill = other._fill
         if fill and fill[0] is None:
@@ -343,8 +517,17 @@ class EventBuffer:
         file's mtime when no row has one (see :class:`ParseResult`)."""
         if line_keys and self.rows:
             self.cols["line_key"] = [line_keys.get(x) for x in self.cols["line_no"]]
-        fill = self._fill
-        if fill and fill[0] is None:
+        own, fill = self._own, self._fill
+        if own is not None:
+            if line_keys:
+                own.line_keys = line_keys
+            if own.first_fill is None:
+                if own.lead is None:
+                    own.lead = next((x for x in fill if x is not None), None)
+                if own.lead is None:
+                    own.lead = _mtime_ms(path)
+                self._fill = [own.lead if x is None else x for x in fill]
+        elif fill and fill[0] is None:
             first = next((x for x in fill if x is not None), None)
             if first is None:
                 first = _mtime_ms(path)
@@ -354,7 +537,7 @@ class EventBuffer:
         self.row(-1)[name] = value
 
     def column(self, name: str) -> list:
-        """A column as a full-length list."""
+        """A column of the rows held as dicts as a list."""
         return self.cols[name]
 
     def check_types(self, names: tuple[str, ...]) -> None:
@@ -365,28 +548,58 @@ class EventBuffer:
         if self.rows:
             pa.array(self.rows, type=pa.struct([_ROW_TYPE.field(n) for n in names]))
 
+    def line_nos_and_sessions(self) -> tuple[pa.Array, list[str]]:
+        """The distinct line numbers (int64) and the sorted distinct session keys of all rows,
+        flushed ones included (read back column by column, batch by batch)."""
+        lines: list[pa.Array] = []
+        sessions: set[Any] = set()
+        for part in self._parts:
+            if isinstance(part, _Flushed):
+                for rb in part.raw():
+                    lines.append(pc.unique(rb.column(_LINE_NO)).cast(pa.int64()))
+                    sessions.update(x for x in pc.unique(rb.column(_SESSION_KEY)).to_pylist() if x is not None)
+            else:
+                lines.append(pa.array(sorted({r["line_no"] for r in part[0]}), pa.int64()))
+                sessions.update(r.get("session_key") for r in part[0])
+        if self.rows:
+            lines.append(pa.array(sorted(set(self.cols["line_no"])), pa.int64()))
+            sessions.update(self.cols["session_key"])
+        sessions.discard(None)
+        return _distinct(lines), sorted(sessions)
+
+    def tables(self) -> Iterator[pa.Table]:
+        """Every row as ``events`` tables (exactly the schema, no cast needed later), in order:
+        flushed batches read back one at a time, the rows held as dicts converted at once."""
+        for part in self._parts:
+            if isinstance(part, _Flushed):
+                yield from part.tables()
+            else:
+                yield self._rows_table(*part)
+        if self.rows:
+            if self._cols is not None:
+                self._sync()
+            yield self._rows_table(self.rows, self._fill)
+
     def to_table(self) -> pa.Table:
-        """The rows as a table with exactly the ``events`` schema (no cast needed later)."""
-        if self._cols is not None:
-            self._sync()
-        arrays = pa.array(self.rows, type=_ROW_TYPE).flatten()
-        by_name: dict[str, pa.Array] = dict(zip(_EVENT_COLS, arrays))
-        fill = pa.array(self._fill, type=pa.int64())
-        if fill.null_count and len(fill):
-            fill = pc.fill_null_backward(fill)  # leading rows without any timestamp
-        fill_ts = fill.cast(S.TS.arrow())
-        date = pc.cast(fill_ts, pa.date32())
-        by_name["date"] = date
-        if len(fill):
-            # a batch spans few days: format each distinct day once, then take
-            days = pc.unique(date)
-            months = pc.strftime(days.cast(S.TS.arrow()), format="%Y-%m")
-            by_name["month"] = pc.take(months, pc.index_in(date, days))
-        else:
-            by_name["month"] = pa.array([], pa.string())
-        ln = by_name["line_no"].cast(pa.int64())
-        by_name["seq"] = pc.add(pc.multiply(ln, 1024), by_name["block_index"].cast(pa.int64()))
-        return pa.Table.from_arrays([by_name[f.name] for f in S.EVENTS], schema=S.EVENTS)
+        """All rows as one table with exactly the ``events`` schema (no cast needed later)."""
+        if not self._parts:
+            if self._cols is not None:
+                self._sync()
+            return self._rows_table(self.rows, self._fill)
+        tables = list(self.tables())
+        return pa.concat_tables(tables) if tables else self._rows_table([], [])
+
+    def close(self) -> None:
+        """Drop flushed batches and their spill files (after the rows were staged)."""
+        for part in self._parts:
+            if isinstance(part, _Flushed):
+                part.close()
+
+    @staticmethod
+    def _rows_table(rows: list[dict[str, Any]], fill: list[int | None]) -> pa.Table:
+        arrays = pa.array(rows, type=_ROW_TYPE).flatten()
+        by_name: dict[str, Any] = dict(zip(_EVENT_COLS, arrays))
+        return _events_table(by_name, pa.array(fill, type=pa.int64()))
 
 
 @dataclass
@@ -454,32 +667,69 @@ def iter_lines(path: str | os.PathLike, start_offset: int = 0, start_line: int =
 SKIP = "\x00skip"
 
 
-def scan(
-    path: str,
-    agent: str,
-    start_offset: int,
-    start_line: int,
-    rejects: RejectBuffer | list,
-    handle: Callable[[Any, str | None, RawLine], str | None],
-) -> tuple[int, int, int, int, int]:
-    """The line loop every adapter shares.
+#: bytes a scan reads at a time (cut at the last newline; a longer line is read whole)
+SCAN_BLOCK = 1 << 20
 
-    ``handle(obj, decode_error, line)`` is called for every complete non-blank line (``obj`` is
-    None when the line did not decode) and returns None (ingested), :data:`SKIP` (a replayed
-    copy) or a reject reason. A half-written last line is rejected but not consumed, so the
-    next ingest re-reads it. Returns (lines_total, lines_rejected, lines_skipped, end_offset,
-    end_line).
-    """
-    total = rejected = skipped = 0
-    end_offset, end_line = start_offset, start_line
-    # iter_lines and decode_line inlined: this loop runs once per line of every file
-    loads = orjson.loads
-    line_no, offset = start_line, start_offset
-    reason: str | None
-    with open_input(path, buffering=1 << 20) as fh:
-        if start_offset:
-            fh.seek(start_offset)
-        for raw in fh:
+#: First bytes of lines the bulk reject path leaves to the per-line path: whitespace (blank
+#: lines, indented JSON), the bytes a JSON value can start with, ``+`` and ``.`` (orjson words
+#: their error differently) and 0xEF (a byte-order mark). Any other first byte makes orjson fail
+#: at char 0 with a message that depends on that byte only.
+_NOT_BULK = pa.array([bytes([b]) for b in b' \t\r\x0b\x0c{["-0123456789tfn+.\xef'], pa.binary())
+
+
+#: first bytes of :data:`_NOT_BULK` as ints (the per-line watch)
+_NOT_BULK_BYTES = frozenset(b[0] for b in _NOT_BULK.to_pylist())
+#: bulk candidates in a row after which a scan reads the rest of the file in blocks
+BULK_AFTER = 16
+
+
+def _blocks(fh: IO[bytes], size: int | None = None) -> Iterator[bytes]:
+    """The bytes of ``fh`` in blocks of whole lines (each ending in a newline), the last block
+    possibly without one (a half-written last line); ``size``: :data:`SCAN_BLOCK`."""
+    size = size or SCAN_BLOCK
+    pending: list[bytes] = []
+    while True:
+        chunk = fh.read(size)
+        if not chunk:
+            break
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:
+            pending.append(chunk)
+            continue
+        head = chunk if cut == len(chunk) else chunk[:cut]
+        if pending:
+            pending.append(head)
+            head, pending = b"".join(pending), []
+        yield head
+        if cut < len(chunk):
+            pending.append(chunk[cut:])
+    if pending:
+        yield b"".join(pending)
+
+
+class _Scan:
+    """The state of one :func:`scan`: counters, the position, and the per-line step."""
+
+    __slots__ = ("path", "agent", "rejects", "handle", "total", "rejected", "skipped", "end_offset", "end_line", "line_no", "offset", "stop")
+
+    def __init__(self, path: str, agent: str, start_offset: int, start_line: int, rejects: RejectBuffer | list, handle: Callable) -> None:
+        self.path, self.agent, self.rejects, self.handle = path, agent, rejects, handle
+        self.total = self.rejected = self.skipped = 0
+        self.end_offset, self.end_line = start_offset, start_line
+        self.line_no, self.offset = start_line, start_offset
+        self.stop = False  # a half-written last line was met: nothing after it is consumed
+
+    def lines(self, source: bytes | IO[bytes], watch: bool = False) -> bool:
+        """Every line of ``source`` (a block of whole lines, or the open file), one at a time.
+        ``watch``: stop after :data:`BULK_AFTER` lines in a row that are bulk candidates (their
+        first byte cannot start JSON) and return True, so the caller reads the rest in blocks
+        (:meth:`bulk`); a line that starts with ``{`` costs one byte comparison more."""
+        line_no, offset = self.line_no, self.offset
+        loads, handle, rejects, path, agent = orjson.loads, self.handle, self.rejects, self.path, self.agent
+        reason: str | None
+        streak = 0
+        switch = False
+        for raw in io.BytesIO(source) if isinstance(source, bytes) else source:
             line_no += 1
             size = len(raw)
             if raw.isspace():
@@ -487,7 +737,7 @@ def scan(
                 continue
             line = RawLine(line_no, offset, raw, raw[-1:] == b"\n")
             offset += size
-            total += 1
+            self.total += 1
             try:
                 obj = loads(raw)
             except orjson.JSONDecodeError as exc:
@@ -498,18 +748,150 @@ def scan(
                     obj = None
             if reason is not None and not line.complete:
                 _reject(rejects, path, agent, line, reason)
-                return total, rejected + 1, skipped, end_offset, end_line
-            end_offset, end_line = offset, line_no
+                self.rejected += 1
+                self.stop = True
+                break
+            self.end_offset, self.end_line = offset, line_no
+            if watch:
+                streak = streak + 1 if raw[0] != 123 and raw[0] not in _NOT_BULK_BYTES else 0
             reason = handle(obj, reason, line)
-            if reason is None:
-                continue
-            if reason == SKIP:
-                skipped += 1
+            if reason is not None:
+                if reason == SKIP:
+                    self.skipped += 1
+                else:
+                    _reject(rejects, path, agent, line, reason)
+                    self.rejected += 1
+            if streak >= BULK_AFTER:
+                switch = True
+                break
+        self.line_no, self.offset = line_no, offset
+        return switch
+
+    def bulk(self, block: bytes) -> None:
+        """A block of whole lines where some line cannot be a JSON object: runs of lines whose
+        first byte makes them invalid JSON (see :data:`_NOT_BULK`) become rejects as Arrow
+        columns (no per-line Python work, no call of the handler); the other lines take the
+        per-line path, in order. Reasons are the per-line path's."""
+        parts = block.split(b"\n")
+        parts.pop()  # after the last newline
+        arr = pa.array(parts, pa.binary())
+        lens = pc.binary_length(arr)
+        first = pc.binary_slice(arr, 0, 1)
+        last = pc.binary_slice(arr, -1, None)
+        fast = pc.and_(
+            pc.and_(pc.greater(lens, 0), pc.less_equal(lens, S.RAW_REJECT_CAP)),
+            pc.and_(pc.invert(pc.is_in(first, value_set=_NOT_BULK)), pc.not_equal(last, b"\r")),
+        )
+        fast = pc.fill_null(fast, False)
+        # line i starts at starts[i] (relative to the block)
+        ends = pc.cumulative_sum(pc.add(lens.cast(pa.int64()), 1))
+        starts = pc.subtract(ends, pc.add(lens.cast(pa.int64()), 1))
+        groups: list[list[int]] = []  # runs [a, b) of lines for the per-line path
+        for i in pc.indices_nonzero(pc.invert(fast)).to_pylist():
+            if groups and groups[-1][1] == i:
+                groups[-1][1] = i + 1
             else:
-                _reject(rejects, path, agent, line, reason)
-                rejected += 1
-    end_offset, end_line = file_end(path, end_offset, end_line)
-    return total, rejected, skipped, end_offset, end_line
+                groups.append([i, i + 1])
+        n = len(parts)
+        base = (self.line_no, self.offset)
+        pos = 0
+        for a, b in [*groups, [n, n]]:
+            if a > pos:
+                self._run(arr, first, lens, starts, pos, a, parts, base)
+            if b > a:
+                self.line_no, self.offset = base[0] + a, base[1] + starts[a].as_py()
+                self.lines(b"\n".join(parts[a:b]) + b"\n")
+            pos = b
+        self.line_no, self.offset = base[0] + n, base[1] + len(block)
+
+    def _run(self, arr: pa.Array, first: pa.Array, lens: pa.Array, starts: pa.Array, a: int, b: int, parts: list[bytes], base: tuple[int, int]) -> None:
+        """Lines ``a``..``b-1`` of a bulk block (``base``: line number and offset before the
+        block), all rejected for their first byte."""
+        n = b - a
+        base_line, base_offset = base
+        try:
+            text = arr.slice(a, n).cast(pa.string())
+        except pa.ArrowInvalid:  # invalid UTF-8 somewhere: the per-line path words it
+            text = None
+        firsts = first.slice(a, n)
+        uniq = pc.unique(firsts)
+        reasons: list[str] = []
+        for u in uniq.to_pylist() if text is not None else []:
+            raw = parts[a + pc.index(firsts, u).as_py()] + b"\n"
+            try:
+                orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                reasons.append(_json_error(RawLine(0, 0, raw, True), exc))
+            else:  # pragma: no cover - excluded by _NOT_BULK
+                text = None
+        if text is None:
+            self.line_no, self.offset = base_line + a, base_offset + starts[a].as_py()
+            self.lines(b"\n".join(parts[a:b]) + b"\n")
+            return
+        assert isinstance(self.rejects, RejectBuffer)
+        self.rejects.add_arrays(
+            str(self.path),
+            self.agent,
+            pc.add(pc.cumulative_sum(pc.fill_null(pa.nulls(n, pa.int64()), 1)), base_line + a),  # line numbers, no Python int per line
+            pc.add(starts.slice(a, n), base_offset),
+            pa.DictionaryArray.from_arrays(pc.index_in(firsts, value_set=uniq).cast(pa.int32()), pa.array(reasons, pa.string())),
+            text,
+            lens.slice(a, n),
+        )
+        self.total += n
+        self.rejected += n
+        self.end_line = base_line + b
+        self.end_offset = base_offset + starts[b - 1].as_py() + lens[b - 1].as_py() + 1
+
+
+def _bulk_candidate(block: bytes) -> bool:
+    """Does some line of ``block`` (whole lines) start with a byte other than ``{``? Two
+    counts at memchr speed, so blocks of JSON objects (nearly every block) go straight to the
+    per-line path."""
+    return block.count(b"\n") != block.count(b"\n{") + (block[:1] == b"{")
+
+
+def scan(
+    path: str,
+    agent: str,
+    start_offset: int,
+    start_line: int,
+    rejects: RejectBuffer | list,
+    handle: Callable[[Any, str | None, RawLine], str | None],
+    bulk_rejects: bool = False,
+) -> tuple[int, int, int, int, int]:
+    """The line loop every adapter shares.
+
+    ``handle(obj, decode_error, line)`` is called for every complete non-blank line (``obj`` is
+    None when the line did not decode) and returns None (ingested), :data:`SKIP` (a replayed
+    copy) or a reject reason. A half-written last line is rejected but not consumed, so the
+    next ingest re-reads it. Returns (lines_total, lines_rejected, lines_skipped, end_offset,
+    end_line).
+
+    ``bulk_rejects``: the handler returns the decode error of a line that did not decode and
+    does nothing else with it, so runs of lines that cannot be JSON (their first byte says so)
+    may be rejected as Arrow columns without calling it (see :meth:`_Scan.bulk`): millions of
+    such lines cost little more than reading them.
+    """
+    sc = _Scan(path, agent, start_offset, start_line, rejects, handle)
+    bulk = bulk_rejects and type(rejects) is RejectBuffer
+    with open_input(path, buffering=1 << 20) as fh:
+        if start_offset:
+            fh.seek(start_offset)
+        # line by line (a file of JSON objects never leaves this loop); after a run of lines
+        # that cannot be JSON, the rest in blocks, each checked for bulk candidates
+        if sc.lines(fh, watch=bulk) and not sc.stop:
+            for block in _blocks(fh):
+                if block.endswith(b"\n") and _bulk_candidate(block):
+                    sc.bulk(block)
+                else:
+                    sc.lines(block)
+                if sc.stop:
+                    break
+        if sc.stop:  # nothing after a half-written last line is consumed
+            return sc.total, sc.rejected, sc.skipped, sc.end_offset, sc.end_line
+    end_offset, end_line = file_end(path, sc.end_offset, sc.end_line)
+    return sc.total, sc.rejected, sc.skipped, end_offset, end_line
 
 
 def _reject(rejects: RejectBuffer | list, path: str, agent: str, line: RawLine, reason: str) -> None:

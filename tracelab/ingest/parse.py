@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import forkserver
@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracelab.ingest import registry
 from tracelab.ingest.base import FILL_TS, EventBuffer, ParseResult, RejectBuffer
@@ -128,8 +129,7 @@ def _parse_batch_spilling(job: BatchJob) -> BatchOutcome:
             res.rejects = _buffered(res.rejects)
             buf = res.buffer
             fill_ts = buf.last_ts if buf.n else (task.state or {}).get(FILL_TS)
-            line_set = set(buf.cols["line_no"])
-            sks = sorted(set(buf.cols["session_key"]))
+            line_nos, sks = buf.line_nos_and_sessions()  # flushed rows included
             merged.extend(buf)
             res.buffer = EventBuffer()
             fp = fingerprint(task.path, res.bytes_ingested)
@@ -142,39 +142,41 @@ def _parse_batch_spilling(job: BatchJob) -> BatchOutcome:
         except Exception as exc:  # an adapter bug must not lose the other files
             errors.append(f"{task.path}: {type(exc).__name__}: {exc}")
             continue
-        keys_of[task.path] = _key_table(res.line_keys, line_set)
+        keys_of[task.path] = _key_table(res.line_keys, line_nos)
         res.line_keys = {}
         state = {**res.state, "__end_line": res.end_line_no, "__pending": res.rejects.truncated}
         if fill_ts is not None:
             state[FILL_TS] = fill_ts
             fill_of[task.path] = fill_ts
-        elif line_set or _undated(task.state):
+        elif len(line_nos) or _undated(task.state):
             state[UNDATED] = True
         res.state = {}  # as JSON text: one object in the main process instead of hundreds
-        outs.append(FileOutcome(task, res, len(line_set), sks, fp, orjson.dumps(state).decode()))
-    tables: list[pa.Table] = []
+        outs.append(FileOutcome(task, res, len(line_nos), sks, fp, orjson.dumps(state).decode()))
+    parts: list[str] = []
+    name = f"{job.name}"
+    redact_events = job.redactor.redact_events if job.redactor is not None else None
     if merged.n:
+        # streamed: rows flushed while a file was parsed are read back batch by batch
         try:
-            tables.append(merged.to_table())
+            parts = [stage_events(wh, _redacted(merged.tables(), redact_events), name)]
         except (OverflowError, TypeError, ValueError, pa.ArrowException):
             # a value of some file does not fit its column (an exit code beyond int32, say):
             # convert file by file so only that file fails
+            merged.close()
             del merged
+            tables: list[pa.Table] = []
             for o in list(outs):
                 try:
                     tables.append(_file_table(o.task))
                 except Exception as exc:
                     errors.append(f"{o.task.path}: {type(exc).__name__}: {exc}")
                     outs.remove(o)
-    parts: list[str] = []
-    name = f"{job.name}"
-    if tables:
-        batch_tbl = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-        if job.redactor is not None:
-            batch_tbl = job.redactor.redact_events(batch_tbl)
-        parts = [stage_events(wh, batch_tbl, name)]
+            if tables:
+                parts = [stage_events(wh, _redacted(iter(tables), redact_events), name)]
+        else:
+            merged.close()
         for o in outs:
-            o.stage = parts[0]
+            o.stage = parts[0] if parts else None
     keys = stage_keys(wh, [(o.task.path, keys_of[o.task.path]) for o in outs], name)
     # the rejects of the files kept, as parts in the month of each file's first timestamp;
     # only their counts go back to the main process
@@ -188,6 +190,10 @@ def _parse_batch_spilling(job: BatchJob) -> BatchOutcome:
     for o in outs:
         o.result.rejects.detach()
     return BatchOutcome(outs, parts, errors, nbytes, keys=keys, skipped=skipped, rejects=rejects)
+
+
+def _redacted(tables: Iterator[pa.Table], redact: Callable[[pa.Table], pa.Table] | None) -> Iterator[pa.Table]:
+    return tables if redact is None else (redact(t) for t in tables)
 
 
 def _buffered(rejects: Any) -> RejectBuffer:
@@ -208,14 +214,15 @@ def _undated(state: dict | None) -> bool:
     return bool(state and state.get(UNDATED))
 
 
-def _key_table(line_keys: dict[int, str], with_rows: set[int]) -> pa.Table:
-    """A file's line keys as Arrow columns: line_no (int64), line_key (string), has_rows (bool)."""
-    lines = sorted(line_keys)
+def _key_table(line_keys: dict[int, str], with_rows: pa.Array) -> pa.Table:
+    """A file's line keys as Arrow columns: line_no (int64), line_key (string), has_rows (bool);
+    ``with_rows``: the line numbers that have rows."""
+    lines = pa.array(sorted(line_keys), pa.int64())
     return pa.table(
         {
-            "line_no": pa.array(lines, pa.int64()),
-            "line_key": pa.array([line_keys[n] for n in lines], pa.string()),
-            "has_rows": pa.array([n in with_rows for n in lines], pa.bool_()),
+            "line_no": lines,
+            "line_key": pa.array([line_keys[n] for n in lines.to_pylist()], pa.string()),
+            "has_rows": pc.is_in(lines, value_set=with_rows),
         }
     )
 
@@ -223,7 +230,11 @@ def _key_table(line_keys: dict[int, str], with_rows: set[int]) -> pa.Table:
 def _file_table(task: FileTask) -> pa.Table:
     """One file's rows as a table, parsed again (the slow path after a batch failed to convert)."""
     assert task.agent is not None
-    return registry.get(task.agent).parse(task.path, task.start_offset, task.start_line, task.state).buffer.to_table()
+    buf = registry.get(task.agent).parse(task.path, task.start_offset, task.start_line, task.state).buffer
+    try:
+        return buf.to_table()
+    finally:
+        buf.close()
 
 
 def batches(tasks: list[FileTask], jobs: int, target_bytes: int = 24 << 20, max_files: int = 400) -> list[list[FileTask]]:

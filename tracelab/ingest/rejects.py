@@ -34,12 +34,30 @@ import pyarrow.parquet as pq
 
 from tracelab import schema as S
 
-__all__ = ["BATCH_ROWS", "Reject", "RejectBuffer", "month_of", "reason_key", "spill_to", "without_files", "write_parts"]
+__all__ = ["BATCH_ROWS", "SPILL_OPTIONS", "Reject", "RejectBuffer", "month_of", "reason_key", "spill_dir", "spill_to", "without_files", "write_parts"]
 
 #: Rows a :class:`RejectBuffer` holds as Python values before turning them into one Arrow batch.
 BATCH_ROWS = 32 * 1024
 
-_SPILL_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") else None)
+SPILL_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") else None)
+
+#: Columns a buffer holds dictionary-encoded (the same few values on every row of a file): its
+#: batches carry one copy of each path and reason, not millions.
+_DICT_COLS = ("source_file", "agent", "reason")
+_DICT = pa.dictionary(pa.int32(), pa.string())
+_HELD = pa.schema([pa.field(f.name, _DICT) if f.name in _DICT_COLS else f for f in S.REJECTS])
+
+
+def _held(cols: list[pa.Array]) -> pa.RecordBatch:
+    """Columns in :data:`S.REJECTS` order as a batch of the held schema."""
+    out = [(c if pa.types.is_dictionary(c.type) else pc.dictionary_encode(c).cast(_DICT)) if f.name in _DICT_COLS else c for c, f in zip(cols, _HELD)]
+    return pa.record_batch(out, schema=_HELD)
+
+
+def _plain(rb: pa.RecordBatch) -> pa.RecordBatch:
+    """A held batch with exactly the ``rejects`` schema."""
+    return pa.record_batch([c.cast(f.type) for c, f in zip(rb.columns, S.REJECTS)], schema=S.REJECTS)
+
 
 #: Directory the buffers of this process spill to (set by :func:`spill_to`; None: keep in memory).
 _SPILL_DIR: str | None = None
@@ -71,6 +89,11 @@ def spill_to(directory: str | os.PathLike) -> Iterator[None]:
         yield
     finally:
         _SPILL_DIR = previous
+
+
+def spill_dir() -> str | None:
+    """The directory buffers of this process spill to (see :func:`spill_to`); None: memory."""
+    return _SPILL_DIR
 
 
 class RejectBuffer:
@@ -130,6 +153,38 @@ class RejectBuffer:
             self._by_reason[key] = self._by_reason.get(key, 0) + k
         self._n += len(cols[0])
 
+    def add_arrays(
+        self, source_file: str, agent: str, line_no: pa.Array, byte_offset: pa.Array, reason: pa.Array, raw_text: pa.Array, raw_bytes: pa.Array
+    ) -> None:
+        """Append rejects of one file given as Arrow columns (the bulk path of
+        :func:`~tracelab.ingest.base.scan`), after the rows added so far; cut into batches of
+        :data:`BATCH_ROWS` rows without a Python object per row."""
+        self._flush()
+        n = len(line_no)
+        for start in range(0, n, BATCH_ROWS):
+            k = min(BATCH_ROWS, n - start)
+            reasons = reason.slice(start, k)
+            if pa.types.is_dictionary(reasons.type):  # count the codes, name them once
+                words = reasons.dictionary.to_pylist()
+                counts = [{"values": words[x["values"]], "counts": x["counts"]} for x in pc.value_counts(reasons.indices).to_pylist()]
+            else:
+                counts = pc.value_counts(reasons).to_pylist()
+            for item in counts:
+                key = reason_key(item["values"])
+                self._by_reason[key] = self._by_reason.get(key, 0) + item["counts"]
+            self._n += k
+            zeros = pc.fill_null(pa.nulls(k, pa.int32()), 0)
+            cols = [
+                pa.DictionaryArray.from_arrays(zeros, pa.array([source_file], pa.string())),
+                line_no.slice(start, k).cast(pa.int64()),
+                byte_offset.slice(start, k).cast(pa.int64()),
+                pa.DictionaryArray.from_arrays(zeros, pa.array([agent], pa.string())),
+                reasons,
+                raw_text.slice(start, k).cast(pa.string()),
+                raw_bytes.slice(start, k).cast(pa.int64()),
+            ]
+            self._emit(_held(cols))
+
     def _flush(self) -> None:
         rows = self._rows
         if not rows:
@@ -138,12 +193,14 @@ class RejectBuffer:
         cols = list(zip(*rows))
         del rows
         self._count(cols)
-        rb = pa.record_batch([pa.array(col, f.type) for col, f in zip(cols, S.REJECTS)], schema=S.REJECTS)
+        self._emit(_held([pa.array(col, f.type) for col, f in zip(cols, S.REJECTS)]))
+
+    def _emit(self, rb: pa.RecordBatch) -> None:
         if self._writer is None and _SPILL_DIR is not None:
             Path(_SPILL_DIR).mkdir(parents=True, exist_ok=True)
             self._path = os.path.join(_SPILL_DIR, f"rejects-{os.getpid()}-{uuid.uuid4().hex[:12]}.arrows")
             # compressed: the columns repeat (file, agent, reason), and the file is read once
-            self._writer = pa.ipc.new_stream(pa.OSFile(self._path, "wb"), S.REJECTS, options=_SPILL_OPTIONS)
+            self._writer = pa.ipc.new_stream(pa.OSFile(self._path, "wb"), _HELD, options=SPILL_OPTIONS)
         if self._writer is not None:
             self._writer.write_batch(rb)
         else:
@@ -159,8 +216,10 @@ class RejectBuffer:
                 self._writer = None
             # read, not memory-mapped: a mapped file's pages would all count as this process's memory
             with pa.OSFile(self._path, "rb") as src:
-                yield from pa.ipc.open_stream(src)
-        yield from self._batches
+                for rb in pa.ipc.open_stream(src):
+                    yield _plain(rb)
+        for rb in self._batches:
+            yield _plain(rb)
 
     def detach(self) -> None:
         """Drop the rows (and the spill file), keep the counts: what goes back to the main

@@ -6,13 +6,14 @@ of the warehouse (:func:`write_staged`, run in the workers again)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from tracelab import schema as S
 from tracelab.store.warehouse import Warehouse
 
 __all__ = ["STAGING", "StageJob", "dup_mask", "stage_events", "stage_groups", "stage_keys", "write_staged"]
@@ -27,12 +28,14 @@ def _staged_path(wh: Warehouse, rel: str) -> str:
     return str(wh.root / f"{rel}.tmp")
 
 
-def stage_events(wh: Warehouse, table: pa.Table, name: str) -> str:
-    """Write one batch's ``events`` rows as ``.staging/<name>.arrow``; returns its relative path."""
+def stage_events(wh: Warehouse, table: pa.Table | Iterable[pa.Table], name: str) -> str:
+    """Write one batch's ``events`` rows (a table, or tables of the ``events`` schema arriving
+    one at a time) as ``.staging/<name>.arrow``; returns its relative path."""
     rel = f"{STAGING}/{name}.arrow"
     tmp = _staged_path(wh, rel)
-    with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table, max_chunksize=64 * 1024)
+    with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, S.EVENTS) as writer:
+        for t in [table] if isinstance(table, pa.Table) else table:
+            writer.write_table(t, max_chunksize=64 * 1024)
     os.replace(tmp, wh.root / rel)
     return rel
 
@@ -70,10 +73,15 @@ def write_staged(job: StageJob) -> list[str]:
 
     def rows() -> Iterator[pa.Table]:
         for rel in rels:
-            with pa.memory_map(str(wh.root / rel)) as src:
-                t = pa.ipc.open_file(src).read_all()
-                yield t.filter(pc.invert(dup_mask(t, dups))) if dups else t
-                del t
+            # batch by batch, read (not mapped): a staged file of millions of rows never
+            # counts whole as this process's memory
+            with pa.OSFile(str(wh.root / rel), "rb") as src:
+                reader = pa.ipc.open_file(src)
+                step = 4  # staged batches are 64k rows: Parquet row groups of 256k, as before
+                for i in range(0, reader.num_record_batches, step):
+                    t = pa.Table.from_batches([reader.get_batch(j) for j in range(i, min(i + step, reader.num_record_batches))], schema=reader.schema)
+                    yield t.filter(pc.invert(dup_mask(t, dups))) if dups else t
+                    del t
 
     parts = wh.write_stream("events", rows(), rels[0][len(STAGING) + 1 : -len(".arrow")])
     for rel in rels:

@@ -294,7 +294,8 @@ class ClaudeParser:
             start_offset,
             start_line,
             self.rejects,
-            lambda obj, err, line: err if err is not None else self._handle(obj, line),
+            self._line,
+            bulk_rejects=True,
         )
         state = {
             "file_agent_id": self.file_agent_id,
@@ -321,6 +322,12 @@ class ClaudeParser:
             first_ts=self.first_ts,
             parser_version=PARSER_VERSION,
         )
+
+    def _line(self, obj: Any, err: str | None, line: RawLine) -> str | None:
+        """One line of the scan: rows of earlier lines are never changed again, so the buffer
+        may flush them first (bounded memory for any file size)."""
+        self.buf.settle()
+        return err if err is not None else self._handle(obj, line)
 
     # ------------------------------------------------------------------ dispatch
     def _handle(self, d: dict, line: RawLine) -> str | None:
@@ -441,7 +448,7 @@ class ClaudeParser:
             self.buf.add(base, event_key=f"{ek}:0", block_index=0, kind="bookkeeping", text=text, text_bytes=nbytes)
             return None
         # a type tracelab does not know (or none at all): keep everything in extra
-        raw_extra = dumps(shrink({k: v for k, v in d.items()}, 1024))
+        raw_extra = dumps(shrink(d, 1024))  # shrink copies
         base["extra"] = raw_extra
         self.buf.add(base, event_key=f"{ek}:0", block_index=0, kind="unknown")
         return None
@@ -780,7 +787,7 @@ class ClaudeParser:
         if reason is None:
             ptid = d.get("parentToolUseID") if isinstance(d.get("parentToolUseID"), str) else None
             # mark the rows of this line as coming from inline progress
-            for j in range(self.buf.n - 1, -1, -1):
+            for j in range(self.buf.n - 1, self.buf.flushed - 1, -1):
                 row = self.buf.row(j)
                 if row.get("line_no") != line.line_no or row.get("source_file") != self.path:
                     break

@@ -115,6 +115,7 @@ class CopilotParser:
             start_line,
             self.rejects,
             lambda obj, err, line: err if err is not None else self._handle(obj, line),
+            bulk_rejects=True,
         )
         for idx, key in self._unmodelled:
             row = self.buf.row(idx)

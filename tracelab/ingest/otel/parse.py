@@ -201,7 +201,13 @@ class OtelParser:
             skipped = 0
         else:
             total, rejected, skipped, end_offset, end_line = scan(
-                self.path, AGENT, start_offset, start_line, self.rejects, lambda obj, err, line: err if err is not None else self._line(obj, line)
+                self.path,
+                AGENT,
+                start_offset,
+                start_line,
+                self.rejects,
+                self._step,
+                bulk_rejects=True,
             )
         return ParseResult(
             path=self.path,
@@ -237,6 +243,12 @@ class OtelParser:
         return 1, 0, len(raw), 1
 
     # ------------------------------------------------------------------ dispatch
+    def _step(self, obj: Any, err: str | None, line: RawLine) -> str | None:
+        """One line of the scan: rows of earlier lines are never changed again, so the buffer
+        may flush them first (bounded memory for any file size)."""
+        self.buf.settle()
+        return err if err is not None else self._line(obj, line)
+
     def _line(self, obj: dict, line: RawLine) -> str | None:
         recs = records(obj)
         if recs is None:

@@ -49,7 +49,13 @@ class StsParser:
 
     def parse(self, start_offset: int = 0, start_line: int = 0) -> ParseResult:
         total, rejected, skipped, end_offset, end_line = scan(
-            self.path, AGENT, start_offset, start_line, self.rejects, lambda obj, err, line: err if err is not None else self._line(obj, line)
+            self.path,
+            AGENT,
+            start_offset,
+            start_line,
+            self.rejects,
+            self._step,
+            bulk_rejects=True,
         )
         return ParseResult(
             path=self.path,
@@ -81,6 +87,12 @@ class StsParser:
             "session_id": sid,
             "line_bytes": len(line.raw),
         }
+
+    def _step(self, obj: Any, err: str | None, line: RawLine) -> str | None:
+        """One line of the scan: rows of earlier lines are never changed again, so the buffer
+        may flush them first (bounded memory for any file size)."""
+        self.buf.settle()
+        return err if err is not None else self._line(obj, line)
 
     def _line(self, d: dict, line: RawLine) -> str | None:
         t = d.get("type")
