@@ -497,7 +497,7 @@ def failures_section(d: WeeklyData) -> Section:
                     ],
                 ),
                 ["m", "l", "w", "w", "w", "l"],
-                links=[[None] * 5 + [link(r.get("event_key") or "")] for r in rows],
+                links=[[None, None, None, None, None, link(r.get("event_key") or "")] for r in rows],
                 note="Session: the step of the session's page (written beside this report, in sessions/) that shows the failure." if d.session_links else "",
             )
         )
