@@ -1,6 +1,7 @@
 # tracelab: two commands on a fresh machine with Python 3.11+
 #   make demo   create .venv, install, build a warehouse, print a summary, write the weekly report
 #   make test   create .venv, install .[dev], run the whole suite
+#   make test-long  the incremental == clean property over 1,000 generated histories (~30 min)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,7 +10,7 @@ STAMP_CORE := $(VENV)/.installed-core
 STAMP_DEV  := $(VENV)/.installed-dev
 DEMO_DIR ?= demo
 
-.PHONY: demo test bench venv dev clean lint lab
+.PHONY: demo test test-long bench venv dev clean lint lab
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,10 @@ lint: $(STAMP_DEV)
 
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# the long hypothesis profile: 1,000 histories instead of make test's 100 (TRACELAB_PROPERTY_EXAMPLES)
+test-long: $(STAMP_DEV)
+	TRACELAB_PROPERTY_EXAMPLES=$${TRACELAB_PROPERTY_EXAMPLES:-1000} $(BIN)/python -m pytest -p no:xdist tests/test_incremental.py -k any_history
 
 # JupyterLab on the notebooks/ (installs the notebook extra; TRACELAB_WAREHOUSE picks the warehouse,
 # the demo's by default)

@@ -367,3 +367,20 @@ CREATE OR REPLACE MACRO tl_search_rx(p_pattern, p_regex, p_case_sensitive, p_bef
     '(?s' || CASE WHEN p_case_sensitive THEN '' ELSE 'i' END || ')' || p_before || '(?:'
     || CASE WHEN p_regex THEN p_pattern ELSE '\Q' || replace(p_pattern, '\E', '\E\\E\Q') || '\E' END
     || ')' || p_after;
+
+-- The search's predicate on one event (tracelab/sql/search_events.sql, the full scan, and
+-- tracelab/sql/search_rank.sql, the same predicate over the search index's candidates): its
+-- text or its tool input holds a match.
+CREATE OR REPLACE MACRO tl_search_hit(p_text, p_tool_input, p_pattern, p_regex, p_case_sensitive) AS
+    regexp_matches(coalesce(p_text, ''), tl_search_rx(p_pattern, p_regex, p_case_sensitive, '', ''))
+    OR regexp_matches(coalesce(p_tool_input, ''), tl_search_rx(p_pattern, p_regex, p_case_sensitive, '', ''));
+
+-- The search's filters on one event (both search files above): window, agent, project, tool,
+-- session (key or native id), kinds, subagents.
+CREATE OR REPLACE MACRO tl_search_keep(p_ts, p_agent_v, p_project_v, p_tool_v, p_session_key, p_session_id, p_kind, p_is_sub,
+                                       p_since, p_until, p_agent, p_project, p_tool, p_session, p_kinds, p_include_subagents) AS
+    tl_in_window(p_ts, p_since, p_until)
+    AND tl_match(p_agent_v, p_agent) AND tl_match(p_project_v, p_project) AND tl_match(p_tool_v, p_tool)
+    AND (p_session IS NULL OR p_session_key = p_session OR p_session_id = p_session)
+    AND (p_kinds IS NULL OR list_contains(p_kinds, p_kind))
+    AND tl_keep_subagent(p_is_sub, p_include_subagents);

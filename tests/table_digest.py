@@ -61,11 +61,12 @@ def stage_samples(samples: Path, root: Path = FIXED_ROOT) -> Path:
 def table_digests(warehouse: Path) -> dict[str, dict[str, object]]:
     """``{table: {"rows": n, "sha256": digest}}`` for every table of the warehouse's snapshot."""
     import tracelab
+    from tracelab.store.snapshot import LAYOUT_TABLES
 
     con = tracelab.connect(warehouse)
     snap = json.loads((Path(warehouse) / "_snapshot.json").read_text())
     out: dict[str, dict[str, object]] = {}
-    for table in sorted(snap["tables"]):
+    for table in sorted(set(snap["tables"]) - LAYOUT_TABLES):  # the search index maps row numbers of parts, not data
         cols = [c[0] for c in con.execute(f'DESCRIBE "{table}"').fetchall() if c[0] not in VOLATILE.get(table, set())]
         rows = con.execute(f'SELECT {", ".join(chr(34) + c + chr(34) for c in cols)} FROM "{table}"').fetchall()
         hashes = sorted(

@@ -334,13 +334,14 @@ def test_summary_times_each_step_and_the_cli_shows_them(tmp_path, claude_samples
         shutil.copyfile(f, d / f.name)
     steps = []
     s = ingest([str(d)], tmp_path / "wh", jobs=1, progress=lambda done, total, step: steps.append(step))
-    assert list(s.phases) == ["list", "parse", "write", "commit", "derive", "failures", "compact"]
+    assert list(s.phases) == ["list", "parse", "write", "commit", "derive", "failures", "compact", "index"]
     assert all(v >= 0 for v in s.phases.values()) and sum(s.phases.values()) <= s.seconds + 0.01
     assert [x for x in steps if x] == [
         "writing Parquet parts",
         "deriving llm_calls, tool_calls, sessions",
         "clustering failures",
         "merging small parts",
+        "indexing new parts for search",
         "committing",
     ]
     (d / "more.jsonl").write_bytes(sorted(claude_samples.rglob("*.jsonl"))[3].read_bytes())

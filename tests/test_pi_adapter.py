@@ -320,26 +320,32 @@ def test_append_relabels_tail_and_keeps_identity(tmp_path):
     assert _rows(wh, "SELECT * EXCLUDE (source_files) FROM sessions") == _rows(fresh, "SELECT * EXCLUDE (source_files) FROM sessions")
 
 
-def test_append_that_moves_the_leaf_is_flagged_stale(tmp_path):
+def test_append_that_moves_the_leaf_relabels_earlier_rows(tmp_path):
     f = _write(
         pi_file(tmp_path),
         [header(), user("u0000001", None, 1), asst("a0000001", "u0000001", 3), user("u0000002", "a0000001", 5), asst("a0000002", "u0000002", 7)],
     )
     wh = tmp_path / "wh"
     ingest([str(f)], wh, jobs=1)
+    assert dict(_rows(wh, "SELECT uuid, any_value(branch) FROM events WHERE uuid IN ('u0000002', 'a0000002') GROUP BY 1")) == {
+        "u0000002": "active",
+        "a0000002": "active",
+    }
     _append(f, [user("u0000003", "a0000001", 9, "other way"), asst("a0000003", "u0000003", 11)])
-    ingest([str(f)], wh, jobs=1)
-    # the new tail is labelled against the new leaf ...
+    s = ingest([str(f)], wh, jobs=1)
+    # the new tail moved the leaf off the old path: the parser asks for a full parse, so the
+    # rows of earlier runs are relabelled too, as in a clean ingest
+    assert s.files_parsed == 1
     assert dict(_rows(wh, "SELECT uuid, any_value(branch) FROM events WHERE line_no > 5 GROUP BY 1")) == {"u0000003": "active", "a0000003": "active"}
-    # ... the earlier rows cannot be relabelled by an append; the parser says so in its state
-    state = json.loads(_one(wh, "SELECT parser_state FROM files"))
-    assert state["branch_labels_stale"] is True
-    fresh = tmp_path / "fresh"
-    ingest([str(f)], fresh, jobs=1)
-    assert dict(_rows(fresh, "SELECT uuid, any_value(branch) FROM events WHERE uuid IN ('u0000002', 'a0000002') GROUP BY 1")) == {
+    assert dict(_rows(wh, "SELECT uuid, any_value(branch) FROM events WHERE uuid IN ('u0000002', 'a0000002') GROUP BY 1")) == {
         "u0000002": "abandoned",
         "a0000002": "abandoned",
     }
+    assert "needs_full_reparse" not in json.loads(_one(wh, "SELECT parser_state FROM files"))
+    fresh = tmp_path / "fresh"
+    ingest([str(f)], fresh, jobs=1)
+    q = "SELECT event_key, branch FROM events ORDER BY event_key"
+    assert _rows(wh, q) == _rows(fresh, q)
 
 
 # ------------------------------------------------------------------------------ LLM calls, tools

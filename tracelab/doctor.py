@@ -6,6 +6,8 @@ Checks, in order:
 - every part it references exists and its Parquet footer reads;
 - the manifest adds up: for every input file, ``lines_total`` = ingested + duplicate + rejected,
   and the ``events`` table holds exactly ``lines_ingested`` distinct lines of it;
+- the search index: every segment the snapshot lists is there, reads, and describes its events
+  part (format version, part, row count); none is listed for a part that is gone;
 - nothing is left over from an interrupted ingest: the ``.staging`` folder, ``*.tmp`` files,
   Parquet files no snapshot references (orphans). These are only looked for while no ingest
   holds the lock (a running ingest owns them).
@@ -13,6 +15,7 @@ Checks, in order:
 Repairs (``repair=True``), each said in ``actions``:
 
 - leftovers are removed;
+- faulty search index segments are rebuilt from their parts (``tracelab index build``);
 - a snapshot that does not parse, a referenced part that is missing or unreadable, or a manifest
   that does not add up means rows may be lost: the store keeps no earlier snapshot to roll back
   to, so the warehouse is rebuilt from its inputs (the paths its manifest lists: from the
@@ -40,7 +43,7 @@ import pyarrow.parquet as pq
 
 from tracelab import schema as S
 from tracelab.errors import WarehouseCorrupt, WarehouseLocked, WarehouseMissing
-from tracelab.store.snapshot import READERS
+from tracelab.store.snapshot import LAYOUT_TABLES, READERS
 from tracelab.store.warehouse import SNAPSHOT, Snapshot, Warehouse
 
 __all__ = ["DoctorReport", "Finding", "check", "repair"]
@@ -57,7 +60,7 @@ _DATA_LOSS = ("snapshot", "missing_part", "unreadable_part", "manifest")
 class Finding:
     """One problem: its kind, a line for people, and the file it concerns."""
 
-    kind: str  # snapshot | missing_part | unreadable_part | manifest | staging | temp_file | orphan
+    kind: str  # snapshot | missing_part | unreadable_part | manifest | search_index | staging | temp_file | orphan
     message: str
     path: str | None = None
 
@@ -108,6 +111,8 @@ def repair(warehouse: str | os.PathLike, *, jobs: int | None = None) -> DoctorRe
         lost = [f for f in report.findings if f.kind in _DATA_LOSS]
         if not lost:
             _remove_leftovers(wh, snap, report)
+            if snap is not None and any(f.kind == "search_index" for f in report.findings):
+                _repair_search_index(wh, snap, report)
             report.remaining = []
             return report
         inputs, redacted, feedback = _inputs_and_feedback(wh, snap)
@@ -188,6 +193,8 @@ def _inspect(wh: Warehouse, report: DoctorReport, *, look_for_leftovers: bool) -
     parts_ok = snap is not None
     if snap is not None:
         for table, rels in sorted(snap.tables.items()):
+            if table in LAYOUT_TABLES:  # derived from the parts: checked (and rebuilt) on their own below
+                continue
             for rel in rels:
                 p = wh.root / rel
                 if not p.is_file():
@@ -201,6 +208,7 @@ def _inspect(wh: Warehouse, report: DoctorReport, *, look_for_leftovers: bool) -
                     parts_ok = False
     if snap is not None and parts_ok:
         _check_manifest(wh, report)
+        _check_search_index(wh, snap, report)
     if look_for_leftovers:
         _find_leftovers(wh, snap, report)
     return snap
@@ -227,6 +235,22 @@ def _check_manifest(wh: Warehouse, report: DoctorReport) -> None:
             report.findings.append(Finding("manifest", f"{path}: the manifest says {want} lines were ingested, events hold {have}", path))
     finally:
         con.close()
+
+
+def _check_search_index(wh: Warehouse, snap: Snapshot, report: DoctorReport) -> None:
+    """Segments of the search index that are missing, unreadable, stale or orphaned are findings
+    (search scans those parts meanwhile; repair rebuilds them); parts without one are a note."""
+    from tracelab.textindex import check
+
+    problems = check(wh, snap)
+    for p in problems:
+        if p.kind != "unindexed":
+            report.findings.append(Finding("search_index", p.message, str(wh.root / p.path)))
+    unindexed = sum(p.kind == "unindexed" for p in problems)
+    if unindexed:
+        report.notes.append(
+            f"{unindexed} events part{'s have' if unindexed != 1 else ' has'} no search index segment (search scans them): `tracelab index build` indexes them"
+        )
 
 
 def _find_leftovers(wh: Warehouse, snap: Snapshot | None, report: DoctorReport) -> None:
@@ -267,6 +291,14 @@ def _remove_leftovers(wh: Warehouse, snap: Snapshot | None, report: DoctorReport
         report.actions.append(f"removed {p.relative_to(wh.root).as_posix()}{'/' if f.kind == 'staging' else ''}")
     if snap is not None:
         wh.gc(snap)  # and the folders the removals emptied
+
+
+def _repair_search_index(wh: Warehouse, snap: Snapshot, report: DoctorReport) -> None:
+    from tracelab.textindex import repair as rebuild_index
+
+    res = rebuild_index(wh, snap)
+    wh.commit(snap)
+    report.actions.append(f"rebuilt the search index: {len(res.built)} segment{'s' if len(res.built) != 1 else ''} built, {len(res.dropped)} dropped")
 
 
 def _inputs_and_feedback(wh: Warehouse, snap: Snapshot | None) -> tuple[list[str], bool, pa.Table | None]:

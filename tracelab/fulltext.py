@@ -4,8 +4,10 @@ The search is the SQL of ``tracelab/sql/search_events.sql`` (a header like the n
 run the same way, on a catalog connection with the query macros): every event's text (prompts,
 model text and thinking, tool output, errors, summaries) and tool input, with the filters
 every query has. It is not one of the named queries of ``queries/``: those are aggregates over
-the warehouse, while a search reads every stored text (a full scan, ~0.5 s per 500k events
-here; see benchmarks/RESULTS.md). This module checks the arguments and returns a Polars
+the warehouse, while a search reads every stored text. With the warehouse's search index
+(:mod:`tracelab.textindex`, kept by ingest) the same rows are found from its candidates; the
+full scan (~0.5 s per 500k events here; see benchmarks/RESULTS.md) is the fallback and the
+oracle the tests compare against. This module checks the arguments and returns a Polars
 DataFrame.
 """
 
@@ -43,7 +45,8 @@ def search(pattern: str, warehouse: str | os.PathLike | None = None, **options: 
     ``case_sensitive``, ``since``, ``until``, ``agent``, ``project``, ``session`` (key or
     native id), ``kinds`` (list of event kinds), ``tool``, ``include_subagents`` (True),
     ``context`` (60 characters), ``limit`` (100), ``con`` (an open catalog connection instead of
-    ``warehouse``). Columns: the ``returns`` lines of ``tracelab/sql/search_events.sql``
+    ``warehouse``; it is scanned), ``use_index`` (True: answer from the warehouse's search index
+    where it can, :mod:`tracelab.textindex`; the rows are the same as the scan's). Columns: the ``returns`` lines of ``tracelab/sql/search_events.sql``
     (``snippet`` holds the match with ``context`` characters around it; ``total_matches``
     counts every matching event, not only the rows returned).
     """
@@ -69,6 +72,7 @@ def search_table(
     context: int = 60,
     limit: int = 100,
     con: Any = None,
+    use_index: bool = True,
 ) -> pa.Table:
     """:func:`search` as a pyarrow Table (what the command line uses: no Polars import)."""
     if not isinstance(pattern, str) or not pattern:
@@ -96,9 +100,15 @@ def search_table(
         context=context,
         limit=limit,
     )
-    if con is not None:
+    if con is not None:  # a connection of unknown snapshot: its index cannot be trusted to match
         return q.run_arrow(search_query(), con, **params)
     with Store(warehouse) as store:
+        if use_index:
+            from tracelab.textindex.search import run as indexed
+
+            found = indexed(store.con, store.snapshot, store.root, params)
+            if found is not None:
+                return found
         return q.run_arrow(search_query(), store.con, **params)
 
 

@@ -1,8 +1,8 @@
 """``tracelab ingest`` end to end: the ingest stages of :mod:`tracelab.ingest` (plan → parse →
 stage → commit) followed by the **publish** step wired here: derive ``llm_calls``,
 ``tool_calls`` and ``sessions`` from ``events`` (:mod:`tracelab.store.derive`), cluster failures
-(:mod:`tracelab.failures`), merge small parts (:mod:`tracelab.store.compact`) and commit the
-snapshot atomically.
+(:mod:`tracelab.failures`), merge small parts (:mod:`tracelab.store.compact`), index the new
+events parts for search (:mod:`tracelab.textindex`) and commit the snapshot atomically.
 
 The ingest package produces ``events``, ``rejects`` and ``files`` and knows nothing of the
 tables derived from them; this module is where the two meet.
@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from tracelab import textindex
 from tracelab.failures import api as failures
 from tracelab.ingest.commit import row_counts
 from tracelab.ingest.hub import resolve_paths
@@ -50,7 +51,10 @@ def publish(req: PublishRequest) -> None:
     failures_current = failures.failures_current(snap)
     if compact(wh, snap, batch).changed and failures_current:
         failures.restamp(snap)  # same rows in fewer files
-    clock.lap("compact", "committing")
+    clock.lap("compact", "indexing new parts for search")
+    before = set(wh.snapshot().tables.get("events", [])) if wh.exists else set()  # the committed snapshot (none on a first ingest)
+    textindex.sync(wh, snap, parts=set(snap.tables.get("events", [])) - before)
+    clock.lap("index", "committing")
     wh.commit(snap)
     summary.rows = row_counts(wh, snap)
     clock.lap("commit")

@@ -21,6 +21,7 @@ import duckdb
 
 from tracelab.catalog import connect, known_schemas
 from tracelab.pipeline import ingest
+from tracelab.store.snapshot import LAYOUT_TABLES
 from tracelab.store.warehouse import Warehouse, sql_list
 
 __all__ = ["VOLATILE", "TableDiff", "against_clean", "compare"]
@@ -55,7 +56,8 @@ def compare(first: str | os.PathLike, second: str | os.PathLike, tables: Iterabl
     try:
         other = Warehouse(second)
         snap = other.snapshot()
-        names = sorted(set(tables) if tables is not None else set(known_schemas()) | set(snap.tables) | set(Warehouse(first).snapshot().tables))
+        every = set(known_schemas()) | set(snap.tables) | set(Warehouse(first).snapshot().tables)
+        names = sorted(set(tables) if tables is not None else every - LAYOUT_TABLES)  # the search index maps row numbers of parts
         con.execute("CREATE SCHEMA second")
         out: list[TableDiff] = []
         for name in names:

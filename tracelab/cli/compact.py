@@ -22,6 +22,7 @@ def command(warehouse, min_parts, small_mb, as_json):
     from tracelab.failures import api as failures
     from tracelab.store.compact import compact
     from tracelab.store.warehouse import Warehouse
+    from tracelab.textindex import sync
 
     wh = Warehouse(warehouse)
     if not wh.exists:
@@ -33,6 +34,7 @@ def command(warehouse, min_parts, small_mb, as_json):
         if res.changed:
             if current:
                 failures.restamp(snap)
+            sync(wh, snap, parts=set(snap.tables.get("events", [])) - set(wh.snapshot().tables.get("events", [])))  # the merged parts' search index
             wh.commit(snap)
     out = {"warehouse": str(wh.root), "merged": res.merged, "parts_before": res.parts_before, "parts_after": res.parts_after}
     if as_json:

@@ -23,15 +23,20 @@ from tracelab.ingest.agents import ADAPTER_MODULES
 @click.option("--no-subagents", is_flag=True, help="Leave out subagent sessions.")
 @click.option("--context", "-C", type=click.IntRange(min=0), default=60, show_default=True, help="Characters shown around each match.")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many events, newest first.")
+@click.option("--no-index", is_flag=True, help="Scan every event instead of using the search index (same results, slower).")
 @warehouse_option
 @output_options
-def command(pattern, regex, case_sensitive, since, until, agent, project, session, kinds, tool, no_subagents, context, limit, warehouse, fmt, out, as_json):
+def command(
+    pattern, regex, case_sensitive, since, until, agent, project, session, kinds, tool, no_subagents, context, limit, no_index, warehouse, fmt, out, as_json
+):
     """Find PATTERN in prompts, model text and thinking, tool inputs and outputs, errors.
 
     Newest matches first, one block per event: time, agent, kind (and tool), where it is
     (file:line), then the text around the first match. --json / -f csv|json|parquet give every
     column (session keys, event key, match position, ...: `tracelab/sql/search_events.sql`).
-    Text is searched as stored: each item's text is capped at 32 KiB.
+    Text is searched as stored: each item's text is capped at 32 KiB. The warehouse's search
+    index (kept by ingest; `tracelab index build` for older warehouses) finds the same events
+    without reading every text; --no-index scans.
 
     \b
       tracelab search "permission denied"
@@ -68,6 +73,7 @@ def command(pattern, regex, case_sensitive, since, until, agent, project, sessio
             include_subagents=not no_subagents,
             context=context,
             limit=limit,
+            use_index=not no_index,
         )
     except q.QueryParamError as exc:  # name the option, not the query parameter
         raise ParameterError(f"--{exc.param.replace('_', '-')}: {exc.detail}", param=exc.param) from None

@@ -45,6 +45,9 @@ FILL_TS = "__fill_ts"
 #: key of the parser state listing other files whose content the parse read (a Codex fork's
 #: parent rollout): when one of them changes, the file is parsed again
 DEPENDS_ON = "__depends_on"
+#: key of the parser state listing sessions the parse looked for and did not find (a Codex
+#: fork's parent rollout): when a file that holds one of them arrives, the file is parsed again
+AWAITS = "__awaits"
 
 
 def is_gzip(path: str | os.PathLike) -> bool:

@@ -93,23 +93,21 @@ def _duplicate_lines(wh: Warehouse, snap: Snapshot, outcomes: list[FileOutcome],
     return out
 
 
-def stored_owners(wh: Warehouse, snap: Snapshot, key_parts: list[str], parsing: set[str], first_ts: dict[str, int | None]) -> set[str]:
-    """Stored files (not among ``parsing``) that hold rows of a line whose key a file parsed
-    now repeats. Which copy of a line owns its rows is decided by dedup order (earliest
-    session first); an ingest that saw the copy before the original must not keep that
-    choice, so these files are parsed again in the same ingest and the order decides. Only
-    owners that may come later in that order than the file repeating them (their earliest
-    stored row not before its first timestamp; ``first_ts``: path -> epoch ms) are returned."""
+def stored_owners(wh: Warehouse, snap: Snapshot, key_parts: list[str], parsing: set[str]) -> list[tuple[str, str, int | None]]:
+    """(stored file, file parsed now, stored file's earliest row in epoch ms) for every stored
+    file not among ``parsing`` (files whose stored rows all go) that holds rows of a line whose
+    key a file parsed now (``key_parts``: its staged line keys) repeats. Which copy of a line
+    owns its rows is decided by dedup order (earliest session first); an ingest that saw the
+    copy before the original must not keep that choice: the caller parses again those that
+    may come later in that order than the file repeating them."""
     files = [str(f) for f in wh.files_of("events", snap)]
     if not key_parts or not files:
-        return set()
+        return []
     with scratch_duckdb() as con:
         con.register("parsing", pa.table({"path": pa.array(sorted(parsing), pa.string())}))
-        con.register("new_order", pa.table({"path": pa.array(list(first_ts), pa.string()), "first_ts": pa.array(list(first_ts.values()), pa.int64())}))
         con.execute(f"CREATE VIEW new_keys AS SELECT * FROM read_parquet({sql_list([str(wh.root / k) for k in key_parts])})")
         con.execute(f"CREATE VIEW stored AS SELECT line_key, source_file, ts FROM read_parquet({sql_list(files)})")
-        rows = con.sql(sql_text("ingest_stored_owners")).fetchall()
-    return {r[0] for r in rows}
+        return [(r[0], r[1], r[2]) for r in con.sql(sql_text("ingest_stored_owners")).fetchall()]
 
 
 def _unknown_types(wh: Warehouse, parts: list[str]) -> dict[str, dict[str, int]]:

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracelab.ingest import registry
-from tracelab.ingest.base import FILL_TS, EventBuffer, ParseResult, RejectBuffer
+from tracelab.ingest.base import FILL_TS, EventBuffer, ParseResult, RejectBuffer, open_input
 from tracelab.ingest.listing import SKIPPED, UNRECOGNISED, Skip, unmatched_detail
 from tracelab.ingest.plan import FileTask, fingerprint
 from tracelab.ingest.rejects import month_of, spill_to, write_parts
@@ -119,13 +119,20 @@ def _parse_batch_spilling(job: BatchJob) -> BatchOutcome:
                     continue
                 task.agent = det.name
             ad = registry.get(task.agent)
+            if task.mode == "append" and _open_line(task.state):
+                # the last line ingested was complete JSON without its newline: what follows
+                # changes that line (its size, or its content): parse the file again, all of it
+                _to_reparse(task)
             res = ad.parse(task.path, task.start_offset, task.start_line, task.state)
             if task.mode == "append" and (res.state.get("needs_full_reparse") or (_undated(task.state) and res.buffer.last_ts is not None)):
                 # the appended lines change the meaning of rows already written (a response
                 # they close, the first timestamp that dates rows dated by the file's mtime
                 # so far): parse it all
-                task.mode, task.start_offset, task.start_line, task.state = "reparse", 0, 0, None
+                _to_reparse(task)
                 res = ad.parse(task.path, 0, 0, None)
+            if task.mode == "append":
+                # dedup order is by the first timestamp of the whole file, not of its tail
+                res.first_ts = _earliest((task.state or {}).get(FIRST_TS), res.first_ts)
             res.rejects = _buffered(res.rejects)
             buf = res.buffer
             fill_ts = buf.last_ts if buf.n else (task.state or {}).get(FILL_TS)
@@ -144,12 +151,20 @@ def _parse_batch_spilling(job: BatchJob) -> BatchOutcome:
             continue
         keys_of[task.path] = _key_table(res.line_keys, line_nos)
         res.line_keys = {}
-        state = {**res.state, "__end_line": res.end_line_no, "__pending": res.rejects.truncated}
+        # a half-written last line is rejected but not consumed (its line number is past the
+        # end, whatever the reason: a non-object value is complete JSON): read again, its
+        # reject replaced, by the next append
+        pending = int(bool(res.rejects) and (res.rejects.last_line_no or 0) > res.end_line_no)
+        state = {**res.state, "__end_line": res.end_line_no, "__pending": pending}
         if fill_ts is not None:
             state[FILL_TS] = fill_ts
             fill_of[task.path] = fill_ts
         elif len(line_nos) or _undated(task.state):
             state[UNDATED] = True
+        if res.first_ts is not None:
+            state[FIRST_TS] = res.first_ts
+        if _ends_open(task.path, res.bytes_ingested):
+            state[OPEN_LINE] = True
         res.state = {}  # as JSON text: one object in the main process instead of hundreds
         outs.append(FileOutcome(task, res, len(line_nos), sks, fp, orjson.dumps(state).decode()))
     parts: list[str] = []
@@ -210,8 +225,36 @@ def _buffered(rejects: Any) -> RejectBuffer:
 UNDATED = "__undated"
 
 
+#: parser-state key: the first timestamp of the whole file (its place in dedup order)
+FIRST_TS = "__first_ts"
+#: parser-state key: the last line ingested is complete JSON without its newline (yet)
+OPEN_LINE = "__open_line"
+
+
 def _undated(state: dict | None) -> bool:
     return bool(state and state.get(UNDATED))
+
+
+def _open_line(state: dict | None) -> bool:
+    return bool(state and state.get(OPEN_LINE))
+
+
+def _to_reparse(task: FileTask) -> None:
+    """Turn an append into a parse of the whole file (its stored rows are removed)."""
+    task.mode, task.start_offset, task.start_line, task.state = "reparse", 0, 0, None
+
+
+def _earliest(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _ends_open(path: str, nbytes: int) -> bool:
+    """Do the first ``nbytes`` bytes of ``path`` end inside a line (no newline last)?"""
+    if nbytes <= 0:
+        return False
+    with open_input(path) as fh:
+        fh.seek(nbytes - 1)
+        return fh.read(1) != b"\n"
 
 
 def _key_table(line_keys: dict[int, str], with_rows: pa.Array) -> pa.Table:
@@ -310,6 +353,9 @@ def run_parsers(
 ) -> ParseOutput:
     """Parse ``tasks`` in worker processes; errors and counts go to ``summary``."""
     jobs = jobs or min(os.cpu_count() or 1, 8)
+    for ad in registry.adapters().values():
+        if ad.begin is not None:
+            ad.begin()  # forget what an earlier ingest in this process looked up
     total_bytes = sum(t.size - t.start_offset for t in tasks)
     groups = batches(tasks, jobs)
     args = [BatchJob(b, str(wh.root), f"{batch_id}-w{i:05d}", redactor) for i, b in enumerate(groups)]

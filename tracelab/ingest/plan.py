@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ import orjson
 
 from tracelab import schema as S
 from tracelab.ingest import registry
-from tracelab.ingest.base import DEPENDS_ON, is_gzip, open_input
+from tracelab.ingest.base import AWAITS, DEPENDS_ON, is_gzip, open_input
 from tracelab.ingest.listing import MISSING, OK, SKIPPED, UNRECOGNISED, IngestError, Listing, Skip, list_inputs
 from tracelab.ingest.summary import IngestSummary
 
@@ -225,24 +226,36 @@ def _same_prefix(path: str, nbytes: int, stored: str | None) -> bool:
 
 def _dependents(plan: Plan, listed: set[str], manifest: dict[str, dict], summary: IngestSummary) -> None:
     """Files not planned for parsing whose last parse read a file that changes now (a Codex
-    fork read its parent's lines to recognise the history it copied; a parent that grew or
-    arrived behind its fork changes that answer): parsed again in full."""
-    changed = {t.path for t in plan.tasks}
+    fork read its parent's lines to recognise the history it copied; a parent that grew,
+    arrived behind its fork, or is gone from where it was read changes that answer): parsed
+    again in full."""
+    arrived = [t.path for t in plan.tasks]
+    changed = set(arrived) | {p for p in manifest if p not in listed and plan.listing.in_scope(p)}
     if not changed:
         return
-    for path in sorted(listed - changed):
+    for path in sorted(listed - set(arrived)):
         prev = manifest.get(path)
         text = (prev or {}).get("parser_state") or ""
-        if DEPENDS_ON not in text:
+        if DEPENDS_ON not in text and AWAITS not in text:
             continue
         state = orjson.loads(text)
-        if not changed & set(state.get(DEPENDS_ON) or ()):
+        if not changed & set(state.get(DEPENDS_ON) or ()) and not _awaited(prev, state.get(AWAITS) or (), arrived):
             continue
         assert prev is not None
         size, mtime = plan.stats[path]
         plan.removed_paths.add(path)
         plan.tasks.append(FileTask(path, prev["agent"], "full", 0, 0, None, size, mtime))
         summary.files_unchanged -= 1
+
+
+def _awaited(row: dict | None, idents: Iterable[str], arrived: list[str]) -> bool:
+    """Does one of the files parsed now hold a session the file of manifest ``row`` looked for
+    and did not find (a Codex fork's parent rollout arriving behind its fork)?"""
+    idents = list(idents)
+    if not idents or row is None or not row.get("agent"):
+        return False
+    provides = registry.get(row["agent"]).provides
+    return provides is not None and any(provides(p, i) for p in arrived for i in idents)
 
 
 def _copies_of_removed(plan: Plan, listed: set[str], manifest: dict[str, dict], summary: IngestSummary) -> None:

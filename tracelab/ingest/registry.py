@@ -32,6 +32,12 @@ class Adapter:
     #: score of a whole-JSON document from its first :data:`DOCUMENT_HEAD` bytes and its path
     #: (formats that are one pretty-printed document rather than JSONL); None: not one
     sniff_document: Callable[[bytes, Path], int] | None = None
+    #: provides(path, ident): does the file at ``path`` hold the session ``ident`` that an
+    #: earlier parse looked for and did not find (its ``__awaits`` state)? None: never awaits
+    provides: Callable[[str, str], bool] | None = None
+    #: called once at the start of each ingest's parse stage (drops lookups cached by an
+    #: earlier ingest in this process, so every ingest sees the tree as it is now)
+    begin: Callable[[], None] | None = None
 
 
 _CACHE: dict[str, Adapter] = {}

@@ -102,7 +102,7 @@ class RejectBuffer:
     batches. ``len()`` is the number of rows, :attr:`by_reason` their count per
     :func:`reason_key`, :attr:`truncated` the provisional rejects of a half-written last line."""
 
-    __slots__ = ("_rows", "_batches", "_writer", "_path", "_n", "_by_reason")
+    __slots__ = ("_rows", "_batches", "_writer", "_path", "_n", "_by_reason", "_last_line")
 
     def __init__(self) -> None:
         self._rows: list[tuple] = []  # not yet in a batch: one tuple per row, in column order
@@ -111,6 +111,7 @@ class RejectBuffer:
         self._path: str | None = None
         self._n = 0
         self._by_reason: dict[str, int] = {}
+        self._last_line: int | None = None  # line_no of the last row in a batch
 
     def append(self, rj: Reject) -> None:
         self.add(rj.source_file, rj.line_no, rj.byte_offset, rj.agent, rj.reason, rj.raw_text, rj.raw_bytes)
@@ -131,6 +132,12 @@ class RejectBuffer:
     def by_reason(self) -> dict[str, int]:
         self._flush()
         return dict(self._by_reason)
+
+    @property
+    def last_line_no(self) -> int | None:
+        """The line number of the last reject appended (None: none): a provisional reject of
+        a half-written last line is always the last."""
+        return self._rows[-1][1] if self._rows else self._last_line
 
     @property
     def truncated(self) -> int:
@@ -173,6 +180,7 @@ class RejectBuffer:
                 key = reason_key(item["values"])
                 self._by_reason[key] = self._by_reason.get(key, 0) + item["counts"]
             self._n += k
+            self._last_line = line_no[start + k - 1].as_py()
             zeros = pc.fill_null(pa.nulls(k, pa.int32()), 0)
             cols = [
                 pa.DictionaryArray.from_arrays(zeros, pa.array([source_file], pa.string())),
@@ -193,6 +201,7 @@ class RejectBuffer:
         cols = list(zip(*rows))
         del rows
         self._count(cols)
+        self._last_line = cols[1][-1]
         self._emit(_held([pa.array(col, f.type) for col, f in zip(cols, S.REJECTS)]))
 
     def _emit(self, rb: pa.RecordBatch) -> None:

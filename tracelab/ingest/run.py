@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import duckdb
+import orjson
 
 from tracelab.errors import Aborted, WarehouseCorrupt
 from tracelab.ingest import unchanged
 from tracelab.ingest.commit import CommitInput, commit, row_counts, stored_owners
-from tracelab.ingest.parse import ParseOutput, Workers, run_parsers
+from tracelab.ingest.parse import FIRST_TS, ParseOutput, Workers, run_parsers
 from tracelab.ingest.plan import FileTask, Plan, input_roots, make_plan
-from tracelab.ingest.stage import STAGING
+from tracelab.ingest.stage import STAGING, unstage_files
 from tracelab.ingest.summary import Clock, IngestSummary
 from tracelab.store import derive
 from tracelab.store.warehouse import Snapshot, Warehouse
@@ -175,29 +176,66 @@ def _discard_on_failure(wh: Warehouse) -> Iterator[None]:
         raise
 
 
+#: dedup rank of a file without any timestamp (after every dated file), as in the commit stage
+_UNDATED_RANK = 1 << 62
+
+
+def _rank(first_ts: int | None, path: str) -> tuple[int, str]:
+    """A file's place in dedup order: first timestamp, then path (see :func:`commit`)."""
+    return (first_ts if first_ts is not None else _UNDATED_RANK, path)
+
+
+def _stored_first_ts(row: dict, fallback: int | None) -> int | None:
+    """The first timestamp of a stored file: recorded in its parser state, else (manifests
+    written before it was) the earliest of its stored rows."""
+    text = row.get("parser_state") or ""
+    if FIRST_TS in text:
+        return orjson.loads(text).get(FIRST_TS, fallback)
+    return fallback
+
+
 def _reparse_owners(
     wh: Warehouse, snap: Snapshot, batch: str, plan: Plan, manifest: dict[str, dict], parsed: ParseOutput, summary: IngestSummary, redactor: Any
 ) -> None:
     """Parse again, in this ingest, the stored files whose lines a file parsed now repeats
-    (see :func:`stored_owners`): a fork or resumed session ingested before its original must
-    not keep the original's lines. One round: the owners' own copies of further files are
-    decided by the stored keys as before."""
-    parsing = {o.task.path for o in parsed.outcomes} | plan.removed_paths
-    first_ts = {o.task.path: o.result.first_ts for o in parsed.outcomes}
-    owners = sorted(p for p in stored_owners(wh, snap, parsed.key_parts, parsing, first_ts) if p in plan.stats and p in manifest and manifest[p].get("agent"))
-    if not owners:
-        return
-    tasks = [FileTask(p, manifest[p]["agent"], "full", 0, 0, None, *plan.stats[p]) for p in owners]
-    plan.removed_paths.update(owners)
-    plan.tasks.extend(tasks)
-    summary.files_unchanged -= len(tasks)
-    files_parsed, bytes_parsed = summary.files_parsed, summary.bytes_parsed
-    more = run_parsers(wh, f"{batch}o", tasks, 1, None, summary, redactor)
-    more.workers.close()
-    summary.files_parsed += files_parsed
-    summary.bytes_parsed += bytes_parsed
-    parsed.outcomes.extend(more.outcomes)
-    parsed.staged.extend(more.staged)
-    parsed.key_parts.extend(more.key_parts)
-    parsed.not_sessions.extend(more.not_sessions)
-    parsed.reject_parts.extend(more.reject_parts)
+    and that come later in dedup order (see :func:`stored_owners`): a fork, resumed session
+    or copy ingested before its original must not keep the original's lines. A file being
+    appended to is such an owner too: its append is dropped and it is parsed whole. Repeated
+    until no stored owner is left (the re-parsed owners' lines may repeat further files)."""
+    key_parts = list(parsed.key_parts)
+    rounds = 0
+    while key_parts:
+        rounds += 1
+        by_path = {o.task.path: o for o in parsed.outcomes}
+        whole = {p for p, o in by_path.items() if o.task.mode != "append"} | plan.removed_paths
+        owners: set[str] = set()
+        for stored, path, stored_first in stored_owners(wh, snap, key_parts, whole):
+            row = manifest.get(stored)
+            if stored not in plan.stats or row is None or not row.get("agent") or path not in by_path:
+                continue
+            own = by_path[stored].result.first_ts if stored in by_path else _stored_first_ts(row, stored_first)
+            if _rank(own, stored) > _rank(by_path[path].result.first_ts, path):
+                owners.add(stored)
+        if not owners:
+            return
+        appended = {p for p in owners if p in by_path}
+        if appended:
+            unstage_files(wh, parsed.staged, parsed.key_parts, parsed.reject_parts, appended)
+            parsed.outcomes = [o for o in parsed.outcomes if o.task.path not in appended]
+            plan.tasks = [t for t in plan.tasks if t.path not in appended]
+            summary.files_appended -= len(appended)
+        tasks = [FileTask(p, manifest[p]["agent"], "full", 0, 0, None, *plan.stats[p]) for p in sorted(owners)]
+        plan.removed_paths.update(owners)
+        plan.tasks.extend(tasks)
+        summary.files_unchanged -= len(owners - appended)
+        bytes_parsed = summary.bytes_parsed
+        more = run_parsers(wh, f"{batch}o{rounds}", tasks, 1, None, summary, redactor)
+        more.workers.close()
+        summary.bytes_parsed += bytes_parsed
+        parsed.outcomes.extend(more.outcomes)
+        summary.files_parsed = len(parsed.outcomes)
+        parsed.staged.extend(more.staged)
+        parsed.key_parts.extend(more.key_parts)
+        parsed.not_sessions.extend(more.not_sessions)
+        parsed.reject_parts.extend(more.reject_parts)
+        key_parts = more.key_parts

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from tracelab import schema as S
 from tracelab.store.warehouse import Warehouse
 
-__all__ = ["STAGING", "StageJob", "dup_mask", "stage_events", "stage_groups", "stage_keys", "write_staged"]
+__all__ = ["STAGING", "StageJob", "dup_mask", "stage_events", "stage_groups", "stage_keys", "unstage_files", "write_staged"]
 
 #: Workers write their rows here; removed at the end of every ingest (and at the start of the
 #: next one, after a killed run).
@@ -52,6 +52,33 @@ def stage_keys(wh: Warehouse, keys: list[tuple[str, pa.Table]], name: str) -> st
     pq.write_table(pa.concat_tables(tables), tmp, compression="none")
     os.replace(tmp, wh.root / rel)
     return rel
+
+
+def unstage_files(wh: Warehouse, staged: list[str], key_parts: list[str], reject_parts: list[str], paths: set[str]) -> None:
+    """Remove the staged rows, line keys and rejects (parts the workers wrote, in no snapshot
+    yet) of the files ``paths``: an append the commit stage will not use, the file being
+    parsed again in full. Only the files that hold any of them are rewritten."""
+    drop = pa.array(sorted(paths), pa.string())
+    files = [(r, "source_file") for r in staged] + [(r, "path") for r in key_parts] + [(r, "source_file") for r in reject_parts]
+    for rel, column in files:
+        full = wh.root / rel
+        if rel.endswith(".arrow"):
+            with pa.OSFile(str(full)) as src:  # read into memory: the file is replaced below
+                t = pa.ipc.open_file(src).read_all()
+        else:
+            t = pq.ParquetFile(full).read()  # the file alone (no partition columns from its path)
+        keep = pc.invert(pc.is_in(t.column(column), value_set=drop))
+        if pc.all(keep).as_py() is not False:
+            continue
+        t = t.filter(keep)
+        tmp = f"{full}.tmp"
+        if rel.endswith(".arrow"):
+            with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, t.schema) as writer:
+                writer.write_table(t, max_chunksize=64 * 1024)
+        else:
+            # a staged key file is read once (uncompressed); a rejects part stays in the warehouse
+            pq.write_table(t, tmp, compression="none" if rel.startswith(STAGING) else "zstd")
+        os.replace(tmp, full)
 
 
 @dataclass

@@ -46,13 +46,9 @@ e AS (
     FROM events ev
     LEFT JOIN s USING (session_key)
     WHERE coalesce($pattern, '') <> ''  -- no pattern matches nothing (tracelab search refuses it)
-      AND (regexp_matches(coalesce(ev.text, ''), tl_search_rx($pattern, $regex, $case_sensitive, '', ''))
-           OR regexp_matches(coalesce(ev.tool_input, ''), tl_search_rx($pattern, $regex, $case_sensitive, '', '')))
-      AND tl_in_window(ev.ts, $since, $until)
-      AND tl_match(ev.agent, $agent) AND tl_match(s.project, $project) AND tl_match(ev.tool_name, $tool)
-      AND ($session IS NULL OR ev.session_key = $session OR ev.session_id = $session)
-      AND ($kinds IS NULL OR list_contains($kinds, ev.kind))
-      AND tl_keep_subagent(s.is_subagent, $include_subagents)
+      AND tl_search_hit(ev.text, ev.tool_input, $pattern, $regex, $case_sensitive)
+      AND tl_search_keep(ev.ts, ev.agent, s.project, ev.tool_name, ev.session_key, ev.session_id, ev.kind, s.is_subagent,
+                         $since, $until, $agent, $project, $tool, $session, $kinds, $include_subagents)
 ),
 top AS (
     SELECT *,
@@ -60,7 +56,7 @@ top AS (
            CASE WHEN in_text THEN text ELSE tool_input END AS hay,
            count(*) OVER () AS total_matches
     FROM e
-    ORDER BY ts DESC NULLS LAST, source_file, seq
+    ORDER BY ts DESC NULLS LAST, source_file, seq, event_key
     LIMIT $limit
 ),
 -- the first match (tl_search_rx in _macros.sql builds the pattern): its position is the
@@ -83,4 +79,4 @@ SELECT ts, agent, session_key, session_id, project, kind, tool_name, model, fiel
        || (CASE WHEN match_at + match_len + $context <= length(hay) THEN '…' ELSE '' END) AS snippet,
        text_bytes, source_file, line_no, event_key, total_matches
 FROM cut
-ORDER BY ts DESC NULLS LAST, source_file, seq
+ORDER BY ts DESC NULLS LAST, source_file, seq, event_key

@@ -36,7 +36,7 @@ from tracelab import schema as S
 from tracelab.errors import ParameterError, WarehouseMissing
 from tracelab.store.ddl import create_table, empty_select
 from tracelab.store.needs import MACRO_SCRIPTS, plan, script_objects
-from tracelab.store.snapshot import ReaderLease, Snapshot, WarehouseFiles, default_warehouse, sql_list
+from tracelab.store.snapshot import LAYOUT_TABLES, ReaderLease, Snapshot, WarehouseFiles, default_warehouse, sql_list
 from tracelab.store.sql import sql_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -122,15 +122,16 @@ def register_views(
 ) -> None:
     """One view per table over ``snap``'s Parquet files (``CREATE OR REPLACE``).
 
-    ``tables``: which (default: every declared table plus any other the snapshot lists; a
-    declared table without files gets an empty view of its schema). ``only``: a table with a
+    ``tables``: which (default: every declared table plus any other the snapshot lists, but the
+    search index's :data:`~tracelab.store.snapshot.LAYOUT_TABLES`; a declared table without
+    files gets an empty view of its schema). ``only``: a table with a
     ``session_key`` column; the views then hold just those sessions' rows and read only the
     parts that hold any of them (one narrow column scanned). ``temp``: temporary views.
     ``union_by_name``: match columns by name across parts (parts written by different tracelab
     versions); the derive step, which reads parts of one schema, skips it (no footer reads).
     """
     schemas = S.SCHEMAS
-    names = list(tables) if tables is not None else list(schemas) + [t for t in snap.tables if t not in schemas]
+    names = list(tables) if tables is not None else list(schemas) + [t for t in snap.tables if t not in schemas and t not in LAYOUT_TABLES]
     where = ""
     if only is not None:
         con.register("_only_sessions", only)
@@ -251,7 +252,7 @@ class Store:
             if lease is not None:
                 lease.pin(self.snapshot)
             self.read_only = read_only
-            tables = list(S.SCHEMAS) + [t for t in self.snapshot.tables if t not in S.SCHEMAS]
+            tables = list(S.SCHEMAS) + [t for t in self.snapshot.tables if t not in S.SCHEMAS and t not in LAYOUT_TABLES]  # register_views' list
             part = plan(needs, tables) if needs is not None else None
             #: False when the store was opened with ``needs`` and holds only part of the catalog
             self.complete: bool = part is None or part.complete

@@ -21,11 +21,17 @@ from typing import IO
 from tracelab import schema as S
 from tracelab.errors import WarehouseCorrupt, WarehouseLocked, WarehouseReadOnly
 
-__all__ = ["GRACE_SECONDS", "READERS", "SNAPSHOT", "ReaderLease", "Snapshot", "WarehouseFiles", "default_warehouse", "sql_list"]
+__all__ = ["GRACE_SECONDS", "LAYOUT_TABLES", "READERS", "SNAPSHOT", "ReaderLease", "Snapshot", "WarehouseFiles", "default_warehouse", "sql_list"]
 
 SNAPSHOT = "_snapshot.json"
 #: folder of the readers' leases (see :class:`ReaderLease`)
 READERS = ".readers"
+
+#: Snapshot tables that describe how the others are stored, not data: the search index
+#: (``tracelab.textindex``, one segment per events part). They get no view and are not
+#: compared by ``tracelab verify``; the snapshot lists them so commit and GC treat their files
+#: like any part.
+LAYOUT_TABLES = frozenset({"search_index"})
 
 #: Seconds a part superseded by a commit stays on disk for readers of older snapshots that
 #: hold no lease (a read-only warehouse); a leased reader keeps its parts until it closes.

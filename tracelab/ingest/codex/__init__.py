@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tracelab.ingest.codex.parse import AGENT, PARSER_VERSION, RESPONSE_ITEM_TYPES, WRAPPED_TYPES, CodexParser, is_bare_header
+from tracelab.ingest.codex.replay import forget, holds_thread
 from tracelab.ingest.registry import Adapter
 
 
@@ -57,4 +58,6 @@ ADAPTER = Adapter(
     default_roots=default_roots,
     discover=discover,
     env_var="CODEX_HOME",
+    provides=holds_thread,
+    begin=forget,
 )

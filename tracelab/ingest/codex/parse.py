@@ -25,6 +25,7 @@ import orjson
 
 from tracelab import schema as S
 from tracelab.ingest.base import (
+    AWAITS,
     DEPENDS_ON,
     FILL_TS,
     JSON_SCALARS,
@@ -439,6 +440,8 @@ class CodexParser:
             state["pending_open"] = True
         if self.replay.get("parent_file"):
             state[DEPENDS_ON] = [self.replay["parent_file"]]
+        elif self.replay.get("awaits"):
+            state[AWAITS] = [self.replay["awaits"]]
         if self.needs_full_reparse:
             state["needs_full_reparse"] = True
         return ParseResult(
@@ -587,6 +590,8 @@ class CodexParser:
         if "mode" not in rp:  # the first line after the meta (that could be read) decides
             src = ident.get("forked_from") or ident.get("parent") or ""
             parent_file = find_parent_file(self.path, src.split(":", 1)[1]) if src.startswith("codex:") else None
+            if parent_file is None and src.startswith("codex:"):
+                rp["awaits"] = src.split(":", 1)[1]  # parsed again when that rollout arrives
             if parent_file is not None:
                 self._prefix = ParentPrefix(parent_file, meta_ts)
                 if other_meta or self._prefix.match(line_key(t, p, d)):

@@ -171,6 +171,16 @@ _RESCAN_S = 5.0
 _INDEXES: dict[tuple[str, bool], _Index] = {}
 
 
+def forget() -> None:
+    """Drop the cached directory indexes (an ingest starts: the tree may have changed)."""
+    _INDEXES.clear()
+
+
+def holds_thread(path: str, thread_id: str) -> bool:
+    """Is ``path`` the rollout of thread ``thread_id`` (by its name or its first-line meta)?"""
+    return thread_id_from_path(path) == thread_id or session_meta_id(path) == thread_id
+
+
 def find_parent_file(child: str | Path, thread_id: str) -> Path | None:
     """The rollout of thread ``thread_id`` next to ``child`` (same Codex home), None if absent."""
     child_p = Path(child).resolve()

@@ -298,10 +298,11 @@ class PiParser:
             "leaf": self.leaf,
             "has_ids": self.has_ids,
             "entry_lines": self.entry_lines if not self.has_ids else [],
-            # an appended entry moved the leaf off the old active path: rows written by
-            # earlier runs keep their old branch label until the file is parsed in full
-            "branch_labels_stale": self._stale_labels(),
         }
+        if self._stale_labels():
+            # an appended entry moved the leaf off the old active path: rows written by
+            # earlier runs carry the old branch labels, so the engine parses the file in full
+            state["needs_full_reparse"] = True
         return ParseResult(
             path=self.path,
             agent=AGENT,
