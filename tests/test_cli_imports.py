@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-HEAVY = ("pyarrow", "numpy", "pandas", "polars", "altair", "rich")
+HEAVY = ("pyarrow", "numpy", "pandas", "polars", "altair", "rich", "ibis", "jinja2")
 
 _RUN = """
 import json, sys
@@ -47,6 +47,18 @@ def test_warehouse_commands_import_no_arrow_dataframe_or_rich(claude_wh, args):
     assert got["code"] == 0, out
     assert got["heavy"] == [], f"tracelab {' '.join(args)} imported {got['heavy']}"
     assert out.strip()  # it printed its answer
+
+
+def test_session_imports_no_arrow_or_dataframe(claude_wh):
+    """``tracelab session ID`` fetches its rows from DuckDB directly (it draws with rich)."""
+    from tracelab.store import Store
+
+    with Store(claude_wh) as store:
+        sid = store.con.execute("SELECT session_id FROM sessions WHERE NOT coalesce(is_subagent, false) ORDER BY n_events DESC LIMIT 1").fetchone()[0]
+    got, out = _imports(["session", sid, "-w", str(claude_wh)])
+    assert got["code"] == 0, out
+    assert [m for m in got["heavy"] if m != "rich"] == [], f"tracelab session imported {got['heavy']}"
+    assert "steps" in out
 
 
 def test_sql_select_1_prints_the_table(claude_wh):

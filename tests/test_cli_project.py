@@ -59,6 +59,20 @@ def test_unknown_project_warns_with_the_closest_names(claude_wh, project):
         assert warning and f"'{typo}'" in warning[0] and "closest: " in warning[0] and project in warning[0].split("closest: ")[1], (args, res.stderr)
 
 
+def test_info_and_report_name_an_unknown_project_instead_of_an_empty_warehouse(claude_wh, project, tmp_path):
+    typo = project[:-1] + ("x" if project[-1] != "x" else "y")
+    res = _run("info", "-w", str(claude_wh), "--project", typo)
+    assert res.exit_code == 0, res.output
+    assert "nothing ingested" not in res.stdout
+    assert f"agents     none: no sessions of project '{typo}'" in res.stdout.splitlines()
+    res = _run("report", "weekly", "-w", str(claude_wh), "--project", typo, "-o", str(tmp_path / "r"))
+    assert res.exit_code != 0
+    warning = [ln for ln in res.stderr.splitlines() if ln.startswith("warning: no project")]
+    assert warning and project in warning[0].split("closest: ")[1], res.stderr
+    assert res.stderr.splitlines()[-1] == f"tracelab: no sessions of project '{typo}' in this warehouse: nothing to report"
+    assert "no timestamped events" not in res.stderr and not (tmp_path / "r").exists()
+
+
 def test_failures_of_one_project(claude_wh, project):
     res = _run("failures", "-w", str(claude_wh), "--project", project, "--json")
     assert res.exit_code == 0, res.output

@@ -42,6 +42,22 @@ def test_sql_from_argument_file_and_stdin(claude_wh, tmp_path):
     assert _rows(_run("sql", "-f", "-", "-w", wh, "--json", input=q)) == want
 
 
+def test_a_file_named_like_a_format_is_read_with_file_and_f_format_never_depends_on_files(claude_wh, tmp_path, monkeypatch):
+    """``-f csv`` is the output format whether or not a file ``csv`` exists; ``--file csv`` and
+    ``-f ./csv`` read that file."""
+    wh = str(claude_wh)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "csv").write_text("SELECT 7 AS from_the_file")
+    as_format = _run("sql", "SELECT 1 AS x", "-w", wh, "-f", "csv")
+    assert as_format.exit_code == 0 and as_format.stdout.splitlines() == ["x", "1"], as_format.output
+    assert _rows(_run("sql", "--file", "csv", "-w", wh, "--json")) == [{"from_the_file": 7}]
+    assert _rows(_run("sql", "-f", "./csv", "-w", wh, "--json")) == [{"from_the_file": 7}]
+    assert _rows(_run("sql", "--file", "csv", "-f", "json", "-w", wh)) == [{"from_the_file": 7}]
+    # -f csv is a format, so it is no SQL source: with none given the error says how to give one
+    res = _run("sql", "-f", "csv", "-w", wh, input="")
+    assert res.exit_code == 2 and "no SQL" in res.stderr
+
+
 @pytest.mark.parametrize("sql", ["-- just a comment\nSELECT 42 AS x", "--comment\nSELECT 42 AS x", "-- a\n-- b\nSELECT 42 AS x;"])
 def test_leading_comment_is_sql_not_an_option(claude_wh, sql):
     assert _rows(_run("sql", sql, "-w", str(claude_wh), "--json")) == [{"x": 42}]
@@ -81,6 +97,8 @@ def test_params_bind_plain_sql_and_unknown_ones_are_one_line(claude_wh):
         (["sql", "-- only a comment"], None, "only comments"),
         (["sql", "select 1", "-f", "q.sql"], None, "not both"),
         (["sql", "-f", "/no/such/file.sql"], None, "cannot read SQL from /no/such/file.sql"),
+        (["sql", "-f", "a.sql", "--file", "b.sql"], None, "the SQL file given twice: a.sql, b.sql"),
+        (["sql", "select 1", "-f", "csv", "-f", "json"], None, "-f given two formats: csv, json"),
     ],
 )
 def test_bad_sql_input_is_one_line(claude_wh, args, stdin, message):

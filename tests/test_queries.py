@@ -559,7 +559,7 @@ def test_usage_json_shape_and_totals(synth):
     res = _cli("usage", "daily", "-w", str(wh), "--json")
     assert res.exit_code == 0
     data = json.loads(res.output)
-    assert set(data) == {"daily", "totals"}
+    assert set(data) == {"daily", "totals", "untimed"}
     day = data["daily"][0]
     assert set(day) == {
         "date",

@@ -157,6 +157,46 @@ def test_weekly_report_on_real_samples(tmp_path_factory, tmp_path):
     assert "null" not in re.sub(r"`[^`]*`", "", md).split()
 
 
+def test_weekly_report_shows_no_percentile_of_a_tiny_sample(tmp_path_factory):
+    """A latency percentile from fewer than MIN_PERCENTILE_N observations reads "n too small"
+    (the samples' W32 has a model with one timed LLM call and tools with 1-5 calls), in the
+    latency tables, the model table and the KPIs; larger samples keep their values."""
+    from tracelab.reports import fmt, sections
+
+    data = assemble(samples_warehouse(tmp_path_factory))
+    latency = sections.latency_section(data)
+    small = large = 0
+    for table in latency.tables:
+        n_col = table.columns.index("n")
+        for row in table.rows:
+            n = int(row[n_col].replace(",", ""))
+            cells = [row[table.columns.index(c)] for c in ("p50", "p90", "p95", "p99")]
+            if n < fmt.MIN_PERCENTILE_N:
+                small += 1
+                assert cells == [fmt.SMALL_N] * 4, row
+            else:
+                large += 1
+                assert fmt.SMALL_N not in cells and fmt.DASH not in cells, row
+    assert small >= 2 and large >= 2
+    models = next(t for t in sections.models_section(data).tables if t.id == "model-table")
+    by_model = {(r[0], r[1]): r for r in models.rows}
+    latency_n = {(r["agent"], r["model"]): r["latency_n"] for r in data.comparison.iter_rows(named=True)}
+    checked = 0
+    for key, n in latency_n.items():
+        row = by_model[key]
+        p50 = row[models.columns.index("p50")]
+        if n is not None and 0 < n < fmt.MIN_PERCENTILE_N:
+            assert p50 == fmt.SMALL_N, row
+            checked += 1
+    assert checked >= 1
+    kpis = {k.label: k for k in sections.summary_section(data, sections.regressions_of(data)).kpis}
+    cur = next(r for r in data.kpis.iter_rows(named=True) if r["week"] == "current")
+    assert 0 < cur["llm_latency_n"] <= cur["llm_calls"]
+    assert kpis["LLM latency p50"].value == fmt.ms_n(cur["llm_p50_ms"], cur["llm_latency_n"])
+    # the KPI rule itself, on a week of one timed call
+    assert fmt.ms_n(1234.0, 1) == fmt.SMALL_N and fmt.ms_n(1234.0, fmt.MIN_PERCENTILE_N) == fmt.ms(1234.0) and fmt.ms_n(None, 1) == fmt.DASH
+
+
 #: Measures the laid-out page and writes the result into the DOM (read back with --dump-dom).
 _MEASURE = """<script>
 window.addEventListener("load", () => {

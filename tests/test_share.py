@@ -71,6 +71,22 @@ def test_every_agent_is_shared_and_the_output_passes_the_gate(shared):
             assert not authors.search(p.read_bytes()), p
 
 
+def test_card_counts_main_and_subagent_sessions_as_info_does(shared):
+    """The card's per-agent "main sessions" / "subagent sessions" are ``tracelab info``'s
+    "main sessions" / "subagent sessions" (one definition: subagents apart)."""
+    from tracelab.info import warehouse_info
+
+    wh, out, res, _ = shared
+    info = {a["agent"]: (a["sessions"], a["subagent_sessions"]) for a in warehouse_info(wh)["agents"]}
+    assert res.sessions == sum(m + s for m, s in info.values())  # every session of the warehouse is shared
+    card = (out / "README.md").read_text(encoding="utf-8")
+    table = _table(card, "| agent | main sessions | subagent sessions | LLM calls | tool calls | tokens | first day | last day |")
+    assert {t[0]: (int(t[1]), int(t[2])) for t in table} == {a: c for a, c in info.items() if sum(c)}
+    assert any(s for _, s in info.values())  # the samples have subagent sessions: the two columns differ
+    text = CliRunner().invoke(cli, ["info", "-w", str(wh)]).stdout
+    assert any(line.startswith("│ main sessions ") for line in text.splitlines()) and "│ subagent sessions" in text
+
+
 def test_reingest_gives_the_same_sessions_events_and_tokens(shared, tmp_path):
     wh, out, res, _ = shared
     wh2 = tmp_path / "wh2"
@@ -156,16 +172,16 @@ def test_card_yaml_parses_and_its_statistics_equal_the_manifest(shared):
         a["calls"] += r["counts"]["n_llm_calls"]
         a["tools"] += r["counts"]["n_tool_calls"]
         a["tokens"] += sum(r["tokens"][k] for k in TOKENS[:4])
-    table = _table(card, "| agent | sessions | subagent sessions | LLM calls | tool calls | tokens | first day | last day |")
+    table = _table(card, "| agent | main sessions | subagent sessions | LLM calls | tool calls | tokens | first day | last day |")
     assert {t[0]: [int(x) for x in t[1:6]] for t in table} == {
-        a: [c["sessions"], c["subagents"], c["calls"], c["tools"], c["tokens"]] for a, c in agents.items()
+        a: [c["sessions"] - c["subagents"], c["subagents"], c["calls"], c["tools"], c["tokens"]] for a, c in agents.items()
     }
     models: dict = defaultdict(Counter)
     for r in rows:
         for m, u in r["model_usage"].items():
             models[m]["sessions"] += 1
             models[m]["calls"] += u["calls"]
-    mtable = _table(card, "| model | sessions | LLM calls | tokens |")
+    mtable = _table(card, "| model | sessions with it | LLM calls | tokens |")
     assert {t[0]: [int(t[1]), int(t[2])] for t in mtable} == {m: [c["sessions"], c["calls"]] for m, c in models.items()}
     assert sum(int(t[2]) for t in mtable) == sum(r["counts"]["n_llm_calls"] for r in rows)
 
@@ -382,9 +398,9 @@ def test_auto_manifest_hashes_match_and_card_totals_equal_the_manifest(auto_shar
         a["calls"] += r["counts"]["n_llm_calls"]
         a["tools"] += r["counts"]["n_tool_calls"]
         a["tokens"] += sum(r["tokens"][k] for k in TOKENS[:4])
-    table = _table(card, "| agent | sessions | subagent sessions | LLM calls | tool calls | tokens | first day | last day |")
+    table = _table(card, "| agent | main sessions | subagent sessions | LLM calls | tool calls | tokens | first day | last day |")
     assert {t[0]: [int(x) for x in t[1:6]] for t in table} == {
-        a: [c["sessions"], c["subagents"], c["calls"], c["tools"], c["tokens"]] for a, c in agents.items()
+        a: [c["sessions"] - c["subagents"], c["subagents"], c["calls"], c["tools"], c["tokens"]] for a, c in agents.items()
     }
     assert all(agents[a]["sessions"] > 0 for a in STS_AGENTS)
 

@@ -20,7 +20,9 @@ def warehouse_info(warehouse: str | os.PathLike | None = None, *, project: str |
     ``rejects`` (agent, reason, lines) and ``unknown_types`` (agent -> native type -> lines).
     With ``project``, the counts are that project's sessions only (storage stays the whole
     warehouse's); an unknown project draws a warning listing the closest names."""
-    with Store(warehouse) as store:
+    queries = {name: sql_text(name) for name in ("info_agents", "info_rejects", "info_entries", "unknown_types")}
+    # only the views these read (no macros, no price table): start-up of `tracelab info`
+    with Store(warehouse, needs=[*queries.values(), "sessions events"]) as store:
         root, snap, con = store.root, store.snapshot, store.con
         storage = {}
         for table, rels in sorted(snap.tables.items()):
@@ -29,17 +31,17 @@ def warehouse_info(warehouse: str | os.PathLike | None = None, *, project: str |
         if project:
             check_project(con, project)
             restrict_to_project(con, project)
-        cur = con.execute(sql_text("info_agents"))
+        cur = con.execute(queries["info_agents"])
         cols = [d[0] for d in cur.description]
         agents = [dict(zip(cols, r)) for r in cur.fetchall()]
-        rejects = [{"agent": a, "reason": r, "lines": n} for a, r, n in con.execute(sql_text("info_rejects")).fetchall()]
+        rejects = [{"agent": a, "reason": r, "lines": n} for a, r, n in con.execute(queries["info_rejects"]).fetchall()]
         try:
-            entries = [{"status": s, "reason": r, "files": n} for s, r, n in con.execute(sql_text("info_entries")).fetchall()]
+            entries = [{"status": s, "reason": r, "files": n} for s, r, n in con.execute(queries["info_entries"]).fetchall()]
         except duckdb.BinderException:  # a manifest written before files.status existed
             entries = []
         unknown: dict[str, dict[str, int]] = {}
         con.execute("CREATE TEMP VIEW events_in_scope AS SELECT * FROM events")
-        for a, t, n in con.execute(sql_text("unknown_types")).fetchall():
+        for a, t, n in con.execute(queries["unknown_types"]).fetchall():
             unknown.setdefault(a, {})[t] = n
     return {
         "warehouse": str(root),

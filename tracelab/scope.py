@@ -18,7 +18,7 @@ from typing import Any
 
 from tracelab.errors import NotFound, ParameterError
 
-__all__ = ["check_project", "closest", "project_session_keys", "resolve_session", "restrict_to_project"]
+__all__ = ["check_project", "closest", "is_known_project", "project_session_keys", "resolve_session", "restrict_to_project"]
 
 _SCOPE_TABLE = "_tl_scope_sessions"
 
@@ -51,6 +51,11 @@ def check_project(con: Any, project: str | None, err: Any = None) -> str | None:
         hint = f"closest: {', '.join(near)}" if near else f"projects present: {', '.join(present[:10]) or 'none'}" + (" …" if len(present) > 10 else "")
         print(f"warning: no project {project!r} in this warehouse (names are exact); {hint}", file=err or sys.stderr)
     return project
+
+
+def is_known_project(con: Any, project: str) -> bool:
+    """Whether some session of the warehouse has ``project`` (names are exact)."""
+    return con.execute("SELECT count(*) FROM sessions WHERE project = ?", [project]).fetchone()[0] > 0
 
 
 def project_session_keys(con: Any, project: str) -> list[str]:

@@ -31,7 +31,8 @@ def command(warehouse, project, as_json):
     click.echo(f"storage    {_mb(total)} in {parts} Parquet parts" + (f": {listed}" if listed else ""))
     agents = info["agents"]
     if not agents:
-        click.echo("agents     none: nothing ingested yet")
+        # with --project the warehouse may hold plenty: say which it is (the warning above lists the closest names)
+        click.echo(f"agents     none: no sessions of project {project!r}" if project else "agents     none: nothing ingested yet")
     else:
         # one column per agent (few), one row per measure (many): fits any terminal
         measures = [
@@ -41,7 +42,7 @@ def command(warehouse, project, as_json):
             ("  ingested", lambda a: a["lines_ingested"]),
             ("  duplicate", lambda a: a["lines_duplicate"]),
             ("  rejected", lambda a: a["lines_rejected"]),
-            ("sessions", lambda a: a["sessions"]),
+            ("main sessions", lambda a: a["sessions"]),  # subagent sessions apart, as the share card counts them
             ("subagent sessions", lambda a: a["subagent_sessions"]),
             ("events", lambda a: a["events"]),
             ("llm_calls", lambda a: a["llm_calls"]),

@@ -94,13 +94,14 @@ def show_cmd(name: str, as_json: bool) -> None:
 def run_cmd(name: str, params: tuple[str, ...], warehouse: str, fmt: str, out: str | None, as_json: bool) -> None:
     """Run a named query. Values are bound as parameters, never pasted into SQL."""
     from tracelab import library as q
-    from tracelab.catalog import connect
+    from tracelab.store import Store, sql_text
 
     fmt = output_format(fmt, as_json, out)
     x = q.get(name)
     kwargs = param_pairs(params)
     q.bind(x, kwargs)  # fail on a bad value before opening the warehouse
-    con = connect(warehouse)
+    # only the views and macros the query and the empty-result check read (start-up)
+    con = Store(warehouse, needs=[x.sql, sql_text("filter_values")]).con
     try:
         table = q.run_arrow(x, con, **kwargs)
         if table.num_rows == 0:

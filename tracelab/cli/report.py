@@ -72,11 +72,12 @@ def weekly(
     """
     skip_unused_schema_checkers()
     from tracelab.catalog import connect
+    from tracelab.errors import NotFound
     from tracelab.reports import sections
     from tracelab.reports.config import load_thresholds
     from tracelab.reports.data import assemble
     from tracelab.reports.weekly import write_report
-    from tracelab.scope import check_project, restrict_to_project
+    from tracelab.scope import check_project, is_known_project, restrict_to_project
 
     th = load_thresholds(
         thresholds_file,
@@ -93,7 +94,9 @@ def weekly(
     con = connect(warehouse)
     try:
         if project:
-            check_project(con, project)
+            check_project(con, project)  # an unknown name: a warning listing the closest
+            if not is_known_project(con, project):
+                raise NotFound(f"no sessions of project {project!r} in this warehouse: nothing to report", project=project)
             restrict_to_project(con, project)
         data = assemble(warehouse, week, th, con=con)
     finally:

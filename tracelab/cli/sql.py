@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from typing import Any
@@ -66,13 +65,19 @@ class _SqlCommand(click.Command):
             )
 
 
-def _read_sql(query: str | None, file_or_format: tuple[str, ...]) -> tuple[str, str | None]:
-    """(SQL text, format) from the argument, ``-f FILE`` or stdin; ``-f`` given a format name
-    (table, csv, json, parquet) that is not a file is the output format, as for other commands."""
-    fmts = [v for v in file_or_format if v in OUTPUT_FORMATS and not _exists(v)]
-    paths = [v for v in file_or_format if v not in fmts]
-    if len(paths) > 1 or len(fmts) > 1:
-        raise ParameterError(f"-f given twice: {', '.join(file_or_format)}")
+def _read_sql(query: str | None, sql_file: str | None, short_f: tuple[str, ...]) -> tuple[str, str | None]:
+    """(SQL text, format) from the argument, ``--file FILE``, ``-f`` or stdin.
+
+    ``--file`` is always a file. ``-f`` is a file too, except that ``-f table|csv|json|parquet``
+    is the output format (what ``-f`` means for ``query run`` and meant for ``sql`` before it
+    read files): decided by the value alone, never by which files exist, so a command line
+    means one thing everywhere. A file with one of those names: ``--file csv`` or ``-f ./csv``."""
+    fmts = [v for v in short_f if v in OUTPUT_FORMATS]
+    paths = [v for v in short_f if v not in OUTPUT_FORMATS] + ([sql_file] if sql_file is not None else [])
+    if len(paths) > 1:
+        raise ParameterError(f"the SQL file given twice: {', '.join(paths)}")
+    if len(fmts) > 1:
+        raise ParameterError(f"-f given two formats: {', '.join(fmts)}")
     path = paths[0] if paths else None
     if path is not None and query is not None:
         raise ParameterError("give SQL either as an argument or with -f FILE, not both")
@@ -117,14 +122,15 @@ def _bind(text: str, given: dict[str, str]) -> tuple[str, dict[str, Any] | None]
     return text, dict(given)
 
 
-def _exists(path: str) -> bool:
-    return os.path.isfile(path)
-
-
 @click.command("sql", cls=_SqlCommand)
 @click.argument("query", required=False)
+@click.option("--file", "sql_file", metavar="FILE", help="Read the SQL from FILE ('-' = stdin).")
 @click.option(
-    "--file", "-f", "file_or_format", multiple=True, metavar="FILE", help="Read the SQL from FILE ('-' = stdin). (-f table|csv|json|parquet is the format.)"
+    "-f",
+    "short_f",
+    multiple=True,
+    metavar="FILE",
+    help="Same as --file, except -f table|csv|json|parquet: the output format (as for query run); a file of one of those names: --file NAME.",
 )
 @warehouse_option
 @click.option(
@@ -140,7 +146,7 @@ def _exists(path: str) -> bool:
 @click.option(
     "--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind $NAME (repeatable); a pasted queries/*.sql file takes its declared defaults."
 )
-def command(query, file_or_format, warehouse, fmt, out, as_json, write, params):
+def command(query, sql_file, short_f, warehouse, fmt, out, as_json, write, params):
     """Run SQL against the warehouse views. The SQL comes from QUERY, -f FILE or stdin
     (QUERY '-', or no QUERY with input piped in); several statements run in order and the
     last one's rows are printed. SQL may start with a -- comment (a queries/*.sql file pastes
@@ -155,39 +161,60 @@ def command(query, file_or_format, warehouse, fmt, out, as_json, write, params):
       echo "SELECT count(*) FROM events" | tracelab sql
       tracelab sql "SELECT * FROM tool_calls" --format parquet -o tool_calls.parquet
     """
-    text, short_fmt = _read_sql(query, file_or_format)
+    text, short_fmt = _read_sql(query, sql_file, short_f)
     text, bound = _bind(text, param_pairs(params))
     if short_fmt is not None and fmt is not None and short_fmt != fmt:
         raise ParameterError(f"-f {short_fmt} and --format {fmt} disagree")
     fmt = output_format(fmt or short_fmt or "table", as_json, out)
     import duckdb
 
-    from tracelab.store import Store
-    from tracelab.store.connection import refuse_writes
-
-    con = Store(warehouse, read_only=not write).con
-    if not write:
-        refuse_writes(con, text)
     try:
-        if fmt == "parquet":
-            rel = con.sql(text, params=bound)  # straight to Arrow (a cursor's Arrow output copies the rows once more)
-            if rel is None:
-                raise ParameterError("the statement returned no result set to write as parquet")
-            cols, rows, arrow = rel.columns, None, rel.to_arrow_table()
-        else:
-            cur = con.execute(text, bound) if bound else con.execute(text)
-            if cur is None:
-                raise ParameterError("no SQL statement: only comments")
-            cols = [d[0] for d in cur.description] if cur.description else []
-            rows, arrow = (cur.fetchall() if cols else []), None
+        # only the views and macros the SQL names (start-up); a name the plan could not see
+        # (built at run time) or a misspelt one is a catalog error: run again on the whole
+        # catalog, so the answer and the error message are the complete store's
+        cols, rows, arrow = _run(warehouse, text, bound, fmt, write, partial=not write)
+    except _PartialCatalog:
+        cols, rows, arrow = _run(warehouse, text, bound, fmt, write, partial=False)
     except duckdb.PermissionException as exc:
         raise ParameterError(
             f"not allowed: the warehouse is opened read-only, so the SQL may read only its files and write none ({one_line(str(exc))}); lift it with --write"
         ) from None
+    write_result(cols, rows, fmt, out, arrow=arrow)
+
+
+class _PartialCatalog(Exception):
+    """A catalog error on a store holding part of the catalog: run again on all of it."""
+
+
+def _run(warehouse: str, text: str, bound: dict[str, Any] | None, fmt: str, write: bool, *, partial: bool) -> tuple[list[str], list | None, Any]:
+    """(columns, rows, Arrow table for parquet) of the SQL on a fresh store."""
+    import duckdb
+
+    from tracelab.store import Store
+    from tracelab.store.connection import refuse_writes
+
+    store = Store(warehouse, read_only=not write, needs=text if partial else None)
+    con = store.con
+    try:
+        if not write:
+            refuse_writes(con, text)
+        if fmt == "parquet":
+            rel = con.sql(text, params=bound)  # straight to Arrow (a cursor's Arrow output copies the rows once more)
+            if rel is None:
+                raise ParameterError("the statement returned no result set to write as parquet")
+            return rel.columns, None, rel.to_arrow_table()
+        cur = con.execute(text, bound) if bound else con.execute(text)
+        if cur is None:
+            raise ParameterError("no SQL statement: only comments")
+        cols = [d[0] for d in cur.description] if cur.description else []
+        return cols, (cur.fetchall() if cols else []), None
+    except duckdb.PermissionException:
+        raise
     except duckdb.Error as exc:
+        if isinstance(exc, duckdb.CatalogException) and not store.complete:
+            raise _PartialCatalog from None
         if "No statement to prepare" in str(exc) or "no statements" in str(exc).lower():
             raise ParameterError("no SQL statement (only comments)") from None
         raise known_fault(exc) or QueryError(f"SQL error: {one_line(str(exc))}") from None
     finally:
         con.close()
-    write_result(cols, rows, fmt, out, arrow=arrow)

@@ -71,6 +71,13 @@ def _run(report: str, kw: dict) -> None:
 
         with Store(warehouse) as store:  # an empty result: name filter values the warehouse lacks
             warn_unknown_filters(store.con, filters)
+    untimed = data["untimed"]
+    if untimed["llmCalls"] and not as_json:  # JSON: the "untimed" object says it
+        n = untimed["llmCalls"]
+        click.echo(
+            f"note: {n:,} LLM call{'s' if n != 1 else ''} ({untimed['totalTokens']:,} tokens) without a timestamp left out (no bucket to put them in, as in ccusage)",
+            err=True,
+        )
     if as_json:
         click.echo(to_json(data))
         return

@@ -19,7 +19,9 @@ Differences from ccusage, on purpose:
 * subagent sessions are rolled up into the session that spawned them in the session report.
 
 Responses without a model (Claude's ``<synthetic>`` stand-ins) count in the day totals but in
-no breakdown, as in ccusage.
+no breakdown, as in ccusage. Responses without a timestamp fall in no bucket and are left out,
+as in ccusage; ``untimed`` (``{"llmCalls": n, "totalTokens": t}``, next to ``totals``) says how
+many there are under the same agent, model, project and subagent filters.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import datetime as _dt
 from typing import Any
 
 from tracelab import library as q
+from tracelab.store import load_sql
 
 __all__ = ["PERIOD_KEY", "REPORTS", "usage_report"]
 
@@ -92,7 +95,14 @@ def usage_report(report: str = "daily", *, warehouse: Any = None, con: Any = Non
     if report not in REPORTS:
         raise ValueError(f"report must be one of {', '.join(REPORTS)}; got {report!r}")
     period, key, list_key = REPORTS[report]
-    df = q.run("usage_report", con, warehouse=warehouse, period=period, **filters)
+    if con is None:
+        from tracelab.store import Store
+
+        with Store(warehouse) as store:
+            return usage_report(report, con=store.con, **filters)
+    df = q.run("usage_report", con, period=period, **filters)
+    untimed_filters = {k: filters[k] for k in ("agent", "model", "project", "include_subagents") if k in filters}
+    untimed = q.run(load_sql("usage_untimed"), con, **untimed_filters).row(0, named=True)
     buckets: dict[str, list[dict[str, Any]]] = {}
     for r in df.iter_rows(named=True):
         buckets.setdefault(r["bucket"], []).append(r)
@@ -133,4 +143,8 @@ def usage_report(report: str = "daily", *, warehouse: Any = None, con: Any = Non
             "unpricedTokens": 0,
         }
     )
-    return {list_key: entries, "totals": dict(sorted(totals.items()))}
+    return {
+        list_key: entries,
+        "totals": dict(sorted(totals.items())),
+        "untimed": {"llmCalls": int(untimed["llm_calls"]), "totalTokens": int(untimed["total_tokens"])},
+    }

@@ -45,6 +45,19 @@ MIN_CHANGE_N = 10
 MAX_CHANGE_PCT = 500.0
 
 
+#: A percentile (p50, p95 …) is shown only from this many observations, the same minimum as a
+#: change: the p50 of one call is that call's latency, not a typical value.
+MIN_PERCENTILE_N = MIN_CHANGE_N
+
+
+def ms_n(v: Any, n: Any, *, min_n: int = MIN_PERCENTILE_N) -> str:
+    """:func:`ms`, or ``n too small`` when the percentile ``v`` comes from fewer than ``min_n``
+    observations."""
+    if _missing(v):
+        return DASH
+    return ms(v) if not _missing(n) and n >= min_n else SMALL_N
+
+
 def meaningful_change(v: Any, n: Any, n_previous: Any, *, min_n: int = MIN_CHANGE_N, max_pct: float = MAX_CHANGE_PCT) -> bool:
     """Whether a relative change ``v`` (percent) over samples of ``n`` and ``n_previous`` may be shown."""
     if _missing(v) or _missing(n) or _missing(n_previous):

@@ -23,7 +23,9 @@ def size_category(n: int) -> str:
 
 
 def card_stats(manifest: list[dict]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per-agent and per-model statistics, summed from manifest rows."""
+    """Per-agent and per-model statistics, summed from manifest rows. ``sessions`` counts every
+    row (subagent sessions included; ``subagent_sessions`` of them are subagents), per model the
+    sessions that used it."""
     agents: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"sessions": 0, "subagent_sessions": 0, "llm_calls": 0, "tool_calls": 0, "tokens": 0, "first": None, "last": None}
     )
@@ -146,15 +148,23 @@ def render_card(
         "The gate: `tracelab redact --check` with the same policy ran over every file of this folder and found nothing, "
         "and the author confirmed the summary, before anything was written."
     )
-    lines += ["", "## Statistics", "", "Per agent (n = sessions; subagent sessions included):", ""]
-    lines.append("| agent | sessions | subagent sessions | LLM calls | tool calls | tokens | first day | last day |")
+    lines += [
+        "",
+        "## Statistics",
+        "",
+        "Per agent: main sessions and subagent sessions counted apart, as `tracelab info` counts them (their sum is the "
+        "agent's rows of `manifest.jsonl`); calls and tokens of both:",
+        "",
+    ]
+    lines.append("| agent | main sessions | subagent sessions | LLM calls | tool calls | tokens | first day | last day |")
     lines.append("|---|---:|---:|---:|---:|---:|---|---|")
     for a, s in stats["agents"].items():
+        main = s["sessions"] - s["subagent_sessions"]
         lines.append(
-            f"| {a} | {s['sessions']} | {s['subagent_sessions']} | {s['llm_calls']} | {s['tool_calls']} | {s['tokens']} | {s['first'] or ''} | {s['last'] or ''} |"
+            f"| {a} | {main} | {s['subagent_sessions']} | {s['llm_calls']} | {s['tool_calls']} | {s['tokens']} | {s['first'] or ''} | {s['last'] or ''} |"
         )
-    lines += ["", "Per model (n = sessions that used the model):", ""]
-    lines.append("| model | sessions | LLM calls | tokens |")
+    lines += ["", "Per model (n = sessions that used the model, subagent sessions included):", ""]
+    lines.append("| model | sessions with it | LLM calls | tokens |")
     lines.append("|---|---:|---:|---:|")
     for m, s in stats["models"].items():
         lines.append(f"| {m} | {s['sessions']} | {s['llm_calls']} | {s['tokens']} |")

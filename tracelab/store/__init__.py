@@ -9,6 +9,8 @@
   snapshot file, the writer's lock, atomic commit and garbage collection with a grace period;
   :class:`Warehouse` (``warehouse.py``) adds reading and writing Parquet parts.
 * :func:`sql_text` / :func:`load_sql` (``sql.py``): the one loader of every ``.sql`` file.
+* ``needs.py``: which views, macros and price table a piece of SQL can reach, so a short command
+  opens ``Store(..., needs=SQL)`` with only those (start-up).
 * ``derive.py`` (derived tables from events) and ``compact.py`` (merge small parts).
 
 ``sql.py``, ``snapshot.py`` and ``warehouse.py`` load without DuckDB, so this package resolves the names that

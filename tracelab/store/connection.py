@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -33,8 +34,8 @@ import duckdb
 
 from tracelab import schema as S
 from tracelab.errors import ParameterError, WarehouseMissing
-from tracelab.pricing import PRICE_COLUMNS, price_rows
 from tracelab.store.ddl import create_table, empty_select
+from tracelab.store.needs import MACRO_SCRIPTS, plan, script_objects
 from tracelab.store.snapshot import LAYOUT_TABLES, ReaderLease, Snapshot, WarehouseFiles, default_warehouse, sql_list
 from tracelab.store.sql import sql_text
 
@@ -149,20 +150,31 @@ def register_views(
             con.execute(f'CREATE OR REPLACE {kind} "{name}" AS {empty_select(schemas[name])}')
 
 
-def install(con: duckdb.DuckDBPyConnection) -> None:
+def install(con: duckdb.DuckDBPyConnection, objects: Collection[str] | None = None, *, prices: bool = True) -> None:
     """The shared macros and the price table, on a connection with the table views.
 
     Idempotent (``CREATE OR REPLACE``). The macros the derive step shares
-    (``tracelab/sql/derive_macros.sql``) go in first, then ``queries/_macros.sql``.
+    (``tracelab/sql/derive_macros.sql``) go in first, then ``queries/_macros.sql``. ``objects``:
+    only these of the scripts' macros and temporary tables (see :mod:`tracelab.store.needs`);
+    ``prices``: whether to create the price table.
     """
     # Every view reference binds read_parquet over the snapshot's files (union_by_name reads
     # each footer); a named query references the tables many times through the macros, so
     # without the cache binding alone costs ~0.2 s a query at 10M events. Warehouse parts are
     # immutable (new parts get new names), so cached footers never go stale.
     con.execute("SET parquet_metadata_cache = true")
-    create_table(con, "tl_prices", PRICE_COLUMNS, price_rows())  # from rows: Arrow data makes DuckDB (and pyarrow) import pandas
-    con.execute(sql_text("derive_macros"))
-    con.execute(sql_text("_macros"))
+    if prices:
+        from tracelab.pricing import PRICE_COLUMNS, price_rows  # parses the price table (tomllib): only when used
+
+        create_table(con, "tl_prices", PRICE_COLUMNS, price_rows())  # from rows: Arrow data makes DuckDB (and pyarrow) import pandas
+    if objects is None:
+        for script in MACRO_SCRIPTS:
+            con.execute(sql_text(script))
+        return
+    wanted = set(objects)
+    for name, statement in script_objects():
+        if name in wanted:
+            con.execute(statement)
 
 
 def lock_down(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
@@ -207,6 +219,12 @@ class Store:
     connection is garbage-collected), so a store kept open in a notebook goes on reading its
     snapshot. Where the warehouse cannot be written (no lease) superseded parts stay for
     :data:`~tracelab.store.snapshot.GRACE_SECONDS`.
+
+    ``needs``: the SQL (one text or several) the caller will run, when it knows all of it; the
+    store then creates only the views, macros and price table that SQL can reach
+    (:func:`tracelab.store.needs.plan`; start-up of a short command) and ``complete`` tells
+    whether that was everything. A ``duckdb.CatalogException`` on a store that is not complete
+    may come from the plan: re-run on a store opened without ``needs``.
     """
 
     def __init__(
@@ -217,6 +235,7 @@ class Store:
         memory_limit: str | None = None,
         temp_directory: str | os.PathLike | None = None,
         database: str = ":memory:",
+        needs: str | Iterable[str] | None = None,
     ) -> None:
         # the Parquet-reading Warehouse (pyarrow) is made when asked for: see ``warehouse``
         self._files = warehouse if isinstance(warehouse, WarehouseFiles) else WarehouseFiles(warehouse if warehouse is not None else default_warehouse())
@@ -233,6 +252,10 @@ class Store:
             if lease is not None:
                 lease.pin(self.snapshot)
             self.read_only = read_only
+            tables = list(S.SCHEMAS) + [t for t in self.snapshot.tables if t not in S.SCHEMAS and t not in LAYOUT_TABLES]  # register_views' list
+            part = plan(needs, tables) if needs is not None else None
+            #: False when the store was opened with ``needs`` and holds only part of the catalog
+            self.complete: bool = part is None or part.complete
             self.con: duckdb.DuckDBPyConnection = duckdb.connect(database)
         except BaseException:
             if lease is not None:
@@ -243,8 +266,15 @@ class Store:
         self._release = weakref.finalize(self.con, lease.release) if lease is not None else None
         try:
             configure(self.con, memory_limit=memory_limit, temp_directory=temp_directory)
-            register_views(self.con, self._files, self.snapshot)
-            install(self.con)
+            # before the views: binding each view reads its parts' footers, which the cache then
+            # keeps for every later bind and scan (install() sets it too, for other callers)
+            self.con.execute("SET parquet_metadata_cache = true")
+            if part is None:
+                register_views(self.con, self._files, self.snapshot)
+                install(self.con)
+            else:
+                register_views(self.con, self._files, self.snapshot, part.views)
+                install(self.con, part.objects, prices=part.prices)
             if read_only:
                 lock_down(self.con, self.files())
         except BaseException:

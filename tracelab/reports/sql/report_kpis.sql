@@ -14,6 +14,7 @@
 -- returns tool_errors BIGINT: failed tool calls
 -- returns tool_error_rate DOUBLE: tool_errors / tool_completed
 -- returns llm_calls BIGINT: non-synthetic LLM calls
+-- returns llm_latency_n BIGINT: non-synthetic LLM calls with a latency (the sample of the percentiles)
 -- returns llm_p50_ms DOUBLE: median LLM call latency
 -- returns llm_p95_ms DOUBLE: 95th percentile LLM call latency
 -- returns total_tokens BIGINT: input + output + cache read + cache write tokens
@@ -41,6 +42,7 @@ t AS (
 l AS (
     SELECT CASE WHEN ts >= $since THEN 'current' ELSE 'previous' END AS week,
            count(*) AS llm_calls,
+           count(latency_ms) AS llm_latency_n,
            quantile_cont(latency_ms, 0.5) AS llm_p50_ms,
            quantile_cont(latency_ms, 0.95) AS llm_p95_ms,
            sum(total_tokens)::BIGINT AS total_tokens,
@@ -60,6 +62,7 @@ SELECT
     coalesce(t.tool_errors, 0) AS tool_errors,
     t.tool_errors / nullif(t.tool_completed, 0) AS tool_error_rate,
     coalesce(l.llm_calls, 0) AS llm_calls,
+    coalesce(l.llm_latency_n, 0) AS llm_latency_n,
     l.llm_p50_ms,
     l.llm_p95_ms,
     coalesce(l.total_tokens, 0) AS total_tokens,
