@@ -121,8 +121,9 @@ def _check_target(paths: tuple[str, ...], warehouse: str) -> None:
     if (root / "_snapshot.json").exists():
         return
     from tracelab import schema as S
+    from tracelab.store.snapshot import LAYOUT_TABLES
 
-    known = _WAREHOUSE_FILES | set(S.TABLES) | set(S.ANALYSIS_TABLES)
+    known = _WAREHOUSE_FILES | set(S.TABLES) | set(S.ANALYSIS_TABLES) | LAYOUT_TABLES
     other = sorted(e.name for e in root.iterdir() if e.name not in known and not e.name.startswith("_snapshot.json."))
     if other:
         shown = ", ".join(other[:3]) + (f" and {len(other) - 3} more" if len(other) > 3 else "")

@@ -150,10 +150,12 @@ def summary_section(d: WeeklyData, regressions: list[Regression]) -> Section:
         pp: bool = False,
         note: str = "",
         n_key: str | None = None,
+        percentile: bool = False,
     ) -> Kpi:
         """A headline number with its week-over-week change; the change (and its colour) only
         where both weeks have a sample of ``n_key`` (default: the value itself, a count) of at
-        least :data:`fmt.MIN_CHANGE_N`, else "n too small"."""
+        least :data:`fmt.MIN_CHANGE_N`, else "n too small". ``percentile``: the values too need a
+        sample of :data:`fmt.MIN_PERCENTILE_N` (``show`` then takes the value and its n)."""
         c, p = cur.get(key), prev.get(key)
         n, n_prev = (cur.get(n_key), prev.get(n_key)) if n_key else (c, p)
         if pp:
@@ -164,6 +166,8 @@ def summary_section(d: WeeklyData, regressions: list[Regression]) -> Section:
             delta = fmt.rel_change(c, p)
             ok = fmt.meaningful_change(delta, n, n_prev)
             delta_text = fmt.change_pct_n(delta, n, n_prev)
+        if percentile:
+            return Kpi(label, fmt.ms_n(c, n), fmt.ms_n(p, n_prev), delta_text, _tone(delta if ok else None, up_is_bad=up_is_bad), flagged, note)
         return Kpi(label, show(c), show(p), delta_text, _tone(delta if ok else None, up_is_bad=up_is_bad), flagged, note)
 
     unpriced = cur.get("unpriced_calls") or 0
@@ -180,8 +184,16 @@ def summary_section(d: WeeklyData, regressions: list[Regression]) -> Section:
             flagged=bool(overall.get("regression")),
             note=f"{fmt.integer(cur.get('tool_errors'))} of {fmt.integer(cur.get('tool_completed'))} completed calls; {fmt.p_is(overall.get('p_value'))}",
         ),
-        kpi("LLM latency p50", "llm_p50_ms", fmt.ms, up_is_bad=True, n_key="llm_calls", note=f"{fmt.integer(cur.get('llm_calls'))} LLM calls"),
-        kpi("LLM latency p95", "llm_p95_ms", fmt.ms, up_is_bad=True, n_key="llm_calls"),
+        kpi(
+            "LLM latency p50",
+            "llm_p50_ms",
+            fmt.ms,
+            up_is_bad=True,
+            n_key="llm_latency_n",
+            percentile=True,
+            note=f"{fmt.integer(cur.get('llm_latency_n'))} of {fmt.integer(cur.get('llm_calls'))} LLM calls timed",
+        ),
+        kpi("LLM latency p95", "llm_p95_ms", fmt.ms, up_is_bad=True, n_key="llm_latency_n", percentile=True),
         kpi("Tokens", "total_tokens", fmt.si, up_is_bad=None, n_key="llm_calls", note=f"{fmt.si(cur.get('output_tokens'))} output"),
         kpi(
             "Cost (USD, list prices)",
@@ -306,12 +318,12 @@ def _latency_table(df: pl.DataFrame, id: str, caption: str, key: str, min_n: int
                 lambda r: r["agent"],
                 lambda r: r["group_key"] or fmt.DASH,
                 lambda r: fmt.integer(r["n"]),
-                lambda r: fmt.ms(r["p50_ms"]),
-                lambda r: fmt.ms(r["p90_ms"]),
-                lambda r: fmt.ms(r["p95_ms"]),
-                lambda r: fmt.ms(r["p99_ms"]),
-                lambda r: fmt.ms(r["previous_p50_ms"]),
-                lambda r: fmt.ms(r["previous_p95_ms"]),
+                lambda r: fmt.ms_n(r["p50_ms"], r["n"]),
+                lambda r: fmt.ms_n(r["p90_ms"], r["n"]),
+                lambda r: fmt.ms_n(r["p95_ms"], r["n"]),
+                lambda r: fmt.ms_n(r["p99_ms"], r["n"]),
+                lambda r: fmt.ms_n(r["previous_p50_ms"], r["previous_n"]),
+                lambda r: fmt.ms_n(r["previous_p95_ms"], r["previous_n"]),
                 lambda r: fmt.change_pct_n(r["p50_change_pct"], r["n"], r["previous_n"], min_n=min_n),
                 lambda r: fmt.change_pct_n(r["p95_change_pct"], r["n"], r["previous_n"], min_n=min_n),
                 lambda r: fmt.pvalue(r["p_adjusted"]) if r["tested"] else "not tested",
@@ -514,8 +526,8 @@ def scorecard_frame(comparison: pl.DataFrame) -> pl.DataFrame:
     c = model_labels(comparison)
     metrics = [
         ("tool error rate", "error_rate", "completed", "lower", lambda r: fmt.rate_ci(r["error_rate"], r["ci_low"], r["ci_high"])),
-        ("LLM latency p50", "p50_ms", "latency_n", "lower", lambda r: fmt.ms(r["p50_ms"])),
-        ("LLM latency p95", "p95_ms", "latency_n", "lower", lambda r: fmt.ms(r["p95_ms"])),
+        ("LLM latency p50", "p50_ms", "latency_n", "lower", lambda r: fmt.ms_n(r["p50_ms"], r["latency_n"])),
+        ("LLM latency p95", "p95_ms", "latency_n", "lower", lambda r: fmt.ms_n(r["p95_ms"], r["latency_n"])),
         ("tokens per call", "tokens_per_call", "llm_calls", "lower", lambda r: fmt.si(r["tokens_per_call"])),
         ("cost per call", "cost_per_call", "llm_calls", "lower", lambda r: fmt.usd(r["cost_per_call"])),
     ]
@@ -559,8 +571,8 @@ def models_section(d: WeeklyData) -> Section:
                 lambda r: fmt.integer(r["llm_calls"]),
                 lambda r: fmt.integer(r["tool_calls"]),
                 lambda r: f"{fmt.rate_ci(r['error_rate'], r['ci_low'], r['ci_high'])} (n={r['completed']})",
-                lambda r: fmt.ms(r["p50_ms"]),
-                lambda r: fmt.ms(r["p95_ms"]),
+                lambda r: fmt.ms_n(r["p50_ms"], r["latency_n"]),
+                lambda r: fmt.ms_n(r["p95_ms"], r["latency_n"]),
                 lambda r: fmt.si(r["tokens_per_call"]),
                 lambda r: fmt.usd(r["cost_per_call"]),
             ],
