@@ -68,6 +68,12 @@ END;
 CREATE OR REPLACE MACRO tl_is_shell(tool) AS
     tool IN ('Bash', 'BashOutput', 'bash', 'shell', 'exec_command', 'local_shell', 'shell_command', 'container.exec');
 
+-- Event kinds that are steps of a session's timeline (`tracelab session`, and the step numbers
+-- its `--around N` hints point at): tracelab/sql/timeline_steps.sql and timeline_step_numbers.sql.
+CREATE OR REPLACE MACRO tl_is_step_kind(k) AS
+    k IN ('user_prompt', 'user_context', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'compaction', 'microcompaction',
+          'compaction_summary', 'api_error', 'interrupt', 'model_change', 'hook', 'image', 'system', 'unknown');
+
 -- tl_error_template(txt) (error text -> message template) is defined in
 -- tracelab/sql/derive_macros.sql: the derive step stores it per failed call
 -- (tool_calls.error_message), and tracelab.query.install installs the same file here.

@@ -51,8 +51,7 @@ WITH ev AS (
            e.llm_call_key, e.model, e.spawned_session_key,
            last_value(e.ts IGNORE NULLS) OVER (PARTITION BY e.session_key, e.source_file ORDER BY e.seq ROWS UNBOUNDED PRECEDING) AS ts_fill
     FROM tl_timeline_events e
-    WHERE e.kind IN ('user_prompt', 'user_context', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'compaction', 'microcompaction',
-                     'compaction_summary', 'api_error', 'interrupt', 'model_change', 'hook', 'image', 'system', 'unknown')
+    WHERE tl_is_step_kind(e.kind)
 ),
 steps AS (
     SELECT * FROM ev
