@@ -418,3 +418,57 @@ def test_parts_that_cannot_be_read_fall_back_to_the_views(con, wh):
     key = "claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68"
     broken = {t: [str(wh / t / "month=2026-01" / "part-missing.parquet")] for t in ("events", "llm_calls", "tool_calls")}
     assert load(con, key, parts=broken).to_dict(full=True) == load(con, key).to_dict(full=True)
+
+
+def test_partial_store_gives_the_same_timelines(wh, con):
+    """`tracelab session` opens its store with only what the timeline queries reach
+    (`catalog_needs`: no views over the events and call parts, no other macros): every main
+    session's timeline, cost included, equals the one read through the complete catalog's views."""
+    from tracelab.schema import PARTITIONED
+    from tracelab.session import load
+    from tracelab.session.timeline import catalog_needs
+    from tracelab.store.connection import Store
+
+    with Store(wh, needs=catalog_needs()) as store:
+        assert not store.complete
+        views = {r[0] for r in store.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        assert views == {"sessions", "failure_members"}, views
+        parts = {t: [str(p) for p in store.files_of(t)] for t in PARTITIONED}
+        keys = [r[0] for r in con.execute("SELECT session_key FROM sessions WHERE NOT is_subagent ORDER BY session_key").fetchall()]
+        for key in keys:
+            assert load(store.con, key, parts=parts).to_dict(full=True) == load(con, key).to_dict(full=True), key
+
+
+def test_parts_without_a_column_are_read_by_name_on_a_partial_store(wh, tmp_path):
+    """A session whose month holds only a part of an older tracelab (a column missing) is read
+    from all of the table's parts by name when the store has no view to fall back to: the same
+    timeline as a view over those parts gives (the column NULL for that month's rows)."""
+    import pyarrow.parquet as pq
+
+    from tracelab.schema import PARTITIONED
+    from tracelab.session import load
+    from tracelab.session.timeline import catalog_needs
+    from tracelab.store.connection import Store
+
+    with Store(wh, needs=catalog_needs()) as store:
+        parts = {t: [str(p) for p in store.files_of(t)] for t in PARTITIONED}
+        spans = store.con.execute(
+            "SELECT session_key, strftime(started_at, '%Y-%m'), strftime(ended_at, '%Y-%m') FROM sessions WHERE NOT is_subagent AND n_events > 20"
+        ).fetchall()
+    by_month: dict[str, list[str]] = {}
+    for f in parts["events"]:
+        by_month.setdefault(f.rsplit("month=", 1)[1].split("/")[0], []).append(f)
+    # a session inside one month, a day away from its edges, whose month has one events part
+    key, month = next(
+        (k, a) for k, a, b in sorted(spans) if a == b and len(by_month.get(a, [])) == 1 and a != sorted(by_month)[-1] and a != sorted(by_month)[0]
+    )
+    old = tmp_path / "events" / f"month={month}" / "part-old.parquet"
+    old.parent.mkdir(parents=True)
+    pq.write_table(pq.read_table(by_month[month][0]).drop_columns(["branch"]), old)
+    fabricated = {**parts, "events": [str(old) if f == by_month[month][0] else f for f in parts["events"]]}
+    with Store(wh, read_only=False, needs=catalog_needs()) as partial, Store(wh, read_only=False) as full:
+        files = ", ".join("'" + f + "'" for f in fabricated["events"])
+        full.con.execute(f"CREATE OR REPLACE VIEW events AS SELECT * FROM read_parquet([{files}], hive_partitioning = false, union_by_name = true)")
+        got = load(partial.con, key, parts=fabricated).to_dict(full=True)
+        assert got == load(full.con, key).to_dict(full=True)
+        assert got["steps"]

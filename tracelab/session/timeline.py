@@ -24,12 +24,25 @@ from typing import Any
 import duckdb
 
 from tracelab import library as q
+from tracelab import schema as S
 from tracelab.errors import NotFound
 from tracelab.session.model import Call, SessionNode, Step
 from tracelab.session.summary import input_summary, one_line
 from tracelab.store.sql import load as load_sql
 
-__all__ = ["GATHERED", "STEP_KINDS", "AmbiguousSession", "fetch_rows", "gather", "load", "load_query", "month_of_part", "resolve"]
+__all__ = [
+    "GATHERED",
+    "STEP_KINDS",
+    "TIMELINE_QUERIES",
+    "AmbiguousSession",
+    "catalog_needs",
+    "fetch_rows",
+    "gather",
+    "load",
+    "load_query",
+    "month_of_part",
+    "resolve",
+]
 
 #: events.kind -> the step kind a timeline shows
 STEP_KINDS = {
@@ -143,18 +156,37 @@ def _branch(table: str, select: str, i: int, files: list[str] | None, params: di
     return f"SELECT {select} FROM read_parquet($f{i}, hive_partitioning = false, union_by_name = true) WHERE session_key = $k{i}"
 
 
-def _copy(con: Any, table: str, temp: str, cols: tuple[str, ...], keys: list[str], files: list[str] | None, spans: dict[str, set[str] | None]) -> None:
-    """``CREATE TEMP TABLE temp`` with the rows of sessions ``keys`` of ``table`` (see :func:`gather`)."""
+def _copy(
+    con: Any,
+    table: str,
+    temp: str,
+    cols: tuple[str, ...],
+    keys: list[str],
+    files: list[str] | None,
+    spans: dict[str, set[str] | None],
+    *,
+    every_part: bool = False,
+) -> None:
+    """``CREATE TEMP TABLE temp`` with the rows of sessions ``keys`` of ``table`` (see :func:`gather`).
+
+    ``files``: None reads the view ``table``; else the table's parts (the view's files), each
+    session's rows from those of the months it spans (all of them when its span is unknown or
+    with ``every_part``: then as the view reads them). With ``files`` the table needs no view."""
     params: dict[str, Any] = {}
     select = ", ".join(cols)
     branches = []
     for i, k in enumerate(keys):
-        months = spans.get(k) if files is not None else None
-        chosen = None if months is None or files is None else [f for f in files if month_of_part(f) in months or month_of_part(f) in (None, "unknown")]
+        months = spans.get(k) if files is not None and not every_part else None
+        chosen = files if months is None else [f for f in files or [] if month_of_part(f) in months or month_of_part(f) in (None, "unknown")]
         if (b := _branch(table, select, i, chosen, params)) is not None:
             params[f"k{i}"] = k
             branches.append(b)
-    body = " UNION ALL ".join(branches) if branches else f'SELECT {select} FROM "{table}" WHERE false'
+    if branches:
+        body = " UNION ALL ".join(branches)
+    elif files is not None and table in S.SCHEMAS:  # no part can hold them: no rows, typed as declared (no view, no footer read)
+        body = f"SELECT {select} FROM ({S.SCHEMAS[table].empty_select()})"
+    else:
+        body = f'SELECT {select} FROM "{table}" WHERE false'
     con.execute(f"CREATE OR REPLACE TEMP TABLE {temp} AS {body}", params or None)
 
 
@@ -168,7 +200,8 @@ def gather(con: Any, keys: list[str], every: list[str] | None = None, *, parts: 
     ``parts``: the snapshot's Parquet files of the month-partitioned tables (table -> paths,
     :meth:`tracelab.store.connection.Store.files_of`). Each session's rows are then read from
     the parts of the months it spans (by its ``started_at`` .. ``ended_at``, a day either side)
-    and of ``month=unknown`` only, not from every part of the warehouse."""
+    and of ``month=unknown`` only, not from every part of the warehouse; those tables need no
+    view then (see :func:`catalog_needs`)."""
     try:
         spans: dict[str, set[str] | None] = {}
         for table, (temp, cols) in GATHERED.items():
@@ -179,14 +212,31 @@ def gather(con: Any, keys: list[str], every: list[str] | None = None, *, parts: 
             except duckdb.Error:
                 if files is None:
                     raise
-                # the chosen parts lack a column the view has (parts of an older tracelab): read the view
-                _copy(con, table, temp, cols, wanted, None, spans)
+                # the chosen parts cannot be read alone (parts of an older tracelab lacking a
+                # column others have): read the view, or where the store made none (see
+                # catalog_needs) all of the table's parts by name, as its view would
+                try:
+                    _copy(con, table, temp, cols, wanted, None, spans)
+                except duckdb.CatalogException:
+                    _copy(con, table, temp, cols, wanted, files, spans, every_part=True)
             if table == "sessions" and parts is not None:
                 spans = {k: _months(a, b) for k, a, b in con.execute(f"SELECT session_key, started_at, ended_at FROM {temp}").fetchall()}
         yield
     finally:
         for temp, _ in GATHERED.values():
             con.execute(f"DROP TABLE IF EXISTS {temp}")
+
+
+#: the queries :func:`resolve` and :func:`load` run
+TIMELINE_QUERIES = ("timeline_match", "timeline_tree", "timeline_facts", "timeline_steps", "timeline_calls")
+
+
+def catalog_needs() -> list[str]:
+    """What :func:`resolve` and :func:`load` (given ``parts``) run, as ``Store(..., needs=...)``
+    takes it: the timeline queries' statements and the views :func:`gather` reads (``sessions``,
+    ``failure_members``; the month-partitioned tables are read from their parts). The store then
+    binds no view over the events, LLM- and tool-call parts and makes none of the other macros."""
+    return [load_query(name).sql for name in TIMELINE_QUERIES] + [f'"{t}"' for t in GATHERED if t not in S.PARTITIONED]
 
 
 def resolve(con: Any, prefix: str) -> str:
