@@ -6,11 +6,12 @@ and ``timeline_calls`` (their LLM calls). Subagents are attached to the tool ste
 started them (``tool_calls.subagent_session_key``, else the child's ``parent_tool_call_id``).
 
 The last two read temp tables that :func:`gather` fills with the sessions' rows first: one
-equality scan per session and table (``session_key = $k``), which DuckDB pushes into the
-Parquet scans, so only the pages that can hold the session are decoded. A list of keys
-(``IN``, ``list_contains``) is not pushed: DuckDB then decodes every row of the warehouse
-(~15 s at 10M events, against ~0.1 s per session). Results come back as Python rows
-(``fetchall``), not Arrow: converting to Arrow imports pyarrow and pandas (~1.5 s).
+scan per table and set of parts, ``session_key = $k0`` or ``session_key IN ($k0, $k1, …)``
+with each key its own parameter, which DuckDB pushes into the Parquet scans (row-group
+statistics and Bloom filters), so only the row groups that can hold the sessions are decoded.
+A list-valued parameter (``IN (SELECT unnest($keys))``, ``list_contains``) is not pushed:
+DuckDB then decodes every row of the warehouse (~15 s at 10M events). Results come back as
+Python rows (``fetchall``), not Arrow: converting to Arrow imports pyarrow and pandas (~1.5 s).
 """
 
 from __future__ import annotations
@@ -146,14 +147,22 @@ def month_of_part(path: str) -> str | None:
     return parent.partition("=")[2] if parent.startswith("month=") else None
 
 
-def _branch(table: str, select: str, i: int, files: list[str] | None, params: dict[str, Any]) -> str | None:
-    """One session's rows of ``table``: from the view, or from ``files`` only (None: no part can hold them)."""
-    if files is None:
-        return f'SELECT {select} FROM "{table}" WHERE session_key = $k{i}'
-    if not files:
+def _branch(table: str, select: str, i: int, keys: list[str], files: list[str] | None, params: dict[str, Any]) -> str | None:
+    """Sessions ``keys``' rows of ``table``: from the view, or from ``files`` only (None: no part
+    can hold them). The keys are bound one parameter each: DuckDB pushes ``session_key = $k`` and
+    ``session_key IN ($k0, $k1, …)`` into the Parquet scans (row-group statistics and Bloom
+    filters), not a list-valued parameter."""
+    if files is not None and not files:
         return None
+    names = []
+    for j, k in enumerate(keys):
+        params[f"k{i}_{j}"] = k
+        names.append(f"$k{i}_{j}")
+    where = f"session_key = {names[0]}" if len(names) == 1 else f"session_key IN ({', '.join(names)})"
+    if files is None:
+        return f'SELECT {select} FROM "{table}" WHERE {where}'
     params[f"f{i}"] = files
-    return f"SELECT {select} FROM read_parquet($f{i}, hive_partitioning = false, union_by_name = true) WHERE session_key = $k{i}"
+    return f"SELECT {select} FROM read_parquet($f{i}, hive_partitioning = false, union_by_name = true) WHERE {where}"
 
 
 def _copy(
@@ -167,20 +176,21 @@ def _copy(
     *,
     every_part: bool = False,
 ) -> None:
-    """``CREATE TEMP TABLE temp`` with the rows of sessions ``keys`` of ``table`` (see :func:`gather`).
+    """``CREATE TEMP TABLE temp`` with the rows of sessions ``keys`` of ``table`` (see :func:`gather`):
+    one scan per set of parts, of the sessions that set can hold.
 
     ``files``: None reads the view ``table``; else the table's parts (the view's files), each
     session's rows from those of the months it spans (all of them when its span is unknown or
     with ``every_part``: then as the view reads them). With ``files`` the table needs no view."""
     params: dict[str, Any] = {}
     select = ", ".join(cols)
-    branches = []
-    for i, k in enumerate(keys):
+    # sessions that read the same parts share a scan (a session and its subagents mostly do)
+    groups: dict[tuple[str, ...] | None, list[str]] = {}
+    for k in keys:
         months = spans.get(k) if files is not None and not every_part else None
         chosen = files if months is None else [f for f in files or [] if month_of_part(f) in months or month_of_part(f) in (None, "unknown")]
-        if (b := _branch(table, select, i, chosen, params)) is not None:
-            params[f"k{i}"] = k
-            branches.append(b)
+        groups.setdefault(None if chosen is None else tuple(chosen), []).append(k)
+    branches = [b for i, (chosen, ks) in enumerate(groups.items()) if (b := _branch(table, select, i, ks, None if chosen is None else list(chosen), params))]
     if branches:
         body = " UNION ALL ".join(branches)
     elif files is not None and table in S.SCHEMAS:  # no part can hold them: no rows, typed as declared (no view, no footer read)
@@ -195,7 +205,8 @@ def gather(con: Any, keys: list[str], every: list[str] | None = None, *, parts: 
     """Copy the rows of sessions ``keys`` of each :data:`GATHERED` table (``llm_calls`` and
     ``sessions``: of ``every``, default ``keys``) into its temp table for ``timeline_steps``,
     ``timeline_calls`` and ``timeline_facts``; drop them on leaving. One statement per table,
-    a ``UNION ALL`` of one equality scan per session (the keys are bound as parameters).
+    a ``UNION ALL`` of one scan per set of parts, filtered by ``session_key`` equal to / ``IN``
+    the keys bound one parameter each (pushed into the Parquet scans).
 
     ``parts``: the snapshot's Parquet files of the month-partitioned tables (table -> paths,
     :meth:`tracelab.store.connection.Store.files_of`). Each session's rows are then read from
