@@ -154,7 +154,7 @@ def load(root: str | os.PathLike, snap: Snapshot) -> dict[str, dict[str, list[li
             st = os.stat(root / rel)
         except OSError:
             return None
-        e = entries.get(rel)
+        e: dict[str, Any] = entries.get(rel) or {}
         if not _matches(e, st) or set(e["rows"]) != set(QUERIES[table]):
             return None
         for name in QUERIES[table]:
