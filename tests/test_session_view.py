@@ -478,3 +478,20 @@ def test_parts_without_a_column_are_read_by_name_on_a_partial_store(wh, tmp_path
         got = load(partial.con, key, parts=fabricated).to_dict(full=True)
         assert got == load(full.con, key).to_dict(full=True)
         assert got["steps"]
+
+
+def test_timeline_call_costs_equal_the_sql_price_join(con):
+    """The timeline prices its calls in Python (`tracelab.pricing.cost_usd`, no price table in
+    the session's store): every LLM call of every sample session costs exactly (==, not approx)
+    what the SQL price join of `tl_llm_calls` says, None where that is NULL (unpriced model or
+    component, no time); the samples hold both."""
+    from tracelab.session.timeline import _cost, fetch_rows, gather
+
+    sql = dict(con.execute("SELECT llm_call_key, cost_usd FROM tl_llm_calls(NULL, NULL, NULL, NULL, NULL, true)").fetchall())
+    keys = [r[0] for r in con.execute("SELECT session_key FROM sessions ORDER BY session_key").fetchall()]
+    with gather(con, keys):
+        rows = fetch_rows(con, "timeline_calls")
+    assert {r["llm_call_key"] for r in rows} == set(sql)
+    got = {r["llm_call_key"]: _cost(r) for r in rows}
+    assert got == sql
+    assert any(v is None for v in got.values()) and sum(v is not None and v > 0 for v in got.values()) > 100

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 
 from tracelab import library as q
+from tracelab import pricing
 from tracelab import schema as S
 from tracelab.errors import NotFound
 from tracelab.session.model import Call, SessionNode, Step
@@ -338,6 +339,17 @@ def _step(n: int, r: dict[str, Any], call_no: dict[str, int], call_tokens: dict[
     )
 
 
+def _cost(call: dict[str, Any]) -> float | None:
+    """Cost of a ``timeline_calls`` row in USD (None when unpriced or without a time): the price
+    in effect at its time (:func:`tracelab.pricing.cost_usd`, the arithmetic of the SQL macro
+    ``tl_cost`` over ``tl_price_ranges``), so that a session needs no price table in DuckDB."""
+    if call["ts"] is None:
+        return None
+    return pricing.cost_usd(
+        call["model"], call["ts"], _int(call["input_tokens"]), _int(call["output_tokens"]), _int(call["cache_read_tokens"]), _int(call["cache_write_tokens"])
+    )
+
+
 def load(con: Any, key: str, depth: int | None = None, parts: Mapping[str, list[str]] | None = None) -> SessionNode:
     """The timeline of session ``key`` with its subagents nested ``depth`` levels deep (None =
     all; 0 = none: the subagents appear by key and totals only). ``parts``: see :func:`gather`."""
@@ -355,6 +367,7 @@ def load(con: Any, key: str, depth: int | None = None, parts: Mapping[str, list[
         for r in fetch_rows(con, "timeline_steps"):
             steps_by.setdefault(r["session_key"], []).append(r)
         for r in fetch_rows(con, "timeline_calls"):
+            r["cost_usd"] = _cost(r)
             calls_by.setdefault(r["session_key"], []).append(r)
     for f in tree:  # cost of the session's own priced, non-synthetic responses
         costs = [c["cost_usd"] for c in calls_by.get(f["session_key"], []) if not c["is_synthetic"] and c["cost_usd"] is not None]
