@@ -202,7 +202,9 @@ def _copy(
 
 
 @contextmanager
-def gather(con: Any, keys: list[str], every: list[str] | None = None, *, parts: Mapping[str, list[str]] | None = None) -> Iterator[None]:
+def gather(
+    con: Any, keys: list[str], every: list[str] | None = None, *, parts: Mapping[str, list[str]] | None = None, drop: bool = True
+) -> Iterator[list[dict[str, Any]]]:
     """Copy the rows of sessions ``keys`` of each :data:`GATHERED` table (``llm_calls`` and
     ``sessions``: of ``every``, default ``keys``) into its temp table for ``timeline_steps``,
     ``timeline_calls`` and ``timeline_facts``; drop them on leaving. One statement per table,
@@ -213,9 +215,14 @@ def gather(con: Any, keys: list[str], every: list[str] | None = None, *, parts: 
     :meth:`tracelab.store.connection.Store.files_of`). Each session's rows are then read from
     the parts of the months it spans (by its ``started_at`` .. ``ended_at``, a day either side)
     and of ``month=unknown`` only, not from every part of the warehouse; those tables need no
-    view then (see :func:`catalog_needs`)."""
+    view then (see :func:`catalog_needs`).
+
+    Yields the rows of ``timeline_facts`` (the sessions' facts: read once the ``sessions`` rows
+    are in, their times also choosing the parts). ``drop``: False leaves the temp tables to the connection (a store closed right after: one
+    statement fewer per table)."""
     try:
         spans: dict[str, set[str] | None] = {}
+        facts: list[dict[str, Any]] = []
         for table, (temp, cols) in GATHERED.items():
             wanted = sorted(set(every if every is not None and table in _EVERY_SESSION else keys))
             files = parts.get(table) if parts is not None else None
@@ -231,11 +238,13 @@ def gather(con: Any, keys: list[str], every: list[str] | None = None, *, parts: 
                     _copy(con, table, temp, cols, wanted, None, spans)
                 except duckdb.CatalogException:
                     _copy(con, table, temp, cols, wanted, files, spans, every_part=True)
-            if table == "sessions" and parts is not None:
-                spans = {k: _months(a, b) for k, a, b in con.execute(f"SELECT session_key, started_at, ended_at FROM {temp}").fetchall()}
-        yield
+            if table == "sessions":
+                facts = fetch_rows(con, "timeline_facts")
+                if parts is not None:
+                    spans = {f["session_key"]: _months(f["started_at"], f["ended_at"]) for f in facts}
+        yield facts
     finally:
-        for temp, _ in GATHERED.values():
+        for temp, _ in GATHERED.values() if drop else ():
             con.execute(f"DROP TABLE IF EXISTS {temp}")
 
 
@@ -350,9 +359,9 @@ def _cost(call: dict[str, Any]) -> float | None:
     )
 
 
-def load(con: Any, key: str, depth: int | None = None, parts: Mapping[str, list[str]] | None = None) -> SessionNode:
+def load(con: Any, key: str, depth: int | None = None, parts: Mapping[str, list[str]] | None = None, *, drop: bool = True) -> SessionNode:
     """The timeline of session ``key`` with its subagents nested ``depth`` levels deep (None =
-    all; 0 = none: the subagents appear by key and totals only). ``parts``: see :func:`gather`."""
+    all; 0 = none: the subagents appear by key and totals only). ``parts``, ``drop``: see :func:`gather`."""
     depths = {r["session_key"]: r["depth"] for r in fetch_rows(con, "timeline_tree", key=key, max_depth=8)}
     if not depths:
         raise NotFound(f"no session {key!r}", session=key)
@@ -361,8 +370,8 @@ def load(con: Any, key: str, depth: int | None = None, parts: Mapping[str, list[
     steps_by: dict[str, list[dict[str, Any]]] = {}
     calls_by: dict[str, list[dict[str, Any]]] = {}
     # facts and calls of every session of the tree (a collapsed subagent's totals), the steps of the expanded ones
-    with gather(con, sorted(expanded), sorted(depths), parts=parts):
-        tree = [{**f, "depth": depths[f["session_key"]]} for f in fetch_rows(con, "timeline_facts")]
+    with gather(con, sorted(expanded), sorted(depths), parts=parts, drop=drop) as facts:
+        tree = [{**f, "depth": depths[f["session_key"]]} for f in facts]
         tree.sort(key=lambda f: f["depth"])  # stable: within a level, by start time and key
         for r in fetch_rows(con, "timeline_steps"):
             steps_by.setdefault(r["session_key"], []).append(r)

@@ -186,4 +186,4 @@ def session(id: str, warehouse: str | os.PathLike | None = None, *, depth: int |
     # only what the timeline queries reach (no views over the events and call parts, no other macros): start-up
     with Store(warehouse, needs=catalog_needs()) as store:
         parts = {t: [str(p) for p in store.files_of(t)] for t in PARTITIONED}  # each session read from the months it spans
-        return SessionView(load(store.con, resolve(store.con, id), depth, parts=parts))
+        return SessionView(load(store.con, resolve(store.con, id), depth, parts=parts, drop=False))  # the store's close drops its temp tables
