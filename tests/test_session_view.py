@@ -495,3 +495,20 @@ def test_timeline_call_costs_equal_the_sql_price_join(con):
     got = {r["llm_call_key"]: _cost(r) for r in rows}
     assert got == sql
     assert any(v is None for v in got.values()) and sum(v is not None and v > 0 for v in got.values()) > 100
+
+
+def test_tree_depths_equal_the_recursive_tree_query(con):
+    """`tree_depths` answers a session without subagents from one scan (`timeline_children`):
+    for every session of the samples (subagents and sessions with nested subagents included)
+    and a key that does not exist, it equals the recursive `timeline_tree`, at every depth limit."""
+    from tracelab.session.timeline import fetch_rows, tree_depths
+
+    keys = [r[0] for r in con.execute("SELECT session_key FROM sessions ORDER BY session_key").fetchall()] + ["no-such-session"]
+    spawned = 0
+    for key in keys:
+        for max_depth in (0, 1, 8):
+            want = {r["session_key"]: r["depth"] for r in fetch_rows(con, "timeline_tree", key=key, max_depth=max_depth)}
+            got = tree_depths(con, key, max_depth)
+            assert list(got.items()) == list(want.items()), (key, max_depth)
+            spawned += len(want) > 1
+    assert spawned > 10  # the samples hold sessions with subagents, so both paths run

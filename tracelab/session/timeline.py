@@ -1,7 +1,8 @@
 """Build the timeline of a session (and the subagents it spawned) from the warehouse.
 
-Three queries on a catalog connection (``tracelab.connect``), all in ``tracelab/sql/``:
-``timeline_tree`` (the session and its descendants), ``timeline_steps`` (their steps in order)
+Queries on a catalog connection (``tracelab.connect``), all in ``tracelab/sql/``:
+``timeline_tree`` (the session and its descendants; ``timeline_children`` first, which
+answers alone for a session without subagents), ``timeline_steps`` (their steps in order)
 and ``timeline_calls`` (their LLM calls). Subagents are attached to the tool step whose call
 started them (``tool_calls.subagent_session_key``, else the child's ``parent_tool_call_id``).
 
@@ -44,6 +45,7 @@ __all__ = [
     "load_query",
     "month_of_part",
     "resolve",
+    "tree_depths",
 ]
 
 #: events.kind -> the step kind a timeline shows
@@ -249,7 +251,7 @@ def gather(
 
 
 #: the queries :func:`resolve` and :func:`load` run
-TIMELINE_QUERIES = ("timeline_match", "timeline_tree", "timeline_facts", "timeline_steps", "timeline_calls")
+TIMELINE_QUERIES = ("timeline_match", "timeline_children", "timeline_tree", "timeline_facts", "timeline_steps", "timeline_calls")
 
 
 def catalog_needs() -> list[str]:
@@ -359,10 +361,23 @@ def _cost(call: dict[str, Any]) -> float | None:
     )
 
 
+def tree_depths(con: Any, key: str, max_depth: int = 8) -> dict[str, int]:
+    """Session ``key`` and every session it spawned, ``max_depth`` levels down: key -> depth (0
+    for ``key``; empty when there is no such session), as ``timeline_tree`` returns them, the
+    root first. A session that spawned none (most) takes one scan of ``sessions``
+    (``timeline_children``), not the recursive query's two."""
+    family = fetch_rows(con, "timeline_children", key=key)
+    if not any(r["is_root"] for r in family):
+        return {}
+    if all(r["is_root"] for r in family) or max_depth == 0:
+        return {key: 0}
+    return {r["session_key"]: r["depth"] for r in fetch_rows(con, "timeline_tree", key=key, max_depth=max_depth)}
+
+
 def load(con: Any, key: str, depth: int | None = None, parts: Mapping[str, list[str]] | None = None, *, drop: bool = True) -> SessionNode:
     """The timeline of session ``key`` with its subagents nested ``depth`` levels deep (None =
     all; 0 = none: the subagents appear by key and totals only). ``parts``, ``drop``: see :func:`gather`."""
-    depths = {r["session_key"]: r["depth"] for r in fetch_rows(con, "timeline_tree", key=key, max_depth=8)}
+    depths = tree_depths(con, key)
     if not depths:
         raise NotFound(f"no session {key!r}", session=key)
     limit = 8 if depth is None else max(0, depth)
