@@ -428,18 +428,17 @@ def test_parts_that_cannot_be_read_fall_back_to_the_views(con, wh):
 
 def test_partial_store_gives_the_same_timelines(wh, con):
     """`tracelab session` opens its store with only what the timeline queries reach
-    (`catalog_needs`: no views over the events and call parts, no other macros): every main
+    (`catalog_needs`: no views over the events, call and failure-member parts, no other macros): every main
     session's timeline, cost included, equals the one read through the complete catalog's views."""
-    from tracelab.schema import PARTITIONED
     from tracelab.session import load
-    from tracelab.session.timeline import catalog_needs
+    from tracelab.session.timeline import PART_TABLES, catalog_needs
     from tracelab.store.connection import Store
 
     with Store(wh, needs=catalog_needs()) as store:
         assert not store.complete
         views = {r[0] for r in store.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
-        assert views == {"sessions", "failure_members"}, views
-        parts = {t: [str(p) for p in store.files_of(t)] for t in PARTITIONED}
+        assert views == {"sessions"}, views
+        parts = {t: [str(p) for p in store.files_of(t)] for t in PART_TABLES}
         keys = [r[0] for r in con.execute("SELECT session_key FROM sessions WHERE NOT is_subagent ORDER BY session_key").fetchall()]
         for key in keys:
             assert load(store.con, key, parts=parts).to_dict(full=True) == load(con, key).to_dict(full=True), key
@@ -451,13 +450,12 @@ def test_parts_without_a_column_are_read_by_name_on_a_partial_store(wh, tmp_path
     timeline as a view over those parts gives (the column NULL for that month's rows)."""
     import pyarrow.parquet as pq
 
-    from tracelab.schema import PARTITIONED
     from tracelab.session import load
-    from tracelab.session.timeline import catalog_needs
+    from tracelab.session.timeline import PART_TABLES, catalog_needs
     from tracelab.store.connection import Store
 
     with Store(wh, needs=catalog_needs()) as store:
-        parts = {t: [str(p) for p in store.files_of(t)] for t in PARTITIONED}
+        parts = {t: [str(p) for p in store.files_of(t)] for t in PART_TABLES}
         spans = store.con.execute(
             "SELECT session_key, strftime(started_at, '%Y-%m'), strftime(ended_at, '%Y-%m') FROM sessions WHERE NOT is_subagent AND n_events > 20"
         ).fetchall()

@@ -35,6 +35,7 @@ from tracelab.store.sql import load as load_sql
 
 __all__ = [
     "GATHERED",
+    "PART_TABLES",
     "STEP_KINDS",
     "TIMELINE_QUERIES",
     "AmbiguousSession",
@@ -250,16 +251,20 @@ def gather(
             con.execute(f"DROP TABLE IF EXISTS {temp}")
 
 
+#: the tables :func:`tracelab.session` has :func:`gather` read from their parts (no view): the
+#: month-partitioned ones and ``failure_members`` (``sessions`` has its view: resolve reads it)
+PART_TABLES = (*S.PARTITIONED, "failure_members")
+
 #: the queries :func:`resolve` and :func:`load` run
 TIMELINE_QUERIES = ("timeline_match", "timeline_children", "timeline_tree", "timeline_facts", "timeline_steps", "timeline_calls")
 
 
 def catalog_needs() -> list[str]:
     """What :func:`resolve` and :func:`load` (given ``parts``) run, as ``Store(..., needs=...)``
-    takes it: the timeline queries' statements and the views :func:`gather` reads (``sessions``,
-    ``failure_members``; the month-partitioned tables are read from their parts). The store then
-    binds no view over the events, LLM- and tool-call parts and makes none of the other macros."""
-    return [load_query(name).sql for name in TIMELINE_QUERIES] + [f'"{t}"' for t in GATHERED if t not in S.PARTITIONED]
+    takes it: the timeline queries' statements and the view :func:`gather` reads (``sessions``;
+    the :data:`PART_TABLES` are read from their parts). The store then binds no view over the
+    events, LLM- and tool-call or failure-member parts and makes none of the other macros."""
+    return [load_query(name).sql for name in TIMELINE_QUERIES] + [f'"{t}"' for t in GATHERED if t not in PART_TABLES]
 
 
 def resolve(con: Any, prefix: str) -> str:
