@@ -301,3 +301,28 @@ def test_unindexed_parts_are_scanned_and_index_build_indexes_them(tmp_path, samp
     r = CliRunner().invoke(cli, ["index", "status", "-w", str(wh), "--json"])
     assert json.loads(r.output)["complete"]
     _exact(wh)
+
+
+@pytest.mark.parametrize("pattern", ["error", "ENOENT", "exit code", "foo.py", "Über", "ü", "日本", "--force", "->"])
+def test_sessions_search_from_the_index_equals_the_scan(samples, synth_wh, pattern):
+    """`tracelab sessions --search` takes its sessions from the index: the same sessions as the
+    scan of every event's text (and the same listing rows); patterns without a token scan."""
+    from tracelab.session.listing import sessions_table
+    from tracelab.textindex.search import matching_sessions
+
+    found_any = False
+    for wh in (samples, synth_wh):
+        with Store(wh) as store:
+            keys = matching_sessions(store.con, store.snapshot, store.root, pattern)
+            want = store.con.execute(
+                "SELECT DISTINCT session_key FROM events WHERE tl_search_hit(text, tool_input, $p, false, false) ORDER BY 1", {"p": pattern}
+            ).fetchall()
+        assert (keys is None) == (pattern == "->"), pattern
+        if keys is not None:
+            assert keys == [k for (k,) in want]
+            found_any = found_any or bool(keys)
+        a = sessions_table(wh, search=pattern)
+        b = sessions_table(wh, search=pattern, use_index=False)
+        assert a.to_pylist() == b.to_pylist()
+    if pattern in ("error", "exit code"):
+        assert found_any

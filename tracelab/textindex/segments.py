@@ -1,30 +1,50 @@
 """The search index on disk: one **segment** per ``events`` part, built once, never changed.
 
-A segment is a Parquet file ``search_index/v1/<the part's path under events/>`` listed in the
+A segment is a Parquet file ``search_index/v2/<the part's path under events/>`` listed in the
 snapshot under the table ``search_index`` (so the snapshot commit publishes it atomically with
-its part and garbage collection retires it with it). Columns ``token`` (a token as written,
-:mod:`tracelab.textindex.tokens`) and ``rows`` (the part's 0-based row numbers, in file order,
-of the events whose ``text`` or ``tool_input`` holds it), one row per token and chunk of
-:data:`CHUNK_ROWS` events (postings are gathered a chunk at a time, in bounded memory), sorted
-by token, in row groups of :data:`ROW_GROUP_TOKENS` tokens: a lookup scans the ``token``
-column, then reads ``rows`` only from the row groups whose token range holds a match. The footer's key-value metadata
-``tracelab.search_index`` records the format version, the part and its row count.
+its part and garbage collection retires it with it).
+
+**Documents.** The part's events are numbered in the search's own order, newest first
+(``ORDER BY ts DESC NULLS LAST, source_file, seq, event_key``, ``textindex_order.sql``): the
+*document number* 0 is the part's newest event. Postings hold document numbers, so the newest
+``n`` matches of a part are its ``n`` smallest candidates, found without reading the part.
+
+**Rows of a segment.** Columns ``token``, ``rows`` (``UINTEGER[]``) and ``block``:
+
+* a *posting row* (``block`` NULL): a token (:mod:`tracelab.textindex.tokens`, as written) and
+  the sorted document numbers of the events whose ``text`` or ``tool_input`` holds it, among
+  the part's events of one chunk of :data:`CHUNK_ROWS` file rows (a token has one row per
+  chunk it occurs in). Each chunk's rows are sorted by token, in row groups of
+  :data:`ROW_GROUP_TOKENS`: a lookup scans the ``token`` column, then reads ``rows`` only from
+  the row groups whose token range holds a match;
+* an *order row* (``token`` NULL, after all posting rows): ``block`` = b and ``rows`` = the file
+  row numbers (0-based) of the documents b × :data:`ORDER_BLOCK` … (b + 1) × ORDER_BLOCK − 1,
+  so a document's event is read back by its row number (row groups pruned by ``block``).
+
+Each distinct text (and tool input) of a chunk is tokenized once, however many events repeat it.
+The footer's key-value metadata ``tracelab.search_index`` records the format version, the part,
+its row count, how many of its events have a time (``timed``: documents 0 … timed − 1) and the
+newest and oldest time (epoch milliseconds), so a search can tell which parts can hold its
+newest matches.
 
 Parts never change (new rows go to new parts, removed rows and compaction write new parts), so a
 segment stays exact for its part for as long as the part is live. :func:`sync` gives every part
-of a snapshot that lacks one its segment (all, or only the ``parts`` given) and drops segments
-of parts no longer listed; ingest calls it for the parts it wrote, ``tracelab index build`` for
-all of them.
+of a snapshot that lacks one its segment (all, or only the ``parts`` given; two at a time) and
+drops segments of parts no longer listed; ingest calls it for the parts it wrote, ``tracelab
+index build`` for all of them.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -34,18 +54,41 @@ from tracelab.store.connection import MEMORY_LIMIT, scratch_connection
 from tracelab.store.warehouse import Snapshot, Warehouse
 from tracelab.textindex.tokens import SEPARATE
 
-__all__ = ["CHUNK_ROWS", "FORMAT_VERSION", "TABLE", "IndexStatus", "Problem", "SyncResult", "build_segment", "check", "repair", "segment_of", "status", "sync"]
+__all__ = [
+    "CHUNK_ROWS",
+    "FORMAT_VERSION",
+    "ORDER_BLOCK",
+    "TABLE",
+    "IndexStatus",
+    "Problem",
+    "SegmentMeta",
+    "SyncResult",
+    "build_segment",
+    "check",
+    "read_meta",
+    "repair",
+    "segment_of",
+    "status",
+    "sync",
+]
 
 #: the snapshot table listing the segments
 TABLE = "search_index"
 #: bumped when tokens or layout change: segments of another version are not used (and rebuilt)
-FORMAT_VERSION = 1
-#: events per chunk: a token appears once per chunk it occurs in
-CHUNK_ROWS = 64 * 1024
-#: tokens per row group of a segment (row groups are pruned by their token range)
-ROW_GROUP_TOKENS = 16 * 1024
+FORMAT_VERSION = 2
+#: file rows tokenized at a time (bounds the memory of a build)
+CHUNK_ROWS = 256 * 1024
+#: posting rows per row group (row groups are pruned by their token range)
+ROW_GROUP_TOKENS = 4 * 1024
+#: documents per row group of posting rows (beyond its first row)
+ROW_GROUP_POSTINGS = 128 * 1024
+#: documents per order row, and order rows per row group
+ORDER_BLOCK = 4 * 1024
+ORDER_ROWS_PER_GROUP = 32
+#: segments built at once by :func:`sync`
+BUILD_THREADS = max(1, min(2, os.cpu_count() or 1))
 META_KEY = b"tracelab.search_index"
-SCHEMA = pa.schema([pa.field("token", pa.string()), pa.field("rows", pa.list_(pa.uint32()))])
+SCHEMA = pa.schema([pa.field("token", pa.string()), pa.field("rows", pa.list_(pa.uint32())), pa.field("block", pa.int32())])
 #: the text columns indexed, as searched
 COLUMNS = ("text", "tool_input")
 
@@ -57,6 +100,31 @@ def segment_of(events_rel: str) -> str:
     return (Path(TABLE) / f"v{FORMAT_VERSION}" / tail).as_posix()
 
 
+@dataclass(frozen=True)
+class SegmentMeta:
+    """A segment's footer facts (see the module docstring)."""
+
+    version: int
+    events_part: str
+    events_rows: int
+    timed: int = 0
+    ts_max_ms: int | None = None
+    ts_min_ms: int | None = None
+
+
+def read_meta(path: Path) -> SegmentMeta:
+    """The footer facts of the segment at ``path`` (raises OSError/ValueError/ArrowException)."""
+    meta = json.loads((pq.read_schema(path).metadata or {}).get(META_KEY, b"{}"))
+    return SegmentMeta(
+        int(meta.get("version", 0)),
+        str(meta.get("events_part", "")),
+        int(meta.get("events_rows", -1)),
+        int(meta.get("timed", 0)),
+        meta.get("ts_max_ms"),
+        meta.get("ts_min_ms"),
+    )
+
+
 def _separated(arr: pa.Array) -> pa.Array:
     """``arr`` (string) with every separator byte replaced by a space (same offsets)."""
     bufs = arr.buffers()
@@ -66,33 +134,101 @@ def _separated(arr: pa.Array) -> pa.Array:
     return pa.Array.from_buffers(arr.type, len(arr), [bufs[0], bufs[1], data], null_count=arr.null_count, offset=arr.offset)
 
 
-def _tokens(batch: pa.RecordBatch, first_row: int) -> pa.Table:
-    """(token, row_no) of every token occurrence in ``batch`` (rows numbered from ``first_row``)."""
-    tokens, rows = [], []
-    for name in COLUMNS:
-        col = batch.column(batch.schema.get_field_index(name))
-        if pa.types.is_large_string(col.type) or pa.types.is_string(col.type):
-            split = pc.ascii_split_whitespace(_separated(col))
-            tokens.append(pc.list_flatten(split))
-            rows.append(pc.add(pc.list_parent_indices(split), first_row).cast(pa.uint32()))
-    if not tokens:
-        return pa.table({"token": pa.array([], pa.string()), "row_no": pa.array([], pa.uint32())})
-    return pa.table({"token": pa.concat_arrays([t.cast(pa.string()) for t in tokens]), "row_no": pa.concat_arrays(rows)})
+def _sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """``np.unique(keys)`` (uint64), sorted by Polars on every core."""
+    return pl.Series(keys, dtype=pl.UInt64).unique().sort().to_numpy()
 
 
-def _chunks(path: Path) -> Iterator[tuple[int, list[pa.RecordBatch]]]:
-    """The part's rows as (first row number, batches) of about :data:`CHUNK_ROWS` rows."""
-    pf = pq.ParquetFile(path)
-    names = [c for c in COLUMNS if c in pf.schema_arrow.names]
-    first, pending, n = 0, [], 0
-    for rb in pf.iter_batches(batch_size=16 * 1024, columns=names):
-        pending.append(rb)
-        n += rb.num_rows
-        if n >= CHUNK_ROWS:
-            yield first, pending
-            first, pending, n = first + n, [], 0
-    if pending:
-        yield first, pending
+def _column_pairs(col: pa.ChunkedArray, docs: np.ndarray) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:
+    """One text column of a chunk, each distinct value tokenized once (per file row group).
+
+    Returns ``tokens`` (every token occurrence in the distinct values), ``vals`` (the distinct
+    value each came from), ``order`` (the chunk's document numbers grouped by value) and
+    ``counts`` (documents per value): :func:`_expand` turns (token, value) pairs into
+    (token, document) pairs."""
+    tokens, vals, idxs = [], [], []
+    n_vals = 0
+    for arr in col.chunks:
+        enc = pc.dictionary_encode(arr)
+        split = pc.ascii_split_whitespace(_separated(enc.dictionary))
+        tokens.append(pc.list_flatten(split).cast(pa.large_string()))
+        vals.append(pc.list_parent_indices(split).to_numpy() + n_vals)
+        idxs.append(np.where(enc.indices.is_valid().to_numpy(zero_copy_only=False), enc.indices.fill_null(0).to_numpy().astype(np.int64) + n_vals, -1))
+        n_vals += len(enc.dictionary)
+    idx = np.concatenate(idxs) if idxs else np.empty(0, np.int64)
+    keep = idx >= 0
+    by_val = np.argsort(idx[keep], kind="stable")
+    order = docs[keep][by_val].astype(np.uint64)
+    counts = np.bincount(idx[keep], minlength=n_vals).astype(np.int64)
+    all_tokens = pa.concat_arrays(tokens) if tokens else pa.array([], pa.large_string())
+    return all_tokens, (np.concatenate(vals) if vals else np.empty(0, np.int64)), order, counts
+
+
+def _expand(t: np.ndarray, v: np.ndarray, order: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """(token << 32 | document) for every (token t, value v) pair and every document holding v."""
+    starts = np.cumsum(counts) - counts
+    lens = counts[v]
+    total = int(lens.sum())
+    out_start = np.cumsum(lens) - lens
+    pos = np.arange(total, dtype=np.int64) - np.repeat(out_start - starts[v], lens)
+    return (np.repeat(t.view(np.uint64), lens) << np.uint64(32)) | order[pos]
+
+
+def _chunk_postings(cols: list[pa.ChunkedArray], docs: np.ndarray) -> pa.Table:
+    """Posting rows (token, sorted documents) of one chunk: ``cols`` its text columns,
+    ``docs`` the document number of each of its rows."""
+    parts = [_column_pairs(c, docs) for c in cols]
+    if sum(len(p[0]) for p in parts) == 0:
+        return pa.table({"token": pa.array([], pa.string()), "rows": pa.array([], pa.list_(pa.uint32())), "block": pa.array([], pa.int32())})
+    enc = pc.dictionary_encode(pa.concat_arrays([p[0] for p in parts]))
+    words = enc.dictionary
+    sort = pc.sort_indices(words).to_numpy()
+    rank = np.empty(len(sort), np.int64)
+    rank[sort] = np.arange(len(sort))
+    codes = rank[enc.indices.to_numpy()]
+    keys, at = [], 0
+    for tokens, vals, order, counts in parts:
+        n = len(tokens)
+        if n:
+            # each (token, distinct value) pair once, then every document holding that value
+            pair = _sorted_unique((codes[at : at + n].view(np.uint64) << np.uint64(32)) | vals.view(np.uint64))
+            keys.append(_expand((pair >> np.uint64(32)).view(np.int64), (pair & np.uint64(0xFFFFFFFF)).view(np.int64), order, counts))
+        at += n
+    key = _sorted_unique(np.concatenate(keys))
+    tok = (key >> np.uint64(32)).view(np.int64)
+    doc = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    cut = np.flatnonzero(np.diff(tok)) + 1
+    offsets = np.concatenate([[0], cut, [len(key)]]).astype(np.int32)
+    names = words.take(pa.array(sort[tok[offsets[:-1]]])).cast(pa.string())
+    rows = pa.ListArray.from_arrays(pa.array(offsets), pa.array(doc, pa.uint32()))
+    out = pa.table({"token": names, "rows": rows, "block": pa.nulls(len(names), pa.int32())})
+    return out.filter(pc.not_equal(out["token"], ""))  # the split's empty strings are no token
+
+
+def _groups(post: pa.Table) -> list[tuple[int, int]]:
+    """Row groups of posting rows: at most :data:`ROW_GROUP_TOKENS` tokens and, beyond one
+    row, :data:`ROW_GROUP_POSTINGS` documents (a lookup decodes the whole ``rows`` of a group)."""
+    n = post.num_rows
+    if not n:
+        return []
+    rows = post.column("rows").combine_chunks()
+    ends = np.cumsum(np.diff(rows.offsets.to_numpy()))
+    cuts = set(range(0, n, ROW_GROUP_TOKENS))
+    cuts.update(int(i) + 1 for i in np.searchsorted(ends, np.arange(ROW_GROUP_POSTINGS, int(ends[-1]), ROW_GROUP_POSTINGS), side="right"))
+    bounds = sorted(c for c in cuts if 0 <= c < n) + [n]
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def _order(con, src: Path) -> tuple[np.ndarray, int, int | None, int | None]:
+    """The part's file row numbers in document order, how many events have a time, and the
+    newest and oldest time (epoch ms)."""
+    t = con.sql(sql_text("textindex_order"), params={"part": str(src)}).to_arrow_table()
+    rows = t.column("row_no").to_numpy().astype(np.uint32)
+    ts = t.column("ts_ms")
+    timed = len(ts) - ts.null_count
+    if not timed:
+        return rows, 0, None, None
+    return rows, timed, int(ts[0].as_py()), int(ts[timed - 1].as_py())
 
 
 def build_segment(wh: Warehouse, events_rel: str) -> str:
@@ -102,28 +238,40 @@ def build_segment(wh: Warehouse, events_rel: str) -> str:
     dest = wh.root / rel
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".tmp")
-    n_rows = pq.ParquetFile(src).metadata.num_rows
-    meta = {"version": FORMAT_VERSION, "events_part": events_rel, "events_rows": n_rows}
-    schema = SCHEMA.with_metadata({META_KEY: json.dumps(meta).encode()})
-    chunks = dest.with_name(dest.name + ".chunks.tmp")
     con = scratch_connection(memory_limit=MEMORY_LIMIT)
     try:
-        with pq.ParquetWriter(chunks, SCHEMA, compression="zstd") as writer:
-            for first, batches in _chunks(src):
-                toks = pa.concat_tables([_tokens(b, first + sum(x.num_rows for x in batches[:i])) for i, b in enumerate(batches)])
-                con.register("tl_tokens", toks)
-                chunk = con.sql(sql_text("textindex_postings")).to_arrow_table()
-                con.unregister("tl_tokens")
-                writer.write_table(chunk.cast(SCHEMA), row_group_size=max(chunk.num_rows, 1))
-        # one token's postings of every chunk side by side: a lookup reads only the row groups
-        # whose token range holds it
-        ordered = con.sql("SELECT token, rows FROM read_parquet($f) ORDER BY token", params={"f": str(chunks)}).to_arrow_reader(64 * 1024)
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            for rb in ordered:
-                writer.write_table(pa.Table.from_batches([rb]).cast(schema), row_group_size=ROW_GROUP_TOKENS)
+        perm, timed, ts_max, ts_min = _order(con, src)
     finally:
         con.close()
-        chunks.unlink(missing_ok=True)
+    n_rows = len(perm)
+    doc_of = np.empty(n_rows, np.uint32)
+    doc_of[perm] = np.arange(n_rows, dtype=np.uint32)
+    meta = {"version": FORMAT_VERSION, "events_part": events_rel, "events_rows": n_rows, "timed": timed, "ts_max_ms": ts_max, "ts_min_ms": ts_min}
+    schema = SCHEMA.with_metadata({META_KEY: json.dumps(meta).encode()})
+    pf = pq.ParquetFile(src)
+    names = [c for c in COLUMNS if c in pf.schema_arrow.names]
+    scan = pl.scan_parquet(src).select(names)
+    opts = dict(compression="zstd", use_dictionary=False, column_encoding={"rows.list.element": "DELTA_BINARY_PACKED"}, write_statistics=["token", "block"])
+    with pq.ParquetWriter(tmp, schema, **opts) as writer:  # type: ignore[arg-type]
+        first, groups = 0, []
+        for g in range(pf.metadata.num_row_groups) if names else ():
+            groups.append(g)
+            n = sum(pf.metadata.row_group(i).num_rows for i in groups)
+            if n >= CHUNK_ROWS or g == pf.metadata.num_row_groups - 1:
+                chunk = scan.slice(first, n).collect().rechunk().to_arrow(compat_level=pl.CompatLevel.oldest())  # Polars reads this several times cheaper
+                post = _chunk_postings([chunk.column(c) for c in names], doc_of[first : first + n]).cast(schema)
+                for lo, hi in _groups(post):
+                    writer.write_table(post.slice(lo, hi - lo), row_group_size=hi - lo)
+                first, groups = first + n, []
+        starts = np.arange(0, n_rows, ORDER_BLOCK, dtype=np.int32)
+        order = pa.table(
+            {
+                "token": pa.nulls(len(starts), pa.string()),
+                "rows": pa.ListArray.from_arrays(pa.array(np.append(starts, n_rows).astype(np.int32)), pa.array(perm, pa.uint32())),
+                "block": pa.array(np.arange(len(starts), dtype=np.int32)),
+            }
+        )
+        writer.write_table(order.cast(schema), row_group_size=ORDER_ROWS_PER_GROUP)
     os.replace(tmp, dest)
     return rel
 
@@ -145,10 +293,14 @@ def sync(wh: Warehouse, snap: Snapshot, parts: Iterable[str] | None = None) -> S
     keep = [r for r in have if r in want]
     res.dropped = [r for r in have if r not in want]
     todo = set(events) if parts is None else set(parts) & set(events)
-    for seg, part in sorted(want.items()):
-        if seg not in keep and part in todo:
-            keep.append(build_segment(wh, part))
-            res.built.append(seg)
+    build = [part for seg, part in sorted(want.items()) if seg not in keep and part in todo]
+    if len(build) > 1 and BUILD_THREADS > 1:  # the heavy steps (Arrow, NumPy, Polars, DuckDB) release the GIL
+        with ThreadPoolExecutor(BUILD_THREADS) as pool:
+            built = list(pool.map(lambda part: build_segment(wh, part), build))
+    else:
+        built = [build_segment(wh, part) for part in build]
+    keep += built
+    res.built += built
     if keep or TABLE in snap.tables:
         snap.tables[TABLE] = sorted(keep)
     return res
@@ -206,12 +358,12 @@ def check(wh: Warehouse, snap: Snapshot) -> list[Problem]:
             out.append(Problem("missing", f"{seg} (search index of {part}) is listed in the snapshot but missing", seg))
             continue
         try:
-            meta = json.loads((pq.ParquetFile(p).schema_arrow.metadata or {}).get(META_KEY, b"{}"))
+            meta = read_meta(p)
             rows = pq.ParquetFile(wh.root / part).metadata.num_rows
-        except (OSError, ValueError, pa.ArrowException) as exc:
+        except (OSError, ValueError, TypeError, pa.ArrowException) as exc:
             out.append(Problem("unreadable", f"{seg} (search index of {part}) does not read ({exc})", seg))
             continue
-        if meta.get("version") != FORMAT_VERSION or meta.get("events_part") != part or meta.get("events_rows") != rows:
+        if meta.version != FORMAT_VERSION or meta.events_part != part or meta.events_rows != rows:
             out.append(Problem("stale", f"{seg} does not describe {part} as it is ({meta})", seg))
     for part in st.unindexed:
         out.append(Problem("unindexed", f"{part} has no search index segment (search scans it)", part))
