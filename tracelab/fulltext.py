@@ -29,7 +29,7 @@ from tracelab.store.sql import load as load_sql
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
-__all__ = ["SearchError", "search", "search_table"]
+__all__ = ["SearchError", "search", "search_needs", "search_table"]
 
 
 class SearchError(ParameterError, ValueError):
@@ -102,7 +102,8 @@ def search_table(
     )
     if con is not None:  # a connection of unknown snapshot: its index cannot be trusted to match
         return q.run_arrow(search_query(), con, **params)
-    with Store(warehouse) as store:
+    # only the views and macros the search's SQL (scan or index) can reach: start-up
+    with Store(warehouse, needs=search_needs()) as store:
         if use_index:
             from tracelab.textindex.search import run as indexed
 
@@ -110,6 +111,15 @@ def search_table(
             if found is not None:
                 return found
         return q.run_arrow(search_query(), store.con, **params)
+
+
+def search_needs() -> list[str]:
+    """Every statement a search may run (the scan's and the index's), for ``Store(needs=...)``."""
+    from tracelab.store import sql_text
+
+    return [search_query().sql, load_sql("search_rank").sql] + [
+        sql_text(n) for n in ("textindex_tokens", "textindex_rows", "textindex_docs", "textindex_meta", "textindex_hit_sessions", "textindex_sessions")
+    ]
 
 
 def search_query() -> Any:

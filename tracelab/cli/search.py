@@ -77,10 +77,40 @@ def command(
         )
     except q.QueryParamError as exc:  # name the option, not the query parameter
         raise ParameterError(f"--{exc.param.replace('_', '-')}: {exc.detail}", param=exc.param) from None
-    if fmt != "table" or out:
+    if fmt == "parquet":
         write_result(table.column_names, None, fmt, out, arrow=table)
         return
-    _print_hits(table.to_pylist(), context, _open_commands(table, warehouse))
+    rows = python_rows(table)
+    if fmt != "table" or out:
+        write_result(table.column_names, rows, fmt, out)
+        return
+    _print_hits([dict(zip(table.column_names, r)) for r in rows], context, _open_commands(table, warehouse))
+
+
+def python_rows(table) -> list[tuple]:
+    """``table``'s rows as Python values. Time-zoned timestamps are converted here: pyarrow's
+    ``to_pylist`` imports pandas for them (~0.4 s, a third of an indexed search)."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    cols = []
+    for name in table.column_names:
+        col = table.column(name)
+        t = col.type
+        per_us = {"s": 1_000_000, "ms": 1000, "us": 1}.get(getattr(t, "unit", ""), 0) if pa.types.is_timestamp(t) and t.tz else 0
+        if per_us:
+            if t.tz in ("UTC", "Etc/UTC", "+00:00"):
+                tz: dt.tzinfo = dt.UTC
+            else:
+                from zoneinfo import ZoneInfo
+
+                tz = ZoneInfo(t.tz)
+            epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+            cols.append([None if v is None else (epoch + dt.timedelta(microseconds=v * per_us)).astimezone(tz) for v in col.cast(pa.int64()).to_pylist()])
+        else:
+            cols.append(col.to_pylist())
+    return list(zip(*cols)) if cols else []
 
 
 def _open_commands(table, warehouse) -> dict[str, str]:

@@ -41,7 +41,7 @@ from tracelab.store import sql_text
 from tracelab.store.snapshot import Snapshot, sql_list
 from tracelab.store.sql import load as load_sql
 from tracelab.textindex.plan import Plan, plan
-from tracelab.textindex.segments import FORMAT_VERSION, ORDER_BLOCK, IndexStatus, SegmentMeta, read_meta, status
+from tracelab.textindex.segments import FORMAT_VERSION, META_KEY, ORDER_BLOCK, IndexStatus, SegmentMeta, parse_meta, status
 
 __all__ = ["MAX_CANDIDATE_SHARE", "Candidates", "candidates", "file_rows", "matching_sessions", "run"]
 
@@ -51,7 +51,9 @@ MAX_CANDIDATE_SHARE = 0.25
 
 _SMALL = "ev.ts, ev.agent, ev.session_key, ev.session_id, ev.kind, ev.tool_name, ev.source_file, ev.seq, ev.event_key"
 _READ = "filename = true, file_row_number = true, hive_partitioning = false, union_by_name = true"
-_TEMP = ("TABLE tl_search_cand", "VIEW tl_search_scope", "TABLE tl_search_top", "VIEW events")
+_TEMP = ("TABLE tl_search_cand", "VIEW tl_search_scope", "VIEW events", "VIEW sessions", "TABLE tl_search_rows", "TABLE tl_search_sessions")
+#: the events columns search_events.sql reads
+_HIT_COLUMNS = "ts, agent, session_key, session_id, kind, tool_name, model, text, tool_input, text_bytes, source_file, line_no, seq, event_key"
 #: search parameters that filter (any of them set: the ranked path)
 _FILTERS = ("since", "until", "agent", "project", "session", "kinds", "tool")
 
@@ -100,6 +102,21 @@ def run(con: duckdb.DuckDBPyConnection, snap: Snapshot, root: Path, params: dict
         _drop(con)
 
 
+def _np(arr: pa.Array) -> np.ndarray:
+    """A primitive Arrow array without nulls as NumPy, zero-copy (``Array.to_numpy`` imports
+    pandas, ~0.5 s of a command's start-up)."""
+    dtype = np.dtype(arr.type.to_pandas_dtype())
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
+
+
+def _with_total(hits: pa.Table, total: int) -> pa.Table:
+    """``hits`` with ``total_matches`` set to ``total`` (built from a buffer: ``pa.array`` and
+    ``pa.scalar`` import pandas)."""
+    i = hits.schema.get_field_index("total_matches")
+    col = pa.Array.from_buffers(pa.int64(), hits.num_rows, [None, pa.py_buffer(np.full(hits.num_rows, total, np.int64).tobytes())])
+    return hits.set_column(i, hits.schema.field(i), col)
+
+
 def _abs(root: Path, rels: list[str]) -> list[str]:
     return [str(root / r) for r in rels]
 
@@ -110,14 +127,11 @@ def candidates(con: duckdb.DuckDBPyConnection, snap: Snapshot, root: Path, p: Pl
     st = status(snap, present=root)
     if not st.indexed:
         return None
-    metas = {}
-    for part, seg in st.indexed:
-        m = read_meta(root / seg)
-        if m.version != FORMAT_VERSION or m.events_part != part:
-            return None
-        metas[part] = m
     segs = _abs(root, [seg for _, seg in st.indexed])
     part_of = dict(zip(segs, [part for part, _ in st.indexed]))
+    metas = {part_of[f]: parse_meta(v) for f, v in con.execute(sql_text("textindex_meta"), {"files": segs, "key": META_KEY.decode()}).fetchall()}
+    if any(part not in metas or metas[part].version != FORMAT_VERSION or metas[part].events_part != part for part in part_of.values()):
+        return None
     docs: dict[str, np.ndarray] | None = None
     for lk in p.lookups:
         found = con.execute(
@@ -126,8 +140,8 @@ def candidates(con: duckdb.DuckDBPyConnection, snap: Snapshot, root: Path, p: Pl
         mine = {part: np.empty(0, np.uint32) for part in part_of.values()}
         if found:
             t = con.sql(sql_text("textindex_rows"), params={"files": segs, "tokens": [w for (w,) in found]}).to_arrow_table()
-            lists = t.column("rows").combine_chunks()  # NumPy, not pyarrow.compute (which imports pandas)
-            offsets, values = lists.offsets.to_numpy(), lists.values.to_numpy()
+            lists = t.column("rows").combine_chunks()
+            offsets, values = _np(lists.offsets), _np(lists.values)
             per: dict[str, list[np.ndarray]] = {}
             for i, f in enumerate(t.column("index_file").to_pylist()):
                 per.setdefault(part_of[f], []).append(values[offsets[i] : offsets[i + 1]])
@@ -150,7 +164,7 @@ def file_rows(con: duckdb.DuckDBPyConnection, cand: Candidates, docs: dict[str, 
     t = con.sql(sql_text("textindex_docs"), params={"files": segs, "blocks": blocks}).to_arrow_table()
     got: dict[str, dict[int, np.ndarray]] = {p: {} for p in want}
     for f, b, rows in zip(t.column("index_file").to_pylist(), t.column("block").to_pylist(), t.column("rows")):
-        got[part_of[f]][b] = rows.values.to_numpy()
+        got[part_of[f]][b] = _np(rows.values)
     out = {}
     for part, d in want.items():
         by_block = got[part]
@@ -185,8 +199,7 @@ def _newest(con: duckdb.DuckDBPyConnection, cand: Candidates, params: dict[str, 
             oldest = m.ts_min_ms if oldest is None else min(oldest, m.ts_min_ms)
     rows = file_rows(con, cand, chosen)
     hits = _hits(con, cand, rows, params)
-    i = hits.schema.get_field_index("total_matches")
-    return hits.set_column(i, hits.schema.field(i), pa.array([total] * hits.num_rows, pa.int64()))
+    return _with_total(hits, total)
 
 
 def _ranked(con: duckdb.DuckDBPyConnection, cand: Candidates, proven: bool, params: dict[str, Any]) -> pa.Table | None:
@@ -209,8 +222,7 @@ def _ranked(con: duckdb.DuckDBPyConnection, cand: Candidates, proven: bool, para
     hits = _hits(con, cand, {p: np.array(r, np.int64) for p, r in top.items()}, params)
     if hits.num_rows != rank.num_rows:  # cannot happen: the same predicate on the same rows
         return None
-    i = hits.schema.get_field_index("total_matches")
-    return hits.set_column(i, hits.schema.field(i), pa.array([total] * hits.num_rows, pa.int64()))
+    return _with_total(hits, total)
 
 
 def _scope(con: duckdb.DuckDBPyConnection, st: IndexStatus, root: Path, proven: bool) -> None:
@@ -231,22 +243,27 @@ def _scope(con: duckdb.DuckDBPyConnection, st: IndexStatus, root: Path, proven: 
 
 
 def _hits(con: duckdb.DuckDBPyConnection, cand: Candidates, rows: dict[str, np.ndarray], params: dict[str, Any]) -> pa.Table:
-    """``search_events.sql`` over just the events at ``rows`` (file row numbers per part): a
-    temporary ``events`` view holding them hides the store's view until :func:`_drop`."""
+    """``search_events.sql`` over just the events at ``rows`` (file row numbers per part):
+    temporary ``events`` and ``sessions`` views holding those events and their sessions (with
+    parents, for ``tl_session_dims``) hide the store's views until :func:`_drop`."""
     rows = {p: r for p, r in rows.items() if len(r)}
     if not rows:  # no match: an empty view with the parts' columns
         every = [p for p, _ in cand.st.indexed] + cand.st.unindexed
         con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM read_parquet({sql_list(_abs(cand.root, every))}, {_READ}) LIMIT 0")
-    else:
-        # one scan per part, its row numbers as a literal list: DuckDB skips the row groups outside them
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW events AS "
-            + " UNION ALL BY NAME ".join(
-                f"SELECT * EXCLUDE (filename, file_row_number) FROM read_parquet({sql_list([str(cand.root / p)])}, {_READ}) "
-                f"WHERE file_row_number IN ({', '.join(str(int(x)) for x in sorted(r))})"
-                for p, r in rows.items()
-            )
+        return q.run_arrow(load_sql("search_events"), con, **params)
+    # one scan per part, its row numbers as a literal list (DuckDB skips the row groups outside
+    # them), of the columns search_events.sql reads
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE tl_search_rows AS "
+        + " UNION ALL BY NAME ".join(
+            f"SELECT {_HIT_COLUMNS} FROM read_parquet({sql_list([str(cand.root / p)])}, {_READ}) "
+            f"WHERE file_row_number IN ({', '.join(str(int(x)) for x in sorted(r))})"
+            for p, r in rows.items()
         )
+    )
+    con.execute("CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM tl_search_rows")
+    con.execute("CREATE OR REPLACE TEMP TABLE tl_search_sessions AS " + sql_text("textindex_hit_sessions"))
+    con.execute("CREATE OR REPLACE TEMP VIEW sessions AS SELECT * FROM tl_search_sessions")
     return q.run_arrow(load_sql("search_events"), con, **params)
 
 

@@ -44,10 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from tracelab.store import sql_text
 from tracelab.store.connection import MEMORY_LIMIT, scratch_connection
@@ -114,7 +111,14 @@ class SegmentMeta:
 
 def read_meta(path: Path) -> SegmentMeta:
     """The footer facts of the segment at ``path`` (raises OSError/ValueError/ArrowException)."""
-    meta = json.loads((pq.read_schema(path).metadata or {}).get(META_KEY, b"{}"))
+    import pyarrow.parquet as pq  # here and below: `tracelab search` imports this module, and neither of these
+
+    return parse_meta((pq.read_schema(path).metadata or {}).get(META_KEY, b"{}"))
+
+
+def parse_meta(raw: bytes | str) -> SegmentMeta:
+    """:class:`SegmentMeta` from the footer value ``tracelab.search_index`` (JSON)."""
+    meta = json.loads(raw)
     return SegmentMeta(
         int(meta.get("version", 0)),
         str(meta.get("events_part", "")),
@@ -136,16 +140,20 @@ def _separated(arr: pa.Array) -> pa.Array:
 
 def _sorted_unique(keys: np.ndarray) -> np.ndarray:
     """``np.unique(keys)`` (uint64), sorted by Polars on every core."""
+    import polars as pl  # here, not at the top: `tracelab search` imports this module and never builds
+
     return pl.Series(keys, dtype=pl.UInt64).unique().sort().to_numpy()
 
 
 def _column_pairs(col: pa.ChunkedArray, docs: np.ndarray) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:
-    """One text column of a chunk, each distinct value tokenized once (per file row group).
+    """One text column of a chunk, each distinct value tokenized once.
 
     Returns ``tokens`` (every token occurrence in the distinct values), ``vals`` (the distinct
     value each came from), ``order`` (the chunk's document numbers grouped by value) and
     ``counts`` (documents per value): :func:`_expand` turns (token, value) pairs into
     (token, document) pairs."""
+    import pyarrow.compute as pc  # see read_meta
+
     tokens, vals, idxs = [], [], []
     n_vals = 0
     for arr in col.chunks:
@@ -177,6 +185,8 @@ def _expand(t: np.ndarray, v: np.ndarray, order: np.ndarray, counts: np.ndarray)
 def _chunk_postings(cols: list[pa.ChunkedArray], docs: np.ndarray) -> pa.Table:
     """Posting rows (token, sorted documents) of one chunk: ``cols`` its text columns,
     ``docs`` the document number of each of its rows."""
+    import pyarrow.compute as pc  # see read_meta
+
     parts = [_column_pairs(c, docs) for c in cols]
     if sum(len(p[0]) for p in parts) == 0:
         return pa.table({"token": pa.array([], pa.string()), "rows": pa.array([], pa.list_(pa.uint32())), "block": pa.array([], pa.int32())})
@@ -248,6 +258,9 @@ def build_segment(wh: Warehouse, events_rel: str) -> str:
     doc_of[perm] = np.arange(n_rows, dtype=np.uint32)
     meta = {"version": FORMAT_VERSION, "events_part": events_rel, "events_rows": n_rows, "timed": timed, "ts_max_ms": ts_max, "ts_min_ms": ts_min}
     schema = SCHEMA.with_metadata({META_KEY: json.dumps(meta).encode()})
+    import polars as pl  # see _sorted_unique
+    import pyarrow.parquet as pq  # see read_meta
+
     pf = pq.ParquetFile(src)
     names = [c for c in COLUMNS if c in pf.schema_arrow.names]
     scan = pl.scan_parquet(src).select(names)
@@ -346,6 +359,8 @@ def check(wh: Warehouse, snap: Snapshot) -> list[Problem]:
     or do not describe their part (version, part, row count), segments listed for no live part,
     and live parts without a segment. Search never uses a segment it cannot read (it scans
     those parts); ``tracelab index build`` repairs all of these."""
+    import pyarrow.parquet as pq  # see read_meta
+
     out: list[Problem] = []
     st = status(snap)
     live = {seg for _, seg in st.indexed}
