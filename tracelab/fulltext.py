@@ -118,7 +118,7 @@ def search_needs() -> list[str]:
     from tracelab.store import sql_text
 
     return [search_query().sql, load_sql("search_rank").sql] + [
-        sql_text(n) for n in ("textindex_tokens", "textindex_rows", "textindex_docs", "textindex_meta", "textindex_hit_sessions", "textindex_sessions")
+        sql_text(n) for n in ("textindex_tokens", "textindex_rows", "textindex_docs", "textindex_meta", "textindex_sessions")
     ]
 
 

@@ -107,7 +107,9 @@ def python_rows(table) -> list[tuple]:
 
                 tz = ZoneInfo(t.tz)
             epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-            cols.append([None if v is None else (epoch + dt.timedelta(microseconds=v * per_us)).astimezone(tz) for v in col.cast(pa.int64()).to_pylist()])
+            # the same buffers read as int64 (a cast would import pyarrow.compute)
+            ints = [v for c in col.chunks for v in pa.Array.from_buffers(pa.int64(), len(c), c.buffers(), offset=c.offset).to_pylist()]
+            cols.append([None if v is None else (epoch + dt.timedelta(microseconds=v * per_us)).astimezone(tz) for v in ints])
         else:
             cols.append(col.to_pylist())
     return list(zip(*cols)) if cols else []

@@ -10,4 +10,4 @@
 
 SELECT filename AS index_file, rows
 FROM read_parquet($files, filename = true)
-WHERE token IN (SELECT unnest($tokens))
+WHERE token IN (SELECT unnest($tokens)) AND block IS NULL  -- posting rows (not the vocabulary)

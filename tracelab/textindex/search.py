@@ -51,7 +51,7 @@ MAX_CANDIDATE_SHARE = 0.25
 
 _SMALL = "ev.ts, ev.agent, ev.session_key, ev.session_id, ev.kind, ev.tool_name, ev.source_file, ev.seq, ev.event_key"
 _READ = "filename = true, file_row_number = true, hive_partitioning = false, union_by_name = true"
-_TEMP = ("TABLE tl_search_cand", "VIEW tl_search_scope", "VIEW events", "VIEW sessions", "TABLE tl_search_rows", "TABLE tl_search_sessions")
+_TEMP = ("TABLE tl_search_cand", "VIEW tl_search_scope", "VIEW events", "TABLE tl_search_rows")
 #: the events columns search_events.sql reads
 _HIT_COLUMNS = "ts, agent, session_key, session_id, kind, tool_name, model, text, tool_input, text_bytes, source_file, line_no, seq, event_key"
 #: search parameters that filter (any of them set: the ranked path)
@@ -243,9 +243,8 @@ def _scope(con: duckdb.DuckDBPyConnection, st: IndexStatus, root: Path, proven: 
 
 
 def _hits(con: duckdb.DuckDBPyConnection, cand: Candidates, rows: dict[str, np.ndarray], params: dict[str, Any]) -> pa.Table:
-    """``search_events.sql`` over just the events at ``rows`` (file row numbers per part):
-    temporary ``events`` and ``sessions`` views holding those events and their sessions (with
-    parents, for ``tl_session_dims``) hide the store's views until :func:`_drop`."""
+    """``search_events.sql`` over just the events at ``rows`` (file row numbers per part): a
+    temporary ``events`` view holding those events hides the store's view until :func:`_drop`."""
     rows = {p: r for p, r in rows.items() if len(r)}
     if not rows:  # no match: an empty view with the parts' columns
         every = [p for p, _ in cand.st.indexed] + cand.st.unindexed
@@ -262,8 +261,6 @@ def _hits(con: duckdb.DuckDBPyConnection, cand: Candidates, rows: dict[str, np.n
         )
     )
     con.execute("CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM tl_search_rows")
-    con.execute("CREATE OR REPLACE TEMP TABLE tl_search_sessions AS " + sql_text("textindex_hit_sessions"))
-    con.execute("CREATE OR REPLACE TEMP VIEW sessions AS SELECT * FROM tl_search_sessions")
     return q.run_arrow(load_sql("search_events"), con, **params)
 
 

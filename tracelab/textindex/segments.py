@@ -17,7 +17,9 @@ its part and garbage collection retires it with it).
   chunk it occurs in). Each chunk's rows are sorted by token, in row groups of
   :data:`ROW_GROUP_TOKENS`: a lookup scans the ``token`` column, then reads ``rows`` only from
   the row groups whose token range holds a match;
-* an *order row* (``token`` NULL, after all posting rows): ``block`` = b and ``rows`` = the file
+* a *vocabulary row* (``block`` = :data:`VOCABULARY`, ``rows`` NULL, after the posting rows):
+  each token of the part once, sorted; a lookup's token scan reads only these;
+* an *order row* (``token`` NULL, after all others): ``block`` = b and ``rows`` = the file
   row numbers (0-based) of the documents b × :data:`ORDER_BLOCK` … (b + 1) × ORDER_BLOCK − 1,
   so a document's event is read back by its row number (row groups pruned by ``block``).
 
@@ -48,13 +50,14 @@ import pyarrow as pa
 
 from tracelab.store import sql_text
 from tracelab.store.connection import MEMORY_LIMIT, scratch_connection
-from tracelab.store.warehouse import Snapshot, Warehouse
+from tracelab.store.snapshot import Snapshot, WarehouseFiles
 from tracelab.textindex.tokens import SEPARATE
 
 __all__ = [
     "CHUNK_ROWS",
     "FORMAT_VERSION",
     "ORDER_BLOCK",
+    "VOCABULARY",
     "TABLE",
     "IndexStatus",
     "Problem",
@@ -79,6 +82,9 @@ CHUNK_ROWS = 256 * 1024
 ROW_GROUP_TOKENS = 4 * 1024
 #: documents per row group of posting rows (beyond its first row)
 ROW_GROUP_POSTINGS = 128 * 1024
+#: ``block`` of the vocabulary rows, and vocabulary rows per row group
+VOCABULARY = -1
+VOCABULARY_ROWS_PER_GROUP = 256 * 1024
 #: documents per order row, and order rows per row group
 ORDER_BLOCK = 4 * 1024
 ORDER_ROWS_PER_GROUP = 32
@@ -241,7 +247,7 @@ def _order(con, src: Path) -> tuple[np.ndarray, int, int | None, int | None]:
     return rows, timed, int(ts[0].as_py()), int(ts[timed - 1].as_py())
 
 
-def build_segment(wh: Warehouse, events_rel: str) -> str:
+def build_segment(wh: WarehouseFiles, events_rel: str) -> str:
     """Write the segment of the events part ``events_rel``; return its relative path."""
     src = wh.root / events_rel
     rel = segment_of(events_rel)
@@ -259,14 +265,15 @@ def build_segment(wh: Warehouse, events_rel: str) -> str:
     meta = {"version": FORMAT_VERSION, "events_part": events_rel, "events_rows": n_rows, "timed": timed, "ts_max_ms": ts_max, "ts_min_ms": ts_min}
     schema = SCHEMA.with_metadata({META_KEY: json.dumps(meta).encode()})
     import polars as pl  # see _sorted_unique
-    import pyarrow.parquet as pq  # see read_meta
+    import pyarrow.compute as pc  # see read_meta
+    import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(src)
     names = [c for c in COLUMNS if c in pf.schema_arrow.names]
     scan = pl.scan_parquet(src).select(names)
     opts = dict(compression="zstd", use_dictionary=False, column_encoding={"rows.list.element": "DELTA_BINARY_PACKED"}, write_statistics=["token", "block"])
     with pq.ParquetWriter(tmp, schema, **opts) as writer:  # type: ignore[arg-type]
-        first, groups = 0, []
+        first, groups, words = 0, [], []
         for g in range(pf.metadata.num_row_groups) if names else ():
             groups.append(g)
             n = sum(pf.metadata.row_group(i).num_rows for i in groups)
@@ -275,7 +282,15 @@ def build_segment(wh: Warehouse, events_rel: str) -> str:
                 post = _chunk_postings([chunk.column(c) for c in names], doc_of[first : first + n]).cast(schema)
                 for lo, hi in _groups(post):
                     writer.write_table(post.slice(lo, hi - lo), row_group_size=hi - lo)
+                words.append(post.column("token"))
                 first, groups = first + n, []
+        if words:  # the vocabulary: every token once, so a lookup's token scan reads no duplicates
+            vocab = pc.unique(pa.chunked_array([c for w in words for c in w.chunks], pa.string()))
+            vocab = vocab.take(pc.sort_indices(vocab))
+            writer.write_table(
+                pa.table({"token": vocab, "rows": pa.nulls(len(vocab), pa.list_(pa.uint32())), "block": pa.array(np.full(len(vocab), VOCABULARY, np.int32))}),
+                row_group_size=VOCABULARY_ROWS_PER_GROUP,
+            )
         starts = np.arange(0, n_rows, ORDER_BLOCK, dtype=np.int32)
         order = pa.table(
             {
@@ -295,7 +310,7 @@ class SyncResult:
     dropped: list[str] = field(default_factory=list)
 
 
-def sync(wh: Warehouse, snap: Snapshot, parts: Iterable[str] | None = None) -> SyncResult:
+def sync(wh: WarehouseFiles, snap: Snapshot, parts: Iterable[str] | None = None) -> SyncResult:
     """Point ``snap``'s ``search_index`` at one segment per live events part: build the missing
     segments of ``parts`` (default: of every part), drop segments of parts ``snap`` no longer
     lists (they are retired with the commit). Call with the lock held, before the commit."""
@@ -354,7 +369,7 @@ class Problem:
     path: str
 
 
-def check(wh: Warehouse, snap: Snapshot) -> list[Problem]:
+def check(wh: WarehouseFiles, snap: Snapshot) -> list[Problem]:
     """Every problem of ``snap``'s search index: listed segments that are missing, do not read,
     or do not describe their part (version, part, row count), segments listed for no live part,
     and live parts without a segment. Search never uses a segment it cannot read (it scans
@@ -385,7 +400,7 @@ def check(wh: Warehouse, snap: Snapshot) -> list[Problem]:
     return out
 
 
-def repair(wh: Warehouse, snap: Snapshot) -> SyncResult:
+def repair(wh: WarehouseFiles, snap: Snapshot) -> SyncResult:
     """Rebuild every segment :func:`check` finds at fault and build the missing ones (in
     ``snap``; commit it after)."""
     bad = {p.path for p in check(wh, snap) if p.kind in ("missing", "unreadable", "stale")}
