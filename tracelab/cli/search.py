@@ -58,7 +58,7 @@ def command(
         finally:
             con.close()
     try:
-        table = search_table(
+        result = search_table(
             pattern,
             warehouse,
             regex=regex,
@@ -74,57 +74,31 @@ def command(
             context=context,
             limit=limit,
             use_index=not no_index,
+            rows=fmt != "parquet",  # Python rows: no pyarrow to import (a fifth of an indexed search)
         )
     except q.QueryParamError as exc:  # name the option, not the query parameter
         raise ParameterError(f"--{exc.param.replace('_', '-')}: {exc.detail}", param=exc.param) from None
     if fmt == "parquet":
-        write_result(table.column_names, None, fmt, out, arrow=table)
+        write_result(result.column_names, None, fmt, out, arrow=result)
         return
-    rows = python_rows(table)
+    names, rows = result
     if fmt != "table" or out:
-        write_result(table.column_names, rows, fmt, out)
+        write_result(names, rows, fmt, out)
         return
-    _print_hits([dict(zip(table.column_names, r)) for r in rows], context, _open_commands(table, warehouse))
+    hits = [dict(zip(names, r)) for r in rows]
+    _print_hits(hits, context, _open_commands(hits, warehouse))
 
 
-def python_rows(table) -> list[tuple]:
-    """``table``'s rows as Python values. Time-zoned timestamps are converted here: pyarrow's
-    ``to_pylist`` imports pandas for them (~0.4 s, a third of an indexed search)."""
-    import datetime as dt
-
-    import pyarrow as pa
-
-    cols = []
-    for name in table.column_names:
-        col = table.column(name)
-        t = col.type
-        per_us = {"s": 1_000_000, "ms": 1000, "us": 1}.get(getattr(t, "unit", ""), 0) if pa.types.is_timestamp(t) and t.tz else 0
-        if per_us:
-            if t.tz in ("UTC", "Etc/UTC", "+00:00"):
-                tz: dt.tzinfo = dt.UTC
-            else:
-                from zoneinfo import ZoneInfo
-
-                tz = ZoneInfo(t.tz)
-            epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-            # the same buffers read as int64 (a cast would import pyarrow.compute)
-            ints = [v for c in col.chunks for v in pa.Array.from_buffers(pa.int64(), len(c), c.buffers(), offset=c.offset).to_pylist()]
-            cols.append([None if v is None else (epoch + dt.timedelta(microseconds=v * per_us)).astimezone(tz) for v in ints])
-        else:
-            cols.append(col.to_pylist())
-    return list(zip(*cols)) if cols else []
-
-
-def _open_commands(table, warehouse) -> dict[str, str]:
+def _open_commands(hits: list[dict], warehouse) -> dict[str, str]:
     """``tracelab session … --around N`` for each hit (by event key)."""
     from tracelab.session.locate import around_command, locate_steps
     from tracelab.store.connection import Store
 
-    keys = table.column("event_key").to_pylist() if table.num_rows else []
+    keys = [h["event_key"] for h in hits]
     if not keys:
         return {}
     # each hit carries its session: the steps are numbered from one equality scan per session
-    sessions = dict(zip(keys, table.column("session_key").to_pylist()))
+    sessions = {h["event_key"]: h["session_key"] for h in hits}
     with Store(warehouse) as store:
         return {e: around_command(k, n) for e, (k, n) in locate_steps(store.con, keys, sessions).items()}
 
