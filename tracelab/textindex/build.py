@@ -165,24 +165,29 @@ def build_segment(wh: WarehouseFiles, events_rel: str) -> str:
     n_rows = len(perm)
     doc_of = np.empty(n_rows, np.uint32)
     doc_of[perm] = np.arange(n_rows, dtype=np.uint32)
-    meta = {"version": FORMAT_VERSION, "events_part": events_rel, "events_rows": n_rows, "timed": timed, "ts_max_ms": ts_max, "ts_min_ms": ts_min}
+    meta = {
+        "version": FORMAT_VERSION,
+        "events_part": events_rel,
+        "events_rows": n_rows,
+        "timed": timed,
+        "ts_max_ms": ts_max,
+        "ts_min_ms": ts_min,
+        "order_block": ORDER_BLOCK,
+    }
     schema = SCHEMA.with_metadata({META_KEY: json.dumps(meta).encode()})
     pf = pq.ParquetFile(src)
     names = [c for c in COLUMNS if c in pf.schema_arrow.names]
     scan = pl.scan_parquet(src).select(names)
     opts = dict(compression="zstd", use_dictionary=False, column_encoding={"rows.list.element": "DELTA_BINARY_PACKED"}, write_statistics=["token", "block"])
     with pq.ParquetWriter(tmp, schema, **opts) as writer:
-        first, groups, words = 0, [], []
-        for g in range(pf.metadata.num_row_groups) if names else ():
-            groups.append(g)
-            n = sum(pf.metadata.row_group(i).num_rows for i in groups)
-            if n >= CHUNK_ROWS or g == pf.metadata.num_row_groups - 1:
-                chunk = scan.slice(first, n).collect().rechunk().to_arrow(compat_level=pl.CompatLevel.oldest())  # Polars reads this several times cheaper
-                post = _chunk_postings([chunk.column(c) for c in names], doc_of[first : first + n]).cast(schema)
-                for lo, hi in _groups(post):
-                    writer.write_table(post.slice(lo, hi - lo), row_group_size=hi - lo)
-                words.append(post.column("token"))
-                first, groups = first + n, []
+        words = []
+        for first in range(0, n_rows, CHUNK_ROWS) if names else ():
+            n = min(CHUNK_ROWS, n_rows - first)
+            chunk = scan.slice(first, n).collect().rechunk().to_arrow(compat_level=pl.CompatLevel.oldest())  # Polars reads this several times cheaper
+            post = _chunk_postings([chunk.column(c) for c in names], doc_of[first : first + n]).cast(schema)
+            for lo, hi in _groups(post):
+                writer.write_table(post.slice(lo, hi - lo), row_group_size=hi - lo)
+            words.append(post.column("token"))
         if words:  # the vocabulary: every token once, so a lookup's token scan reads no duplicates
             vocab = pc.unique(pa.chunked_array([c for w in words for c in w.chunks], pa.string()))
             vocab = vocab.take(pc.sort_indices(vocab))

@@ -41,7 +41,7 @@ from tracelab.store import sql_text
 from tracelab.store.snapshot import Snapshot, sql_list
 from tracelab.store.sql import load as load_sql
 from tracelab.textindex.plan import Plan, plan
-from tracelab.textindex.segments import FORMAT_VERSION, META_KEY, ORDER_BLOCK, IndexStatus, SegmentMeta, parse_meta, status
+from tracelab.textindex.segments import FORMAT_VERSION, META_KEY, IndexStatus, SegmentMeta, parse_meta, status
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -84,6 +84,10 @@ class Candidates:
     def indexed_rows(self) -> int:
         return sum(m.events_rows for m in self.metas.values())
 
+    @property
+    def order_block(self) -> int:
+        return next(iter(self.metas.values())).order_block
+
 
 def run(con: duckdb.DuckDBPyConnection, snap: Snapshot, root: Path, params: dict[str, Any], *, rows: bool = False) -> pa.Table | Rows | None:
     """The search ``params`` (those of ``search_events.sql``) over ``snap`` through its index,
@@ -120,6 +124,8 @@ def candidates(con: duckdb.DuckDBPyConnection, snap: Snapshot, root: Path, p: Pl
     metas = {part_of[f]: parse_meta(v) for f, v in con.execute(sql_text("textindex_meta"), {"files": files, "key": META_KEY.decode()}).fetchall()}
     if any(part not in metas or metas[part].version != FORMAT_VERSION or metas[part].events_part != part for part in segs):
         return None
+    if len({m.order_block for m in metas.values()}) != 1:  # one size per query (textindex_file_rows.sql)
+        return None
     con.execute(
         "CREATE OR REPLACE TEMP TABLE tl_search_seg AS "
         "SELECT unnest($files) AS index_file, unnest($parts) AS part, unnest($part_files) AS part_file, unnest($timed) AS timed",
@@ -142,7 +148,7 @@ def _file_rows(con: duckdb.DuckDBPyConnection, cand: Candidates, parts: list[str
     """The file row numbers of the candidates of ``parts`` (each part's first ``k``)."""
     out: dict[str, list[int]] = {}
     if parts:
-        found = con.execute(sql_text("textindex_file_rows"), {"files": [cand.segs[p] for p in parts], "k": k, "block_docs": ORDER_BLOCK}).fetchall()
+        found = con.execute(sql_text("textindex_file_rows"), {"files": [cand.segs[p] for p in parts], "k": k, "block_docs": cand.order_block}).fetchall()
         for part, _, row in found:
             out.setdefault(part, []).append(row)
     return out
@@ -156,7 +162,7 @@ def _candidate_table(con: duckdb.DuckDBPyConnection, cand: Candidates) -> None:
         return
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE tl_search_cand AS SELECT part_file AS part, row_no FROM ({sql_text('textindex_file_rows')})",
-        {"files": [cand.segs[p] for p in parts], "k": None, "block_docs": ORDER_BLOCK},
+        {"files": [cand.segs[p] for p in parts], "k": None, "block_docs": cand.order_block},
     )
 
 

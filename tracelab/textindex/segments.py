@@ -25,9 +25,9 @@ its part and garbage collection retires it with it).
 
 Each distinct text (and tool input) of a chunk is tokenized once, however many events repeat it.
 The footer's key-value metadata ``tracelab.search_index`` records the format version, the part,
-its row count, how many of its events have a time (``timed``: documents 0 … timed − 1) and the
+its row count, how many of its events have a time (``timed``: documents 0 … timed − 1), the
 newest and oldest time (epoch milliseconds), so a search can tell which parts can hold its
-newest matches.
+newest matches, and the documents per order row.
 
 Parts never change (new rows go to new parts, removed rows and compaction write new parts), so a
 segment stays exact for its part for as long as the part is live. :func:`sync` gives every part
@@ -106,6 +106,7 @@ class SegmentMeta:
     timed: int = 0
     ts_max_ms: int | None = None
     ts_min_ms: int | None = None
+    order_block: int = ORDER_BLOCK
 
 
 def read_meta(path: Path) -> SegmentMeta:
@@ -125,6 +126,7 @@ def parse_meta(raw: bytes | str) -> SegmentMeta:
         int(meta.get("timed", 0)),
         meta.get("ts_max_ms"),
         meta.get("ts_min_ms"),
+        int(meta.get("order_block", ORDER_BLOCK)),
     )
 
 
