@@ -41,7 +41,9 @@ def _argv(exe: list[str], corpus: Path, warehouse: Path) -> list[str]:
 def _run(side: str, exe: list[str], env: dict[str, str], corpus: Path, work: Path, mb: float) -> dict:
     wh = work / f"wh_{side}"
     shutil.rmtree(wh, ignore_errors=True)
-    m = IB.measure(_argv(exe, corpus, wh), env=env)
+    # run from the work folder: a pool's forkserver puts its working directory first on sys.path,
+    # so run from a checkout it would import that checkout's tracelab instead of the one measured
+    m = IB.measure(_argv(exe, corpus, wh), env=env, cwd=work)
     summary = json.loads(m.stdout)
     shutil.rmtree(wh, ignore_errors=True)
     phases = {k: float(v) for k, v in summary.get("phases", {}).items()}
