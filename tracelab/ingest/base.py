@@ -554,6 +554,11 @@ class EventBuffer:
     def line_nos_and_sessions(self) -> tuple[pa.Array, list[str]]:
         """The distinct line numbers (int64) and the sorted distinct session keys of all rows,
         flushed ones included (read back column by column, batch by batch)."""
+        if not self._parts:  # the usual case (no flushed batch): sets, no Arrow kernel per file
+            line_set = set(self.cols["line_no"])
+            session_set = set(self.cols["session_key"])
+            session_set.discard(None)
+            return pa.array(sorted(line_set), pa.int64()), sorted(session_set)
         lines: list[pa.Array] = []
         sessions: set[Any] = set()
         for part in self._parts:
@@ -727,7 +732,10 @@ class _Scan:
         ``watch``: stop after :data:`BULK_AFTER` lines in a row that are bulk candidates (their
         first byte cannot start JSON) and return True, so the caller reads the rest in blocks
         (:meth:`bulk`); a line that starts with ``{`` costs one byte comparison more."""
+        # counters and the position in locals, written back once (this runs for every line)
         line_no, offset = self.line_no, self.offset
+        end_offset, end_line = self.end_offset, self.end_line
+        total = rejected = skipped = 0
         loads, handle, rejects, path, agent = orjson.loads, self.handle, self.rejects, self.path, self.agent
         reason: str | None
         streak = 0
@@ -740,34 +748,39 @@ class _Scan:
                 continue
             line = RawLine(line_no, offset, raw, raw[-1:] == b"\n")
             offset += size
-            self.total += 1
+            total += 1
             try:
                 obj = loads(raw)
             except orjson.JSONDecodeError as exc:
                 obj, reason = None, _json_error(line, exc)  # worded as decode_line words it
             else:
-                reason = None if isinstance(obj, dict) else f"not a JSON object (got {type(obj).__name__})"
-                if reason is not None:
-                    obj = None
+                if isinstance(obj, dict):
+                    reason = None
+                else:
+                    obj, reason = None, f"not a JSON object (got {type(obj).__name__})"
             if reason is not None and not line.complete:
                 _reject(rejects, path, agent, line, reason)
-                self.rejected += 1
+                rejected += 1
                 self.stop = True
                 break
-            self.end_offset, self.end_line = offset, line_no
+            end_offset, end_line = offset, line_no
             if watch:
                 streak = streak + 1 if raw[0] != 123 and raw[0] not in _NOT_BULK_BYTES else 0
             reason = handle(obj, reason, line)
             if reason is not None:
                 if reason == SKIP:
-                    self.skipped += 1
+                    skipped += 1
                 else:
                     _reject(rejects, path, agent, line, reason)
-                    self.rejected += 1
+                    rejected += 1
             if streak >= BULK_AFTER:
                 switch = True
                 break
         self.line_no, self.offset = line_no, offset
+        self.end_offset, self.end_line = end_offset, end_line
+        self.total += total
+        self.rejected += rejected
+        self.skipped += skipped
         return switch
 
     def bulk(self, block: bytes) -> None:

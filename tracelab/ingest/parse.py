@@ -260,12 +260,13 @@ def _ends_open(path: str, nbytes: int) -> bool:
 def _key_table(line_keys: dict[int, str], with_rows: pa.Array) -> pa.Table:
     """A file's line keys as Arrow columns: line_no (int64), line_key (string), has_rows (bool);
     ``with_rows``: the line numbers that have rows."""
-    lines = pa.array(sorted(line_keys), pa.int64())
+    nums = sorted(line_keys)
+    lines = pa.array(nums, pa.int64())
     return pa.table(
         {
             "line_no": lines,
-            "line_key": pa.array([line_keys[n] for n in lines.to_pylist()], pa.string()),
-            "has_rows": pc.is_in(lines, value_set=with_rows),
+            "line_key": pa.array([line_keys[n] for n in nums], pa.string()),
+            "has_rows": pc.is_in(lines, value_set=with_rows) if nums else pa.array([], pa.bool_()),
         }
     )
 

@@ -122,7 +122,7 @@ class RejectBuffer:
         rows = self._rows
         rows.append((source_file, line_no, byte_offset, agent, reason, raw_text, raw_bytes))
         if len(rows) >= BATCH_ROWS:
-            self._flush()
+            self._flush(spill=True)
 
     @property
     def n(self) -> int:
@@ -193,7 +193,7 @@ class RejectBuffer:
             ]
             self._emit(_held(cols))
 
-    def _flush(self) -> None:
+    def _flush(self, spill: bool = False) -> None:
         rows = self._rows
         if not rows:
             return
@@ -202,15 +202,25 @@ class RejectBuffer:
         del rows
         self._count(cols)
         self._last_line = cols[1][-1]
-        self._emit(_held([pa.array(col, f.type) for col, f in zip(cols, S.REJECTS)]))
+        self._emit(_held([pa.array(col, f.type) for col, f in zip(cols, S.REJECTS)]), spill)
 
-    def _emit(self, rb: pa.RecordBatch) -> None:
+    def _emit(self, rb: pa.RecordBatch, spill: bool = True) -> None:
+        """Keep ``rb``; ``spill``: a full batch, which goes to the spill file (with the batches
+        held before it) inside an ingest worker. A partial batch (the rejects of a file with a
+        few bad lines, the usual case) stays in memory unless the buffer spills already: no
+        spill file per file."""
+        if self._writer is None and not spill:
+            self._batches.append(rb)
+            return
         if self._writer is None and _SPILL_DIR is not None:
             Path(_SPILL_DIR).mkdir(parents=True, exist_ok=True)
             self._path = os.path.join(_SPILL_DIR, f"rejects-{os.getpid()}-{uuid.uuid4().hex[:12]}.arrows")
             # compressed: the columns repeat (file, agent, reason), and the file is read once
             self._writer = pa.ipc.new_stream(pa.OSFile(self._path, "wb"), _HELD, options=SPILL_OPTIONS)
         if self._writer is not None:
+            for held in self._batches:  # earlier rows first, in order
+                self._writer.write_batch(held)
+            self._batches = []
             self._writer.write_batch(rb)
         else:
             self._batches.append(rb)

@@ -99,16 +99,20 @@ def write_staged(job: StageJob) -> list[str]:
     rels, dups = job.staged, job.dups
 
     def rows() -> Iterator[pa.Table]:
+        step = 4  # staged batches are 64k rows: Parquet row groups of 256k, as before
         for rel in rels:
-            # batch by batch, read (not mapped): a staged file of millions of rows never
-            # counts whole as this process's memory
-            with pa.OSFile(str(wh.root / rel), "rb") as src:
-                reader = pa.ipc.open_file(src)
-                step = 4  # staged batches are 64k rows: Parquet row groups of 256k, as before
-                for i in range(0, reader.num_record_batches, step):
-                    t = pa.Table.from_batches([reader.get_batch(j) for j in range(i, min(i + step, reader.num_record_batches))], schema=reader.schema)
-                    yield t.filter(pc.invert(dup_mask(t, dups))) if dups else t
-                    del t
+            path = str(wh.root / rel)
+            with pa.memory_map(path) as src:
+                n = pa.ipc.open_file(src).num_record_batches
+            for i in range(0, n, step):
+                # memory-mapped (no copy of the staged bytes), a new map per group of batches:
+                # the pages of a group leave this process once its rows are written, so a
+                # staged file of millions of rows never counts whole as its memory
+                with pa.memory_map(path) as src:
+                    reader = pa.ipc.open_file(src)
+                    t = pa.Table.from_batches([reader.get_batch(j) for j in range(i, min(i + step, n))], schema=reader.schema)
+                yield t.filter(pc.invert(dup_mask(t, dups))) if dups else t
+                del t, reader
 
     parts = wh.write_stream("events", rows(), rels[0][len(STAGING) + 1 : -len(".arrow")])
     for rel in rels:
