@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -682,6 +683,9 @@ _NOT_BULK = pa.array([bytes([b]) for b in b' \t\r\x0b\x0c{["-0123456789tfn+.\xef
 
 #: first bytes of :data:`_NOT_BULK` as ints (the per-line watch)
 _NOT_BULK_BYTES = frozenset(b[0] for b in _NOT_BULK.to_pylist())
+#: the same as a lookup table by byte value (the bulk path)
+_NOT_BULK_LUT = np.zeros(256, bool)
+_NOT_BULK_LUT[list(_NOT_BULK_BYTES)] = True
 #: bulk candidates in a row after which a scan reads the rest of the file in blocks
 BULK_AFTER = 16
 
@@ -774,77 +778,85 @@ class _Scan:
         """A block of whole lines where some line cannot be a JSON object: runs of lines whose
         first byte makes them invalid JSON (see :data:`_NOT_BULK`) become rejects as Arrow
         columns (no per-line Python work, no call of the handler); the other lines take the
-        per-line path, in order. Reasons are the per-line path's."""
-        parts = block.split(b"\n")
-        parts.pop()  # after the last newline
-        arr = pa.array(parts, pa.binary())
-        lens = pc.binary_length(arr)
-        first = pc.binary_slice(arr, 0, 1)
-        last = pc.binary_slice(arr, -1, None)
-        fast = pc.and_(
-            pc.and_(pc.greater(lens, 0), pc.less_equal(lens, S.RAW_REJECT_CAP)),
-            pc.and_(pc.invert(pc.is_in(first, value_set=_NOT_BULK)), pc.not_equal(last, b"\r")),
-        )
-        fast = pc.fill_null(fast, False)
-        # line i starts at starts[i] (relative to the block)
-        ends = pc.cumulative_sum(pc.add(lens.cast(pa.int64()), 1))
-        starts = pc.subtract(ends, pc.add(lens.cast(pa.int64()), 1))
-        groups: list[list[int]] = []  # runs [a, b) of lines for the per-line path
-        for i in pc.indices_nonzero(pc.invert(fast)).to_pylist():
-            if groups and groups[-1][1] == i:
-                groups[-1][1] = i + 1
-            else:
-                groups.append([i, i + 1])
-        n = len(parts)
+        per-line path, in order. Reasons are the per-line path's. The block is cut into lines
+        by NumPy (newline positions), so no Python object is made per line."""
+        data = np.frombuffer(block, np.uint8)
+        ends = np.flatnonzero(data == 10)  # the block ends with a newline: one per line
+        n = len(ends)
+        starts = np.empty(n, np.int64)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        lens = ends - starts
+        nonblank = lens > 0
+        first = data[np.where(nonblank, starts, 0)]
+        last = data[np.where(nonblank, ends - 1, 0)]
+        fast = nonblank & (lens <= S.RAW_REJECT_CAP) & ~_NOT_BULK_LUT[first] & (last != 13)
+        # runs [a, b) of lines for the per-line path
+        slow = np.flatnonzero(~fast)
+        cuts = np.flatnonzero(np.diff(slow) != 1) + 1 if len(slow) else slow
+        groups = [(int(g[0]), int(g[-1]) + 1) for g in np.split(slow, cuts)] if len(slow) else []
         base = (self.line_no, self.offset)
         pos = 0
-        for a, b in [*groups, [n, n]]:
+        for a, b in [*groups, (n, n)]:
             if a > pos:
-                self._run(arr, first, lens, starts, pos, a, parts, base)
+                self._run(block, data, starts, lens, first, pos, a, base)
             if b > a:
-                self.line_no, self.offset = base[0] + a, base[1] + starts[a].as_py()
-                self.lines(b"\n".join(parts[a:b]) + b"\n")
+                self._lines_of(block, starts, ends, a, b, base)
             pos = b
         self.line_no, self.offset = base[0] + n, base[1] + len(block)
 
-    def _run(self, arr: pa.Array, first: pa.Array, lens: pa.Array, starts: pa.Array, a: int, b: int, parts: list[bytes], base: tuple[int, int]) -> None:
+    def _lines_of(self, block: bytes, starts: Any, ends: Any, a: int, b: int, base: tuple[int, int]) -> None:
+        """Lines ``a``..``b-1`` of a bulk block through the per-line path."""
+        self.line_no, self.offset = base[0] + a, base[1] + int(starts[a])
+        self.lines(block[int(starts[a]) : int(ends[b - 1]) + 1])
+
+    def _run(self, block: bytes, data: Any, starts: Any, lens: Any, first: Any, a: int, b: int, base: tuple[int, int]) -> None:
         """Lines ``a``..``b-1`` of a bulk block (``base``: line number and offset before the
         block), all rejected for their first byte."""
         n = b - a
         base_line, base_offset = base
+        st, ln = starts[a:b], lens[a:b]
+        # the lines' bytes without their newlines, one after the other: line i at offsets[i]
+        offsets = np.empty(n + 1, np.int64)
+        offsets[0] = 0
+        np.cumsum(ln, out=offsets[1:])
+        chunk = data[int(st[0]) : int(st[-1] + ln[-1])]
+        values = chunk[chunk != 10] if n > 1 else chunk
+        text: pa.Array | None
         try:
-            text = arr.slice(a, n).cast(pa.string())
+            raw = pa.Array.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(values)])
+            text = raw.cast(pa.large_string())
         except pa.ArrowInvalid:  # invalid UTF-8 somewhere: the per-line path words it
             text = None
-        firsts = first.slice(a, n)
-        uniq = pc.unique(firsts)
+        firsts = first[a:b]
+        uniq = np.unique(firsts)
         reasons: list[str] = []
-        for u in uniq.to_pylist() if text is not None else []:
-            raw = parts[a + pc.index(firsts, u).as_py()] + b"\n"
+        for u in uniq.tolist() if text is not None else []:
+            i = a + int(np.argmax(firsts == u))
+            line = block[int(starts[i]) : int(starts[i] + lens[i]) + 1]
             try:
-                orjson.loads(raw)
+                orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                reasons.append(_json_error(RawLine(0, 0, raw, True), exc))
+                reasons.append(_json_error(RawLine(0, 0, line, True), exc))
             else:  # pragma: no cover - excluded by _NOT_BULK
                 text = None
         if text is None:
-            self.line_no, self.offset = base_line + a, base_offset + starts[a].as_py()
-            self.lines(b"\n".join(parts[a:b]) + b"\n")
+            self._lines_of(block, starts, starts + lens, a, b, base)
             return
         assert isinstance(self.rejects, RejectBuffer)
         self.rejects.add_arrays(
             str(self.path),
             self.agent,
-            pc.add(pc.cumulative_sum(pc.fill_null(pa.nulls(n, pa.int64()), 1)), base_line + a),  # line numbers, no Python int per line
-            pc.add(starts.slice(a, n), base_offset),
-            pa.DictionaryArray.from_arrays(pc.index_in(firsts, value_set=uniq).cast(pa.int32()), pa.array(reasons, pa.string())),
+            pa.array(np.arange(base_line + a + 1, base_line + b + 1, dtype=np.int64)),
+            pa.array(st + base_offset),
+            pa.DictionaryArray.from_arrays(pa.array(np.searchsorted(uniq, firsts).astype(np.int32)), pa.array(reasons, pa.string())),
             text,
-            lens.slice(a, n),
+            pa.array(ln),
         )
         self.total += n
         self.rejected += n
         self.end_line = base_line + b
-        self.end_offset = base_offset + starts[b - 1].as_py() + lens[b - 1].as_py() + 1
+        self.end_offset = base_offset + int(st[-1] + ln[-1]) + 1
 
 
 def _bulk_candidate(block: bytes) -> bool:
