@@ -191,7 +191,7 @@ class WarehouseFiles:
         d = self.root / "files"  # the manifest, from which doctor rebuilds
         if d.is_dir() and next(d.rglob("*.parquet"), None) is not None:
             raise WarehouseCorrupt(
-                f"{self.root / SNAPSHOT} is missing but the warehouse holds table parts; `tracelab doctor --repair` rebuilds it",
+                f"{self.root / SNAPSHOT} is missing but the warehouse holds table parts; `tracelab doctor --repair` repairs it",
                 path=str(self.root / SNAPSHOT),
             )
 
@@ -252,14 +252,16 @@ class WarehouseFiles:
         now = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
         return f"{now}-{uuid.uuid4().hex[:8]}"
 
-    def commit(self, snap: Snapshot, *, grace_seconds: float | None = None) -> None:
+    def commit(self, snap: Snapshot, *, grace_seconds: float | None = None, keep_previous: bool = True) -> None:
         """Atomically publish ``snap`` (call with the lock held), then remove the files no reader
         can need: parts superseded more than ``grace_seconds`` (default :data:`GRACE_SECONDS`)
-        ago and files no snapshot referenced."""
+        ago and files no snapshot referenced. The snapshot replaced becomes :data:`PREVIOUS`
+        when it reads (``keep_previous=False``: a roll-back, whose replaced snapshot is the
+        broken one, keeps the previous one as it is)."""
         now = _dt.datetime.now(_dt.UTC)
         try:
             previous = self.snapshot()
-            good = previous if (self.root / SNAPSHOT).is_file() else None
+            good = previous if keep_previous and (self.root / SNAPSHOT).is_file() else None
         except WarehouseCorrupt:  # being replaced: nothing of it to keep for readers
             previous, good = Snapshot(tables={}), None
         snap.retired = _retired(previous, snap, now, GRACE_SECONDS if grace_seconds is None else grace_seconds, self.reader_pins())
