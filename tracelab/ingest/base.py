@@ -445,6 +445,34 @@ class EventBuffer:
         self._fill.append(self._last_ts)
         return self._base + len(rows) - 1
 
+    def add_repeats(self, row: dict[str, Any], line_nos: Any, columns: dict[str, pa.Array]) -> None:
+        """Append ``len(line_nos)`` copies of ``row`` as Arrow batches (no dict per row): each
+        with its line number from ``line_nos`` (ascending, NumPy) and the values of
+        ``columns`` (name -> Arrow array of the same length) in place of the row's. For an
+        adapter that settles: the rows held so far are flushed first."""
+        if self.rows or self._cols is not None:
+            self._flush()
+        ts = row.get("ts")
+        if ts is not None:
+            self._last_ts = ts
+        template = pa.array([row], type=_ROW_TYPE).flatten()
+        fill = self._last_ts
+        if self._own is None:
+            self._own = _Flushed()
+            self._parts.append(self._own)
+        n = len(line_nos)
+        for start in range(0, n, self.batch_rows):
+            k = min(self.batch_rows, n - start)
+            same = pa.array(np.zeros(k, np.int32))
+            cols = {name: arr.take(same) for name, arr in zip(_EVENT_COLS, template)}
+            cols["line_no"] = pa.array(line_nos[start : start + k], pa.int32())
+            for name, values in columns.items():
+                cols[name] = values.slice(start, k).cast(_ROW_TYPE.field(name).type)
+            fills = pa.nulls(k, pa.int64()) if fill is None else pa.array(np.full(k, fill, np.int64))
+            rb = pa.record_batch([*(cols[name] for name in _EVENT_COLS), fills], schema=_FLUSH_SCHEMA)
+            self._own.write(rb, [fill])
+            self._base += k
+
     def row(self, idx: int) -> dict[str, Any]:
         """Row ``idx`` as its dict (read a column with ``.get(name)``, change it by assignment);
         a negative index counts from the end."""
@@ -714,13 +742,35 @@ def _blocks(fh: IO[bytes], size: int | None = None) -> Iterator[bytes]:
         yield b"".join(pending)
 
 
+class Repeats:
+    """What an adapter gives :func:`scan` to take runs of byte-identical lines without
+    decoding or handling each: after handling a line, the adapter sets :attr:`row` to the one
+    row that line produced when a byte-identical line right after it would produce the same
+    row but for its line number (and the columns :meth:`emit` sets), and would change none of
+    the adapter's state; else None. The scan then counts the copies that follow and calls
+    :meth:`emit` once per run (an unknown record type repeated millions of times costs about
+    what reading it costs)."""
+
+    __slots__ = ("row",)
+
+    def __init__(self) -> None:
+        self.row: dict[str, Any] | None = None
+
+    def emit(self, first_line: int, n: int) -> None:
+        """Add the rows of ``n`` copies of the last line handled, on lines ``first_line``,
+        ``first_line + 1``, …"""
+        raise NotImplementedError
+
+
 class _Scan:
     """The state of one :func:`scan`: counters, the position, and the per-line step."""
 
-    __slots__ = ("path", "agent", "rejects", "handle", "total", "rejected", "skipped", "end_offset", "end_line", "line_no", "offset", "stop")
+    __slots__ = ("path", "agent", "rejects", "handle", "repeat", "total", "rejected", "skipped", "end_offset", "end_line", "line_no", "offset", "stop")
 
-    def __init__(self, path: str, agent: str, start_offset: int, start_line: int, rejects: RejectBuffer | list, handle: Callable) -> None:
-        self.path, self.agent, self.rejects, self.handle = path, agent, rejects, handle
+    def __init__(
+        self, path: str, agent: str, start_offset: int, start_line: int, rejects: RejectBuffer | list, handle: Callable, repeat: Repeats | None = None
+    ) -> None:
+        self.path, self.agent, self.rejects, self.handle, self.repeat = path, agent, rejects, handle, repeat
         self.total = self.rejected = self.skipped = 0
         self.end_offset, self.end_line = start_offset, start_line
         self.line_no, self.offset = start_line, start_offset
@@ -732,13 +782,26 @@ class _Scan:
         first byte cannot start JSON) and return True, so the caller reads the rest in blocks
         (:meth:`bulk`); a line that starts with ``{`` costs one byte comparison more."""
         line_no, offset = self.line_no, self.offset
-        loads, handle, rejects, path, agent = orjson.loads, self.handle, self.rejects, self.path, self.agent
+        loads, handle, rejects, path, agent, rep = orjson.loads, self.handle, self.rejects, self.path, self.agent, self.repeat
         reason: str | None
         streak = 0
         switch = False
+        prev: bytes | None = None  # the last line, when a copy of it may be taken as a repeat
+        run = run_line = 0  # copies of ``prev`` since it was handled, the first one's line
         for raw in io.BytesIO(source) if isinstance(source, bytes) else source:
             line_no += 1
             size = len(raw)
+            if prev is not None:
+                if raw == prev:  # a complete line (``prev`` is), taken without decoding it
+                    if not run:
+                        run_line = line_no
+                    run += 1
+                    offset += size
+                    continue
+                if run:
+                    self._repeats(run_line, run, offset)
+                    run = 0
+                prev = None
             if raw.isspace():
                 offset += size
                 continue
@@ -768,11 +831,22 @@ class _Scan:
                 else:
                     _reject(rejects, path, agent, line, reason)
                     self.rejected += 1
+            elif rep is not None and rep.row is not None and line.complete:
+                prev = raw
             if streak >= BULK_AFTER:
                 switch = True
                 break
+        if run:
+            self._repeats(run_line, run, offset)
         self.line_no, self.offset = line_no, offset
         return switch
+
+    def _repeats(self, first_line: int, n: int, end_offset: int) -> None:
+        """``n`` copies of the last line handled, on lines ``first_line``… ending at ``end_offset``."""
+        assert self.repeat is not None
+        self.repeat.emit(first_line, n)
+        self.total += n
+        self.end_offset, self.end_line = end_offset, first_line + n - 1
 
     def bulk(self, block: bytes) -> None:
         """A block of whole lines where some line cannot be a JSON object: runs of lines whose
@@ -874,6 +948,7 @@ def scan(
     rejects: RejectBuffer | list,
     handle: Callable[[Any, str | None, RawLine], str | None],
     bulk_rejects: bool = False,
+    repeat: Repeats | None = None,
 ) -> tuple[int, int, int, int, int]:
     """The line loop every adapter shares.
 
@@ -887,8 +962,11 @@ def scan(
     does nothing else with it, so runs of lines that cannot be JSON (their first byte says so)
     may be rejected as Arrow columns without calling it (see :meth:`_Scan.bulk`): millions of
     such lines cost little more than reading them.
+
+    ``repeat``: runs of byte-identical lines after a line the adapter marked repeatable are
+    added by :meth:`Repeats.emit` without decoding or handling each (see :class:`Repeats`).
     """
-    sc = _Scan(path, agent, start_offset, start_line, rejects, handle)
+    sc = _Scan(path, agent, start_offset, start_line, rejects, handle, repeat)
     bulk = bulk_rejects and type(rejects) is RejectBuffer
     with open_input(path, buffering=1 << 20) as fh:
         if start_offset:
