@@ -321,7 +321,9 @@ class _Flushed:
         for rb in self.raw():
             by_name: dict[str, Any] = dict(zip(_EVENT_COLS, rb.columns[:-1]))
             if keys:
-                by_name["line_key"] = pa.array([keys.get(x) for x in rb.column(_LINE_NO).to_pylist()], pa.string())
+                # looked up in C: a batch of 32k rows, of which few lines usually have a key
+                where = pc.index_in(rb.column(_LINE_NO).cast(pa.int64()), value_set=pa.array(list(keys), pa.int64()))
+                by_name["line_key"] = pa.array(list(keys.values()), pa.string()).take(where)
             fill = rb.column(len(_EVENT_COLS))
             if fill.null_count and self.lead is not None:
                 fill = pc.fill_null(fill, self.lead)
@@ -456,6 +458,7 @@ class EventBuffer:
         if ts is not None:
             self._last_ts = ts
         template = pa.array([row], type=_ROW_TYPE).flatten()
+        empty = [arr.null_count == 1 for arr in template]  # null in the row: a null column, no take
         fill = self._last_ts
         if self._own is None:
             self._own = _Flushed()
@@ -464,7 +467,7 @@ class EventBuffer:
         for start in range(0, n, self.batch_rows):
             k = min(self.batch_rows, n - start)
             same = pa.array(np.zeros(k, np.int32))
-            cols = {name: arr.take(same) for name, arr in zip(_EVENT_COLS, template)}
+            cols = {name: pa.nulls(k, arr.type) if null else arr.take(same) for name, arr, null in zip(_EVENT_COLS, template, empty)}
             cols["line_no"] = pa.array(line_nos[start : start + k], pa.int32())
             for name, values in columns.items():
                 cols[name] = values.slice(start, k).cast(_ROW_TYPE.field(name).type)
