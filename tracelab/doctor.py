@@ -50,7 +50,7 @@ import pyarrow.parquet as pq
 
 from tracelab import schema as S
 from tracelab.errors import WarehouseCorrupt, WarehouseLocked, WarehouseMissing
-from tracelab.store.snapshot import LAYOUT_TABLES, READERS
+from tracelab.store.snapshot import LAYOUT_TABLES, PREVIOUS, READERS
 from tracelab.store.warehouse import SNAPSHOT, Snapshot, Warehouse
 
 __all__ = ["DoctorReport", "Finding", "check", "repair"]
@@ -273,7 +273,7 @@ def _find_leftovers(wh: Warehouse, snap: Snapshot | None, report: DoctorReport) 
     for extra in (REBUILD, ASIDE):
         if (wh.root / extra).exists():
             report.findings.append(Finding("staging", f"{extra}/ is left over from an interrupted repair", str(wh.root / extra)))
-    for p in sorted(wh.root.glob(f"{SNAPSHOT}.*.tmp")):
+    for p in sorted([*wh.root.glob(f"{SNAPSHOT}.*.tmp"), *wh.root.glob(f"{PREVIOUS}.*.tmp")]):
         report.findings.append(Finding("temp_file", f"{p.name} is a snapshot that was never published", str(p)))
     # parts of earlier snapshots kept for their readers (``retired``) are not orphans
     live = ({rel for rels in snap.tables.values() for rel in rels} | set(snap.retired)) if snap is not None else None
