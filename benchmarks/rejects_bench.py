@@ -336,7 +336,33 @@ def render(r: dict) -> str:
         ]
     missed = [k for k, ok in checks(r) if not ok]
     lines += ["", "Targets missed: " + ("; ".join(missed) if missed else "none") + "."]
+    if "main" in r:
+        lines += _main_rows(r)
     return "\n".join(lines) + "\n"
+
+
+def _main_rows(r: dict) -> list[str]:
+    """A second comparison (``--main-from``): another run's before (the code of main when the
+    after was made) and after, side by side."""
+    m = r["main"]
+    out = [
+        "",
+        f"Against main's code before this change (commit `{m['code']}`), measured in another run of the same command with `--before` on that "
+        f"checkout ({m['date']}, load average at start {', '.join(map(str, m['load_start']))}, at end {', '.join(map(str, m['load_end']))}):",
+        "",
+        "| case | main: cold wall (CPU) | main: MB/s (lines/s) | main: peak RSS | after (same run): cold wall (CPU) | after: MB/s (lines/s) | after: peak RSS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for case in _cases(r):
+        if case not in m["before"]:
+            continue
+        mb = r["inputs"][case]["bytes"] / 1e6
+        n = (r["real_lines"] if case == "truncated" else r["lines"]) + 1
+        cells = []
+        for s in (m["before"][case]["cold"], m["after"][case]["cold"]):
+            cells += [f"{s['wall_s']:.1f} s{_cpu(s)}", f"{mb / s['wall_s']:.2f} ({n / s['wall_s'] / 1e3:.0f}k)", f"{s['maxrss_mb']:.0f} MB"]
+        out.append(f"| {case} | " + " | ".join(cells) + " |")
+    return out
 
 
 def _cpu(s: dict | None) -> str:
@@ -394,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-check", action="store_true", help="exit 0 even when a target is missed")
     ap.add_argument("--json", type=Path, help="also write the raw numbers here")
     ap.add_argument("--before-from", type=Path, help="take the before numbers from this earlier --json run (the before code did not change)")
+    ap.add_argument("--main-from", type=Path, help="also show another run's --json (its before: main's code) beside this one")
+    ap.add_argument("--main-code", help="the commit of that run's before code (when its checkout is not a git checkout)")
     ap.add_argument("--render", type=Path, help="no measuring: render the results of this earlier --json file")
     o = ap.parse_args(argv)
     r = json.loads(o.render.read_text()) if o.render else run(o.lines, o.work, o.before.resolve() if o.before else None, o.sample, o.real_lines)
@@ -402,6 +430,11 @@ def main(argv: list[str] | None = None) -> int:
         r["before"], r["before_code"] = prev["before"], prev["before_code"]
         r["before_run"] = {k: prev[k] for k in ("date", "load_start", "load_end")}
         r["command"] += f" --before-from {o.before_from}"
+    if o.main_from:
+        other = json.loads(o.main_from.read_text())
+        r["main"] = {"code": o.main_code or other.get("before_code", "unknown"), "before": other["before"], "after": other["after"]}
+        r["main"].update({k: other[k] for k in ("date", "load_start", "load_end")})
+        r["command"] += f" --main-from {o.main_from}"
     md = render(r)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(md)

@@ -93,6 +93,7 @@ def test_a_corrupt_snapshot_is_rolled_back_to_a_clean_ingest_of_what_it_covered_
     (wh / ".staging").mkdir()
     (wh / ".staging" / "b-0001.arrow").write_bytes(b"half a batch")
     (wh / f"{SNAPSHOT}.4242.tmp").write_text("{}")
+    (wh / f"{PREVIOUS}.77.tmp").write_text("{")  # a commit killed while keeping the previous one
 
     found = doctor.check(wh)
     assert {"snapshot", "staging", "temp_file"} <= {f.kind for f in found.findings}
@@ -102,6 +103,7 @@ def test_a_corrupt_snapshot_is_rolled_back_to_a_clean_ingest_of_what_it_covered_
     lines = res.stdout.splitlines()
     rolled = [x for x in lines if x.startswith("repaired   rolled back to the previous snapshot (version 1, committed ")]
     assert len(rolled) == 1 and "repaired   removed .staging/" in lines and f"repaired   removed {SNAPSHOT}.4242.tmp" in lines
+    assert f"repaired   removed {PREVIOUS}.77.tmp" in lines
     assert not any("re-ingested" in x and "lines added" in x and ", 0 lines added)" not in x for x in lines)  # nothing new to read
     assert verify.compare(wh, clean_first) == []
     assert doctor.check(wh).healthy and not (wh / ".staging").exists() and not list(wh.glob("*.tmp"))
