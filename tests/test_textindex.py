@@ -301,3 +301,102 @@ def test_unindexed_parts_are_scanned_and_index_build_indexes_them(tmp_path, samp
     r = CliRunner().invoke(cli, ["index", "status", "-w", str(wh), "--json"])
     assert json.loads(r.output)["complete"]
     _exact(wh)
+
+
+@pytest.mark.parametrize("pattern", ["error", "ENOENT", "exit code", "foo.py", "Über", "ü", "日本", "--force", "->"])
+def test_sessions_search_from_the_index_equals_the_scan(samples, synth_wh, pattern):
+    """`tracelab sessions --search` takes its sessions from the index: the same sessions as the
+    scan of every event's text (and the same listing rows); patterns without a token scan."""
+    from tracelab.session.listing import sessions_table
+    from tracelab.textindex.search import matching_sessions
+
+    found_any = False
+    for wh in (samples, synth_wh):
+        with Store(wh) as store:
+            keys = matching_sessions(store.con, store.snapshot, store.root, pattern)
+            want = store.con.execute(
+                "SELECT DISTINCT session_key FROM events WHERE tl_search_hit(text, tool_input, $p, false, false) ORDER BY 1", {"p": pattern}
+            ).fetchall()
+        assert (keys is None) == (pattern == "->"), pattern
+        if keys is not None:
+            assert keys == [k for (k,) in want]
+            found_any = found_any or bool(keys)
+        a = sessions_table(wh, search=pattern)
+        b = sessions_table(wh, search=pattern, use_index=False)
+        assert a.to_pylist() == b.to_pylist()
+    if pattern in ("error", "exit code"):
+        assert found_any
+
+
+def test_small_chunks_row_groups_and_order_blocks_stay_exact(tmp_path, samples, monkeypatch):
+    """A segment built in many chunks (a token in several posting rows), with row groups of a
+    few postings and order blocks of 16 documents (recorded in its footer) answers exactly like
+    the one-chunk build."""
+    from tracelab.textindex import build as B
+
+    monkeypatch.setattr(B, "CHUNK_ROWS", 97)
+    monkeypatch.setattr(B, "ROW_GROUP_TOKENS", 40)
+    monkeypatch.setattr(B, "ROW_GROUP_POSTINGS", 64)
+    monkeypatch.setattr(B, "ORDER_BLOCK", 16)
+    monkeypatch.setattr(B, "ORDER_ROWS_PER_GROUP", 3)
+    wh = tmp_path / "wh"
+    shutil.copytree(samples, wh)
+    shutil.rmtree(wh / TABLE)
+    r = CliRunner().invoke(cli, ["index", "build", "-w", str(wh), "--json"])
+    assert r.exit_code == 0 and json.loads(r.output)["built"] > 0, r.output
+    seg = wh / Warehouse(wh).snapshot().tables[TABLE][0]
+    rows = duckdb.sql(
+        "SELECT count(*) FILTER (WHERE block IS NULL), count(DISTINCT token) FILTER (WHERE block IS NULL) FROM read_parquet($f)", params={"f": str(seg)}
+    )
+    n_rows, n_tokens = rows.fetchall()[0]
+    assert n_rows > n_tokens  # tokens repeat across chunks
+    with Store(wh) as store:
+        for pattern, regex, cs in [
+            ("error", False, False),
+            ("exit code", False, False),
+            ("ENOENT", False, False),
+            ("→", False, False),
+            (r"exit code [1-9]", True, False),
+        ]:
+            for limit in (1, 3, 40, 100_000):
+                _assert_same(store, _params(pattern, regex, cs, limit=limit), True)
+        _assert_same(store, _params("file", limit=20, agent="codex"), True)
+
+
+def test_old_format_segments_are_scanned_and_rebuilt(tmp_path, samples):
+    """Segments of another format version (here: the v2 files moved to v1 paths) are not used:
+    the search scans, `tracelab index build` drops them and builds current ones."""
+    wh = tmp_path / "wh"
+    shutil.copytree(samples, wh)
+    w = Warehouse(wh)
+    with w.lock():
+        snap = w.snapshot()
+        (wh / TABLE / "v2").rename(wh / TABLE / "v1")
+        snap.tables[TABLE] = [s.replace(f"{TABLE}/v2/", f"{TABLE}/v1/") for s in snap.tables[TABLE]]
+        w.commit(snap)
+    assert status(w.snapshot()).indexed == []
+    with Store(wh) as store:
+        assert indexed(store.con, store.snapshot, store.root, _params("error")) is None
+    r = CliRunner().invoke(cli, ["index", "build", "-w", str(wh), "--json"])
+    out = json.loads(r.output)
+    assert r.exit_code == 0 and out["built"] == out["dropped"] > 0, r.output
+    _exact(wh)
+
+
+def test_cli_search_imports_no_arrow(samples):
+    """`tracelab search --json` answers from the index on Python rows: NumPy, pyarrow and pandas
+    stay unimported (they are a third of a short search's time)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tracelab.cli import cli\n"
+        f"sys.argv = ['tracelab', 'search', 'error', '-w', {str(samples)!r}, '--json', '-n', '5']\n"
+        "try:\n    cli()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('numpy', 'pyarrow', 'pandas', 'polars') if m in sys.modules), file=sys.stderr)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)) == 5
+    assert r.stderr.strip().splitlines()[-1] == "[]"

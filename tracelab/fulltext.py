@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from tracelab import library as q
 from tracelab.errors import ParameterError
@@ -28,8 +27,9 @@ from tracelab.store.sql import load as load_sql
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
+    import pyarrow as pa
 
-__all__ = ["SearchError", "search", "search_table"]
+__all__ = ["SearchError", "search", "search_needs", "search_table"]
 
 
 class SearchError(ParameterError, ValueError):
@@ -73,8 +73,10 @@ def search_table(
     limit: int = 100,
     con: Any = None,
     use_index: bool = True,
+    rows: bool = False,
 ) -> pa.Table:
-    """:func:`search` as a pyarrow Table (what the command line uses: no Polars import)."""
+    """:func:`search` as a pyarrow Table (``rows``: as (column names, Python rows), what the
+    command line prints: no pyarrow or Polars import)."""
     if not isinstance(pattern, str) or not pattern:
         raise SearchError("give a non-empty pattern")
     if regex:
@@ -101,15 +103,37 @@ def search_table(
         limit=limit,
     )
     if con is not None:  # a connection of unknown snapshot: its index cannot be trusted to match
-        return q.run_arrow(search_query(), con, **params)
-    with Store(warehouse) as store:
+        return _scan(con, params, rows)
+    # only the views and macros the search's SQL (scan or index) can reach: start-up
+    with Store(warehouse, needs=search_needs()) as store:
         if use_index:
             from tracelab.textindex.search import run as indexed
 
-            found = indexed(store.con, store.snapshot, store.root, params)
+            found = indexed(store.con, store.snapshot, store.root, params, rows=rows)
             if found is not None:
                 return found
-        return q.run_arrow(search_query(), store.con, **params)
+        return _scan(store.con, params, rows)
+
+
+def _scan(con: Any, params: dict[str, Any], rows: bool) -> Any:
+    """The full scan: ``search_events.sql`` over every event."""
+    if not rows:
+        return q.run_arrow(search_query(), con, **params)
+    query = search_query()
+    try:
+        cur = con.execute(query.sql, q.bind(query, params))
+        return [d[0] for d in cur.description], cur.fetchall()
+    except duckdb.Error as exc:
+        raise q.QueryError(f"query {query.name!r}: {exc}") from exc
+
+
+def search_needs() -> list[str]:
+    """Every statement a search may run (the scan's and the index's), for ``Store(needs=...)``."""
+    from tracelab.store import sql_text
+
+    return [search_query().sql, load_sql("search_rank").sql] + [
+        sql_text(n) for n in ("textindex_tokens", "textindex_rows", "textindex_counts", "textindex_file_rows", "textindex_meta", "textindex_sessions")
+    ]
 
 
 def search_query() -> Any:

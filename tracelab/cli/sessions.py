@@ -19,9 +19,10 @@ from tracelab.ingest.agents import ADAPTER_MODULES
 @click.option("--subagents/--no-subagents", default=None, help="Only subagent sessions / none (default: both).")
 @click.option("--search", "search", metavar="PATTERN", help="Only sessions where some prompt, output or tool input contains PATTERN (any case).")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many sessions.")
+@click.option("--no-index", is_flag=True, help="--search scans every event instead of using the search index (same sessions, slower).")
 @warehouse_option
 @output_options
-def command(since, until, agent, project, model, has_errors, min_calls, subagents, search, limit, warehouse, fmt, out, as_json):
+def command(since, until, agent, project, model, has_errors, min_calls, subagents, search, limit, no_index, warehouse, fmt, out, as_json):
     """List sessions, newest first: start, agent, project, title (or first prompt), models,
     duration, steps, tool calls, errors, tokens and cost.
 
@@ -49,6 +50,7 @@ def command(since, until, agent, project, model, has_errors, min_calls, subagent
         subagents=subagents,
         search=search,
         limit=limit,
+        use_index=not no_index,
     )
     try:
         if fmt != "table" or out:

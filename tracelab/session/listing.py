@@ -60,13 +60,14 @@ def sessions_table(
     search: str | None = None,
     limit: int | None = None,
     con: Any = None,
+    use_index: bool = True,
 ) -> pa.Table:
     """:func:`sessions` as a pyarrow Table (what the command line writes as JSON, CSV, Parquet)."""
     params = _params(since, until, agent, model, project, has_errors, min_calls, subagents, search, limit)
     if con is not None:
         return q.run_arrow(load_query("session_list"), con, **params)
     with Store(warehouse) as store:
-        return q.run_arrow(load_query("session_list"), store.con, **params)
+        return q.run_arrow(load_query("session_list"), store.con, **_indexed(store, params, use_index))
 
 
 def session_rows(warehouse: str | os.PathLike | None = None, *, con: Any = None, **options: Any) -> list[dict[str, Any]]:
@@ -76,7 +77,21 @@ def session_rows(warehouse: str | os.PathLike | None = None, *, con: Any = None,
     if con is not None:
         return fetch_rows(con, "session_list", **params)
     with Store(warehouse) as store:
-        return fetch_rows(store.con, "session_list", **params)
+        return fetch_rows(store.con, "session_list", **_indexed(store, params, options.get("use_index", True)))
+
+
+def _indexed(store: Store, params: dict[str, Any], use_index: bool) -> dict[str, Any]:
+    """``params`` with ``search`` answered from the warehouse's search index where it can be
+    (the sessions holding a match, as ``keys``; :func:`tracelab.textindex.search.matching_sessions`):
+    the same sessions as the scan of every event's text."""
+    if not use_index or not params.get("search"):
+        return params
+    from tracelab.textindex.search import matching_sessions
+
+    keys = matching_sessions(store.con, store.snapshot, store.root, params["search"])
+    if keys is None:
+        return params
+    return {**{k: v for k, v in params.items() if k != "search"}, "keys": keys}
 
 
 _DEFAULTS: dict[str, Any] = dict(
@@ -91,7 +106,8 @@ def sessions(warehouse: str | os.PathLike | None = None, **options: Any) -> pl.D
     model the session used), ``project``, ``has_errors`` (only sessions with a tool error,
     rejection, API error or interrupt), ``min_calls`` (LLM calls), ``subagents`` (None: all,
     True: only subagent sessions, False: none), ``search`` (a case-insensitive substring some
-    event's text or tool input holds), ``limit``, ``con`` (an open catalog connection).
+    event's text or tool input holds; answered from the search index where the warehouse has
+    one, unless ``use_index=False``), ``limit``, ``con`` (an open catalog connection).
     Columns: the ``returns`` lines of ``tracelab/sql/session_list.sql``.
     """
     import polars as pl

@@ -15,7 +15,7 @@
 -- param only_subagents BOOLEAN = FALSE: TRUE keeps only subagent sessions
 -- param has_errors BOOLEAN = FALSE: TRUE keeps only sessions with at least one error
 -- param min_calls INTEGER = NULL (>= 0): only sessions with at least this many LLM calls
--- param search VARCHAR = NULL: only sessions with an event whose text or tool input contains this (case-insensitive substring; a full scan)
+-- param search VARCHAR = NULL: only sessions with an event whose text or tool input contains this (case-insensitive substring; a full scan: tracelab.session.listing passes `keys` from the search index instead where it can)
 -- param keys VARCHAR[] = NULL: only these session keys (the search index's answer)
 -- param limit INTEGER = NULL (>= 1): at most this many sessions (NULL = all)
 -- returns session_key VARCHAR: session key

@@ -20,6 +20,7 @@ from typing import IO
 
 from tracelab import schema as S
 from tracelab.errors import WarehouseCorrupt, WarehouseLocked, WarehouseReadOnly
+from tracelab.store import part_stats
 
 __all__ = ["GRACE_SECONDS", "LAYOUT_TABLES", "PREVIOUS", "READERS", "SNAPSHOT", "ReaderLease", "Snapshot", "WarehouseFiles", "default_warehouse", "sql_list"]
 
@@ -255,9 +256,10 @@ class WarehouseFiles:
     def commit(self, snap: Snapshot, *, grace_seconds: float | None = None, keep_previous: bool = True) -> None:
         """Atomically publish ``snap`` (call with the lock held), then remove the files no reader
         can need: parts superseded more than ``grace_seconds`` (default :data:`GRACE_SECONDS`)
-        ago and files no snapshot referenced. The snapshot replaced becomes :data:`PREVIOUS`
-        when it reads (``keep_previous=False``: a roll-back, whose replaced snapshot is the
-        broken one, keeps the previous one as it is)."""
+        ago and files no snapshot referenced; and count the new parts for ``tracelab info``
+        (:func:`tracelab.store.part_stats.refresh`). The snapshot replaced becomes
+        :data:`PREVIOUS` when it reads (``keep_previous=False``: a roll-back, whose replaced
+        snapshot is the broken one, keeps the previous one as it is)."""
         now = _dt.datetime.now(_dt.UTC)
         try:
             previous = self.snapshot()
@@ -276,6 +278,7 @@ class WarehouseFiles:
         _write_json(self.root / SNAPSHOT, snap.to_json())
         _fsync_dir(self.root)  # the renames themselves survive a crash
         self.gc(snap)
+        part_stats.refresh(self.root, snap)  # counts of the new parts for `tracelab info` (a cache; best effort)
 
     def previous_snapshot(self) -> Snapshot | None:
         """The snapshot the last commit replaced (see :data:`PREVIOUS`); None when there is

@@ -1,51 +1,90 @@
 """The search index on disk: one **segment** per ``events`` part, built once, never changed.
 
-A segment is a Parquet file ``search_index/v1/<the part's path under events/>`` listed in the
+A segment is a Parquet file ``search_index/v2/<the part's path under events/>`` listed in the
 snapshot under the table ``search_index`` (so the snapshot commit publishes it atomically with
-its part and garbage collection retires it with it). Columns ``token`` (a token as written,
-:mod:`tracelab.textindex.tokens`) and ``rows`` (the part's 0-based row numbers, in file order,
-of the events whose ``text`` or ``tool_input`` holds it), one row per token and chunk of
-:data:`CHUNK_ROWS` events (postings are gathered a chunk at a time, in bounded memory), sorted
-by token, in row groups of :data:`ROW_GROUP_TOKENS` tokens: a lookup scans the ``token``
-column, then reads ``rows`` only from the row groups whose token range holds a match. The footer's key-value metadata
-``tracelab.search_index`` records the format version, the part and its row count.
+its part and garbage collection retires it with it).
+
+**Documents.** The part's events are numbered in the search's own order, newest first
+(``ORDER BY ts DESC NULLS LAST, source_file, seq, event_key``, ``textindex_order.sql``): the
+*document number* 0 is the part's newest event. Postings hold document numbers, so the newest
+``n`` matches of a part are its ``n`` smallest candidates, found without reading the part.
+
+**Rows of a segment.** Columns ``token``, ``rows`` (``UINTEGER[]``) and ``block``:
+
+* a *posting row* (``block`` NULL): a token (:mod:`tracelab.textindex.tokens`, as written) and
+  the sorted document numbers of the events whose ``text`` or ``tool_input`` holds it, among
+  the part's events of one chunk of :data:`CHUNK_ROWS` file rows (a token has one row per
+  chunk it occurs in). Each chunk's rows are sorted by token, in row groups of
+  :data:`ROW_GROUP_TOKENS`: a lookup scans the ``token`` column, then reads ``rows`` only from
+  the row groups whose token range holds a match;
+* a *vocabulary row* (``block`` = :data:`VOCABULARY`, ``rows`` NULL, after the posting rows):
+  each token of the part once, sorted; a lookup's token scan reads only these;
+* an *order row* (``token`` NULL, after all others): ``block`` = b and ``rows`` = the file
+  row numbers (0-based) of the documents b × :data:`ORDER_BLOCK` … (b + 1) × ORDER_BLOCK − 1,
+  so a document's event is read back by its row number (row groups pruned by ``block``).
+
+Each distinct text (and tool input) of a chunk is tokenized once, however many events repeat it.
+The footer's key-value metadata ``tracelab.search_index`` records the format version, the part,
+its row count, how many of its events have a time (``timed``: documents 0 … timed − 1), the
+newest and oldest time (epoch milliseconds), so a search can tell which parts can hold its
+newest matches, and the documents per order row.
 
 Parts never change (new rows go to new parts, removed rows and compaction write new parts), so a
 segment stays exact for its part for as long as the part is live. :func:`sync` gives every part
-of a snapshot that lacks one its segment (all, or only the ``parts`` given) and drops segments
-of parts no longer listed; ingest calls it for the parts it wrote, ``tracelab index build`` for
-all of them.
+of a snapshot that lacks one its segment (all, or only the ``parts`` given; two at a time) and
+drops segments of parts no longer listed; ingest calls it for the parts it wrote, ``tracelab
+index build`` for all of them.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+from tracelab.store.snapshot import Snapshot, WarehouseFiles
 
-from tracelab.store import sql_text
-from tracelab.store.connection import MEMORY_LIMIT, scratch_connection
-from tracelab.store.warehouse import Snapshot, Warehouse
-from tracelab.textindex.tokens import SEPARATE
-
-__all__ = ["CHUNK_ROWS", "FORMAT_VERSION", "TABLE", "IndexStatus", "Problem", "SyncResult", "build_segment", "check", "repair", "segment_of", "status", "sync"]
+__all__ = [
+    "CHUNK_ROWS",
+    "FORMAT_VERSION",
+    "ORDER_BLOCK",
+    "VOCABULARY",
+    "TABLE",
+    "IndexStatus",
+    "Problem",
+    "SegmentMeta",
+    "SyncResult",
+    "build_segment",
+    "check",
+    "read_meta",
+    "repair",
+    "segment_of",
+    "status",
+    "sync",
+]
 
 #: the snapshot table listing the segments
 TABLE = "search_index"
 #: bumped when tokens or layout change: segments of another version are not used (and rebuilt)
-FORMAT_VERSION = 1
-#: events per chunk: a token appears once per chunk it occurs in
-CHUNK_ROWS = 64 * 1024
-#: tokens per row group of a segment (row groups are pruned by their token range)
-ROW_GROUP_TOKENS = 16 * 1024
+FORMAT_VERSION = 2
+#: file rows tokenized at a time (bounds the memory of a build)
+CHUNK_ROWS = 256 * 1024
+#: posting rows per row group (row groups are pruned by their token range)
+ROW_GROUP_TOKENS = 4 * 1024
+#: documents per row group of posting rows (beyond its first row)
+ROW_GROUP_POSTINGS = 128 * 1024
+#: ``block`` of the vocabulary rows, and vocabulary rows per row group
+VOCABULARY = -1
+VOCABULARY_ROWS_PER_GROUP = 256 * 1024
+#: documents per order row, and order rows per row group
+ORDER_BLOCK = 4 * 1024
+ORDER_ROWS_PER_GROUP = 32
+#: segments built at once by :func:`sync`
+BUILD_THREADS = max(1, min(2, os.cpu_count() or 1))
 META_KEY = b"tracelab.search_index"
-SCHEMA = pa.schema([pa.field("token", pa.string()), pa.field("rows", pa.list_(pa.uint32()))])
 #: the text columns indexed, as searched
 COLUMNS = ("text", "tool_input")
 
@@ -57,75 +96,46 @@ def segment_of(events_rel: str) -> str:
     return (Path(TABLE) / f"v{FORMAT_VERSION}" / tail).as_posix()
 
 
-def _separated(arr: pa.Array) -> pa.Array:
-    """``arr`` (string) with every separator byte replaced by a space (same offsets)."""
-    bufs = arr.buffers()
-    if len(bufs) < 3 or bufs[2] is None:
-        return arr
-    data = pa.py_buffer(bufs[2].to_pybytes().translate(SEPARATE))
-    return pa.Array.from_buffers(arr.type, len(arr), [bufs[0], bufs[1], data], null_count=arr.null_count, offset=arr.offset)
+@dataclass(frozen=True)
+class SegmentMeta:
+    """A segment's footer facts (see the module docstring)."""
+
+    version: int
+    events_part: str
+    events_rows: int
+    timed: int = 0
+    ts_max_ms: int | None = None
+    ts_min_ms: int | None = None
+    order_block: int = ORDER_BLOCK
 
 
-def _tokens(batch: pa.RecordBatch, first_row: int) -> pa.Table:
-    """(token, row_no) of every token occurrence in ``batch`` (rows numbered from ``first_row``)."""
-    tokens, rows = [], []
-    for name in COLUMNS:
-        col = batch.column(batch.schema.get_field_index(name))
-        if pa.types.is_large_string(col.type) or pa.types.is_string(col.type):
-            split = pc.ascii_split_whitespace(_separated(col))
-            tokens.append(pc.list_flatten(split))
-            rows.append(pc.add(pc.list_parent_indices(split), first_row).cast(pa.uint32()))
-    if not tokens:
-        return pa.table({"token": pa.array([], pa.string()), "row_no": pa.array([], pa.uint32())})
-    return pa.table({"token": pa.concat_arrays([t.cast(pa.string()) for t in tokens]), "row_no": pa.concat_arrays(rows)})
+def read_meta(path: Path) -> SegmentMeta:
+    """The footer facts of the segment at ``path`` (raises OSError/ValueError/ArrowException)."""
+    import pyarrow.parquet as pq  # here and in check(): `tracelab search` imports this module, and no pyarrow
+
+    return parse_meta((pq.read_schema(path).metadata or {}).get(META_KEY, b"{}"))
 
 
-def _chunks(path: Path) -> Iterator[tuple[int, list[pa.RecordBatch]]]:
-    """The part's rows as (first row number, batches) of about :data:`CHUNK_ROWS` rows."""
-    pf = pq.ParquetFile(path)
-    names = [c for c in COLUMNS if c in pf.schema_arrow.names]
-    first, pending, n = 0, [], 0
-    for rb in pf.iter_batches(batch_size=16 * 1024, columns=names):
-        pending.append(rb)
-        n += rb.num_rows
-        if n >= CHUNK_ROWS:
-            yield first, pending
-            first, pending, n = first + n, [], 0
-    if pending:
-        yield first, pending
+def parse_meta(raw: bytes | str) -> SegmentMeta:
+    """:class:`SegmentMeta` from the footer value ``tracelab.search_index`` (JSON)."""
+    meta = json.loads(raw)
+    return SegmentMeta(
+        int(meta.get("version", 0)),
+        str(meta.get("events_part", "")),
+        int(meta.get("events_rows", -1)),
+        int(meta.get("timed", 0)),
+        meta.get("ts_max_ms"),
+        meta.get("ts_min_ms"),
+        int(meta.get("order_block", ORDER_BLOCK)),
+    )
 
 
-def build_segment(wh: Warehouse, events_rel: str) -> str:
-    """Write the segment of the events part ``events_rel``; return its relative path."""
-    src = wh.root / events_rel
-    rel = segment_of(events_rel)
-    dest = wh.root / rel
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".tmp")
-    n_rows = pq.ParquetFile(src).metadata.num_rows
-    meta = {"version": FORMAT_VERSION, "events_part": events_rel, "events_rows": n_rows}
-    schema = SCHEMA.with_metadata({META_KEY: json.dumps(meta).encode()})
-    chunks = dest.with_name(dest.name + ".chunks.tmp")
-    con = scratch_connection(memory_limit=MEMORY_LIMIT)
-    try:
-        with pq.ParquetWriter(chunks, SCHEMA, compression="zstd") as writer:
-            for first, batches in _chunks(src):
-                toks = pa.concat_tables([_tokens(b, first + sum(x.num_rows for x in batches[:i])) for i, b in enumerate(batches)])
-                con.register("tl_tokens", toks)
-                chunk = con.sql(sql_text("textindex_postings")).to_arrow_table()
-                con.unregister("tl_tokens")
-                writer.write_table(chunk.cast(SCHEMA), row_group_size=max(chunk.num_rows, 1))
-        # one token's postings of every chunk side by side: a lookup reads only the row groups
-        # whose token range holds it
-        ordered = con.sql("SELECT token, rows FROM read_parquet($f) ORDER BY token", params={"f": str(chunks)}).to_arrow_reader(64 * 1024)
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            for rb in ordered:
-                writer.write_table(pa.Table.from_batches([rb]).cast(schema), row_group_size=ROW_GROUP_TOKENS)
-    finally:
-        con.close()
-        chunks.unlink(missing_ok=True)
-    os.replace(tmp, dest)
-    return rel
+def build_segment(wh: WarehouseFiles, events_rel: str) -> str:
+    """Write the segment of the events part ``events_rel``; return its relative path
+    (:func:`tracelab.textindex.build.build_segment`)."""
+    from tracelab.textindex.build import build_segment as build  # NumPy, pyarrow, Polars: not for a search
+
+    return build(wh, events_rel)
 
 
 @dataclass
@@ -134,7 +144,7 @@ class SyncResult:
     dropped: list[str] = field(default_factory=list)
 
 
-def sync(wh: Warehouse, snap: Snapshot, parts: Iterable[str] | None = None) -> SyncResult:
+def sync(wh: WarehouseFiles, snap: Snapshot, parts: Iterable[str] | None = None) -> SyncResult:
     """Point ``snap``'s ``search_index`` at one segment per live events part: build the missing
     segments of ``parts`` (default: of every part), drop segments of parts ``snap`` no longer
     lists (they are retired with the commit). Call with the lock held, before the commit."""
@@ -145,10 +155,14 @@ def sync(wh: Warehouse, snap: Snapshot, parts: Iterable[str] | None = None) -> S
     keep = [r for r in have if r in want]
     res.dropped = [r for r in have if r not in want]
     todo = set(events) if parts is None else set(parts) & set(events)
-    for seg, part in sorted(want.items()):
-        if seg not in keep and part in todo:
-            keep.append(build_segment(wh, part))
-            res.built.append(seg)
+    build = [part for seg, part in sorted(want.items()) if seg not in keep and part in todo]
+    if len(build) > 1 and BUILD_THREADS > 1:  # the heavy steps (Arrow, NumPy, Polars, DuckDB) release the GIL
+        with ThreadPoolExecutor(BUILD_THREADS) as pool:
+            built = list(pool.map(lambda part: build_segment(wh, part), build))
+    else:
+        built = [build_segment(wh, part) for part in build]
+    keep += built
+    res.built += built
     if keep or TABLE in snap.tables:
         snap.tables[TABLE] = sorted(keep)
     return res
@@ -189,11 +203,14 @@ class Problem:
     path: str
 
 
-def check(wh: Warehouse, snap: Snapshot) -> list[Problem]:
+def check(wh: WarehouseFiles, snap: Snapshot) -> list[Problem]:
     """Every problem of ``snap``'s search index: listed segments that are missing, do not read,
     or do not describe their part (version, part, row count), segments listed for no live part,
     and live parts without a segment. Search never uses a segment it cannot read (it scans
     those parts); ``tracelab index build`` repairs all of these."""
+    import pyarrow as pa  # see read_meta
+    import pyarrow.parquet as pq
+
     out: list[Problem] = []
     st = status(snap)
     live = {seg for _, seg in st.indexed}
@@ -206,19 +223,19 @@ def check(wh: Warehouse, snap: Snapshot) -> list[Problem]:
             out.append(Problem("missing", f"{seg} (search index of {part}) is listed in the snapshot but missing", seg))
             continue
         try:
-            meta = json.loads((pq.ParquetFile(p).schema_arrow.metadata or {}).get(META_KEY, b"{}"))
+            meta = read_meta(p)
             rows = pq.ParquetFile(wh.root / part).metadata.num_rows
-        except (OSError, ValueError, pa.ArrowException) as exc:
+        except (OSError, ValueError, TypeError, pa.ArrowException) as exc:
             out.append(Problem("unreadable", f"{seg} (search index of {part}) does not read ({exc})", seg))
             continue
-        if meta.get("version") != FORMAT_VERSION or meta.get("events_part") != part or meta.get("events_rows") != rows:
+        if meta.version != FORMAT_VERSION or meta.events_part != part or meta.events_rows != rows:
             out.append(Problem("stale", f"{seg} does not describe {part} as it is ({meta})", seg))
     for part in st.unindexed:
         out.append(Problem("unindexed", f"{part} has no search index segment (search scans it)", part))
     return out
 
 
-def repair(wh: Warehouse, snap: Snapshot) -> SyncResult:
+def repair(wh: WarehouseFiles, snap: Snapshot) -> SyncResult:
     """Rebuild every segment :func:`check` finds at fault and build the missing ones (in
     ``snap``; commit it after)."""
     bad = {p.path for p in check(wh, snap) if p.kind in ("missing", "unreadable", "stale")}
