@@ -175,3 +175,15 @@ def _first_session(wh: Path) -> str:
         return con.execute("SELECT session_key FROM sessions ORDER BY session_key LIMIT 1").fetchone()[0]
     finally:
         con.close()
+
+
+def test_a_lost_snapshot_is_refused_by_ingest_and_rolled_back_by_doctor(two_commits, inputs, clean_first, clean_all):
+    wh = two_commits
+    (wh / SNAPSHOT).unlink()
+    res = CliRunner().invoke(cli, ["ingest", str(inputs), "-w", str(wh)])
+    assert res.exit_code != 0 and res.stderr.count("\n") == 1 and "doctor --repair" in res.stderr
+    rep = doctor.repair(wh, jobs=1)
+    assert rep.healthy and rep.actions[0].startswith("rolled back to the previous snapshot (version 1, ")
+    assert verify.compare(wh, clean_first) == []
+    ingest([str(inputs)], wh, jobs=1)
+    assert verify.compare(wh, clean_all) == []
