@@ -428,18 +428,17 @@ def test_parts_that_cannot_be_read_fall_back_to_the_views(con, wh):
 
 def test_partial_store_gives_the_same_timelines(wh, con):
     """`tracelab session` opens its store with only what the timeline queries reach
-    (`catalog_needs`: no views over the events and call parts, no other macros): every main
+    (`catalog_needs`: no views over the events, call and failure-member parts, no other macros): every main
     session's timeline, cost included, equals the one read through the complete catalog's views."""
-    from tracelab.schema import PARTITIONED
     from tracelab.session import load
-    from tracelab.session.timeline import catalog_needs
+    from tracelab.session.timeline import PART_TABLES, catalog_needs
     from tracelab.store.connection import Store
 
     with Store(wh, needs=catalog_needs()) as store:
         assert not store.complete
         views = {r[0] for r in store.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
-        assert views == {"sessions", "failure_members"}, views
-        parts = {t: [str(p) for p in store.files_of(t)] for t in PARTITIONED}
+        assert views == {"sessions"}, views
+        parts = {t: [str(p) for p in store.files_of(t)] for t in PART_TABLES}
         keys = [r[0] for r in con.execute("SELECT session_key FROM sessions WHERE NOT is_subagent ORDER BY session_key").fetchall()]
         for key in keys:
             assert load(store.con, key, parts=parts).to_dict(full=True) == load(con, key).to_dict(full=True), key
@@ -451,13 +450,12 @@ def test_parts_without_a_column_are_read_by_name_on_a_partial_store(wh, tmp_path
     timeline as a view over those parts gives (the column NULL for that month's rows)."""
     import pyarrow.parquet as pq
 
-    from tracelab.schema import PARTITIONED
     from tracelab.session import load
-    from tracelab.session.timeline import catalog_needs
+    from tracelab.session.timeline import PART_TABLES, catalog_needs
     from tracelab.store.connection import Store
 
     with Store(wh, needs=catalog_needs()) as store:
-        parts = {t: [str(p) for p in store.files_of(t)] for t in PARTITIONED}
+        parts = {t: [str(p) for p in store.files_of(t)] for t in PART_TABLES}
         spans = store.con.execute(
             "SELECT session_key, strftime(started_at, '%Y-%m'), strftime(ended_at, '%Y-%m') FROM sessions WHERE NOT is_subagent AND n_events > 20"
         ).fetchall()
@@ -478,3 +476,37 @@ def test_parts_without_a_column_are_read_by_name_on_a_partial_store(wh, tmp_path
         got = load(partial.con, key, parts=fabricated).to_dict(full=True)
         assert got == load(full.con, key).to_dict(full=True)
         assert got["steps"]
+
+
+def test_timeline_call_costs_equal_the_sql_price_join(con):
+    """The timeline prices its calls in Python (`tracelab.pricing.cost_usd`, no price table in
+    the session's store): every LLM call of every sample session costs exactly (==, not approx)
+    what the SQL price join of `tl_llm_calls` says, None where that is NULL (unpriced model or
+    component, no time); the samples hold both."""
+    from tracelab.session.timeline import _cost, fetch_rows, gather
+
+    sql = dict(con.execute("SELECT llm_call_key, cost_usd FROM tl_llm_calls(NULL, NULL, NULL, NULL, NULL, true)").fetchall())
+    keys = [r[0] for r in con.execute("SELECT session_key FROM sessions ORDER BY session_key").fetchall()]
+    with gather(con, keys):
+        rows = fetch_rows(con, "timeline_calls")
+    assert {r["llm_call_key"] for r in rows} == set(sql)
+    got = {r["llm_call_key"]: _cost(r) for r in rows}
+    assert got == sql
+    assert any(v is None for v in got.values()) and sum(v is not None and v > 0 for v in got.values()) > 100
+
+
+def test_tree_depths_equal_the_recursive_tree_query(con):
+    """`tree_depths` answers a session without subagents from one scan (`timeline_children`):
+    for every session of the samples (subagents and sessions with nested subagents included)
+    and a key that does not exist, it equals the recursive `timeline_tree`, at every depth limit."""
+    from tracelab.session.timeline import fetch_rows, tree_depths
+
+    keys = [r[0] for r in con.execute("SELECT session_key FROM sessions ORDER BY session_key").fetchall()] + ["no-such-session"]
+    spawned = 0
+    for key in keys:
+        for max_depth in (0, 1, 8):
+            want = {r["session_key"]: r["depth"] for r in fetch_rows(con, "timeline_tree", key=key, max_depth=max_depth)}
+            got = tree_depths(con, key, max_depth)
+            assert list(got.items()) == list(want.items()), (key, max_depth)
+            spawned += len(want) > 1
+    assert spawned > 10  # the samples hold sessions with subagents, so both paths run

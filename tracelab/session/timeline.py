@@ -1,7 +1,8 @@
 """Build the timeline of a session (and the subagents it spawned) from the warehouse.
 
-Three queries on a catalog connection (``tracelab.connect``), all in ``tracelab/sql/``:
-``timeline_tree`` (the session and its descendants), ``timeline_steps`` (their steps in order)
+Queries on a catalog connection (``tracelab.connect``), all in ``tracelab/sql/``:
+``timeline_tree`` (the session and its descendants; ``timeline_children`` first, which
+answers alone for a session without subagents), ``timeline_steps`` (their steps in order)
 and ``timeline_calls`` (their LLM calls). Subagents are attached to the tool step whose call
 started them (``tool_calls.subagent_session_key``, else the child's ``parent_tool_call_id``).
 
@@ -25,6 +26,7 @@ from typing import Any
 import duckdb
 
 from tracelab import library as q
+from tracelab import pricing
 from tracelab import schema as S
 from tracelab.errors import NotFound
 from tracelab.session.model import Call, SessionNode, Step
@@ -33,6 +35,7 @@ from tracelab.store.sql import load as load_sql
 
 __all__ = [
     "GATHERED",
+    "PART_TABLES",
     "STEP_KINDS",
     "TIMELINE_QUERIES",
     "AmbiguousSession",
@@ -43,6 +46,7 @@ __all__ = [
     "load_query",
     "month_of_part",
     "resolve",
+    "tree_depths",
 ]
 
 #: events.kind -> the step kind a timeline shows
@@ -201,7 +205,9 @@ def _copy(
 
 
 @contextmanager
-def gather(con: Any, keys: list[str], every: list[str] | None = None, *, parts: Mapping[str, list[str]] | None = None) -> Iterator[None]:
+def gather(
+    con: Any, keys: list[str], every: list[str] | None = None, *, parts: Mapping[str, list[str]] | None = None, drop: bool = True
+) -> Iterator[list[dict[str, Any]]]:
     """Copy the rows of sessions ``keys`` of each :data:`GATHERED` table (``llm_calls`` and
     ``sessions``: of ``every``, default ``keys``) into its temp table for ``timeline_steps``,
     ``timeline_calls`` and ``timeline_facts``; drop them on leaving. One statement per table,
@@ -212,9 +218,14 @@ def gather(con: Any, keys: list[str], every: list[str] | None = None, *, parts: 
     :meth:`tracelab.store.connection.Store.files_of`). Each session's rows are then read from
     the parts of the months it spans (by its ``started_at`` .. ``ended_at``, a day either side)
     and of ``month=unknown`` only, not from every part of the warehouse; those tables need no
-    view then (see :func:`catalog_needs`)."""
+    view then (see :func:`catalog_needs`).
+
+    Yields the rows of ``timeline_facts`` (the sessions' facts: read once the ``sessions`` rows
+    are in, their times also choosing the parts). ``drop``: False leaves the temp tables to the connection (a store closed right after: one
+    statement fewer per table)."""
     try:
         spans: dict[str, set[str] | None] = {}
+        facts: list[dict[str, Any]] = []
         for table, (temp, cols) in GATHERED.items():
             wanted = sorted(set(every if every is not None and table in _EVERY_SESSION else keys))
             files = parts.get(table) if parts is not None else None
@@ -230,24 +241,30 @@ def gather(con: Any, keys: list[str], every: list[str] | None = None, *, parts: 
                     _copy(con, table, temp, cols, wanted, None, spans)
                 except duckdb.CatalogException:
                     _copy(con, table, temp, cols, wanted, files, spans, every_part=True)
-            if table == "sessions" and parts is not None:
-                spans = {k: _months(a, b) for k, a, b in con.execute(f"SELECT session_key, started_at, ended_at FROM {temp}").fetchall()}
-        yield
+            if table == "sessions":
+                facts = fetch_rows(con, "timeline_facts")
+                if parts is not None:
+                    spans = {f["session_key"]: _months(f["started_at"], f["ended_at"]) for f in facts}
+        yield facts
     finally:
-        for temp, _ in GATHERED.values():
+        for temp, _ in GATHERED.values() if drop else ():
             con.execute(f"DROP TABLE IF EXISTS {temp}")
 
 
+#: the tables :func:`tracelab.session` has :func:`gather` read from their parts (no view): the
+#: month-partitioned ones and ``failure_members`` (``sessions`` has its view: resolve reads it)
+PART_TABLES = (*S.PARTITIONED, "failure_members")
+
 #: the queries :func:`resolve` and :func:`load` run
-TIMELINE_QUERIES = ("timeline_match", "timeline_tree", "timeline_facts", "timeline_steps", "timeline_calls")
+TIMELINE_QUERIES = ("timeline_match", "timeline_children", "timeline_tree", "timeline_facts", "timeline_steps", "timeline_calls")
 
 
 def catalog_needs() -> list[str]:
     """What :func:`resolve` and :func:`load` (given ``parts``) run, as ``Store(..., needs=...)``
-    takes it: the timeline queries' statements and the views :func:`gather` reads (``sessions``,
-    ``failure_members``; the month-partitioned tables are read from their parts). The store then
-    binds no view over the events, LLM- and tool-call parts and makes none of the other macros."""
-    return [load_query(name).sql for name in TIMELINE_QUERIES] + [f'"{t}"' for t in GATHERED if t not in S.PARTITIONED]
+    takes it: the timeline queries' statements and the view :func:`gather` reads (``sessions``;
+    the :data:`PART_TABLES` are read from their parts). The store then binds no view over the
+    events, LLM- and tool-call or failure-member parts and makes none of the other macros."""
+    return [load_query(name).sql for name in TIMELINE_QUERIES] + [f'"{t}"' for t in GATHERED if t not in PART_TABLES]
 
 
 def resolve(con: Any, prefix: str) -> str:
@@ -338,10 +355,34 @@ def _step(n: int, r: dict[str, Any], call_no: dict[str, int], call_tokens: dict[
     )
 
 
-def load(con: Any, key: str, depth: int | None = None, parts: Mapping[str, list[str]] | None = None) -> SessionNode:
+def _cost(call: dict[str, Any]) -> float | None:
+    """Cost of a ``timeline_calls`` row in USD (None when unpriced or without a time): the price
+    in effect at its time (:func:`tracelab.pricing.cost_usd`, the arithmetic of the SQL macro
+    ``tl_cost`` over ``tl_price_ranges``), so that a session needs no price table in DuckDB."""
+    if call["ts"] is None:
+        return None
+    return pricing.cost_usd(
+        call["model"], call["ts"], _int(call["input_tokens"]), _int(call["output_tokens"]), _int(call["cache_read_tokens"]), _int(call["cache_write_tokens"])
+    )
+
+
+def tree_depths(con: Any, key: str, max_depth: int = 8) -> dict[str, int]:
+    """Session ``key`` and every session it spawned, ``max_depth`` levels down: key -> depth (0
+    for ``key``; empty when there is no such session), as ``timeline_tree`` returns them, the
+    root first. A session that spawned none (most) takes one scan of ``sessions``
+    (``timeline_children``), not the recursive query's two."""
+    family = fetch_rows(con, "timeline_children", key=key)
+    if not any(r["is_root"] for r in family):
+        return {}
+    if all(r["is_root"] for r in family) or max_depth == 0:
+        return {key: 0}
+    return {r["session_key"]: r["depth"] for r in fetch_rows(con, "timeline_tree", key=key, max_depth=max_depth)}
+
+
+def load(con: Any, key: str, depth: int | None = None, parts: Mapping[str, list[str]] | None = None, *, drop: bool = True) -> SessionNode:
     """The timeline of session ``key`` with its subagents nested ``depth`` levels deep (None =
-    all; 0 = none: the subagents appear by key and totals only). ``parts``: see :func:`gather`."""
-    depths = {r["session_key"]: r["depth"] for r in fetch_rows(con, "timeline_tree", key=key, max_depth=8)}
+    all; 0 = none: the subagents appear by key and totals only). ``parts``, ``drop``: see :func:`gather`."""
+    depths = tree_depths(con, key)
     if not depths:
         raise NotFound(f"no session {key!r}", session=key)
     limit = 8 if depth is None else max(0, depth)
@@ -349,12 +390,13 @@ def load(con: Any, key: str, depth: int | None = None, parts: Mapping[str, list[
     steps_by: dict[str, list[dict[str, Any]]] = {}
     calls_by: dict[str, list[dict[str, Any]]] = {}
     # facts and calls of every session of the tree (a collapsed subagent's totals), the steps of the expanded ones
-    with gather(con, sorted(expanded), sorted(depths), parts=parts):
-        tree = [{**f, "depth": depths[f["session_key"]]} for f in fetch_rows(con, "timeline_facts")]
+    with gather(con, sorted(expanded), sorted(depths), parts=parts, drop=drop) as facts:
+        tree = [{**f, "depth": depths[f["session_key"]]} for f in facts]
         tree.sort(key=lambda f: f["depth"])  # stable: within a level, by start time and key
         for r in fetch_rows(con, "timeline_steps"):
             steps_by.setdefault(r["session_key"], []).append(r)
         for r in fetch_rows(con, "timeline_calls"):
+            r["cost_usd"] = _cost(r)
             calls_by.setdefault(r["session_key"], []).append(r)
     for f in tree:  # cost of the session's own priced, non-synthetic responses
         costs = [c["cost_usd"] for c in calls_by.get(f["session_key"], []) if not c["is_synthetic"] and c["cost_usd"] is not None]

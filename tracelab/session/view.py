@@ -8,9 +8,8 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from tracelab.errors import ParameterError
-from tracelab.schema import PARTITIONED
 from tracelab.session.model import SessionNode, Step
-from tracelab.session.timeline import catalog_needs, load, resolve
+from tracelab.session.timeline import PART_TABLES, catalog_needs, load, resolve
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -185,5 +184,5 @@ def session(id: str, warehouse: str | os.PathLike | None = None, *, depth: int |
 
     # only what the timeline queries reach (no views over the events and call parts, no other macros): start-up
     with Store(warehouse, needs=catalog_needs()) as store:
-        parts = {t: [str(p) for p in store.files_of(t)] for t in PARTITIONED}  # each session read from the months it spans
-        return SessionView(load(store.con, resolve(store.con, id), depth, parts=parts))
+        parts = {t: [str(p) for p in store.files_of(t)] for t in PART_TABLES}  # each session read from the months it spans
+        return SessionView(load(store.con, resolve(store.con, id), depth, parts=parts, drop=False))  # the store's close drops its temp tables

@@ -1,7 +1,7 @@
 """Building a search index segment (:mod:`tracelab.textindex.segments` describes the layout).
 
 For one events part: its events numbered newest first (``textindex_order.sql``), then, a chunk
-of :data:`~tracelab.textindex.segments.CHUNK_ROWS` file rows at a time, every *distinct* text
+of :data:`~tracelab.textindex.layout.CHUNK_ROWS` file rows at a time, every *distinct* text
 and tool input tokenized once (:mod:`tracelab.textindex.tokens`; agent logs repeat a lot: the
 same file read, the same reminder), the (token, text) pairs made unique and expanded to the
 documents holding each text, and the (token, document) pairs sorted (Polars, every core) into
@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from tracelab.store import sql_text
 from tracelab.store.connection import MEMORY_LIMIT, scratch_connection
 from tracelab.store.snapshot import WarehouseFiles
-from tracelab.textindex.segments import (
+from tracelab.textindex.layout import (
     CHUNK_ROWS,
     COLUMNS,
     FORMAT_VERSION,
