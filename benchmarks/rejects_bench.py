@@ -38,6 +38,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -63,6 +64,10 @@ FIRST = (
     b'"timestamp":"2026-01-02T03:04:05Z","message":{"role":"user","content":"hello"}}\n'
 )
 LINES = {"invalid": b"x\n", "unknown": b'{"type":"zz"}\n'}
+#: every case: the two of the issue (short lines, ``--lines``) and rejects of realistic length:
+#: lines of the Claude Code samples cut to 200-600 bytes (invalid JSON; ``--real-lines``)
+CASES = (*LINES, "truncated")
+CLAUDE_SAMPLES = SAMPLE.parents[1] / "claude-code"
 
 _DUCKDB_LINES = """
 import sys, time, duckdb
@@ -81,9 +86,16 @@ class Step:
     maxrss_mb: float  # largest process, exact (wait4)
     tree_rss_mb: float  # sum over the process tree, sampled
     summary: dict
+    cpu_s: float = 0.0  # user + system CPU of the process and the children it waited for (wait4)
 
     def brief(self) -> dict:
-        return {"wall_s": self.wall_s, "maxrss_mb": self.maxrss_mb, "tree_rss_mb": self.tree_rss_mb, "phases": self.summary.get("phases", {})}
+        return {
+            "wall_s": self.wall_s,
+            "cpu_s": self.cpu_s,
+            "maxrss_mb": self.maxrss_mb,
+            "tree_rss_mb": self.tree_rss_mb,
+            "phases": self.summary.get("phases", {}),
+        }
 
 
 def run_step(argv: list[str], env: dict[str, str]) -> Step:
@@ -102,14 +114,14 @@ def run_step(argv: list[str], env: dict[str, str]) -> Step:
     sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:6])} … exited {proc.returncode}:\n{err.decode()[-3000:]}")
-    return Step(wall, ru.ru_maxrss / 1024, sampler.peak_rss / 1e6, json.loads(out))
+    return Step(wall, ru.ru_maxrss / 1024, sampler.peak_rss / 1e6, json.loads(out), ru.ru_utime + ru.ru_stime)
 
 
 def _ingest(path: Path, wh: Path) -> list[str]:
     return [PY, "-m", "tracelab", "ingest", str(path), "--warehouse", str(wh), "--json", "--quiet"]
 
 
-def write_inputs(work: Path, lines: int, sample: Path) -> dict[str, Path]:
+def write_inputs(work: Path, lines: int, sample: Path, real_lines: int = 200_000) -> dict[str, Path]:
     work.mkdir(parents=True, exist_ok=True)
     out = {}
     for name, line in LINES.items():
@@ -121,6 +133,15 @@ def write_inputs(work: Path, lines: int, sample: Path) -> dict[str, Path]:
                 fh.write(chunk)
             fh.write(line * (lines % 100_000))
         out[name] = p
+    real = [ln.rstrip(b"\n") for f in sorted(CLAUDE_SAMPLES.rglob("*.jsonl")) for ln in f.read_bytes().splitlines() if len(ln) > 650]
+    rng = random.Random(15)
+    # cut at a character boundary (DuckDB, the baseline, reads UTF-8 only)
+    cut = [ln[: rng.randint(200, 600)].decode("utf-8", "ignore").encode() + b"\n" for ln in real]
+    with open(work / "truncated.jsonl", "wb") as fh:
+        fh.write(FIRST)
+        for i in range(real_lines):
+            fh.write(cut[i % len(cut)])
+    out["truncated"] = work / "truncated.jsonl"
     clean = work / "clean.jsonl"
     clean.write_bytes(FIRST)
     out["clean"] = clean
@@ -137,7 +158,7 @@ def measure_code(inputs: dict[str, Path], work: Path, env: dict[str, str]) -> di
     shutil.rmtree(ref, ignore_errors=True)
     run_step(_ingest(inputs["clean"], ref), env)
     res["reference_next"] = run_step(_ingest(inputs["next"], ref), env).brief()
-    for case in LINES:
+    for case in CASES:
         wh = work / f"wh-{case}"
         shutil.rmtree(wh, ignore_errors=True)
         print(f"  {case}: cold ingest …", flush=True)
@@ -183,18 +204,21 @@ def _which(env: dict[str, str]) -> str:
     ).stdout.strip()
 
 
-def run(lines: int, work: Path, before: Path | None, sample: Path) -> dict:
+def run(lines: int, work: Path, before: Path | None, sample: Path, real_lines: int = 200_000) -> dict:
     load_start = [round(x, 2) for x in os.getloadavg()]
-    inputs = write_inputs(work, lines, sample)
+    inputs = write_inputs(work, lines, sample, real_lines)
     out: dict = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": IB.machine(),
-        "command": " ".join(["python -m benchmarks.rejects_bench", "--lines", str(lines), *(["--before", str(before)] if before else [])]),
+        "command": " ".join(
+            ["python -m benchmarks.rejects_bench", "--lines", str(lines), "--real-lines", str(real_lines), *(["--before", str(before)] if before else [])]
+        ),
+        "real_lines": real_lines,
         "load_start": load_start,
         "lines": lines,
         "inputs": {k: {"path": str(p), "bytes": p.stat().st_size} for k, p in inputs.items() if p.is_file()},
         "sample": {"name": sample.name, "bytes": sample.stat().st_size},
-        "baselines": {case: baselines(inputs[case]) for case in LINES},
+        "baselines": {case: baselines(inputs[case]) for case in CASES},
     }
     out["after_code"] = _code(REPO)
     print(f"after ({_which({})}) …", flush=True)
@@ -220,7 +244,7 @@ def _ratio(b: float | None, a: float | None) -> str:
 def checks(r: dict) -> list[tuple[str, bool]]:
     """(target, met?) for the after code."""
     out = []
-    for case in LINES:
+    for case in _cases(r):
         a = r["after"][case]
         mb = r["inputs"][case]["bytes"] / 1e6
         out.append((f"{case}: cold ingest peak RSS ≤ {MAX_RSS_MB} MB", max(a["cold"]["maxrss_mb"], a["cold"]["tree_rss_mb"]) <= MAX_RSS_MB))
@@ -249,7 +273,13 @@ def render(r: dict) -> str:
         f"- inputs: one valid Claude line, then {r['lines']:,} lines of `x` (invalid JSON, rejected; "
         f'{r["inputs"]["invalid"]["bytes"] / 1e6:.1f} MB) or of `{{"type":"zz"}}` (an unknown record type, kept as `events` of kind `unknown`; '
         f"{r['inputs']['unknown']['bytes'] / 1e6:.1f} MB). Next ingest: `{r['sample']['name']}` ({r['sample']['bytes'] / 1e3:.0f} KB) into the same warehouse; "
-        "reference: the same next ingest into a warehouse holding only the valid first line.",
+        "reference: the same next ingest into a warehouse holding only the valid first line."
+        + (
+            f" Realistic length: `truncated`, {r['real_lines']:,} lines of the Claude Code samples longer than 650 bytes, each cut to 200-600 bytes "
+            f"(invalid JSON that starts like JSON, so every line takes the per-line path; {r['inputs']['truncated']['bytes'] / 1e6:.1f} MB)."
+            if "truncated" in r["after"]
+            else ""
+        ),
         *(
             [
                 f"- before: measured by an earlier run of the same command ({r['before_run']['date']}, code `{r['before_code']}`, load average at start "
@@ -270,12 +300,12 @@ def render(r: dict) -> str:
     met = dict(checks(r))
     ref_a = r["after"]["reference_next"]
     ref_b = r.get("before", {}).get("reference_next")
-    for case in LINES:
+    for case in _cases(r):
         a = r["after"][case]
         b = r.get("before", {}).get(case)
         mb = r["inputs"][case]["bytes"] / 1e6
         bl = r["baselines"][case]
-        n = r["lines"] + 1
+        n = (r["real_lines"] if case == "truncated" else r["lines"]) + 1
 
         def cell(x: dict | None, key: str, fmt: str) -> str:
             return "" if x is None else format(x[key], fmt)
@@ -287,7 +317,7 @@ def render(r: dict) -> str:
         t_next = next(k for k in met if k.startswith(f"{case}: next ingest"))
         speed_b = f"{mb / cb['wall_s']:.2f} ({n / cb['wall_s'] / 1e3:.0f}k)" if cb else ""
         lines += [
-            f"| {case} | cold ingest wall | {cell(cb, 'wall_s', '.1f')} s | {ca['wall_s']:.1f} s | {_ratio(cb and cb['wall_s'], ca['wall_s'])} | "
+            f"| {case} | cold ingest wall (CPU) | {cell(cb, 'wall_s', '.1f')} s{_cpu(cb)} | {ca['wall_s']:.1f} s{_cpu(ca)} | {_ratio(cb and cb['wall_s'], ca['wall_s'])} | "
             f"`wc -l` {bl['wc_s']:.2f} s; DuckDB line scan + `json_valid` {bl['duckdb_s']:.2f} s ({bl['duckdb_invalid']:,} invalid) |  |  |",
             f"| {case} | cold ingest MB/s (lines/s) | {speed_b} | "
             f"{mb / ca['wall_s']:.2f} ({n / ca['wall_s'] / 1e3:.0f}k) | {_ratio(cb and mb / ca['wall_s'], cb and mb / cb['wall_s'])} | "
@@ -306,7 +336,42 @@ def render(r: dict) -> str:
         ]
     missed = [k for k, ok in checks(r) if not ok]
     lines += ["", "Targets missed: " + ("; ".join(missed) if missed else "none") + "."]
+    if "main" in r:
+        lines += _main_rows(r)
     return "\n".join(lines) + "\n"
+
+
+def _main_rows(r: dict) -> list[str]:
+    """A second comparison (``--main-from``): another run's before (the code of main when the
+    after was made) and after, side by side."""
+    m = r["main"]
+    out = [
+        "",
+        f"Against main's code before this change (commit `{m['code']}`), measured in another run of the same command with `--before` on that "
+        f"checkout ({m['date']}, load average at start {', '.join(map(str, m['load_start']))}, at end {', '.join(map(str, m['load_end']))}):",
+        "",
+        "| case | main: cold wall (CPU) | main: MB/s (lines/s) | main: peak RSS | after (same run): cold wall (CPU) | after: MB/s (lines/s) | after: peak RSS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for case in _cases(r):
+        if case not in m["before"]:
+            continue
+        mb = r["inputs"][case]["bytes"] / 1e6
+        n = (r["real_lines"] if case == "truncated" else r["lines"]) + 1
+        cells = []
+        for s in (m["before"][case]["cold"], m["after"][case]["cold"]):
+            cells += [f"{s['wall_s']:.1f} s{_cpu(s)}", f"{mb / s['wall_s']:.2f} ({n / s['wall_s'] / 1e3:.0f}k)", f"{s['maxrss_mb']:.0f} MB"]
+        out.append(f"| {case} | " + " | ".join(cells) + " |")
+    return out
+
+
+def _cpu(s: dict | None) -> str:
+    return f" ({s['cpu_s']:.1f} CPU-s)" if s and s.get("cpu_s") else ""
+
+
+def _cases(r: dict) -> list[str]:
+    """The cases a run measured (earlier runs have only the two of the issue)."""
+    return [c for c in CASES if c in r["after"]]
 
 
 def _parse_speed(s: dict | None, mb: float, n: int) -> str:
@@ -348,20 +413,28 @@ def update_results_md(section: str, path: Path = RESULTS_MD) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lines", type=int, default=2_000_000, help="bad lines per file (default 2,000,000)")
+    ap.add_argument("--real-lines", type=int, default=200_000, help="lines of the realistic-length case (default 200,000)")
     ap.add_argument("--before", type=Path, help="a checkout of the code before (run with PYTHONPATH on it)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/tracelab-rejects-bench"), help="scratch directory (removed at the end)")
     ap.add_argument("--sample", type=Path, default=SAMPLE, help="the small file of the next ingest")
     ap.add_argument("--no-check", action="store_true", help="exit 0 even when a target is missed")
     ap.add_argument("--json", type=Path, help="also write the raw numbers here")
     ap.add_argument("--before-from", type=Path, help="take the before numbers from this earlier --json run (the before code did not change)")
+    ap.add_argument("--main-from", type=Path, help="also show another run's --json (its before: main's code) beside this one")
+    ap.add_argument("--main-code", help="the commit of that run's before code (when its checkout is not a git checkout)")
     ap.add_argument("--render", type=Path, help="no measuring: render the results of this earlier --json file")
     o = ap.parse_args(argv)
-    r = json.loads(o.render.read_text()) if o.render else run(o.lines, o.work, o.before.resolve() if o.before else None, o.sample)
+    r = json.loads(o.render.read_text()) if o.render else run(o.lines, o.work, o.before.resolve() if o.before else None, o.sample, o.real_lines)
     if o.before_from:
         prev = json.loads(o.before_from.read_text())
         r["before"], r["before_code"] = prev["before"], prev["before_code"]
         r["before_run"] = {k: prev[k] for k in ("date", "load_start", "load_end")}
         r["command"] += f" --before-from {o.before_from}"
+    if o.main_from:
+        other = json.loads(o.main_from.read_text())
+        r["main"] = {"code": o.main_code or other.get("before_code", "unknown"), "before": other["before"], "after": other["after"]}
+        r["main"].update({k: other[k] for k in ("date", "load_start", "load_end")})
+        r["command"] += f" --main-from {o.main_from}"
     md = render(r)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(md)

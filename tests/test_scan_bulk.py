@@ -56,11 +56,13 @@ LINES = [
 ]
 
 
-def _parse(path: Path, bulk: bool, block: int, monkeypatch: pytest.MonkeyPatch) -> tuple:
+def _parse(path: Path, bulk: bool, block: int, monkeypatch: pytest.MonkeyPatch, repeat: bool = True) -> tuple:
     real = B.scan
 
     def scan(*args: object, **kw: object) -> tuple:
         kw["bulk_rejects"] = bulk
+        if not repeat:
+            kw["repeat"] = None
         return real(*args, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(claude_parse, "scan", scan)
@@ -100,3 +102,43 @@ def test_bulk_reasons_are_decode_line_reasons(tmp_path: Path, monkeypatch: pytes
         expected = decode_line(RawLine(i + 2, offset, raw + b"\n", True))[1]
         assert (rj.line_no, rj.byte_offset, rj.reason, rj.raw_text, rj.raw_bytes) == (i + 2, offset, expected, raw.decode(), len(raw))
         offset += len(raw) + 1
+
+
+#: lines of unknown record types (repeatable or not: a uuid, a sidechain, another session, a
+#: timestamp), known types, rejects and blanks, for the runs of identical lines
+UNKNOWN = [
+    b'{"type":"zz"}',
+    b'{"type":"zz","timestamp":"2026-01-03T00:00:00Z"}',
+    b'{"type":"zz","timestamp":"bad"}',
+    b'{"type":"yy","uuid":"0b7f1c9e-3333-4a2b-9c3d-0000000000ff"}',
+    b'{"type":"zz","uuid":"p l a c e"}',
+    b'{"type":"zz","isSidechain":true}',
+    b'{"type":"zz","sessionId":"other-session","version":"9.9"}',
+    b'{"type":"zz","agentId":"a1"}',
+    b'{"foo":1}',
+    b'{"type":"summary","summary":"s"}',
+    USER,
+    b"x",
+    b"",
+    b'{"type":"zz"} ',
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    runs=st.lists(st.tuples(st.sampled_from(UNKNOWN), st.sampled_from([1, 2, 3, 7, 40]), st.sampled_from([b"\n", b"\r\n"])), min_size=1, max_size=30),
+    end=st.sampled_from([b"", b'{"type":"zz"}', b'{"type":"zz"']),
+    batch=st.sampled_from([4, 1 << 15]),
+)
+def test_runs_of_identical_lines_equal_the_per_line_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runs: list, end: bytes, batch: int) -> None:
+    """Copies of a line of an unknown type taken as a run (:class:`~tracelab.ingest.base.Repeats`)
+    give exactly the rows, rejects, counts and end position of handling every line, whatever
+    the batch size of the event buffer."""
+    path = tmp_path / f"{SID}.jsonl"
+    path.write_bytes(b"".join((line + nl) * k for line, k, nl in runs) + end)
+    monkeypatch.setattr(B.EventBuffer, "batch_rows", batch)
+    fast = _parse(path, True, 1 << 20, monkeypatch)
+    slow = _parse(path, True, 1 << 20, monkeypatch, repeat=False)
+    assert fast[0] == slow[0]
+    assert fast[1].equals(slow[1])
+    assert fast[2] == slow[2]

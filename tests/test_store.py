@@ -22,7 +22,7 @@ from tracelab.pipeline import ingest
 from tracelab.store import Store, scratch_connection
 from tracelab.store import snapshot as snapshot_module
 from tracelab.store.connection import refuse_writes
-from tracelab.store.snapshot import WarehouseFiles
+from tracelab.store.snapshot import SNAPSHOT, Snapshot, WarehouseFiles
 from tracelab.store.warehouse import Warehouse
 
 
@@ -234,7 +234,39 @@ def test_a_lease_of_a_reader_that_died_is_dropped(small_wh, monkeypatch):
     assert len(list((small_wh / snapshot_module.READERS).glob("*.lease"))) == 1  # left behind, unlocked
     wh = Warehouse(small_wh)
     old = _supersede_sessions(wh, "dead-reader")
+    assert (small_wh / old).exists()  # a part of the previous snapshot, the rollback target, until the next commit
+    _supersede_sessions(wh, "dead-reader-2")  # a lease the dead reader still held would pin it past this one
     assert not (small_wh / old).exists() and not list((small_wh / snapshot_module.READERS).iterdir())
+
+
+def test_a_commit_keeps_the_snapshot_it_replaces_and_its_parts_until_the_next(small_wh, monkeypatch):
+    """``_snapshot.prev.json`` is the snapshot the last commit replaced, byte for byte in
+    content; its parts survive that commit even with no grace period and no reader, and go at
+    the commit after (when another snapshot becomes the one to roll back to)."""
+    monkeypatch.setattr(snapshot_module, "GRACE_SECONDS", 0.0)
+    wh = Warehouse(small_wh)
+    before = json.loads((small_wh / SNAPSHOT).read_text())
+    old = _supersede_sessions(wh, "prev1")
+    prev = wh.previous_snapshot()
+    assert prev is not None and prev.to_json() == Snapshot.from_json(before).to_json()
+    assert old in prev.tables["sessions"] and (small_wh / old).exists() and old in wh.snapshot().retired
+    assert not list(small_wh.glob("*.tmp"))
+    middle = wh.snapshot()
+    _supersede_sessions(wh, "prev2")
+    assert wh.previous_snapshot().to_json() == middle.to_json()
+    assert not (small_wh / old).exists()  # no snapshot to roll back to lists it any more
+    assert all((small_wh / rel).exists() for rel in wh.previous_snapshot().live())
+
+
+def test_no_previous_snapshot_is_kept_for_one_that_does_not_read(small_wh):
+    wh = Warehouse(small_wh)
+    _supersede_sessions(wh, "prev1")
+    kept = (small_wh / snapshot_module.PREVIOUS).read_text()
+    (small_wh / SNAPSHOT).write_text("{not json")
+    with wh.lock():
+        snap = Snapshot.from_json(json.loads(kept))
+        wh.commit(snap)
+    assert (small_wh / snapshot_module.PREVIOUS).read_text() == kept  # the corrupt one is not a rollback target
 
 
 def test_a_read_only_warehouse_is_read_without_a_lease(small_wh, monkeypatch):

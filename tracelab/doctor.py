@@ -16,14 +16,21 @@ Repairs (``repair=True``), each said in ``actions``:
 
 - leftovers are removed;
 - faulty search index segments are rebuilt from their parts (``tracelab index build``);
-- a snapshot that does not parse, a referenced part that is missing or unreadable, or a manifest
-  that does not add up means rows may be lost: the store keeps no earlier snapshot to roll back
-  to, so the warehouse is rebuilt from its inputs (the paths its manifest lists: from the
-  snapshot when it reads, else from every ``files`` part on disk) by one clean ingest into a
-  fresh folder inside the warehouse, which then replaces the old tables. Feedback labels (the
-  one table that is not derived from the inputs) are carried over when they read. Inputs that
-  no longer exist are named; their rows cannot come back. A warehouse ingested with
-  ``--redact`` is not rebuilt (the key is not stored): re-run that ingest into a new folder.
+- a snapshot that is missing or does not parse, a referenced part that is missing or
+  unreadable, or a manifest that does not add up means rows may be lost. First choice: **roll
+  back** to the snapshot the last commit replaced (``_snapshot.prev.json``, kept by every
+  commit with its parts, see :data:`tracelab.store.snapshot.PREVIOUS`) when every part it lists
+  is there and reads; feedback labels of the broken snapshot are kept when they read. The
+  warehouse is then what it was before the last commit, and an ordinary incremental ingest of
+  the input files both manifests list brings in what that commit had added (the result equals
+  a clean ingest of those inputs: the incremental guarantee of ``data/README.md``). Without a
+  usable previous snapshot (a warehouse of one commit, or one written before they were kept),
+  the warehouse is rebuilt from its inputs (the paths its manifest lists: from the snapshot
+  when it reads, else from every ``files`` part on disk) by one clean ingest into a fresh folder
+  inside the warehouse, which then replaces the old tables. Feedback labels (the one table that
+  is not derived from the inputs) are carried over when they read. Inputs that no longer exist
+  are named; their rows cannot come back. A warehouse ingested with ``--redact`` is rolled back
+  but not re-ingested or rebuilt (the key is not stored): re-run that ingest.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ import pyarrow.parquet as pq
 
 from tracelab import schema as S
 from tracelab.errors import WarehouseCorrupt, WarehouseLocked, WarehouseMissing
-from tracelab.store.snapshot import LAYOUT_TABLES, READERS
+from tracelab.store.snapshot import LAYOUT_TABLES, PREVIOUS, READERS
 from tracelab.store.warehouse import SNAPSHOT, Snapshot, Warehouse
 
 __all__ = ["DoctorReport", "Finding", "check", "repair"]
@@ -98,6 +105,9 @@ def check(warehouse: str | os.PathLike) -> DoctorReport:
         if held_elsewhere:
             report.notes.append("an ingest holds the lock: staging and orphan files were not checked")
         del snap
+    prev = wh.previous_snapshot() if any(f.kind in _DATA_LOSS for f in report.findings) else None
+    if prev is not None:
+        report.notes.append(f"the previous snapshot (version {prev.version}, committed {prev.committed_at}) is kept: --repair rolls back to it if it is whole")
     report.remaining = list(report.findings)
     return report
 
@@ -115,7 +125,10 @@ def repair(warehouse: str | os.PathLike, *, jobs: int | None = None) -> DoctorRe
                 _repair_search_index(wh, snap, report)
             report.remaining = []
             return report
+        rolled = _roll_back(wh, snap, report)
         inputs, redacted, feedback = _inputs_and_feedback(wh, snap)
+    if rolled is not None:
+        return _after_roll_back(wh, rolled, inputs, redacted, report, jobs)
     # the rebuild is an ordinary ingest, which takes the lock itself
     if redacted:
         report.remaining = lost
@@ -260,7 +273,7 @@ def _find_leftovers(wh: Warehouse, snap: Snapshot | None, report: DoctorReport) 
     for extra in (REBUILD, ASIDE):
         if (wh.root / extra).exists():
             report.findings.append(Finding("staging", f"{extra}/ is left over from an interrupted repair", str(wh.root / extra)))
-    for p in sorted(wh.root.glob(f"{SNAPSHOT}.*.tmp")):
+    for p in sorted([*wh.root.glob(f"{SNAPSHOT}.*.tmp"), *wh.root.glob(f"{PREVIOUS}.*.tmp")]):
         report.findings.append(Finding("temp_file", f"{p.name} is a snapshot that was never published", str(p)))
     # parts of earlier snapshots kept for their readers (``retired``) are not orphans
     live = ({rel for rels in snap.tables.values() for rel in rels} | set(snap.retired)) if snap is not None else None
@@ -299,6 +312,82 @@ def _repair_search_index(wh: Warehouse, snap: Snapshot, report: DoctorReport) ->
     res = rebuild_index(wh, snap)
     wh.commit(snap)
     report.actions.append(f"rebuilt the search index: {len(res.built)} segment{'s' if len(res.built) != 1 else ''} built, {len(res.dropped)} dropped")
+
+
+def _bad_parts(wh: Warehouse, snap: Snapshot) -> list[str]:
+    """Parts ``snap`` lists (search index segments aside) that are missing or do not read."""
+    bad = []
+    for table, rels in sorted(snap.tables.items()):
+        if table in LAYOUT_TABLES:
+            continue
+        for rel in rels:
+            try:
+                pq.ParquetFile(wh.root / rel).metadata  # noqa: B018 - reading the footer is the check
+            except (OSError, pa.ArrowException):
+                bad.append(rel)
+    return bad
+
+
+def _roll_back(wh: Warehouse, broken: Snapshot | None, report: DoctorReport) -> Snapshot | None:
+    """Publish the previous snapshot again (lock held); None when there is none that is whole.
+    The broken snapshot's feedback parts are kept when they all read (labels are not derived
+    from the inputs); leftovers of interrupted runs are removed with it."""
+    prev = wh.previous_snapshot()
+    if prev is None:
+        return None
+    bad = _bad_parts(wh, prev)
+    if bad:
+        report.notes.append(f"the previous snapshot (version {prev.version}) cannot be rolled back to: {len(bad)} of its parts are missing or unreadable")
+        return None
+    target = f"version {prev.version}, committed {prev.committed_at}"
+    # a version above the lost snapshot's (the commit after ``prev``, or later): whatever keys
+    # on the version (the stat cache, readers' leases) never takes the two for one
+    prev.version = max(prev.version + 1, broken.version if broken is not None else 0)
+    if broken is not None:
+        labels = broken.tables.get("feedback", [])
+        if labels != prev.tables.get("feedback", []) and not _bad_parts(wh, Snapshot(tables={"feedback": labels})):
+            prev.tables["feedback"] = list(labels)
+    wh.commit(prev, keep_previous=False)
+    # the stat cache describes the lost snapshot: the next ingest must look at every file
+    (wh.root / STAT_CACHE).unlink(missing_ok=True)
+    report.actions.append(f"rolled back to the previous snapshot ({target})")
+    for f in report.findings:
+        if f.kind in ("staging", "temp_file") and f.path is not None:
+            p = Path(f.path)
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            report.actions.append(f"removed {p.relative_to(wh.root).as_posix()}{'/' if f.kind == 'staging' else ''}")
+    return wh.snapshot()
+
+
+def _after_roll_back(wh: Warehouse, snap: Snapshot, inputs: list[str], redacted: bool, report: DoctorReport, jobs: int | None) -> DoctorReport:
+    """Bring a rolled-back warehouse up to date with its inputs (an incremental ingest of the
+    files both manifests list), repair its search index, and check it again."""
+    from tracelab.pipeline import ingest
+
+    kept, kept_redacted, _ = _inputs_and_feedback(wh, snap)
+    inputs, redacted = sorted(set(inputs) | set(kept)), redacted or kept_redacted
+    present = [p for p in inputs if os.path.isfile(p)]
+    if redacted:
+        report.notes.append("the warehouse was ingested with --redact: run that ingest again to bring in what the lost commit had added")
+    elif present:
+        gone = len(inputs) - len(present)
+        if gone:
+            report.notes.append(f"{gone} of {len(inputs)} input files no longer exist; rows only the lost commit held cannot be restored")
+        summary = ingest(present, wh.root, jobs=jobs, use_cache=False)
+        report.actions.append(
+            f"re-ingested {len(present)} input files incrementally ({summary.files_parsed} parsed again, {summary.lines_ingested} lines added)"
+        )
+    after = DoctorReport(str(wh.root))
+    snap_after = _inspect(wh, after, look_for_leftovers=True)
+    if snap_after is not None and any(f.kind == "search_index" for f in after.findings):
+        _repair_search_index(wh, snap_after, report)
+        after = DoctorReport(str(wh.root))
+        _inspect(wh, after, look_for_leftovers=True)
+    report.remaining = after.findings
+    return report
 
 
 def _inputs_and_feedback(wh: Warehouse, snap: Snapshot | None) -> tuple[list[str], bool, pa.Table | None]:

@@ -60,7 +60,7 @@ def known_fault(exc: BaseException) -> TracelabError | None:
         m = _MISSING_FILE.search(text)  # pyarrow names the file in its message only
     if m or (isinstance(exc, FileNotFoundError) and str(exc.filename or "").endswith(".parquet")):
         path = m.group(1) if m else str(getattr(exc, "filename", ""))
-        return WarehouseCorrupt(f"a part the warehouse snapshot lists is missing: {path}; `tracelab doctor --repair` rebuilds the warehouse", path=path)
+        return WarehouseCorrupt(f"a part the warehouse snapshot lists is missing: {path}; `tracelab doctor --repair` repairs the warehouse", path=path)
     if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
         return WarehouseReadOnly(f"cannot write {exc.filename or 'a file'}: {exc.strerror} (read-only warehouse or folder?)", path=str(exc.filename))
     space = _SPACE_TEXT.search(text)

@@ -20,8 +20,10 @@ def command(warehouse, repair, jobs, as_json):
 
     With --repair: leftovers (staging folder, temporary and orphan files) are removed; a
     broken snapshot, a missing or unreadable part or a manifest that does not add up is
-    repaired by rebuilding the warehouse from its inputs (the files its manifest lists),
-    keeping feedback labels.
+    repaired by rolling back to the snapshot the last commit replaced (kept as
+    _snapshot.prev.json with its parts) and re-ingesting the input files incrementally, or,
+    when that snapshot is not whole, by rebuilding the warehouse from its inputs (the files its
+    manifest lists); feedback labels are kept. Each action is one line.
 
     Exit status: 0 when the warehouse is (now) healthy, 3 when problems remain.
     """

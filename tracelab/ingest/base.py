@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -320,7 +321,9 @@ class _Flushed:
         for rb in self.raw():
             by_name: dict[str, Any] = dict(zip(_EVENT_COLS, rb.columns[:-1]))
             if keys:
-                by_name["line_key"] = pa.array([keys.get(x) for x in rb.column(_LINE_NO).to_pylist()], pa.string())
+                # looked up in C: a batch of 32k rows, of which few lines usually have a key
+                where = pc.index_in(rb.column(_LINE_NO).cast(pa.int64()), value_set=pa.array(list(keys), pa.int64()))
+                by_name["line_key"] = pa.array(list(keys.values()), pa.string()).take(where)
             fill = rb.column(len(_EVENT_COLS))
             if fill.null_count and self.lead is not None:
                 fill = pc.fill_null(fill, self.lead)
@@ -443,6 +446,35 @@ class EventBuffer:
             self._last_ts = ts
         self._fill.append(self._last_ts)
         return self._base + len(rows) - 1
+
+    def add_repeats(self, row: dict[str, Any], line_nos: Any, columns: dict[str, pa.Array]) -> None:
+        """Append ``len(line_nos)`` copies of ``row`` as Arrow batches (no dict per row): each
+        with its line number from ``line_nos`` (ascending, NumPy) and the values of
+        ``columns`` (name -> Arrow array of the same length) in place of the row's. For an
+        adapter that settles: the rows held so far are flushed first."""
+        if self.rows or self._cols is not None:
+            self._flush()
+        ts = row.get("ts")
+        if ts is not None:
+            self._last_ts = ts
+        template = pa.array([row], type=_ROW_TYPE).flatten()
+        empty = [arr.null_count == 1 for arr in template]  # null in the row: a null column, no take
+        fill = self._last_ts
+        if self._own is None:
+            self._own = _Flushed()
+            self._parts.append(self._own)
+        n = len(line_nos)
+        for start in range(0, n, self.batch_rows):
+            k = min(self.batch_rows, n - start)
+            same = pa.array(np.zeros(k, np.int32))
+            cols = {name: pa.nulls(k, arr.type) if null else arr.take(same) for name, arr, null in zip(_EVENT_COLS, template, empty)}
+            cols["line_no"] = pa.array(line_nos[start : start + k], pa.int32())
+            for name, values in columns.items():
+                cols[name] = values.slice(start, k).cast(_ROW_TYPE.field(name).type)
+            fills = pa.nulls(k, pa.int64()) if fill is None else pa.array(np.full(k, fill, np.int64))
+            rb = pa.record_batch([*(cols[name] for name in _EVENT_COLS), fills], schema=_FLUSH_SCHEMA)
+            self._own.write(rb, [fill])
+            self._base += k
 
     def row(self, idx: int) -> dict[str, Any]:
         """Row ``idx`` as its dict (read a column with ``.get(name)``, change it by assignment);
@@ -687,6 +719,9 @@ _NOT_BULK = pa.array([bytes([b]) for b in b' \t\r\x0b\x0c{["-0123456789tfn+.\xef
 
 #: first bytes of :data:`_NOT_BULK` as ints (the per-line watch)
 _NOT_BULK_BYTES = frozenset(b[0] for b in _NOT_BULK.to_pylist())
+#: the same as a lookup table by byte value (the bulk path)
+_NOT_BULK_LUT = np.zeros(256, bool)
+_NOT_BULK_LUT[list(_NOT_BULK_BYTES)] = True
 #: bulk candidates in a row after which a scan reads the rest of the file in blocks
 BULK_AFTER = 16
 
@@ -715,13 +750,35 @@ def _blocks(fh: IO[bytes], size: int | None = None) -> Iterator[bytes]:
         yield b"".join(pending)
 
 
+class Repeats:
+    """What an adapter gives :func:`scan` to take runs of byte-identical lines without
+    decoding or handling each: after handling a line, the adapter sets :attr:`row` to the one
+    row that line produced when a byte-identical line right after it would produce the same
+    row but for its line number (and the columns :meth:`emit` sets), and would change none of
+    the adapter's state; else None. The scan then counts the copies that follow and calls
+    :meth:`emit` once per run (an unknown record type repeated millions of times costs about
+    what reading it costs)."""
+
+    __slots__ = ("row",)
+
+    def __init__(self) -> None:
+        self.row: dict[str, Any] | None = None
+
+    def emit(self, first_line: int, n: int) -> None:
+        """Add the rows of ``n`` copies of the last line handled, on lines ``first_line``,
+        ``first_line + 1``, …"""
+        raise NotImplementedError
+
+
 class _Scan:
     """The state of one :func:`scan`: counters, the position, and the per-line step."""
 
-    __slots__ = ("path", "agent", "rejects", "handle", "total", "rejected", "skipped", "end_offset", "end_line", "line_no", "offset", "stop")
+    __slots__ = ("path", "agent", "rejects", "handle", "repeat", "total", "rejected", "skipped", "end_offset", "end_line", "line_no", "offset", "stop")
 
-    def __init__(self, path: str, agent: str, start_offset: int, start_line: int, rejects: RejectBuffer | list, handle: Callable) -> None:
-        self.path, self.agent, self.rejects, self.handle = path, agent, rejects, handle
+    def __init__(
+        self, path: str, agent: str, start_offset: int, start_line: int, rejects: RejectBuffer | list, handle: Callable, repeat: Repeats | None = None
+    ) -> None:
+        self.path, self.agent, self.rejects, self.handle, self.repeat = path, agent, rejects, handle, repeat
         self.total = self.rejected = self.skipped = 0
         self.end_offset, self.end_line = start_offset, start_line
         self.line_no, self.offset = start_line, start_offset
@@ -736,13 +793,29 @@ class _Scan:
         line_no, offset = self.line_no, self.offset
         end_offset, end_line = self.end_offset, self.end_line
         total = rejected = skipped = 0
-        loads, handle, rejects, path, agent = orjson.loads, self.handle, self.rejects, self.path, self.agent
+        loads, handle, rejects, path, agent, rep = orjson.loads, self.handle, self.rejects, self.path, self.agent, self.repeat
         reason: str | None
         streak = 0
         switch = False
+        prev: bytes | None = None  # the last line, when a copy of it may be taken as a repeat
+        run = run_line = 0  # copies of ``prev`` since it was handled, the first one's line
         for raw in io.BytesIO(source) if isinstance(source, bytes) else source:
             line_no += 1
             size = len(raw)
+            if prev is not None:
+                if raw == prev:  # a complete line (``prev`` is), taken without decoding it
+                    if not run:
+                        run_line = line_no
+                    run += 1
+                    offset += size
+                    continue
+                if run:  # the run's copies, on lines run_line…, ending where this line starts
+                    assert rep is not None
+                    rep.emit(run_line, run)
+                    total += run
+                    end_offset, end_line = offset, run_line + run - 1
+                    run = 0
+                prev = None
             if raw.isspace():
                 offset += size
                 continue
@@ -773,9 +846,16 @@ class _Scan:
                 else:
                     _reject(rejects, path, agent, line, reason)
                     rejected += 1
+            elif rep is not None and rep.row is not None and line.complete:
+                prev = raw
             if streak >= BULK_AFTER:
                 switch = True
                 break
+        if run:
+            assert rep is not None
+            rep.emit(run_line, run)
+            total += run
+            end_offset, end_line = offset, run_line + run - 1
         self.line_no, self.offset = line_no, offset
         self.end_offset, self.end_line = end_offset, end_line
         self.total += total
@@ -787,77 +867,85 @@ class _Scan:
         """A block of whole lines where some line cannot be a JSON object: runs of lines whose
         first byte makes them invalid JSON (see :data:`_NOT_BULK`) become rejects as Arrow
         columns (no per-line Python work, no call of the handler); the other lines take the
-        per-line path, in order. Reasons are the per-line path's."""
-        parts = block.split(b"\n")
-        parts.pop()  # after the last newline
-        arr = pa.array(parts, pa.binary())
-        lens = pc.binary_length(arr)
-        first = pc.binary_slice(arr, 0, 1)
-        last = pc.binary_slice(arr, -1, None)
-        fast = pc.and_(
-            pc.and_(pc.greater(lens, 0), pc.less_equal(lens, S.RAW_REJECT_CAP)),
-            pc.and_(pc.invert(pc.is_in(first, value_set=_NOT_BULK)), pc.not_equal(last, b"\r")),
-        )
-        fast = pc.fill_null(fast, False)
-        # line i starts at starts[i] (relative to the block)
-        ends = pc.cumulative_sum(pc.add(lens.cast(pa.int64()), 1))
-        starts = pc.subtract(ends, pc.add(lens.cast(pa.int64()), 1))
-        groups: list[list[int]] = []  # runs [a, b) of lines for the per-line path
-        for i in pc.indices_nonzero(pc.invert(fast)).to_pylist():
-            if groups and groups[-1][1] == i:
-                groups[-1][1] = i + 1
-            else:
-                groups.append([i, i + 1])
-        n = len(parts)
+        per-line path, in order. Reasons are the per-line path's. The block is cut into lines
+        by NumPy (newline positions), so no Python object is made per line."""
+        data = np.frombuffer(block, np.uint8)
+        ends = np.flatnonzero(data == 10)  # the block ends with a newline: one per line
+        n = len(ends)
+        starts = np.empty(n, np.int64)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        lens = ends - starts
+        nonblank = lens > 0
+        first = data[np.where(nonblank, starts, 0)]
+        last = data[np.where(nonblank, ends - 1, 0)]
+        fast = nonblank & (lens <= S.RAW_REJECT_CAP) & ~_NOT_BULK_LUT[first] & (last != 13)
+        # runs [a, b) of lines for the per-line path
+        slow = np.flatnonzero(~fast)
+        cuts = np.flatnonzero(np.diff(slow) != 1) + 1 if len(slow) else slow
+        groups = [(int(g[0]), int(g[-1]) + 1) for g in np.split(slow, cuts)] if len(slow) else []
         base = (self.line_no, self.offset)
         pos = 0
-        for a, b in [*groups, [n, n]]:
+        for a, b in [*groups, (n, n)]:
             if a > pos:
-                self._run(arr, first, lens, starts, pos, a, parts, base)
+                self._run(block, data, starts, lens, first, pos, a, base)
             if b > a:
-                self.line_no, self.offset = base[0] + a, base[1] + starts[a].as_py()
-                self.lines(b"\n".join(parts[a:b]) + b"\n")
+                self._lines_of(block, starts, ends, a, b, base)
             pos = b
         self.line_no, self.offset = base[0] + n, base[1] + len(block)
 
-    def _run(self, arr: pa.Array, first: pa.Array, lens: pa.Array, starts: pa.Array, a: int, b: int, parts: list[bytes], base: tuple[int, int]) -> None:
+    def _lines_of(self, block: bytes, starts: Any, ends: Any, a: int, b: int, base: tuple[int, int]) -> None:
+        """Lines ``a``..``b-1`` of a bulk block through the per-line path."""
+        self.line_no, self.offset = base[0] + a, base[1] + int(starts[a])
+        self.lines(block[int(starts[a]) : int(ends[b - 1]) + 1])
+
+    def _run(self, block: bytes, data: Any, starts: Any, lens: Any, first: Any, a: int, b: int, base: tuple[int, int]) -> None:
         """Lines ``a``..``b-1`` of a bulk block (``base``: line number and offset before the
         block), all rejected for their first byte."""
         n = b - a
         base_line, base_offset = base
+        st, ln = starts[a:b], lens[a:b]
+        # the lines' bytes without their newlines, one after the other: line i at offsets[i]
+        offsets = np.empty(n + 1, np.int64)
+        offsets[0] = 0
+        np.cumsum(ln, out=offsets[1:])
+        chunk = data[int(st[0]) : int(st[-1] + ln[-1])]
+        values = chunk[chunk != 10] if n > 1 else chunk
+        text: pa.Array | None
         try:
-            text = arr.slice(a, n).cast(pa.string())
+            raw = pa.Array.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(values)])
+            text = raw.cast(pa.large_string())
         except pa.ArrowInvalid:  # invalid UTF-8 somewhere: the per-line path words it
             text = None
-        firsts = first.slice(a, n)
-        uniq = pc.unique(firsts)
+        firsts = first[a:b]
+        uniq = np.unique(firsts)
         reasons: list[str] = []
-        for u in uniq.to_pylist() if text is not None else []:
-            raw = parts[a + pc.index(firsts, u).as_py()] + b"\n"
+        for u in uniq.tolist() if text is not None else []:
+            i = a + int(np.argmax(firsts == u))
+            line = block[int(starts[i]) : int(starts[i] + lens[i]) + 1]
             try:
-                orjson.loads(raw)
+                orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                reasons.append(_json_error(RawLine(0, 0, raw, True), exc))
+                reasons.append(_json_error(RawLine(0, 0, line, True), exc))
             else:  # pragma: no cover - excluded by _NOT_BULK
                 text = None
         if text is None:
-            self.line_no, self.offset = base_line + a, base_offset + starts[a].as_py()
-            self.lines(b"\n".join(parts[a:b]) + b"\n")
+            self._lines_of(block, starts, starts + lens, a, b, base)
             return
         assert isinstance(self.rejects, RejectBuffer)
         self.rejects.add_arrays(
             str(self.path),
             self.agent,
-            pc.add(pc.cumulative_sum(pc.fill_null(pa.nulls(n, pa.int64()), 1)), base_line + a),  # line numbers, no Python int per line
-            pc.add(starts.slice(a, n), base_offset),
-            pa.DictionaryArray.from_arrays(pc.index_in(firsts, value_set=uniq).cast(pa.int32()), pa.array(reasons, pa.string())),
+            pa.array(np.arange(base_line + a + 1, base_line + b + 1, dtype=np.int64)),
+            pa.array(st + base_offset),
+            pa.DictionaryArray.from_arrays(pa.array(np.searchsorted(uniq, firsts).astype(np.int32)), pa.array(reasons, pa.string())),
             text,
-            lens.slice(a, n),
+            pa.array(ln),
         )
         self.total += n
         self.rejected += n
         self.end_line = base_line + b
-        self.end_offset = base_offset + starts[b - 1].as_py() + lens[b - 1].as_py() + 1
+        self.end_offset = base_offset + int(st[-1] + ln[-1]) + 1
 
 
 def _bulk_candidate(block: bytes) -> bool:
@@ -875,6 +963,7 @@ def scan(
     rejects: RejectBuffer | list,
     handle: Callable[[Any, str | None, RawLine], str | None],
     bulk_rejects: bool = False,
+    repeat: Repeats | None = None,
 ) -> tuple[int, int, int, int, int]:
     """The line loop every adapter shares.
 
@@ -888,8 +977,11 @@ def scan(
     does nothing else with it, so runs of lines that cannot be JSON (their first byte says so)
     may be rejected as Arrow columns without calling it (see :meth:`_Scan.bulk`): millions of
     such lines cost little more than reading them.
+
+    ``repeat``: runs of byte-identical lines after a line the adapter marked repeatable are
+    added by :meth:`Repeats.emit` without decoding or handling each (see :class:`Repeats`).
     """
-    sc = _Scan(path, agent, start_offset, start_line, rejects, handle)
+    sc = _Scan(path, agent, start_offset, start_line, rejects, handle, repeat)
     bulk = bulk_rejects and type(rejects) is RejectBuffer
     with open_input(path, buffering=1 << 20) as fh:
         if start_offset:

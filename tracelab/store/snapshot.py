@@ -22,9 +22,13 @@ from tracelab import schema as S
 from tracelab.errors import WarehouseCorrupt, WarehouseLocked, WarehouseReadOnly
 from tracelab.store import part_stats
 
-__all__ = ["GRACE_SECONDS", "LAYOUT_TABLES", "READERS", "SNAPSHOT", "ReaderLease", "Snapshot", "WarehouseFiles", "default_warehouse", "sql_list"]
+__all__ = ["GRACE_SECONDS", "LAYOUT_TABLES", "PREVIOUS", "READERS", "SNAPSHOT", "ReaderLease", "Snapshot", "WarehouseFiles", "default_warehouse", "sql_list"]
 
 SNAPSHOT = "_snapshot.json"
+#: the snapshot a commit replaced (when it read): what ``tracelab doctor --repair`` rolls back to
+#: when the current one is lost, corrupt or lists a part that is gone. Its parts stay on disk
+#: until the next commit replaces it (see :func:`_retired`).
+PREVIOUS = "_snapshot.prev.json"
 #: folder of the readers' leases (see :class:`ReaderLease`)
 READERS = ".readers"
 
@@ -188,7 +192,7 @@ class WarehouseFiles:
         d = self.root / "files"  # the manifest, from which doctor rebuilds
         if d.is_dir() and next(d.rglob("*.parquet"), None) is not None:
             raise WarehouseCorrupt(
-                f"{self.root / SNAPSHOT} is missing but the warehouse holds table parts; `tracelab doctor --repair` rebuilds it",
+                f"{self.root / SNAPSHOT} is missing but the warehouse holds table parts; `tracelab doctor --repair` repairs it",
                 path=str(self.root / SNAPSHOT),
             )
 
@@ -249,29 +253,44 @@ class WarehouseFiles:
         now = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
         return f"{now}-{uuid.uuid4().hex[:8]}"
 
-    def commit(self, snap: Snapshot, *, grace_seconds: float | None = None) -> None:
+    def commit(self, snap: Snapshot, *, grace_seconds: float | None = None, keep_previous: bool = True) -> None:
         """Atomically publish ``snap`` (call with the lock held), then remove the files no reader
         can need: parts superseded more than ``grace_seconds`` (default :data:`GRACE_SECONDS`)
         ago and files no snapshot referenced; and count the new parts for ``tracelab info``
-        (:func:`tracelab.store.part_stats.refresh`)."""
+        (:func:`tracelab.store.part_stats.refresh`). The snapshot replaced becomes
+        :data:`PREVIOUS` when it reads (``keep_previous=False``: a roll-back, whose replaced
+        snapshot is the broken one, keeps the previous one as it is)."""
         now = _dt.datetime.now(_dt.UTC)
         try:
             previous = self.snapshot()
+            good = previous if keep_previous and (self.root / SNAPSHOT).is_file() else None
         except WarehouseCorrupt:  # being replaced: nothing of it to keep for readers
-            previous = Snapshot(tables={})
+            previous, good = Snapshot(tables={}), None
         snap.retired = _retired(previous, snap, now, GRACE_SECONDS if grace_seconds is None else grace_seconds, self.reader_pins())
         snap.version += 1
         snap.schema_version = S.SCHEMA_VERSION
         snap.committed_at = now.isoformat(timespec="milliseconds")
-        tmp = self.root / f"{SNAPSHOT}.{os.getpid()}.tmp"
-        with open(tmp, "w") as fh:
-            json.dump(snap.to_json(), fh, indent=1, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.root / SNAPSHOT)
-        _fsync_dir(self.root)  # the rename itself survives a crash
+        if good is not None:
+            # the snapshot being replaced is the one to roll back to (it read, and every part
+            # it lists stays until the next commit): written first, so a crash between the two
+            # renames leaves both files naming the same state
+            _write_json(self.root / PREVIOUS, good.to_json())
+        _write_json(self.root / SNAPSHOT, snap.to_json())
+        _fsync_dir(self.root)  # the renames themselves survive a crash
         self.gc(snap)
         part_stats.refresh(self.root, snap)  # counts of the new parts for `tracelab info` (a cache; best effort)
+
+    def previous_snapshot(self) -> Snapshot | None:
+        """The snapshot the last commit replaced (see :data:`PREVIOUS`); None when there is
+        none or it does not read."""
+        try:
+            with open(self.root / PREVIOUS, "rb") as fh:
+                data = json.load(fh)
+            if not isinstance(data, dict) or not isinstance(data.get("tables", {}), dict):
+                return None
+            return Snapshot.from_json(data)
+        except (OSError, ValueError, UnicodeDecodeError, TypeError, AttributeError):
+            return None
 
     def reader_pins(self) -> list[str]:
         """The ``committed_at`` of the snapshot each open reader reads (``""``: a reader still
@@ -334,22 +353,35 @@ def _retired(previous: Snapshot, snap: Snapshot, now: _dt.datetime, grace_second
     """``snap``'s retired parts: those of ``previous`` (retired, or live and now dropped) that
     ``snap`` does not reference, with when they left, less those retired over ``grace_seconds`` ago
     that no reader pins (``pins``: see :meth:`WarehouseFiles.reader_pins`; a part retired at or
-    after a pinned snapshot's commit may be one of its parts)."""
+    after a pinned snapshot's commit may be one of its parts). Parts that leave at this commit
+    are always kept, whatever the grace period: they are parts of ``previous``, the snapshot
+    ``tracelab doctor`` rolls back to (:data:`PREVIOUS`), until the next commit."""
     oldest = min(pins, default=None)
     live = snap.live()
     stamp = now.isoformat(timespec="milliseconds")
     out = {rel: when for rel, when in previous.retired.items() if rel not in live}
     for rel in previous.live() - live:
         out.setdefault(rel, stamp)
+    left_now = previous.live() - live  # parts of the snapshot being replaced: the rollback target's
     keep = {}
     for rel, when in out.items():
         try:
             age = (now - _dt.datetime.fromisoformat(when)).total_seconds()
         except (TypeError, ValueError):
             age = grace_seconds  # unreadable time: due now
-        if age < grace_seconds or (oldest is not None and when >= oldest):
+        if rel in left_now or age < grace_seconds or (oldest is not None and when >= oldest):
             keep[rel] = when
     return dict(sorted(keep.items()))
+
+
+def _write_json(path: Path, doc: dict) -> None:
+    """Replace ``path`` by ``doc`` atomically: a temporary file beside it, fsynced, renamed."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as fh:
+        json.dump(doc, fh, indent=1, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
 
 
 def _fsync_dir(path: Path) -> None:

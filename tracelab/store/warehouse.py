@@ -4,6 +4,7 @@ Layout::
 
     WAREHOUSE/
       _snapshot.json                 the committed state: which Parquet files make up each table
+      _snapshot.prev.json            the state before the last commit (what `tracelab doctor` rolls back to)
       .lock                          held (flock) by the one ingest allowed at a time
       events/month=2025-11/part-<batch>-<n>.parquet
       llm_calls/month=…/…  tool_calls/month=…/…
@@ -16,7 +17,11 @@ writing parts. Readers (the DuckDB catalog) only look at the files listed in ``_
 new files beside the old ones under fresh names, then replaces the snapshot with one
 ``os.replace`` (atomic on POSIX) and fsyncs the directory, then deletes files no snapshot
 references. A killed ingest therefore leaves the previous snapshot and all of its files intact;
-its orphans are removed by the next successful commit.
+its orphans are removed by the next successful commit. Each commit also keeps the snapshot it
+replaces as ``_snapshot.prev.json`` (written atomically before the new one), and the parts
+that snapshot lists stay on disk until the next commit replaces it: ``tracelab doctor
+--repair`` rolls back to it when the current snapshot is lost, corrupt or lists a part that is
+gone.
 
 Snapshot isolation for readers: a reader (``tracelab.connect``, ``tracelab sql``, a notebook)
 reads the files of the snapshot it opened for as long as it stays open. A commit therefore does

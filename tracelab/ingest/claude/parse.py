@@ -10,6 +10,10 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from tracelab import schema as S
 from tracelab.ingest.base import (
     FILL_TS,
@@ -17,6 +21,7 @@ from tracelab.ingest.base import (
     ParseResult,
     RawLine,
     RejectBuffer,
+    Repeats,
     as_dict,
     as_str,
     cap_text,
@@ -227,6 +232,24 @@ def _tokens(usage: Any) -> tuple[Any, Any, Any, Any]:
     )
 
 
+class _UnknownRepeats(Repeats):
+    """Copies of a line of an unknown record type without a uuid, outside a sidechain, right
+    after it (the row depends on the line's bytes and the parser's state, which such a line
+    leaves as it was; only the line number and the event key derived from it differ)."""
+
+    __slots__ = ("buf", "tag")
+
+    def __init__(self, buf: EventBuffer, file_tag: str) -> None:
+        super().__init__()
+        self.buf, self.tag = buf, file_tag
+
+    def emit(self, first_line: int, n: int) -> None:
+        assert self.row is not None
+        line_nos = np.arange(first_line, first_line + n, dtype=np.int64)
+        keys = pc.binary_join_element_wise(pa.scalar(f"{self.tag}:"), pa.array(line_nos).cast(pa.string()), pa.scalar(":0"), "")
+        self.buf.add_repeats(self.row, line_nos, {"event_key": keys})
+
+
 class ClaudeParser:
     """Parses one Claude Code JSONL file (or its appended tail, given the saved ``state``)."""
 
@@ -255,6 +278,7 @@ class ClaudeParser:
         self.first_ts: int | None = None
         self.file_tag = format(zlib.crc32(self.path.encode()), "08x")
         self.version: str | None = st.get("version")
+        self.repeats = _UnknownRepeats(self.buf, self.file_tag)
 
     # ------------------------------------------------------------------ identity
     def _session_key(self, d: dict, uuid: str | None) -> tuple[str, str | None, str | None, bool]:
@@ -296,6 +320,7 @@ class ClaudeParser:
             self.rejects,
             self._line,
             bulk_rejects=True,
+            repeat=self.repeats,
         )
         state = {
             "file_agent_id": self.file_agent_id,
@@ -327,6 +352,7 @@ class ClaudeParser:
         """One line of the scan: rows of earlier lines are never changed again, so the buffer
         may flush them first (bounded memory for any file size)."""
         self.buf.settle()
+        self.repeats.row = None
         return err if err is not None else self._handle(obj, line)
 
     # ------------------------------------------------------------------ dispatch
@@ -451,6 +477,8 @@ class ClaudeParser:
         raw_extra = dumps(shrink(d, 1024))  # shrink copies
         base["extra"] = raw_extra
         self.buf.add(base, event_key=f"{ek}:0", block_index=0, kind="unknown")
+        if uuid is None and not side:  # the event key is the line's, the state unchanged by a copy
+            self.repeats.row = self.buf.rows[-1]
         return None
 
     # ------------------------------------------------------------------ line types
