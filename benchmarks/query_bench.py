@@ -111,13 +111,13 @@ def _replica_sql(con, table: str, files: list[str], i: int, shift_days: int) -> 
     return S.cast_table(con.sql(sql).to_arrow_table(), table)
 
 
-def build_big(work: Path, base: Path, target_events: int) -> Path:
-    """Replicate ``base`` into one bulk-ingest-like warehouse: one Parquet file per table and
-    month (many row groups), as a single ingest of the whole corpus would write."""
+def build_big(work: Path, base: Path, target_events: int, name: str = "big_wh") -> Path:
+    """Replicate ``base`` into one bulk-ingest-like warehouse ``WORK/NAME``: one Parquet file per
+    table and month (many row groups), as a single ingest of the whole corpus would write."""
     import duckdb
     import pyarrow.compute as pc
 
-    big = Warehouse(work / "big_wh")
+    big = Warehouse(work / name)
     if big.exists:
         return big.root
     src = Warehouse(base)

@@ -69,6 +69,7 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=150)
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--target-events", type=int, default=10_000_000)
+    ap.add_argument("--big", default="big_wh", help="name of the replicated warehouse under --work (built there if absent)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--word", default="ENOENT", help="the word searched")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "session.md")
@@ -76,7 +77,7 @@ def main() -> None:
     args = ap.parse_args()
     load0 = os.getloadavg()[0]
     base = build_base(args.work, args.sessions, args.seed)
-    big = build_big(args.work, base, args.target_events)
+    big = build_big(args.work, base, args.target_events, args.big)
     import tracelab
 
     con = tracelab.connect(big)
@@ -125,7 +126,7 @@ def main() -> None:
         "# Session views benchmark",
         "",
         f"Run finished {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, by `benchmarks/session_bench.py` "
-        f"(`--work {args.work} --target-events {args.target_events} --repeat {args.repeat} --word {args.word}`).",
+        f"(`--work {args.work} --big {args.big} --target-events {args.target_events} --repeat {args.repeat} --word {args.word}`).",
         "",
         f"* machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, DuckDB {duckdb.__version__}; "
         f"1-minute load average {load0:.1f} at the start and {load1:.1f} at the end (other jobs share the machine)",

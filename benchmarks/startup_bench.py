@@ -90,7 +90,9 @@ def _code_at(ref: str, work: Path) -> Path:
 def run(repeat: int, shared: Path, work: Path, before: str | None = None) -> dict:
     tracelab = [PY, "-m", "tracelab"]
     wh = work / "samples-warehouse"
-    if not (wh / "_snapshot.json").exists():
+    # as today's ingest writes it: a warehouse from before the per-part counts (`tracelab info`'s) is rebuilt
+    if not (wh / "_snapshot.json").exists() or not (wh / "_part_stats.json").exists():
+        shutil.rmtree(wh, ignore_errors=True)
         subprocess.run([*tracelab, "ingest", str(shared / "samples"), "-w", str(wh), "-q"], check=True, capture_output=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")

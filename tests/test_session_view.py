@@ -264,10 +264,11 @@ class _Recorder:
 
 
 def test_locate_steps_with_sessions_reads_events_by_session_equality_only(con):
-    """The hint path reads the events view only through ``session_key = $k`` (pushed into the
-    Parquet scans), never through a list of keys (``IN`` / ``list_contains``, which DuckDB does
-    not push and so decodes every row: ~14 s at 10M events); EXPLAIN shows the equality pushed
-    into the scan as a filter."""
+    """The hint path reads the events view only through ``session_key = $k`` or ``session_key IN
+    ($k0, $k1, …)``, each key its own parameter (pushed into the Parquet scans), never through a
+    list-valued parameter (``IN (SELECT unnest(…))`` / ``list_contains``, which DuckDB does not
+    push and so decodes every row: ~14 s at 10M events); EXPLAIN shows the keys pushed into the
+    scan as a filter."""
     from tracelab.session.locate import locate_steps
 
     hits = con.execute(
@@ -279,11 +280,16 @@ def test_locate_steps_with_sessions_reads_events_by_session_equality_only(con):
     on_events = [s for s in rec.sql if re.search(r'\b(FROM|JOIN)\s+"?events"?(\s|$)', s)]
     assert on_events, rec.sql
     for sql in on_events:
-        assert "list_contains" not in sql and not re.search(r"\bIN\s*\(", sql), sql
-        assert "session_key = $k" in sql, sql
-    # the scan of one branch, as DuckDB plans it: the equality sits in the Parquet scan's filters
-    plan = "\n".join(r[1] for r in con.execute("EXPLAIN SELECT event_key FROM events WHERE session_key = $k0", {"k0": hits[0][1]}).fetchall())
-    assert re.search(r"Filters:.*session_key\s*=", plan, re.S), plan
+        assert "list_contains" not in sql and "unnest" not in sql, sql
+        for where in re.findall(r"WHERE session_key (=\s*\S+|IN \([^)]*\))", sql):
+            assert re.fullmatch(r"=\s*\$k\w+|IN \(\$k\w+(, \$k\w+)*\)", where), where
+        assert "session_key IN ($k" in sql or "session_key = $k" in sql, sql
+    # the scan as DuckDB plans it: the keys sit in the Parquet scan's filters
+    keys = sorted({k for _, k in hits})[:3]
+    plan = "\n".join(
+        r[1] for r in con.execute("EXPLAIN SELECT event_key FROM events WHERE session_key IN ($k0, $k1, $k2)", dict(zip(("k0", "k1", "k2"), keys))).fetchall()
+    )
+    assert re.search(r"Filters:.*session_key IN \(", plan, re.S), plan
 
 
 def test_search_and_failures_show_print_the_session_command(wh):
@@ -418,3 +424,57 @@ def test_parts_that_cannot_be_read_fall_back_to_the_views(con, wh):
     key = "claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68"
     broken = {t: [str(wh / t / "month=2026-01" / "part-missing.parquet")] for t in ("events", "llm_calls", "tool_calls")}
     assert load(con, key, parts=broken).to_dict(full=True) == load(con, key).to_dict(full=True)
+
+
+def test_partial_store_gives_the_same_timelines(wh, con):
+    """`tracelab session` opens its store with only what the timeline queries reach
+    (`catalog_needs`: no views over the events and call parts, no other macros): every main
+    session's timeline, cost included, equals the one read through the complete catalog's views."""
+    from tracelab.schema import PARTITIONED
+    from tracelab.session import load
+    from tracelab.session.timeline import catalog_needs
+    from tracelab.store.connection import Store
+
+    with Store(wh, needs=catalog_needs()) as store:
+        assert not store.complete
+        views = {r[0] for r in store.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        assert views == {"sessions", "failure_members"}, views
+        parts = {t: [str(p) for p in store.files_of(t)] for t in PARTITIONED}
+        keys = [r[0] for r in con.execute("SELECT session_key FROM sessions WHERE NOT is_subagent ORDER BY session_key").fetchall()]
+        for key in keys:
+            assert load(store.con, key, parts=parts).to_dict(full=True) == load(con, key).to_dict(full=True), key
+
+
+def test_parts_without_a_column_are_read_by_name_on_a_partial_store(wh, tmp_path):
+    """A session whose month holds only a part of an older tracelab (a column missing) is read
+    from all of the table's parts by name when the store has no view to fall back to: the same
+    timeline as a view over those parts gives (the column NULL for that month's rows)."""
+    import pyarrow.parquet as pq
+
+    from tracelab.schema import PARTITIONED
+    from tracelab.session import load
+    from tracelab.session.timeline import catalog_needs
+    from tracelab.store.connection import Store
+
+    with Store(wh, needs=catalog_needs()) as store:
+        parts = {t: [str(p) for p in store.files_of(t)] for t in PARTITIONED}
+        spans = store.con.execute(
+            "SELECT session_key, strftime(started_at, '%Y-%m'), strftime(ended_at, '%Y-%m') FROM sessions WHERE NOT is_subagent AND n_events > 20"
+        ).fetchall()
+    by_month: dict[str, list[str]] = {}
+    for f in parts["events"]:
+        by_month.setdefault(f.rsplit("month=", 1)[1].split("/")[0], []).append(f)
+    # a session inside one month, a day away from its edges, whose month has one events part
+    key, month = next(
+        (k, a) for k, a, b in sorted(spans) if a == b and len(by_month.get(a, [])) == 1 and a != sorted(by_month)[-1] and a != sorted(by_month)[0]
+    )
+    old = tmp_path / "events" / f"month={month}" / "part-old.parquet"
+    old.parent.mkdir(parents=True)
+    pq.write_table(pq.read_table(by_month[month][0]).drop_columns(["branch"]), old)
+    fabricated = {**parts, "events": [str(old) if f == by_month[month][0] else f for f in parts["events"]]}
+    with Store(wh, read_only=False, needs=catalog_needs()) as partial, Store(wh, read_only=False) as full:
+        files = ", ".join("'" + f + "'" for f in fabricated["events"])
+        full.con.execute(f"CREATE OR REPLACE VIEW events AS SELECT * FROM read_parquet([{files}], hive_partitioning = false, union_by_name = true)")
+        got = load(partial.con, key, parts=fabricated).to_dict(full=True)
+        assert got == load(full.con, key).to_dict(full=True)
+        assert got["steps"]

@@ -14,7 +14,6 @@ Errors are turned into one line on stderr and an exit code here, once, for every
 
 from __future__ import annotations
 
-import ast
 import importlib
 import os
 import pkgutil
@@ -107,6 +106,8 @@ def _declared_command(path: Path) -> click.Command | None:
     ``def command`` decorated with ``@click.command(NAME, ...)`` or ``@click.group(NAME, ...)``,
     with that name, its docstring as help and the decorator's literal ``short_help`` / ``hidden``
     / ``deprecated``. None when the source is not there or declares it otherwise."""
+    import ast  # only for --help (start-up of every other command)
+
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError):

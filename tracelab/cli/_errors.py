@@ -18,8 +18,6 @@ import errno
 import os
 import re
 import sys
-import tempfile
-import traceback
 from pathlib import Path
 from typing import IO
 
@@ -76,6 +74,8 @@ def known_fault(exc: BaseException) -> TracelabError | None:
 def crash_dir() -> Path:
     """Where tracebacks of unexpected errors go: ``$XDG_CACHE_HOME/tracelab`` (default
     ``~/.cache/tracelab``) when it can be created, else the temp directory."""
+    import tempfile  # the error paths' imports wait for an error (start-up of every command)
+
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     for d in (Path(base) / "tracelab", Path(tempfile.gettempdir()) / "tracelab"):
         try:
@@ -88,6 +88,8 @@ def crash_dir() -> Path:
 
 
 def _write_traceback(exc: BaseException, argv: list[str]) -> Path | None:
+    import traceback
+
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
     path = crash_dir() / f"crash-{stamp}-{os.getpid()}.txt"
     try:
@@ -112,6 +114,8 @@ def report(exc: BaseException, *, debug: bool = False, argv: list[str] | None = 
     err = err or sys.stderr
     argv = list(sys.argv[1:] if argv is None else argv)
     if debug and not isinstance(exc, (click.UsageError, KeyboardInterrupt, click.Abort)):
+        import traceback
+
         err.write("".join(traceback.format_exception(exc)))
     exc = known_fault(exc) or exc
     if isinstance(exc, TracelabError):

@@ -13,7 +13,7 @@ from tracelab.errors import InputError
 from tracelab.ingest.agents import ADAPTER_MODULES
 
 #: what a warehouse folder may hold besides its tables (an interrupted first ingest leaves some)
-_WAREHOUSE_FILES = {".lock", ".readers", ".staging", "_snapshot.json", "_unchanged.json", ".doctor-rebuild", ".doctor-old"}
+_WAREHOUSE_FILES = {".lock", ".readers", ".staging", "_snapshot.json", "_unchanged.json", "_part_stats.json", ".doctor-rebuild", ".doctor-old"}
 
 
 @click.command("ingest")
@@ -124,7 +124,7 @@ def _check_target(paths: tuple[str, ...], warehouse: str) -> None:
     from tracelab.store.snapshot import LAYOUT_TABLES
 
     known = _WAREHOUSE_FILES | set(S.TABLES) | set(S.ANALYSIS_TABLES) | LAYOUT_TABLES
-    other = sorted(e.name for e in root.iterdir() if e.name not in known and not e.name.startswith("_snapshot.json."))
+    other = sorted(e.name for e in root.iterdir() if e.name not in known and not e.name.startswith(("_snapshot.json.", "_part_stats.json.")))
     if other:
         shown = ", ".join(other[:3]) + (f" and {len(other) - 3} more" if len(other) > 3 else "")
         raise InputError(

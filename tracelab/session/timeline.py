@@ -6,11 +6,12 @@ and ``timeline_calls`` (their LLM calls). Subagents are attached to the tool ste
 started them (``tool_calls.subagent_session_key``, else the child's ``parent_tool_call_id``).
 
 The last two read temp tables that :func:`gather` fills with the sessions' rows first: one
-equality scan per session and table (``session_key = $k``), which DuckDB pushes into the
-Parquet scans, so only the pages that can hold the session are decoded. A list of keys
-(``IN``, ``list_contains``) is not pushed: DuckDB then decodes every row of the warehouse
-(~15 s at 10M events, against ~0.1 s per session). Results come back as Python rows
-(``fetchall``), not Arrow: converting to Arrow imports pyarrow and pandas (~1.5 s).
+scan per table and set of parts, ``session_key = $k0`` or ``session_key IN ($k0, $k1, …)``
+with each key its own parameter, which DuckDB pushes into the Parquet scans (row-group
+statistics and Bloom filters), so only the row groups that can hold the sessions are decoded.
+A list-valued parameter (``IN (SELECT unnest($keys))``, ``list_contains``) is not pushed:
+DuckDB then decodes every row of the warehouse (~15 s at 10M events). Results come back as
+Python rows (``fetchall``), not Arrow: converting to Arrow imports pyarrow and pandas (~1.5 s).
 """
 
 from __future__ import annotations
@@ -24,12 +25,25 @@ from typing import Any
 import duckdb
 
 from tracelab import library as q
+from tracelab import schema as S
 from tracelab.errors import NotFound
 from tracelab.session.model import Call, SessionNode, Step
 from tracelab.session.summary import input_summary, one_line
 from tracelab.store.sql import load as load_sql
 
-__all__ = ["GATHERED", "STEP_KINDS", "AmbiguousSession", "fetch_rows", "gather", "load", "load_query", "month_of_part", "resolve"]
+__all__ = [
+    "GATHERED",
+    "STEP_KINDS",
+    "TIMELINE_QUERIES",
+    "AmbiguousSession",
+    "catalog_needs",
+    "fetch_rows",
+    "gather",
+    "load",
+    "load_query",
+    "month_of_part",
+    "resolve",
+]
 
 #: events.kind -> the step kind a timeline shows
 STEP_KINDS = {
@@ -133,28 +147,56 @@ def month_of_part(path: str) -> str | None:
     return parent.partition("=")[2] if parent.startswith("month=") else None
 
 
-def _branch(table: str, select: str, i: int, files: list[str] | None, params: dict[str, Any]) -> str | None:
-    """One session's rows of ``table``: from the view, or from ``files`` only (None: no part can hold them)."""
-    if files is None:
-        return f'SELECT {select} FROM "{table}" WHERE session_key = $k{i}'
-    if not files:
+def _branch(table: str, select: str, i: int, keys: list[str], files: list[str] | None, params: dict[str, Any]) -> str | None:
+    """Sessions ``keys``' rows of ``table``: from the view, or from ``files`` only (None: no part
+    can hold them). The keys are bound one parameter each: DuckDB pushes ``session_key = $k`` and
+    ``session_key IN ($k0, $k1, …)`` into the Parquet scans (row-group statistics and Bloom
+    filters), not a list-valued parameter."""
+    if files is not None and not files:
         return None
+    names = []
+    for j, k in enumerate(keys):
+        params[f"k{i}_{j}"] = k
+        names.append(f"$k{i}_{j}")
+    where = f"session_key = {names[0]}" if len(names) == 1 else f"session_key IN ({', '.join(names)})"
+    if files is None:
+        return f'SELECT {select} FROM "{table}" WHERE {where}'
     params[f"f{i}"] = files
-    return f"SELECT {select} FROM read_parquet($f{i}, hive_partitioning = false, union_by_name = true) WHERE session_key = $k{i}"
+    return f"SELECT {select} FROM read_parquet($f{i}, hive_partitioning = false, union_by_name = true) WHERE {where}"
 
 
-def _copy(con: Any, table: str, temp: str, cols: tuple[str, ...], keys: list[str], files: list[str] | None, spans: dict[str, set[str] | None]) -> None:
-    """``CREATE TEMP TABLE temp`` with the rows of sessions ``keys`` of ``table`` (see :func:`gather`)."""
+def _copy(
+    con: Any,
+    table: str,
+    temp: str,
+    cols: tuple[str, ...],
+    keys: list[str],
+    files: list[str] | None,
+    spans: dict[str, set[str] | None],
+    *,
+    every_part: bool = False,
+) -> None:
+    """``CREATE TEMP TABLE temp`` with the rows of sessions ``keys`` of ``table`` (see :func:`gather`):
+    one scan per set of parts, of the sessions that set can hold.
+
+    ``files``: None reads the view ``table``; else the table's parts (the view's files), each
+    session's rows from those of the months it spans (all of them when its span is unknown or
+    with ``every_part``: then as the view reads them). With ``files`` the table needs no view."""
     params: dict[str, Any] = {}
     select = ", ".join(cols)
-    branches = []
-    for i, k in enumerate(keys):
-        months = spans.get(k) if files is not None else None
-        chosen = None if months is None or files is None else [f for f in files if month_of_part(f) in months or month_of_part(f) in (None, "unknown")]
-        if (b := _branch(table, select, i, chosen, params)) is not None:
-            params[f"k{i}"] = k
-            branches.append(b)
-    body = " UNION ALL ".join(branches) if branches else f'SELECT {select} FROM "{table}" WHERE false'
+    # sessions that read the same parts share a scan (a session and its subagents mostly do)
+    groups: dict[tuple[str, ...] | None, list[str]] = {}
+    for k in keys:
+        months = spans.get(k) if files is not None and not every_part else None
+        chosen = files if months is None else [f for f in files or [] if month_of_part(f) in months or month_of_part(f) in (None, "unknown")]
+        groups.setdefault(None if chosen is None else tuple(chosen), []).append(k)
+    branches = [b for i, (chosen, ks) in enumerate(groups.items()) if (b := _branch(table, select, i, ks, None if chosen is None else list(chosen), params))]
+    if branches:
+        body = " UNION ALL ".join(branches)
+    elif files is not None and table in S.SCHEMAS:  # no part can hold them: no rows, typed as declared (no view, no footer read)
+        body = f"SELECT {select} FROM ({S.SCHEMAS[table].empty_select()})"
+    else:
+        body = f'SELECT {select} FROM "{table}" WHERE false'
     con.execute(f"CREATE OR REPLACE TEMP TABLE {temp} AS {body}", params or None)
 
 
@@ -163,12 +205,14 @@ def gather(con: Any, keys: list[str], every: list[str] | None = None, *, parts: 
     """Copy the rows of sessions ``keys`` of each :data:`GATHERED` table (``llm_calls`` and
     ``sessions``: of ``every``, default ``keys``) into its temp table for ``timeline_steps``,
     ``timeline_calls`` and ``timeline_facts``; drop them on leaving. One statement per table,
-    a ``UNION ALL`` of one equality scan per session (the keys are bound as parameters).
+    a ``UNION ALL`` of one scan per set of parts, filtered by ``session_key`` equal to / ``IN``
+    the keys bound one parameter each (pushed into the Parquet scans).
 
     ``parts``: the snapshot's Parquet files of the month-partitioned tables (table -> paths,
     :meth:`tracelab.store.connection.Store.files_of`). Each session's rows are then read from
     the parts of the months it spans (by its ``started_at`` .. ``ended_at``, a day either side)
-    and of ``month=unknown`` only, not from every part of the warehouse."""
+    and of ``month=unknown`` only, not from every part of the warehouse; those tables need no
+    view then (see :func:`catalog_needs`)."""
     try:
         spans: dict[str, set[str] | None] = {}
         for table, (temp, cols) in GATHERED.items():
@@ -179,14 +223,31 @@ def gather(con: Any, keys: list[str], every: list[str] | None = None, *, parts: 
             except duckdb.Error:
                 if files is None:
                     raise
-                # the chosen parts lack a column the view has (parts of an older tracelab): read the view
-                _copy(con, table, temp, cols, wanted, None, spans)
+                # the chosen parts cannot be read alone (parts of an older tracelab lacking a
+                # column others have): read the view, or where the store made none (see
+                # catalog_needs) all of the table's parts by name, as its view would
+                try:
+                    _copy(con, table, temp, cols, wanted, None, spans)
+                except duckdb.CatalogException:
+                    _copy(con, table, temp, cols, wanted, files, spans, every_part=True)
             if table == "sessions" and parts is not None:
                 spans = {k: _months(a, b) for k, a, b in con.execute(f"SELECT session_key, started_at, ended_at FROM {temp}").fetchall()}
         yield
     finally:
         for temp, _ in GATHERED.values():
             con.execute(f"DROP TABLE IF EXISTS {temp}")
+
+
+#: the queries :func:`resolve` and :func:`load` run
+TIMELINE_QUERIES = ("timeline_match", "timeline_tree", "timeline_facts", "timeline_steps", "timeline_calls")
+
+
+def catalog_needs() -> list[str]:
+    """What :func:`resolve` and :func:`load` (given ``parts``) run, as ``Store(..., needs=...)``
+    takes it: the timeline queries' statements and the views :func:`gather` reads (``sessions``,
+    ``failure_members``; the month-partitioned tables are read from their parts). The store then
+    binds no view over the events, LLM- and tool-call parts and makes none of the other macros."""
+    return [load_query(name).sql for name in TIMELINE_QUERIES] + [f'"{t}"' for t in GATHERED if t not in S.PARTITIONED]
 
 
 def resolve(con: Any, prefix: str) -> str:

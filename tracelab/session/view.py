@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from tracelab.errors import ParameterError
 from tracelab.schema import PARTITIONED
 from tracelab.session.model import SessionNode, Step
-from tracelab.session.timeline import load, resolve
+from tracelab.session.timeline import catalog_needs, load, resolve
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -183,6 +183,7 @@ def session(id: str, warehouse: str | os.PathLike | None = None, *, depth: int |
         return SessionView(load(con, resolve(con, id), depth))
     from tracelab.store.connection import Store
 
-    with Store(warehouse) as store:
+    # only what the timeline queries reach (no views over the events and call parts, no other macros): start-up
+    with Store(warehouse, needs=catalog_needs()) as store:
         parts = {t: [str(p) for p in store.files_of(t)] for t in PARTITIONED}  # each session read from the months it spans
         return SessionView(load(store.con, resolve(store.con, id), depth, parts=parts))

@@ -25,7 +25,8 @@ FROM (
     SELECT l.*, tl_cost(p.price_model, l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
                         p.input_per_mtok, p.output_per_mtok, p.cache_read_per_mtok, p.cache_write_per_mtok) AS cost_usd
     FROM tl_timeline_llm_calls l
-    LEFT JOIN tl_model_keys k ON k.model = l.model
+    -- price keys of these calls' models only (the shared key table reads the model of every call in the warehouse)
+    LEFT JOIN (SELECT DISTINCT model, tl_price_key(model) AS price_key FROM tl_timeline_llm_calls WHERE model IS NOT NULL) k ON k.model = l.model
     LEFT JOIN tl_price_ranges p
         ON p.match_key = k.price_key AND l.ts >= p.effective_from AND (p.effective_to IS NULL OR l.ts < p.effective_to)
 )

@@ -17,6 +17,9 @@ from tracelab.schema_types import TableSchema, ident
 
 __all__ = ["create_table", "empty_select"]
 
+#: rows per INSERT statement of :func:`create_table`
+_ROWS_PER_INSERT = 500
+
 
 def empty_select(schema: TableSchema) -> str:
     """A ``SELECT`` of no rows with ``schema``'s columns and types (the body of an empty view)."""
@@ -29,5 +32,8 @@ def create_table(con: Any, name: str, schema: TableSchema, rows: Iterable[Sequen
     cols = ", ".join(f"{ident(n)} {t.sql()}" for n, t in schema.columns)
     con.execute(f"CREATE OR REPLACE {'TEMP ' if temp else ''}TABLE {ident(name)} ({cols})")
     rows = [tuple(r) for r in rows]
-    if rows:
-        con.executemany(f"INSERT INTO {ident(name)} VALUES ({', '.join('?' * len(schema.columns))})", rows)
+    one = f"({', '.join('?' * len(schema.columns))})"
+    for i in range(0, len(rows), _ROWS_PER_INSERT):
+        # one statement per batch of rows (executemany runs the statement once per row: ~0.4 ms each)
+        batch = rows[i : i + _ROWS_PER_INSERT]
+        con.execute(f"INSERT INTO {ident(name)} VALUES {', '.join([one] * len(batch))}", [v for r in batch for v in r])

@@ -9,8 +9,8 @@ short command's time after importing DuckDB. A command that knows every statemen
 :func:`plan`'s part.
 
 The plan over-approximates: a name counts as used when it appears as a word anywhere in the text
-(string literals and comments included; case ignored), and every object a used macro's text
-names is used too. SQL that looks at the catalog itself (``SHOW``, ``DESCRIBE``,
+(string literals and comments included; case ignored), and every object a used macro's statement
+names (outside its comments) is used too. SQL that looks at the catalog itself (``SHOW``, ``DESCRIBE``,
 ``information_schema``, ``duckdb_*()`` …) gets the whole catalog, so listings stay complete.
 What a plan cannot see (a table name built at run time) fails with a DuckDB
 ``CatalogException`` on the partial store; the caller then re-runs on a complete one
@@ -73,6 +73,17 @@ def script_objects() -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+#: a string literal (kept) or a ``--`` comment (dropped) of the macro scripts
+_LITERAL_OR_COMMENT = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
+
+
+@cache
+def _body_words(name: str, statement: str) -> frozenset[str]:
+    """The words of a script object's statement without its comments: the comment lines that
+    follow a statement in its script (before the next ``CREATE``) describe other objects."""
+    return frozenset(_words(_LITERAL_OR_COMMENT.sub(lambda m: m.group(0) if m.group(0).startswith("'") else " ", statement)))
+
+
 def _words(text: str) -> set[str]:
     return {w.lower() for w in _WORD.findall(text)}
 
@@ -99,7 +110,7 @@ def plan(sql: str | Iterable[str], tables: Collection[str]) -> CatalogPlan:
             continue
         used.add(name)
         if name in bodies:
-            todo.extend((_words(bodies[name]) & names) - used)
+            todo.extend((_body_words(name, bodies[name]) & names) - used)
     views = tuple(t for t in tables if t.lower() in used)
     chosen = tuple(name for name, _ in objects if name in used)
     complete = len(views) == len(tables) and len(chosen) == len(objects) and PRICE_TABLE in used

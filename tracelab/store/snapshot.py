@@ -20,6 +20,7 @@ from typing import IO
 
 from tracelab import schema as S
 from tracelab.errors import WarehouseCorrupt, WarehouseLocked, WarehouseReadOnly
+from tracelab.store import part_stats
 
 __all__ = ["GRACE_SECONDS", "LAYOUT_TABLES", "READERS", "SNAPSHOT", "ReaderLease", "Snapshot", "WarehouseFiles", "default_warehouse", "sql_list"]
 
@@ -251,7 +252,8 @@ class WarehouseFiles:
     def commit(self, snap: Snapshot, *, grace_seconds: float | None = None) -> None:
         """Atomically publish ``snap`` (call with the lock held), then remove the files no reader
         can need: parts superseded more than ``grace_seconds`` (default :data:`GRACE_SECONDS`)
-        ago and files no snapshot referenced."""
+        ago and files no snapshot referenced; and count the new parts for ``tracelab info``
+        (:func:`tracelab.store.part_stats.refresh`)."""
         now = _dt.datetime.now(_dt.UTC)
         try:
             previous = self.snapshot()
@@ -269,6 +271,7 @@ class WarehouseFiles:
         os.replace(tmp, self.root / SNAPSHOT)
         _fsync_dir(self.root)  # the rename itself survives a crash
         self.gc(snap)
+        part_stats.refresh(self.root, snap)  # counts of the new parts for `tracelab info` (a cache; best effort)
 
     def reader_pins(self) -> list[str]:
         """The ``committed_at`` of the snapshot each open reader reads (``""``: a reader still
