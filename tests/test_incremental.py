@@ -97,6 +97,30 @@ def test_fork_ingested_before_its_parent(tmp_path, synth, agent):
     _assert_equal(replay(tmp_path, [{fork: f}, {fork: f, parent: p}]))
 
 
+def test_codex_fork_appended_when_its_parent_arrives(tmp_path, synth):
+    """Found by the 1,000-history run: the fork ingested holding only its own meta and the
+    copied parent meta (it awaits its parent, and reads the copy by time), then the parent
+    arrives (a half-written last line) while the fork grows. The fork was appended with the
+    state of the parse that had no parent (replay 'verbatim', awaiting it) instead of being
+    parsed again, as an unchanged fork is, against the parent (replay 'parent', as in a
+    clean ingest): its files row (parser_state) differed."""
+    fork, parent = _fork_and_parent(synth, "codex")
+    f, p = (synth / fork).read_bytes(), (synth / parent).read_bytes()
+    n = len(lines_of(p))
+    _assert_equal(replay(tmp_path, [{fork: cut(f, 2)}, {parent: cut(p, n - 1, partial=73), fork: f}]))
+
+
+@pytest.mark.parametrize("agent", ["codex", "pi"])
+def test_fork_appended_while_its_parent_grows(tmp_path, synth, agent):
+    """The parent behind its fork, then both grow in one ingest: the fork's append must not
+    keep the replay decided against the shorter parent (the copy's tail counted as its own)."""
+    fork, parent = _fork_and_parent(synth, agent)
+    f, p = (synth / fork).read_bytes(), (synth / parent).read_bytes()
+    nf, np_ = len(lines_of(f)), len(lines_of(p))
+    for k in (1, np_ // 2):
+        _assert_equal(replay(tmp_path, [{fork: cut(f, nf // 2), parent: cut(p, k)}, {fork: f, parent: p}]))
+
+
 def _fork_and_parent(root: Path, agent: str) -> tuple[str, str]:
     """A fork in the synth corpus and its parent (relative paths)."""
     if agent == "codex":

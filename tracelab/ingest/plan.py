@@ -225,27 +225,39 @@ def _same_prefix(path: str, nbytes: int, stored: str | None) -> bool:
 
 
 def _dependents(plan: Plan, listed: set[str], manifest: dict[str, dict], summary: IngestSummary) -> None:
-    """Files not planned for parsing whose last parse read a file that changes now (a Codex
-    fork read its parent's lines to recognise the history it copied; a parent that grew,
-    arrived behind its fork, or is gone from where it was read changes that answer): parsed
-    again in full."""
+    """Files whose last parse read a file that changes now (a Codex fork read its parent's
+    lines to recognise the history it copied; a parent that grew, arrived behind its fork, or
+    is gone from where it was read changes that answer): parsed again in full, whether they
+    were unchanged or appended (an append would continue from that stale answer)."""
     arrived = [t.path for t in plan.tasks]
     changed = set(arrived) | {p for p in manifest if p not in listed and plan.listing.in_scope(p)}
     if not changed:
         return
+    for task in plan.tasks:
+        if task.mode != "append" or not task.state:
+            continue
+        if _reads_changed(task.state, manifest.get(task.path), changed - {task.path}, [a for a in arrived if a != task.path]):
+            plan.removed_paths.add(task.path)
+            task.mode, task.start_offset, task.start_line, task.state = "full", 0, 0, None
+            summary.files_appended -= 1
     for path in sorted(listed - set(arrived)):
         prev = manifest.get(path)
         text = (prev or {}).get("parser_state") or ""
         if DEPENDS_ON not in text and AWAITS not in text:
             continue
-        state = orjson.loads(text)
-        if not changed & set(state.get(DEPENDS_ON) or ()) and not _awaited(prev, state.get(AWAITS) or (), arrived):
+        if not _reads_changed(orjson.loads(text), prev, changed, arrived):
             continue
         assert prev is not None
         size, mtime = plan.stats[path]
         plan.removed_paths.add(path)
         plan.tasks.append(FileTask(path, prev["agent"], "full", 0, 0, None, size, mtime))
         summary.files_unchanged -= 1
+
+
+def _reads_changed(state: dict, row: dict | None, changed: set[str], arrived: list[str]) -> bool:
+    """Did the parse that left ``state`` read one of the files that change (``__depends_on``),
+    or look for a session one of the files parsed now holds (``__awaits``)?"""
+    return bool(changed & set(state.get(DEPENDS_ON) or ())) or _awaited(row, state.get(AWAITS) or (), arrived)
 
 
 def _awaited(row: dict | None, idents: Iterable[str], arrived: list[str]) -> bool:
