@@ -101,7 +101,7 @@ GATHERED: dict[str, tuple[str, tuple[str, ...]]] = {
             "session_key", "parent_session_key", "parent_tool_call_id", "session_id", "subagent_id", "agent", "agent_version", "project", "cwd",
             "git_branch", "title", "forked_from", "is_subagent", "is_warmup", "started_at", "ended_at", "duration_s", "models", "source_files",
             "n_events", "n_user_prompts", "n_llm_calls", "n_tool_calls", "n_tool_errors", "n_user_rejections", "n_interrupts", "n_api_errors",
-            "n_compactions", "n_subagents", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+            "n_compactions", "n_interrupted_tools", "n_subagents", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
         ),
     ),
     "events": (
