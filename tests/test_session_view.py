@@ -132,7 +132,16 @@ def test_depth_zero_keeps_subagents_as_references(wh):
     tasks = [s for s in doc["steps"] if s["tool"] == "Task"]
     assert all(s["subagent"]["expanded"] is False and s["subagent"]["steps"] == [] for s in tasks)
     full = json.loads(_run("session", "0ccf1a04", "--json", "-w", str(wh)))
-    assert doc["totals_with_subagents"]["total_tokens"] == full["totals_with_subagents"]["total_tokens"]
+    assert doc["totals_with_subagents"] == full["totals_with_subagents"]  # steps too (68): one scope, the whole tree
+    assert doc["totals"] == full["totals"]
+    subs = {s["subagent_key"]: s["subagent"]["totals"] for s in full["steps"] if "subagent" in s}
+    assert {s["subagent_key"]: s["subagent"]["totals"] for s in tasks} == subs
+    # the text footer: the session's own totals, then the whole tree's, the same as without --depth
+    text, full_text = _run("session", "0ccf1a04", "--depth", "0", "-w", str(wh)), _run("session", "0ccf1a04", "-w", str(wh))
+    assert text.splitlines()[-2:] == full_text.splitlines()[-2:]
+    assert text.splitlines()[-1].startswith(
+        f"with subagents  {full['totals_with_subagents']['steps']} steps, {full['totals_with_subagents']['llm_calls']} LLM calls"
+    )
 
 
 def test_failures_highlighted_with_cluster_ids(con, wh):

@@ -175,11 +175,11 @@ class SessionNode:
         return str(self.facts["session_key"])
 
     def own_totals(self) -> Totals:
-        """Counted from the loaded steps and calls (the sessions table's figures when not expanded)."""
+        """Counted from the loaded steps and calls (the sessions table's figures and the counted steps when not expanded)."""
         f = self.facts
         if not self.expanded:
             return Totals(
-                steps=0,
+                steps=int(f.get("n_steps") or 0),
                 llm_calls=int(f["n_llm_calls"] or 0),
                 tool_calls=int(f["n_tool_calls"] or 0),
                 errors=int(sum(f.get(k) or 0 for k in ("n_tool_errors", "n_user_rejections", "n_api_errors", "n_interrupts", "n_interrupted_tools"))),
