@@ -102,6 +102,17 @@ def test_every_timeline_agrees_with_the_sessions_table(con):
         ), key
 
 
+def test_multi_line_title_stays_on_one_header_line(con, wh):
+    """codex 01a7c9e4's title holds a new line: the header prints it on one line (whitespace
+    runs collapsed), every header line is a field line."""
+    raw = con.execute("SELECT title FROM sessions WHERE session_key LIKE 'codex:01a7c9e4%'").fetchall()[0][0]
+    assert "\n" in raw
+    header = _run("session", "01a7c9e4", "-w", str(wh)).split("\n\n", 1)[0].splitlines()
+    assert header[0].startswith("session codex:01a7c9e4")
+    assert all(re.match(r"  [a-z]+ +\S", ln) for ln in header[1:]), header
+    assert f"  title     {' '.join(raw.split())}" in header
+
+
 def test_subagents_nested_under_their_task_call(con, wh):
     """claude-code-2.1 0ccf1a04: five background Task calls, each with its subagent (from the
     subagents/ folder) nested under it; their totals equal their sessions rows."""
