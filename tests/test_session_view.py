@@ -343,6 +343,19 @@ def test_subagent_usage_breakdown_equals_the_timelines(con, wh):
     assert "agent-a9cad17" in table and "Poem about Thai green curry" in table and "5 rows" in table
 
 
+def test_usage_breakdown_session_takes_a_prefix(wh):
+    """--session resolves as `tracelab session` does: a unique prefix gives the full key's rows;
+    an unknown one fails with one line, an ambiguous one lists the candidates."""
+    key = "claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68"
+    base = ["usage", "session", "--breakdown", "subagent", "-w", str(wh), "--json", "--session"]
+    assert _run(*base, "0ccf1a04") == _run(*base, key) != "[]\n"
+    res = CliRunner().invoke(cli, [*base, "zzzz0000"])
+    assert res.exit_code != 0 and "no session matches 'zzzz0000'" in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+    res = CliRunner().invoke(cli, [*base, "claude:"])
+    assert res.exit_code != 0 and "matches" in res.output and "give more of the id" in res.output
+
+
 def test_listed_ids_open_their_session(con):
     """The short id `tracelab sessions` prints for each session opens that session."""
     from tracelab.cli.sessions import short_ids
