@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -275,7 +276,13 @@ def test_the_plain_table_is_what_rich_draws(columns, data, width):
     assert buf.getvalue() == rich.getvalue()
 
 
-def test_the_plain_table_is_used_for_files_only():
+def test_the_plain_table_is_used_for_files_only(monkeypatch):
+    # the conditions that make rich draw colours anyway are off here (another test in this
+    # process may have imported IPython, e.g. the notebook runner)
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+
     class Tty(io.StringIO):
         def isatty(self):
             return True
