@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from click.testing import CliRunner
@@ -42,7 +43,7 @@ def test_every_listed_id_opens_exactly_its_session(wh):
         agents = {k.split(":", 1)[0] for k in keys}
         assert {"otel", "copilot"} <= agents  # the samples this test is about
         res = CliRunner().invoke(cli, ["sessions", "-w", str(wh), "-n", "1000", "--json"])
-        assert [r["session_key"] for r in __import__("json").loads(res.stdout)] == keys
+        assert [r["session_key"] for r in json.loads(res.stdout)] == keys
         shown = list(_listed(wh, "-n", "1000"))
         assert len(shown) == len(keys) == len(set(shown))
         for key, sid in zip(keys, shown):
@@ -84,8 +85,12 @@ def test_sessions_footer_says_newest_n_of_m(wh):
 
 
 def test_sessions_csv_joins_models(wh):
+    """CSV cells hold text: the models joined with ';' (the JSON keeps the list)."""
+    import json
+
     res = CliRunner().invoke(cli, ["sessions", "-w", str(wh), "-n", "1000", "-f", "csv"])
     assert res.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(res.stdout)))
-    assert rows and not any(r["models"].startswith("[") for r in rows)
-    assert any(";" in r["models"] for r in rows) or any(r["models"] for r in rows)
+    listed = {r["session_key"]: r["models"] for r in json.loads(CliRunner().invoke(cli, ["sessions", "-w", str(wh), "-n", "1000", "--json"]).stdout)}
+    assert {r["session_key"]: r["models"] for r in rows} == {k: ";".join(v or []) for k, v in listed.items()}
+    assert any(len(v or []) > 1 for v in listed.values())
