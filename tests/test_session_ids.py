@@ -86,8 +86,6 @@ def test_sessions_footer_says_newest_n_of_m(wh):
 
 def test_sessions_csv_joins_models(wh):
     """CSV cells hold text: the models joined with ';' (the JSON keeps the list)."""
-    import json
-
     res = CliRunner().invoke(cli, ["sessions", "-w", str(wh), "-n", "1000", "-f", "csv"])
     assert res.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(res.stdout)))
