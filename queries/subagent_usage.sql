@@ -4,7 +4,7 @@
 --   LLM calls, tool calls, tokens, cost and errors. Nested subagents are rows of their own
 --   (parent_session_key is the direct parent, root_session_key the top session). Claude
 --   start-up warm-ups are left out. errors = tool errors + rejections + API errors +
---   interrupts; tokens and cost cover the subagent's own non-synthetic responses.
+--   interrupts + interrupted tool calls (as `tracelab sessions`); tokens and cost cover the subagent's own non-synthetic responses.
 -- param since TIMESTAMP = NULL: window start on the subagent's start, inclusive (UTC)
 -- param until TIMESTAMP = NULL: window end, exclusive
 -- param agent VARCHAR = NULL: only this agent
@@ -24,7 +24,7 @@
 -- returns duration_s DOUBLE: seconds
 -- returns llm_calls BIGINT: model responses (non-synthetic)
 -- returns tool_calls BIGINT: tool calls
--- returns errors BIGINT: tool errors + rejections + API errors + interrupts
+-- returns errors BIGINT: tool errors + rejections + API errors + interrupts + interrupted tool calls
 -- returns input_tokens BIGINT: uncached input
 -- returns output_tokens BIGINT: output (incl. reasoning)
 -- returns cache_read_tokens BIGINT: cache reads
@@ -63,7 +63,7 @@ SELECT
     coalesce(json_extract_string(coalesce(sp.input_json, bc.input_json), '$.description'), sub.title) AS description,
     sub.primary_model AS model, sub.started_at, sub.duration_s,
     sub.n_llm_calls AS llm_calls, sub.n_tool_calls AS tool_calls,
-    (sub.n_tool_errors + sub.n_user_rejections + sub.n_api_errors + sub.n_interrupts)::BIGINT AS errors,
+    (sub.n_tool_errors + sub.n_user_rejections + sub.n_api_errors + sub.n_interrupts + sub.n_interrupted_tools)::BIGINT AS errors,
     sub.input_tokens, sub.output_tokens, sub.cache_read_tokens, sub.cache_write_tokens,
     (sub.input_tokens + sub.output_tokens + sub.cache_read_tokens + sub.cache_write_tokens)::BIGINT AS total_tokens,
     c.cost_usd, coalesce(c.unpriced_calls, 0)::BIGINT AS unpriced_calls

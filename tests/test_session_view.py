@@ -102,6 +102,17 @@ def test_every_timeline_agrees_with_the_sessions_table(con):
         ), key
 
 
+def test_multi_line_title_stays_on_one_header_line(con, wh):
+    """codex 01a7c9e4's title holds a new line: the header prints it on one line (whitespace
+    runs collapsed), every header line is a field line."""
+    raw = con.execute("SELECT title FROM sessions WHERE session_key LIKE 'codex:01a7c9e4%'").fetchall()[0][0]
+    assert "\n" in raw
+    header = _run("session", "01a7c9e4", "-w", str(wh)).split("\n\n", 1)[0].splitlines()
+    assert header[0].startswith("session codex:01a7c9e4")
+    assert all(re.match(r"  [a-z]+ +\S", ln) for ln in header[1:]), header
+    assert f"  title     {' '.join(raw.split())}" in header
+
+
 def test_subagents_nested_under_their_task_call(con, wh):
     """claude-code-2.1 0ccf1a04: five background Task calls, each with its subagent (from the
     subagents/ folder) nested under it; their totals equal their sessions rows."""
@@ -132,7 +143,16 @@ def test_depth_zero_keeps_subagents_as_references(wh):
     tasks = [s for s in doc["steps"] if s["tool"] == "Task"]
     assert all(s["subagent"]["expanded"] is False and s["subagent"]["steps"] == [] for s in tasks)
     full = json.loads(_run("session", "0ccf1a04", "--json", "-w", str(wh)))
-    assert doc["totals_with_subagents"]["total_tokens"] == full["totals_with_subagents"]["total_tokens"]
+    assert doc["totals_with_subagents"] == full["totals_with_subagents"]  # steps too (68): one scope, the whole tree
+    assert doc["totals"] == full["totals"]
+    subs = {s["subagent_key"]: s["subagent"]["totals"] for s in full["steps"] if "subagent" in s}
+    assert {s["subagent_key"]: s["subagent"]["totals"] for s in tasks} == subs
+    # the text footer: the session's own totals, then the whole tree's, the same as without --depth
+    text, full_text = _run("session", "0ccf1a04", "--depth", "0", "-w", str(wh)), _run("session", "0ccf1a04", "-w", str(wh))
+    assert text.splitlines()[-2:] == full_text.splitlines()[-2:]
+    assert text.splitlines()[-1].startswith(
+        f"with subagents  {full['totals_with_subagents']['steps']} steps, {full['totals_with_subagents']['llm_calls']} LLM calls"
+    )
 
 
 def test_failures_highlighted_with_cluster_ids(con, wh):
@@ -321,6 +341,19 @@ def test_subagent_usage_breakdown_equals_the_timelines(con, wh):
     assert [r["session_key"] for r in out] == [r["session_key"] for r in rows]
     table = _run("usage", "session", "--breakdown", "subagent", "--session", key, "-w", str(wh))
     assert "agent-a9cad17" in table and "Poem about Thai green curry" in table and "5 rows" in table
+
+
+def test_usage_breakdown_session_takes_a_prefix(wh):
+    """--session resolves as `tracelab session` does: a unique prefix gives the full key's rows;
+    an unknown one fails with one line, an ambiguous one lists the candidates."""
+    key = "claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68"
+    base = ["usage", "session", "--breakdown", "subagent", "-w", str(wh), "--json", "--session"]
+    assert _run(*base, "0ccf1a04") == _run(*base, key) != "[]\n"
+    res = CliRunner().invoke(cli, [*base, "zzzz0000"])
+    assert res.exit_code != 0 and "no session matches 'zzzz0000'" in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+    res = CliRunner().invoke(cli, [*base, "claude:"])
+    assert res.exit_code != 0 and "matches" in res.output and "give more of the id" in res.output
 
 
 def test_listed_ids_open_their_session(con):

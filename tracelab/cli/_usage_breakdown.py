@@ -10,6 +10,16 @@ import click
 from tracelab.cli._common import emit_rows, fail, to_json
 
 
+def _resolve(warehouse: Any, prefix: str) -> str:
+    """The session key ``prefix`` names (:func:`tracelab.session.timeline.resolve`: ambiguous
+    lists the candidates, unknown raises NotFound; the CLI prints either on one line)."""
+    from tracelab.session.timeline import resolve
+    from tracelab.store.connection import Store
+
+    with Store(warehouse) as store:
+        return resolve(store.con, prefix)
+
+
 def subagent_breakdown(kw: dict[str, Any], parent: str | None) -> None:
     from tracelab import library as q
     from tracelab.errors import ParameterError
@@ -17,6 +27,8 @@ def subagent_breakdown(kw: dict[str, Any], parent: str | None) -> None:
     params = {k: kw.get(k) for k in ("since", "until", "agent", "model", "project")}
     if kw.get("no_subagents"):
         fail("--no-subagents leaves no subagents to break down")
+    if parent:  # a key, native id or unique prefix, as `tracelab session` takes it
+        parent = _resolve(kw["warehouse"], parent)
     try:
         df = q.query("subagent_usage", warehouse=kw["warehouse"], parent=parent, **params)
     except q.QueryParamError as exc:  # name the option, not the query parameter

@@ -14,7 +14,7 @@ from tracelab.ingest.agents import ADAPTER_MODULES
 @click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Only this agent.")
 @click.option("--project", help="Only this project.")
 @click.option("--model", help="Only sessions that used this model (exact name).")
-@click.option("--has-errors", is_flag=True, help="Only sessions with a tool error, rejection, API error or interrupt.")
+@click.option("--has-errors", is_flag=True, help="Only sessions with a tool error, rejection, API error, interrupt or interrupted tool call.")
 @click.option("--min-calls", type=click.IntRange(min=0), help="Only sessions with at least this many LLM calls.")
 @click.option("--subagents/--no-subagents", default=None, help="Only subagent sessions / none (default: both).")
 @click.option("--search", "search", metavar="PATTERN", help="Only sessions where some prompt, output or tool input contains PATTERN (any case).")

@@ -155,7 +155,7 @@ def monthly(**kw) -> None:
     type=click.Choice(["subagent"]),
     help="subagent: one row per subagent (type/description, model, calls, tokens, cost, errors) instead of the roll-up (named query subagent_usage).",
 )
-@click.option("--session", "parent", help="With --breakdown: only the subagents of this session (its key).")
+@click.option("--session", "parent", help="With --breakdown: only the subagents of this session (its key, id or a unique prefix).")
 def session(breakdown, parent, **kw) -> None:
     """Usage per session (subagents roll up into the session that spawned them)."""
     if breakdown == "subagent":

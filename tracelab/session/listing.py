@@ -104,7 +104,7 @@ def sessions(warehouse: str | os.PathLike | None = None, **options: Any) -> pl.D
 
     Options (keyword): ``since`` / ``until`` (on the session start), ``agent``, ``model`` (a
     model the session used), ``project``, ``has_errors`` (only sessions with a tool error,
-    rejection, API error or interrupt), ``min_calls`` (LLM calls), ``subagents`` (None: all,
+    rejection, API error, interrupt or interrupted tool call), ``min_calls`` (LLM calls), ``subagents`` (None: all,
     True: only subagent sessions, False: none), ``search`` (a case-insensitive substring some
     event's text or tool input holds; answered from the search index where the warehouse has
     one, unless ``use_index=False``), ``limit``, ``con`` (an open catalog connection).

@@ -126,7 +126,7 @@ class Totals:
     steps: int = 0
     llm_calls: int = 0
     tool_calls: int = 0
-    errors: int = 0  #: highlighted steps (tool errors, rejections, API errors, interrupts)
+    errors: int = 0  #: highlighted steps (tool errors, rejections, API errors, interrupts, interrupted tool calls)
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
@@ -175,14 +175,14 @@ class SessionNode:
         return str(self.facts["session_key"])
 
     def own_totals(self) -> Totals:
-        """Counted from the loaded steps and calls (the sessions table's figures when not expanded)."""
+        """Counted from the loaded steps and calls (the sessions table's figures and the counted steps when not expanded)."""
         f = self.facts
         if not self.expanded:
             return Totals(
-                steps=0,
+                steps=int(f.get("n_steps") or 0),
                 llm_calls=int(f["n_llm_calls"] or 0),
                 tool_calls=int(f["n_tool_calls"] or 0),
-                errors=int((f["n_tool_errors"] or 0) + (f["n_user_rejections"] or 0) + (f["n_api_errors"] or 0) + (f["n_interrupts"] or 0)),
+                errors=int(sum(f.get(k) or 0 for k in ("n_tool_errors", "n_user_rejections", "n_api_errors", "n_interrupts", "n_interrupted_tools"))),
                 input_tokens=int(f["input_tokens"] or 0),
                 output_tokens=int(f["output_tokens"] or 0),
                 cache_read_tokens=int(f["cache_read_tokens"] or 0),

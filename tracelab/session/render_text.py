@@ -98,9 +98,14 @@ def _totals_line(t: Totals) -> str:
     )
 
 
+def _one_line(text: str) -> str:
+    """A header field on one line: runs of whitespace (newlines too) become one space."""
+    return " ".join(text.split())
+
+
 def _header(console: _Printer, node: SessionNode) -> None:
     f = node.facts
-    h = node.header()
+    h = {k: _one_line(v) if isinstance(v, str) else v for k, v in node.header().items()}
     console.print(_Line(f"session {h['session_key']}", style="bold"))
     if h["title"]:
         console.print(f"  title     {h['title']}")

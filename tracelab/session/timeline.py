@@ -101,7 +101,7 @@ GATHERED: dict[str, tuple[str, tuple[str, ...]]] = {
             "session_key", "parent_session_key", "parent_tool_call_id", "session_id", "subagent_id", "agent", "agent_version", "project", "cwd",
             "git_branch", "title", "forked_from", "is_subagent", "is_warmup", "started_at", "ended_at", "duration_s", "models", "source_files",
             "n_events", "n_user_prompts", "n_llm_calls", "n_tool_calls", "n_tool_errors", "n_user_rejections", "n_interrupts", "n_api_errors",
-            "n_compactions", "n_subagents", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+            "n_compactions", "n_interrupted_tools", "n_subagents", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
         ),
     ),
     "events": (
@@ -256,7 +256,7 @@ def gather(
 PART_TABLES = (*S.PARTITIONED, "failure_members")
 
 #: the queries :func:`resolve` and :func:`load` run
-TIMELINE_QUERIES = ("timeline_match", "timeline_children", "timeline_tree", "timeline_facts", "timeline_steps", "timeline_calls")
+TIMELINE_QUERIES = ("timeline_match", "timeline_children", "timeline_tree", "timeline_facts", "timeline_steps", "timeline_calls", "timeline_step_counts")
 
 
 def catalog_needs() -> list[str]:
@@ -379,6 +379,19 @@ def tree_depths(con: Any, key: str, max_depth: int = 8) -> dict[str, int]:
     return {r["session_key"]: r["depth"] for r in fetch_rows(con, "timeline_tree", key=key, max_depth=max_depth)}
 
 
+def _step_counts(con: Any, keys: list[str], facts: list[dict[str, Any]], parts: Mapping[str, list[str]] | None) -> dict[str, int]:
+    """Steps of sessions ``keys`` (collapsed by --depth): their events' kinds and tool call ids
+    copied as :func:`gather` copies events (each session from the months it spans), counted by
+    ``timeline_step_counts``."""
+    files = parts.get("events") if parts is not None else None
+    spans = {f["session_key"]: _months(f["started_at"], f["ended_at"]) for f in facts} if files is not None else {}
+    try:
+        _copy(con, "events", "tl_timeline_step_events", ("session_key", "kind", "tool_call_id"), keys, files, spans)
+        return {r["session_key"]: int(r["steps"]) for r in fetch_rows(con, "timeline_step_counts")}
+    finally:
+        con.execute("DROP TABLE IF EXISTS tl_timeline_step_events")
+
+
 def load(con: Any, key: str, depth: int | None = None, parts: Mapping[str, list[str]] | None = None, *, drop: bool = True) -> SessionNode:
     """The timeline of session ``key`` with its subagents nested ``depth`` levels deep (None =
     all; 0 = none: the subagents appear by key and totals only). ``parts``, ``drop``: see :func:`gather`."""
@@ -398,6 +411,11 @@ def load(con: Any, key: str, depth: int | None = None, parts: Mapping[str, list[
         for r in fetch_rows(con, "timeline_calls"):
             r["cost_usd"] = _cost(r)
             calls_by.setdefault(r["session_key"], []).append(r)
+    collapsed = sorted(k for k in depths if k not in expanded)
+    if collapsed:  # their step counts (a footer's totals with subagents hold every step)
+        counts = _step_counts(con, collapsed, tree, parts)
+        for f in tree:
+            f["n_steps"] = counts.get(f["session_key"], 0)
     for f in tree:  # cost of the session's own priced, non-synthetic responses
         costs = [c["cost_usd"] for c in calls_by.get(f["session_key"], []) if not c["is_synthetic"] and c["cost_usd"] is not None]
         f["cost_usd"] = sum(costs) if costs else None

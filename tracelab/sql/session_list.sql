@@ -4,7 +4,8 @@
 --   model text, thinking block, tool call (a call and its result are one step), compaction,
 --   API error, interrupt, hook, model change, image and system line; bookkeeping, turn
 --   markers, usage reports and tool progress records are not steps. `errors` = failed tool
---   calls + rejected tool calls + API errors + interrupts. Tokens and cost cover the session's
+--   calls + rejected tool calls + API errors + interrupts + interrupted tool calls (the steps
+--   `tracelab session` highlights; data/README.md "Errors of a session"). Tokens and cost cover the session's
 --   own non-synthetic responses (a parent's totals do not include its subagents').
 -- param since TIMESTAMP = NULL: window start on started_at, inclusive (UTC)
 -- param until TIMESTAMP = NULL: window end, exclusive
@@ -33,11 +34,12 @@
 -- returns steps BIGINT: rows of its timeline
 -- returns llm_calls BIGINT: model responses (non-synthetic)
 -- returns tool_calls BIGINT: tool calls
--- returns errors BIGINT: tool errors + rejections + API errors + interrupts
+-- returns errors BIGINT: tool errors + rejections + API errors + interrupts + interrupted tool calls
 -- returns tool_errors BIGINT: failed tool calls
 -- returns user_rejections BIGINT: tool calls the user rejected
 -- returns api_errors BIGINT: API error events
 -- returns interrupts BIGINT: interrupt events
+-- returns interrupted_tools BIGINT: tool calls with status interrupted
 -- returns input_tokens BIGINT: uncached input tokens
 -- returns output_tokens BIGINT: output tokens (incl. reasoning)
 -- returns cache_read_tokens BIGINT: cache read tokens
@@ -50,7 +52,7 @@ WITH s AS (
     SELECT *
     FROM tl_sessions($since, $until, $agent, $model, $project, $include_subagents)
     WHERE (NOT coalesce($only_subagents, false) OR is_subagent)
-      AND (NOT coalesce($has_errors, false) OR n_tool_errors + n_user_rejections + n_api_errors + n_interrupts > 0)
+      AND (NOT coalesce($has_errors, false) OR n_tool_errors + n_user_rejections + n_api_errors + n_interrupts + n_interrupted_tools > 0)
       AND ($min_calls IS NULL OR n_llm_calls >= $min_calls)
       AND ($keys IS NULL OR list_contains($keys, session_key))
       AND ($search IS NULL OR session_key IN (
@@ -89,8 +91,9 @@ SELECT
     coalesce(s.is_subagent, false) AS is_subagent, s.parent_session_key, s.n_subagents AS subagents,
     coalesce(st.steps, 0)::BIGINT AS steps,
     s.n_llm_calls AS llm_calls, s.n_tool_calls AS tool_calls,
-    (s.n_tool_errors + s.n_user_rejections + s.n_api_errors + s.n_interrupts)::BIGINT AS errors,
+    (s.n_tool_errors + s.n_user_rejections + s.n_api_errors + s.n_interrupts + s.n_interrupted_tools)::BIGINT AS errors,
     s.n_tool_errors AS tool_errors, s.n_user_rejections AS user_rejections, s.n_api_errors AS api_errors, s.n_interrupts AS interrupts,
+    s.n_interrupted_tools AS interrupted_tools,
     s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens,
     (s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write_tokens)::BIGINT AS total_tokens,
     c.cost_usd,

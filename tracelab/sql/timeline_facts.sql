@@ -29,6 +29,7 @@
 -- returns n_tool_errors BIGINT: failed tool calls
 -- returns n_user_rejections BIGINT: rejected tool calls
 -- returns n_interrupts BIGINT: interrupts
+-- returns n_interrupted_tools BIGINT: interrupted tool calls
 -- returns n_api_errors BIGINT: API errors
 -- returns n_compactions BIGINT: compactions
 -- returns n_subagents BIGINT: subagents spawned (not warm-ups)
@@ -40,7 +41,7 @@
 SELECT session_key, parent_session_key, parent_tool_call_id, session_id, subagent_id, agent, agent_version, project, cwd,
        git_branch, title, forked_from, coalesce(is_subagent, false) AS is_subagent, coalesce(is_warmup, false) AS is_warmup,
        started_at, ended_at, duration_s, models, source_files, n_events, n_user_prompts, n_llm_calls, n_tool_calls,
-       n_tool_errors, n_user_rejections, n_interrupts, n_api_errors, n_compactions, n_subagents, input_tokens, output_tokens,
+       n_tool_errors, n_user_rejections, n_interrupts, n_interrupted_tools, n_api_errors, n_compactions, n_subagents, input_tokens, output_tokens,
        cache_read_tokens, cache_write_tokens, reasoning_tokens
 FROM tl_timeline_sessions
 ORDER BY started_at NULLS LAST, session_key
