@@ -225,7 +225,7 @@ def test_sessions_list_filters(con, wh):
 def test_sessions_cli_line_and_json(wh):
     out = _run("sessions", "--agent", "claude", "--subagents", "-n", "3", "-w", str(wh))
     lines = out.strip().splitlines()
-    assert len(lines) == 4 and lines[-1] == "3 sessions" and all(" agent-" in ln and "↳" in ln for ln in lines[:3])
+    assert len(lines) == 4 and lines[-1].startswith("showing the newest 3 of ") and lines[-1].endswith(" sessions (--limit 3)") and all(" agent-" in ln and "↳" in ln for ln in lines[:3])
     rows = json.loads(_run("sessions", "--has-errors", "--json", "-w", str(wh)))
     assert rows and all(r["errors"] > 0 for r in rows)
     assert {"session_key", "steps", "tool_calls", "errors", "total_tokens", "cost_usd", "title", "models"} <= set(rows[0])
@@ -358,11 +358,11 @@ def test_usage_breakdown_session_takes_a_prefix(wh):
 
 def test_listed_ids_open_their_session(con):
     """The short id `tracelab sessions` prints for each session opens that session."""
-    from tracelab.cli.sessions import short_ids
     from tracelab.session import resolve
+    from tracelab.session.ids import short_ids
 
     keys = [r[0] for r in con.execute("SELECT session_key FROM sessions ORDER BY session_key").fetchall()]
-    ids = short_ids(keys)
+    ids = short_ids(con, keys)
     assert all(resolve(con, ids[k]) == k for k in keys if "[trimmed" not in k)
 
 

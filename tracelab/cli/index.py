@@ -30,8 +30,10 @@ def _warehouse(warehouse):
 @warehouse_option
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 def build(warehouse, as_json):
-    """Index every events part that has no (readable, current) segment, drop segments of parts
-    that are gone, and commit (atomic like an ingest)."""
+    """Build the missing segments and drop stale ones.
+
+    Indexes every events part that has no (readable, current) segment, drops segments of parts
+    that are gone, and commits (atomic like an ingest)."""
     import time
 
     from tracelab.textindex import repair
@@ -54,8 +56,10 @@ def build(warehouse, as_json):
 @warehouse_option
 @click.option("--json", "as_json", is_flag=True, help="Print the state as JSON.")
 def status_command(warehouse, as_json):
-    """Which events parts have a segment, their size, and any problem (missing, unreadable,
-    stale segments; parts without one). Search scans the parts it cannot use a segment for."""
+    """Show what is indexed, its size and any problem.
+
+    Which events parts have a segment, their size, and any problem (missing, unreadable, stale
+    segments; parts without one). Search scans the parts it cannot use a segment for."""
     from tracelab.textindex import check, status
 
     wh = _warehouse(warehouse)

@@ -36,12 +36,14 @@ def command(
     column (session keys, event key, match position, ...: `tracelab/sql/search_events.sql`).
     Text is searched as stored: each item's text is capped at 32 KiB. The warehouse's search
     index (kept by ingest; `tracelab index build` for older warehouses) finds the same events
-    without reading every text; --no-index scans.
+    without reading every text; --no-index scans. A pattern that starts with `-` goes after
+    `--`, which ends the options: `tracelab search -- --force`.
 
     \b
       tracelab search "permission denied"
       tracelab search -E "exit code [1-9][0-9]*" --kind tool_result --since 2026-11-01
       tracelab search ENOSPC --agent codex --json
+      tracelab search --kind tool_call -- --force
     """
     from tracelab import library as q
     from tracelab.fulltext import search_table

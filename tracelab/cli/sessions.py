@@ -55,15 +55,21 @@ def command(since, until, agent, project, model, has_errors, min_calls, subagent
     try:
         if fmt != "table" or out:
             table = sessions_table(warehouse, **options)
+            if fmt == "csv":  # a cell holds text: the models joined, not a Python list's repr
+                import pyarrow as pa
+                import pyarrow.compute as pc
+
+                i = table.column_names.index("models")
+                table = table.set_column(i, "models", pc.binary_join(table.column(i), ";").cast(pa.string()))
             write_result(table.column_names, None, fmt, out, arrow=table)
             return
         rows = session_rows(warehouse, **options)  # Python rows: no Arrow to convert
     except q.QueryParamError as exc:  # name the option, not the query parameter
         raise ParameterError(f"--{exc.param.replace('_', '-')}: {exc.detail}", param=exc.param) from None
-    _print(rows)
+    _print(rows, warehouse, limit)
 
 
-def _print(rows: list[dict]) -> None:
+def _print(rows: list[dict], warehouse, limit: int) -> None:
     """One line per session, columns aligned, the title last (cut to the output's width)."""
     import sys
 
@@ -73,6 +79,7 @@ def _print(rows: list[dict]) -> None:
 
     from tracelab.cli._common import output_width
     from tracelab.session.fmt import duration, tokens
+    from tracelab.session.ids import listed_ids
 
     if not rows:
         click.echo("no sessions", err=True)
@@ -80,7 +87,7 @@ def _print(rows: list[dict]) -> None:
     width = output_width(sys.stdout)
     # lines are cut here (the title gets what is left of the width, at least 20 cells), not by rich
     console = Console(file=sys.stdout, width=100_000, highlight=False, soft_wrap=False, emoji=False)
-    ids = short_ids([r["session_key"] for r in rows])
+    ids = listed_ids(warehouse, [r["session_key"] for r in rows])  # unique in the whole warehouse, not the page
     cells = []
     for r in rows:
         models = r["models"] or []
@@ -111,27 +118,14 @@ def _print(rows: list[dict]) -> None:
         title = ("↳ " if r["is_subagent"] else "") + " ".join((r["title"] or "").split())
         line.append(_cut(title, max(20, width - cell_len(line.plain))))
         console.print(line, no_wrap=True, crop=False)
-    click.echo(f"{len(rows)} session{'s' if len(rows) != 1 else ''}", err=True)
+    total = rows[0]["total_sessions"] or len(rows)
+    if total > len(rows):
+        click.echo(f"showing the newest {len(rows)} of {total} sessions (--limit {limit})", err=True)
+    else:
+        click.echo(f"{len(rows)} session{'s' if len(rows) != 1 else ''}", err=True)
 
 
 def _cut(text: str, cells: int) -> str:
     from rich.cells import cell_len, set_cell_size
 
     return text if cell_len(text) <= cells else set_cell_size(text, cells - 1) + "…"
-
-
-def short_ids(keys: list[str], least: int = 8) -> dict[str, str]:
-    """What to type to open each session: the id after the agent tag, cut to ``least``
-    characters (longer where two listed ids share that prefix); a subagent shows its
-    ``agent-…`` / ``sidechain-…`` part (`tracelab session` resolves both)."""
-    bare = {k: k.split(":", 1)[-1] for k in keys}
-    out: dict[str, str] = {}
-    for k, b in bare.items():
-        if "/" in b:
-            out[k] = b.rsplit("/", 1)[-1]
-            continue
-        n = min(len(b), least)
-        while n < len(b) and any(o != b and o.startswith(b[:n]) for o in bare.values()):
-            n += 1
-        out[k] = b[:n]
-    return out

@@ -290,7 +290,7 @@ def resolve(con: Any, prefix: str) -> str:
     )
     more = "" if len(rows) <= 10 else f" and {len(rows) - 10} more"
     count = f"at least {len(rows)}" if len(rows) == 20 else str(len(rows))
-    raise AmbiguousSession(f"{prefix!r} matches {count} sessions: {lines}{more}; give more of the id", prefix=prefix, candidates=cands)
+    raise AmbiguousSession(f"{prefix!r} matches {count} sessions: {lines}{more}; give more of the id, or one of these keys", prefix=prefix, candidates=cands)
 
 
 def _int(v: Any) -> int:

@@ -47,6 +47,7 @@
 -- returns total_tokens BIGINT: input + output + cache read + cache write
 -- returns cost_usd DOUBLE: cost of the priced responses (USD; NULL when none is priced)
 -- returns unpriced_calls BIGINT: responses without a price
+-- returns total_sessions BIGINT: sessions passing the filters before `limit` cut them (the same on every row)
 WITH s AS (
     SELECT *
     FROM tl_sessions($since, $until, $agent, $model, $project, $include_subagents)
@@ -61,7 +62,7 @@ WITH s AS (
 ),
 top AS (
     -- the page of sessions to show, before the per-session work below
-    SELECT * FROM s ORDER BY started_at DESC NULLS LAST, session_key LIMIT $limit
+    SELECT *, count(*) OVER () AS total_sessions FROM s ORDER BY started_at DESC NULLS LAST, session_key LIMIT $limit
 ),
 st AS (
     -- steps: non-tool step events, plus one per tool call id (call and result are one step)
@@ -96,7 +97,8 @@ SELECT
     s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens,
     (s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write_tokens)::BIGINT AS total_tokens,
     c.cost_usd,
-    coalesce(c.unpriced_calls, 0)::BIGINT AS unpriced_calls
+    coalesce(c.unpriced_calls, 0)::BIGINT AS unpriced_calls,
+    s.total_sessions
 FROM top s
 LEFT JOIN st USING (session_key)
 LEFT JOIN costs c USING (session_key)

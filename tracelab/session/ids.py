@@ -1,0 +1,107 @@
+"""The id ``tracelab sessions`` shows for each session: the shortest text that
+``tracelab session`` (:func:`tracelab.session.timeline.resolve`) opens as exactly that session,
+unique across the whole warehouse, not only among the rows listed.
+
+:class:`Names` mirrors the resolver's matching (``tracelab/sql/timeline_match.sql``) in memory
+over every session's key, native id and subagent id (``tracelab/sql/session_names.sql``), with
+sorted lists so a prefix costs a binary search, not a scan.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+__all__ = ["Names", "listed_ids", "short_ids"]
+
+
+class Names:
+    """Every session's typable names, answering which session a prefix opens."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = {r["session_key"]: r for r in rows}
+        pairs: set[tuple[str, str]] = set()
+        for r in rows:
+            key, sid, sub = r["session_key"], r["session_id"], r["subagent_id"]
+            names = [key, key.split(":", 1)[-1]]
+            if sid:
+                names.append(sid)
+            if sub:
+                names += [sub, "agent-" + sub]
+            pairs.update((n, key) for n in names)
+        self._sorted = sorted(pairs)
+        self._names = [n for n, _ in self._sorted]
+
+    def matching(self, prefix: str) -> set[str]:
+        """Keys of the sessions one of whose names starts with ``prefix`` (as timeline_match)."""
+        i = bisect.bisect_left(self._names, prefix)
+        out: set[str] = set()
+        while i < len(self._names) and self._names[i].startswith(prefix):
+            out.add(self._sorted[i][1])
+            i += 1
+        return out
+
+    def opens(self, prefix: str) -> str | None:
+        """The session key ``tracelab session prefix`` opens, None when none or several
+        (the rules of :func:`tracelab.session.timeline.resolve`)."""
+        keys = self.matching(prefix) if prefix else set()
+        if not keys:
+            return None
+        rows = [self.rows[k] for k in keys]
+        exact = [
+            r
+            for r in rows
+            if r["session_key"] == prefix or (r["session_id"] == prefix and not r["is_subagent"]) or r["session_key"].split(":", 1)[-1] == prefix
+        ]
+        if len(exact) == 1:
+            return str(exact[0]["session_key"])
+        mains = [r for r in rows if not r["is_subagent"]]
+        if len(mains) == 1 and all(r["session_key"] == mains[0]["session_key"] or r["session_id"] == mains[0]["session_id"] for r in rows):
+            return str(mains[0]["session_key"])
+        return str(rows[0]["session_key"]) if len(rows) == 1 else None
+
+    def short_id(self, key: str, least: int = 8) -> str:
+        """What to type to open session ``key``: its native id (a subagent: its ``agent-…`` /
+        ``sidechain-…`` part) cut to ``least`` characters, longer where that prefix would open
+        another session too; where even the whole id is shared (the same native id under two
+        agents) the ``agent:``-tagged key, cut the same way; else the whole key."""
+        bare = key.split(":", 1)[-1]
+        tries = []
+        if "/" in bare:
+            tries.append(bare.rsplit("/", 1)[-1])
+        tries += [bare[:n] for n in range(min(len(bare), least), len(bare) + 1)]
+        agent = key.split(":", 1)[0] + ":" if ":" in key else ""
+        tries += [agent + bare[:n] for n in range(min(len(bare), least), len(bare) + 1)]
+        for t in tries:
+            if self.opens(t) == key:
+                return t
+        return key
+
+
+def short_ids(con: Any, keys: list[str], least: int = 8) -> dict[str, str]:
+    """:meth:`Names.short_id` of each of ``keys`` among every session of the warehouse ``con``."""
+    from tracelab.session.timeline import fetch_rows
+
+    names = Names(fetch_rows(con, "session_names", heads=sorted(_heads(keys, least))))
+    return {k: names.short_id(k, least) for k in keys}
+
+
+def _heads(keys: list[str], least: int) -> set[str]:
+    """The first ``least`` characters of every text :meth:`Names.short_id` may try for ``keys``:
+    a session none of whose names starts with one of them cannot match any of those tries, so
+    the names of the others are all it needs (a page of 50 of 85,000 sessions reads a few)."""
+    out: set[str] = set()
+    for key in keys:
+        bare = key.split(":", 1)[-1]
+        out.update({bare[:least], key[: len(key) - len(bare) + least]})
+        if "/" in bare:
+            out.add(bare.rsplit("/", 1)[-1][:least])
+    return out
+
+
+def listed_ids(warehouse: Any, keys: list[str], least: int = 8) -> dict[str, str]:
+    """:func:`short_ids` in the warehouse at ``warehouse`` (opened read-only for the names)."""
+    from tracelab.store.connection import Store
+
+    with Store(warehouse) as store:
+        return short_ids(store.con, keys, least)
