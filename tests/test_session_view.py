@@ -225,7 +225,12 @@ def test_sessions_list_filters(con, wh):
 def test_sessions_cli_line_and_json(wh):
     out = _run("sessions", "--agent", "claude", "--subagents", "-n", "3", "-w", str(wh))
     lines = out.strip().splitlines()
-    assert len(lines) == 4 and lines[-1].startswith("showing the newest 3 of ") and lines[-1].endswith(" sessions (--limit 3)") and all(" agent-" in ln and "↳" in ln for ln in lines[:3])
+    assert (
+        len(lines) == 4
+        and lines[-1].startswith("showing the newest 3 of ")
+        and lines[-1].endswith(" sessions (--limit 3)")
+        and all(" agent-" in ln and "↳" in ln for ln in lines[:3])
+    )
     rows = json.loads(_run("sessions", "--has-errors", "--json", "-w", str(wh)))
     assert rows and all(r["errors"] > 0 for r in rows)
     assert {"session_key", "steps", "tool_calls", "errors", "total_tokens", "cost_usd", "title", "models"} <= set(rows[0])
