@@ -288,6 +288,22 @@ class _Recorder:
         return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
 
 
+def test_locate_steps_on_a_store_opened_with_only_what_they_need(wh, con):
+    """``tracelab search`` numbers its hits' steps on ``Store(needs=locate_needs())`` (no other
+    view or macro): the same steps as on the whole catalog, for every event of the samples."""
+    from tracelab.session import load
+    from tracelab.session.locate import locate_needs, locate_steps
+    from tracelab.store.connection import Store
+
+    keys = [k for (k,) in con.execute("SELECT session_key FROM sessions ORDER BY session_key").fetchall()]
+    given = {s.event_key: k for k in keys for s in load(con, k, depth=0).steps}
+    full = locate_steps(con, list(given), given)
+    with Store(wh, needs=locate_needs()) as store:
+        assert not store.complete
+        assert locate_steps(store.con, list(given), given) == full
+    assert len(full) == len(given) > 1000
+
+
 def test_locate_steps_with_sessions_reads_events_by_session_equality_only(con):
     """The hint path reads the events view only through ``session_key = $k`` or ``session_key IN
     ($k0, $k1, …)``, each key its own parameter (pushed into the Parquet scans), never through a

@@ -93,7 +93,7 @@ def command(
 
 def _open_commands(hits: list[dict], warehouse) -> dict[str, str]:
     """``tracelab session … --around N`` for each hit (by event key)."""
-    from tracelab.session.locate import around_command, locate_steps
+    from tracelab.session.locate import around_command, locate_needs, locate_steps
     from tracelab.store.connection import Store
 
     keys = [h["event_key"] for h in hits]
@@ -101,7 +101,8 @@ def _open_commands(hits: list[dict], warehouse) -> dict[str, str]:
         return {}
     # each hit carries its session: the steps are numbered from one equality scan per session
     sessions = {h["event_key"]: h["session_key"] for h in hits}
-    with Store(warehouse) as store:
+    needs = locate_needs() if all(sessions.get(k) for k in keys) else None  # else the slow path's query too: the whole catalog
+    with Store(warehouse, needs=needs) as store:
         return {e: around_command(k, n) for e, (k, n) in locate_steps(store.con, keys, sessions).items()}
 
 

@@ -17,13 +17,21 @@ import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tracelab.session.timeline import _copy, fetch_rows
+from tracelab.session.timeline import _copy, fetch_rows, load_query
 
-__all__ = ["LOCATE_COLUMNS", "LOCATE_TEMP", "around_command", "locate_steps"]
+__all__ = ["LOCATE_COLUMNS", "LOCATE_TEMP", "around_command", "locate_needs", "locate_steps"]
 
 #: the temp table :func:`locate_steps` fills with the sessions' events, and its columns
 LOCATE_TEMP = "tl_locate_events"
 LOCATE_COLUMNS = ("session_key", "event_key", "ts", "source_file", "seq", "kind", "tool_call_id")
+
+
+def locate_needs() -> list[str]:
+    """What :func:`locate_steps` runs when every event's session is given, as ``Store(...,
+    needs=...)`` takes it: the events view (the session's rows are copied from it) and its two
+    queries; a store opened so binds no other view and makes no other macro (start-up of
+    ``tracelab search``'s hints)."""
+    return ['"events"', load_query("timeline_step_numbers").sql, load_query("locate_event_refs").sql]
 
 
 def locate_steps(con: Any, event_keys: Iterable[str | None], sessions: Mapping[str, str | None] | None = None) -> dict[str, tuple[str, int]]:
