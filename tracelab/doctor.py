@@ -292,9 +292,10 @@ def _find_leftovers(wh: Warehouse, snap: Snapshot | None, report: DoctorReport) 
 
 
 # ------------------------------------------------------------------------------ repairing
-def _remove_leftovers(wh: Warehouse, snap: Snapshot | None, report: DoctorReport) -> None:
+def _remove_found(wh: Warehouse, report: DoctorReport, kinds: tuple[str, ...]) -> None:
+    """Delete the files and folders of the findings of ``kinds``, one action line each."""
     for f in report.findings:
-        if f.kind not in ("staging", "temp_file", "orphan") or f.path is None:
+        if f.kind not in kinds or f.path is None:
             continue
         p = Path(f.path)
         if p.is_dir():
@@ -302,6 +303,10 @@ def _remove_leftovers(wh: Warehouse, snap: Snapshot | None, report: DoctorReport
         else:
             p.unlink(missing_ok=True)
         report.actions.append(f"removed {p.relative_to(wh.root).as_posix()}{'/' if f.kind == 'staging' else ''}")
+
+
+def _remove_leftovers(wh: Warehouse, snap: Snapshot | None, report: DoctorReport) -> None:
+    _remove_found(wh, report, ("staging", "temp_file", "orphan"))
     if snap is not None:
         wh.gc(snap)  # and the folders the removals emptied
 
@@ -351,14 +356,7 @@ def _roll_back(wh: Warehouse, broken: Snapshot | None, report: DoctorReport) -> 
     # the stat cache describes the lost snapshot: the next ingest must look at every file
     (wh.root / STAT_CACHE).unlink(missing_ok=True)
     report.actions.append(f"rolled back to the previous snapshot ({target})")
-    for f in report.findings:
-        if f.kind in ("staging", "temp_file") and f.path is not None:
-            p = Path(f.path)
-            if p.is_dir():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                p.unlink(missing_ok=True)
-            report.actions.append(f"removed {p.relative_to(wh.root).as_posix()}{'/' if f.kind == 'staging' else ''}")
+    _remove_found(wh, report, ("staging", "temp_file"))
     return wh.snapshot()
 
 
