@@ -26,6 +26,28 @@ def require_samples(agent: str = "claude-code") -> Path:
     return d
 
 
+def copy_samples(tmp_path_factory, name: str, agents: tuple[str, ...]) -> Path:
+    """A fresh directory (``name``, numbered) holding a copy of the samples of ``agents``, one
+    folder each: inputs a test may change, or whose paths no other test's warehouse shares."""
+    import shutil
+
+    root = tmp_path_factory.mktemp(name)
+    for agent in agents:
+        shutil.copytree(require_samples(agent), root / agent)
+    return root
+
+
+def clean_ingest(tmp_path_factory, name: str, paths: list[Path]) -> Path:
+    """A warehouse (``<name>/wh``) from one ingest of ``paths`` (the reference a repaired or
+    rolled-back warehouse is compared with)."""
+    from tracelab.pipeline import ingest
+
+    wh = tmp_path_factory.mktemp(name) / "wh"
+    summary = ingest([str(p) for p in paths], wh, jobs=1)
+    assert summary.files_failed == 0, summary.errors
+    return wh
+
+
 def nonblank_lines(path: Path) -> int:
     with open(path, "rb") as fh:
         return sum(1 for line in fh if line.strip())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import require_samples
+from tests.conftest import clean_ingest, copy_samples
 from tests.table_digest import table_digests
 from tracelab import doctor, verify
 from tracelab.cli import cli
@@ -22,17 +22,12 @@ AGENTS = ("claude-code", "codex", "pi")
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> Path:
     """A copy of the samples of three agents (both warehouses read the same paths)."""
-    root = tmp_path_factory.mktemp("doctor_inputs")
-    for name in AGENTS:
-        shutil.copytree(require_samples(name), root / name)
-    return root
+    return copy_samples(tmp_path_factory, "doctor_inputs", AGENTS)
 
 
 @pytest.fixture(scope="module")
 def clean_wh(inputs, tmp_path_factory) -> Path:
-    wh = tmp_path_factory.mktemp("doctor_clean") / "wh"
-    ingest([str(inputs)], wh, jobs=1)
-    return wh
+    return clean_ingest(tmp_path_factory, "doctor_clean", [inputs])
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,12 @@ ingest of all inputs, row for row (``tracelab.verify.compare``, every table)."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import require_samples
+from tests.conftest import clean_ingest, copy_samples
 from tracelab import doctor, verify
 from tracelab.cli import cli
 from tracelab.pipeline import ingest
@@ -29,24 +28,17 @@ AGENTS = ("codex", "claude-code-2.1", "pi")
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("rollback_inputs")
-    for name in AGENTS:
-        shutil.copytree(require_samples(name), root / name)
-    return root
+    return copy_samples(tmp_path_factory, "rollback_inputs", AGENTS)
 
 
 @pytest.fixture(scope="module")
 def clean_first(inputs, tmp_path_factory) -> Path:
-    wh = tmp_path_factory.mktemp("rollback_clean_first") / "wh"
-    ingest([str(inputs / FIRST)], wh, jobs=1)
-    return wh
+    return clean_ingest(tmp_path_factory, "rollback_clean_first", [inputs / FIRST])
 
 
 @pytest.fixture(scope="module")
 def clean_all(inputs, tmp_path_factory) -> Path:
-    wh = tmp_path_factory.mktemp("rollback_clean_all") / "wh"
-    ingest([str(inputs)], wh, jobs=1)
-    return wh
+    return clean_ingest(tmp_path_factory, "rollback_clean_all", [inputs])
 
 
 @pytest.fixture

@@ -684,3 +684,30 @@ def test_top_on_real_samples_skips_interrupts_and_every_case_has_an_assertion(tm
     every = f.clusters.height
     assert "interrupt" in {families[c] for c in SEL.top_cluster_ids(f, every, include_interrupts=True)}
     assert "interrupt" not in {families[c] for c in SEL.top_cluster_ids(f, every)}
+
+
+def test_top_on_real_samples_passes_over_clusters_that_yield_no_checked_case(samples_wh, tmp_path):
+    """On the samples the loop cluster ranked among the first three yields no case with an
+    assertion (its repeated calls are polls without a signature, or have no input): --top 3
+    passes over it, says why, and still exports three clusters — the first three of the
+    ranking that yield a checked case when exported alone (the oracle)."""
+    f = F.load(samples_wh)
+    families = dict(zip(f.clusters["cluster_id"], f.clusters["family"]))
+    want, none = [], []
+    for cid in SEL.top_cluster_ids(f, f.clusters.height):
+        (want if E.build_cases(samples_wh, clusters=[cid], redact=False) else none).append(cid)
+        if len(want) == 3:
+            break
+    assert len(want) == 3 and "loop" in {families[c] for c in none}
+    r = CliRunner().invoke(cli, ["evals", "export", "--top", "3", "-f", "promptfoo", "--out", str(tmp_path / "o"), "-w", str(samples_wh), "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.output)
+    assert sorted(res["cases_by_cluster"]) == sorted(want)
+    assert [line.split(" ")[0] for line in res["passed_over"]] == none
+    assert all("yields an assertion" in line for line in res["passed_over"])
+    # the same cases, and the same redaction findings, as exporting those clusters by id
+    alone = E.export(samples_wh, tmp_path / "c", clusters=want, formats=["promptfoo"])
+    assert alone.by_cluster == res["cases_by_cluster"] and alone.redaction_findings == res["redaction_findings"]
+    r = CliRunner().invoke(cli, ["evals", "export", "--top", "3", "-f", "promptfoo", "--out", str(tmp_path / "t"), "-w", str(samples_wh)])
+    assert f"Passed over {len(none)} cluster(s)" in r.output
+    assert all(any(line.strip().startswith(cid + " (") for line in r.output.splitlines()) for cid in none)

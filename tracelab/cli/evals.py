@@ -26,7 +26,8 @@ def command() -> None:
     type=click.IntRange(min=1),
     default=None,
     help="K failure clusters, those that can become a check first (loops, tool errors with a recognisable fix, "
-    "rejections with the user's reason), then by events; interrupts only with --include-interrupts.",
+    "rejections with the user's reason), then by events; a cluster none of whose cases yields an assertion is "
+    "passed over (and reported) for the next; interrupts only with --include-interrupts.",
 )
 @click.option("--include-interrupts", is_flag=True, help="Let --top pick interrupt clusters too.")
 @click.option("--query", "-q", "query", default=None, help="A named query (tracelab query list) whose rows select the cases.")
@@ -86,8 +87,12 @@ def export_cmd(
             count = str(result.cases) if not path.endswith(".py") else "-"
             click.echo(f"  {fmt:<10} {count:>4}  {path}")
     click.echo(f"  {'summary':<10} {'':>4}  {result.files['manifest'][0]}")
+    if result.passed_over:
+        click.echo(f"Passed over {len(result.passed_over)} cluster(s) that yield no case with an assertion:")
+        for line in result.passed_over:
+            click.echo(f"  {line}")
     if result.skipped:
-        click.echo(f"Skipped {len(result.skipped)} selected row(s) that locate no failure, e.g. {result.skipped[0]}")
+        click.echo(f"Skipped {len(result.skipped)} selected row(s) or case(s) (no failure located, or no assertion derivable), e.g. {result.skipped[0]}")
     click.echo(f"Expected behaviour from feedback labels: {result.expected_from_feedback} of {result.cases} case(s)")
     if result.redacted:
         found = ", ".join(f"{k} {v}" for k, v in result.redaction_findings.items()) or "nothing found"

@@ -113,16 +113,22 @@ def checkability(family: str | None, template: str | None) -> int:
     return _TIER_FAMILIES.get(family or "", 2)
 
 
-def top_cluster_ids(f: Failures, k: int, *, include_interrupts: bool = False) -> list[str]:
-    """The ``k`` clusters that can best become a check (see :func:`checkability`), most events
-    first within a tier (ties by id). Interrupt clusters only with ``include_interrupts``."""
+def ranked_cluster_ids(f: Failures, *, include_interrupts: bool = False) -> list[str]:
+    """Every cluster, those that can best become a check first (see :func:`checkability`), most
+    events first within a tier (ties by id). Interrupt clusters only with ``include_interrupts``."""
     if not f.clusters.height:
         return []
     rows = f.clusters.select("cluster_id", "family", "template", "n_events").to_dicts()
     if not include_interrupts:
         rows = [r for r in rows if r["family"] not in INTERRUPT_FAMILIES]
     rows.sort(key=lambda r: (checkability(r["family"], r["template"]), -(r["n_events"] or 0), r["cluster_id"]))
-    return [r["cluster_id"] for r in rows[:k]]
+    return [r["cluster_id"] for r in rows]
+
+
+def top_cluster_ids(f: Failures, k: int, *, include_interrupts: bool = False) -> list[str]:
+    """The first ``k`` clusters of :func:`ranked_cluster_ids` (before any is passed over for
+    yielding no case with an assertion; the export does that)."""
+    return ranked_cluster_ids(f, include_interrupts=include_interrupts)[:k]
 
 
 def _member_anchor(m: dict[str, Any], origin: str) -> Anchor:

@@ -17,6 +17,8 @@ file was written, a part rewritten in place), and the caller then counts with SQ
 never fails a commit: whatever goes wrong leaves the file as it was (or without the entries it
 could not count), which costs the next reader a scan, not an answer. The file is replaced
 atomically; it is not in lockstep with the snapshot, and need not be: entries are keyed by part.
+The rows of an entry are sorted, so the file is a function of the snapshot's parts: after any
+sequence of commits it equals, byte for byte, a refresh of the same snapshot from nothing.
 """
 
 from __future__ import annotations
@@ -76,6 +78,18 @@ def _json_value(v: Any) -> Any:
     return v.isoformat() if isinstance(v, _dt.datetime) else v
 
 
+def _row_key(row: list[Any]) -> tuple:
+    """Sort key of a counted row: by value column after column, NULLs last (a column holds one
+    type)."""
+    return tuple((v is None, "" if v is None else v) for v in row)
+
+
+def _sorted(rows: dict[str, list[list[Any]]]) -> dict[str, list[list[Any]]]:
+    """A part's counts with the rows of each query in one order: DuckDB's GROUP BY returns its
+    groups in no set order, and without this the file would depend on it."""
+    return {name: sorted(r, key=_row_key) for name, r in rows.items()}
+
+
 def _count(root: Path, todo: Mapping[str, list[str]]) -> dict[str, dict[str, list[list[Any]]]]:
     """part -> query name -> its rows (without the file name), for the parts of ``todo`` (table -> parts)."""
     out: dict[str, dict[str, list[list[Any]]]] = {}
@@ -121,12 +135,12 @@ def refresh(root: str | os.PathLike, snap: Snapshot) -> None:
         for table, rel in _live(snap):
             st = stats[rel] = os.stat(root / rel)
             if _matches(old.get(rel), st):
-                parts[rel] = old[rel]
+                parts[rel] = {**old[rel], "rows": _sorted(old[rel]["rows"])}  # counted by an older tracelab: in any order
             else:
                 todo.setdefault(table, []).append(rel)
         if todo:
             for rel, rows in _count(root, todo).items():
-                parts[rel] = {"size": stats[rel].st_size, "mtime_ns": stats[rel].st_mtime_ns, "rows": rows}
+                parts[rel] = {"size": stats[rel].st_size, "mtime_ns": stats[rel].st_mtime_ns, "rows": _sorted(rows)}
         if parts == old and (root / STATS_FILE).exists():
             return
         tmp = root / f"{STATS_FILE}.{os.getpid()}.tmp"
