@@ -23,14 +23,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-import duckdb
-
 from tracelab import library as q
 from tracelab import pricing
 from tracelab import schema as S
 from tracelab.errors import NotFound
 from tracelab.session.model import Call, SessionNode, Step
 from tracelab.session.summary import input_summary, one_line
+from tracelab.store import engine
 from tracelab.store.sql import load as load_sql
 
 __all__ = [
@@ -88,7 +87,7 @@ def fetch_rows(con: Any, name: str, **params: Any) -> list[dict[str, Any]]:
         cur = con.execute(query.sql, q.bind(query, params))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
-    except duckdb.Error as exc:
+    except engine.error() as exc:
         raise q.QueryError(f"query {name!r}: {exc}") from exc
 
 
@@ -231,7 +230,7 @@ def gather(
             files = parts.get(table) if parts is not None else None
             try:
                 _copy(con, table, temp, cols, wanted, files, spans)
-            except duckdb.Error:
+            except engine.error():
                 if files is None:
                     raise
                 # the chosen parts cannot be read alone (parts of an older tracelab lacking a
@@ -239,7 +238,7 @@ def gather(
                 # catalog_needs) all of the table's parts by name, as its view would
                 try:
                     _copy(con, table, temp, cols, wanted, None, spans)
-                except duckdb.CatalogException:
+                except engine.catalog_exception():
                     _copy(con, table, temp, cols, wanted, files, spans, every_part=True)
             if table == "sessions":
                 facts = fetch_rows(con, "timeline_facts")
