@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import os
 from typing import TYPE_CHECKING, Any
@@ -161,6 +160,8 @@ class SessionView:
 
 def _iframe(page: str, height: int = 640) -> str:
     """The page inside an iframe: its styles and script stay out of the notebook's own."""
+    import html  # notebooks only (start-up of the command line)
+
     return f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:{height}px;border:1px solid #ddd" sandbox="allow-scripts"></iframe>'
 
 
