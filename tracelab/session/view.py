@@ -187,4 +187,4 @@ def session(id: str, warehouse: str | os.PathLike | None = None, *, depth: int |
     # and only DuckDB's engine, not its Python layer (rows are fetched, the connection stays here): start-up
     with Store(warehouse, needs=catalog_needs(), bare_engine=True) as store:
         parts = {t: [str(p) for p in store.files_of(t)] for t in PART_TABLES}  # each session read from the months it spans
-        return SessionView(load(store.con, resolve(store.con, id), depth, parts=parts, drop=False))  # the store's close drops its temp tables
+        return SessionView(load(store.con, resolve(store.con, id), depth, parts=parts))
