@@ -143,12 +143,12 @@ def cycles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
 def duckdb_openers(path: Path) -> list[tuple[int, str]]:
     """(line, call) of every call in ``path`` that opens DuckDB outside the store."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    aliases = {"duckdb"}  # names the duckdb module is bound to
+    aliases = {"duckdb", "_duckdb"}  # names the duckdb module (or its compiled engine) is bound to
     direct: set[str] = set()  # names bound to an opener by `from duckdb import connect`
     for node in _nodes(tree):
         if isinstance(node, ast.Import):
-            aliases |= {a.asname or a.name for a in node.names if a.name == "duckdb"}
-        elif isinstance(node, ast.ImportFrom) and node.module == "duckdb":
+            aliases |= {a.asname or a.name for a in node.names if a.name in ("duckdb", "_duckdb")}
+        elif isinstance(node, ast.ImportFrom) and node.module in ("duckdb", "_duckdb"):
             direct |= {a.asname or a.name for a in node.names if a.name in OPENERS}
     out = []
     for node in _nodes(tree):
@@ -181,14 +181,14 @@ def test_only_the_store_opens_duckdb():
 def test_the_store_does_open_duckdb_and_the_scan_sees_it(tmp_path):
     """The scan is not vacuous: it finds the store's own connect, every spelling it checks for,
     and leaves a connection's own methods (``con.execute``) alone."""
-    assert any("duckdb.connect" in call for _, call in duckdb_openers(PKG / "store" / "connection.py"))
+    assert any("duckdb.connect" in call for _, call in duckdb_openers(PKG / "store" / "engine.py"))
     src = tmp_path / "probe.py"
     code = (
-        "import duckdb\nimport duckdb as d\nfrom duckdb import connect as c\nimport ibis\n"
-        "def f(con):\n    duckdb.connect()\n    d.execute('x')\n    c()\n    ibis.duckdb.connect()\n    con.execute('SELECT 1')\n"
+        "import duckdb\nimport duckdb as d\nfrom duckdb import connect as c\nimport ibis\nimport _duckdb\n"
+        "def f(con):\n    duckdb.connect()\n    d.execute('x')\n    c()\n    ibis.duckdb.connect()\n    con.execute('SELECT 1')\n    _duckdb.connect()\n"
     )
     src.write_text(code)
-    assert sorted(line for line, _ in duckdb_openers(src)) == [6, 7, 8, 9]
+    assert sorted(line for line, _ in duckdb_openers(src)) == [7, 8, 9, 10, 12]
 
 
 # ------------------------------------------------------------------------------ SQL

@@ -119,3 +119,31 @@ def test_help_lists_what_the_command_modules_declare():
         timeout=120,
     ).stdout
     assert lazy == eager and lazy.count("\n") > 20
+
+
+def test_session_loads_only_the_duckdb_engine_and_prints_the_same(samples_wh):
+    """``tracelab session`` connects through DuckDB's compiled engine (``_duckdb``) without the
+    ``duckdb`` package's Python layer (``tracelab.store.engine``); what it prints, text and JSON,
+    is byte for byte what it prints when the package is loaded first (and the connection comes
+    from the package): for the main session of each agent with the most subagents, then events."""
+    pytest.importorskip("_duckdb")
+    from tracelab.store import Store
+
+    sql = (
+        "SELECT arg_max(session_id, (n_subagents, n_events)) FROM sessions"
+        " WHERE NOT coalesce(is_subagent, false) AND agent IN ('claude', 'codex', 'pi') GROUP BY agent ORDER BY agent"
+    )
+    with Store(samples_wh) as store:
+        ids = [r[0] for r in store.con.execute(sql).fetchall()]
+    assert len(ids) == 3
+    for sid in ids:
+        for extra in ([], ["--json"], ["--depth", "0"]):
+            args = ["session", sid, *extra, "-w", str(samples_wh)]
+            bare = subprocess.run([sys.executable, "-c", _RUN, json.dumps(args), json.dumps(["duckdb"])], capture_output=True, text=True, timeout=120)
+            assert json.loads(bare.stderr.strip().splitlines()[-1]) == {"code": 0, "heavy": []}, bare.stderr[-2000:]
+            full = subprocess.run(
+                [sys.executable, "-c", "import duckdb\n" + _RUN, json.dumps(args), json.dumps(["duckdb"])], capture_output=True, text=True, timeout=120
+            )
+            assert json.loads(full.stderr.strip().splitlines()[-1]) == {"code": 0, "heavy": ["duckdb"]}, full.stderr[-2000:]
+            assert bare.stdout == full.stdout, args
+            assert bare.stdout.strip()

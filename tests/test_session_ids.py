@@ -92,3 +92,58 @@ def test_sessions_csv_joins_models(wh):
     listed = {r["session_key"]: r["models"] for r in json.loads(CliRunner().invoke(cli, ["sessions", "-w", str(wh), "-n", "1000", "--json"]).stdout)}
     assert {r["session_key"]: r["models"] for r in rows} == {k: ";".join(v or []) for k, v in listed.items()}
     assert any(len(v or []) > 1 for v in listed.values())
+
+
+def _short_id_by_every_prefix(names, key: str, least: int = 8) -> str:
+    """The definition :meth:`Names.short_id` answers in one pass: the first of these texts
+    that opens ``key`` (each tried with :meth:`Names.opens`)."""
+    bare = key.split(":", 1)[-1]
+    tries = [bare.rsplit("/", 1)[-1]] if "/" in bare else []
+    tries += [bare[:n] for n in range(min(len(bare), least), len(bare) + 1)]
+    agent = key.split(":", 1)[0] + ":" if ":" in key else ""
+    tries += [agent + bare[:n] for n in range(min(len(bare), least), len(bare) + 1)]
+    return next((t for t in tries if names.opens(t) == key), key)
+
+
+def _synthetic_names() -> list[dict]:
+    """Sessions whose names share long prefixes: a main session with 40 subagents (which share
+    its native id), two agents with the same native id, ids that are prefixes of each other,
+    a key without an agent tag, an empty id, sessions without a native id."""
+    rows = []
+
+    def add(key, sid, sub=None, is_sub=False):
+        rows.append({"session_key": key, "session_id": sid, "subagent_id": sub, "is_subagent": is_sub})
+
+    main = "0ccf1a04-1b4c-43b6-8aa5-79e41db43a68"
+    add(f"claude:{main}", main)
+    for i in range(40):
+        sub = f"a{i:02d}cad17" if i % 3 else f"a9cad{i:03d}"
+        add(f"claude:{main}/agent-{sub}", main, sub, True)
+    add(f"claude:{main[:12]}ffff", main[:12] + "ffff")
+    add("otel:4a8f63f6-7626-4416-a874-fc7bd2c3f005", "4a8f63f6-7626-4416-a874-fc7bd2c3f005")
+    add("copilot:4a8f63f6-7626-4416-a874-fc7bd2c3f005", "4a8f63f6-7626-4416-a874-fc7bd2c3f005")
+    add("codex:ccusage__session-alpha", "ccusage__session-alpha")
+    add("codex:ccusage__session-alphabet", "ccusage__session-alphabet")
+    add("claude:ccusage__session-alpha", "ccusage__session-alpha")
+    add("untagged-session", "untagged-session")
+    add("pi:", "")
+    add("gemini:nosid-1", None)
+    add("gemini:nosid-2", None)
+    return rows
+
+
+def test_short_id_in_one_pass_is_the_first_prefix_that_opens_the_session(wh):
+    """:meth:`Names.short_id` (one narrowing pass over the sorted names) gives what trying
+    every prefix length in turn with :meth:`Names.opens` gives: for every session of the
+    samples and of a synthetic set of names sharing long prefixes, at several least lengths."""
+    from tracelab.session.ids import Names
+    from tracelab.session.timeline import fetch_rows
+
+    with connect(wh) as con:
+        real = fetch_rows(con, "session_names", heads=None)
+    assert len(real) > 100
+    for rows in (real, _synthetic_names(), real + _synthetic_names()):
+        names = Names(rows)
+        for least in (1, 4, 8, 12):
+            for key in names.rows:
+                assert names.short_id(key, least) == _short_id_by_every_prefix(names, key, least), (key, least)

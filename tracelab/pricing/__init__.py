@@ -18,10 +18,9 @@ anything up to the last ``/`` dropped (``anthropic/claude-sonnet-4-5`` -> ``clau
 from __future__ import annotations
 
 import datetime as _dt
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from tracelab import schema_types as ct
@@ -113,10 +112,22 @@ def _parse(doc: dict[str, Any]) -> tuple[str, list[PriceRow]]:
     return version, rows
 
 
+def _price_file_text() -> str:
+    """``prices.toml`` beside this module (through :mod:`importlib.resources` only where the
+    package is not a directory on disk: that machinery costs a command ~10 ms of start-up)."""
+    path = Path(__file__).with_name("prices.toml")
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    from importlib import resources
+
+    return resources.files(__name__).joinpath("prices.toml").read_text(encoding="utf-8")
+
+
 @lru_cache(maxsize=1)
 def _loaded() -> tuple[str, tuple[PriceRow, ...]]:
-    text = resources.files(__name__).joinpath("prices.toml").read_text(encoding="utf-8")
-    version, rows = _parse(tomllib.loads(text))
+    import tomllib  # ~5 ms: only where a price is looked up
+
+    version, rows = _parse(tomllib.loads(_price_file_text()))
     return version, tuple(rows)
 
 

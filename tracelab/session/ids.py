@@ -31,6 +31,12 @@ class Names:
             pairs.update((n, key) for n in names)
         self._sorted = sorted(pairs)
         self._names = [n for n, _ in self._sorted]
+        #: text -> the keys it names exactly (its key, main-session id or key without the agent tag)
+        self._exact: dict[str, set[str]] = {}
+        for k, r in self.rows.items():
+            for n in (k, k.split(":", 1)[-1], r["session_id"] if not r["is_subagent"] else None):
+                if n is not None:
+                    self._exact.setdefault(n, set()).add(k)
 
     def matching(self, prefix: str) -> set[str]:
         """Keys of the sessions one of whose names starts with ``prefix`` (as timeline_match)."""
@@ -66,16 +72,87 @@ class Names:
         another session too; where even the whole id is shared (the same native id under two
         agents) the ``agent:``-tagged key, cut the same way; else the whole key."""
         bare = key.split(":", 1)[-1]
-        tries = []
-        if "/" in bare:
-            tries.append(bare.rsplit("/", 1)[-1])
-        tries += [bare[:n] for n in range(min(len(bare), least), len(bare) + 1)]
+        if "/" in bare and self.opens(tail := bare.rsplit("/", 1)[-1]) == key:
+            return tail
         agent = key.split(":", 1)[0] + ":" if ":" in key else ""
-        tries += [agent + bare[:n] for n in range(min(len(bare), least), len(bare) + 1)]
-        for t in tries:
-            if self.opens(t) == key:
+        for head in dict.fromkeys(("", agent)):  # a key without an agent tag: one pass
+            t = self._first_opening(key, head, bare, min(len(bare), least))
+            if t is not None:
                 return t
         return key
+
+    def _first_opening(self, key: str, head: str, bare: str, start: int) -> str | None:
+        """The shortest of ``head + bare[:n]`` (n from ``start`` to ``len(bare)``) that
+        :meth:`opens` ``key``, None when none does. One pass: each prefix's names are a slice of
+        the sorted names inside the slice of the prefix before, so the keys they name are
+        counted once for the shortest and only those dropped are taken off after, instead of
+        collecting them afresh for every length (a page of subagents of one big session shares
+        its prefixes with hundreds of names)."""
+        names, pairs, rows = self._names, self._sorted, self.rows
+        lo, hi = 0, len(names)
+        count: dict[str, int] = {}  # key -> its names in lo:hi
+        mains: set[str] = set()  # keys in lo:hi of main sessions
+        per_sid: dict[Any, int] = {}  # session_id -> keys in lo:hi with it
+        seen = False
+
+        def take(i: int, j: int, sign: int) -> None:
+            for _, k in pairs[i:j]:
+                c = count.get(k, 0) + sign
+                if c and not count.get(k):  # the key enters
+                    if not rows[k]["is_subagent"]:
+                        mains.add(k)
+                    sid = rows[k]["session_id"]
+                    per_sid[sid] = per_sid.get(sid, 0) + 1
+                elif not c:  # the key leaves
+                    mains.discard(k)
+                    sid = rows[k]["session_id"]
+                    per_sid[sid] -= 1
+                if c:
+                    count[k] = c
+                else:
+                    count.pop(k, None)
+
+        for n in range(start, len(bare) + 1):
+            prefix = head + bare[:n]
+            if not prefix:
+                continue
+            new_lo = bisect.bisect_left(names, prefix, lo, hi)
+            new_hi = _end(names, prefix, new_lo, hi)
+            if not seen:
+                take(new_lo, new_hi, 1)
+                seen = True
+            else:
+                take(lo, new_lo, -1)
+                take(new_hi, hi, -1)
+            lo, hi = new_lo, new_hi
+            if self._opens_counted(prefix, count, mains, per_sid) == key:
+                return prefix
+        return None
+
+    def _opens_counted(self, prefix: str, count: dict[str, int], mains: set[str], per_sid: dict[Any, int]) -> str | None:
+        """:meth:`opens` of ``prefix`` given the keys its names name (``count``), the main
+        sessions among them and how many of them share each session_id: the same rules."""
+        if not count:
+            return None
+        exact = [k for k in self._exact.get(prefix, ()) if k in count]
+        if len(exact) == 1:
+            return str(exact[0])
+        if len(mains) == 1:
+            (main,) = mains
+            if per_sid.get(self.rows[main]["session_id"], 0) == len(count):
+                return str(main)
+        return str(next(iter(count))) if len(count) == 1 else None
+
+
+def _end(names: list[str], prefix: str, lo: int, hi: int) -> int:
+    """Where the names starting with ``prefix`` end in ``names[lo:hi]`` (sorted; none of them
+    below ``prefix``): the index of the first that does not start with it."""
+    width = len(prefix)
+
+    def past(name: str) -> bool:
+        return name[:width] > prefix
+
+    return bisect.bisect_left(names, True, lo, hi, key=past)
 
 
 def short_ids(con: Any, keys: list[str], least: int = 8) -> dict[str, str]:

@@ -1,36 +1,41 @@
 """Build the timeline of a session (and the subagents it spawned) from the warehouse.
 
 Queries on a catalog connection (``tracelab.connect``), all in ``tracelab/sql/``:
-``timeline_tree`` (the session and its descendants; ``timeline_children`` first, which
-answers alone for a session without subagents), ``timeline_steps`` (their steps in order)
-and ``timeline_calls`` (their LLM calls). Subagents are attached to the tool step whose call
-started them (``tool_calls.subagent_session_key``, else the child's ``parent_tool_call_id``).
+``timeline_match`` (:func:`resolve`), ``timeline_tree`` (the session and its descendants;
+``timeline_children`` first, which answers alone for a session without subagents). Then
+:func:`read_rows` fetches the rows of those sessions, one statement per table, and
+:mod:`tracelab.session.steps` puts their steps in order and numbers their LLM calls in
+Python: what the queries ``timeline_steps``, ``timeline_calls`` and ``timeline_facts`` compute
+over the temp tables :func:`gather` fills (the SQL they are tested against). Subagents are
+attached to the tool step whose call started them (``tool_calls.subagent_session_key``, else
+the child's ``parent_tool_call_id``).
 
-The last two read temp tables that :func:`gather` fills with the sessions' rows first: one
-scan per table and set of parts, ``session_key = $k0`` or ``session_key IN ($k0, $k1, …)``
-with each key its own parameter, which DuckDB pushes into the Parquet scans (row-group
-statistics and Bloom filters), so only the row groups that can hold the sessions are decoded.
-A list-valued parameter (``IN (SELECT unnest($keys))``, ``list_contains``) is not pushed:
-DuckDB then decodes every row of the warehouse (~15 s at 10M events). Results come back as
-Python rows (``fetchall``), not Arrow: converting to Arrow imports pyarrow and pandas (~1.5 s).
+Each table's rows are read in one scan per set of parts, ``session_key = $k0`` or
+``session_key IN ($k0, $k1, …)`` with each key its own parameter, which DuckDB pushes into the
+Parquet scans (row-group statistics and Bloom filters), so only the row groups that can hold
+the sessions are decoded. A list-valued parameter (``IN (SELECT unnest($keys))``,
+``list_contains``) is not pushed: DuckDB then decodes every row of the warehouse (~15 s at 10M
+events). Results come back as Python rows (``fetchall``), not Arrow: converting to Arrow
+imports pyarrow and pandas (~1.5 s).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
-
-import duckdb
 
 from tracelab import library as q
 from tracelab import pricing
 from tracelab import schema as S
 from tracelab.errors import NotFound
+from tracelab.session import steps as assemble
 from tracelab.session.model import Call, SessionNode, Step
 from tracelab.session.summary import input_summary, one_line
+from tracelab.store import engine
 from tracelab.store.sql import load as load_sql
 
 __all__ = [
@@ -88,7 +93,7 @@ def fetch_rows(con: Any, name: str, **params: Any) -> list[dict[str, Any]]:
         cur = con.execute(query.sql, q.bind(query, params))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
-    except duckdb.Error as exc:
+    except engine.error() as exc:
         raise q.QueryError(f"query {name!r}: {exc}") from exc
 
 
@@ -169,18 +174,16 @@ def _branch(table: str, select: str, i: int, keys: list[str], files: list[str] |
     return f"SELECT {select} FROM read_parquet($f{i}, hive_partitioning = false, union_by_name = true) WHERE {where}"
 
 
-def _copy(
-    con: Any,
+def _select(
     table: str,
-    temp: str,
     cols: tuple[str, ...],
     keys: list[str],
     files: list[str] | None,
     spans: dict[str, set[str] | None],
     *,
     every_part: bool = False,
-) -> None:
-    """``CREATE TEMP TABLE temp`` with the rows of sessions ``keys`` of ``table`` (see :func:`gather`):
+) -> tuple[str, dict[str, Any]]:
+    """The statement (and its parameters) reading the rows of sessions ``keys`` of ``table``:
     one scan per set of parts, of the sessions that set can hold.
 
     ``files``: None reads the view ``table``; else the table's parts (the view's files), each
@@ -201,7 +204,47 @@ def _copy(
         body = f"SELECT {select} FROM ({S.SCHEMAS[table].empty_select()})"
     else:
         body = f'SELECT {select} FROM "{table}" WHERE false'
+    return body, params
+
+
+def _copy(
+    con: Any,
+    table: str,
+    temp: str,
+    cols: tuple[str, ...],
+    keys: list[str],
+    files: list[str] | None,
+    spans: dict[str, set[str] | None],
+    *,
+    every_part: bool = False,
+) -> None:
+    """``CREATE TEMP TABLE temp`` with the rows of sessions ``keys`` of ``table`` (see :func:`_select`)."""
+    body, params = _select(table, cols, keys, files, spans, every_part=every_part)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {temp} AS {body}", params or None)
+
+
+def _read(con: Any, table: str, keys: list[str], files: list[str] | None, spans: dict[str, set[str] | None]) -> list[dict[str, Any]]:
+    """The rows of sessions ``keys`` of ``table`` (its :data:`GATHERED` columns) as dicts: read
+    from ``files`` as :func:`_select` reads them; where those parts cannot be read alone (parts
+    of an older tracelab lacking a column others have), from the view, or where the store made
+    none (see :func:`catalog_needs`), from all of the table's parts by name, as its view would."""
+    cols = GATHERED[table][1]
+
+    def fetch(files: list[str] | None, every_part: bool = False) -> list[dict[str, Any]]:
+        body, params = _select(table, cols, keys, files, spans, every_part=every_part)
+        cur = con.execute(body, params or None)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    try:
+        return fetch(files)
+    except engine.error():
+        if files is None:
+            raise
+        try:
+            return fetch(None)
+        except engine.catalog_exception():
+            return fetch(files, every_part=True)
 
 
 @contextmanager
@@ -231,7 +274,7 @@ def gather(
             files = parts.get(table) if parts is not None else None
             try:
                 _copy(con, table, temp, cols, wanted, files, spans)
-            except duckdb.Error:
+            except engine.error():
                 if files is None:
                     raise
                 # the chosen parts cannot be read alone (parts of an older tracelab lacking a
@@ -239,7 +282,7 @@ def gather(
                 # catalog_needs) all of the table's parts by name, as its view would
                 try:
                     _copy(con, table, temp, cols, wanted, None, spans)
-                except duckdb.CatalogException:
+                except engine.catalog_exception():
                     _copy(con, table, temp, cols, wanted, files, spans, every_part=True)
             if table == "sessions":
                 facts = fetch_rows(con, "timeline_facts")
@@ -251,19 +294,63 @@ def gather(
             con.execute(f"DROP TABLE IF EXISTS {temp}")
 
 
+def read_rows(
+    con: Any, keys: list[str], every: list[str] | None = None, *, parts: Mapping[str, list[str]] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """The rows :func:`gather` copies, fetched instead (one statement per table, no temp
+    table): the sessions' facts (as ``timeline_facts``, :func:`tracelab.session.steps.facts`)
+    and table -> rows of the other :data:`GATHERED` tables, for the Python twins of
+    ``timeline_steps`` and ``timeline_calls`` (:mod:`tracelab.session.steps`). ``parts``: see
+    :func:`gather`."""
+    spans: dict[str, set[str] | None] = {}
+    facts: list[dict[str, Any]] = []
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for table in GATHERED:
+        wanted = sorted(set(every if every is not None and table in _EVERY_SESSION else keys))
+        got = _read(con, table, wanted, parts.get(table) if parts is not None else None, spans)
+        if table == "sessions":
+            facts = assemble.facts(got, _FACT_COLUMNS)
+            if parts is not None:
+                spans = {f["session_key"]: _months(f["started_at"], f["ended_at"]) for f in facts}
+        else:
+            rows[table] = got
+    return facts, rows
+
+
+def distinct_lists(con: Any) -> Callable[[list[list[Any]]], list[list[str]]]:
+    """DuckDB's ``list_distinct`` of each of some lists on ``con``, in one statement
+    (``timeline_distinct_clusters``): the ``distinct`` of :func:`tracelab.session.steps.steps`."""
+
+    def distinct(lists: list[list[Any]]) -> list[list[str]]:
+        return [list(r["clusters"]) for r in fetch_rows(con, "timeline_distinct_clusters", lists=json.dumps(lists))]
+
+    return distinct
+
+
+#: the columns of ``timeline_facts``, in its order (its header's ``returns``)
+_FACT_COLUMNS = (
+    "session_key", "parent_session_key", "parent_tool_call_id", "session_id", "subagent_id", "agent", "agent_version", "project", "cwd",
+    "git_branch", "title", "forked_from", "is_subagent", "is_warmup", "started_at", "ended_at", "duration_s", "models", "source_files",
+    "n_events", "n_user_prompts", "n_llm_calls", "n_tool_calls", "n_tool_errors", "n_user_rejections", "n_interrupts", "n_interrupted_tools",
+    "n_api_errors", "n_compactions", "n_subagents", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+)  # fmt: skip
+
+
 #: the tables :func:`tracelab.session` has :func:`gather` read from their parts (no view): the
 #: month-partitioned ones and ``failure_members`` (``sessions`` has its view: resolve reads it)
 PART_TABLES = (*S.PARTITIONED, "failure_members")
 
-#: the queries :func:`resolve` and :func:`load` run
-TIMELINE_QUERIES = ("timeline_match", "timeline_children", "timeline_tree", "timeline_facts", "timeline_steps", "timeline_calls", "timeline_step_counts")
+#: the queries :func:`resolve` and :func:`load` run (``timeline_facts``, ``timeline_steps`` and
+#: ``timeline_calls`` are computed in Python by :mod:`tracelab.session.steps` over the rows
+#: :func:`read_rows` fetches; :func:`gather` and the tests run them)
+TIMELINE_QUERIES = ("timeline_match", "timeline_children", "timeline_tree", "timeline_step_counts", "timeline_distinct_clusters")
 
 
 def catalog_needs() -> list[str]:
     """What :func:`resolve` and :func:`load` (given ``parts``) run, as ``Store(..., needs=...)``
-    takes it: the timeline queries' statements and the view :func:`gather` reads (``sessions``;
+    takes it: the timeline queries' statements and the view :func:`read_rows` reads (``sessions``;
     the :data:`PART_TABLES` are read from their parts). The store then binds no view over the
-    events, LLM- and tool-call or failure-member parts and makes none of the other macros."""
+    events, LLM- and tool-call or failure-member parts and makes no macro."""
     return [load_query(name).sql for name in TIMELINE_QUERIES] + [f'"{t}"' for t in GATHERED if t not in PART_TABLES]
 
 
@@ -392,9 +479,10 @@ def _step_counts(con: Any, keys: list[str], facts: list[dict[str, Any]], parts: 
         con.execute("DROP TABLE IF EXISTS tl_timeline_step_events")
 
 
-def load(con: Any, key: str, depth: int | None = None, parts: Mapping[str, list[str]] | None = None, *, drop: bool = True) -> SessionNode:
+def load(con: Any, key: str, depth: int | None = None, parts: Mapping[str, list[str]] | None = None) -> SessionNode:
     """The timeline of session ``key`` with its subagents nested ``depth`` levels deep (None =
-    all; 0 = none: the subagents appear by key and totals only). ``parts``, ``drop``: see :func:`gather`."""
+    all; 0 = none: the subagents appear by key and totals only). ``parts``: see :func:`gather`.
+    The rows are fetched (:func:`read_rows`) and put together in Python (:mod:`tracelab.session.steps`)."""
     depths = tree_depths(con, key)
     if not depths:
         raise NotFound(f"no session {key!r}", session=key)
@@ -403,14 +491,14 @@ def load(con: Any, key: str, depth: int | None = None, parts: Mapping[str, list[
     steps_by: dict[str, list[dict[str, Any]]] = {}
     calls_by: dict[str, list[dict[str, Any]]] = {}
     # facts and calls of every session of the tree (a collapsed subagent's totals), the steps of the expanded ones
-    with gather(con, sorted(expanded), sorted(depths), parts=parts, drop=drop) as facts:
-        tree = [{**f, "depth": depths[f["session_key"]]} for f in facts]
-        tree.sort(key=lambda f: f["depth"])  # stable: within a level, by start time and key
-        for r in fetch_rows(con, "timeline_steps"):
-            steps_by.setdefault(r["session_key"], []).append(r)
-        for r in fetch_rows(con, "timeline_calls"):
-            r["cost_usd"] = _cost(r)
-            calls_by.setdefault(r["session_key"], []).append(r)
+    facts, rows = read_rows(con, sorted(expanded), sorted(depths), parts=parts)
+    tree = [{**f, "depth": depths[f["session_key"]]} for f in facts]
+    tree.sort(key=lambda f: f["depth"])  # stable: within a level, by start time and key
+    for r in assemble.steps(rows["events"], rows["tool_calls"], rows["llm_calls"], rows["failure_members"], distinct_lists(con)):
+        steps_by.setdefault(r["session_key"], []).append(r)
+    for r in assemble.calls(rows["llm_calls"]):
+        r["cost_usd"] = _cost(r)
+        calls_by.setdefault(r["session_key"], []).append(r)
     collapsed = sorted(k for k in depths if k not in expanded)
     if collapsed:  # their step counts (a footer's totals with subagents hold every step)
         counts = _step_counts(con, collapsed, tree, parts)

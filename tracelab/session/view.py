@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import os
 from typing import TYPE_CHECKING, Any
@@ -161,6 +160,8 @@ class SessionView:
 
 def _iframe(page: str, height: int = 640) -> str:
     """The page inside an iframe: its styles and script stay out of the notebook's own."""
+    import html  # notebooks only (start-up of the command line)
+
     return f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:{height}px;border:1px solid #ddd" sandbox="allow-scripts"></iframe>'
 
 
@@ -182,7 +183,8 @@ def session(id: str, warehouse: str | os.PathLike | None = None, *, depth: int |
         return SessionView(load(con, resolve(con, id), depth))
     from tracelab.store.connection import Store
 
-    # only what the timeline queries reach (no views over the events and call parts, no other macros): start-up
-    with Store(warehouse, needs=catalog_needs()) as store:
+    # only what the timeline queries reach (no views over the events and call parts, no other macros),
+    # and only DuckDB's engine, not its Python layer (rows are fetched, the connection stays here): start-up
+    with Store(warehouse, needs=catalog_needs(), bare_engine=True) as store:
         parts = {t: [str(p) for p in store.files_of(t)] for t in PART_TABLES}  # each session read from the months it spans
-        return SessionView(load(store.con, resolve(store.con, id), depth, parts=parts, drop=False))  # the store's close drops its temp tables
+        return SessionView(load(store.con, resolve(store.con, id), depth, parts=parts))

@@ -5,6 +5,8 @@
 --   tl_timeline_llm_calls (see timeline_steps). No cost: tracelab.session.timeline prices
 --   each call with tracelab.pricing.cost_usd (the twin of tl_cost over tl_price_ranges in
 --   queries/_macros.sql, the same arithmetic), so the store makes no price table for a session.
+--   `tracelab session` numbers them in Python the same way (tracelab/session/steps.py,
+--   checked against this query by tests/test_session_steps.py).
 -- returns session_key VARCHAR: session
 -- returns call_no BIGINT: 1-based position of the call in its session
 -- returns llm_call_key VARCHAR: call key

@@ -3,6 +3,8 @@
 --   tl_timeline_sessions (the `sessions` rows tracelab.session.timeline.gather copied, one
 --   equality lookup per session: a join on the keys would decode every session's row).
 --   Cost comes from timeline_calls.
+--   `tracelab session` reads the same rows in Python (tracelab/session/steps.py, checked
+--   against this query by tests/test_session_steps.py).
 -- returns session_key VARCHAR: session key
 -- returns parent_session_key VARCHAR: the session that spawned it
 -- returns parent_tool_call_id VARCHAR: the parent's tool call that started it

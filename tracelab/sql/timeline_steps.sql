@@ -10,6 +10,8 @@
 --   tl_timeline_events, tl_timeline_tool_calls, tl_timeline_llm_calls and
 --   tl_timeline_failure_members (one equality scan per session and table: DuckDB pushes an
 --   equality into the Parquet scans, a list or IN test it does not).
+--   `tracelab session` computes the same rows in Python (tracelab/session/steps.py, which
+--   tests/test_session_steps.py checks against this query on every sample session).
 -- returns session_key VARCHAR: session
 -- returns event_key VARCHAR: the step's event (the call for a tool step)
 -- returns ts TIMESTAMP WITH TIME ZONE: the event's time
