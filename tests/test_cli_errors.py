@@ -163,6 +163,15 @@ def test_bad_option_value_is_one_line(path, cmd, tmp_path):
     assert res.exit_code == 2 and "not-a-valid-value" in line, line
 
 
+@pytest.mark.parametrize(("week", "message"), [("garbage", "not an ISO week: 'garbage'"), ("2026-W54", "2026 has no ISO week 54")])
+def test_report_bad_week_is_a_bad_option(claude_wh, tmp_path, week, message):
+    out = tmp_path / "r"
+    res = _invoke(["report", "weekly", "--week", week, "-w", str(claude_wh), "-o", str(out)])
+    line = _assert_one_line(res, ["report", "weekly"])
+    assert res.exit_code == 2 and message in line and "--week" in line, line
+    assert not out.exists()
+
+
 def test_sql_error_is_one_line(claude_wh):
     res = _invoke(["sql", "select * from no_such_table", "-w", str(claude_wh)])
     line = _assert_one_line(res, ["sql"])

@@ -147,3 +147,31 @@ def test_session_loads_only_the_duckdb_engine_and_prints_the_same(samples_wh):
             assert json.loads(full.stderr.strip().splitlines()[-1]) == {"code": 0, "heavy": ["duckdb"]}, full.stderr[-2000:]
             assert bare.stdout == full.stdout, args
             assert bare.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["chart", "--list"], "tool-error-rates", id="list"),
+        pytest.param(["chart", "no-such-chart", "--out", "x.svg"], "'no-such-chart' is not a chart", id="unknown-name"),
+        pytest.param(["chart", "tool-error-rates"], "give --out FILE", id="no-out"),
+        pytest.param(["chart", "tool-error-rates", "--out", "x.txt"], "cannot tell the format of 'x.txt'", id="bad-suffix"),
+    ],
+)
+def test_chart_list_and_bad_arguments_answer_before_the_chart_stack(args, message):
+    """``chart --list`` and a wrong name, a missing --out or an unknown suffix answer from the
+    chart names alone: no Altair, Polars, pandas or Arrow import (seconds of start-up) first."""
+    r = subprocess.run([sys.executable, "-c", _RUN, json.dumps(args), json.dumps(HEAVY)], capture_output=True, text=True, timeout=120)
+    *said, last = r.stderr.strip().splitlines()
+    got = json.loads(last)
+    assert got["code"] == (0 if "--list" in args else 2) and message in r.stdout + "\n".join(said), r.stdout + r.stderr
+    assert got["heavy"] == [], f"tracelab {' '.join(args)} imported {got['heavy']}"
+
+
+def test_chart_names_and_formats_equal_the_chart_stack():
+    from tracelab.charts.export import FORMATS
+    from tracelab.reports import chart_names
+    from tracelab.reports.named_charts import NAMED_CHARTS
+
+    assert chart_names.CHARTS == {c.name: c.description for c in NAMED_CHARTS.values()}
+    assert set(chart_names.FORMATS) == set(FORMATS)

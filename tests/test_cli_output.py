@@ -202,6 +202,20 @@ def test_sql_writes_parquet_csv_and_json_files(claude_wh, tmp_path):
     assert json.loads(json_out.read_text(encoding="utf-8")) == rows
 
 
+def test_out_into_a_missing_folder_is_written_and_an_unwritable_one_is_one_line(claude_wh, tmp_path):
+    for fmt, name in (("csv", "x.csv"), ("parquet", "x.parquet"), ("json", "x.json")):
+        out = tmp_path / "new" / fmt / name
+        res = _run("sql", "SELECT count(*) AS n FROM sessions", "-w", claude_wh, "-f", fmt, "-o", out)
+        assert res.exit_code == 0 and out.stat().st_size > 0, res.output
+    res = _run("sessions", "-w", claude_wh, "--json", "-o", tmp_path / "more" / "s.json")
+    assert res.exit_code == 0 and json.loads((tmp_path / "more" / "s.json").read_text(encoding="utf-8")), res.output
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")  # a regular file where the output's folder should be
+    for fmt in ("csv", "parquet"):
+        res = _run("sql", "SELECT 1", "-w", claude_wh, "-f", fmt, "-o", blocker / "x")
+        assert res.exit_code == 1 and res.stderr.strip() == f"tracelab: cannot write {blocker / 'x'}: File exists", res.output
+
+
 def test_parquet_needs_a_file_and_sql_errors_still_fail(claude_wh):
     for cmd in (["sql", "SELECT 1"], ["query", "run", "session_stats"]):
         res = _run(*cmd, "-w", claude_wh, "-f", "parquet")

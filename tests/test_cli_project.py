@@ -51,12 +51,32 @@ def test_info_counts_only_the_project(claude_wh, project):
 
 def test_unknown_project_warns_with_the_closest_names(claude_wh, project):
     typo = project[:-1] + ("x" if project[-1] != "x" else "y")
-    for args in (["info"], ["failures"], ["search", "error"], ["usage", "daily"], ["query", "run", "session_stats", "-p", f"project={typo}"]):
+    for args in (
+        ["info"],
+        ["failures"],
+        ["search", "error"],
+        ["usage", "daily"],
+        ["sessions"],
+        ["sessions", "--json"],
+        ["query", "run", "session_stats", "-p", f"project={typo}"],
+    ):
         extra = [] if args[0] == "query" else ["--project", typo]
         res = _run(*args, "-w", str(claude_wh), *extra)
         assert res.exit_code == 0, (args, res.output)
         warning = [ln for ln in res.stderr.splitlines() if ln.startswith("warning: no project")]
         assert warning and f"'{typo}'" in warning[0] and "closest: " in warning[0] and project in warning[0].split("closest: ")[1], (args, res.stderr)
+
+
+def test_sessions_warns_on_an_unknown_model_and_not_on_a_known_one(claude_wh):
+    model = _one(claude_wh, "SELECT model FROM llm_calls WHERE model IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+    typo = model + "x"
+    res = _run("sessions", "-w", str(claude_wh), "--model", typo)
+    assert res.exit_code == 0, res.output
+    warning = [ln for ln in res.stderr.splitlines() if ln.startswith("warning: no model")]
+    assert warning and f"'{typo}'" in warning[0] and model in warning[0].split("closest: ")[1], res.stderr
+    # a known model with no session in the window: no warning
+    res = _run("sessions", "-w", str(claude_wh), "--model", model, "--since", "2100-01-01")
+    assert res.exit_code == 0 and "warning" not in res.stderr, res.output
 
 
 def test_info_and_report_name_an_unknown_project_instead_of_an_empty_warehouse(claude_wh, project, tmp_path):

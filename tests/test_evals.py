@@ -711,3 +711,16 @@ def test_top_on_real_samples_passes_over_clusters_that_yield_no_checked_case(sam
     r = CliRunner().invoke(cli, ["evals", "export", "--top", "3", "-f", "promptfoo", "--out", str(tmp_path / "t"), "-w", str(samples_wh)])
     assert f"Passed over {len(none)} cluster(s)" in r.output
     assert all(any(line.strip().startswith(cid + " (") for line in r.output.splitlines()) for cid in none)
+
+
+def test_export_of_the_real_samples_passes_the_redaction_check(samples_wh, tmp_path):
+    """An export is redacted with the policy `tracelab redact --check` applies, so its files pass
+    that check: the cases' `session_key` metadata (claude:<uuid>…) is an identifier, not a
+    secret under a `…_key` name (it drew 30 secret-json-key findings on the samples)."""
+    out = tmp_path / "o"
+    r = CliRunner().invoke(cli, ["evals", "export", "--top", "3", "--out", str(out), "-w", str(samples_wh)])
+    assert r.exit_code == 0, r.output
+    assert any("session_key" in line for line in (out / "openai_evals.jsonl").read_text(encoding="utf-8").splitlines())
+    check = CliRunner().invoke(cli, ["redact", "--check", str(out), "--json", "-q"])
+    report = json.loads(check.stdout)
+    assert check.exit_code == 0 and report["clean"], report["by_detector"]

@@ -76,6 +76,9 @@ def test_markers_and_kept_context(r, text, marker):
         "restore cache with key: setup-uv-1-x86_64-unknown-linux-gnu-0.7.13-f6c65b29c82e498115b3dc436b3a85fc046536dc",
         "the tokenizer splits secretary and author names",
         "[REDACTED:github_token] and token=[REDACTED:secret] and /home/user_3f2a9c/x user_3f2a9c@example.invalid",
+        # tracelab's own session keys, as `evals export` writes them in every case's metadata
+        '{"metadata": {"session_key": "claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68/agent-a5bdbc1"}}',
+        "session_key=copilot:8baa78ec-b203-4c7f-b1d3-c1170ae84b7d/agent-toolu_vrtx_01R27ZwYteU55tkfsFnfwttf",
     ],
 )
 def test_hard_negatives_are_left_alone(r, text):

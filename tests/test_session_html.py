@@ -46,6 +46,18 @@ def test_page_is_self_contained(wh, tmp_path):
     assert '<body class="long"' not in text  # a short page is laid out whole
 
 
+def test_html_into_a_missing_folder_is_written_and_an_unwritable_path_is_one_line(wh, tmp_path):
+    out = tmp_path / "new" / "folder" / "page.html"
+    res = CliRunner().invoke(cli, ["session", "0ccf1a04", "--html", str(out), "-w", str(wh)])
+    assert res.exit_code == 0, res.output
+    assert 'id="step-30"' in out.read_text()
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")  # a regular file where the page's folder should be
+    res = CliRunner().invoke(cli, ["session", "0ccf1a04", "--html", str(blocker / "page.html"), "-w", str(wh)])
+    assert res.exit_code == 1 and "internal error" not in res.output, res.output
+    assert res.stderr.strip() == f"tracelab: cannot write {blocker / 'page.html'}: File exists"
+
+
 def test_edit_calls_show_a_unified_diff(wh, tmp_path):
     text = _page(wh, tmp_path, "0cf3db51").read_text()
     assert '<pre class="diff">' in text and '<span class="a">' in text and '<span class="d">' in text and '<span class="h">@@' in text

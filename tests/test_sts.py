@@ -138,4 +138,17 @@ def test_bad_lines(tmp_path):
 def test_unknown_session_is_an_error(tmp_path):
     ingest([], tmp_path / "wh", jobs=1)
     r = CliRunner().invoke(cli, ["export", "sts", "-w", str(tmp_path / "wh"), "--out", str(tmp_path / "o"), "--session", "claude:nope"])
-    assert r.exit_code != 0 and "no exportable events" in r.output
+    assert r.exit_code != 0 and "no session matches 'claude:nope'" in r.output
+
+
+def test_session_takes_a_prefix_or_native_id_as_session_does(round_trip, tmp_path):
+    root, _, _ = round_trip
+    key = "claude:0ccf1a04-1b4c-43b6-8aa5-79e41db43a68"
+    outs = []
+    for i, given in enumerate((key, "0ccf1a04", key.split(":")[1])):
+        r = CliRunner().invoke(cli, ["export", "sts", "-w", str(root / "a"), "--out", str(tmp_path / str(i)), "--session", given, "--json"])
+        assert r.exit_code == 0, (given, r.output)
+        outs.append(_read(tmp_path / str(i)))
+    assert list(outs[0]) == [("claude", "0ccf1a04-1b4c-43b6-8aa5-79e41db43a68")] and outs[1] == outs[0] and outs[2] == outs[0]
+    r = CliRunner().invoke(cli, ["export", "sts", "-w", str(root / "a"), "--out", str(tmp_path / "x"), "--session", "0c"])
+    assert r.exit_code != 0 and "'0c' matches" in r.output and key in r.output

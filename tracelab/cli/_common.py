@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
 import decimal
@@ -10,12 +11,13 @@ import math
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
-from tracelab.errors import ParameterError
+from tracelab.errors import ParameterError, TracelabError
 from tracelab.library import to_datetime
 from tracelab.store import sql_text
 
@@ -132,17 +134,30 @@ def write_result(columns: Sequence[str], rows: Sequence[Sequence[Any]] | None, f
             fail("--format parquet needs --out FILE")
         import pyarrow.parquet as pq
 
-        pq.write_table(arrow() if callable(arrow) else arrow, out)
+        table = arrow() if callable(arrow) else arrow
+        with _writing(out):
+            pq.write_table(table, out)
         return
     if rows is None:
         table = arrow() if callable(arrow) else arrow
         columns = table.column_names
         rows = list(zip(*[table.column(c).to_pylist() for c in columns])) if columns else []
     if out:
-        with open(out, "w", encoding="utf-8", newline="") as fh:
+        with _writing(out), open(out, "w", encoding="utf-8", newline="") as fh:
             emit_rows(columns, rows, fmt, fh)
     else:
         emit_rows(columns, rows, fmt)
+
+
+@contextlib.contextmanager
+def _writing(out: str) -> Iterator[None]:
+    """Around writing the file ``out``: its folder is made when missing (as ``chart --out`` and
+    ``report -o`` do), and a file that cannot be written is a one-line error, not a crash."""
+    try:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        yield
+    except OSError as exc:
+        raise TracelabError(f"cannot write {out}: {exc.strerror or exc}", path=out) from None
 
 
 # -- the table renderer --------------------------------------------------------------------

@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 
 from tracelab.cli._common import ISO_TIME, fail, skip_unused_schema_checkers, to_json, warehouse_option, warn_absent
-from tracelab.ingest.registry import ADAPTER_MODULES
+from tracelab.ingest.agents import ADAPTER_MODULES
 
 
 def _names() -> list[str]:
-    from tracelab.reports.named_charts import NAMED_CHARTS
+    from tracelab.reports.chart_names import CHARTS
 
-    return list(NAMED_CHARTS)
+    return list(CHARTS)
 
 
 def _models_present(warehouse) -> list[str]:
@@ -75,10 +75,12 @@ def command(name, out, warehouse, since, until, agent, model, tool, project, sca
     Rendering is offline (vl-convert): .html embeds the Vega runtime, .svg/.png are static.
     """
     skip_unused_schema_checkers()
-    from tracelab.reports.named_charts import NAMED_CHARTS
+    from pathlib import Path
+
+    from tracelab.reports.chart_names import CHARTS, FORMATS
 
     if list_:
-        rows = [{"name": c.name, "description": c.description} for c in NAMED_CHARTS.values()]
+        rows = [{"name": n, "description": d} for n, d in CHARTS.items()]
         if as_json:
             click.echo(to_json(rows))
         else:
@@ -89,16 +91,14 @@ def command(name, out, warehouse, since, until, agent, model, tool, project, sca
         fail("give a chart NAME (see --list)")
     if not out:
         fail("give --out FILE (.html, .svg, .png or .json)")
-
-    from pathlib import Path
-
-    from tracelab import library as Q
-    from tracelab.charts.export import FORMATS, save
-    from tracelab.reports.named_charts import Filters, build_chart
-
     suffix = Path(out).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
         fail(f"cannot tell the format of {out!r}: use one of {', '.join('.' + f for f in FORMATS)}")
+
+    from tracelab import library as Q
+    from tracelab.charts.export import save
+    from tracelab.reports.named_charts import Filters, build_chart
+
     try:
         filters = Filters(since=Q.coerce(since, "TIMESTAMP"), until=Q.coerce(until, "TIMESTAMP"), agent=agent, model=model, tool=tool, project=project)
     except ValueError as exc:

@@ -23,7 +23,9 @@ def command() -> None:
 @click.option(
     "--out", "-o", "out", required=True, type=click.Path(file_okay=False), help="Output directory (created); files are <out>/<agent>/<session id>.jsonl."
 )
-@click.option("--session", "-s", "sessions", multiple=True, help="Only this session key (repeatable).")
+@click.option(
+    "--session", "-s", "sessions", multiple=True, help="Only this session: a key, a native id or a unique prefix, as `tracelab session` takes (repeatable)."
+)
 @click.option("--agent", type=click.Choice(list(ADAPTER_MODULES)), help="Only sessions of this agent.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @warehouse_option
@@ -33,8 +35,20 @@ def sts_cmd(out, sessions, agent, as_json, warehouse) -> None:
     tool calls, tool results, system). Tokens, tool status and timings are not part of STS."""
     from tracelab.ingest.sts.write import export_sts
 
-    res = export_sts(warehouse, out, list(sessions) or None, agent)
+    res = export_sts(warehouse, out, _keys(warehouse, sessions) or None, agent)
     if as_json:
         click.echo(to_json(res.to_dict()))
     else:
         click.echo(f"wrote {res.sessions} sessions ({res.messages} messages) to {res.out_dir}")
+
+
+def _keys(warehouse, given: tuple[str, ...]) -> list[str]:
+    """The session keys the --session values name, resolved as `tracelab session ID` resolves
+    its ID (an unknown or ambiguous one is a one-line error listing the candidates)."""
+    if not given:
+        return []
+    from tracelab.session.timeline import resolve
+    from tracelab.store.connection import Store
+
+    with Store(warehouse) as store:
+        return [resolve(store.con, s) for s in given]

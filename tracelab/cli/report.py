@@ -12,9 +12,23 @@ def command() -> None:
     """Reports over the warehouse."""
 
 
+def _iso_week(ctx, param, value: str | None) -> str | None:
+    """--week checked before the warehouse is opened: a malformed week is a bad option (exit 2)."""
+    if value is None:
+        return None
+    from tracelab.reports.weeks import IsoWeek
+
+    try:
+        IsoWeek.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return value
+
+
 @command.command("weekly")
 @click.option(
     "--week",
+    callback=_iso_week,
     help="ISO week, e.g. 2026-W47 (default: the latest week that has events, i.e. the week of the last day with events, whatever today's date is).",
 )
 @click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False), default="reports", show_default=True, help="Output directory.")

@@ -38,6 +38,7 @@ def command(session_id, depth, full, cap, step, around, as_json, html_file, ware
     import sys
     from pathlib import Path
 
+    from tracelab.errors import TracelabError
     from tracelab.session.view import focus, session
 
     if step is not None and around is not None:
@@ -47,7 +48,12 @@ def command(session_id, depth, full, cap, step, around, as_json, html_file, ware
         at = step or around
         if at:
             focus(view.root.steps, step=at)  # a step the session does not have is an error
-        Path(html_file).write_text(view.html(focus_step=at), encoding="utf-8")
+        page = view.html(focus_step=at)
+        try:  # a missing folder is made, as `chart --out` and `report -o` do
+            Path(html_file).parent.mkdir(parents=True, exist_ok=True)
+            Path(html_file).write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise TracelabError(f"cannot write {html_file}: {exc.strerror or exc}", path=html_file) from None
         click.echo(f"wrote {html_file} ({Path(html_file).stat().st_size:,} bytes)" + (f"; it opens at step {at}" if at else ""), err=True)
         return
     if as_json:

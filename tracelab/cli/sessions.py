@@ -61,12 +61,31 @@ def command(since, until, agent, project, model, has_errors, min_calls, subagent
 
                 i = table.column_names.index("models")
                 table = table.set_column(i, "models", pc.binary_join(table.column(i), ";").cast(pa.string()))
+            if not table.num_rows:
+                _warn_unknown(warehouse, project, model)
             write_result(table.column_names, None, fmt, out, arrow=table)
             return
         rows = session_rows(warehouse, **options)  # Python rows: no Arrow to convert
     except q.QueryParamError as exc:  # name the option, not the query parameter
         raise ParameterError(f"--{exc.param.replace('_', '-')}: {exc.detail}", param=exc.param) from None
+    if not rows:
+        _warn_unknown(warehouse, project, model)
     _print(rows, warehouse, limit)
+
+
+def _warn_unknown(warehouse, project: str | None, model: str | None) -> None:
+    """After an empty list: warn on stderr when --project or --model names nothing in the
+    warehouse, with the closest names, as the other commands do (a typo is the usual cause)."""
+    if not (project or model):
+        return
+    from tracelab.catalog import connect
+    from tracelab.cli._common import warn_unknown_filters
+
+    con = connect(warehouse)
+    try:
+        warn_unknown_filters(con, {"project": project, "model": model})
+    finally:
+        con.close()
 
 
 def _print(rows: list[dict], warehouse, limit: int) -> None:

@@ -581,6 +581,8 @@ def _value_ok(level: str, raw_value: str, *, quoted: bool, spaced: bool, op: str
         return False
     if " " not in v and (v.startswith(("http://", "https://", "file://")) or _looks_like_path(v)):
         return False  # a path or URL: a reference to where the secret lives, not the secret
+    if _TRACELAB_SESSION_KEY.fullmatch(v):
+        return False  # tracelab's own session key ("session_key" is a strong name elsewhere)
     if not quoted:
         if op in (":=",) or spaced or op == ":":
             if checks.is_code_reference(v):
@@ -595,6 +597,13 @@ def _value_ok(level: str, raw_value: str, *, quoted: bool, spaced: bool, op: str
     if _is_compound_identifier(v):
         return False
     return len(v) >= 16 and checks.shannon_entropy(v) >= 3.5 and any(ch.isdigit() for ch in v) and any(ch.isalpha() for ch in v)
+
+
+#: tracelab's own session key (``claude:<uuid>``, a subagent's ``…/agent-…`` after it), which
+#: ``session_key`` fields of its exports carry: an identifier, not a secret
+_TRACELAB_SESSION_KEY = re2.compile(
+    r"(?:claude|codex|pi|gemini|copilot|otel|sts):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:/[A-Za-z0-9_.-]+)*", RE2_OPTIONS
+)
 
 
 def _is_compound_identifier(v: str) -> bool:
