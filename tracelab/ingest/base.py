@@ -144,15 +144,24 @@ def shrink(obj: Any, limit: int = 256) -> Any:
 JSON_SCALARS = (int, float, bool, type(None))
 
 
+#: the exact types of decoded JSON scalars (a subclass takes :func:`shrink`'s general path)
+_SCALAR_TYPES = frozenset({int, float, bool, type(None)})
+
+
 def _shrink_dict(obj: dict, limit: int) -> dict:
     """:func:`shrink` of a dict; short strings and numbers (most values) are copied without
-    a call per value."""
+    a call per value, nested objects without going through :func:`shrink`. Tested by exact
+    type (what orjson decodes to); anything else takes :func:`shrink`, so the result is
+    the same."""
     out: dict[str, Any] = {}
     for k, v in obj.items():
-        if isinstance(v, str):
+        tv = type(v)
+        if tv is str:
             out[k] = v if len(v) <= limit else {"$truncated_bytes": utf8_len(v)}
-        elif isinstance(v, JSON_SCALARS):
+        elif tv in _SCALAR_TYPES:
             out[k] = v
+        elif tv is dict:
+            out[k] = _shrink_dict(v, limit)
         else:
             out[k] = shrink(v, limit)
     return out
