@@ -560,7 +560,11 @@ class EventBuffer:
         (line_no -> key); rows before the file's first timestamp are dated by it, or by the
         file's mtime when no row has one (see :class:`ParseResult`)."""
         if line_keys and self.rows:
-            self.cols["line_key"] = [line_keys.get(x) for x in self.cols["line_no"]]
+            if self._cols is not None:
+                self._sync()
+            key_of = line_keys.get
+            for r in self.rows:  # into the rows directly (no column lists to build and write back)
+                r["line_key"] = key_of(r.get("line_no"))
         own, fill = self._own, self._fill
         if own is not None:
             if line_keys:
@@ -596,8 +600,11 @@ class EventBuffer:
         """The distinct line numbers (int64) and the sorted distinct session keys of all rows,
         flushed ones included (read back column by column, batch by batch)."""
         if not self._parts:  # the usual case (no flushed batch): sets, no Arrow kernel per file
-            line_set = set(self.cols["line_no"])
-            session_set = set(self.cols["session_key"])
+            if self._cols is not None:
+                self._sync()
+            rows = self.rows
+            line_set = {r.get("line_no") for r in rows}
+            session_set = {r.get("session_key") for r in rows}
             session_set.discard(None)
             return pa.array(sorted(line_set), pa.int64()), sorted(session_set)
         lines: list[pa.Array] = []
