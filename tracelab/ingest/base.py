@@ -74,41 +74,9 @@ def open_input(path: str | os.PathLike, buffering: int = -1) -> IO[bytes]:
     return gzip.open(path, "rb")  # type: ignore[return-value]
 
 
-#: epoch seconds of ``YYYY-MM-DDTHH:MM:SS`` heads seen by :func:`parse_ts` (cleared when full)
-_SECONDS: dict[str, int] = {}
-_SECONDS_MAX = 1 << 16
-
-
-def _head_seconds(head: str) -> int | None:
-    """Epoch seconds of ``head`` (``YYYY-MM-DDTHH:MM:SS``, read as UTC), None if it is not that."""
-    if not (head[4] == "-" and head[7] == "-" and head[10] == "T" and head[13] == ":" and head[16] == ":"):
-        return None
-    digits = head[:4] + head[5:7] + head[8:10] + head[11:13] + head[14:16] + head[17:19]
-    if not (digits.isascii() and digits.isdigit()):
-        return None
-    try:
-        dt = _dt.datetime.fromisoformat(head).replace(tzinfo=_dt.UTC)
-    except ValueError:
-        return None
-    secs = (dt - _EPOCH) // _dt.timedelta(seconds=1)
-    if len(_SECONDS) >= _SECONDS_MAX:
-        _SECONDS.clear()
-    _SECONDS[head] = secs
-    return secs
-
-
 def parse_ts(value: Any) -> int | None:
     """ISO-8601 string (or epoch seconds/ms number) to epoch milliseconds, UTC. None if unusable."""
     if isinstance(value, str):
-        if len(value) == 24 and value[23] == "Z" and value[19] == ".":
-            # the usual shape (``2026-10-16T21:13:21.123Z``): the seconds of its head looked up,
-            # the milliseconds added as ``datetime.timestamp`` computes them (float, truncated)
-            ms = value[20:23]
-            secs = _SECONDS.get(value[:19])
-            if secs is None:
-                secs = _head_seconds(value[:19])
-            if secs is not None and ms.isascii() and ms.isdigit():
-                return int((secs * 1_000_000 + int(ms) * 1000) / 1_000_000 * 1000)
         if not value:
             return None
         try:
