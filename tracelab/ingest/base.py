@@ -562,7 +562,8 @@ class EventBuffer:
         if line_keys and self.rows:
             if self._cols is not None:
                 self._sync()
-            key_of = line_keys.get
+            keys: dict[Any, str] = line_keys  # a row's line_no may be missing (None: no key)
+            key_of = keys.get
             for r in self.rows:  # into the rows directly (no column lists to build and write back)
                 r["line_key"] = key_of(r.get("line_no"))
         own, fill = self._own, self._fill
@@ -603,8 +604,8 @@ class EventBuffer:
             if self._cols is not None:
                 self._sync()
             rows = self.rows
-            line_set = {r.get("line_no") for r in rows}
-            session_set = {r.get("session_key") for r in rows}
+            line_set: set[Any] = {r.get("line_no") for r in rows}
+            session_set: set[Any] = {r.get("session_key") for r in rows}
             session_set.discard(None)
             return pa.array(sorted(line_set), pa.int64()), sorted(session_set)
         lines: list[pa.Array] = []
