@@ -144,15 +144,24 @@ def shrink(obj: Any, limit: int = 256) -> Any:
 JSON_SCALARS = (int, float, bool, type(None))
 
 
+#: the exact types of decoded JSON scalars (a subclass takes :func:`shrink`'s general path)
+_SCALAR_TYPES = frozenset({int, float, bool, type(None)})
+
+
 def _shrink_dict(obj: dict, limit: int) -> dict:
     """:func:`shrink` of a dict; short strings and numbers (most values) are copied without
-    a call per value."""
+    a call per value, nested objects without going through :func:`shrink`. Tested by exact
+    type (what orjson decodes to); anything else takes :func:`shrink`, so the result is
+    the same."""
     out: dict[str, Any] = {}
     for k, v in obj.items():
-        if isinstance(v, str):
+        tv = type(v)
+        if tv is str:
             out[k] = v if len(v) <= limit else {"$truncated_bytes": utf8_len(v)}
-        elif isinstance(v, JSON_SCALARS):
+        elif tv in _SCALAR_TYPES:
             out[k] = v
+        elif tv is dict:
+            out[k] = _shrink_dict(v, limit)
         else:
             out[k] = shrink(v, limit)
     return out
@@ -551,7 +560,12 @@ class EventBuffer:
         (line_no -> key); rows before the file's first timestamp are dated by it, or by the
         file's mtime when no row has one (see :class:`ParseResult`)."""
         if line_keys and self.rows:
-            self.cols["line_key"] = [line_keys.get(x) for x in self.cols["line_no"]]
+            if self._cols is not None:
+                self._sync()
+            keys: dict[Any, str] = line_keys  # a row's line_no may be missing (None: no key)
+            key_of = keys.get
+            for r in self.rows:  # into the rows directly (no column lists to build and write back)
+                r["line_key"] = key_of(r.get("line_no"))
         own, fill = self._own, self._fill
         if own is not None:
             if line_keys:
@@ -587,8 +601,11 @@ class EventBuffer:
         """The distinct line numbers (int64) and the sorted distinct session keys of all rows,
         flushed ones included (read back column by column, batch by batch)."""
         if not self._parts:  # the usual case (no flushed batch): sets, no Arrow kernel per file
-            line_set = set(self.cols["line_no"])
-            session_set = set(self.cols["session_key"])
+            if self._cols is not None:
+                self._sync()
+            rows = self.rows
+            line_set: set[Any] = {r.get("line_no") for r in rows}
+            session_set: set[Any] = {r.get("session_key") for r in rows}
             session_set.discard(None)
             return pa.array(sorted(line_set), pa.int64()), sorted(session_set)
         lines: list[pa.Array] = []

@@ -268,6 +268,20 @@ def _json_input(value: Any) -> str | None:
     return dumps(value)
 
 
+def _input_and_args(value: Any) -> tuple[str | None, dict]:
+    """``(_json_input(value), _args_obj(value))``, a JSON string decoded once when both would
+    decode the same text (nothing stripped around it)."""
+    if isinstance(value, str):
+        s = value.strip()
+        if len(s) == len(value) and s[:1] == "{" and s[-1:] in ("}", "]"):
+            try:
+                obj = orjson.loads(s)
+            except orjson.JSONDecodeError:
+                return dumps(value), {}
+            return value, obj if isinstance(obj, dict) else {}
+    return _json_input(value), _args_obj(value)
+
+
 def _args_obj(value: Any) -> dict:
     if isinstance(value, dict):
         return value
@@ -863,12 +877,10 @@ class CodexParser:
             if ns and name and ns.startswith("mcp__") and not name.startswith("mcp__"):
                 # 2026 builds name MCP tools {namespace: "mcp__server", name: "tool"}
                 name = f"{ns.rstrip('_')}__{name}"
-            inp = _json_input(p.get("arguments"))
-            args = _args_obj(p.get("arguments"))
+            inp, args = _input_and_args(p.get("arguments"))
         elif it == "custom_tool_call":
             name = _s(p.get("name"))
-            inp = _json_input(p.get("input"))
-            args = _args_obj(p.get("input"))
+            inp, args = _input_and_args(p.get("input"))
         elif it == "local_shell_call":
             name = "local_shell"
             inp = _json_input(p.get("action"))
