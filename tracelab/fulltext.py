@@ -149,11 +149,9 @@ def _scan(con: Any, params: dict[str, Any], rows: bool) -> Any:
 
 def search_needs() -> list[str]:
     """Every statement a search may run (the scan's and the index's), for ``Store(needs=...)``."""
-    from tracelab.store import sql_text
+    from tracelab.textindex.search import index_needs
 
-    return [search_query().sql, load_sql("search_rank").sql] + [
-        sql_text(n) for n in ("textindex_tokens", "textindex_rows", "textindex_counts", "textindex_file_rows", "textindex_meta", "textindex_sessions")
-    ]
+    return [search_query().sql, load_sql("search_rank").sql, *index_needs()]
 
 
 def search_query() -> Any:
