@@ -121,3 +121,58 @@ def test_tool_results_point_at_their_calls_step(con):
     got = locate_steps(con, list(given), given)
     assert all(got[r] == got[c] for r, _, c in pairs)
     assert all(re.fullmatch(r"tracelab session \S+ --around [1-9]\d*", around_command(*got[r])) for r, _, _ in pairs)
+
+
+def test_an_event_key_shared_by_two_sessions_locates_in_its_own_session(con):
+    """Event keys are not unique across sessions (the synthetic Claude samples reuse ``s3:0``,
+    ``u1:0``, …): each event, given with its session, gets the step of that session's timeline
+    that shows it (the hints used to mix them: ``claude:ses_stage0_drift``'s hook showed the
+    step of another session's ``s3:0``)."""
+    from tracelab.session import load
+
+    shared = con.execute(
+        "SELECT event_key, list(DISTINCT session_key ORDER BY session_key) FROM events WHERE session_key IS NOT NULL "
+        "GROUP BY event_key HAVING count(DISTINCT session_key) > 1 ORDER BY event_key"
+    ).fetchall()
+    assert len(shared) >= 3
+    steps = {k: {s.event_key: s.n for s in load(con, k, depth=0).steps} for k in {k for _, ks in shared for k in ks}}
+    checked = 0
+    for e, ks in shared:
+        for k in ks:
+            if e in steps[k]:  # a step of its own (a tool result's call, a bookkeeping line are checked elsewhere)
+                assert locate_steps(con, [e], {e: k}) == {e: (k, steps[k][e])}
+                checked += 1
+    assert checked >= 4
+    assert steps["claude:ses_stage0_drift"]["s3:0"] == 7
+    assert locate_steps(con, ["s3:0"], {"s3:0": "claude:ses_stage0_drift"}) == {"s3:0": ("claude:ses_stage0_drift", 7)}
+
+
+def test_reading_the_parts_by_row_ranges_gives_the_views_steps(wh, con):
+    """With the events parts given, the sessions' rows are read by row ranges of the parts:
+    the same steps as through the events view, for a sample of every session's events, and
+    the keys are still bound one parameter each (no list parameter, which DuckDB does not push
+    into the scans)."""
+    sample = dict(con.execute("SELECT event_key, session_key FROM events WHERE session_key IS NOT NULL ORDER BY session_key, event_key").fetchall()[::5])
+    with Store(wh, needs=locate_needs()) as store:
+        parts = [str(p) for p in store.files_of("events")]
+        assert len(parts) > 1
+        rec = _Recorder(store.con)
+        by_ranges = locate_steps(rec, list(sample), sample, parts=parts)
+        assert by_ranges == locate_steps(store.con, list(sample), sample) == locate_steps(con, list(sample), sample)
+    assert len(by_ranges) > 0.9 * len(sample)
+    scans = [s for s in rec.sql if "read_parquet" in s]
+    assert len(scans) == 2 and "file_row_number BETWEEN $a0 AND $b0" in scans[1], scans
+    for sql in scans:
+        assert "list_contains" not in sql and "unnest" not in sql
+        assert re.search(r"session_key IN \(\$k0(, \$k\d+)*\)", sql), sql
+
+
+class _Recorder:
+    """A connection that records the SQL it runs."""
+
+    def __init__(self, con):
+        self.con, self.sql = con, []
+
+    def execute(self, sql, params=None):
+        self.sql.append(sql)
+        return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
