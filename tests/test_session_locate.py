@@ -145,34 +145,3 @@ def test_an_event_key_shared_by_two_sessions_locates_in_its_own_session(con):
     assert checked >= 4
     assert steps["claude:ses_stage0_drift"]["s3:0"] == 7
     assert locate_steps(con, ["s3:0"], {"s3:0": "claude:ses_stage0_drift"}) == {"s3:0": ("claude:ses_stage0_drift", 7)}
-
-
-def test_reading_the_parts_by_row_ranges_gives_the_views_steps(wh, con):
-    """With the events parts given, the sessions' rows are read by row ranges of the parts:
-    the same steps as through the events view, for a sample of every session's events, and
-    the keys are still bound one parameter each (no list parameter, which DuckDB does not push
-    into the scans)."""
-    sample = dict(con.execute("SELECT event_key, session_key FROM events WHERE session_key IS NOT NULL ORDER BY session_key, event_key").fetchall()[::5])
-    with Store(wh, needs=locate_needs()) as store:
-        parts = [str(p) for p in store.files_of("events")]
-        assert len(parts) > 1
-        rec = _Recorder(store.con)
-        by_ranges = locate_steps(rec, list(sample), sample, parts=parts)
-        assert by_ranges == locate_steps(store.con, list(sample), sample) == locate_steps(con, list(sample), sample)
-    assert len(by_ranges) > 0.9 * len(sample)
-    scans = [s for s in rec.sql if "read_parquet" in s]
-    assert len(scans) == 2 and "file_row_number BETWEEN $a0 AND $b0" in scans[1], scans
-    for sql in scans:
-        assert "list_contains" not in sql and "unnest" not in sql
-        assert re.search(r"session_key IN \(\$k0(, \$k\d+)*\)", sql), sql
-
-
-class _Recorder:
-    """A connection that records the SQL it runs."""
-
-    def __init__(self, con):
-        self.con, self.sql = con, []
-
-    def execute(self, sql, params=None):
-        self.sql.append(sql)
-        return self.con.execute(sql, params) if params is not None else self.con.execute(sql)

@@ -251,7 +251,7 @@ def _open_commands(warehouse, members) -> dict:
 
     sessions = {m["event_key"]: m.get("session_key") for m in members if m.get("event_key")}
     with Store(warehouse, needs=locate_needs()) as store:
-        found = locate_steps(store.con, list(sessions), sessions, parts=[str(p) for p in store.files_of("events")])
+        found = locate_steps(store.con, list(sessions), sessions)
     return {e: around_command(k, n) for e, (k, n) in found.items()}
 
 

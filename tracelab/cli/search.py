@@ -93,7 +93,7 @@ def command(
         if hints:
             names, rows = result
             hits = [dict(zip(names, r)) for r in rows]
-            open_cmds = _open_commands(hits, store)
+            open_cmds = _open_commands(hits, store.con)
     if hints:
         _print_hits(hits, context, open_cmds)
     elif fmt == "parquet":
@@ -103,17 +103,16 @@ def command(
         write_result(names, rows, fmt, out)
 
 
-def _open_commands(hits: list[dict], store) -> dict[str, str]:
-    """``tracelab session … --around N`` for each hit (by event key), on the search's store:
-    each hit carries its session, so the steps come from those sessions' rows of the events
-    parts (a hit of no session gets no command)."""
+def _open_commands(hits: list[dict], con) -> dict[str, str]:
+    """``tracelab session … --around N`` for each hit (by event key), on the search's
+    connection: each hit carries its session, so the steps come from one scan of those
+    sessions' events (a hit of no session gets no command)."""
     from tracelab.session.locate import around_command, locate_steps
 
     sessions = {h["event_key"]: h["session_key"] for h in hits if h["event_key"] and h["session_key"]}
     if not sessions:
         return {}
-    found = locate_steps(store.con, list(sessions), sessions, parts=[str(p) for p in store.files_of("events")])
-    return {e: around_command(k, n) for e, (k, n) in found.items()}
+    return {e: around_command(k, n) for e, (k, n) in locate_steps(con, list(sessions), sessions).items()}
 
 
 def match_span(row: dict, context: int) -> tuple[int, int]:
