@@ -69,7 +69,7 @@ CREATE OR REPLACE MACRO tl_is_shell(tool) AS
     tool IN ('Bash', 'BashOutput', 'bash', 'shell', 'exec_command', 'local_shell', 'shell_command', 'container.exec');
 
 -- Event kinds that are steps of a session's timeline (`tracelab session`, and the step numbers
--- its `--around N` hints point at): tracelab/sql/timeline_steps.sql and timeline_step_numbers.sql;
+-- its `--around N` hints point at): tracelab/sql/timeline_steps.sql and locate_steps.sql;
 -- its Python twin is STEP_EVENT_KINDS of tracelab/session/steps.py (tests/test_session_steps.py).
 CREATE OR REPLACE MACRO tl_is_step_kind(k) AS
     k IN ('user_prompt', 'user_context', 'assistant_text', 'thinking', 'tool_call', 'tool_result', 'compaction', 'microcompaction',

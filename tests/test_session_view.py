@@ -259,7 +259,7 @@ def test_locate_steps_points_at_the_step_showing_the_event(con):
 def test_locate_steps_equal_the_timeline_of_every_sample_session(con):
     """For every session of the samples (main and subagent, the three agents), every event
     locates to the step ``tracelab session KEY`` shows it at, with and without the sessions
-    given: ``timeline_step_numbers`` numbers the steps exactly as ``timeline_steps``."""
+    given: ``locate_steps.sql`` numbers the steps exactly as ``timeline_steps``."""
     from tracelab.session import load
     from tracelab.session.locate import locate_steps
 

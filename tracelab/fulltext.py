@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
     import pyarrow as pa
 
-__all__ = ["SearchError", "search", "search_needs", "search_table"]
+__all__ = ["SearchError", "check_pattern", "search", "search_needs", "search_table"]
 
 
 class SearchError(ParameterError, ValueError):
@@ -74,19 +74,14 @@ def search_table(
     con: Any = None,
     use_index: bool = True,
     rows: bool = False,
+    store: Store | None = None,
 ) -> pa.Table:
     """:func:`search` as a pyarrow Table (``rows``: as (column names, Python rows), what the
-    command line prints: no pyarrow or Polars import)."""
-    if not isinstance(pattern, str) or not pattern:
-        raise SearchError("give a non-empty pattern")
-    if regex:
-        scratch = scratch_connection(memory_limit=None)
-        try:  # RE2 syntax errors are reported before the warehouse is read
-            scratch.execute("SELECT regexp_matches('', $p)", {"p": pattern}).fetchall()
-        except duckdb.Error as exc:
-            raise SearchError(f"not a valid regular expression {pattern!r}: {str(exc).split(':', 1)[-1].strip()}") from None
-        finally:
-            scratch.close()
+    command line prints: no pyarrow or Polars import).
+
+    ``store``: an open store of the warehouse to search (instead of ``warehouse``), opened with
+    at least :func:`search_needs`; it is left open (``tracelab search`` runs its hints on it)."""
+    check_pattern(pattern, regex, store.con if store is not None else None)
     params = dict(
         pattern=pattern,
         regex=regex,
@@ -104,15 +99,40 @@ def search_table(
     )
     if con is not None:  # a connection of unknown snapshot: its index cannot be trusted to match
         return _scan(con, params, rows)
+    if store is not None:
+        return _on_store(store, params, use_index, rows)
     # only the views and macros the search's SQL (scan or index) can reach: start-up
-    with Store(warehouse, needs=search_needs()) as store:
-        if use_index:
-            from tracelab.textindex.search import run as indexed
+    with Store(warehouse, needs=search_needs()) as opened:
+        return _on_store(opened, params, use_index, rows)
 
-            found = indexed(store.con, store.snapshot, store.root, params, rows=rows)
-            if found is not None:
-                return found
-        return _scan(store.con, params, rows)
+
+def check_pattern(pattern: Any, regex: bool, con: Any = None) -> None:
+    """Raise :class:`SearchError` for a pattern no search can run: empty, or (``regex``) not an
+    RE2 regular expression, checked on ``con`` or a scratch connection (before the warehouse
+    is read)."""
+    if not isinstance(pattern, str) or not pattern:
+        raise SearchError("give a non-empty pattern")
+    if not regex:
+        return
+    check = con if con is not None else scratch_connection(memory_limit=None)
+    try:
+        check.execute("SELECT regexp_matches('', $p)", {"p": pattern}).fetchall()
+    except duckdb.Error as exc:
+        raise SearchError(f"not a valid regular expression {pattern!r}: {str(exc).split(':', 1)[-1].strip()}") from None
+    finally:
+        if con is None:
+            check.close()
+
+
+def _on_store(store: Store, params: dict[str, Any], use_index: bool, rows: bool) -> Any:
+    """The search over ``store``: through its index where it can answer, else the scan."""
+    if use_index:
+        from tracelab.textindex.search import run as indexed
+
+        found = indexed(store.con, store.snapshot, store.root, params, rows=rows)
+        if found is not None:
+            return found
+    return _scan(store.con, params, rows)
 
 
 def _scan(con: Any, params: dict[str, Any], rows: bool) -> Any:
@@ -129,11 +149,9 @@ def _scan(con: Any, params: dict[str, Any], rows: bool) -> Any:
 
 def search_needs() -> list[str]:
     """Every statement a search may run (the scan's and the index's), for ``Store(needs=...)``."""
-    from tracelab.store import sql_text
+    from tracelab.textindex.search import index_needs
 
-    return [search_query().sql, load_sql("search_rank").sql] + [
-        sql_text(n) for n in ("textindex_tokens", "textindex_rows", "textindex_counts", "textindex_file_rows", "textindex_meta", "textindex_sessions")
-    ]
+    return [search_query().sql, load_sql("search_rank").sql, *index_needs()]
 
 
 def search_query() -> Any:

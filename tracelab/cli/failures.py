@@ -246,12 +246,13 @@ def show_command(ctx, cluster_id, warehouse, exemplars, before, after, as_json):
 def _open_commands(warehouse, members) -> dict:
     """``tracelab session … --around N`` for each exemplar (by event key; ``members``: the
     exemplars' member rows, whose session keys spare a lookup of the events by key)."""
-    from tracelab.session.locate import around_command, locate_steps
+    from tracelab.session.locate import around_command, locate_needs, locate_steps
     from tracelab.store.connection import Store
 
     sessions = {m["event_key"]: m.get("session_key") for m in members if m.get("event_key")}
-    with Store(warehouse) as store:
-        return {e: around_command(k, n) for e, (k, n) in locate_steps(store.con, list(sessions), sessions).items()}
+    with Store(warehouse, needs=locate_needs()) as store:
+        found = locate_steps(store.con, list(sessions), sessions)
+    return {e: around_command(k, n) for e, (k, n) in found.items()}
 
 
 @command.command("build")

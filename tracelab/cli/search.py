@@ -46,9 +46,11 @@ def command(
       tracelab search --kind tool_call -- --force
     """
     from tracelab import library as q
-    from tracelab.fulltext import search_table
+    from tracelab.fulltext import check_pattern, search_needs, search_table
+    from tracelab.store.connection import Store
 
     fmt = output_format(fmt, as_json, out)
+    check_pattern(pattern, regex)  # before the warehouse is opened
     if session or project:
         from tracelab.catalog import connect
         from tracelab.scope import check_project, resolve_session
@@ -59,51 +61,58 @@ def command(
             check_project(con, project)
         finally:
             con.close()
-    try:
-        result = search_table(
-            pattern,
-            warehouse,
-            regex=regex,
-            case_sensitive=case_sensitive,
-            since=since,
-            until=until,
-            agent=agent,
-            project=project,
-            session=session,
-            kinds=kinds or None,
-            tool=tool,
-            include_subagents=not no_subagents,
-            context=context,
-            limit=limit,
-            use_index=not no_index,
-            rows=fmt != "parquet",  # Python rows: no pyarrow to import (a fifth of an indexed search)
-        )
-    except q.QueryParamError as exc:  # name the option, not the query parameter
-        raise ParameterError(f"--{exc.param.replace('_', '-')}: {exc.detail}", param=exc.param) from None
-    if fmt == "parquet":
-        write_result(result.column_names, None, fmt, out, arrow=result)
-        return
-    names, rows = result
-    if fmt != "table" or out:
-        write_result(names, rows, fmt, out)
-        return
-    hits = [dict(zip(names, r)) for r in rows]
-    _print_hits(hits, context, _open_commands(hits, warehouse))
+    hints = fmt == "table" and not out  # the terminal listing: a `tracelab session … --around N` under each hit
+    needs = search_needs()
+    if hints:
+        from tracelab.session.locate import locate_needs
 
-
-def _open_commands(hits: list[dict], warehouse) -> dict[str, str]:
-    """``tracelab session … --around N`` for each hit (by event key)."""
-    from tracelab.session.locate import around_command, locate_needs, locate_steps
-    from tracelab.store.connection import Store
-
-    keys = [h["event_key"] for h in hits]
-    if not keys:
-        return {}
-    # each hit carries its session: the steps are numbered from one equality scan per session
-    sessions = {h["event_key"]: h["session_key"] for h in hits}
-    needs = locate_needs() if all(sessions.get(k) for k in keys) else None  # else the slow path's query too: the whole catalog
+        needs += locate_needs()
+    # one store for the search and its hints: one snapshot read, one set of footers bound
     with Store(warehouse, needs=needs) as store:
-        return {e: around_command(k, n) for e, (k, n) in locate_steps(store.con, keys, sessions).items()}
+        try:
+            result = search_table(
+                pattern,
+                store=store,
+                regex=regex,
+                case_sensitive=case_sensitive,
+                since=since,
+                until=until,
+                agent=agent,
+                project=project,
+                session=session,
+                kinds=kinds or None,
+                tool=tool,
+                include_subagents=not no_subagents,
+                context=context,
+                limit=limit,
+                use_index=not no_index,
+                rows=fmt != "parquet",  # Python rows: no pyarrow to import (a fifth of an indexed search)
+            )
+        except q.QueryParamError as exc:  # name the option, not the query parameter
+            raise ParameterError(f"--{exc.param.replace('_', '-')}: {exc.detail}", param=exc.param) from None
+        if hints:
+            names, rows = result
+            hits = [dict(zip(names, r)) for r in rows]
+            open_cmds = _open_commands(hits, store.con)
+    if hints:
+        _print_hits(hits, context, open_cmds)
+    elif fmt == "parquet":
+        write_result(result.column_names, None, fmt, out, arrow=result)
+    else:
+        names, rows = result
+        write_result(names, rows, fmt, out)
+
+
+def _open_commands(hits: list[dict], con) -> dict[str, str]:
+    """``tracelab session … --around N`` for each hit (by event key), on the search's
+    connection: each hit carries its session, so the steps come from one scan of those
+    sessions' events (a hit of no session gets no command)."""
+    from tracelab.session.locate import around_command, locate_steps
+
+    sessions = {h["event_key"]: h["session_key"] for h in hits if h["event_key"] and h["session_key"]}
+    if not sessions:
+        return {}
+    return {e: around_command(k, n) for e, (k, n) in locate_steps(con, list(sessions), sessions).items()}
 
 
 def match_span(row: dict, context: int) -> tuple[int, int]:

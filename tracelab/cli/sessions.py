@@ -36,7 +36,7 @@ def command(since, until, agent, project, model, has_errors, min_calls, subagent
     """
     from tracelab import library as q
     from tracelab.errors import ParameterError
-    from tracelab.session.listing import session_rows, sessions_table
+    from tracelab.session.listing import session_tuples, sessions_table
 
     fmt = output_format(fmt, as_json, out)
     options = dict(
@@ -53,24 +53,31 @@ def command(since, until, agent, project, model, has_errors, min_calls, subagent
         use_index=not no_index,
     )
     try:
-        if fmt != "table" or out:
+        if fmt == "parquet":
             table = sessions_table(warehouse, **options)
-            if fmt == "csv":  # a cell holds text: the models joined, not a Python list's repr
-                import pyarrow as pa
-                import pyarrow.compute as pc
-
-                i = table.column_names.index("models")
-                table = table.set_column(i, "models", pc.binary_join(table.column(i), ";").cast(pa.string()))
             if not table.num_rows:
                 _warn_unknown(warehouse, project, model)
             write_result(table.column_names, None, fmt, out, arrow=table)
             return
-        rows = session_rows(warehouse, **options)  # Python rows: no Arrow to convert
+        names, found = session_tuples(warehouse, **options)  # Python rows: no Arrow to convert (which imports pandas)
     except q.QueryParamError as exc:  # name the option, not the query parameter
         raise ParameterError(f"--{exc.param.replace('_', '-')}: {exc.detail}", param=exc.param) from None
-    if not rows:
+    if not found:
         _warn_unknown(warehouse, project, model)
+    if fmt != "table" or out:
+        if fmt == "csv":  # a cell holds text: the models joined, not a Python list's repr
+            i = names.index("models")
+            found = [(*r[:i], _joined(r[i]), *r[i + 1 :]) for r in found]
+        write_result(names, found, fmt, out)
+        return
+    rows = [dict(zip(names, r)) for r in found]
     _print(rows, warehouse, limit)
+
+
+def _joined(models: list[str | None] | None) -> str | None:
+    """The models of a CSV cell: joined with ';' (none when the list or one of its names is null)."""
+    names = [m for m in models or [] if m is not None]
+    return ";".join(names) if models is not None and len(names) == len(models) else None
 
 
 def _warn_unknown(warehouse, project: str | None, model: str | None) -> None:

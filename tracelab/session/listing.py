@@ -6,15 +6,17 @@ import datetime as _dt
 import os
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
 from tracelab import library as q
-from tracelab.session.timeline import fetch_rows, load_query
 from tracelab.store.connection import Store
+from tracelab.store.sql import load as load_sql
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
     import pyarrow as pa
 
-__all__ = ["session_rows", "sessions", "sessions_table"]
+__all__ = ["session_list_needs", "session_rows", "session_tuples", "sessions", "sessions_table"]
 
 
 def _params(
@@ -62,22 +64,51 @@ def sessions_table(
     con: Any = None,
     use_index: bool = True,
 ) -> pa.Table:
-    """:func:`sessions` as a pyarrow Table (what the command line writes as JSON, CSV, Parquet)."""
+    """:func:`sessions` as a pyarrow Table (what the command line writes as Parquet)."""
     params = _params(since, until, agent, model, project, has_errors, min_calls, subagents, search, limit)
     if con is not None:
-        return q.run_arrow(load_query("session_list"), con, **params)
-    with Store(warehouse) as store:
-        return q.run_arrow(load_query("session_list"), store.con, **_indexed(store, params, use_index))
+        return q.run_arrow(load_sql("session_list"), con, **params)
+    with Store(warehouse, needs=session_list_needs(params, use_index)) as store:
+        return q.run_arrow(load_sql("session_list"), store.con, **_indexed(store, params, use_index))
+
+
+def session_tuples(warehouse: str | os.PathLike | None = None, *, con: Any = None, **options: Any) -> tuple[list[str], list[tuple]]:
+    """:func:`sessions` as (column names, Python rows): what the command line prints and
+    writes as JSON or CSV, without Arrow (turning Arrow timestamps with a time zone into Python
+    imports pandas, ~1 s)."""
+    params = _params(**{k: options.get(k, d) for k, d in _DEFAULTS.items()})
+    if con is not None:
+        return _fetch(con, params)
+    use_index = options.get("use_index", True)
+    with Store(warehouse, needs=session_list_needs(params, use_index)) as store:
+        return _fetch(store.con, _indexed(store, params, use_index))
 
 
 def session_rows(warehouse: str | os.PathLike | None = None, *, con: Any = None, **options: Any) -> list[dict[str, Any]]:
-    """:func:`sessions` as Python rows (dicts), what the terminal listing prints: no Arrow
-    (turning Arrow timestamps with a time zone into Python imports pandas, ~1 s)."""
-    params = _params(**{k: options.get(k, d) for k, d in _DEFAULTS.items()})
-    if con is not None:
-        return fetch_rows(con, "session_list", **params)
-    with Store(warehouse) as store:
-        return fetch_rows(store.con, "session_list", **_indexed(store, params, options.get("use_index", True)))
+    """:func:`sessions` as Python rows (dicts), what the terminal listing prints (see :func:`session_tuples`)."""
+    names, rows = session_tuples(warehouse, con=con, **options)
+    return [dict(zip(names, r)) for r in rows]
+
+
+def session_list_needs(params: dict[str, Any], use_index: bool = True) -> list[str]:
+    """What the list runs, as ``Store(..., needs=...)`` takes it: ``session_list.sql`` and, for
+    a search through the index, the index's queries (the store then binds only the views and
+    macros those reach)."""
+    needs = [load_sql("session_list").sql]
+    if use_index and params.get("search"):
+        from tracelab.textindex.search import index_needs
+
+        needs += index_needs()
+    return needs
+
+
+def _fetch(con: Any, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
+    query = load_sql("session_list")
+    try:
+        cur = con.execute(query.sql, q.bind(query, params))
+        return [d[0] for d in cur.description], cur.fetchall()
+    except duckdb.Error as exc:
+        raise q.QueryError(f"query {query.name!r}: {exc}") from exc
 
 
 def _indexed(store: Store, params: dict[str, Any], use_index: bool) -> dict[str, Any]:

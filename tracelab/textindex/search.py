@@ -46,7 +46,7 @@ from tracelab.textindex.segments import FORMAT_VERSION, META_KEY, IndexStatus, S
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
-__all__ = ["MAX_CANDIDATE_SHARE", "Candidates", "Rows", "candidates", "matching_sessions", "run"]
+__all__ = ["MAX_CANDIDATE_SHARE", "Candidates", "Rows", "candidates", "index_needs", "matching_sessions", "run"]
 
 #: candidates that still need checking, as a share of the indexed events, above which the scan
 #: is used instead (checking reads the text of nearly every row group either way)
@@ -62,6 +62,13 @@ _FILTERS = ("since", "until", "agent", "project", "session", "kinds", "tool")
 
 #: a result as Python rows: (column names, rows)
 Rows = tuple[list[str], list[tuple]]
+
+
+def index_needs() -> list[str]:
+    """The statements of the index's queries (:func:`run`, :func:`matching_sessions`), for
+    ``Store(..., needs=...)`` with the caller's own (they read the segments and parts by path
+    and the temporary objects made here; the views and macros they reach are the caller's)."""
+    return [sql_text(n) for n in ("textindex_tokens", "textindex_rows", "textindex_counts", "textindex_file_rows", "textindex_meta", "textindex_sessions")]
 
 
 @dataclass
