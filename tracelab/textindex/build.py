@@ -41,6 +41,8 @@ from tracelab.textindex.tokens import SEPARATE
 
 __all__ = ["SCHEMA", "build_segment"]
 
+_HIGH = np.uint64(0xFFFFFFFF00000000)
+_LOW = np.uint64(0xFFFFFFFF)
 SCHEMA = pa.schema([pa.field("token", pa.string()), pa.field("rows", pa.list_(pa.uint32())), pa.field("block", pa.int32())])
 
 
@@ -54,24 +56,31 @@ def _separated(arr: pa.Array) -> pa.Array:
 
 
 def _sorted_unique(keys: np.ndarray) -> np.ndarray:
-    """``np.unique(keys)`` (uint64), sorted by Polars on every core."""
-    return pl.Series(keys, dtype=pl.UInt64).unique().sort().to_numpy()
+    """``keys`` (uint64) sorted, each once (NumPy's sort: cheaper in CPU than Polars' here, and
+    ``np.unique`` is not a sort on this NumPy)."""
+    keys = np.sort(keys)
+    if len(keys) < 2:
+        return keys
+    first = np.empty(len(keys), bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    return keys[first]
 
 
-def _column_pairs(col: pa.ChunkedArray, docs: np.ndarray) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:
+def _column_pairs(col: pa.ChunkedArray, docs: np.ndarray) -> tuple[list[pa.Array], np.ndarray, np.ndarray, np.ndarray]:
     """One text column of a chunk, each distinct value tokenized once.
 
-    Returns ``tokens`` (every token occurrence in the distinct values), ``vals`` (the distinct
-    value each came from), ``order`` (the chunk's document numbers grouped by value) and
-    ``counts`` (documents per value): :func:`_expand` turns (token, value) pairs into
-    (token, document) pairs."""
+    Returns ``tokens`` (per Arrow chunk, every token occurrence in its distinct values,
+    dictionary encoded), ``vals`` (the distinct value each occurrence came from), ``order``
+    (the chunk's document numbers grouped by value) and ``counts`` (documents per value):
+    :func:`_expand` turns (token, value) pairs into (token, document) pairs."""
     tokens, vals, idxs = [], [], []
     n_vals = 0
     for arr in col.chunks:
         enc = pc.dictionary_encode(arr)
         split = pc.ascii_split_whitespace(_separated(enc.dictionary))
-        tokens.append(pc.list_flatten(split).cast(pa.large_string()))
-        vals.append(pc.list_parent_indices(split).to_numpy() + n_vals)
+        tokens.append(pc.dictionary_encode(pc.list_flatten(split)))
+        vals.append(np.repeat(np.arange(n_vals, n_vals + len(split), dtype=np.uint64), pc.list_value_length(split).to_numpy()))
         idxs.append(np.where(enc.indices.is_valid().to_numpy(zero_copy_only=False), enc.indices.fill_null(0).to_numpy().astype(np.int64) + n_vals, -1))
         n_vals += len(enc.dictionary)
     idx = np.concatenate(idxs) if idxs else np.empty(0, np.int64)
@@ -79,47 +88,49 @@ def _column_pairs(col: pa.ChunkedArray, docs: np.ndarray) -> tuple[pa.Array, np.
     by_val = np.argsort(idx[keep], kind="stable")
     order = docs[keep][by_val].astype(np.uint64)
     counts = np.bincount(idx[keep], minlength=n_vals).astype(np.int64)
-    all_tokens = pa.concat_arrays(tokens) if tokens else pa.array([], pa.large_string())
-    return all_tokens, (np.concatenate(vals) if vals else np.empty(0, np.int64)), order, counts
+    return tokens, (np.concatenate(vals) if vals else np.empty(0, np.uint64)), order, counts
 
 
-def _expand(t: np.ndarray, v: np.ndarray, order: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """(token << 32 | document) for every (token t, value v) pair and every document holding v."""
+def _expand(high: np.ndarray, v: np.ndarray, order: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """(token << 32 | document) for every pair (``high`` = token << 32, value v) and every
+    document holding v."""
     starts = np.cumsum(counts) - counts
     lens = counts[v]
     total = int(lens.sum())
     out_start = np.cumsum(lens) - lens
     pos = np.arange(total, dtype=np.int64) - np.repeat(out_start - starts[v], lens)
-    return (np.repeat(t.view(np.uint64), lens) << np.uint64(32)) | order[pos]
+    return np.repeat(high, lens) | order[pos]
 
 
 def _chunk_postings(cols: list[pa.ChunkedArray], docs: np.ndarray) -> pa.Table:
     """Posting rows (token, sorted documents) of one chunk: ``cols`` its text columns,
     ``docs`` the document number of each of its rows."""
     parts = [_column_pairs(c, docs) for c in cols]
-    if sum(len(p[0]) for p in parts) == 0:
+    pieces = [t for p in parts for t in p[0]]
+    if sum(len(t) for t in pieces) == 0:
         return pa.table({"token": pa.array([], pa.string()), "rows": pa.array([], pa.list_(pa.uint32())), "block": pa.array([], pa.int32())})
-    enc = pc.dictionary_encode(pa.concat_arrays([p[0] for p in parts]))
-    words = enc.dictionary
+    # one dictionary for the tokens of every column (only the dictionaries are hashed again),
+    # token codes renumbered to the sorted order of the words
+    unified = pa.chunked_array([t.cast(pa.dictionary(pa.int32(), pa.large_string())) for t in pieces]).unify_dictionaries()
+    words = unified.chunks[0].dictionary
     sort = pc.sort_indices(words).to_numpy()
-    rank = np.empty(len(sort), np.int64)
-    rank[sort] = np.arange(len(sort))
-    codes = rank[enc.indices.to_numpy()]
+    rank = np.empty(len(sort), np.uint64)
+    rank[sort] = np.arange(len(sort), dtype=np.uint64)
     keys, at = [], 0
     for tokens, vals, order, counts in parts:
         n = len(tokens)
-        if n:
+        if sum(len(t) for t in tokens):
+            codes = np.concatenate([rank[c.indices.to_numpy()] for c in unified.chunks[at : at + n]])
             # each (token, distinct value) pair once, then every document holding that value
-            pair = _sorted_unique((codes[at : at + n].view(np.uint64) << np.uint64(32)) | vals.view(np.uint64))
-            keys.append(_expand((pair >> np.uint64(32)).view(np.int64), (pair & np.uint64(0xFFFFFFFF)).view(np.int64), order, counts))
+            pair = _sorted_unique((codes << np.uint64(32)) | vals)
+            keys.append(_expand(pair & _HIGH, (pair & _LOW).view(np.int64), order, counts))
         at += n
     key = _sorted_unique(np.concatenate(keys))
-    tok = (key >> np.uint64(32)).view(np.int64)
-    doc = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    cut = np.flatnonzero(np.diff(tok)) + 1
-    offsets = np.concatenate([[0], cut, [len(key)]]).astype(np.int32)
-    names = words.take(pa.array(sort[tok[offsets[:-1]]])).cast(pa.string())
-    rows = pa.ListArray.from_arrays(pa.array(offsets), pa.array(doc, pa.uint32()))
+    per_token = np.bincount((key >> np.uint64(32)).view(np.int64), minlength=len(words))
+    present = np.flatnonzero(per_token)
+    offsets = np.concatenate([[0], np.cumsum(per_token[present])]).astype(np.int32)
+    names = words.take(pa.array(sort[present])).cast(pa.string())
+    rows = pa.ListArray.from_arrays(pa.array(offsets), pa.array(key.astype(np.uint32), pa.uint32()))
     out = pa.table({"token": names, "rows": rows, "block": pa.nulls(len(names), pa.int32())})
     return out.filter(pc.not_equal(out["token"], ""))  # the split's empty strings are no token
 
