@@ -8,6 +8,7 @@ to the scan (never a wrong answer) when a segment is missing."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from tracelab.pipeline import ingest
 from tracelab.store.connection import Store
 from tracelab.store.warehouse import Warehouse
 from tracelab.textindex import TABLE, check, status
+from tracelab.textindex.layout import segment_of
 from tracelab.textindex.plan import plan, required_literals
 from tracelab.textindex.search import run as indexed
 from tracelab.textindex.tokens import SEPARATE, is_token_char, words
@@ -400,3 +402,53 @@ def test_cli_search_imports_no_arrow(samples):
     assert r.returncode == 0, r.stderr
     assert len(json.loads(r.stdout)) == 5
     assert r.stderr.strip().splitlines()[-1] == "[]"
+
+
+def _segment_files(wh: Path) -> set[str]:
+    return {p.relative_to(wh).as_posix() for p in (wh / TABLE).rglob("*.parquet")}
+
+
+def test_ingest_that_compacts_its_new_parts_stays_exact_and_leaves_no_stray_segment(tmp_path, monkeypatch):
+    """Ingest builds its new parts' segments in the background (Prebuild) while it derives;
+    when the same ingest then merges small events parts, the merged part gets its segment, and
+    no segment file is left on disk that the snapshot does not list."""
+    from tracelab.store import compact as C
+
+    monkeypatch.setattr(C, "MIN_PARTS", 3)
+    files = sorted((SAMPLES / "claude-code").rglob("*.jsonl"))
+    if len(files) < 40:
+        pytest.skip("claude-code samples not found")
+    corpus, wh = tmp_path / "corpus", tmp_path / "wh"
+    merged = False
+    for i in range(0, 40, 8):
+        for f in files[i : i + 8]:
+            dest = corpus / f.relative_to(SAMPLES)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, dest)
+        ingest([str(corpus)], wh, jobs=1)
+        snap = Warehouse(wh).snapshot()
+        merged = merged or any(re.search(r"-c\d{4}-", rel) for rel in snap.tables["events"])
+        assert _segment_files(wh) - set(snap.tables[TABLE]) <= set(snap.retired)  # superseded ones wait for their grace period
+        _exact(wh)
+    assert merged  # the case above was met
+
+
+def test_prebuilt_segment_of_a_part_merged_away_is_deleted(tmp_path, samples):
+    """sync() deletes a prebuilt segment whose part the snapshot no longer lists, and takes the others."""
+    from tracelab.textindex import Prebuild, sync
+
+    wh = tmp_path / "wh"
+    shutil.copytree(samples, wh)
+    w = Warehouse(wh)
+    snap = w.snapshot()
+    parts = sorted(snap.tables["events"])
+    assert len(parts) >= 3
+    snap.tables[TABLE] = []
+    for seg in _segment_files(wh):
+        (wh / seg).unlink()
+    ready = Prebuild(w, parts[:2]).finish()
+    assert sorted(ready) == parts[:2] and all((wh / s).is_file() for s in ready.values())
+    snap.tables["events"] = parts[1:]  # the first part went (as if merged)
+    res = sync(w, snap, parts=parts[1:], prebuilt=ready)
+    assert not (wh / ready[parts[0]]).exists()
+    assert set(res.built) == {segment_of(p) for p in parts[1:]} == set(snap.tables[TABLE]) == _segment_files(wh)

@@ -23,16 +23,13 @@ from tracelab.ingest.run import PublishRequest, run
 from tracelab.ingest.summary import IngestSummary
 from tracelab.store import derive
 from tracelab.store.compact import compact
+from tracelab.store.compact import plan as compaction_plan
 
 __all__ = ["IngestError", "IngestSummary", "ingest", "publish"]
 
 
-def publish(req: PublishRequest) -> None:
-    """Bring the derived and failure tables of ``req.snap`` up to date and commit it: with
-    ``req.new_events`` (the event parts this ingest added, none removed) only the sessions they
-    touch are re-derived when that is possible (``derive.refresh``), else everything is."""
+def _derive_and_compact(req: PublishRequest) -> None:
     wh, snap, batch, summary, clock, new_events = req.wh, req.snap, req.batch, req.summary, req.clock, req.new_events
-    clock.lap("commit", "deriving llm_calls, tool_calls, sessions")
     failures_were_current = new_events is not None and failures.failures_current(snap, without_events=new_events)
     affected = derive.refresh(wh, snap, batch, new_events) if new_events is not None else None
     if affected is None:
@@ -51,9 +48,28 @@ def publish(req: PublishRequest) -> None:
     failures_current = failures.failures_current(snap)
     if compact(wh, snap, batch).changed and failures_current:
         failures.restamp(snap)  # same rows in fewer files
-    clock.lap("compact", "indexing new parts for search")
+
+
+def publish(req: PublishRequest) -> None:
+    """Bring the derived and failure tables of ``req.snap`` up to date and commit it: with
+    ``req.new_events`` (the event parts this ingest added, none removed) only the sessions they
+    touch are re-derived when that is possible (``derive.refresh``), else everything is."""
+    wh, snap, summary, clock = req.wh, req.snap, req.summary, req.clock
+    clock.lap("commit", "deriving llm_calls, tool_calls, sessions")
+    # the search index of the new events parts is built in the background meanwhile (derive and
+    # failures leave a core idle part of the time): all but the parts compaction will merge
     before = set(wh.snapshot().tables.get("events", [])) if wh.exists else set()  # the committed snapshot (none on a first ingest)
-    textindex.sync(wh, snap, parts=set(snap.tables.get("events", [])) - before)
+    new_parts = set(snap.tables.get("events", [])) - before
+    merging = {p for (table, _), rels in compaction_plan(wh, snap).items() if table == "events" for p in rels}
+    early = textindex.Prebuild(wh, new_parts - merging) if new_parts - merging else None
+    try:
+        _derive_and_compact(req)
+    except BaseException:
+        if early is not None:
+            early.cancel()
+        raise
+    clock.lap("compact", "indexing new parts for search")
+    textindex.sync(wh, snap, parts=set(snap.tables.get("events", [])) - before, prebuilt=early.finish() if early is not None else None)
     clock.lap("index", "committing")
     wh.commit(snap)
     summary.rows = row_counts(wh, snap)

@@ -8,6 +8,6 @@
 Layout and guarantees: data/README.md, "Search index".
 """
 
-from tracelab.textindex.segments import TABLE, IndexStatus, Problem, build_segment, check, repair, status, sync
+from tracelab.textindex.segments import TABLE, IndexStatus, Prebuild, Problem, build_segment, check, repair, status, sync
 
-__all__ = ["TABLE", "IndexStatus", "Problem", "build_segment", "check", "repair", "status", "sync"]
+__all__ = ["TABLE", "IndexStatus", "Prebuild", "Problem", "build_segment", "check", "repair", "status", "sync"]

@@ -1,12 +1,13 @@
 """Building a search index segment (:mod:`tracelab.textindex.segments` describes the layout).
 
 For one events part: its events numbered newest first (``textindex_order.sql``), then, a chunk
-of :data:`~tracelab.textindex.layout.CHUNK_ROWS` file rows at a time, every *distinct* text
-and tool input tokenized once (:mod:`tracelab.textindex.tokens`; agent logs repeat a lot: the
-same file read, the same reminder), the (token, text) pairs made unique and expanded to the
-documents holding each text, and the (token, document) pairs sorted (Polars, every core) into
-posting rows; then the vocabulary and the order rows. NumPy, pyarrow and Polars live here, not
-in the modules a search imports.
+of :data:`~tracelab.textindex.layout.CHUNK_ROWS` file rows at a time, the text columns read
+dictionary encoded (the row groups' dictionaries unified: each *distinct* text and tool input
+once, without materializing every row's text), each distinct value tokenized once
+(:mod:`tracelab.textindex.tokens`; agent logs repeat a lot: the same file read, the same
+reminder), the (token, value) pairs made unique and expanded to the documents holding each
+value, and the (token, document) pairs sorted (NumPy) into posting rows; then the vocabulary
+and the order rows. NumPy and pyarrow live here, not in the modules a search imports.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -41,6 +41,8 @@ from tracelab.textindex.tokens import SEPARATE
 
 __all__ = ["SCHEMA", "build_segment"]
 
+_HIGH = np.uint64(0xFFFFFFFF00000000)
+_LOW = np.uint64(0xFFFFFFFF)
 SCHEMA = pa.schema([pa.field("token", pa.string()), pa.field("rows", pa.list_(pa.uint32())), pa.field("block", pa.int32())])
 
 
@@ -54,72 +56,92 @@ def _separated(arr: pa.Array) -> pa.Array:
 
 
 def _sorted_unique(keys: np.ndarray) -> np.ndarray:
-    """``np.unique(keys)`` (uint64), sorted by Polars on every core."""
-    return pl.Series(keys, dtype=pl.UInt64).unique().sort().to_numpy()
+    """``keys`` (uint64, sorted in place) each once, in order (NumPy's sort: cheaper in CPU than
+    Polars' here, and ``np.unique`` is not a sort on this NumPy)."""
+    keys.sort()
+    if len(keys) < 2:
+        return keys
+    first = np.empty(len(keys), bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    return keys[first]
+
+
+def _distinct(col: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """A text column of a chunk as its distinct values and, per row, the index of its value
+    (-1: null). The column arrives dictionary encoded (read so from Parquet: one dictionary per
+    row group); the chunks' dictionaries are unified, so only they are hashed, not every row."""
+    target = pa.dictionary(pa.int32(), pa.large_string())  # a chunk's distinct text may pass 2 GiB
+    chunks = [(c if pa.types.is_dictionary(c.type) else pc.dictionary_encode(c)).cast(target) for c in col.chunks]
+    if not chunks:
+        return pa.array([], pa.large_string()), np.empty(0, np.int64)
+    unified = pa.chunked_array(chunks, target).unify_dictionaries()
+    indices = pa.concat_arrays([c.indices for c in unified.chunks])
+    idx = indices.fill_null(-1).to_numpy().astype(np.int64) if indices.null_count else indices.to_numpy().astype(np.int64)
+    return unified.chunks[0].dictionary, idx
 
 
 def _column_pairs(col: pa.ChunkedArray, docs: np.ndarray) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:
     """One text column of a chunk, each distinct value tokenized once.
 
-    Returns ``tokens`` (every token occurrence in the distinct values), ``vals`` (the distinct
-    value each came from), ``order`` (the chunk's document numbers grouped by value) and
-    ``counts`` (documents per value): :func:`_expand` turns (token, value) pairs into
-    (token, document) pairs."""
-    tokens, vals, idxs = [], [], []
-    n_vals = 0
-    for arr in col.chunks:
-        enc = pc.dictionary_encode(arr)
-        split = pc.ascii_split_whitespace(_separated(enc.dictionary))
-        tokens.append(pc.list_flatten(split).cast(pa.large_string()))
-        vals.append(pc.list_parent_indices(split).to_numpy() + n_vals)
-        idxs.append(np.where(enc.indices.is_valid().to_numpy(zero_copy_only=False), enc.indices.fill_null(0).to_numpy().astype(np.int64) + n_vals, -1))
-        n_vals += len(enc.dictionary)
-    idx = np.concatenate(idxs) if idxs else np.empty(0, np.int64)
+    Returns ``tokens`` (every token occurrence in the distinct values, dictionary encoded),
+    ``vals`` (the distinct value each occurrence came from), ``order`` (the chunk's document
+    numbers grouped by value) and ``counts`` (documents per value): :func:`_expand` turns
+    (token, value) pairs into (token, document) pairs."""
+    values, idx = _distinct(col)
+    split = pc.ascii_split_whitespace(_separated(values))
+    tokens = pc.dictionary_encode(pc.list_flatten(split))
+    vals = np.repeat(np.arange(len(split), dtype=np.uint64), pc.list_value_length(split).to_numpy())
     keep = idx >= 0
     by_val = np.argsort(idx[keep], kind="stable")
     order = docs[keep][by_val].astype(np.uint64)
-    counts = np.bincount(idx[keep], minlength=n_vals).astype(np.int64)
-    all_tokens = pa.concat_arrays(tokens) if tokens else pa.array([], pa.large_string())
-    return all_tokens, (np.concatenate(vals) if vals else np.empty(0, np.int64)), order, counts
+    counts = np.bincount(idx[keep], minlength=len(values)).astype(np.int64)
+    return tokens, vals, order, counts
 
 
-def _expand(t: np.ndarray, v: np.ndarray, order: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """(token << 32 | document) for every (token t, value v) pair and every document holding v."""
+def _expand(high: np.ndarray, v: np.ndarray, order: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """(token << 32 | document) for every pair (``high`` = token << 32, value v) and every
+    document holding v."""
     starts = np.cumsum(counts) - counts
     lens = counts[v]
     total = int(lens.sum())
     out_start = np.cumsum(lens) - lens
     pos = np.arange(total, dtype=np.int64) - np.repeat(out_start - starts[v], lens)
-    return (np.repeat(t.view(np.uint64), lens) << np.uint64(32)) | order[pos]
+    return np.repeat(high, lens) | order[pos]
 
 
 def _chunk_postings(cols: list[pa.ChunkedArray], docs: np.ndarray) -> pa.Table:
-    """Posting rows (token, sorted documents) of one chunk: ``cols`` its text columns,
-    ``docs`` the document number of each of its rows."""
-    parts = [_column_pairs(c, docs) for c in cols]
-    if sum(len(p[0]) for p in parts) == 0:
+    """Posting rows (token, sorted documents) of one chunk: ``cols`` its text columns (taken
+    out of the list as they are tokenized, so their memory goes then), ``docs`` the document
+    number of each of its rows."""
+    parts = []
+    while cols:
+        parts.append(_column_pairs(cols.pop(0), docs))
+    pieces = [p[0] for p in parts]
+    if sum(len(t) for t in pieces) == 0:
         return pa.table({"token": pa.array([], pa.string()), "rows": pa.array([], pa.list_(pa.uint32())), "block": pa.array([], pa.int32())})
-    enc = pc.dictionary_encode(pa.concat_arrays([p[0] for p in parts]))
-    words = enc.dictionary
+    # one dictionary for the tokens of every column (only the dictionaries are hashed again),
+    # token codes renumbered to the sorted order of the words
+    unified = pa.chunked_array([t.cast(pa.dictionary(pa.int32(), pa.large_string())) for t in pieces]).unify_dictionaries()
+    words = unified.chunks[0].dictionary
     sort = pc.sort_indices(words).to_numpy()
-    rank = np.empty(len(sort), np.int64)
-    rank[sort] = np.arange(len(sort))
-    codes = rank[enc.indices.to_numpy()]
-    keys, at = [], 0
-    for tokens, vals, order, counts in parts:
-        n = len(tokens)
-        if n:
+    rank = np.empty(len(sort), np.uint64)
+    rank[sort] = np.arange(len(sort), dtype=np.uint64)
+    keys = []
+    for (tokens, vals, order, counts), codes in zip(parts, unified.chunks):
+        if len(tokens):
+            pair = rank[codes.indices.to_numpy()]
             # each (token, distinct value) pair once, then every document holding that value
-            pair = _sorted_unique((codes[at : at + n].view(np.uint64) << np.uint64(32)) | vals.view(np.uint64))
-            keys.append(_expand((pair >> np.uint64(32)).view(np.int64), (pair & np.uint64(0xFFFFFFFF)).view(np.int64), order, counts))
-        at += n
+            pair <<= np.uint64(32)
+            pair |= vals
+            pair = _sorted_unique(pair)
+            keys.append(_expand(pair & _HIGH, (pair & _LOW).view(np.int64), order, counts))
     key = _sorted_unique(np.concatenate(keys))
-    tok = (key >> np.uint64(32)).view(np.int64)
-    doc = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    cut = np.flatnonzero(np.diff(tok)) + 1
-    offsets = np.concatenate([[0], cut, [len(key)]]).astype(np.int32)
-    names = words.take(pa.array(sort[tok[offsets[:-1]]])).cast(pa.string())
-    rows = pa.ListArray.from_arrays(pa.array(offsets), pa.array(doc, pa.uint32()))
+    per_token = np.bincount((key >> np.uint64(32)).view(np.int64), minlength=len(words))
+    present = np.flatnonzero(per_token)
+    offsets = np.concatenate([[0], np.cumsum(per_token[present])]).astype(np.int32)
+    names = words.take(pa.array(sort[present])).cast(pa.string())
+    rows = pa.ListArray.from_arrays(pa.array(offsets), pa.array(key.astype(np.uint32), pa.uint32()))
     out = pa.table({"token": names, "rows": rows, "block": pa.nulls(len(names), pa.int32())})
     return out.filter(pc.not_equal(out["token"], ""))  # the split's empty strings are no token
 
@@ -136,6 +158,24 @@ def _groups(post: pa.Table) -> list[tuple[int, int]]:
     cuts.update(int(i) + 1 for i in np.searchsorted(ends, np.arange(ROW_GROUP_POSTINGS, int(ends[-1]), ROW_GROUP_POSTINGS), side="right"))
     bounds = sorted(c for c in cuts if 0 <= c < n) + [n]
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def _read_rows(pf: pq.ParquetFile, names: list[str], first: int, n: int) -> pa.Table:
+    """File rows ``first`` … ``first + n - 1`` of ``names``, text columns dictionary encoded
+    (``pf`` opened with ``read_dictionary``): the row groups holding them, sliced. Decoding a
+    row group's dictionary pages costs less than materializing every row's text, and the
+    memory of a chunk is then its distinct texts."""
+    meta = pf.metadata
+    groups, start = [], 0
+    for g in range(meta.num_row_groups):
+        rows = meta.row_group(g).num_rows
+        if start < first + n and start + rows > first:
+            groups.append((g, start))
+        start += rows
+    if not groups:
+        return pf.schema_arrow.empty_table().select(names)
+    table = pf.read_row_groups([g for g, _ in groups], columns=names, use_threads=False)
+    return table.slice(first - groups[0][1], n)
 
 
 def _order(con, src: Path) -> tuple[np.ndarray, int, int | None, int | None]:
@@ -175,22 +215,26 @@ def build_segment(wh: WarehouseFiles, events_rel: str) -> str:
         "order_block": ORDER_BLOCK,
     }
     schema = SCHEMA.with_metadata({META_KEY: json.dumps(meta).encode()})
-    pf = pq.ParquetFile(src)
-    names = [c for c in COLUMNS if c in pf.schema_arrow.names]
-    scan = pl.scan_parquet(src).select(names)
+    names = [c for c in COLUMNS if c in pq.read_schema(src).names]
+    pf = pq.ParquetFile(src, read_dictionary=names)
     opts = dict(compression="zstd", use_dictionary=False, column_encoding={"rows.list.element": "DELTA_BINARY_PACKED"}, write_statistics=["token", "block"])
     with pq.ParquetWriter(tmp, schema, **opts) as writer:
         words = []
         for first in range(0, n_rows, CHUNK_ROWS) if names else ():
             n = min(CHUNK_ROWS, n_rows - first)
-            chunk = scan.slice(first, n).collect().rechunk().to_arrow(compat_level=pl.CompatLevel.oldest())  # Polars reads this several times cheaper
-            post = _chunk_postings([chunk.column(c) for c in names], doc_of[first : first + n]).cast(schema)
+            chunk = _read_rows(pf, names, first, n)
+            cols = [chunk.column(c) for c in names]
+            del chunk
+            post = _chunk_postings(cols, doc_of[first : first + n]).cast(schema)
             for lo, hi in _groups(post):
                 writer.write_table(post.slice(lo, hi - lo), row_group_size=hi - lo)
             words.append(post.column("token"))
         if words:  # the vocabulary: every token once, so a lookup's token scan reads no duplicates
-            vocab = pc.unique(pa.chunked_array([c for w in words for c in w.chunks], pa.string()))
-            vocab = vocab.take(pc.sort_indices(vocab))
+            if len(words) == 1:  # one chunk: its posting rows' tokens are already each once, sorted
+                vocab = words[0].combine_chunks()
+            else:
+                vocab = pc.unique(pa.chunked_array([c for w in words for c in w.chunks], pa.string()))
+                vocab = vocab.take(pc.sort_indices(vocab))
             writer.write_table(
                 pa.table({"token": vocab, "rows": pa.nulls(len(vocab), pa.list_(pa.uint32())), "block": pa.array(np.full(len(vocab), VOCABULARY, np.int32))}),
                 row_group_size=VOCABULARY_ROWS_PER_GROUP,

@@ -32,14 +32,16 @@ newest matches, and the documents per order row.
 Parts never change (new rows go to new parts, removed rows and compaction write new parts), so a
 segment stays exact for its part for as long as the part is live. :func:`sync` gives every part
 of a snapshot that lacks one its segment (all, or only the ``parts`` given; two at a time) and
-drops segments of parts no longer listed; ingest calls it for the parts it wrote, ``tracelab
-index build`` for all of them.
+drops segments of parts no longer listed; ``tracelab index build`` calls it for all of them.
+Ingest builds the segments of the parts it wrote in a :class:`Prebuild` while it derives and
+clusters failures, then calls it with those (and for any part compaction made).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +65,7 @@ __all__ = [
     "VOCABULARY",
     "TABLE",
     "IndexStatus",
+    "Prebuild",
     "Problem",
     "SegmentMeta",
     "SyncResult",
@@ -124,10 +127,12 @@ class SyncResult:
     dropped: list[str] = field(default_factory=list)
 
 
-def sync(wh: WarehouseFiles, snap: Snapshot, parts: Iterable[str] | None = None) -> SyncResult:
+def sync(wh: WarehouseFiles, snap: Snapshot, parts: Iterable[str] | None = None, prebuilt: Mapping[str, str] | None = None) -> SyncResult:
     """Point ``snap``'s ``search_index`` at one segment per live events part: build the missing
     segments of ``parts`` (default: of every part), drop segments of parts ``snap`` no longer
-    lists (they are retired with the commit). Call with the lock held, before the commit."""
+    lists (they are retired with the commit). ``prebuilt``: segments already written for some
+    parts (:class:`Prebuild`; those of parts ``snap`` no longer lists are deleted). Call with
+    the lock held, before the commit."""
     res = SyncResult()
     events = list(snap.tables.get("events", []))
     want = {segment_of(e): e for e in events}
@@ -135,17 +140,62 @@ def sync(wh: WarehouseFiles, snap: Snapshot, parts: Iterable[str] | None = None)
     keep = [r for r in have if r in want]
     res.dropped = [r for r in have if r not in want]
     todo = set(events) if parts is None else set(parts) & set(events)
-    build = [part for seg, part in sorted(want.items()) if seg not in keep and part in todo]
+    ready = dict(prebuilt or {})
+    for part, seg in list(ready.items()):
+        if part not in want.values():  # merged away meanwhile: never listed
+            (wh.root / seg).unlink(missing_ok=True)
+            del ready[part]
+    build = [part for seg, part in sorted(want.items()) if seg not in keep and part in todo and part not in ready]
     if len(build) > 1 and BUILD_THREADS > 1:  # the heavy steps (Arrow, NumPy, Polars, DuckDB) release the GIL
         with ThreadPoolExecutor(BUILD_THREADS) as pool:
             built = list(pool.map(lambda part: build_segment(wh, part), build))
     else:
         built = [build_segment(wh, part) for part in build]
+    built += [seg for _, seg in sorted(ready.items()) if seg not in keep]
     keep += built
     res.built += built
     if keep or TABLE in snap.tables:
         snap.tables[TABLE] = sorted(keep)
     return res
+
+
+class Prebuild:
+    """The segments of ``parts`` built one after another in a background thread, while the
+    caller goes on with other work (ingest: derive and failure clustering, which leave a core
+    idle part of the time); :meth:`finish` waits and hands them to :func:`sync` (``prebuilt``).
+    One segment at a time: a build's memory is not doubled. The parts must stay on disk until
+    :meth:`finish` or :meth:`cancel` returns."""
+
+    def __init__(self, wh: WarehouseFiles, parts: Iterable[str]) -> None:
+        self._wh = wh
+        self._parts = sorted(parts)
+        self._built: dict[str, str] = {}
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tracelab-textindex", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for part in self._parts:
+                if self._stop.is_set():
+                    return
+                self._built[part] = build_segment(self._wh, part)
+        except BaseException as exc:  # re-raised by finish(), in the caller's thread
+            self._error = exc
+
+    def finish(self) -> dict[str, str]:
+        """Wait for the builds; {part: segment} (raises what a build raised)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return dict(self._built)
+
+    def cancel(self) -> None:
+        """Stop after the segment being built and wait (the caller is failing: what was
+        written is never listed, and removed with the run's other files)."""
+        self._stop.set()
+        self._thread.join()
 
 
 @dataclass
