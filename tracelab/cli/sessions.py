@@ -36,7 +36,7 @@ def command(since, until, agent, project, model, has_errors, min_calls, subagent
     """
     from tracelab import library as q
     from tracelab.errors import ParameterError
-    from tracelab.session.listing import session_tuples, sessions_table
+    from tracelab.session.listing import listed_page, session_tuples, sessions_table
 
     fmt = output_format(fmt, as_json, out)
     options = dict(
@@ -59,19 +59,21 @@ def command(since, until, agent, project, model, has_errors, min_calls, subagent
                 _warn_unknown(warehouse, project, model)
             write_result(table.column_names, None, fmt, out, arrow=table)
             return
-        names, found = session_tuples(warehouse, **options)  # Python rows: no Arrow to convert (which imports pandas)
+        table_out = fmt == "table" and not out
+        # Python rows: no Arrow to convert (which imports pandas); the table's ids on the same store
+        names, found, ids = listed_page(warehouse, **options) if table_out else (*session_tuples(warehouse, **options), {})
     except q.QueryParamError as exc:  # name the option, not the query parameter
         raise ParameterError(f"--{exc.param.replace('_', '-')}: {exc.detail}", param=exc.param) from None
     if not found:
         _warn_unknown(warehouse, project, model)
-    if fmt != "table" or out:
+    if not table_out:
         if fmt == "csv":  # a cell holds text: the models joined, not a Python list's repr
             i = names.index("models")
             found = [(*r[:i], _joined(r[i]), *r[i + 1 :]) for r in found]
         write_result(names, found, fmt, out)
         return
     rows = [dict(zip(names, r)) for r in found]
-    _print(rows, warehouse, limit)
+    _print(rows, ids, limit)
 
 
 def _joined(models: list[str | None] | None) -> str | None:
@@ -95,7 +97,7 @@ def _warn_unknown(warehouse, project: str | None, model: str | None) -> None:
         con.close()
 
 
-def _print(rows: list[dict], warehouse, limit: int) -> None:
+def _print(rows: list[dict], ids: dict[str, str], limit: int) -> None:
     """One line per session, columns aligned, the title last (cut to the output's width)."""
     import sys
 
@@ -105,7 +107,6 @@ def _print(rows: list[dict], warehouse, limit: int) -> None:
 
     from tracelab.cli._common import output_width
     from tracelab.session.fmt import duration, tokens
-    from tracelab.session.ids import listed_ids
 
     if not rows:
         click.echo("no sessions", err=True)
@@ -113,7 +114,6 @@ def _print(rows: list[dict], warehouse, limit: int) -> None:
     width = output_width(sys.stdout)
     # lines are cut here (the title gets what is left of the width, at least 20 cells), not by rich
     console = Console(file=sys.stdout, width=100_000, highlight=False, soft_wrap=False, emoji=False)
-    ids = listed_ids(warehouse, [r["session_key"] for r in rows])  # unique in the whole warehouse, not the page
     cells = []
     for r in rows:
         models = r["models"] or []

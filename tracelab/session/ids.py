@@ -177,8 +177,10 @@ def _heads(keys: list[str], least: int) -> set[str]:
 
 
 def listed_ids(warehouse: Any, keys: list[str], least: int = 8) -> dict[str, str]:
-    """:func:`short_ids` in the warehouse at ``warehouse`` (opened read-only for the names)."""
+    """:func:`short_ids` in the warehouse at ``warehouse`` (opened read-only for the names, with
+    only what ``session_names`` reaches: the sessions view, no other view, macro or price table)."""
     from tracelab.store.connection import Store
+    from tracelab.store.sql import load as load_sql
 
-    with Store(warehouse) as store:
+    with Store(warehouse, needs=[load_sql("session_names").sql]) as store:
         return short_ids(store.con, keys, least)

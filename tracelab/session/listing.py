@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
     import pyarrow as pa
 
-__all__ = ["session_list_needs", "session_rows", "session_tuples", "sessions", "sessions_table"]
+__all__ = ["listed_page", "session_list_needs", "session_rows", "session_tuples", "sessions", "sessions_table"]
 
 
 def _params(
@@ -82,6 +82,20 @@ def session_tuples(warehouse: str | os.PathLike | None = None, *, con: Any = Non
     use_index = options.get("use_index", True)
     with Store(warehouse, needs=session_list_needs(params, use_index)) as store:
         return _fetch(store.con, _indexed(store, params, use_index))
+
+
+def listed_page(warehouse: str | os.PathLike | None = None, **options: Any) -> tuple[list[str], list[tuple], dict[str, str]]:
+    """:func:`session_tuples` and the id ``tracelab sessions`` shows for each row
+    (:func:`tracelab.session.ids.short_ids`, unique in the whole warehouse), on one store
+    opened with what both run (``session_list`` and ``session_names``), not a store each."""
+    from tracelab.session.ids import short_ids
+
+    params = _params(**{k: options.get(k, d) for k, d in _DEFAULTS.items()})
+    use_index = options.get("use_index", True)
+    with Store(warehouse, needs=[*session_list_needs(params, use_index), load_sql("session_names").sql]) as store:
+        names, rows = _fetch(store.con, _indexed(store, params, use_index))
+        at = names.index("session_key")
+        return names, rows, short_ids(store.con, [r[at] for r in rows])
 
 
 def session_rows(warehouse: str | os.PathLike | None = None, *, con: Any = None, **options: Any) -> list[dict[str, Any]]:
