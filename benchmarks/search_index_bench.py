@@ -240,7 +240,9 @@ def write(r: dict, path: Path) -> None:
         )
     lines.append(
         f"- cold ingest of `{ing['corpus']}` ({ing['corpus_mb']:.0f} MB, {ing['events']:,} events): {ing['seconds']:.1f} s ({ing['cpu_s']:.1f} CPU-s, "
-        f"peak RSS {ing['peak_rss_mb']:.0f} MB), of which indexing {ing['index_s']:.1f} s = **{ing['index_s'] / ing['seconds']:.0%}** (target <= 25%); "
+        f"peak RSS {ing['peak_rss_mb']:.0f} MB), of which waiting for the index {ing['index_s']:.1f} s = **{ing['index_s'] / ing['seconds']:.0%}** "
+        "(target <= 25%; ingest builds the segments in a background thread while it derives, so their CPU is inside the run's CPU-s "
+        "and shows as a longer derive: the index's whole cost is the cold ingest against code without an index, `cold_ingest_bench`); "
         f"index {ing['index_bytes'] / 1e6:.1f} MB = {ing['index_bytes'] / ing['events_bytes']:.0%} of the events parts, "
         f"{ing['index_bytes'] / ing['parquet_bytes']:.0%} of all Parquet"
     )
